@@ -1,0 +1,61 @@
+# Thin wrapper over meson: everything real lives in meson.build and scripts/.
+# `make demo` and `make test` work on a fresh Debian 12 machine as root.
+
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 20
+
+# Exactly the Debian packages sluice needs to build, test and benchmark.
+DEPS := build-essential meson ninja-build pkg-config cmake clang \
+	libclang-rt-14-dev python3 sqlite3 \
+	libdpdk-dev dpdk dpdk-dev liburing-dev librocksdb-dev \
+	libmimalloc-dev libcmocka-dev libfyaml-dev libjansson-dev \
+	libxxhash-dev libpcap-dev
+
+.PHONY: all deps build build-asan demo test test-unit fuzz bench hugepages clean
+
+all: build
+
+deps:
+	@scripts/deps.sh $(DEPS)
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+$(BUILD_ASAN)/build.ninja:
+	meson setup $(BUILD_ASAN) -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dbuildtype=debug
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+build-asan: deps $(BUILD_ASAN)/build.ninja
+	ninja -C $(BUILD_ASAN)
+
+hugepages:
+	@scripts/hugepages.sh
+
+demo: build hugepages
+	@scripts/demo.sh $(BUILD)
+
+test: build build-asan hugepages
+	meson test -C $(BUILD) --suite unit --suite integration --print-errorlogs
+	meson test -C $(BUILD_ASAN) --suite unit --suite integration --print-errorlogs \
+		--timeout-multiplier 3
+
+test-unit: build
+	meson test -C $(BUILD) --suite unit --print-errorlogs
+
+$(BUILD_FUZZ)/build.ninja:
+	CC=clang meson setup $(BUILD_FUZZ) -Dfuzz=true -Db_lundef=false -Dtests=false
+
+fuzz: deps $(BUILD_FUZZ)/build.ninja
+	ninja -C $(BUILD_FUZZ)
+	@scripts/fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
+
+bench: build hugepages
+	@perf/bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_PLAN_H
+#define SL_PLAN_H
+
+/**
+ * @file
+ * Job files (docs/job-spec.md): YAML parsed with libfyaml into a validated
+ * plan. Every error names file:line:column and what was expected, and a
+ * plan is either entirely valid or not returned: a job never starts
+ * half-valid. EAL-free; fuzzed (tests/fuzz/job).
+ */
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sl_vec.h"
+
+struct sl_expr;
+
+#define SL_PLAN_MAX_FILTERS 8
+#define SL_PLAN_MAX_KEYS 8
+#define SL_PLAN_MAX_AGGS 16
+#define SL_PLAN_MAX_EAL_ARGS 32
+#define SL_PLAN_ARG_MAX 256
+#define SL_PLAN_PATH_MAX 1024
+#define SL_PLAN_ERR_MAX 512
+
+enum sl_src_type {
+	SL_SRC_ETHDEV,		/**< a DPDK port: wire-format UDP packets */
+	SL_SRC_CSV,		/**< CSV file with a header row */
+	SL_SRC_CAPTURE,		/**< binary capture of wire payloads (.slc) */
+};
+
+enum sl_sink_type {
+	SL_SINK_CSV,		/**< CSV file with a header row */
+	SL_SINK_STDOUT,		/**< the same CSV on standard output */
+};
+
+enum sl_agg_fn {
+	SL_AGG_COUNT,
+	SL_AGG_SUM,
+	SL_AGG_MIN,
+	SL_AGG_MAX,
+	SL_AGG_AVG,
+};
+
+enum sl_wm_emit {
+	SL_WM_PERIODIC,		/**< every interval of processing time (Flink's default) */
+	SL_WM_PUNCTUATED,	/**< after every packet (ethdev, capture) or line (CSV) */
+};
+
+/** Where a YAML node started, for errors found after parsing. */
+struct sl_plan_pos {
+	uint32_t line;		/**< 1-based */
+	uint32_t col;		/**< 1-based */
+};
+
+struct sl_plan_source {
+	enum sl_src_type type;
+	char path[SL_PLAN_PATH_MAX];	/**< csv, capture */
+	char port[SL_PLAN_ARG_MAX];	/**< ethdev: vdev spec ("net_pcap0,rx_pcap=x.pcap") or a device name/PCI address */
+	uint16_t udp_port;		/**< ethdev: UDP destination port (default 9000) */
+	uint16_t rx_queues;		/**< ethdev: queues, one RX lcore each (default 1) */
+	uint32_t partitions;		/**< ethdev: partitions whose END ends the input (default 1; 0 = unbounded) */
+	int ts_field;			/**< schema index of the event-time field */
+	int64_t out_of_orderness_ms;	/**< bounded out-of-orderness B (>= 0) */
+	int64_t idle_timeout_ms;	/**< 0: idleness detection off */
+	enum sl_wm_emit emit;
+	int64_t interval_ms;		/**< periodic emission interval (default 200) */
+};
+
+struct sl_plan_agg {
+	enum sl_agg_fn fn;
+	int field;			/**< schema index; -1 for count() */
+	char out_name[SL_NAME_MAX];	/**< output column: "count", "sum_amount", or the 'as' name */
+};
+
+struct sl_plan_sink {
+	enum sl_sink_type type;
+	char path[SL_PLAN_PATH_MAX];	/**< csv */
+};
+
+struct sl_plan_lcores {
+	uint16_t rx;			/**< RX lcores (= ethdev queues) */
+	uint16_t workers;		/**< worker lcores */
+	bool run_to_completion;		/**< one lcore does RX and work */
+};
+
+struct sl_plan {
+	char name[SL_NAME_MAX];
+	char file[SL_PLAN_PATH_MAX];	/**< where it came from, for messages */
+	struct sl_schema schema;
+	struct sl_plan_source source;
+
+	/** Filters, in pipeline order, before key_by. Owned by the plan. */
+	uint16_t n_filters;
+	char filter_text[SL_PLAN_MAX_FILTERS][SL_PLAN_ARG_MAX];
+	struct sl_expr *filter[SL_PLAN_MAX_FILTERS];
+
+	uint16_t n_keys;
+	int key_field[SL_PLAN_MAX_KEYS];	/**< schema indices of key_by */
+
+	/** Tumbling event-time window; Flink's rule: |offset| < size. */
+	int64_t window_size_ms;
+	int64_t window_offset_ms;
+
+	uint16_t n_aggs;
+	struct sl_plan_agg agg[SL_PLAN_MAX_AGGS];
+
+	struct sl_plan_sink sink;
+	struct sl_plan_lcores lcores;
+
+	uint32_t max_parallelism;	/**< pipeline.max-parallelism (default 128) */
+	uint32_t key_capacity;		/**< distinct keys per open window per worker (default 65536) */
+
+	uint16_t n_eal_args;		/**< extra EAL arguments, appended as given */
+	char eal_args[SL_PLAN_MAX_EAL_ARGS][SL_PLAN_ARG_MAX];
+};
+
+/**
+ * Parse and validate a job file.
+ * @param path  the YAML file; relative paths inside it are kept as written
+ *   (they are resolved against the working directory, like Flink's CLI).
+ * @param err   on failure, "file:line:col: message" (NUL-terminated).
+ * @return 0, or a negative errno (-EINVAL for an invalid job, -ENOENT ...).
+ */
+int sl_plan_load(const char *path, struct sl_plan *p, char *err,
+		 size_t errlen);
+
+/** The same from a buffer; name is used in messages in place of a path. */
+int sl_plan_load_str(const char *name, const char *yaml, size_t len,
+		     struct sl_plan *p, char *err, size_t errlen);
+
+/** Free what a loaded plan owns (compiled filters). Safe on a zeroed plan. */
+void sl_plan_free(struct sl_plan *p);
+
+#endif /* SL_PLAN_H */
