@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_WINDOW_H
+#define SL_WINDOW_H
+
+/**
+ * @file
+ * Keyed tumbling event-time windows with incremental aggregates, following
+ * Flink's WindowOperator with EventTimeTrigger and allowed lateness 0
+ * (semantics.md R2.1-R2.3, R2.7-R2.10, R3.1-R3.2):
+ *  - an element goes to [s, s + size) with s = windowStart(ts, offset, size);
+ *  - it is late, dropped and counted, when s + size - 1 <= watermark;
+ *  - a window fires, once, at the first watermark >= s + size - 1, emits one
+ *    row per key that had elements, and its state is removed;
+ *  - end of input is WM(MAX): every open window fires.
+ * State lives in one sl_table per operator instance (one per worker lcore),
+ * keyed by (window start, key bytes); each window chains its entries so
+ * firing walks only its own keys. process() allocates nothing.
+ */
+
+#include <stdint.h>
+
+#include "sl_table.h"
+#include "sl_vec.h"
+
+#define SL_WIN_MAX_KEYS 8
+#define SL_WIN_MAX_AGGS 16
+#define SL_WIN_MAX_OPEN 4096	/**< windows open at once per instance */
+
+/** Flink's TimeWindow.getWindowStartWithOffset (R2.2, after FLINK-26334). */
+static inline int64_t
+sl_window_start(int64_t ts, int64_t offset, int64_t size)
+{
+	int64_t r = (ts - offset) % size;
+
+	return r < 0 ? ts - (r + size) : ts - r;
+}
+
+enum sl_win_agg_fn {
+	SL_WIN_COUNT,
+	SL_WIN_SUM,
+	SL_WIN_MIN,
+	SL_WIN_MAX,
+	SL_WIN_AVG,
+};
+
+struct sl_win_agg {
+	enum sl_win_agg_fn fn;
+	int field;			/**< input field; -1 for count */
+	char name[SL_NAME_MAX];		/**< output column */
+};
+
+struct sl_win_conf {
+	const struct sl_schema *in;
+	int ts_field;
+	int64_t size;
+	int64_t offset;
+	uint16_t n_keys;
+	int key_field[SL_WIN_MAX_KEYS];
+	uint16_t n_aggs;
+	struct sl_win_agg agg[SL_WIN_MAX_AGGS];
+	uint32_t capacity;		/**< (window, key) entries held at once */
+};
+
+/** Counters; single writer (the owning lcore). */
+struct sl_win_stats {
+	uint64_t rows_in;
+	uint64_t late_dropped;		/**< Flink's numLateRecordsDropped */
+	uint64_t state_full_dropped;	/**< no room in the table: raise state.key-capacity */
+	uint64_t windows_fired;
+	uint64_t rows_out;
+};
+
+/** Called once per result row; returns where to write out_schema.row_size bytes. */
+typedef uint8_t *(*sl_win_out_fn)(void *ctx);
+
+struct sl_win_acc;	/* private */
+
+struct sl_win {
+	struct sl_win_conf conf;
+	struct sl_schema out;		/**< keys, window_start, window_end, aggregates */
+	struct sl_win_stats stats;
+	int64_t wm;			/**< current watermark */
+	uint32_t key_len;		/**< 8 (window start) + key field bytes */
+	struct sl_table table;
+	struct sl_table spare;		/**< rehash target, swapped in when tombstones pile up */
+	uint16_t n_open;
+	int64_t open_start[SL_WIN_MAX_OPEN];	/**< ascending */
+	uint32_t open_head[SL_WIN_MAX_OPEN];	/**< first entry of each window */
+	uint32_t open_tail[SL_WIN_MAX_OPEN];
+	uint16_t n_acc;
+	struct sl_win_acc *acc;
+	void *mem[2];
+};
+
+/**
+ * Check a configuration and build the output schema without allocating.
+ * @return 0 or -EINVAL with msg filled.
+ */
+int sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
+		      char *msg, size_t msglen);
+
+/**
+ * Create an instance. alloc(len, arg) provides zeroed memory for the state
+ * table (a DPDK lcore passes rte_zmalloc_socket, tests calloc).
+ * @return 0 or a negative errno.
+ */
+int sl_win_init(struct sl_win *w, const struct sl_win_conf *c,
+		void *(*alloc)(size_t len, void *arg), void *alloc_arg);
+
+/** Release the memory through free(ptr, arg). */
+void sl_win_fini(struct sl_win *w, void (*release)(void *ptr, void *arg),
+		 void *arg);
+
+/**
+ * Add the selected rows of a vector (v->sel[0..n_sel)) whose key hashes are
+ * in v->hash[]. Hot path.
+ */
+void sl_win_process(struct sl_win *w, const struct sl_vec *v);
+
+/**
+ * Advance the watermark to wm: fire every window with end - 1 <= wm, in
+ * ascending window order, writing result rows through out(ctx).
+ */
+void sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out,
+		    void *ctx);
+
+/** Key bytes of a row, as hashed by the router and stored by the window. */
+static inline void
+sl_win_key_gather(const struct sl_schema *s, const int *key_field,
+		  uint16_t n_keys, const uint8_t *row, uint8_t *key)
+{
+	for (uint16_t k = 0; k < n_keys; k++) {
+		const struct sl_field *f = &s->f[key_field[k]];
+
+		memcpy(key, row + f->offset, f->size);
+		key += f->size;
+	}
+}
+
+#endif /* SL_WINDOW_H */
