@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_DP_H
+#define SL_DP_H
+
+/*
+ * sluice-dp's private state: one struct dp per process, one dp_rx per RX
+ * lcore and one dp_worker per worker lcore. Each per-lcore struct has a
+ * single writer (its lcore); the main lcore only reads counters, after the
+ * lcores have stopped or as plain 64-bit loads for live stats.
+ */
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_log.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "sl_expr.h"
+#include "sl_io.h"
+#include "sl_plan.h"
+#include "sl_vec.h"
+#include "sl_window.h"
+#include "sl_wm.h"
+
+#define DP_MAX_RX 16
+#define DP_MAX_WORKERS 64
+#define DP_RING_SIZE 512	/* vectors per (RX, worker) ring */
+#define DP_DEQ_BURST 8
+#define DP_IDLE_YIELD 64	/* empty polls before yielding a shared core */
+
+extern int sl_dp_logtype;
+#define DP_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_##level, sl_dp_logtype, "sluice-dp: " fmt "\n", ##__VA_ARGS__)
+
+struct dp;
+
+struct dp_worker {
+	struct dp *dp;
+	unsigned int lcore;
+	uint16_t id;
+	uint16_t n_in;
+	uint16_t n_done;		/* inputs that sent end of input */
+	uint16_t rr;
+	struct rte_ring *in[DP_MAX_RX];
+	struct rte_ring *to_sink;
+	struct sl_vec *res;		/* result vector being filled */
+	struct sl_wm_valve valve;
+	struct sl_win win;
+	uint64_t vecs_in;
+	uint64_t sink_full;		/* times the sink ring was full */
+	uint64_t idle_polls;
+} __rte_cache_aligned;
+
+struct dp_rx {
+	struct dp *dp;
+	unsigned int lcore;
+	uint16_t id;
+	uint16_t n_filters;
+	struct sl_expr *filter[SL_PLAN_MAX_FILTERS];	/* this lcore's copies */
+	struct sl_source src;
+	struct sl_wm_mux mux;
+	uint64_t tick_cycles;
+	uint64_t next_tick;
+	uint64_t rows_in;
+	uint64_t rows_filtered;		/* removed by filters */
+	uint64_t ring_full;		/* enqueue attempts that found a ring full */
+	uint64_t vecs_out;
+	uint64_t wms_out;
+	struct sl_vec *out[DP_MAX_WORKERS];
+	struct rte_ring *ring[DP_MAX_WORKERS];
+	uint16_t sel[SL_VEC_MAX];
+	uint16_t dst[SL_VEC_MAX];
+	uint32_t hash[SL_VEC_MAX];
+} __rte_cache_aligned;
+
+struct dp {
+	struct sl_plan *plan;
+	const char *stats_json;		/* --stats-json FILE */
+	uint16_t n_rx;
+	uint16_t n_workers;
+	bool rtc;			/* one lcore does RX and work */
+	bool shared_cores;		/* more polling lcores than CPUs */
+	uint32_t key_len;
+	struct sl_schema out;		/* result rows */
+	struct rte_mempool *vec_pool;
+	struct rte_mempool *res_pool;
+	struct dp_rx *rx;
+	struct dp_worker *w;
+	struct sl_sink sink;
+	uint64_t tsc_hz;
+	uint64_t start_tsc;
+	uint64_t end_tsc;
+	atomic_int stop;
+	int exit_code;
+};
+
+/* Key bytes of a row in the router's order. */
+static inline void
+dp_key_gather(const struct sl_plan *p, const uint8_t *row, uint8_t *key)
+{
+	sl_win_key_gather(&p->schema, p->key_field, p->n_keys, row, key);
+}
+
+int dp_rx_loop(void *arg);
+int dp_worker_loop(void *arg);
+void dp_worker_handle(struct dp_worker *w, struct sl_vec *v);
+void dp_worker_finish(struct dp_worker *w);
+int dp_main_loop(struct dp *dp);
+
+/* Build EAL arguments for the job; returns argc. */
+int dp_eal_args(struct dp *dp, const char *prog, const char *cpus,
+		int n_user, char **user, char **argv, int max);
+
+void dp_stats_print(const struct dp *dp);
+int dp_stats_json(const struct dp *dp, const char *path);
+
+#endif /* SL_DP_H */

@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sluice-dp: the dataplane. Loads and validates a job, initialises the EAL,
+ * gives every lcore its role (RX, worker, or both in run-to-completion
+ * mode; the main lcore runs the sink), wires the rings, runs the job to the
+ * end of its input or to SIGINT/SIGTERM (drain: final watermark, every
+ * window fires, the sink is flushed), prints its counters and exits 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "dp.h"
+#include "sl_build_config.h"
+
+RTE_LOG_REGISTER(sl_dp_logtype, sluice.dp, INFO);
+
+#define EXIT_USAGE 2
+
+static struct dp *g_dp;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	/* Drain, do not die: RX lcores see the flag and end their input. */
+	if (g_dp != NULL)
+		atomic_store(&g_dp->stop, 1);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sluice-dp --job FILE [--cpus LIST] [--stats-json FILE] [-- EAL-ARGS...]\n"
+		"\n"
+		"Runs one job through the DPDK dataplane until its input ends or\n"
+		"SIGINT/SIGTERM, then fires every open window, flushes the sink and exits.\n"
+		"\n"
+		"  --job FILE         the job file (docs/job-spec.md)\n"
+		"  --validate         check the job file and exit (0 valid, 2 invalid)\n"
+		"  --cpus LIST        CPUs for the polling lcores, e.g. 1 or 0-3 (default: all allowed)\n"
+		"  --stats-json FILE  write the final counters as JSON\n"
+		"  -- EAL-ARGS        extra DPDK EAL arguments, after the job's own 'eal:' list\n"
+		"  --version, --help\n");
+}
+
+static void *
+lcore_alloc(size_t len, void *arg)
+{
+	return rte_zmalloc_socket("sl_state", len, RTE_CACHE_LINE_SIZE,
+				  (int)(uintptr_t)arg);
+}
+
+static void
+lcore_free(void *p, void *arg)
+{
+	(void)arg;
+	rte_free(p);
+}
+
+static int
+setup_windows(struct dp *dp)
+{
+	const struct sl_plan *p = dp->plan;
+	struct sl_win_conf c;
+	char msg[160];
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.in = &p->schema;
+	c.ts_field = p->source.ts_field;
+	c.size = p->window_size_ms;
+	c.offset = p->window_offset_ms;
+	c.n_keys = p->n_keys;
+	memcpy(c.key_field, p->key_field, sizeof(int) * p->n_keys);
+	c.n_aggs = p->n_aggs;
+	for (uint16_t a = 0; a < p->n_aggs; a++) {
+		c.agg[a].fn = (enum sl_win_agg_fn)p->agg[a].fn;
+		c.agg[a].field = p->agg[a].field;
+		snprintf(c.agg[a].name, sizeof(c.agg[a].name), "%s", p->agg[a].out_name);
+	}
+	c.capacity = p->key_capacity;
+	rc = sl_win_conf_check(&c, &dp->out, msg, sizeof(msg));
+	if (rc < 0) {
+		DP_LOG(ERR, "%s: %s", p->file, msg);
+		return rc;
+	}
+	dp->key_len = 0;
+	for (uint16_t k = 0; k < p->n_keys; k++)
+		dp->key_len += p->schema.f[p->key_field[k]].size;
+	for (uint16_t i = 0; i < dp->n_workers; i++) {
+		struct dp_worker *w = &dp->w[i];
+		unsigned int socket = rte_lcore_to_socket_id(w->lcore);
+
+		rc = sl_win_init(&w->win, &c, lcore_alloc,
+				 (void *)(uintptr_t)(socket == SOCKET_ID_ANY ? 0 : socket));
+		if (rc < 0) {
+			DP_LOG(ERR, "worker %u: no memory for %u keys of window state; lower state.key-capacity or give the EAL more memory",
+			       i, p->key_capacity);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int
+setup_rings(struct dp *dp)
+{
+	const struct sl_plan *p = dp->plan;
+	unsigned int pairs = (unsigned int)dp->n_rx * dp->n_workers;
+	unsigned int n_vec, n_res;
+	char name[RTE_RING_NAMESIZE];
+
+	/* Every ring full, every lcore's open vectors, the per-lcore caches
+	 * and a burst in flight on each worker. */
+	n_vec = (dp->rtc ? 0 : pairs * DP_RING_SIZE) + pairs + dp->n_workers *
+		(DP_DEQ_BURST + 1) + rte_lcore_count() * 48 + 64;
+	n_res = dp->n_workers * (DP_RING_SIZE + 2) + rte_lcore_count() * 48 + 64;
+	dp->vec_pool = rte_mempool_create("sl_vec", n_vec,
+					  (unsigned int)sl_vec_size(p->schema.row_size),
+					  32, 0, NULL, NULL, NULL, NULL,
+					  (int)rte_socket_id(), 0);
+	dp->res_pool = rte_mempool_create("sl_res", n_res,
+					  (unsigned int)sl_vec_size(dp->out.row_size),
+					  32, 0, NULL, NULL, NULL, NULL,
+					  (int)rte_socket_id(), 0);
+	if (dp->vec_pool == NULL || dp->res_pool == NULL) {
+		DP_LOG(ERR, "cannot create vector pools: %s; give the EAL more memory (-m) or reserve hugepages",
+		       rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	for (uint16_t w = 0; w < dp->n_workers; w++) {
+		struct dp_worker *wk = &dp->w[w];
+
+		snprintf(name, sizeof(name), "sl_sink_%u", w);
+		wk->to_sink = rte_ring_create(name, DP_RING_SIZE, (int)rte_socket_id(),
+					      RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (wk->to_sink == NULL)
+			return -ENOMEM;
+		wk->n_in = dp->n_rx;
+		sl_wm_valve_init(&wk->valve, dp->n_rx);
+		for (uint16_t r = 0; r < dp->n_rx && !dp->rtc; r++) {
+			struct rte_ring *ring;
+
+			snprintf(name, sizeof(name), "sl_rx%u_w%u", r, w);
+			ring = rte_ring_create(name, DP_RING_SIZE,
+					       (int)rte_lcore_to_socket_id(wk->lcore),
+					       RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (ring == NULL) {
+				DP_LOG(ERR, "cannot create ring %s: %s", name,
+				       rte_strerror(rte_errno));
+				return -ENOMEM;
+			}
+			dp->rx[r].ring[w] = ring;
+			wk->in[r] = ring;
+		}
+		if (rte_mempool_get(dp->res_pool, (void **)&wk->res) != 0)
+			return -ENOMEM;
+		sl_vec_reset(wk->res, dp->out.row_size);
+		wk->res->src = w;
+	}
+	return 0;
+}
+
+static int
+setup_sources(struct dp *dp)
+{
+	const struct sl_plan *p = dp->plan;
+	const struct sl_source_ops *ops = sl_source_ops_get(p->source.type);
+	int rc;
+
+	if (ops->setup != NULL) {
+		rc = ops->setup(p, rte_socket_id());
+		if (rc < 0)
+			return rc;
+	}
+	for (uint16_t r = 0; r < dp->n_rx; r++) {
+		struct dp_rx *rx = &dp->rx[r];
+
+		rc = sl_source_open(&rx->src, p, r);
+		if (rc < 0)
+			return rc;
+		sl_wm_mux_init(&rx->mux, p->source.out_of_orderness_ms,
+			       p->source.idle_timeout_ms);
+		rx->tick_cycles = dp->tsc_hz * (uint64_t)p->source.interval_ms / 1000;
+		if (rx->tick_cycles == 0)
+			rx->tick_cycles = 1;
+		/* Compiled expressions carry their own scratch registers:
+		 * one copy per lcore. */
+		for (uint16_t f = 0; f < p->n_filters; f++) {
+			struct sl_expr_err err;
+
+			rx->filter[f] = sl_expr_compile(p->filter_text[f],
+							&p->schema, &err);
+			if (rx->filter[f] == NULL)
+				return -EINVAL;	/* validated by the plan already */
+		}
+		rx->n_filters = p->n_filters;
+	}
+	return 0;
+}
+
+static int
+assign_lcores(struct dp *dp)
+{
+	unsigned int need = dp->rtc ? 1 : (unsigned int)dp->n_rx + dp->n_workers;
+	unsigned int lcore, i = 0;
+
+	if (rte_lcore_count() < need + 1) {
+		DP_LOG(ERR, "the job needs %u lcores plus the main one, the EAL has %u; check the EAL --lcores/-l arguments",
+		       need, rte_lcore_count());
+		return -EINVAL;
+	}
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (i < dp->n_rx) {
+			dp->rx[i].lcore = lcore;
+			if (dp->rtc)
+				dp->w[0].lcore = lcore;
+		} else if (!dp->rtc && i < need) {
+			dp->w[i - dp->n_rx].lcore = lcore;
+		}
+		i++;
+	}
+	return 0;
+}
+
+static int
+run(struct dp *dp)
+{
+	int rc;
+
+	dp->tsc_hz = rte_get_tsc_hz();
+	dp->rx = rte_zmalloc("sl_rx", sizeof(*dp->rx) * dp->n_rx, RTE_CACHE_LINE_SIZE);
+	dp->w = rte_zmalloc("sl_w", sizeof(*dp->w) * dp->n_workers, RTE_CACHE_LINE_SIZE);
+	if (dp->rx == NULL || dp->w == NULL)
+		return -ENOMEM;
+	for (uint16_t r = 0; r < dp->n_rx; r++) {
+		dp->rx[r].dp = dp;
+		dp->rx[r].id = r;
+	}
+	for (uint16_t w = 0; w < dp->n_workers; w++) {
+		dp->w[w].dp = dp;
+		dp->w[w].id = w;
+	}
+	rc = assign_lcores(dp);
+	if (rc == 0)
+		rc = setup_windows(dp);
+	if (rc == 0)
+		rc = setup_rings(dp);
+	if (rc == 0)
+		rc = setup_sources(dp);
+	if (rc == 0)
+		rc = sl_sink_open(&dp->sink, dp->plan, &dp->out);
+	if (rc < 0)
+		return rc;
+
+	DP_LOG(INFO, "job %s: %u RX lcore(s), %u worker lcore(s)%s%s",
+	       dp->plan->name, dp->n_rx, dp->n_workers,
+	       dp->rtc ? ", run to completion" : "",
+	       dp->shared_cores ? ", sharing CPUs (idle lcores yield)" : "");
+	dp->start_tsc = rte_rdtsc();
+	for (uint16_t r = 0; r < dp->n_rx; r++)
+		rte_eal_remote_launch(dp_rx_loop, &dp->rx[r], dp->rx[r].lcore);
+	for (uint16_t w = 0; w < dp->n_workers && !dp->rtc; w++)
+		rte_eal_remote_launch(dp_worker_loop, &dp->w[w], dp->w[w].lcore);
+
+	rc = dp_main_loop(dp);
+	rte_eal_mp_wait_lcore();
+	if (sl_sink_close(&dp->sink) < 0 && rc == 0)
+		rc = -EIO;
+	for (uint16_t r = 0; r < dp->n_rx; r++) {
+		if (dp->rx[r].src.ops->stats)
+			dp->rx[r].src.ops->stats(&dp->rx[r].src);
+	}
+	dp_stats_print(dp);
+	if (dp->stats_json && dp_stats_json(dp, dp->stats_json) < 0)
+		rc = -EIO;
+	for (uint16_t r = 0; r < dp->n_rx; r++) {
+		dp->rx[r].src.ops->close(&dp->rx[r].src);
+		for (uint16_t f = 0; f < dp->rx[r].n_filters; f++)
+			sl_expr_free(dp->rx[r].filter[f]);
+	}
+	for (uint16_t w = 0; w < dp->n_workers; w++)
+		sl_win_fini(&dp->w[w].win, lcore_free, NULL);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "job", required_argument, NULL, 'j' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "stats-json", required_argument, NULL, 's' },
+		{ "validate", no_argument, NULL, 'V' },
+		{ "version", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char err[SL_PLAN_ERR_MAX];
+	const char *job = NULL, *cpus = NULL;
+	char *eal_argv[96];
+	bool validate = false;
+	struct dp *dp = calloc(1, sizeof(*dp));
+	int c, eal_argc, rc;
+
+	if (dp == NULL)
+		return 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			job = optarg;
+			break;
+		case 'c':
+			cpus = optarg;
+			break;
+		case 's':
+			dp->stats_json = optarg;
+			break;
+		case 'V':
+			validate = true;
+			break;
+		case 'v':
+			printf("sluice-dp %s\n", SLUICE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (job == NULL) {
+		fprintf(stderr, "sluice-dp: --job FILE is required\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	dp->plan = calloc(1, sizeof(*dp->plan));
+	if (dp->plan == NULL)
+		return 1;
+	rc = sl_plan_load(job, dp->plan, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "sluice-dp: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (validate) {
+		printf("sluice-dp: %s: valid\n", job);
+		sl_plan_free(dp->plan);
+		return 0;
+	}
+	dp->n_rx = dp->plan->lcores.rx;
+	dp->n_workers = dp->plan->lcores.workers;
+	dp->rtc = dp->plan->lcores.run_to_completion;
+	if (dp->n_rx > DP_MAX_RX || dp->n_workers > DP_MAX_WORKERS) {
+		fprintf(stderr, "sluice-dp: at most %d RX and %d worker lcores\n",
+			DP_MAX_RX, DP_MAX_WORKERS);
+		return EXIT_USAGE;
+	}
+
+	eal_argc = dp_eal_args(dp, argv[0], cpus, argc - optind, argv + optind,
+			       eal_argv, (int)(sizeof(eal_argv) / sizeof(eal_argv[0])));
+	if (eal_argc < 0)
+		return EXIT_USAGE;
+	if (rte_eal_init(eal_argc, eal_argv) < 0) {
+		fprintf(stderr, "sluice-dp: EAL init failed: %s; check the EAL arguments and that hugepages or --no-huge memory are available\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	g_dp = dp;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	rc = run(dp);
+	if (rc < 0)
+		DP_LOG(ERR, "job %s failed: %s", dp->plan->name, strerror(-rc));
+	sl_plan_free(dp->plan);
+	rte_eal_cleanup();
+	return rc < 0 ? 1 : 0;
+}

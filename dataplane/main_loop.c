@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The main lcore's sink: it gathers result rows from every worker and
+ * writes them once every worker's watermark has passed their window, sorted
+ * by (window_start, key fields). The output is therefore the same bytes
+ * whatever the number of workers and however their lcores interleave.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include <rte_cycles.h>
+
+#include "dp.h"
+
+struct pending {
+	uint8_t *rows;
+	size_t n;
+	size_t cap;
+	uint32_t *idx;
+	size_t idx_cap;
+};
+
+static int
+cmp_field(const struct sl_field *f, const uint8_t *a, const uint8_t *b)
+{
+	switch (f->type) {
+	case SL_T_STR:
+		return memcmp(a + f->offset, b + f->offset, f->size);
+	case SL_T_F64: {
+		double x = sl_row_get_f64(a, f), y = sl_row_get_f64(b, f);
+
+		return (x > y) - (x < y);
+	}
+	case SL_T_U64:
+	case SL_T_U32:
+	case SL_T_BOOL: {
+		uint64_t x = (uint64_t)sl_row_get_int(a, f);
+		uint64_t y = (uint64_t)sl_row_get_int(b, f);
+
+		return (x > y) - (x < y);
+	}
+	default: {
+		int64_t x = sl_row_get_int(a, f), y = sl_row_get_int(b, f);
+
+		return (x > y) - (x < y);
+	}
+	}
+}
+
+struct sort_ctx {
+	const struct dp *dp;
+	const uint8_t *rows;
+};
+
+static int
+cmp_rows(const void *pa, const void *pb, void *arg)
+{
+	const struct sort_ctx *c = arg;
+	const struct sl_schema *s = &c->dp->out;
+	const uint16_t nk = c->dp->plan->n_keys, rs = s->row_size;
+	const uint8_t *a = c->rows + (size_t)*(const uint32_t *)pa * rs;
+	const uint8_t *b = c->rows + (size_t)*(const uint32_t *)pb * rs;
+	int r = cmp_field(&s->f[nk], a, b);	/* window_start */
+
+	for (uint16_t k = 0; r == 0 && k < nk; k++)
+		r = cmp_field(&s->f[k], a, b);
+	return r;
+}
+
+static int
+pending_add(struct pending *pd, const uint8_t *rows, size_t n, uint16_t rs)
+{
+	if (pd->n + n > pd->cap) {
+		size_t cap = pd->cap ? pd->cap : 4096;
+		uint8_t *r;
+
+		while (cap < pd->n + n)
+			cap *= 2;
+		r = realloc(pd->rows, cap * rs);
+		if (r == NULL)
+			return -ENOMEM;
+		pd->rows = r;
+		pd->cap = cap;
+	}
+	memcpy(pd->rows + pd->n * rs, rows, n * rs);
+	pd->n += n;
+	return 0;
+}
+
+/* Write, in order, every pending row whose window ended at or before wm. */
+static int
+pending_flush(struct dp *dp, struct pending *pd, int64_t wm)
+{
+	const struct sl_schema *s = &dp->out;
+	const struct sl_field *end = &s->f[dp->plan->n_keys + 1];
+	const uint16_t rs = s->row_size;
+	struct sort_ctx ctx = { dp, pd->rows };
+	size_t ne = 0, keep = 0;
+
+	if (pd->n > pd->idx_cap) {
+		uint32_t *idx = realloc(pd->idx, pd->n * sizeof(*idx));
+
+		if (idx == NULL)
+			return -ENOMEM;
+		pd->idx = idx;
+		pd->idx_cap = pd->n;
+	}
+	for (size_t i = 0; i < pd->n; i++)
+		if (sl_row_get_int(pd->rows + i * rs, end) - 1 <= wm)
+			pd->idx[ne++] = (uint32_t)i;
+	if (ne == 0)
+		return 0;
+	qsort_r(pd->idx, ne, sizeof(pd->idx[0]), cmp_rows, &ctx);
+	for (size_t i = 0; i < ne; i++) {
+		int rc = sl_sink_write(&dp->sink, s, pd->rows + (size_t)pd->idx[i] * rs);
+
+		if (rc < 0)
+			return rc;
+	}
+	/* Keep the rest, in arrival order. */
+	for (size_t i = 0; i < pd->n; i++) {
+		const uint8_t *r = pd->rows + i * rs;
+
+		if (sl_row_get_int(r, end) - 1 <= wm)
+			continue;
+		if (keep != i)
+			memmove(pd->rows + keep * rs, r, rs);
+		keep++;
+	}
+	pd->n = keep;
+	return 0;
+}
+
+int
+dp_main_loop(struct dp *dp)
+{
+	struct pending pd = { 0 };
+	struct sl_wm_valve valve;
+	uint16_t done = 0;
+	int rc = 0;
+
+	sl_wm_valve_init(&valve, dp->n_workers);
+	while (done < dp->n_workers) {
+		unsigned int got = 0;
+
+		for (uint16_t wi = 0; wi < dp->n_workers; wi++) {
+			struct sl_vec *v[32];
+			unsigned int n = rte_ring_sc_dequeue_burst(dp->w[wi].to_sink,
+								   (void **)v, 32, NULL);
+
+			got += n;
+			for (unsigned int i = 0; i < n; i++) {
+				struct sl_wm_out o = { 0 };
+
+				if (rc == 0 && v[i]->n_rows)
+					rc = pending_add(&pd, v[i]->rows, v[i]->n_rows,
+							 dp->out.row_size);
+				switch (v[i]->ctl.type) {
+				case SL_CTL_WATERMARK:
+					sl_wm_valve_watermark(&valve, wi, v[i]->ctl.ts, &o);
+					break;
+				case SL_CTL_IDLE:
+				case SL_CTL_ACTIVE:
+					sl_wm_valve_status(&valve, wi,
+							   v[i]->ctl.type == SL_CTL_IDLE, &o);
+					break;
+				case SL_CTL_EOI:
+					sl_wm_valve_status(&valve, wi, false, &o);
+					if (o.wm && rc == 0)
+						rc = pending_flush(dp, &pd, o.ts);
+					sl_wm_valve_watermark(&valve, wi, SL_TS_MAX, &o);
+					done++;
+					break;
+				default:
+					break;
+				}
+				if (o.wm && rc == 0)
+					rc = pending_flush(dp, &pd, o.ts);
+				rte_mempool_put(dp->res_pool, v[i]);
+			}
+		}
+		if (got == 0)
+			rte_delay_us_sleep(50);
+	}
+	if (rc == 0)
+		rc = pending_flush(dp, &pd, SL_TS_MAX);
+	dp->end_tsc = rte_rdtsc();
+	free(pd.rows);
+	free(pd.idx);
+	if (rc < 0)
+		DP_LOG(ERR, "sink failed: %s; results after the failure are lost",
+		       strerror(-rc));
+	return rc;
+}

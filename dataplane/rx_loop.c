@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The RX lcore: poll the source, track event time per partition, filter,
+ * hash keys to key groups and route rows to their workers' vectors, and
+ * inject watermarks and end of input in band. VPP's shape: each step is a
+ * loop over the whole batch, the destination of every row goes into dst[]
+ * first, then rows are copied out.
+ */
+#include <sched.h>
+
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <rte_pause.h>
+#include <rte_prefetch.h>
+
+#include "dp.h"
+#include "sl_kg.h"
+
+static inline struct sl_vec *
+vec_get(struct dp *dp, uint16_t row_size, uint16_t src)
+{
+	struct sl_vec *v;
+
+	/* The pool is sized for every ring full at once plus every lcore's
+	 * open vectors, so this only spins if the sizing is wrong. */
+	while (unlikely(rte_mempool_get(dp->vec_pool, (void **)&v) != 0))
+		rte_pause();
+	sl_vec_reset(v, row_size);
+	v->src = src;
+	return v;
+}
+
+/* Hand rx->out[w] to worker w and start a new vector. */
+static void
+rx_send(struct dp_rx *rx, uint16_t w)
+{
+	struct dp *dp = rx->dp;
+	struct sl_vec *v = rx->out[w];
+
+	if (dp->rtc) {
+		dp_worker_handle(&dp->w[w], v);
+	} else if (unlikely(rte_ring_sp_enqueue(rx->ring[w], v) != 0)) {
+		/* Backpressure: a full ring stops this lcore, which stops
+		 * polling the port; the NIC then counts imissed. Nothing is
+		 * dropped silently. */
+		rx->ring_full++;
+		while (rte_ring_sp_enqueue(rx->ring[w], v) != 0)
+			rte_pause();
+	}
+	rx->vecs_out++;
+	rx->out[w] = vec_get(dp, dp->plan->schema.row_size, rx->id);
+}
+
+static void
+rx_ctl_all(struct dp_rx *rx, enum sl_ctl_type type, int64_t ts)
+{
+	for (uint16_t w = 0; w < rx->dp->n_workers; w++) {
+		rx->out[w]->ctl.type = (uint8_t)type;
+		rx->out[w]->ctl.ts = ts;
+		rx_send(rx, w);
+	}
+}
+
+static void
+rx_emit(struct dp_rx *rx, const struct sl_wm_out *o)
+{
+	if (o->status > 0)
+		rx_ctl_all(rx, SL_CTL_ACTIVE, 0);
+	if (o->wm) {
+		rx_ctl_all(rx, SL_CTL_WATERMARK, o->ts);
+		rx->wms_out++;
+	}
+	if (o->status < 0)
+		rx_ctl_all(rx, SL_CTL_IDLE, 0);
+}
+
+/* At most SL_VEC_MAX rows of one partition. */
+static void
+rx_rows(struct dp_rx *rx, const uint8_t *rows, uint16_t n, uint16_t part)
+{
+	struct dp *dp = rx->dp;
+	const struct sl_plan *p = dp->plan;
+	const uint16_t rs = p->schema.row_size;
+	const struct sl_field *tsf = &p->schema.f[p->source.ts_field];
+	const uint32_t maxp = p->max_parallelism, nw = dp->n_workers;
+	uint8_t key[SL_ROW_MAX];
+	int64_t max_ts = SL_TS_MIN;
+	uint16_t ns = n;
+
+	/* Event time first, over every row: the watermark strategy sits at
+	 * the source, before any filter (Flink's WatermarkStrategy on a
+	 * source sees all events). */
+	for (uint16_t i = 0; i < n; i++) {
+		int64_t ts = sl_row_ts(rows + (size_t)i * rs, tsf);
+
+		max_ts = ts > max_ts ? ts : max_ts;
+	}
+	sl_wm_mux_events(&rx->mux, part, max_ts, n);
+	rx->rows_in += n;
+
+	for (uint16_t i = 0; i < n; i++)
+		rx->sel[i] = i;
+	for (uint16_t f = 0; f < rx->n_filters && ns > 0; f++)
+		ns = sl_expr_filter(rx->filter[f], rows, rs, rx->sel, ns, rx->sel);
+	rx->rows_filtered += (uint64_t)(n - ns);
+
+	for (uint16_t j = 0; j < ns; j++) {
+		const uint8_t *row = rows + (size_t)rx->sel[j] * rs;
+		uint32_t h;
+
+		dp_key_gather(p, row, key);
+		h = sl_kg_hash(key, dp->key_len);
+		rx->hash[j] = h;
+		rx->dst[j] = (uint16_t)sl_kg_owner(sl_kg_of(h, maxp), maxp, nw);
+	}
+	for (uint16_t j = 0; j < ns; j++) {
+		uint16_t w = rx->dst[j];
+		struct sl_vec *v = rx->out[w];
+		uint16_t k = v->n_rows;
+
+		memcpy(sl_vec_row(v, k), rows + (size_t)rx->sel[j] * rs, rs);
+		v->hash[k] = rx->hash[j];
+		v->sel[k] = k;
+		v->n_rows = (uint16_t)(k + 1);
+		v->n_sel = v->n_rows;
+		if (unlikely(v->n_rows == SL_VEC_MAX))
+			rx_send(rx, w);
+	}
+}
+
+static void
+rx_batch(struct dp_rx *rx, const struct sl_src_batch *b)
+{
+	const uint16_t rs = rx->dp->plan->schema.row_size;
+
+	for (uint16_t off = 0; off < b->n; off += SL_VEC_MAX) {
+		uint16_t n = (uint16_t)RTE_MIN(b->n - off, SL_VEC_MAX);
+
+		rx_rows(rx, b->rows + (size_t)off * rs, n, b->partition);
+	}
+}
+
+static inline int64_t
+now_ms(const struct dp *dp, uint64_t tsc)
+{
+	return (int64_t)((tsc - dp->start_tsc) * 1000 / dp->tsc_hz);
+}
+
+int
+dp_rx_loop(void *arg)
+{
+	struct dp_rx *rx = arg;
+	struct dp *dp = rx->dp;
+	const struct sl_plan *p = dp->plan;
+	const bool punctuated = p->source.emit == SL_WM_PUNCTUATED;
+	struct sl_src_batch b[SL_IO_BURST];
+	struct sl_wm_out o;
+	unsigned int idle = 0;
+
+	for (uint16_t w = 0; w < dp->n_workers; w++)
+		rx->out[w] = vec_get(dp, p->schema.row_size, rx->id);
+	rx->next_tick = rte_rdtsc() + rx->tick_cycles;
+
+	for (;;) {
+		uint16_t nb = rx->src.ops->poll(&rx->src, b, SL_IO_BURST);
+		uint64_t tsc;
+
+		for (uint16_t i = 0; i < nb; i++) {
+			rx_batch(rx, &b[i]);
+			if (punctuated) {
+				sl_wm_mux_emit(&rx->mux, &o);
+				rx_emit(rx, &o);
+			}
+		}
+		rx->src.ops->release(&rx->src);
+
+		tsc = rte_rdtsc();
+		if (unlikely(tsc >= rx->next_tick)) {
+			rx->next_tick = tsc + rx->tick_cycles;
+			sl_wm_mux_poll(&rx->mux, now_ms(dp, tsc), &o);
+			rx_emit(rx, &o);
+		}
+		if (unlikely(rx->src.done ||
+			     atomic_load_explicit(&dp->stop, memory_order_relaxed)))
+			break;
+		/* Ship partial vectors at the end of every burst: a quiet
+		 * stream must not wait for a vector to fill. */
+		for (uint16_t w = 0; w < dp->n_workers; w++)
+			if (rx->out[w]->n_rows > 0)
+				rx_send(rx, w);
+		if (nb == 0 && dp->shared_cores && ++idle >= DP_IDLE_YIELD) {
+			idle = 0;
+			sched_yield();
+		}
+	}
+	/* End of input (or stop with drain): the last watermark is MAX, so
+	 * every window fires (R1.10). */
+	rx_ctl_all(rx, SL_CTL_EOI, SL_TS_MAX);
+	for (uint16_t w = 0; w < dp->n_workers; w++)
+		rte_mempool_put(dp->vec_pool, rx->out[w]);
+	return 0;
+}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Final counters: a human summary on stderr and, on request, JSON. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "dp.h"
+
+static double
+elapsed_s(const struct dp *dp)
+{
+	return dp->end_tsc > dp->start_tsc ?
+	       (double)(dp->end_tsc - dp->start_tsc) / (double)dp->tsc_hz : 0;
+}
+
+void
+dp_stats_print(const struct dp *dp)
+{
+	uint64_t rows = 0;
+	double s = elapsed_s(dp);
+
+	for (uint16_t r = 0; r < dp->n_rx; r++) {
+		const struct dp_rx *rx = &dp->rx[r];
+		const struct sl_source *src = &rx->src;
+		uint64_t gaps = 0;
+
+		for (int i = 0; i < SL_WIRE_MAX_PARTITIONS; i++)
+			gaps += src->wire.part[i].gaps;
+		rows += rx->rows_in;
+		fprintf(stderr,
+			"sluice-dp: rx %u: packets %" PRIu64 ", rows %" PRIu64
+			", filtered %" PRIu64 ", watermarks %" PRIu64
+			", seq gaps %" PRIu64 ", ring full %" PRIu64,
+			r, src->wire.pkts, rx->rows_in, rx->rows_filtered,
+			rx->wms_out, gaps, rx->ring_full);
+		if (src->stats.bad_lines)
+			fprintf(stderr, ", bad csv lines %" PRIu64, src->stats.bad_lines);
+		if (src->stats.truncated_bytes)
+			fprintf(stderr, ", truncated bytes %" PRIu64,
+				src->stats.truncated_bytes);
+		if (src->stats.rx_missed)
+			fprintf(stderr, ", imissed %" PRIu64, src->stats.rx_missed);
+		fputc('\n', stderr);
+		for (int i = 0; i < SL_WIRE_DROP__COUNT; i++)
+			if (src->wire.drops[i])
+				fprintf(stderr, "sluice-dp: rx %u: dropped %" PRIu64
+					" packet(s): %s (%s)\n", r, src->wire.drops[i],
+					sl_wire_drop_name((enum sl_wire_drop)i),
+					sl_wire_drop_desc((enum sl_wire_drop)i));
+	}
+	for (uint16_t w = 0; w < dp->n_workers; w++) {
+		const struct sl_win_stats *ws = &dp->w[w].win.stats;
+
+		fprintf(stderr,
+			"sluice-dp: worker %u: rows %" PRIu64 ", late dropped %" PRIu64
+			", windows fired %" PRIu64 ", results %" PRIu64 "%s\n",
+			w, ws->rows_in, ws->late_dropped, ws->windows_fired,
+			ws->rows_out, ws->state_full_dropped ? "" : "");
+		if (ws->state_full_dropped)
+			fprintf(stderr, "sluice-dp: worker %u: DROPPED %" PRIu64
+				" rows: window state full; raise state.key-capacity\n",
+				w, ws->state_full_dropped);
+	}
+	fprintf(stderr, "sluice-dp: job %s: %" PRIu64 " rows in %.3f s (%.0f rows/s), %" PRIu64
+		" results to %s\n", dp->plan->name, rows, s, s > 0 ? (double)rows / s : 0,
+		dp->sink.rows, dp->sink.path);
+}
+
+int
+dp_stats_json(const struct dp *dp, const char *path)
+{
+	json_t *root = json_object(), *rxs = json_array(), *ws = json_array();
+	int rc;
+
+	for (uint16_t r = 0; r < dp->n_rx; r++) {
+		const struct dp_rx *rx = &dp->rx[r];
+		const struct sl_source *src = &rx->src;
+		json_t *drops = json_object();
+		uint64_t gaps = 0;
+
+		for (int i = 0; i < SL_WIRE_MAX_PARTITIONS; i++)
+			gaps += src->wire.part[i].gaps;
+		for (int i = 0; i < SL_WIRE_DROP__COUNT; i++)
+			json_object_set_new(drops, sl_wire_drop_name((enum sl_wire_drop)i),
+					    json_integer((json_int_t)src->wire.drops[i]));
+		json_array_append_new(rxs, json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
+			"id", r,
+			"packets", (json_int_t)src->wire.pkts,
+			"rows", (json_int_t)rx->rows_in,
+			"filtered", (json_int_t)rx->rows_filtered,
+			"watermarks", (json_int_t)rx->wms_out,
+			"seq_gaps", (json_int_t)gaps,
+			"ring_full", (json_int_t)rx->ring_full,
+			"bad_lines", (json_int_t)src->stats.bad_lines,
+			"truncated_bytes", (json_int_t)src->stats.truncated_bytes,
+			"imissed", (json_int_t)src->stats.rx_missed,
+			"drops", drops));
+	}
+	for (uint16_t w = 0; w < dp->n_workers; w++) {
+		const struct sl_win_stats *s = &dp->w[w].win.stats;
+
+		json_array_append_new(ws, json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:I}",
+			"id", w,
+			"rows", (json_int_t)s->rows_in,
+			"numLateRecordsDropped", (json_int_t)s->late_dropped,
+			"state_full_dropped", (json_int_t)s->state_full_dropped,
+			"windows_fired", (json_int_t)s->windows_fired,
+			"results", (json_int_t)s->rows_out,
+			"sink_full", (json_int_t)dp->w[w].sink_full));
+	}
+	json_object_set_new(root, "job", json_string(dp->plan->name));
+	json_object_set_new(root, "seconds", json_real(elapsed_s(dp)));
+	json_object_set_new(root, "rx", rxs);
+	json_object_set_new(root, "workers", ws);
+	json_object_set_new(root, "sink_rows", json_integer((json_int_t)dp->sink.rows));
+	rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(root);
+	if (rc != 0) {
+		DP_LOG(ERR, "cannot write %s", path);
+		return -EIO;
+	}
+	return 0;
+}

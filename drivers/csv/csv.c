@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sl_csv.h"
+
+static int
+put_str(char *buf, size_t len, size_t *off, const char *s, size_t n)
+{
+	bool quote = false;
+
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
+			quote = true;
+	if (!quote) {
+		if (*off + n >= len)
+			return -ENOSPC;
+		memcpy(buf + *off, s, n);
+		*off += n;
+		return 0;
+	}
+	if (*off + 2 * n + 2 >= len)
+		return -ENOSPC;
+	buf[(*off)++] = '"';
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"')
+			buf[(*off)++] = '"';
+		buf[(*off)++] = s[i];
+	}
+	buf[(*off)++] = '"';
+	return 0;
+}
+
+int
+sl_csv_format_header(const struct sl_schema *s, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	for (int i = 0; i < s->n_fields; i++) {
+		if (i) {
+			if (off + 1 >= len)
+				return -ENOSPC;
+			buf[off++] = ',';
+		}
+		if (put_str(buf, len, &off, s->f[i].name, strlen(s->f[i].name)) < 0)
+			return -ENOSPC;
+	}
+	if (off >= len)
+		return -ENOSPC;
+	buf[off] = '\0';
+	return (int)off;
+}
+
+int
+sl_csv_format_row(const struct sl_schema *s, const uint8_t *row, char *buf,
+		  size_t len)
+{
+	size_t off = 0;
+
+	for (int i = 0; i < s->n_fields; i++) {
+		const struct sl_field *f = &s->f[i];
+		char num[40];
+		int n = 0;
+
+		if (i) {
+			if (off + 1 >= len)
+				return -ENOSPC;
+			buf[off++] = ',';
+		}
+		switch (f->type) {
+		case SL_T_STR: {
+			const char *str = (const char *)row + f->offset;
+			size_t slen = strnlen(str, f->size);
+
+			if (put_str(buf, len, &off, str, slen) < 0)
+				return -ENOSPC;
+			continue;
+		}
+		case SL_T_F64:
+			n = snprintf(num, sizeof(num), "%.17g",
+				     sl_row_get_f64(row, f));
+			break;
+		case SL_T_BOOL:
+			n = snprintf(num, sizeof(num), "%s",
+				     row[f->offset] ? "true" : "false");
+			break;
+		case SL_T_U64:
+			n = snprintf(num, sizeof(num), "%" PRIu64,
+				     (uint64_t)sl_row_get_int(row, f));
+			break;
+		default:
+			n = snprintf(num, sizeof(num), "%" PRId64,
+				     sl_row_get_int(row, f));
+			break;
+		}
+		if (off + (size_t)n >= len)
+			return -ENOSPC;
+		memcpy(buf + off, num, (size_t)n);
+		off += (size_t)n;
+	}
+	buf[off] = '\0';
+	return (int)off;
+}
+
+/* Split the next cell; handles RFC 4180 quotes. Unquoted in place in out. */
+static int
+next_cell(const char *line, size_t len, size_t *pos, char *out, size_t outlen,
+	  size_t *olen)
+{
+	size_t p = *pos, o = 0;
+
+	if (p < len && line[p] == '"') {
+		p++;
+		for (;;) {
+			if (p >= len)
+				return -EINVAL;	/* unterminated quote */
+			if (line[p] == '"') {
+				if (p + 1 < len && line[p + 1] == '"') {
+					p++;
+				} else {
+					p++;
+					break;
+				}
+			}
+			if (o + 1 >= outlen)
+				return -E2BIG;
+			out[o++] = line[p++];
+		}
+		if (p < len && line[p] != ',')
+			return -EINVAL;
+	} else {
+		while (p < len && line[p] != ',') {
+			if (o + 1 >= outlen)
+				return -E2BIG;
+			out[o++] = line[p++];
+		}
+	}
+	out[o] = '\0';
+	*olen = o;
+	*pos = p < len ? p + 1 : p + 1;	/* past the comma, or past the end */
+	return 0;
+}
+
+int
+sl_csv_map_header(const struct sl_schema *s, const char *line, size_t len,
+		  struct sl_csv_map *m, char *msg, size_t msglen)
+{
+	bool seen[SL_SCHEMA_MAX_FIELDS] = { false };
+	size_t pos = 0, clen;
+	char cell[SL_NAME_MAX + 2];
+
+	m->n_cols = 0;
+	while (pos <= len) {
+		int f;
+
+		if (m->n_cols == sizeof(m->field) / sizeof(m->field[0])) {
+			snprintf(msg, msglen, "too many columns");
+			return -EINVAL;
+		}
+		if (next_cell(line, len, &pos, cell, sizeof(cell), &clen) < 0) {
+			snprintf(msg, msglen, "column %u: bad header cell", m->n_cols + 1);
+			return -EINVAL;
+		}
+		f = sl_schema_find(s, cell);
+		if (f < 0) {
+			snprintf(msg, msglen, "column %u: '%s' is not a schema field",
+				 m->n_cols + 1, cell);
+			return -EINVAL;
+		}
+		if (seen[f]) {
+			snprintf(msg, msglen, "column %u: '%s' appears twice",
+				 m->n_cols + 1, cell);
+			return -EINVAL;
+		}
+		seen[f] = true;
+		m->field[m->n_cols++] = (int16_t)f;
+	}
+	for (int i = 0; i < s->n_fields; i++) {
+		if (!seen[i]) {
+			snprintf(msg, msglen, "header has no column for field '%s'",
+				 s->f[i].name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int
+parse_cell(const struct sl_field *f, const char *cell, size_t clen,
+	   uint8_t *row)
+{
+	char *end;
+
+	if (f->type == SL_T_STR) {
+		if (clen > f->size)
+			return -E2BIG;
+		memset(row + f->offset, 0, f->size);
+		memcpy(row + f->offset, cell, clen);
+		return 0;
+	}
+	if (clen == 0)
+		return -EINVAL;
+	errno = 0;
+	switch (f->type) {
+	case SL_T_F64: {
+		double d = strtod(cell, &end);
+
+		if (*end != '\0' || errno)
+			return -EINVAL;
+		sl_row_set_f64(row, f, d);
+		return 0;
+	}
+	case SL_T_BOOL:
+		if (strcmp(cell, "true") == 0 || strcmp(cell, "1") == 0)
+			row[f->offset] = 1;
+		else if (strcmp(cell, "false") == 0 || strcmp(cell, "0") == 0)
+			row[f->offset] = 0;
+		else
+			return -EINVAL;
+		return 0;
+	case SL_T_U64:
+	case SL_T_U32: {
+		unsigned long long u;
+
+		if (cell[0] == '-')
+			return -ERANGE;
+		u = strtoull(cell, &end, 10);
+		if (*end != '\0' || errno ||
+		    (f->type == SL_T_U32 && u > UINT32_MAX))
+			return -ERANGE;
+		sl_row_set_int(row, f, (int64_t)u);
+		return 0;
+	}
+	default: {
+		long long v = strtoll(cell, &end, 10);
+
+		if (*end != '\0' || errno ||
+		    (f->type == SL_T_I32 && (v < INT32_MIN || v > INT32_MAX)))
+			return -ERANGE;
+		sl_row_set_int(row, f, v);
+		return 0;
+	}
+	}
+}
+
+int
+sl_csv_parse_row(const struct sl_schema *s, const struct sl_csv_map *m,
+		 const char *line, size_t len, uint8_t *row, char *msg,
+		 size_t msglen)
+{
+	char cell[SL_STR_MAX * 2 + 64];
+	size_t pos = 0, clen;
+
+	for (uint16_t c = 0; c < m->n_cols; c++) {
+		const struct sl_field *f = &s->f[m->field[c]];
+		int rc;
+
+		if (pos > len) {
+			snprintf(msg, msglen, "%u columns, expected %u", c, m->n_cols);
+			return -EINVAL;
+		}
+		rc = next_cell(line, len, &pos, cell, sizeof(cell), &clen);
+		if (rc == 0)
+			rc = parse_cell(f, cell, clen, row);
+		if (rc < 0) {
+			snprintf(msg, msglen, "column %u (%s): expected %s",
+				 c + 1, f->name,
+				 f->type == SL_T_STR ? "a string that fits" :
+				 f->type == SL_T_F64 ? "a number" :
+				 f->type == SL_T_BOOL ? "true or false" :
+							"an integer in range");
+			return -EINVAL;
+		}
+	}
+	if (pos <= len) {
+		snprintf(msg, msglen, "more than %u columns", m->n_cols);
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_IO_H
+#define SL_IO_H
+
+/**
+ * @file
+ * Sources and sinks as the dataplane sees them; the only drivers/ header
+ * dataplane/ includes.
+ *
+ * A source is polled by one RX lcore and hands out batches: runs of rows of
+ * one partition, pointing into memory the source owns (an mbuf's payload, a
+ * mapped capture file, a parse buffer) until the next release(). Sources
+ * validate and count everything they drop; none of them allocates or makes
+ * a syscall in poll() except where the medium is a syscall (none today:
+ * files are mapped at open).
+ *
+ * Sinks run on the main lcore, never on a worker: they may block on I/O.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sl_plan.h"
+#include "sl_vec.h"
+#include "sl_wire.h"
+
+#define SL_IO_BURST 32
+
+struct sl_src_batch {
+	const uint8_t *rows;	/**< n rows of the job's row size */
+	uint16_t n;
+	uint16_t partition;
+};
+
+/** Source counters beyond the wire parser's. */
+struct sl_src_stats {
+	uint64_t bad_lines;		/**< CSV lines that did not parse */
+	uint64_t truncated_bytes;	/**< capture file bytes after the last whole packet */
+	uint64_t rx_nombuf;		/**< ethdev: from rte_eth_stats */
+	uint64_t rx_missed;		/**< ethdev: imissed */
+};
+
+struct sl_source;
+
+struct sl_source_ops {
+	const char *name;
+	/** Per-process setup on the main lcore before lcores launch. */
+	int (*setup)(const struct sl_plan *p, unsigned int socket);
+	int (*open)(struct sl_source *s, uint16_t queue);
+	/** Up to max batches; sets s->done once the input is exhausted. */
+	uint16_t (*poll)(struct sl_source *s, struct sl_src_batch *b,
+			 uint16_t max);
+	/** The previous poll's batches are no longer used. */
+	void (*release)(struct sl_source *s);
+	void (*close)(struct sl_source *s);
+	/** Refresh s->stats from the device (main lcore, off the hot path). */
+	void (*stats)(struct sl_source *s);
+};
+
+struct sl_source {
+	const struct sl_source_ops *ops;
+	const struct sl_plan *plan;
+	uint16_t queue;
+	bool done;
+	struct sl_wire_rx wire;		/**< packets, records, drops by reason, gaps */
+	struct sl_src_stats stats;
+	void *priv;
+};
+
+/** The ops for the plan's source type. */
+const struct sl_source_ops *sl_source_ops_get(enum sl_src_type t);
+
+/** Pick ops, init counters and open queue of the plan's source. */
+int sl_source_open(struct sl_source *s, const struct sl_plan *p,
+		   uint16_t queue);
+
+/* ---- sinks ---- */
+
+struct sl_sink {
+	FILE *f;
+	bool own;			/**< fclose() at the end */
+	char path[SL_PLAN_PATH_MAX];
+	uint64_t rows;
+	char line[65536];
+};
+
+/**
+ * Open the plan's sink and write the header row for schema out.
+ * @return 0 or a negative errno (logged with the path).
+ */
+int sl_sink_open(struct sl_sink *k, const struct sl_plan *p,
+		 const struct sl_schema *out);
+
+/** Write one result row. @return 0 or a negative errno. */
+int sl_sink_write(struct sl_sink *k, const struct sl_schema *out,
+		  const uint8_t *row);
+
+/** Flush and close. @return 0 or a negative errno (a short write is an error). */
+int sl_sink_close(struct sl_sink *k);
+
+#endif /* SL_IO_H */
