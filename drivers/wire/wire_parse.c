@@ -90,7 +90,9 @@ sl_wire_parse_payload(struct sl_wire_rx *rx, const uint8_t *p, uint32_t len,
 	part = &rx->part[h.partition];
 	if (part->ended)
 		return drop(rx, SL_WIRE_DROP_AFTER_END);
-	if (part->seen && h.seq < part->next_seq)
+	/* next_seq is 0 after a seen partition only if it wrapped past
+	 * UINT64_MAX: no later sequence number exists. */
+	if (part->seen && (h.seq < part->next_seq || part->next_seq == 0))
 		return drop(rx, SL_WIRE_DROP_DUPLICATE);
 	/* Losses are counted, never hidden: a jump forward is a gap. */
 	part->gaps += h.seq - part->next_seq;
