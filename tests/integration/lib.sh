@@ -1,0 +1,82 @@
+#!/bin/bash
+# Shared helpers for the integration tests. Every expected result is
+# computed by sqlite3 from the CSV form of the same events, independently of
+# sluice: the watermark in force for a row is recomputed from the rows that
+# came before it, exactly as semantics.md R1.3/R1.6 define it.
+set -euo pipefail
+
+: "${SLUICE_BUILD:?set by meson}"
+: "${SLUICE_SRC:?set by meson}"
+DP="$SLUICE_BUILD/dataplane/sluice-dp"
+GEN="$SLUICE_BUILD/perf/sluice-gen/sluice-gen"
+T=$(mktemp -d /tmp/sluice-it.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+cd "$SLUICE_SRC"
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# run_dp JOB [args...]: run sluice-dp, keep its stderr in $T/dp.err.
+run_dp() {
+	local job=$1
+	shift
+	if ! timeout 120 "$DP" --job "$job" "$@" 2> "$T/dp.err"; then
+		cat "$T/dp.err" >&2
+		fail "sluice-dp --job $job exited non-zero"
+	fi
+}
+
+# json FILE EXPR: read one number from a stats JSON file (sqlite's JSON1).
+json() {
+	sqlite3 -batch :memory: "SELECT json_extract(readfile('$1'), '$2');"
+}
+
+# expected_sql CSV COLS PER B SIZE OFFSET FILTER KEYS AGGS [PARTS]
+# Window results as sluice must produce them: rows grouped into batches of
+# PER consecutive rows (one packet, or one CSV line when PER is 1); batch j
+# belongs to partition j % PARTS; the watermark before batch j is, over the
+# partitions seen in earlier batches, the minimum of their largest
+# timestamp, minus B, minus 1. A row is late when its window's end - 1 is at
+# or below that watermark; late rows that pass the filter are dropped.
+expected_sql() {
+	local csv=$1 cols=$2 per=$3 b=$4 size=$5 off=$6 filter=$7 keys=$8 aggs=$9
+	local parts=${10:-1}
+	cat <<SQL
+CREATE TABLE ev($cols);
+.import --csv --skip 1 $csv ev
+CREATE TABLE p AS SELECT (rowid - 1) / $per AS pkt, ((rowid - 1) / $per) % $parts AS part, * FROM ev;
+CREATE TABLE pm AS SELECT pkt, part, max(ts) AS mx FROM p GROUP BY pkt;
+CREATE TABLE pw AS SELECT a.pkt AS pkt,
+	(SELECT min(m) FROM (SELECT max(b.mx) AS m FROM pm b WHERE b.pkt < a.pkt GROUP BY b.part)) - $b - 1 AS wm
+	FROM pm a;
+CREATE TABLE x AS SELECT p.*, ts - ((((ts - ($off)) % $size) + $size) % $size) AS ws, pw.wm AS wm
+	FROM p JOIN pw USING (pkt);
+CREATE VIEW kept AS SELECT * FROM x WHERE ($filter);
+CREATE VIEW late AS SELECT * FROM kept WHERE wm IS NOT NULL AND ws + $size - 1 <= wm;
+CREATE TABLE expected AS SELECT $keys, ws AS window_start, ws + $size AS window_end, $aggs
+	FROM kept WHERE NOT (wm IS NOT NULL AND ws + $size - 1 <= wm)
+	GROUP BY $keys, ws ORDER BY ws, $keys;
+SQL
+}
+
+# expect_csv OUT SQL...: write the expected rows as CSV with a header.
+expect_csv() {
+	local out=$1
+	shift
+	{ "$@"; printf '.headers on\n.mode csv\nSELECT * FROM expected;\n'; } |
+		sqlite3 -batch | tr -d '\r' > "$out"
+}
+
+# expect_late SQL...: number of late rows sluice must drop.
+expect_late() {
+	{ "$@"; printf 'SELECT count(*) FROM late;\n'; } | sqlite3 -batch
+}
+
+same_file() {
+	if ! cmp -s "$1" "$2"; then
+		diff "$1" "$2" | head -20 >&2
+		fail "$1 and $2 differ"
+	fi
+}
