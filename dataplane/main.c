@@ -103,7 +103,7 @@ setup_windows(struct dp *dp)
 		unsigned int socket = rte_lcore_to_socket_id(w->lcore);
 
 		rc = sl_win_init(&w->win, &c, lcore_alloc,
-				 (void *)(uintptr_t)(socket == SOCKET_ID_ANY ? 0 : socket));
+				 (void *)(uintptr_t)(socket == (unsigned int)SOCKET_ID_ANY ? 0 : socket));
 		if (rc < 0) {
 			DP_LOG(ERR, "worker %u: no memory for %u keys of window state; lower state.key-capacity or give the EAL more memory",
 			       i, p->key_capacity);

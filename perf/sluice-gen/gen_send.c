@@ -158,6 +158,9 @@ eal_start(const struct gen_conf *c, const char *argv0)
 	argv[argc++] = lcore;
 	argv[argc++] = (char *)"--vdev";
 	argv[argc++] = (char *)c->port;
+	/* The file prefix is per pid, so hugepage files left by a killed
+	 * run would never be reused: unlink them as soon as they are mapped. */
+	argv[argc++] = (char *)"--huge-unlink";
 	if ((c->eal == NULL || strstr(c->eal, "--no-huge") == NULL) &&
 	    !hugepages_free()) {
 		fprintf(stderr, "sluice-gen: warning: fewer than %d MB of free "
