@@ -158,17 +158,20 @@ eal_start(const struct gen_conf *c, const char *argv0)
 	argv[argc++] = lcore;
 	argv[argc++] = (char *)"--vdev";
 	argv[argc++] = (char *)c->port;
-	/* The file prefix is per pid, so hugepage files left by a killed
-	 * run would never be reused: unlink them as soon as they are mapped. */
-	argv[argc++] = (char *)"--huge-unlink";
-	if ((c->eal == NULL || strstr(c->eal, "--no-huge") == NULL) &&
-	    !hugepages_free()) {
+	if (c->eal != NULL && strstr(c->eal, "--no-huge") != NULL) {
+		/* The caller chose; --huge-unlink would be refused. */
+	} else if (!hugepages_free()) {
 		fprintf(stderr, "sluice-gen: warning: fewer than %d MB of free "
 			"hugepages, running with --no-huge -m 512 (slower)\n",
 			HUGE_MIN_KB / 1024);
 		argv[argc++] = (char *)"--no-huge";
 		argv[argc++] = (char *)"-m";
 		argv[argc++] = (char *)"512";
+	} else {
+		/* The file prefix is per pid, so hugepage files left by a
+		 * killed run would never be reused: unlink them as soon as
+		 * they are mapped. */
+		argv[argc++] = (char *)"--huge-unlink";
 	}
 	if (c->eal) {
 		extra = strdup(c->eal);
