@@ -25,6 +25,30 @@
  * literals only. Mixed int/double arithmetic promotes to double. Integer
  * division or modulo by zero yields 0 (a row cannot trap the dataplane);
  * integer overflow wraps (two's complement, as Java's long).
+ *
+ * Details of the language:
+ * - Keywords (and, or, not, true, false) are lowercase and case-sensitive;
+ *   a field cannot be named after one. Identifiers are field names.
+ * - Integer literals are decimal or 0x hex and must fit in int64 (write
+ *   INT64_MIN as -9223372036854775808); float literals are 1.5, 1., .5,
+ *   1e3, 2.5E-1. Out-of-range literals are compile errors.
+ * - u64 fields load as int64 (two's complement): UINT64_MAX equals -1.
+ * - Integer / and % truncate toward zero (C99, Java); x / 0 and x % 0 are
+ *   0; INT64_MIN / -1 is INT64_MIN and x % -1 is 0. Double arithmetic is
+ *   IEEE (x / 0.0 is inf or NaN; NaN != NaN). % needs integer operands.
+ * - Booleans compare with == and != only; not/and/or need booleans.
+ * - A string literal is 'text' with '' for a quote. A str[N] field is
+ *   NUL-padded, so 'ab' equals a field holding "ab" followed by NULs; a
+ *   literal longer than N never equals the field.
+ * - Comparisons do not chain (a < b < c is an error).
+ * - Limits: 64 KiB of text, 64 levels of nesting (parentheses, not, unary
+ *   minus), 32 registers ("expression too complex"; the first 24 fields
+ *   referenced stay loaded, more are reloaded at each use).
+ *
+ * Threads: compiling is cold and allocates; call it at job setup. A
+ * compiled expression holds the scratch registers its evaluation writes,
+ * so each lcore must use its own compiled copy; sl_expr_filter() itself
+ * does not allocate, lock or make system calls.
  */
 
 #include <stdint.h>
@@ -33,10 +57,11 @@
 
 struct sl_expr;
 
+/** Type of an expression's value. */
 enum sl_expr_type {
-	SL_EXPR_INT,
-	SL_EXPR_F64,
-	SL_EXPR_BOOL,
+	SL_EXPR_INT,	/**< int64 */
+	SL_EXPR_F64,	/**< double */
+	SL_EXPR_BOOL,	/**< usable with sl_expr_filter() */
 };
 
 struct sl_expr_err {
@@ -45,18 +70,32 @@ struct sl_expr_err {
 };
 
 /**
- * Compile text against a schema.
- * @return a compiled expression, or NULL with *err filled.
+ * Compile text against a schema. Cold path: allocates; any thread. The
+ * result may be of any type (see sl_expr_result_type()); the schema is only
+ * read during the call (field offsets are copied).
+ * @param text NUL-terminated expression text.
+ * @param s the schema of the rows the expression will read.
+ * @param err filled on failure with the byte offset of the offending token
+ *   and a message saying what was expected (may be NULL).
+ * @return a compiled expression owned by the caller (sl_expr_free()), or
+ *   NULL with *err filled.
  */
 struct sl_expr *sl_expr_compile(const char *text, const struct sl_schema *s,
 				struct sl_expr_err *err);
 
+/** Type of the value e computes (e must not be NULL). */
 enum sl_expr_type sl_expr_result_type(const struct sl_expr *e);
 
 /**
  * Evaluate a boolean expression over the rows listed in sel_in (n entries)
  * and write the indices of the rows where it is true to sel_out (which may
- * alias sel_in). Row i starts at rows + i * row_size.
+ * alias sel_in, i.e. be the same array). Row i starts at
+ * rows + i * row_size. Hot path: no allocation, lock or system call; runs on
+ * the lcore that owns e (it writes e's scratch registers). The order of the
+ * selected indices is kept; n may exceed SL_VEC_MAX.
+ * Calling it with a non-boolean expression (or a row_size smaller than the
+ * schema's) is a programming error: an assert in debug builds, and a
+ * return of 0 in release builds.
  * @return the number of indices written.
  */
 uint16_t sl_expr_filter(const struct sl_expr *e, const uint8_t *rows,
