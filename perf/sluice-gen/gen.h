@@ -62,6 +62,7 @@ struct gen_conf {
 	/* send */
 	const char *port;	/**< --vdev argument */
 	const char *eal;	/**< extra EAL arguments, space separated */
+	const char *replay;	/**< --replay: a pcap whose frames are sent as they are */
 	double seconds;		/**< run time when --events is not given */
 	bool events_given;
 	int lcore;		/**< -1: first CPU we may run on */

@@ -87,6 +87,8 @@ static const struct opt opts[] = {
 	  "DPDK virtual device to send on, e.g. "
 	  "net_memif0,role=server,socket=/tmp/sl.sock (required)" },
 	{ "eal", O_STR, F(eal), M_S, 0, "ARGS", "extra EAL arguments" },
+	{ "replay", O_STR, F(replay), M_S, 0, "FILE",
+	  "send the frames of a pcap file in order, unchanged, instead of generated events" },
 	{ "lcore", O_INT, F(lcore), M_S, 1023, "N",
 	  "lcore to run on (the first CPU we may use)" },
 	{ "json", O_FLAG, F(json), M_S, 0, NULL,
