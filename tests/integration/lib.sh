@@ -48,9 +48,17 @@ CREATE TABLE ev($cols);
 .import --csv --skip 1 $csv ev
 CREATE TABLE p AS SELECT (rowid - 1) / $per AS pkt, ((rowid - 1) / $per) % $parts AS part, * FROM ev;
 CREATE TABLE pm AS SELECT pkt, part, max(ts) AS mx FROM p GROUP BY pkt;
+$(if [ "$parts" = 1 ]; then cat <<ONE
+CREATE TABLE pw AS SELECT pkt,
+	max(mx) OVER (ORDER BY pkt ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) - $b - 1 AS wm
+	FROM pm;
+ONE
+else cat <<MANY
 CREATE TABLE pw AS SELECT a.pkt AS pkt,
 	(SELECT min(m) FROM (SELECT max(b.mx) AS m FROM pm b WHERE b.pkt < a.pkt GROUP BY b.part)) - $b - 1 AS wm
 	FROM pm a;
+MANY
+fi)
 CREATE TABLE x AS SELECT p.*, ts - ((((ts - ($off)) % $size) + $size) % $size) AS ws, pw.wm AS wm
 	FROM p JOIN pw USING (pkt);
 CREATE VIEW kept AS SELECT * FROM x WHERE ($filter);
