@@ -64,6 +64,7 @@ struct dp_rx {
 	struct sl_wm_mux mux;
 	uint64_t tick_cycles;
 	uint64_t next_tick;
+	uint64_t first_tsc;		/* first batch: the busy period starts */
 	uint64_t rows_in;
 	uint64_t rows_filtered;		/* removed by filters */
 	uint64_t ring_full;		/* enqueue attempts that found a ring full */

@@ -165,6 +165,8 @@ dp_rx_loop(void *arg)
 		uint16_t nb = rx->src.ops->poll(&rx->src, b, SL_IO_BURST);
 		uint64_t tsc;
 
+		if (unlikely(rx->first_tsc == 0) && nb > 0)
+			rx->first_tsc = rte_rdtsc();
 		for (uint16_t i = 0; i < nb; i++) {
 			rx_batch(rx, &b[i]);
 			if (punctuated) {

@@ -8,11 +8,18 @@
 
 #include "dp.h"
 
+/* From the first row received to the last result written: the time the
+ * job was busy, without the wait for a port's peer. */
 static double
 elapsed_s(const struct dp *dp)
 {
-	return dp->end_tsc > dp->start_tsc ?
-	       (double)(dp->end_tsc - dp->start_tsc) / (double)dp->tsc_hz : 0;
+	uint64_t first = UINT64_MAX;
+
+	for (uint16_t r = 0; r < dp->n_rx; r++)
+		if (dp->rx[r].first_tsc && dp->rx[r].first_tsc < first)
+			first = dp->rx[r].first_tsc;
+	return first != UINT64_MAX && dp->end_tsc > first ?
+	       (double)(dp->end_tsc - first) / (double)dp->tsc_hz : 0;
 }
 
 void
@@ -115,6 +122,15 @@ dp_stats_json(const struct dp *dp, const char *path)
 	json_object_set_new(root, "rx", rxs);
 	json_object_set_new(root, "workers", ws);
 	json_object_set_new(root, "sink_rows", json_integer((json_int_t)dp->sink.rows));
+	{
+		uint64_t rows = 0;
+		double sec = elapsed_s(dp);
+
+		for (uint16_t r = 0; r < dp->n_rx; r++)
+			rows += dp->rx[r].rows_in;
+		json_object_set_new(root, "rows_per_second",
+				    json_real(sec > 0 ? (double)rows / sec : 0));
+	}
 	rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(root);
 	if (rc != 0) {
