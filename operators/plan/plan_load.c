@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Job file -> struct sl_plan: the top-level mapping, schema, sink, lcores,
+ * the Flink-style tuning keys and EAL arguments, then the checks that span
+ * sections. Sections are parsed in a fixed order (schema first: everything
+ * else refers to its fields) and the first error wins.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl_expr.h"
+#include "plan_private.h"
+
+#define PLAN_MAX_WORKERS 64
+#define PLAN_MAX_PARALLELISM 32768
+#define PLAN_MAX_KEY_CAPACITY (1 << 26)
+
+static const char *const top_keys[] = {
+	"job", "schema", "source", "pipeline", "sink", "lcores",
+	"pipeline.max-parallelism", "state.key-capacity", "eal", NULL,
+};
+
+static const char *const sink_keys[] = { "type", "path", NULL };
+
+static const char *const lcores_keys[] = {
+	"rx", "workers", "run_to_completion", NULL,
+};
+
+static int
+plan_job_name(struct plan_ctx *c, const struct plan_node *v)
+{
+	char show[PLAN_SHOW_MAX];
+	size_t i;
+
+	if (plan_expect(c, v, PLAN_SCALAR, "job") < 0)
+		return -EINVAL;
+	for (i = 0; i < v->len; i++) {
+		char ch = v->text[i];
+
+		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' ||
+		      ch == '-'))
+			break;
+	}
+	if (v->len == 0 || v->len >= SL_NAME_MAX || i != v->len)
+		return plan_err(c, v, "job name must match [A-Za-z0-9_.-]{1,63}, got '%s'",
+				plan_show(v->text, show));
+	memcpy(c->p->name, v->text, v->len + 1);
+	return 0;
+}
+
+static int
+plan_schema(struct plan_ctx *c, const struct plan_node *map)
+{
+	struct sl_schema *s = &c->p->schema;
+	char show[PLAN_SHOW_MAX];
+
+	if (plan_expect(c, map, PLAN_MAP, "schema") < 0)
+		return -EINVAL;
+	if (map->n == 0)
+		return plan_err(c, map, "schema needs at least one field");
+	sl_schema_init(s);
+	for (uint32_t i = 0; i < map->n; i++) {
+		const struct plan_node *k = map->kid[2 * i], *v = map->kid[2 * i + 1];
+		uint16_t str_len;
+		enum sl_type t;
+		int rc;
+
+		if (!plan_name_ok(k->text))
+			return plan_err(c, k, "invalid field name '%s'; expected [A-Za-z_][A-Za-z0-9_]{0,62}",
+					plan_show(k->text, show));
+		if (plan_expect(c, v, PLAN_SCALAR, k->text) < 0)
+			return -EINVAL;
+		if (sl_type_parse(v->text, &t, &str_len) < 0)
+			return plan_err(c, v, "unknown type '%s' for field '%s'; expected one of: i64, u64, i32, u32, f64, bool, timestamp_ms, str[N] (N = 1..%d)",
+					plan_show(v->text, show), k->text,
+					SL_STR_MAX);
+		rc = sl_schema_add(s, k->text, t, str_len);
+		if (rc == -E2BIG)
+			return plan_err(c, k, "schema too large: at most %d fields and %d bytes per row",
+					SL_SCHEMA_MAX_FIELDS, SL_ROW_MAX);
+		if (rc < 0)
+			return plan_err(c, k, "cannot add field '%s': %s",
+					k->text, strerror(-rc));
+	}
+	return 0;
+}
+
+static int
+plan_sink(struct plan_ctx *c, const struct plan_node *map)
+{
+	struct sl_plan_sink *sink = &c->p->sink;
+	char show[PLAN_SHOW_MAX];
+	struct plan_node *v, *k;
+
+	if (plan_expect(c, map, PLAN_MAP, "sink") < 0 ||
+	    plan_check_keys(c, map, "sink", sink_keys) < 0 ||
+	    plan_require(c, map, "sink", "type", &v) < 0 ||
+	    plan_expect(c, v, PLAN_SCALAR, "type") < 0)
+		return -EINVAL;
+	if (strcmp(v->text, "csv") == 0) {
+		sink->type = SL_SINK_CSV;
+		if (plan_require(c, map, "sink", "path", &v) < 0 ||
+		    plan_get_str(c, v, "path", sink->path,
+				 sizeof(sink->path)) < 0)
+			return -EINVAL;
+	} else if (strcmp(v->text, "stdout") == 0) {
+		sink->type = SL_SINK_STDOUT;
+		if (plan_map_get(map, "path", &k) != NULL)
+			return plan_err(c, k, "path is not allowed for a stdout sink");
+	} else {
+		return plan_err(c, v, "unknown sink type '%s'; expected one of: csv, stdout",
+				plan_show(v->text, show));
+	}
+	return 0;
+}
+
+static int
+plan_lcores(struct plan_ctx *c, const struct plan_node *map)
+{
+	struct sl_plan *p = c->p;
+	struct plan_node *v;
+	bool ethdev = p->source.type == SL_SRC_ETHDEV;
+	int64_t i64;
+
+	p->lcores.rx = ethdev ? p->source.rx_queues : 1;
+	p->lcores.workers = 1;
+	if (map == NULL)
+		return 0;
+	if (plan_expect(c, map, PLAN_MAP, "lcores") < 0 ||
+	    plan_check_keys(c, map, "lcores", lcores_keys) < 0)
+		return -EINVAL;
+	v = plan_map_get(map, "rx", NULL);
+	if (v != NULL) {
+		if (plan_get_int(c, v, "rx", 1, 16, &i64) < 0)
+			return -EINVAL;
+		if (ethdev && i64 != p->source.rx_queues)
+			return plan_err(c, v, "lcores.rx must equal source.queues (%u) for an ethdev source, got %s",
+					p->source.rx_queues, v->text);
+		if (!ethdev && i64 != 1)
+			return plan_err(c, v, "lcores.rx must be 1 for a %s source, got %s",
+					p->source.type == SL_SRC_CSV ? "csv" :
+					"capture", v->text);
+		p->lcores.rx = (uint16_t)i64;
+	}
+	v = plan_map_get(map, "workers", NULL);
+	if (v != NULL) {
+		if (plan_get_int(c, v, "workers", 1, PLAN_MAX_WORKERS, &i64) < 0)
+			return -EINVAL;
+		p->lcores.workers = (uint16_t)i64;
+	}
+	v = plan_map_get(map, "run_to_completion", NULL);
+	if (v != NULL) {
+		if (plan_get_bool(c, v, "run_to_completion",
+				  &p->lcores.run_to_completion) < 0)
+			return -EINVAL;
+		if (p->lcores.run_to_completion &&
+		    (p->lcores.rx != 1 || p->lcores.workers != 1))
+			return plan_err(c, v, "run_to_completion needs rx: 1 and workers: 1, got rx: %u, workers: %u",
+					p->lcores.rx, p->lcores.workers);
+	}
+	return 0;
+}
+
+static int
+plan_eal(struct plan_ctx *c, const struct plan_node *seq)
+{
+	struct sl_plan *p = c->p;
+
+	if (plan_expect(c, seq, PLAN_SEQ, "eal") < 0)
+		return -EINVAL;
+	if (seq->n > SL_PLAN_MAX_EAL_ARGS)
+		return plan_err(c, seq, "eal takes at most %d arguments, got %u",
+				SL_PLAN_MAX_EAL_ARGS, seq->n);
+	for (uint32_t i = 0; i < seq->n; i++) {
+		const struct plan_node *a = seq->kid[i];
+
+		if (plan_expect(c, a, PLAN_SCALAR, "eal") < 0)
+			return -EINVAL;
+		if (a->len >= SL_PLAN_ARG_MAX)
+			return plan_err(c, a, "eal argument longer than %d bytes",
+					SL_PLAN_ARG_MAX - 1);
+		memcpy(p->eal_args[i], a->text, a->len + 1);
+		p->n_eal_args++;
+	}
+	return 0;
+}
+
+static int
+plan_top(struct plan_ctx *c, const struct plan_node *root)
+{
+	struct sl_plan *p = c->p;
+	struct plan_node *v, *k;
+	int64_t i64;
+
+	if (root == NULL)
+		return plan_err_at(c, 1, 1, "empty job file; expected a mapping with job, schema, source, pipeline and sink");
+	if (root->kind != PLAN_MAP)
+		return plan_err(c, root, "expected a mapping at the top level, got %s",
+				plan_kind_name(root));
+	if (plan_check_keys(c, root, NULL, top_keys) < 0)
+		return -EINVAL;
+
+	if (plan_require(c, root, NULL, "job", &v) < 0 ||
+	    plan_job_name(c, v) < 0 ||
+	    plan_require(c, root, NULL, "schema", &v) < 0 ||
+	    plan_schema(c, v) < 0 ||
+	    plan_require(c, root, NULL, "source", &v) < 0 ||
+	    plan_source(c, v) < 0 ||
+	    plan_require(c, root, NULL, "pipeline", &v) < 0 ||
+	    plan_pipeline(c, v) < 0 ||
+	    plan_require(c, root, NULL, "sink", &v) < 0 ||
+	    plan_sink(c, v) < 0 ||
+	    plan_lcores(c, plan_map_get(root, "lcores", NULL)) < 0)
+		return -EINVAL;
+
+	p->max_parallelism = 128;
+	v = plan_map_get(root, "pipeline.max-parallelism", &k);
+	if (v != NULL) {
+		if (plan_get_int(c, v, "pipeline.max-parallelism", 1,
+				 PLAN_MAX_PARALLELISM, &i64) < 0)
+			return -EINVAL;
+		p->max_parallelism = (uint32_t)i64;
+	}
+	/* Each worker owns at least one key group (Flink's same rule). */
+	if (p->max_parallelism < p->lcores.workers)
+		return plan_err(c, v != NULL ? v : root,
+				"pipeline.max-parallelism (%u) must be >= lcores.workers (%u)",
+				p->max_parallelism, p->lcores.workers);
+
+	p->key_capacity = 65536;
+	v = plan_map_get(root, "state.key-capacity", NULL);
+	if (v != NULL) {
+		if (plan_get_int(c, v, "state.key-capacity", 1,
+				 PLAN_MAX_KEY_CAPACITY, &i64) < 0)
+			return -EINVAL;
+		p->key_capacity = (uint32_t)i64;
+	}
+
+	v = plan_map_get(root, "eal", NULL);
+	if (v != NULL && plan_eal(c, v) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+int
+sl_plan_load_str(const char *name, const char *yaml, size_t len,
+		 struct sl_plan *p, char *err, size_t errlen)
+{
+	struct plan_ctx c = {
+		.name = name != NULL ? name : "<string>",
+		.err = err,
+		.errlen = errlen,
+		.p = p,
+	};
+	struct plan_node *root = NULL;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	snprintf(p->file, sizeof(p->file), "%s", c.name);
+	rc = plan_yaml_parse(&c, yaml, len, &root);
+	if (rc == 0)
+		rc = plan_top(&c, root);
+	plan_node_free(root);
+	if (rc < 0) {
+		/* A job never starts half-valid: drop what was compiled. */
+		sl_plan_free(p);
+		memset(p, 0, sizeof(*p));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+sl_plan_load(const char *path, struct sl_plan *p, char *err, size_t errlen)
+{
+	FILE *f;
+	char *buf;
+	size_t n;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	f = fopen(path, "rb");
+	if (f == NULL) {
+		rc = -errno;
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s: cannot open: %s", path,
+				 strerror(-rc));
+		return rc;
+	}
+	/* One byte more than the limit tells "too large" from "exactly full". */
+	buf = malloc(PLAN_MAX_INPUT + 1);
+	if (buf == NULL) {
+		fclose(f);
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	errno = 0;
+	n = fread(buf, 1, PLAN_MAX_INPUT + 1, f);
+	if (ferror(f)) {
+		rc = errno ? -errno : -EIO;
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s: cannot read: %s", path,
+				 strerror(-rc));
+	} else {
+		rc = sl_plan_load_str(path, buf, n, p, err, errlen);
+	}
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+void
+sl_plan_free(struct sl_plan *p)
+{
+	if (p == NULL)
+		return;
+	for (int i = 0; i < SL_PLAN_MAX_FILTERS; i++) {
+		sl_expr_free(p->filter[i]);
+		p->filter[i] = NULL;
+	}
+	p->n_filters = 0;
+}

@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pipeline: filters, then key_by, window and aggregate exactly once each,
+ * in that order. Filters are compiled here so that a job with a broken
+ * expression never reaches the dataplane.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sl_expr.h"
+#include "plan_private.h"
+
+static const char *const window_keys[] = { "tumbling", "offset", NULL };
+
+static bool
+reserved_column(const char *name)
+{
+	return strcmp(name, "window_start") == 0 ||
+	       strcmp(name, "window_end") == 0;
+}
+
+static int
+plan_filter(struct plan_ctx *c, const struct plan_node *v)
+{
+	struct sl_plan *p = c->p;
+	struct sl_expr_err err;
+	struct sl_expr *e;
+	uint32_t col;
+
+	if (plan_expect(c, v, PLAN_SCALAR, "filter") < 0)
+		return -EINVAL;
+	if (v->len >= SL_PLAN_ARG_MAX)
+		return plan_err(c, v, "filter is longer than %d bytes",
+				SL_PLAN_ARG_MAX - 1);
+	memcpy(p->filter_text[p->n_filters], v->text, v->len + 1);
+	memset(&err, 0, sizeof(err));
+	e = sl_expr_compile(v->text, &p->schema, &err);
+	if (e == NULL) {
+		/*
+		 * Point inside the expression when the text is the source
+		 * (a quoted scalar's column is already past its quote).
+		 */
+		col = v->col;
+		if (v->exact)
+			col += err.pos <= v->len ? err.pos : (uint32_t)v->len;
+		err.msg[sizeof(err.msg) - 1] = '\0';
+		return plan_err_at(c, v->line, col, "filter: %s",
+				   err.msg[0] ? err.msg : "invalid expression");
+	}
+	p->filter[p->n_filters++] = e;
+	if (sl_expr_result_type(e) != SL_EXPR_BOOL)
+		return plan_err(c, v, "filter must be a boolean expression, got %s",
+				sl_expr_result_type(e) == SL_EXPR_INT ?
+				"an integer" : "a number");
+	return 0;
+}
+
+static int
+plan_key_one(struct plan_ctx *c, const struct plan_node *n)
+{
+	struct sl_plan *p = c->p;
+	int idx;
+
+	if (plan_get_field(c, n, "key_by", &idx) < 0)
+		return -EINVAL;
+	for (int i = 0; i < p->n_keys; i++)
+		if (p->key_field[i] == idx)
+			return plan_err(c, n, "duplicate key field '%s'",
+					p->schema.f[idx].name);
+	if (reserved_column(p->schema.f[idx].name))
+		return plan_err(c, n, "key field '%s' collides with the output column of the same name",
+				p->schema.f[idx].name);
+	p->key_field[p->n_keys++] = idx;
+	return 0;
+}
+
+static int
+plan_key_by(struct plan_ctx *c, const struct plan_node *v)
+{
+	if (v->kind == PLAN_SCALAR)
+		return plan_key_one(c, v);
+	if (v->kind != PLAN_SEQ)
+		return plan_err(c, v, "expected a field name or a sequence of field names for 'key_by', got %s",
+				plan_kind_name(v));
+	if (v->n < 1 || v->n > SL_PLAN_MAX_KEYS)
+		return plan_err(c, v, "key_by needs 1..%d fields, got %u",
+				SL_PLAN_MAX_KEYS, v->n);
+	for (uint32_t i = 0; i < v->n; i++)
+		if (plan_key_one(c, v->kid[i]) < 0)
+			return -EINVAL;
+	return 0;
+}
+
+static int
+plan_window(struct plan_ctx *c, const struct plan_node *v)
+{
+	struct sl_plan *p = c->p;
+	char show[PLAN_SHOW_MAX];
+	struct plan_node *n, *o;
+
+	if (plan_expect(c, v, PLAN_MAP, "window") < 0 ||
+	    plan_check_keys(c, v, "window", window_keys) < 0 ||
+	    plan_require(c, v, "window", "tumbling", &n) < 0 ||
+	    plan_get_duration(c, n, &p->window_size_ms) < 0)
+		return -EINVAL;
+	if (p->window_size_ms <= 0)
+		return plan_err(c, n, "window size must be > 0, got %s",
+				plan_show(n->text, show));
+	o = plan_map_get(v, "offset", NULL);
+	if (o == NULL)
+		return 0;
+	if (plan_get_duration(c, o, &p->window_offset_ms) < 0)
+		return -EINVAL;
+	/* Flink's TumblingEventTimeWindows.of(size, offset) rule. */
+	if (p->window_offset_ms <= -p->window_size_ms ||
+	    p->window_offset_ms >= p->window_size_ms)
+		return plan_err(c, o, "window offset must satisfy |offset| < size (%s), got %s",
+				n->text, plan_show(o->text, show));
+	return 0;
+}
+
+/* "fn(arg) [as name]": split in place into its three parts. */
+static int
+agg_split(char *s, char **fn, char **arg, char **as)
+{
+	char *q;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	*fn = s;
+	while (isalpha((unsigned char)*s))
+		s++;
+	if (s == *fn)
+		return -EINVAL;
+	q = s;
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s != '(')
+		return -EINVAL;
+	*q = '\0';
+	s++;
+	while (isspace((unsigned char)*s))
+		s++;
+	*arg = s;
+	while (isalnum((unsigned char)*s) || *s == '_')
+		s++;
+	q = s;
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s != ')')
+		return -EINVAL;
+	*q = '\0';
+	s++;
+	*as = NULL;
+	q = s;
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s == '\0')
+		return 0;
+	if (s == q || strncmp(s, "as", 2) != 0 ||
+	    !isspace((unsigned char)s[2]))
+		return -EINVAL;
+	s += 2;
+	while (isspace((unsigned char)*s))
+		s++;
+	*as = s;
+	while (*s && !isspace((unsigned char)*s))
+		s++;
+	q = s;
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s != '\0' || q == *as)
+		return -EINVAL;
+	*q = '\0';
+	return 0;
+}
+
+static int
+plan_agg_one(struct plan_ctx *c, const struct plan_node *n)
+{
+	static const char *const fns[] = {
+		[SL_AGG_COUNT] = "count", [SL_AGG_SUM] = "sum",
+		[SL_AGG_MIN] = "min", [SL_AGG_MAX] = "max", [SL_AGG_AVG] = "avg",
+	};
+	struct sl_plan *p = c->p;
+	struct sl_plan_agg *a = &p->agg[p->n_aggs];
+	char buf[SL_PLAN_ARG_MAX], show[PLAN_SHOW_MAX], what[96], ty[16];
+	char *fn, *arg, *as;
+	const char *out;
+	int i;
+
+	if (plan_expect(c, n, PLAN_SCALAR, "aggregate") < 0)
+		return -EINVAL;
+	if (n->len >= sizeof(buf) || agg_split(memcpy(buf, n->text, n->len + 1),
+					       &fn, &arg, &as) < 0)
+		return plan_err(c, n, "expected an aggregate like count(), sum(f) or max(f) as name, got '%s'",
+				plan_show(n->text, show));
+	for (i = 0; i <= SL_AGG_AVG; i++)
+		if (strcmp(fn, fns[i]) == 0)
+			break;
+	if (i > SL_AGG_AVG)
+		return plan_err(c, n, "unknown aggregate function '%s'; expected one of: count, sum, min, max, avg",
+				plan_show(fn, show));
+	a->fn = (enum sl_agg_fn)i;
+	a->field = -1;
+	if (a->fn == SL_AGG_COUNT) {
+		if (arg[0] != '\0')
+			return plan_err(c, n, "count() takes no field, got count(%s)",
+					plan_show(arg, show));
+		out = "count";
+	} else {
+		const struct sl_field *f;
+
+		if (arg[0] == '\0')
+			return plan_err(c, n, "%s() needs a numeric field", fn);
+		snprintf(what, sizeof(what), "%s()", fn);
+		if (plan_field_lookup(c, n, arg, what, &a->field) < 0)
+			return -EINVAL;
+		f = &p->schema.f[a->field];
+		if (f->type == SL_T_STR || f->type == SL_T_BOOL)
+			return plan_err(c, n, "%s(%s): field '%s' is %s; expected a numeric field",
+					fn, f->name, f->name,
+					plan_type_show(f, ty, sizeof(ty)));
+		/* fn (<= 5 bytes) + "_" + a field name fits in buf. */
+		snprintf(what, sizeof(what), "%s_%s", fn, f->name);
+		out = what;
+	}
+	if (as != NULL) {
+		if (!plan_name_ok(as))
+			return plan_err(c, n, "invalid output name '%s'; expected [A-Za-z_][A-Za-z0-9_]{0,62}",
+					plan_show(as, show));
+		out = as;
+	} else if (strlen(out) >= SL_NAME_MAX) {
+		return plan_err(c, n, "output name '%s' is longer than %d bytes; rename it with 'as'",
+				plan_show(out, show), SL_NAME_MAX - 1);
+	}
+	if (reserved_column(out))
+		return plan_err(c, n, "output column '%s' is reserved", out);
+	for (i = 0; i < p->n_keys; i++)
+		if (strcmp(out, p->schema.f[p->key_field[i]].name) == 0)
+			return plan_err(c, n, "output column '%s' collides with a key_by field",
+					out);
+	for (i = 0; i < p->n_aggs; i++)
+		if (strcmp(out, p->agg[i].out_name) == 0)
+			return plan_err(c, n, "duplicate output column '%s'", out);
+	snprintf(a->out_name, sizeof(a->out_name), "%s", out);
+	p->n_aggs++;
+	return 0;
+}
+
+static int
+plan_aggregate(struct plan_ctx *c, const struct plan_node *v)
+{
+	if (v->kind == PLAN_SCALAR && !v->null)
+		return plan_agg_one(c, v);
+	if (v->kind != PLAN_SEQ)
+		return plan_err(c, v, "expected a sequence of aggregates for 'aggregate', got %s",
+				plan_kind_name(v));
+	if (v->n < 1 || v->n > SL_PLAN_MAX_AGGS)
+		return plan_err(c, v, "aggregate needs 1..%d items, got %u",
+				SL_PLAN_MAX_AGGS, v->n);
+	for (uint32_t i = 0; i < v->n; i++)
+		if (plan_agg_one(c, v->kid[i]) < 0)
+			return -EINVAL;
+	return 0;
+}
+
+static const char *const step_names[] = {
+	"filter", "key_by", "window", "aggregate", NULL,
+};
+
+enum { STEP_FILTER, STEP_KEY_BY, STEP_WINDOW, STEP_AGGREGATE };
+
+/* Which step a pipeline item is, or an error for anything else. */
+static int
+plan_step(struct plan_ctx *c, const struct plan_node *step)
+{
+	char show[PLAN_SHOW_MAX];
+	const struct plan_node *k;
+
+	if (step->kind != PLAN_MAP || step->n != 1)
+		return plan_err(c, step, "expected a pipeline step: a mapping with one key (filter, key_by, window or aggregate)");
+	k = step->kid[0];
+	for (int i = 0; step_names[i] != NULL; i++)
+		if (strcmp(k->text, step_names[i]) == 0)
+			return i;
+	return plan_err(c, k, "unknown pipeline step '%s'; expected one of: filter, key_by, window, aggregate",
+			plan_show(k->text, show));
+}
+
+int
+plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
+{
+	struct sl_plan *p = c->p;
+	uint32_t seen[4] = { 0 };
+	int rc;
+
+	if (plan_expect(c, seq, PLAN_SEQ, "pipeline") < 0)
+		return -EINVAL;
+	/* Shape first, so a missing step is reported before an order error. */
+	for (uint32_t i = 0; i < seq->n; i++) {
+		rc = plan_step(c, seq->kid[i]);
+		if (rc < 0)
+			return rc;
+		seen[rc]++;
+	}
+	if (!seen[STEP_KEY_BY])
+		return plan_err(c, seq, "pipeline has no key_by; expected filters, then key_by, window and aggregate");
+	if (!seen[STEP_WINDOW])
+		return plan_err(c, seq, "pipeline has no window; expected one after key_by");
+	if (!seen[STEP_AGGREGATE])
+		return plan_err(c, seq, "pipeline has no aggregate; expected one after window");
+
+	memset(seen, 0, sizeof(seen));
+	for (uint32_t i = 0; i < seq->n; i++) {
+		const struct plan_node *k = seq->kid[i]->kid[0];
+		const struct plan_node *v = seq->kid[i]->kid[1];
+		int step = plan_step(c, seq->kid[i]);
+
+		if (step != STEP_FILTER && seen[step])
+			return plan_err(c, k, "duplicate %s; a pipeline has exactly one",
+					step_names[step]);
+		switch (step) {
+		case STEP_FILTER:
+			if (seen[STEP_KEY_BY])
+				return plan_err(c, k, "filter after key_by is not supported yet");
+			if (p->n_filters == SL_PLAN_MAX_FILTERS)
+				return plan_err(c, k, "at most %d filters",
+						SL_PLAN_MAX_FILTERS);
+			rc = plan_filter(c, v);
+			break;
+		case STEP_KEY_BY:
+			rc = plan_key_by(c, v);
+			break;
+		case STEP_WINDOW:
+			if (!seen[STEP_KEY_BY])
+				return plan_err(c, k, "window must come after key_by");
+			rc = plan_window(c, v);
+			break;
+		default:
+			if (!seen[STEP_WINDOW])
+				return plan_err(c, k, "aggregate must come after window");
+			rc = plan_aggregate(c, v);
+			break;
+		}
+		if (rc < 0)
+			return rc;
+		seen[step]++;
+	}
+	return 0;
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef PLAN_PRIVATE_H
+#define PLAN_PRIVATE_H
+
+/*
+ * Internal to operators/plan. The YAML text is first turned into a small
+ * tree of plan_node (plan_yaml.c) that keeps the 1-based position of every
+ * node: libfyaml 0.7 has no start mark for mappings and sequences in its
+ * document API, and errors found during validation must point at the node
+ * that caused them. The tree is then walked by the section parsers.
+ */
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sl_plan.h"
+
+/* Limits that keep hostile input cheap; documented in docs/job-spec.md. */
+#define PLAN_MAX_INPUT (1u << 20)	/* bytes of YAML */
+#define PLAN_MAX_DEPTH 32		/* nesting of mappings and sequences */
+#define PLAN_MAX_ENTRIES 1024		/* pairs or items in one collection */
+
+enum plan_kind {
+	PLAN_SCALAR,
+	PLAN_MAP,
+	PLAN_SEQ,
+};
+
+struct plan_node {
+	enum plan_kind kind;
+	uint32_t line;			/* 1-based */
+	uint32_t col;			/* 1-based */
+	bool quoted;			/* single- or double-quoted scalar */
+	bool exact;			/* scalar text is its source bytes, on one line */
+	bool null;			/* empty plain scalar (no value at all) */
+	char *text;			/* scalar: NUL-terminated, no inner NUL */
+	size_t len;
+	uint32_t n;			/* map: pairs; seq: items */
+	uint32_t nkid;			/* used slots of kid[] */
+	uint32_t cap;			/* allocated slots of kid[] */
+	struct plan_node **kid;		/* map: key0, val0, key1, ...; seq: items */
+};
+
+/* What every section parser needs: the plan being filled and where to report. */
+struct plan_ctx {
+	const char *name;		/* file name or the caller's label */
+	char *err;
+	size_t errlen;
+	struct sl_plan *p;
+	bool failed;			/* the first error is kept, later ones dropped */
+};
+
+/* plan_yaml.c */
+int plan_yaml_parse(struct plan_ctx *c, const char *yaml, size_t len,
+		    struct plan_node **root);
+void plan_node_free(struct plan_node *n);
+
+/* plan_value.c: errors */
+int plan_err_at(struct plan_ctx *c, uint32_t line, uint32_t col,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int plan_err(struct plan_ctx *c, const struct plan_node *n,
+	     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Quoted user text in messages: one line, at most 64 bytes shown. */
+#define PLAN_SHOW_MAX 72
+const char *plan_show(const char *s, char *buf);
+
+/* plan_value.c: node shapes and mappings */
+const char *plan_kind_name(const struct plan_node *n);
+int plan_expect(struct plan_ctx *c, const struct plan_node *n,
+		enum plan_kind kind, const char *what);
+struct plan_node *plan_map_get(const struct plan_node *map, const char *key,
+			       struct plan_node **keyp);
+int plan_check_keys(struct plan_ctx *c, const struct plan_node *map,
+		    const char *section, const char *const *allowed);
+int plan_require(struct plan_ctx *c, const struct plan_node *map,
+		 const char *section, const char *key, struct plan_node **val);
+
+/* plan_value.c: scalars */
+int plan_get_int(struct plan_ctx *c, const struct plan_node *n,
+		 const char *what, int64_t min, int64_t max, int64_t *out);
+int plan_get_bool(struct plan_ctx *c, const struct plan_node *n,
+		  const char *what, bool *out);
+int plan_get_duration(struct plan_ctx *c, const struct plan_node *n,
+		      int64_t *ms);
+int plan_parse_duration(const char *s, int64_t *ms);
+int plan_get_str(struct plan_ctx *c, const struct plan_node *n,
+		 const char *what, char *buf, size_t size);
+int plan_get_field(struct plan_ctx *c, const struct plan_node *n,
+		   const char *what, int *idx);
+int plan_field_lookup(struct plan_ctx *c, const struct plan_node *at,
+		      const char *name, const char *what, int *idx);
+const char *plan_type_show(const struct sl_field *f, char *buf, size_t size);
+bool plan_name_ok(const char *s);
+
+/* section parsers */
+int plan_source(struct plan_ctx *c, const struct plan_node *map);
+int plan_pipeline(struct plan_ctx *c, const struct plan_node *seq);
+
+#endif /* PLAN_PRIVATE_H */

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* source: and its watermark: section. */
+#include <errno.h>
+#include <string.h>
+
+#include "plan_private.h"
+
+/* drivers/wire tracks this many partitions per source (SL_WIRE_MAX_PARTITIONS). */
+#define PLAN_MAX_PARTITIONS 64
+#define PLAN_MAX_QUEUES 16
+
+static const char *const source_keys[] = {
+	"type", "port", "udp_port", "queues", "partitions", "path",
+	"timestamp", "watermark", NULL,
+};
+
+static const char *const watermark_keys[] = {
+	"out_of_orderness", "idle_timeout", "emit", "interval", NULL,
+};
+
+static int
+plan_watermark(struct plan_ctx *c, const struct plan_node *wm)
+{
+	struct sl_plan_source *src = &c->p->source;
+	struct plan_node *v, *k;
+	char show[PLAN_SHOW_MAX];
+
+	if (plan_expect(c, wm, PLAN_MAP, "watermark") < 0 ||
+	    plan_check_keys(c, wm, "source.watermark", watermark_keys) < 0)
+		return -EINVAL;
+
+	v = plan_map_get(wm, "out_of_orderness", NULL);
+	if (v != NULL) {
+		if (plan_get_duration(c, v, &src->out_of_orderness_ms) < 0)
+			return -EINVAL;
+		if (src->out_of_orderness_ms < 0)
+			return plan_err(c, v, "out_of_orderness must be >= 0, got %s",
+					plan_show(v->text, show));
+	}
+	v = plan_map_get(wm, "idle_timeout", NULL);
+	if (v != NULL) {
+		if (plan_get_duration(c, v, &src->idle_timeout_ms) < 0)
+			return -EINVAL;
+		if (src->idle_timeout_ms <= 0)
+			return plan_err(c, v, "idle_timeout must be > 0 (omit it to disable idleness), got %s",
+					plan_show(v->text, show));
+	}
+	v = plan_map_get(wm, "emit", NULL);
+	if (v != NULL) {
+		if (plan_expect(c, v, PLAN_SCALAR, "emit") < 0)
+			return -EINVAL;
+		if (strcmp(v->text, "periodic") == 0)
+			src->emit = SL_WM_PERIODIC;
+		else if (strcmp(v->text, "punctuated") == 0)
+			src->emit = SL_WM_PUNCTUATED;
+		else
+			return plan_err(c, v, "unknown emit '%s'; expected one of: periodic, punctuated",
+					plan_show(v->text, show));
+	}
+	v = plan_map_get(wm, "interval", &k);
+	if (v != NULL) {
+		if (src->emit != SL_WM_PERIODIC)
+			return plan_err(c, k, "interval is only valid with emit: periodic");
+		if (plan_get_duration(c, v, &src->interval_ms) < 0)
+			return -EINVAL;
+		if (src->interval_ms <= 0)
+			return plan_err(c, v, "interval must be > 0, got %s",
+					plan_show(v->text, show));
+	}
+	return 0;
+}
+
+/* Keys that only one kind of source accepts. */
+static int
+plan_source_forbid(struct plan_ctx *c, const struct plan_node *map,
+		   const char *type, const char *const *keys)
+{
+	struct plan_node *k;
+
+	for (int i = 0; keys[i] != NULL; i++)
+		if (plan_map_get(map, keys[i], &k) != NULL)
+			return plan_err(c, k, "%s is not allowed for a%s %s source",
+					keys[i], type[0] == 'e' ? "n" : "", type);
+	return 0;
+}
+
+int
+plan_source(struct plan_ctx *c, const struct plan_node *map)
+{
+	static const char *const not_ethdev[] = { "path", NULL };
+	static const char *const not_file[] = {
+		"port", "udp_port", "queues", "partitions", NULL,
+	};
+	struct sl_plan_source *src = &c->p->source;
+	const struct sl_field *f;
+	char show[PLAN_SHOW_MAX];
+	struct plan_node *v;
+	int64_t i64;
+
+	if (plan_expect(c, map, PLAN_MAP, "source") < 0 ||
+	    plan_check_keys(c, map, "source", source_keys) < 0 ||
+	    plan_require(c, map, "source", "type", &v) < 0 ||
+	    plan_expect(c, v, PLAN_SCALAR, "type") < 0)
+		return -EINVAL;
+
+	src->udp_port = 9000;
+	src->rx_queues = 1;
+	src->partitions = 1;
+	src->emit = SL_WM_PERIODIC;
+	src->interval_ms = 200;
+
+	if (strcmp(v->text, "ethdev") == 0) {
+		src->type = SL_SRC_ETHDEV;
+		if (plan_source_forbid(c, map, "ethdev", not_ethdev) < 0 ||
+		    plan_require(c, map, "source", "port", &v) < 0 ||
+		    plan_get_str(c, v, "port", src->port, sizeof(src->port)) < 0)
+			return -EINVAL;
+		v = plan_map_get(map, "udp_port", NULL);
+		if (v != NULL) {
+			if (plan_get_int(c, v, "udp_port", 1, 65535, &i64) < 0)
+				return -EINVAL;
+			src->udp_port = (uint16_t)i64;
+		}
+		v = plan_map_get(map, "queues", NULL);
+		if (v != NULL) {
+			if (plan_get_int(c, v, "queues", 1, PLAN_MAX_QUEUES,
+					 &i64) < 0)
+				return -EINVAL;
+			src->rx_queues = (uint16_t)i64;
+		}
+		v = plan_map_get(map, "partitions", NULL);
+		if (v != NULL) {
+			if (plan_get_int(c, v, "partitions", 0,
+					 PLAN_MAX_PARTITIONS, &i64) < 0)
+				return -EINVAL;
+			src->partitions = (uint32_t)i64;
+		}
+	} else if (strcmp(v->text, "csv") == 0 ||
+		   strcmp(v->text, "capture") == 0) {
+		const char *type = v->text;
+
+		src->type = type[0] == 'c' && type[1] == 's' ? SL_SRC_CSV :
+			    SL_SRC_CAPTURE;
+		if (plan_source_forbid(c, map, type, not_file) < 0 ||
+		    plan_require(c, map, "source", "path", &v) < 0 ||
+		    plan_get_str(c, v, "path", src->path, sizeof(src->path)) < 0)
+			return -EINVAL;
+	} else {
+		return plan_err(c, v, "unknown source type '%s'; expected one of: ethdev, csv, capture",
+				plan_show(v->text, show));
+	}
+
+	if (plan_require(c, map, "source", "timestamp", &v) < 0 ||
+	    plan_get_field(c, v, "timestamp", &src->ts_field) < 0)
+		return -EINVAL;
+	f = &c->p->schema.f[src->ts_field];
+	if (f->type == SL_T_F64 || f->type == SL_T_STR || f->type == SL_T_BOOL)
+		return plan_err(c, v, "timestamp field '%s' must be timestamp_ms or an integer type, got %s",
+				f->name, sl_type_name(f->type));
+
+	v = plan_map_get(map, "watermark", NULL);
+	if (v != NULL && plan_watermark(c, v) < 0)
+		return -EINVAL;
+	return 0;
+}

@@ -1,0 +1,1072 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Description: job-file parser (operators/plan). A full valid job is checked
+ * field by field, defaults are checked per source type, and every invalid
+ * job must fail with exactly one "name:line:col: message" and a zeroed plan.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sl_expr.h"
+#include "sl_plan.h"
+
+/* A small valid job, in parts, so each invalid case changes one thing. */
+#define HEAD "job: j\n" \
+	"schema: {k: u64, v: u32, ts: timestamp_ms, s: \"str[8]\", b: bool, f: f64}\n"
+#define SRC "source: {type: csv, path: in.csv, timestamp: ts}\n"
+#define PIPE "pipeline:\n" \
+	"  - key_by: k\n" \
+	"  - window: {tumbling: 1m}\n" \
+	"  - aggregate: [count()]\n"
+#define SINK "sink: {type: stdout}\n"
+
+static int
+load(const char *name, const char *yaml, struct sl_plan *p, char *err)
+{
+	return sl_plan_load_str(name, yaml, strlen(yaml), p, err,
+				SL_PLAN_ERR_MAX);
+}
+
+static bool
+plan_is_zero(const struct sl_plan *p)
+{
+	static const struct sl_plan zero;
+
+	return memcmp(p, &zero, sizeof(zero)) == 0;
+}
+
+static const char full_job[] =
+	"# every key, none left to its default\n"
+	"job: clicks-per-user.v2\n"
+	"schema:\n"
+	"  user_id: u64\n"
+	"  url_id: u32\n"
+	"  ts: timestamp_ms\n"
+	"  region: str[16]\n"
+	"  score: f64\n"
+	"  delta: i32\n"
+	"  total: i64\n"
+	"  ok: bool\n"
+	"source:\n"
+	"  type: ethdev\n"
+	"  port: \"net_pcap0,rx_pcap=configs/samples/clicks.pcap\"\n"
+	"  udp_port: 9100\n"
+	"  queues: 2\n"
+	"  partitions: 4\n"
+	"  timestamp: ts\n"
+	"  watermark:\n"
+	"    out_of_orderness: 10s\n"
+	"    idle_timeout: 1m\n"
+	"    emit: periodic\n"
+	"    interval: 250ms\n"
+	"pipeline:\n"
+	"  - filter: \"url_id != 0\"\n"
+	"  - filter: score > 0.5\n"
+	"  - key_by: [user_id, region]\n"
+	"  - window: {tumbling: 1h, offset: -15m}\n"
+	"  - aggregate: [count(), sum(url_id), min(ts) as first_ts, max(ts), avg(score), sum(delta)]\n"
+	"sink:\n"
+	"  type: csv\n"
+	"  path: out/clicks.csv\n"
+	"lcores:\n"
+	"  rx: 2\n"
+	"  workers: 4\n"
+	"  run_to_completion: false\n"
+	"pipeline.max-parallelism: 256\n"
+	"state.key-capacity: 1024\n"
+	"eal: [\"--no-pci\", \"-m\", \"512\"]\n";
+
+static void
+test_full_job(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	struct sl_plan p;
+	const struct sl_schema *s = &p.schema;
+
+	(void)state;
+	assert_int_equal(load("full.yaml", full_job, &p, err), 0);
+	assert_string_equal(err, "");
+	assert_string_equal(p.name, "clicks-per-user.v2");
+	assert_string_equal(p.file, "full.yaml");
+
+	assert_int_equal(s->n_fields, 8);
+	assert_string_equal(s->f[0].name, "user_id");
+	assert_int_equal(s->f[0].type, SL_T_U64);
+	assert_int_equal(s->f[1].type, SL_T_U32);
+	assert_int_equal(s->f[2].type, SL_T_TS);
+	assert_string_equal(s->f[3].name, "region");
+	assert_int_equal(s->f[3].type, SL_T_STR);
+	assert_int_equal(s->f[3].size, 16);
+	assert_int_equal(s->f[4].type, SL_T_F64);
+	assert_int_equal(s->f[5].type, SL_T_I32);
+	assert_int_equal(s->f[6].type, SL_T_I64);
+	assert_int_equal(s->f[7].type, SL_T_BOOL);
+	assert_int_equal(s->row_size, 8 + 4 + 8 + 16 + 8 + 4 + 8 + 1);
+
+	assert_int_equal(p.source.type, SL_SRC_ETHDEV);
+	assert_string_equal(p.source.port,
+			    "net_pcap0,rx_pcap=configs/samples/clicks.pcap");
+	assert_string_equal(p.source.path, "");
+	assert_int_equal(p.source.udp_port, 9100);
+	assert_int_equal(p.source.rx_queues, 2);
+	assert_int_equal(p.source.partitions, 4);
+	assert_int_equal(p.source.ts_field, 2);
+	assert_int_equal(p.source.out_of_orderness_ms, 10000);
+	assert_int_equal(p.source.idle_timeout_ms, 60000);
+	assert_int_equal(p.source.emit, SL_WM_PERIODIC);
+	assert_int_equal(p.source.interval_ms, 250);
+
+	assert_int_equal(p.n_filters, 2);
+	assert_string_equal(p.filter_text[0], "url_id != 0");
+	assert_string_equal(p.filter_text[1], "score > 0.5");
+	assert_non_null(p.filter[0]);
+	assert_non_null(p.filter[1]);
+	assert_null(p.filter[2]);
+	assert_int_equal(sl_expr_result_type(p.filter[0]), SL_EXPR_BOOL);
+
+	assert_int_equal(p.n_keys, 2);
+	assert_int_equal(p.key_field[0], 0);
+	assert_int_equal(p.key_field[1], 3);
+
+	assert_int_equal(p.window_size_ms, 3600000);
+	assert_int_equal(p.window_offset_ms, -900000);
+
+	assert_int_equal(p.n_aggs, 6);
+	assert_int_equal(p.agg[0].fn, SL_AGG_COUNT);
+	assert_int_equal(p.agg[0].field, -1);
+	assert_string_equal(p.agg[0].out_name, "count");
+	assert_int_equal(p.agg[1].fn, SL_AGG_SUM);
+	assert_int_equal(p.agg[1].field, 1);
+	assert_string_equal(p.agg[1].out_name, "sum_url_id");
+	assert_int_equal(p.agg[2].fn, SL_AGG_MIN);
+	assert_int_equal(p.agg[2].field, 2);
+	assert_string_equal(p.agg[2].out_name, "first_ts");
+	assert_int_equal(p.agg[3].fn, SL_AGG_MAX);
+	assert_int_equal(p.agg[3].field, 2);
+	assert_string_equal(p.agg[3].out_name, "max_ts");
+	assert_int_equal(p.agg[4].fn, SL_AGG_AVG);
+	assert_int_equal(p.agg[4].field, 4);
+	assert_string_equal(p.agg[4].out_name, "avg_score");
+	assert_int_equal(p.agg[5].fn, SL_AGG_SUM);
+	assert_int_equal(p.agg[5].field, 5);
+	assert_string_equal(p.agg[5].out_name, "sum_delta");
+
+	assert_int_equal(p.sink.type, SL_SINK_CSV);
+	assert_string_equal(p.sink.path, "out/clicks.csv");
+
+	assert_int_equal(p.lcores.rx, 2);
+	assert_int_equal(p.lcores.workers, 4);
+	assert_false(p.lcores.run_to_completion);
+	assert_int_equal(p.max_parallelism, 256);
+	assert_int_equal(p.key_capacity, 1024);
+
+	assert_int_equal(p.n_eal_args, 3);
+	assert_string_equal(p.eal_args[0], "--no-pci");
+	assert_string_equal(p.eal_args[1], "-m");
+	assert_string_equal(p.eal_args[2], "512");
+
+	sl_plan_free(&p);
+	assert_null(p.filter[0]);
+	assert_int_equal(p.n_filters, 0);
+	sl_plan_free(&p);	/* twice is harmless */
+}
+
+/* csv source, stdout sink: every optional key at its default. */
+static void
+test_defaults_csv(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("d.yaml", HEAD SRC PIPE SINK, &p, err), 0);
+	assert_string_equal(p.name, "j");
+	assert_int_equal(p.source.type, SL_SRC_CSV);
+	assert_string_equal(p.source.path, "in.csv");
+	assert_string_equal(p.source.port, "");
+	assert_int_equal(p.source.udp_port, 9000);
+	assert_int_equal(p.source.rx_queues, 1);
+	assert_int_equal(p.source.partitions, 1);
+	assert_int_equal(p.source.ts_field, 2);
+	assert_int_equal(p.source.out_of_orderness_ms, 0);
+	assert_int_equal(p.source.idle_timeout_ms, 0);
+	assert_int_equal(p.source.emit, SL_WM_PERIODIC);
+	assert_int_equal(p.source.interval_ms, 200);
+	assert_int_equal(p.n_filters, 0);
+	assert_int_equal(p.n_keys, 1);
+	assert_int_equal(p.key_field[0], 0);
+	assert_int_equal(p.window_size_ms, 60000);
+	assert_int_equal(p.window_offset_ms, 0);
+	assert_int_equal(p.n_aggs, 1);
+	assert_string_equal(p.agg[0].out_name, "count");
+	assert_int_equal(p.sink.type, SL_SINK_STDOUT);
+	assert_string_equal(p.sink.path, "");
+	assert_int_equal(p.lcores.rx, 1);
+	assert_int_equal(p.lcores.workers, 1);
+	assert_false(p.lcores.run_to_completion);
+	assert_int_equal(p.max_parallelism, 128);
+	assert_int_equal(p.key_capacity, 65536);
+	assert_int_equal(p.n_eal_args, 0);
+	sl_plan_free(&p);
+}
+
+/* ethdev: lcores.rx follows source.queues when not given. */
+static void
+test_defaults_ethdev(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("e.yaml", HEAD
+			      "source: {type: ethdev, port: net_null0, queues: 3, partitions: 0, timestamp: v}\n"
+			      PIPE SINK
+			      "lcores: {workers: 2, run_to_completion: False}\n",
+			      &p, err), 0);
+	assert_int_equal(p.source.type, SL_SRC_ETHDEV);
+	assert_string_equal(p.source.port, "net_null0");
+	assert_int_equal(p.source.udp_port, 9000);
+	assert_int_equal(p.source.rx_queues, 3);
+	assert_int_equal(p.source.partitions, 0);
+	assert_int_equal(p.source.ts_field, 1);
+	assert_int_equal(p.lcores.rx, 3);
+	assert_int_equal(p.lcores.workers, 2);
+	sl_plan_free(&p);
+}
+
+static void
+test_capture_punctuated(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("c.yaml", HEAD
+			      "source:\n"
+			      "  type: capture\n"
+			      "  path: in.slc\n"
+			      "  timestamp: ts\n"
+			      "  watermark: {emit: punctuated, out_of_orderness: 0}\n"
+			      "pipeline:\n"
+			      "  - key_by: s\n"
+			      "  - window: {tumbling: 1500ms, offset: 1499}\n"
+			      "  - aggregate: max(f) as top\n"
+			      SINK
+			      "lcores: {run_to_completion: true}\n",
+			      &p, err), 0);
+	assert_int_equal(p.source.type, SL_SRC_CAPTURE);
+	assert_string_equal(p.source.path, "in.slc");
+	assert_int_equal(p.source.emit, SL_WM_PUNCTUATED);
+	assert_int_equal(p.source.interval_ms, 200);
+	assert_int_equal(p.key_field[0], 3);
+	assert_int_equal(p.window_size_ms, 1500);
+	assert_int_equal(p.window_offset_ms, 1499);
+	assert_int_equal(p.n_aggs, 1);
+	assert_int_equal(p.agg[0].fn, SL_AGG_MAX);
+	assert_string_equal(p.agg[0].out_name, "top");
+	assert_true(p.lcores.run_to_completion);
+	sl_plan_free(&p);
+}
+
+/* Every unit, a plain integer, and the edges of int64. */
+static void
+test_durations(void **state)
+{
+	static const struct {
+		const char *text;
+		int64_t ms;
+	} ok[] = {
+		{ "1500ms", 1500 }, { "2s", 2000 }, { "3m", 180000 },
+		{ "4h", 14400000 }, { "1d", 86400000 }, { "250", 250 },
+		{ "+7s", 7000 }, { "9223372036854775807ms", INT64_MAX },
+		{ "9223372036854775s", 9223372036854775000 },
+	};
+	char yaml[1024], err[SL_PLAN_ERR_MAX];
+	struct sl_plan p;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(yaml, sizeof(yaml), HEAD SRC
+			 "pipeline: [{key_by: k}, {window: {tumbling: %s}}, {aggregate: [count()]}]\n"
+			 SINK, ok[i].text);
+		assert_int_equal(load("dur", yaml, &p, err), 0);
+		assert_int_equal(p.window_size_ms, ok[i].ms);
+		sl_plan_free(&p);
+	}
+	snprintf(yaml, sizeof(yaml), HEAD SRC
+		 "pipeline: [{key_by: k}, {window: {tumbling: 9223372036854776s}}, {aggregate: [count()]}]\n"
+		 SINK);
+	assert_int_equal(load("dur", yaml, &p, err), -EINVAL);
+	assert_string_equal(err, "dur:4:45: duration '9223372036854776s' is out of range");
+	snprintf(yaml, sizeof(yaml), HEAD SRC
+		 "pipeline: [{key_by: k}, {window: {tumbling: 1d, offset: -8h}}, {aggregate: [count()]}]\n"
+		 SINK);
+	assert_int_equal(load("dur", yaml, &p, err), 0);
+	assert_int_equal(p.window_offset_ms, -8 * 3600000);
+	sl_plan_free(&p);
+	snprintf(yaml, sizeof(yaml), HEAD SRC
+		 "pipeline: [{key_by: k}, {window: {tumbling: 10 s}}, {aggregate: [count()]}]\n"
+		 SINK);
+	assert_int_equal(load("dur", yaml, &p, err), -EINVAL);
+	assert_string_equal(err, "dur:4:45: expected a duration like 10s or 250ms, got '10 s'");
+}
+
+struct bad_case {
+	const char *name;
+	bool prefix;		/* filter errors: the text after the position is sl_expr's */
+	const char *yaml;
+	const char *err;
+};
+
+static const struct bad_case bad_cases[] = {
+	{ "unknown_key_source", false,
+	  HEAD
+	  "source: {type: csv, path: in.csv, timestamp: ts, prot: 1}\n"
+	  PIPE
+	  SINK,
+	  "unknown_key_source:3:50: unknown key 'prot' in source; expected one of: type, port, udp_port, queues, partitions, path, timestamp, watermark" },
+	{ "unknown_key_top", false,
+	  HEAD
+	  SRC
+	  PIPE
+	  SINK
+	  "sinks: 1\n",
+	  "unknown_key_top:9:1: unknown key 'sinks'; expected one of: job, schema, source, pipeline, sink, lcores, pipeline.max-parallelism, state.key-capacity, eal" },
+	{ "duplicate_key_top", false,
+	  "job: a\n"
+	  "job: b\n",
+	  "duplicate_key_top:2:1: duplicate key 'job'" },
+	{ "duplicate_key_nested", false,
+	  HEAD
+	  "source:\n"
+	  "  type: csv\n"
+	  "  path: a\n"
+	  "  path: b\n"
+	  PIPE
+	  SINK,
+	  "duplicate_key_nested:6:3: duplicate key 'path'" },
+	{ "yaml_syntax", false,
+	  "job: [a\n",
+	  "yaml_syntax:2:1: invalid YAML: flow sequence without a closing bracket" },
+	{ "yaml_tab_syntax", false,
+	  "job: a\n"
+	  "\tschema: x\n",
+	  "yaml_tab_syntax:1:6: invalid YAML: invalid multiline plain key" },
+	{ "empty_file", false,
+	  "",
+	  "empty_file:1:1: empty job file; expected a mapping with job, schema, source, pipeline and sink" },
+	{ "top_not_mapping", false,
+	  "- a\n"
+	  "- b\n",
+	  "top_not_mapping:1:1: expected a mapping at the top level, got a sequence" },
+	{ "source_not_mapping", false,
+	  HEAD
+	  "source: [csv]\n"
+	  PIPE
+	  SINK,
+	  "source_not_mapping:3:9: expected a mapping for 'source', got a sequence" },
+	{ "source_empty", false,
+	  HEAD
+	  "source:\n"
+	  PIPE
+	  SINK,
+	  "source_empty:3:1: expected a mapping for 'source', got an empty value" },
+	{ "missing_schema", false,
+	  "job: j\n"
+	  SRC
+	  PIPE
+	  SINK,
+	  "missing_schema:1:1: missing required key 'schema'" },
+	{ "missing_timestamp", false,
+	  HEAD
+	  "source: {type: csv, path: in.csv}\n"
+	  PIPE
+	  SINK,
+	  "missing_timestamp:3:9: missing required key 'timestamp' in source" },
+	{ "bad_job_name", false,
+	  "job: a b\n"
+	  "schema: {k: u64, v: u32, ts: timestamp_ms}\n"
+	  SRC
+	  PIPE
+	  SINK,
+	  "bad_job_name:1:6: job name must match [A-Za-z0-9_.-]{1,63}, got 'a b'" },
+	{ "bad_type", false,
+	  "job: j\n"
+	  "schema: {k: u8}\n"
+	  SRC
+	  PIPE
+	  SINK,
+	  "bad_type:2:13: unknown type 'u8' for field 'k'; expected one of: i64, u64, i32, u32, f64, bool, timestamp_ms, str[N] (N = 1..256)" },
+	{ "bad_field_name", false,
+	  "job: j\n"
+	  "schema: {1k: u64}\n"
+	  SRC
+	  PIPE
+	  SINK,
+	  "bad_field_name:2:10: invalid field name '1k'; expected [A-Za-z_][A-Za-z0-9_]{0,62}" },
+	{ "str_too_long", false,
+	  "job: j\n"
+	  "schema: {k: \"str[257]\"}\n"
+	  SRC
+	  PIPE
+	  SINK,
+	  "str_too_long:2:14: unknown type 'str[257]' for field 'k'; expected one of: i64, u64, i32, u32, f64, bool, timestamp_ms, str[N] (N = 1..256)" },
+	{ "bad_duration", false,
+	  HEAD
+	  "source: {type: csv, path: in.csv, timestamp: ts, watermark: {out_of_orderness: ten}}\n"
+	  PIPE
+	  SINK,
+	  "bad_duration:3:80: expected a duration like 10s or 250ms, got 'ten'" },
+	{ "negative_ooo", false,
+	  HEAD
+	  "source: {type: csv, path: in.csv, timestamp: ts, watermark: {out_of_orderness: -1s}}\n"
+	  PIPE
+	  SINK,
+	  "negative_ooo:3:80: out_of_orderness must be >= 0, got -1s" },
+	{ "duration_overflow", false,
+	  HEAD
+	  "source: {type: csv, path: in.csv, timestamp: ts, watermark: {out_of_orderness: 9999999999999999d}}\n"
+	  PIPE
+	  SINK,
+	  "duration_overflow:3:80: duration '9999999999999999d' is out of range" },
+	{ "idle_zero", false,
+	  HEAD
+	  "source: {type: csv, path: in.csv, timestamp: ts, watermark: {idle_timeout: 0}}\n"
+	  PIPE
+	  SINK,
+	  "idle_zero:3:76: idle_timeout must be > 0 (omit it to disable idleness), got 0" },
+	{ "interval_punctuated", false,
+	  HEAD
+	  "source: {type: csv, path: in.csv, timestamp: ts, watermark: {emit: punctuated, interval: 1s}}\n"
+	  PIPE
+	  SINK,
+	  "interval_punctuated:3:80: interval is only valid with emit: periodic" },
+	{ "bad_emit", false,
+	  HEAD
+	  "source: {type: csv, path: in.csv, timestamp: ts, watermark: {emit: sometimes}}\n"
+	  PIPE
+	  SINK,
+	  "bad_emit:3:68: unknown emit 'sometimes'; expected one of: periodic, punctuated" },
+	{ "ts_wrong_type", false,
+	  HEAD
+	  "source: {type: csv, path: in.csv, timestamp: s}\n"
+	  PIPE
+	  SINK,
+	  "ts_wrong_type:3:46: timestamp field 's' must be timestamp_ms or an integer type, got str" },
+	{ "ts_unknown", false,
+	  HEAD
+	  "source: {type: csv, path: in.csv, timestamp: tss}\n"
+	  PIPE
+	  SINK,
+	  "ts_unknown:3:46: unknown field 'tss' in timestamp; schema has: k, v, ts, s, b, f" },
+	{ "csv_with_port", false,
+	  HEAD
+	  "source: {type: csv, path: in.csv, port: net_null0, timestamp: ts}\n"
+	  PIPE
+	  SINK,
+	  "csv_with_port:3:35: port is not allowed for a csv source" },
+	{ "ethdev_with_path", false,
+	  HEAD
+	  "source: {type: ethdev, port: net_null0, path: x, timestamp: ts}\n"
+	  PIPE
+	  SINK,
+	  "ethdev_with_path:3:41: path is not allowed for an ethdev source" },
+	{ "ethdev_no_port", false,
+	  HEAD
+	  "source: {type: ethdev, timestamp: ts}\n"
+	  PIPE
+	  SINK,
+	  "ethdev_no_port:3:9: missing required key 'port' in source" },
+	{ "bad_source_type", false,
+	  HEAD
+	  "source: {type: kafka, timestamp: ts}\n"
+	  PIPE
+	  SINK,
+	  "bad_source_type:3:16: unknown source type 'kafka'; expected one of: ethdev, csv, capture" },
+	{ "udp_port_range", false,
+	  HEAD
+	  "source: {type: ethdev, port: p, udp_port: 70000, timestamp: ts}\n"
+	  PIPE
+	  SINK,
+	  "udp_port_range:3:43: udp_port must be 1..65535, got 70000" },
+	{ "queues_not_int", false,
+	  HEAD
+	  "source: {type: ethdev, port: p, queues: two, timestamp: ts}\n"
+	  PIPE
+	  SINK,
+	  "queues_not_int:3:41: expected an integer for 'queues', got 'two'" },
+	{ "offset_ge_size", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m, offset: 60s}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "offset_ge_size:6:36: window offset must satisfy |offset| < size (1m), got 60s" },
+	{ "offset_neg_ge_size", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m, offset: -1m}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "offset_neg_ge_size:6:36: window offset must satisfy |offset| < size (1m), got -1m" },
+	{ "size_zero", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 0s}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "size_zero:6:24: window size must be > 0, got 0s" },
+	{ "window_sliding", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {sliding: 1m}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "window_sliding:6:14: unknown key 'sliding' in window; expected one of: tumbling, offset" },
+	{ "missing_key_by", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "missing_key_by:5:3: pipeline has no key_by; expected filters, then key_by, window and aggregate" },
+	{ "missing_aggregate", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  SINK,
+	  "missing_aggregate:5:3: pipeline has no aggregate; expected one after window" },
+	{ "missing_key_by_only_filter", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - filter: v > 1\n"
+	  SINK,
+	  "missing_key_by_only_filter:5:3: pipeline has no key_by; expected filters, then key_by, window and aggregate" },
+	{ "key_unknown", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: [k, user]\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "key_unknown:5:17: unknown field 'user' in key_by; schema has: k, v, ts, s, b, f" },
+	{ "key_dup", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: [k, k]\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "key_dup:5:17: duplicate key field 'k'" },
+	{ "key_empty_seq", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: []\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "key_empty_seq:5:13: key_by needs 1..8 fields, got 0" },
+	{ "agg_on_str", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [count(), sum(s)]\n"
+	  SINK,
+	  "agg_on_str:7:26: sum(s): field 's' is str[8]; expected a numeric field" },
+	{ "agg_on_bool", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [avg(b)]\n"
+	  SINK,
+	  "agg_on_bool:7:17: avg(b): field 'b' is bool; expected a numeric field" },
+	{ "agg_dup_out", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [count(), max(v) as count]\n"
+	  SINK,
+	  "agg_dup_out:7:26: duplicate output column 'count'" },
+	{ "agg_dup_default", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [sum(v), sum(v)]\n"
+	  SINK,
+	  "agg_dup_default:7:25: duplicate output column 'sum_v'" },
+	{ "agg_key_collision", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [max(v) as k]\n"
+	  SINK,
+	  "agg_key_collision:7:17: output column 'k' collides with a key_by field" },
+	{ "agg_reserved", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [max(v) as window_end]\n"
+	  SINK,
+	  "agg_reserved:7:17: output column 'window_end' is reserved" },
+	{ "agg_unknown_fn", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [median(v)]\n"
+	  SINK,
+	  "agg_unknown_fn:7:17: unknown aggregate function 'median'; expected one of: count, sum, min, max, avg" },
+	{ "agg_syntax", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [sum v]\n"
+	  SINK,
+	  "agg_syntax:7:17: expected an aggregate like count(), sum(f) or max(f) as name, got 'sum v'" },
+	{ "agg_count_arg", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [count(v)]\n"
+	  SINK,
+	  "agg_count_arg:7:17: count() takes no field, got count(v)" },
+	{ "agg_unknown_field", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [sum(vv)]\n"
+	  SINK,
+	  "agg_unknown_field:7:17: unknown field 'vv' in sum(); schema has: k, v, ts, s, b, f" },
+	{ "agg_empty", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: []\n"
+	  SINK,
+	  "agg_empty:7:16: aggregate needs 1..16 items, got 0" },
+	{ "filter_unknown_field_dq", true,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - filter: \"v != 0 and zz > 1\"\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "filter_unknown_field_dq:5:25: filter: " },
+	{ "filter_unknown_field_plain", true,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - filter: v != 0 and zz > 1\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "filter_unknown_field_plain:5:24: filter: " },
+	{ "filter_unknown_field_sq", true,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - filter: 'zz > 1'\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "filter_unknown_field_sq:5:14: filter: " },
+	{ "filter_after_key_by", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - filter: v > 1\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "filter_after_key_by:6:5: filter after key_by is not supported yet" },
+	{ "filter_not_bool", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - filter: v + 1\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "filter_not_bool:5:13: filter must be a boolean expression, got an integer" },
+	{ "too_many_filters", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - filter: v > 1\n"
+	  "  - filter: v > 1\n"
+	  "  - filter: v > 1\n"
+	  "  - filter: v > 1\n"
+	  "  - filter: v > 1\n"
+	  "  - filter: v > 1\n"
+	  "  - filter: v > 1\n"
+	  "  - filter: v > 1\n"
+	  "  - filter: v > 1\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "too_many_filters:13:5: at most 8 filters" },
+	{ "window_before_key_by", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - key_by: k\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "window_before_key_by:5:5: window must come after key_by" },
+	{ "aggregate_before_window", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - aggregate: [count()]\n"
+	  "  - window: {tumbling: 1m}\n"
+	  SINK,
+	  "aggregate_before_window:6:5: aggregate must come after window" },
+	{ "dup_key_by", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "dup_key_by:6:5: duplicate key_by; a pipeline has exactly one" },
+	{ "unknown_step", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - map: x\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "unknown_step:6:5: unknown pipeline step 'map'; expected one of: filter, key_by, window, aggregate" },
+	{ "step_two_keys", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - {window: {tumbling: 1m}, aggregate: [count()]}\n"
+	  SINK,
+	  "step_two_keys:6:5: expected a pipeline step: a mapping with one key (filter, key_by, window or aggregate)" },
+	{ "pipeline_not_seq", false,
+	  HEAD
+	  SRC
+	  "pipeline: {key_by: k}\n"
+	  SINK,
+	  "pipeline_not_seq:4:11: expected a sequence for 'pipeline', got a mapping" },
+	{ "rtc_two_workers", false,
+	  HEAD
+	  SRC
+	  PIPE
+	  SINK
+	  "lcores: {workers: 2, run_to_completion: true}\n",
+	  "rtc_two_workers:9:41: run_to_completion needs rx: 1 and workers: 1, got rx: 1, workers: 2" },
+	{ "workers_zero", false,
+	  HEAD
+	  SRC
+	  PIPE
+	  SINK
+	  "lcores: {workers: 0}\n",
+	  "workers_zero:9:19: workers must be 1..64, got 0" },
+	{ "rtc_not_bool", false,
+	  HEAD
+	  SRC
+	  PIPE
+	  SINK
+	  "lcores: {run_to_completion: yes}\n",
+	  "rtc_not_bool:9:29: expected true or false for 'run_to_completion', got 'yes'" },
+	{ "csv_rx_two", false,
+	  HEAD
+	  SRC
+	  PIPE
+	  SINK
+	  "lcores: {rx: 2}\n",
+	  "csv_rx_two:9:14: lcores.rx must be 1 for a csv source, got 2" },
+	{ "ethdev_rx_mismatch", false,
+	  HEAD
+	  "source: {type: ethdev, port: p, queues: 2, timestamp: ts}\n"
+	  PIPE
+	  SINK
+	  "lcores: {rx: 1}\n",
+	  "ethdev_rx_mismatch:9:14: lcores.rx must equal source.queues (2) for an ethdev source, got 1" },
+	{ "maxpar_lt_workers", false,
+	  HEAD
+	  SRC
+	  PIPE
+	  SINK
+	  "lcores: {workers: 4}\n"
+	  "pipeline.max-parallelism: 2\n",
+	  "maxpar_lt_workers:10:27: pipeline.max-parallelism (2) must be >= lcores.workers (4)" },
+	{ "maxpar_range", false,
+	  HEAD
+	  SRC
+	  PIPE
+	  SINK
+	  "pipeline.max-parallelism: 40000\n",
+	  "maxpar_range:9:27: pipeline.max-parallelism must be 1..32768, got 40000" },
+	{ "keycap_range", false,
+	  HEAD
+	  SRC
+	  PIPE
+	  SINK
+	  "state.key-capacity: 0\n",
+	  "keycap_range:9:21: state.key-capacity must be 1..67108864, got 0" },
+	{ "eal_not_seq", false,
+	  HEAD
+	  SRC
+	  PIPE
+	  SINK
+	  "eal: --no-pci\n",
+	  "eal_not_seq:9:6: expected a sequence for 'eal', got a scalar" },
+	{ "eal_item_map", false,
+	  HEAD
+	  SRC
+	  PIPE
+	  SINK
+	  "eal: [{a: b}]\n",
+	  "eal_item_map:9:7: expected a scalar for 'eal', got a mapping" },
+	{ "sink_csv_no_path", false,
+	  HEAD
+	  SRC
+	  PIPE
+	  "sink: {type: csv}\n",
+	  "sink_csv_no_path:8:7: missing required key 'path' in sink" },
+	{ "sink_stdout_path", false,
+	  HEAD
+	  SRC
+	  PIPE
+	  "sink: {type: stdout, path: x}\n",
+	  "sink_stdout_path:8:22: path is not allowed for a stdout sink" },
+	{ "sink_bad_type", false,
+	  HEAD
+	  SRC
+	  PIPE
+	  "sink: {type: kafka}\n",
+	  "sink_bad_type:8:14: unknown sink type 'kafka'; expected one of: csv, stdout" },
+	{ "alias", false,
+	  HEAD
+	  SRC
+	  PIPE
+	  SINK
+	  "eal: &x [a]\n"
+	  "lcores: *x\n",
+	  "alias:10:10: YAML aliases are not supported" },
+	{ "two_docs", false,
+	  HEAD
+	  SRC
+	  PIPE
+	  SINK
+	  "---\n"
+	  "job: b\n",
+	  "two_docs:9:1: expected one YAML document, found another" },
+	{ "bad_int_hex", false,
+	  HEAD
+	  SRC
+	  PIPE
+	  SINK
+	  "state.key-capacity: 0x10\n",
+	  "bad_int_hex:9:21: expected an integer for 'state.key-capacity', got '0x10'" },
+	{ "filter_syntax_dq", true,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - filter: \"v > (1\"\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "filter_syntax_dq:5:20: filter: " },
+	{ "filter_type_plain", true,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - filter: v > 1\n"
+	  "  - filter: s == 3\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "filter_type_plain:6:18: filter: " },
+	/* libfyaml 0.7.12 loops forever on this; found by fuzz_job. */
+	{ "utf8_directive", false,
+	  "%\x90(",
+	  "utf8_directive:1:2: invalid UTF-8 byte 0x90" },
+	{ "utf8_surrogate", false,
+	  "job: j\n"
+	  "a: \xed\xa0\x80\n",
+	  "utf8_surrogate:2:4: invalid UTF-8 byte 0xed" },
+};
+
+static void
+test_invalid_jobs(void **state)
+{
+	unsigned int failed = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const struct bad_case *bc = &bad_cases[i];
+		char err[SL_PLAN_ERR_MAX];
+		struct sl_plan p;
+		int rc;
+
+		memset(&p, 0xa5, sizeof(p));
+		rc = load(bc->name, bc->yaml, &p, err);
+		if (rc != -EINVAL || !plan_is_zero(&p) ||
+		    (bc->prefix ? strncmp(err, bc->err, strlen(bc->err)) != 0 :
+		     strcmp(err, bc->err) != 0)) {
+			print_message("case %s: rc %d\n  got:  %s\n  want: %s\n",
+				      bc->name, rc, err, bc->err);
+			failed++;
+		}
+	}
+	assert_int_equal(failed, 0);
+}
+
+static void
+test_load_file(void **state)
+{
+	char path[] = "/tmp/sl_plan_testXXXXXX";
+	char err[SL_PLAN_ERR_MAX];
+	struct sl_plan p;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	assert_int_equal(sl_plan_load("/nonexistent/job.yaml", &p, err,
+				      sizeof(err)), -ENOENT);
+	assert_string_equal(err, "/nonexistent/job.yaml: cannot open: No such file or directory");
+	assert_true(plan_is_zero(&p));
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs(full_job, f);
+	fclose(f);
+	assert_int_equal(sl_plan_load(path, &p, err, sizeof(err)), 0);
+	assert_string_equal(p.file, path);
+	assert_int_equal(p.n_filters, 2);
+	sl_plan_free(&p);
+
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("job: x\nbogus: 1\n", f);
+	fclose(f);
+	assert_int_equal(sl_plan_load(path, &p, err, sizeof(err)), -EINVAL);
+	assert_true(strncmp(err, path, strlen(path)) == 0);
+	assert_string_equal(err + strlen(path), ":2:1: unknown key 'bogus'; expected one of: job, schema, source, pipeline, sink, lcores, pipeline.max-parallelism, state.key-capacity, eal");
+	unlink(path);
+}
+
+/* A compiled filter must be freed when a later section fails. */
+static void
+test_error_after_filters(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("late", HEAD SRC
+			      "pipeline:\n"
+			      "  - filter: v > 1\n"
+			      "  - filter: v < 9\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m}\n"
+			      "  - aggregate: [count()]\n"
+			      "sink: {type: csv}\n", &p, err), -EINVAL);
+	assert_string_equal(err, "late:10:7: missing required key 'path' in sink");
+	assert_true(plan_is_zero(&p));
+	sl_plan_free(&p);
+}
+
+static void
+test_small_err_buffer(void **state)
+{
+	char err[16];
+	struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(sl_plan_load_str("tiny", "job: [", 6, &p, err,
+					  sizeof(err)), -EINVAL);
+	assert_int_equal(strlen(err), sizeof(err) - 1);
+	assert_int_equal(sl_plan_load_str("tiny", "job: [", 6, &p, NULL, 0),
+			 -EINVAL);
+	/* Not NUL-terminated input: only len bytes are read. */
+	assert_int_equal(sl_plan_load_str("n", HEAD SRC PIPE SINK "garbage: [",
+					  strlen(HEAD SRC PIPE SINK), &p, err,
+					  sizeof(err)), 0);
+	sl_plan_free(&p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_job),
+		cmocka_unit_test(test_defaults_csv),
+		cmocka_unit_test(test_defaults_ethdev),
+		cmocka_unit_test(test_capture_punctuated),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_invalid_jobs),
+		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_error_after_filters),
+		cmocka_unit_test(test_small_err_buffer),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
