@@ -48,7 +48,8 @@ test-unit: build
 	meson test -C $(BUILD) --suite unit --print-errorlogs
 
 $(BUILD_FUZZ)/build.ninja:
-	CC=clang meson setup $(BUILD_FUZZ) -Dfuzz=true -Db_lundef=false -Dtests=false
+	CC=clang meson setup $(BUILD_FUZZ) -Dfuzz=true -Db_lundef=false -Dtests=false \
+		-Db_sanitize=address,undefined
 
 fuzz: deps $(BUILD_FUZZ)/build.ninja
 	ninja -C $(BUILD_FUZZ)
