@@ -40,10 +40,11 @@ ref_run() {
 	gen "$sock" > "$tmp/gen.json" 2> "$tmp/gen.err" &
 	local g=$!
 	sleep 1
-	sleep 600 | dpdk-testpmd --no-pci --lcores 0@0,1@1 --file-prefix "bench-tp-$$" \
+	# --stats-period keeps testpmd running without a terminal until SIGINT.
+	dpdk-testpmd --no-pci --lcores 0@0,1@1 --file-prefix "bench-tp-$$" \
 		--vdev "net_memif0,role=client,socket=$sock" -- \
 		--forward-mode=rxonly --total-num-mbufs=32768 --auto-start \
-		> "$tmp/tp.log" 2>&1 &
+		--stats-period 1 < /dev/null > "$tmp/tp.log" 2>&1 &
 	local t=$!
 	wait $g || { cat "$tmp/gen.err" >&2; return 1; }
 	pkill -INT -f "file-prefix bench-tp-$$" || true
