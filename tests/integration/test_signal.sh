@@ -1,0 +1,29 @@
+#!/bin/bash
+# Description: clean stop on SIGTERM and SIGINT. With `partitions: 0` the
+# port source never ends by itself; after the capture has been read, a
+# signal must drain the job: final watermark, every open window fires, the
+# sink is flushed, exit 0, and the results equal sqlite3's.
+. "$(dirname "$0")/lib.sh"
+
+csv=configs/samples/clicks.csv
+q() {
+	expected_sql "$csv" "user_id INTEGER, url_id INTEGER, ts INTEGER" 72 1000 10000 0 \
+		"url_id != 0" "user_id" "count(*) AS count, min(ts) AS first_click, max(ts) AS last_click"
+}
+expect_csv "$T/expected.csv" q
+
+for sig in TERM INT; do
+	sed -e "s|^  timestamp: ts|  timestamp: ts\n  partitions: 0|" \
+		-e "s|^  type: stdout|  type: csv\n  path: $T/out-$sig.csv|" configs/jobs/demo.yaml > "$T/job.yaml"
+	grep -q "partitions: 0" "$T/job.yaml" || fail "could not make the unbounded job"
+	"$DP" --job "$T/job.yaml" 2> "$T/dp.err" &
+	pid=$!
+	sleep 3
+	kill -0 $pid 2> /dev/null || { cat "$T/dp.err"; fail "an unbounded job ended by itself"; }
+	kill -s $sig $pid
+	rc=0
+	wait $pid || rc=$?
+	[ $rc = 0 ] || { cat "$T/dp.err"; fail "SIG$sig: exit $rc, want 0"; }
+	same_file "$T/expected.csv" "$T/out-$sig.csv"
+	echo "ok: SIG$sig drained the job: exit 0, all windows fired and written"
+done
