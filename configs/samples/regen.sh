@@ -26,4 +26,4 @@ fi
 	--schema user_id:u64,url_id:u32,ts:timestamp_ms \
 	--key user_id --ts ts --keys 8 --events 4000 --rate 200 \
 	--disorder 500 --late-fraction 0.01 --late-ms 3000 --seed 7 \
-	--csv "$here/clicks.csv" --pcap "$here/clicks.pcap"
+	--csv "$here/clicks.csv" --pcap "$here/clicks.pcap" --capture "$here/clicks.slc"
