@@ -85,6 +85,7 @@ struct dp {
 	bool rtc;			/* one lcore does RX and work */
 	bool shared_cores;		/* more polling lcores than CPUs */
 	uint32_t key_len;
+	int32_t key_off;		/* key fields contiguous in the row: their offset; else -1 */
 	struct sl_schema out;		/* result rows */
 	struct rte_mempool *vec_pool;
 	struct rte_mempool *res_pool;

@@ -96,8 +96,14 @@ setup_windows(struct dp *dp)
 		return rc;
 	}
 	dp->key_len = 0;
-	for (uint16_t k = 0; k < p->n_keys; k++)
-		dp->key_len += p->schema.f[p->key_field[k]].size;
+	dp->key_off = p->schema.f[p->key_field[0]].offset;
+	for (uint16_t k = 0; k < p->n_keys; k++) {
+		const struct sl_field *f = &p->schema.f[p->key_field[k]];
+
+		if (f->offset != dp->key_off + (int32_t)dp->key_len)
+			dp->key_off = -1;
+		dp->key_len += f->size;
+	}
 	for (uint16_t i = 0; i < dp->n_workers; i++) {
 		struct dp_worker *w = &dp->w[i];
 		unsigned int socket = rte_lcore_to_socket_id(w->lcore);

@@ -10,6 +10,7 @@
 
 #include <rte_cycles.h>
 #include <rte_lcore.h>
+#include <rte_memcpy.h>
 #include <rte_pause.h>
 #include <rte_prefetch.h>
 
@@ -104,21 +105,29 @@ rx_rows(struct dp_rx *rx, const uint8_t *rows, uint16_t n, uint16_t part)
 		ns = sl_expr_filter(rx->filter[f], rows, rs, rx->sel, ns, rx->sel);
 	rx->rows_filtered += (uint64_t)(n - ns);
 
-	for (uint16_t j = 0; j < ns; j++) {
-		const uint8_t *row = rows + (size_t)rx->sel[j] * rs;
-		uint32_t h;
+	/* Keys whose fields sit side by side in the row (one field, the
+	 * usual case) hash in place; others are gathered first. */
+	if (dp->key_off >= 0) {
+		for (uint16_t j = 0; j < ns; j++) {
+			const uint8_t *row = rows + (size_t)rx->sel[j] * rs;
 
-		dp_key_gather(p, row, key);
-		h = sl_kg_hash(key, dp->key_len);
-		rx->hash[j] = h;
-		rx->dst[j] = (uint16_t)sl_kg_owner(sl_kg_of(h, maxp), maxp, nw);
+			rx->hash[j] = sl_kg_hash(row + dp->key_off, dp->key_len);
+		}
+	} else {
+		for (uint16_t j = 0; j < ns; j++) {
+			dp_key_gather(p, rows + (size_t)rx->sel[j] * rs, key);
+			rx->hash[j] = sl_kg_hash(key, dp->key_len);
+		}
 	}
+	for (uint16_t j = 0; j < ns; j++)
+		rx->dst[j] = (uint16_t)sl_kg_owner(sl_kg_of(rx->hash[j], maxp),
+						   maxp, nw);
 	for (uint16_t j = 0; j < ns; j++) {
 		uint16_t w = rx->dst[j];
 		struct sl_vec *v = rx->out[w];
 		uint16_t k = v->n_rows;
 
-		memcpy(sl_vec_row(v, k), rows + (size_t)rx->sel[j] * rs, rs);
+		rte_memcpy(sl_vec_row(v, k), rows + (size_t)rx->sel[j] * rs, rs);
 		v->hash[k] = rx->hash[j];
 		v->sel[k] = k;
 		v->n_rows = (uint16_t)(k + 1);
