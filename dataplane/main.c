@@ -41,7 +41,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: sluice-dp --job FILE [--cpus LIST] [--stats-json FILE] [-- EAL-ARGS...]\n"
+		"usage: sluice-dp --job FILE [--cpus LIST] [--stats-json FILE] [--ctl PATH] [-- EAL-ARGS...]\n"
 		"\n"
 		"Runs one job through the DPDK dataplane until its input ends or\n"
 		"SIGINT/SIGTERM, then fires every open window, flushes the sink and exits.\n"
@@ -50,6 +50,7 @@ usage(FILE *f)
 		"  --validate         check the job file and exit (0 valid, 2 invalid)\n"
 		"  --cpus LIST        CPUs for the polling lcores, e.g. 1 or 0-3 (default: all allowed)\n"
 		"  --stats-json FILE  write the final counters as JSON\n"
+		"  --ctl PATH         serve the control protocol (status, metrics, stop) on a unix socket\n"
 		"  -- EAL-ARGS        extra DPDK EAL arguments, after the job's own 'eal:' list\n"
 		"  --version, --help\n");
 }
@@ -248,7 +249,9 @@ run(struct dp *dp)
 	dp->tsc_hz = rte_get_tsc_hz();
 	dp->rx = rte_zmalloc("sl_rx", sizeof(*dp->rx) * dp->n_rx, RTE_CACHE_LINE_SIZE);
 	dp->w = rte_zmalloc("sl_w", sizeof(*dp->w) * dp->n_workers, RTE_CACHE_LINE_SIZE);
-	if (dp->rx == NULL || dp->w == NULL)
+	dp->rx_rate = calloc(dp->n_rx, sizeof(*dp->rx_rate));
+	dp->w_rate = calloc(dp->n_workers, sizeof(*dp->w_rate));
+	if (dp->rx == NULL || dp->w == NULL || dp->rx_rate == NULL || dp->w_rate == NULL)
 		return -ENOMEM;
 	for (uint16_t r = 0; r < dp->n_rx; r++) {
 		dp->rx[r].dp = dp;
@@ -267,8 +270,11 @@ run(struct dp *dp)
 		rc = setup_sources(dp);
 	if (rc == 0)
 		rc = sl_sink_open(&dp->sink, dp->plan, &dp->out);
+	if (rc == 0 && dp->ctl_path != NULL)
+		rc = dp_ctl_open(dp, dp->ctl_path);
 	if (rc < 0)
 		return rc;
+	dp_telemetry_register(dp);
 
 	DP_LOG(INFO, "job %s: %u RX lcore(s), %u worker lcore(s)%s%s",
 	       dp->plan->name, dp->n_rx, dp->n_workers,
@@ -282,6 +288,7 @@ run(struct dp *dp)
 
 	rc = dp_main_loop(dp);
 	rte_eal_mp_wait_lcore();
+	dp_ctl_close(dp);
 	if (sl_sink_close(&dp->sink) < 0 && rc == 0)
 		rc = -EIO;
 	for (uint16_t r = 0; r < dp->n_rx; r++) {
@@ -308,6 +315,7 @@ main(int argc, char **argv)
 		{ "job", required_argument, NULL, 'j' },
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "stats-json", required_argument, NULL, 's' },
+		{ "ctl", required_argument, NULL, 'C' },
 		{ "validate", no_argument, NULL, 'V' },
 		{ "version", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -332,6 +340,9 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			dp->stats_json = optarg;
+			break;
+		case 'C':
+			dp->ctl_path = optarg;
 			break;
 		case 'V':
 			validate = true;
@@ -360,6 +371,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "sluice-dp: %s\n", err);
 		return EXIT_USAGE;
 	}
+	cpus = cpus ? cpus : (dp->plan->lcores.cpus[0] ? dp->plan->lcores.cpus : NULL);
 	if (validate) {
 		printf("sluice-dp: %s: valid\n", job);
 		sl_plan_free(dp->plan);

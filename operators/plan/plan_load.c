@@ -19,13 +19,20 @@
 
 static const char *const top_keys[] = {
 	"job", "schema", "source", "pipeline", "sink", "lcores",
-	"pipeline.max-parallelism", "state.key-capacity", "eal", NULL,
+	"pipeline.max-parallelism", "state.key-capacity", "eal",
+	"parallelism.default", "restart-strategy.type",
+	"restart-strategy.fixed-delay.attempts",
+	"restart-strategy.fixed-delay.delay",
+	"restart-strategy.exponential-delay.initial-backoff",
+	"restart-strategy.exponential-delay.max-backoff",
+	"restart-strategy.exponential-delay.backoff-multiplier",
+	"restart-strategy.exponential-delay.attempts", NULL,
 };
 
 static const char *const sink_keys[] = { "type", "path", NULL };
 
 static const char *const lcores_keys[] = {
-	"rx", "workers", "run_to_completion", NULL,
+	"rx", "workers", "run_to_completion", "cpus", NULL,
 };
 
 static int
@@ -126,7 +133,8 @@ plan_lcores(struct plan_ctx *c, const struct plan_node *map)
 	int64_t i64;
 
 	p->lcores.rx = ethdev ? p->source.rx_queues : 1;
-	p->lcores.workers = 1;
+	/* Flink's parallelism.default: the worker count nobody spelled out. */
+	p->lcores.workers = p->parallelism_default ? p->parallelism_default : 1;
 	if (map == NULL)
 		return 0;
 	if (plan_expect(c, map, PLAN_MAP, "lcores") < 0 ||
@@ -151,6 +159,9 @@ plan_lcores(struct plan_ctx *c, const struct plan_node *map)
 			return -EINVAL;
 		p->lcores.workers = (uint16_t)i64;
 	}
+	v = plan_map_get(map, "cpus", NULL);
+	if (v != NULL && plan_get_cpus(c, v) < 0)
+		return -EINVAL;
 	v = plan_map_get(map, "run_to_completion", NULL);
 	if (v != NULL) {
 		if (plan_get_bool(c, v, "run_to_completion",
@@ -213,6 +224,7 @@ plan_top(struct plan_ctx *c, const struct plan_node *root)
 	    plan_pipeline(c, v) < 0 ||
 	    plan_require(c, root, NULL, "sink", &v) < 0 ||
 	    plan_sink(c, v) < 0 ||
+	    plan_parallelism(c, root) < 0 ||
 	    plan_lcores(c, plan_map_get(root, "lcores", NULL)) < 0)
 		return -EINVAL;
 
@@ -242,7 +254,7 @@ plan_top(struct plan_ctx *c, const struct plan_node *root)
 	v = plan_map_get(root, "eal", NULL);
 	if (v != NULL && plan_eal(c, v) < 0)
 		return -EINVAL;
-	return 0;
+	return plan_restart(c, root);
 }
 
 int

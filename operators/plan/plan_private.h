@@ -99,4 +99,9 @@ bool plan_name_ok(const char *s);
 int plan_source(struct plan_ctx *c, const struct plan_node *map);
 int plan_pipeline(struct plan_ctx *c, const struct plan_node *seq);
 
+/* plan_runtime.c: restart-strategy.*, parallelism.default, lcores.cpus */
+int plan_restart(struct plan_ctx *c, const struct plan_node *root);
+int plan_parallelism(struct plan_ctx *c, const struct plan_node *root);
+int plan_get_cpus(struct plan_ctx *c, const struct plan_node *n);
+
 #endif /* PLAN_PRIVATE_H */

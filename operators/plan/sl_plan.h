@@ -26,6 +26,8 @@ struct sl_expr;
 #define SL_PLAN_ARG_MAX 256
 #define SL_PLAN_PATH_MAX 1024
 #define SL_PLAN_ERR_MAX 512
+#define SL_PLAN_CPUS_MAX 128		/**< lcores.cpus text, NUL included */
+#define SL_PLAN_CPU_SETSIZE 1024	/**< CPUs a cpu list may name: 0..1023 */
 
 enum sl_src_type {
 	SL_SRC_ETHDEV,		/**< a DPDK port: wire-format UDP packets */
@@ -86,6 +88,25 @@ struct sl_plan_lcores {
 	uint16_t rx;			/**< RX lcores (= ethdev queues) */
 	uint16_t workers;		/**< worker lcores */
 	bool run_to_completion;		/**< one lcore does RX and work */
+	char cpus[SL_PLAN_CPUS_MAX];	/**< lcores.cpus as written ("0-3"); "" = not given */
+};
+
+enum sl_restart_type {
+	SL_RESTART_NONE,		/**< a crash fails the job */
+	SL_RESTART_FIXED_DELAY,		/**< attempts, each after delay */
+	SL_RESTART_EXPONENTIAL_DELAY,	/**< delay grows by multiplier up to max */
+};
+
+/** restart-strategy.* (Flink's names); applied by sluiced, not sluice-dp. */
+struct sl_plan_restart {
+	bool from_job;			/**< any restart-strategy.* key was given */
+	enum sl_restart_type type;	/**< default fixed-delay */
+	uint32_t fixed_attempts;	/**< default 3 */
+	int64_t fixed_delay_ms;		/**< default 1s */
+	int64_t exp_initial_ms;		/**< default 1s */
+	int64_t exp_max_ms;		/**< default 1m */
+	double exp_multiplier;		/**< > 1, default 2.0 */
+	uint32_t exp_attempts;		/**< default 10 */
 };
 
 struct sl_plan {
@@ -113,6 +134,8 @@ struct sl_plan {
 	struct sl_plan_lcores lcores;
 
 	uint32_t max_parallelism;	/**< pipeline.max-parallelism (default 128) */
+	uint16_t parallelism_default;	/**< parallelism.default; 0 = not given */
+	struct sl_plan_restart restart;
 	uint32_t key_capacity;		/**< distinct keys per open window per worker (default 65536) */
 
 	uint16_t n_eal_args;		/**< extra EAL arguments, appended as given */
@@ -132,6 +155,22 @@ int sl_plan_load(const char *path, struct sl_plan *p, char *err,
 /** The same from a buffer; name is used in messages in place of a path. */
 int sl_plan_load_str(const char *name, const char *yaml, size_t len,
 		     struct sl_plan *p, char *err, size_t errlen);
+
+/** The defaults of restart-strategy.* when the job gives none. */
+void sl_plan_restart_defaults(struct sl_plan_restart *r);
+
+/** Name of a restart strategy type ("none", "fixed-delay", "exponential-delay"). */
+const char *sl_plan_restart_name(enum sl_restart_type t);
+
+/**
+ * Parse a CPU list ("1", "0-3", "0,2-3") into a bit set of
+ * SL_PLAN_CPU_SETSIZE bits.
+ * @param why  on error, what is wrong (may be NULL).
+ * @return 0, -EINVAL (syntax, a CPU named twice), -ERANGE (CPU >= SETSIZE).
+ */
+int sl_plan_cpus_parse(const char *list,
+		       uint64_t set[SL_PLAN_CPU_SETSIZE / 64], char *why,
+		       size_t whylen);
 
 /** Free what a loaded plan owns (compiled filters). Safe on a zeroed plan. */
 void sl_plan_free(struct sl_plan *p);

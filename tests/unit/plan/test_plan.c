@@ -340,7 +340,7 @@ static const struct bad_case bad_cases[] = {
 	  PIPE
 	  SINK
 	  "sinks: 1\n",
-	  "unknown_key_top:9:1: unknown key 'sinks'; expected one of: job, schema, source, pipeline, sink, lcores, pipeline.max-parallelism, state.key-capacity, eal" },
+	  "unknown_key_top:9:1: unknown key 'sinks'; expected one of: job, schema, source, pipeline, sink, lcores, pipeline.max-parallelism, state.key-capacity, eal, parallelism.default, restart-strategy.type, restart-strategy.fixed-delay.attempts, restart-strategy.fixed-delay.delay, restart-strategy.exponential-delay.initial-backoff, restart-strategy.exponential-delay.max-backoff, restart-strategy.exponential-delay.backoff-multiplier, restart-strategy.exponential-delay.attempts" },
 	{ "duplicate_key_top", false,
 	  "job: a\n"
 	  "job: b\n",
@@ -942,6 +942,115 @@ static const struct bad_case bad_cases[] = {
 	  "  - aggregate: [count()]\n"
 	  SINK,
 	  "filter_type_plain:6:18: filter: " },
+	{ "restart_type", false,
+	  HEAD SRC PIPE SINK
+	  "restart-strategy.type: failure-rate\n",
+	  "restart_type:9:24: unknown restart-strategy.type 'failure-rate'; expected one of: none, fixed-delay, exponential-delay" },
+	{ "restart_other_strategy", false,
+	  HEAD SRC PIPE SINK
+	  "restart-strategy.type: fixed-delay\n"
+	  "restart-strategy.exponential-delay.attempts: 3\n",
+	  "restart_other_strategy:10:1: restart-strategy.exponential-delay.attempts is only valid with restart-strategy.type: exponential-delay (the type is fixed-delay)" },
+	{ "restart_none_fixed_key", false,
+	  HEAD SRC PIPE SINK
+	  "restart-strategy.type: none\n"
+	  "restart-strategy.fixed-delay.delay: 1s\n",
+	  "restart_none_fixed_key:10:1: restart-strategy.fixed-delay.delay is only valid with restart-strategy.type: fixed-delay (the type is none)" },
+	{ "restart_attempts_neg", false,
+	  HEAD SRC PIPE SINK
+	  "restart-strategy.fixed-delay.attempts: -1\n",
+	  "restart_attempts_neg:9:40: restart-strategy.fixed-delay.attempts must be 0..1000000, got -1" },
+	{ "restart_delay_neg", false,
+	  HEAD SRC PIPE SINK
+	  "restart-strategy.fixed-delay.delay: -2s\n",
+	  "restart_delay_neg:9:37: restart-strategy.fixed-delay.delay must be >= 0, got -2s" },
+	{ "restart_delay_word", false,
+	  HEAD SRC PIPE SINK
+	  "restart-strategy.fixed-delay.delay: soon\n",
+	  "restart_delay_word:9:37: expected a duration like 10s or 250ms, got 'soon'" },
+	{ "restart_initial_zero", false,
+	  HEAD SRC PIPE SINK
+	  "restart-strategy.type: exponential-delay\n"
+	  "restart-strategy.exponential-delay.initial-backoff: 0s\n",
+	  "restart_initial_zero:10:53: restart-strategy.exponential-delay.initial-backoff must be > 0, got 0s" },
+	{ "restart_max_lt_initial", false,
+	  HEAD SRC PIPE SINK
+	  "restart-strategy.type: exponential-delay\n"
+	  "restart-strategy.exponential-delay.initial-backoff: 10s\n"
+	  "restart-strategy.exponential-delay.max-backoff: 5s\n",
+	  "restart_max_lt_initial:11:49: restart-strategy.exponential-delay.max-backoff (5000ms) must be >= initial-backoff (10000ms)" },
+	{ "restart_initial_gt_default_max", false,
+	  HEAD SRC PIPE SINK
+	  "restart-strategy.type: exponential-delay\n"
+	  "restart-strategy.exponential-delay.initial-backoff: 2m\n",
+	  "restart_initial_gt_default_max:1:1: restart-strategy.exponential-delay.max-backoff (60000ms) must be >= initial-backoff (120000ms)" },
+	{ "restart_multiplier_one", false,
+	  HEAD SRC PIPE SINK
+	  "restart-strategy.type: exponential-delay\n"
+	  "restart-strategy.exponential-delay.backoff-multiplier: 1.0\n",
+	  "restart_multiplier_one:10:56: restart-strategy.exponential-delay.backoff-multiplier must be > 1 and <= 1000, got 1.0" },
+	{ "restart_multiplier_nan", false,
+	  HEAD SRC PIPE SINK
+	  "restart-strategy.type: exponential-delay\n"
+	  "restart-strategy.exponential-delay.backoff-multiplier: nan\n",
+	  "restart_multiplier_nan:10:56: expected a number for 'restart-strategy.exponential-delay.backoff-multiplier', got 'nan'" },
+	{ "restart_multiplier_map", false,
+	  HEAD SRC PIPE SINK
+	  "restart-strategy.type: exponential-delay\n"
+	  "restart-strategy.exponential-delay.backoff-multiplier: {a: 1}\n",
+	  "restart_multiplier_map:10:56: expected a scalar for 'restart-strategy.exponential-delay.backoff-multiplier', got a mapping" },
+	{ "restart_exp_attempts", false,
+	  HEAD SRC PIPE SINK
+	  "restart-strategy.type: exponential-delay\n"
+	  "restart-strategy.exponential-delay.attempts: many\n",
+	  "restart_exp_attempts:10:46: expected an integer for 'restart-strategy.exponential-delay.attempts', got 'many'" },
+	{ "restart_dup", false,
+	  HEAD SRC PIPE SINK
+	  "restart-strategy.type: none\n"
+	  "restart-strategy.type: none\n",
+	  "restart_dup:10:1: duplicate key 'restart-strategy.type'" },
+	{ "parallelism_zero", false,
+	  HEAD SRC PIPE SINK
+	  "parallelism.default: 0\n",
+	  "parallelism_zero:9:22: parallelism.default must be 1..64, got 0" },
+	{ "parallelism_big", false,
+	  HEAD SRC PIPE SINK
+	  "parallelism.default: 65\n",
+	  "parallelism_big:9:22: parallelism.default must be 1..64, got 65" },
+	{ "parallelism_rtc", false,
+	  HEAD SRC PIPE SINK
+	  "parallelism.default: 2\n"
+	  "lcores: {run_to_completion: true}\n",
+	  "parallelism_rtc:10:29: run_to_completion needs rx: 1 and workers: 1, got rx: 1, workers: 2" },
+	{ "parallelism_maxpar", false,
+	  HEAD SRC PIPE SINK
+	  "parallelism.default: 8\n"
+	  "pipeline.max-parallelism: 4\n",
+	  "parallelism_maxpar:10:27: pipeline.max-parallelism (4) must be >= lcores.workers (8)" },
+	{ "cpus_reversed", false,
+	  HEAD SRC PIPE SINK
+	  "lcores: {cpus: 3-1}\n",
+	  "cpus_reversed:9:16: invalid lcores.cpus '3-1': range 3-1 is reversed" },
+	{ "cpus_twice", false,
+	  HEAD SRC PIPE SINK
+	  "lcores: {cpus: \"0-3,2\"}\n",
+	  "cpus_twice:9:17: invalid lcores.cpus '0-3,2': CPU 2 is listed twice" },
+	{ "cpus_range", false,
+	  HEAD SRC PIPE SINK
+	  "lcores: {cpus: 1024}\n",
+	  "cpus_range:9:16: invalid lcores.cpus '1024': CPU 1024 is out of range 0..1023" },
+	{ "cpus_syntax", false,
+	  HEAD SRC PIPE SINK
+	  "lcores: {cpus: \"1,,2\"}\n",
+	  "cpus_syntax:9:17: invalid lcores.cpus '1,,2': expected a CPU list like 1, 0-3 or 0,2-3" },
+	{ "cpus_space", false,
+	  HEAD SRC PIPE SINK
+	  "lcores: {cpus: \" 1\"}\n",
+	  "cpus_space:9:17: invalid lcores.cpus ' 1': expected a CPU list like 1, 0-3 or 0,2-3" },
+	{ "cpus_seq", false,
+	  HEAD SRC PIPE SINK
+	  "lcores: {cpus: [1, 2]}\n",
+	  "cpus_seq:9:16: expected a scalar for 'cpus', got a sequence" },
 	/* libfyaml 0.7.12 loops forever on this; found by fuzz_job. */
 	{ "utf8_directive", false,
 	  "%\x90(",
@@ -1009,7 +1118,7 @@ test_load_file(void **state)
 	fclose(f);
 	assert_int_equal(sl_plan_load(path, &p, err, sizeof(err)), -EINVAL);
 	assert_true(strncmp(err, path, strlen(path)) == 0);
-	assert_string_equal(err + strlen(path), ":2:1: unknown key 'bogus'; expected one of: job, schema, source, pipeline, sink, lcores, pipeline.max-parallelism, state.key-capacity, eal");
+	assert_string_equal(err + strlen(path), ":2:1: unknown key 'bogus'; expected one of: job, schema, source, pipeline, sink, lcores, pipeline.max-parallelism, state.key-capacity, eal, parallelism.default, restart-strategy.type, restart-strategy.fixed-delay.attempts, restart-strategy.fixed-delay.delay, restart-strategy.exponential-delay.initial-backoff, restart-strategy.exponential-delay.max-backoff, restart-strategy.exponential-delay.backoff-multiplier, restart-strategy.exponential-delay.attempts");
 	unlink(path);
 }
 
@@ -1053,6 +1162,95 @@ test_small_err_buffer(void **state)
 	sl_plan_free(&p);
 }
 
+static void
+test_restart_defaults(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("d", HEAD SRC PIPE SINK, &p, err), 0);
+	assert_false(p.restart.from_job);
+	assert_int_equal(p.restart.type, SL_RESTART_FIXED_DELAY);
+	assert_int_equal(p.restart.fixed_attempts, 3);
+	assert_int_equal(p.restart.fixed_delay_ms, 1000);
+	assert_int_equal(p.restart.exp_initial_ms, 1000);
+	assert_int_equal(p.restart.exp_max_ms, 60000);
+	assert_true(p.restart.exp_multiplier == 2.0);
+	assert_int_equal(p.restart.exp_attempts, 10);
+	assert_int_equal(p.parallelism_default, 0);
+	assert_int_equal(p.lcores.workers, 1);
+	assert_string_equal(p.lcores.cpus, "");
+	sl_plan_free(&p);
+}
+
+static void
+test_restart_and_placement(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("f", HEAD SRC PIPE SINK
+			      "restart-strategy.type: fixed-delay\n"
+			      "restart-strategy.fixed-delay.attempts: 7\n"
+			      "restart-strategy.fixed-delay.delay: 250ms\n"
+			      "parallelism.default: 4\n"
+			      "lcores: {cpus: \"0,2-3\"}\n", &p, err), 0);
+	assert_true(p.restart.from_job);
+	assert_int_equal(p.restart.type, SL_RESTART_FIXED_DELAY);
+	assert_int_equal(p.restart.fixed_attempts, 7);
+	assert_int_equal(p.restart.fixed_delay_ms, 250);
+	assert_int_equal(p.parallelism_default, 4);
+	assert_int_equal(p.lcores.workers, 4);
+	assert_string_equal(p.lcores.cpus, "0,2-3");
+	sl_plan_free(&p);
+
+	/* lcores.workers wins over parallelism.default. */
+	assert_int_equal(load("e", HEAD SRC PIPE SINK
+			      "restart-strategy.type: exponential-delay\n"
+			      "restart-strategy.exponential-delay.initial-backoff: 100ms\n"
+			      "restart-strategy.exponential-delay.max-backoff: 2s\n"
+			      "restart-strategy.exponential-delay.backoff-multiplier: 1.5\n"
+			      "restart-strategy.exponential-delay.attempts: 0\n"
+			      "parallelism.default: 4\n"
+			      "lcores: {workers: 2, cpus: 5}\n", &p, err), 0);
+	assert_int_equal(p.restart.type, SL_RESTART_EXPONENTIAL_DELAY);
+	assert_int_equal(p.restart.exp_initial_ms, 100);
+	assert_int_equal(p.restart.exp_max_ms, 2000);
+	assert_true(p.restart.exp_multiplier == 1.5);
+	assert_int_equal(p.restart.exp_attempts, 0);
+	assert_int_equal(p.lcores.workers, 2);
+	assert_string_equal(p.lcores.cpus, "5");
+	sl_plan_free(&p);
+
+	assert_int_equal(load("n", HEAD SRC PIPE SINK
+			      "restart-strategy.type: none\n", &p, err), 0);
+	assert_int_equal(p.restart.type, SL_RESTART_NONE);
+	assert_string_equal(sl_plan_restart_name(p.restart.type), "none");
+	sl_plan_free(&p);
+}
+
+static void
+test_cpus_parse(void **state)
+{
+	uint64_t set[SL_PLAN_CPU_SETSIZE / 64];
+	char why[96];
+
+	(void)state;
+	assert_int_equal(sl_plan_cpus_parse("0,2-3,64", set, why, sizeof(why)), 0);
+	assert_true(set[0] == 0xd);
+	assert_true(set[1] == 1);
+	assert_int_equal(sl_plan_cpus_parse("1023", set, why, sizeof(why)), 0);
+	assert_true(set[15] == 1ull << 63);
+	assert_int_equal(sl_plan_cpus_parse("", set, why, sizeof(why)), -EINVAL);
+	assert_int_equal(sl_plan_cpus_parse("1-", set, why, sizeof(why)), -EINVAL);
+	assert_int_equal(sl_plan_cpus_parse("1,", set, why, sizeof(why)), -EINVAL);
+	assert_int_equal(sl_plan_cpus_parse("99999999999999999999", set, why,
+					    sizeof(why)), -ERANGE);
+	assert_int_equal(sl_plan_cpus_parse("0-2000", set, NULL, 0), -ERANGE);
+}
+
 int
 main(void)
 {
@@ -1066,6 +1264,9 @@ main(void)
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_error_after_filters),
 		cmocka_unit_test(test_small_err_buffer),
+		cmocka_unit_test(test_restart_defaults),
+		cmocka_unit_test(test_restart_and_placement),
+		cmocka_unit_test(test_cpus_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
