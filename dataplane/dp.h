@@ -14,9 +14,12 @@
 #include <stdint.h>
 
 #include <rte_common.h>
+#include <rte_cycles.h>
 #include <rte_log.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
+
+#include <jansson.h>
 
 #include "sl_expr.h"
 #include "sl_io.h"
@@ -37,6 +40,38 @@ extern int sl_dp_logtype;
 
 struct dp;
 
+/*
+ * Where an lcore's cycles went, for Flink's busy/idle/backPressured time
+ * metrics. Single writer (the lcore); the main lcore reads it for rates.
+ * busy includes bp: a poll that found work and then waited on a full ring.
+ */
+struct dp_time {
+	uint64_t last;
+	uint64_t busy;
+	uint64_t idle;
+	uint64_t bp;
+};
+
+static inline void
+dp_time_account(struct dp_time *t, bool busy)
+{
+	uint64_t now = rte_rdtsc();
+
+	if (busy)
+		t->busy += now - t->last;
+	else
+		t->idle += now - t->last;
+	t->last = now;
+}
+
+/* Per-second rates of one lcore, computed by the main lcore. */
+struct dp_rate {
+	uint64_t tsc;
+	uint64_t in, out, busy, idle, bp;	/* the previous sample */
+	double in_ps, out_ps;
+	double busy_ms, idle_ms, bp_ms;		/* per second */
+};
+
 struct dp_worker {
 	struct dp *dp;
 	unsigned int lcore;
@@ -52,6 +87,7 @@ struct dp_worker {
 	uint64_t vecs_in;
 	uint64_t sink_full;		/* times the sink ring was full */
 	uint64_t idle_polls;
+	struct dp_time time;
 } __rte_cache_aligned;
 
 struct dp_rx {
@@ -70,6 +106,7 @@ struct dp_rx {
 	uint64_t ring_full;		/* enqueue attempts that found a ring full */
 	uint64_t vecs_out;
 	uint64_t wms_out;
+	struct dp_time time;
 	struct sl_vec *out[DP_MAX_WORKERS];
 	struct rte_ring *ring[DP_MAX_WORKERS];
 	uint16_t sel[SL_VEC_MAX];
@@ -96,7 +133,13 @@ struct dp {
 	uint64_t start_tsc;
 	uint64_t end_tsc;
 	atomic_int stop;
+	atomic_int draining;		/* input ended or stop asked: results are being flushed */
 	int exit_code;
+	struct dp_ctl *ctl;		/* control socket, NULL without --ctl */
+	struct dp_rate *rx_rate;	/* [n_rx] */
+	struct dp_rate *w_rate;		/* [n_workers] */
+	uint64_t next_sample;
+	const char *ctl_path;
 };
 
 /* Key bytes of a row in the router's order. */
@@ -115,6 +158,14 @@ int dp_main_loop(struct dp *dp);
 /* Build EAL arguments for the job; returns argc. */
 int dp_eal_args(struct dp *dp, const char *prog, const char *cpus,
 		int n_user, char **user, char **argv, int max);
+
+/* Control socket (--ctl) and metrics, served from the main lcore. */
+int dp_ctl_open(struct dp *dp, const char *path);
+void dp_ctl_poll(struct dp *dp);
+void dp_ctl_close(struct dp *dp);
+json_t *dp_metrics_json(struct dp *dp);
+void dp_metrics_sample(struct dp *dp);
+void dp_telemetry_register(struct dp *dp);
 
 void dp_stats_print(const struct dp *dp);
 int dp_stats_json(const struct dp *dp, const char *path);

@@ -179,6 +179,8 @@ dp_main_loop(struct dp *dp)
 				rte_mempool_put(dp->res_pool, v[i]);
 			}
 		}
+		dp_ctl_poll(dp);
+		dp_metrics_sample(dp);
 		if (got == 0)
 			rte_delay_us_sleep(50);
 	}

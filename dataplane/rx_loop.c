@@ -44,9 +44,12 @@ rx_send(struct dp_rx *rx, uint16_t w)
 		/* Backpressure: a full ring stops this lcore, which stops
 		 * polling the port; the NIC then counts imissed. Nothing is
 		 * dropped silently. */
+		uint64_t t0 = rte_rdtsc();
+
 		rx->ring_full++;
 		while (rte_ring_sp_enqueue(rx->ring[w], v) != 0)
 			rte_pause();
+		rx->time.bp += rte_rdtsc() - t0;
 	}
 	rx->vecs_out++;
 	rx->out[w] = vec_get(dp, dp->plan->schema.row_size, rx->id);
@@ -169,6 +172,7 @@ dp_rx_loop(void *arg)
 	for (uint16_t w = 0; w < dp->n_workers; w++)
 		rx->out[w] = vec_get(dp, p->schema.row_size, rx->id);
 	rx->next_tick = rte_rdtsc() + rx->tick_cycles;
+	rx->time.last = rte_rdtsc();
 
 	for (;;) {
 		uint16_t nb = rx->src.ops->poll(&rx->src, b, SL_IO_BURST);
@@ -199,6 +203,7 @@ dp_rx_loop(void *arg)
 		for (uint16_t w = 0; w < dp->n_workers; w++)
 			if (rx->out[w]->n_rows > 0)
 				rx_send(rx, w);
+		dp_time_account(&rx->time, nb > 0);
 		if (nb == 0 && dp->shared_cores && ++idle >= DP_IDLE_YIELD) {
 			idle = 0;
 			sched_yield();
@@ -206,6 +211,7 @@ dp_rx_loop(void *arg)
 	}
 	/* End of input (or stop with drain): the last watermark is MAX, so
 	 * every window fires (R1.10). */
+	atomic_store(&dp->draining, 1);
 	rx_ctl_all(rx, SL_CTL_EOI, SL_TS_MAX);
 	for (uint16_t w = 0; w < dp->n_workers; w++)
 		rte_mempool_put(dp->vec_pool, rx->out[w]);

@@ -19,9 +19,12 @@ res_send(struct dp_worker *w)
 	struct dp *dp = w->dp;
 
 	if (unlikely(rte_ring_sp_enqueue(w->to_sink, w->res) != 0)) {
+		uint64_t t0 = rte_rdtsc();
+
 		w->sink_full++;
 		while (rte_ring_sp_enqueue(w->to_sink, w->res) != 0)
 			rte_pause();
+		w->time.bp += rte_rdtsc() - t0;
 	}
 	while (unlikely(rte_mempool_get(dp->res_pool, (void **)&w->res) != 0))
 		rte_pause();
@@ -108,6 +111,7 @@ dp_worker_loop(void *arg)
 	struct sl_vec *v[DP_DEQ_BURST];
 	unsigned int idle = 0;
 
+	w->time.last = rte_rdtsc();
 	while (w->n_done < w->n_in) {
 		unsigned int n = rte_ring_sc_dequeue_burst(w->in[w->rr],
 							   (void **)v,
@@ -116,6 +120,7 @@ dp_worker_loop(void *arg)
 		w->rr = (uint16_t)(w->rr + 1 == w->n_in ? 0 : w->rr + 1);
 		for (unsigned int i = 0; i < n; i++)
 			dp_worker_handle(w, v[i]);
+		dp_time_account(&w->time, n > 0);
 		if (n == 0) {
 			w->idle_polls++;
 			if (w->dp->shared_cores && ++idle >= DP_IDLE_YIELD) {
