@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -12,10 +13,14 @@ static int
 put_str(char *buf, size_t len, size_t *off, const char *s, size_t n)
 {
 	bool quote = false;
+	size_t quotes = 0;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
 			quote = true;
+		if (s[i] == '"')
+			quotes++;
+	}
 	if (!quote) {
 		if (*off + n >= len)
 			return -ENOSPC;
@@ -23,7 +28,8 @@ put_str(char *buf, size_t len, size_t *off, const char *s, size_t n)
 		*off += n;
 		return 0;
 	}
-	if (*off + 2 * n + 2 >= len)
+	/* Exact quoted size: two quotes plus one extra per embedded quote. */
+	if (*off + n + quotes + 2 >= len)
 		return -ENOSPC;
 	buf[(*off)++] = '"';
 	for (size_t i = 0; i < n; i++) {
@@ -102,11 +108,17 @@ sl_csv_format_row(const struct sl_schema *s, const uint8_t *row, char *buf,
 		memcpy(buf + off, num, (size_t)n);
 		off += (size_t)n;
 	}
+	if (off >= len)
+		return -ENOSPC;
 	buf[off] = '\0';
 	return (int)off;
 }
 
-/* Split the next cell; handles RFC 4180 quotes. Unquoted in place in out. */
+/*
+ * Split the next cell; handles RFC 4180 quotes. Unquoted in place in out.
+ * A NUL byte is refused anywhere: cells are C strings from here on, and a
+ * string field cannot hold one (it is NUL-padded).
+ */
 static int
 next_cell(const char *line, size_t len, size_t *pos, char *out, size_t outlen,
 	  size_t *olen)
@@ -126,6 +138,8 @@ next_cell(const char *line, size_t len, size_t *pos, char *out, size_t outlen,
 					break;
 				}
 			}
+			if (line[p] == '\0')
+				return -EINVAL;
 			if (o + 1 >= outlen)
 				return -E2BIG;
 			out[o++] = line[p++];
@@ -134,6 +148,8 @@ next_cell(const char *line, size_t len, size_t *pos, char *out, size_t outlen,
 			return -EINVAL;
 	} else {
 		while (p < len && line[p] != ',') {
+			if (line[p] == '\0')
+				return -EINVAL;
 			if (o + 1 >= outlen)
 				return -E2BIG;
 			out[o++] = line[p++];
@@ -202,15 +218,30 @@ parse_cell(const struct sl_field *f, const char *cell, size_t clen,
 		memcpy(row + f->offset, cell, clen);
 		return 0;
 	}
-	if (clen == 0)
+	/*
+	 * strtod/strtoll/strtoull skip leading white space, and strtoull then
+	 * negates " -5" to 2^64 - 5: numbers start with a sign or a digit
+	 * (or a letter for f64's inf/nan), never with a space.
+	 */
+	if (clen == 0 || isspace((unsigned char)cell[0]))
 		return -EINVAL;
 	errno = 0;
 	switch (f->type) {
 	case SL_T_F64: {
 		double d = strtod(cell, &end);
 
-		if (*end != '\0' || errno)
+		if (*end != '\0')
 			return -EINVAL;
+		/*
+		 * ERANGE on overflow (+-HUGE_VAL) is an error; on underflow
+		 * glibc also sets it for every subnormal, which "%.17g"
+		 * writes, so the rounded value is kept.
+		 */
+		if (errno == ERANGE && isinf(d))
+			return -EINVAL;
+		/* One NaN per sign: "nan(0x12)" would not survive "%.17g". */
+		if (isnan(d))
+			d = signbit(d) ? -NAN : NAN;
 		sl_row_set_f64(row, f, d);
 		return 0;
 	}
