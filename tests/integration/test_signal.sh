@@ -16,8 +16,9 @@ for sig in TERM INT; do
 	sed -e "s|^  timestamp: ts|  timestamp: ts\n  partitions: 0|" \
 		-e "s|^  type: stdout|  type: csv\n  path: $T/out-$sig.csv|" configs/jobs/demo.yaml > "$T/job.yaml"
 	grep -q "partitions: 0" "$T/job.yaml" || fail "could not make the unbounded job"
-	"$DP" --job "$T/job.yaml" 2> "$T/dp.err" &
+	"$DP" --job "$T/job.yaml" > "$T/dp.out" 2> "$T/dp.err" &
 	pid=$!
+	trap 'kill -9 $pid 2> /dev/null || true; rm -rf "$T"' EXIT
 	sleep 3
 	kill -0 $pid 2> /dev/null || { cat "$T/dp.err"; fail "an unbounded job ended by itself"; }
 	kill -s $sig $pid
