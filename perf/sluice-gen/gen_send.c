@@ -140,7 +140,7 @@ static int
 eal_start(const struct gen_conf *c, const char *argv0)
 {
 	/* Static: EAL may keep pointers into its argv after init. */
-	static char prefix[64], lcore[16], *extra;
+	static char prefix[64], lcore[16], extra[4096];
 	char *argv[128], *save = NULL, *tok;
 	int argc = 0, rc;
 
@@ -174,9 +174,10 @@ eal_start(const struct gen_conf *c, const char *argv0)
 		argv[argc++] = (char *)"--huge-unlink";
 	}
 	if (c->eal) {
-		extra = strdup(c->eal);
-		if (extra == NULL)
-			return -ENOMEM;
+		/* A static copy, not strdup(): the EAL keeps the pointers. */
+		if (strlen(c->eal) >= sizeof(extra))
+			return -E2BIG;
+		strcpy(extra, c->eal);
 		for (tok = strtok_r(extra, " \t", &save); tok;
 		     tok = strtok_r(NULL, " \t", &save)) {
 			if (argc == (int)RTE_DIM(argv) - 1)
