@@ -272,7 +272,7 @@ sl_win_process(struct sl_win *w, const struct sl_vec *v)
 	const struct sl_field *tsf = &c->in->f[c->ts_field];
 	struct win_scratch *s = scratch(w);
 	uint16_t n = 0;
-	int64_t last_start = 0;
+	int64_t last_start = 0, start = 0, max_ts = SL_TS_MIN;
 	int last_win = -1;
 
 	w->stats.rows_in += v->n_sel;
@@ -280,14 +280,17 @@ sl_win_process(struct sl_win *w, const struct sl_vec *v)
 		uint16_t i = v->sel[j];
 		const uint8_t *row = sl_vec_crow(v, i);
 		int64_t ts = sl_row_ts(row, tsf);
-		int64_t start = sl_window_start(ts, c->offset, c->size);
-		int64_t max_ts;
 		uint8_t *key = &s->keys[(size_t)n * WIN_MAX_KEY_BYTES];
 
-		/* end - 1, saturating like Java would not: a window that
-		 * reaches past MAX can never be late. */
-		if (__builtin_add_overflow(start, c->size - 1, &max_ts))
-			max_ts = SL_TS_MAX;
+		/* Rows of a vector mostly share a window: only a row outside
+		 * the previous one pays for the 64-bit division. */
+		if (ts < start || ts > max_ts || last_win < 0) {
+			start = sl_window_start(ts, c->offset, c->size);
+			/* end - 1, saturating: a window that reaches past
+			 * MAX can never be late. */
+			if (__builtin_add_overflow(start, c->size - 1, &max_ts))
+				max_ts = SL_TS_MAX;
+		}
 		if (max_ts <= w->wm) {
 			w->stats.late_dropped++;
 			continue;
