@@ -108,14 +108,16 @@ dp_stats_json(const struct dp *dp, const char *path)
 	for (uint16_t w = 0; w < dp->n_workers; w++) {
 		const struct sl_win_stats *s = &dp->w[w].win.stats;
 
-		json_array_append_new(ws, json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:I}",
+		json_array_append_new(ws, json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 			"id", w,
 			"rows", (json_int_t)s->rows_in,
 			"numLateRecordsDropped", (json_int_t)s->late_dropped,
 			"state_full_dropped", (json_int_t)s->state_full_dropped,
 			"windows_fired", (json_int_t)s->windows_fired,
 			"results", (json_int_t)s->rows_out,
-			"sink_full", (json_int_t)dp->w[w].sink_full));
+			"sink_full", (json_int_t)dp->w[w].sink_full,
+			"state_peak_entries", (json_int_t)s->peak_entries,
+			"state_bytes", (json_int_t)s->state_bytes));
 	}
 	json_object_set_new(root, "job", json_string(dp->plan->name));
 	json_object_set_new(root, "seconds", json_real(elapsed_s(dp)));

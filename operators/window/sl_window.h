@@ -68,6 +68,8 @@ struct sl_win_stats {
 	uint64_t state_full_dropped;	/**< no room in the table: raise state.key-capacity */
 	uint64_t windows_fired;
 	uint64_t rows_out;
+	uint64_t peak_entries;		/**< most (window, key) entries held at once */
+	uint64_t state_bytes;		/**< memory of the table and its rehash spare */
 };
 
 /** Called once per result row; returns where to write out_schema.row_size bytes. */

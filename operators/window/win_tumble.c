@@ -144,6 +144,7 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c,
 		      8 + 8 * (uint32_t)c->n_aggs, w->mem[0]);
 	sl_table_init(&w->spare, c->capacity, key_bytes,
 		      8 + 8 * (uint32_t)c->n_aggs, (uint8_t *)w->mem[0] + tsize);
+	w->stats.state_bytes = 2 * tsize;
 	w->acc = w->mem[1];
 	for (uint16_t a = 0; a < c->n_aggs; a++) {
 		struct sl_win_acc *acc = &w->acc[a];
@@ -448,6 +449,10 @@ sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 	if (wm <= w->wm)
 		return;
 	w->wm = wm;
+	/* Sampled here, not per insert: the peak is reached just before a
+	 * window fires. */
+	if (w->table.used > w->stats.peak_entries)
+		w->stats.peak_entries = w->table.used;
 	while (fired < w->n_open) {
 		int64_t start = w->open_start[fired], max_ts;
 		uint32_t idx = w->open_head[fired];
