@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,6 +67,7 @@ sl_proto_req_parse(const char *line, size_t len, struct sl_proto_req *req,
 		   char *msg, size_t msglen)
 {
 	json_error_t jerr;
+	enum sl_proto_code code = SL_PROTO_BAD_REQUEST;
 	json_t *v, *id, *verb, *args;
 	int vi;
 
@@ -78,13 +80,13 @@ sl_proto_req_parse(const char *line, size_t len, struct sl_proto_req *req,
 	}
 	if (!json_is_object(req->root)) {
 		snprintf(msg, msglen, "a request is a JSON object");
-		return SL_PROTO_BAD_REQUEST;
+		goto bad;
 	}
 	id = json_object_get(req->root, "id");
 	if (id != NULL) {
 		if (!json_is_integer(id) || json_integer_value(id) < 0) {
 			snprintf(msg, msglen, "'id' must be a non-negative integer");
-			return SL_PROTO_BAD_REQUEST;
+			goto bad;
 		}
 		req->id = (uint64_t)json_integer_value(id);
 	}
@@ -92,29 +94,40 @@ sl_proto_req_parse(const char *line, size_t len, struct sl_proto_req *req,
 	if (!json_is_integer(v) || json_integer_value(v) != SL_PROTO_VERSION) {
 		snprintf(msg, msglen, "'v' must be %d (this server's protocol version)",
 			 SL_PROTO_VERSION);
-		return SL_PROTO_BAD_REQUEST;
+		goto bad;
 	}
 	verb = json_object_get(req->root, "verb");
 	if (!json_is_string(verb)) {
 		snprintf(msg, msglen, "'verb' must be a string");
-		return SL_PROTO_BAD_REQUEST;
+		goto bad;
 	}
 	vi = sl_proto_verb_find(json_string_value(verb));
 	if (vi < 0) {
 		snprintf(msg, msglen, "unknown verb '%.64s'", json_string_value(verb));
-		return SL_PROTO_UNKNOWN_VERB;
+		code = SL_PROTO_UNKNOWN_VERB;
+		goto bad;
 	}
 	req->verb = (enum sl_proto_verb)vi;
 	args = json_object_get(req->root, "args");
 	if (args == NULL) {
 		args = json_object();
-		json_object_set_new(req->root, "args", args);
+		if (args == NULL || json_object_set_new(req->root, "args", args) != 0) {
+			snprintf(msg, msglen, "out of memory");
+			code = SL_PROTO_INTERNAL;
+			goto bad;
+		}
 	} else if (!json_is_object(args)) {
 		snprintf(msg, msglen, "'args' must be an object");
-		return SL_PROTO_BAD_REQUEST;
+		goto bad;
 	}
 	req->args = args;
 	return SL_PROTO_OK;
+bad:
+	/* A failed parse owns nothing, so a caller that only frees on
+	 * success leaks nothing; the id stays for the error reply. */
+	json_decref(req->root);
+	req->root = NULL;
+	return code;
 }
 
 void
@@ -243,8 +256,10 @@ sl_proto_lbuf_line(struct sl_proto_lbuf *b, char **line)
 
 	lbuf_compact(b);
 	nl = memchr(b->buf, '\n', b->len);
+	/* Without its newline a pending line of max bytes is already too
+	 * long: say so now instead of after one more read. */
 	if (nl == NULL)
-		return b->len > b->max ? -E2BIG : -EAGAIN;
+		return b->len >= b->max ? -E2BIG : -EAGAIN;
 	n = (size_t)(nl - b->buf);
 	if (n + 1 > b->max)
 		return -E2BIG;
@@ -271,6 +286,7 @@ sl_proto_call(const char *path, enum sl_proto_verb verb, json_t *args,
 	int64_t deadline = now_ms() + timeout_ms;
 	size_t len, off = 0, got = 0;
 	char *req, *buf = NULL;
+	struct timeval tv;
 	json_error_t jerr;
 	int fd, rc = 0;
 
@@ -283,16 +299,36 @@ sl_proto_call(const char *path, enum sl_proto_verb verb, json_t *args,
 	req = sl_proto_request(1, verb, args, &len);
 	if (req == NULL)
 		return -ENOMEM;
+	if (len > SL_PROTO_LINE_MAX) {
+		/* The server would refuse it; fail here with a clear reason. */
+		rc = -EMSGSIZE;
+		fd = -1;
+		goto out;
+	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+	if (fd < 0) {
 		rc = -errno;
 		goto out;
 	}
+	/* A unix connect() to a server whose backlog is full, and a write to
+	 * one that stopped reading, block for SO_SNDTIMEO: bound both by the
+	 * deadline (they then fail with EAGAIN, reported as a timeout). */
+	tv.tv_sec = timeout_ms > 0 ? timeout_ms / 1000 : 0;
+	tv.tv_usec = timeout_ms > 0 ? (timeout_ms % 1000) * 1000 : 1000;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		rc = errno == EAGAIN ? -ETIMEDOUT : -errno;
+		goto out;
+	}
 	while (off < len) {
-		ssize_t n = write(fd, req + off, len - off);
+		/* MSG_NOSIGNAL: a server that closed on us is an error to
+		 * report, not a SIGPIPE that kills the client. */
+		ssize_t n = send(fd, req + off, len - off, MSG_NOSIGNAL);
 
 		if (n < 0) {
-			rc = -errno;
+			if (errno == EINTR)
+				continue;
+			rc = errno == EAGAIN ? -ETIMEDOUT : -errno;
 			goto out;
 		}
 		off += (size_t)n;
@@ -314,6 +350,8 @@ sl_proto_call(const char *path, enum sl_proto_verb verb, json_t *args,
 		if (poll(&p, 1, (int)left) <= 0)
 			continue;
 		n = read(fd, buf + got, SL_PROTO_LINE_MAX - got);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0) {
 			rc = n == 0 ? -EPROTO : -errno;
 			goto out;

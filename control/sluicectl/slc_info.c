@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * `sluicectl info JOB_FILE`: the compiled graph of a job, without a daemon
+ * and without running it. The operator roles follow dataplane/ (filters on
+ * RX lcores, key_by routes by key group over SPSC rings, window and
+ * aggregate on workers, the sink on the main lcore), and the lcore
+ * placement reproduces dataplane/eal.c dp_eal_args() and main.c
+ * assign_lcores(): lcore 0 is the main lcore on the first CPU, polling
+ * lcores 1..n take the CPUs in order (wrapping when there are fewer CPUs),
+ * RX lcores first, then workers.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl_kg.h"
+#include "sl_plan.h"
+#include "slc.h"
+
+int
+slc_parse_cpus(const char *s, int *cpus, int max)
+{
+	int n = 0;
+
+	/* The same grammar as sluice-dp --cpus (dataplane/eal.c parse_cpus). */
+	if (*s == '\0')
+		return -1;
+	while (*s) {
+		char *end;
+		long a = strtol(s, &end, 10), b;
+
+		if (end == s || a < 0 || a >= CPU_SETSIZE)
+			return -1;
+		b = a;
+		if (*end == '-') {
+			s = end + 1;
+			b = strtol(s, &end, 10);
+			if (end == s || b < a || b >= CPU_SETSIZE)
+				return -1;
+		}
+		for (long c = a; c <= b && n < max; c++)
+			cpus[n++] = (int)c;
+		if (*end == ',')
+			end++;
+		else if (*end != '\0')
+			return -1;
+		s = end;
+	}
+	return n;
+}
+
+int
+slc_job_cpus(const struct sl_plan *p, const char *cpu_opt, int *cpus, int max,
+	     const char **source)
+{
+	cpu_set_t set;
+	int n = 0;
+
+	(void)p;	/* lcores.cpus, once sl_plan has it, goes between the two */
+	if (cpu_opt != NULL) {
+		*source = "--cpus";
+		return slc_parse_cpus(cpu_opt, cpus, max);
+	}
+	*source = "the CPUs this process may use";
+	CPU_ZERO(&set);
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		for (int c = 0; c < CPU_SETSIZE && n < max; c++)
+			if (CPU_ISSET(c, &set))
+				cpus[n++] = c;
+	if (n == 0)
+		cpus[n++] = 0;
+	return n;
+}
+
+/* "0,1,2,5" -> "0-2,5" */
+static void
+fmt_cpus(char *buf, size_t len, const int *cpus, int n)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < n && off < len; i++) {
+		int j = i;
+
+		while (j + 1 < n && cpus[j + 1] == cpus[j] + 1)
+			j++;
+		if (j > i + 1 || j == i + 1)
+			off += (size_t)snprintf(buf + off, len - off, "%s%d-%d",
+						i ? "," : "", cpus[i], cpus[j]);
+		else
+			off += (size_t)snprintf(buf + off, len - off, "%s%d",
+						i ? "," : "", cpus[i]);
+		i = j;
+	}
+}
+
+/* A duration as a job file would write it. */
+static void
+fmt_ms(char *buf, size_t len, int64_t ms)
+{
+	static const struct { int64_t ms; const char *u; } units[] = {
+		{ 86400000, "d" }, { 3600000, "h" }, { 60000, "m" }, { 1000, "s" },
+	};
+
+	if (ms == 0) {
+		snprintf(buf, len, "0s");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (ms % units[i].ms == 0) {
+			snprintf(buf, len, "%" PRId64 "%s", ms / units[i].ms, units[i].u);
+			return;
+		}
+	snprintf(buf, len, "%" PRId64 "ms", ms);
+}
+
+static const char *const src_names[] = {
+	[SL_SRC_ETHDEV] = "ethdev", [SL_SRC_CSV] = "csv", [SL_SRC_CAPTURE] = "capture",
+};
+static const char *const agg_names[] = {
+	[SL_AGG_COUNT] = "count", [SL_AGG_SUM] = "sum", [SL_AGG_MIN] = "min",
+	[SL_AGG_MAX] = "max", [SL_AGG_AVG] = "avg",
+};
+
+enum { OP_NAME, OP_ROLE, OP_DETAIL, OP__N };
+
+/* One node of the graph as printed: name, lcore role, detail. */
+struct node {
+	char name[32];
+	const char *role;
+	char detail[2048];
+};
+
+static unsigned int
+build_nodes(const struct sl_plan *p, struct node *n)
+{
+	const char *rx = p->lcores.run_to_completion ? "rx+worker" : "rx";
+	const char *wk = p->lcores.run_to_completion ? "rx+worker" : "worker";
+	const struct sl_plan_source *s = &p->source;
+	unsigned int k = 0;
+	char a[32], b[32];
+	size_t off;
+
+	snprintf(n[k].name, sizeof(n[k].name), "source.%s", src_names[s->type]);
+	n[k].role = rx;
+	if (s->type == SL_SRC_ETHDEV)
+		off = (size_t)snprintf(n[k].detail, sizeof(n[k].detail),
+				       "port %s, udp_port %u, queues %u, partitions %u",
+				       s->port, s->udp_port, s->rx_queues, s->partitions);
+	else
+		off = (size_t)snprintf(n[k].detail, sizeof(n[k].detail), "path %s", s->path);
+	fmt_ms(a, sizeof(a), s->out_of_orderness_ms);
+	off += (size_t)snprintf(n[k].detail + off, sizeof(n[k].detail) - off,
+				"; timestamp %s; watermark out_of_orderness %s, ",
+				p->schema.f[s->ts_field].name, a);
+	if (s->emit == SL_WM_PERIODIC) {
+		fmt_ms(b, sizeof(b), s->interval_ms);
+		off += (size_t)snprintf(n[k].detail + off, sizeof(n[k].detail) - off,
+					"periodic every %s", b);
+	} else {
+		off += (size_t)snprintf(n[k].detail + off, sizeof(n[k].detail) - off,
+					"punctuated");
+	}
+	if (s->idle_timeout_ms > 0) {
+		fmt_ms(b, sizeof(b), s->idle_timeout_ms);
+		snprintf(n[k].detail + off, sizeof(n[k].detail) - off,
+			 ", idle_timeout %s", b);
+	}
+	k++;
+	for (unsigned int i = 0; i < p->n_filters; i++, k++) {
+		snprintf(n[k].name, sizeof(n[k].name), "filter");
+		n[k].role = rx;
+		snprintf(n[k].detail, sizeof(n[k].detail), "%s", p->filter_text[i]);
+	}
+	snprintf(n[k].name, sizeof(n[k].name), "key_by");
+	n[k].role = p->lcores.run_to_completion ? "rx+worker" : "rx";
+	off = 0;
+	for (unsigned int i = 0; i < p->n_keys; i++)
+		off += (size_t)snprintf(n[k].detail + off, sizeof(n[k].detail) - off,
+					"%s%s", i ? ", " : "", p->schema.f[p->key_field[i]].name);
+	snprintf(n[k].detail + off, sizeof(n[k].detail) - off,
+		 "; key group = xxh3(key) %% %u", p->max_parallelism);
+	k++;
+	snprintf(n[k].name, sizeof(n[k].name), "window.tumbling");
+	n[k].role = wk;
+	fmt_ms(a, sizeof(a), p->window_size_ms);
+	fmt_ms(b, sizeof(b), p->window_offset_ms);
+	snprintf(n[k].detail, sizeof(n[k].detail), "size %s, offset %s; state.key-capacity %u",
+		 a, b, p->key_capacity);
+	k++;
+	snprintf(n[k].name, sizeof(n[k].name), "aggregate");
+	n[k].role = wk;
+	off = 0;
+	for (unsigned int i = 0; i < p->n_aggs; i++) {
+		const struct sl_plan_agg *g = &p->agg[i];
+		char def[2 * SL_NAME_MAX];
+		const char *f = g->field >= 0 ? p->schema.f[g->field].name : "";
+
+		if (g->fn == SL_AGG_COUNT)
+			snprintf(def, sizeof(def), "count");
+		else
+			snprintf(def, sizeof(def), "%s_%s", agg_names[g->fn], f);
+		off += (size_t)snprintf(n[k].detail + off, sizeof(n[k].detail) - off,
+					"%s%s(%s)%s%s", i ? ", " : "", agg_names[g->fn], f,
+					strcmp(def, g->out_name) ? " as " : "",
+					strcmp(def, g->out_name) ? g->out_name : "");
+		if (off >= sizeof(n[k].detail))
+			break;
+	}
+	k++;
+	snprintf(n[k].name, sizeof(n[k].name), "sink.%s",
+		 p->sink.type == SL_SINK_CSV ? "csv" : "stdout");
+	n[k].role = "main";
+	if (p->sink.type == SL_SINK_CSV)
+		snprintf(n[k].detail, sizeof(n[k].detail), "CSV to %s, in (window_start, key) order",
+			 p->sink.path);
+	else
+		snprintf(n[k].detail, sizeof(n[k].detail), "CSV to standard output, in (window_start, key) order");
+	return k + 1;
+}
+
+/* How rows travel from node i to node i + 1. */
+static void
+edge_kind(const struct sl_plan *p, const struct node *from, char *buf, size_t len)
+{
+	unsigned int rx = p->lcores.rx, w = p->lcores.workers;
+
+	if (strcmp(from->name, "key_by") == 0) {
+		if (p->lcores.run_to_completion)
+			snprintf(buf, len, "forward, same lcore (run to completion: no rings)");
+		else
+			snprintf(buf, len, "hash by key group over %u SPSC ring%s (%u rx x %u worker%s)",
+				 rx * w, rx * w == 1 ? "" : "s", rx, w, w == 1 ? "" : "s");
+	} else if (strcmp(from->name, "aggregate") == 0) {
+		snprintf(buf, len, "%u SPSC ring%s to the main lcore, merged by watermark",
+			 w, w == 1 ? "" : "s");
+	} else {
+		snprintf(buf, len, "forward, same lcore");
+	}
+}
+
+/* Polling lcores in order, after the main lcore: RX first, then workers. */
+static unsigned int
+busy_lcores(const struct sl_plan *p)
+{
+	return p->lcores.run_to_completion ? 1u : (unsigned int)p->lcores.rx + p->lcores.workers;
+}
+
+static void
+lcore_role(const struct sl_plan *p, unsigned int lcore, char *buf, size_t len)
+{
+	if (lcore == 0)
+		snprintf(buf, len, "main");
+	else if (p->lcores.run_to_completion)
+		snprintf(buf, len, "rx+worker 0");
+	else if (lcore - 1 < p->lcores.rx)
+		snprintf(buf, len, "rx %u", lcore - 1);
+	else
+		snprintf(buf, len, "worker %u", lcore - 1 - p->lcores.rx);
+}
+
+static int
+lcore_cpu(unsigned int lcore, const int *cpus, int ncpu)
+{
+	/* eal.c: "0@cpus[0]", then lcore i + 1 on cpus[i % ncpu]. */
+	return lcore == 0 ? cpus[0] : cpus[(lcore - 1) % (unsigned int)ncpu];
+}
+
+void
+slc_info_text(FILE *f, const struct sl_plan *p, const int *cpus, int ncpu,
+	      const char *cpu_source)
+{
+	static const char *const ohdr[] = { "#", "OPERATOR", "LCORES", "DETAIL" };
+	static const char *const ehdr[] = { "FROM", "TO", "HOW" };
+	static const char *const khdr[] = { "WORKER", "KEY GROUPS", "COUNT" };
+	static const char *const lhdr[] = { "LCORE", "ROLE", "CPU" };
+	struct node *n = calloc(SL_PLAN_MAX_FILTERS + 5, sizeof(*n));
+	unsigned int nn, busy = busy_lcores(p);
+	struct slc_table t;
+	char cl[1024];
+
+	if (n == NULL)
+		return;
+	nn = build_nodes(p, n);
+	fprintf(f, "job %s (%s)\n\noperators\n", p->name, p->file);
+	slc_table_init(&t, 4);
+	slc_table_row(&t, ohdr);
+	for (unsigned int i = 0; i < nn; i++) {
+		char idx[16];
+		const char *row[4] = { idx, n[i].name, n[i].role, n[i].detail };
+
+		snprintf(idx, sizeof(idx), "%u", i);
+		slc_table_row(&t, row);
+	}
+	slc_table_print(f, &t, "  ", NULL);
+	slc_table_fini(&t);
+
+	fprintf(f, "\nedges\n");
+	slc_table_init(&t, 3);
+	slc_table_row(&t, ehdr);
+	for (unsigned int i = 0; i + 1 < nn; i++) {
+		char how[256];
+		const char *row[3] = { n[i].name, n[i + 1].name, how };
+
+		edge_kind(p, &n[i], how, sizeof(how));
+		slc_table_row(&t, row);
+	}
+	slc_table_print(f, &t, "  ", NULL);
+	slc_table_fini(&t);
+
+	fprintf(f, "\nparallelism\n"
+		"  rx lcores          %u\n"
+		"  worker lcores      %u\n"
+		"  run to completion  %s\n"
+		"  max parallelism    %u (key groups)\n",
+		p->lcores.rx, p->lcores.workers,
+		p->lcores.run_to_completion ? "yes" : "no", p->max_parallelism);
+
+	fprintf(f, "\nkey groups\n");
+	slc_table_init(&t, 3);
+	slc_table_row(&t, khdr);
+	for (unsigned int w = 0; w < p->lcores.workers; w++) {
+		uint32_t first, last;
+		char c[3][32];
+		const char *row[3] = { c[0], c[1], c[2] };
+
+		sl_kg_range(w, p->max_parallelism, p->lcores.workers, &first, &last);
+		snprintf(c[0], sizeof(c[0]), "%u", w);
+		snprintf(c[1], sizeof(c[1]), "%u-%u", first, last);
+		snprintf(c[2], sizeof(c[2]), "%u", last - first + 1);
+		slc_table_row(&t, row);
+	}
+	slc_table_print(f, &t, "  ", NULL);
+	slc_table_fini(&t);
+
+	fmt_cpus(cl, sizeof(cl), cpus, ncpu);
+	fprintf(f, "\nlcore placement (CPUs %s, from %s)\n", cl, cpu_source);
+	slc_table_init(&t, 3);
+	slc_table_row(&t, lhdr);
+	for (unsigned int l = 0; l <= busy; l++) {
+		char c[3][32];
+		const char *row[3] = { c[0], c[1], c[2] };
+
+		snprintf(c[0], sizeof(c[0]), "%u", l);
+		lcore_role(p, l, c[1], sizeof(c[1]));
+		snprintf(c[2], sizeof(c[2]), "%d", lcore_cpu(l, cpus, ncpu));
+		slc_table_row(&t, row);
+	}
+	slc_table_print(f, &t, "  ", NULL);
+	slc_table_fini(&t);
+	if (busy > (unsigned int)ncpu)
+		fprintf(f, "  note: %u polling lcores on %d CPU%s: they share CPUs, idle lcores yield\n",
+			busy, ncpu, ncpu == 1 ? "" : "s");
+	free(n);
+}
+
+json_t *
+slc_info_json(const struct sl_plan *p, const int *cpus, int ncpu,
+	      const char *cpu_source)
+{
+	struct node *n = calloc(SL_PLAN_MAX_FILTERS + 5, sizeof(*n));
+	json_t *o, *ops, *edges, *kgs, *lcs, *cl;
+	unsigned int nn, busy = busy_lcores(p);
+
+	if (n == NULL)
+		return NULL;
+	nn = build_nodes(p, n);
+	ops = json_array();
+	edges = json_array();
+	for (unsigned int i = 0; i < nn; i++) {
+		json_array_append_new(ops, json_pack("{s:s, s:s, s:s}", "name", n[i].name,
+						      "lcores", n[i].role, "detail", n[i].detail));
+		if (i + 1 < nn) {
+			char how[256];
+
+			edge_kind(p, &n[i], how, sizeof(how));
+			json_array_append_new(edges, json_pack("{s:i, s:i, s:s}", "from", i,
+							       "to", i + 1, "how", how));
+		}
+	}
+	kgs = json_array();
+	for (unsigned int w = 0; w < p->lcores.workers; w++) {
+		uint32_t first, last;
+
+		sl_kg_range(w, p->max_parallelism, p->lcores.workers, &first, &last);
+		json_array_append_new(kgs, json_pack("{s:i, s:i, s:i}", "worker", w,
+						     "first", first, "last", last));
+	}
+	lcs = json_array();
+	for (unsigned int l = 0; l <= busy; l++) {
+		char role[32];
+
+		lcore_role(p, l, role, sizeof(role));
+		json_array_append_new(lcs, json_pack("{s:i, s:s, s:i}", "lcore", l, "role",
+						     role, "cpu", lcore_cpu(l, cpus, ncpu)));
+	}
+	cl = json_array();
+	for (int i = 0; i < ncpu; i++)
+		json_array_append_new(cl, json_integer(cpus[i]));
+	o = json_pack("{s:s, s:s, s:o, s:o, s:{s:i, s:i, s:b, s:i}, s:o, s:o, s:o, s:s, s:b}",
+		      "job", p->name, "file", p->file, "operators", ops, "edges", edges,
+		      "parallelism", "rx", p->lcores.rx, "workers", p->lcores.workers,
+		      "runToCompletion", p->lcores.run_to_completion,
+		      "maxParallelism", p->max_parallelism,
+		      "keyGroups", kgs, "lcores", lcs, "cpus", cl, "cpuSource", cpu_source,
+		      "sharedCpus", busy > (unsigned int)ncpu);
+	free(n);
+	return o;
+}
+
+int
+slc_cmd_info(const struct slc_opts *o)
+{
+	struct sl_plan *p = calloc(1, sizeof(*p));
+	int cpus[SLC_MAX_CPUS], ncpu, rc;
+	char err[SL_PLAN_ERR_MAX];
+	const char *src;
+
+	if (p == NULL)
+		return SLC_EXIT_CODE_BASE + SL_PROTO_INTERNAL;
+	rc = sl_plan_load(o->pos[0], p, err, sizeof(err));
+	if (rc != 0) {
+		/* The same line the daemon would send with invalid_job. */
+		fprintf(stderr, "sluicectl: %s\n", err);
+		free(p);
+		return SLC_EXIT_CODE_BASE + SL_PROTO_INVALID_JOB;
+	}
+	ncpu = slc_job_cpus(p, o->cpus, cpus, SLC_MAX_CPUS, &src);
+	if (ncpu <= 0) {
+		fprintf(stderr, "sluicectl: no CPUs to place lcores on\n");
+		sl_plan_free(p);
+		free(p);
+		return SLC_EXIT_USAGE;
+	}
+	if (o->json) {
+		json_t *j = slc_info_json(p, cpus, ncpu, src);
+
+		slc_print_json(stdout, j);
+		json_decref(j);
+	} else {
+		slc_info_text(stdout, p, cpus, ncpu, src);
+	}
+	sl_plan_free(p);
+	free(p);
+	return SLC_EXIT_OK;
+}
