@@ -77,6 +77,7 @@ enum sl_proto_verb {
 	X(UNSUPPORTED, "unsupported", "not supported by this version")     \
 	X(BUSY, "busy", "too many clients or requests; retry")             \
 	X(UNAVAILABLE, "unavailable", "the dataplane did not answer")      \
+	X(PERMISSION, "permission", "not allowed: not root and not in sluiced's group") \
 	X(INTERNAL, "internal", "internal error; see the daemon's log")
 
 enum sl_proto_code {
