@@ -43,6 +43,7 @@ usage(FILE *f)
 		"  --state-dir DIR          registry and per-job run dirs (default %s)\n"
 		"  --dp PATH                the sluice-dp binary (default: next to sluiced, else PATH)\n"
 		"  --shutdown-timeout DUR   how long SIGTERM waits for jobs to drain (default 10s)\n"
+		"  --prometheus-port PORT   serve Prometheus text on this port (metrics.prometheus.port)\n"
 		"  --version, --help\n",
 		SL_PROTO_DEFAULT_SOCKET, SLD_DEFAULT_STATE_DIR);
 }
@@ -122,24 +123,6 @@ watchdog_cb(struct sld_loop *l, void *arg)
 	sld_loop_add_timer(l, watchdog_ms, watchdog_cb, arg);
 }
 
-static void
-before_sleep(struct sld_loop *l, void *arg)
-{
-	(void)l;
-	sld_metrics_prometheus_tick(arg);
-}
-
-/*
- * The Prometheus exporter (control/metrics) hooks in here once it lands:
- * it will own its listening socket as another loop fd. Until then the port
- * is parsed and logged, nothing is served.
- */
-void
-sld_metrics_prometheus_tick(struct sld_daemon *d)
-{
-	(void)d;
-}
-
 static int
 mkdir_p(const char *path)
 {
@@ -169,12 +152,13 @@ main(int argc, char **argv)
 		{ "state-dir", required_argument, NULL, 'S' },
 		{ "dp", required_argument, NULL, 'd' },
 		{ "shutdown-timeout", required_argument, NULL, 't' },
+		{ "prometheus-port", required_argument, NULL, 'P' },
 		{ "version", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *sock = NULL, *group = NULL, *state = NULL;
-	const char *dp = NULL, *timeout = NULL;
+	const char *dp = NULL, *timeout = NULL, *prom = NULL;
 	static struct sld_daemon d;
 	char err[1024];
 	sigset_t mask;
@@ -189,6 +173,7 @@ main(int argc, char **argv)
 		case 'S': state = optarg; break;
 		case 'd': dp = optarg; break;
 		case 't': timeout = optarg; break;
+		case 'P': prom = optarg; break;
 		case 'v':
 			printf("sluiced %s (protocol %d)\n", SLUICE_VERSION, SL_PROTO_VERSION);
 			return 0;
@@ -221,6 +206,17 @@ main(int argc, char **argv)
 		fprintf(stderr, "sluiced: --shutdown-timeout: expected a duration like 10s, got '%s'\n",
 			timeout);
 		return EXIT_USAGE;
+	}
+	if (prom != NULL) {
+		char *end;
+		long port = strtol(prom, &end, 10);
+
+		if (*end != '\0' || port < 1 || port > 65535) {
+			fprintf(stderr, "sluiced: --prometheus-port: expected 1..65535, got '%s'\n",
+				prom);
+			return EXIT_USAGE;
+		}
+		d.cfg.prometheus_port = (int)port;
 	}
 	if (dp != NULL)
 		snprintf(d.dp_path, sizeof(d.dp_path), "%s", dp);
@@ -263,10 +259,8 @@ main(int argc, char **argv)
 	sld_jobs_recover(&d);
 	if (sld_server_start(&d) < 0)
 		return 1;
-	if (d.cfg.prometheus_port)
-		SLD_LOG("metrics.prometheus.port %d is configured; the exporter is not built in yet",
-			d.cfg.prometheus_port);
-	sld_loop_set_before_sleep(d.loop, before_sleep, &d);
+	if (sld_prom_start(&d) < 0)
+		return 1;
 	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {
 		watchdog_ms = (int64_t)(wd_usec / 2000);
 		if (watchdog_ms < 1)

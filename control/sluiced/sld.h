@@ -217,7 +217,8 @@ void sld_client_reply(struct sld_client *cl, char *line, size_t len);
 /** Record the pending dataplane call of a client, so closing it cancels the call. */
 void sld_client_set_pending(struct sld_client *cl, struct sld_dpcall *c);
 
-/* --- metrics hook (Prometheus, control/metrics) --- */
-void sld_metrics_prometheus_tick(struct sld_daemon *d);
+/* --- prom.c: metrics.prometheus.port (control/metrics) --- */
+/** Listen and start polling the dataplanes when the port is configured. */
+int sld_prom_start(struct sld_daemon *d);
 
 #endif /* SLD_H */

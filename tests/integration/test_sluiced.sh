@@ -67,7 +67,7 @@ stop_sld() {
 	[ "$rc" -eq 0 ] || { tail -20 "$T/sld.log" >&2; fail "sluiced exited $rc on SIGTERM"; }
 }
 
-trap 'kill -9 $SLD_PID 2> /dev/null; rm -rf "$T"' EXIT
+trap 'kill -9 $SLD_PID 2> /dev/null || true; rm -rf "$T"' EXIT
 start_sld
 
 # --- version, validate, malformed input ---
@@ -103,6 +103,32 @@ r=$(req list)
 [ "$(get "$r" 'r["ok"]')" = True ] || fail "list while a client stalls: $r"
 wait "$HALF"
 grep -q '"code":"bad_request"' "$T/half.out" || fail "half request: $(cat "$T/half.out")"
+
+# A peer that is neither root nor in the group is refused by SO_PEERCRED
+# even when the file mode would let it in (root only: needs setuid).
+if [ "$(id -u)" = 0 ]; then
+	chmod 755 "$T"
+	chmod 666 "$SOCK"
+	r=$(python3 - "$SOCK" <<'PY'
+import os, socket, sys
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+	os.setgroups([]); os.setgid(65534); os.setuid(65534)
+	# The refusal comes at accept, before any request: just read it.
+	s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
+	os.write(w, s.recv(4096)); os._exit(0)
+os.close(w)
+os.waitpid(pid, 0)
+print(os.read(r, 4096).decode().strip())
+PY
+)
+	chmod 660 "$SOCK"
+	chmod 700 "$T"
+	[ "$(get "$r" 'r["code"]')" = permission ] || fail "uid 65534 not refused: $r"
+	grep -q "refused pid [0-9]* uid 65534" "$T/sld.log" || fail "no log line for the refused peer"
+	echo "ok: uid 65534 refused: $(get "$r" 'r["msg"]')"
+fi
 
 # --- bounded demo job: FINISHED, same CSV as standalone sluice-dp ---
 sed -e 's|^  type: stdout|  type: csv\n  path: OUT|' configs/jobs/demo.yaml > "$T/demo.yaml"
