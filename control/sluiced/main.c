@@ -167,13 +167,27 @@ main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': config = optarg; break;
-		case 's': sock = optarg; break;
-		case 'g': group = optarg; break;
-		case 'S': state = optarg; break;
-		case 'd': dp = optarg; break;
-		case 't': timeout = optarg; break;
-		case 'P': prom = optarg; break;
+		case 'c':
+			config = optarg;
+			break;
+		case 's':
+			sock = optarg;
+			break;
+		case 'g':
+			group = optarg;
+			break;
+		case 'S':
+			state = optarg;
+			break;
+		case 'd':
+			dp = optarg;
+			break;
+		case 't':
+			timeout = optarg;
+			break;
+		case 'P':
+			prom = optarg;
+			break;
 		case 'v':
 			printf("sluiced %s (protocol %d)\n", SLUICE_VERSION, SL_PROTO_VERSION);
 			return 0;
