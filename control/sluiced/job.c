@@ -126,9 +126,14 @@ device_conflict(const char *a, const char *b)
 
 	if (*a == '\0' || *b == '\0')
 		return false;
-	if (na == nb && memcmp(a, b, na) == 0)
+	if (sa != NULL && sb != NULL && strcmp(sa, sb) == 0)
 		return true;
-	return sa != NULL && sb != NULL && strcmp(sa, sb) == 0;
+	/* A virtual device lives inside its process: net_pcap0 in two
+	 * dataplanes is two devices. Only what it attaches to outside the
+	 * process (a memif socket, above) can collide. */
+	if (strncmp(a, "net_", 4) == 0 || strncmp(b, "net_", 4) == 0)
+		return false;
+	return na == nb && memcmp(a, b, na) == 0;
 }
 
 bool

@@ -145,13 +145,15 @@ echo "ok: demo job FINISHED with the expected $(wc -l < "$T/out.csv") lines"
 
 # --- unbounded job: RUNNING, metrics, cancel ---
 sed -e 's|^  timestamp: ts|  partitions: 0\n  timestamp: ts|' -e 's|^job: .*|job: unbounded|' \
-	-e "s|$T/out.csv|$T/unb.csv|" "$T/demo.yaml" > "$T/unbounded.yaml"
+	-e "s|$T/out.csv|$T/unb.csv|" -e 's|^  workers: 1|  workers: 1\n  cpus: "0-1"|' \
+	"$T/demo.yaml" > "$T/unbounded.yaml"
+grep -q 'cpus: "0-1"' "$T/unbounded.yaml" || fail "could not pin the unbounded job"
 r=$(req submit "{\"path\":\"$T/unbounded.yaml\",\"cwd\":\"$SLUICE_SRC\"}")
 [ "$(get "$r" 'r["ok"]')" = True ] || fail "submit unbounded: $r"
 wait_state unbounded RUNNING
-# A second job on the same port is refused before it starts.
+# A second job on the same CPUs is refused before it starts.
 r=$(req submit "{\"path\":\"$T/unbounded.yaml\",\"cwd\":\"$SLUICE_SRC\",\"name\":\"twin\"}")
-[ "$(get "$r" 'r["code"]')" = conflict ] || fail "port conflict: $r"
+[ "$(get "$r" 'r["code"]')" = conflict ] || fail "CPU conflict: $r"
 n=""
 for i in $(seq 1 100); do
 	r=$(req metrics '{"job":"unbounded"}')
