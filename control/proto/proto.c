@@ -329,6 +329,11 @@ sl_proto_call(const char *path, enum sl_proto_verb verb, json_t *args,
 			if (errno == EINTR)
 				continue;
 			rc = errno == EAGAIN ? -ETIMEDOUT : -errno;
+			/* A server that refuses a client (busy, permission)
+			 * replies and closes before reading: its reply is
+			 * worth more than our EPIPE. */
+			if (rc == -EPIPE || rc == -ECONNRESET)
+				break;
 			goto out;
 		}
 		off += (size_t)n;
@@ -353,7 +358,8 @@ sl_proto_call(const char *path, enum sl_proto_verb verb, json_t *args,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			rc = n == 0 ? -EPROTO : -errno;
+			if (rc == 0)
+				rc = n == 0 ? -EPROTO : -errno;
 			goto out;
 		}
 		got += (size_t)n;
@@ -369,6 +375,8 @@ sl_proto_call(const char *path, enum sl_proto_verb verb, json_t *args,
 		json_decref(*reply);
 		*reply = NULL;
 		rc = -EPROTO;
+	} else {
+		rc = 0;
 	}
 out:
 	if (fd >= 0)

@@ -58,10 +58,15 @@ slc_job_cpus(const struct sl_plan *p, const char *cpu_opt, int *cpus, int max,
 	cpu_set_t set;
 	int n = 0;
 
-	(void)p;	/* lcores.cpus, once sl_plan has it, goes between the two */
+	/* sluice-dp's order (dataplane/main.c): --cpus, then the job's
+	 * lcores.cpus, then the CPUs the process may run on. */
 	if (cpu_opt != NULL) {
 		*source = "--cpus";
 		return slc_parse_cpus(cpu_opt, cpus, max);
+	}
+	if (p != NULL && p->lcores.cpus[0] != '\0') {
+		*source = "the job's lcores.cpus";
+		return slc_parse_cpus(p->lcores.cpus, cpus, max);
 	}
 	*source = "the CPUs this process may use";
 	CPU_ZERO(&set);

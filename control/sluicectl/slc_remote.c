@@ -217,7 +217,8 @@ int
 slc_cmd_run(const struct slc_opts *o)
 {
 	json_t *args = json_object(), *reply, *data;
-	const char *job, *state;
+	json_int_t pid;
+	const char *job;
 	int ec;
 
 	if (o->inline_yaml) {
@@ -243,22 +244,34 @@ slc_cmd_run(const struct slc_opts *o)
 	} else {
 		json_object_set_new(args, "path", abs_path(o->pos[0]));
 	}
+	/* Paths inside the job (captures, sinks) are relative to where the
+	 * user runs sluicectl, as with sluice-dp; the daemon runs elsewhere. */
+	if (o->verb->proto == SL_PROTO_VERB_SUBMIT) {
+		char cwd[4096];
+
+		if (getcwd(cwd, sizeof(cwd)) != NULL)
+			json_object_set_new(args, "cwd", json_string(cwd));
+	}
 	if (o->name != NULL)
 		json_object_set_new(args, "name", json_string(o->name));
 	ec = slc_call(o, (enum sl_proto_verb)o->verb->proto, args, false, &reply);
 	if (ec != SLC_EXIT_OK)
 		return ec;
 	data = json_object_get(reply, "data");
-	job = json_string_value(json_object_get(data, "job"));
-	state = json_string_value(json_object_get(data, "state"));
+	/* "name" is what the job runs as (--name), "job" the file's key. */
+	job = json_string_value(json_object_get(data, "name"));
+	if (job == NULL)
+		job = json_string_value(json_object_get(data, "job"));
+	pid = json_integer_value(json_object_get(data, "pid"));
 	if (o->json)
 		slc_print_json(stdout, data);
 	else if (o->verb->proto == SL_PROTO_VERB_VALIDATE)
 		printf("%s: valid%s%s%s\n", o->pos[0], job ? " (job " : "",
 		       job ? job : "", job ? ")" : "");
+	else if (job != NULL && pid > 0)
+		printf("job %s submitted (pid %" JSON_INTEGER_FORMAT ")\n", job, pid);
 	else if (job != NULL)
-		printf("job %s submitted%s%s%s\n", job, state ? " (" : "",
-		       state ? state : "", state ? ")" : "");
+		printf("job %s submitted\n", job);
 	else
 		print_done(reply);
 	json_decref(reply);
@@ -297,8 +310,11 @@ row_of(const json_t *o, const char *const *keys, unsigned int n, char cells[][96
 	for (unsigned int i = 0; i < n; i++) {
 		const json_t *v = json_object_get(o, keys[i]);
 
-		if (strcmp(keys[i], "uptimeMs") == 0 && json_is_integer(v))
-			slc_fmt_dur(cells[i], 96, json_integer_value(v));
+		if (strcmp(keys[i], "started_at") == 0 && json_is_integer(v) &&
+		    json_integer_value(v) > 0)
+			slc_fmt_ts(cells[i], 96, json_integer_value(v));
+		else if (strcmp(keys[i], "started_at") == 0)
+			snprintf(cells[i], 96, "-");
 		else
 			slc_fmt_scalar(cells[i], 96, v);
 	}
@@ -307,9 +323,9 @@ row_of(const json_t *o, const char *const *keys, unsigned int n, char cells[][96
 void
 slc_print_list(FILE *f, const json_t *data)
 {
-	static const char *const hdr[] = { "JOB", "STATE", "PID", "RESTARTS", "UPTIME", "FILE" };
-	static const char *const keys[] = { "job", "state", "pid", "restarts", "uptimeMs", "file" };
-	static const bool right[] = { false, false, true, true, true, false };
+	static const char *const hdr[] = { "JOB", "STATE", "PID", "RESTARTS", "CPUS", "STARTED" };
+	static const char *const keys[] = { "name", "state", "pid", "restarts", "cpus", "started_at" };
+	static const bool right[] = { false, false, true, true, false, false };
 	const json_t *jobs = json_is_array(data) ? data : json_object_get(data, "jobs");
 	struct slc_table t;
 	size_t i;
@@ -326,9 +342,10 @@ slc_print_list(FILE *f, const json_t *data)
 		const char *row[6];
 
 		row_of(j, keys, 6, cells);
-		/* Older replies may name the job "name". */
-		if (json_object_get(j, "job") == NULL)
-			slc_fmt_scalar(cells[0], 96, json_object_get(j, "name"));
+		if (json_object_get(j, "name") == NULL)
+			slc_fmt_scalar(cells[0], 96, json_object_get(j, "job"));
+		if (cells[4][0] == '\0')
+			snprintf(cells[4], 96, "all");	/* no lcores.cpus: every allowed CPU */
 		for (int c = 0; c < 6; c++)
 			row[c] = cells[c];
 		slc_table_row(&t, row);
@@ -337,12 +354,31 @@ slc_print_list(FILE *f, const json_t *data)
 	slc_table_fini(&t);
 }
 
+/* Nested objects become dotted keys ("lcores.rx"); arrays stay JSON. */
+static void
+object_rows(struct slc_table *t, const char *prefix, const json_t *o)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)(uintptr_t)o, k, v) {
+		char key[256], val[4096];
+		const char *row[2] = { key, val };
+
+		snprintf(key, sizeof(key), "%s%s%s", prefix, prefix[0] ? "." : "", k);
+		if (json_is_object(v) && json_object_size(v) > 0) {
+			object_rows(t, key, v);
+			continue;
+		}
+		slc_fmt_scalar(val, sizeof(val), v);
+		slc_table_row(t, row);
+	}
+}
+
 void
 slc_print_object(FILE *f, const json_t *data)
 {
 	struct slc_table t;
-	const char *k;
-	json_t *v;
 
 	if (!json_is_object(data)) {
 		if (data != NULL)
@@ -350,13 +386,7 @@ slc_print_object(FILE *f, const json_t *data)
 		return;
 	}
 	slc_table_init(&t, 2);
-	json_object_foreach((json_t *)(uintptr_t)data, k, v) {
-		char val[4096];
-		const char *row[2] = { k, val };
-
-		slc_fmt_scalar(val, sizeof(val), v);
-		slc_table_row(&t, row);
-	}
+	object_rows(&t, "", data);
 	slc_table_print(f, &t, "", NULL);
 	slc_table_fini(&t);
 }
@@ -382,6 +412,16 @@ slc_print_metrics(FILE *f, const json_t *data)
 	struct slc_table t;
 	size_t i;
 
+	if (json_is_null(dp) && json_is_object(json_object_get(data, "final"))) {
+		/* A finished job: the dataplane is gone, its final stats stay. */
+		fprintf(f, "job %s %s: final stats\n",
+			json_string_value(json_object_get(data, "job")) ?
+			json_string_value(json_object_get(data, "job")) : "?",
+			json_string_value(json_object_get(data, "state")) ?
+			json_string_value(json_object_get(data, "state")) : "?");
+		slc_print_object(f, json_object_get(data, "final"));
+		return;
+	}
 	if (dp == NULL)
 		dp = data;
 	fprintf(f, "job %s", json_string_value(json_object_get(dp, "job")) ?

@@ -69,6 +69,10 @@ slc_top_frame(FILE *f, const json_t *data)
 		fprintf(f, "  restarts %" JSON_INTEGER_FORMAT,
 			json_integer_value(json_object_get(data, "numRestarts")));
 	fputs("\n\n", f);
+	if (!json_is_object(dp)) {
+		fputs("no running dataplane: sluicectl metrics shows a finished job's final stats\n", f);
+		return;
+	}
 
 	lcores = json_object_get(dp, "lcores");
 	slc_table_init(&t, 11);
