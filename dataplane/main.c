@@ -390,15 +390,16 @@ main(int argc, char **argv)
 			       eal_argv, (int)(sizeof(eal_argv) / sizeof(eal_argv[0])));
 	if (eal_argc < 0)
 		return EXIT_USAGE;
+	/* Before the EAL: a stop that arrives during start-up must drain
+	 * the job once it runs, not kill the process. */
+	g_dp = dp;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
 		fprintf(stderr, "sluice-dp: EAL init failed: %s; check the EAL arguments and that hugepages or --no-huge memory are available\n",
 			rte_strerror(rte_errno));
 		return 1;
 	}
-	g_dp = dp;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-
 	rc = run(dp);
 	if (rc < 0)
 		DP_LOG(ERR, "job %s failed: %s", dp->plan->name, strerror(-rc));
