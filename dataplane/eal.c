@@ -51,36 +51,6 @@ hugetlbfs_mounted(void)
 	return yes;
 }
 
-/* "1", "0-3", "0,2,4-5" -> cpus[]; returns the count, or -1. */
-static int
-parse_cpus(const char *s, int *cpus, int max)
-{
-	int n = 0;
-
-	while (*s) {
-		char *end;
-		long a = strtol(s, &end, 10), b;
-
-		if (end == s || a < 0 || a >= CPU_SETSIZE)
-			return -1;
-		b = a;
-		if (*end == '-') {
-			s = end + 1;
-			b = strtol(s, &end, 10);
-			if (end == s || b < a || b >= CPU_SETSIZE)
-				return -1;
-		}
-		for (long c = a; c <= b && n < max; c++)
-			cpus[n++] = (int)c;
-		if (*end == ',')
-			end++;
-		else if (*end != '\0')
-			return -1;
-		s = end;
-	}
-	return n;
-}
-
 static bool
 has_arg(int n, char **args, const char *a)
 {
@@ -104,7 +74,7 @@ dp_eal_args(struct dp *dp, const char *prog, const char *cpu_list, int n_user,
 	for (int i = 0; i < p->n_eal_args; i++)
 		plan_args[i] = (char *)(uintptr_t)p->eal_args[i];
 	if (cpu_list != NULL) {
-		ncpu = parse_cpus(cpu_list, cpus, 256);
+		ncpu = sl_plan_cpus_list(cpu_list, cpus, 256);
 		if (ncpu <= 0) {
 			fprintf(stderr, "sluice-dp: --cpus '%s': expected a list like 1 or 0-3 or 0,2\n",
 				cpu_list);

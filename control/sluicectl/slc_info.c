@@ -22,33 +22,10 @@
 int
 slc_parse_cpus(const char *s, int *cpus, int max)
 {
-	int n = 0;
+	/* The grammar of sluice-dp --cpus and lcores.cpus: one parser. */
+	int n = sl_plan_cpus_list(s, cpus, max);
 
-	/* The same grammar as sluice-dp --cpus (dataplane/eal.c parse_cpus). */
-	if (*s == '\0')
-		return -1;
-	while (*s) {
-		char *end;
-		long a = strtol(s, &end, 10), b;
-
-		if (end == s || a < 0 || a >= CPU_SETSIZE)
-			return -1;
-		b = a;
-		if (*end == '-') {
-			s = end + 1;
-			b = strtol(s, &end, 10);
-			if (end == s || b < a || b >= CPU_SETSIZE)
-				return -1;
-		}
-		for (long c = a; c <= b && n < max; c++)
-			cpus[n++] = (int)c;
-		if (*end == ',')
-			end++;
-		else if (*end != '\0')
-			return -1;
-		s = end;
-	}
-	return n;
+	return n < 0 ? -1 : n;
 }
 
 int

@@ -265,3 +265,17 @@ plan_parallelism(struct plan_ctx *c, const struct plan_node *root)
 	c->p->parallelism_default = (uint16_t)i64;
 	return 0;
 }
+
+int
+sl_plan_cpus_list(const char *list, int *cpus, int max)
+{
+	uint64_t set[SL_PLAN_CPU_SETSIZE / 64];
+	int n = 0, rc = sl_plan_cpus_parse(list, set, NULL, 0);
+
+	if (rc < 0)
+		return rc;
+	for (int c = 0; c < SL_PLAN_CPU_SETSIZE && n < max; c++)
+		if (set[c / 64] & (1ull << (c % 64)))
+			cpus[n++] = c;
+	return n;
+}

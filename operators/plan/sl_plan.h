@@ -172,6 +172,13 @@ int sl_plan_cpus_parse(const char *list,
 		       uint64_t set[SL_PLAN_CPU_SETSIZE / 64], char *why,
 		       size_t whylen);
 
+/**
+ * The CPUs of a CPU list, ascending, as sluice-dp --cpus and sluicectl
+ * info read them.
+ * @return how many were written to cpus (at most max), or a negative errno.
+ */
+int sl_plan_cpus_list(const char *list, int *cpus, int max);
+
 /** Free what a loaded plan owns (compiled filters). Safe on a zeroed plan. */
 void sl_plan_free(struct sl_plan *p);
 
