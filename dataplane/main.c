@@ -325,11 +325,13 @@ main(int argc, char **argv)
 	const char *job = NULL, *cpus = NULL;
 	char *eal_argv[96];
 	bool validate = false;
-	struct dp *dp = calloc(1, sizeof(*dp));
+	/* Static: one job per process, and whatever it owns stays reachable
+	 * on every exit path. */
+	static struct dp dp_store;
+	static struct sl_plan plan_store;
+	struct dp *dp = &dp_store;
 	int c, eal_argc, rc;
 
-	if (dp == NULL)
-		return 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
@@ -363,9 +365,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	dp->plan = calloc(1, sizeof(*dp->plan));
-	if (dp->plan == NULL)
-		return 1;
+	dp->plan = &plan_store;
 	rc = sl_plan_load(job, dp->plan, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "sluice-dp: %s\n", err);
