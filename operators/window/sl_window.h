@@ -18,6 +18,7 @@
  */
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "sl_table.h"
 #include "sl_vec.h"
@@ -125,6 +126,30 @@ void sl_win_process(struct sl_win *w, const struct sl_vec *v);
  */
 void sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out,
 		    void *ctx);
+
+/**
+ * Snapshots of window state, by key group, for checkpoints and N->M
+ * restore (R5.4, R6.5). The watermark is not part of it (R1.11).
+ *
+ * Format: records sorted by key group, each
+ *   u16 key group | i64 window start | key bytes | value bytes
+ * (little-endian, key_len - 8 key bytes, 8 + 8 * n_aggs value bytes).
+ * @return bytes needed for the current state (sl_win_snapshot_size), or
+ *   bytes written / -ENOSPC (sl_win_snapshot).
+ */
+size_t sl_win_snapshot_size(const struct sl_win *w);
+ssize_t sl_win_snapshot(const struct sl_win *w, uint32_t max_parallelism,
+			uint8_t *buf, size_t len);
+
+/**
+ * Load snapshot records, keeping those whose key group is in
+ * [first_kg, last_kg]: the groups this instance owns.
+ * @return records loaded, or -EINVAL for a malformed snapshot, -ENOSPC
+ *   when the table is full.
+ */
+ssize_t sl_win_restore(struct sl_win *w, const uint8_t *buf, size_t len,
+		       uint32_t max_parallelism, uint32_t first_kg,
+		       uint32_t last_kg);
 
 /** Key bytes of a row, as hashed by the router and stored by the window. */
 static inline void

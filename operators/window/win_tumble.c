@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "sl_window.h"
+#include "win_private.h"
 
 #define WIN_MAX_KEY_BYTES 256
 
@@ -172,17 +173,8 @@ scratch(struct sl_win *w)
 	return (struct win_scratch *)(void *)(w->acc + w->n_acc);
 }
 
-/* Mix the window into the router's key hash so each window's keys spread. */
-static inline uint32_t
-win_hash(uint32_t key_hash, int64_t start)
-{
-	uint64_t x = (uint64_t)start * 0x9e3779b97f4a7c15ull;
-
-	return key_hash ^ (uint32_t)(x >> 32);
-}
-
 /* Index of the open window starting at start, opening it if needed. */
-static int
+int
 win_open(struct sl_win *w, int64_t start)
 {
 	uint16_t lo = 0, hi = w->n_open;
@@ -210,6 +202,19 @@ win_open(struct sl_win *w, int64_t start)
 	w->open_tail[lo] = SL_TABLE_NIL;
 	w->n_open++;
 	return lo;
+}
+
+/* Append entry e to window wi's chain, which firing walks. */
+void
+win_chain(struct sl_win *w, uint16_t wi, uint8_t *e)
+{
+	uint32_t idx = sl_table_index(&w->table, e);
+
+	if (w->open_tail[wi] == SL_TABLE_NIL)
+		w->open_head[wi] = idx;
+	else
+		*sl_table_aux(sl_table_entry(&w->table, w->open_tail[wi])) = idx;
+	w->open_tail[wi] = idx;
 }
 
 static inline void
@@ -326,18 +331,8 @@ sl_win_process(struct sl_win *w, const struct sl_vec *v)
 			continue;
 		}
 		val = sl_table_val(&w->table, e);
-		if (created) {
-			/* Chain the entry into its window for firing. */
-			uint16_t wi = s->win[j];
-			uint32_t idx = sl_table_index(&w->table, e);
-
-			if (w->open_tail[wi] == SL_TABLE_NIL)
-				w->open_head[wi] = idx;
-			else
-				*sl_table_aux(sl_table_entry(&w->table,
-							     w->open_tail[wi])) = idx;
-			w->open_tail[wi] = idx;
-		}
+		if (created)
+			win_chain(w, s->win[j], e);
 		memcpy(&cnt, val, 8);
 		cnt++;
 		memcpy(val, &cnt, 8);
@@ -425,16 +420,10 @@ win_rehash(struct sl_win *w)
 			uint8_t *ne = sl_table_upsert(&w->table,
 						      sl_table_entry_hash(e),
 						      sl_table_key(e), &created);
-			uint32_t nidx = sl_table_index(&w->table, ne);
 
 			memcpy(sl_table_val(&w->table, ne), sl_table_val(&old, e),
 			       w->table.stride - w->table.val_off);
-			if (w->open_tail[wi] == SL_TABLE_NIL)
-				w->open_head[wi] = nidx;
-			else
-				*sl_table_aux(sl_table_entry(&w->table,
-							     w->open_tail[wi])) = nidx;
-			w->open_tail[wi] = nidx;
+			win_chain(w, wi, ne);
 			idx = next;
 		}
 	}

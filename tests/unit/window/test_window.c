@@ -290,6 +290,97 @@ test_capacity_and_rehash(void **state)
 	fx_fini(&f);
 }
 
+/* Fire everything and collect "key,start,..." lines, sorted. */
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static unsigned int
+fire_all(struct fixture *f, char out[][160], unsigned int at)
+{
+	fx_wm(f, SL_TS_MAX);
+	for (unsigned int i = 0; i < f->n_out; i++)
+		snprintf(out[at + i], 160, "%s", fx_res(f, i));
+	return at + f->n_out;
+}
+
+/*
+ * R5.4/R6.5: state snapshotted by key group restores onto one instance or
+ * onto two that split the key groups, with the same results and nothing
+ * lost or doubled.
+ */
+static void
+test_snapshot_restore_rescale(void **state)
+{
+	static char want[64][160], got[64][160];
+	char *wp[64], *gp[64];
+	struct fixture a, b, c, d;
+	uint8_t *buf;
+	ssize_t n;
+	unsigned int nw, ng;
+	uint32_t lo, hi;
+
+	(void)state;
+	fx_init(&a, 1000, 0, 256);
+	for (int i = 0; i < 40; i++) {
+		char k[8];
+
+		snprintf(k, sizeof(k), "k%d", i % 13);
+		fx_elem(&a, k, i, (i % 3) * 1000 + i);
+	}
+	buf = malloc(sl_win_snapshot_size(&a.w) + 1);
+	n = sl_win_snapshot(&a.w, 128, buf, sl_win_snapshot_size(&a.w));
+	assert_true(n > 0);
+	assert_int_equal((size_t)n, sl_win_snapshot_size(&a.w));
+	assert_int_equal(sl_win_snapshot(&a.w, 128, buf, (size_t)n - 1), -ENOSPC);
+	nw = fire_all(&a, want, 0);
+	assert_int_equal(nw, 39);		/* 13 keys x 3 windows */
+
+	/* Onto one instance that owns every key group. */
+	fx_init(&b, 1000, 0, 256);
+	assert_int_equal(sl_win_restore(&b.w, buf, (size_t)n, 128, 0, 127), 39);
+	ng = fire_all(&b, got, 0);
+	assert_int_equal(ng, nw);
+	for (unsigned int i = 0; i < nw; i++) {
+		wp[i] = want[i];
+		gp[i] = got[i];
+	}
+	qsort(wp, nw, sizeof(wp[0]), cmp_str);
+	qsort(gp, ng, sizeof(gp[0]), cmp_str);
+	for (unsigned int i = 0; i < nw; i++)
+		assert_string_equal(wp[i], gp[i]);
+
+	/* Onto two instances splitting the key groups as two workers do. */
+	fx_init(&c, 1000, 0, 256);
+	fx_init(&d, 1000, 0, 256);
+	sl_kg_range(0, 128, 2, &lo, &hi);
+	assert_true(sl_win_restore(&c.w, buf, (size_t)n, 128, lo, hi) > 0);
+	sl_kg_range(1, 128, 2, &lo, &hi);
+	assert_true(sl_win_restore(&d.w, buf, (size_t)n, 128, lo, hi) > 0);
+	ng = fire_all(&c, got, 0);
+	ng = fire_all(&d, got, ng);
+	assert_int_equal(ng, nw);
+	for (unsigned int i = 0; i < ng; i++)
+		gp[i] = got[i];
+	qsort(gp, ng, sizeof(gp[0]), cmp_str);
+	for (unsigned int i = 0; i < nw; i++)
+		assert_string_equal(wp[i], gp[i]);
+
+	/* Malformed snapshots are refused, not half-loaded into garbage. */
+	assert_int_equal(sl_win_restore(&b.w, buf, (size_t)n - 1, 128, 0, 127), -EINVAL);
+	buf[0] ^= 0x55;			/* a key group that disagrees with its key */
+	fx_fini(&b);
+	fx_init(&b, 1000, 0, 256);
+	assert_int_equal(sl_win_restore(&b.w, buf, (size_t)n, 128, 0, 127), -EINVAL);
+	free(buf);
+	fx_fini(&a);
+	fx_fini(&b);
+	fx_fini(&c);
+	fx_fini(&d);
+}
+
 static void
 test_conf_rejects(void **state)
 {
@@ -332,6 +423,7 @@ main(void)
 		cmocka_unit_test(test_w3_1_zero_lateness),
 		cmocka_unit_test(test_negative_and_aggregates),
 		cmocka_unit_test(test_capacity_and_rehash),
+		cmocka_unit_test(test_snapshot_restore_rescale),
 		cmocka_unit_test(test_conf_rejects),
 	};
 
