@@ -5,6 +5,7 @@
  * parser as a packet from a port, so drops, gaps and END behave the same.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 
 #include "io_private.h"
@@ -108,10 +109,50 @@ cap_close(struct sl_source *s)
 	s->priv = NULL;
 }
 
+static void
+cap_offset(const struct sl_source *s, struct sl_src_offset *o)
+{
+	const struct cap_src *c = s->priv;
+
+	memset(o, 0, sizeof(*o));
+	o->pos = c->pos;
+	sl_source_offset_wire(s, o);
+}
+
+/* Offsets come from our own checkpoints, but a checkpoint of another
+ * capture must not send us into the middle of a packet: walk the packet
+ * lengths from the start to check the offset is a packet boundary. */
+static int
+cap_seek(struct sl_source *s, const struct sl_src_offset *o)
+{
+	struct cap_src *c = s->priv;
+	size_t pos = SL_CAP_HDR_LEN;
+
+	while (pos < o->pos && c->len - pos >= 4) {
+		uint32_t plen;
+
+		memcpy(&plen, c->data + pos, 4);
+		if (c->len - pos - 4 < plen)
+			break;
+		pos += 4 + (size_t)plen;
+	}
+	if (pos != o->pos) {
+		SL_IO_LOG(ERR, "capture source: offset %" PRIu64 " is not a packet boundary of %s; the checkpoint belongs to another input",
+			  o->pos, s->plan->source.path);
+		return -EINVAL;
+	}
+	c->pos = pos;
+	s->done = false;
+	sl_source_seek_wire(s, o);
+	return 0;
+}
+
 const struct sl_source_ops sl_capture_source_ops = {
 	.name = "capture",
 	.open = cap_open,
 	.poll = cap_poll,
 	.release = cap_release,
 	.close = cap_close,
+	.offset = cap_offset,
+	.seek = cap_seek,
 };

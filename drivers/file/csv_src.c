@@ -141,10 +141,39 @@ csv_close(struct sl_source *s)
 	s->priv = NULL;
 }
 
+static void
+csv_offset(const struct sl_source *s, struct sl_src_offset *o)
+{
+	const struct csv_src *c = s->priv;
+
+	memset(o, 0, sizeof(*o));
+	o->pos = c->pos;
+	o->line = c->line_no;
+}
+
+/* A line start: offset 0 is the header, anything else follows a newline. */
+static int
+csv_seek(struct sl_source *s, const struct sl_src_offset *o)
+{
+	struct csv_src *c = s->priv;
+
+	if (o->pos == 0 || o->pos > c->len || c->data[o->pos - 1] != '\n') {
+		SL_IO_LOG(ERR, "csv source: offset %" PRIu64 " is not the start of a data line of %s; the checkpoint belongs to another input",
+			  o->pos, s->plan->source.path);
+		return -EINVAL;
+	}
+	c->pos = o->pos;
+	c->line_no = o->line;
+	s->done = false;
+	return 0;
+}
+
 const struct sl_source_ops sl_csv_source_ops = {
 	.name = "csv",
 	.open = csv_open,
 	.poll = csv_poll,
 	.release = csv_release,
 	.close = csv_close,
+	.offset = csv_offset,
+	.seek = csv_seek,
 };

@@ -38,6 +38,32 @@ sl_source_open(struct sl_source *s, const struct sl_plan *p, uint16_t queue)
 	return s->ops->open(s, queue);
 }
 
+void
+sl_source_offset_wire(const struct sl_source *s, struct sl_src_offset *o)
+{
+	o->seen_mask = 0;
+	o->ended_mask = 0;
+	for (int p = 0; p < SL_WIRE_MAX_PARTITIONS; p++) {
+		o->next_seq[p] = s->wire.part[p].next_seq;
+		if (s->wire.part[p].seen)
+			o->seen_mask |= 1ull << p;
+		if (s->wire.part[p].ended)
+			o->ended_mask |= 1ull << p;
+	}
+}
+
+void
+sl_source_seek_wire(struct sl_source *s, const struct sl_src_offset *o)
+{
+	s->wire.n_parts_ended = 0;
+	for (int p = 0; p < SL_WIRE_MAX_PARTITIONS; p++) {
+		s->wire.part[p].next_seq = o->next_seq[p];
+		s->wire.part[p].seen = (o->seen_mask >> p) & 1;
+		s->wire.part[p].ended = (o->ended_mask >> p) & 1;
+		s->wire.n_parts_ended += s->wire.part[p].ended;
+	}
+}
+
 /* mkdir -p of the directory part of path, so out/x.csv just works. */
 static void
 make_parent(const char *path)

@@ -43,6 +43,19 @@ struct sl_src_stats {
 
 struct sl_source;
 
+/**
+ * Where a replayable source stands, for checkpoints (R6.1: sources record
+ * their offsets at the barrier) and recovery (rewind to them). Partition
+ * sequence state travels with it, so a rewound capture counts no false gaps.
+ */
+struct sl_src_offset {
+	uint64_t pos;			/**< byte offset of the next unread input */
+	uint64_t line;			/**< CSV: lines consumed so far (for messages) */
+	uint64_t next_seq[SL_WIRE_MAX_PARTITIONS];
+	uint64_t seen_mask;		/**< partitions seen */
+	uint64_t ended_mask;		/**< partitions that sent END */
+};
+
 struct sl_source_ops {
 	const char *name;
 	/** Per-process setup on the main lcore before lcores launch. */
@@ -56,6 +69,10 @@ struct sl_source_ops {
 	void (*close)(struct sl_source *s);
 	/** Refresh s->stats from the device (main lcore, off the hot path). */
 	void (*stats)(struct sl_source *s);
+	/** Replayable sources: the current offset. NULL for ports. */
+	void (*offset)(const struct sl_source *s, struct sl_src_offset *o);
+	/** Replayable sources: continue from o. -EINVAL if o is not in this input. */
+	int (*seek)(struct sl_source *s, const struct sl_src_offset *o);
 };
 
 struct sl_source {
