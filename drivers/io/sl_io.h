@@ -116,4 +116,64 @@ int sl_sink_write(struct sl_sink *k, const struct sl_schema *out,
 /** Flush and close. @return 0 or a negative errno (a short write is an error). */
 int sl_sink_close(struct sl_sink *k);
 
+/* ---- exactly-once file sink: two-phase commit (semantics.md R6.10) ---- */
+
+#define SL_SINK2PC_MAX_PENDING 16
+
+/**
+ * The sink's operator state, stored in checkpoints: the transaction open
+ * at the barrier and the pre-committed ones waiting for their checkpoint
+ * to complete.
+ */
+struct sl_sink2pc_state {
+	uint64_t current;			/**< open transaction */
+	uint32_t n_pending;
+	uint64_t pending_txn[SL_SINK2PC_MAX_PENDING];
+	uint64_t pending_ckpt[SL_SINK2PC_MAX_PENDING];	/**< checkpoint that commits it */
+};
+
+/**
+ * Transactions are files: rows go to BASE.part-NNNNNNNNNN.pending, and a
+ * commit renames it to BASE.part-NNNNNNNNNN (then fsyncs the directory).
+ * Part 0 holds the header row and is committed at the first open. The
+ * committed output is the concatenation of the parts in number order; a
+ * reader sees only committed parts. Main lcore only.
+ */
+struct sl_sink2pc {
+	char base[SL_PLAN_PATH_MAX];
+	FILE *f;			/**< the open transaction's file */
+	struct sl_sink2pc_state st;
+	uint64_t rows;
+	char line[65536];
+};
+
+/**
+ * Start fresh (restore == NULL: remove every part of a previous run) or
+ * from a checkpoint's state (recoverAndCommit its pending transactions,
+ * abort the one that was open and anything newer), then open a
+ * transaction. @return 0 or a negative errno.
+ */
+int sl_sink2pc_open(struct sl_sink2pc *k, const char *base,
+		    const struct sl_schema *out,
+		    const struct sl_sink2pc_state *restore);
+
+int sl_sink2pc_write(struct sl_sink2pc *k, const struct sl_schema *out,
+		     const uint8_t *row);
+
+/**
+ * At checkpoint ckpt's barrier: flush and fsync the open transaction, make
+ * it pending on ckpt, open the next one; *st gets the state to snapshot.
+ */
+int sl_sink2pc_precommit(struct sl_sink2pc *k, uint64_t ckpt,
+			 struct sl_sink2pc_state *st);
+
+/** Checkpoint ckpt completed: commit every pending transaction of ckpt or older. */
+int sl_sink2pc_commit(struct sl_sink2pc *k, uint64_t ckpt);
+
+/**
+ * End of input with no checkpoint to wait for (checkpointing off, or a
+ * final drain): commit everything, including the open transaction.
+ */
+int sl_sink2pc_finish(struct sl_sink2pc *k);
+
 #endif /* SL_IO_H */
