@@ -30,7 +30,7 @@ static const char *const status_names[] = { "OK", "WARN", "FAIL" };
 struct check {
 	const char *name;
 	enum slc_status st;
-	char msg[512];
+	char msg[SL_PLAN_ERR_MAX];
 	char fix[512];
 };
 

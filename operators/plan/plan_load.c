@@ -26,8 +26,79 @@ static const char *const top_keys[] = {
 	"restart-strategy.exponential-delay.initial-backoff",
 	"restart-strategy.exponential-delay.max-backoff",
 	"restart-strategy.exponential-delay.backoff-multiplier",
-	"restart-strategy.exponential-delay.attempts", NULL,
+	"restart-strategy.exponential-delay.attempts",
+	"execution.checkpointing.interval", "execution.checkpointing.mode",
+	"execution.checkpointing.timeout", "execution.checkpointing.min-pause",
+	"execution.checkpointing.max-concurrent-checkpoints",
+	"execution.checkpointing.tolerable-failed-checkpoints",
+	"state.checkpoints.dir", "state.checkpoints.num-retained", NULL,
 };
+
+/* execution.checkpointing.* and state.checkpoints.*: Flink's defaults (R6.6). */
+static int
+plan_checkpointing(struct plan_ctx *c, const struct plan_node *root)
+{
+	struct sl_plan_ckpt *k = &c->p->ckpt;
+	struct plan_node *v, *interval;
+	char mode[32];
+	int64_t i64;
+
+	k->timeout_ms = 10 * 60 * 1000;
+	k->max_concurrent = 1;
+	k->num_retained = 1;
+	interval = plan_map_get(root, "execution.checkpointing.interval", NULL);
+	if (interval != NULL) {
+		if (plan_get_duration(c, interval, &k->interval_ms) < 0)
+			return -EINVAL;
+		if (k->interval_ms < 10)
+			return plan_err(c, interval, "execution.checkpointing.interval must be >= 10ms, got %lldms",
+					(long long)k->interval_ms);
+	}
+	v = plan_map_get(root, "execution.checkpointing.mode", NULL);
+	if (v != NULL) {
+		if (plan_get_str(c, v, "execution.checkpointing.mode", mode, sizeof(mode)) < 0)
+			return -EINVAL;
+		if (strcmp(mode, "AT_LEAST_ONCE") == 0)
+			k->at_least_once = true;
+		else if (strcmp(mode, "EXACTLY_ONCE") != 0)
+			return plan_err(c, v, "execution.checkpointing.mode must be EXACTLY_ONCE or AT_LEAST_ONCE, got '%s'",
+					mode);
+	}
+	v = plan_map_get(root, "execution.checkpointing.timeout", NULL);
+	if (v != NULL && (plan_get_duration(c, v, &k->timeout_ms) < 0))
+		return -EINVAL;
+	if (k->timeout_ms <= 0)
+		return plan_err(c, v, "execution.checkpointing.timeout must be > 0");
+	v = plan_map_get(root, "execution.checkpointing.min-pause", NULL);
+	if (v != NULL && (plan_get_duration(c, v, &k->min_pause_ms) < 0))
+		return -EINVAL;
+	if (k->min_pause_ms < 0)
+		return plan_err(c, v, "execution.checkpointing.min-pause must be >= 0");
+	v = plan_map_get(root, "execution.checkpointing.max-concurrent-checkpoints", NULL);
+	if (v != NULL) {
+		if (plan_get_int(c, v, "execution.checkpointing.max-concurrent-checkpoints", 1, 16, &i64) < 0)
+			return -EINVAL;
+		k->max_concurrent = (uint32_t)i64;
+	}
+	v = plan_map_get(root, "execution.checkpointing.tolerable-failed-checkpoints", NULL);
+	if (v != NULL) {
+		if (plan_get_int(c, v, "execution.checkpointing.tolerable-failed-checkpoints", 0, 1000000, &i64) < 0)
+			return -EINVAL;
+		k->tolerable_failures = (uint32_t)i64;
+	}
+	v = plan_map_get(root, "state.checkpoints.num-retained", NULL);
+	if (v != NULL) {
+		if (plan_get_int(c, v, "state.checkpoints.num-retained", 1, 1000, &i64) < 0)
+			return -EINVAL;
+		k->num_retained = (uint32_t)i64;
+	}
+	v = plan_map_get(root, "state.checkpoints.dir", NULL);
+	if (v != NULL && plan_get_str(c, v, "state.checkpoints.dir", k->dir, sizeof(k->dir)) < 0)
+		return -EINVAL;
+	if (interval != NULL && k->dir[0] == '\0')
+		return plan_err(c, interval, "execution.checkpointing.interval needs state.checkpoints.dir");
+	return 0;
+}
 
 static const char *const sink_keys[] = { "type", "path", NULL };
 
@@ -253,6 +324,8 @@ plan_top(struct plan_ctx *c, const struct plan_node *root)
 
 	v = plan_map_get(root, "eal", NULL);
 	if (v != NULL && plan_eal(c, v) < 0)
+		return -EINVAL;
+	if (plan_checkpointing(c, root) < 0)
 		return -EINVAL;
 	return plan_restart(c, root);
 }

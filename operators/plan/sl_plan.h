@@ -25,7 +25,7 @@ struct sl_expr;
 #define SL_PLAN_MAX_EAL_ARGS 32
 #define SL_PLAN_ARG_MAX 256
 #define SL_PLAN_PATH_MAX 1024
-#define SL_PLAN_ERR_MAX 512
+#define SL_PLAN_ERR_MAX 1024
 #define SL_PLAN_CPUS_MAX 128		/**< lcores.cpus text, NUL included */
 #define SL_PLAN_CPU_SETSIZE 1024	/**< CPUs a cpu list may name: 0..1023 */
 
@@ -109,6 +109,18 @@ struct sl_plan_restart {
 	uint32_t exp_attempts;		/**< default 10 */
 };
 
+/** execution.checkpointing.* and state.checkpoints.* (Flink's names and defaults, R6.6). */
+struct sl_plan_ckpt {
+	int64_t interval_ms;		/**< 0: checkpointing off (the default) */
+	bool at_least_once;		/**< mode AT_LEAST_ONCE; default EXACTLY_ONCE */
+	int64_t timeout_ms;		/**< default 10 min */
+	int64_t min_pause_ms;		/**< default 0 */
+	uint32_t max_concurrent;	/**< default 1 */
+	uint32_t tolerable_failures;	/**< default 0 */
+	uint32_t num_retained;		/**< state.checkpoints.num-retained, default 1 */
+	char dir[SL_PLAN_PATH_MAX];	/**< state.checkpoints.dir; required with an interval */
+};
+
 struct sl_plan {
 	char name[SL_NAME_MAX];
 	char file[SL_PLAN_PATH_MAX];	/**< where it came from, for messages */
@@ -136,6 +148,7 @@ struct sl_plan {
 	uint32_t max_parallelism;	/**< pipeline.max-parallelism (default 128) */
 	uint16_t parallelism_default;	/**< parallelism.default; 0 = not given */
 	struct sl_plan_restart restart;
+	struct sl_plan_ckpt ckpt;
 	uint32_t key_capacity;		/**< distinct keys per open window per worker (default 65536) */
 
 	uint16_t n_eal_args;		/**< extra EAL arguments, appended as given */

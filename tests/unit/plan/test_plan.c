@@ -340,7 +340,7 @@ static const struct bad_case bad_cases[] = {
 	  PIPE
 	  SINK
 	  "sinks: 1\n",
-	  "unknown_key_top:9:1: unknown key 'sinks'; expected one of: job, schema, source, pipeline, sink, lcores, pipeline.max-parallelism, state.key-capacity, eal, parallelism.default, restart-strategy.type, restart-strategy.fixed-delay.attempts, restart-strategy.fixed-delay.delay, restart-strategy.exponential-delay.initial-backoff, restart-strategy.exponential-delay.max-backoff, restart-strategy.exponential-delay.backoff-multiplier, restart-strategy.exponential-delay.attempts" },
+	  "unknown_key_top:9:1: unknown key 'sinks'; expected one of: job, schema, source, pipeline, sink, lcores, pipeline.max-parallelism, state.key-capacity, eal, parallelism.default, restart-strategy.type, restart-strategy.fixed-delay.attempts, restart-strategy.fixed-delay.delay, restart-strategy.exponential-delay.initial-backoff, restart-strategy.exponential-delay.max-backoff, restart-strategy.exponential-delay.backoff-multiplier, restart-strategy.exponential-delay.attempts, execution.checkpointing.interval, execution.checkpointing.mode, execution.checkpointing.timeout, execution.checkpointing.min-pause, execution.checkpointing.max-concurrent-checkpoints, execution.checkpointing.tolerable-failed-checkpoints, state.checkpoints.dir, state.checkpoints.num-retained" },
 	{ "duplicate_key_top", false,
 	  "job: a\n"
 	  "job: b\n",
@@ -1118,7 +1118,7 @@ test_load_file(void **state)
 	fclose(f);
 	assert_int_equal(sl_plan_load(path, &p, err, sizeof(err)), -EINVAL);
 	assert_true(strncmp(err, path, strlen(path)) == 0);
-	assert_string_equal(err + strlen(path), ":2:1: unknown key 'bogus'; expected one of: job, schema, source, pipeline, sink, lcores, pipeline.max-parallelism, state.key-capacity, eal, parallelism.default, restart-strategy.type, restart-strategy.fixed-delay.attempts, restart-strategy.fixed-delay.delay, restart-strategy.exponential-delay.initial-backoff, restart-strategy.exponential-delay.max-backoff, restart-strategy.exponential-delay.backoff-multiplier, restart-strategy.exponential-delay.attempts");
+	assert_string_equal(err + strlen(path), ":2:1: unknown key 'bogus'; expected one of: job, schema, source, pipeline, sink, lcores, pipeline.max-parallelism, state.key-capacity, eal, parallelism.default, restart-strategy.type, restart-strategy.fixed-delay.attempts, restart-strategy.fixed-delay.delay, restart-strategy.exponential-delay.initial-backoff, restart-strategy.exponential-delay.max-backoff, restart-strategy.exponential-delay.backoff-multiplier, restart-strategy.exponential-delay.attempts, execution.checkpointing.interval, execution.checkpointing.mode, execution.checkpointing.timeout, execution.checkpointing.min-pause, execution.checkpointing.max-concurrent-checkpoints, execution.checkpointing.tolerable-failed-checkpoints, state.checkpoints.dir, state.checkpoints.num-retained");
 	unlink(path);
 }
 
