@@ -328,6 +328,22 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
+	{ "ckpt_no_dir", false,
+	  HEAD SRC PIPE SINK
+	  "execution.checkpointing.interval: 1s\n",
+	  "ckpt_no_dir:9:35: execution.checkpointing.interval needs state.checkpoints.dir" },
+	{ "ckpt_bad_mode", false,
+	  HEAD SRC PIPE SINK
+	  "execution.checkpointing.mode: SOMETIMES\n",
+	  "ckpt_bad_mode:9:31: execution.checkpointing.mode must be EXACTLY_ONCE or AT_LEAST_ONCE, got 'SOMETIMES'" },
+	{ "ckpt_tiny_interval", false,
+	  HEAD SRC PIPE SINK
+	  "execution.checkpointing.interval: 1ms\nstate.checkpoints.dir: /tmp/x\n",
+	  "ckpt_tiny_interval:9:35: execution.checkpointing.interval must be >= 10ms, got 1ms" },
+	{ "ckpt_retained", false,
+	  HEAD SRC PIPE SINK
+	  "state.checkpoints.num-retained: 0\n",
+	  "ckpt_retained:9:33: state.checkpoints.num-retained must be 1..1000, got 0" },
 	{ "unknown_key_source", false,
 	  HEAD
 	  "source: {type: csv, path: in.csv, timestamp: ts, prot: 1}\n"
@@ -1162,6 +1178,47 @@ test_small_err_buffer(void **state)
 	sl_plan_free(&p);
 }
 
+/* R6.6: checkpointing is off by default; Flink's defaults otherwise. */
+static void
+test_checkpointing_keys(void **state)
+{
+	static const char y[] = HEAD SRC PIPE SINK
+		"execution.checkpointing.interval: 200ms\n"
+		"execution.checkpointing.mode: AT_LEAST_ONCE\n"
+		"execution.checkpointing.timeout: 30s\n"
+		"execution.checkpointing.min-pause: 50ms\n"
+		"execution.checkpointing.max-concurrent-checkpoints: 2\n"
+		"execution.checkpointing.tolerable-failed-checkpoints: 3\n"
+		"state.checkpoints.dir: /var/lib/sluice/ck\n"
+		"state.checkpoints.num-retained: 5\n";
+	static const char d[] = HEAD SRC PIPE SINK;
+	struct sl_plan *p = calloc(1, sizeof(*p));
+	char err[SL_PLAN_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(sl_plan_load_str("d", d, strlen(d), p, err, sizeof(err)), 0);
+	assert_int_equal(p->ckpt.interval_ms, 0);
+	assert_false(p->ckpt.at_least_once);
+	assert_int_equal(p->ckpt.timeout_ms, 600000);
+	assert_int_equal(p->ckpt.min_pause_ms, 0);
+	assert_int_equal(p->ckpt.max_concurrent, 1);
+	assert_int_equal(p->ckpt.tolerable_failures, 0);
+	assert_int_equal(p->ckpt.num_retained, 1);
+	assert_string_equal(p->ckpt.dir, "");
+	sl_plan_free(p);
+	assert_int_equal(sl_plan_load_str("y", y, strlen(y), p, err, sizeof(err)), 0);
+	assert_int_equal(p->ckpt.interval_ms, 200);
+	assert_true(p->ckpt.at_least_once);
+	assert_int_equal(p->ckpt.timeout_ms, 30000);
+	assert_int_equal(p->ckpt.min_pause_ms, 50);
+	assert_int_equal(p->ckpt.max_concurrent, 2);
+	assert_int_equal(p->ckpt.tolerable_failures, 3);
+	assert_int_equal(p->ckpt.num_retained, 5);
+	assert_string_equal(p->ckpt.dir, "/var/lib/sluice/ck");
+	sl_plan_free(p);
+	free(p);
+}
+
 static void
 test_restart_defaults(void **state)
 {
@@ -1264,6 +1321,7 @@ main(void)
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_error_after_filters),
 		cmocka_unit_test(test_small_err_buffer),
+		cmocka_unit_test(test_checkpointing_keys),
 		cmocka_unit_test(test_restart_defaults),
 		cmocka_unit_test(test_restart_and_placement),
 		cmocka_unit_test(test_cpus_parse),
