@@ -14,6 +14,7 @@ struct cap_src {
 	const uint8_t *data;
 	size_t len;
 	size_t pos;
+	struct io_pace pace;
 };
 
 static int
@@ -48,6 +49,7 @@ cap_open(struct sl_source *s, uint16_t queue)
 		goto bad;
 	}
 	c->pos = SL_CAP_HDR_LEN;
+	c->pace.rate = p->source.rate;
 	s->priv = c;
 	return 0;
 bad:
@@ -60,9 +62,10 @@ static uint16_t
 cap_poll(struct sl_source *s, struct sl_src_batch *b, uint16_t max)
 {
 	struct cap_src *c = s->priv;
+	uint64_t budget = io_pace_budget(&c->pace);
 	uint16_t nb = 0;
 
-	while (nb < max) {
+	while (nb < max && budget > 0) {
 		struct sl_wire_pkt pkt;
 		uint32_t plen = 0;
 
@@ -85,6 +88,8 @@ cap_poll(struct sl_source *s, struct sl_src_batch *b, uint16_t max)
 			b[nb].n = pkt.count;
 			b[nb].partition = pkt.partition;
 			nb++;
+			c->pace.sent += pkt.count;
+			budget = budget > pkt.count ? budget - pkt.count : 0;
 		}
 		c->pos += plen;
 	}

@@ -23,6 +23,7 @@ struct csv_src {
 	struct sl_csv_map map;
 	uint8_t rows[SL_VEC_MAX * SL_ROW_MAX / 16];	/* parse buffer */
 	uint16_t cap;			/* rows that fit the buffer */
+	struct io_pace pace;
 };
 
 /* Next line [*start, *end) without CR/LF; false at end of data. */
@@ -76,6 +77,7 @@ csv_open(struct sl_source *s, uint16_t queue)
 	}
 	c->cap = (uint16_t)RTE_MIN((size_t)SL_VEC_MAX,
 				   sizeof(c->rows) / p->schema.row_size);
+	c->pace.rate = p->source.rate;
 	s->priv = c;
 	return 0;
 }
@@ -90,11 +92,12 @@ csv_poll(struct sl_source *s, struct sl_src_batch *b, uint16_t max)
 	 * its own batch; otherwise one batch holds a vector's worth. */
 	const bool per_line = p->source.emit == SL_WM_PUNCTUATED;
 	uint16_t nb = 0, nr = 0;
+	uint64_t budget = io_pace_budget(&c->pace);
 	const char *line;
 	size_t n;
 	char msg[256];
 
-	while (nr < c->cap && nb < max) {
+	while (nr < c->cap && nb < max && nr < budget) {
 		uint8_t *row = c->rows + (size_t)nr * rs;
 
 		if (!next_line(c, &line, &n)) {
@@ -120,6 +123,7 @@ csv_poll(struct sl_source *s, struct sl_src_batch *b, uint16_t max)
 		b[nb - 1].n++;
 		nr++;
 	}
+	c->pace.sent += nr;
 	return nb;
 }
 

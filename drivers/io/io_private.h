@@ -2,6 +2,7 @@
 #ifndef SL_IO_PRIVATE_H
 #define SL_IO_PRIVATE_H
 
+#include <rte_cycles.h>
 #include <rte_log.h>
 
 #include "sl_io.h"
@@ -13,6 +14,32 @@ extern int sl_io_logtype;
 extern const struct sl_source_ops sl_ethdev_source_ops;
 extern const struct sl_source_ops sl_csv_source_ops;
 extern const struct sl_source_ops sl_capture_source_ops;
+
+/*
+ * Replay pacing for file sources (source.rate): how many more rows may go
+ * out now so that at most `rate` rows leave per second since the first
+ * poll. UINT64_MAX when unpaced.
+ */
+struct io_pace {
+	uint64_t rate;
+	uint64_t start;
+	uint64_t sent;
+};
+
+static inline uint64_t
+io_pace_budget(struct io_pace *p)
+{
+	uint64_t now, allowed;
+
+	if (p->rate == 0)
+		return UINT64_MAX;
+	now = rte_rdtsc();
+	if (p->start == 0)
+		p->start = now;
+	allowed = (uint64_t)((unsigned __int128)(now - p->start) * p->rate /
+			     rte_get_tsc_hz()) + 1;
+	return allowed > p->sent ? allowed - p->sent : 0;
+}
 
 /** Partition sequence state into and out of an offset. */
 void sl_source_offset_wire(const struct sl_source *s, struct sl_src_offset *o);

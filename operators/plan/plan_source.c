@@ -10,7 +10,7 @@
 #define PLAN_MAX_QUEUES 16
 
 static const char *const source_keys[] = {
-	"type", "port", "udp_port", "queues", "partitions", "path",
+	"type", "port", "udp_port", "queues", "partitions", "path", "rate",
 	"timestamp", "watermark", NULL,
 };
 
@@ -87,7 +87,7 @@ plan_source_forbid(struct plan_ctx *c, const struct plan_node *map,
 int
 plan_source(struct plan_ctx *c, const struct plan_node *map)
 {
-	static const char *const not_ethdev[] = { "path", NULL };
+	static const char *const not_ethdev[] = { "path", "rate", NULL };
 	static const char *const not_file[] = {
 		"port", "udp_port", "queues", "partitions", NULL,
 	};
@@ -145,6 +145,14 @@ plan_source(struct plan_ctx *c, const struct plan_node *map)
 		    plan_require(c, map, "source", "path", &v) < 0 ||
 		    plan_get_str(c, v, "path", src->path, sizeof(src->path)) < 0)
 			return -EINVAL;
+		/* Replay pacing: a file replayed at a steady rate stands in
+		 * for a live stream (chaos tests, demos); 0 = memory speed. */
+		v = plan_map_get(map, "rate", NULL);
+		if (v != NULL) {
+			if (plan_get_int(c, v, "rate", 0, 1000000000, &i64) < 0)
+				return -EINVAL;
+			src->rate = (uint64_t)i64;
+		}
 	} else {
 		return plan_err(c, v, "unknown source type '%s'; expected one of: ethdev, csv, capture",
 				plan_show(v->text, show));

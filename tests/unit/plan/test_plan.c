@@ -349,7 +349,7 @@ static const struct bad_case bad_cases[] = {
 	  "source: {type: csv, path: in.csv, timestamp: ts, prot: 1}\n"
 	  PIPE
 	  SINK,
-	  "unknown_key_source:3:50: unknown key 'prot' in source; expected one of: type, port, udp_port, queues, partitions, path, timestamp, watermark" },
+	  "unknown_key_source:3:50: unknown key 'prot' in source; expected one of: type, port, udp_port, queues, partitions, path, rate, timestamp, watermark" },
 	{ "unknown_key_top", false,
 	  HEAD
 	  SRC
