@@ -61,20 +61,25 @@ sl_ckpt_manifest_encode(const struct sl_ckpt_manifest *m, char **out, size_t *le
 		const struct sl_ckpt_mfile *f = &m->files[i];
 		char hex[9];
 
+		json_t *jf = json_object();
+
 		snprintf(hex, sizeof(hex), "%08" PRIx32, f->crc);
-		json_array_append_new(files, json_pack("{s:s%, s:s, s:i, s:I, s:s}",
-			"name", f->name, strnlen(f->name, SL_CKPT_NAME_MAX - 1),
-			"task", sl_ckpt_task_name(f->task_kind), (int)f->task_index,
-			"size", (json_int_t)f->size, "crc32c", hex));
+		json_object_set_new(jf, "name",
+				    json_stringn(f->name, strnlen(f->name, SL_CKPT_NAME_MAX - 1)));
+		json_object_set_new(jf, "task", json_string(sl_ckpt_task_name(f->task_kind)));
+		json_object_set_new(jf, "index", json_integer(f->task_index));
+		json_object_set_new(jf, "size", json_integer((json_int_t)f->size));
+		json_object_set_new(jf, "crc32c", json_string(hex));
+		json_array_append_new(files, jf);
 	}
 	for (uint32_t i = 0; i < m->n_offsets; i++)
 		json_array_append_new(offs, json_pack("{s:i, s:I, s:I}",
 			"source", (int)m->offsets[i].source,
 			"partition", (json_int_t)m->offsets[i].partition,
 			"offset", (json_int_t)m->offsets[i].offset));
-	o = json_pack("{s:s, s:i, s:s%, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+	o = json_pack("{s:s, s:i, s:o, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
 		"format", MF_FORMAT, "version", MF_VERSION,
-		"job", m->job, strnlen(m->job, sizeof(m->job) - 1),
+		"job", json_stringn(m->job, strnlen(m->job, sizeof(m->job) - 1)),
 		"checkpoint_id", (json_int_t)m->ckpt_id, "kind", kind_name(m->kind),
 		"trigger_ns", (json_int_t)m->trigger_ns,
 		"complete_ns", (json_int_t)m->complete_ns,
