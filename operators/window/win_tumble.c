@@ -27,7 +27,7 @@ struct sl_win_acc {
 struct win_scratch {
 	uint32_t hash[SL_VEC_MAX];
 	uint16_t row[SL_VEC_MAX];
-	uint16_t win[SL_VEC_MAX];
+	int64_t start[SL_VEC_MAX];	/* window of each row: its index in open_start[] can move */
 	uint8_t keys[SL_VEC_MAX * WIN_MAX_KEY_BYTES];
 };
 
@@ -313,7 +313,7 @@ sl_win_process(struct sl_win *w, const struct sl_vec *v)
 		sl_win_key_gather(c->in, c->key_field, c->n_keys, row, key + 8);
 		s->hash[n] = win_hash(v->hash[i], start);
 		s->row[n] = i;
-		s->win[n] = (uint16_t)last_win;
+		s->start[n] = start;
 		sl_table_prefetch(&w->table, s->hash[n]);
 		n++;
 	}
@@ -332,7 +332,9 @@ sl_win_process(struct sl_win *w, const struct sl_vec *v)
 		}
 		val = sl_table_val(&w->table, e);
 		if (created)
-			win_chain(w, s->win[j], e);
+			/* Found again, not remembered: a window opened by a
+			 * later row of this vector shifts the indices. */
+			win_chain(w, (uint16_t)win_open(w, s->start[j]), e);
 		memcpy(&cnt, val, 8);
 		cnt++;
 		memcpy(val, &cnt, 8);

@@ -124,6 +124,26 @@ fx_elem(struct fixture *f, const char *k, int64_t v, int64_t ts)
 	sl_win_process(&f->w, f->v);
 }
 
+/* Several elements k:v@ts in one vector. */
+static void
+fx_vec(struct fixture *f, unsigned int n, const char *const *k,
+       const int64_t *v, const int64_t *ts)
+{
+	sl_vec_reset(f->v, f->in.row_size);
+	for (unsigned int i = 0; i < n; i++) {
+		uint8_t *row = sl_vec_row(f->v, (uint16_t)i);
+
+		memset(row, 0, f->in.row_size);
+		memcpy(row, k[i], strlen(k[i]));
+		sl_row_set_int(row, &f->in.f[1], v[i]);
+		sl_row_set_int(row, &f->in.f[2], ts[i]);
+		f->v->hash[i] = sl_kg_hash(row, 4);
+	}
+	f->v->n_rows = (uint16_t)n;
+	sl_vec_select_all(f->v);
+	sl_win_process(&f->w, f->v);
+}
+
 static void
 fx_wm(struct fixture *f, int64_t wm)
 {
@@ -381,6 +401,29 @@ test_snapshot_restore_rescale(void **state)
 	fx_fini(&d);
 }
 
+/*
+ * Regression: a row that opens an earlier window than one opened by an
+ * earlier row of the same vector shifts the open-window indices; each
+ * row must still land in its own window.
+ */
+static void
+test_earlier_window_in_same_vector(void **state)
+{
+	static const char *const k[] = { "k", "k", "j", "k" };
+	static const int64_t v[] = { 1, 2, 3, 4 }, ts[] = { 1500, 500, 2500, 1700 };
+	struct fixture f;
+
+	(void)state;
+	fx_init(&f, 1000, 0, 64);
+	fx_vec(&f, 4, k, v, ts);
+	fx_wm(&f, SL_TS_MAX);
+	assert_int_equal(f.n_out, 3);
+	assert_string_equal(fx_res(&f, 0), "k,0,1000,1,2,2,2,2");
+	assert_string_equal(fx_res(&f, 1), "k,1000,2000,2,5,1,4,2.5");
+	assert_string_equal(fx_res(&f, 2), "j,2000,3000,1,3,3,3,3");
+	fx_fini(&f);
+}
+
 static void
 test_conf_rejects(void **state)
 {
@@ -424,6 +467,7 @@ main(void)
 		cmocka_unit_test(test_negative_and_aggregates),
 		cmocka_unit_test(test_capacity_and_rehash),
 		cmocka_unit_test(test_snapshot_restore_rescale),
+		cmocka_unit_test(test_earlier_window_in_same_vector),
 		cmocka_unit_test(test_conf_rejects),
 	};
 
