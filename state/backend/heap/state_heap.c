@@ -1,0 +1,1130 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * heap backend: per descriptor and key group, an open-addressing hash table
+ * (linear probing, tombstones, 7/8 load) whose slots live in fixed-size
+ * pages allocated from a mimalloc heap in an exclusive arena over the
+ * caller's region (a DPDK memzone on a worker; an mmap in tests).
+ *
+ * Memory. mimalloc 2.0.x manages arenas in 32 MiB blocks and needs the
+ * start 32 MiB-aligned, so the region is aligned up and trimmed: it must
+ * hold at least one aligned 32 MiB block. mem_limit is enforced here by
+ * accounting mi_usable_size() of every block; an insert past it, or past
+ * the arena, fails with -ENOMEM. An arena cannot be unregistered from
+ * mimalloc: the region stays mimalloc's for the process lifetime, and
+ * opening a state on the same region again reuses its arena.
+ *
+ * Slot: u32 tag (0 empty, 1 tombstone, else hash | 1<<31), u32 0, key, ns,
+ * then value (8-byte aligned): fixed kinds store [i64 expiry if TTL][val]
+ * in place; list and map store a pointer to a blob:
+ *   struct hblob { u64 epoch; u32 len, cap; data[] }
+ *   list data: elements [u32 len][i64 expiry if TTL][bytes]
+ *   map data:  entries [ukey][u32 vlen][i64 expiry if TTL][bytes], unsorted
+ * (map operations are linear in the entries of one (key, ns): fine for
+ * small maps, slow for maps with thousands of entries per key).
+ *
+ * Snapshots: copy-on-write epochs. snapshot_begin bumps the epoch and
+ * copies every table's page directory (pointer arrays: about 8 bytes per
+ * 4 KiB of slots, e.g. ~40k pointers for 10M small entries); that copy is
+ * the only stall. From then on, pages and blobs stamped with an older
+ * epoch are frozen: the first write to one copies it (one page, 4-8 KiB)
+ * and retires the old one, which is freed by snapshot_end on the worker.
+ * The snapshot reads only frozen memory, so another thread can drain it
+ * while the worker writes. Growing a table during a snapshot allocates the
+ * new table while the old pages stay retired (up to 2x that table).
+ * Remaining stalls: the directory copy at begin, and a table's rehash when
+ * it grows (all entries of one key group of one descriptor; pre-size with
+ * capacity_hint).
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mimalloc.h>
+
+#include "../state_priv.h"
+
+#define ARENA_ALIGN (32u << 20)
+#define PAGE_BYTES 4096u
+#define TAG_EMPTY 0u
+#define TAG_TOMB 1u
+#define MAX_ARENAS 16
+
+struct hblob {
+	uint64_t epoch;
+	uint32_t len, cap;
+	uint8_t data[];
+};
+
+struct hmap {
+	uint32_t cap, mask, used, tombs;
+	uint32_t pshift;	/* log2 slots per page */
+	uint32_t pending;	/* rows of the current batch (reserve) */
+	uint8_t **dir;
+	uint64_t *pep;		/* page epochs */
+};
+
+struct hdesc {
+	struct hmap *maps;	/* n_kg */
+	uint32_t stride, voff;
+	uint32_t ps_shift;	/* log2 slots per full page */
+	uint32_t init_cap;
+	uint32_t ckg, cidx;	/* incremental cleanup cursor */
+};
+
+struct hsnap_map {
+	uint32_t cap, pshift;
+	uint8_t **dir;
+};
+
+struct hsnap {
+	struct hsnap_map *m;	/* [kg][desc] */
+	uint32_t kgi, di, idx, moff;
+};
+
+struct hbe {
+	mi_heap_t *heap;
+	size_t used, limit;
+	uint64_t epoch;
+	bool snap;
+	void **ret;
+	size_t nret, capret;
+};
+
+/* Arenas registered so far: mimalloc cannot forget them. */
+static struct {
+	uintptr_t start;
+	size_t size;
+	mi_arena_id_t id;
+	bool busy;
+} arenas[MAX_ARENAS];
+
+static inline struct hbe *
+BE(struct sl_state *st)
+{
+	return st->be;
+}
+
+static void *
+halloc(struct hbe *b, size_t sz, bool aligned)
+{
+	void *p;
+	size_t u;
+
+	if (b->used + sz > b->limit)
+		return NULL;
+	p = aligned ? mi_heap_malloc_aligned(b->heap, sz, 64) :
+		mi_heap_malloc(b->heap, sz);
+	if (p == NULL)
+		return NULL;
+	u = mi_usable_size(p);
+	if (b->used + u > b->limit) {
+		mi_free(p);
+		return NULL;
+	}
+	b->used += u;
+	return p;
+}
+
+static void
+hfree(struct hbe *b, void *p)
+{
+	if (p == NULL)
+		return;
+	b->used -= mi_usable_size(p);
+	mi_free(p);
+}
+
+/* Free p, or keep it until snapshot_end if the snapshot can see it. */
+static void
+hrelease(struct hbe *b, void *p, uint64_t epoch)
+{
+	if (p == NULL)
+		return;
+	if (!b->snap || epoch >= b->epoch) {
+		hfree(b, p);
+		return;
+	}
+	if (b->nret == b->capret) {
+		size_t cap = b->capret ? b->capret * 2 : 256;
+		void **n = realloc(b->ret, cap * sizeof(*n));
+
+		if (n == NULL)
+			return;	/* leak rather than free what a reader sees */
+		b->ret = n;
+		b->capret = cap;
+	}
+	b->ret[b->nret++] = p;
+}
+
+static inline bool
+blob_private(const struct hbe *b, const struct hblob *x)
+{
+	return !b->snap || x->epoch >= b->epoch;
+}
+
+static inline uint8_t *
+hslot(const struct hdesc *hd, const struct hmap *m, uint32_t idx)
+{
+	return m->dir[idx >> m->pshift] +
+		(size_t)(idx & ((1u << m->pshift) - 1)) * hd->stride;
+}
+
+static inline struct hblob **
+slot_blob(const struct hdesc *hd, uint8_t *e)
+{
+	return (struct hblob **)(void *)(e + hd->voff);
+}
+
+static inline struct hmap *
+map_of(struct sl_state *st, struct sl_sdesc *d, uint16_t kg)
+{
+	return &((struct hdesc *)d->be)->maps[kg - st->conf.first_kg];
+}
+
+static inline bool
+slot_match(const struct sl_sdesc *d, const uint8_t *e, uint32_t tag,
+	   const void *key, const void *ns)
+{
+	uint32_t et;
+
+	memcpy(&et, e, 4);
+	return et == tag && memcmp(e + 8, key, d->d.key_len) == 0 &&
+		(d->d.ns_len == 0 ||
+		 memcmp(e + 8 + d->d.key_len, ns, d->d.ns_len) == 0);
+}
+
+static uint32_t
+log2_u32(uint32_t v)
+{
+	return 31u - (uint32_t)__builtin_clz(v);
+}
+
+/* Allocate an empty table of cap slots into m. */
+static int
+hmap_build(struct hbe *b, const struct hdesc *hd, struct hmap *m, uint32_t cap)
+{
+	uint32_t ps = log2_u32(cap) < hd->ps_shift ? log2_u32(cap) : hd->ps_shift;
+	uint32_t np = cap >> ps;
+	size_t pg = (size_t)hd->stride << ps;
+
+	memset(m, 0, sizeof(*m));
+	m->dir = halloc(b, np * sizeof(*m->dir), false);
+	m->pep = halloc(b, np * sizeof(*m->pep), false);
+	if (m->dir == NULL || m->pep == NULL)
+		goto fail;
+	memset(m->dir, 0, np * sizeof(*m->dir));
+	for (uint32_t i = 0; i < np; i++) {
+		m->dir[i] = halloc(b, pg, true);
+		if (m->dir[i] == NULL)
+			goto fail;
+		memset(m->dir[i], 0, pg);
+		m->pep[i] = b->epoch;
+	}
+	m->cap = cap;
+	m->mask = cap - 1;
+	m->pshift = ps;
+	return 0;
+fail:
+	if (m->dir != NULL)
+		for (uint32_t i = 0; i < np; i++)
+			hfree(b, m->dir[i]);
+	hfree(b, m->dir);
+	hfree(b, m->pep);
+	memset(m, 0, sizeof(*m));
+	return -ENOMEM;
+}
+
+static void
+hmap_release(struct hbe *b, struct hmap *m)
+{
+	for (uint32_t i = 0; m->dir != NULL && i < (m->cap >> m->pshift); i++)
+		hrelease(b, m->dir[i], m->pep[i]);
+	hfree(b, m->dir);
+	hfree(b, m->pep);
+}
+
+static inline uint32_t
+hmap_limit(const struct hmap *m)
+{
+	return m->cap - (m->cap >> 3);
+}
+
+/* Make room for need more inserts, rehashing into a bigger table. */
+static int
+hmap_reserve(struct hbe *b, const struct hdesc *hd, struct hmap *m,
+	     uint32_t need)
+{
+	struct hmap nm;
+	uint32_t cap;
+	int rc;
+
+	if (m->cap != 0 && m->used + m->tombs + need <= hmap_limit(m))
+		return 0;
+	cap = m->cap > hd->init_cap ? m->cap : hd->init_cap;
+	while ((uint64_t)(m->used + need) * 8 > (uint64_t)cap * 7) {
+		if (cap >= (1u << 30))
+			return -ENOMEM;
+		cap *= 2;
+	}
+	rc = hmap_build(b, hd, &nm, cap);
+	if (rc < 0)
+		return rc;
+	for (uint32_t i = 0; i < m->cap; i++) {
+		uint8_t *e = hslot(hd, m, i);
+		uint32_t tag, idx;
+
+		memcpy(&tag, e, 4);
+		if (tag <= TAG_TOMB)
+			continue;
+		idx = tag & nm.mask;
+		for (;;) {
+			uint8_t *f = hslot(hd, &nm, idx);
+			uint32_t ft;
+
+			memcpy(&ft, f, 4);
+			if (ft == TAG_EMPTY) {
+				memcpy(f, e, hd->stride);
+				break;
+			}
+			idx = (idx + 1) & nm.mask;
+		}
+	}
+	nm.used = m->used;
+	nm.pending = m->pending;
+	hmap_release(b, m);
+	*m = nm;
+	return 0;
+}
+
+/* Find (key, ns). @return slot or NULL; *pidx its index. */
+static uint8_t *
+hfind(const struct sl_sdesc *d, const struct hmap *m, uint32_t hash,
+      const void *key, const void *ns, uint32_t *pidx)
+{
+	const struct hdesc *hd = d->be;
+	uint32_t tag = hash | 0x80000000u, idx;
+
+	if (m->cap == 0)
+		return NULL;
+	idx = hash & m->mask;
+	for (;;) {
+		uint8_t *e = hslot(hd, m, idx);
+		uint32_t et;
+
+		if (slot_match(d, e, tag, key, ns)) {
+			*pidx = idx;
+			return e;
+		}
+		memcpy(&et, e, 4);
+		if (et == TAG_EMPTY)
+			return NULL;
+		idx = (idx + 1) & m->mask;
+	}
+}
+
+/* Make the page of slot idx writable (copy-on-write). */
+static uint8_t *
+hown(struct hbe *b, const struct hdesc *hd, struct hmap *m, uint32_t idx)
+{
+	uint32_t p = idx >> m->pshift;
+
+	if (b->snap && m->pep[p] < b->epoch) {
+		size_t pg = (size_t)hd->stride << m->pshift;
+		uint8_t *np = halloc(b, pg, true);
+
+		if (np == NULL)
+			return NULL;
+		memcpy(np, m->dir[p], pg);
+		hrelease(b, m->dir[p], m->pep[p]);
+		m->dir[p] = np;
+		m->pep[p] = b->epoch;
+	}
+	return hslot(hd, m, idx);
+}
+
+/* Find or insert (key, ns), writable. NULL on -ENOMEM. */
+static uint8_t *
+hupsert(struct hbe *b, const struct sl_sdesc *d, struct hmap *m,
+	const struct sl_state_ref *r, bool grow, bool *created)
+{
+	const struct hdesc *hd = d->be;
+	uint32_t tag = r->hash | 0x80000000u, idx, ins = UINT32_MAX;
+	uint8_t *e;
+
+	*created = false;
+	if (m->cap == 0 || m->used + m->tombs + 1 > hmap_limit(m)) {
+		/* bulk callers reserved already: a full table is a refusal */
+		if (!grow || hmap_reserve(b, hd, m, 1) < 0) {
+			if (m->cap == 0)
+				return NULL;
+		}
+	}
+	idx = r->hash & m->mask;
+	for (;;) {
+		uint32_t et;
+
+		e = hslot(hd, m, idx);
+		if (slot_match(d, e, tag, r->key, r->ns))
+			return hown(b, hd, m, idx);
+		memcpy(&et, e, 4);
+		if (et == TAG_TOMB && ins == UINT32_MAX)
+			ins = idx;
+		if (et == TAG_EMPTY)
+			break;
+		idx = (idx + 1) & m->mask;
+	}
+	if (ins == UINT32_MAX) {
+		if (m->used + m->tombs + 1 > hmap_limit(m))
+			return NULL;
+		ins = idx;
+	}
+	e = hown(b, hd, m, ins);
+	if (e == NULL)
+		return NULL;
+	memcpy(&idx, e, 4);
+	if (idx == TAG_TOMB)
+		m->tombs--;
+	memcpy(e, &tag, 4);
+	memset(e + 4, 0, 4);
+	memcpy(e + 8, r->key, d->d.key_len);
+	if (d->d.ns_len != 0)
+		memcpy(e + 8 + d->d.key_len, r->ns, d->d.ns_len);
+	memset(e + hd->voff, 0, hd->stride - hd->voff);
+	m->used++;
+	*created = true;
+	return e;
+}
+
+static void
+slot_remove(struct hbe *b, const struct sl_sdesc *d, struct hmap *m,
+	    uint8_t *e)
+{
+	const struct hdesc *hd = d->be;
+	uint32_t tomb = TAG_TOMB;
+
+	if (d->d.kind == SL_STATE_LIST || d->d.kind == SL_STATE_MAP) {
+		struct hblob *x = *slot_blob(hd, e);
+
+		if (x != NULL)
+			hrelease(b, x, x->epoch);
+		*slot_blob(hd, e) = NULL;
+	}
+	memcpy(e, &tomb, 4);
+	m->used--;
+	m->tombs++;
+}
+
+/* ---- ops --------------------------------------------------------------- */
+
+static int
+heap_open(struct sl_state *st)
+{
+	const struct sl_state_conf *c = &st->conf;
+	uintptr_t s, e;
+	size_t size;
+	struct hbe *b;
+	int slot = -1;
+	mi_arena_id_t id = 0;
+
+	if (c->mem == NULL)
+		return -EINVAL;
+	s = ((uintptr_t)c->mem + ARENA_ALIGN - 1) & ~(uintptr_t)(ARENA_ALIGN - 1);
+	e = (uintptr_t)c->mem + c->mem_len;
+	if (e < s + ARENA_ALIGN)
+		return -EINVAL;
+	size = (size_t)(e - s) & ~(size_t)(ARENA_ALIGN - 1);
+	for (int i = 0; i < MAX_ARENAS; i++) {
+		if (arenas[i].size != 0 && arenas[i].start == s &&
+		    arenas[i].size == size) {
+			if (arenas[i].busy)
+				return -EBUSY;
+			slot = i;
+			id = arenas[i].id;
+			break;
+		}
+	}
+	if (slot < 0) {
+		for (int i = 0; i < MAX_ARENAS && slot < 0; i++)
+			if (arenas[i].size == 0)
+				slot = i;
+		if (slot < 0)
+			return -ENOSPC;
+		if (!mi_manage_os_memory_ex((void *)s, size, true, false, false,
+					    -1, true, &id))
+			return -ENOMEM;
+		arenas[slot].start = s;
+		arenas[slot].size = size;
+		arenas[slot].id = id;
+	}
+	b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return -ENOMEM;
+	b->heap = mi_heap_new_in_arena(id);
+	if (b->heap == NULL) {
+		free(b);
+		return -ENOMEM;
+	}
+	b->limit = c->mem_limit != 0 && c->mem_limit < size ? c->mem_limit : size;
+	b->epoch = 1;
+	arenas[slot].busy = true;
+	st->be = b;
+	return 0;
+}
+
+static void
+heap_close(struct sl_state *st)
+{
+	struct hbe *b = BE(st);
+
+	for (int i = 0; i < MAX_ARENAS; i++)
+		if (arenas[i].busy && arenas[i].start ==
+		    (((uintptr_t)st->conf.mem + ARENA_ALIGN - 1) &
+		     ~(uintptr_t)(ARENA_ALIGN - 1)))
+			arenas[i].busy = false;
+	mi_heap_destroy(b->heap);
+	for (unsigned int i = 0; i < st->n_desc; i++)
+		free(st->desc[i].be);
+	free(b->ret);
+	free(b);
+}
+
+static int
+heap_desc_add(struct sl_state *st, struct sl_sdesc *d)
+{
+	struct hbe *b = BE(st);
+	struct hdesc *hd = calloc(1, sizeof(*hd));
+	uint32_t vsize, ps = 0;
+
+	if (hd == NULL)
+		return -ENOMEM;
+	hd->voff = (8u + d->d.key_len + d->d.ns_len + 7u) & ~7u;
+	vsize = d->d.kind == SL_STATE_LIST || d->d.kind == SL_STATE_MAP ?
+		8u : d->fixed_len;
+	hd->stride = (hd->voff + vsize + 7u) & ~7u;
+	while (((size_t)hd->stride << ps) < PAGE_BYTES)
+		ps++;
+	hd->ps_shift = ps;
+	hd->init_cap = 16;
+	if (d->d.capacity_hint != 0) {
+		uint64_t want = (uint64_t)d->d.capacity_hint * 8 / 7 + 1;
+
+		while (hd->init_cap < want && hd->init_cap < (1u << 30))
+			hd->init_cap *= 2;
+	}
+	hd->maps = halloc(b, sizeof(*hd->maps) * st->n_kg, false);
+	if (hd->maps == NULL) {
+		free(hd);
+		return -ENOMEM;
+	}
+	memset(hd->maps, 0, sizeof(*hd->maps) * st->n_kg);
+	d->be = hd;
+	return 0;
+}
+
+static void
+heap_prefetch(struct sl_state *st, struct sl_sdesc *d,
+	      const struct sl_state_ref *refs, unsigned int n)
+{
+	const struct hdesc *hd = d->be;
+
+	for (unsigned int i = 0; i < n; i++) {
+		const struct hmap *m = map_of(st, d, refs[i].kg);
+
+		if (m->cap != 0)
+			__builtin_prefetch(hslot(hd, m, refs[i].hash & m->mask),
+					   1, 3);
+	}
+}
+
+static int
+heap_fixed_lookup(struct sl_state *st, struct sl_sdesc *d,
+		  const struct sl_state_ref *refs, unsigned int n,
+		  unsigned int flags, uint8_t **vals, uint8_t *created)
+{
+	struct hbe *b = BE(st);
+	const struct hdesc *hd = d->be;
+
+	if (flags & SL_BE_CREATE) {
+		/* Reserve first, so no rehash moves slots under vals[]. */
+		for (unsigned int i = 0; i < n; i++)
+			map_of(st, d, refs[i].kg)->pending++;
+		for (unsigned int i = 0; i < n; i++) {
+			struct hmap *m = map_of(st, d, refs[i].kg);
+
+			if (m->pending != 0) {
+				(void)hmap_reserve(b, hd, m, m->pending);
+				m->pending = 0;
+			}
+		}
+		for (unsigned int i = 0; i < n; i++) {
+			bool c;
+			uint8_t *e = hupsert(b, d, map_of(st, d, refs[i].kg),
+					     &refs[i], false, &c);
+
+			vals[i] = e != NULL ? e + hd->voff : NULL;
+			created[i] = c;
+		}
+		return 0;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		struct hmap *m = map_of(st, d, refs[i].kg);
+		uint32_t idx;
+		uint8_t *e = hfind(d, m, refs[i].hash, refs[i].key, refs[i].ns,
+				   &idx);
+
+		if (e != NULL && (flags & SL_BE_WRITE))
+			e = hown(b, hd, m, idx);
+		vals[i] = e != NULL ? e + hd->voff : NULL;
+		created[i] = 0;
+	}
+	return 0;
+}
+
+static int
+heap_fixed_commit(struct sl_state *st, struct sl_sdesc *d,
+		  const struct sl_state_ref *refs, unsigned int n,
+		  uint8_t **vals, const uint8_t *dirty)
+{
+	(void)st;
+	(void)d;
+	(void)refs;
+	(void)n;
+	(void)vals;
+	(void)dirty;
+	return 0;
+}
+
+static int
+heap_del(struct sl_state *st, struct sl_sdesc *d, const struct sl_state_ref *r)
+{
+	struct hbe *b = BE(st);
+	struct hmap *m = map_of(st, d, r->kg);
+	uint32_t idx;
+	uint8_t *e = hfind(d, m, r->hash, r->key, r->ns, &idx);
+
+	if (e == NULL)
+		return 0;
+	e = hown(b, d->be, m, idx);
+	if (e == NULL)
+		return -ENOMEM;
+	slot_remove(b, d, m, e);
+	return 1;
+}
+
+static struct hblob *
+blob_new(struct hbe *b, uint32_t cap)
+{
+	struct hblob *x = halloc(b, sizeof(*x) + cap, false);
+
+	if (x != NULL) {
+		x->epoch = b->epoch;
+		x->len = 0;
+		x->cap = cap;
+	}
+	return x;
+}
+
+static struct hblob *
+blob_find(struct sl_state *st, struct sl_sdesc *d, const struct sl_state_ref *r)
+{
+	uint32_t idx;
+	uint8_t *e = hfind(d, map_of(st, d, r->kg), r->hash, r->key, r->ns, &idx);
+
+	return e != NULL ? *slot_blob(d->be, e) : NULL;
+}
+
+static int
+heap_blob_get(struct sl_state *st, struct sl_sdesc *d,
+	      const struct sl_state_ref *r, const uint8_t **p, uint32_t *len)
+{
+	struct hblob *x = blob_find(st, d, r);
+
+	if (x == NULL)
+		return -ENOENT;
+	*p = x->data;
+	*len = x->len;
+	return 0;
+}
+
+/* Replace or extend the blob of (key, ns): append ? old + p : p. */
+static int
+blob_write(struct sl_state *st, struct sl_sdesc *d,
+	   const struct sl_state_ref *r, const void *p, uint32_t len,
+	   bool append)
+{
+	struct hbe *b = BE(st);
+	const struct hdesc *hd = d->be;
+	struct hmap *m = map_of(st, d, r->kg);
+	struct hblob *x, *nx;
+	uint32_t keep, cap;
+	uint8_t *e;
+	bool created;
+
+	e = hupsert(b, d, m, r, true, &created);
+	if (e == NULL)
+		return -ENOMEM;
+	x = *slot_blob(hd, e);
+	keep = append && x != NULL ? x->len : 0;
+	if (x != NULL && blob_private(b, x) && x->cap >= keep + len) {
+		memcpy(x->data + keep, p, len);
+		x->len = keep + len;
+		return 0;
+	}
+	cap = keep + len;
+	if (append && x != NULL && x->cap * 2 > cap)
+		cap = x->cap * 2;
+	nx = blob_new(b, cap);
+	if (nx == NULL && cap > keep + len)
+		nx = blob_new(b, cap = keep + len);
+	if (nx == NULL) {
+		if (created)
+			slot_remove(b, d, m, e);
+		return -ENOMEM;
+	}
+	if (keep != 0)
+		memcpy(nx->data, x->data, keep);
+	memcpy(nx->data + keep, p, len);
+	nx->len = keep + len;
+	if (x != NULL)
+		hrelease(b, x, x->epoch);
+	*slot_blob(hd, e) = nx;
+	return 0;
+}
+
+static int
+heap_blob_put(struct sl_state *st, struct sl_sdesc *d,
+	      const struct sl_state_ref *r, const void *p, uint32_t len)
+{
+	if (len == 0)
+		return heap_del(st, d, r) < 0 ? -ENOMEM : 0;
+	return blob_write(st, d, r, p, len, false);
+}
+
+static int
+heap_blob_append(struct sl_state *st, struct sl_sdesc *d,
+		 const struct sl_state_ref *r, const void *p, uint32_t len)
+{
+	return blob_write(st, d, r, p, len, true);
+}
+
+/* Map blob entries: [ukey][u32 vlen][stored value]. */
+static int64_t
+mel_find(const struct sl_sdesc *d, const struct hblob *x, const void *ukey)
+{
+	uint32_t ul = d->d.ukey_len, off = 0;
+
+	while (off + ul + 4 <= x->len) {
+		uint32_t vl;
+
+		memcpy(&vl, x->data + off + ul, 4);
+		if (memcmp(x->data + off, ukey, ul) == 0)
+			return off;
+		off += ul + 4 + vl;
+	}
+	return -1;
+}
+
+static uint32_t
+mel_size(const struct sl_sdesc *d, const struct hblob *x, uint32_t off)
+{
+	uint32_t vl;
+
+	memcpy(&vl, x->data + off + d->d.ukey_len, 4);
+	return d->d.ukey_len + 4 + vl;
+}
+
+static int
+heap_mel_get(struct sl_state *st, struct sl_sdesc *d,
+	     const struct sl_state_ref *r, const void *ukey, const uint8_t **p,
+	     uint32_t *len)
+{
+	struct hblob *x = blob_find(st, d, r);
+	int64_t off;
+
+	if (x == NULL || (off = mel_find(d, x, ukey)) < 0)
+		return -ENOENT;
+	memcpy(len, x->data + off + d->d.ukey_len, 4);
+	*p = x->data + off + d->d.ukey_len + 4;
+	return 0;
+}
+
+/* Rewrite the map blob of slot e: drop entry at off (if >= 0), add one. */
+static int
+mel_rewrite(struct hbe *b, struct sl_sdesc *d, struct hmap *m, uint8_t *e,
+	    int64_t off, const void *ukey, const void *v, uint32_t vlen,
+	    bool add)
+{
+	const struct hdesc *hd = d->be;
+	struct hblob *x = *slot_blob(hd, e), *nx;
+	uint32_t ul = d->d.ukey_len, old = x != NULL ? x->len : 0;
+	uint32_t drop = off >= 0 ? mel_size(d, x, (uint32_t)off) : 0;
+	uint32_t nl = old - drop + (add ? ul + 4 + vlen : 0);
+	uint8_t *o;
+
+	if (nl == 0) {
+		slot_remove(b, d, m, e);
+		return 0;
+	}
+	if (x != NULL && blob_private(b, x) && x->cap >= nl) {
+		if (drop != 0)
+			memmove(x->data + off, x->data + off + drop,
+				old - (uint32_t)off - drop);
+		nx = x;
+	} else {
+		nx = blob_new(b, nl + nl / 2);
+		if (nx == NULL)
+			nx = blob_new(b, nl);
+		if (nx == NULL)
+			return -ENOMEM;
+		if (off >= 0) {
+			memcpy(nx->data, x->data, (size_t)off);
+			memcpy(nx->data + off, x->data + off + drop,
+			       old - (uint32_t)off - drop);
+		} else if (old != 0) {
+			memcpy(nx->data, x->data, old);
+		}
+		if (x != NULL)
+			hrelease(b, x, x->epoch);
+		*slot_blob(hd, e) = nx;
+	}
+	o = nx->data + old - drop;
+	if (add) {
+		memcpy(o, ukey, ul);
+		memcpy(o + ul, &vlen, 4);
+		memcpy(o + ul + 4, v, vlen);
+	}
+	nx->len = nl;
+	return 0;
+}
+
+static int
+heap_mel_put(struct sl_state *st, struct sl_sdesc *d,
+	     const struct sl_state_ref *r, const void *ukey, const void *p,
+	     uint32_t len)
+{
+	struct hbe *b = BE(st);
+	struct hmap *m = map_of(st, d, r->kg);
+	struct hblob *x;
+	int64_t off = -1;
+	bool created;
+	uint8_t *e = hupsert(b, d, m, r, true, &created);
+	int rc;
+
+	if (e == NULL)
+		return -ENOMEM;
+	x = *slot_blob(d->be, e);
+	if (x != NULL)
+		off = mel_find(d, x, ukey);
+	if (off >= 0 && blob_private(b, x) &&
+	    mel_size(d, x, (uint32_t)off) == d->d.ukey_len + 4 + len) {
+		memcpy(x->data + off + d->d.ukey_len + 4, p, len);
+		return 0;
+	}
+	rc = mel_rewrite(b, d, m, e, off, ukey, p, len, true);
+	if (rc < 0 && created)
+		slot_remove(b, d, m, e);
+	return rc;
+}
+
+static int
+heap_mel_del(struct sl_state *st, struct sl_sdesc *d,
+	     const struct sl_state_ref *r, const void *ukey)
+{
+	struct hbe *b = BE(st);
+	struct hmap *m = map_of(st, d, r->kg);
+	uint32_t idx;
+	uint8_t *e = hfind(d, m, r->hash, r->key, r->ns, &idx);
+	int64_t off;
+	int rc;
+
+	if (e == NULL || (off = mel_find(d, *slot_blob(d->be, e), ukey)) < 0)
+		return 0;
+	e = hown(b, d->be, m, idx);
+	if (e == NULL)
+		return -ENOMEM;
+	rc = mel_rewrite(b, d, m, e, off, NULL, NULL, 0, false);
+	return rc < 0 ? rc : 1;
+}
+
+static int
+heap_mel_iter(struct sl_state *st, struct sl_sdesc *d,
+	      const struct sl_state_ref *r, sl_be_mel_fn fn, void *arg)
+{
+	struct hblob *x = blob_find(st, d, r);
+	uint32_t ul = d->d.ukey_len, off = 0;
+
+	if (x == NULL)
+		return 0;
+	while (off + ul + 4 <= x->len) {
+		uint32_t vl;
+
+		memcpy(&vl, x->data + off + ul, 4);
+		if (fn(arg, x->data + off, x->data + off + ul + 4, vl))
+			break;
+		off += ul + 4 + vl;
+	}
+	return 0;
+}
+
+/* Incremental TTL cleanup: visit n slots from the cursor. */
+static void
+heap_cleanup(struct sl_state *st, struct sl_sdesc *d, int64_t now, uint32_t n)
+{
+	struct hbe *b = BE(st);
+	struct hdesc *hd = d->be;
+	uint32_t ul = d->d.ukey_len;
+
+	for (uint32_t k = 0; k < n; k++) {
+		struct hmap *m = &hd->maps[hd->ckg];
+		uint8_t *e;
+		uint32_t tag;
+
+		if (hd->cidx >= m->cap) {
+			hd->cidx = 0;
+			hd->ckg = hd->ckg + 1 == st->n_kg ? 0 : hd->ckg + 1;
+			continue;
+		}
+		e = hslot(hd, m, hd->cidx);
+		memcpy(&tag, e, 4);
+		if (tag > TAG_TOMB) {
+			if (d->d.kind == SL_STATE_LIST) {
+				struct hblob *x = *slot_blob(hd, e);
+				uint32_t drop;
+
+				sl_state_list_filter(x->data, x->len, now, NULL,
+						     &drop);
+				if (drop != 0 && (e = hown(b, hd, m, hd->cidx))) {
+					if (!blob_private(b, x)) {
+						struct hblob *nx = blob_new(b, x->len);
+
+						if (nx == NULL)
+							goto next;
+						memcpy(nx->data, x->data, x->len);
+						nx->len = x->len;
+						hrelease(b, x, x->epoch);
+						*slot_blob(hd, e) = x = nx;
+					}
+					x->len = sl_state_list_filter(x->data, x->len,
+								      now, x->data,
+								      NULL);
+					st->n_expired += drop;
+					if (x->len == 0)
+						slot_remove(b, d, m, e);
+				}
+			} else if (d->d.kind == SL_STATE_MAP) {
+				struct hblob *x = *slot_blob(hd, e);
+				uint32_t off = 0;
+
+				while (x != NULL && off + ul + 4 <= x->len) {
+					if (sl_ttl_expired(x->data + off + ul + 4, now)) {
+						e = hown(b, hd, m, hd->cidx);
+						if (e == NULL ||
+						    mel_rewrite(b, d, m, e, off, NULL,
+								NULL, 0, false) < 0)
+							break;
+						st->n_expired++;
+						memcpy(&tag, e, 4);
+						if (tag <= TAG_TOMB)
+							break;
+						x = *slot_blob(hd, e);
+						continue;
+					}
+					off += mel_size(d, x, off);
+				}
+			} else if (sl_ttl_expired(e + hd->voff, now)) {
+				e = hown(b, hd, m, hd->cidx);
+				if (e != NULL) {
+					slot_remove(b, d, m, e);
+					st->n_expired++;
+				}
+			}
+		}
+next:
+		hd->cidx++;
+	}
+}
+
+static int
+heap_snap_begin(struct sl_state *st, struct sl_state_snap *s)
+{
+	struct hbe *b = BE(st);
+	struct hsnap *hs = calloc(1, sizeof(*hs));
+	size_t nm = (size_t)st->n_kg * s->n_desc;
+
+	if (hs == NULL)
+		return -ENOMEM;
+	hs->m = calloc(nm ? nm : 1, sizeof(*hs->m));
+	if (hs->m == NULL) {
+		free(hs);
+		return -ENOMEM;
+	}
+	for (uint32_t k = 0; k < st->n_kg; k++) {
+		for (uint32_t i = 0; i < s->n_desc; i++) {
+			struct hdesc *hd = st->desc[i].be;
+			struct hmap *m = &hd->maps[k];
+			struct hsnap_map *v = &hs->m[(size_t)k * s->n_desc + i];
+			size_t np;
+
+			if (m->used == 0)
+				continue;
+			np = m->cap >> m->pshift;
+			v->dir = malloc(np * sizeof(*v->dir));
+			if (v->dir == NULL)
+				goto fail;
+			memcpy(v->dir, m->dir, np * sizeof(*v->dir));
+			v->cap = m->cap;
+			v->pshift = m->pshift;
+		}
+	}
+	b->epoch++;
+	b->snap = true;
+	s->be = hs;
+	return 0;
+fail:
+	for (size_t j = 0; j < nm; j++)
+		free(hs->m[j].dir);
+	free(hs->m);
+	free(hs);
+	return -ENOMEM;
+}
+
+static int
+heap_snap_next(struct sl_state_snap *s, struct sl_state_record *r)
+{
+	struct sl_state *st = s->st;
+	struct hsnap *hs = s->be;
+
+	while (hs->kgi < st->n_kg) {
+		const struct sl_sdesc *d;
+		const struct hdesc *hd;
+		const struct hsnap_map *v;
+
+		if (hs->di >= s->n_desc) {
+			hs->di = 0;
+			hs->kgi++;
+			continue;
+		}
+		d = &s->desc[hs->di];
+		hd = d->be;
+		v = &hs->m[(size_t)hs->kgi * s->n_desc + hs->di];
+		if (hs->idx >= v->cap) {
+			hs->idx = 0;
+			hs->di++;
+			continue;
+		}
+		uint8_t *e = v->dir[hs->idx >> v->pshift] +
+			(size_t)(hs->idx & ((1u << v->pshift) - 1)) * hd->stride;
+		uint32_t tag;
+
+		memcpy(&tag, e, 4);
+		if (tag <= TAG_TOMB) {
+			hs->idx++;
+			continue;
+		}
+		r->desc = d->id;
+		r->kg = (uint16_t)(st->conf.first_kg + hs->kgi);
+		r->key = e + 8;
+		r->ns = e + 8 + d->d.key_len;
+		r->ukey = NULL;
+		if (d->d.kind == SL_STATE_LIST) {
+			const struct hblob *x = *slot_blob(hd, e);
+
+			r->val = x->data;
+			r->val_len = x->len;
+			hs->idx++;
+			return 1;
+		}
+		if (d->d.kind == SL_STATE_MAP) {
+			const struct hblob *x = *slot_blob(hd, e);
+			uint32_t ul = d->d.ukey_len;
+
+			if (hs->moff + ul + 4 > x->len) {
+				hs->moff = 0;
+				hs->idx++;
+				continue;
+			}
+			r->ukey = x->data + hs->moff;
+			memcpy(&r->val_len, x->data + hs->moff + ul, 4);
+			r->val = x->data + hs->moff + ul + 4;
+			hs->moff += ul + 4 + r->val_len;
+			return 1;
+		}
+		r->val = e + hd->voff;
+		r->val_len = d->fixed_len;
+		hs->idx++;
+		return 1;
+	}
+	return 0;
+}
+
+static void
+heap_snap_end(struct sl_state *st, struct sl_state_snap *s)
+{
+	struct hbe *b = BE(st);
+	struct hsnap *hs = s->be;
+	size_t nm = (size_t)st->n_kg * s->n_desc;
+
+	b->snap = false;
+	for (size_t i = 0; i < b->nret; i++)
+		hfree(b, b->ret[i]);
+	b->nret = 0;
+	if (hs == NULL)
+		return;
+	for (size_t j = 0; j < nm; j++)
+		free(hs->m[j].dir);
+	free(hs->m);
+	free(hs);
+	s->be = NULL;
+}
+
+static int
+heap_raw_put(struct sl_state *st, struct sl_sdesc *d,
+	     const struct sl_state_record *r)
+{
+	struct sl_state_ref ref = { .key = r->key, .ns = r->ns, .kg = r->kg };
+	struct hbe *b = BE(st);
+	bool created;
+	uint8_t *e;
+
+	sl_state_hash_bulk(st, d->id, &ref, 1);
+	if (d->d.kind == SL_STATE_LIST)
+		return heap_blob_put(st, d, &ref, r->val, r->val_len);
+	if (d->d.kind == SL_STATE_MAP)
+		return heap_mel_put(st, d, &ref, r->ukey, r->val, r->val_len);
+	e = hupsert(b, d, map_of(st, d, r->kg), &ref, true, &created);
+	if (e == NULL)
+		return -ENOMEM;
+	memcpy(e + ((struct hdesc *)d->be)->voff, r->val, d->fixed_len);
+	return 0;
+}
+
+static void
+heap_stats(struct sl_state *st, struct sl_state_stats *s)
+{
+	s->mem_used = BE(st)->used;
+	s->mem_limit = BE(st)->limit;
+}
+
+const struct sl_state_be_ops sl_state_heap_ops = {
+	.open = heap_open,
+	.close = heap_close,
+	.desc_add = heap_desc_add,
+	.prefetch = heap_prefetch,
+	.fixed_lookup = heap_fixed_lookup,
+	.fixed_commit = heap_fixed_commit,
+	.del = heap_del,
+	.blob_get = heap_blob_get,
+	.blob_put = heap_blob_put,
+	.blob_append = heap_blob_append,
+	.mel_get = heap_mel_get,
+	.mel_put = heap_mel_put,
+	.mel_del = heap_mel_del,
+	.mel_iter = heap_mel_iter,
+	.cleanup = heap_cleanup,
+	.snap_begin = heap_snap_begin,
+	.snap_next = heap_snap_next,
+	.snap_end = heap_snap_end,
+	.raw_put = heap_raw_put,
+	.stats = heap_stats,
+};

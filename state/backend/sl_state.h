@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_STATE_H
+#define SL_STATE_H
+
+/**
+ * @file
+ * The one keyed-state API (semantics.md section 5): value, list, map,
+ * reducing and aggregating state with Flink's state TTL, stored per key
+ * group so a snapshot of N workers restores onto M. Two backends behind it:
+ * `heap` (hash tables in a mimalloc heap placed in a caller-given memory
+ * region, normally a DPDK memzone) and `rocksdb` (one instance per worker).
+ *
+ * Threading: one struct sl_state per worker. Every call except
+ * sl_state_snapshot_next()/sl_state_snapshot_write() must run on the thread
+ * that called sl_state_open() (mimalloc heaps are thread-owned); the two
+ * snapshot-draining calls may run on another thread (the main lcore) while
+ * the worker keeps processing.
+ *
+ * Keys. Every entry is addressed by (key group, key, namespace), key and
+ * namespace of fixed lengths per descriptor (namespace length 0 for a
+ * constant namespace; the window operator uses the window bytes). A map
+ * entry adds a fixed-length user key. Values are fixed-size for value,
+ * reducing and aggregating state and variable-length for list elements and
+ * map values.
+ *
+ * Time. TTL decisions use the processing time the caller passes in (ms);
+ * nothing in here reads a clock.
+ *
+ * Errors are negative errno values. -ENOMEM from an insert means the heap
+ * backend's memory limit is reached: the caller counts and reports it.
+ *
+ * Per vector, an operator does:
+ *   fill refs[i].{kg,key,ns} for the selected rows;
+ *   sl_state_hash_bulk(st, id, refs, n);
+ *   sl_state_prefetch_bulk(st, id, refs, n);
+ *   sl_state_agg_add_bulk(...) or sl_state_value_get_bulk/put_bulk(...).
+ * At a barrier: sl_state_snapshot_begin() on the worker (O(pages) pointer
+ * copy for heap, O(1) for rocksdb), hand the snapshot to the main lcore,
+ * which calls sl_state_snapshot_write() in slices, then the worker calls
+ * sl_state_snapshot_end().
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sl_state;
+struct sl_state_snap;
+
+enum sl_state_backend {
+	SL_STATE_BACKEND_HEAP,
+	SL_STATE_BACKEND_ROCKSDB,
+};
+
+struct sl_state_conf {
+	enum sl_state_backend backend;
+	uint32_t max_parallelism;	/**< key groups of the job (sl_kg) */
+	uint32_t first_kg, last_kg;	/**< owned key groups, inclusive */
+	/* heap */
+	void *mem;		/**< region for the mimalloc arena (memzone) */
+	size_t mem_len;		/**< >= 32 MiB after 32 MiB alignment */
+	size_t mem_limit;	/**< bytes of state allowed; 0 = the arena */
+	/* rocksdb */
+	const char *dir;		/**< instance directory (created) */
+	size_t block_cache_bytes;	/**< 0 = 64 MiB */
+	size_t write_buffer_bytes;	/**< 0 = 64 MiB */
+};
+
+enum sl_state_kind {
+	SL_STATE_VALUE,
+	SL_STATE_LIST,
+	SL_STATE_MAP,
+	SL_STATE_REDUCING,
+	SL_STATE_AGGREGATING,
+};
+
+enum sl_state_ttl_update {
+	SL_STATE_TTL_ON_CREATE_AND_WRITE,	/**< Flink's default */
+	SL_STATE_TTL_ON_READ_AND_WRITE,
+};
+
+enum sl_state_ttl_visibility {
+	SL_STATE_TTL_NEVER_RETURN_EXPIRED,	/**< Flink's default */
+	SL_STATE_TTL_RETURN_EXPIRED_IF_NOT_CLEANED_UP,
+};
+
+/** Flink's StateTtlConfig. ttl_ms == 0 disables TTL. */
+struct sl_state_ttl {
+	int64_t ttl_ms;
+	enum sl_state_ttl_update update;
+	enum sl_state_ttl_visibility visibility;
+	/** heap: entries checked per state access (Flink default 5); 0 off */
+	uint32_t cleanup_incremental;
+	/** drop expired entries from snapshots */
+	bool cleanup_full_snapshot;
+	/** rocksdb: drop expired entries in compaction */
+	bool cleanup_compaction;
+};
+
+/** A state descriptor; name is unique per sl_state and survives restore. */
+struct sl_state_desc {
+	const char *name;
+	enum sl_state_kind kind;
+	uint16_t key_len;
+	uint16_t ns_len;
+	uint16_t ukey_len;	/**< map: user key length */
+	uint32_t val_len;	/**< value/reducing: value; aggregating: accumulator */
+	uint32_t in_len;	/**< aggregating: input */
+	uint32_t out_len;	/**< aggregating: result */
+	/** aggregating: createAccumulator, add, getResult (result NULL: copy acc) */
+	void (*create)(void *acc, void *ctx);
+	void (*add)(void *acc, const void *in, void *ctx);
+	void (*result)(const void *acc, void *out, void *ctx);
+	/** reducing: acc = reduce(acc, v) */
+	void (*reduce)(void *acc, const void *v, void *ctx);
+	void *ctx;
+	uint32_t capacity_hint;	/**< heap: expected keys per key group */
+	struct sl_state_ttl ttl;
+};
+
+/** One row's address. The caller fills kg, key, ns; hash_bulk fills hash. */
+struct sl_state_ref {
+	const void *key;
+	const void *ns;		/**< may be NULL when ns_len == 0 */
+	uint32_t hash;
+	uint16_t kg;
+};
+
+struct sl_state_stats {
+	size_t mem_used;	/**< heap: arena bytes in use; rocksdb: memtables */
+	size_t mem_limit;
+	size_t disk_bytes;	/**< rocksdb: SST + WAL-less live files */
+	uint64_t n_enomem;	/**< inserts refused for memory */
+	uint64_t n_expired;	/**< entries removed by TTL */
+};
+
+/** A snapshot record, as the iterator yields it. */
+struct sl_state_record {
+	uint16_t desc;		/**< descriptor id at snapshot time */
+	uint16_t kg;
+	const void *key;
+	const void *ns;
+	const void *ukey;	/**< map entries only */
+	const void *val;	/**< stored form: see sl_state_snapshot_next() */
+	uint32_t val_len;
+};
+
+/** Open a worker's state. NULL on error with errno set. */
+struct sl_state *sl_state_open(const struct sl_state_conf *conf);
+void sl_state_close(struct sl_state *st);
+
+/** Register a descriptor. @return its id (>= 0) or -errno. */
+int sl_state_register(struct sl_state *st, const struct sl_state_desc *d);
+/** @return id of the descriptor called name, or -ENOENT. */
+int sl_state_find(const struct sl_state *st, const char *name);
+
+/* ---- batched access (hot path) ---------------------------------------- */
+
+void sl_state_hash_bulk(const struct sl_state *st, int id,
+			struct sl_state_ref *refs, unsigned int n);
+/** heap: prefetch each row's first probe slot; rocksdb: nothing. */
+void sl_state_prefetch_bulk(struct sl_state *st, int id,
+			    const struct sl_state_ref *refs, unsigned int n);
+/**
+ * Value state: vals[i * val_len] gets the value of row i, found[i] 1 or 0.
+ * @return rows found, or -errno.
+ */
+int sl_state_value_get_bulk(struct sl_state *st, int id,
+			    const struct sl_state_ref *refs, unsigned int n,
+			    int64_t now, void *vals, uint8_t *found);
+/** @return rows refused for memory (0 on success), or -errno. */
+int sl_state_value_put_bulk(struct sl_state *st, int id,
+			    const struct sl_state_ref *refs, unsigned int n,
+			    int64_t now, const void *vals);
+/**
+ * Reducing or aggregating state: add input i (at in + i * in_stride) to
+ * row i's accumulator. Rows with the same key are applied in order.
+ * @return rows refused for memory (0 on success), or -errno.
+ */
+int sl_state_agg_add_bulk(struct sl_state *st, int id,
+			  const struct sl_state_ref *refs, unsigned int n,
+			  int64_t now, const void *in, uint32_t in_stride);
+
+/* ---- single-key access ------------------------------------------------ */
+
+/** @return 1 found (out filled), 0 absent, -errno. */
+int sl_state_value_get(struct sl_state *st, int id,
+		       const struct sl_state_ref *ref, int64_t now, void *out);
+int sl_state_value_put(struct sl_state *st, int id,
+		       const struct sl_state_ref *ref, int64_t now,
+		       const void *val);
+/** Remove (key, ns) of any kind (Flink's clear()). */
+int sl_state_clear(struct sl_state *st, int id, const struct sl_state_ref *ref);
+
+/** List element callback; return nonzero to stop. */
+typedef int (*sl_state_elem_fn)(void *arg, const void *elem, uint32_t len);
+int sl_state_list_add(struct sl_state *st, int id,
+		      const struct sl_state_ref *ref, int64_t now,
+		      const void *elem, uint32_t len);
+/** Replace the list with n elements (n == 0 clears it). */
+int sl_state_list_update(struct sl_state *st, int id,
+			 const struct sl_state_ref *ref, int64_t now,
+			 const void *const *elems, const uint32_t *lens,
+			 unsigned int n);
+/** Call fn for each visible element in order. @return elements, -errno. */
+int sl_state_list_get(struct sl_state *st, int id,
+		      const struct sl_state_ref *ref, int64_t now,
+		      sl_state_elem_fn fn, void *arg);
+
+/** Map entry callback; return nonzero to stop. */
+typedef int (*sl_state_entry_fn)(void *arg, const void *ukey,
+				 const void *val, uint32_t len);
+int sl_state_map_put(struct sl_state *st, int id,
+		     const struct sl_state_ref *ref, int64_t now,
+		     const void *ukey, const void *val, uint32_t len);
+/**
+ * Copy the value of ukey into out (at most cap bytes).
+ * @return its length (>= 0), -ENOENT when absent, or -errno.
+ */
+int sl_state_map_get(struct sl_state *st, int id,
+		     const struct sl_state_ref *ref, int64_t now,
+		     const void *ukey, void *out, uint32_t cap);
+/** @return 1 removed, 0 absent, -errno. */
+int sl_state_map_remove(struct sl_state *st, int id,
+			const struct sl_state_ref *ref, const void *ukey);
+/** @return 1 or 0 (TTL applies as to a get), -errno. */
+int sl_state_map_contains(struct sl_state *st, int id,
+			  const struct sl_state_ref *ref, int64_t now,
+			  const void *ukey);
+/** Visit visible entries (order is backend-specific). @return entries. */
+int sl_state_map_iter(struct sl_state *st, int id,
+		      const struct sl_state_ref *ref, int64_t now,
+		      sl_state_entry_fn fn, void *arg);
+
+/** Reducing/aggregating add of one input. */
+int sl_state_agg_add(struct sl_state *st, int id,
+		     const struct sl_state_ref *ref, int64_t now,
+		     const void *in);
+/** Result (out_len bytes; reducing: val_len). @return 1, 0 empty, -errno. */
+int sl_state_agg_get(struct sl_state *st, int id,
+		     const struct sl_state_ref *ref, int64_t now, void *out);
+
+/* ---- snapshots and restore -------------------------------------------- */
+
+/**
+ * Begin a snapshot consistent as of this call. now is the processing time
+ * used by cleanup_full_snapshot. One snapshot at a time (-EBUSY).
+ */
+int sl_state_snapshot_begin(struct sl_state *st, int64_t now,
+			    struct sl_state_snap **snap);
+/**
+ * Next record, ascending by key group. A record's val is the stored form:
+ * value/reducing/aggregating: [i64 expiry if TTL][val_len bytes];
+ * list: the elements, each [u32 len][i64 expiry if TTL][len bytes];
+ * map: one record per entry, [i64 expiry if TTL][value bytes].
+ * Pointers stay valid until the next call. @return 1, 0 at the end, -errno.
+ */
+int sl_state_snapshot_next(struct sl_state_snap *snap,
+			   struct sl_state_record *rec);
+
+/** Receives one encoded chunk: records of one key group (see state.c). */
+typedef int (*sl_state_chunk_fn)(void *arg, uint16_t kg, const void *buf,
+				 size_t len);
+/**
+ * Encode records into chunks of at most chunk_max bytes (one key group
+ * each; a big key group spans several) and pass them to fn, stopping once
+ * budget bytes were emitted (0: no limit). @return 1 more to do, 0 done,
+ * -errno (also fn's negative return).
+ */
+int sl_state_snapshot_write(struct sl_state_snap *snap, size_t chunk_max,
+			    size_t budget, sl_state_chunk_fn fn, void *arg);
+/** The descriptor table the chunks refer to. @return bytes, or needed. */
+size_t sl_state_snapshot_meta(const struct sl_state_snap *snap, void *buf,
+			      size_t cap);
+/** End a snapshot on the worker thread; frees what copy-on-write kept. */
+void sl_state_snapshot_end(struct sl_state *st, struct sl_state_snap *snap);
+
+/**
+ * Load one chunk, with the meta of the snapshot it came from. Records of
+ * key groups outside [first_kg, last_kg] are skipped.
+ * @return records loaded, or -errno (-EINVAL malformed or descriptor
+ * mismatch, -ENOENT descriptor not registered).
+ */
+int sl_state_restore(struct sl_state *st, const void *meta, size_t meta_len,
+		     const void *chunk, size_t len);
+
+/** rocksdb: flush memtables (to measure disk bytes); heap: nothing. */
+int sl_state_flush(struct sl_state *st);
+void sl_state_stats(struct sl_state *st, struct sl_state_stats *s);
+
+#endif /* SL_STATE_H */

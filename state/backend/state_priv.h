@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_STATE_PRIV_H
+#define SL_STATE_PRIV_H
+
+/*
+ * Internal interface between the common layer (state.c: TTL, aggregate
+ * semantics, batching, snapshot encoding, restore) and the two backends.
+ * A backend stores bytes; it knows nothing of TTL except where it must
+ * (heap incremental cleanup, rocksdb compaction filter), through the
+ * helpers below.
+ */
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "sl_state.h"
+
+#define SL_STATE_MAX_DESC 256
+#define SL_STATE_BATCH_MAX 256
+
+/* Backend flags for fixed_lookup. */
+#define SL_BE_WRITE	1u	/* the caller will write the returned bytes */
+#define SL_BE_CREATE	2u	/* insert zeroed when absent (implies WRITE) */
+
+struct sl_sdesc {
+	struct sl_state_desc d;		/* name points at name[] below */
+	char name[64];
+	uint16_t id;
+	uint8_t ttl_on;			/* d.ttl.ttl_ms > 0 */
+	uint32_t fixed_len;		/* stored length: [expiry] + val_len */
+	void *be;			/* backend's per-descriptor data */
+};
+
+struct sl_state_be_ops;
+
+struct sl_state {
+	struct sl_state_conf conf;
+	const struct sl_state_be_ops *ops;
+	void *be;
+	uint32_t n_kg;
+	uint16_t n_desc;
+	struct sl_sdesc desc[SL_STATE_MAX_DESC];
+	_Atomic int64_t now;		/* latest caller time (compaction) */
+	struct sl_state_snap *snap;	/* active snapshot */
+	uint64_t n_enomem, n_expired;
+	/* scratch for the common layer (worker thread only) */
+	uint8_t *scratch;
+	size_t scratch_cap;
+};
+
+struct sl_state_snap {
+	struct sl_state *st;
+	int64_t now;
+	void *be;			/* backend iterator */
+	/* encoder state (drainer thread) */
+	int have;			/* rec holds an unconsumed record */
+	struct sl_state_record rec;
+	uint8_t *buf, *fbuf;		/* chunk buffer, list filter buffer */
+	size_t buf_cap, fbuf_cap;
+	int done;
+	uint16_t n_desc;
+	struct sl_sdesc desc[SL_STATE_MAX_DESC];	/* as of begin */
+};
+
+typedef int (*sl_be_mel_fn)(void *arg, const uint8_t *ukey,
+			    const uint8_t *val, uint32_t len);
+
+struct sl_state_be_ops {
+	int (*open)(struct sl_state *st);
+	void (*close)(struct sl_state *st);
+	int (*desc_add)(struct sl_state *st, struct sl_sdesc *d);
+	void (*prefetch)(struct sl_state *st, struct sl_sdesc *d,
+			 const struct sl_state_ref *refs, unsigned int n);
+	/*
+	 * Fixed-size entries: vals[i] = stored bytes of row i or NULL. Rows
+	 * with the same key get the same pointer. created[i] is set for the
+	 * first row that inserted. Heap pointers are the storage itself;
+	 * rocksdb's are scratch that fixed_commit writes back (dirty rows).
+	 */
+	int (*fixed_lookup)(struct sl_state *st, struct sl_sdesc *d,
+			    const struct sl_state_ref *refs, unsigned int n,
+			    unsigned int flags, uint8_t **vals,
+			    uint8_t *created);
+	int (*fixed_commit)(struct sl_state *st, struct sl_sdesc *d,
+			    const struct sl_state_ref *refs, unsigned int n,
+			    uint8_t **vals, const uint8_t *dirty);
+	/* Remove (key, ns), any kind. 1 removed, 0 absent. */
+	int (*del)(struct sl_state *st, struct sl_sdesc *d,
+		   const struct sl_state_ref *ref);
+	/* List: the whole encoded element sequence. */
+	int (*blob_get)(struct sl_state *st, struct sl_sdesc *d,
+			const struct sl_state_ref *ref, const uint8_t **p,
+			uint32_t *len);
+	int (*blob_put)(struct sl_state *st, struct sl_sdesc *d,
+			const struct sl_state_ref *ref, const void *p,
+			uint32_t len);
+	int (*blob_append)(struct sl_state *st, struct sl_sdesc *d,
+			   const struct sl_state_ref *ref, const void *p,
+			   uint32_t len);
+	/* Map entries: stored value [expiry][bytes]. */
+	int (*mel_get)(struct sl_state *st, struct sl_sdesc *d,
+		       const struct sl_state_ref *ref, const void *ukey,
+		       const uint8_t **p, uint32_t *len);
+	int (*mel_put)(struct sl_state *st, struct sl_sdesc *d,
+		       const struct sl_state_ref *ref, const void *ukey,
+		       const void *p, uint32_t len);
+	int (*mel_del)(struct sl_state *st, struct sl_sdesc *d,
+		       const struct sl_state_ref *ref, const void *ukey);
+	int (*mel_iter)(struct sl_state *st, struct sl_sdesc *d,
+			const struct sl_state_ref *ref, sl_be_mel_fn fn,
+			void *arg);
+	/* TTL background cleanup of n entries (heap); may be NULL. */
+	void (*cleanup)(struct sl_state *st, struct sl_sdesc *d, int64_t now,
+			uint32_t n);
+	int (*snap_begin)(struct sl_state *st, struct sl_state_snap *s);
+	int (*snap_next)(struct sl_state_snap *s, struct sl_state_record *r);
+	void (*snap_end)(struct sl_state *st, struct sl_state_snap *s);
+	/* Restore: put one record's stored bytes. */
+	int (*raw_put)(struct sl_state *st, struct sl_sdesc *d,
+		       const struct sl_state_record *r);
+	int (*flush)(struct sl_state *st);
+	void (*stats)(struct sl_state *st, struct sl_state_stats *s);
+};
+
+extern const struct sl_state_be_ops sl_state_heap_ops;
+extern const struct sl_state_be_ops sl_state_rocks_ops;
+
+/* ---- TTL helpers (semantics.md R5.5, Appendix C3) ---------------------- */
+
+/* Flink's TtlUtils: ts + ttl, clamped to INT64_MAX only when ts > 0. */
+static inline int64_t
+sl_ttl_expiry(int64_t ts, int64_t ttl)
+{
+	int64_t add = ttl;
+
+	if (ts > 0 && INT64_MAX - ts < ttl)
+		add = INT64_MAX - ts;
+	return ts + add;
+}
+
+static inline int64_t
+sl_ttl_get(const void *p)
+{
+	int64_t e;
+
+	memcpy(&e, p, 8);
+	return e;
+}
+
+static inline void
+sl_ttl_set(void *p, int64_t e)
+{
+	memcpy(p, &e, 8);
+}
+
+static inline bool
+sl_ttl_expired(const void *p, int64_t now)
+{
+	return sl_ttl_get(p) <= now;
+}
+
+/*
+ * Filter an encoded list (elements [u32 len][i64 expiry][bytes]) into out
+ * (len bytes capacity), keeping unexpired elements. @return new length.
+ */
+uint32_t sl_state_list_filter(const uint8_t *in, uint32_t len, int64_t now,
+			      uint8_t *out, uint32_t *n_dropped);
+
+#endif /* SL_STATE_PRIV_H */
