@@ -286,6 +286,12 @@ int sl_state_restore(struct sl_state *st, const void *meta, size_t meta_len,
 
 /** rocksdb: flush memtables (to measure disk bytes); heap: nothing. */
 int sl_state_flush(struct sl_state *st);
+/**
+ * Full TTL cleanup as of now (maintenance, tests): heap scans every table;
+ * rocksdb compacts the whole key range, running the compaction filter.
+ * Blocks for the whole pass: never on the hot path.
+ */
+int sl_state_compact(struct sl_state *st, int64_t now);
 void sl_state_stats(struct sl_state *st, struct sl_state_stats *s);
 
 #endif /* SL_STATE_H */

@@ -1269,6 +1269,21 @@ sl_state_flush(struct sl_state *st)
 	return st->ops->flush != NULL ? st->ops->flush(st) : 0;
 }
 
+int
+sl_state_compact(struct sl_state *st, int64_t now)
+{
+	note_time(st, now);
+	if (st->ops->compact != NULL)
+		return st->ops->compact(st, now);
+	for (unsigned int i = 0; i < st->n_desc; i++) {
+		struct sl_sdesc *d = &st->desc[i];
+
+		if (d->ttl_on && st->ops->cleanup != NULL)
+			st->ops->cleanup(st, d, now, UINT32_MAX);
+	}
+	return 0;
+}
+
 void
 sl_state_stats(struct sl_state *st, struct sl_state_stats *s)
 {

@@ -120,6 +120,7 @@ struct sl_state_be_ops {
 	int (*raw_put)(struct sl_state *st, struct sl_sdesc *d,
 		       const struct sl_state_record *r);
 	int (*flush)(struct sl_state *st);
+	int (*compact)(struct sl_state *st, int64_t now);
 	void (*stats)(struct sl_state *st, struct sl_state_stats *s);
 };
 

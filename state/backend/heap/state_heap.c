@@ -875,6 +875,13 @@ heap_cleanup(struct sl_state *st, struct sl_sdesc *d, int64_t now, uint32_t n)
 	struct hdesc *hd = d->be;
 	uint32_t ul = d->d.ukey_len;
 
+	if (n == UINT32_MAX) {	/* a full pass: every slot once */
+		uint64_t tot = st->n_kg;
+
+		for (uint32_t k = 0; k < st->n_kg; k++)
+			tot += hd->maps[k].cap;
+		n = tot > UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)tot;
+	}
 	for (uint32_t k = 0; k < n; k++) {
 		struct hmap *m = &hd->maps[hd->ckg];
 		uint8_t *e;

@@ -192,6 +192,12 @@ ttl_filter(void *arg, int level, const char *key, size_t klen,
 	return vlen >= 8 && sl_ttl_expired(val, now) ? 1 : 0;
 }
 
+static void
+ttl_filter_destroy(void *arg)
+{
+	(void)arg;	/* the filter's state is the backend, freed by close */
+}
+
 static const char *
 ttl_filter_name(void *arg)
 {
@@ -266,7 +272,7 @@ rocks_open(struct sl_state *st)
 	rocksdb_block_based_options_set_format_version(b->bbt, 5);
 	rocksdb_options_set_block_based_table_factory(b->opt, b->bbt);
 
-	b->cf = rocksdb_compactionfilter_create(b, NULL, ttl_filter,
+	b->cf = rocksdb_compactionfilter_create(b, ttl_filter_destroy, ttl_filter,
 						ttl_filter_name);
 	rocksdb_options_set_compaction_filter(b->opt, b->cf);
 
@@ -728,6 +734,14 @@ rocks_flush(struct sl_state *st)
 	return rerr(b, err);
 }
 
+static int
+rocks_compact(struct sl_state *st, int64_t now)
+{
+	(void)now;	/* state.c published it in st->now */
+	rocksdb_compact_range(BE(st)->db, NULL, 0, NULL, 0);
+	return 0;
+}
+
 static size_t
 prop(struct rbe *b, const char *name)
 {
@@ -769,5 +783,6 @@ const struct sl_state_be_ops sl_state_rocks_ops = {
 	.snap_end = rocks_snap_end,
 	.raw_put = rocks_raw_put,
 	.flush = rocks_flush,
+	.compact = rocks_compact,
 	.stats = rocks_stats,
 };

@@ -1,0 +1,890 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Description: sl_state, one suite run against both backends: R5.2
+ * primitives and their empty behaviour, key-group and namespace isolation,
+ * batched access, every W5.1/W5.2 vector, the C3 overflow clamp,
+ * snapshot -> restore (consistent while the worker keeps writing), 2
+ * workers restored onto 1 and onto 3, and state larger than the heap
+ * backend's limit held by rocksdb.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "sl_kg.h"
+#include "sl_state.h"
+
+#define MAXP 128
+#define N_REGION 8
+#define REGION_LEN (96u << 20)
+
+static void *regions[N_REGION];
+static char tmpdir[64];
+static int n_dirs;
+
+struct be { enum sl_state_backend b; };
+static struct be heap_be = { SL_STATE_BACKEND_HEAP };
+static struct be rocks_be = { SL_STATE_BACKEND_ROCKSDB };
+
+static struct sl_state *
+open_st(enum sl_state_backend b, int slot, uint32_t first, uint32_t last,
+	size_t limit)
+{
+	char dir[128];
+	struct sl_state_conf c = {
+		.backend = b, .max_parallelism = MAXP,
+		.first_kg = first, .last_kg = last,
+		.mem = regions[slot], .mem_len = REGION_LEN, .mem_limit = limit,
+		.dir = dir,
+	};
+	struct sl_state *st;
+
+	snprintf(dir, sizeof(dir), "%s/db%d", tmpdir, n_dirs++);
+	st = sl_state_open(&c);
+	assert_non_null(st);
+	return st;
+}
+
+static struct sl_state *
+open_all(void **state)
+{
+	return open_st(((struct be *)*state)->b, 0, 0, MAXP - 1, 0);
+}
+
+static struct sl_state_ref
+R(uint16_t kg, const void *key, const void *ns, struct sl_state *st, int id)
+{
+	struct sl_state_ref r = { .key = key, .ns = ns, .kg = kg };
+
+	sl_state_hash_bulk(st, id, &r, 1);
+	return r;
+}
+
+static void
+reduce_sum(void *acc, const void *v, void *ctx)
+{
+	int64_t a, b;
+
+	(void)ctx;
+	memcpy(&a, acc, 8);
+	memcpy(&b, v, 8);
+	a += b;
+	memcpy(acc, &a, 8);
+}
+
+struct avg { int64_t sum, cnt; };
+
+static void
+avg_create(void *acc, void *ctx)
+{
+	(void)ctx;
+	memset(acc, 0, sizeof(struct avg));
+}
+
+static void
+avg_add(void *acc, const void *in, void *ctx)
+{
+	struct avg *a = acc;
+	int64_t v;
+
+	(void)ctx;
+	memcpy(&v, in, 8);
+	a->sum += v;
+	a->cnt++;
+}
+
+static void
+avg_result(const void *acc, void *out, void *ctx)
+{
+	const struct avg *a = acc;
+	double r = (double)a->sum / (double)a->cnt;
+
+	(void)ctx;
+	memcpy(out, &r, 8);
+}
+
+static int
+reg_value(struct sl_state *st, const char *name, int64_t ttl,
+	  enum sl_state_ttl_update u, enum sl_state_ttl_visibility v)
+{
+	struct sl_state_desc d = {
+		.name = name, .kind = SL_STATE_VALUE, .key_len = 4, .ns_len = 8,
+		.val_len = 8,
+		.ttl = { .ttl_ms = ttl, .update = u, .visibility = v,
+			 .cleanup_compaction = true },
+	};
+	int id = sl_state_register(st, &d);
+
+	assert_true(id >= 0);
+	return id;
+}
+
+/* ---- R5.2 primitives -------------------------------------------------- */
+
+static void
+test_value(void **state)
+{
+	struct sl_state *st = open_all(state);
+	int id = reg_value(st, "v", 0, 0, 0);
+	uint32_t k = 7;
+	uint64_t ns = 1, v = 42, out = 0;
+	struct sl_state_ref r = R(3, &k, &ns, st, id);
+
+	assert_int_equal(sl_state_value_get(st, id, &r, 0, &out), 0);
+	assert_int_equal(sl_state_value_put(st, id, &r, 0, &v), 0);
+	assert_int_equal(sl_state_value_get(st, id, &r, 0, &out), 1);
+	assert_int_equal(out, 42);
+	v = 43;
+	assert_int_equal(sl_state_value_put(st, id, &r, 0, &v), 0);
+	assert_int_equal(sl_state_value_get(st, id, &r, 0, &out), 1);
+	assert_int_equal(out, 43);
+	assert_int_equal(sl_state_clear(st, id, &r), 0);
+	assert_int_equal(sl_state_value_get(st, id, &r, 0, &out), 0);
+	r.kg = MAXP;	/* outside the owned range */
+	assert_int_equal(sl_state_value_get(st, id, &r, 0, &out), -ERANGE);
+	sl_state_close(st);
+}
+
+struct strs { char s[16][16]; int n; };
+
+static int
+collect(void *arg, const void *e, uint32_t len)
+{
+	struct strs *c = arg;
+
+	memcpy(c->s[c->n], e, len);
+	c->s[c->n][len] = '\0';
+	c->n++;
+	return 0;
+}
+
+static void
+test_list(void **state)
+{
+	struct sl_state *st = open_all(state);
+	struct sl_state_desc d = { .name = "l", .kind = SL_STATE_LIST,
+				   .key_len = 4 };
+	int id = sl_state_register(st, &d);
+	uint32_t k = 1;
+	struct sl_state_ref r = R(9, &k, NULL, st, id);
+	struct strs c = { .n = 0 };
+	const void *el[2] = { "c", "dd" };
+	uint32_t ln[2] = { 1, 2 };
+
+	assert_true(id >= 0);
+	assert_int_equal(sl_state_list_get(st, id, &r, 0, collect, &c), 0);
+	assert_int_equal(sl_state_list_add(st, id, &r, 0, "a", 1), 0);
+	assert_int_equal(sl_state_list_add(st, id, &r, 0, "bb", 2), 0);
+	assert_int_equal(sl_state_list_add(st, id, &r, 0, NULL, 1), -EINVAL);
+	assert_int_equal(sl_state_list_get(st, id, &r, 0, collect, &c), 2);
+	assert_string_equal(c.s[0], "a");
+	assert_string_equal(c.s[1], "bb");
+	assert_int_equal(sl_state_list_update(st, id, &r, 0, el, ln, 2), 0);
+	c.n = 0;
+	assert_int_equal(sl_state_list_get(st, id, &r, 0, collect, &c), 2);
+	assert_string_equal(c.s[0], "c");
+	assert_string_equal(c.s[1], "dd");
+	assert_int_equal(sl_state_list_update(st, id, &r, 0, NULL, NULL, 0), 0);
+	assert_int_equal(sl_state_list_get(st, id, &r, 0, NULL, NULL), 0);
+	/* many appends: growth path */
+	for (int i = 0; i < 500; i++)
+		assert_int_equal(sl_state_list_add(st, id, &r, 0, &i, 4), 0);
+	assert_int_equal(sl_state_list_get(st, id, &r, 0, NULL, NULL), 500);
+	sl_state_close(st);
+}
+
+struct ents { uint32_t k[64]; uint64_t v[64]; int n; };
+
+static int
+collect_ent(void *arg, const void *uk, const void *v, uint32_t len)
+{
+	struct ents *e = arg;
+
+	assert_int_equal(len, 8);
+	memcpy(&e->k[e->n], uk, 4);
+	memcpy(&e->v[e->n], v, 8);
+	e->n++;
+	return 0;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+test_map(void **state)
+{
+	struct sl_state *st = open_all(state);
+	struct sl_state_desc d = { .name = "m", .kind = SL_STATE_MAP,
+				   .key_len = 4, .ukey_len = 4 };
+	int id = sl_state_register(st, &d);
+	uint32_t k = 5, uk;
+	uint64_t v, out;
+	struct sl_state_ref r = R(100, &k, NULL, st, id);
+	struct ents e = { .n = 0 };
+
+	assert_true(id >= 0);
+	uk = 1;
+	assert_int_equal(sl_state_map_get(st, id, &r, 0, &uk, &out, 8), -ENOENT);
+	assert_int_equal(sl_state_map_iter(st, id, &r, 0, NULL, NULL), 0);
+	for (uk = 10; uk > 0; uk--) {
+		v = uk * 100;
+		assert_int_equal(sl_state_map_put(st, id, &r, 0, &uk, &v, 8), 0);
+	}
+	uk = 3;
+	v = 333;
+	assert_int_equal(sl_state_map_put(st, id, &r, 0, &uk, &v, 8), 0);
+	assert_int_equal(sl_state_map_get(st, id, &r, 0, &uk, &out, 8), 8);
+	assert_int_equal(out, 333);
+	assert_int_equal(sl_state_map_contains(st, id, &r, 0, &uk), 1);
+	assert_int_equal(sl_state_map_remove(st, id, &r, &uk), 1);
+	assert_int_equal(sl_state_map_remove(st, id, &r, &uk), 0);
+	assert_int_equal(sl_state_map_contains(st, id, &r, 0, &uk), 0);
+	assert_int_equal(sl_state_map_iter(st, id, &r, 0, collect_ent, &e), 9);
+	qsort(e.k, (size_t)e.n, 4, cmp_u32);	/* order is backend-specific */
+	for (int i = 0, want = 1; i < e.n; i++, want++) {
+		if (want == 3)
+			want++;
+		assert_int_equal(e.k[i], want);
+	}
+	assert_int_equal(sl_state_clear(st, id, &r), 0);
+	assert_int_equal(sl_state_map_iter(st, id, &r, 0, NULL, NULL), 0);
+	sl_state_close(st);
+}
+
+/* W5.2 */
+static void
+test_reducing_aggregating(void **state)
+{
+	struct sl_state *st = open_all(state);
+	struct sl_state_desc rd = { .name = "sum", .kind = SL_STATE_REDUCING,
+				    .key_len = 4, .val_len = 8,
+				    .reduce = reduce_sum };
+	struct sl_state_desc ad = { .name = "avg", .kind = SL_STATE_AGGREGATING,
+				    .key_len = 4, .val_len = sizeof(struct avg),
+				    .in_len = 8, .out_len = 8,
+				    .create = avg_create, .add = avg_add,
+				    .result = avg_result };
+	int ri = sl_state_register(st, &rd), ai = sl_state_register(st, &ad);
+	uint32_t k = 1, k2 = 2;
+	struct sl_state_ref r = R(0, &k, NULL, st, ri);
+	struct sl_state_ref r2 = R(0, &k2, NULL, st, ai);
+	int64_t x, out;
+	double avg;
+
+	assert_true(ri >= 0 && ai >= 0);
+	assert_int_equal(sl_state_agg_get(st, ri, &r, 0, &out), 0);
+	x = 3;
+	assert_int_equal(sl_state_agg_add(st, ri, &r, 0, &x), 0);
+	x = 4;
+	assert_int_equal(sl_state_agg_add(st, ri, &r, 0, &x), 0);
+	assert_int_equal(sl_state_agg_get(st, ri, &r, 0, &out), 1);
+	assert_int_equal(out, 7);
+	assert_int_equal(sl_state_clear(st, ri, &r), 0);
+	assert_int_equal(sl_state_agg_get(st, ri, &r, 0, &out), 0);
+	for (int64_t v = 2; v <= 9; v += (v == 2 ? 2 : 5))
+		assert_int_equal(sl_state_agg_add(st, ai, &r, 0, &v), 0);
+	assert_int_equal(sl_state_agg_get(st, ai, &r, 0, &avg), 1);
+	assert_true(avg == 5.0);
+	assert_int_equal(sl_state_agg_get(st, ai, &r2, 0, &avg), 0);
+	sl_state_close(st);
+}
+
+static void
+test_isolation(void **state)
+{
+	struct sl_state *st = open_all(state);
+	int id = reg_value(st, "v", 0, 0, 0);
+	uint32_t k = 77;
+	uint64_t ns1 = 1, ns2 = 2, v, out;
+	struct sl_state_ref a = R(1, &k, &ns1, st, id), b = R(2, &k, &ns1, st, id);
+	struct sl_state_ref c = R(1, &k, &ns2, st, id);
+
+	v = 10;
+	assert_int_equal(sl_state_value_put(st, id, &a, 0, &v), 0);
+	assert_int_equal(sl_state_value_get(st, id, &b, 0, &out), 0);
+	assert_int_equal(sl_state_value_get(st, id, &c, 0, &out), 0);
+	v = 20;
+	assert_int_equal(sl_state_value_put(st, id, &b, 0, &v), 0);
+	v = 30;
+	assert_int_equal(sl_state_value_put(st, id, &c, 0, &v), 0);
+	assert_int_equal(sl_state_value_get(st, id, &a, 0, &out), 1);
+	assert_int_equal(out, 10);
+	assert_int_equal(sl_state_value_get(st, id, &b, 0, &out), 1);
+	assert_int_equal(out, 20);
+	assert_int_equal(sl_state_value_get(st, id, &c, 0, &out), 1);
+	assert_int_equal(out, 30);
+	sl_state_close(st);
+}
+
+/* Batched agg add with duplicate keys in one vector; batched put/get. */
+static void
+test_bulk(void **state)
+{
+	struct sl_state *st = open_all(state);
+	struct sl_state_desc rd = { .name = "sum", .kind = SL_STATE_REDUCING,
+				    .key_len = 4, .ns_len = 8, .val_len = 8,
+				    .reduce = reduce_sum };
+	int id = sl_state_register(st, &rd);
+	int vid = reg_value(st, "v", 0, 0, 0);
+	enum { NK = 2000, ROUNDS = 40, B = 256 };
+	static int64_t want[NK];
+	uint32_t keys[B];
+	uint64_t ns = 9;
+	int64_t in[B], out[B];
+	uint8_t found[B];
+	struct sl_state_ref refs[B];
+
+	memset(want, 0, sizeof(want));
+	srand(1);
+	for (int r = 0; r < ROUNDS; r++) {
+		for (int i = 0; i < B; i++) {
+			keys[i] = (uint32_t)(rand() % NK);
+			in[i] = rand() % 100;
+			want[keys[i]] += in[i];
+			refs[i] = (struct sl_state_ref){
+				.key = &keys[i], .ns = &ns,
+				.kg = (uint16_t)sl_kg_of(sl_kg_hash(&keys[i], 4), MAXP) };
+		}
+		sl_state_hash_bulk(st, id, refs, B);
+		sl_state_prefetch_bulk(st, id, refs, B);
+		assert_int_equal(sl_state_agg_add_bulk(st, id, refs, B, 0, in, 8), 0);
+	}
+	for (uint32_t k = 0; k < NK; k++) {
+		struct sl_state_ref r = R((uint16_t)sl_kg_of(sl_kg_hash(&k, 4), MAXP),
+					  &k, &ns, st, id);
+		int64_t got = 0;
+		int rc = sl_state_agg_get(st, id, &r, 0, &got);
+
+		assert_int_equal(rc, want[k] != 0 || rc == 1 ? 1 : 0);
+		if (rc == 1)
+			assert_int_equal(got, want[k]);
+	}
+	for (int i = 0; i < B; i++) {
+		keys[i] = (uint32_t)i;
+		in[i] = i * 11;
+		refs[i] = (struct sl_state_ref){ .key = &keys[i], .ns = &ns,
+						 .kg = (uint16_t)(i % MAXP) };
+	}
+	sl_state_hash_bulk(st, vid, refs, B);
+	assert_int_equal(sl_state_value_put_bulk(st, vid, refs, B / 2, 0, in), 0);
+	sl_state_prefetch_bulk(st, vid, refs, B);
+	assert_int_equal(sl_state_value_get_bulk(st, vid, refs, B, 0, out, found),
+			 B / 2);
+	for (int i = 0; i < B; i++) {
+		assert_int_equal(found[i], i < B / 2);
+		if (found[i])
+			assert_int_equal(out[i], i * 11);
+	}
+	sl_state_close(st);
+}
+
+/* ---- TTL (R5.5, W5.1, C3) --------------------------------------------- */
+
+static void
+test_w5_1_create_write(void **state)
+{
+	struct sl_state *st = open_all(state);
+	int id = reg_value(st, "t", 10000, SL_STATE_TTL_ON_CREATE_AND_WRITE,
+			   SL_STATE_TTL_NEVER_RETURN_EXPIRED);
+	uint32_t k = 1;
+	uint64_t ns = 0, v = 1, out;
+	struct sl_state_ref r = R(4, &k, &ns, st, id);
+
+	assert_int_equal(sl_state_value_put(st, id, &r, 0, &v), 0);
+	assert_int_equal(sl_state_value_get(st, id, &r, 9999, &out), 1);
+	assert_int_equal(out, 1);
+	assert_int_equal(sl_state_value_get(st, id, &r, 10000, &out), 0);
+	/* removed on that read: even a reader that returns expired sees none */
+	assert_int_equal(sl_state_value_get(st, id, &r, 0, &out), 0);
+	sl_state_close(st);
+}
+
+static void
+test_w5_1_read_write(void **state)
+{
+	struct sl_state *st = open_all(state);
+	int id = reg_value(st, "t", 10000, SL_STATE_TTL_ON_READ_AND_WRITE,
+			   SL_STATE_TTL_NEVER_RETURN_EXPIRED);
+	uint32_t k = 1;
+	uint64_t ns = 0, v = 1, out;
+	struct sl_state_ref r = R(4, &k, &ns, st, id);
+
+	assert_int_equal(sl_state_value_put(st, id, &r, 0, &v), 0);
+	assert_int_equal(sl_state_value_get(st, id, &r, 5000, &out), 1);
+	assert_int_equal(sl_state_value_get(st, id, &r, 14999, &out), 1);
+	assert_int_equal(sl_state_value_get(st, id, &r, 24999, &out), 0);
+	sl_state_close(st);
+}
+
+static void
+test_w5_1_return_expired(void **state)
+{
+	struct sl_state *st = open_all(state);
+	int id = reg_value(st, "t", 10000, SL_STATE_TTL_ON_CREATE_AND_WRITE,
+			   SL_STATE_TTL_RETURN_EXPIRED_IF_NOT_CLEANED_UP);
+	uint32_t k = 1;
+	uint64_t ns = 0, v = 1, out = 0;
+	struct sl_state_ref r = R(4, &k, &ns, st, id);
+
+	assert_int_equal(sl_state_value_put(st, id, &r, 0, &v), 0);
+	assert_int_equal(sl_state_value_get(st, id, &r, 12000, &out), 1);
+	assert_int_equal(out, 1);
+	assert_int_equal(sl_state_value_get(st, id, &r, 12001, &out), 0);
+	sl_state_close(st);
+}
+
+static void
+test_w5_1_list(void **state)
+{
+	struct sl_state *st = open_all(state);
+	struct sl_state_desc d = { .name = "l", .kind = SL_STATE_LIST,
+				   .key_len = 4, .ttl = { .ttl_ms = 10000 } };
+	int id = sl_state_register(st, &d);
+	uint32_t k = 1;
+	struct sl_state_ref r = R(4, &k, NULL, st, id);
+	struct strs c = { .n = 0 };
+
+	assert_int_equal(sl_state_list_add(st, id, &r, 0, "a", 1), 0);
+	assert_int_equal(sl_state_list_add(st, id, &r, 6000, "b", 1), 0);
+	assert_int_equal(sl_state_list_get(st, id, &r, 10000, collect, &c), 1);
+	assert_string_equal(c.s[0], "b");
+	assert_int_equal(sl_state_list_get(st, id, &r, 16000, NULL, NULL), 0);
+	sl_state_close(st);
+}
+
+static void
+test_ttl_map_agg(void **state)
+{
+	struct sl_state *st = open_all(state);
+	struct sl_state_desc md = { .name = "m", .kind = SL_STATE_MAP,
+				    .key_len = 4, .ukey_len = 4,
+				    .ttl = { .ttl_ms = 100,
+					     .update = SL_STATE_TTL_ON_READ_AND_WRITE } };
+	struct sl_state_desc rd = { .name = "r", .kind = SL_STATE_REDUCING,
+				    .key_len = 4, .val_len = 8,
+				    .reduce = reduce_sum,
+				    .ttl = { .ttl_ms = 100 } };
+	int mi = sl_state_register(st, &md), ri = sl_state_register(st, &rd);
+	uint32_t k = 1, u1 = 1, u2 = 2;
+	struct sl_state_ref r = R(4, &k, NULL, st, mi);
+	int64_t x = 5, out;
+
+	assert_int_equal(sl_state_map_put(st, mi, &r, 0, &u1, "x", 1), 0);
+	assert_int_equal(sl_state_map_put(st, mi, &r, 50, &u2, "y", 1), 0);
+	assert_int_equal(sl_state_map_contains(st, mi, &r, 99, &u1), 1); /* -> 199 */
+	assert_int_equal(sl_state_map_iter(st, mi, &r, 160, NULL, NULL), 1);
+	assert_int_equal(sl_state_map_contains(st, mi, &r, 160, &u2), 0);
+	assert_int_equal(sl_state_agg_add(st, ri, &r, 0, &x), 0);
+	assert_int_equal(sl_state_agg_add(st, ri, &r, 100, &x), 0); /* expired: fresh */
+	assert_int_equal(sl_state_agg_get(st, ri, &r, 150, &out), 1);
+	assert_int_equal(out, 5);
+	sl_state_close(st);
+}
+
+/* C3: ts + ttl is clamped to INT64_MAX only when ts > 0. */
+static void
+test_c3_overflow(void **state)
+{
+	struct sl_state *st = open_all(state);
+	int id = reg_value(st, "t", INT64_MAX - 5, SL_STATE_TTL_ON_CREATE_AND_WRITE,
+			   SL_STATE_TTL_NEVER_RETURN_EXPIRED);
+	int id2 = reg_value(st, "u", 100, SL_STATE_TTL_ON_CREATE_AND_WRITE,
+			    SL_STATE_TTL_NEVER_RETURN_EXPIRED);
+	uint32_t k = 1;
+	uint64_t ns = 0, v = 1, out;
+	struct sl_state_ref r = R(4, &k, &ns, st, id);
+
+	/* 100 + (MAX - 5) overflows: clamped to MAX, not wrapped negative */
+	assert_int_equal(sl_state_value_put(st, id, &r, 100, &v), 0);
+	assert_int_equal(sl_state_value_get(st, id, &r, INT64_MAX - 1, &out), 1);
+	assert_int_equal(sl_state_value_get(st, id, &r, INT64_MAX, &out), 0);
+	/* ts <= 0: no clamp, plain ts + ttl */
+	assert_int_equal(sl_state_value_put(st, id2, &r, -50, &v), 0);
+	assert_int_equal(sl_state_value_get(st, id2, &r, 49, &out), 1);
+	assert_int_equal(sl_state_value_get(st, id2, &r, 50, &out), 0);
+	sl_state_close(st);
+}
+
+/* Background cleanup (heap: incremental; both: full compaction pass). */
+static void
+test_ttl_cleanup(void **state)
+{
+	struct sl_state *st = open_all(state);
+	struct sl_state_desc d = {
+		.name = "t", .kind = SL_STATE_VALUE, .key_len = 4, .val_len = 8,
+		.ttl = { .ttl_ms = 10, .cleanup_incremental = 5,
+			 .cleanup_compaction = true },
+	};
+	int id = sl_state_register(st, &d);
+	struct sl_state_snap *sn;
+	struct sl_state_record rec;
+	int n = 0;
+
+	for (uint32_t k = 0; k < 1000; k++) {
+		struct sl_state_ref r = R((uint16_t)(k % MAXP), &k, NULL, st, id);
+
+		assert_int_equal(sl_state_value_put(st, id, &r, 0, &k), 0);
+	}
+	sl_state_flush(st);
+	assert_int_equal(sl_state_compact(st, 100), 0);
+	assert_int_equal(sl_state_snapshot_begin(st, 100, &sn), 0);
+	while (sl_state_snapshot_next(sn, &rec) == 1)
+		n++;
+	sl_state_snapshot_end(st, sn);
+	assert_int_equal(n, 0);
+	sl_state_close(st);
+}
+
+/* ---- snapshots, restore, rescale -------------------------------------- */
+
+struct chunks { uint8_t *b[4096]; size_t len[4096]; uint16_t kg[4096]; int n; };
+
+static int
+chunk_cb(void *arg, uint16_t kg, const void *buf, size_t len)
+{
+	struct chunks *c = arg;
+
+	assert_true(c->n < 4096);
+	if (c->n > 0)
+		assert_true(kg >= c->kg[c->n - 1]);	/* ascending */
+	c->b[c->n] = malloc(len);
+	memcpy(c->b[c->n], buf, len);
+	c->len[c->n] = len;
+	c->kg[c->n++] = kg;
+	return 0;
+}
+
+static void
+chunks_free(struct chunks *c)
+{
+	for (int i = 0; i < c->n; i++)
+		free(c->b[i]);
+	c->n = 0;
+}
+
+static int
+reg_all(struct sl_state *st, int *ids)
+{
+	struct sl_state_desc v = { .name = "v", .kind = SL_STATE_VALUE,
+				   .key_len = 4, .ns_len = 8, .val_len = 8 };
+	struct sl_state_desc l = { .name = "l", .kind = SL_STATE_LIST,
+				   .key_len = 4 };
+	struct sl_state_desc m = { .name = "m", .kind = SL_STATE_MAP,
+				   .key_len = 4, .ukey_len = 4 };
+
+	ids[0] = sl_state_register(st, &v);
+	ids[1] = sl_state_register(st, &l);
+	ids[2] = sl_state_register(st, &m);
+	return ids[0] >= 0 && ids[1] >= 0 && ids[2] >= 0;
+}
+
+static uint16_t
+kg_of(uint32_t k)
+{
+	return (uint16_t)sl_kg_of(sl_kg_hash(&k, 4), MAXP);
+}
+
+/* Write key k's state (value k*gen, list [k], map {k: k+gen}). */
+static void
+put_key(struct sl_state *st, const int *ids, uint32_t k, uint64_t gen)
+{
+	uint64_t ns = 1, v = k * gen, mv = k + gen;
+	struct sl_state_ref r = R(kg_of(k), &k, &ns, st, ids[0]);
+
+	assert_int_equal(sl_state_value_put(st, ids[0], &r, 0, &v), 0);
+	r = R(kg_of(k), &k, NULL, st, ids[1]);
+	assert_int_equal(sl_state_list_add(st, ids[1], &r, 0, &k, 4), 0);
+	r = R(kg_of(k), &k, NULL, st, ids[2]);
+	assert_int_equal(sl_state_map_put(st, ids[2], &r, 0, &k, &mv, 8), 0);
+}
+
+/* 1 when k's state reads back as put_key(gen) wrote it once, 0 absent. */
+static int
+check_key(struct sl_state *st, const int *ids, uint32_t k, uint64_t gen)
+{
+	uint64_t ns = 1, v = 0, mv = 0;
+	struct sl_state_ref r;
+	int rc;
+
+	r = R(kg_of(k), &k, &ns, st, ids[0]);
+	rc = sl_state_value_get(st, ids[0], &r, 0, &v);
+	if (rc == -ERANGE || rc == 0)
+		return 0;
+	assert_int_equal(rc, 1);
+	assert_int_equal(v, k * gen);
+	r = R(kg_of(k), &k, NULL, st, ids[1]);
+	assert_int_equal(sl_state_list_get(st, ids[1], &r, 0, NULL, NULL), 1);
+	r = R(kg_of(k), &k, NULL, st, ids[2]);
+	assert_int_equal(sl_state_map_get(st, ids[2], &r, 0, &k, &mv, 8), 8);
+	assert_int_equal(mv, k + gen);
+	return 1;
+}
+
+static void
+snapshot_all(struct sl_state *st, struct chunks *c, uint8_t *meta,
+	     size_t *meta_len, void (*during)(struct sl_state *, const int *),
+	     const int *ids)
+{
+	struct sl_state_snap *sn;
+	int rc;
+
+	assert_int_equal(sl_state_snapshot_begin(st, 0, &sn), 0);
+	*meta_len = sl_state_snapshot_meta(sn, meta, 4096);
+	assert_true(*meta_len <= 4096);
+	/* drain in small slices, the worker writing between them */
+	do {
+		rc = sl_state_snapshot_write(sn, 4096, 8192, chunk_cb, c);
+		assert_true(rc >= 0);
+		if (during != NULL)
+			during(st, ids);
+	} while (rc == 1);
+	sl_state_snapshot_end(st, sn);
+}
+
+static uint32_t mut_next;
+
+/* Concurrent writes after the snapshot began: must not show in it. */
+static void
+mutate(struct sl_state *st, const int *ids)
+{
+	for (int i = 0; i < 50; i++, mut_next++) {
+		uint32_t k = mut_next % 3000;
+
+		if (k < 1000) {
+			uint64_t ns = 1;
+			struct sl_state_ref r = R(kg_of(k), &k, &ns, st, ids[0]);
+
+			sl_state_clear(st, ids[0], &r);
+		}
+		put_key(st, ids, k + 3000, 7);	/* new keys */
+		if (k >= 1000 && k < 2000) {
+			uint64_t ns = 1, v = 0;
+			struct sl_state_ref r = R(kg_of(k), &k, &ns, st, ids[0]);
+
+			assert_int_equal(sl_state_value_put(st, ids[0], &r, 0, &v), 0);
+		}
+	}
+}
+
+static void
+test_snapshot_roundtrip(void **state)
+{
+	enum sl_state_backend b = ((struct be *)*state)->b;
+	struct sl_state *st = open_st(b, 0, 0, MAXP - 1, 0);
+	struct sl_state *rs;
+	static struct chunks c;
+	uint8_t meta[4096];
+	size_t ml;
+	int ids[3], ids2[3];
+
+	assert_true(reg_all(st, ids));
+	for (uint32_t k = 0; k < 3000; k++)
+		put_key(st, ids, k, 2);
+	mut_next = 0;
+	snapshot_all(st, &c, meta, &ml, mutate, ids);
+	assert_true(mut_next > 0);
+	/* restore onto both backends */
+	for (int t = 0; t < 2; t++) {
+		rs = open_st(t ? SL_STATE_BACKEND_ROCKSDB : SL_STATE_BACKEND_HEAP,
+			     1, 0, MAXP - 1, 0);
+		assert_true(reg_all(rs, ids2));
+		for (int i = 0; i < c.n; i++)
+			assert_true(sl_state_restore(rs, meta, ml, c.b[i], c.len[i]) > 0);
+		for (uint32_t k = 0; k < 3000; k++)
+			assert_int_equal(check_key(rs, ids2, k, 2), 1);
+		for (uint32_t k = 3000; k < 6000; k++)
+			assert_int_equal(check_key(rs, ids2, k, 7), 0);
+		sl_state_close(rs);
+	}
+	chunks_free(&c);
+	sl_state_close(st);
+}
+
+static void
+rescale(void **state, uint32_t to)
+{
+	enum sl_state_backend b = ((struct be *)*state)->b;
+	struct sl_state *w[3];
+	static struct chunks c;
+	uint8_t meta[2][4096];
+	size_t ml[2];
+	int ids[3][3], from[4096], total = 0;
+	enum { NKEYS = 4000 };
+
+	for (uint32_t i = 0; i < 2; i++) {
+		uint32_t f, l;
+
+		sl_kg_range(i, MAXP, 2, &f, &l);
+		w[i] = open_st(b, (int)i, f, l, 0);
+		assert_true(reg_all(w[i], ids[i]));
+	}
+	for (uint32_t k = 0; k < NKEYS; k++)
+		put_key(w[sl_kg_owner(kg_of(k), MAXP, 2)],
+			ids[sl_kg_owner(kg_of(k), MAXP, 2)], k, 3);
+	for (int i = 0; i < 2; i++) {
+		int before = c.n;
+
+		snapshot_all(w[i], &c, meta[i], &ml[i], NULL, NULL);
+		for (int j = before; j < c.n; j++)
+			from[j] = i;
+		sl_state_close(w[i]);
+	}
+	for (uint32_t i = 0; i < to; i++) {
+		uint32_t f, l;
+
+		sl_kg_range(i, MAXP, to, &f, &l);
+		w[i] = open_st(b, 2 + (int)i, f, l, 0);
+		assert_true(reg_all(w[i], ids[i]));
+		for (int j = 0; j < c.n; j++) {
+			int rc = sl_state_restore(w[i], meta[from[j]], ml[from[j]],
+						  c.b[j], c.len[j]);
+
+			assert_true(rc >= 0);
+			assert_true((rc > 0) == (c.kg[j] >= f && c.kg[j] <= l));
+		}
+	}
+	for (uint32_t k = 0; k < NKEYS; k++) {
+		int hits = 0;
+
+		for (uint32_t i = 0; i < to; i++)
+			hits += check_key(w[i], ids[i], k, 3);
+		assert_int_equal(hits, 1);	/* exactly one new owner */
+		total += hits;
+	}
+	assert_int_equal(total, NKEYS);
+	for (uint32_t i = 0; i < to; i++)
+		sl_state_close(w[i]);
+	chunks_free(&c);
+}
+
+static void
+test_rescale_2_to_1(void **state)
+{
+	rescale(state, 1);
+}
+
+static void
+test_rescale_2_to_3(void **state)
+{
+	rescale(state, 3);
+}
+
+/* The case: state larger than the heap backend's memory limit. */
+static void
+test_larger_than_heap(void **state)
+{
+	struct sl_state *h = open_st(SL_STATE_BACKEND_HEAP, 0, 0, MAXP - 1,
+				     8u << 20);
+	struct sl_state *r = open_st(SL_STATE_BACKEND_ROCKSDB, 1, 0, MAXP - 1, 0);
+	struct sl_state_desc d = { .name = "big", .kind = SL_STATE_VALUE,
+				   .key_len = 8, .val_len = 64 };
+	int hid = sl_state_register(h, &d), rid = sl_state_register(r, &d);
+	uint8_t val[64], out[64];
+	uint64_t k, failed_at = 0;
+	struct sl_state_stats s;
+
+	(void)state;
+	assert_true(hid >= 0 && rid >= 0);
+	for (k = 0; k < 1000000; k++) {
+		struct sl_state_ref ref = R((uint16_t)(k % MAXP), &k, NULL, h, hid);
+		int rc;
+
+		memset(val, (int)k, sizeof(val));
+		rc = sl_state_value_put(h, hid, &ref, 0, val);
+		if (rc == -ENOMEM) {
+			failed_at = k;
+			break;
+		}
+		assert_int_equal(rc, 0);
+	}
+	assert_true(failed_at > 10000);
+	sl_state_stats(h, &s);
+	assert_true(s.mem_used <= 8u << 20);
+	assert_true(s.n_enomem >= 1);
+	print_message("heap limited to 8 MiB: -ENOMEM at key %lu (%zu bytes used)\n",
+		      (unsigned long)failed_at, s.mem_used);
+	sl_state_close(h);
+	for (k = 0; k < failed_at * 3; k++) {
+		struct sl_state_ref ref = R((uint16_t)(k % MAXP), &k, NULL, r, rid);
+
+		memcpy(val, &k, 8);
+		memset(val + 8, (int)k, sizeof(val) - 8);
+		assert_int_equal(sl_state_value_put(r, rid, &ref, 0, val), 0);
+	}
+	for (k = 0; k < failed_at * 3; k++) {
+		struct sl_state_ref ref = R((uint16_t)(k % MAXP), &k, NULL, r, rid);
+
+		memcpy(val, &k, 8);
+		memset(val + 8, (int)k, sizeof(val) - 8);
+		assert_int_equal(sl_state_value_get(r, rid, &ref, 0, out), 1);
+		assert_memory_equal(out, val, sizeof(val));
+	}
+	sl_state_close(r);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	for (int i = 0; i < N_REGION; i++) {
+		regions[i] = mmap(NULL, REGION_LEN, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+				  -1, 0);
+		if (regions[i] == MAP_FAILED)
+			return -1;
+	}
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/sl_state_test.XXXXXX");
+	return mkdtemp(tmpdir) == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+#define BOTH(f) cmocka_unit_test_prestate(f, &heap_be), \
+		cmocka_unit_test_prestate(f, &rocks_be)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		BOTH(test_value),
+		BOTH(test_list),
+		BOTH(test_map),
+		BOTH(test_reducing_aggregating),
+		BOTH(test_isolation),
+		BOTH(test_bulk),
+		BOTH(test_w5_1_create_write),
+		BOTH(test_w5_1_read_write),
+		BOTH(test_w5_1_return_expired),
+		BOTH(test_w5_1_list),
+		BOTH(test_ttl_map_agg),
+		BOTH(test_c3_overflow),
+		BOTH(test_ttl_cleanup),
+		BOTH(test_snapshot_roundtrip),
+		BOTH(test_rescale_2_to_1),
+		BOTH(test_rescale_2_to_3),
+		cmocka_unit_test(test_larger_than_heap),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
