@@ -535,8 +535,9 @@ test_ttl_cleanup(void **state)
 
 	for (uint32_t k = 0; k < 1000; k++) {
 		struct sl_state_ref r = R((uint16_t)(k % MAXP), &k, NULL, st, id);
+		uint64_t v = k;
 
-		assert_int_equal(sl_state_value_put(st, id, &r, 0, &k), 0);
+		assert_int_equal(sl_state_value_put(st, id, &r, 0, &v), 0);
 	}
 	sl_state_flush(st);
 	assert_int_equal(sl_state_compact(st, 100), 0);
