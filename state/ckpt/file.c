@@ -106,6 +106,7 @@ int
 sl_ckpt_builder_init(struct sl_ckpt_builder *b, void *buf, size_t cap,
 		     const struct sl_ckpt_file_info *info)
 {
+	const char *job;
 	uint8_t *h;
 	size_t jl;
 	int r;
@@ -129,13 +130,12 @@ sl_ckpt_builder_init(struct sl_ckpt_builder *b, void *buf, size_t cap,
 	ckpt_put16(h + CKPT_H_TASK_INDEX, info->task_index);
 	ckpt_put64(h + CKPT_H_CKPT_ID, info->ckpt_id);
 	ckpt_put64(h + CKPT_H_CREATED, info->created_ns ? info->created_ns : ckpt_now_ns());
-	ckpt_put64(h + CKPT_H_JOB_HASH, ckpt_fnv1a64(info->job));
+	job = info->job_name ? info->job_name : info->job;
+	ckpt_put64(h + CKPT_H_JOB_HASH, ckpt_fnv1a64(job));
 	ckpt_put32(h + CKPT_H_MAXP, info->max_parallelism);
 	ckpt_put32(h + CKPT_H_PAR, info->parallelism);
-	jl = strnlen(info->job, SL_CKPT_JOB_MAX);
-	if (jl > CKPT_JOB_BYTES - 1)
-		jl = CKPT_JOB_BYTES - 1;
-	memcpy(h + CKPT_H_JOB, info->job, jl);
+	jl = strnlen(job, CKPT_JOB_BYTES - 1);
+	memcpy(h + CKPT_H_JOB, job, jl);
 	b->len = CKPT_HDR_SIZE;
 	b->meta_crc = sl_ckpt_crc32c(0, h, CKPT_HDR_SIZE);
 	b->file_crc = b->meta_crc;

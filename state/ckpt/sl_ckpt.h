@@ -166,6 +166,10 @@ struct sl_ckpt_file_info {
 	uint64_t created_ns;		/**< CLOCK_REALTIME; 0 = now */
 	uint64_t job_hash;		/**< out: FNV-1a 64 of the full job name */
 	char job[SL_CKPT_JOB_MAX];	/**< truncated copy of the job name */
+	/** Builder input, optional: the full job name (any length). When
+	 * set, it is hashed and its first 47 bytes stored, and job[] is
+	 * ignored, so callers need not truncate. The reader sets it NULL. */
+	const char *job_name;
 	uint16_t task_kind;		/**< enum sl_ckpt_task */
 	uint16_t task_index;
 	uint32_t max_parallelism;	/**< number of key groups */

@@ -358,7 +358,21 @@ test_fixed_buffer(void **state)
 	const void *data;
 	size_t len;
 
+	struct sl_ckpt_reader rd;
+	struct sl_ckpt_file_info got;
+	char err[128];
+	static const char long_name[] = "a-job-name-that-is-much-longer-than-the-47-bytes-a-file-keeps";
+
 	(void)state;
+	/* A long job name: 47 bytes kept, the hash over all of it. */
+	info.job_name = long_name;
+	assert_int_equal(sl_ckpt_builder_init(&b, buf, sizeof(buf), &info), 0);
+	assert_int_equal(sl_ckpt_builder_finish(&b, &data, &len, NULL), 0);
+	assert_int_equal(sl_ckpt_reader_open(&rd, data, len, &got, err, sizeof(err)), 0);
+	assert_int_equal(strlen(got.job), 47);
+	assert_memory_equal(got.job, long_name, 47);
+	assert_null(got.job_name);
+	info.job_name = NULL;
 	/* No allocation with a caller buffer: full is -ENOBUFS, and sticky. */
 	assert_int_equal(sl_ckpt_builder_init(&b, buf, 50, &info), -ENOBUFS);
 	assert_int_equal(sl_ckpt_builder_init(&b, buf, sizeof(buf), &info), 0);
