@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "sl_align.h"
 #include "sl_expr.h"
 #include "sl_io.h"
 #include "sl_plan.h"
@@ -72,6 +73,17 @@ struct dp_rate {
 	double busy_ms, idle_ms, bp_ms;		/* per second */
 };
 
+/* Result rows waiting at the sink for every worker's watermark. */
+struct dp_pending {
+	uint8_t *rows;
+	size_t n;
+	size_t cap;
+	uint32_t *idx;
+	size_t idx_cap;
+};
+
+struct dp_ckpt;
+
 struct dp_worker {
 	struct dp *dp;
 	unsigned int lcore;
@@ -83,6 +95,14 @@ struct dp_worker {
 	struct rte_ring *to_sink;
 	struct sl_vec *res;		/* result vector being filled */
 	struct sl_wm_valve valve;
+	struct sl_align align;		/* barrier alignment over the RX inputs */
+	uint8_t *snap_buf;		/* window snapshot of checkpoint snap_id, for the main lcore */
+	size_t snap_len;
+	uint64_t snap_id;
+	/* Vectors dequeued behind a barrier that blocked their input (R6.2). */
+	uint8_t n_held[DP_MAX_RX];
+	uint8_t held_at[DP_MAX_RX];
+	struct sl_vec *held[DP_MAX_RX][DP_DEQ_BURST];
 	struct sl_win win;
 	uint64_t vecs_in;
 	uint64_t sink_full;		/* times the sink ring was full */
@@ -101,6 +121,8 @@ struct dp_rx {
 	uint64_t tick_cycles;
 	uint64_t next_tick;
 	uint64_t first_tsc;		/* first batch: the busy period starts */
+	uint64_t ckpt_id;		/* last barrier injected */
+	struct sl_src_offset ckpt_off;	/* where the source stood at it */
 	uint64_t rows_in;
 	uint64_t rows_filtered;		/* removed by filters */
 	uint64_t ring_full;		/* enqueue attempts that found a ring full */
@@ -136,6 +158,13 @@ struct dp {
 	atomic_int draining;		/* input ended or stop asked: results are being flushed */
 	int exit_code;
 	struct dp_ctl *ctl;		/* control socket, NULL without --ctl */
+	_Atomic uint64_t ckpt_trigger;	/* newest checkpoint id the RX lcores must inject */
+	struct dp_ckpt *ck;		/* checkpoint coordinator; NULL when checkpointing is off */
+	const char *restore;		/* --restore: a chk-N directory or "latest" */
+	bool eos;			/* the sink commits by two-phase commit */
+	struct sl_sink2pc sink2pc;
+	struct dp_pending pd;
+	struct sl_align sink_align;	/* barrier alignment over the workers */
 	struct dp_rate *rx_rate;	/* [n_rx] */
 	struct dp_rate *w_rate;		/* [n_workers] */
 	uint64_t next_sample;
@@ -166,6 +195,15 @@ void dp_ctl_close(struct dp *dp);
 json_t *dp_metrics_json(struct dp *dp);
 void dp_metrics_sample(struct dp *dp);
 void dp_telemetry_register(struct dp *dp);
+
+/* Checkpoints (ckpt.c): coordinated by the main lcore in standalone mode. */
+int dp_ckpt_setup(struct dp *dp);
+int dp_ckpt_restore(struct dp *dp);
+void dp_ckpt_tick(struct dp *dp);
+void dp_ckpt_aligned(struct dp *dp, uint64_t id);
+void dp_ckpt_finish(struct dp *dp);
+int dp_sink_write(struct dp *dp, const uint8_t *row);
+int dp_pending_add(struct dp_pending *pd, const uint8_t *rows, size_t n, uint16_t rs);
 
 void dp_stats_print(const struct dp *dp);
 int dp_stats_json(const struct dp *dp, const char *path);

@@ -51,6 +51,8 @@ usage(FILE *f)
 		"  --cpus LIST        CPUs for the polling lcores, e.g. 1 or 0-3 (default: all allowed)\n"
 		"  --stats-json FILE  write the final counters as JSON\n"
 		"  --ctl PATH         serve the control protocol (status, metrics, stop) on a unix socket\n"
+		"  --restore DIR      start from a checkpoint: a chk-N directory, or 'latest' in\n"
+		"                     state.checkpoints.dir (none there: start from the beginning)\n"
 		"  -- EAL-ARGS        extra DPDK EAL arguments, after the job's own 'eal:' list\n"
 		"  --version, --help\n");
 }
@@ -156,6 +158,9 @@ setup_rings(struct dp *dp)
 			return -ENOMEM;
 		wk->n_in = dp->n_rx;
 		sl_wm_valve_init(&wk->valve, dp->n_rx);
+		sl_align_init(&wk->align, dp->n_rx,
+			      p->ckpt.at_least_once ? SL_ALIGN_AT_LEAST_ONCE :
+						      SL_ALIGN_EXACTLY_ONCE);
 		for (uint16_t r = 0; r < dp->n_rx && !dp->rtc; r++) {
 			struct rte_ring *ring;
 
@@ -269,7 +274,14 @@ run(struct dp *dp)
 	if (rc == 0)
 		rc = setup_sources(dp);
 	if (rc == 0)
+		rc = dp_ckpt_setup(dp);
+	if (rc == 0)
+		rc = dp_ckpt_restore(dp);
+	if (rc == 0 && !dp->eos)
 		rc = sl_sink_open(&dp->sink, dp->plan, &dp->out);
+	else if (rc == 0)
+		/* Stats name the parts' common prefix. */
+		memcpy(dp->sink.path, dp->plan->sink.path, sizeof(dp->sink.path));
 	if (rc == 0 && dp->ctl_path != NULL)
 		rc = dp_ctl_open(dp, dp->ctl_path);
 	if (rc < 0)
@@ -289,12 +301,14 @@ run(struct dp *dp)
 	rc = dp_main_loop(dp);
 	rte_eal_mp_wait_lcore();
 	dp_ctl_close(dp);
-	if (sl_sink_close(&dp->sink) < 0 && rc == 0)
+	if (!dp->eos && sl_sink_close(&dp->sink) < 0 && rc == 0)
 		rc = -EIO;
 	for (uint16_t r = 0; r < dp->n_rx; r++) {
 		if (dp->rx[r].src.ops->stats)
 			dp->rx[r].src.ops->stats(&dp->rx[r].src);
 	}
+	if (rc < 0 && dp->exit_code == 0)
+		dp->exit_code = 1;
 	dp_stats_print(dp);
 	if (dp->stats_json && dp_stats_json(dp, dp->stats_json) < 0)
 		rc = -EIO;
@@ -316,6 +330,7 @@ main(int argc, char **argv)
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "stats-json", required_argument, NULL, 's' },
 		{ "ctl", required_argument, NULL, 'C' },
+		{ "restore", required_argument, NULL, 'R' },
 		{ "validate", no_argument, NULL, 'V' },
 		{ "version", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -345,6 +360,9 @@ main(int argc, char **argv)
 			break;
 		case 'C':
 			dp->ctl_path = optarg;
+			break;
+		case 'R':
+			dp->restore = optarg;
 			break;
 		case 'V':
 			validate = true;
@@ -405,5 +423,5 @@ main(int argc, char **argv)
 		DP_LOG(ERR, "job %s failed: %s", dp->plan->name, strerror(-rc));
 	sl_plan_free(dp->plan);
 	rte_eal_cleanup();
-	return rc < 0 ? 1 : 0;
+	return rc < 0 || dp->exit_code != 0 ? 1 : 0;
 }

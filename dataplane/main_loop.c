@@ -12,13 +12,6 @@
 
 #include "dp.h"
 
-struct pending {
-	uint8_t *rows;
-	size_t n;
-	size_t cap;
-	uint32_t *idx;
-	size_t idx_cap;
-};
 
 static int
 cmp_field(const struct sl_field *f, const uint8_t *a, const uint8_t *b)
@@ -67,8 +60,8 @@ cmp_rows(const void *pa, const void *pb, void *arg)
 	return r;
 }
 
-static int
-pending_add(struct pending *pd, const uint8_t *rows, size_t n, uint16_t rs)
+int
+dp_pending_add(struct dp_pending *pd, const uint8_t *rows, size_t n, uint16_t rs)
 {
 	if (pd->n + n > pd->cap) {
 		size_t cap = pd->cap ? pd->cap : 4096;
@@ -89,7 +82,7 @@ pending_add(struct pending *pd, const uint8_t *rows, size_t n, uint16_t rs)
 
 /* Write, in order, every pending row whose window ended at or before wm. */
 static int
-pending_flush(struct dp *dp, struct pending *pd, int64_t wm)
+pending_flush(struct dp *dp, struct dp_pending *pd, int64_t wm)
 {
 	const struct sl_schema *s = &dp->out;
 	const struct sl_field *end = &s->f[dp->plan->n_keys + 1];
@@ -112,7 +105,7 @@ pending_flush(struct dp *dp, struct pending *pd, int64_t wm)
 		return 0;
 	qsort_r(pd->idx, ne, sizeof(pd->idx[0]), cmp_rows, &ctx);
 	for (size_t i = 0; i < ne; i++) {
-		int rc = sl_sink_write(&dp->sink, s, pd->rows + (size_t)pd->idx[i] * rs);
+		int rc = dp_sink_write(dp, pd->rows + (size_t)pd->idx[i] * rs);
 
 		if (rc < 0)
 			return rc;
@@ -131,64 +124,93 @@ pending_flush(struct dp *dp, struct pending *pd, int64_t wm)
 	return 0;
 }
 
+/* One result vector from worker wi: rows first, then its control element. */
+static int
+sink_vec(struct dp *dp, struct sl_wm_valve *valve, uint16_t wi, struct sl_vec *v,
+	 uint16_t *done)
+{
+	struct dp_pending *pd = &dp->pd;
+	struct sl_wm_out o = { 0 };
+	uint64_t id = 0;
+	int rc = 0;
+
+	if (v->n_rows)
+		rc = dp_pending_add(pd, v->rows, v->n_rows, dp->out.row_size);
+	switch (v->ctl.type) {
+	case SL_CTL_WATERMARK:
+		sl_wm_valve_watermark(valve, wi, v->ctl.ts, &o);
+		break;
+	case SL_CTL_IDLE:
+	case SL_CTL_ACTIVE:
+		sl_wm_valve_status(valve, wi, v->ctl.type == SL_CTL_IDLE, &o);
+		break;
+	case SL_CTL_BARRIER:
+		id = sl_align_barrier(&dp->sink_align, wi, (uint64_t)v->ctl.ts);
+		break;
+	case SL_CTL_EOI:
+		sl_wm_valve_status(valve, wi, false, &o);
+		if (o.wm && rc == 0)
+			rc = pending_flush(dp, pd, o.ts);
+		sl_wm_valve_watermark(valve, wi, SL_TS_MAX, &o);
+		id = sl_align_finished(&dp->sink_align, wi);
+		(*done)++;
+		break;
+	default:
+		break;
+	}
+	if (o.wm && rc == 0)
+		rc = pending_flush(dp, pd, o.ts);
+	/* Every worker passed barrier id: the sink's state is exactly the
+	 * rows before it (R6.2), snapshot it now. */
+	if (id != 0 && rc == 0)
+		dp_ckpt_aligned(dp, id);
+	rte_mempool_put(dp->res_pool, v);
+	return rc;
+}
+
 int
 dp_main_loop(struct dp *dp)
 {
-	struct pending pd = { 0 };
+	struct dp_pending *pd = &dp->pd;
 	struct sl_wm_valve valve;
 	uint16_t done = 0;
 	int rc = 0;
 
 	sl_wm_valve_init(&valve, dp->n_workers);
+	sl_align_init(&dp->sink_align, dp->n_workers,
+		      dp->plan->ckpt.at_least_once ? SL_ALIGN_AT_LEAST_ONCE :
+						     SL_ALIGN_EXACTLY_ONCE);
 	while (done < dp->n_workers) {
 		unsigned int got = 0;
 
 		for (uint16_t wi = 0; wi < dp->n_workers; wi++) {
-			struct sl_vec *v[32];
-			unsigned int n = rte_ring_sc_dequeue_burst(dp->w[wi].to_sink,
-								   (void **)v, 32, NULL);
+			/* One at a time: a barrier may block this worker's
+			 * ring in the middle of what a burst would take. */
+			for (unsigned int k = 0; k < 32; k++) {
+				struct sl_vec *v;
+				int r;
 
-			got += n;
-			for (unsigned int i = 0; i < n; i++) {
-				struct sl_wm_out o = { 0 };
-
-				if (rc == 0 && v[i]->n_rows)
-					rc = pending_add(&pd, v[i]->rows, v[i]->n_rows,
-							 dp->out.row_size);
-				switch (v[i]->ctl.type) {
-				case SL_CTL_WATERMARK:
-					sl_wm_valve_watermark(&valve, wi, v[i]->ctl.ts, &o);
+				if (!sl_align_readable(&dp->sink_align, wi) ||
+				    rte_ring_sc_dequeue(dp->w[wi].to_sink, (void **)&v) != 0)
 					break;
-				case SL_CTL_IDLE:
-				case SL_CTL_ACTIVE:
-					sl_wm_valve_status(&valve, wi,
-							   v[i]->ctl.type == SL_CTL_IDLE, &o);
-					break;
-				case SL_CTL_EOI:
-					sl_wm_valve_status(&valve, wi, false, &o);
-					if (o.wm && rc == 0)
-						rc = pending_flush(dp, &pd, o.ts);
-					sl_wm_valve_watermark(&valve, wi, SL_TS_MAX, &o);
-					done++;
-					break;
-				default:
-					break;
-				}
-				if (o.wm && rc == 0)
-					rc = pending_flush(dp, &pd, o.ts);
-				rte_mempool_put(dp->res_pool, v[i]);
+				got++;
+				r = sink_vec(dp, &valve, wi, v, &done);
+				if (rc == 0)
+					rc = r;
 			}
 		}
 		dp_ctl_poll(dp);
 		dp_metrics_sample(dp);
+		dp_ckpt_tick(dp);
 		if (got == 0)
 			rte_delay_us_sleep(50);
 	}
 	if (rc == 0)
-		rc = pending_flush(dp, &pd, SL_TS_MAX);
+		rc = pending_flush(dp, pd, SL_TS_MAX);
+	dp_ckpt_finish(dp);
 	dp->end_tsc = rte_rdtsc();
-	free(pd.rows);
-	free(pd.idx);
+	free(pd->rows);
+	free(pd->idx);
 	if (rc < 0)
 		DP_LOG(ERR, "sink failed: %s; results after the failure are lost",
 		       strerror(-rc));

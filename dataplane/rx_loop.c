@@ -175,8 +175,20 @@ dp_rx_loop(void *arg)
 	rx->time.last = rte_rdtsc();
 
 	for (;;) {
-		uint16_t nb = rx->src.ops->poll(&rx->src, b, SL_IO_BURST);
+		uint64_t ck = atomic_load_explicit(&dp->ckpt_trigger, memory_order_acquire);
+		uint16_t nb;
 		uint64_t tsc;
+
+		if (unlikely(ck > rx->ckpt_id)) {
+			/* R6.1: record where the source stands, then put the
+			 * barrier in line behind every row before it. The
+			 * ring enqueue publishes the offset with it. */
+			rx->ckpt_id = ck;
+			if (rx->src.ops->offset != NULL)
+				rx->src.ops->offset(&rx->src, &rx->ckpt_off);
+			rx_ctl_all(rx, SL_CTL_BARRIER, (int64_t)ck);
+		}
+		nb = rx->src.ops->poll(&rx->src, b, SL_IO_BURST);
 
 		if (unlikely(rx->first_tsc == 0) && nb > 0)
 			rx->first_tsc = rte_rdtsc();

@@ -6,7 +6,9 @@
  * watermark that caused them go to the main lcore's sink, in that order
  * (R1.9: results precede their watermark).
  */
+#include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 
 #include <rte_lcore.h>
 #include <rte_pause.h>
@@ -70,10 +72,37 @@ dp_worker_finish(struct dp_worker *w)
 	res_ctl(w, SL_CTL_EOI, SL_TS_MAX);
 }
 
+/*
+ * R6.2: every input has delivered barrier id. Snapshot the window state
+ * (a copy, by key group; the poll loop waits for the copy only) and send
+ * the barrier on, behind every result it covers. The main lcore takes the
+ * buffer when the barrier reaches it; one checkpoint is in flight at a
+ * time, so the next snapshot never overwrites one it has not taken.
+ */
+static void
+worker_snapshot(struct dp_worker *w, uint64_t id)
+{
+	size_t need = sl_win_snapshot_size(&w->win);
+	uint8_t *buf = malloc(need ? need : 1);
+	ssize_t n = buf != NULL ?
+		    sl_win_snapshot(&w->win, w->dp->plan->max_parallelism, buf, need) :
+		    -ENOMEM;
+
+	if (n < 0) {
+		free(buf);
+		buf = NULL;
+	}
+	w->snap_buf = buf;
+	w->snap_len = n < 0 ? 0 : (size_t)n;
+	w->snap_id = n < 0 ? 0 : id;	/* 0 tells the main lcore it failed */
+	res_ctl(w, SL_CTL_BARRIER, (int64_t)id);
+}
+
 void
 dp_worker_handle(struct dp_worker *w, struct sl_vec *v)
 {
 	struct sl_wm_out o;
+	uint64_t id;
 
 	w->vecs_in++;
 	if (v->n_sel > 0)
@@ -91,17 +120,59 @@ dp_worker_handle(struct dp_worker *w, struct sl_vec *v)
 				   v->ctl.type == SL_CTL_IDLE, &o);
 		worker_apply(w, &o);
 		break;
+	case SL_CTL_BARRIER:
+		id = sl_align_barrier(&w->align, v->src, (uint64_t)v->ctl.ts);
+		if (id != 0)
+			worker_snapshot(w, id);
+		break;
 	case SL_CTL_EOI:
 		/* A finished input is active at MAX for good. */
 		sl_wm_valve_status(&w->valve, v->src, false, &o);
 		worker_apply(w, &o);
 		sl_wm_valve_watermark(&w->valve, v->src, SL_TS_MAX, &o);
 		worker_apply(w, &o);
+		id = sl_align_finished(&w->align, v->src);
+		if (id != 0)
+			worker_snapshot(w, id);
 		if (++w->n_done == w->n_in)
 			dp_worker_finish(w);
 		break;
 	}
 	rte_mempool_put(w->dp->vec_pool, v);
+}
+
+/*
+ * Run input c's vectors in order. When one ends with a barrier that blocks
+ * c (aligned mode, R6.2), the rest of the burst belongs after the
+ * checkpoint: keep it aside until the alignment completes.
+ */
+static void
+worker_feed(struct dp_worker *w, uint16_t c, struct sl_vec **v, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		dp_worker_handle(w, v[i]);
+		if (unlikely(!sl_align_readable(&w->align, c)) && i + 1 < n) {
+			w->held_at[c] = 0;
+			w->n_held[c] = (uint8_t)(n - i - 1);
+			memcpy(w->held[c], &v[i + 1], sizeof(v[0]) * (n - i - 1));
+			return;
+		}
+	}
+}
+
+/* Input c is readable again: its held vectors come before the ring's. */
+static unsigned int
+worker_feed_held(struct dp_worker *w, uint16_t c)
+{
+	unsigned int done = 0;
+
+	while (w->held_at[c] < w->n_held[c] && sl_align_readable(&w->align, c)) {
+		dp_worker_handle(w, w->held[c][w->held_at[c]++]);
+		done++;
+	}
+	if (w->held_at[c] == w->n_held[c])
+		w->held_at[c] = w->n_held[c] = 0;
+	return done;
 }
 
 int
@@ -113,13 +184,17 @@ dp_worker_loop(void *arg)
 
 	w->time.last = rte_rdtsc();
 	while (w->n_done < w->n_in) {
-		unsigned int n = rte_ring_sc_dequeue_burst(w->in[w->rr],
-							   (void **)v,
-							   DP_DEQ_BURST, NULL);
+		uint16_t c = w->rr;
+		unsigned int n = 0;
 
 		w->rr = (uint16_t)(w->rr + 1 == w->n_in ? 0 : w->rr + 1);
-		for (unsigned int i = 0; i < n; i++)
-			dp_worker_handle(w, v[i]);
+		if (unlikely(w->n_held[c] != 0)) {
+			n = worker_feed_held(w, c);
+		} else if (likely(sl_align_readable(&w->align, c))) {
+			n = rte_ring_sc_dequeue_burst(w->in[c], (void **)v,
+						      DP_DEQ_BURST, NULL);
+			worker_feed(w, c, v, n);
+		}
 		dp_time_account(&w->time, n > 0);
 		if (n == 0) {
 			w->idle_polls++;

@@ -132,6 +132,7 @@ sl_sink2pc_open(struct sl_sink2pc *k, const char *base,
 
 	memset(k, 0, sizeof(*k));
 	snprintf(k->base, sizeof(k->base), "%s", base);
+	io_make_parent(k->base);
 	if (restore == NULL) {
 		FILE *h;
 
@@ -141,8 +142,12 @@ sl_sink2pc_open(struct sl_sink2pc *k, const char *base,
 		/* Part 0: the header, committed at once. */
 		part_path(k, 0, false, path, sizeof(path));
 		h = fopen(path, "w");
-		if (h == NULL)
-			return -errno;
+		if (h == NULL) {
+			rc = -errno;
+			SL_IO_LOG(ERR, "sink: cannot create %s: %s; check the directory is writable",
+				  path, strerror(-rc));
+			return rc;
+		}
 		n = sl_csv_format_header(out, k->line, sizeof(k->line));
 		if (n < 0 || fprintf(h, "%s\n", k->line) < 0 || fflush(h) != 0 ||
 		    fsync(fileno(h)) != 0) {

@@ -65,8 +65,8 @@ sl_source_seek_wire(struct sl_source *s, const struct sl_src_offset *o)
 }
 
 /* mkdir -p of the directory part of path, so out/x.csv just works. */
-static void
-make_parent(const char *path)
+void
+io_make_parent(const char *path)
 {
 	char tmp[SL_PLAN_PATH_MAX], *dir;
 
@@ -94,7 +94,7 @@ sl_sink_open(struct sl_sink *k, const struct sl_plan *p,
 		snprintf(k->path, sizeof(k->path), "<stdout>");
 	} else {
 		snprintf(k->path, sizeof(k->path), "%s", p->sink.path);
-		make_parent(k->path);
+		io_make_parent(k->path);
 		k->f = fopen(k->path, "w");
 		if (k->f == NULL) {
 			int e = errno;

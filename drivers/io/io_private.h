@@ -41,6 +41,9 @@ io_pace_budget(struct io_pace *p)
 	return allowed > p->sent ? allowed - p->sent : 0;
 }
 
+/** mkdir -p of the directory part of path. */
+void io_make_parent(const char *path);
+
 /** Partition sequence state into and out of an offset. */
 void sl_source_offset_wire(const struct sl_source *s, struct sl_src_offset *o);
 void sl_source_seek_wire(struct sl_source *s, const struct sl_src_offset *o);

@@ -197,6 +197,7 @@ enum sl_ctl_type {
 	SL_CTL_IDLE,		/**< the input is idle (R1.6/R1.7 status) */
 	SL_CTL_ACTIVE,		/**< the input is active again */
 	SL_CTL_EOI,		/**< end of input; implies WM(SL_TS_MAX) */
+	SL_CTL_BARRIER,		/**< checkpoint barrier; ts = the checkpoint id (R6.1) */
 };
 
 struct sl_ctl_elem {

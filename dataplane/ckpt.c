@@ -1,0 +1,544 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Checkpoints in a standalone dataplane (semantics.md R6.1-R6.10), with
+ * the main lcore as coordinator:
+ *
+ *   tick: trigger id -> the RX lcores record their offsets and inject
+ *         BARRIER(id) behind every row before it
+ *   workers: align their inputs, copy their window state, forward the barrier
+ *   main lcore (sink), once every worker's barrier arrived: pre-commit the
+ *         sink's transaction, then write source-*, worker-*, sink-0 through
+ *         io_uring (write, fsync, rename, fsync dir), then the manifest;
+ *         when the manifest is durable the checkpoint is complete and the
+ *         sink commits.
+ *
+ * One checkpoint is in flight at a time (Flink's default), so a worker's
+ * snapshot buffer is always taken before it makes the next. Recovery
+ * (--restore) rewinds the sources, loads each worker's key groups from all
+ * worker files (N->M) and recovers the sink's transactions.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dp.h"
+#include "sl_ckpt.h"
+#include "sl_kg.h"
+
+#define CKPT_OP_WINDOW 1
+#define CKPT_MANIFEST_TAG UINT64_MAX
+
+struct dp_ckpt {
+	struct sl_ckpt_writer *wr;
+	uint64_t id;			/* last id triggered or restored */
+	uint64_t inflight;		/* 0: none */
+	bool failed;			/* the in-flight one failed; drain it */
+	bool aligned;			/* its barriers reached the sink */
+	int dirfd;
+	unsigned int files_pending;
+	uint64_t interval, min_pause, timeout;	/* cycles */
+	uint64_t trigger_tsc, next_tsc, last_done_tsc;
+	uint32_t consecutive_failures;
+	struct sl_ckpt_manifest *m;
+	char why[256];
+	/* Metrics (Flink's names in docs/metrics.md). */
+	uint64_t completed, failures;
+	uint64_t last_bytes, last_duration_ms;
+};
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t
+ms_to_cycles(const struct dp *dp, int64_t ms)
+{
+	return (uint64_t)ms * (dp->tsc_hz / 1000);
+}
+
+int
+dp_sink_write(struct dp *dp, const uint8_t *row)
+{
+	int rc;
+
+	if (!dp->eos)
+		return sl_sink_write(&dp->sink, &dp->out, row);
+	rc = sl_sink2pc_write(&dp->sink2pc, &dp->out, row);
+	if (rc == 0)
+		dp->sink.rows++;
+	return rc;
+}
+
+int
+dp_ckpt_setup(struct dp *dp)
+{
+	const struct sl_plan_ckpt *pc = &dp->plan->ckpt;
+	struct dp_ckpt *ck;
+	int rc;
+
+	if (pc->interval_ms == 0)
+		return 0;
+	ck = calloc(1, sizeof(*ck));
+	if (ck == NULL)
+		return -ENOMEM;
+	ck->m = calloc(1, sizeof(*ck->m));
+	if (ck->m == NULL) {
+		free(ck);
+		return -ENOMEM;
+	}
+	rc = sl_ckpt_writer_create(16, &ck->wr);
+	if (rc < 0) {
+		DP_LOG(ERR, "checkpoints need io_uring, which is not available (%s); enable it (sysctl kernel.io_uring_disabled=0) or remove execution.checkpointing.interval",
+		       strerror(-rc));
+		free(ck->m);
+		free(ck);
+		return rc;
+	}
+	ck->dirfd = -1;
+	ck->interval = ms_to_cycles(dp, pc->interval_ms);
+	ck->min_pause = ms_to_cycles(dp, pc->min_pause_ms);
+	ck->timeout = ms_to_cycles(dp, pc->timeout_ms);
+	dp->ck = ck;
+	/* Exactly-once output needs a transactional sink (R6.10). */
+	dp->eos = dp->plan->sink.type == SL_SINK_CSV && !pc->at_least_once;
+	if (dp->plan->sink.type == SL_SINK_STDOUT)
+		DP_LOG(WARNING, "checkpoints with a stdout sink: state is exactly-once, output is not (stdout has no transactions)");
+	return 0;
+}
+
+static void
+ckpt_end(struct dp *dp, bool ok)
+{
+	struct dp_ckpt *ck = dp->ck;
+	const struct sl_plan_ckpt *pc = &dp->plan->ckpt;
+	uint64_t now = rte_rdtsc();
+
+	if (ok) {
+		uint64_t bytes = 0;
+		unsigned int deleted = 0;
+		char err[256];
+
+		for (uint32_t i = 0; i < ck->m->n_files; i++)
+			bytes += ck->m->files[i].size;
+		ck->completed++;
+		ck->consecutive_failures = 0;
+		ck->last_bytes = bytes;
+		ck->last_duration_ms = (now - ck->trigger_tsc) * 1000 / dp->tsc_hz;
+		if (dp->eos && sl_sink2pc_commit(&dp->sink2pc, ck->inflight) < 0)
+			DP_LOG(ERR, "checkpoint %" PRIu64 ": the sink could not commit its output",
+			       ck->inflight);
+		if (sl_ckpt_retain(pc->dir, pc->num_retained, &deleted, err, sizeof(err)) < 0)
+			DP_LOG(WARNING, "checkpoint retention: %s", err);
+		DP_LOG(INFO, "checkpoint %" PRIu64 " complete: %" PRIu64 " bytes in %" PRIu64 " ms",
+		       ck->inflight, bytes, ck->last_duration_ms);
+	} else {
+		ck->failures++;
+		ck->consecutive_failures++;
+		DP_LOG(WARNING, "checkpoint %" PRIu64 " failed: %s", ck->inflight, ck->why);
+		if (ck->consecutive_failures > pc->tolerable_failures) {
+			DP_LOG(ERR, "%u checkpoint(s) failed in a row, more than execution.checkpointing.tolerable-failed-checkpoints (%u): failing the job",
+			       ck->consecutive_failures, pc->tolerable_failures);
+			dp->exit_code = 1;
+			atomic_store(&dp->stop, 1);
+		}
+	}
+	if (ck->dirfd >= 0)
+		close(ck->dirfd);
+	ck->dirfd = -1;
+	ck->inflight = 0;
+	ck->failed = false;
+	ck->aligned = false;
+	ck->last_done_tsc = now;
+}
+
+static void
+ckpt_fail(struct dp *dp, const char *why)
+{
+	struct dp_ckpt *ck = dp->ck;
+
+	if (!ck->failed)
+		snprintf(ck->why, sizeof(ck->why), "%s", why);
+	ck->failed = true;
+	/* Its barriers may still be on their way: end it once they and its
+	 * files are all accounted for, so no snapshot buffer is orphaned. */
+	if (ck->aligned && ck->files_pending == 0)
+		ckpt_end(dp, false);
+}
+
+static void
+ckpt_reap(struct dp *dp, struct sl_ckpt_done *d, unsigned int n)
+{
+	struct dp_ckpt *ck = dp->ck;
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (d[i].tag == CKPT_MANIFEST_TAG) {
+			if (d[i].res < 0) {
+				snprintf(ck->why, sizeof(ck->why), "manifest: %s",
+					 strerror(-d[i].res));
+				ckpt_end(dp, false);
+			} else {
+				ckpt_end(dp, true);
+			}
+			continue;
+		}
+		ck->files_pending--;
+		if (d[i].res < 0) {
+			char why[160];
+
+			snprintf(why, sizeof(why), "%s: %s at step %u", d[i].name,
+				 strerror(-d[i].res), d[i].step);
+			ckpt_fail(dp, why);
+			continue;
+		}
+		if (ck->files_pending > 0)
+			continue;
+		if (ck->failed) {
+			ckpt_end(dp, false);
+			continue;
+		}
+		/* Every task file is durable: commit with the manifest. */
+		ck->m->complete_ns = now_ns();
+		if (sl_ckpt_manifest_submit(ck->wr, ck->dirfd, ck->m, CKPT_MANIFEST_TAG) < 0) {
+			snprintf(ck->why, sizeof(ck->why), "manifest could not be queued");
+			ckpt_end(dp, false);
+		}
+	}
+}
+
+void
+dp_ckpt_tick(struct dp *dp)
+{
+	struct dp_ckpt *ck = dp->ck;
+	struct sl_ckpt_done d[16];
+	uint64_t now;
+	unsigned int n;
+	char err[256];
+
+	if (ck == NULL)
+		return;
+	while ((n = sl_ckpt_writer_poll(ck->wr, d, 16)) > 0)
+		ckpt_reap(dp, d, n);
+	now = rte_rdtsc();
+	if (ck->inflight != 0) {
+		if (!ck->failed && now - ck->trigger_tsc > ck->timeout)
+			ckpt_fail(dp, "timed out (execution.checkpointing.timeout)");
+		return;
+	}
+	if (atomic_load(&dp->draining) || now < ck->next_tsc ||
+	    now - ck->last_done_tsc < ck->min_pause)
+		return;
+	ck->next_tsc = now + ck->interval;
+	ck->id++;
+	if (sl_ckpt_dir_create(dp->plan->ckpt.dir, ck->id, &ck->dirfd, err, sizeof(err)) < 0) {
+		DP_LOG(WARNING, "checkpoint %" PRIu64 " not started: %s", ck->id, err);
+		ck->failures++;
+		return;
+	}
+	memset(ck->m, 0, sizeof(*ck->m));
+	snprintf(ck->m->job, sizeof(ck->m->job), "%s", dp->plan->name);
+	ck->m->ckpt_id = ck->id;
+	ck->m->kind = SL_CKPT_CHECKPOINT;
+	ck->m->trigger_ns = now_ns();
+	ck->m->max_parallelism = dp->plan->max_parallelism;
+	ck->m->n_workers = dp->n_workers;
+	ck->m->n_sources = dp->n_rx;
+	ck->inflight = ck->id;
+	ck->trigger_tsc = now;
+	atomic_store_explicit(&dp->ckpt_trigger, ck->id, memory_order_release);
+}
+
+/* Finish one task file and queue it; the writer frees the buffer. */
+static int
+ckpt_submit(struct dp *dp, struct sl_ckpt_builder *b, enum sl_ckpt_task kind,
+	    uint16_t index)
+{
+	struct dp_ckpt *ck = dp->ck;
+	struct sl_ckpt_file_info info;
+	struct sl_ckpt_mfile *mf;
+	const void *data;
+	size_t len;
+	void *buf;
+	int rc = sl_ckpt_builder_finish(b, &data, &len, &info);
+
+	if (rc < 0 || ck->m->n_files == SL_CKPT_MAX_FILES) {
+		sl_ckpt_builder_fini(b);
+		return rc < 0 ? rc : -E2BIG;
+	}
+	mf = &ck->m->files[ck->m->n_files];
+	sl_ckpt_task_file(mf->name, sizeof(mf->name), kind, index);
+	mf->task_kind = (uint16_t)kind;
+	mf->task_index = index;
+	mf->size = info.size;
+	mf->crc = info.crc;
+	buf = sl_ckpt_builder_release(b);
+	rc = sl_ckpt_writer_submit(ck->wr, ck->dirfd, mf->name, buf, len,
+				   ck->m->n_files, SL_CKPT_W_FREE);
+	if (rc < 0) {
+		free(buf);
+		return rc;
+	}
+	ck->m->n_files++;
+	ck->files_pending++;
+	return 0;
+}
+
+static int
+ckpt_begin_file(struct dp *dp, struct sl_ckpt_builder *b, enum sl_ckpt_task kind,
+		uint16_t index, uint32_t parallelism)
+{
+	struct sl_ckpt_file_info info = { 0 };
+
+	info.ckpt_id = dp->ck->inflight;
+	/* A truncated copy: the file keeps a hash of the full name too. */
+	memcpy(info.job, dp->plan->name, sizeof(info.job) - 1);
+	info.task_kind = (uint16_t)kind;
+	info.task_index = index;
+	info.max_parallelism = dp->plan->max_parallelism;
+	info.parallelism = parallelism;
+	return sl_ckpt_builder_init(b, NULL, 0, &info);
+}
+
+void
+dp_ckpt_aligned(struct dp *dp, uint64_t id)
+{
+	struct dp_ckpt *ck = dp->ck;
+	struct sl_ckpt_builder b;
+	int rc = 0;
+
+	/* The workers' buffers are ours now, whatever happens next. */
+	if (ck == NULL || id != ck->inflight) {
+		for (uint16_t w = 0; w < dp->n_workers; w++) {
+			free(dp->w[w].snap_buf);
+			dp->w[w].snap_buf = NULL;
+		}
+		return;
+	}
+	ck->aligned = true;
+	for (uint16_t r = 0; r < dp->n_rx && rc == 0; r++) {
+		rc = ckpt_begin_file(dp, &b, SL_CKPT_TASK_SOURCE, r, dp->n_rx);
+		if (rc == 0 && dp->rx[r].src.ops->offset != NULL)
+			rc = sl_ckpt_builder_add(&b, SL_CKPT_SEC_SOURCE, 0, SL_CKPT_NO_KG,
+						 &dp->rx[r].ckpt_off,
+						 sizeof(dp->rx[r].ckpt_off));
+		if (rc == 0)
+			rc = ckpt_submit(dp, &b, SL_CKPT_TASK_SOURCE, r);
+	}
+	for (uint16_t w = 0; w < dp->n_workers; w++) {
+		struct dp_worker *wk = &dp->w[w];
+
+		if (rc == 0 && wk->snap_id != id)
+			rc = -ENOMEM;	/* the worker could not copy its state */
+		if (rc == 0)
+			rc = ckpt_begin_file(dp, &b, SL_CKPT_TASK_WORKER, w, dp->n_workers);
+		if (rc == 0)
+			rc = sl_ckpt_builder_add(&b, SL_CKPT_SEC_OPERATOR, CKPT_OP_WINDOW,
+						 SL_CKPT_NO_KG, wk->snap_buf, wk->snap_len);
+		free(wk->snap_buf);
+		wk->snap_buf = NULL;
+		if (rc == 0)
+			rc = ckpt_submit(dp, &b, SL_CKPT_TASK_WORKER, w);
+	}
+	if (rc == 0) {
+		/* The sink: its transactions (R6.10) and the rows it holds
+		 * until every worker's watermark passes their window. */
+		struct sl_sink2pc_state st = { 0 };
+
+		if (dp->eos)
+			rc = sl_sink2pc_precommit(&dp->sink2pc, id, &st);
+		if (rc == 0)
+			rc = ckpt_begin_file(dp, &b, SL_CKPT_TASK_SINK, 0, 1);
+		if (rc == 0)
+			rc = sl_ckpt_builder_add(&b, SL_CKPT_SEC_SINK, 0, SL_CKPT_NO_KG,
+						 &st, sizeof(st));
+		if (rc == 0)
+			rc = sl_ckpt_builder_add(&b, SL_CKPT_SEC_OPERATOR, 0, SL_CKPT_NO_KG,
+						 dp->pd.rows, dp->pd.n * dp->out.row_size);
+		if (rc == 0)
+			rc = ckpt_submit(dp, &b, SL_CKPT_TASK_SINK, 0);
+	}
+	if (rc < 0) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "snapshot: %s", strerror(-rc));
+		ckpt_fail(dp, why);
+	}
+}
+
+void
+dp_ckpt_finish(struct dp *dp)
+{
+	struct dp_ckpt *ck = dp->ck;
+	struct sl_ckpt_done d[16];
+
+	if (ck != NULL) {
+		/* Let a checkpoint in flight complete: its commit is cheap. */
+		while (sl_ckpt_writer_pending(ck->wr) > 0) {
+			unsigned int n = sl_ckpt_writer_wait(ck->wr, d, 16, 1000);
+
+			ckpt_reap(dp, d, n);
+		}
+		if (ck->inflight != 0)
+			ckpt_end(dp, false);
+		sl_ckpt_writer_destroy(ck->wr);
+		free(ck->m);
+		free(ck);
+		dp->ck = NULL;
+	}
+	/* The input ended (or a stop drained it): everything is final. */
+	if (dp->eos && sl_sink2pc_finish(&dp->sink2pc) < 0)
+		DP_LOG(ERR, "sink: the final commit failed; see the part files of %s",
+		       dp->plan->sink.path);
+}
+
+/* Load one task file of a checkpoint and hand its sections to the tasks. */
+static int
+restore_file(struct dp *dp, int dirfd, const struct sl_ckpt_mfile *mf,
+	     struct sl_sink2pc_state *sink_st, bool *have_sink)
+{
+	const uint32_t maxp = dp->plan->max_parallelism;
+	struct sl_ckpt_reader r;
+	struct sl_ckpt_section s;
+	char err[256];
+	size_t len;
+	void *buf;
+	int rc = sl_ckpt_file_load(dirfd, mf->name, &buf, &len, err, sizeof(err));
+
+	if (rc == 0)
+		rc = sl_ckpt_reader_open(&r, buf, len, NULL, err, sizeof(err));
+	if (rc < 0) {
+		DP_LOG(ERR, "restore: %s", err);
+		free(buf);
+		return rc;
+	}
+	while (rc == 0 && sl_ckpt_reader_next(&r, &s) == 1) {
+		if (mf->task_kind == SL_CKPT_TASK_SOURCE && s.kind == SL_CKPT_SEC_SOURCE) {
+			struct sl_src_offset off;
+
+			if (mf->task_index >= dp->n_rx || s.len != sizeof(off) ||
+			    dp->rx[mf->task_index].src.ops->seek == NULL) {
+				DP_LOG(ERR, "restore: %s does not fit this job's sources", mf->name);
+				rc = -EINVAL;
+				break;
+			}
+			memcpy(&off, s.data, sizeof(off));
+			rc = dp->rx[mf->task_index].src.ops->seek(&dp->rx[mf->task_index].src, &off);
+		} else if (mf->task_kind == SL_CKPT_TASK_WORKER &&
+			   s.kind == SL_CKPT_SEC_OPERATOR && s.op_id == CKPT_OP_WINDOW) {
+			/* N->M: every worker takes its key groups from every file. */
+			for (uint16_t w = 0; w < dp->n_workers && rc == 0; w++) {
+				uint32_t lo, hi;
+				ssize_t n;
+
+				sl_kg_range(w, maxp, dp->n_workers, &lo, &hi);
+				n = sl_win_restore(&dp->w[w].win, s.data, s.len, maxp, lo, hi);
+				if (n < 0) {
+					DP_LOG(ERR, "restore: %s: window state does not load (%s)",
+					       mf->name, strerror((int)-n));
+					rc = (int)n;
+				}
+			}
+		} else if (mf->task_kind == SL_CKPT_TASK_SINK && s.kind == SL_CKPT_SEC_SINK &&
+			   s.len == sizeof(*sink_st)) {
+			memcpy(sink_st, s.data, sizeof(*sink_st));
+			*have_sink = true;
+		} else if (mf->task_kind == SL_CKPT_TASK_SINK && s.kind == SL_CKPT_SEC_OPERATOR) {
+			if (s.len % dp->out.row_size != 0) {
+				rc = -EINVAL;
+				break;
+			}
+			rc = dp_pending_add(&dp->pd, s.data, s.len / dp->out.row_size,
+					    dp->out.row_size);
+		}
+	}
+	free(buf);
+	return rc;
+}
+
+int
+dp_ckpt_restore(struct dp *dp)
+{
+	const struct sl_plan *p = dp->plan;
+	struct sl_ckpt_latest *lt = NULL;
+	struct sl_sink2pc_state sink_st;
+	bool have_sink = false;
+	char path[4096];
+	int dirfd, rc = 0;
+
+	if (dp->restore == NULL)
+		goto fresh;
+	lt = calloc(1, sizeof(*lt));
+	if (lt == NULL)
+		return -ENOMEM;
+	if (strcmp(dp->restore, "latest") == 0) {
+		rc = sl_ckpt_latest(p->ckpt.dir, lt);
+		if (lt->n_rejected)
+			DP_LOG(WARNING, "restore: passed over newer checkpoints:\n%s", lt->rejected);
+		if (rc == -ENOENT) {
+			DP_LOG(INFO, "restore: no completed checkpoint in %s: starting from the beginning",
+			       p->ckpt.dir);
+			free(lt);
+			lt = NULL;
+			goto fresh;
+		}
+	} else {
+		char tmp[4096], *base;
+		unsigned long long id;
+
+		snprintf(tmp, sizeof(tmp), "%s", dp->restore);
+		base = basename(tmp);
+		if (sscanf(base, "chk-%llu", &id) != 1) {
+			DP_LOG(ERR, "--restore %s: expected a chk-N directory or 'latest'", dp->restore);
+			free(lt);
+			return -EINVAL;
+		}
+		snprintf(tmp, sizeof(tmp), "%s", dp->restore);
+		snprintf(lt->dir, sizeof(lt->dir), "%s", dp->restore);
+		lt->id = id;
+		rc = sl_ckpt_verify(dirname(tmp), id, true, &lt->m, path, sizeof(path));
+		if (rc < 0)
+			DP_LOG(ERR, "restore: %s", path);
+	}
+	if (rc < 0) {
+		free(lt);
+		return rc;
+	}
+	DP_LOG(INFO, "restore: checkpoint %" PRIu64 " (%u files, %u workers then, %u now)",
+	       lt->id, lt->m.n_files, lt->m.n_workers, dp->n_workers);
+	if (lt->m.max_parallelism != p->max_parallelism) {
+		DP_LOG(ERR, "restore: the checkpoint has %u key groups, the job %u; pipeline.max-parallelism must not change",
+		       lt->m.max_parallelism, p->max_parallelism);
+		free(lt);
+		return -EINVAL;
+	}
+	dirfd = open(lt->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		rc = -errno;
+		free(lt);
+		return rc;
+	}
+	for (uint32_t i = 0; i < lt->m.n_files && rc == 0; i++)
+		rc = restore_file(dp, dirfd, &lt->m.files[i], &sink_st, &have_sink);
+	close(dirfd);
+	if (dp->ck != NULL)
+		dp->ck->id = lt->id;
+	free(lt);
+	if (rc < 0)
+		return rc;
+	if (dp->eos)
+		return sl_sink2pc_open(&dp->sink2pc, p->sink.path, &dp->out,
+				       have_sink ? &sink_st : NULL);
+	return 0;
+fresh:
+	if (dp->eos)
+		return sl_sink2pc_open(&dp->sink2pc, p->sink.path, &dp->out, NULL);
+	return 0;
+}
