@@ -20,6 +20,13 @@
 
 static uint16_t eth_port;
 static struct rte_mempool *eth_pool;
+/*
+ * Partitions whose END arrived, on any queue (sl_wire_ended_mark()). Each
+ * partition's END reaches one queue only, so end of input is counted for
+ * the port as a whole, not per queue: every RX lcore finishes, and sends
+ * its EOI, once all partitions have ended somewhere.
+ */
+static uint64_t eth_ended;
 
 struct eth_src {
 	uint16_t port;
@@ -48,6 +55,7 @@ eth_setup(const struct sl_plan *p, unsigned int socket)
 	uint16_t nrx = p->source.rx_queues, ntx;
 	int rc;
 
+	__atomic_store_n(&eth_ended, 0, __ATOMIC_RELAXED);
 	port_name(p->source.port, name, sizeof(name));
 	rc = rte_eth_dev_get_port_by_name(name, &eth_port);
 	if (rc != 0) {
@@ -145,14 +153,25 @@ eth_poll(struct sl_source *s, struct sl_src_batch *b, uint16_t max)
 			continue;
 		}
 		if (sl_wire_parse_frame(&s->wire, rte_pktmbuf_mtod(m[i], uint8_t *),
-					m[i]->data_len, &pkt) != 0 || pkt.count == 0)
+					m[i]->data_len, &pkt) != 0)
+			continue;
+		/* Before the zero-record check: END often carries no rows. */
+		if (pkt.end)
+			sl_wire_ended_mark(&eth_ended, pkt.partition);
+		if (pkt.count == 0)
 			continue;
 		b[nb].rows = pkt.records;
 		b[nb].n = pkt.count;
 		b[nb].partition = pkt.partition;
 		nb++;
 	}
-	if (parts > 0 && s->wire.n_parts_ended >= parts)
+	/*
+	 * A burst shorter than asked for emptied this queue: rows of a
+	 * partition that RSS spread over several queues are not left
+	 * behind in the ring when its END was taken on another queue.
+	 */
+	if (parts > 0 && n < (max < SL_IO_BURST ? max : SL_IO_BURST) &&
+	    sl_wire_ended_count(&eth_ended) >= parts)
 		s->done = true;
 	return nb;
 }

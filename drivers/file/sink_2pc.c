@@ -80,7 +80,7 @@ begin_txn(struct sl_sink2pc *k, uint64_t txn)
 	return 0;
 }
 
-/* Remove parts: every part (fresh start) or pending ones from txn on (abort). */
+/* Remove parts: every part (fresh start), or every part from txn on (restore). */
 static int
 remove_parts(struct sl_sink2pc *k, bool all, uint64_t from_txn)
 {
@@ -114,7 +114,10 @@ remove_parts(struct sl_sink2pc *k, bool all, uint64_t from_txn)
 		pending = strcmp(end, ".pending") == 0;
 		if (!pending && *end != '\0')
 			continue;
-		if (!all && (!pending || txn < from_txn))
+		/* Restoring an older checkpoint than the newest one (a corrupt
+		 * newest one was passed over) finds later parts committed:
+		 * the replay writes them again, so they go too. */
+		if (!all && txn < from_txn)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dname, e->d_name);
 		unlink(path);

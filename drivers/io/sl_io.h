@@ -150,7 +150,8 @@ struct sl_sink2pc {
 /**
  * Start fresh (restore == NULL: remove every part of a previous run) or
  * from a checkpoint's state (recoverAndCommit its pending transactions,
- * abort the one that was open and anything newer), then open a
+ * abort the one that was open and remove every later part, committed or
+ * not: the replay from that checkpoint writes them again), then open a
  * transaction. @return 0 or a negative errno.
  */
 int sl_sink2pc_open(struct sl_sink2pc *k, const char *base,

@@ -13,6 +13,7 @@
  * bounds, loop, or stall: every malformed packet is counted by reason.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sl_vec.h"
@@ -118,6 +119,39 @@ int sl_wire_parse_payload(struct sl_wire_rx *rx, const uint8_t *p,
  */
 int sl_wire_parse_frame(struct sl_wire_rx *rx, const uint8_t *frame,
 			uint32_t len, struct sl_wire_pkt *out);
+
+/*
+ * End of input across the RX queues of one source. RSS puts each
+ * partition's packets, END included, on one queue, any queue, so a count
+ * kept per queue (sl_wire_rx.n_parts_ended) never reaches the number of
+ * partitions when queues > 1. Every queue marks the partitions it sees
+ * END for in one process-wide mask and reads the total from it.
+ */
+_Static_assert(SL_WIRE_MAX_PARTITIONS <= 64, "ended partitions fit a u64 mask");
+
+/**
+ * Mark partition ended in the shared mask (any lcore, lock-free).
+ * @return true if this call ended it, false if it had ended already or
+ *   is out of range (the parser never returns one).
+ */
+static inline bool
+sl_wire_ended_mark(uint64_t *mask, uint32_t partition)
+{
+	uint64_t bit;
+
+	if (partition >= SL_WIRE_MAX_PARTITIONS)
+		return false;
+	bit = 1ull << partition;
+	return (__atomic_fetch_or(mask, bit, __ATOMIC_RELEASE) & bit) == 0;
+}
+
+/** Partitions ended on any queue. */
+static inline uint32_t
+sl_wire_ended_count(const uint64_t *mask)
+{
+	return (uint32_t)__builtin_popcountll(__atomic_load_n(mask,
+							      __ATOMIC_ACQUIRE));
+}
 
 /** Fill a header for a producer (sluice-gen, tests). */
 void sl_wire_hdr_fill(struct sl_wire_hdr *h, uint32_t schema_id,

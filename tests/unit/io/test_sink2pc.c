@@ -149,6 +149,44 @@ test_fresh_start_and_skipped_notifications(void **state)
 	}
 }
 
+/*
+ * Restoring an older checkpoint than the newest completed one (the newest
+ * is corrupt) must not keep what the newer one committed: the replay
+ * writes it again.
+ */
+static void
+test_restore_older_than_committed(void **state)
+{
+	char dir[] = "/tmp/sluice-2pc.XXXXXX", base[256], got[512], cmd[300];
+	struct sl_sink2pc k, k2;
+	struct sl_sink2pc_state s1, s2;
+	size_t at;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(base, sizeof(base), "%s/out.csv", dir);
+	assert_int_equal(sl_schema_parse_spec(&schema, "v:i64", &at), 0);
+	assert_int_equal(sl_sink2pc_open(&k, base, &schema, NULL), 0);
+	put(&k, 1);
+	assert_int_equal(sl_sink2pc_precommit(&k, 1, &s1), 0);
+	assert_int_equal(sl_sink2pc_commit(&k, 1), 0);
+	put(&k, 2);
+	assert_int_equal(sl_sink2pc_precommit(&k, 2, &s2), 0);
+	assert_int_equal(sl_sink2pc_commit(&k, 2), 0);
+	committed(base, got, sizeof(got));
+	assert_string_equal(got, "v\n1\n2\n");
+	fclose(k.f);				/* crash */
+	assert_int_equal(sl_sink2pc_open(&k2, base, &schema, &s1), 0);
+	committed(base, got, sizeof(got));
+	assert_string_equal(got, "v\n1\n");	/* 2 goes: the replay writes it */
+	put(&k2, 2);
+	assert_int_equal(sl_sink2pc_finish(&k2), 0);
+	committed(base, got, sizeof(got));
+	assert_string_equal(got, "v\n1\n2\n");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -156,6 +194,7 @@ main(void)
 		cmocka_unit_test(test_w6_2_exactly_once),
 		cmocka_unit_test(test_w6_2_crash_before_commit_notification),
 		cmocka_unit_test(test_fresh_start_and_skipped_notifications),
+		cmocka_unit_test(test_restore_older_than_committed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
