@@ -298,8 +298,7 @@ ckpt_begin_file(struct dp *dp, struct sl_ckpt_builder *b, enum sl_ckpt_task kind
 	struct sl_ckpt_file_info info = { 0 };
 
 	info.ckpt_id = dp->ck->inflight;
-	/* A truncated copy: the file keeps a hash of the full name too. */
-	memcpy(info.job, dp->plan->name, sizeof(info.job) - 1);
+	info.job_name = dp->plan->name;
 	info.task_kind = (uint16_t)kind;
 	info.task_index = index;
 	info.max_parallelism = dp->plan->max_parallelism;
