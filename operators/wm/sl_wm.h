@@ -72,6 +72,13 @@ struct sl_wm_mux {
 	int64_t bound;
 	int64_t idle_timeout;	/**< ms of processing time; 0 = off */
 	int64_t last_out;
+	/**
+	 * Countdown of a source that has seen no partition yet (an RX queue
+	 * RSS sends nothing to): R1.8 starts it at the first quiet poll
+	 * whether or not events ever arrived. SL_TS_MIN when not counting.
+	 */
+	int64_t quiet_since;
+	bool quiet_idle;	/**< that countdown ran out */
 	bool idle_out;
 	uint16_t n_parts;	/**< highest partition seen + 1 */
 	struct sl_wm_part part[SL_WM_MAX_PARTS];
@@ -86,6 +93,20 @@ sl_wm_mux_events(struct sl_wm_mux *m, uint16_t p, int64_t max_ts,
 {
 	struct sl_wm_part *pt = &m->part[p];
 
+	if (pt->idle) {
+		/*
+		 * R1.6: a split that emits is active at once. Waiting for the
+		 * next periodic poll would let another partition carry a
+		 * punctuated watermark past this one. polled stays at the
+		 * count before these events, so that poll still sees them as
+		 * activity (Flink's counter) and does not start a countdown.
+		 * If the whole source was idle, the next sl_wm_mux_emit()
+		 * reports ACTIVE.
+		 */
+		pt->idle = false;
+		pt->quiet_since = SL_TS_MIN;
+		pt->polled = pt->events;
+	}
 	sl_wm_gen_event(&pt->gen, max_ts);
 	pt->events += count;
 	pt->seen = true;

@@ -9,6 +9,7 @@ sl_wm_mux_init(struct sl_wm_mux *m, int64_t bound, int64_t idle_timeout)
 	m->bound = bound;
 	m->idle_timeout = idle_timeout;
 	m->last_out = SL_TS_MIN;
+	m->quiet_since = SL_TS_MIN;
 	for (int i = 0; i < SL_WM_MAX_PARTS; i++) {
 		sl_wm_gen_init(&m->part[i].gen, bound);
 		m->part[i].quiet_since = SL_TS_MIN;
@@ -35,6 +36,15 @@ sl_wm_mux_emit(struct sl_wm_mux *m, struct sl_wm_out *out)
 		if (sl_wm_gen_candidate(&p->gen) < min)
 			min = sl_wm_gen_candidate(&p->gen);
 	}
+	if (!any_seen) {
+		/* No partition yet: the source-wide countdown of
+		 * sl_wm_mux_poll() decides, and there is no watermark. */
+		if (m->quiet_idle && !m->idle_out) {
+			m->idle_out = true;
+			out->status = -1;
+		}
+		return;
+	}
 	if (any_seen && !any_active) {
 		/* All idle: go idle, do not flush the watermark forward. */
 		if (!m->idle_out) {
@@ -57,7 +67,19 @@ sl_wm_mux_emit(struct sl_wm_mux *m, struct sl_wm_out *out)
 void
 sl_wm_mux_poll(struct sl_wm_mux *m, int64_t now_ms, struct sl_wm_out *out)
 {
-	if (m->idle_timeout > 0) {
+	if (m->idle_timeout > 0 && m->n_parts == 0) {
+		/*
+		 * No partition has ever sent anything (n_parts grows with the
+		 * first event). R1.8 starts the countdown at the first quiet
+		 * poll whether or not events ever arrived, so run it for the
+		 * source as a whole; otherwise a queue that never sees a
+		 * partition holds its workers' watermark at MIN forever.
+		 */
+		if (m->quiet_since == SL_TS_MIN)
+			m->quiet_since = now_ms;
+		else if (now_ms - m->quiet_since > m->idle_timeout)
+			m->quiet_idle = true;
+	} else if (m->idle_timeout > 0) {
 		for (uint16_t i = 0; i < m->n_parts; i++) {
 			struct sl_wm_part *p = &m->part[i];
 
