@@ -27,13 +27,24 @@
 #define SL_WIN_MAX_AGGS 16
 #define SL_WIN_MAX_OPEN 4096	/**< windows open at once per instance */
 
-/** Flink's TimeWindow.getWindowStartWithOffset (R2.2, after FLINK-26334). */
+/**
+ * Flink's TimeWindow.getWindowStartWithOffset (R2.2, after FLINK-26334),
+ * bit-exact at the ends of the range: Java's long wraps, and C's signed
+ * overflow is undefined (Appendix C3), so both subtractions are done in
+ * uint64_t, which wraps modulo 2^64 exactly as Java does. The casts back
+ * to int64_t are two's complement on every compiler we build with (GCC
+ * and Clang define it). size > 0 and |r| < size, so % and r + size
+ * cannot overflow.
+ */
 static inline int64_t
 sl_window_start(int64_t ts, int64_t offset, int64_t size)
 {
-	int64_t r = (ts - offset) % size;
+	int64_t d = (int64_t)((uint64_t)ts - (uint64_t)offset);
+	int64_t r = d % size;
 
-	return r < 0 ? ts - (r + size) : ts - r;
+	if (r < 0)
+		r += size;
+	return (int64_t)((uint64_t)ts - (uint64_t)r);
 }
 
 enum sl_win_agg_fn {
