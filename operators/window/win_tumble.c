@@ -471,8 +471,16 @@ sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 		sizeof(w->open_head[0]) * w->n_open);
 	memmove(&w->open_tail[0], &w->open_tail[fired],
 		sizeof(w->open_tail[0]) * w->n_open);
-	/* Tombstones lengthen every probe; clear them once they are a
-	 * quarter of the table. This runs at watermark time, not per row. */
-	if (w->table.tombs > w->table.cap / 4)
+	/*
+	 * Tombstones lengthen every probe; clear them once they are a
+	 * quarter of the table. They also take room: inserts fail when
+	 * used + tombs reaches the limit, so rehash as well when the free
+	 * slots are fewer than state.key-capacity - used, or rows would be
+	 * dropped as state-full below the configured capacity. With a
+	 * capacity close to the table's limit that is most firings; it runs
+	 * at watermark time, not per row.
+	 */
+	if (w->table.tombs > w->table.cap / 4 ||
+	    sl_table_short_of(&w->table, w->conf.capacity))
 		win_rehash(w);
 }

@@ -128,6 +128,22 @@ sl_table_upsert(struct sl_table *t, uint32_t hash, const void *key,
 	}
 }
 
+/**
+ * Whether n live entries might not fit without a rehash. An insert fails
+ * once used + tombs reaches limit, and it reuses a tombstone only when its
+ * probe meets one before an empty slot, so tombstones count as taken
+ * until a rehash clears them. A table set up for n entries has
+ * limit > n (table_cap()), so once this is false it accepts up to n live
+ * entries, whatever was removed before.
+ */
+static inline bool
+sl_table_short_of(const struct sl_table *t, uint32_t n)
+{
+	uint64_t live = t->used > n ? t->used : n;
+
+	return live + t->tombs > t->limit;
+}
+
 /** Remove an entry returned by sl_table_upsert(). */
 static inline void
 sl_table_remove(struct sl_table *t, uint8_t *e)

@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "sl_table.h"
 
+/*
+ * Slots for n entries at 7/8 load. cap >= n * 8 / 7 + 1 and cap is a
+ * power of two >= 16, so limit = cap - cap / 8 >= n + 1: a table set up
+ * for n entries can always hold n live ones (sl_table_short_of()).
+ */
 static uint32_t
 table_cap(uint32_t n)
 {

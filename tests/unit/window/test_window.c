@@ -42,6 +42,55 @@ test_w2_1_assignment(void **state)
 				 v[i].start);
 }
 
+/*
+ * Appendix C3: Java's long wraps, so TimeWindow.getWindowStartWithOffset
+ * gives wrapped results at the ends of the range; C must reproduce them
+ * without signed overflow (run under UBSan). Java computes
+ *   r = (ts - offset) % size;  start = r < 0 ? ts - (r + size) : ts - r
+ * with two's-complement wrapping (+-2^64) on each subtraction and a
+ * truncating %. By hand, size 1000 (MIN = -2^63, MAX = 2^63 - 1):
+ *  ts MIN,     off 0:    r = MIN % 1000 = -808; ts - 192 wraps to MAX - 191
+ *  ts MIN,     off 100:  ts - 100 wraps to MAX - 99 = ...5708, r = 708;
+ *                        ts - 708 wraps to MAX - 707
+ *  ts MIN,     off -100: ts + 100 = -...5708, r = -708; ts - 292 wraps
+ *                        to MAX - 291
+ *  ts MAX,     off 0:    r = 807; MAX - 807 (no wrap)
+ *  ts MAX,     off 100:  r = 707; MAX - 707 (no wrap)
+ *  ts MAX,     off -100: MAX + 100 wraps to MIN + 99 = -...5709, r = -709;
+ *                        MAX - 291 (Java's answer; the true floor is
+ *                        MAX - 907)
+ *  ts MIN + 1, off 0:    r = -807; ts - 193 wraps to MAX - 191
+ *  ts MIN + 1, off 100:  ts - 100 wraps to MAX - 98 = ...5709, r = 709;
+ *                        ts - 709 wraps to MAX - 707
+ *  ts MIN + 1, off -100: ts + 100 = -...5707, r = -707; ts - 293 wraps
+ *                        to MAX - 291
+ */
+static void
+test_window_start_wraps_like_java(void **state)
+{
+	static const struct { int64_t ts, offset, start; } v[] = {
+		{ INT64_MIN, 0, INT64_MAX - 191 },	/* 9223372036854775616 */
+		{ INT64_MIN, 100, INT64_MAX - 707 },	/* 9223372036854775100 */
+		{ INT64_MIN, -100, INT64_MAX - 291 },	/* 9223372036854775516 */
+		{ INT64_MAX, 0, INT64_MAX - 807 },	/* 9223372036854775000 */
+		{ INT64_MAX, 100, INT64_MAX - 707 },	/* 9223372036854775100 */
+		{ INT64_MAX, -100, INT64_MAX - 291 },	/* 9223372036854775516 */
+		{ INT64_MIN + 1, 0, INT64_MAX - 191 },
+		{ INT64_MIN + 1, 100, INT64_MAX - 707 },
+		{ INT64_MIN + 1, -100, INT64_MAX - 291 },
+	};
+	/* volatile: the compiler must not fold the calls at build time. */
+	volatile int64_t size = 1000;
+
+	(void)state;
+	for (unsigned int i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		assert_int_equal(sl_window_start(v[i].ts, v[i].offset, size),
+				 v[i].start);
+	assert_int_equal(INT64_MAX - 191, 9223372036854775616LL);
+	assert_int_equal(INT64_MAX - 707, 9223372036854775100LL);
+	assert_int_equal(INT64_MAX - 291, 9223372036854775516LL);
+}
+
 struct fixture {
 	struct sl_schema in;
 	struct sl_win w;
@@ -310,6 +359,48 @@ test_capacity_and_rehash(void **state)
 	fx_fini(&f);
 }
 
+static uint8_t *
+count_out(void *ctx)
+{
+	static uint8_t sink[256];
+
+	(*(unsigned int *)ctx)++;
+	return sink;
+}
+
+/*
+ * state.key-capacity is a promise: a table configured for N (window, key)
+ * entries accepts N live entries, whatever tombstones earlier windows left.
+ * The reviewer's case: capacity 1791 (2048 slots, 1792 usable), 500 keys
+ * in window 0 fired (500 tombstones, under the cap / 4 rehash threshold),
+ * then 1791 new keys in window 1: 80 of them were dropped as state-full.
+ */
+static void
+test_capacity_holds_after_firing(void **state)
+{
+	struct fixture f;
+	unsigned int n_out = 0;
+	char k[8];
+
+	(void)state;
+	fx_init(&f, 1000, 0, 1791);
+	for (int i = 0; i < 500; i++) {
+		snprintf(k, sizeof(k), "%04d", i);
+		fx_elem(&f, k, 1, 10);
+	}
+	sl_win_advance(&f.w, 999, count_out, &n_out);
+	assert_int_equal(n_out, 500);
+	for (int i = 0; i < 1791; i++) {
+		snprintf(k, sizeof(k), "%04d", i);
+		fx_elem(&f, k, 1, 1010);
+	}
+	assert_int_equal(f.w.stats.state_full_dropped, 0);
+	n_out = 0;
+	sl_win_advance(&f.w, 1999, count_out, &n_out);
+	assert_int_equal(n_out, 1791);
+	fx_fini(&f);
+}
+
 /* Fire everything and collect "key,start,..." lines, sorted. */
 static int
 cmp_str(const void *a, const void *b)
@@ -461,11 +552,13 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_w2_1_assignment),
+		cmocka_unit_test(test_window_start_wraps_like_java),
 		cmocka_unit_test(test_w2_2_tumbling),
 		cmocka_unit_test(test_w2_5_boundary),
 		cmocka_unit_test(test_w3_1_zero_lateness),
 		cmocka_unit_test(test_negative_and_aggregates),
 		cmocka_unit_test(test_capacity_and_rehash),
+		cmocka_unit_test(test_capacity_holds_after_firing),
 		cmocka_unit_test(test_snapshot_restore_rescale),
 		cmocka_unit_test(test_earlier_window_in_same_vector),
 		cmocka_unit_test(test_conf_rejects),
