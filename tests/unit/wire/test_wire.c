@@ -4,14 +4,15 @@
  * real builder for the schema "user_id:u64,url_id:u32,ts:timestamp_ms":
  * a good packet, every drop reason of SL_WIRE_DROP_REASONS counted exactly
  * once with return value -(1 + reason), VLAN and IP options, sequence gaps,
- * duplicates, END handling, zero-record packets, udp_port 0, and the drop
- * reason names.
+ * duplicates, END handling (also across RX queues), zero-record packets,
+ * udp_port 0, and the drop reason names.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -920,6 +921,82 @@ test_all_reasons_one_rx(void **state)
 	assert_int_equal(rx.records, 2);
 }
 
+/*
+ * End of input with source.queues > 1. RSS puts each partition's packets,
+ * END included, on one queue, any queue: here partition 0 ends on queue 0
+ * and partition 1 on queue 1. Counted per queue (the old rule) neither
+ * queue ever reaches partitions = 2 and the job hangs; the count shared by
+ * all queues reaches 2 on both.
+ */
+static void
+test_end_across_queues(void **state)
+{
+	struct sl_wire_rx q[2];
+	struct sl_wire_pkt out;
+	uint64_t ended = 0;
+	uint8_t f[BUF];
+	uint32_t len;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		sl_wire_rx_init(&q[i], &sch, PORT);
+		len = mk_frame(f, 2, (uint32_t)i, 0, 0);
+		assert_int_equal(sl_wire_parse_frame(&q[i], f, len, &out), 0);
+		assert_int_equal(out.end, 0);
+		len = mk_frame(f, 0, (uint32_t)i, 1, SL_WIRE_FLAG_END);
+		assert_int_equal(sl_wire_parse_frame(&q[i], f, len, &out), 0);
+		assert_int_equal(out.end, 1);
+		/* What eth_poll does with a packet carrying END. */
+		assert_true(sl_wire_ended_mark(&ended, out.partition));
+	}
+	assert_int_equal(q[0].n_parts_ended, 1);	/* < 2: never done */
+	assert_int_equal(q[1].n_parts_ended, 1);
+	assert_int_equal(sl_wire_ended_count(&ended), 2);
+
+	/* The same partition ending on a second queue counts once. */
+	assert_false(sl_wire_ended_mark(&ended, 1));
+	assert_int_equal(sl_wire_ended_count(&ended), 2);
+	/* Partition 63 is the last bit; 64 is out of range (the parser drops it). */
+	assert_true(sl_wire_ended_mark(&ended, 63));
+	assert_false(sl_wire_ended_mark(&ended, 64));
+	assert_int_equal(sl_wire_ended_count(&ended), 3);
+	assert_int_equal(ended, (1ull << 63) | 3);
+}
+
+struct mark_arg {
+	uint64_t *mask;
+	uint32_t first;
+};
+
+/* One RX lcore marking its 32 partitions ended, over and over. */
+static void *
+mark_thread(void *p)
+{
+	struct mark_arg *a = p;
+
+	for (int round = 0; round < 1000; round++)
+		for (uint32_t i = 0; i < 32; i++)
+			sl_wire_ended_mark(a->mask, a->first + i);
+	return NULL;
+}
+
+/* Two lcores marking at once lose no bit: all 64 partitions count. */
+static void
+test_end_across_queues_concurrent(void **state)
+{
+	uint64_t ended = 0;
+	struct mark_arg a[2] = { { &ended, 0 }, { &ended, 32 } };
+	pthread_t t[2];
+
+	(void)state;
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, mark_thread, &a[i]), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	assert_int_equal(sl_wire_ended_count(&ended), 64);
+	assert_int_equal(ended, UINT64_MAX);
+}
+
 static void
 test_drop_names(void **state)
 {
@@ -979,6 +1056,8 @@ main(void)
 		cmocka_unit_test(test_sequence_gaps),
 		cmocka_unit_test(test_sequence_max),
 		cmocka_unit_test(test_end),
+		cmocka_unit_test(test_end_across_queues),
+		cmocka_unit_test(test_end_across_queues_concurrent),
 		cmocka_unit_test(test_zero_records),
 		cmocka_unit_test(test_any_port),
 		cmocka_unit_test(test_vlan),
