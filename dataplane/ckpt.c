@@ -541,3 +541,17 @@ fresh:
 		return sl_sink2pc_open(&dp->sink2pc, p->sink.path, &dp->out, NULL);
 	return 0;
 }
+
+/* Flink's checkpoint metrics, for the metrics reply (docs/metrics.md). */
+void
+dp_ckpt_metrics(const struct dp *dp, json_t *o)
+{
+	const struct dp_ckpt *ck = dp->ck;
+
+	if (ck == NULL)
+		return;
+	json_object_set_new(o, "numberOfCompletedCheckpoints", json_integer((json_int_t)ck->completed));
+	json_object_set_new(o, "numberOfFailedCheckpoints", json_integer((json_int_t)ck->failures));
+	json_object_set_new(o, "lastCheckpointDuration", json_integer((json_int_t)ck->last_duration_ms));
+	json_object_set_new(o, "lastCheckpointSize", json_integer((json_int_t)ck->last_bytes));
+}

@@ -202,6 +202,7 @@ int dp_ckpt_restore(struct dp *dp);
 void dp_ckpt_tick(struct dp *dp);
 void dp_ckpt_aligned(struct dp *dp, uint64_t id);
 void dp_ckpt_finish(struct dp *dp);
+void dp_ckpt_metrics(const struct dp *dp, json_t *o);
 int dp_sink_write(struct dp *dp, const uint8_t *row);
 int dp_pending_add(struct dp_pending *pd, const uint8_t *rows, size_t n, uint16_t rs);
 

@@ -232,6 +232,7 @@ dp_metrics_json(struct dp *dp)
 	json_object_set_new(o, "state", json_string(atomic_load(&dp->draining) ? "DRAINING" : "RUNNING"));
 	json_object_set_new(o, "lcores", lc);
 	json_object_set_new(o, "operators", operators_json(dp));
+	dp_ckpt_metrics(dp, o);
 	return o;
 }
 
