@@ -386,6 +386,40 @@ out:
 	return rc;
 }
 
+/*
+ * Is something already at the socket path? @return 0 (nothing there),
+ * 1 (a stale socket: nobody accepts, unlink it), -EADDRINUSE (a live
+ * server answers: never steal its path), -EEXIST (not a socket: not
+ * ours to delete), or another -errno.
+ */
+static int
+listen_probe(const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(sa->sun_path, &st) != 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	/* Non-blocking: a live server with a full backlog says EAGAIN. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+		rc = -EADDRINUSE;
+	else if (errno == ECONNREFUSED)
+		rc = 1;
+	else if (errno == ENOENT)
+		rc = 0;		/* removed meanwhile */
+	else if (errno == EAGAIN || errno == EINPROGRESS)
+		rc = -EADDRINUSE;
+	else
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 int
 sl_proto_listen(const char *path, unsigned int mode)
 {
@@ -395,10 +429,14 @@ sl_proto_listen(const char *path, unsigned int mode)
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
+	e = listen_probe(&sa);
+	if (e < 0)
+		return e;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	unlink(path);
+	if (e > 0)
+		unlink(path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
 	    chmod(path, mode) != 0 || listen(fd, 64) != 0) {
 		e = errno;

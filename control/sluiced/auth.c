@@ -3,7 +3,8 @@
  * Who may use the control socket: root, sluiced's own user, and members
  * of control.group. The file mode (0660, that group) already keeps others
  * out; SO_PEERCRED is checked as well because a socket inherited or
- * passed through a less strict directory must not widen access.
+ * passed through a less strict directory must not widen access. The
+ * groups come from the socket (SO_PEERGROUPS), /proc only on old kernels.
  */
 #include <errno.h>
 #include <grp.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "sld.h"
 
@@ -62,13 +64,55 @@ proc_groups(pid_t pid, gid_t *groups, int max)
 	return n;
 }
 
+/*
+ * SO_PEERGROUPS (Linux 4.13): the peer's supplementary groups as of its
+ * connect(), held by the socket. Unlike /proc/PID/status it cannot name
+ * another process that got the pid after the peer exited.
+ * @return the number of groups (*out malloc'd), or -errno.
+ */
+static int
+sock_groups(int fd, gid_t **out)
+{
+	socklen_t len = 64 * sizeof(gid_t);
+
+	for (int tries = 0; tries < 4; tries++) {
+		gid_t *g = malloc(len ? len : sizeof(gid_t));
+
+		if (g == NULL)
+			return -ENOMEM;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == 0) {
+			*out = g;
+			return (int)(len / sizeof(gid_t));
+		}
+		free(g);
+		/* ERANGE: len now says how much it needs. */
+		if (errno != ERANGE)
+			return -errno;
+	}
+	return -ERANGE;
+}
+
 int
-sld_auth_peer_groups(pid_t pid, uid_t uid, gid_t gid, gid_t *groups, int max)
+sld_auth_peer_groups(int fd, pid_t pid, uid_t uid, gid_t gid, gid_t **out)
 {
 	struct passwd pw, *pwp = NULL;
 	char buf[4096];
-	int n;
+	gid_t *groups;
+	int n, max = SLD_AUTH_MAX_GROUPS;
 
+	*out = NULL;
+	if (fd >= 0) {
+		n = sock_groups(fd, out);
+		if (n >= 0)
+			return n;
+		/* Only an old kernel falls through; else no supplementary groups. */
+		if (n != -ENOPROTOOPT)
+			return 0;
+	}
+	groups = malloc(sizeof(gid_t) * (size_t)max);
+	if (groups == NULL)
+		return 0;
+	*out = groups;
 	/* pid 0: the peer is in another pid namespace. */
 	if (pid > 0) {
 		n = proc_groups(pid, groups, max);

@@ -244,20 +244,60 @@ job_exited(struct sld_daemon *d, struct sld_job *j, bool clean)
 	shutdown_check(d);
 }
 
-/*
- * Not our child (re-attached after a sluiced restart): the exit status is
- * not ours to read. A fresh stats file means the dataplane finished its
- * run and wrote its final counters, which it does only on a clean exit.
- */
-static bool
-guess_clean_exit(const struct sld_job *j)
+int
+sld_job_stats_exit(const struct sld_job *j, int *code)
 {
-	char path[SLD_FILE_MAX];
+	char path[SLD_FILE_MAX], msg[SLD_FILE_MAX + 64], *buf;
+	json_error_t jerr;
 	struct stat st;
+	json_t *o, *v;
+	size_t n;
+	int rc;
 
 	sld_job_stats_path(j, path, sizeof(path));
-	return stat(path, &st) == 0 &&
-	       (int64_t)st.st_mtim.tv_sec * 1000 >= j->started_at - 1000;
+	if (sld_read_file(path, SLD_STATS_MAX, &buf, &n, &st, msg, sizeof(msg)) < 0)
+		return -ENOENT;
+	/* A stats.json of an earlier run says nothing about this one. */
+	if ((int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000 <
+	    j->started_at - 1000) {
+		free(buf);
+		return -ENOENT;
+	}
+	o = json_loadb(buf, n, 0, &jerr);
+	free(buf);
+	v = json_object_get(o, "exit_code");
+	rc = -ENODATA;
+	if (json_is_integer(v) && json_integer_value(v) >= INT_MIN &&
+	    json_integer_value(v) <= INT_MAX) {
+		*code = (int)json_integer_value(v);
+		rc = 0;
+	}
+	json_decref(o);
+	return rc;
+}
+
+/*
+ * Not our child (re-attached after a sluiced restart): the exit status is
+ * not ours to read, so the dataplane's own word for it is: the exit_code
+ * it writes last into a stats.json of this run. A dataplane that fails
+ * (a sink error) writes stats too, and a stop request says nothing about
+ * how the drain went: neither alone means clean.
+ */
+static bool
+reattached_exit(struct sld_job *j)
+{
+	int code = -1, rc = sld_job_stats_exit(j, &code);
+
+	if (rc == 0)
+		snprintf(j->last_exit, sizeof(j->last_exit),
+			 "exited %d (stats.json; not sluiced's child)", code);
+	else if (rc == -ENODATA)
+		snprintf(j->last_exit, sizeof(j->last_exit),
+			 "exited (not sluiced's child; no exit_code)");
+	else
+		snprintf(j->last_exit, sizeof(j->last_exit),
+			 "exited (not sluiced's child; status unknown)");
+	return rc == 0 && code == 0;
 }
 
 static void
@@ -276,10 +316,7 @@ job_pidfd_cb(struct sld_loop *l, int fd, short revents, void *arg)
 		exit_desc(&si, j->last_exit, sizeof(j->last_exit));
 		clean = si.si_code == CLD_EXITED && si.si_status == 0;
 	} else {
-		clean = !j->cancel_req && (j->stop_req || guess_clean_exit(j));
-		snprintf(j->last_exit, sizeof(j->last_exit), "%s",
-			 clean ? "exited (not sluiced's child; clean)" :
-			 "exited (not sluiced's child; status unknown)");
+		clean = reattached_exit(j) && !j->cancel_req;
 	}
 	job_exited(j->d, j, clean);
 }
@@ -467,9 +504,10 @@ job_slot(struct sld_daemon *d, const char *name)
 
 enum sl_proto_code
 sld_job_submit(struct sld_daemon *d, const struct sl_plan *p, const char *name,
-	       const char *yaml, const char *path, const char *cwd, char *msg,
-	       size_t msglen)
+	       const char *text, size_t len, const char *path, const char *cwd,
+	       char *msg, size_t msglen)
 {
+	FILE *f;
 	char device[SL_PLAN_ARG_MAX] = "";
 	struct sld_job *j;
 	int rc;
@@ -526,23 +564,30 @@ sld_job_submit(struct sld_daemon *d, const struct sl_plan *p, const char *name,
 		j->in_use = false;
 		return SL_PROTO_INTERNAL;
 	}
-	if (yaml != NULL) {
-		/* Inline YAML: the dataplane reads it from the run dir. */
-		FILE *f;
-
-		snprintf(j->job_file, sizeof(j->job_file), "%s/job.yaml", j->run_dir);
-		f = fopen(j->job_file, "we");
-		if (f == NULL || fputs(yaml, f) < 0 || fclose(f) != 0) {
-			snprintf(msg, msglen, "cannot write %s: %s", j->job_file,
-				 strerror(errno));
-			j->in_use = false;
-			return SL_PROTO_INTERNAL;
-		}
-	} else {
-		snprintf(j->job_file, sizeof(j->job_file), "%s", path);
+	/*
+	 * The dataplane reads the bytes validated here, from the run dir,
+	 * never the client's file again: edited or swapped after this check
+	 * (eal: above all), it would run what was never checked.
+	 */
+	snprintf(j->job_file, sizeof(j->job_file), "%s/job.yaml", j->run_dir);
+	f = fopen(j->job_file, "we");
+	if (f == NULL || fwrite(text, 1, len, f) != len) {
+		snprintf(msg, msglen, "cannot write %s: %s", j->job_file,
+			 strerror(errno));
+		if (f != NULL)
+			fclose(f);
+		j->in_use = false;
+		return SL_PROTO_INTERNAL;
 	}
-	SLD_LOG("job %s: submitted (%s, cwd %s, restart-strategy %s)", name,
-		j->job_file, j->cwd, sl_plan_restart_name(j->restart.type));
+	if (fclose(f) != 0) {
+		snprintf(msg, msglen, "cannot write %s: %s", j->job_file,
+			 strerror(errno));
+		j->in_use = false;
+		return SL_PROTO_INTERNAL;
+	}
+	SLD_LOG("job %s: submitted (%s, copied to %s, cwd %s, restart-strategy %s)",
+		name, path ? path : "inline", j->job_file, j->cwd,
+		sl_plan_restart_name(j->restart.type));
 	job_save(d);
 	if (job_spawn(d, j) < 0) {
 		snprintf(j->reason, sizeof(j->reason), "dataplane %s", j->last_exit);

@@ -5,6 +5,7 @@
  * callbacks (server.c, job.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -142,6 +144,48 @@ mkdir_p(const char *path)
 	return 0;
 }
 
+/*
+ * One sluiced per state dir: a second one would load the same registry,
+ * re-attach to the same dataplanes and restart them behind the first's
+ * back. The lock lives as long as the process (the fd is never closed and
+ * not inherited by dataplanes), so a killed sluiced releases it.
+ * @return the lock's fd, or -1 (logged).
+ */
+static int
+state_lock(const char *dir)
+{
+	char path[SLD_FILE_MAX], pid[32];
+	ssize_t n;
+	int fd, len;
+
+	snprintf(path, sizeof(path), "%s/sluiced.lock", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		SLD_LOG("cannot open %s: %s; check the state directory", path,
+			strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK) {
+			SLD_LOG("cannot lock %s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		SLD_LOG("another sluiced runs with state dir %s (pid %s); stop it first, or give this one another --state-dir",
+			dir, pid[0] ? pid : "unknown");
+		close(fd);
+		return -1;
+	}
+	len = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len)
+		SLD_LOG("warning: cannot write the pid into %s: %s", path,
+			strerror(errno));
+	return fd;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -246,6 +290,8 @@ main(int argc, char **argv)
 			d.cfg.state_dir, strerror(-rc));
 		return 1;
 	}
+	if (state_lock(d.cfg.state_dir) < 0)
+		return 1;
 	snprintf(d.registry, sizeof(d.registry), "%s/registry.json", d.cfg.state_dir);
 	d.loop = sld_loop_new();
 	if (d.loop == NULL || sld_jobs_init(&d) < 0)
@@ -270,9 +316,10 @@ main(int argc, char **argv)
 
 	SLD_LOG("sluiced %s: state %s (%d jobs in the registry), dataplane %s",
 		SLUICE_VERSION, d.cfg.state_dir, n, d.dp_path);
-	sld_jobs_recover(&d);
+	/* The socket first: if another sluiced holds it, touch no job. */
 	if (sld_server_start(&d) < 0)
 		return 1;
+	sld_jobs_recover(&d);
 	if (sld_prom_start(&d) < 0)
 		return 1;
 	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {

@@ -34,6 +34,7 @@ struct sld_client {
 	int64_t last;			/* last byte in or reply out */
 	struct sld_dpcall *pending;	/* a request waiting for a dataplane */
 	bool eof;			/* peer closed its side */
+	bool polled;			/* fd registered in the loop */
 	bool closing;			/* close once the output is flushed */
 	bool in_use;
 };
@@ -42,6 +43,7 @@ static struct sld_client clients[SLD_MAX_CLIENTS];
 static uint64_t sweep_timer;
 
 static void client_process(struct sld_client *cl);
+static void client_cb(struct sld_loop *l, int fd, short revents, void *arg);
 
 static void
 client_close(struct sld_client *cl, const char *why)
@@ -50,25 +52,45 @@ client_close(struct sld_client *cl, const char *why)
 		SLD_LOG("client pid %d uid %u: closed: %s", (int)cl->pid,
 			(unsigned int)cl->uid, why);
 	sld_dpcall_cancel(cl->pending);
-	sld_loop_del_fd(cl->d->loop, cl->fd);
+	if (cl->polled)
+		sld_loop_del_fd(cl->d->loop, cl->fd);
 	close(cl->fd);
 	sl_proto_lbuf_fini(&cl->lb);
 	free(cl->out);
 	memset(cl, 0, sizeof(*cl));
 }
 
-static void
+/* @return false when the client is gone. */
+static bool
 client_events(struct sld_client *cl)
 {
 	short ev = 0;
 
+	/*
+	 * Hung up while its dataplane call is pending: poll(2) would report
+	 * POLLHUP on every pass, whatever we ask for. Stop polling it; the
+	 * reply, when it comes, is written (or fails) and the fd is closed.
+	 */
+	if (cl->eof && cl->pending != NULL) {
+		if (cl->polled)
+			sld_loop_del_fd(cl->d->loop, cl->fd);
+		cl->polled = false;
+		return true;
+	}
 	if (cl->out_off < cl->out_len)
 		ev |= POLLOUT;
 	/* Backpressure: no reading while a reply is awaited or unread. */
 	if (!cl->eof && !cl->closing && cl->pending == NULL &&
 	    cl->out_len - cl->out_off < SLD_OUT_MAX)
 		ev |= POLLIN;
-	sld_loop_mod_fd(cl->d->loop, cl->fd, ev);
+	if (cl->polled)
+		return sld_loop_mod_fd(cl->d->loop, cl->fd, ev) == 0;
+	if (sld_loop_add_fd(cl->d->loop, cl->fd, ev, client_cb, cl) < 0) {
+		client_close(cl, "out of memory polling it");
+		return false;
+	}
+	cl->polled = true;
+	return true;
 }
 
 /* @return false when the client is gone. */
@@ -94,8 +116,7 @@ client_flush(struct sld_client *cl)
 			return false;
 		}
 	}
-	client_events(cl);
-	return true;
+	return client_events(cl);
 }
 
 static void
@@ -252,7 +273,8 @@ accept_cb(struct sld_loop *l, int lfd, short revents, void *arg)
 		struct sld_client *cl = NULL;
 		struct ucred uc;
 		socklen_t sl = sizeof(uc);
-		gid_t groups[256];
+		gid_t *groups = NULL;
+		bool ok;
 		int fd, ng;
 		char msg[160];
 
@@ -269,8 +291,10 @@ accept_cb(struct sld_loop *l, int lfd, short revents, void *arg)
 			close(fd);
 			continue;
 		}
-		ng = sld_auth_peer_groups(uc.pid, uc.uid, uc.gid, groups, 256);
-		if (!sld_auth_allowed(&d->auth, uc.uid, uc.gid, groups, ng)) {
+		ng = sld_auth_peer_groups(fd, uc.pid, uc.uid, uc.gid, &groups);
+		ok = sld_auth_allowed(&d->auth, uc.uid, uc.gid, groups, ng);
+		free(groups);
+		if (!ok) {
 			SLD_LOG("refused pid %d uid %u gid %u: not root and not in group %s; add the user to that group (control.group)",
 				(int)uc.pid, (unsigned int)uc.uid, (unsigned int)uc.gid,
 				d->cfg.group[0] ? d->cfg.group : "(none configured)");
@@ -303,6 +327,7 @@ accept_cb(struct sld_loop *l, int lfd, short revents, void *arg)
 			refuse(fd, SL_PROTO_INTERNAL, "out of memory");
 			continue;
 		}
+		cl->polled = true;
 		cl->in_use = true;
 	}
 }
@@ -376,6 +401,16 @@ sld_server_start(struct sld_daemon *d)
 		return rc;
 	}
 	rc = sl_proto_listen(path, 0660);
+	if (rc == -EADDRINUSE) {
+		SLD_LOG("socket %s is in use by another process; stop it, or give this sluiced another --socket",
+			path);
+		return rc;
+	}
+	if (rc == -EEXIST) {
+		SLD_LOG("cannot listen on %s: it exists and is not a socket; remove it or choose another --socket",
+			path);
+		return rc;
+	}
 	if (rc < 0) {
 		SLD_LOG("cannot listen on %s: %s; check the path and that no other sluiced runs",
 			path, strerror(-rc));

@@ -31,6 +31,8 @@
 #define SLD_DIR_MAX 512			/* state dir */
 #define SLD_RUNDIR_MAX (SLD_DIR_MAX + 80)	/* STATE/jobs/NAME */
 #define SLD_FILE_MAX (SLD_RUNDIR_MAX + 32)	/* RUN_DIR/dp.sock ... */
+#define SLD_PLAN_MAX_INPUT (1u << 20)	/* sl_plan's job file limit (1 MiB) */
+#define SLD_STATS_MAX (16u << 20)	/* a dataplane's stats.json */
 
 #define SLD_LOG(fmt, ...) sld_log(fmt, ##__VA_ARGS__)
 void sld_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -80,9 +82,16 @@ struct sld_auth_policy {
  */
 bool sld_auth_allowed(const struct sld_auth_policy *pol, uid_t uid, gid_t gid,
 		      const gid_t *groups, int ngroups);
-/** The supplementary groups of a peer (from /proc/PID/status, else getgrouplist). */
-int sld_auth_peer_groups(pid_t pid, uid_t uid, gid_t gid, gid_t *groups,
-			 int max);
+#define SLD_AUTH_MAX_GROUPS 65536	/* NGROUPS_MAX of Linux */
+/**
+ * The supplementary groups of the peer of the connected socket fd, as of
+ * its connect(): SO_PEERGROUPS; only when the kernel lacks it (ENOPROTOOPT),
+ * /proc/PID/status, else the user database (getgrouplist). fd < 0 skips
+ * the socket. @return the number of groups in *groups (malloc'd, free it,
+ * also when 0 is returned).
+ */
+int sld_auth_peer_groups(int fd, pid_t pid, uid_t uid, gid_t gid,
+			 gid_t **groups);
 
 /* --- config.c: sluiced.yaml --- */
 struct sld_config {
@@ -158,9 +167,14 @@ struct sld_daemon {
 
 int sld_jobs_init(struct sld_daemon *d);
 struct sld_job *sld_job_find(struct sld_daemon *d, const char *name);
-/** Validate-and-start: conflicts, run dir, spawn. msg on failure. */
+/**
+ * Validate-and-start: conflicts, run dir, spawn. text (len bytes) is the
+ * job as validated into p; it is written to RUN_DIR/job.yaml, which is
+ * what the dataplane reads, now and at every restart. path: where it came
+ * from (NULL: inline), for the log. msg on failure.
+ */
 enum sl_proto_code sld_job_submit(struct sld_daemon *d, const struct sl_plan *p,
-				  const char *name, const char *yaml,
+				  const char *name, const char *text, size_t len,
 				  const char *path, const char *cwd, char *msg,
 				  size_t msglen);
 enum sl_proto_code sld_job_cancel(struct sld_daemon *d, struct sld_job *j,
@@ -169,6 +183,13 @@ enum sl_proto_code sld_job_stop(struct sld_daemon *d, struct sld_job *j,
 				char *msg, size_t msglen);
 void sld_job_ctl_path(const struct sld_job *j, char *buf, size_t len);
 void sld_job_stats_path(const struct sld_job *j, char *buf, size_t len);
+/**
+ * The exit code a dataplane wrote into its stats.json ("exit_code", the
+ * last thing it does before exiting), for a dataplane that is not our
+ * child. @return 0 and *code; -ENOENT when there is no stats.json written
+ * since the job's start; -ENODATA when it has no integer exit_code.
+ */
+int sld_job_stats_exit(const struct sld_job *j, int *code);
 /** After loading the registry: re-attach or treat as crashed. */
 void sld_jobs_recover(struct sld_daemon *d);
 /** SIGTERM: stop everything, then exit once nothing runs. */
@@ -206,6 +227,24 @@ int sld_server_start(struct sld_daemon *d);
 void sld_server_stop(struct sld_daemon *d);
 
 /* --- verbs.c --- */
+struct stat;
+/**
+ * Read a whole file a client named, without blocking the loop: anything
+ * but a regular file (FIFO, device, socket) is refused before it is read,
+ * so is a file over max bytes. @return 0, *buf (NUL-terminated, free())
+ * and *len, and *st when st is not NULL; or -errno with msg naming path.
+ */
+int sld_read_file(const char *path, size_t max, char **buf, size_t *len,
+		  struct stat *st, char *msg, size_t msglen);
+/**
+ * Check a job's eal: arguments against the options sluiced passes for a
+ * client (memory, logging, IOVA mode, telemetry: nothing that loads code
+ * or names a device or file), each with its value (-m 512, -m512,
+ * --log-level=8). @return -1 when all are allowed, else the index of the
+ * first refused argument, with msg naming it.
+ */
+int sld_eal_args_check(const char *const *args, int n, char *msg,
+		       size_t msglen);
 /*
  * A handler either replies now (returns true, reply/len filled) or
  * starts an asynchronous call and replies later through sld_client_reply().

@@ -5,9 +5,12 @@
  * call and answer from its callback; the others answer at once.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sl_build_config.h"
 #include "sld.h"
@@ -27,26 +30,217 @@ reply(uint64_t id, enum sl_proto_code code, const char *msg, json_t *data,
 	return sl_proto_reply(id, code, msg, data, len);
 }
 
-/* Load a job from args path= or yaml=; on failure msg is the reply's. */
+int
+sld_read_file(const char *path, size_t max, char **buf, size_t *len,
+	      struct stat *stp, char *msg, size_t msglen)
+{
+	struct stat st;
+	size_t n = 0;
+	char *b;
+	int fd, rc;
+
+	*buf = NULL;
+	*len = 0;
+	/* stat first: a device is not even opened (opening some rewinds a tape). */
+	if (stat(path, &st) != 0) {
+		rc = -errno;
+		snprintf(msg, msglen, "%s: cannot open: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(msg, msglen, "%s: not a regular file", path);
+		return -EINVAL;
+	}
+	/* O_NONBLOCK: replaced by a FIFO meanwhile, open still returns at once. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(msg, msglen, "%s: cannot open: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(msg, msglen, "%s: not a regular file", path);
+		return -EINVAL;
+	}
+	if ((uint64_t)st.st_size > max) {
+		close(fd);
+		snprintf(msg, msglen, "%s: %lld bytes; at most %zu are read",
+			 path, (long long)st.st_size, max);
+		return -EFBIG;
+	}
+	/* One byte more than the limit tells a file that grew since fstat. */
+	b = malloc(max + 1);
+	if (b == NULL) {
+		close(fd);
+		snprintf(msg, msglen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	while (n < max + 1) {
+		ssize_t r = read(fd, b + n, max + 1 - n);
+
+		if (r == 0)
+			break;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			close(fd);
+			free(b);
+			snprintf(msg, msglen, "%s: cannot read: %s", path,
+				 strerror(-rc));
+			return rc;
+		}
+		n += (size_t)r;
+	}
+	close(fd);
+	if (n > max) {
+		free(b);
+		snprintf(msg, msglen, "%s: larger than %zu bytes", path, max);
+		return -EFBIG;
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	if (stp != NULL)
+		*stp = st;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	bool value;			/* takes a value: -m 512, -m512, --log-level=8 */
+} eal_allowed[] = {
+	{ "-m", true },
+	{ "--socket-mem", true },
+	{ "--socket-limit", true },
+	{ "--no-huge", false },
+	{ "--huge-unlink", false },
+	{ "--log-level", true },
+	{ "-n", true },
+	{ "--iova-mode", true },
+	{ "--no-telemetry", false },
+	{ "--legacy-mem", false },
+	{ "--single-file-segments", false },
+	{ "--match-allocations", false },
+};
+
+int
+sld_eal_args_check(const char *const *args, int n, char *msg, size_t msglen)
+{
+	static const char only_root[] =
+		"only root may pass it, by running sluice-dp directly";
+
+	for (int i = 0; i < n; i++) {
+		const char *a = args[i], *val = NULL, *eq;
+		size_t nlen;
+		int k, nk = (int)(sizeof(eal_allowed) / sizeof(eal_allowed[0]));
+
+		if (a[0] != '-' || a[1] == '\0' || strcmp(a, "--") == 0) {
+			snprintf(msg, msglen, "eal: argument '%.64s' is not an allowed EAL option; sluiced runs jobs with %s, each with its value; %s",
+				 a, "-m, --socket-mem, --socket-limit, --no-huge, --huge-unlink, --log-level, -n, --iova-mode, --no-telemetry, --legacy-mem, --single-file-segments, --match-allocations",
+				 only_root);
+			return i;
+		}
+		if (a[1] == '-') {
+			eq = strchr(a, '=');
+			nlen = eq ? (size_t)(eq - a) : strlen(a);
+			if (eq != NULL)
+				val = eq + 1;
+		} else {
+			/* A short option: its value may be attached (-m512). */
+			nlen = 2;
+			if (a[2] != '\0')
+				val = a + 2;
+		}
+		for (k = 0; k < nk; k++)
+			if (strlen(eal_allowed[k].name) == nlen &&
+			    strncmp(eal_allowed[k].name, a, nlen) == 0)
+				break;
+		if (k == nk) {
+			snprintf(msg, msglen, "eal: option '%.*s' is not allowed through sluiced (allowed: %s); %s",
+				 (int)(nlen > 64 ? 64 : nlen), a,
+				 "-m, --socket-mem, --socket-limit, --no-huge, --huge-unlink, --log-level, -n, --iova-mode, --no-telemetry, --legacy-mem, --single-file-segments, --match-allocations",
+				 only_root);
+			return i;
+		}
+		if (!eal_allowed[k].value) {
+			if (val != NULL) {
+				snprintf(msg, msglen, "eal: option %s takes no value, got '%.64s'",
+					 eal_allowed[k].name, a);
+				return i;
+			}
+			continue;
+		}
+		if (val == NULL && i + 1 < n) {
+			val = args[i + 1];
+			i++;
+		}
+		/* A value that looks like an option would hide one from this check. */
+		if (val == NULL || val[0] == '\0' || val[0] == '-') {
+			snprintf(msg, msglen, "eal: option %s needs a value (not an option), got %s%.64s%s",
+				 eal_allowed[k].name, val ? "'" : "",
+				 val ? val : "nothing", val ? "'" : "");
+			return i;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Load a job from args path= or yaml=; on failure msg is the reply's.
+ * *text gets the bytes validated (freed with free()), which is what the
+ * dataplane will read: a file changed after this check changes nothing.
+ */
 static enum sl_proto_code
-load_plan(const struct sl_proto_req *req, struct sl_plan *p, char *msg,
-	  size_t msglen)
+load_plan(const struct sl_proto_req *req, struct sl_plan *p, char **text,
+	  size_t *len, char *msg, size_t msglen)
 {
 	const char *path = sl_proto_arg_str(req, "path");
 	const char *yaml = sl_proto_arg_str(req, "yaml");
 	int rc;
 
+	*text = NULL;
 	if ((path == NULL) == (yaml == NULL)) {
 		snprintf(msg, msglen, "give exactly one of args.path (a job file) and args.yaml (its text)");
 		return SL_PROTO_BAD_ARGS;
 	}
-	if (path != NULL)
-		rc = sl_plan_load(path, p, msg, msglen);
-	else
-		rc = sl_plan_load_str("<yaml>", yaml, strlen(yaml), p, msg, msglen);
+	if (path != NULL) {
+		/* Never sl_plan_load(path): a FIFO or a device would hold the loop. */
+		rc = sld_read_file(path, SLD_PLAN_MAX_INPUT, text, len, NULL,
+				   msg, msglen);
+		if (rc < 0)
+			return SL_PROTO_BAD_ARGS;
+		rc = sl_plan_load_str(path, *text, *len, p, msg, msglen);
+	} else {
+		*len = strlen(yaml);
+		*text = strdup(yaml);
+		if (*text == NULL) {
+			snprintf(msg, msglen, "out of memory");
+			return SL_PROTO_INTERNAL;
+		}
+		rc = sl_plan_load_str("<yaml>", yaml, *len, p, msg, msglen);
+	}
+	if (rc < 0) {
+		free(*text);
+		*text = NULL;
+	}
 	if (rc == -EINVAL)
 		return SL_PROTO_INVALID_JOB;
 	if (rc < 0)
+		return SL_PROTO_BAD_ARGS;
+	return SL_PROTO_OK;
+}
+
+/* What sluiced refuses to run even in a valid job: eal: beyond the allowlist. */
+static enum sl_proto_code
+plan_allowed(const struct sl_plan *p, char *msg, size_t msglen)
+{
+	const char *args[SL_PLAN_MAX_EAL_ARGS];
+
+	for (int i = 0; i < p->n_eal_args; i++)
+		args[i] = p->eal_args[i];
+	if (sld_eal_args_check(args, p->n_eal_args, msg, msglen) >= 0)
 		return SL_PROTO_BAD_ARGS;
 	return SL_PROTO_OK;
 }
@@ -65,22 +259,6 @@ plan_summary(const struct sl_plan *p)
 			sl_plan_restart_name(p->restart.type) : "(sluiced default)");
 }
 
-static char *
-do_validate(const struct sl_proto_req *req, size_t *len)
-{
-	struct sl_plan p;
-	char msg[SL_PLAN_ERR_MAX];
-	enum sl_proto_code code = load_plan(req, &p, msg, sizeof(msg));
-	json_t *data;
-
-	if (code != SL_PROTO_OK)
-		return reply(req->id, code, msg, NULL, len);
-	data = plan_summary(&p);
-	snprintf(msg, sizeof(msg), "job %s is valid", p.name);
-	sl_plan_free(&p);
-	return reply(req->id, SL_PROTO_OK, msg, data, len);
-}
-
 static bool
 name_ok(const char *s)
 {
@@ -97,14 +275,44 @@ name_ok(const char *s)
 }
 
 static char *
+do_validate(const struct sl_proto_req *req, size_t *len)
+{
+	struct sl_plan p;
+	char msg[SL_PLAN_ERR_MAX], *text;
+	size_t tlen;
+	enum sl_proto_code code = load_plan(req, &p, &text, &tlen, msg,
+					    sizeof(msg));
+	json_t *data;
+
+	if (code != SL_PROTO_OK)
+		return reply(req->id, code, msg, NULL, len);
+	free(text);
+	code = plan_allowed(&p, msg, sizeof(msg));
+	if (code == SL_PROTO_OK && !name_ok(p.name)) {
+		snprintf(msg, sizeof(msg), "job: '%.64s' cannot name a job: it must match [A-Za-z0-9_.-]{1,63} and not be . or ..",
+			 p.name);
+		code = SL_PROTO_BAD_ARGS;
+	}
+	if (code != SL_PROTO_OK) {
+		sl_plan_free(&p);
+		return reply(req->id, code, msg, NULL, len);
+	}
+	data = plan_summary(&p);
+	snprintf(msg, sizeof(msg), "job %s is valid", p.name);
+	sl_plan_free(&p);
+	return reply(req->id, SL_PROTO_OK, msg, data, len);
+}
+
+static char *
 do_submit(struct sld_daemon *d, const struct sl_proto_req *req, size_t *len)
 {
 	const char *name = sl_proto_arg_str(req, "name");
 	const char *path = sl_proto_arg_str(req, "path");
 	const char *cwd = sl_proto_arg_str(req, "cwd");
-	char msg[SL_PLAN_ERR_MAX], abspath[PATH_MAX];
+	char msg[SL_PLAN_ERR_MAX], abspath[PATH_MAX], *text;
 	enum sl_proto_code code;
 	struct sl_plan p;
+	size_t tlen;
 	json_t *data;
 
 	if (json_object_get(req->args, "name") != NULL &&
@@ -124,13 +332,23 @@ do_submit(struct sld_daemon *d, const struct sl_proto_req *req, size_t *len)
 		json_object_set_new(req->args, "path", json_string(abspath));
 		path = sl_proto_arg_str(req, "path");
 	}
-	code = load_plan(req, &p, msg, sizeof(msg));
+	code = load_plan(req, &p, &text, &tlen, msg, sizeof(msg));
 	if (code != SL_PROTO_OK)
 		return reply(req->id, code, msg, NULL, len);
-	if (name == NULL)
+	code = plan_allowed(&p, msg, sizeof(msg));
+	if (code == SL_PROTO_OK && name == NULL) {
+		/* The file's job: names the run dir as much as args.name does. */
 		name = p.name;
-	code = sld_job_submit(d, &p, name, sl_proto_arg_str(req, "yaml"), path,
-			      cwd, msg, sizeof(msg));
+		if (!name_ok(name)) {
+			snprintf(msg, sizeof(msg), "job: '%.64s' cannot name a job: it must match [A-Za-z0-9_.-]{1,63} and not be . or ..; rename it or give args.name",
+				 name);
+			code = SL_PROTO_BAD_ARGS;
+		}
+	}
+	if (code == SL_PROTO_OK)
+		code = sld_job_submit(d, &p, name, text, tlen, path, cwd, msg,
+				      sizeof(msg));
+	free(text);
 	data = code == SL_PROTO_OK ? plan_summary(&p) : NULL;
 	if (data != NULL) {
 		struct sld_job *j = sld_job_find(d, name);
@@ -174,11 +392,17 @@ status_data(const struct sld_job *j)
 static json_t *
 final_stats(const struct sld_job *j)
 {
-	char path[SLD_FILE_MAX];
+	char path[SLD_FILE_MAX], msg[SLD_FILE_MAX + 64], *buf;
 	json_error_t jerr;
+	json_t *o;
+	size_t n;
 
 	sld_job_stats_path(j, path, sizeof(path));
-	return json_load_file(path, 0, &jerr);
+	if (sld_read_file(path, SLD_STATS_MAX, &buf, &n, NULL, msg, sizeof(msg)) < 0)
+		return NULL;
+	o = json_loadb(buf, n, 0, &jerr);
+	free(buf);
+	return o;
 }
 
 static json_t *

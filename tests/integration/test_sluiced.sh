@@ -4,8 +4,14 @@
 # job, read its metrics, cancel it; SIGKILL a dataplane and watch the
 # restart strategy bring it back; restart sluiced under a running job and
 # check it re-attaches to the same dataplane; bad requests and a silent
-# client do not stop the daemon; SIGTERM drains and exits 0.
+# client do not stop the daemon; SIGTERM drains and exits 0. A FIFO as a
+# job file does not freeze the daemon; a second sluiced on the same state
+# dir or socket refuses to start; job names and eal: options are checked;
+# a client that hangs up during a dataplane call costs no CPU; a
+# re-attached dataplane's exit comes from its stats.json exit_code.
+# SLUICE_DP=PATH runs another sluice-dp build (when dataplane/ is mid-edit).
 . "$(dirname "$0")/lib.sh"
+DP=${SLUICE_DP:-$DP}
 
 SLD="$SLUICE_BUILD/control/sluiced/sluiced"
 SOCK="$T/sluiced.sock"
@@ -50,10 +56,14 @@ wait_state() {
 }
 
 start_sld() {
-	"$SLD" --socket "$SOCK" --state-dir "$STATE" --shutdown-timeout 5s "$@" 2>> "$T/sld.log" &
+	# Its own "ready" line: an earlier one (and a stale socket) do not count.
+	local before
+	before=$(grep -c "ready on $SOCK" "$T/sld.log" 2> /dev/null || true)
+	"$SLD" --socket "$SOCK" --state-dir "$STATE" --dp "$DP" --shutdown-timeout 5s "$@" 2>> "$T/sld.log" &
 	SLD_PID=$!
 	for i in $(seq 1 100); do
-		grep -q "ready on $SOCK" "$T/sld.log" 2> /dev/null && [ -S "$SOCK" ] && return 0
+		[ "$(grep -c "ready on $SOCK" "$T/sld.log" 2> /dev/null)" -gt "${before:-0}" ] 2> /dev/null &&
+			[ -S "$SOCK" ] && return 0
 		sleep 0.05
 	done
 	cat "$T/sld.log" >&2
@@ -67,8 +77,47 @@ stop_sld() {
 	[ "$rc" -eq 0 ] || { tail -20 "$T/sld.log" >&2; fail "sluiced exited $rc on SIGTERM"; }
 }
 
-trap 'kill -9 $SLD_PID 2> /dev/null || true; rm -rf "$T"' EXIT
+# wait_list JOB STATE [SECONDS]: like wait_state, through list (which
+# never asks the dataplane).
+wait_list() {
+	local r s i
+	for i in $(seq 1 $((${3:-30} * 10))); do
+		r=$(req list)
+		s=$(get "$r" '[j["state"] for j in r["data"]["jobs"] if j["name"] == "'"$1"'"][0]' 2> /dev/null || true)
+		[ "$s" = "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "$r" >&2
+	tail -20 "$T/sld.log" >&2
+	fail "job $1 did not reach $2 (last: $s)"
+}
+
+FAKE_PIDS=""
+trap 'kill -9 $SLD_PID $FAKE_PIDS 2> /dev/null || true; rm -rf "$T"' EXIT
 start_sld
+
+# --- one sluiced per state dir, and per socket ---
+rc=0
+timeout 10 "$SLD" --socket "$T/other.sock" --state-dir "$STATE" --dp "$DP" 2> "$T/second.err" || rc=$?
+[ "$rc" = 1 ] || fail "a second sluiced on $STATE exited $rc: $(cat "$T/second.err")"
+grep -q "another sluiced runs with state dir $STATE (pid $SLD_PID)" "$T/second.err" ||
+	fail "second sluiced, same state dir: $(cat "$T/second.err")"
+[ ! -e "$T/other.sock" ] || fail "the second sluiced listened anyway"
+rc=0
+timeout 10 "$SLD" --socket "$SOCK" --state-dir "$T/state-other" --dp "$DP" 2> "$T/second.err" || rc=$?
+[ "$rc" = 1 ] || fail "a second sluiced on $SOCK exited $rc: $(cat "$T/second.err")"
+grep -q "socket $SOCK is in use by another process" "$T/second.err" ||
+	fail "second sluiced, same socket: $(cat "$T/second.err")"
+[ -S "$SOCK" ] || fail "the second sluiced removed the first one's socket"
+r=$(req version)
+[ "$(get "$r" 'r["ok"]')" = True ] || fail "the first sluiced lost its socket: $r"
+# Not a socket at all: not ours to delete.
+echo keep > "$T/not-a-socket"
+rc=0
+timeout 10 "$SLD" --socket "$T/not-a-socket" --state-dir "$T/state-other" --dp "$DP" 2> "$T/second.err" || rc=$?
+[ "$rc" = 1 ] && [ "$(cat "$T/not-a-socket")" = keep ] ||
+	fail "sluiced on a regular file as socket: exit $rc, $(cat "$T/second.err")"
+echo "ok: a second sluiced is refused (state dir locked by pid $SLD_PID; socket in use)"
 
 # --- version, validate, malformed input ---
 r=$(req version)
@@ -77,6 +126,44 @@ r=$(req validate "{\"yaml\":\"job: x\\nbogus: 1\\n\"}")
 [ "$(get "$r" 'r["code"]')" = invalid_job ] || fail "validate: $r"
 [ "$(get "$r" 'r["msg"]')" = "<yaml>:2:1: unknown key 'bogus'; expected one of: job, schema, source, pipeline, sink, lcores, pipeline.max-parallelism, state.key-capacity, eal, parallelism.default, restart-strategy.type, restart-strategy.fixed-delay.attempts, restart-strategy.fixed-delay.delay, restart-strategy.exponential-delay.initial-backoff, restart-strategy.exponential-delay.max-backoff, restart-strategy.exponential-delay.backoff-multiplier, restart-strategy.exponential-delay.attempts, execution.checkpointing.interval, execution.checkpointing.mode, execution.checkpointing.timeout, execution.checkpointing.min-pause, execution.checkpointing.max-concurrent-checkpoints, execution.checkpointing.tolerable-failed-checkpoints, state.checkpoints.dir, state.checkpoints.num-retained" ] ||
 	fail "validate message: $r"
+# A FIFO as the job file: refused at once; another client is served meanwhile.
+mkfifo "$T/fifo.yaml"
+r=$(python3 - "$SOCK" "$T/fifo.yaml" <<'PY'
+import json, socket, sys, time
+def conn():
+	s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1]); return s
+def send(s, verb, args):
+	s.sendall((json.dumps({"v": 1, "id": 1, "verb": verb, "args": args}) + "\n").encode())
+def recv(s):
+	buf = b""
+	while not buf.endswith(b"\n"):
+		c = s.recv(65536)
+		if not c:
+			break
+		buf += c
+	return json.loads(buf)
+a, b = conn(), conn()
+t0 = time.monotonic()
+send(a, "validate", {"path": sys.argv[2]})
+send(b, "version", {})
+v = recv(b)
+r = recv(a)
+c = conn(); send(c, "submit", {"path": sys.argv[2]}); s = recv(c)
+print(json.dumps({"code": r["code"], "msg": r["msg"], "version": v["ok"],
+		  "submit": s["code"], "dt": time.monotonic() - t0}))
+PY
+)
+[ "$(get "$r" 'r["code"]')" = bad_args ] && [ "$(get "$r" 'r["submit"]')" = bad_args ] ||
+	fail "validate/submit a FIFO: $r"
+[ "$(get "$r" 'r["msg"]')" = "$T/fifo.yaml: not a regular file" ] || fail "FIFO message: $r"
+[ "$(get "$r" 'r["version"]')" = True ] || fail "version while a FIFO was validated: $r"
+[ "$(get "$r" 'int(r["dt"] < 1)')" = 1 ] || fail "FIFO answered after $(get "$r" 'r["dt"]') s"
+r=$(req validate '{"path":"/dev/zero"}')
+[ "$(get "$r" 'r["msg"]')" = "/dev/zero: not a regular file" ] || fail "validate /dev/zero: $r"
+head -c 1048577 /dev/zero | tr '\0' '#' > "$T/big.yaml"
+r=$(req validate "{\"path\":\"$T/big.yaml\"}")
+[ "$(get "$r" 'r["code"]')" = bad_args ] || fail "validate a 1 MiB + 1 file: $r"
+echo "ok: a FIFO job file is refused in $(get "$r" 'r["code"]') without holding the daemon"
 r=$(python3 - "$SOCK" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(10)
@@ -134,6 +221,29 @@ fi
 sed -e 's|^  type: stdout|  type: csv\n  path: OUT|' configs/jobs/demo.yaml > "$T/demo.yaml"
 sed -e "s|OUT|$T/expected.csv|" "$T/demo.yaml" > "$T/demo-standalone.yaml"
 sed -i -e "s|OUT|$T/out.csv|" "$T/demo.yaml"
+
+# --- job names and eal: options sluiced will not run ---
+sed -e 's|^job: .*|job: ..|' "$T/demo.yaml" > "$T/dotdot.yaml"
+r=$(req submit "{\"path\":\"$T/dotdot.yaml\",\"cwd\":\"$SLUICE_SRC\"}")
+[ "$(get "$r" 'r["code"]')" = bad_args ] || fail "job: .. from the file: $r"
+case "$(get "$r" 'r["msg"]')" in *"'..' cannot name a job"*) ;; *) fail "job: .. message: $r" ;; esac
+[ ! -e "$STATE/job.yaml" ] && [ ! -e "$STATE/dp.log" ] || fail "job: .. wrote into the state dir"
+r=$(req submit "{\"path\":\"$T/demo.yaml\",\"cwd\":\"$SLUICE_SRC\",\"name\":\"..\"}")
+[ "$(get "$r" 'r["code"]')" = bad_args ] || fail "name .. : $r"
+{ cat "$T/demo.yaml"; printf 'eal: ["-m", "512", "-d", "%s/x.so"]\n' "$T"; } > "$T/eal-bad.yaml"
+for verb in submit validate; do
+	r=$(req $verb "{\"path\":\"$T/eal-bad.yaml\",\"cwd\":\"$SLUICE_SRC\"}")
+	[ "$(get "$r" 'r["code"]')" = bad_args ] || fail "$verb eal -d: $r"
+	case "$(get "$r" 'r["msg"]')" in
+	*"option '-d' is not allowed through sluiced"*"only root may pass it, by running sluice-dp directly"*) ;;
+	*) fail "$verb eal -d message: $r" ;;
+	esac
+done
+[ ! -e "$STATE/jobs/clicks-per-user" ] || fail "a refused job got a run dir"
+{ cat "$T/demo.yaml"; printf 'eal: ["--no-telemetry", "--log-level=lib.eal:info"]\n'; } > "$T/eal-ok.yaml"
+r=$(req validate "{\"path\":\"$T/eal-ok.yaml\"}")
+[ "$(get "$r" 'r["ok"]')" = True ] || fail "validate with allowed eal options: $r"
+echo "ok: job: .. and eal: -d are refused (bad_args)"
 run_dp "$T/demo-standalone.yaml"
 r=$(req submit "{\"path\":\"$T/demo.yaml\",\"cwd\":\"$SLUICE_SRC\"}")
 [ "$(get "$r" 'r["ok"]')" = True ] || fail "submit: $r"
@@ -188,6 +298,7 @@ echo "ok: SIGKILL -> RESTARTING -> RUNNING, numRestarts 1"
 kill -9 "$SLD_PID"
 wait "$SLD_PID" 2> /dev/null || true
 kill -0 "$pid2" || fail "the dataplane died with sluiced"
+[ -S "$SOCK" ] || fail "no stale socket left by the killed sluiced"
 start_sld
 r=$(req status '{"job":"unbounded"}')
 [ "$(get "$r" 'r["data"]["state"]')" = RUNNING ] || fail "after sluiced restart: $r"
@@ -202,6 +313,93 @@ stop_sld
 if [ -e /proc/$pid2 ] && ! grep -q '^State:.*Z' /proc/$pid2/status 2> /dev/null; then
 	fail "dataplane $pid2 survived sluiced's shutdown"
 fi
-python3 -c 'import json,sys; j=[j for j in json.load(open(sys.argv[1]))["jobs"] if j["name"]=="unbounded"][0]; assert j["state"]=="FINISHED", j' \
-	"$STATE/registry.json" || fail "registry after shutdown: $(cat "$STATE/registry.json")"
-echo "ok: SIGTERM drained the job (FINISHED) and sluiced exited 0"
+# Re-attached, so not sluiced's child: FINISHED only on the dataplane's
+# own "exit_code": 0 in stats.json. A sluice-dp that does not write it yet
+# leaves the job FAILED, never guessed clean.
+want=FAILED
+python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1])).get("exit_code") != 0)' \
+	"$STATE/jobs/unbounded/stats.json" 2> /dev/null && want=FINISHED
+python3 -c 'import json,sys; j=[j for j in json.load(open(sys.argv[1]))["jobs"] if j["name"]=="unbounded"][0]; assert j["state"]==sys.argv[2], j' \
+	"$STATE/registry.json" "$want" || fail "registry after shutdown (want $want): $(cat "$STATE/registry.json")"
+[ "$want" = FINISHED ] || echo "note: $DP writes no exit_code into stats.json yet"
+echo "ok: SIGTERM drained the job ($want) and sluiced exited 0"
+
+# --- a fake dataplane: exits as its job name says, never answers its socket ---
+cat > "$T/fake_dp.py" <<'PY'
+import json, os, select, signal, socket, sys
+a = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+name = [l.split(":", 1)[1].strip() for l in open(a["--job"]) if l.startswith("job:")][0]
+ls = socket.socket(socket.AF_UNIX)
+ls.bind(a["--ctl"])
+ls.listen(16)
+conns, term = [], []
+signal.signal(signal.SIGTERM, lambda *_: term.append(1))
+while not term:
+	try:
+		if select.select([ls], [], [], 0.1)[0]:
+			conns.append(ls.accept()[0])	# and never answer
+	except InterruptedError:
+		pass
+kind = name.split("-")[0]
+stats = {"ok": {"exit_code": 0}, "fail": {"exit_code": 1}, "old": {"rx": []}}.get(kind)
+if stats is not None:
+	with open(a["--stats-json"], "w") as f:
+		json.dump(stats, f)
+sys.exit(stats.get("exit_code", 0) if stats else 0)
+PY
+# Named sluice-dp in /proc/PID/cmdline, as re-attach checks (the real
+# interpreter: a wrapper such as pyenv's would re-exec under its own name).
+printf '#!/bin/bash\nexec -a sluice-dp %s %s "$@"\n' \
+	"$(python3 -c 'import sys; print(sys.executable)')" "$T/fake_dp.py" > "$T/fake-dp"
+chmod +x "$T/fake-dp"
+STATE="$T/state-fake"
+start_sld --dp "$T/fake-dp"
+for n in ok-1 fail-1 old-1 nostats-1; do
+	{ sed -e "s|^job: .*|job: $n|" "$T/demo.yaml"; printf 'restart-strategy.type: none\n'; } > "$T/$n.yaml"
+	r=$(req submit "{\"path\":\"$T/$n.yaml\",\"cwd\":\"$SLUICE_SRC\"}")
+	[ "$(get "$r" 'r["ok"]')" = True ] || fail "submit $n: $r"
+	FAKE_PIDS="$FAKE_PIDS $(get "$r" 'r["data"]["pid"]')"
+	wait_list "$n" RUNNING
+done
+for i in $(seq 1 50); do [ -S "$STATE/jobs/nostats-1/dp.sock" ] && break; sleep 0.1; done
+
+# Clients that hang up while their call waits for a silent dataplane
+# (500 ms): sluiced stops polling them instead of spinning on POLLHUP.
+cpu() { awk '{print $14 + $15}' "/proc/$SLD_PID/stat"; }
+c0=$(cpu)
+python3 - "$SOCK" <<'PY'
+import socket, sys
+for i in range(4):
+	s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+	s.sendall(b'{"v":1,"id":1,"verb":"status","args":{"job":"nostats-1"}}\n')
+	s.close()
+PY
+sleep 1
+c1=$(cpu)
+[ $((c1 - c0)) -lt 20 ] || fail "sluiced used $((c1 - c0)) ticks of CPU in 1 s with hung-up clients pending"
+r=$(req version)
+[ "$(get "$r" 'r["ok"]')" = True ] || fail "version after hung-up clients: $r"
+echo "ok: 4 clients hung up during a dataplane call: $((c1 - c0)) CPU ticks in 1 s"
+
+# Re-attach, then let each dataplane exit on its own.
+kill -9 "$SLD_PID"
+wait "$SLD_PID" 2> /dev/null || true
+start_sld --dp "$T/fake-dp"
+for n in ok-1 fail-1 old-1 nostats-1; do
+	pid=$(get "$(req list)" '[j["pid"] for j in r["data"]["jobs"] if j["name"] == "'"$n"'"][0]')
+	grep -q "job $n: re-attached to dataplane $pid" "$T/sld.log" || fail "$n not re-attached"
+	[ "$n" = nostats-1 ] || kill -TERM "$pid"
+done
+# A stop request alone does not make an exit clean.
+r=$(req stop '{"job":"nostats-1"}')
+[ "$(get "$r" 'r["ok"]')" = True ] || fail "stop nostats-1: $r"
+wait_list ok-1 FINISHED 10
+wait_list fail-1 FAILED 10
+wait_list old-1 FAILED 10
+wait_list nostats-1 FAILED 10
+r=$(req status '{"job":"fail-1"}')
+case "$(get "$r" 'r["data"]["reason"]')" in *"exited 1 (stats.json"*) ;; *) fail "fail-1 reason: $r" ;; esac
+r=$(req status '{"job":"old-1"}')
+case "$(get "$r" 'r["data"]["reason"]')" in *"no exit_code"*) ;; *) fail "old-1 reason: $r" ;; esac
+echo "ok: re-attached dataplanes: exit_code 0 FINISHED; exit_code 1, no exit_code, stop without stats FAILED"
+stop_sld
