@@ -7,7 +7,7 @@
 set -euo pipefail
 build=${1:-build}
 EVENTS=${EVENTS:-1000000}
-RATE=${RATE:-250000}
+RATE=${RATE:-40000}
 KILLS=${KILLS:-20}
 cd "$(dirname "$0")/.."
 DP="$build/dataplane/sluice-dp"
@@ -42,12 +42,12 @@ echo "sluice chaos: $EVENTS events at $RATE rows/s, $KILLS SIGKILLs, checkpoints
 "$DP" --job "$T/job.yaml" 2> "$T/ref.log" > /dev/null
 cat "$T"/out/res.csv.part-* > "$T/ref.csv"
 rm -rf "$T/out" "$T/chk"
-span=$((EVENTS * 1000 / RATE))		# ms a run takes
 survived=0
 for i in $(seq 1 "$KILLS"); do
 	"$DP" --job "$T/job.yaml" --restore latest > /dev/null 2> "$T/run.log" &
 	pid=$!
-	sleep "$(awk -v s=$span -v r=$RANDOM 'BEGIN { printf "%.3f", (r % s) / 1000 / 2 + 0.2 }')"
+	# 0.3-1.0 s: start-up plus a little progress, so every kill lands mid-run.
+	sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.3f", 0.3 + (r % 700) / 1000 }')"
 	if kill -9 $pid 2> /dev/null; then
 		survived=$((survived + 1))
 	fi

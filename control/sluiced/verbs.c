@@ -115,6 +115,7 @@ static const struct {
 	{ "--socket-mem", true },
 	{ "--socket-limit", true },
 	{ "--no-huge", false },
+	{ "--no-pci", false },
 	{ "--huge-unlink", false },
 	{ "--log-level", true },
 	{ "-n", true },

@@ -29,6 +29,7 @@ test_allowed(void **state)
 		"--log-level=8", "-n", "4", "-n2", "--iova-mode", "va",
 		"--iova-mode=pa", "--no-telemetry", "--legacy-mem",
 		"--single-file-segments", "--match-allocations",
+		"--no-pci",	/* narrows what the EAL touches: harmless */
 	};
 	char msg[512];
 
@@ -54,7 +55,6 @@ test_refused(void **state)
 		{ { "--file-prefix", "x" }, 2, 0, "'--file-prefix'" },
 		{ { "--huge-dir", "/home/u" }, 2, 0, "'--huge-dir'" },
 		{ { "--trace-dir=/etc" }, 1, 0, "'--trace-dir'" },
-		{ { "--no-pci" }, 1, 0, "'--no-pci'" },
 		/* An abbreviation getopt_long would accept is not the option. */
 		{ { "--no-h" }, 1, 0, "'--no-h'" },
 		{ { "--log-levelx=8" }, 1, 0, "'--log-levelx'" },
