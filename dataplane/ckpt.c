@@ -17,7 +17,9 @@
  * (--restore) rewinds the sources, loads each worker's key groups from all
  * worker files (N->M) and recovers the sink's transactions.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
@@ -398,6 +400,40 @@ dp_ckpt_finish(struct dp *dp)
 		       dp->plan->sink.path);
 }
 
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Remove ROOT/chk-* left by an earlier run (savepoints live elsewhere). */
+static void
+ckpt_clear_old(const char *root)
+{
+	unsigned int n = 0;
+	struct dirent *e;
+	DIR *d = opendir(root);
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char path[4096];
+
+		if (strncmp(e->d_name, "chk-", 4) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", root, e->d_name);
+		if (nftw(path, rm_entry, 8, FTW_DEPTH | FTW_PHYS) == 0)
+			n++;
+	}
+	closedir(d);
+	if (n > 0)
+		DP_LOG(INFO, "starting from the beginning: removed %u checkpoint(s) of an earlier run from %s",
+		       n, root);
+}
+
 /* Load one task file of a checkpoint and hand its sections to the tasks. */
 static int
 restore_file(struct dp *dp, int dirfd, const struct sl_ckpt_mfile *mf,
@@ -474,6 +510,10 @@ dp_ckpt_restore(struct dp *dp)
 
 	if (dp->restore == NULL)
 		goto fresh;
+	if (p->ckpt.interval_ms == 0) {
+		DP_LOG(INFO, "restore: the job has no checkpointing: starting from the beginning");
+		return 0;
+	}
 	lt = calloc(1, sizeof(*lt));
 	if (lt == NULL)
 		return -ENOMEM;
@@ -537,6 +577,10 @@ dp_ckpt_restore(struct dp *dp)
 				       have_sink ? &sink_st : NULL);
 	return 0;
 fresh:
+	/* A fresh run's checkpoints start again at chk-1: an earlier run's
+	 * must never be taken for this run's by a later --restore latest. */
+	if (dp->ck != NULL)
+		ckpt_clear_old(p->ckpt.dir);
 	if (dp->eos)
 		return sl_sink2pc_open(&dp->sink2pc, p->sink.path, &dp->out, NULL);
 	return 0;

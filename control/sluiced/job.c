@@ -398,7 +398,7 @@ job_spawn(struct sld_daemon *d, struct sld_job *j)
 	char ctl[SLD_FILE_MAX], stats[SLD_FILE_MAX], log[SLD_FILE_MAX];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
-	char *argv[12];
+	char *argv[16];
 	sigset_t none, dfl;
 	int argc = 0, rc;
 	pid_t pid;
@@ -425,6 +425,12 @@ job_spawn(struct sld_daemon *d, struct sld_job *j)
 	if (j->cpus[0]) {
 		argv[argc++] = "--cpus";
 		argv[argc++] = j->cpus;
+	}
+	/* A restart resumes from the job's latest completed checkpoint
+	 * (R6.7); a job without checkpointing ignores it and starts over. */
+	if (j->restarts > 0) {
+		argv[argc++] = "--restore";
+		argv[argc++] = "latest";
 	}
 	argv[argc] = NULL;
 
