@@ -46,6 +46,10 @@ struct dp_ckpt {
 	uint64_t trigger_tsc, next_tsc, last_done_tsc;
 	uint32_t consecutive_failures;
 	struct sl_ckpt_manifest *m;
+	char root[SL_PLAN_PATH_MAX];	/* where the in-flight one goes */
+	bool savepoint;			/* the in-flight one is a savepoint */
+	uint64_t last_savepoint;	/* id of the newest completed savepoint */
+	char last_savepoint_dir[SL_PLAN_PATH_MAX + 32];
 	char why[256];
 	/* Metrics (Flink's names in docs/metrics.md). */
 	uint64_t completed, failures;
@@ -138,10 +142,19 @@ ckpt_end(struct dp *dp, bool ok)
 		if (dp->eos && sl_sink2pc_commit(&dp->sink2pc, ck->inflight) < 0)
 			DP_LOG(ERR, "checkpoint %" PRIu64 ": the sink could not commit its output",
 			       ck->inflight);
-		if (sl_ckpt_retain(pc->dir, pc->num_retained, &deleted, err, sizeof(err)) < 0)
+		if (ck->savepoint) {
+			/* Savepoints belong to the user: never retained away. */
+			ck->last_savepoint = ck->inflight;
+			snprintf(ck->last_savepoint_dir, sizeof(ck->last_savepoint_dir),
+				 "%s/chk-%" PRIu64, ck->root, ck->inflight);
+		} else if (sl_ckpt_retain(pc->dir, pc->num_retained, &deleted, err,
+					  sizeof(err)) < 0) {
 			DP_LOG(WARNING, "checkpoint retention: %s", err);
-		DP_LOG(INFO, "checkpoint %" PRIu64 " complete: %" PRIu64 " bytes in %" PRIu64 " ms",
-		       ck->inflight, bytes, ck->last_duration_ms);
+		}
+		DP_LOG(INFO, "%s %" PRIu64 " complete: %" PRIu64 " bytes in %" PRIu64 " ms%s%s",
+		       ck->savepoint ? "savepoint" : "checkpoint", ck->inflight, bytes,
+		       ck->last_duration_ms, ck->savepoint ? " in " : "",
+		       ck->savepoint ? ck->last_savepoint_dir : "");
 	} else {
 		ck->failures++;
 		ck->consecutive_failures++;
@@ -216,6 +229,9 @@ ckpt_reap(struct dp *dp, struct sl_ckpt_done *d, unsigned int n)
 	}
 }
 
+static int ckpt_trigger(struct dp *dp, const char *savepoint_dir, char *msg,
+			size_t len);
+
 void
 dp_ckpt_tick(struct dp *dp)
 {
@@ -239,23 +255,72 @@ dp_ckpt_tick(struct dp *dp)
 	    now - ck->last_done_tsc < ck->min_pause)
 		return;
 	ck->next_tsc = now + ck->interval;
-	ck->id++;
-	if (sl_ckpt_dir_create(dp->plan->ckpt.dir, ck->id, &ck->dirfd, err, sizeof(err)) < 0) {
-		DP_LOG(WARNING, "checkpoint %" PRIu64 " not started: %s", ck->id, err);
-		ck->failures++;
-		return;
+	if (ckpt_trigger(dp, NULL, err, sizeof(err)) < 0)
+		DP_LOG(WARNING, "%s", err);
+}
+
+/* Start checkpoint id+1 now, into the checkpoint dir or a savepoint dir. */
+static int
+ckpt_trigger(struct dp *dp, const char *savepoint_dir, char *msg, size_t len)
+{
+	struct dp_ckpt *ck = dp->ck;
+	const char *root = savepoint_dir ? savepoint_dir : dp->plan->ckpt.dir;
+	char err[256];
+
+	if (ck->inflight != 0) {
+		snprintf(msg, len, "checkpoint %" PRIu64 " is in flight; retry when it completes",
+			 ck->inflight);
+		return -EBUSY;
 	}
+	if (atomic_load(&dp->draining)) {
+		snprintf(msg, len, "the job is draining: no more checkpoints");
+		return -ESHUTDOWN;
+	}
+	ck->id++;
+	if (sl_ckpt_dir_create(root, ck->id, &ck->dirfd, err, sizeof(err)) < 0) {
+		snprintf(msg, len, "checkpoint %" PRIu64 " not started: %s", ck->id, err);
+		ck->failures++;
+		return -EIO;
+	}
+	snprintf(ck->root, sizeof(ck->root), "%s", root);
+	ck->savepoint = savepoint_dir != NULL;
 	memset(ck->m, 0, sizeof(*ck->m));
 	snprintf(ck->m->job, sizeof(ck->m->job), "%s", dp->plan->name);
 	ck->m->ckpt_id = ck->id;
-	ck->m->kind = SL_CKPT_CHECKPOINT;
+	ck->m->kind = ck->savepoint ? SL_CKPT_SAVEPOINT : SL_CKPT_CHECKPOINT;
 	ck->m->trigger_ns = now_ns();
 	ck->m->max_parallelism = dp->plan->max_parallelism;
 	ck->m->n_workers = dp->n_workers;
 	ck->m->n_sources = dp->n_rx;
 	ck->inflight = ck->id;
-	ck->trigger_tsc = now;
+	ck->trigger_tsc = rte_rdtsc();
 	atomic_store_explicit(&dp->ckpt_trigger, ck->id, memory_order_release);
+	snprintf(msg, len, "%s %" PRIu64 " triggered into %s/chk-%" PRIu64,
+		 ck->savepoint ? "savepoint" : "checkpoint", ck->id, root, ck->id);
+	return 0;
+}
+
+int
+dp_ckpt_request(struct dp *dp, const char *savepoint_dir, json_t **data,
+		char *msg, size_t len)
+{
+	int rc;
+
+	*data = NULL;
+	if (dp->ck == NULL) {
+		snprintf(msg, len, "the job takes no checkpoints: set execution.checkpointing.interval and state.checkpoints.dir");
+		return -ENOTSUP;
+	}
+	rc = ckpt_trigger(dp, savepoint_dir, msg, len);
+	if (rc == 0) {
+		char path[SL_PLAN_PATH_MAX + 32];
+
+		snprintf(path, sizeof(path), "%s/chk-%" PRIu64, dp->ck->root, dp->ck->id);
+		*data = json_pack("{s:I,s:s,s:s}", "id", (json_int_t)dp->ck->id,
+				  "kind", savepoint_dir ? "savepoint" : "checkpoint",
+				  "path", path);
+	}
+	return rc;
 }
 
 /* Finish one task file and queue it; the writer frees the buffer. */
@@ -598,4 +663,8 @@ dp_ckpt_metrics(const struct dp *dp, json_t *o)
 	json_object_set_new(o, "numberOfFailedCheckpoints", json_integer((json_int_t)ck->failures));
 	json_object_set_new(o, "lastCheckpointDuration", json_integer((json_int_t)ck->last_duration_ms));
 	json_object_set_new(o, "lastCheckpointSize", json_integer((json_int_t)ck->last_bytes));
+	json_object_set_new(o, "checkpointInProgress", json_integer((json_int_t)ck->inflight));
+	if (ck->last_savepoint != 0)
+		json_object_set_new(o, "lastSavepoint", json_pack("{s:I,s:s}",
+			"id", (json_int_t)ck->last_savepoint, "path", ck->last_savepoint_dir));
 }

@@ -120,6 +120,27 @@ handle(struct dp *dp, int fd, const char *line, size_t len)
 	case SL_PROTO_VERB_METRICS:
 		rc = send_reply(fd, req.id, SL_PROTO_OK, NULL, dp_metrics_json(dp));
 		break;
+	case SL_PROTO_VERB_CHECKPOINT:
+	case SL_PROTO_VERB_SAVEPOINT: {
+		const char *dir = sl_proto_arg_str(&req, "dir");
+		json_t *data;
+		int r;
+
+		if (req.verb == SL_PROTO_VERB_SAVEPOINT && (dir == NULL || dir[0] != '/')) {
+			rc = send_reply(fd, req.id, SL_PROTO_BAD_ARGS,
+					"savepoint needs dir=ABSOLUTE_PATH", NULL);
+			break;
+		}
+		r = dp_ckpt_request(dp, req.verb == SL_PROTO_VERB_SAVEPOINT ? dir : NULL,
+				    &data, msg, sizeof(msg));
+		rc = send_reply(fd, req.id,
+				r == 0 ? SL_PROTO_OK :
+				r == -ENOTSUP ? SL_PROTO_UNSUPPORTED :
+				r == -EBUSY || r == -ESHUTDOWN ? SL_PROTO_WRONG_STATE :
+								 SL_PROTO_INTERNAL,
+				msg, data);
+		break;
+	}
 	case SL_PROTO_VERB_STOP:
 		DP_LOG(INFO, "stop asked on the control socket: draining");
 		atomic_store(&dp->stop, 1);

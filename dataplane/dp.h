@@ -203,6 +203,9 @@ void dp_ckpt_tick(struct dp *dp);
 void dp_ckpt_aligned(struct dp *dp, uint64_t id);
 void dp_ckpt_finish(struct dp *dp);
 void dp_ckpt_metrics(const struct dp *dp, json_t *o);
+/* Trigger a checkpoint now (savepoint_dir NULL) or a savepoint; -ENOTSUP, -EBUSY. */
+int dp_ckpt_request(struct dp *dp, const char *savepoint_dir, json_t **data,
+		    char *msg, size_t len);
 int dp_sink_write(struct dp *dp, const uint8_t *row);
 int dp_pending_add(struct dp_pending *pd, const uint8_t *rows, size_t n, uint16_t rs);
 

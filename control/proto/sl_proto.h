@@ -50,10 +50,10 @@
 	  "stop a job now, without draining")                                     \
 	X(STOP, "stop", SL_PROTO_DAEMON | SL_PROTO_DP, "job=NAME",                 \
 	  "stop a job gracefully: drain, fire windows, flush sinks")              \
-	X(CHECKPOINT, "checkpoint", SL_PROTO_DAEMON, "job=NAME",                   \
-	  "trigger a checkpoint (unsupported until checkpoints land)")            \
-	X(SAVEPOINT, "savepoint", SL_PROTO_DAEMON, "job=NAME dir=DIR",             \
-	  "take a savepoint (unsupported until checkpoints land)")                \
+	X(CHECKPOINT, "checkpoint", SL_PROTO_DAEMON | SL_PROTO_DP, "job=NAME",     \
+	  "trigger a checkpoint now (the job must have checkpointing on)")        \
+	X(SAVEPOINT, "savepoint", SL_PROTO_DAEMON | SL_PROTO_DP, "job=NAME dir=DIR", \
+	  "take a savepoint into DIR/chk-N (kept until you delete it)")           \
 	X(METRICS, "metrics", SL_PROTO_DAEMON | SL_PROTO_DP, "job=NAME",           \
 	  "the job's metrics, per lcore and operator")
 

@@ -115,8 +115,9 @@ dpcall_io(struct sld_loop *l, int fd, short revents, void *arg)
 }
 
 struct sld_dpcall *
-sld_dpcall(struct sld_loop *l, const char *path, enum sl_proto_verb verb,
-	   int timeout_ms, sld_dpcall_cb cb, void *arg)
+sld_dpcall_args(struct sld_loop *l, const char *path, enum sl_proto_verb verb,
+		json_t *args,
+		int timeout_ms, sld_dpcall_cb cb, void *arg)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct sld_dpcall *c = calloc(1, sizeof(*c));
@@ -127,8 +128,9 @@ sld_dpcall(struct sld_loop *l, const char *path, enum sl_proto_verb verb,
 	c->fd = -1;
 	c->cb = cb;
 	c->arg = arg;
-	if (sl_proto_lbuf_init(&c->lb, SL_PROTO_LINE_MAX) < 0 ||
-	    (c->req = sl_proto_request(1, verb, NULL, &c->len)) == NULL) {
+	/* The request first: it takes args, whatever happens next. */
+	if ((c->req = sl_proto_request(1, verb, args, &c->len)) == NULL ||
+	    sl_proto_lbuf_init(&c->lb, SL_PROTO_LINE_MAX) < 0) {
 		c->rc = -ENOMEM;
 		goto fail;
 	}
@@ -168,4 +170,11 @@ sld_dpcall_cancel(struct sld_dpcall *c)
 {
 	if (c != NULL)
 		c->cb = NULL;
+}
+
+struct sld_dpcall *
+sld_dpcall(struct sld_loop *l, const char *path, enum sl_proto_verb verb,
+	   int timeout_ms, sld_dpcall_cb cb, void *arg)
+{
+	return sld_dpcall_args(l, path, verb, NULL, timeout_ms, cb, arg);
 }

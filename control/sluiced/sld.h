@@ -219,6 +219,10 @@ struct sld_dpcall;
 struct sld_dpcall *sld_dpcall(struct sld_loop *l, const char *path,
 			      enum sl_proto_verb verb, int timeout_ms,
 			      sld_dpcall_cb cb, void *arg);
+/** The same with request arguments (args is taken, may be NULL). */
+struct sld_dpcall *sld_dpcall_args(struct sld_loop *l, const char *path,
+				   enum sl_proto_verb verb, json_t *args,
+				   int timeout_ms, sld_dpcall_cb cb, void *arg);
 /** Forget the caller: its callback will not run and its arg is free()d. */
 void sld_dpcall_cancel(struct sld_dpcall *c);
 

@@ -435,6 +435,15 @@ dp_done(void *arg, int rc, json_t *r)
 			json_object_set_new(o, "dataplane_error",
 					    json_string(rc < 0 ? strerror(-rc) : "no data"));
 		line = reply(c->id, SL_PROTO_OK, NULL, o, &len);
+	} else if ((c->verb == SL_PROTO_VERB_CHECKPOINT || c->verb == SL_PROTO_VERB_SAVEPOINT) &&
+		   r != NULL) {
+		json_t *code = json_object_get(r, "code"), *m = json_object_get(r, "msg");
+		int ci = json_is_string(code) ? sl_proto_code_find(json_string_value(code)) : -1;
+
+		if (dpdata != NULL)
+			json_incref(dpdata);
+		line = reply(c->id, ci < 0 ? SL_PROTO_INTERNAL : (enum sl_proto_code)ci,
+			     json_is_string(m) ? json_string_value(m) : NULL, dpdata, &len);
 	} else if (dpdata == NULL) {
 		snprintf(msg, sizeof(msg), "job %s: the dataplane did not answer metrics within %d ms (%s); see %.*s/dp.log",
 			 c->job, SLD_DP_TIMEOUT_MS,
@@ -482,12 +491,6 @@ do_job_verb(struct sld_daemon *d, struct sld_client *cl,
 		code = sld_job_stop(d, j, msg, sizeof(msg));
 		*out = reply(req->id, code, msg, NULL, len);
 		return true;
-	case SL_PROTO_VERB_CHECKPOINT:
-	case SL_PROTO_VERB_SAVEPOINT:
-		snprintf(msg, sizeof(msg), "%s is not supported yet: checkpoints arrive with issue [3]",
-			 sl_proto_verbs[req->verb].name);
-		*out = reply(req->id, SL_PROTO_UNSUPPORTED, msg, NULL, len);
-		return true;
 	default:
 		break;
 	}
@@ -527,7 +530,12 @@ do_job_verb(struct sld_daemon *d, struct sld_client *cl,
 	c->verb = req->verb;
 	snprintf(c->job, sizeof(c->job), "%s", name);
 	sld_job_ctl_path(j, ctl, sizeof(ctl));
-	call = sld_dpcall(d->loop, ctl, req->verb, SLD_DP_TIMEOUT_MS, dp_done, c);
+	/* checkpoint and savepoint are the dataplane's to run: pass the
+	 * arguments on and relay its answer as it is. */
+	call = sld_dpcall_args(d->loop, ctl, req->verb,
+			       req->verb == SL_PROTO_VERB_SAVEPOINT ?
+			       json_deep_copy(req->args) : NULL,
+			       SLD_DP_TIMEOUT_MS, dp_done, c);
 	if (call == NULL) {
 		free(c);
 		*out = reply(req->id, SL_PROTO_INTERNAL, "out of memory", NULL, len);
