@@ -586,6 +586,13 @@ dp_ckpt_restore(struct dp *dp)
 		rc = sl_ckpt_latest(p->ckpt.dir, lt);
 		if (lt->n_rejected)
 			DP_LOG(WARNING, "restore: passed over newer checkpoints:\n%s", lt->rejected);
+		if (rc == -ENOENT && dp->restore_fallback != NULL) {
+			DP_LOG(INFO, "restore: no completed checkpoint in %s: using %s",
+			       p->ckpt.dir, dp->restore_fallback);
+			dp->restore = dp->restore_fallback;
+			free(lt);
+			return dp_ckpt_restore(dp);
+		}
 		if (rc == -ENOENT) {
 			DP_LOG(INFO, "restore: no completed checkpoint in %s: starting from the beginning",
 			       p->ckpt.dir);
@@ -634,6 +641,11 @@ dp_ckpt_restore(struct dp *dp)
 	close(dirfd);
 	if (dp->ck != NULL)
 		dp->ck->id = lt->id;
+	/* Started from a given savepoint or checkpoint: the checkpoint dir's
+	 * older contents belong to an earlier run, and a later restart's
+	 * "latest" must not find them. Everything needed is loaded now. */
+	if (rc == 0 && dp->ck != NULL && strcmp(dp->restore, "latest") != 0)
+		ckpt_clear_old(p->ckpt.dir);
 	free(lt);
 	if (rc < 0)
 		return rc;

@@ -161,6 +161,7 @@ struct dp {
 	_Atomic uint64_t ckpt_trigger;	/* newest checkpoint id the RX lcores must inject */
 	struct dp_ckpt *ck;		/* checkpoint coordinator; NULL when checkpointing is off */
 	const char *restore;		/* --restore: a chk-N directory or "latest" */
+	const char *restore_fallback;	/* --restore-fallback: when "latest" finds none */
 	bool eos;			/* the sink commits by two-phase commit */
 	struct sl_sink2pc sink2pc;
 	struct dp_pending pd;

@@ -53,6 +53,8 @@ usage(FILE *f)
 		"  --ctl PATH         serve the control protocol (status, metrics, stop) on a unix socket\n"
 		"  --restore DIR      start from a checkpoint: a chk-N directory, or 'latest' in\n"
 		"                     state.checkpoints.dir (none there: start from the beginning)\n"
+		"  --restore-fallback DIR  with --restore latest: the chk-N directory to use when\n"
+		"                     state.checkpoints.dir has none (the savepoint a job started from)\n"
 		"  -- EAL-ARGS        extra DPDK EAL arguments, after the job's own 'eal:' list\n"
 		"  --version, --help\n");
 }
@@ -331,6 +333,7 @@ main(int argc, char **argv)
 		{ "stats-json", required_argument, NULL, 's' },
 		{ "ctl", required_argument, NULL, 'C' },
 		{ "restore", required_argument, NULL, 'R' },
+		{ "restore-fallback", required_argument, NULL, 'F' },
 		{ "validate", no_argument, NULL, 'V' },
 		{ "version", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -363,6 +366,9 @@ main(int argc, char **argv)
 			break;
 		case 'R':
 			dp->restore = optarg;
+			break;
+		case 'F':
+			dp->restore_fallback = optarg;
 			break;
 		case 'V':
 			validate = true;

@@ -47,6 +47,7 @@ struct sl_plan;
 #define SLC_O_INTERVAL 0x08	/**< --interval S */
 #define SLC_O_CKPT_DIR 0x10	/**< --checkpoint-dir DIR */
 #define SLC_O_CPUS 0x20		/**< --cpus LIST */
+#define SLC_O_SAVEPOINT 0x40	/**< --savepoint DIR */
 
 struct slc_opts;
 
@@ -71,6 +72,7 @@ struct slc_opts {
 	bool version;
 	/* verb options */
 	const char *name;
+	const char *savepoint;	/**< run --savepoint DIR: start from it */
 	bool inline_yaml;
 	bool once;
 	unsigned int interval_ms;

@@ -17,8 +17,8 @@
 
 /* CLI verbs in --help order: Flink's names first, then sluice's own. */
 const struct slc_verb slc_verbs[] = {
-	{ "run", SL_PROTO_VERB_SUBMIT, "JOB_FILE [--name N] [--inline]", NULL,
-	  1, 1, SLC_O_NAME | SLC_O_INLINE, slc_cmd_run },
+	{ "run", SL_PROTO_VERB_SUBMIT, "JOB_FILE [--name N] [--inline] [--savepoint DIR]", NULL,
+	  1, 1, SLC_O_NAME | SLC_O_INLINE | SLC_O_SAVEPOINT, slc_cmd_run },
 	{ "list", SL_PROTO_VERB_LIST, "", NULL, 0, 0, 0, slc_cmd_remote },
 	{ "info", -1, "JOB_FILE [--cpus LIST]",
 	  "print a job's compiled graph, parallelism, key groups and lcore placement, without running it (local)",
@@ -64,6 +64,8 @@ static const struct slc_optdef {
 	{ "name", 0, SLC_O_NAME, "N", "run the job under this name instead of its 'job' key" },
 	{ "inline", 0, SLC_O_INLINE, NULL,
 	  "send the YAML text instead of the file's absolute path (the daemon need not see the file)" },
+	{ "savepoint", 0, SLC_O_SAVEPOINT, "DIR",
+	  "start from this savepoint or checkpoint (a chk-N directory), onto any number of workers" },
 	{ "once", 0, SLC_O_ONCE, NULL, "print one frame without clearing the screen, then exit" },
 	{ "interval", 0, SLC_O_INTERVAL, "S", "seconds between frames (default 1, at least 0.1)" },
 	{ "checkpoint-dir", 0, SLC_O_CKPT_DIR, "DIR",
@@ -146,6 +148,8 @@ set_opt(struct slc_opts *o, const struct slc_optdef *d, const char *val,
 		o->name = val;
 	} else if (strcmp(d->name, "inline") == 0) {
 		o->inline_yaml = true;
+	} else if (strcmp(d->name, "savepoint") == 0) {
+		o->savepoint = val;
 	} else if (strcmp(d->name, "once") == 0) {
 		o->once = true;
 	} else if (strcmp(d->name, "interval") == 0) {

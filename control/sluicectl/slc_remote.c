@@ -254,6 +254,8 @@ slc_cmd_run(const struct slc_opts *o)
 	}
 	if (o->name != NULL)
 		json_object_set_new(args, "name", json_string(o->name));
+	if (o->savepoint != NULL)
+		json_object_set_new(args, "savepoint", abs_path(o->savepoint));
 	ec = slc_call(o, (enum sl_proto_verb)o->verb->proto, args, false, &reply);
 	if (ec != SLC_EXIT_OK)
 		return ec;

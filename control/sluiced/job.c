@@ -427,10 +427,18 @@ job_spawn(struct sld_daemon *d, struct sld_job *j)
 		argv[argc++] = j->cpus;
 	}
 	/* A restart resumes from the job's latest completed checkpoint
-	 * (R6.7); a job without checkpointing ignores it and starts over. */
+	 * (R6.7), or from the savepoint it was submitted with if none has
+	 * completed since; a job without checkpointing starts over. */
 	if (j->restarts > 0) {
 		argv[argc++] = "--restore";
 		argv[argc++] = "latest";
+		if (j->restore_from[0]) {
+			argv[argc++] = "--restore-fallback";
+			argv[argc++] = j->restore_from;
+		}
+	} else if (j->restore_from[0]) {
+		argv[argc++] = "--restore";
+		argv[argc++] = j->restore_from;
 	}
 	argv[argc] = NULL;
 
@@ -511,7 +519,7 @@ job_slot(struct sld_daemon *d, const char *name)
 enum sl_proto_code
 sld_job_submit(struct sld_daemon *d, const struct sl_plan *p, const char *name,
 	       const char *text, size_t len, const char *path, const char *cwd,
-	       char *msg, size_t msglen)
+	       const char *savepoint, char *msg, size_t msglen)
 {
 	FILE *f;
 	char device[SL_PLAN_ARG_MAX] = "";
@@ -557,6 +565,7 @@ sld_job_submit(struct sld_daemon *d, const struct sl_plan *p, const char *name,
 	snprintf(j->name, sizeof(j->name), "%s", name);
 	snprintf(j->run_dir, sizeof(j->run_dir), "%s/jobs/%s", d->cfg.state_dir, name);
 	snprintf(j->cwd, sizeof(j->cwd), "%s", cwd && *cwd ? cwd : j->run_dir);
+	snprintf(j->restore_from, sizeof(j->restore_from), "%s", savepoint ? savepoint : "");
 	snprintf(j->cpus, sizeof(j->cpus), "%s", p->lcores.cpus);
 	snprintf(j->device, sizeof(j->device), "%s", device);
 	j->rx = p->lcores.rx;

@@ -25,10 +25,12 @@ sld_job_to_json(const struct sld_job *j)
 	const struct sl_plan_restart *r = &j->restart;
 	json_t *hist = json_array();
 
+	json_t *o;
+
 	for (uint32_t i = 0; i < j->n_hist; i++)
 		json_array_append_new(hist, json_pack("{s:I,s:s}",
 			"at", (json_int_t)j->hist[i].at_ms, "exit", j->hist[i].exit));
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:i,s:{s:s,s:I,s:I,s:I,s:I,s:f,s:I},"
+	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:i,s:{s:s,s:I,s:I,s:I,s:I,s:f,s:I},"
 			 "s:i,s:I,s:I,s:I,s:I,s:o,s:s,s:s}",
 		"name", j->name,
 		"state", sld_state_name(j->state),
@@ -55,6 +57,10 @@ sld_job_to_json(const struct sld_job *j)
 		"restart_history", hist,
 		"last_exit", j->last_exit,
 		"reason", j->reason);
+	/* Optional, so registries written before it still load. */
+	if (o != NULL && j->restore_from[0])
+		json_object_set_new(o, "restore_from", json_string(j->restore_from));
+	return o;
 }
 
 static int
@@ -112,7 +118,10 @@ sld_job_from_json(json_t *o, struct sld_job *j, char *err, size_t errlen)
 	    get_str(o, "cpus", j->cpus, sizeof(j->cpus), err, errlen) < 0 ||
 	    get_str(o, "device", j->device, sizeof(j->device), err, errlen) < 0 ||
 	    get_str(o, "last_exit", j->last_exit, sizeof(j->last_exit), err, errlen) < 0 ||
-	    get_str(o, "reason", j->reason, sizeof(j->reason), err, errlen) < 0)
+	    get_str(o, "reason", j->reason, sizeof(j->reason), err, errlen) < 0 ||
+	    (json_object_get(o, "restore_from") != NULL &&
+	     get_str(o, "restore_from", j->restore_from, sizeof(j->restore_from),
+		     err, errlen) < 0))
 		return -EINVAL;
 	st = sld_state_find(state);
 	if (st < 0) {

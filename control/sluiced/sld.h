@@ -130,6 +130,7 @@ struct sld_restart_rec {
 struct sld_job {
 	char name[SL_NAME_MAX];
 	char job_file[SLD_FILE_MAX];	/* what sluice-dp reads */
+	char restore_from[SLD_FILE_MAX];	/* submitted from this savepoint (chk-N dir), or "" */
 	char cwd[PATH_MAX];		/* its working directory */
 	char run_dir[SLD_RUNDIR_MAX];
 	char cpus[SL_PLAN_CPUS_MAX];
@@ -175,8 +176,8 @@ struct sld_job *sld_job_find(struct sld_daemon *d, const char *name);
  */
 enum sl_proto_code sld_job_submit(struct sld_daemon *d, const struct sl_plan *p,
 				  const char *name, const char *text, size_t len,
-				  const char *path, const char *cwd, char *msg,
-				  size_t msglen);
+				  const char *path, const char *cwd,
+				  const char *savepoint, char *msg, size_t msglen);
 enum sl_proto_code sld_job_cancel(struct sld_daemon *d, struct sld_job *j,
 				  char *msg, size_t msglen);
 enum sl_proto_code sld_job_stop(struct sld_daemon *d, struct sld_job *j,

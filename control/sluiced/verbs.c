@@ -310,6 +310,7 @@ do_submit(struct sld_daemon *d, const struct sl_proto_req *req, size_t *len)
 	const char *name = sl_proto_arg_str(req, "name");
 	const char *path = sl_proto_arg_str(req, "path");
 	const char *cwd = sl_proto_arg_str(req, "cwd");
+	const char *savepoint = sl_proto_arg_str(req, "savepoint");
 	char msg[SL_PLAN_ERR_MAX], abspath[PATH_MAX], *text;
 	enum sl_proto_code code;
 	struct sl_plan p;
@@ -323,6 +324,10 @@ do_submit(struct sld_daemon *d, const struct sl_proto_req *req, size_t *len)
 	if (cwd != NULL && cwd[0] != '/')
 		return reply(req->id, SL_PROTO_BAD_ARGS,
 			     "args.cwd must be an absolute directory", NULL, len);
+	if (json_object_get(req->args, "savepoint") != NULL &&
+	    (savepoint == NULL || savepoint[0] != '/' || strlen(savepoint) >= 1024))
+		return reply(req->id, SL_PROTO_BAD_ARGS,
+			     "args.savepoint must be the absolute path of a chk-N directory", NULL, len);
 	if (path != NULL && path[0] != '/') {
 		/* Relative to the client's directory when it says which. */
 		if (cwd == NULL)
@@ -347,7 +352,7 @@ do_submit(struct sld_daemon *d, const struct sl_proto_req *req, size_t *len)
 		}
 	}
 	if (code == SL_PROTO_OK)
-		code = sld_job_submit(d, &p, name, text, tlen, path, cwd, msg,
+		code = sld_job_submit(d, &p, name, text, tlen, path, cwd, savepoint, msg,
 				      sizeof(msg));
 	free(text);
 	data = code == SL_PROTO_OK ? plan_summary(&p) : NULL;

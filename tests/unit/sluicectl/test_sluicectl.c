@@ -156,7 +156,7 @@ test_parse_refuse(void **state)
 	(void)state;
 	refuse(ARGC(a1), a1, "no verb given; sluicectl --help lists them");
 	refuse(ARGC(a2), a2, "unknown verb 'frob'; sluicectl --help lists them");
-	refuse(ARGC(a3), a3, "run: missing argument; usage: sluicectl run JOB_FILE [--name N] [--inline]");
+	refuse(ARGC(a3), a3, "run: missing argument; usage: sluicectl run JOB_FILE [--name N] [--inline] [--savepoint DIR]");
 	refuse(ARGC(a4), a4, "status: unexpected argument 'b'; usage: sluicectl status JOB");
 	refuse(ARGC(a5), a5, "option --once does not apply to 'list'");
 	refuse(ARGC(a6), a6, "--timeout: expected milliseconds 1..86400000, got 'abc'");
