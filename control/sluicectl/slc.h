@@ -118,6 +118,7 @@ void slc_print_json(FILE *f, const json_t *j);
 int slc_cmd_remote(const struct slc_opts *o);
 int slc_cmd_run(const struct slc_opts *o);
 int slc_cmd_info(const struct slc_opts *o);
+int slc_cmd_checkpoints(const struct slc_opts *o);
 int slc_cmd_top(const struct slc_opts *o);
 int slc_cmd_doctor(const struct slc_opts *o);
 int slc_cmd_version(const struct slc_opts *o);

@@ -57,9 +57,12 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 [ -f "$sp/_manifest" ] || fail "savepoint $sp did not complete"
+"$CTL" checkpoints sp > "$T/ck.txt" || fail "checkpoints"
+grep -Eq "^[0-9]+ +checkpoint +complete +[0-9]+ +[0-9]+" "$T/ck.txt" || fail "checkpoints: $(cat "$T/ck.txt")"
 "$CTL" cancel sp > /dev/null || fail "cancel"
 wait_state CANCELED
-echo "ok: savepoint $sp taken from a running job; job cancelled"
+echo "ok: savepoint $sp taken from a running job; sluicectl checkpoints lists:"
+cat "$T/ck.txt"
 
 mkjob 3 "$T/out" "$T/chk" > "$T/sp3.yaml"
 "$CTL" run "$T/sp3.yaml" --savepoint "$sp" > /dev/null || fail "run --savepoint"
