@@ -84,6 +84,31 @@ struct dp_pending {
 
 struct dp_ckpt;
 
+/*
+ * Time a worker spends on one vector, log-linear (8 sub-buckets per power
+ * of two, ~12% resolution), for the p99.9 stall the checkpoint benchmark
+ * reports. Single writer.
+ */
+#define DP_VT_BUCKETS (64 * 8)
+
+struct dp_vtime {
+	uint64_t n;
+	uint64_t max;
+	uint64_t b[DP_VT_BUCKETS];
+};
+
+static inline void
+dp_vtime_add(struct dp_vtime *h, uint64_t cycles)
+{
+	unsigned int e = cycles ? 63u - (unsigned int)__builtin_clzll(cycles) : 0;
+	unsigned int sub = e >= 3 ? (unsigned int)(cycles >> (e - 3)) & 7 : (unsigned int)cycles & 7;
+
+	h->b[e * 8 + sub]++;
+	h->n++;
+	if (cycles > h->max)
+		h->max = cycles;
+}
+
 struct dp_worker {
 	struct dp *dp;
 	unsigned int lcore;
@@ -105,6 +130,7 @@ struct dp_worker {
 	struct sl_vec *held[DP_MAX_RX][DP_DEQ_BURST];
 	struct sl_win win;
 	uint64_t vecs_in;
+	struct dp_vtime vtime;		/* cycles per vector handled */
 	uint64_t sink_full;		/* times the sink ring was full */
 	uint64_t idle_polls;
 	struct dp_time time;

@@ -8,6 +8,26 @@
 
 #include "dp.h"
 
+/* Percentile q (0..1) of a vector-time histogram, in ns (bucket upper bound). */
+static uint64_t
+vt_pct(const struct dp_vtime *h, double q, uint64_t hz)
+{
+	uint64_t want = (uint64_t)((double)h->n * q), seen = 0;
+
+	for (unsigned int i = 0; i < DP_VT_BUCKETS; i++) {
+		seen += h->b[i];
+		if (seen > want && seen > 0) {
+			unsigned int e = i / 8, sub = i % 8;
+			uint64_t hi = e >= 3 ? ((uint64_t)(8 + sub + 1) << (e - 3)) : sub + 1;
+
+			if (hi > h->max)
+				hi = h->max;
+			return hi * 1000000000ull / hz;
+		}
+	}
+	return h->max * 1000000000ull / hz;
+}
+
 /* From the first row received to the last result written: the time the
  * job was busy, without the wait for a port's peer. */
 static double
@@ -118,6 +138,13 @@ dp_stats_json(const struct dp *dp, const char *path)
 			"sink_full", (json_int_t)dp->w[w].sink_full,
 			"state_peak_entries", (json_int_t)s->peak_entries,
 			"state_bytes", (json_int_t)s->state_bytes));
+		json_object_set_new(json_array_get(ws, w), "vector_ns", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
+			"count", (json_int_t)dp->w[w].vtime.n,
+			"p50", (json_int_t)vt_pct(&dp->w[w].vtime, 0.5, dp->tsc_hz),
+			"p99", (json_int_t)vt_pct(&dp->w[w].vtime, 0.99, dp->tsc_hz),
+			"p99_9", (json_int_t)vt_pct(&dp->w[w].vtime, 0.999, dp->tsc_hz),
+			"p99_99", (json_int_t)vt_pct(&dp->w[w].vtime, 0.9999, dp->tsc_hz),
+			"max", (json_int_t)(dp->w[w].vtime.max * 1000000000ull / dp->tsc_hz)));
 	}
 	json_object_set_new(root, "job", json_string(dp->plan->name));
 	json_object_set_new(root, "seconds", json_real(elapsed_s(dp)));

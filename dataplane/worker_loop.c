@@ -102,7 +102,7 @@ void
 dp_worker_handle(struct dp_worker *w, struct sl_vec *v)
 {
 	struct sl_wm_out o;
-	uint64_t id;
+	uint64_t id, t0 = rte_rdtsc();
 
 	w->vecs_in++;
 	if (v->n_sel > 0)
@@ -139,6 +139,7 @@ dp_worker_handle(struct dp_worker *w, struct sl_vec *v)
 		break;
 	}
 	rte_mempool_put(w->dp->vec_pool, v);
+	dp_vtime_add(&w->vtime, rte_rdtsc() - t0);
 }
 
 /*
