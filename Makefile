@@ -13,7 +13,7 @@ DEPS := build-essential meson ninja-build pkg-config cmake clang \
 	libmimalloc-dev libcmocka-dev libfyaml-dev libjansson-dev \
 	libxxhash-dev libsystemd-dev prometheus
 
-.PHONY: all deps build build-asan demo test test-unit fuzz bench chaos hugepages clean
+.PHONY: all deps build build-asan demo test test-unit fuzz bench bench-ckpt chaos hugepages clean
 
 all: build
 
@@ -57,6 +57,9 @@ fuzz: deps $(BUILD_FUZZ)/build.ninja
 
 bench: build hugepages
 	@perf/bench/run.sh $(BUILD)
+
+bench-ckpt: build
+	@KEYS=1000000 perf/bench/ckpt.sh $(BUILD)
 
 chaos: build hugepages
 	@scripts/chaos.sh $(BUILD)

@@ -571,6 +571,7 @@ dp_ckpt_restore(struct dp *dp)
 	struct sl_sink2pc_state sink_st;
 	bool have_sink = false;
 	char path[4096];
+	uint64_t t0;
 	int dirfd, rc = 0;
 
 	if (dp->restore == NULL)
@@ -630,6 +631,7 @@ dp_ckpt_restore(struct dp *dp)
 		free(lt);
 		return -EINVAL;
 	}
+	t0 = rte_rdtsc();
 	dirfd = open(lt->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0) {
 		rc = -errno;
@@ -639,6 +641,9 @@ dp_ckpt_restore(struct dp *dp)
 	for (uint32_t i = 0; i < lt->m.n_files && rc == 0; i++)
 		rc = restore_file(dp, dirfd, &lt->m.files[i], &sink_st, &have_sink);
 	close(dirfd);
+	if (rc == 0)
+		DP_LOG(INFO, "restore: checkpoint %" PRIu64 " loaded in %" PRIu64 " ms",
+		       lt->id, (rte_rdtsc() - t0) * 1000 / rte_get_tsc_hz());
 	if (dp->ck != NULL)
 		dp->ck->id = lt->id;
 	/* Started from a given savepoint or checkpoint: the checkpoint dir's
