@@ -142,7 +142,7 @@ void sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out,
  * Snapshots of window state, by key group, for checkpoints and N->M
  * restore (R5.4, R6.5). The watermark is not part of it (R1.11).
  *
- * Format: records sorted by key group, each
+ * Format: records in no particular order, each
  *   u16 key group | i64 window start | key bytes | value bytes
  * (little-endian, key_len - 8 key bytes, 8 + 8 * n_aggs value bytes).
  * @return bytes needed for the current state (sl_win_snapshot_size), or
