@@ -834,37 +834,37 @@ struct map_iter_ctx {
 	bool stop;
 	int cnt;
 	/* entries to delete (expired) or rewrite (OnReadAndWrite) later */
-	uint8_t *todo;
-	size_t todo_len, todo_cap;
+	uint8_t *deferred;
+	size_t deferred_len, deferred_cap;
 	int err;
 };
 
 static void
-todo_add(struct map_iter_ctx *c, uint8_t op, const uint8_t *ukey,
+deferred_add(struct map_iter_ctx *c, uint8_t op, const uint8_t *ukey,
 	 const uint8_t *val, uint32_t len)
 {
 	size_t need = 5 + c->d->d.ukey_len + (op ? len : 0);
 
-	if (c->todo_len + need > c->todo_cap) {
-		size_t cap = c->todo_cap ? c->todo_cap * 2 : 4096;
+	if (c->deferred_len + need > c->deferred_cap) {
+		size_t cap = c->deferred_cap ? c->deferred_cap * 2 : 4096;
 		uint8_t *p;
 
-		while (cap < c->todo_len + need)
+		while (cap < c->deferred_len + need)
 			cap *= 2;
-		p = realloc(c->todo, cap);
+		p = realloc(c->deferred, cap);
 		if (p == NULL) {
 			c->err = -ENOMEM;
 			return;
 		}
-		c->todo = p;
-		c->todo_cap = cap;
+		c->deferred = p;
+		c->deferred_cap = cap;
 	}
-	c->todo[c->todo_len] = op;
-	memcpy(c->todo + c->todo_len + 1, &len, 4);
-	memcpy(c->todo + c->todo_len + 5, ukey, c->d->d.ukey_len);
+	c->deferred[c->deferred_len] = op;
+	memcpy(c->deferred + c->deferred_len + 1, &len, 4);
+	memcpy(c->deferred + c->deferred_len + 5, ukey, c->d->d.ukey_len);
 	if (op)
-		memcpy(c->todo + c->todo_len + 5 + c->d->d.ukey_len, val, len);
-	c->todo_len += need;
+		memcpy(c->deferred + c->deferred_len + 5 + c->d->d.ukey_len, val, len);
+	c->deferred_len += need;
 }
 
 static int
@@ -880,9 +880,9 @@ map_iter_cb(void *arg, const uint8_t *ukey, const uint8_t *val, uint32_t len)
 	if (d->ttl_on) {
 		exp = sl_ttl_expired(val, c->now);
 		if (exp)
-			todo_add(c, 0, ukey, NULL, 0);
+			deferred_add(c, 0, ukey, NULL, 0);
 		else if (d->d.ttl.update == SL_STATE_TTL_ON_READ_AND_WRITE)
-			todo_add(c, 1, ukey, val, len);
+			deferred_add(c, 1, ukey, val, len);
 	}
 	if (!exp || d->d.ttl.visibility ==
 	    SL_STATE_TTL_RETURN_EXPIRED_IF_NOT_CLEANED_UP) {
@@ -911,24 +911,24 @@ sl_state_map_iter(struct sl_state *st, int id, const struct sl_state_ref *ref,
 	rc = st->ops->mel_iter(st, d, ref, map_iter_cb, &c);
 	if (rc == 0 && c.err != 0)
 		rc = c.err;
-	while (rc >= 0 && o < c.todo_len) {
-		uint8_t op = c.todo[o];
+	while (rc >= 0 && o < c.deferred_len) {
+		uint8_t op = c.deferred[o];
 		uint32_t len;
-		const uint8_t *uk = c.todo + o + 5;
+		const uint8_t *uk = c.deferred + o + 5;
 
-		memcpy(&len, c.todo + o + 1, 4);
+		memcpy(&len, c.deferred + o + 1, 4);
 		if (op == 0) {
 			rc = st->ops->mel_del(st, d, ref, uk);
 			st->n_expired++;
 		} else {
-			uint8_t *v = c.todo + o + 5 + d->d.ukey_len;
+			uint8_t *v = c.deferred + o + 5 + d->d.ukey_len;
 
 			sl_ttl_set(v, sl_ttl_expiry(now, d->d.ttl.ttl_ms));
 			rc = st->ops->mel_put(st, d, ref, uk, v, len);
 		}
 		o += 5 + d->d.ukey_len + (op ? len : 0);
 	}
-	free(c.todo);
+	free(c.deferred);
 	ttl_after(st, d, now, 1);
 	return rc < 0 ? rc : c.cnt;
 }
