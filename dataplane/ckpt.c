@@ -138,7 +138,7 @@ ckpt_end(struct dp *dp, bool ok)
 		ck->completed++;
 		ck->consecutive_failures = 0;
 		ck->last_bytes = bytes;
-		ck->last_duration_ms = (now - ck->trigger_tsc) * 1000 / dp->tsc_hz;
+		ck->last_duration_ms = dp_cycles_ms(now - ck->trigger_tsc, dp->tsc_hz);
 		if (dp->eos && sl_sink2pc_commit(&dp->sink2pc, ck->inflight) < 0)
 			DP_LOG(ERR, "checkpoint %" PRIu64 ": the sink could not commit its output",
 			       ck->inflight);

@@ -84,7 +84,7 @@ status_json(struct dp *dp)
 	json_object_set_new(o, "rx", json_integer(dp->n_rx));
 	json_object_set_new(o, "workers", json_integer(dp->n_workers));
 	json_object_set_new(o, "runToCompletion", json_boolean(dp->rtc));
-	json_object_set_new(o, "uptimeMs", json_integer((json_int_t)((rte_rdtsc() - dp->start_tsc) * 1000 / dp->tsc_hz)));
+	json_object_set_new(o, "uptimeMs", json_integer((json_int_t)dp_cycles_ms(rte_rdtsc() - dp->start_tsc, dp->tsc_hz)));
 	return o;
 }
 

@@ -53,6 +53,13 @@ struct dp_time {
 	uint64_t bp;
 };
 
+/* Cycles to ms without overflowing: d * 1000 wraps after ~70 days at 3 GHz. */
+static inline uint64_t
+dp_cycles_ms(uint64_t d, uint64_t hz)
+{
+	return d / hz * 1000 + d % hz * 1000 / hz;
+}
+
 static inline void
 dp_time_account(struct dp_time *t, bool busy)
 {

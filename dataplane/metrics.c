@@ -228,7 +228,7 @@ dp_metrics_json(struct dp *dp)
 	}
 	json_object_set_new(o, "job", json_string(dp->plan->name));
 	json_object_set_new(o, "pid", json_integer(getpid()));
-	json_object_set_new(o, "uptimeMs", json_integer((json_int_t)((rte_rdtsc() - dp->start_tsc) * 1000 / dp->tsc_hz)));
+	json_object_set_new(o, "uptimeMs", json_integer((json_int_t)dp_cycles_ms(rte_rdtsc() - dp->start_tsc, dp->tsc_hz)));
 	json_object_set_new(o, "state", json_string(atomic_load(&dp->draining) ? "DRAINING" : "RUNNING"));
 	json_object_set_new(o, "lcores", lc);
 	json_object_set_new(o, "operators", operators_json(dp));

@@ -155,7 +155,7 @@ rx_batch(struct dp_rx *rx, const struct sl_src_batch *b)
 static inline int64_t
 now_ms(const struct dp *dp, uint64_t tsc)
 {
-	return (int64_t)((tsc - dp->start_tsc) * 1000 / dp->tsc_hz);
+	return (int64_t)dp_cycles_ms(tsc - dp->start_tsc, dp->tsc_hz);
 }
 
 int
