@@ -97,6 +97,7 @@ struct sl_win {
 	uint32_t key_len;		/**< 8 (window start) + key field bytes */
 	struct sl_table table;
 	struct sl_table spare;		/**< rehash target, swapped in when tombstones pile up */
+	size_t spare_clean;		/**< leading bytes of spare known to be zero */
 	uint16_t n_open;
 	int64_t open_start[SL_WIN_MAX_OPEN];	/**< ascending */
 	uint32_t open_head[SL_WIN_MAX_OPEN];	/**< first entry of each window */

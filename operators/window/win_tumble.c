@@ -146,6 +146,7 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c,
 	sl_table_init(&w->spare, c->capacity, key_bytes,
 		      8 + 8 * (uint32_t)c->n_aggs, (uint8_t *)w->mem[0] + tsize);
 	w->stats.state_bytes = 2 * tsize;
+	w->spare_clean = (size_t)w->spare.cap * w->spare.stride;	/* sl_table_init zeroed it */
 	w->acc = w->mem[1];
 	for (uint16_t a = 0; a < c->n_aggs; a++) {
 		struct sl_win_acc *acc = &w->acc[a];
@@ -401,15 +402,41 @@ emit_entry(struct sl_win *w, uint8_t *e, int64_t start, sl_win_out_fn out,
 	w->stats.rows_out++;
 }
 
+/*
+ * Zero the retired table a slice at a time, one slice per watermark, so a
+ * rehash never has to clear a table of state.key-capacity entries at once
+ * (gigabytes at 10M keys: a stall the rings would feel).
+ */
+#define WIN_CLEAR_SLICE (1u << 20)
+
+static void
+spare_clear(struct sl_win *w)
+{
+	size_t bytes = (size_t)w->spare.cap * w->spare.stride, n;
+
+	if (w->spare_clean >= bytes)
+		return;
+	n = bytes - w->spare_clean < WIN_CLEAR_SLICE ? bytes - w->spare_clean :
+						     WIN_CLEAR_SLICE;
+	memset(w->spare.slots + w->spare_clean, 0, n);
+	w->spare_clean += n;
+}
+
 /* Move live entries into the spare table, rebuilding each window's chain. */
 static void
 win_rehash(struct sl_win *w)
 {
 	struct sl_table old = w->table;
+	size_t bytes = (size_t)w->spare.cap * w->spare.stride;
 
-	sl_table_clear(&w->spare);
+	/* Normally zeroed already, a slice per watermark (spare_clear). */
+	if (w->spare_clean < bytes)
+		memset(w->spare.slots + w->spare_clean, 0, bytes - w->spare_clean);
+	w->spare.used = 0;
+	w->spare.tombs = 0;
 	w->table = w->spare;
 	w->spare = old;
+	w->spare_clean = 0;
 	for (uint16_t wi = 0; wi < w->n_open; wi++) {
 		uint32_t idx = w->open_head[wi];
 
@@ -440,6 +467,7 @@ sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 	if (wm <= w->wm)
 		return;
 	w->wm = wm;
+	spare_clear(w);
 	/* Sampled here, not per insert: the peak is reached just before a
 	 * window fires. */
 	if (w->table.used > w->stats.peak_entries)
