@@ -49,6 +49,7 @@ struct dp_ckpt {
 	char root[SL_PLAN_PATH_MAX];	/* where the in-flight one goes */
 	bool savepoint;			/* the in-flight one is a savepoint */
 	uint64_t last_savepoint;	/* id of the newest completed savepoint */
+	uint64_t stop_after;		/* stop-with-savepoint: stop once this id completes */
 	char last_savepoint_dir[SL_PLAN_PATH_MAX + 32];
 	char why[256];
 	/* Metrics (Flink's names in docs/metrics.md). */
@@ -145,6 +146,14 @@ ckpt_end(struct dp *dp, bool ok)
 		if (ck->savepoint) {
 			/* Savepoints belong to the user: never retained away. */
 			ck->last_savepoint = ck->inflight;
+			if (ck->stop_after == ck->inflight) {
+				/* Stop with savepoint: end here, without firing the
+				 * windows the savepoint holds (no WM(MAX), R1.10). */
+				DP_LOG(INFO, "savepoint %" PRIu64 " complete: stopping without draining",
+				       ck->inflight);
+				atomic_store(&dp->terminate, 1);
+				atomic_store(&dp->stop, 1);
+			}
 			snprintf(ck->last_savepoint_dir, sizeof(ck->last_savepoint_dir),
 				 "%s/chk-%" PRIu64, ck->root, ck->inflight);
 		} else if (sl_ckpt_retain(pc->dir, pc->num_retained, &deleted, err,
@@ -156,6 +165,10 @@ ckpt_end(struct dp *dp, bool ok)
 		       ck->last_duration_ms, ck->savepoint ? " in " : "",
 		       ck->savepoint ? ck->last_savepoint_dir : "");
 	} else {
+		if (ck->stop_after == ck->inflight) {
+			DP_LOG(WARNING, "stop with savepoint: the savepoint failed; the job keeps running");
+			ck->stop_after = 0;
+		}
 		ck->failures++;
 		ck->consecutive_failures++;
 		DP_LOG(WARNING, "checkpoint %" PRIu64 " failed: %s", ck->inflight, ck->why);
@@ -459,6 +472,10 @@ dp_ckpt_finish(struct dp *dp)
 		free(ck);
 		dp->ck = NULL;
 	}
+	/* Stopped with a savepoint: what came after it is not final; the
+	 * open transaction stays pending and a resume aborts it (R6.10). */
+	if (atomic_load(&dp->terminate))
+		return;
 	/* The input ended (or a stop drained it): everything is final. */
 	if (dp->eos && sl_sink2pc_finish(&dp->sink2pc) < 0)
 		DP_LOG(ERR, "sink: the final commit failed; see the part files of %s",
@@ -666,6 +683,17 @@ fresh:
 	if (dp->eos)
 		return sl_sink2pc_open(&dp->sink2pc, p->sink.path, &dp->out, NULL);
 	return 0;
+}
+
+int
+dp_ckpt_stop_with_savepoint(struct dp *dp, const char *dir, json_t **data,
+			    char *msg, size_t len)
+{
+	int rc = dp_ckpt_request(dp, dir, data, msg, len);
+
+	if (rc == 0)
+		dp->ck->stop_after = dp->ck->id;
+	return rc;
 }
 
 /* Flink's checkpoint metrics, for the metrics reply (docs/metrics.md). */

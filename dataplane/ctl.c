@@ -142,6 +142,25 @@ handle(struct dp *dp, int fd, const char *line, size_t len)
 		break;
 	}
 	case SL_PROTO_VERB_STOP:
+		if (sl_proto_arg_str(&req, "savepoint") != NULL) {
+			const char *dir = sl_proto_arg_str(&req, "savepoint");
+			json_t *data;
+			int r;
+
+			if (dir[0] != '/') {
+				rc = send_reply(fd, req.id, SL_PROTO_BAD_ARGS,
+						"stop: savepoint must be an absolute directory", NULL);
+				break;
+			}
+			r = dp_ckpt_stop_with_savepoint(dp, dir, &data, msg, sizeof(msg));
+			rc = send_reply(fd, req.id,
+					r == 0 ? SL_PROTO_OK :
+					r == -ENOTSUP ? SL_PROTO_UNSUPPORTED :
+					r == -EBUSY || r == -ESHUTDOWN ? SL_PROTO_WRONG_STATE :
+									 SL_PROTO_INTERNAL,
+					msg, data);
+			break;
+		}
 		DP_LOG(INFO, "stop asked on the control socket: draining");
 		atomic_store(&dp->stop, 1);
 		rc = send_reply(fd, req.id, SL_PROTO_OK,

@@ -189,6 +189,7 @@ struct dp {
 	uint64_t end_tsc;
 	atomic_int stop;
 	atomic_int draining;		/* input ended or stop asked: results are being flushed */
+	atomic_int terminate;		/* stop with savepoint: end without the final WM(MAX) */
 	int exit_code;
 	struct dp_ctl *ctl;		/* control socket, NULL without --ctl */
 	_Atomic uint64_t ckpt_trigger;	/* newest checkpoint id the RX lcores must inject */
@@ -240,6 +241,9 @@ void dp_ckpt_metrics(const struct dp *dp, json_t *o);
 /* Trigger a checkpoint now (savepoint_dir NULL) or a savepoint; -ENOTSUP, -EBUSY. */
 int dp_ckpt_request(struct dp *dp, const char *savepoint_dir, json_t **data,
 		    char *msg, size_t len);
+/* Take a savepoint into dir, then stop without draining (Flink's stop-with-savepoint). */
+int dp_ckpt_stop_with_savepoint(struct dp *dp, const char *dir, json_t **data,
+				char *msg, size_t len);
 int dp_sink_write(struct dp *dp, const uint8_t *row);
 int dp_pending_add(struct dp_pending *pd, const uint8_t *rows, size_t n, uint16_t rs);
 

@@ -151,7 +151,8 @@ sink_vec(struct dp *dp, struct sl_wm_valve *valve, uint16_t wi, struct sl_vec *v
 		sl_wm_valve_status(valve, wi, false, &o);
 		if (o.wm && rc == 0)
 			rc = pending_flush(dp, pd, o.ts);
-		sl_wm_valve_watermark(valve, wi, SL_TS_MAX, &o);
+		if (!atomic_load(&dp->terminate))
+			sl_wm_valve_watermark(valve, wi, SL_TS_MAX, &o);
 		id = sl_align_finished(&dp->sink_align, wi);
 		(*done)++;
 		break;
@@ -205,7 +206,8 @@ dp_main_loop(struct dp *dp)
 		if (got == 0)
 			rte_delay_us_sleep(50);
 	}
-	if (rc == 0)
+	/* Stopped with a savepoint: the rows still held are in it, not final. */
+	if (rc == 0 && !atomic_load(&dp->terminate))
 		rc = pending_flush(dp, pd, SL_TS_MAX);
 	dp_ckpt_finish(dp);
 	dp->end_tsc = rte_rdtsc();

@@ -126,6 +126,12 @@ dp_worker_handle(struct dp_worker *w, struct sl_vec *v)
 			worker_snapshot(w, id);
 		break;
 	case SL_CTL_EOI:
+		if (atomic_load_explicit(&w->dp->terminate, memory_order_relaxed)) {
+			/* Stop with savepoint: no final watermark, nothing fires. */
+			if (++w->n_done == w->n_in)
+				res_ctl(w, SL_CTL_EOI, SL_TS_MAX);
+			break;
+		}
 		/* A finished input is active at MAX for good. */
 		sl_wm_valve_status(&w->valve, v->src, false, &o);
 		worker_apply(w, &o);

@@ -48,8 +48,8 @@
 	  "one job: state, restarts, dataplane pid, lcores")                      \
 	X(CANCEL, "cancel", SL_PROTO_DAEMON, "job=NAME",                           \
 	  "stop a job now, without draining")                                     \
-	X(STOP, "stop", SL_PROTO_DAEMON | SL_PROTO_DP, "job=NAME",                 \
-	  "stop a job gracefully: drain, fire windows, flush sinks")              \
+	X(STOP, "stop", SL_PROTO_DAEMON | SL_PROTO_DP, "job=NAME [savepoint=DIR]", \
+	  "stop a job gracefully: drain, fire windows, flush sinks; with savepoint, savepoint then stop without draining") \
 	X(CHECKPOINT, "checkpoint", SL_PROTO_DAEMON | SL_PROTO_DP, "job=NAME",     \
 	  "trigger a checkpoint now (the job must have checkpointing on)")        \
 	X(SAVEPOINT, "savepoint", SL_PROTO_DAEMON | SL_PROTO_DP, "job=NAME dir=DIR", \

@@ -165,6 +165,8 @@ slc_cmd_remote(const struct slc_opts *o)
 		json_object_set_new(args, keys[i], dir ? abs_path(o->pos[i]) :
 				    json_string(o->pos[i]));
 	}
+	if (o->savepoint != NULL)
+		json_object_set_new(args, "savepoint", abs_path(o->savepoint));
 	ec = slc_call(o, (enum sl_proto_verb)v->proto, args, false, &reply);
 	if (ec != SLC_EXIT_OK)
 		return ec;

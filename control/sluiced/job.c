@@ -645,6 +645,7 @@ struct stop_ctx {
 	struct sld_daemon *d;
 	char name[SL_NAME_MAX];
 	pid_t pid;
+	bool savepoint;		/* stop with savepoint: never fall back to a drain */
 };
 
 static void
@@ -655,16 +656,27 @@ stop_cb(void *arg, int rc, json_t *reply)
 	json_t *ok = reply ? json_object_get(reply, "ok") : NULL;
 
 	if (j != NULL && j->pid == s->pid && j->pid > 0 && !json_is_true(ok)) {
-		SLD_LOG("job %s: the dataplane did not take stop (%s); sending SIGTERM (drains too)",
-			s->name, rc < 0 ? strerror(-rc) : "refused");
-		kill(j->pid, SIGTERM);
+		json_t *m = reply ? json_object_get(reply, "msg") : NULL;
+
+		if (s->savepoint) {
+			/* A drain would fire windows the savepoint should hold. */
+			j->stop_req = false;
+			SLD_LOG("job %s: stop with savepoint refused by the dataplane (%s); the job keeps running",
+				s->name, json_is_string(m) ? json_string_value(m) :
+					 rc < 0 ? strerror(-rc) : "refused");
+		} else {
+			SLD_LOG("job %s: the dataplane did not take stop (%s); sending SIGTERM (drains too)",
+				s->name, rc < 0 ? strerror(-rc) : "refused");
+			kill(j->pid, SIGTERM);
+		}
 	}
 	json_decref(reply);
 	free(s);
 }
 
 enum sl_proto_code
-sld_job_stop(struct sld_daemon *d, struct sld_job *j, char *msg, size_t msglen)
+sld_job_stop(struct sld_daemon *d, struct sld_job *j, const char *savepoint,
+	     char *msg, size_t msglen)
 {
 	char ctl[SLD_FILE_MAX];
 	struct stop_ctx *s;
@@ -684,14 +696,28 @@ sld_job_stop(struct sld_daemon *d, struct sld_job *j, char *msg, size_t msglen)
 	j->stop_req = true;
 	sld_job_ctl_path(j, ctl, sizeof(ctl));
 	s = calloc(1, sizeof(*s));
-	if (s == NULL || sld_dpcall(d->loop, ctl, SL_PROTO_VERB_STOP,
-				    SLD_DP_TIMEOUT_MS, stop_cb, s) == NULL) {
-		free(s);
-		kill(j->pid, SIGTERM);
-	} else {
+	if (s != NULL) {
 		s->d = d;
 		snprintf(s->name, sizeof(s->name), "%s", j->name);
 		s->pid = j->pid;
+		s->savepoint = savepoint != NULL;
+	}
+	if (s == NULL || sld_dpcall_args(d->loop, ctl, SL_PROTO_VERB_STOP,
+					 savepoint ? json_pack("{s:s}", "savepoint", savepoint) : NULL,
+					 SLD_DP_TIMEOUT_MS, stop_cb, s) == NULL) {
+		free(s);
+		if (savepoint != NULL) {
+			j->stop_req = false;
+			snprintf(msg, msglen, "job %s: cannot reach the dataplane for a savepoint", j->name);
+			return SL_PROTO_UNAVAILABLE;
+		}
+		kill(j->pid, SIGTERM);
+	}
+	if (savepoint != NULL) {
+		SLD_LOG("job %s: stop with savepoint into %s", j->name, savepoint);
+		snprintf(msg, msglen, "job %s: stopping with a savepoint into %.900s; it becomes FINISHED when the savepoint completes and the dataplane exits",
+			 j->name, savepoint);
+		return SL_PROTO_OK;
 	}
 	SLD_LOG("job %s: stop: draining dataplane %d", j->name, (int)j->pid);
 	snprintf(msg, msglen, "job %s: draining; it becomes FINISHED when the dataplane exits",
@@ -813,7 +839,7 @@ sld_jobs_shutdown(struct sld_daemon *d)
 		if (!job_active(j))
 			continue;
 		if (j->state == SLD_RUNNING && j->pid > 0) {
-			sld_job_stop(d, j, msg, sizeof(msg));
+			sld_job_stop(d, j, NULL, msg, sizeof(msg));
 		} else {
 			snprintf(j->reason, sizeof(j->reason), "sluiced shut down");
 			sld_job_cancel(d, j, msg, sizeof(msg));

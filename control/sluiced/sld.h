@@ -181,7 +181,7 @@ enum sl_proto_code sld_job_submit(struct sld_daemon *d, const struct sl_plan *p,
 enum sl_proto_code sld_job_cancel(struct sld_daemon *d, struct sld_job *j,
 				  char *msg, size_t msglen);
 enum sl_proto_code sld_job_stop(struct sld_daemon *d, struct sld_job *j,
-				char *msg, size_t msglen);
+				const char *savepoint, char *msg, size_t msglen);
 void sld_job_ctl_path(const struct sld_job *j, char *buf, size_t len);
 void sld_job_stats_path(const struct sld_job *j, char *buf, size_t len);
 /**

@@ -493,7 +493,16 @@ do_job_verb(struct sld_daemon *d, struct sld_client *cl,
 		*out = reply(req->id, code, msg, NULL, len);
 		return true;
 	case SL_PROTO_VERB_STOP:
-		code = sld_job_stop(d, j, msg, sizeof(msg));
+		{
+			const char *sp = sl_proto_arg_str(req, "savepoint");
+
+			if (sp != NULL && sp[0] != '/') {
+				*out = reply(req->id, SL_PROTO_BAD_ARGS,
+					     "args.savepoint must be an absolute directory", NULL, len);
+				return true;
+			}
+			code = sld_job_stop(d, j, sp, msg, sizeof(msg));
+		}
 		*out = reply(req->id, code, msg, NULL, len);
 		return true;
 	default:

@@ -1,8 +1,10 @@
 #!/bin/bash
 # Description: savepoints (issue [3]). `sluicectl savepoint` takes one from
 # a running 2-worker job, the job is cancelled, and `sluicectl run
-# --savepoint` starts it again from there on 3 workers: the committed
-# output is byte-identical to a failure-free run.
+# --savepoint` starts it again from there on 3 workers; then `sluicectl
+# stop --savepoint` stops a running job without draining and it resumes
+# from that savepoint on 1 worker. Each time the committed output is
+# byte-identical to a failure-free run.
 . "$(dirname "$0")/lib.sh"
 SLD="$SLUICE_BUILD/control/sluiced/sluiced"
 CTL="$SLUICE_BUILD/control/sluicectl/sluicectl"
@@ -72,3 +74,21 @@ cat "$T"/out/res.csv.part-* > "$T/got.csv"
 same_file "$T/ref.csv" "$T/got.csv"
 [ -f "$sp/_manifest" ] || fail "the savepoint was deleted"
 echo "ok: resubmitted from the savepoint onto 3 workers: $(($(wc -l < "$T/ref.csv") - 1)) rows byte-identical to a failure-free run"
+
+# Stop with savepoint: no drain, FINISHED; resume from it onto 1 worker.
+rm -rf "$T/out" "$T/chk"
+mkjob 2 "$T/out" "$T/chk" > "$T/sp2.yaml"
+"$CTL" run "$T/sp2.yaml" > /dev/null || fail "run 2"
+wait_state RUNNING
+sleep 1
+"$CTL" stop sp --savepoint "$T/stopsp" > /dev/null || fail "stop --savepoint"
+wait_state FINISHED
+sp2=$(ls -d "$T"/stopsp/chk-* | head -1)
+[ -f "$sp2/_manifest" ] || fail "no savepoint from stop --savepoint"
+grep -q "stopping without draining" "$T/state/jobs/sp/dp.log" || fail "did not stop without draining"
+mkjob 1 "$T/out" "$T/chk" > "$T/sp1.yaml"
+"$CTL" run "$T/sp1.yaml" --savepoint "$sp2" > /dev/null || fail "run --savepoint 2"
+wait_state FINISHED
+cat "$T"/out/res.csv.part-* > "$T/got2.csv"
+same_file "$T/ref.csv" "$T/got2.csv"
+echo "ok: stop --savepoint ($sp2) stopped without draining; resumed onto 1 worker: byte-identical"
