@@ -645,17 +645,19 @@ parse_not(struct expr_parser *p)
 	return mk_unary(p, N_NOT, VT_BOOL, c, pos);
 }
 
+/* A left-associative run of boolean operator tok over operands of sub. */
 static int32_t
-parse_and(struct expr_parser *p)
+parse_bool_chain(struct expr_parser *p, enum expr_tok tok,
+		 int32_t (*sub)(struct expr_parser *))
 {
-	int32_t l = parse_not(p), r;
+	int32_t l = sub(p), r;
 	int rc;
 
-	while (l >= 0 && p->lx.tok.t == TOK_AND) {
+	while (l >= 0 && p->lx.tok.t == tok) {
 		rc = next(p);
 		if (rc < 0)
 			return rc;
-		r = parse_not(p);
+		r = sub(p);
 		if (r < 0)
 			return r;
 		rc = want_bool(p, l);
@@ -663,32 +665,21 @@ parse_and(struct expr_parser *p)
 			rc = want_bool(p, r);
 		if (rc < 0)
 			return rc;
-		l = mk_bin(p, TOK_AND, VT_BOOL, l, r);
+		l = mk_bin(p, tok, VT_BOOL, l, r);
 	}
 	return l;
 }
 
 static int32_t
+parse_and(struct expr_parser *p)
+{
+	return parse_bool_chain(p, TOK_AND, parse_not);
+}
+
+static int32_t
 parse_or(struct expr_parser *p)
 {
-	int32_t l = parse_and(p), r;
-	int rc;
-
-	while (l >= 0 && p->lx.tok.t == TOK_OR) {
-		rc = next(p);
-		if (rc < 0)
-			return rc;
-		r = parse_and(p);
-		if (r < 0)
-			return r;
-		rc = want_bool(p, l);
-		if (rc == 0)
-			rc = want_bool(p, r);
-		if (rc < 0)
-			return rc;
-		l = mk_bin(p, TOK_OR, VT_BOOL, l, r);
-	}
-	return l;
+	return parse_bool_chain(p, TOK_OR, parse_and);
 }
 
 int
