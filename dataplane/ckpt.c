@@ -5,17 +5,21 @@
  *
  *   tick: trigger id -> the RX lcores record their offsets and inject
  *         BARRIER(id) behind every row before it
- *   workers: align their inputs, copy their window state, forward the barrier
+ *   workers: align their inputs, begin a copy-on-write snapshot of their
+ *         state, forward the barrier, and go on processing
  *   main lcore (sink), once every worker's barrier arrived: pre-commit the
- *         sink's transaction, then write source-*, worker-*, sink-0 through
- *         io_uring (write, fsync, rename, fsync dir), then the manifest;
- *         when the manifest is durable the checkpoint is complete and the
- *         sink commits.
+ *         sink's transaction, write source-* and sink-0, then encode each
+ *         worker's snapshot into worker-N a slice per main-loop pass
+ *         (CKPT_DRAIN_BUDGET), telling the worker when it may end it; every
+ *         file goes through io_uring (write, fsync, rename, fsync dir);
+ *         then the manifest; when it is durable the checkpoint is complete
+ *         and the sink commits.
  *
- * One checkpoint is in flight at a time (Flink's default), so a worker's
- * snapshot buffer is always taken before it makes the next. Recovery
- * (--restore) rewinds the sources, loads each worker's key groups from all
- * worker files (N->M) and recovers the sink's transactions.
+ * One checkpoint is in flight at a time (Flink's default), so a worker
+ * never has two snapshots open. Recovery (--restore) rewinds the sources,
+ * recovers the sink's transactions and hands the worker sections to the
+ * workers, which load their key groups from all files (N->M) on their own
+ * lcores (worker_state.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -31,8 +35,11 @@
 #include "sl_ckpt.h"
 #include "sl_kg.h"
 
-#define CKPT_OP_WINDOW 1
 #define CKPT_MANIFEST_TAG UINT64_MAX
+/* A worker's state is written in slices of this many bytes per main-loop
+ * pass, so the sink keeps draining results while a big snapshot is written. */
+#define CKPT_DRAIN_BUDGET (4u << 20)
+#define CKPT_CHUNK_MAX (1u << 20)
 
 struct dp_ckpt {
 	struct sl_ckpt_writer *wr;
@@ -40,6 +47,9 @@ struct dp_ckpt {
 	uint64_t inflight;		/* 0: none */
 	bool failed;			/* the in-flight one failed; drain it */
 	bool aligned;			/* its barriers reached the sink */
+	uint16_t drain_w;		/* worker whose snapshot is being written */
+	bool draining;			/* drain_w's file is being built */
+	struct sl_ckpt_builder db;	/* ... into this */
 	int dirfd;
 	unsigned int files_pending;
 	uint64_t interval, min_pause, timeout;	/* cycles */
@@ -198,7 +208,8 @@ ckpt_fail(struct dp *dp, const char *why)
 	ck->failed = true;
 	/* Its barriers may still be on their way: end it once they and its
 	 * files are all accounted for, so no snapshot buffer is orphaned. */
-	if (ck->aligned && ck->files_pending == 0)
+	if (ck->aligned && ck->files_pending == 0 && !ck->draining &&
+	    ck->drain_w >= dp->n_workers)
 		ckpt_end(dp, false);
 }
 
@@ -227,7 +238,7 @@ ckpt_reap(struct dp *dp, struct sl_ckpt_done *d, unsigned int n)
 			ckpt_fail(dp, why);
 			continue;
 		}
-		if (ck->files_pending > 0)
+		if (ck->files_pending > 0 || ck->drain_w < dp->n_workers)
 			continue;
 		if (ck->failed) {
 			ckpt_end(dp, false);
@@ -244,6 +255,7 @@ ckpt_reap(struct dp *dp, struct sl_ckpt_done *d, unsigned int n)
 
 static int ckpt_trigger(struct dp *dp, const char *savepoint_dir, char *msg,
 			size_t len);
+static void ckpt_drain_step(struct dp *dp, size_t budget);
 
 void
 dp_ckpt_tick(struct dp *dp)
@@ -258,6 +270,8 @@ dp_ckpt_tick(struct dp *dp)
 		return;
 	while ((n = sl_ckpt_writer_poll(ck->wr, d, 16)) > 0)
 		ckpt_reap(dp, d, n);
+	if (ck->inflight != 0 && ck->aligned && ck->drain_w < dp->n_workers)
+		ckpt_drain_step(dp, CKPT_DRAIN_BUDGET);
 	now = rte_rdtsc();
 	if (ck->inflight != 0) {
 		if (!ck->failed && now - ck->trigger_tsc > ck->timeout)
@@ -393,15 +407,16 @@ dp_ckpt_aligned(struct dp *dp, uint64_t id)
 	struct sl_ckpt_builder b;
 	int rc = 0;
 
-	/* The workers' buffers are ours now, whatever happens next. */
 	if (ck == NULL || id != ck->inflight) {
-		for (uint16_t w = 0; w < dp->n_workers; w++) {
-			free(dp->w[w].snap_buf);
-			dp->w[w].snap_buf = NULL;
-		}
+		/* Not ours to write: let the workers end their snapshots. */
+		for (uint16_t w = 0; w < dp->n_workers; w++)
+			atomic_store_explicit(&dp->w[w].snap_done, dp->w[w].snap_id,
+					      memory_order_release);
 		return;
 	}
 	ck->aligned = true;
+	ck->drain_w = 0;
+	ck->draining = false;
 	for (uint16_t r = 0; r < dp->n_rx && rc == 0; r++) {
 		rc = ckpt_begin_file(dp, &b, SL_CKPT_TASK_SOURCE, r, dp->n_rx);
 		if (rc == 0 && dp->rx[r].src.ops->offset != NULL)
@@ -410,21 +425,6 @@ dp_ckpt_aligned(struct dp *dp, uint64_t id)
 						 sizeof(dp->rx[r].ckpt_off));
 		if (rc == 0)
 			rc = ckpt_submit(dp, &b, SL_CKPT_TASK_SOURCE, r);
-	}
-	for (uint16_t w = 0; w < dp->n_workers; w++) {
-		struct dp_worker *wk = &dp->w[w];
-
-		if (rc == 0 && wk->snap_id != id)
-			rc = -ENOMEM;	/* the worker could not copy its state */
-		if (rc == 0)
-			rc = ckpt_begin_file(dp, &b, SL_CKPT_TASK_WORKER, w, dp->n_workers);
-		if (rc == 0)
-			rc = sl_ckpt_builder_add(&b, SL_CKPT_SEC_OPERATOR, CKPT_OP_WINDOW,
-						 SL_CKPT_NO_KG, wk->snap_buf, wk->snap_len);
-		free(wk->snap_buf);
-		wk->snap_buf = NULL;
-		if (rc == 0)
-			rc = ckpt_submit(dp, &b, SL_CKPT_TASK_WORKER, w);
 	}
 	if (rc == 0) {
 		/* The sink: its transactions (R6.10) and the rows it holds
@@ -450,6 +450,94 @@ dp_ckpt_aligned(struct dp *dp, uint64_t id)
 		snprintf(why, sizeof(why), "snapshot: %s", strerror(-rc));
 		ckpt_fail(dp, why);
 	}
+	/* The workers' files follow, a slice per pass (dp_ckpt_tick). */
+	ckpt_drain_step(dp, CKPT_DRAIN_BUDGET);
+}
+
+static int
+drain_chunk(void *arg, uint16_t kg, const void *buf, size_t len)
+{
+	struct dp_ckpt *ck = arg;
+
+	return sl_ckpt_builder_add(&ck->db, SL_CKPT_SEC_KEYED, CKPT_OP_STATE, kg,
+				   buf, len);
+}
+
+/* Start worker w's file: its window list and the state's descriptors. */
+static int
+drain_begin(struct dp *dp, struct dp_worker *wk)
+{
+	struct dp_ckpt *ck = dp->ck;
+	uint8_t small[4 + 8 * SL_WIN_MAX_OPEN];
+	size_t n;
+	void *meta;
+	int rc;
+
+	if (wk->snap_id != ck->inflight || wk->win.snap == NULL)
+		return -ENOMEM;	/* the worker could not begin its snapshot */
+	rc = ckpt_begin_file(dp, &ck->db, SL_CKPT_TASK_WORKER, wk->id, dp->n_workers);
+	if (rc < 0)
+		return rc;
+	n = sl_win_snapshot_windows(&wk->win, small, sizeof(small));
+	rc = sl_ckpt_builder_add(&ck->db, SL_CKPT_SEC_OPERATOR, CKPT_OP_WINDOW,
+				 SL_CKPT_NO_KG, small, n);
+	n = sl_state_snapshot_meta(wk->win.snap, NULL, 0);
+	meta = malloc(n ? n : 1);
+	if (meta == NULL)
+		rc = -ENOMEM;
+	if (rc == 0) {
+		n = sl_state_snapshot_meta(wk->win.snap, meta, n);
+		rc = sl_ckpt_builder_add(&ck->db, SL_CKPT_SEC_OPERATOR,
+					 CKPT_OP_STATE_META, SL_CKPT_NO_KG, meta, n);
+	}
+	free(meta);
+	return rc;
+}
+
+/*
+ * Write up to budget bytes of the workers' snapshots, one worker after
+ * another. A finished (or failed) worker is told to end its snapshot.
+ */
+static void
+ckpt_drain_step(struct dp *dp, size_t budget)
+{
+	struct dp_ckpt *ck = dp->ck;
+
+	while (ck->drain_w < dp->n_workers) {
+		struct dp_worker *wk = &dp->w[ck->drain_w];
+		int rc = 0;
+
+		if (!ck->draining) {
+			if (!ck->failed)
+				rc = drain_begin(dp, wk);
+			if (rc == 0 && !ck->failed)
+				ck->draining = true;
+		}
+		if (rc == 0 && ck->draining) {
+			rc = sl_state_snapshot_write(wk->win.snap, CKPT_CHUNK_MAX, budget,
+						     drain_chunk, ck);
+			if (rc > 0)
+				return;		/* more next pass */
+			if (rc == 0)
+				rc = ckpt_submit(dp, &ck->db, SL_CKPT_TASK_WORKER, wk->id);
+			else
+				sl_ckpt_builder_fini(&ck->db);
+			ck->draining = false;
+		}
+		if (rc < 0) {
+			char why[96];
+
+			snprintf(why, sizeof(why), "worker-%u snapshot: %s", wk->id,
+				 strerror(-rc));
+			ckpt_fail(dp, why);
+		}
+		atomic_store_explicit(&wk->snap_done, wk->snap_id, memory_order_release);
+		ck->drain_w++;
+	}
+	/* Everything is written: end a failed checkpoint now, or let the
+	 * last file's completion commit it (ckpt_reap). */
+	if (ck->failed && ck->files_pending == 0)
+		ckpt_end(dp, false);
 }
 
 void
@@ -460,6 +548,8 @@ dp_ckpt_finish(struct dp *dp)
 
 	if (ck != NULL) {
 		/* Let a checkpoint in flight complete: its commit is cheap. */
+		if (ck->inflight != 0 && ck->aligned && ck->drain_w < dp->n_workers)
+			ckpt_drain_step(dp, 0);
 		while (sl_ckpt_writer_pending(ck->wr) > 0) {
 			unsigned int n = sl_ckpt_writer_wait(ck->wr, d, 16, 1000);
 
@@ -516,14 +606,98 @@ ckpt_clear_old(const char *root)
 		       n, root);
 }
 
+void
+dp_restore_free(struct dp *dp)
+{
+	struct dp_restore *rs = dp->rs;
+
+	if (rs == NULL)
+		return;
+	for (uint32_t i = 0; i < rs->n_bufs; i++)
+		free(rs->bufs[i]);
+	free(rs->bufs);
+	free(rs->meta);
+	free(rs->meta_len);
+	free(rs->secs);
+	free(rs);
+	dp->rs = NULL;
+}
+
+/* Keep a worker file in memory until the workers have loaded it. */
+static int
+restore_file_add(struct dp *dp, void *buf, uint32_t *idx)
+{
+	struct dp_restore *rs = dp->rs;
+	void **b;
+	const void **m;
+	size_t *ml;
+
+	if (rs == NULL) {
+		rs = calloc(1, sizeof(*rs));
+		if (rs == NULL)
+			return -ENOMEM;
+		dp->rs = rs;
+	}
+	b = realloc(rs->bufs, sizeof(*b) * (rs->n_bufs + 1));
+	if (b != NULL)
+		rs->bufs = b;
+	m = realloc(rs->meta, sizeof(*m) * (rs->n_bufs + 1));
+	if (m != NULL)
+		rs->meta = m;
+	ml = realloc(rs->meta_len, sizeof(*ml) * (rs->n_bufs + 1));
+	if (ml != NULL)
+		rs->meta_len = ml;
+	if (b == NULL || m == NULL || ml == NULL)
+		return -ENOMEM;
+	rs->bufs[rs->n_bufs] = buf;
+	rs->meta[rs->n_bufs] = NULL;
+	rs->meta_len[rs->n_bufs] = 0;
+	*idx = rs->n_bufs++;
+	return 0;
+}
+
+static int
+restore_keep(struct dp *dp, const struct sl_ckpt_section *s, uint32_t file)
+{
+	struct dp_restore *rs = dp->rs;
+
+	if (s->kind == SL_CKPT_SEC_OPERATOR && s->op_id == CKPT_OP_STATE_META) {
+		rs->meta[file] = s->data;
+		rs->meta_len[file] = s->len;
+		return 0;
+	}
+	if (!(s->kind == SL_CKPT_SEC_OPERATOR && s->op_id == CKPT_OP_WINDOW) &&
+	    !(s->kind == SL_CKPT_SEC_KEYED && s->op_id == CKPT_OP_STATE &&
+	      s->key_group <= UINT16_MAX))
+		return -EINVAL;
+	if (rs->n_secs == rs->cap_secs) {
+		uint32_t cap = rs->cap_secs ? 2 * rs->cap_secs : 256;
+		struct dp_restore_sec *n = realloc(rs->secs, sizeof(*n) * cap);
+
+		if (n == NULL)
+			return -ENOMEM;
+		rs->secs = n;
+		rs->cap_secs = cap;
+	}
+	rs->secs[rs->n_secs++] = (struct dp_restore_sec){
+		.op = (uint16_t)s->op_id,
+		.kg = (uint16_t)(s->key_group == SL_CKPT_NO_KG ? 0 : s->key_group),
+		.file = file,
+		.data = s->data,
+		.len = s->len,
+	};
+	return 0;
+}
+
 /* Load one task file of a checkpoint and hand its sections to the tasks. */
 static int
 restore_file(struct dp *dp, int dirfd, const struct sl_ckpt_mfile *mf,
 	     struct sl_sink2pc_state *sink_st, bool *have_sink)
 {
-	const uint32_t maxp = dp->plan->max_parallelism;
 	struct sl_ckpt_reader r;
 	struct sl_ckpt_section s;
+	uint32_t kept = UINT32_MAX;
+	bool keep = false;
 	char err[256];
 	size_t len;
 	void *buf;
@@ -536,6 +710,8 @@ restore_file(struct dp *dp, int dirfd, const struct sl_ckpt_mfile *mf,
 		free(buf);
 		return rc;
 	}
+	if (mf->task_kind == SL_CKPT_TASK_WORKER)
+		rc = restore_file_add(dp, buf, &kept);
 	while (rc == 0 && sl_ckpt_reader_next(&r, &s) == 1) {
 		if (mf->task_kind == SL_CKPT_TASK_SOURCE && s.kind == SL_CKPT_SEC_SOURCE) {
 			struct sl_src_offset off;
@@ -548,21 +724,11 @@ restore_file(struct dp *dp, int dirfd, const struct sl_ckpt_mfile *mf,
 			}
 			memcpy(&off, s.data, sizeof(off));
 			rc = dp->rx[mf->task_index].src.ops->seek(&dp->rx[mf->task_index].src, &off);
-		} else if (mf->task_kind == SL_CKPT_TASK_WORKER &&
-			   s.kind == SL_CKPT_SEC_OPERATOR && s.op_id == CKPT_OP_WINDOW) {
-			/* N->M: every worker takes its key groups from every file. */
-			for (uint16_t w = 0; w < dp->n_workers && rc == 0; w++) {
-				uint32_t lo, hi;
-				ssize_t n;
-
-				sl_kg_range(w, maxp, dp->n_workers, &lo, &hi);
-				n = sl_win_restore(&dp->w[w].win, s.data, s.len, maxp, lo, hi);
-				if (n < 0) {
-					DP_LOG(ERR, "restore: %s: window state does not load (%s)",
-					       mf->name, strerror((int)-n));
-					rc = (int)n;
-				}
-			}
+		} else if (mf->task_kind == SL_CKPT_TASK_WORKER) {
+			/* N->M: the workers take their key groups from every
+			 * file, on their own lcores (dp_worker_init). */
+			rc = restore_keep(dp, &s, kept);
+			keep = true;
 		} else if (mf->task_kind == SL_CKPT_TASK_SINK && s.kind == SL_CKPT_SEC_SINK &&
 			   s.len == sizeof(*sink_st)) {
 			memcpy(sink_st, s.data, sizeof(*sink_st));
@@ -576,7 +742,8 @@ restore_file(struct dp *dp, int dirfd, const struct sl_ckpt_mfile *mf,
 					    dp->out.row_size);
 		}
 	}
-	free(buf);
+	if (!keep || kept == UINT32_MAX)
+		free(buf);
 	return rc;
 }
 

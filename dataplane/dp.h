@@ -128,9 +128,14 @@ struct dp_worker {
 	struct sl_vec *res;		/* result vector being filled */
 	struct sl_wm_valve valve;
 	struct sl_align align;		/* barrier alignment over the RX inputs */
-	uint8_t *snap_buf;		/* window snapshot of checkpoint snap_id, for the main lcore */
-	size_t snap_len;
-	uint64_t snap_id;
+	uint64_t snap_id;		/* checkpoint of win.snap; 0: the snapshot failed */
+	_Atomic uint64_t snap_done;	/* the main lcore wrote snapshot snap_id: end it */
+	struct sl_state *st;		/* keyed state, opened on this lcore */
+	const struct rte_memzone *mz;	/* heap backend: the arena's memory */
+	void *mem_map;			/* ... or an mmap when no memzone fits */
+	size_t mem_map_len;
+	char rocks_dir[SL_PLAN_PATH_MAX + 64];
+	int init_rc;
 	/* Vectors dequeued behind a barrier that blocked their input (R6.2). */
 	uint8_t n_held[DP_MAX_RX];
 	uint8_t held_at[DP_MAX_RX];
@@ -169,6 +174,23 @@ struct dp_rx {
 	uint32_t hash[SL_VEC_MAX];
 } __rte_cache_aligned;
 
+/* Worker sections of the checkpoint being restored, for the workers to load. */
+struct dp_restore_sec {
+	uint16_t op;			/* CKPT_OP_* */
+	uint16_t kg;
+	uint32_t file;			/* index of its file: meta is per file */
+	const void *data;
+	size_t len;
+};
+
+struct dp_restore {
+	uint32_t n_bufs, n_secs, cap_secs;
+	void **bufs;			/* loaded files */
+	const void **meta;		/* [n_bufs] state meta of each file */
+	size_t *meta_len;
+	struct dp_restore_sec *secs;
+};
+
 struct dp {
 	struct sl_plan *plan;
 	const char *stats_json;		/* --stats-json FILE */
@@ -179,6 +201,8 @@ struct dp {
 	uint32_t key_len;
 	int32_t key_off;		/* key fields contiguous in the row: their offset; else -1 */
 	struct sl_schema out;		/* result rows */
+	struct sl_win_conf win_conf;	/* the workers' window, key groups set per worker */
+	struct dp_restore *rs;		/* sections a restore hands to the workers */
 	struct rte_mempool *vec_pool;
 	struct rte_mempool *res_pool;
 	struct dp_rx *rx;
@@ -217,6 +241,17 @@ int dp_rx_loop(void *arg);
 int dp_worker_loop(void *arg);
 void dp_worker_handle(struct dp_worker *w, struct sl_vec *v);
 void dp_worker_finish(struct dp_worker *w);
+/* Worker state (worker_state.c), run on the worker's own lcore. */
+int dp_worker_init(void *arg);
+int dp_worker_fini(void *arg);
+/* End the worker's snapshot once the main lcore has written it. */
+static inline void
+dp_worker_snap_poll(struct dp_worker *w)
+{
+	if (unlikely(w->win.snap != NULL) &&
+	    atomic_load_explicit(&w->snap_done, memory_order_acquire) == w->snap_id)
+		sl_win_snapshot_end(&w->win);
+}
 int dp_main_loop(struct dp *dp);
 
 /* Build EAL arguments for the job; returns argc. */
@@ -236,6 +271,10 @@ int dp_ckpt_setup(struct dp *dp);
 int dp_ckpt_restore(struct dp *dp);
 void dp_ckpt_tick(struct dp *dp);
 void dp_ckpt_aligned(struct dp *dp, uint64_t id);
+void dp_restore_free(struct dp *dp);
+#define CKPT_OP_WINDOW 1	/* the window's open-window list */
+#define CKPT_OP_STATE_META 2	/* sl_state_snapshot_meta() */
+#define CKPT_OP_STATE 3	/* one sl_state chunk; the section's key group */
 void dp_ckpt_finish(struct dp *dp);
 void dp_ckpt_metrics(const struct dp *dp, json_t *o);
 /* Trigger a checkpoint now (savepoint_dir NULL) or a savepoint; -ENOTSUP, -EBUSY. */

@@ -59,20 +59,6 @@ usage(FILE *f)
 		"  --version, --help\n");
 }
 
-static void *
-lcore_alloc(size_t len, void *arg)
-{
-	return rte_zmalloc_socket("sl_state", len, RTE_CACHE_LINE_SIZE,
-				  (int)(uintptr_t)arg);
-}
-
-static void
-lcore_free(void *p, void *arg)
-{
-	(void)arg;
-	rte_free(p);
-}
-
 static int
 setup_windows(struct dp *dp)
 {
@@ -95,6 +81,9 @@ setup_windows(struct dp *dp)
 		snprintf(c.agg[a].name, sizeof(c.agg[a].name), "%s", p->agg[a].out_name);
 	}
 	c.capacity = p->key_capacity;
+	c.max_parallelism = p->max_parallelism;
+	c.first_kg = 0;
+	c.last_kg = p->max_parallelism - 1;
 	rc = sl_win_conf_check(&c, &dp->out, msg, sizeof(msg));
 	if (rc < 0) {
 		DP_LOG(ERR, "%s: %s", p->file, msg);
@@ -109,18 +98,7 @@ setup_windows(struct dp *dp)
 			dp->key_off = -1;
 		dp->key_len += f->size;
 	}
-	for (uint16_t i = 0; i < dp->n_workers; i++) {
-		struct dp_worker *w = &dp->w[i];
-		unsigned int socket = rte_lcore_to_socket_id(w->lcore);
-
-		rc = sl_win_init(&w->win, &c, lcore_alloc,
-				 (void *)(uintptr_t)(socket == (unsigned int)SOCKET_ID_ANY ? 0 : socket));
-		if (rc < 0) {
-			DP_LOG(ERR, "worker %u: no memory for %u keys of window state; lower state.key-capacity or give the EAL more memory",
-			       i, p->key_capacity);
-			return rc;
-		}
-	}
+	dp->win_conf = c;
 	return 0;
 }
 
@@ -248,6 +226,29 @@ assign_lcores(struct dp *dp)
 	return 0;
 }
 
+/* Run fn(worker) on each worker's lcore, where its state lives, and wait. */
+static int
+workers_on_lcores(struct dp *dp, lcore_function_t *fn)
+{
+	int rc = 0;
+
+	int launched[DP_MAX_WORKERS] = { 0 };
+
+	/* In parallel: a restore loads every worker's key groups at once. */
+	for (uint16_t w = 0; w < dp->n_workers; w++) {
+		launched[w] = rte_eal_remote_launch(fn, &dp->w[w], dp->w[w].lcore) == 0;
+		if (!launched[w])
+			rc = -EBUSY;
+	}
+	for (uint16_t w = 0; w < dp->n_workers; w++) {
+		int r = launched[w] ? rte_eal_wait_lcore(dp->w[w].lcore) : 0;
+
+		if (r < 0 && rc == 0)
+			rc = r;
+	}
+	return rc;
+}
+
 static int
 run(struct dp *dp)
 {
@@ -279,6 +280,9 @@ run(struct dp *dp)
 		rc = dp_ckpt_setup(dp);
 	if (rc == 0)
 		rc = dp_ckpt_restore(dp);
+	if (rc == 0)
+		rc = workers_on_lcores(dp, dp_worker_init);
+	dp_restore_free(dp);
 	if (rc == 0 && !dp->eos)
 		rc = sl_sink_open(&dp->sink, dp->plan, &dp->out);
 	else if (rc == 0)
@@ -319,8 +323,7 @@ run(struct dp *dp)
 		for (uint16_t f = 0; f < dp->rx[r].n_filters; f++)
 			sl_expr_free(dp->rx[r].filter[f]);
 	}
-	for (uint16_t w = 0; w < dp->n_workers; w++)
-		sl_win_fini(&dp->w[w].win, lcore_free, NULL);
+	workers_on_lcores(dp, dp_worker_fini);
 	return rc;
 }
 

@@ -164,7 +164,7 @@ worker_json(const struct dp *dp, uint16_t wi)
 	json_object_set_new(o, "numStateFullDropped", json_integer((json_int_t)rd(&s->state_full_dropped)));
 	json_object_set_new(o, "numWindowsFired", json_integer((json_int_t)rd(&s->windows_fired)));
 	json_object_set_new(o, "openWindows", json_integer(__atomic_load_n(&w->win.n_open, __ATOMIC_RELAXED)));
-	json_object_set_new(o, "stateEntries", json_integer(__atomic_load_n(&w->win.table.used, __ATOMIC_RELAXED)));
+	json_object_set_new(o, "stateBytes", json_integer((json_int_t)rd(&s->state_bytes)));
 	json_object_set_new(o, "rings", rings);
 	return o;
 }
@@ -223,7 +223,7 @@ dp_metrics_json(struct dp *dp)
 		json_object_set(rx, "numStateFullDropped", json_object_get(w, "numStateFullDropped"));
 		json_object_set(rx, "numWindowsFired", json_object_get(w, "numWindowsFired"));
 		json_object_set(rx, "openWindows", json_object_get(w, "openWindows"));
-		json_object_set(rx, "stateEntries", json_object_get(w, "stateEntries"));
+		json_object_set(rx, "stateBytes", json_object_get(w, "stateBytes"));
 		json_decref(w);
 	}
 	json_object_set_new(o, "job", json_string(dp->plan->name));

@@ -87,7 +87,7 @@ dp_stats_print(const struct dp *dp)
 			ws->rows_out, ws->state_full_dropped ? "" : "");
 		if (ws->state_full_dropped)
 			fprintf(stderr, "sluice-dp: worker %u: DROPPED %" PRIu64
-				" rows: window state full; raise state.key-capacity\n",
+				" rows: the state backend is full; raise state.backend.heap.memory or use state.backend.type: rocksdb\n",
 				w, ws->state_full_dropped);
 	}
 	fprintf(stderr, "sluice-dp: job %s: %" PRIu64 " rows in %.3f s (%.0f rows/s), %" PRIu64
@@ -128,7 +128,7 @@ dp_stats_json(const struct dp *dp, const char *path)
 	for (uint16_t w = 0; w < dp->n_workers; w++) {
 		const struct sl_win_stats *s = &dp->w[w].win.stats;
 
-		json_array_append_new(ws, json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+		json_array_append_new(ws, json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 			"id", w,
 			"rows", (json_int_t)s->rows_in,
 			"numLateRecordsDropped", (json_int_t)s->late_dropped,
@@ -136,8 +136,9 @@ dp_stats_json(const struct dp *dp, const char *path)
 			"windows_fired", (json_int_t)s->windows_fired,
 			"results", (json_int_t)s->rows_out,
 			"sink_full", (json_int_t)dp->w[w].sink_full,
-			"state_peak_entries", (json_int_t)s->peak_entries,
-			"state_bytes", (json_int_t)s->state_bytes));
+			"state_errors", (json_int_t)s->state_errors,
+			"state_bytes", (json_int_t)s->state_bytes,
+			"state_disk_bytes", (json_int_t)s->state_disk_bytes));
 		json_object_set_new(json_array_get(ws, w), "vector_ns", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
 			"count", (json_int_t)dp->w[w].vtime.n,
 			"p50", (json_int_t)vt_pct(&dp->w[w].vtime, 0.5, dp->tsc_hz),

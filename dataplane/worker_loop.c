@@ -73,28 +73,20 @@ dp_worker_finish(struct dp_worker *w)
 }
 
 /*
- * R6.2: every input has delivered barrier id. Snapshot the window state
- * (a copy, by key group; the poll loop waits for the copy only) and send
- * the barrier on, behind every result it covers. The main lcore takes the
- * buffer when the barrier reaches it; one checkpoint is in flight at a
- * time, so the next snapshot never overwrites one it has not taken.
+ * R6.2: every input has delivered barrier id. Take a copy-on-write
+ * snapshot of the window state (the poll loop pays for copying the
+ * backend's page directory, not the state) and send the barrier on, behind
+ * every result it covers. The main lcore writes the snapshot out while
+ * this lcore goes on, and says when it is done (snap_done).
  */
 static void
 worker_snapshot(struct dp_worker *w, uint64_t id)
 {
-	size_t need = sl_win_snapshot_size(&w->win);
-	uint8_t *buf = malloc(need ? need : 1);
-	ssize_t n = buf != NULL ?
-		    sl_win_snapshot(&w->win, w->dp->plan->max_parallelism, buf, need) :
-		    -ENOMEM;
+	int rc;
 
-	if (n < 0) {
-		free(buf);
-		buf = NULL;
-	}
-	w->snap_buf = buf;
-	w->snap_len = n < 0 ? 0 : (size_t)n;
-	w->snap_id = n < 0 ? 0 : id;	/* 0 tells the main lcore it failed */
+	dp_worker_snap_poll(w);
+	rc = sl_win_snapshot_begin(&w->win);
+	w->snap_id = rc == 0 ? id : 0;	/* 0 tells the main lcore it failed */
 	res_ctl(w, SL_CTL_BARRIER, (int64_t)id);
 }
 
@@ -105,6 +97,7 @@ dp_worker_handle(struct dp_worker *w, struct sl_vec *v)
 	uint64_t id, t0 = rte_rdtsc();
 
 	w->vecs_in++;
+	dp_worker_snap_poll(w);
 	if (v->n_sel > 0)
 		sl_win_process(&w->win, v);
 	switch (v->ctl.type) {
@@ -205,6 +198,7 @@ dp_worker_loop(void *arg)
 		dp_time_account(&w->time, n > 0);
 		if (n == 0) {
 			w->idle_polls++;
+			dp_worker_snap_poll(w);
 			if (w->dp->shared_cores && ++idle >= DP_IDLE_YIELD) {
 				idle = 0;
 				sched_yield();

@@ -31,8 +31,52 @@ static const char *const top_keys[] = {
 	"execution.checkpointing.timeout", "execution.checkpointing.min-pause",
 	"execution.checkpointing.max-concurrent-checkpoints",
 	"execution.checkpointing.tolerable-failed-checkpoints",
-	"state.checkpoints.dir", "state.checkpoints.num-retained", NULL,
+	"state.checkpoints.dir", "state.checkpoints.num-retained",
+	"state.backend.type", "state.backend.heap.memory",
+	"state.backend.rocksdb.localdir", "state.backend.rocksdb.block.cache-size",
+	"state.backend.rocksdb.writebuffer.size", NULL,
 };
+
+/* state.backend.*: which keyed-state backend, and its memory. */
+static int
+plan_state_backend(struct plan_ctx *c, const struct plan_node *root)
+{
+	struct sl_plan_state *s = &c->p->state;
+	struct plan_node *v;
+	char type[32];
+
+	s->backend = SL_PLAN_BACKEND_HEAP;
+	s->heap_memory = 128ull << 20;
+	s->rocksdb_block_cache = 64ull << 20;
+	s->rocksdb_write_buffer = 64ull << 20;
+	v = plan_map_get(root, "state.backend.type", NULL);
+	if (v != NULL) {
+		if (plan_get_str(c, v, "state.backend.type", type, sizeof(type)) < 0)
+			return -EINVAL;
+		if (strcmp(type, "rocksdb") == 0)
+			s->backend = SL_PLAN_BACKEND_ROCKSDB;
+		else if (strcmp(type, "heap") != 0 && strcmp(type, "hashmap") != 0)
+			return plan_err(c, v, "state.backend.type must be heap (or hashmap) or rocksdb, got '%s'",
+					type);
+	}
+	v = plan_map_get(root, "state.backend.heap.memory", NULL);
+	if (v != NULL && plan_get_memsize(c, v, "state.backend.heap.memory",
+					  32ull << 20, 1ull << 40, &s->heap_memory) < 0)
+		return -EINVAL;
+	v = plan_map_get(root, "state.backend.rocksdb.localdir", NULL);
+	if (v != NULL && plan_get_str(c, v, "state.backend.rocksdb.localdir",
+				      s->rocksdb_dir, sizeof(s->rocksdb_dir)) < 0)
+		return -EINVAL;
+	v = plan_map_get(root, "state.backend.rocksdb.block.cache-size", NULL);
+	if (v != NULL && plan_get_memsize(c, v, "state.backend.rocksdb.block.cache-size",
+					  1ull << 20, 1ull << 40, &s->rocksdb_block_cache) < 0)
+		return -EINVAL;
+	v = plan_map_get(root, "state.backend.rocksdb.writebuffer.size", NULL);
+	if (v != NULL && plan_get_memsize(c, v, "state.backend.rocksdb.writebuffer.size",
+					  1ull << 20, 1ull << 40, &s->rocksdb_write_buffer) < 0)
+		return -EINVAL;
+	return 0;
+}
 
 /* execution.checkpointing.* and state.checkpoints.*: Flink's defaults (R6.6). */
 static int
@@ -325,7 +369,7 @@ plan_top(struct plan_ctx *c, const struct plan_node *root)
 	v = plan_map_get(root, "eal", NULL);
 	if (v != NULL && plan_eal(c, v) < 0)
 		return -EINVAL;
-	if (plan_checkpointing(c, root) < 0)
+	if (plan_checkpointing(c, root) < 0 || plan_state_backend(c, root) < 0)
 		return -EINVAL;
 	return plan_restart(c, root);
 }

@@ -86,6 +86,10 @@ int plan_get_bool(struct plan_ctx *c, const struct plan_node *n,
 int plan_get_duration(struct plan_ctx *c, const struct plan_node *n,
 		      int64_t *ms);
 int plan_parse_duration(const char *s, int64_t *ms);
+int plan_parse_memsize(const char *s, uint64_t *bytes);
+int plan_get_memsize(struct plan_ctx *c, const struct plan_node *n,
+		     const char *what, uint64_t min, uint64_t max,
+		     uint64_t *bytes);
 int plan_get_str(struct plan_ctx *c, const struct plan_node *n,
 		 const char *what, char *buf, size_t size);
 int plan_get_field(struct plan_ctx *c, const struct plan_node *n,

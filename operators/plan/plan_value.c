@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "plan_private.h"
 
@@ -266,6 +267,62 @@ plan_get_duration(struct plan_ctx *c, const struct plan_node *n,
 	if (rc < 0)
 		return plan_err(c, n, "expected a duration like 10s or 250ms, got '%s'",
 				plan_show(n->text, show));
+	return 0;
+}
+
+/* Flink's MemorySize: a count of bytes with an optional unit, 1024-based. */
+int
+plan_parse_memsize(const char *s, uint64_t *bytes)
+{
+	static const struct {
+		const char *unit;
+		unsigned int shift;
+	} units[] = {
+		{ "", 0 }, { "b", 0 }, { "kb", 10 }, { "k", 10 }, { "mb", 20 },
+		{ "m", 20 }, { "gb", 30 }, { "g", 30 }, { "tb", 40 }, { "t", 40 },
+	};
+	uint64_t v = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*s); s++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	while (*s == ' ')
+		s++;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcasecmp(s, units[i].unit) != 0)
+			continue;
+		if (v > (UINT64_MAX >> units[i].shift))
+			return -ERANGE;
+		*bytes = v << units[i].shift;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int
+plan_get_memsize(struct plan_ctx *c, const struct plan_node *n,
+		 const char *what, uint64_t min, uint64_t max, uint64_t *bytes)
+{
+	char show[PLAN_SHOW_MAX];
+	int rc;
+
+	if (n->kind != PLAN_SCALAR || n->null)
+		return plan_err(c, n, "expected a memory size for '%s' like 256mb or 1gb, got %s",
+				what, plan_kind_name(n));
+	rc = plan_parse_memsize(n->text, bytes);
+	if (rc == 0 && (*bytes < min || *bytes > max))
+		rc = -ERANGE;
+	if (rc == -ERANGE)
+		return plan_err(c, n, "%s must be %llumb..%llumb, got '%s'", what,
+				(unsigned long long)(min >> 20),
+				(unsigned long long)(max >> 20), plan_show(n->text, show));
+	if (rc < 0)
+		return plan_err(c, n, "expected a memory size for '%s' like 256mb or 1gb, got '%s'",
+				what, plan_show(n->text, show));
 	return 0;
 }
 

@@ -122,6 +122,20 @@ struct sl_plan_ckpt {
 	char dir[SL_PLAN_PATH_MAX];	/**< state.checkpoints.dir; required with an interval */
 };
 
+enum sl_plan_backend {
+	SL_PLAN_BACKEND_HEAP,		/**< state.backend.type: heap (alias hashmap) */
+	SL_PLAN_BACKEND_ROCKSDB,	/**< state.backend.type: rocksdb */
+};
+
+/** state.backend.* */
+struct sl_plan_state {
+	enum sl_plan_backend backend;
+	uint64_t heap_memory;		/**< state.backend.heap.memory: per worker, default 128mb */
+	char rocksdb_dir[SL_PLAN_PATH_MAX];	/**< state.backend.rocksdb.localdir; "" = a temporary dir */
+	uint64_t rocksdb_block_cache;	/**< state.backend.rocksdb.block.cache-size, default 64mb */
+	uint64_t rocksdb_write_buffer;	/**< state.backend.rocksdb.writebuffer.size, default 64mb */
+};
+
 struct sl_plan {
 	char name[SL_NAME_MAX];
 	char file[SL_PLAN_PATH_MAX];	/**< where it came from, for messages */
@@ -150,7 +164,8 @@ struct sl_plan {
 	uint16_t parallelism_default;	/**< parallelism.default; 0 = not given */
 	struct sl_plan_restart restart;
 	struct sl_plan_ckpt ckpt;
-	uint32_t key_capacity;		/**< distinct keys per open window per worker (default 65536) */
+	uint32_t key_capacity;		/**< expected (window, key) entries per worker: pre-sizes heap tables (default 65536) */
+	struct sl_plan_state state;
 
 	uint16_t n_eal_args;		/**< extra EAL arguments, appended as given */
 	char eal_args[SL_PLAN_MAX_EAL_ARGS][SL_PLAN_ARG_MAX];

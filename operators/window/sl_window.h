@@ -12,15 +12,18 @@
  *  - a window fires, once, at the first watermark >= s + size - 1, emits one
  *    row per key that had elements, and its state is removed;
  *  - end of input is WM(MAX): every open window fires.
- * State lives in one sl_table per operator instance (one per worker lcore),
- * keyed by (window start, key bytes); each window chains its entries so
- * firing walks only its own keys. process() allocates nothing.
+ * State lives in the keyed-state backend (sl_state.h, heap or rocksdb) as
+ * one aggregating state: key = the key fields' bytes, namespace = the
+ * window start, accumulator = count + one 8-byte slot per aggregate. The
+ * operator keeps only the list of open windows; firing drains a window's
+ * namespace (sl_state_ns_drain). process() allocates nothing on the heap
+ * backend.
  */
 
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "sl_table.h"
+#include "sl_state.h"
 #include "sl_vec.h"
 
 #define SL_WIN_MAX_KEYS 8
@@ -70,41 +73,46 @@ struct sl_win_conf {
 	int key_field[SL_WIN_MAX_KEYS];
 	uint16_t n_aggs;
 	struct sl_win_agg agg[SL_WIN_MAX_AGGS];
-	uint32_t capacity;		/**< (window, key) entries held at once */
+	uint32_t capacity;		/**< expected (window, key) entries per instance: pre-sizes heap tables */
+	uint32_t max_parallelism;	/**< key groups of the job */
+	uint32_t first_kg, last_kg;	/**< key groups this instance owns */
 };
 
 /** Counters; single writer (the owning lcore). */
 struct sl_win_stats {
 	uint64_t rows_in;
 	uint64_t late_dropped;		/**< Flink's numLateRecordsDropped */
-	uint64_t state_full_dropped;	/**< no room in the table: raise state.key-capacity */
+	uint64_t state_full_dropped;	/**< refused by the state backend: raise its memory */
+	uint64_t state_errors;		/**< backend I/O errors (rocksdb): rows lost, see the log */
 	uint64_t windows_fired;
 	uint64_t rows_out;
-	uint64_t peak_entries;		/**< most (window, key) entries held at once */
-	uint64_t state_bytes;		/**< memory of the table and its rehash spare */
+	uint64_t state_bytes;		/**< heap: arena bytes in use; rocksdb: memtables */
+	uint64_t state_disk_bytes;	/**< rocksdb: SST files */
 };
 
 /** Called once per result row; returns where to write out_schema.row_size bytes. */
 typedef uint8_t *(*sl_win_out_fn)(void *ctx);
 
 struct sl_win_acc;	/* private */
+struct win_scratch;	/* private */
 
 struct sl_win {
 	struct sl_win_conf conf;
 	struct sl_schema out;		/**< keys, window_start, window_end, aggregates */
 	struct sl_win_stats stats;
 	int64_t wm;			/**< current watermark */
-	uint32_t key_len;		/**< 8 (window start) + key field bytes */
-	struct sl_table table;
-	struct sl_table spare;		/**< rehash target, swapped in when tombstones pile up */
-	size_t spare_clean;		/**< leading bytes of spare known to be zero */
+	uint32_t key_len;		/**< key field bytes */
+	struct sl_state *st;
+	int sid;			/**< the aggregating state's descriptor */
 	uint16_t n_open;
 	int64_t open_start[SL_WIN_MAX_OPEN];	/**< ascending */
-	uint32_t open_head[SL_WIN_MAX_OPEN];	/**< first entry of each window */
-	uint32_t open_tail[SL_WIN_MAX_OPEN];
 	uint16_t n_acc;
 	struct sl_win_acc *acc;
-	void *mem[2];
+	struct win_scratch *scratch;
+	/* A snapshot in progress (sl_win_snapshot_begin .. _end). */
+	struct sl_state_snap *snap;
+	uint16_t snap_n_open;
+	int64_t snap_open[SL_WIN_MAX_OPEN];
 };
 
 /**
@@ -115,16 +123,16 @@ int sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 		      char *msg, size_t msglen);
 
 /**
- * Create an instance. alloc(len, arg) provides zeroed memory for the state
- * table (a DPDK lcore passes rte_zmalloc_socket, tests calloc).
+ * Create an instance over st, an open state of the thread that will call
+ * process/advance (mimalloc heaps are thread-owned). The descriptor is
+ * named "window" so a restore finds it.
  * @return 0 or a negative errno.
  */
 int sl_win_init(struct sl_win *w, const struct sl_win_conf *c,
-		void *(*alloc)(size_t len, void *arg), void *alloc_arg);
+		struct sl_state *st);
 
-/** Release the memory through free(ptr, arg). */
-void sl_win_fini(struct sl_win *w, void (*release)(void *ptr, void *arg),
-		 void *arg);
+/** Release the operator's memory (not st: the caller closes it). */
+void sl_win_fini(struct sl_win *w);
 
 /**
  * Add the selected rows of a vector (v->sel[0..n_sel)) whose key hashes are
@@ -140,28 +148,32 @@ void sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out,
 		    void *ctx);
 
 /**
- * Snapshots of window state, by key group, for checkpoints and N->M
- * restore (R5.4, R6.5). The watermark is not part of it (R1.11).
+ * Snapshots (R6.4, R5.4): the keyed state is a sl_state snapshot, restored
+ * by key group onto any number of instances; the operator adds its list of
+ * open windows. The watermark is not part of it (R1.11).
  *
- * Format: records in no particular order, each
- *   u16 key group | i64 window start | key bytes | value bytes
- * (little-endian, key_len - 8 key bytes, 8 + 8 * n_aggs value bytes).
- * @return bytes needed for the current state (sl_win_snapshot_size), or
- *   bytes written / -ENOSPC (sl_win_snapshot).
+ * On the owning thread, at the barrier: sl_win_snapshot_begin() (a
+ * copy-on-write snapshot: the poll loop is not held for a copy of the
+ * state). Any thread may then encode sl_win_snapshot_windows() and drain
+ * w->snap with sl_state_snapshot_write() while the owner keeps
+ * processing; the owner ends it with sl_win_snapshot_end().
+ * @return 0, -EBUSY while one is open, or another -errno.
  */
-size_t sl_win_snapshot_size(const struct sl_win *w);
-ssize_t sl_win_snapshot(const struct sl_win *w, uint32_t max_parallelism,
-			uint8_t *buf, size_t len);
+int sl_win_snapshot_begin(struct sl_win *w);
+/**
+ * The open windows as of the snapshot: u32 n, then n i64 window starts
+ * (little-endian). @return bytes written, or bytes needed when cap is short.
+ */
+size_t sl_win_snapshot_windows(const struct sl_win *w, void *buf, size_t cap);
+void sl_win_snapshot_end(struct sl_win *w);
 
 /**
- * Load snapshot records, keeping those whose key group is in
- * [first_kg, last_kg]: the groups this instance owns.
- * @return records loaded, or -EINVAL for a malformed snapshot, -ENOSPC
- *   when the table is full.
+ * Reopen the windows of a snapshot's list (the union over every file of a
+ * checkpoint: a window with no key here fires empty). The keyed state is
+ * restored with sl_state_restore() on w->st.
+ * @return 0, -EINVAL for a malformed list, -ENOSPC for too many windows.
  */
-ssize_t sl_win_restore(struct sl_win *w, const uint8_t *buf, size_t len,
-		       uint32_t max_parallelism, uint32_t first_kg,
-		       uint32_t last_kg);
+int sl_win_restore_windows(struct sl_win *w, const void *buf, size_t len);
 
 /** Key bytes of a row, as hashed by the router and stored by the window. */
 static inline void

@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Keyed tumbling event-time window with incremental aggregates. The hot
- * path is sl_win_process(): pass one computes each row's window, drops late
- * rows, gathers keys and prefetches their table slots; pass two updates the
- * accumulators, by which time the slots are in cache.
+ * path is sl_win_process(): one pass computes each row's window, drops late
+ * rows and gathers keys and aggregate inputs; then the state backend
+ * hashes the whole vector, prefetches every row's bucket and applies the
+ * adds, by which time the buckets are in cache.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
+#include "sl_kg.h"
 #include "sl_window.h"
 #include "win_private.h"
 
-#define WIN_MAX_KEY_BYTES 256
+#define WIN_MAX_KEY_BYTES 248
 
 enum acc_kind { ACC_INT, ACC_UINT, ACC_F64 };
 
@@ -23,12 +26,12 @@ struct sl_win_acc {
 	uint32_t slot;			/* byte offset in the entry value */
 };
 
-/* Per-vector scratch, allocated once with the table. */
+/* Per-vector scratch, allocated once at init. */
 struct win_scratch {
-	uint32_t hash[SL_VEC_MAX];
-	uint16_t row[SL_VEC_MAX];
-	int64_t start[SL_VEC_MAX];	/* window of each row: its index in open_start[] can move */
+	struct sl_state_ref ref[SL_VEC_MAX];
+	int64_t start[SL_VEC_MAX];	/* each row's namespace */
 	uint8_t keys[SL_VEC_MAX * WIN_MAX_KEY_BYTES];
+	uint8_t in[SL_VEC_MAX * 8 * SL_WIN_MAX_AGGS];	/* aggregate inputs, 8 bytes each */
 };
 
 static enum acc_kind
@@ -51,8 +54,10 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 		return -EINVAL;
 	}
 	if (c->n_keys == 0 || c->n_keys > SL_WIN_MAX_KEYS || c->n_aggs == 0 ||
-	    c->n_aggs > SL_WIN_MAX_AGGS || c->capacity == 0) {
-		snprintf(msg, msglen, "window needs 1..%d keys, 1..%d aggregates and a capacity",
+	    c->n_aggs > SL_WIN_MAX_AGGS || c->capacity == 0 ||
+	    c->max_parallelism == 0 || c->first_kg > c->last_kg ||
+	    c->last_kg >= c->max_parallelism) {
+		snprintf(msg, msglen, "window needs 1..%d keys, 1..%d aggregates, a capacity and a key-group range",
 			 SL_WIN_MAX_KEYS, SL_WIN_MAX_AGGS);
 		return -EINVAL;
 	}
@@ -68,9 +73,9 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 			return -EINVAL;
 		}
 	}
-	if (8 + key_bytes > WIN_MAX_KEY_BYTES) {
+	if (key_bytes > WIN_MAX_KEY_BYTES) {
 		snprintf(msg, msglen, "key fields take %u bytes; at most %d",
-			 key_bytes, WIN_MAX_KEY_BYTES - 8);
+			 key_bytes, WIN_MAX_KEY_BYTES);
 		return -EINVAL;
 	}
 	if (sl_schema_add(out, "window_start", SL_T_TS, 0) < 0 ||
@@ -113,13 +118,14 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 	return 0;
 }
 
+static void win_acc_add(void *acc, const void *in, void *ctx);
+
 int
-sl_win_init(struct sl_win *w, const struct sl_win_conf *c,
-	    void *(*alloc)(size_t len, void *arg), void *alloc_arg)
+sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 {
+	struct sl_state_desc d;
 	char msg[128];
-	uint32_t key_bytes = 8;
-	size_t tsize, acc_size;
+	uint32_t key_bytes = 0, n_kg;
 	int rc;
 
 	memset(w, 0, sizeof(*w));
@@ -128,26 +134,17 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c,
 		return rc;
 	w->conf = *c;
 	w->wm = SL_TS_MIN;
+	w->st = st;
 	for (uint16_t k = 0; k < c->n_keys; k++)
 		key_bytes += c->in->f[c->key_field[k]].size;
 	w->key_len = key_bytes;
 	w->n_acc = c->n_aggs;
-
-	tsize = sl_table_mem_size(c->capacity, key_bytes,
-				  8 + 8 * (uint32_t)c->n_aggs);
-	acc_size = sizeof(struct sl_win_acc) * c->n_aggs +
-		   sizeof(struct win_scratch) + 64;
-	w->mem[0] = alloc(2 * tsize, alloc_arg);
-	w->mem[1] = alloc(acc_size, alloc_arg);
-	if (w->mem[0] == NULL || w->mem[1] == NULL)
+	w->acc = calloc(c->n_aggs, sizeof(*w->acc));
+	w->scratch = calloc(1, sizeof(*w->scratch));
+	if (w->acc == NULL || w->scratch == NULL) {
+		sl_win_fini(w);
 		return -ENOMEM;
-	sl_table_init(&w->table, c->capacity, key_bytes,
-		      8 + 8 * (uint32_t)c->n_aggs, w->mem[0]);
-	sl_table_init(&w->spare, c->capacity, key_bytes,
-		      8 + 8 * (uint32_t)c->n_aggs, (uint8_t *)w->mem[0] + tsize);
-	w->stats.state_bytes = 2 * tsize;
-	w->spare_clean = (size_t)w->spare.cap * w->spare.stride;	/* sl_table_init zeroed it */
-	w->acc = w->mem[1];
+	}
 	for (uint16_t a = 0; a < c->n_aggs; a++) {
 		struct sl_win_acc *acc = &w->acc[a];
 
@@ -157,21 +154,34 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c,
 		acc->out = &w->out.f[c->n_keys + 2 + a];
 		acc->slot = 8 + 8 * (uint32_t)a;
 	}
+	n_kg = c->last_kg - c->first_kg + 1;
+	memset(&d, 0, sizeof(d));
+	d.name = "window";
+	d.kind = SL_STATE_AGGREGATING;
+	d.key_len = (uint16_t)key_bytes;
+	d.ns_len = 8;
+	d.val_len = 8 + 8 * (uint32_t)c->n_aggs;
+	d.in_len = 8 * (uint32_t)c->n_aggs;
+	d.out_len = d.val_len;
+	d.add = win_acc_add;
+	d.ctx = w;
+	d.capacity_hint = (c->capacity + n_kg - 1) / n_kg;
+	rc = sl_state_register(st, &d);
+	if (rc < 0) {
+		sl_win_fini(w);
+		return rc;
+	}
+	w->sid = rc;
 	return 0;
 }
 
 void
-sl_win_fini(struct sl_win *w, void (*release)(void *ptr, void *arg), void *arg)
+sl_win_fini(struct sl_win *w)
 {
-	release(w->mem[0], arg);
-	release(w->mem[1], arg);
-	memset(w, 0, sizeof(*w));
-}
-
-static inline struct win_scratch *
-scratch(struct sl_win *w)
-{
-	return (struct win_scratch *)(void *)(w->acc + w->n_acc);
+	free(w->acc);
+	free(w->scratch);
+	w->acc = NULL;
+	w->scratch = NULL;
 }
 
 /* Index of the open window starting at start, opening it if needed. */
@@ -194,32 +204,13 @@ win_open(struct sl_win *w, int64_t start)
 		return -1;
 	memmove(&w->open_start[lo + 1], &w->open_start[lo],
 		sizeof(w->open_start[0]) * (w->n_open - lo));
-	memmove(&w->open_head[lo + 1], &w->open_head[lo],
-		sizeof(w->open_head[0]) * (w->n_open - lo));
-	memmove(&w->open_tail[lo + 1], &w->open_tail[lo],
-		sizeof(w->open_tail[0]) * (w->n_open - lo));
 	w->open_start[lo] = start;
-	w->open_head[lo] = SL_TABLE_NIL;
-	w->open_tail[lo] = SL_TABLE_NIL;
 	w->n_open++;
 	return lo;
 }
 
-/* Append entry e to window wi's chain, which firing walks. */
-void
-win_chain(struct sl_win *w, uint16_t wi, uint8_t *e)
-{
-	uint32_t idx = sl_table_index(&w->table, e);
-
-	if (w->open_tail[wi] == SL_TABLE_NIL)
-		w->open_head[wi] = idx;
-	else
-		*sl_table_aux(sl_table_entry(&w->table, w->open_tail[wi])) = idx;
-	w->open_tail[wi] = idx;
-}
-
 static inline void
-acc_update(const struct sl_win_acc *acc, uint8_t *val, const uint8_t *row,
+acc_update(const struct sl_win_acc *acc, uint8_t *val, const uint8_t *in,
 	   bool created)
 {
 	uint8_t *slot = val + acc->slot;
@@ -227,8 +218,9 @@ acc_update(const struct sl_win_acc *acc, uint8_t *val, const uint8_t *row,
 	if (acc->fn == SL_WIN_COUNT)
 		return;
 	if (acc->kind == ACC_F64) {
-		double x = sl_row_get_f64(row, acc->in), cur;
+		double x, cur;
 
+		memcpy(&x, in, 8);
 		memcpy(&cur, slot, 8);
 		switch (acc->fn) {
 		case SL_WIN_MIN:
@@ -245,9 +237,10 @@ acc_update(const struct sl_win_acc *acc, uint8_t *val, const uint8_t *row,
 		return;
 	}
 	{
-		int64_t x = sl_row_get_int(row, acc->in), cur;
+		int64_t x, cur;
 		bool lt, gt;
 
+		memcpy(&x, in, 8);
 		memcpy(&cur, slot, 8);
 		if (acc->kind == ACC_UINT) {
 			lt = (uint64_t)x < (uint64_t)cur;
@@ -272,15 +265,32 @@ acc_update(const struct sl_win_acc *acc, uint8_t *val, const uint8_t *row,
 	}
 }
 
+/* The state's add: the first row of a (key, window) finds count 0. */
+static void
+win_acc_add(void *accp, const void *inp, void *ctx)
+{
+	const struct sl_win *w = ctx;
+	uint8_t *val = accp;
+	const uint8_t *in = inp;
+	int64_t cnt;
+
+	memcpy(&cnt, val, 8);
+	for (uint16_t a = 0; a < w->n_acc; a++)
+		acc_update(&w->acc[a], val, in + 8 * a, cnt == 0);
+	cnt++;
+	memcpy(val, &cnt, 8);
+}
+
 void
 sl_win_process(struct sl_win *w, const struct sl_vec *v)
 {
 	const struct sl_win_conf *c = &w->conf;
 	const struct sl_field *tsf = &c->in->f[c->ts_field];
-	struct win_scratch *s = scratch(w);
+	struct win_scratch *s = w->scratch;
+	const uint32_t in_len = 8u * w->n_acc;
 	uint16_t n = 0;
 	int64_t last_start = 0, start = 0, max_ts = SL_TS_MIN;
-	int last_win = -1;
+	int last_win = -1, rc;
 
 	w->stats.rows_in += v->n_sel;
 	for (uint16_t j = 0; j < v->n_sel; j++) {
@@ -288,6 +298,7 @@ sl_win_process(struct sl_win *w, const struct sl_vec *v)
 		const uint8_t *row = sl_vec_crow(v, i);
 		int64_t ts = sl_row_ts(row, tsf);
 		uint8_t *key = &s->keys[(size_t)n * WIN_MAX_KEY_BYTES];
+		uint8_t *in = &s->in[(size_t)n * in_len];
 
 		/* Rows of a vector mostly share a window: only a row outside
 		 * the previous one pays for the 64-bit division. */
@@ -310,54 +321,63 @@ sl_win_process(struct sl_win *w, const struct sl_vec *v)
 				continue;
 			}
 		}
-		memcpy(key, &start, 8);
-		sl_win_key_gather(c->in, c->key_field, c->n_keys, row, key + 8);
-		s->hash[n] = win_hash(v->hash[i], start);
-		s->row[n] = i;
+		sl_win_key_gather(c->in, c->key_field, c->n_keys, row, key);
+		for (uint16_t a = 0; a < w->n_acc; a++) {
+			const struct sl_win_acc *acc = &w->acc[a];
+
+			if (acc->in == NULL)
+				continue;
+			if (acc->kind == ACC_F64) {
+				double x = sl_row_get_f64(row, acc->in);
+
+				memcpy(in + 8 * a, &x, 8);
+			} else {
+				int64_t x = sl_row_get_int(row, acc->in);
+
+				memcpy(in + 8 * a, &x, 8);
+			}
+		}
 		s->start[n] = start;
-		sl_table_prefetch(&w->table, s->hash[n]);
+		s->ref[n].key = key;
+		s->ref[n].ns = &s->start[n];
+		s->ref[n].kg = (uint16_t)sl_kg_of(v->hash[i], c->max_parallelism);
 		n++;
 	}
-	for (uint16_t j = 0; j < n; j++) {
-		const uint8_t *row = sl_vec_crow(v, s->row[j]);
-		bool created;
-		uint8_t *e = sl_table_upsert(&w->table, s->hash[j],
-					     &s->keys[(size_t)j * WIN_MAX_KEY_BYTES],
-					     &created);
-		uint8_t *val;
-		int64_t cnt;
-
-		if (e == NULL) {
-			w->stats.state_full_dropped++;
-			continue;
-		}
-		val = sl_table_val(&w->table, e);
-		if (created)
-			/* Found again, not remembered: a window opened by a
-			 * later row of this vector shifts the indices. */
-			win_chain(w, (uint16_t)win_open(w, s->start[j]), e);
-		memcpy(&cnt, val, 8);
-		cnt++;
-		memcpy(val, &cnt, 8);
-		for (uint16_t a = 0; a < w->n_acc; a++)
-			acc_update(&w->acc[a], val, row, created);
-	}
+	if (n == 0)
+		return;
+	sl_state_hash_bulk(w->st, w->sid, s->ref, n);
+	sl_state_prefetch_bulk(w->st, w->sid, s->ref, n);
+	rc = sl_state_agg_add_bulk(w->st, w->sid, s->ref, n, 0, s->in, in_len);
+	if (rc > 0)
+		w->stats.state_full_dropped += (uint64_t)rc;
+	else if (rc < 0)
+		w->stats.state_errors += n;
 }
 
-static void
-emit_entry(struct sl_win *w, uint8_t *e, int64_t start, sl_win_out_fn out,
-	   void *ctx)
+struct fire_ctx {
+	struct sl_win *w;
+	int64_t start;
+	sl_win_out_fn out;
+	void *ctx;
+};
+
+static int
+emit_entry(void *arg, uint16_t kg, const void *key, const void *valp)
 {
+	const struct fire_ctx *f = arg;
+	struct sl_win *w = f->w;
 	const struct sl_win_conf *c = &w->conf;
-	uint8_t *val = sl_table_val(&w->table, e);
-	uint8_t *row = out(ctx);
+	const int64_t start = f->start;
+	const uint8_t *val = valp;
+	uint8_t *row = f->out(f->ctx);
 	int64_t cnt, end;
 
+	(void)kg;
 	if (__builtin_add_overflow(start, c->size, &end))
 		end = SL_TS_MAX;
 	memcpy(&cnt, val, 8);
-	/* Key bytes are stored in output order right after the start. */
-	memcpy(row, sl_table_key(e) + 8, w->key_len - 8);
+	/* Key bytes are stored in output order. */
+	memcpy(row, key, w->key_len);
 	sl_row_set_int(row, &w->out.f[c->n_keys], start);
 	sl_row_set_int(row, &w->out.f[c->n_keys + 1], end);
 	for (uint16_t a = 0; a < w->n_acc; a++) {
@@ -400,93 +420,35 @@ emit_entry(struct sl_win *w, uint8_t *e, int64_t start, sl_win_out_fn out,
 		}
 	}
 	w->stats.rows_out++;
-}
-
-/*
- * Zero the retired table a slice at a time, one slice per watermark, so a
- * rehash never has to clear a table of state.key-capacity entries at once
- * (gigabytes at 10M keys: a stall the rings would feel).
- */
-#define WIN_CLEAR_SLICE (1u << 20)
-
-static void
-spare_clear(struct sl_win *w)
-{
-	size_t bytes = (size_t)w->spare.cap * w->spare.stride, n;
-
-	if (w->spare_clean >= bytes)
-		return;
-	n = bytes - w->spare_clean < WIN_CLEAR_SLICE ? bytes - w->spare_clean :
-						     WIN_CLEAR_SLICE;
-	memset(w->spare.slots + w->spare_clean, 0, n);
-	w->spare_clean += n;
-}
-
-/* Move live entries into the spare table, rebuilding each window's chain. */
-static void
-win_rehash(struct sl_win *w)
-{
-	struct sl_table old = w->table;
-	size_t bytes = (size_t)w->spare.cap * w->spare.stride;
-
-	/* Normally zeroed already, a slice per watermark (spare_clear). */
-	if (w->spare_clean < bytes)
-		memset(w->spare.slots + w->spare_clean, 0, bytes - w->spare_clean);
-	w->spare.used = 0;
-	w->spare.tombs = 0;
-	w->table = w->spare;
-	w->spare = old;
-	w->spare_clean = 0;
-	for (uint16_t wi = 0; wi < w->n_open; wi++) {
-		uint32_t idx = w->open_head[wi];
-
-		w->open_head[wi] = SL_TABLE_NIL;
-		w->open_tail[wi] = SL_TABLE_NIL;
-		while (idx != SL_TABLE_NIL) {
-			uint8_t *e = sl_table_entry(&old, idx);
-			uint32_t next = *sl_table_aux(e);
-			bool created;
-			uint8_t *ne = sl_table_upsert(&w->table,
-						      sl_table_entry_hash(e),
-						      sl_table_key(e), &created);
-
-			memcpy(sl_table_val(&w->table, ne), sl_table_val(&old, e),
-			       w->table.stride - w->table.val_off);
-			win_chain(w, wi, ne);
-			idx = next;
-		}
-	}
+	return 0;
 }
 
 void
 sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 {
 	const int64_t size = w->conf.size;
+	struct sl_state_stats ss;
 	uint16_t fired = 0;
 
 	if (wm <= w->wm)
 		return;
 	w->wm = wm;
-	spare_clear(w);
-	/* Sampled here, not per insert: the peak is reached just before a
-	 * window fires. */
-	if (w->table.used > w->stats.peak_entries)
-		w->stats.peak_entries = w->table.used;
+	if (w->n_open > 0 && w->open_start[0] <= wm - (size - 1)) {
+		/* Sampled as windows fire: state is at its peak just before. */
+		sl_state_stats(w->st, &ss);
+		w->stats.state_bytes = ss.mem_used;
+		w->stats.state_disk_bytes = ss.disk_bytes;
+	}
 	while (fired < w->n_open) {
-		int64_t start = w->open_start[fired], max_ts;
-		uint32_t idx = w->open_head[fired];
+		struct fire_ctx f = { w, w->open_start[fired], out, ctx };
+		int64_t max_ts;
 
-		if (__builtin_add_overflow(start, size - 1, &max_ts))
+		if (__builtin_add_overflow(f.start, size - 1, &max_ts))
 			max_ts = SL_TS_MAX;
 		if (max_ts > wm)
 			break;
-		while (idx != SL_TABLE_NIL) {
-			uint8_t *e = sl_table_entry(&w->table, idx);
-
-			idx = *sl_table_aux(e);
-			emit_entry(w, e, start, out, ctx);
-			sl_table_remove(&w->table, e);
-		}
+		if (sl_state_ns_drain(w->st, w->sid, &f.start, 0, emit_entry, &f) < 0)
+			w->stats.state_errors++;
 		w->stats.windows_fired++;
 		fired++;
 	}
@@ -495,20 +457,4 @@ sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 	w->n_open = (uint16_t)(w->n_open - fired);
 	memmove(&w->open_start[0], &w->open_start[fired],
 		sizeof(w->open_start[0]) * w->n_open);
-	memmove(&w->open_head[0], &w->open_head[fired],
-		sizeof(w->open_head[0]) * w->n_open);
-	memmove(&w->open_tail[0], &w->open_tail[fired],
-		sizeof(w->open_tail[0]) * w->n_open);
-	/*
-	 * Tombstones lengthen every probe; clear them once they are a
-	 * quarter of the table. They also take room: inserts fail when
-	 * used + tombs reaches the limit, so rehash as well when the free
-	 * slots are fewer than state.key-capacity - used, or rows would be
-	 * dropped as state-full below the configured capacity. With a
-	 * capacity close to the table's limit that is most firings; it runs
-	 * at watermark time, not per row.
-	 */
-	if (w->table.tombs > w->table.cap / 4 ||
-	    sl_table_short_of(&w->table, w->conf.capacity))
-		win_rehash(w);
 }

@@ -240,6 +240,24 @@ int sl_state_agg_add(struct sl_state *st, int id,
 int sl_state_agg_get(struct sl_state *st, int id,
 		     const struct sl_state_ref *ref, int64_t now, void *out);
 
+/** A drained entry: its key group, key and value (aggregating: accumulator). */
+typedef int (*sl_state_visit_fn)(void *arg, uint16_t kg, const void *key,
+				 const void *val);
+/**
+ * Take every entry of namespace ns out of a value, reducing or aggregating
+ * descriptor: what a window operator does when a window fires (Flink:
+ * emit the window's contents, then clear its state for each key). Visits
+ * key groups in ascending order, then removes each entry; entries that
+ * have expired (never-return-expired TTL) are removed unvisited. A
+ * negative return of fn stops the drain.
+ * Cost: heap scans the descriptor's tables of the owned key groups; rocksdb
+ * iterates the descriptor's keys of each owned key group, and deletes in
+ * one write batch per key group.
+ * @return entries visited, or -errno.
+ */
+int sl_state_ns_drain(struct sl_state *st, int id, const void *ns,
+		      int64_t now, sl_state_visit_fn fn, void *arg);
+
 /* ---- snapshots and restore -------------------------------------------- */
 
 /**

@@ -565,6 +565,61 @@ sl_state_clear(struct sl_state *st, int id, const struct sl_state_ref *ref)
 	return rc < 0 ? rc : 0;
 }
 
+/* ---- namespace drain (window firing) ------------------------------------ */
+
+struct drain_ctx {
+	const struct sl_sdesc *d;
+	int64_t now;
+	bool skip_expired;
+	sl_state_visit_fn fn;
+	void *arg;
+	uint64_t expired;
+	int visited;
+};
+
+static int
+drain_cb(void *arg, uint16_t kg, const uint8_t *key, const uint8_t *stored)
+{
+	struct drain_ctx *c = arg;
+	int rc;
+
+	if (c->d->ttl_on) {
+		if (c->skip_expired && sl_ttl_expired(stored, c->now)) {
+			c->expired++;
+			return 0;
+		}
+		stored += 8;
+	}
+	rc = c->fn(c->arg, kg, key, stored);
+	if (rc < 0)
+		return rc;
+	c->visited++;
+	return 0;
+}
+
+int
+sl_state_ns_drain(struct sl_state *st, int id, const void *ns, int64_t now,
+		  sl_state_visit_fn fn, void *arg)
+{
+	struct sl_sdesc *d = desc_of(st, id);
+	struct drain_ctx c = { 0 };
+	int rc;
+
+	if (d == NULL || d->d.kind == SL_STATE_LIST || d->d.kind == SL_STATE_MAP ||
+	    d->d.ns_len == 0 || st->ops->ns_drain == NULL)
+		return -EINVAL;
+	note_time(st, now);
+	c.d = d;
+	c.now = now;
+	c.skip_expired = d->ttl_on &&
+		d->d.ttl.visibility == SL_STATE_TTL_NEVER_RETURN_EXPIRED;
+	c.fn = fn;
+	c.arg = arg;
+	rc = st->ops->ns_drain(st, d, ns, drain_cb, &c);
+	st->n_expired += c.expired;
+	return rc < 0 ? rc : c.visited;
+}
+
 /* ---- list state -------------------------------------------------------- */
 
 static uint32_t

@@ -65,6 +65,9 @@ struct sl_state_snap {
 
 typedef int (*sl_be_mel_fn)(void *arg, const uint8_t *ukey,
 			    const uint8_t *val, uint32_t len);
+/* One entry of a drain: its stored bytes ([expiry][value]). */
+typedef int (*sl_be_visit_fn)(void *arg, uint16_t kg, const uint8_t *key,
+			      const uint8_t *stored);
 
 struct sl_state_be_ops {
 	int (*open)(struct sl_state *st);
@@ -110,6 +113,13 @@ struct sl_state_be_ops {
 	int (*mel_iter)(struct sl_state *st, struct sl_sdesc *d,
 			const struct sl_state_ref *ref, sl_be_mel_fn fn,
 			void *arg);
+	/*
+	 * Fixed-size entries whose namespace is ns, owned key groups
+	 * ascending: call fn, then remove the entry. fn's negative return
+	 * stops the drain (that entry is removed too). @return visited.
+	 */
+	int (*ns_drain)(struct sl_state *st, struct sl_sdesc *d,
+			const void *ns, sl_be_visit_fn fn, void *arg);
 	/* TTL background cleanup of n entries (heap); may be NULL. */
 	void (*cleanup)(struct sl_state *st, struct sl_sdesc *d, int64_t now,
 			uint32_t n);

@@ -250,14 +250,15 @@ hmap_limit(const struct hmap *m)
 	return m->cap - (m->cap >> 3);
 }
 
+static int hmap_rehash(struct hbe *b, const struct hdesc *hd, struct hmap *m,
+		       uint32_t cap);
+
 /* Make room for need more inserts, rehashing into a bigger table. */
 static int
 hmap_reserve(struct hbe *b, const struct hdesc *hd, struct hmap *m,
 	     uint32_t need)
 {
-	struct hmap nm;
 	uint32_t cap;
-	int rc;
 
 	if (m->cap != 0 && m->used + m->tombs + need <= hmap_limit(m))
 		return 0;
@@ -267,6 +268,16 @@ hmap_reserve(struct hbe *b, const struct hdesc *hd, struct hmap *m,
 			return -ENOMEM;
 		cap *= 2;
 	}
+	return hmap_rehash(b, hd, m, cap);
+}
+
+/* Move m's live entries into a fresh table of cap slots (drops tombstones). */
+static int
+hmap_rehash(struct hbe *b, const struct hdesc *hd, struct hmap *m, uint32_t cap)
+{
+	struct hmap nm;
+	int rc;
+
 	rc = hmap_build(b, hd, &nm, cap);
 	if (rc < 0)
 		return rc;
@@ -610,6 +621,63 @@ heap_del(struct sl_state *st, struct sl_sdesc *d, const struct sl_state_ref *r)
 		return -ENOMEM;
 	slot_remove(b, d, m, e);
 	return 1;
+}
+
+/*
+ * A window's entries go all at once when it fires: scan the tables, and
+ * rehash a table the drain left mostly tombstones, so the next window's
+ * probes stay short (at firing time, which is already O(entries)).
+ */
+static int
+heap_ns_drain(struct sl_state *st, struct sl_sdesc *d, const void *ns,
+	      sl_be_visit_fn fn, void *arg)
+{
+	struct hbe *b = BE(st);
+	const struct hdesc *hd = d->be;
+	const uint32_t koff = 8u + d->d.key_len, nl = d->d.ns_len;
+	int visited = 0;
+
+	for (uint32_t kg = st->conf.first_kg; kg <= st->conf.last_kg; kg++) {
+		struct hmap *m = map_of(st, d, (uint16_t)kg);
+		uint32_t pslots = 1u << m->pshift;
+		int rc = 0;
+
+		if (m->used == 0)
+			continue;
+		for (uint32_t idx = 0; idx < m->cap && m->used != 0; idx++) {
+			uint8_t *e = hslot(hd, m, idx);
+			uint32_t tag;
+
+			if ((idx & (pslots - 1)) == 0 && idx + pslots < m->cap)
+				__builtin_prefetch(m->dir[(idx >> m->pshift) + 1]);
+			memcpy(&tag, e, 4);
+			if (tag <= TAG_TOMB || memcmp(e + koff, ns, nl) != 0)
+				continue;
+			rc = fn(arg, (uint16_t)kg, e + 8, e + hd->voff);
+			e = hown(b, hd, m, idx);
+			if (e == NULL)
+				return -ENOMEM;
+			slot_remove(b, d, m, e);
+			if (rc < 0)
+				return rc;
+			visited++;
+		}
+		if (m->tombs > m->cap / 4) {
+			/* Best effort: tombstones only slow probes down. An
+			 * empty table gives its memory back before the new
+			 * one is built, so this works at the memory limit. */
+			if (m->used == 0) {
+				uint32_t cap = m->cap;
+
+				hmap_release(b, m);
+				memset(m, 0, sizeof(*m));
+				(void)hmap_build(b, hd, m, cap);
+			} else {
+				(void)hmap_rehash(b, hd, m, m->cap);
+			}
+		}
+	}
+	return visited;
 }
 
 static struct hblob *
@@ -1121,6 +1189,7 @@ const struct sl_state_be_ops sl_state_heap_ops = {
 	.fixed_lookup = heap_fixed_lookup,
 	.fixed_commit = heap_fixed_commit,
 	.del = heap_del,
+	.ns_drain = heap_ns_drain,
 	.blob_get = heap_blob_get,
 	.blob_put = heap_blob_put,
 	.blob_append = heap_blob_append,

@@ -471,6 +471,71 @@ rocks_del(struct sl_state *st, struct sl_sdesc *d, const struct sl_state_ref *r)
 	return err != NULL ? rerr(b, err) : 1;
 }
 
+/*
+ * Keys are kg | desc | key | ns, so a namespace is not a prefix: iterate
+ * the descriptor's range of each owned key group and pick the namespace,
+ * deleting in one batch per key group.
+ */
+static int
+rocks_ns_drain(struct sl_state *st, struct sl_sdesc *d, const void *ns,
+	       sl_be_visit_fn fn, void *arg)
+{
+	struct rbe *b = BE(st);
+	const size_t ks = key_len(d, false), noff = 4u + d->d.key_len;
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	char *err = NULL;
+	int visited = 0, rc = 0;
+
+	for (uint32_t kg = st->conf.first_kg; kg <= st->conf.last_kg && rc == 0; kg++) {
+		uint8_t lo[4] = { (uint8_t)(kg >> 8), (uint8_t)kg,
+				  (uint8_t)(d->id >> 8), (uint8_t)d->id };
+		uint8_t hi[4];
+		rocksdb_iterator_t *it;
+		int n = 0;
+
+		memcpy(hi, lo, 4);
+		/* The next descriptor id, carrying into the key group. */
+		for (int i = 3; i >= 0 && ++hi[i] == 0; i--)
+			;
+		rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)hi, 4);
+		it = rocksdb_create_iterator(b->db, ro);
+		rocksdb_writebatch_clear(b->wb);
+		for (rocksdb_iter_seek(it, (const char *)lo, 4);
+		     rocksdb_iter_valid(it) && rc == 0; rocksdb_iter_next(it)) {
+			size_t kl, vl;
+			const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &kl);
+			const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vl);
+
+			if (kl != ks || memcmp(k + noff, ns, d->d.ns_len) != 0)
+				continue;
+			if (vl != d->fixed_len) {
+				rc = -EIO;
+				break;
+			}
+			rc = fn(arg, (uint16_t)kg, k + 4, v);
+			rocksdb_writebatch_delete(b->wb, (const char *)k, kl);
+			n++;
+		}
+		rocksdb_iter_get_error(it, &err);
+		rocksdb_iter_destroy(it);
+		if (err != NULL) {
+			rc = rerr(b, err);
+			err = NULL;
+		}
+		if (n != 0) {
+			rocksdb_write(b->db, b->wo, b->wb, &err);
+			if (err != NULL && rc == 0)
+				rc = rerr(b, err);
+			else if (err != NULL)
+				rocksdb_free(err);
+			err = NULL;
+		}
+		visited += n;
+	}
+	rocksdb_readoptions_destroy(ro);
+	return rc < 0 ? rc : visited;
+}
+
 static int
 get_raw(struct rbe *b, const uint8_t *k, size_t kl, const uint8_t **p,
 	uint32_t *len)
@@ -771,6 +836,7 @@ const struct sl_state_be_ops sl_state_rocks_ops = {
 	.fixed_lookup = rocks_fixed_lookup,
 	.fixed_commit = rocks_fixed_commit,
 	.del = rocks_del,
+	.ns_drain = rocks_ns_drain,
 	.blob_get = rocks_blob_get,
 	.blob_put = rocks_blob_put,
 	.blob_append = rocks_blob_append,

@@ -83,6 +83,11 @@ static const char full_job[] =
 	"  run_to_completion: false\n"
 	"pipeline.max-parallelism: 256\n"
 	"state.key-capacity: 1024\n"
+	"state.backend.type: rocksdb\n"
+	"state.backend.heap.memory: 1 gb\n"
+	"state.backend.rocksdb.localdir: /var/tmp/rdb\n"
+	"state.backend.rocksdb.block.cache-size: 32mb\n"
+	"state.backend.rocksdb.writebuffer.size: 16777216\n"
 	"eal: [\"--no-pci\", \"-m\", \"512\"]\n";
 
 static void
@@ -168,6 +173,11 @@ test_full_job(void **state)
 	assert_false(p.lcores.run_to_completion);
 	assert_int_equal(p.max_parallelism, 256);
 	assert_int_equal(p.key_capacity, 1024);
+	assert_int_equal(p.state.backend, SL_PLAN_BACKEND_ROCKSDB);
+	assert_int_equal(p.state.heap_memory, 1ull << 30);
+	assert_string_equal(p.state.rocksdb_dir, "/var/tmp/rdb");
+	assert_int_equal(p.state.rocksdb_block_cache, 32ull << 20);
+	assert_int_equal(p.state.rocksdb_write_buffer, 16ull << 20);
 
 	assert_int_equal(p.n_eal_args, 3);
 	assert_string_equal(p.eal_args[0], "--no-pci");
@@ -215,6 +225,9 @@ test_defaults_csv(void **state)
 	assert_false(p.lcores.run_to_completion);
 	assert_int_equal(p.max_parallelism, 128);
 	assert_int_equal(p.key_capacity, 65536);
+	assert_int_equal(p.state.backend, SL_PLAN_BACKEND_HEAP);
+	assert_int_equal(p.state.heap_memory, 128ull << 20);
+	assert_string_equal(p.state.rocksdb_dir, "");
 	assert_int_equal(p.n_eal_args, 0);
 	sl_plan_free(&p);
 }
@@ -356,7 +369,7 @@ static const struct bad_case bad_cases[] = {
 	  PIPE
 	  SINK
 	  "sinks: 1\n",
-	  "unknown_key_top:9:1: unknown key 'sinks'; expected one of: job, schema, source, pipeline, sink, lcores, pipeline.max-parallelism, state.key-capacity, eal, parallelism.default, restart-strategy.type, restart-strategy.fixed-delay.attempts, restart-strategy.fixed-delay.delay, restart-strategy.exponential-delay.initial-backoff, restart-strategy.exponential-delay.max-backoff, restart-strategy.exponential-delay.backoff-multiplier, restart-strategy.exponential-delay.attempts, execution.checkpointing.interval, execution.checkpointing.mode, execution.checkpointing.timeout, execution.checkpointing.min-pause, execution.checkpointing.max-concurrent-checkpoints, execution.checkpointing.tolerable-failed-checkpoints, state.checkpoints.dir, state.checkpoints.num-retained" },
+	  "unknown_key_top:9:1: unknown key 'sinks'; expected one of: job, schema, source, pipeline, sink, lcores, pipeline.max-parallelism, state.key-capacity, eal, parallelism.default, restart-strategy.type, restart-strategy.fixed-delay.attempts, restart-strategy.fixed-delay.delay, restart-strategy.exponential-delay.initial-backoff, restart-strategy.exponential-delay.max-backoff, restart-strategy.exponential-delay.backoff-multiplier, restart-strategy.exponential-delay.attempts, execution.checkpointing.interval, execution.checkpointing.mode, execution.checkpointing.timeout, execution.checkpointing.min-pause, execution.checkpointing.max-concurrent-checkpoints, execution.checkpointing.tolerable-failed-checkpoints, state.checkpoints.dir, state.checkpoints.num-retained, state.backend.type, state.backend.heap.memory, state.backend.rocksdb.localdir, state.backend.rocksdb.block.cache-size, state.backend.rocksdb.writebuffer.size" },
 	{ "duplicate_key_top", false,
 	  "job: a\n"
 	  "job: b\n",
@@ -882,6 +895,27 @@ static const struct bad_case bad_cases[] = {
 	  SINK
 	  "state.key-capacity: 0\n",
 	  "keycap_range:9:21: state.key-capacity must be 1..67108864, got 0" },
+	{ "backend_type", false,
+	  HEAD
+	  SRC
+	  PIPE
+	  SINK
+	  "state.backend.type: filesystem\n",
+	  "backend_type:9:21: state.backend.type must be heap (or hashmap) or rocksdb, got 'filesystem'" },
+	{ "heap_memory_unit", false,
+	  HEAD
+	  SRC
+	  PIPE
+	  SINK
+	  "state.backend.heap.memory: 12 parsecs\n",
+	  "heap_memory_unit:9:28: expected a memory size for 'state.backend.heap.memory' like 256mb or 1gb, got '12 parsecs'" },
+	{ "heap_memory_range", false,
+	  HEAD
+	  SRC
+	  PIPE
+	  SINK
+	  "state.backend.heap.memory: 1mb\n",
+	  "heap_memory_range:9:28: state.backend.heap.memory must be 32mb..1048576mb, got '1mb'" },
 	{ "eal_not_seq", false,
 	  HEAD
 	  SRC
@@ -1134,7 +1168,7 @@ test_load_file(void **state)
 	fclose(f);
 	assert_int_equal(sl_plan_load(path, &p, err, sizeof(err)), -EINVAL);
 	assert_true(strncmp(err, path, strlen(path)) == 0);
-	assert_string_equal(err + strlen(path), ":2:1: unknown key 'bogus'; expected one of: job, schema, source, pipeline, sink, lcores, pipeline.max-parallelism, state.key-capacity, eal, parallelism.default, restart-strategy.type, restart-strategy.fixed-delay.attempts, restart-strategy.fixed-delay.delay, restart-strategy.exponential-delay.initial-backoff, restart-strategy.exponential-delay.max-backoff, restart-strategy.exponential-delay.backoff-multiplier, restart-strategy.exponential-delay.attempts, execution.checkpointing.interval, execution.checkpointing.mode, execution.checkpointing.timeout, execution.checkpointing.min-pause, execution.checkpointing.max-concurrent-checkpoints, execution.checkpointing.tolerable-failed-checkpoints, state.checkpoints.dir, state.checkpoints.num-retained");
+	assert_string_equal(err + strlen(path), ":2:1: unknown key 'bogus'; expected one of: job, schema, source, pipeline, sink, lcores, pipeline.max-parallelism, state.key-capacity, eal, parallelism.default, restart-strategy.type, restart-strategy.fixed-delay.attempts, restart-strategy.fixed-delay.delay, restart-strategy.exponential-delay.initial-backoff, restart-strategy.exponential-delay.max-backoff, restart-strategy.exponential-delay.backoff-multiplier, restart-strategy.exponential-delay.attempts, execution.checkpointing.interval, execution.checkpointing.mode, execution.checkpointing.timeout, execution.checkpointing.min-pause, execution.checkpointing.max-concurrent-checkpoints, execution.checkpointing.tolerable-failed-checkpoints, state.checkpoints.dir, state.checkpoints.num-retained, state.backend.type, state.backend.heap.memory, state.backend.rocksdb.localdir, state.backend.rocksdb.block.cache-size, state.backend.rocksdb.writebuffer.size");
 	unlink(path);
 }
 

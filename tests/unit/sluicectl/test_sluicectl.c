@@ -382,7 +382,7 @@ static const char metrics_json[] =
 	"    \"numStateFullDropped\": 0,\n"
 	"    \"numWindowsFired\": 3,\n"
 	"    \"openWindows\": 0,\n"
-	"    \"stateEntries\": 0,\n"
+	"    \"stateBytes\": 0,\n"
 	"    \"rings\": [\n"
 	"     {\n"
 	"      \"from\": \"rx0\",\n"

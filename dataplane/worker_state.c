@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A worker's keyed state, set up and torn down on the worker's own lcore:
+ * the heap backend's mimalloc heap belongs to the thread that creates it,
+ * so opening the state, loading a checkpoint into it and closing it all
+ * run there (launched by the main lcore before and after the poll loops).
+ *
+ * heap: the arena is a DPDK memzone (hugepages when the EAL has them) of
+ * state.backend.heap.memory plus the 32 MiB mimalloc aligns its arena to;
+ * when no memzone that large fits, an anonymous mapping, with a warning.
+ * rocksdb: one instance per worker under state.backend.rocksdb.localdir
+ * (default: the temporary directory), removed at exit: the durable copy of
+ * state is the checkpoint.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rte_lcore.h>
+#include <rte_errno.h>
+#include <rte_memzone.h>
+
+#include "dp.h"
+#include "sl_kg.h"
+#include "sl_state.h"
+
+#define ARENA_ALIGN (32ull << 20)
+
+static int
+heap_memory(struct dp_worker *w, struct sl_state_conf *c)
+{
+	const struct sl_plan_state *ps = &w->dp->plan->state;
+	size_t len = ps->heap_memory + ARENA_ALIGN;
+	char name[RTE_MEMZONE_NAMESIZE];
+	void *p;
+
+	snprintf(name, sizeof(name), "sl_state_%u", w->id);
+	w->mz = rte_memzone_reserve_aligned(name, len, (int)rte_socket_id(), 0,
+					    RTE_CACHE_LINE_SIZE);
+	if (w->mz != NULL) {
+		c->mem = w->mz->addr;
+		c->mem_len = w->mz->len;
+		c->mem_limit = ps->heap_memory;
+		return 0;
+	}
+	DP_LOG(WARNING, "worker %u: no memzone of %zu MiB for the heap state backend (%s): using ordinary memory; reserve more hugepages for state.backend.heap.memory",
+	       w->id, len >> 20, rte_strerror(rte_errno));
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	w->mem_map = p;
+	w->mem_map_len = len;
+	c->mem = p;
+	c->mem_len = len;
+	c->mem_limit = ps->heap_memory;
+	return 0;
+}
+
+static int
+rocks_dir(struct dp_worker *w, struct sl_state_conf *c)
+{
+	const struct sl_plan *p = w->dp->plan;
+	const char *base = p->state.rocksdb_dir;
+	char parent[sizeof(w->rocks_dir)];
+
+	if (base[0] == '\0')
+		base = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
+	/* Like Flink, create the configured directory when it is missing. */
+	snprintf(parent, sizeof(parent), "%s", base);
+	for (char *q = parent + 1; *q != '\0'; q++) {
+		if (*q != '/')
+			continue;
+		*q = '\0';
+		(void)mkdir(parent, 0700);
+		*q = '/';
+	}
+	(void)mkdir(parent, 0700);
+	if ((size_t)snprintf(parent, sizeof(parent), "%s/sluice-rocksdb-%s-%d", base,
+			     p->name, (int)getpid()) >= sizeof(parent) - 16) {
+		DP_LOG(ERR, "worker %u: state.backend.rocksdb.localdir is too long", w->id);
+		return -ENAMETOOLONG;
+	}
+	if (mkdir(parent, 0700) < 0 && errno != EEXIST) {
+		int rc = -errno;
+
+		DP_LOG(ERR, "worker %u: cannot create %s for the rocksdb state backend (%s); set state.backend.rocksdb.localdir to a writable directory",
+		       w->id, parent, strerror(errno));
+		return rc;
+	}
+	memcpy(w->rocks_dir, parent, sizeof(parent));
+	snprintf(w->rocks_dir + strlen(parent), sizeof(w->rocks_dir) - strlen(parent),
+		 "/worker-%u", (unsigned int)w->id % 100000);
+	c->dir = w->rocks_dir;
+	c->block_cache_bytes = p->state.rocksdb_block_cache;
+	c->write_buffer_bytes = p->state.rocksdb_write_buffer;
+	return 0;
+}
+
+/* Load this worker's key groups from every worker file of the checkpoint. */
+static int
+restore(struct dp_worker *w, uint32_t lo, uint32_t hi)
+{
+	const struct dp_restore *rs = w->dp->rs;
+
+	for (uint32_t i = 0; i < rs->n_secs; i++) {
+		const struct dp_restore_sec *s = &rs->secs[i];
+		int rc = 0;
+
+		if (s->op == CKPT_OP_WINDOW) {
+			rc = sl_win_restore_windows(&w->win, s->data, s->len);
+		} else if (s->op == CKPT_OP_STATE && s->kg >= lo && s->kg <= hi) {
+			if (rs->meta[s->file] == NULL)
+				rc = -EINVAL;
+			else
+				rc = sl_state_restore(w->st, rs->meta[s->file],
+						      rs->meta_len[s->file], s->data, s->len);
+		}
+		if (rc < 0) {
+			DP_LOG(ERR, "worker %u: restore: window state does not load (%s): the checkpoint does not fit this job",
+			       w->id, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int
+dp_worker_init(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct dp *dp = w->dp;
+	const struct sl_plan *p = dp->plan;
+	struct sl_win_conf wc = dp->win_conf;
+	struct sl_state_conf c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.max_parallelism = p->max_parallelism;
+	sl_kg_range(w->id, p->max_parallelism, dp->n_workers, &c.first_kg, &c.last_kg);
+	if (p->state.backend == SL_PLAN_BACKEND_ROCKSDB) {
+		c.backend = SL_STATE_BACKEND_ROCKSDB;
+		rc = rocks_dir(w, &c);
+	} else {
+		c.backend = SL_STATE_BACKEND_HEAP;
+		rc = heap_memory(w, &c);
+	}
+	if (rc < 0)
+		goto out;
+	w->st = sl_state_open(&c);
+	if (w->st == NULL) {
+		rc = -errno;
+		DP_LOG(ERR, "worker %u: the %s state backend does not open (%s)", w->id,
+		       c.backend == SL_STATE_BACKEND_ROCKSDB ? "rocksdb" : "heap",
+		       strerror(errno));
+		goto out;
+	}
+	wc.first_kg = c.first_kg;
+	wc.last_kg = c.last_kg;
+	rc = sl_win_init(&w->win, &wc, w->st);
+	if (rc < 0) {
+		DP_LOG(ERR, "worker %u: window state: %s", w->id, strerror(-rc));
+		goto out;
+	}
+	if (dp->rs != NULL)
+		rc = restore(w, c.first_kg, c.last_kg);
+out:
+	w->init_rc = rc;
+	return rc;
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int
+dp_worker_fini(void *arg)
+{
+	struct dp_worker *w = arg;
+
+	/* The main lcore is done with any snapshot by now. */
+	sl_win_snapshot_end(&w->win);
+	sl_win_fini(&w->win);
+	if (w->st != NULL)
+		sl_state_close(w->st);
+	w->st = NULL;
+	if (w->rocks_dir[0] != '\0') {
+		char *slash;
+
+		nftw(w->rocks_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+		slash = strrchr(w->rocks_dir, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			rmdir(w->rocks_dir);	/* the last worker out removes it */
+		}
+	}
+	/* The arena's memory stays mapped: mimalloc cannot forget an arena,
+	 * and the process is about to exit anyway. */
+	return 0;
+}
