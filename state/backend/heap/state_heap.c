@@ -158,6 +158,12 @@ hrelease(struct hbe *b, void *p, uint64_t epoch)
 }
 
 static inline bool
+likely_no_snap(const struct hbe *b)
+{
+	return __builtin_expect(!b->snap, 1);
+}
+
+static inline bool
 blob_private(const struct hbe *b, const struct hblob *x)
 {
 	return !b->snap || x->epoch >= b->epoch;
@@ -182,6 +188,20 @@ map_of(struct sl_state *st, struct sl_sdesc *d, uint16_t kg)
 	return &((struct hdesc *)d->be)->maps[kg - st->conf.first_kg];
 }
 
+/* Equal bytes; 8-byte keys and namespaces (ids, windows) without a call. */
+static inline bool
+bytes_eq(const uint8_t *a, const void *b, uint32_t n)
+{
+	if (n == 8) {
+		uint64_t x, y;
+
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		return x == y;
+	}
+	return memcmp(a, b, n) == 0;
+}
+
 static inline bool
 slot_match(const struct sl_sdesc *d, const uint8_t *e, uint32_t tag,
 	   const void *key, const void *ns)
@@ -189,9 +209,9 @@ slot_match(const struct sl_sdesc *d, const uint8_t *e, uint32_t tag,
 	uint32_t et;
 
 	memcpy(&et, e, 4);
-	return et == tag && memcmp(e + 8, key, d->d.key_len) == 0 &&
+	return et == tag && bytes_eq(e + 8, key, d->d.key_len) &&
 		(d->d.ns_len == 0 ||
-		 memcmp(e + 8 + d->d.key_len, ns, d->d.ns_len) == 0);
+		 bytes_eq(e + 8 + d->d.key_len, ns, d->d.ns_len));
 }
 
 static uint32_t
@@ -334,13 +354,24 @@ hfind(const struct sl_sdesc *d, const struct hmap *m, uint32_t hash,
 	}
 }
 
+static uint8_t *hown_copy(struct hbe *b, const struct hdesc *hd,
+			  struct hmap *m, uint32_t idx);
+
 /* Make the page of slot idx writable (copy-on-write). */
-static uint8_t *
+static inline uint8_t *
 hown(struct hbe *b, const struct hdesc *hd, struct hmap *m, uint32_t idx)
+{
+	if (likely_no_snap(b) || m->pep[idx >> m->pshift] >= b->epoch)
+		return hslot(hd, m, idx);
+	return hown_copy(b, hd, m, idx);
+}
+
+static uint8_t *
+hown_copy(struct hbe *b, const struct hdesc *hd, struct hmap *m, uint32_t idx)
 {
 	uint32_t p = idx >> m->pshift;
 
-	if (b->snap && m->pep[p] < b->epoch) {
+	{
 		size_t pg = (size_t)hd->stride << m->pshift;
 		uint8_t *np = halloc(b, pg, true);
 
