@@ -30,8 +30,10 @@ struct sl_win_acc {
 struct win_scratch {
 	struct sl_state_ref ref[SL_VEC_MAX];
 	int64_t start[SL_VEC_MAX];	/* each row's namespace */
+	uint16_t row[SL_VEC_MAX];
+	uint8_t *val[SL_VEC_MAX];
+	uint8_t created[SL_VEC_MAX];
 	uint8_t keys[SL_VEC_MAX * WIN_MAX_KEY_BYTES];
-	uint8_t in[SL_VEC_MAX * 8 * SL_WIN_MAX_AGGS];	/* aggregate inputs, 8 bytes each */
 };
 
 static enum acc_kind
@@ -265,7 +267,35 @@ acc_update(const struct sl_win_acc *acc, uint8_t *val, const uint8_t *in,
 	}
 }
 
-/* The state's add: the first row of a (key, window) finds count 0. */
+/* One row into its accumulator; the first row of a (key, window) finds count 0. */
+static inline void
+win_acc_row(const struct sl_win *w, uint8_t *val, const uint8_t *row)
+{
+	int64_t cnt;
+
+	memcpy(&cnt, val, 8);
+	for (uint16_t a = 0; a < w->n_acc; a++) {
+		const struct sl_win_acc *acc = &w->acc[a];
+		uint8_t in[8];
+
+		if (acc->in == NULL)
+			continue;
+		if (acc->kind == ACC_F64) {
+			double x = sl_row_get_f64(row, acc->in);
+
+			memcpy(in, &x, 8);
+		} else {
+			int64_t x = sl_row_get_int(row, acc->in);
+
+			memcpy(in, &x, 8);
+		}
+		acc_update(acc, val, in, cnt == 0);
+	}
+	cnt++;
+	memcpy(val, &cnt, 8);
+}
+
+/* The state's add (sl_state_agg_add): inputs gathered 8 bytes per aggregate. */
 static void
 win_acc_add(void *accp, const void *inp, void *ctx)
 {
@@ -287,7 +317,6 @@ sl_win_process(struct sl_win *w, const struct sl_vec *v)
 	const struct sl_win_conf *c = &w->conf;
 	const struct sl_field *tsf = &c->in->f[c->ts_field];
 	struct win_scratch *s = w->scratch;
-	const uint32_t in_len = 8u * w->n_acc;
 	uint16_t n = 0;
 	int64_t last_start = 0, start = 0, max_ts = SL_TS_MIN;
 	int last_win = -1, rc;
@@ -298,7 +327,6 @@ sl_win_process(struct sl_win *w, const struct sl_vec *v)
 		const uint8_t *row = sl_vec_crow(v, i);
 		int64_t ts = sl_row_ts(row, tsf);
 		uint8_t *key = &s->keys[(size_t)n * WIN_MAX_KEY_BYTES];
-		uint8_t *in = &s->in[(size_t)n * in_len];
 
 		/* Rows of a vector mostly share a window: only a row outside
 		 * the previous one pays for the 64-bit division. */
@@ -322,21 +350,7 @@ sl_win_process(struct sl_win *w, const struct sl_vec *v)
 			}
 		}
 		sl_win_key_gather(c->in, c->key_field, c->n_keys, row, key);
-		for (uint16_t a = 0; a < w->n_acc; a++) {
-			const struct sl_win_acc *acc = &w->acc[a];
-
-			if (acc->in == NULL)
-				continue;
-			if (acc->kind == ACC_F64) {
-				double x = sl_row_get_f64(row, acc->in);
-
-				memcpy(in + 8 * a, &x, 8);
-			} else {
-				int64_t x = sl_row_get_int(row, acc->in);
-
-				memcpy(in + 8 * a, &x, 8);
-			}
-		}
+		s->row[n] = i;
 		s->start[n] = start;
 		s->ref[n].key = key;
 		s->ref[n].ns = &s->start[n];
@@ -345,12 +359,19 @@ sl_win_process(struct sl_win *w, const struct sl_vec *v)
 	}
 	if (n == 0)
 		return;
+	/* Hash the vector, prefetch every row's bucket, then touch them. */
 	sl_state_hash_bulk(w->st, w->sid, s->ref, n);
 	sl_state_prefetch_bulk(w->st, w->sid, s->ref, n);
-	rc = sl_state_agg_add_bulk(w->st, w->sid, s->ref, n, 0, s->in, in_len);
-	if (rc > 0)
-		w->stats.state_full_dropped += (uint64_t)rc;
-	else if (rc < 0)
+	rc = sl_state_fixed_acquire_bulk(w->st, w->sid, s->ref, n, s->val, s->created);
+	if (rc < 0) {
+		w->stats.state_errors += n;
+		return;
+	}
+	w->stats.state_full_dropped += (uint64_t)rc;
+	for (uint16_t j = 0; j < n; j++)
+		if (__builtin_expect(s->val[j] != NULL, 1))
+			win_acc_row(w, s->val[j], sl_vec_crow(v, s->row[j]));
+	if (sl_state_fixed_release_bulk(w->st, w->sid, s->ref, n, s->val) < 0)
 		w->stats.state_errors += n;
 }
 

@@ -181,6 +181,23 @@ int sl_state_agg_add_bulk(struct sl_state *st, int id,
 			  const struct sl_state_ref *refs, unsigned int n,
 			  int64_t now, const void *in, uint32_t in_stride);
 
+/**
+ * Fixed-size state without TTL, updated in place by the caller (a window's
+ * accumulators): vals[i] points at row i's value (created zeroed when
+ * absent: created[i] = 1 for the first row of a new key; rows with the same
+ * key share one pointer), or is NULL when the backend refused it for
+ * memory. Write through the pointers, then call sl_state_fixed_release_bulk
+ * with the same refs before any other call on st: heap values are the
+ * storage itself, rocksdb's are written back there.
+ * @return rows refused (0 on success), or -errno (-EINVAL with TTL on).
+ */
+int sl_state_fixed_acquire_bulk(struct sl_state *st, int id,
+				const struct sl_state_ref *refs, unsigned int n,
+				uint8_t **vals, uint8_t *created);
+int sl_state_fixed_release_bulk(struct sl_state *st, int id,
+				const struct sl_state_ref *refs, unsigned int n,
+				uint8_t **vals);
+
 /* ---- single-key access ------------------------------------------------ */
 
 /** @return 1 found (out filled), 0 absent, -errno. */

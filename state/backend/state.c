@@ -32,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Inlined: the per-row hash of a vector is on the hot path. */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "state_priv.h"
@@ -481,6 +483,44 @@ sl_state_agg_add_bulk(struct sl_state *st, int id,
 			  d->d.kind != SL_STATE_AGGREGATING))
 		return -EINVAL;
 	return fixed_write(st, d, refs, n, now, in, in_stride);
+}
+
+int
+sl_state_fixed_acquire_bulk(struct sl_state *st, int id,
+			    const struct sl_state_ref *refs, unsigned int n,
+			    uint8_t **vals, uint8_t *created)
+{
+	struct sl_sdesc *d = desc_of(st, id);
+	int rc, refused = 0;
+
+	if (d == NULL || d->ttl_on || n > SL_STATE_BATCH_MAX ||
+	    d->d.kind == SL_STATE_LIST || d->d.kind == SL_STATE_MAP)
+		return -EINVAL;
+	if (!refs_ok(st, refs, n))
+		return -ERANGE;
+	rc = st->ops->fixed_lookup(st, d, refs, n, SL_BE_CREATE, vals, created);
+	if (rc < 0)
+		return rc;
+	for (unsigned int i = 0; i < n; i++)
+		refused += vals[i] == NULL;
+	st->n_enomem += (uint64_t)refused;
+	return refused;
+}
+
+int
+sl_state_fixed_release_bulk(struct sl_state *st, int id,
+			    const struct sl_state_ref *refs, unsigned int n,
+			    uint8_t **vals)
+{
+	struct sl_sdesc *d = desc_of(st, id);
+	uint8_t dirty[SL_STATE_BATCH_MAX];
+
+	if (d == NULL || n > SL_STATE_BATCH_MAX)
+		return -EINVAL;
+	if (st->ops->fixed_commit == NULL)
+		return 0;
+	memset(dirty, 1, n);
+	return st->ops->fixed_commit(st, d, refs, n, vals, dirty);
 }
 
 /* ---- single-key access ------------------------------------------------- */
