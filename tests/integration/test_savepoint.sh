@@ -17,7 +17,7 @@ mkjob() {	# mkjob WORKERS OUTDIR CKPTDIR
 	cat <<YAML
 job: sp
 schema: {user_id: u64, url_id: u32, ts: timestamp_ms}
-source: {type: capture, path: $T/in.slc, rate: 20000, timestamp: ts,
+source: {type: capture, path: $T/in.slc, rate: 10000, timestamp: ts,
          watermark: {out_of_orderness: 1s, emit: punctuated}}
 pipeline:
   - key_by: user_id
