@@ -1,23 +1,97 @@
 #!/bin/bash
-# Checkpoint benchmark (issue [3]): for KEYS distinct keys in window state,
-# replay a capture at memory speed with and without checkpoints and report
-# throughput, checkpoint duration and bytes, the worst per-vector time on a
-# worker (p99.9, max), window-state memory per key, and recovery time
-# (loading the last checkpoint). Medians of RUNS runs. Not a test.
+# Checkpoint benchmark (issue [3]), `make bench-ckpt`. Not a test.
+#
+# For each state backend (BACKENDS) and number of distinct keys (KEYS_LIST),
+# replay a capture of KEYS * EVENTS_PER_KEY events (keys uniform) at memory
+# speed through key_by -> 10 s tumbling window -> count(), sum(v), on one
+# CPU (rx + worker run to completion, --cpus 1), RUNS times each:
+#   1. without checkpoints;
+#   2. with a checkpoint every CKPT_INTERVAL (1s);
+#   3. --restore latest from run 2's newest checkpoint; the restored job is
+#      killed as soon as it runs (only the recovery is measured).
+# and print a markdown table (stdout) of medians over the runs: events/s
+# without and with checkpoints and their ratio, checkpoint duration and
+# bytes (median over a run's checkpoints, then over runs), the worker's
+# worst per-vector time (p99.9, max) without and with checkpoints, recovery
+# time and state memory per key. Raw per-run numbers, timings and anything
+# unexpected in the dataplane's logs go to stderr.
+#
+#   perf/bench/ckpt.sh [BUILD_DIR]          (default: build)
+#   env: BACKENDS ("heap rocksdb"), KEYS_LIST ("1000000 10000000"), RUNS (3),
+#        EVENTS_PER_KEY (3), CKPT_INTERVAL (1s), MAX_RUN_S (120),
+#        PROBE_ABOVE (1000000)
+#
+# rocksdb above PROBE_ABOVE (1M) keys is only run when its first run (without
+# checkpoints) ends within MAX_RUN_S; otherwise that run is stopped there and
+# the row says "not run", with the rate it had reached.
+#
+# The event time of the whole input spans 4 s inside one 10 s window, and
+# the watermark (1 s out of orderness) fires it only at the end of input:
+# state only grows while the capture is read, so the checkpoints see it
+# growing towards its peak, and the last ones near it. The first checkpoint
+# is triggered as the job starts; an input read in less than the interval
+# (heap, 1M keys, 3 events per key: ~1 s) gets only that one, which the row
+# marks ("at start only"): EVENTS_PER_KEY=30 gives it ~5. The end-of-input
+# fire (one result per key) is part of the run: it is in events/s (first
+# row to last result) and it is usually the worst vector ("max").
+#
+# Memory: --no-huge (4 KiB pages; the heap arena and DPDK memory are
+# ordinary memory). This machine reserves 1 GiB of 2 MiB hugepages, shared
+# with whatever else runs here (tests), and the heap arena alone needs
+# ~2.8 GB at 10M keys, so hugepages would not fit and would take pages
+# from the tests. With --no-huge the arena's first touch is page faults
+# (system time), which is in the figures.
 set -euo pipefail
 build=${1:-build}
-KEYS=${KEYS:-1000000}
-RUNS=${RUNS:-3}
-EVENTS=$((KEYS * 10))
 cd "$(dirname "$0")/../.."
+BACKENDS=${BACKENDS:-heap rocksdb}
+KEYS_LIST=${KEYS_LIST:-1000000 10000000}	# the Makefile's KEYS is not used
+RUNS=${RUNS:-3}
+EVENTS_PER_KEY=${EVENTS_PER_KEY:-3}
+CKPT_INTERVAL=${CKPT_INTERVAL:-1s}
+MAX_RUN_S=${MAX_RUN_S:-120}
+PROBE_ABOVE=${PROBE_ABOVE:-1000000}	# rocksdb above this many keys: MAX_RUN_S
 DP="$build/dataplane/sluice-dp"
+GEN="$build/perf/sluice-gen/sluice-gen"
+for f in "$DP" "$GEN"; do
+	[ -x "$f" ] || { echo "ckpt.sh: $f is missing: build first (ninja -C $build)" >&2; exit 2; }
+done
+command -v sqlite3 > /dev/null || { echo "ckpt.sh: needs sqlite3 (reads the stats JSON)" >&2; exit 2; }
 T=$(mktemp -d /tmp/sluice-ckbench.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-cap=$((KEYS * 3))
-mem=$(( (KEYS / 1000000 + 1) * 1500 ))
-"$build/perf/sluice-gen/sluice-gen" write --schema key:u64,v:u32,ts:timestamp_ms --key key --ts ts \
-	--keys "$KEYS" --events "$EVENTS" --rate $((EVENTS / 4)) --seed 3 --capture "$T/in.slc" 2> /dev/null
-job() {	# job INTERVAL_MS (0 = no checkpoints)
+pid=
+cleanup() {
+	# Only the dataplane this script started, by its pid.
+	if [ -n "$pid" ] && kill -0 "$pid" 2> /dev/null; then
+		kill -KILL "$pid" 2> /dev/null || true
+		wait "$pid" 2> /dev/null || true
+		rm -rf "/var/run/dpdk/sluice-dp-$pid"
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+start=$EPOCHREALTIME
+log() { printf '%s\n' "$*" >&2; }
+findings="$T/findings"
+: > "$findings"
+finding() { printf '%s\n' "$*" >> "$findings"; }
+
+# Space: the capture (~20.5 B/event), the results (~32 B/key), a retained
+# checkpoint being replaced (2 x ~50 B/key), rocksdb's files (~45 B/key).
+max_keys=0
+for k in $KEYS_LIST; do [ "$k" -gt "$max_keys" ] && max_keys=$k; done
+need_mb=$(( (max_keys * (EVENTS_PER_KEY * 21 + 32 + 100 + 45)) / 1000000 + 64 ))
+avail_mb=$(df -Pm "$T" | awk 'NR == 2 { print $4 }')
+log "ckpt.sh: $T: $avail_mb MB free, needs ~$need_mb MB; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "$avail_mb" -lt "$need_mb" ]; then
+	log "ckpt.sh: not enough room in /tmp ($avail_mb MB free, ~$need_mb MB needed)"
+	exit 2
+fi
+
+heap_mb() { echo $(( (($1 + 999999) / 1000000) * 256 + 256 )); }	# per worker
+
+job() {	# job BACKEND KEYS CKPT(0|1)
+	local b=$1 k=$2 mb
 	cat <<YAML
 job: ckbench
 schema: {key: u64, v: u32, ts: timestamp_ms}
@@ -28,42 +102,239 @@ pipeline:
   - aggregate: [count(), sum(v)]
 sink: {type: csv, path: $T/out/res.csv}
 lcores: {rx: 1, workers: 1, run_to_completion: true}
-state.key-capacity: $cap
-eal: ["--no-huge", "-m", "$mem"]
+state.key-capacity: $k
+state.backend.type: $b
 YAML
-	if [ "$1" != 0 ]; then
-		printf 'execution.checkpointing.interval: %sms\nstate.checkpoints.dir: %s/chk\n' "$1" "$T"
+	if [ "$b" = heap ]; then
+		mb=$(heap_mb "$k")
+		# The arena is a memzone of heap.memory + 32 MiB: give the EAL room.
+		printf 'state.backend.heap.memory: %smb\neal: ["--no-huge", "-m", "%s"]\n' \
+			"$mb" $((mb + 32 + 512))
+	else
+		printf 'state.backend.rocksdb.localdir: %s/rdb\neal: ["--no-huge", "-m", "512"]\n' "$T"
+	fi
+	if [ "$3" = 1 ]; then
+		printf 'execution.checkpointing.interval: %s\nstate.checkpoints.dir: %s/chk\n' \
+			"$CKPT_INTERVAL" "$T"
 	fi
 }
-j() { sqlite3 :memory: "SELECT json_extract(readfile('$1'), '$2');"; }
-median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-interval=$(( KEYS >= 5000000 ? 500 : 100 ))
-job 0 > "$T/plain.yaml"
-job "$interval" > "$T/ck.yaml"
-: > "$T/r0"; : > "$T/r1"; : > "$T/p999"; : > "$T/max"; : > "$T/p999_0"; : > "$T/dur"; : > "$T/bytes"; : > "$T/rec"
-for i in $(seq 1 "$RUNS"); do
-	rm -rf "$T/out" "$T/chk"
-	"$DP" --job "$T/plain.yaml" --cpus 1 --stats-json "$T/s0.json" 2> /dev/null > /dev/null
-	j "$T/s0.json" '$.rows_per_second' >> "$T/r0"
-	j "$T/s0.json" '$.workers[0].vector_ns.p99_9' >> "$T/p999_0"
-	rm -rf "$T/out" "$T/chk"
-	"$DP" --job "$T/ck.yaml" --cpus 1 --stats-json "$T/s1.json" 2> "$T/ck.log" > /dev/null
-	j "$T/s1.json" '$.rows_per_second' >> "$T/r1"
-	j "$T/s1.json" '$.workers[0].vector_ns.p99_9' >> "$T/p999"
-	j "$T/s1.json" '$.workers[0].vector_ns.max' >> "$T/max"
-	grep -o 'complete: [0-9]* bytes in [0-9]* ms' "$T/ck.log" | awk '{ print $2 }' | median >> "$T/bytes"
-	grep -o 'complete: [0-9]* bytes in [0-9]* ms' "$T/ck.log" | awk '{ print $5 }' | median >> "$T/dur"
-	# Recovery: load the newest checkpoint (the job then replays the rest).
-	"$DP" --job "$T/ck.yaml" --cpus 1 --restore latest 2> "$T/rec.log" > /dev/null || true
-	grep -o 'loaded in [0-9]* ms' "$T/rec.log" | awk '{ print $3 }' >> "$T/rec"
+
+# jget FILE PATH...: the values at the JSON paths, space-separated.
+jget() {
+	local f=$1 q="" sep=""
+	shift
+	for p in "$@"; do q="$q${sep}ifnull(json_extract(d, '$p'), '-')"; sep=", "; done
+	sqlite3 -separator ' ' :memory: "SELECT $q FROM (SELECT readfile('$f') AS d);"
+}
+median() { sort -g | awk '/^-?[0-9.]+$/ { a[++n] = $1 } END { if (n) print a[int((n + 1) / 2)]; else print "-" }'; }
+since_ms() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }'; }
+ctl_rows() {	# rows the window has taken in, from the control socket
+	python3 - "$1" <<'PY' 2> /dev/null || echo "-"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall(b'{"v":1,"id":1,"verb":"metrics"}\n')
+buf = b""
+while not buf.endswith(b"\n"):
+    c = s.recv(65536)
+    if not c:
+        break
+    buf += c
+ops = json.loads(buf)["data"]["operators"]
+print([o for o in ops if o["name"].startswith("window")][0]["numRecordsIn"])
+PY
+}
+
+# Lines a normal run prints; anything else is reported.
+normal='^(TELEMETRY: No legacy callbacks|sluice-dp: (job ckbench: |checkpoint [0-9]+ complete: |rx 0: packets |worker 0: rows |restore: checkpoint [0-9]+ (loaded in |\([0-9]+ files, 1 workers then, 1 now\))))'
+check_log() {	# check_log LOG TAG
+	grep -Ev "$normal" "$1" | sed "s|^|$2: |" >> "$findings" || true
+}
+
+# dp LOG LIMIT_S STOP ARGS...: run sluice-dp (stderr to LOG). LIMIT_S > 0:
+# killed after that many seconds (sets killed=1). STOP=1: killed once it
+# runs (after any restore), with t_loaded/t_running (ms since start) set.
+# Sets dp_rc, wall_ms.
+dp() {
+	local lg=$1 limit=$2 stop=$3 t0=$EPOCHREALTIME
+	shift 3
+	killed=0; t_loaded=-; t_running=-
+	: > "$lg"
+	"$DP" "$@" > /dev/null 2> "$lg" &
+	pid=$!
+	if [ "$limit" -gt 0 ] || [ "$stop" = 1 ]; then
+		while kill -0 "$pid" 2> /dev/null; do
+			if [ "$stop" = 1 ]; then
+				if [ "$t_loaded" = - ] && grep -q 'restore: checkpoint [0-9]* loaded in' "$lg"; then
+					t_loaded=$(since_ms "$t0")
+				fi
+				if grep -q 'job ckbench: .*lcore' "$lg"; then
+					t_running=$(since_ms "$t0")
+					kill -KILL "$pid" 2> /dev/null || true
+					break
+				fi
+				sleep 0.01
+			else
+				sleep 0.5
+			fi
+			if [ "$limit" -gt 0 ] && [ "$(since_ms "$t0")" -ge $((limit * 1000)) ]; then
+				killed=1
+				probe_rows=$(ctl_rows "$T/dp.sock")
+				kill -KILL "$pid" 2> /dev/null || true
+				break
+			fi
+		done
+	fi
+	dp_rc=0
+	{ wait "$pid"; } 2> /dev/null || dp_rc=$?	# no "Killed" notice
+	wall_ms=$(since_ms "$t0")
+	if [ "$killed" = 1 ] || [ "$stop" = 1 ]; then
+		rm -rf "/var/run/dpdk/sluice-dp-$pid"	# left by the kill
+	fi
+	pid=
+}
+
+: > "$T/rows"
+for keys in $KEYS_LIST; do
+	events=$((keys * EVENTS_PER_KEY))
+	t0=$EPOCHREALTIME
+	"$GEN" write --schema key:u64,v:u32,ts:timestamp_ms --key key --ts ts \
+		--keys "$keys" --events "$events" --rate $((events / 4)) --seed 3 \
+		--capture "$T/in.slc" 2> "$T/gen.log" || { cat "$T/gen.log" >&2; exit 1; }
+	log "capture: $keys keys, $events events, $(du -m "$T/in.slc" | cut -f1) MB in $(since_ms "$t0") ms"
+	for b in $BACKENDS; do
+		tag="$b ${keys}"
+		R="$T/r-$b-$keys"
+		mkdir -p "$R"
+		job "$b" "$keys" 0 > "$T/plain.yaml"
+		job "$b" "$keys" 1 > "$T/ck.yaml"
+		limit=0
+		[ "$b" = rocksdb ] && [ "$keys" -gt "$PROBE_ABOVE" ] && limit=$MAX_RUN_S
+		notrun=
+		for i in $(seq 1 "$RUNS"); do
+			# 1. No checkpoints.
+			rm -rf "$T/out" "$T/chk" "$T/rdb" "$T/dp.sock" "$T/s0.json" "$T/s1.json"
+			probe_rows=-
+			dp "$T/l0" "$limit" 0 --job "$T/plain.yaml" --cpus 1 \
+				--stats-json "$T/s0.json" --ctl "$T/dp.sock"
+			check_log "$T/l0" "$tag run $i no-ckpt"
+			if [ "$killed" = 1 ]; then
+				notrun=$(awk -v s="$MAX_RUN_S" -v r="$probe_rows" -v e="$events" 'BEGIN {
+					if (r ~ /^[0-9]+$/ && r > 0)
+						printf "not run: > %d s per run (stopped at %d s without checkpoints, %d of %d rows in: ~%d s for the input)", s, s, r, e, s * e / r
+					else
+						printf "not run: > %d s per run (stopped at %d s without checkpoints)", s, s }')
+				log "$tag: $notrun"
+				break
+			fi
+			if [ "$dp_rc" != 0 ]; then
+				finding "$tag run $i no-ckpt: sluice-dp exited $dp_rc"
+			fi
+			wall0=$wall_ms
+			read -r r0 p0 m0 sb0 sd0 full0 err0 rows0 late0 <<< "$(jget "$T/s0.json" \
+				'$.rows_per_second' '$.workers[0].vector_ns.p99_9' '$.workers[0].vector_ns.max' \
+				'$.workers[0].state_bytes' '$.workers[0].state_disk_bytes' \
+				'$.workers[0].state_full_dropped' '$.workers[0].state_errors' \
+				'$.workers[0].rows' '$.workers[0].numLateRecordsDropped')"
+			# 2. A checkpoint every CKPT_INTERVAL.
+			rm -rf "$T/out" "$T/chk" "$T/rdb"
+			dp "$T/l1" 0 0 --job "$T/ck.yaml" --cpus 1 --stats-json "$T/s1.json"
+			check_log "$T/l1" "$tag run $i ckpt"
+			[ "$dp_rc" = 0 ] || finding "$tag run $i ckpt: sluice-dp exited $dp_rc"
+			wall1=$wall_ms
+			read -r r1 p1 m1 sb1 sd1 full1 err1 rows1 late1 <<< "$(jget "$T/s1.json" \
+				'$.rows_per_second' '$.workers[0].vector_ns.p99_9' '$.workers[0].vector_ns.max' \
+				'$.workers[0].state_bytes' '$.workers[0].state_disk_bytes' \
+				'$.workers[0].state_full_dropped' '$.workers[0].state_errors' \
+				'$.workers[0].rows' '$.workers[0].numLateRecordsDropped')"
+			grep -o 'checkpoint [0-9]* complete: [0-9]* bytes in [0-9]* ms' "$T/l1" |
+				awk '{ print $2, $4, $7 }' > "$T/cks" || true
+			nck=$(wc -l < "$T/cks")
+			ck_ms=$(awk '{ print $3 }' "$T/cks" | median)
+			ck_b=$(awk '{ print $2 }' "$T/cks" | median)
+			ck_last=$(tail -n 1 "$T/cks" | awk '{ print $2 }')
+			ck_last_id=$(tail -n 1 "$T/cks" | awk '{ print $1 }')
+			ck_list=$(awk '{ printf "%s%d:%.1fMB/%dms", (NR > 1 ? " " : ""), $1, $2 / 1e6, $3 }' "$T/cks")
+			# 3. Recovery from the newest checkpoint of run 2.
+			rm -rf "$T/rdb"
+			dp "$T/l2" 600 1 --job "$T/ck.yaml" --cpus 1 --restore latest
+			check_log "$T/l2" "$tag run $i restore"
+			rec_ms=$(grep -o 'restore: checkpoint [0-9]* loaded in [0-9]* ms' "$T/l2" | awk '{ print $6 }' | tail -n 1)
+			rec_id=$(grep -o 'restore: checkpoint [0-9]* loaded' "$T/l2" | awk '{ print $3 }' | tail -n 1)
+			[ -n "$rec_ms" ] || { rec_ms=-; finding "$tag run $i restore: no 'loaded in' line"; }
+			[ "$rec_id" = "${ck_last_id:-}" ] ||
+				finding "$tag run $i restore: loaded checkpoint ${rec_id:-none}, the newest completed was ${ck_last_id:-none}"
+			# From the start of the process to its poll loops; the
+			# table subtracts a start without state: read + rebuild.
+			rec_run=$t_running
+			for v in full0:state_full_dropped:no-ckpt full1:state_full_dropped:ckpt \
+				 err0:state_errors:no-ckpt err1:state_errors:ckpt \
+				 late0:numLateRecordsDropped:no-ckpt late1:numLateRecordsDropped:ckpt; do
+				IFS=: read -r var name run <<< "$v"
+				[ "${!var}" = 0 ] || finding "$tag run $i $run: $name = ${!var}"
+			done
+			[ "$rows0" = "$events" ] || finding "$tag run $i no-ckpt: $rows0 rows, expected $events"
+			[ "$rows1" = "$events" ] || finding "$tag run $i ckpt: $rows1 rows, expected $events"
+			printf '%s\n' "$r0 $r1 $nck $ck_ms $ck_b ${ck_last:--} $p0 $m0 $p1 $m1 $rec_ms $rec_run $sb0 $sb1 $sd0 $sd1" >> "$R/runs"
+			log "raw $tag run $i: wall ${wall0}/${wall1} ms, ev/s $r0 / $r1, vec p99.9 ${p0}/${p1} ns, max ${m0}/${m1} ns, state_bytes ${sb0}/${sb1}, state_disk_bytes ${sd0}/${sd1}, full_dropped ${full0}/${full1} (no ckpt/ckpt); $nck checkpoints (id:size/duration) [$ck_list]; restore chk-${rec_id:--} loaded in $rec_ms ms, running after $rec_run ms (process start)"
+		done
+		# A start from nothing, for the restore's baseline.
+		base=-
+		if [ -z "$notrun" ]; then
+			for i in 1 2 3; do
+				rm -rf "$T/out" "$T/chk" "$T/rdb"
+				dp "$T/l3" 600 1 --job "$T/ck.yaml" --cpus 1
+				echo "$t_running"
+			done > "$T/base"
+			base=$(median < "$T/base")
+			log "raw $tag: start to running without a restore: $(tr '\n' ' ' < "$T/base")ms"
+		fi
+		printf '%s\t%s\t%s\t%s\t%s\n' "$b" "$keys" "$events" "$base" "$notrun" >> "$T/rows"
+	done
+	rm -f "$T/in.slc"
 done
-peak=$(j "$T/s1.json" '$.workers[0].state_peak_entries')
-bytes=$(j "$T/s1.json" '$.workers[0].state_bytes')
-r0=$(median < "$T/r0"); r1=$(median < "$T/r1")
-printf '| keys | events/s no ckpt | events/s ckpt every %s ms | ratio | ckpt bytes | ckpt ms | vector p99.9 no ckpt | vector p99.9 ckpt | vector max ckpt | recovery load ms | state bytes/entry |\n' "$interval"
-printf '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
-awk -v k="$KEYS" -v r0="$r0" -v r1="$r1" -v b="$(median < "$T/bytes")" -v d="$(median < "$T/dur")" \
-	-v p0="$(median < "$T/p999_0")" -v p1="$(median < "$T/p999")" -v mx="$(median < "$T/max")" \
-	-v rec="$(median < "$T/rec")" -v sb="$bytes" -v pk="$peak" 'BEGIN {
-	printf "| %d | %.2f M | %.2f M | %.2f | %d | %d | %.1f us | %.1f us | %.1f ms | %s | %.0f |\n",
-		k, r0 / 1e6, r1 / 1e6, r1 / r0, b, d, p0 / 1e3, p1 / 1e3, mx / 1e6, rec, pk ? sb / pk : 0 }'
+
+printf '| backend | keys | events | events/s no ckpt | events/s ckpt every %s | ratio | ckpts per run | ckpt ms | ckpt MB | last ckpt MB | vector p99.9 no ckpt / ckpt | vector max no ckpt / ckpt | restore: load ms (log) | restore: start to running, ms over a start without state | state bytes per key no ckpt / ckpt |\n' "$CKPT_INTERVAL"
+printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
+while IFS=$'\t' read -r b keys events base notrun; do
+	R="$T/r-$b-$keys"
+	if [ -n "$notrun" ]; then
+		printf '| %s | %s | %s | %s | | | | | | | | | | | |\n' "$b" "$keys" "$events" "$notrun"
+		continue
+	fi
+	col() { awk -v c="$1" '{ print $c }' "$R/runs" | median; }
+	awk -v b="$b" -v k="$keys" -v e="$events" -v base="$base" \
+		-v r0="$(col 1)" -v r1="$(col 2)" -v nck="$(col 3)" -v ckms="$(col 4)" -v ckb="$(col 5)" \
+		-v ckl="$(col 6)" -v p0="$(col 7)" -v m0="$(col 8)" -v p1="$(col 9)" -v m1="$(col 10)" \
+		-v rec="$(col 11)" -v recrun="$(col 12)" -v sb0="$(col 13)" -v sb1="$(col 14)" \
+		-v sd0="$(col 15)" -v sd1="$(col 16)" -v n="$(wc -l < "$R/runs")" '
+	function num(x) { return x ~ /^-?[0-9.]+$/ }
+	function mb(x) { return num(x) ? sprintf("%.1f", x / 1e6) : "-" }
+	function ms(x) { return num(x) ? sprintf("%.2f", x / 1e6) : "-" }
+	function rate(x) { return !num(x) ? "-" : x >= 1e6 ? sprintf("%.2f M", x / 1e6) : sprintf("%.0f k", x / 1e3) }
+	function perkey(x) { return num(x) ? (x == 0 ? "0 (none)" : sprintf("%.0f", x / k)) : "-" }
+	BEGIN {
+		ratio = (num(r0) && num(r1) && r0 > 0) ? sprintf("%.2f", r1 / r0) : "-"
+		if (b == "rocksdb")
+			mem = "disk: " perkey(sd0) " / " perkey(sd1)
+		else
+			mem = perkey(sb0) " / " perkey(sb1)
+		# The first checkpoint is triggered as the job starts: with no
+		# other, the input was read before the interval was up.
+		if (num(nck) && nck <= 1)
+			nck = nck " (at start only: raise EVENTS_PER_KEY)"
+		rr = (num(recrun) && num(base)) ? sprintf("%d", recrun - base) : "-"
+		printf "| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s / %s ms | %s / %s ms | %s | %s | %s |\n",
+			b, k, e, rate(r0), rate(r1), ratio, nck, ckms, mb(ckb), mb(ckl),
+			ms(p0), ms(p1), ms(m0), ms(m1), rec, rr, mem
+	}'
+done < "$T/rows"
+echo
+echo "Medians of $RUNS runs; $EVENTS_PER_KEY events per key, uniform keys, one 10 s window; 1 CPU (--cpus 1), --no-huge. ckpt ms/MB: median over a run's checkpoints (the first is taken at start), then over runs; last ckpt: the newest, which the restore loads; restore load ms: the log's figure (reading the files on the main lcore), start to running: the whole restore including the rebuild on the worker. events/s and vector max include the end-of-input fire of every key. rocksdb memory: SST bytes per key at the last window fire."
+if [ -s "$findings" ]; then
+	log ""
+	log "findings (unexpected log lines, drops, errors):"
+	sort "$findings" | uniq -c | sed 's/^ */  /' >&2
+fi
+log "ckpt.sh: done in $(( $(since_ms "$start") / 1000 )) s; load $(cut -d' ' -f1-3 /proc/loadavg)"
