@@ -59,7 +59,7 @@ bench: build hugepages
 	@perf/bench/run.sh $(BUILD)
 
 bench-ckpt: build
-	@KEYS=1000000 perf/bench/ckpt.sh $(BUILD)
+	@perf/bench/ckpt.sh $(BUILD)
 
 chaos: build hugepages
 	@scripts/chaos.sh $(BUILD)
