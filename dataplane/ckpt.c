@@ -581,6 +581,12 @@ rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	return remove(path);
 }
 
+int
+dp_rm_tree(const char *path)
+{
+	return nftw(path, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 /* Remove ROOT/chk-* left by an earlier run (savepoints live elsewhere). */
 static void
 ckpt_clear_old(const char *root)
@@ -597,7 +603,7 @@ ckpt_clear_old(const char *root)
 		if (strncmp(e->d_name, "chk-", 4) != 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", root, e->d_name);
-		if (nftw(path, rm_entry, 8, FTW_DEPTH | FTW_PHYS) == 0)
+		if (dp_rm_tree(path) == 0)
 			n++;
 	}
 	closedir(d);

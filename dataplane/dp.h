@@ -272,6 +272,8 @@ int dp_ckpt_restore(struct dp *dp);
 void dp_ckpt_tick(struct dp *dp);
 void dp_ckpt_aligned(struct dp *dp, uint64_t id);
 void dp_restore_free(struct dp *dp);
+/* Remove a directory tree (checkpoints of an earlier run, a RocksDB instance). */
+int dp_rm_tree(const char *path);
 #define CKPT_OP_WINDOW 1	/* the window's open-window list */
 #define CKPT_OP_STATE_META 2	/* sl_state_snapshot_meta() */
 #define CKPT_OP_STATE 3	/* one sl_state chunk; the section's key group */

@@ -13,7 +13,6 @@
  * state is the checkpoint.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -173,15 +172,6 @@ out:
 	return rc;
 }
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int
 dp_worker_fini(void *arg)
 {
@@ -196,7 +186,7 @@ dp_worker_fini(void *arg)
 	if (w->rocks_dir[0] != '\0') {
 		char *slash;
 
-		nftw(w->rocks_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+		(void)dp_rm_tree(w->rocks_dir);
 		slash = strrchr(w->rocks_dir, '/');
 		if (slash != NULL) {
 			*slash = '\0';
