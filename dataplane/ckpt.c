@@ -619,11 +619,9 @@ dp_restore_free(struct dp *dp)
 
 	if (rs == NULL)
 		return;
-	for (uint32_t i = 0; i < rs->n_bufs; i++)
-		free(rs->bufs[i]);
-	free(rs->bufs);
-	free(rs->meta);
-	free(rs->meta_len);
+	for (uint32_t i = 0; i < rs->n_files; i++)
+		free(rs->files[i].buf);
+	free(rs->files);
 	free(rs->secs);
 	free(rs);
 	dp->rs = NULL;
@@ -634,9 +632,7 @@ static int
 restore_file_add(struct dp *dp, void *buf, uint32_t *idx)
 {
 	struct dp_restore *rs = dp->rs;
-	void **b;
-	const void **m;
-	size_t *ml;
+	struct dp_restore_file *f;
 
 	if (rs == NULL) {
 		rs = calloc(1, sizeof(*rs));
@@ -644,21 +640,12 @@ restore_file_add(struct dp *dp, void *buf, uint32_t *idx)
 			return -ENOMEM;
 		dp->rs = rs;
 	}
-	b = realloc(rs->bufs, sizeof(*b) * (rs->n_bufs + 1));
-	if (b != NULL)
-		rs->bufs = b;
-	m = realloc(rs->meta, sizeof(*m) * (rs->n_bufs + 1));
-	if (m != NULL)
-		rs->meta = m;
-	ml = realloc(rs->meta_len, sizeof(*ml) * (rs->n_bufs + 1));
-	if (ml != NULL)
-		rs->meta_len = ml;
-	if (b == NULL || m == NULL || ml == NULL)
+	f = realloc(rs->files, sizeof(*f) * (rs->n_files + 1));
+	if (f == NULL)
 		return -ENOMEM;
-	rs->bufs[rs->n_bufs] = buf;
-	rs->meta[rs->n_bufs] = NULL;
-	rs->meta_len[rs->n_bufs] = 0;
-	*idx = rs->n_bufs++;
+	rs->files = f;
+	rs->files[rs->n_files] = (struct dp_restore_file){ .buf = buf };
+	*idx = rs->n_files++;
 	return 0;
 }
 
@@ -668,8 +655,8 @@ restore_keep(struct dp *dp, const struct sl_ckpt_section *s, uint32_t file)
 	struct dp_restore *rs = dp->rs;
 
 	if (s->kind == SL_CKPT_SEC_OPERATOR && s->op_id == CKPT_OP_STATE_META) {
-		rs->meta[file] = s->data;
-		rs->meta_len[file] = s->len;
+		rs->files[file].meta = s->data;
+		rs->files[file].meta_len = s->len;
 		return 0;
 	}
 	if (!(s->kind == SL_CKPT_SEC_OPERATOR && s->op_id == CKPT_OP_WINDOW) &&

@@ -183,11 +183,15 @@ struct dp_restore_sec {
 	size_t len;
 };
 
+struct dp_restore_file {
+	void *buf;			/* the loaded file */
+	const void *meta;		/* its state meta section, NULL until seen */
+	size_t meta_len;
+};
+
 struct dp_restore {
-	uint32_t n_bufs, n_secs, cap_secs;
-	void **bufs;			/* loaded files */
-	const void **meta;		/* [n_bufs] state meta of each file */
-	size_t *meta_len;
+	uint32_t n_files, n_secs, cap_secs;
+	struct dp_restore_file *files;
 	struct dp_restore_sec *secs;
 };
 

@@ -113,11 +113,10 @@ restore(struct dp_worker *w, uint32_t lo, uint32_t hi)
 		if (s->op == CKPT_OP_WINDOW) {
 			rc = sl_win_restore_windows(&w->win, s->data, s->len);
 		} else if (s->op == CKPT_OP_STATE && s->kg >= lo && s->kg <= hi) {
-			if (rs->meta[s->file] == NULL)
-				rc = -EINVAL;
-			else
-				rc = sl_state_restore(w->st, rs->meta[s->file],
-						      rs->meta_len[s->file], s->data, s->len);
+			const struct dp_restore_file *f = &rs->files[s->file];
+
+			rc = f->meta == NULL ? -EINVAL :
+			     sl_state_restore(w->st, f->meta, f->meta_len, s->data, s->len);
 		}
 		if (rc < 0) {
 			DP_LOG(ERR, "worker %u: restore: window state does not load (%s): the checkpoint does not fit this job",

@@ -13,7 +13,7 @@
  *    row per key that had elements, and its state is removed;
  *  - end of input is WM(MAX): every open window fires.
  * State lives in the keyed-state backend (sl_state.h, heap or rocksdb) as
- * one aggregating state: key = the key fields' bytes, namespace = the
+ * one value state, updated in place: key = the key fields' bytes, namespace = the
  * window start, accumulator = count + one 8-byte slot per aggregate. The
  * operator keeps only the list of open windows; firing drains a window's
  * namespace (sl_state_ns_drain). process() allocates nothing on the heap
@@ -103,7 +103,7 @@ struct sl_win {
 	int64_t wm;			/**< current watermark */
 	uint32_t key_len;		/**< key field bytes */
 	struct sl_state *st;
-	int sid;			/**< the aggregating state's descriptor */
+	int sid;			/**< the window's state descriptor */
 	uint16_t n_open;
 	int64_t open_start[SL_WIN_MAX_OPEN];	/**< ascending */
 	uint16_t n_acc;

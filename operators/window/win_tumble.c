@@ -120,8 +120,6 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 	return 0;
 }
 
-static void win_acc_add(void *acc, const void *in, void *ctx);
-
 int
 sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 {
@@ -159,14 +157,12 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 	n_kg = c->last_kg - c->first_kg + 1;
 	memset(&d, 0, sizeof(d));
 	d.name = "window";
-	d.kind = SL_STATE_AGGREGATING;
+	/* Value state updated in place (sl_state_fixed_acquire_bulk): the
+	 * window applies its accumulators itself, without a callback per row. */
+	d.kind = SL_STATE_VALUE;
 	d.key_len = (uint16_t)key_bytes;
 	d.ns_len = 8;
 	d.val_len = 8 + 8 * (uint32_t)c->n_aggs;
-	d.in_len = 8 * (uint32_t)c->n_aggs;
-	d.out_len = d.val_len;
-	d.add = win_acc_add;
-	d.ctx = w;
 	d.capacity_hint = (c->capacity + n_kg - 1) / n_kg;
 	rc = sl_state_register(st, &d);
 	if (rc < 0) {
@@ -291,22 +287,6 @@ win_acc_row(const struct sl_win *w, uint8_t *val, const uint8_t *row)
 		}
 		acc_update(acc, val, in, cnt == 0);
 	}
-	cnt++;
-	memcpy(val, &cnt, 8);
-}
-
-/* The state's add (sl_state_agg_add): inputs gathered 8 bytes per aggregate. */
-static void
-win_acc_add(void *accp, const void *inp, void *ctx)
-{
-	const struct sl_win *w = ctx;
-	uint8_t *val = accp;
-	const uint8_t *in = inp;
-	int64_t cnt;
-
-	memcpy(&cnt, val, 8);
-	for (uint16_t a = 0; a < w->n_acc; a++)
-		acc_update(&w->acc[a], val, in + 8 * a, cnt == 0);
 	cnt++;
 	memcpy(val, &cnt, 8);
 }
