@@ -31,6 +31,8 @@ static const char *const top_keys[] = {
 	"execution.checkpointing.timeout", "execution.checkpointing.min-pause",
 	"execution.checkpointing.max-concurrent-checkpoints",
 	"execution.checkpointing.tolerable-failed-checkpoints",
+	"execution.checkpointing.unaligned",
+	"execution.checkpointing.unaligned.enabled",
 	"state.checkpoints.dir", "state.checkpoints.num-retained",
 	"state.backend.type", "state.backend.heap.memory",
 	"state.backend.rocksdb.localdir", "state.backend.rocksdb.block.cache-size",
@@ -84,6 +86,7 @@ plan_checkpointing(struct plan_ctx *c, const struct plan_node *root)
 {
 	struct sl_plan_ckpt *k = &c->p->ckpt;
 	struct plan_node *v, *interval;
+	const char *key;
 	char mode[32];
 	int64_t i64;
 
@@ -107,6 +110,19 @@ plan_checkpointing(struct plan_ctx *c, const struct plan_node *root)
 		else if (strcmp(mode, "EXACTLY_ONCE") != 0)
 			return plan_err(c, v, "execution.checkpointing.mode must be EXACTLY_ONCE or AT_LEAST_ONCE, got '%s'",
 					mode);
+	}
+	/* Flink 1.x says .unaligned, Flink 2 .unaligned.enabled: take both. */
+	key = "execution.checkpointing.unaligned";
+	v = plan_map_get(root, key, NULL);
+	if (v == NULL) {
+		key = "execution.checkpointing.unaligned.enabled";
+		v = plan_map_get(root, key, NULL);
+	}
+	if (v != NULL) {
+		if (plan_get_bool(c, v, key, &k->unaligned) < 0)
+			return -EINVAL;
+		if (k->unaligned && k->at_least_once)
+			return plan_err(c, v, "unaligned checkpoints need execution.checkpointing.mode EXACTLY_ONCE (AT_LEAST_ONCE never aligns)");
 	}
 	v = plan_map_get(root, "execution.checkpointing.timeout", NULL);
 	if (v != NULL && (plan_get_duration(c, v, &k->timeout_ms) < 0))

@@ -117,6 +117,39 @@ plan_map_get(const struct plan_node *map, const char *key,
 	return NULL;
 }
 
+/* Edit distance, capped: enough to tell a typo from another word. */
+static unsigned int
+plan_distance(const char *a, const char *b)
+{
+	unsigned int row[64], la = (unsigned int)strlen(a), lb = (unsigned int)strlen(b);
+
+	if (la >= 64 || lb >= 64)
+		return 64;
+	for (unsigned int j = 0; j <= lb; j++)
+		row[j] = j;
+	for (unsigned int i = 1; i <= la; i++) {
+		unsigned int diag = row[0];
+
+		row[0] = i;
+		for (unsigned int j = 1; j <= lb; j++) {
+			unsigned int up = row[j];
+			unsigned int best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* A short list is shown whole; a long one (the top level) would not fit
+ * an error line, so the nearest key is suggested and the docs named. */
+#define PLAN_KEYS_SHOWN 16
+
 int
 plan_check_keys(struct plan_ctx *c, const struct plan_node *map,
 		const char *section, const char *const *allowed)
@@ -125,6 +158,8 @@ plan_check_keys(struct plan_ctx *c, const struct plan_node *map,
 
 	for (uint32_t i = 0; i < map->n; i++) {
 		const struct plan_node *k = map->kid[2 * i];
+		unsigned int best = UINT32_MAX, d;
+		const char *near = NULL;
 		size_t off = 0;
 		int j;
 
@@ -133,6 +168,22 @@ plan_check_keys(struct plan_ctx *c, const struct plan_node *map,
 				break;
 		if (allowed[j] != NULL)
 			continue;
+		for (j = 0; allowed[j] != NULL; j++) {
+			d = plan_distance(k->text, allowed[j]);
+			if (d < best) {
+				best = d;
+				near = allowed[j];
+			}
+		}
+		if (j > PLAN_KEYS_SHOWN) {
+			if (near != NULL && best <= 1 + strlen(near) / 4)
+				return plan_err(c, k, "unknown key '%s'%s%s; did you mean '%s'? (docs/job-spec.md lists every key)",
+						plan_show(k->text, show), section ? " in " : "",
+						section ? section : "", near);
+			return plan_err(c, k, "unknown key '%s'%s%s; docs/job-spec.md lists every key",
+					plan_show(k->text, show), section ? " in " : "",
+					section ? section : "");
+		}
 		list[0] = '\0';
 		for (j = 0; allowed[j] != NULL && off < sizeof(list); j++)
 			off += (size_t)snprintf(list + off, sizeof(list) - off,

@@ -114,6 +114,7 @@ struct sl_plan_restart {
 struct sl_plan_ckpt {
 	int64_t interval_ms;		/**< 0: checkpointing off (the default) */
 	bool at_least_once;		/**< mode AT_LEAST_ONCE; default EXACTLY_ONCE */
+	bool unaligned;			/**< execution.checkpointing.unaligned; default false */
 	int64_t timeout_ms;		/**< default 10 min */
 	int64_t min_pause_ms;		/**< default 0 */
 	uint32_t max_concurrent;	/**< default 1 */

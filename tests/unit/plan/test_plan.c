@@ -349,6 +349,14 @@ static const struct bad_case bad_cases[] = {
 	  HEAD SRC PIPE SINK
 	  "execution.checkpointing.mode: SOMETIMES\n",
 	  "ckpt_bad_mode:9:31: execution.checkpointing.mode must be EXACTLY_ONCE or AT_LEAST_ONCE, got 'SOMETIMES'" },
+	{ "ckpt_unaligned_alo", false,
+	  HEAD SRC PIPE SINK
+	  "execution.checkpointing.mode: AT_LEAST_ONCE\nexecution.checkpointing.unaligned: true\n",
+	  "ckpt_unaligned_alo:10:36: unaligned checkpoints need execution.checkpointing.mode EXACTLY_ONCE (AT_LEAST_ONCE never aligns)" },
+	{ "ckpt_unaligned_word", false,
+	  HEAD SRC PIPE SINK
+	  "execution.checkpointing.unaligned.enabled: sometimes\n",
+	  "ckpt_unaligned_word:9:44: expected true or false for 'execution.checkpointing.unaligned.enabled', got 'sometimes'" },
 	{ "ckpt_tiny_interval", false,
 	  HEAD SRC PIPE SINK
 	  "execution.checkpointing.interval: 1ms\nstate.checkpoints.dir: /tmp/x\n",
@@ -369,7 +377,7 @@ static const struct bad_case bad_cases[] = {
 	  PIPE
 	  SINK
 	  "sinks: 1\n",
-	  "unknown_key_top:9:1: unknown key 'sinks'; expected one of: job, schema, source, pipeline, sink, lcores, pipeline.max-parallelism, state.key-capacity, eal, parallelism.default, restart-strategy.type, restart-strategy.fixed-delay.attempts, restart-strategy.fixed-delay.delay, restart-strategy.exponential-delay.initial-backoff, restart-strategy.exponential-delay.max-backoff, restart-strategy.exponential-delay.backoff-multiplier, restart-strategy.exponential-delay.attempts, execution.checkpointing.interval, execution.checkpointing.mode, execution.checkpointing.timeout, execution.checkpointing.min-pause, execution.checkpointing.max-concurrent-checkpoints, execution.checkpointing.tolerable-failed-checkpoints, state.checkpoints.dir, state.checkpoints.num-retained, state.backend.type, state.backend.heap.memory, state.backend.rocksdb.localdir, state.backend.rocksdb.block.cache-size, state.backend.rocksdb.writebuffer.size" },
+	  "unknown_key_top:9:1: unknown key 'sinks'; did you mean 'sink'? (docs/job-spec.md lists every key)" },
 	{ "duplicate_key_top", false,
 	  "job: a\n"
 	  "job: b\n",
@@ -1168,7 +1176,7 @@ test_load_file(void **state)
 	fclose(f);
 	assert_int_equal(sl_plan_load(path, &p, err, sizeof(err)), -EINVAL);
 	assert_true(strncmp(err, path, strlen(path)) == 0);
-	assert_string_equal(err + strlen(path), ":2:1: unknown key 'bogus'; expected one of: job, schema, source, pipeline, sink, lcores, pipeline.max-parallelism, state.key-capacity, eal, parallelism.default, restart-strategy.type, restart-strategy.fixed-delay.attempts, restart-strategy.fixed-delay.delay, restart-strategy.exponential-delay.initial-backoff, restart-strategy.exponential-delay.max-backoff, restart-strategy.exponential-delay.backoff-multiplier, restart-strategy.exponential-delay.attempts, execution.checkpointing.interval, execution.checkpointing.mode, execution.checkpointing.timeout, execution.checkpointing.min-pause, execution.checkpointing.max-concurrent-checkpoints, execution.checkpointing.tolerable-failed-checkpoints, state.checkpoints.dir, state.checkpoints.num-retained, state.backend.type, state.backend.heap.memory, state.backend.rocksdb.localdir, state.backend.rocksdb.block.cache-size, state.backend.rocksdb.writebuffer.size");
+	assert_string_equal(err + strlen(path), ":2:1: unknown key 'bogus'; docs/job-spec.md lists every key");
 	unlink(path);
 }
 
@@ -1239,7 +1247,21 @@ test_checkpointing_keys(void **state)
 	assert_int_equal(p->ckpt.tolerable_failures, 0);
 	assert_int_equal(p->ckpt.num_retained, 1);
 	assert_string_equal(p->ckpt.dir, "");
+	assert_false(p->ckpt.unaligned);
 	sl_plan_free(p);
+	{
+		static const char u[] = HEAD SRC PIPE SINK
+			"execution.checkpointing.unaligned: true\n";
+		static const char u2[] = HEAD SRC PIPE SINK
+			"execution.checkpointing.unaligned.enabled: true\n";
+
+		assert_int_equal(sl_plan_load_str("u", u, strlen(u), p, err, sizeof(err)), 0);
+		assert_true(p->ckpt.unaligned);
+		sl_plan_free(p);
+		assert_int_equal(sl_plan_load_str("u2", u2, strlen(u2), p, err, sizeof(err)), 0);
+		assert_true(p->ckpt.unaligned);
+		sl_plan_free(p);
+	}
 	assert_int_equal(sl_plan_load_str("y", y, strlen(y), p, err, sizeof(err)), 0);
 	assert_int_equal(p->ckpt.interval_ms, 200);
 	assert_true(p->ckpt.at_least_once);
