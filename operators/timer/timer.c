@@ -1,0 +1,678 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The timer service of sl_timer.h: sl_state entries are the timers, and
+ * per key group binary heaps plus a heap over the key groups' heads order
+ * them. See the header for why.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl_timer.h"
+
+#define NONE UINT32_MAX
+#define HDR 16u			/* entry: [i64 ts][u64 gen][key][ns] */
+#define STATE_NS_MAX (SL_TIMER_NS_MAX + 8)
+
+struct kgq {
+	uint8_t *ent;		/* n entries of tm->stride bytes, a min-heap */
+	uint32_t n, cap;
+	uint32_t live;		/* entries whose state entry still matches */
+	uint32_t gpos;		/* index in the domain's gheap, or NONE */
+};
+
+struct dq {
+	int id;			/* sl_state descriptor */
+	struct kgq *kg;		/* one per owned key group */
+	uint32_t *gheap;	/* non-empty key groups by head entry */
+	uint32_t gn;
+	uint64_t live;
+};
+
+struct sl_timer {
+	struct sl_state *st;
+	uint16_t key_len, ns_len;
+	uint32_t cmp_len;	/* key_len + ns_len: the tie-break bytes */
+	uint32_t stride;
+	uint32_t first_kg, n_kg;
+	uint32_t cap_hint;
+	sl_timer_fire_fn fire;
+	void *arg;
+	uint64_t gen;
+	int64_t wm, pt;
+	struct dq q[2];
+	uint8_t *tmp;		/* one entry, for swaps */
+	uint8_t *fent;		/* the entry being fired */
+	bool firing;
+	enum sl_timer_domain fdom;
+};
+
+static inline int64_t
+ent_ts(const uint8_t *e)
+{
+	int64_t t;
+
+	memcpy(&t, e, 8);
+	return t;
+}
+
+static inline uint64_t
+ent_gen(const uint8_t *e)
+{
+	uint64_t g;
+
+	memcpy(&g, e + 8, 8);
+	return g;
+}
+
+/* Total order of R2.11's open choice: ts, key and namespace bytes, gen. */
+static inline int
+ent_cmp(const struct sl_timer *tm, const uint8_t *a, const uint8_t *b)
+{
+	int64_t ta = ent_ts(a), tb = ent_ts(b);
+	uint64_t ga, gb;
+	int c;
+
+	if (ta != tb)
+		return ta < tb ? -1 : 1;
+	c = memcmp(a + HDR, b + HDR, tm->cmp_len);
+	if (c != 0)
+		return c;
+	ga = ent_gen(a);
+	gb = ent_gen(b);
+	return ga < gb ? -1 : ga > gb;
+}
+
+static inline uint8_t *
+at(const struct sl_timer *tm, const struct kgq *k, uint32_t i)
+{
+	return k->ent + (size_t)i * tm->stride;
+}
+
+static void
+ent_swap(struct sl_timer *tm, struct kgq *k, uint32_t i, uint32_t j)
+{
+	memcpy(tm->tmp, at(tm, k, i), tm->stride);
+	memcpy(at(tm, k, i), at(tm, k, j), tm->stride);
+	memcpy(at(tm, k, j), tm->tmp, tm->stride);
+}
+
+static void
+kg_up(struct sl_timer *tm, struct kgq *k, uint32_t i)
+{
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+
+		if (ent_cmp(tm, at(tm, k, p), at(tm, k, i)) <= 0)
+			break;
+		ent_swap(tm, k, p, i);
+		i = p;
+	}
+}
+
+static void
+kg_down(struct sl_timer *tm, struct kgq *k, uint32_t i)
+{
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < k->n && ent_cmp(tm, at(tm, k, l), at(tm, k, m)) < 0)
+			m = l;
+		if (r < k->n && ent_cmp(tm, at(tm, k, r), at(tm, k, m)) < 0)
+			m = r;
+		if (m == i)
+			return;
+		ent_swap(tm, k, i, m);
+		i = m;
+	}
+}
+
+static void
+kg_heapify(struct sl_timer *tm, struct kgq *k)
+{
+	for (uint32_t i = k->n / 2; i-- > 0;)
+		kg_down(tm, k, i);
+}
+
+/* ---- the heap over key groups ---------------------------------------- */
+
+static inline int
+g_cmp(const struct sl_timer *tm, const struct dq *q, uint32_t a, uint32_t b)
+{
+	return ent_cmp(tm, q->kg[a].ent, q->kg[b].ent);
+}
+
+static void
+g_set(struct dq *q, uint32_t i, uint32_t k)
+{
+	q->gheap[i] = k;
+	q->kg[k].gpos = i;
+}
+
+static void
+g_up(const struct sl_timer *tm, struct dq *q, uint32_t i)
+{
+	uint32_t k = q->gheap[i];
+
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+
+		if (g_cmp(tm, q, q->gheap[p], k) <= 0)
+			break;
+		g_set(q, i, q->gheap[p]);
+		i = p;
+	}
+	g_set(q, i, k);
+}
+
+static void
+g_down(const struct sl_timer *tm, struct dq *q, uint32_t i)
+{
+	uint32_t k = q->gheap[i];
+
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = l;
+
+		if (l >= q->gn)
+			break;
+		if (r < q->gn && g_cmp(tm, q, q->gheap[r], q->gheap[l]) < 0)
+			m = r;
+		if (g_cmp(tm, q, k, q->gheap[m]) <= 0)
+			break;
+		g_set(q, i, q->gheap[m]);
+		i = m;
+	}
+	g_set(q, i, k);
+}
+
+/* Key group k's head changed (or it became empty/non-empty). */
+static void
+g_fix(const struct sl_timer *tm, struct dq *q, uint32_t k)
+{
+	struct kgq *g = &q->kg[k];
+	uint32_t i = g->gpos;
+
+	if (g->n == 0) {
+		if (i == NONE)
+			return;
+		g->gpos = NONE;
+		q->gn--;
+		if (i == q->gn)
+			return;
+		{
+			uint32_t m = q->gheap[q->gn];
+
+			g_set(q, i, m);
+			g_up(tm, q, i);
+			if (q->kg[m].gpos == i)
+				g_down(tm, q, i);
+		}
+		return;
+	}
+	if (i == NONE) {
+		q->gheap[q->gn] = k;
+		g->gpos = q->gn++;
+		g_up(tm, q, g->gpos);
+		return;
+	}
+	g_up(tm, q, i);
+	g_down(tm, q, g->gpos);
+}
+
+/* ---- state access ------------------------------------------------------ */
+
+static int
+st_get(struct sl_timer *tm, int dom, uint16_t kg, const void *key,
+       const void *ns, int64_t ts, uint64_t *gen)
+{
+	uint8_t nsb[STATE_NS_MAX];
+	struct sl_state_ref r = { .key = key, .ns = nsb, .kg = kg };
+
+	if (tm->ns_len > 0)
+		memcpy(nsb, ns, tm->ns_len);
+	memcpy(nsb + tm->ns_len, &ts, 8);
+	sl_state_hash_bulk(tm->st, tm->q[dom].id, &r, 1);
+	return sl_state_value_get(tm->st, tm->q[dom].id, &r, 0, gen);
+}
+
+static int
+st_put(struct sl_timer *tm, int dom, uint16_t kg, const void *key,
+       const void *ns, int64_t ts, const uint64_t *gen)
+{
+	uint8_t nsb[STATE_NS_MAX];
+	struct sl_state_ref r = { .key = key, .ns = nsb, .kg = kg };
+
+	if (tm->ns_len > 0)
+		memcpy(nsb, ns, tm->ns_len);
+	memcpy(nsb + tm->ns_len, &ts, 8);
+	sl_state_hash_bulk(tm->st, tm->q[dom].id, &r, 1);
+	if (gen == NULL)
+		return sl_state_clear(tm->st, tm->q[dom].id, &r);
+	return sl_state_value_put(tm->st, tm->q[dom].id, &r, 0, gen);
+}
+
+/* ---- create / destroy -------------------------------------------------- */
+
+struct sl_timer *
+sl_timer_create(struct sl_state *st, const struct sl_timer_conf *c)
+{
+	static const char *const sfx[2] = { ".et", ".pt" };
+	struct sl_timer *tm;
+
+	if (st == NULL || c == NULL || c->name == NULL ||
+	    strlen(c->name) >= 60 || c->key_len == 0 ||
+	    c->key_len > SL_TIMER_KEY_MAX || c->ns_len > SL_TIMER_NS_MAX ||
+	    c->last_kg < c->first_kg || c->last_kg > UINT16_MAX ||
+	    c->fire == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	tm = calloc(1, sizeof(*tm));
+	if (tm == NULL)
+		return NULL;
+	tm->st = st;
+	tm->key_len = c->key_len;
+	tm->ns_len = c->ns_len;
+	tm->cmp_len = (uint32_t)c->key_len + c->ns_len;
+	tm->stride = (HDR + tm->cmp_len + 7u) & ~7u;
+	tm->first_kg = c->first_kg;
+	tm->n_kg = c->last_kg - c->first_kg + 1;
+	tm->cap_hint = c->capacity_hint != 0 ? c->capacity_hint : 64;
+	tm->fire = c->fire;
+	tm->arg = c->arg;
+	tm->wm = INT64_MIN;
+	tm->pt = INT64_MIN;
+	tm->tmp = malloc(tm->stride);
+	tm->fent = malloc(tm->stride);
+	if (tm->tmp == NULL || tm->fent == NULL)
+		goto fail;
+	for (int d = 0; d < 2; d++) {
+		struct dq *q = &tm->q[d];
+		char name[64];
+		struct sl_state_desc sd = {
+			.name = name, .kind = SL_STATE_VALUE,
+			.key_len = c->key_len,
+			.ns_len = (uint16_t)(c->ns_len + 8),
+			.val_len = 8,
+			.capacity_hint = c->capacity_hint,
+		};
+
+		snprintf(name, sizeof(name), "%s%s", c->name, sfx[d]);
+		q->id = sl_state_register(st, &sd);
+		if (q->id < 0) {
+			errno = -q->id;
+			goto fail;
+		}
+		q->kg = calloc(tm->n_kg, sizeof(*q->kg));
+		q->gheap = calloc(tm->n_kg, sizeof(*q->gheap));
+		if (q->kg == NULL || q->gheap == NULL)
+			goto fail;
+		for (uint32_t k = 0; k < tm->n_kg; k++)
+			q->kg[k].gpos = NONE;
+	}
+	return tm;
+fail:
+	sl_timer_destroy(tm);
+	return NULL;
+}
+
+void
+sl_timer_destroy(struct sl_timer *tm)
+{
+	if (tm == NULL)
+		return;
+	for (int d = 0; d < 2; d++) {
+		if (tm->q[d].kg != NULL)
+			for (uint32_t k = 0; k < tm->n_kg; k++)
+				free(tm->q[d].kg[k].ent);
+		free(tm->q[d].kg);
+		free(tm->q[d].gheap);
+	}
+	free(tm->tmp);
+	free(tm->fent);
+	free(tm);
+}
+
+/* ---- register / delete ------------------------------------------------- */
+
+static int
+check(const struct sl_timer *tm, enum sl_timer_domain dom, uint16_t kg,
+      const void *key, const void *ns)
+{
+	if (tm == NULL || (dom != SL_TIMER_EVENT_TIME &&
+			   dom != SL_TIMER_PROCESSING_TIME) ||
+	    key == NULL || (tm->ns_len > 0 && ns == NULL))
+		return -EINVAL;
+	if (kg < tm->first_kg || kg - tm->first_kg >= tm->n_kg)
+		return -ERANGE;
+	return 0;
+}
+
+static int
+kg_push(struct sl_timer *tm, struct dq *q, uint32_t k, const uint8_t *e)
+{
+	struct kgq *g = &q->kg[k];
+
+	if (g->n == g->cap) {
+		uint32_t nc = g->cap == 0 ? tm->cap_hint : g->cap * 2;
+		uint8_t *ne;
+
+		if (nc < g->cap)
+			return -ENOMEM;
+		ne = realloc(g->ent, (size_t)nc * tm->stride);
+		if (ne == NULL)
+			return -ENOMEM;
+		g->ent = ne;
+		g->cap = nc;
+	}
+	memcpy(at(tm, g, g->n), e, tm->stride);
+	g->n++;
+	kg_up(tm, g, g->n - 1);
+	return 0;
+}
+
+int
+sl_timer_register(struct sl_timer *tm, enum sl_timer_domain dom, uint16_t kg,
+		  const void *key, const void *ns, int64_t ts)
+{
+	uint8_t e[HDR + SL_TIMER_KEY_MAX + SL_TIMER_NS_MAX + 8];
+	struct dq *q;
+	uint64_t gen;
+	uint32_t k;
+	int rc = check(tm, dom, kg, key, ns);
+
+	if (rc < 0)
+		return rc;
+	q = &tm->q[dom];
+	k = kg - tm->first_kg;
+	memset(e, 0, tm->stride);
+	memcpy(e, &ts, 8);
+	memcpy(e + HDR, key, tm->key_len);
+	if (tm->ns_len > 0)
+		memcpy(e + HDR + tm->key_len, ns, tm->ns_len);
+	/* C1: the same timer from its own callback would fire again, forever */
+	if (tm->firing && tm->fdom == dom && ent_ts(tm->fent) == ts &&
+	    memcmp(tm->fent + HDR, e + HDR, tm->cmp_len) == 0)
+		return -ELOOP;
+	rc = st_get(tm, dom, kg, key, ns, ts, &gen);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;	/* W4.3: coalesced */
+	gen = ++tm->gen;
+	memcpy(e + 8, &gen, 8);
+	rc = st_put(tm, dom, kg, key, ns, ts, &gen);
+	if (rc != 0)
+		return rc < 0 ? rc : -ENOMEM;
+	rc = kg_push(tm, q, k, e);
+	if (rc < 0) {
+		st_put(tm, dom, kg, key, ns, ts, NULL);
+		return rc;
+	}
+	q->kg[k].live++;
+	q->live++;
+	if (q->kg[k].gpos == NONE || memcmp(q->kg[k].ent, e, tm->stride) == 0)
+		g_fix(tm, q, k);
+	return 1;
+}
+
+/* Drop the stale entries of key group k (amortised by the half rule). */
+static int
+kg_compact(struct sl_timer *tm, struct dq *q, uint32_t k)
+{
+	struct kgq *g = &q->kg[k];
+	uint32_t w = 0;
+
+	for (uint32_t i = 0; i < g->n; i++) {
+		uint8_t *e = at(tm, g, i);
+		uint64_t gen;
+		int rc = st_get(tm, (int)(q - tm->q), (uint16_t)(k + tm->first_kg),
+				e + HDR, e + HDR + tm->key_len, ent_ts(e), &gen);
+
+		if (rc < 0)
+			return rc;
+		if (rc == 1 && gen == ent_gen(e)) {
+			if (w != i)
+				memcpy(at(tm, g, w), e, tm->stride);
+			w++;
+		}
+	}
+	g->n = w;
+	g->live = w;
+	kg_heapify(tm, g);
+	g_fix(tm, q, k);
+	return 0;
+}
+
+int
+sl_timer_delete(struct sl_timer *tm, enum sl_timer_domain dom, uint16_t kg,
+		const void *key, const void *ns, int64_t ts)
+{
+	struct dq *q;
+	struct kgq *g;
+	uint64_t gen;
+	int rc = check(tm, dom, kg, key, ns);
+
+	if (rc < 0)
+		return rc;
+	rc = st_get(tm, dom, kg, key, ns, ts, &gen);
+	if (rc <= 0)
+		return rc;
+	rc = st_put(tm, dom, kg, key, ns, ts, NULL);
+	if (rc < 0)
+		return rc;
+	q = &tm->q[dom];
+	g = &q->kg[kg - tm->first_kg];
+	g->live--;
+	q->live--;
+	/* lazy: the heap entry stays until popped or compacted */
+	if (g->n - g->live > g->live + 16) {
+		rc = kg_compact(tm, q, kg - tm->first_kg);
+		if (rc < 0)
+			return rc;
+	}
+	return 1;
+}
+
+int
+sl_timer_exists(struct sl_timer *tm, enum sl_timer_domain dom, uint16_t kg,
+		const void *key, const void *ns, int64_t ts)
+{
+	uint64_t gen;
+	int rc = check(tm, dom, kg, key, ns);
+
+	if (rc < 0)
+		return rc;
+	return st_get(tm, dom, kg, key, ns, ts, &gen);
+}
+
+/* ---- firing ------------------------------------------------------------ */
+
+static int
+advance(struct sl_timer *tm, int dom, int64_t limit)
+{
+	struct dq *q = &tm->q[dom];
+	int fired = 0;
+
+	if (tm->firing)
+		return -EBUSY;
+	/* re-peek after every callback: timers it registers fire too (C1) */
+	while (q->gn > 0) {
+		uint32_t k = q->gheap[0];
+		struct kgq *g = &q->kg[k];
+		uint16_t kg = (uint16_t)(k + tm->first_kg);
+		const uint8_t *key, *ns;
+		uint64_t gen;
+		int64_t ts;
+		int rc;
+
+		ts = ent_ts(g->ent);
+		if (ts > limit)
+			break;
+		memcpy(tm->fent, g->ent, tm->stride);
+		g->n--;
+		if (g->n > 0) {
+			memcpy(g->ent, at(tm, g, g->n), tm->stride);
+			kg_down(tm, g, 0);
+		}
+		g_fix(tm, q, k);
+		key = tm->fent + HDR;
+		ns = tm->fent + HDR + tm->key_len;
+		rc = st_get(tm, dom, kg, key, ns, ts, &gen);
+		if (rc < 0)
+			return rc;
+		if (rc == 0 || gen != ent_gen(tm->fent))
+			continue;	/* deleted (and maybe registered again) */
+		rc = st_put(tm, dom, kg, key, ns, ts, NULL);
+		if (rc < 0)
+			return rc;
+		g->live--;
+		q->live--;
+		tm->firing = true;
+		tm->fdom = (enum sl_timer_domain)dom;
+		rc = tm->fire(tm->arg, tm->fdom, kg, key,
+			      tm->ns_len > 0 ? ns : NULL, ts);
+		tm->firing = false;
+		fired++;
+		if (rc < 0)
+			return rc;
+	}
+	return fired;
+}
+
+int
+sl_timer_advance_watermark(struct sl_timer *tm, int64_t wm)
+{
+	if (tm == NULL || wm < tm->wm)
+		return -EINVAL;
+	if (tm->firing)
+		return -EBUSY;
+	tm->wm = wm;
+	return advance(tm, SL_TIMER_EVENT_TIME, wm);
+}
+
+int
+sl_timer_advance_processing_time(struct sl_timer *tm, int64_t now)
+{
+	if (tm == NULL)
+		return -EINVAL;
+	if (tm->firing)
+		return -EBUSY;
+	if (now > tm->pt)
+		tm->pt = now;
+	return advance(tm, SL_TIMER_PROCESSING_TIME, now);
+}
+
+int64_t
+sl_timer_watermark(const struct sl_timer *tm)
+{
+	return tm->wm;
+}
+
+int64_t
+sl_timer_processing_time(const struct sl_timer *tm)
+{
+	return tm->pt;
+}
+
+int64_t
+sl_timer_next(struct sl_timer *tm, enum sl_timer_domain dom)
+{
+	struct dq *q = &tm->q[dom];
+
+	/* the head may be stale: drop stale heads so the answer is exact */
+	while (q->gn > 0) {
+		uint32_t k = q->gheap[0];
+		struct kgq *g = &q->kg[k];
+		const uint8_t *e = g->ent;
+		uint64_t gen;
+		int rc = st_get(tm, dom, (uint16_t)(k + tm->first_kg), e + HDR,
+				e + HDR + tm->key_len, ent_ts(e), &gen);
+
+		if (rc < 0 || (rc == 1 && gen == ent_gen(e)))
+			return ent_ts(e);
+		g->n--;
+		if (g->n > 0) {
+			memcpy(g->ent, at(tm, g, g->n), tm->stride);
+			kg_down(tm, g, 0);
+		}
+		g_fix(tm, q, k);
+	}
+	return INT64_MAX;
+}
+
+uint64_t
+sl_timer_count(const struct sl_timer *tm, enum sl_timer_domain dom)
+{
+	return tm->q[dom].live;
+}
+
+/* ---- restore ----------------------------------------------------------- */
+
+int
+sl_timer_rebuild(struct sl_timer *tm)
+{
+	uint8_t e[HDR + SL_TIMER_KEY_MAX + SL_TIMER_NS_MAX + 8];
+	struct sl_state_snap *sn;
+	struct sl_state_record rec;
+	int rc, n = 0;
+
+	if (tm == NULL || tm->firing)
+		return -EINVAL;
+	for (int d = 0; d < 2; d++) {
+		struct dq *q = &tm->q[d];
+
+		for (uint32_t k = 0; k < tm->n_kg; k++) {
+			q->kg[k].n = 0;
+			q->kg[k].live = 0;
+			q->kg[k].gpos = NONE;
+		}
+		q->gn = 0;
+		q->live = 0;
+	}
+	rc = sl_state_snapshot_begin(tm->st, 0, &sn);
+	if (rc < 0)
+		return rc;
+	memset(e, 0, sizeof(e));
+	while ((rc = sl_state_snapshot_next(sn, &rec)) == 1) {
+		int d = rec.desc == tm->q[0].id ? 0 :
+			rec.desc == tm->q[1].id ? 1 : -1;
+		uint32_t k = (uint32_t)rec.kg - tm->first_kg;
+		uint64_t gen;
+
+		if (d < 0 || rec.kg < tm->first_kg || k >= tm->n_kg)
+			continue;
+		if (rec.val_len != 8) {
+			rc = -EINVAL;
+			break;
+		}
+		memcpy(&gen, rec.val, 8);
+		memcpy(e, (const uint8_t *)rec.ns + tm->ns_len, 8);
+		memcpy(e + 8, &gen, 8);
+		memcpy(e + HDR, rec.key, tm->key_len);
+		if (tm->ns_len > 0)
+			memcpy(e + HDR + tm->key_len, rec.ns, tm->ns_len);
+		rc = kg_push(tm, &tm->q[d], k, e);
+		if (rc < 0)
+			break;
+		if (gen > tm->gen)
+			tm->gen = gen;
+		n++;
+	}
+	sl_state_snapshot_end(tm->st, sn);
+	if (rc < 0)
+		return rc;
+	for (int d = 0; d < 2; d++) {
+		struct dq *q = &tm->q[d];
+
+		for (uint32_t k = 0; k < tm->n_kg; k++) {
+			q->kg[k].live = q->kg[k].n;
+			q->live += q->kg[k].n;
+			if (q->kg[k].n > 0)
+				g_fix(tm, q, k);
+		}
+	}
+	tm->wm = INT64_MIN;
+	tm->pt = INT64_MIN;
+	return n;
+}
