@@ -47,6 +47,7 @@ struct dp_ckpt {
 	uint64_t inflight;		/* 0: none */
 	bool failed;			/* the in-flight one failed; drain it */
 	bool aligned;			/* its barriers reached the sink */
+	bool sources_done;		/* its source-* files are queued */
 	uint16_t drain_w;		/* worker whose snapshot is being written */
 	bool draining;			/* drain_w's file is being built */
 	struct sl_ckpt_builder db;	/* ... into this */
@@ -65,6 +66,7 @@ struct dp_ckpt {
 	/* Metrics (Flink's names in docs/metrics.md). */
 	uint64_t completed, failures;
 	uint64_t last_bytes, last_duration_ms;
+	uint64_t chan_rows, last_chan_rows;	/* in-flight rows persisted (unaligned) */
 };
 
 static uint64_t
@@ -150,6 +152,7 @@ ckpt_end(struct dp *dp, bool ok)
 		ck->consecutive_failures = 0;
 		ck->last_bytes = bytes;
 		ck->last_duration_ms = dp_cycles_ms(now - ck->trigger_tsc, dp->tsc_hz);
+		ck->last_chan_rows = ck->chan_rows;
 		if (dp->eos && sl_sink2pc_commit(&dp->sink2pc, ck->inflight) < 0)
 			DP_LOG(ERR, "checkpoint %" PRIu64 ": the sink could not commit its output",
 			       ck->inflight);
@@ -170,10 +173,15 @@ ckpt_end(struct dp *dp, bool ok)
 					  sizeof(err)) < 0) {
 			DP_LOG(WARNING, "checkpoint retention: %s", err);
 		}
-		DP_LOG(INFO, "%s %" PRIu64 " complete: %" PRIu64 " bytes in %" PRIu64 " ms%s%s",
+		if (dp->plan->ckpt.unaligned)
+			snprintf(err, sizeof(err), ", %" PRIu64 " in-flight rows",
+				 ck->chan_rows);
+		else
+			err[0] = '\0';
+		DP_LOG(INFO, "%s %" PRIu64 " complete: %" PRIu64 " bytes in %" PRIu64 " ms%s%s%s",
 		       ck->savepoint ? "savepoint" : "checkpoint", ck->inflight, bytes,
 		       ck->last_duration_ms, ck->savepoint ? " in " : "",
-		       ck->savepoint ? ck->last_savepoint_dir : "");
+		       ck->savepoint ? ck->last_savepoint_dir : "", err);
 	} else {
 		if (ck->stop_after == ck->inflight) {
 			DP_LOG(WARNING, "stop with savepoint: the savepoint failed; the job keeps running");
@@ -415,17 +423,10 @@ dp_ckpt_aligned(struct dp *dp, uint64_t id)
 		return;
 	}
 	ck->aligned = true;
+	ck->sources_done = false;
 	ck->drain_w = 0;
 	ck->draining = false;
-	for (uint16_t r = 0; r < dp->n_rx && rc == 0; r++) {
-		rc = ckpt_begin_file(dp, &b, SL_CKPT_TASK_SOURCE, r, dp->n_rx);
-		if (rc == 0 && dp->rx[r].src.ops->offset != NULL)
-			rc = sl_ckpt_builder_add(&b, SL_CKPT_SEC_SOURCE, 0, SL_CKPT_NO_KG,
-						 &dp->rx[r].ckpt_off,
-						 sizeof(dp->rx[r].ckpt_off));
-		if (rc == 0)
-			rc = ckpt_submit(dp, &b, SL_CKPT_TASK_SOURCE, r);
-	}
+	ck->chan_rows = 0;
 	if (rc == 0) {
 		/* The sink: its transactions (R6.10) and the rows it holds
 		 * until every worker's watermark passes their window. */
@@ -450,8 +451,73 @@ dp_ckpt_aligned(struct dp *dp, uint64_t id)
 		snprintf(why, sizeof(why), "snapshot: %s", strerror(-rc));
 		ckpt_fail(dp, why);
 	}
-	/* The workers' files follow, a slice per pass (dp_ckpt_tick). */
+	/* The sources' and workers' files follow, a slice per pass (dp_ckpt_tick). */
 	ckpt_drain_step(dp, CKPT_DRAIN_BUDGET);
+}
+
+/*
+ * The sources' offsets, once every worker's channel state is complete:
+ * in unaligned mode a worker forwards the barrier before the RX lcores
+ * may have recorded their offsets, and its chan_done is what publishes
+ * them (RX enqueue, worker dequeue, chan_done store).
+ */
+static int
+ckpt_sources(struct dp *dp)
+{
+	struct sl_ckpt_builder b;
+	int rc = 0;
+
+	for (uint16_t r = 0; r < dp->n_rx && rc == 0; r++) {
+		rc = ckpt_begin_file(dp, &b, SL_CKPT_TASK_SOURCE, r, dp->n_rx);
+		if (rc == 0 && dp->rx[r].src.ops->offset != NULL)
+			rc = sl_ckpt_builder_add(&b, SL_CKPT_SEC_SOURCE, 0, SL_CKPT_NO_KG,
+						 &dp->rx[r].ckpt_off,
+						 sizeof(dp->rx[r].ckpt_off));
+		if (rc == 0)
+			rc = ckpt_submit(dp, &b, SL_CKPT_TASK_SOURCE, r);
+	}
+	return rc;
+}
+
+/* Every worker's in-flight set for the checkpoint is complete. */
+static bool
+ckpt_channels_done(const struct dp *dp)
+{
+	for (uint16_t w = 0; w < dp->n_workers; w++)
+		if (atomic_load_explicit(&dp->w[w].chan_done, memory_order_acquire) !=
+		    dp->ck->inflight)
+			return false;
+	return true;
+}
+
+/* Worker wk's in-flight rows (unaligned), as one channel section. */
+static int
+drain_channel(struct dp *dp, struct dp_worker *wk)
+{
+	struct dp_ckpt *ck = dp->ck;
+	uint16_t rs = dp->plan->schema.row_size;
+	size_t n = 0, off = 0;
+	uint8_t *buf;
+	int rc;
+
+	if (wk->n_chan == 0)
+		return 0;
+	for (uint32_t i = 0; i < wk->n_chan; i++)
+		n += wk->chan[i]->n_sel;
+	buf = malloc(n * rs);
+	if (buf == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < wk->n_chan; i++) {
+		const struct sl_vec *v = wk->chan[i];
+
+		for (uint16_t j = 0; j < v->n_sel; j++, off += rs)
+			memcpy(buf + off, sl_vec_crow(v, v->sel[j]), rs);
+	}
+	rc = sl_ckpt_builder_add(&ck->db, SL_CKPT_SEC_CHANNEL, CKPT_OP_CHANNEL,
+				 SL_CKPT_NO_KG, buf, off);
+	free(buf);
+	ck->chan_rows += n;
+	return rc;
 }
 
 static int
@@ -491,6 +557,8 @@ drain_begin(struct dp *dp, struct dp_worker *wk)
 					 CKPT_OP_STATE_META, SL_CKPT_NO_KG, meta, n);
 	}
 	free(meta);
+	if (rc == 0)
+		rc = drain_channel(dp, wk);
 	return rc;
 }
 
@@ -503,6 +571,20 @@ ckpt_drain_step(struct dp *dp, size_t budget)
 {
 	struct dp_ckpt *ck = dp->ck;
 
+	if (!ck->sources_done && !ck->failed) {
+		int rc;
+
+		if (!ckpt_channels_done(dp))
+			return;		/* an unaligned worker still records */
+		ck->sources_done = true;
+		rc = ckpt_sources(dp);
+		if (rc < 0) {
+			char why[96];
+
+			snprintf(why, sizeof(why), "sources: %s", strerror(-rc));
+			ckpt_fail(dp, why);
+		}
+	}
 	while (ck->drain_w < dp->n_workers) {
 		struct dp_worker *wk = &dp->w[ck->drain_w];
 		int rc = 0;
@@ -660,6 +742,7 @@ restore_keep(struct dp *dp, const struct sl_ckpt_section *s, uint32_t file)
 		return 0;
 	}
 	if (!(s->kind == SL_CKPT_SEC_OPERATOR && s->op_id == CKPT_OP_WINDOW) &&
+	    !(s->kind == SL_CKPT_SEC_CHANNEL && s->op_id == CKPT_OP_CHANNEL) &&
 	    !(s->kind == SL_CKPT_SEC_KEYED && s->op_id == CKPT_OP_STATE &&
 	      s->key_group <= UINT16_MAX))
 		return -EINVAL;

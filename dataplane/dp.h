@@ -24,6 +24,7 @@
 #include "sl_align.h"
 #include "sl_expr.h"
 #include "sl_io.h"
+#include "sl_kg.h"
 #include "sl_plan.h"
 #include "sl_vec.h"
 #include "sl_window.h"
@@ -136,6 +137,19 @@ struct dp_worker {
 	size_t mem_map_len;
 	char rocks_dir[SL_PLAN_PATH_MAX + 64];
 	int init_rc;
+	/* Unaligned checkpoints: vectors in flight for checkpoint rec_id (read
+	 * after the snapshot, before their input's barrier). They are run at
+	 * once and kept, not recycled, until the main lcore has written them
+	 * as channel state; chan_done says the set is complete. */
+	bool unaligned;
+	bool recording;
+	bool chan_overflow;		/* more in flight than chan[] holds: fail it */
+	uint32_t n_chan, cap_chan;
+	struct sl_vec **chan;
+	uint64_t rec_id;
+	uint64_t seen_trigger;
+	uint64_t chan_rows;		/* rows kept as channel state, all checkpoints */
+	_Atomic uint64_t chan_done;	/* checkpoint whose channel state is complete */
 	/* Vectors dequeued behind a barrier that blocked their input (R6.2). */
 	uint8_t n_held[DP_MAX_RX];
 	uint8_t held_at[DP_MAX_RX];
@@ -248,13 +262,30 @@ void dp_worker_finish(struct dp_worker *w);
 /* Worker state (worker_state.c), run on the worker's own lcore. */
 int dp_worker_init(void *arg);
 int dp_worker_fini(void *arg);
+void dp_worker_chan_release(struct dp_worker *w);
+
 /* End the worker's snapshot once the main lcore has written it. */
 static inline void
 dp_worker_snap_poll(struct dp_worker *w)
 {
 	if (unlikely(w->win.snap != NULL) &&
-	    atomic_load_explicit(&w->snap_done, memory_order_acquire) == w->snap_id)
+	    atomic_load_explicit(&w->snap_done, memory_order_acquire) == w->snap_id) {
 		sl_win_snapshot_end(&w->win);
+		if (w->n_chan != 0 || w->recording)
+			dp_worker_chan_release(w);
+	}
+}
+
+/* A row's key hash, as the router computes it. */
+static inline uint32_t
+dp_row_hash(const struct dp *dp, const uint8_t *row)
+{
+	uint8_t key[SL_ROW_MAX];
+
+	if (dp->key_off >= 0)
+		return sl_kg_hash(row + dp->key_off, dp->key_len);
+	dp_key_gather(dp->plan, row, key);
+	return sl_kg_hash(key, dp->key_len);
 }
 int dp_main_loop(struct dp *dp);
 
@@ -281,6 +312,7 @@ int dp_rm_tree(const char *path);
 #define CKPT_OP_WINDOW 1	/* the window's open-window list */
 #define CKPT_OP_STATE_META 2	/* sl_state_snapshot_meta() */
 #define CKPT_OP_STATE 3	/* one sl_state chunk; the section's key group */
+#define CKPT_OP_CHANNEL 4	/* in-flight input rows of an unaligned checkpoint */
 void dp_ckpt_finish(struct dp *dp);
 void dp_ckpt_metrics(const struct dp *dp, json_t *o);
 /* Trigger a checkpoint now (savepoint_dir NULL) or a savepoint; -ENOTSUP, -EBUSY. */

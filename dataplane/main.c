@@ -107,6 +107,7 @@ setup_rings(struct dp *dp)
 {
 	const struct sl_plan *p = dp->plan;
 	unsigned int pairs = (unsigned int)dp->n_rx * dp->n_workers;
+	bool unaligned = p->ckpt.unaligned && p->ckpt.interval_ms > 0 && !dp->rtc;
 	unsigned int n_vec, n_res;
 	char name[RTE_RING_NAMESIZE];
 
@@ -114,6 +115,10 @@ setup_rings(struct dp *dp)
 	 * and a burst in flight on each worker. */
 	n_vec = (dp->rtc ? 0 : pairs * DP_RING_SIZE) + pairs + dp->n_workers *
 		(DP_DEQ_BURST + 1) + rte_lcore_count() * 48 + 64;
+	/* Unaligned checkpoints keep in-flight vectors until they are written:
+	 * at most a ring's worth per input, which the RX lcores must not miss. */
+	if (unaligned)
+		n_vec += pairs * (DP_RING_SIZE + DP_DEQ_BURST + 2);
 	n_res = dp->n_workers * (DP_RING_SIZE + 2) + rte_lcore_count() * 48 + 64;
 	dp->vec_pool = rte_mempool_create("sl_vec", n_vec,
 					  (unsigned int)sl_vec_size(p->schema.row_size),
@@ -140,7 +145,14 @@ setup_rings(struct dp *dp)
 		sl_wm_valve_init(&wk->valve, dp->n_rx);
 		sl_align_init(&wk->align, dp->n_rx,
 			      p->ckpt.at_least_once ? SL_ALIGN_AT_LEAST_ONCE :
-						      SL_ALIGN_EXACTLY_ONCE);
+			      unaligned ? SL_ALIGN_UNALIGNED : SL_ALIGN_EXACTLY_ONCE);
+		if (unaligned) {
+			wk->unaligned = true;
+			wk->cap_chan = (uint32_t)dp->n_rx * (DP_RING_SIZE + DP_DEQ_BURST + 2);
+			wk->chan = calloc(wk->cap_chan, sizeof(*wk->chan));
+			if (wk->chan == NULL)
+				return -ENOMEM;
+		}
 		for (uint16_t r = 0; r < dp->n_rx && !dp->rtc; r++) {
 			struct rte_ring *ring;
 

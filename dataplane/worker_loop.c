@@ -87,7 +87,50 @@ worker_snapshot(struct dp_worker *w, uint64_t id)
 	dp_worker_snap_poll(w);
 	rc = sl_win_snapshot_begin(&w->win);
 	w->snap_id = rc == 0 ? id : 0;	/* 0 tells the main lcore it failed */
+	w->rec_id = id;
+	w->n_chan = 0;
+	w->chan_overflow = false;
+	/* Unaligned: what the inputs still deliver before their barriers is
+	 * in flight; aligned: nothing is, the channel state is complete now. */
+	w->recording = w->unaligned && w->snap_id != 0 && w->align.last_done != id;
+	if (!w->recording)
+		atomic_store_explicit(&w->chan_done, id, memory_order_release);
 	res_ctl(w, SL_CTL_BARRIER, (int64_t)id);
+}
+
+/* Keep in-flight vector v as channel state; false when there is no room
+ * (the checkpoint then fails, the job goes on). */
+static bool
+chan_keep(struct dp_worker *w, struct sl_vec *v)
+{
+	if (unlikely(w->n_chan == w->cap_chan)) {
+		w->chan_overflow = true;
+		return false;
+	}
+	w->chan[w->n_chan++] = v;
+	w->chan_rows += v->n_sel;
+	return true;
+}
+
+/* The last input delivered the barrier: the channel state is complete. */
+static void
+chan_complete(struct dp_worker *w)
+{
+	if (w->align.last_done != w->rec_id)
+		return;
+	w->recording = false;
+	if (w->chan_overflow)
+		w->snap_id = 0;		/* tells the main lcore it failed */
+	atomic_store_explicit(&w->chan_done, w->rec_id, memory_order_release);
+}
+
+void
+dp_worker_chan_release(struct dp_worker *w)
+{
+	if (w->n_chan != 0)
+		rte_mempool_put_bulk(w->dp->vec_pool, (void **)w->chan, w->n_chan);
+	w->n_chan = 0;
+	w->recording = false;
 }
 
 void
@@ -95,11 +138,16 @@ dp_worker_handle(struct dp_worker *w, struct sl_vec *v)
 {
 	struct sl_wm_out o;
 	uint64_t id, t0 = rte_rdtsc();
+	bool kept = false;
 
 	w->vecs_in++;
 	dp_worker_snap_poll(w);
-	if (v->n_sel > 0)
+	if (v->n_sel > 0) {
+		/* Rows ahead of their input's barrier, behind the snapshot. */
+		if (unlikely(w->recording) && sl_align_in_flight(&w->align, v->src))
+			kept = chan_keep(w, v);
 		sl_win_process(&w->win, v);
+	}
 	switch (v->ctl.type) {
 	case SL_CTL_NONE:
 		break;
@@ -117,6 +165,8 @@ dp_worker_handle(struct dp_worker *w, struct sl_vec *v)
 		id = sl_align_barrier(&w->align, v->src, (uint64_t)v->ctl.ts);
 		if (id != 0)
 			worker_snapshot(w, id);
+		if (unlikely(w->recording))
+			chan_complete(w);
 		break;
 	case SL_CTL_EOI:
 		if (atomic_load_explicit(&w->dp->terminate, memory_order_relaxed)) {
@@ -133,11 +183,14 @@ dp_worker_handle(struct dp_worker *w, struct sl_vec *v)
 		id = sl_align_finished(&w->align, v->src);
 		if (id != 0)
 			worker_snapshot(w, id);
+		if (unlikely(w->recording))
+			chan_complete(w);
 		if (++w->n_done == w->n_in)
 			dp_worker_finish(w);
 		break;
 	}
-	rte_mempool_put(w->dp->vec_pool, v);
+	if (likely(!kept))
+		rte_mempool_put(w->dp->vec_pool, v);
 	dp_vtime_add(&w->vtime, rte_rdtsc() - t0);
 }
 
@@ -187,6 +240,17 @@ dp_worker_loop(void *arg)
 		uint16_t c = w->rr;
 		unsigned int n = 0;
 
+		if (w->unaligned) {
+			/* Unaligned: the trigger overtakes every queued row. */
+			uint64_t t = atomic_load_explicit(&w->dp->ckpt_trigger,
+							  memory_order_relaxed);
+
+			if (unlikely(t != w->seen_trigger)) {
+				w->seen_trigger = t;
+				if (sl_align_trigger(&w->align, t) != 0)
+					worker_snapshot(w, t);
+			}
+		}
 		w->rr = (uint16_t)(w->rr + 1 == w->n_in ? 0 : w->rr + 1);
 		if (unlikely(w->n_held[c] != 0)) {
 			n = worker_feed_held(w, c);

@@ -13,6 +13,7 @@
  * state is the checkpoint.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -100,9 +101,83 @@ rocks_dir(struct dp_worker *w, struct sl_state_conf *c)
 	return 0;
 }
 
+static int restore_state(struct dp_worker *w, uint32_t lo, uint32_t hi);
+
+/*
+ * An unaligned checkpoint's in-flight rows were read after the snapshot:
+ * run the ones of this worker's key groups through the window now, before
+ * any new input, as if they had just arrived (Flink replays recovered
+ * channel state ahead of new data). The watermark starts over (R1.11), so
+ * none of them is late here.
+ */
+static int
+replay_channel(struct dp_worker *w, const struct dp_restore_sec *s,
+	       uint32_t lo, uint32_t hi, struct sl_vec *v)
+{
+	const struct dp *dp = w->dp;
+	uint16_t rs = dp->plan->schema.row_size;
+	const uint8_t *rows = s->data;
+	size_t n = s->len / rs;
+
+	if (s->len % rs != 0)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *row = rows + i * rs;
+		uint32_t h = dp_row_hash(dp, row);
+		uint32_t kg = sl_kg_of(h, dp->plan->max_parallelism);
+
+		if (kg < lo || kg > hi)
+			continue;
+		memcpy(sl_vec_row(v, v->n_rows), row, rs);
+		v->hash[v->n_rows++] = h;
+		if (v->n_rows == SL_VEC_MAX) {
+			sl_vec_select_all(v);
+			sl_win_process(&w->win, v);
+			sl_vec_reset(v, rs);
+		}
+		w->chan_rows++;
+	}
+	return 0;
+}
+
 /* Load this worker's key groups from every worker file of the checkpoint. */
 static int
 restore(struct dp_worker *w, uint32_t lo, uint32_t hi)
+{
+	const struct dp_restore *rs = w->dp->rs;
+	uint16_t row_size = w->dp->plan->schema.row_size;
+	struct sl_vec *v = NULL;
+	int rc = restore_state(w, lo, hi);
+
+	/* Channel state goes in after all the keyed state is loaded. */
+	for (uint32_t i = 0; i < rs->n_secs && rc == 0; i++) {
+		if (rs->secs[i].op != CKPT_OP_CHANNEL)
+			continue;
+		if (v == NULL) {
+			v = aligned_alloc(64, RTE_ALIGN_CEIL(sl_vec_size(row_size), 64));
+			if (v == NULL)
+				return -ENOMEM;
+			sl_vec_reset(v, row_size);
+		}
+		rc = replay_channel(w, &rs->secs[i], lo, hi, v);
+	}
+	if (rc == 0 && v != NULL && v->n_rows > 0) {
+		sl_vec_select_all(v);
+		sl_win_process(&w->win, v);
+	}
+	if (rc < 0 && v != NULL)
+		DP_LOG(ERR, "worker %u: restore: the in-flight rows of an unaligned checkpoint do not fit this job's schema",
+		       w->id);
+	else if (v != NULL)
+		DP_LOG(INFO, "worker %u: replayed %" PRIu64 " in-flight rows of the unaligned checkpoint",
+		       w->id, w->chan_rows);
+	free(v);
+	w->chan_rows = 0;
+	return rc;
+}
+
+static int
+restore_state(struct dp_worker *w, uint32_t lo, uint32_t hi)
 {
 	const struct dp_restore *rs = w->dp->rs;
 
@@ -178,6 +253,9 @@ dp_worker_fini(void *arg)
 
 	/* The main lcore is done with any snapshot by now. */
 	sl_win_snapshot_end(&w->win);
+	dp_worker_chan_release(w);
+	free(w->chan);
+	w->chan = NULL;
 	sl_win_fini(&w->win);
 	if (w->st != NULL)
 		sl_state_close(w->st);

@@ -32,6 +32,27 @@ complete(struct sl_align *a)
 	return id;
 }
 
+/* Unaligned: id starts now; an older one still recording is given up. */
+static uint64_t
+start(struct sl_align *a, uint64_t id)
+{
+	if (a->pending != 0)
+		a->abandoned++;
+	a->pending = id;
+	a->arrived = 0;
+	/* Every channel may have ended already: nothing is in flight. */
+	complete(a);
+	return id;
+}
+
+uint64_t
+sl_align_trigger(struct sl_align *a, uint64_t id)
+{
+	if (a->mode != SL_ALIGN_UNALIGNED || id <= a->last_done || id <= a->pending)
+		return 0;
+	return start(a, id);
+}
+
 uint64_t
 sl_align_barrier(struct sl_align *a, uint16_t c, uint64_t id)
 {
@@ -39,6 +60,15 @@ sl_align_barrier(struct sl_align *a, uint16_t c, uint64_t id)
 		return 0;		/* a late copy of a finished checkpoint */
 	if (id < a->pending)
 		return 0;		/* older than the one in flight: abandoned */
+	if (a->mode == SL_ALIGN_UNALIGNED) {
+		uint64_t snap = id > a->pending ? start(a, id) : 0;
+
+		if (a->pending == id) {
+			a->arrived |= 1ull << c;
+			complete(a);
+		}
+		return snap;
+	}
 	if (id > a->pending) {
 		if (a->pending != 0)
 			a->abandoned++;
@@ -55,7 +85,12 @@ sl_align_barrier(struct sl_align *a, uint16_t c, uint64_t id)
 uint64_t
 sl_align_finished(struct sl_align *a, uint16_t c)
 {
+	uint64_t id;
+
 	a->finished |= 1ull << c;
 	a->blocked &= ~(1ull << c);
-	return a->pending ? complete(a) : 0;
+	id = a->pending ? complete(a) : 0;
+	/* Unaligned: that only completes the channel state; the snapshot
+	 * was taken when the checkpoint started. */
+	return a->mode == SL_ALIGN_UNALIGNED ? 0 : id;
 }

@@ -10,7 +10,13 @@
  *    channel; once barrier n has arrived on every channel the operator
  *    snapshots, forwards n and every channel is unblocked (R6.2);
  *  - at-least-once: channels are never blocked; the snapshot happens when
- *    barrier n has arrived on every channel (R6.3).
+ *    barrier n has arrived on every channel (R6.3);
+ *  - unaligned (exactly-once without waiting): the operator snapshots as
+ *    soon as it learns of checkpoint n, from the trigger or from the first
+ *    barrier n, whichever comes first, and never blocks a channel. What a
+ *    channel delivers from then until its own barrier n is in flight: it is
+ *    processed now and also persisted as channel state, to be replayed
+ *    after a restore (Flink's unaligned checkpoints).
  * A newer barrier while n is in flight abandons n (at most one concurrent
  * checkpoint, R6.6's default), so a lost barrier cannot block forever.
  * A finished channel (end of input) counts as having every barrier.
@@ -25,6 +31,7 @@
 enum sl_align_mode {
 	SL_ALIGN_EXACTLY_ONCE,
 	SL_ALIGN_AT_LEAST_ONCE,
+	SL_ALIGN_UNALIGNED,
 };
 
 struct sl_align {
@@ -48,9 +55,30 @@ sl_align_readable(const struct sl_align *a, uint16_t c)
 }
 
 /**
+ * Unaligned mode: is what channel c delivers now in flight for the pending
+ * checkpoint (after the snapshot, before c's barrier)?
+ */
+static inline bool
+sl_align_in_flight(const struct sl_align *a, uint16_t c)
+{
+	return a->pending != 0 && !(((a->arrived | a->finished) >> c) & 1);
+}
+
+/**
+ * Unaligned mode: checkpoint id was triggered; the operator may snapshot
+ * before any barrier reaches it, so the barrier overtakes every row still
+ * queued in its inputs.
+ * @return id when the operator must snapshot now, 0 otherwise (an old or
+ *   already started checkpoint, or another mode).
+ */
+uint64_t sl_align_trigger(struct sl_align *a, uint64_t id);
+
+/**
  * Barrier id arrives on channel c.
  * @return id when the operator must snapshot now and forward the barrier
- *   (all channels delivered it), 0 otherwise.
+ *   (aligned and at-least-once: all channels delivered it; unaligned: the
+ *   first sign of id), 0 otherwise. In unaligned mode last_done becomes id
+ *   when the last channel delivers it: the channel state is complete.
  */
 uint64_t sl_align_barrier(struct sl_align *a, uint16_t c, uint64_t id);
 
