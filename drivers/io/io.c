@@ -23,6 +23,8 @@ sl_source_ops_get(enum sl_src_type t)
 		return &sl_csv_source_ops;
 	case SL_SRC_CAPTURE:
 		return &sl_capture_source_ops;
+	case SL_SRC_GEN:
+		return &sl_gen_source_ops;
 	}
 	return NULL;
 }

@@ -14,6 +14,7 @@ extern int sl_io_logtype;
 extern const struct sl_source_ops sl_ethdev_source_ops;
 extern const struct sl_source_ops sl_csv_source_ops;
 extern const struct sl_source_ops sl_capture_source_ops;
+extern const struct sl_source_ops sl_gen_source_ops;
 
 /*
  * Replay pacing for file sources (source.rate): how many more rows may go

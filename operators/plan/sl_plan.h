@@ -33,6 +33,7 @@ enum sl_src_type {
 	SL_SRC_ETHDEV,		/**< a DPDK port: wire-format UDP packets */
 	SL_SRC_CSV,		/**< CSV file with a header row */
 	SL_SRC_CAPTURE,		/**< binary capture of wire payloads (.slc) */
+	SL_SRC_GEN,		/**< in-process generator: sluice-gen write's rows (drivers/gen) */
 };
 
 enum sl_sink_type {
@@ -59,19 +60,36 @@ struct sl_plan_pos {
 	uint32_t col;		/**< 1-based */
 };
 
+/** type: gen -- the parameters of sluice-gen write, under their names. */
+struct sl_plan_gen {
+	bool unbounded;			/**< events: unbounded */
+	uint64_t events;		/**< rows, then end of input (required) */
+	uint64_t keys;			/**< distinct keys (default 100) */
+	uint64_t seed;			/**< default 1 */
+	int64_t start_ms;		/**< event time of row 0 (default 1700000000000) */
+	uint64_t event_rate;		/**< rows per second of event time (default 1000) */
+	uint64_t disorder;		/**< ms (default 0) */
+	double late_fraction;		/**< default 0 */
+	uint64_t late_ms;		/**< default 0; >= 1 with late_fraction */
+	uint16_t batch;			/**< rows per batch, 1..256 (default 256): sluice-gen's --records-per-packet */
+	uint16_t n_key;
+	int key_field[SL_PLAN_MAX_KEYS];	/**< fields that get the key index */
+};
+
 struct sl_plan_source {
 	enum sl_src_type type;
 	char path[SL_PLAN_PATH_MAX];	/**< csv, capture */
 	char port[SL_PLAN_ARG_MAX];	/**< ethdev: vdev spec ("net_pcap0,rx_pcap=x.pcap") or a device name/PCI address */
 	uint16_t udp_port;		/**< ethdev: UDP destination port (default 9000) */
 	uint16_t rx_queues;		/**< ethdev: queues, one RX lcore each (default 1) */
-	uint32_t partitions;		/**< ethdev: partitions whose END ends the input (default 1; 0 = unbounded) */
+	uint32_t partitions;		/**< ethdev: partitions whose END ends the input (default 1; 0 = unbounded); gen: batch j goes to partition j % partitions (1..64) */
 	uint64_t rate;			/**< csv, capture: replay at most this many rows per second; 0 = as fast as possible */
 	int ts_field;			/**< schema index of the event-time field */
 	int64_t out_of_orderness_ms;	/**< bounded out-of-orderness B (>= 0) */
 	int64_t idle_timeout_ms;	/**< 0: idleness detection off */
 	enum sl_wm_emit emit;
 	int64_t interval_ms;		/**< periodic emission interval (default 200) */
+	struct sl_plan_gen gen;		/**< gen */
 };
 
 struct sl_plan_agg {

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sl_gen.h"
 #include "sl_vec.h"
 #include "sl_wire.h"
 
@@ -96,40 +97,30 @@ uint16_t gen_rpp_max(uint16_t row_size);
 
 /* ---- gen_data.c: the deterministic event stream ---- */
 
-/** xoshiro256** state, seeded through splitmix64. */
-struct gen_rng {
-	uint64_t s[4];
-};
-
-void gen_rng_seed(struct gen_rng *r, uint64_t seed);
-uint64_t gen_rng_next(struct gen_rng *r);
-/** Uniform in [0, n) without modulo bias; n = 0 gives 0. */
-uint64_t gen_rng_below(struct gen_rng *r, uint64_t n);
+/*
+ * The generator itself is drivers/gen (sl_gen.h), shared with the
+ * dataplane's `type: gen` source; these adapt a command line to it.
+ */
 
 /** Produces the events of a conf, one after the other. */
 struct gen_stream {
-	const struct gen_conf *c;
-	struct gen_rng rng;
-	uint64_t i;		/**< index of the next event */
+	struct sl_gen g;
 };
 
-void gen_stream_init(struct gen_stream *st, const struct gen_conf *c);
+/** The generator parameters a command line stands for. */
+void gen_params(const struct gen_conf *c, struct sl_gen_params *p);
+
+/** @return 0, or -EINVAL if c is out of the generator's range. */
+int gen_stream_init(struct gen_stream *st, const struct gen_conf *c);
 
 /**
- * Write event st->i into row (schema row_size bytes) and advance.
+ * Write the next event into row (schema row_size bytes) and advance.
  * @return true if the event was made late on purpose.
  */
 bool gen_stream_next(struct gen_stream *st, uint8_t *row);
 
 /** Event-time base of event i: start + i * 1000 / rate (rate > 0). */
 int64_t gen_base_ts(const struct gen_conf *c, uint64_t i);
-
-/** Write key index k into the key fields of row. */
-void gen_set_key(const struct gen_conf *c, uint8_t *row, uint64_t k);
-
-/** Fill the non-key, non-time fields of row with random values. */
-void gen_fill_payload(const struct gen_conf *c, struct gen_rng *r,
-		      uint8_t *row);
 
 /* ---- gen_write.c ---- */
 

@@ -274,7 +274,9 @@ templates_build(struct sender *s)
 	uint32_t plen = SL_WIRE_HDR_LEN + (uint32_t)c->rpp * rs;
 	uint64_t *perm;
 	uint8_t *payload, frame[L2L4_LEN + GEN_UDP_PAYLOAD_MAX];
-	struct gen_rng rng;
+	struct sl_gen_params gp;
+	struct sl_gen_rng rng;
+	struct gen_stream st;
 	int flen;
 
 	s->n_rows = c->keys;
@@ -288,11 +290,20 @@ templates_build(struct sender *s)
 			" template records\n", s->n_rows);
 		return -ENOMEM;
 	}
-	gen_rng_seed(&rng, c->seed);
+	/* Only the key and payload writers are used here: send's --rate is
+	 * wall time and may be 0, which the event-time base does not take. */
+	gen_params(c, &gp);
+	gp.rate = 1;
+	if (sl_gen_init(&st.g, &gp) < 0) {	/* gen_conf_parse refuses such a conf first */
+		free(perm);
+		free(payload);
+		return -EINVAL;
+	}
+	sl_gen_rng_seed(&rng, c->seed);
 	for (uint64_t j = 0; j < s->n_rows; j++)
 		perm[j] = j;
 	for (uint64_t j = s->n_rows - 1; j > 0; j--) {	/* Fisher-Yates */
-		uint64_t k = gen_rng_below(&rng, j + 1), t = perm[j];
+		uint64_t k = sl_gen_rng_below(&rng, j + 1), t = perm[j];
 
 		perm[j] = perm[k];
 		perm[k] = t;
@@ -301,8 +312,8 @@ templates_build(struct sender *s)
 		uint8_t *row = s->rows + j * rs;
 
 		memset(row, 0, rs);
-		gen_set_key(c, row, perm[j]);
-		gen_fill_payload(c, &rng, row);
+		sl_gen_set_key(&st.g, row, perm[j]);
+		sl_gen_fill_payload(&st.g, &rng, row);
 	}
 	free(perm);
 

@@ -251,7 +251,9 @@ run(struct wctx *w, struct gen_summary *sum)
 	uint16_t n = 0;
 	int rc;
 
-	gen_stream_init(&st, c);
+	rc = gen_stream_init(&st, c);
+	if (rc < 0)
+		return rc;	/* gen_conf_parse refuses such a conf first */
 	write_headers(w);
 	for (uint64_t i = 0; i < c->events; i++) {
 		uint8_t *row = w->payload + SL_WIRE_HDR_LEN + (size_t)n * rs;

@@ -290,6 +290,58 @@ test_capture_punctuated(void **state)
 	sl_plan_free(&p);
 }
 
+/* type: gen: sluice-gen write's defaults, and every key given. */
+static void
+test_gen_source(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("gen", HEAD
+			      "source: {type: gen, events: 1000, key: k, timestamp: ts}\n"
+			      PIPE SINK, &p, err), 0);
+	assert_int_equal(p.source.type, SL_SRC_GEN);
+	assert_false(p.source.gen.unbounded);
+	assert_int_equal(p.source.gen.events, 1000);
+	assert_int_equal(p.source.gen.keys, 100);
+	assert_int_equal(p.source.gen.seed, 1);
+	assert_int_equal(p.source.gen.start_ms, 1700000000000LL);
+	assert_int_equal(p.source.gen.event_rate, 1000);
+	assert_int_equal(p.source.gen.disorder, 0);
+	assert_true(p.source.gen.late_fraction == 0);
+	assert_int_equal(p.source.gen.late_ms, 0);
+	assert_int_equal(p.source.gen.batch, 256);
+	assert_int_equal(p.source.partitions, 1);
+	assert_int_equal(p.source.gen.n_key, 1);
+	assert_int_equal(p.source.gen.key_field[0], 0);
+	assert_int_equal(p.lcores.rx, 1);
+	sl_plan_free(&p);
+
+	assert_int_equal(load("gen2", HEAD
+			      "source: {type: gen, events: unbounded, keys: 10000000, key: [s, k],\n"
+			      "  seed: 9, start_ms: -60000, event_rate: 250000, disorder: 30,\n"
+			      "  late_fraction: 0.25, late_ms: 700, batch: 72, partitions: 3,\n"
+			      "  timestamp: ts, watermark: {emit: punctuated}}\n"
+			      PIPE SINK, &p, err), 0);
+	assert_int_equal(p.source.type, SL_SRC_GEN);
+	assert_true(p.source.gen.unbounded);
+	assert_int_equal(p.source.gen.keys, 10000000);
+	assert_int_equal(p.source.gen.n_key, 2);
+	assert_int_equal(p.source.gen.key_field[0], 3);
+	assert_int_equal(p.source.gen.key_field[1], 0);
+	assert_int_equal(p.source.gen.seed, 9);
+	assert_int_equal(p.source.gen.start_ms, -60000);
+	assert_int_equal(p.source.gen.event_rate, 250000);
+	assert_int_equal(p.source.gen.disorder, 30);
+	assert_true(p.source.gen.late_fraction == 0.25);
+	assert_int_equal(p.source.gen.late_ms, 700);
+	assert_int_equal(p.source.gen.batch, 72);
+	assert_int_equal(p.source.partitions, 3);
+	assert_int_equal(p.source.emit, SL_WM_PUNCTUATED);
+	sl_plan_free(&p);
+}
+
 /* Every unit, a plain integer, and the edges of int64. */
 static void
 test_durations(void **state)
@@ -528,7 +580,7 @@ static const struct bad_case bad_cases[] = {
 	  "source: {type: kafka, timestamp: ts}\n"
 	  PIPE
 	  SINK,
-	  "bad_source_type:3:16: unknown source type 'kafka'; expected one of: ethdev, csv, capture" },
+	  "bad_source_type:3:16: unknown source type 'kafka'; expected one of: ethdev, csv, capture, gen" },
 	{ "udp_port_range", false,
 	  HEAD
 	  "source: {type: ethdev, port: p, udp_port: 70000, timestamp: ts}\n"
@@ -1117,6 +1169,82 @@ static const struct bad_case bad_cases[] = {
 	  "job: j\n"
 	  "a: \xed\xa0\x80\n",
 	  "utf8_surrogate:2:4: invalid UTF-8 byte 0xed" },
+	/* type: gen */
+	{ "gen_no_events", false,
+	  HEAD
+	  "source: {type: gen, key: k, timestamp: ts}\n"
+	  PIPE SINK,
+	  "gen_no_events:3:9: missing required key 'events' in source" },
+	{ "gen_events_word", false,
+	  HEAD
+	  "source: {type: gen, events: lots, key: k, timestamp: ts}\n"
+	  PIPE SINK,
+	  "gen_events_word:3:29: events must be a number of rows or 'unbounded', got 'lots'" },
+	{ "gen_no_key", false,
+	  HEAD
+	  "source: {type: gen, events: 10, timestamp: ts}\n"
+	  PIPE SINK,
+	  "gen_no_key:3:9: missing required key 'key' in source" },
+	{ "gen_key_f64", false,
+	  HEAD
+	  "source: {type: gen, events: 10, key: f, timestamp: ts}\n"
+	  PIPE SINK,
+	  "gen_key_f64:3:38: gen key field 'f' must be an integer or a string, got f64" },
+	{ "gen_key_twice", false,
+	  HEAD
+	  "source: {type: gen, events: 10, key: [k, s, k], timestamp: ts}\n"
+	  PIPE SINK,
+	  "gen_key_twice:3:45: gen key field 'k' is named twice" },
+	{ "gen_key_unknown", false,
+	  HEAD
+	  "source: {type: gen, events: 10, key: user, timestamp: ts}\n"
+	  PIPE SINK,
+	  "gen_key_unknown:3:38: unknown field 'user' in key; schema has: k, v, ts, s, b, f" },
+	{ "gen_key_is_ts", false,
+	  HEAD
+	  "source: {type: gen, events: 10, key: ts, timestamp: ts}\n"
+	  PIPE SINK,
+	  "gen_key_is_ts:3:53: timestamp field 'ts' is also a gen key field; the generator writes event time into it" },
+	{ "gen_keys_zero", false,
+	  HEAD
+	  "source: {type: gen, events: 10, keys: 0, key: k, timestamp: ts}\n"
+	  PIPE SINK,
+	  "gen_keys_zero:3:39: keys must be 1..4294967295, got 0" },
+	{ "gen_rate_zero", false,
+	  HEAD
+	  "source: {type: gen, events: 10, key: k, event_rate: 0, timestamp: ts}\n"
+	  PIPE SINK,
+	  "gen_rate_zero:3:53: event_rate must be 1..4294967295, got 0" },
+	{ "gen_batch_big", false,
+	  HEAD
+	  "source: {type: gen, events: 10, key: k, batch: 257, timestamp: ts}\n"
+	  PIPE SINK,
+	  "gen_batch_big:3:48: batch must be 1..256, got 257" },
+	{ "gen_partitions_zero", false,
+	  HEAD
+	  "source: {type: gen, events: 10, key: k, partitions: 0, timestamp: ts}\n"
+	  PIPE SINK,
+	  "gen_partitions_zero:3:53: partitions must be 1..64, got 0" },
+	{ "gen_late_fraction_range", false,
+	  HEAD
+	  "source: {type: gen, events: 10, key: k, late_ms: 5, late_fraction: 1.5, timestamp: ts}\n"
+	  PIPE SINK,
+	  "gen_late_fraction_range:3:68: late_fraction must be a number in 0..1, got '1.5'" },
+	{ "gen_late_no_ms", false,
+	  HEAD
+	  "source: {type: gen, events: 10, key: k, late_fraction: 0.1, timestamp: ts}\n"
+	  PIPE SINK,
+	  "gen_late_no_ms:3:41: late_fraction needs late_ms >= 1: a late row lags by disorder + U[1, late_ms] ms" },
+	{ "gen_path", false,
+	  HEAD
+	  "source: {type: gen, events: 10, key: k, path: in.csv, timestamp: ts}\n"
+	  PIPE SINK,
+	  "gen_path:3:41: unknown key 'path' in source; expected one of: type, events, keys, key, seed, start_ms, event_rate, disorder, late_fraction, late_ms, batch, partitions, timestamp, watermark" },
+	{ "csv_events", false,
+	  HEAD
+	  "source: {type: csv, path: in.csv, events: 10, timestamp: ts}\n"
+	  PIPE SINK,
+	  "csv_events:3:35: unknown key 'events' in source; expected one of: type, port, udp_port, queues, partitions, path, rate, timestamp, watermark" },
 };
 
 static void
@@ -1372,6 +1500,7 @@ main(void)
 		cmocka_unit_test(test_defaults_csv),
 		cmocka_unit_test(test_defaults_ethdev),
 		cmocka_unit_test(test_capture_punctuated),
+		cmocka_unit_test(test_gen_source),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_invalid_jobs),
 		cmocka_unit_test(test_load_file),
