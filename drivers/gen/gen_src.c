@@ -32,6 +32,7 @@ struct gen_src {
 	uint16_t batch;
 	uint32_t cap;		/* rows per poll */
 	uint8_t *rows;		/* cap rows */
+	struct io_pace pace;	/* source.rate: rows per second of wall time */
 };
 
 static void
@@ -95,6 +96,7 @@ gen_open(struct sl_source *s, uint16_t queue)
 		rte_free(g);
 		return -ENOMEM;
 	}
+	g->pace.rate = p->source.rate;
 	s->priv = g;
 	s->done = g->events == 0;
 	return 0;
@@ -108,9 +110,17 @@ gen_poll(struct sl_source *s, struct sl_src_batch *b, uint16_t max)
 	uint64_t left = g->events - g->g.i;
 	uint32_t n = (uint32_t)RTE_MIN((uint64_t)g->cap, left);
 	uint16_t nb = 0;
+	uint64_t budget = io_pace_budget(&g->pace);
 
 	n = RTE_MIN(n, (uint32_t)max * g->batch);
+	/* Paced: whole batches only, so offsets stay on batch boundaries. */
+	if (budget < n) {
+		n = (uint32_t)(budget / g->batch * g->batch);
+		if (n == 0 && budget >= left)
+			n = (uint32_t)left;
+	}
 	sl_gen_fill(&g->g, g->rows, n);
+	g->pace.sent += n;
 	for (uint32_t off = 0; off < n; off += g->batch) {
 		b[nb].rows = g->rows + (size_t)off * rs;
 		b[nb].n = (uint16_t)RTE_MIN((uint32_t)g->batch, n - off);

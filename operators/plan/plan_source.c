@@ -18,7 +18,7 @@ static const char *const source_keys[] = {
 /* type: gen takes sluice-gen write's parameters and no transport's. */
 static const char *const gen_source_keys[] = {
 	"type", "events", "keys", "key", "seed", "start_ms", "event_rate",
-	"disorder", "late_fraction", "late_ms", "batch", "partitions",
+	"disorder", "late_fraction", "late_ms", "batch", "partitions", "rate",
 	"timestamp", "watermark", NULL,
 };
 
@@ -175,6 +175,9 @@ plan_source_gen(struct plan_ctx *c, const struct plan_node *map)
 	if (gen_u64(c, map, "batch", 1, SL_VEC_MAX, &u64) < 0)
 		return -EINVAL;
 	g->batch = (uint16_t)u64;
+	/* Wall-clock pacing, as for file replay: 0 = as fast as it goes. */
+	if (gen_u64(c, map, "rate", 0, 1000000000, &src->rate) < 0)
+		return -EINVAL;
 	v = plan_map_get(map, "partitions", NULL);
 	if (v != NULL) {
 		if (plan_get_int(c, v, "partitions", 1, PLAN_MAX_PARTITIONS,

@@ -83,7 +83,7 @@ struct sl_plan_source {
 	uint16_t udp_port;		/**< ethdev: UDP destination port (default 9000) */
 	uint16_t rx_queues;		/**< ethdev: queues, one RX lcore each (default 1) */
 	uint32_t partitions;		/**< ethdev: partitions whose END ends the input (default 1; 0 = unbounded); gen: batch j goes to partition j % partitions (1..64) */
-	uint64_t rate;			/**< csv, capture: replay at most this many rows per second; 0 = as fast as possible */
+	uint64_t rate;			/**< csv, capture, gen: at most this many rows per second of wall time; 0 = as fast as possible */
 	int ts_field;			/**< schema index of the event-time field */
 	int64_t out_of_orderness_ms;	/**< bounded out-of-orderness B (>= 0) */
 	int64_t idle_timeout_ms;	/**< 0: idleness detection off */

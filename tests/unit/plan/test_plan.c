@@ -321,7 +321,7 @@ test_gen_source(void **state)
 	assert_int_equal(load("gen2", HEAD
 			      "source: {type: gen, events: unbounded, keys: 10000000, key: [s, k],\n"
 			      "  seed: 9, start_ms: -60000, event_rate: 250000, disorder: 30,\n"
-			      "  late_fraction: 0.25, late_ms: 700, batch: 72, partitions: 3,\n"
+			      "  late_fraction: 0.25, late_ms: 700, batch: 72, partitions: 3, rate: 5000,\n"
 			      "  timestamp: ts, watermark: {emit: punctuated}}\n"
 			      PIPE SINK, &p, err), 0);
 	assert_int_equal(p.source.type, SL_SRC_GEN);
@@ -338,6 +338,7 @@ test_gen_source(void **state)
 	assert_int_equal(p.source.gen.late_ms, 700);
 	assert_int_equal(p.source.gen.batch, 72);
 	assert_int_equal(p.source.partitions, 3);
+	assert_int_equal(p.source.rate, 5000);
 	assert_int_equal(p.source.emit, SL_WM_PUNCTUATED);
 	sl_plan_free(&p);
 }
@@ -1239,7 +1240,7 @@ static const struct bad_case bad_cases[] = {
 	  HEAD
 	  "source: {type: gen, events: 10, key: k, path: in.csv, timestamp: ts}\n"
 	  PIPE SINK,
-	  "gen_path:3:41: unknown key 'path' in source; expected one of: type, events, keys, key, seed, start_ms, event_rate, disorder, late_fraction, late_ms, batch, partitions, timestamp, watermark" },
+	  "gen_path:3:41: unknown key 'path' in source; expected one of: type, events, keys, key, seed, start_ms, event_rate, disorder, late_fraction, late_ms, batch, partitions, rate, timestamp, watermark" },
 	{ "csv_events", false,
 	  HEAD
 	  "source: {type: csv, path: in.csv, events: 10, timestamp: ts}\n"
