@@ -11,6 +11,10 @@
 
 #include "sl_gen.h"
 
+/* The fill loop must become one function: a helper left out of line
+ * takes the generator state's address and pins it to the stack. */
+#define GEN_INLINE static inline __attribute__((always_inline))
+
 enum gen_kind {
 	GEN_K_I64,	/* 8-byte integers and timestamps */
 	GEN_K_I32,	/* i32, u32 */
@@ -38,13 +42,13 @@ sl_gen_rng_seed(struct sl_gen_rng *r, uint64_t seed)
 		r->s[i] = splitmix64(&x);
 }
 
-static inline uint64_t
+GEN_INLINE uint64_t
 rotl(uint64_t x, int k)
 {
 	return (x << k) | (x >> (64 - k));
 }
 
-static inline uint64_t
+GEN_INLINE uint64_t
 rng_next(struct sl_gen_rng *r)
 {
 	uint64_t *s = r->s;
@@ -62,7 +66,7 @@ rng_next(struct sl_gen_rng *r)
 
 /* Lemire's multiply-and-reject: unbiased, and one multiply in the common
  * case, where a modulo would skew small ranges. */
-static inline uint64_t
+GEN_INLINE uint64_t
 rng_below(struct sl_gen_rng *r, uint64_t n)
 {
 	unsigned __int128 m;
@@ -84,7 +88,7 @@ rng_below(struct sl_gen_rng *r, uint64_t n)
 }
 
 /* 53 random bits: every double in [0, 1) this can return is exact. */
-static inline double
+GEN_INLINE double
 rng_unit(struct sl_gen_rng *r)
 {
 	return (double)(rng_next(r) >> 11) * 0x1.0p-53;
@@ -134,7 +138,7 @@ op_of(const struct sl_field *f)
 	return o;
 }
 
-static inline void
+GEN_INLINE void
 put_int(uint8_t *row, const struct sl_gen_op *o, int64_t v)
 {
 	switch (o->kind) {
@@ -155,7 +159,7 @@ put_int(uint8_t *row, const struct sl_gen_op *o, int64_t v)
 
 /* "k<decimal>" truncated to the field, NUL-padded: what
  * snprintf("k%llu") gave, without the format parser per row. */
-static inline void
+GEN_INLINE void
 put_str_key(uint8_t *row, const struct sl_gen_op *o, uint64_t k)
 {
 	char buf[24];
@@ -173,7 +177,7 @@ put_str_key(uint8_t *row, const struct sl_gen_op *o, uint64_t k)
 	memcpy(row + o->off, buf, (size_t)n < o->size ? (size_t)n : o->size);
 }
 
-static inline void
+GEN_INLINE void
 set_key(const struct sl_gen *g, uint8_t *row, uint64_t k)
 {
 	for (uint16_t j = 0; j < g->n_keyop; j++) {
@@ -186,7 +190,7 @@ set_key(const struct sl_gen *g, uint8_t *row, uint64_t k)
 	}
 }
 
-static inline void
+GEN_INLINE void
 fill_payload(const struct sl_gen *g, struct sl_gen_rng *r, uint8_t *row)
 {
 	for (uint16_t j = 0; j < g->n_payop; j++) {
@@ -260,41 +264,73 @@ sl_gen_init(struct sl_gen *g, const struct sl_gen_params *p)
 	for (uint16_t fi = 0; fi < s->n_fields; fi++)
 		if (fi != p->ts_f && !is_key(p, fi))
 			g->payop[g->n_payop++] = op_of(&s->f[fi]);
+	/* The bytes no field covers: the padding gen_row zeroes. */
+	{
+		uint8_t cover[SL_ROW_MAX] = { 0 };
+
+		for (uint16_t fi = 0; fi < s->n_fields; fi++)
+			memset(cover + s->f[fi].offset, 1, s->f[fi].size);
+		for (uint16_t b = 0; b < s->row_size; b++) {
+			if (cover[b])
+				continue;
+			if (g->n_pad > 0 &&
+			    g->pad[g->n_pad - 1].off + g->pad[g->n_pad - 1].size == b)
+				g->pad[g->n_pad - 1].size++;
+			else if (g->n_pad < SL_SCHEMA_MAX_FIELDS + 1)
+				g->pad[g->n_pad++] = (struct sl_gen_op){ .off = b, .size = 1 };
+			else
+				return -EINVAL;
+		}
+	}
 	g->step_q = 1000 / p->rate;
 	g->step_r = 1000 % p->rate;
 	sl_gen_seek(g, 0);
 	return 0;
 }
 
+/* The state one event advances, held in locals by sl_gen_fill: rows are
+ * written through uint8_t pointers, which may alias anything, so state
+ * left in *g would be stored and reloaded around every row. */
+struct gen_cur {
+	struct sl_gen_rng rng;
+	uint64_t i;
+	int64_t base;
+	uint64_t rem;
+};
+
 /* One event; the loop body of sl_gen_fill. */
-static inline bool
-gen_row(struct sl_gen *g, uint8_t *row)
+GEN_INLINE bool
+gen_row(const struct sl_gen *g, struct gen_cur *c, uint8_t *row)
 {
 	const struct sl_gen_params *p = &g->p;
-	uint64_t k = rng_below(&g->rng, p->keys);
-	int64_t ts = g->base;
+	uint64_t k = rng_below(&c->rng, p->keys);
+	int64_t ts = c->base;
 	bool late = false;
 
 	if (p->late_fraction > 0)
-		late = rng_unit(&g->rng) < p->late_fraction;
+		late = rng_unit(&c->rng) < p->late_fraction;
 	if (late)
-		ts -= (int64_t)(p->disorder + 1 + rng_below(&g->rng, p->late_ms));
+		ts -= (int64_t)(p->disorder + 1 + rng_below(&c->rng, p->late_ms));
 	else if (p->disorder > 0)
-		ts -= (int64_t)rng_below(&g->rng, p->disorder + 1);
+		ts -= (int64_t)rng_below(&c->rng, p->disorder + 1);
 
-	memset(row, 0, g->row_size);
+	/* Every field is written below; only the padding between them
+	 * needs zeroing (rows are compared and hashed as bytes). */
+	for (uint16_t j = 0; j < g->n_pad; j++)
+		for (uint16_t b = 0; b < g->pad[j].size; b++)
+			row[g->pad[j].off + b] = 0;
 	set_key(g, row, k);
 	put_int(row, &g->ts, ts);
-	fill_payload(g, &g->rng, row);
+	fill_payload(g, &c->rng, row);
 
 	/* base(i + 1) = base(i) + 1000 / rate, plus one when the remainders
 	 * of 1000 / rate add up past rate: exactly (i + 1) * 1000 / rate. */
-	g->i++;
-	g->base += (int64_t)g->step_q;
-	g->rem += g->step_r;
-	if (g->rem >= p->rate) {
-		g->rem -= p->rate;
-		g->base++;
+	c->i++;
+	c->base += (int64_t)g->step_q;
+	c->rem += g->step_r;
+	if (c->rem >= p->rate) {
+		c->rem -= p->rate;
+		c->base++;
 	}
 	return late;
 }
@@ -303,10 +339,15 @@ uint32_t
 sl_gen_fill(struct sl_gen *g, uint8_t *rows, uint32_t n)
 {
 	const uint16_t rs = g->row_size;
+	struct gen_cur c = { g->rng, g->i, g->base, g->rem };
 	uint32_t late = 0;
 
 	for (uint32_t j = 0; j < n; j++)
-		late += gen_row(g, rows + (size_t)j * rs);
+		late += gen_row(g, &c, rows + (size_t)j * rs);
+	g->rng = c.rng;
+	g->i = c.i;
+	g->base = c.base;
+	g->rem = c.rem;
 	return late;
 }
 
@@ -320,5 +361,5 @@ sl_gen_seek(struct sl_gen *g, uint64_t i)
 	g->base = g->p.start_ms;
 	g->rem = 0;
 	while (g->i < i)
-		gen_row(g, scratch);
+		sl_gen_fill(g, scratch, 1);
 }

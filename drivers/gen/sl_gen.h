@@ -79,7 +79,9 @@ struct sl_gen {
 	uint16_t row_size;
 	uint16_t n_keyop;
 	uint16_t n_payop;
+	uint16_t n_pad;		/**< byte runs no field covers */
 	struct sl_gen_op ts;
+	struct sl_gen_op pad[SL_SCHEMA_MAX_FIELDS + 1];
 	struct sl_gen_op keyop[SL_SCHEMA_MAX_FIELDS];
 	struct sl_gen_op payop[SL_SCHEMA_MAX_FIELDS];
 };
