@@ -7,6 +7,7 @@
  * adds, by which time the buckets are in cache.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -26,8 +27,11 @@ struct sl_win_acc {
 	uint32_t slot;			/* byte offset in the entry value */
 };
 
-/* Per-vector scratch, allocated once at init. */
+/* Per-vector scratch and what init works out once for the hot path. */
 struct win_scratch {
+	uint64_t kg_magic;	/* hash % max_parallelism without a divide */
+	int32_t key_off;	/* key bytes contiguous in the row here; -1: gather */
+	bool count_only;	/* no aggregate reads an input field */
 	struct sl_state_ref ref[SL_VEC_MAX];
 	int64_t start[SL_VEC_MAX];	/* each row's namespace */
 	uint16_t row[SL_VEC_MAX];
@@ -170,6 +174,19 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 		return rc;
 	}
 	w->sid = rc;
+	/* Lemire's fastmod: exact for every 32-bit hash and divisor. */
+	w->scratch->kg_magic = UINT64_MAX / c->max_parallelism + 1;
+	w->scratch->key_off = (int32_t)c->in->f[c->key_field[0]].offset;
+	for (uint16_t k = 1; k < c->n_keys; k++) {
+		const struct sl_field *p = &c->in->f[c->key_field[k - 1]];
+
+		if (c->in->f[c->key_field[k]].offset != p->offset + p->size)
+			w->scratch->key_off = -1;
+	}
+	w->scratch->count_only = true;
+	for (uint16_t a = 0; a < c->n_aggs; a++)
+		if (w->acc[a].in != NULL)
+			w->scratch->count_only = false;
 	return 0;
 }
 
@@ -291,66 +308,118 @@ win_acc_row(const struct sl_win *w, uint8_t *val, const uint8_t *row)
 	memcpy(val, &cnt, 8);
 }
 
+/* sl_kg_of(), with the division replaced by two multiplies. */
+static inline uint32_t
+kg_fast(uint32_t hash, uint64_t magic, uint32_t maxp)
+{
+	return (uint32_t)(((unsigned __int128)(magic * hash) * maxp) >> 64);
+}
+
+/*
+ * Two passes over the vector and one call into the state backend between
+ * them: (1) each row's window, the late check and its state address (key
+ * bytes read in place from the row when they are contiguous there); the
+ * backend then hashes, prefetches and finds or inserts every row's
+ * accumulator; (2) the accumulators are updated, a count-only window
+ * without a loop over aggregates.
+ */
 void
 sl_win_process(struct sl_win *w, const struct sl_vec *v)
 {
 	const struct sl_win_conf *c = &w->conf;
 	const struct sl_field *tsf = &c->in->f[c->ts_field];
 	struct win_scratch *s = w->scratch;
-	uint16_t n = 0;
-	int64_t last_start = 0, start = 0, max_ts = SL_TS_MIN;
-	int last_win = -1, rc;
+	const uint64_t magic = s->kg_magic;
+	const uint32_t maxp = c->max_parallelism;
+	const int32_t key_off = s->key_off;
+	const uint16_t ts_off = tsf->offset, row_size = v->row_size;
+	const bool ts8 = tsf->size == 8;
+	const int64_t wm = w->wm;
+	/* start > max_ts: the first row computes its window */
+	int64_t last_start = 0, start = 1, max_ts = 0;
+	const int64_t *ns = NULL;
+	uint64_t *drop = NULL;	/* the counter of rows of this window, if dropped */
+	uint16_t n = 0, n_ns = 0;
+	bool have_last = false;
+	int rc;
 
 	w->stats.rows_in += v->n_sel;
 	for (uint16_t j = 0; j < v->n_sel; j++) {
 		uint16_t i = v->sel[j];
-		const uint8_t *row = sl_vec_crow(v, i);
-		int64_t ts = sl_row_ts(row, tsf);
-		uint8_t *key = &s->keys[(size_t)n * WIN_MAX_KEY_BYTES];
+		const uint8_t *row = v->rows + (size_t)i * row_size;
+		int64_t ts;
+		struct sl_state_ref *r = &s->ref[n];
 
+		if (__builtin_expect(ts8, 1))
+			memcpy(&ts, row + ts_off, 8);
+		else
+			ts = sl_row_ts(row, tsf);
 		/* Rows of a vector mostly share a window: only a row outside
-		 * the previous one pays for the 64-bit division. */
-		if (ts < start || ts > max_ts || last_win < 0) {
+		 * the previous one pays for the 64-bit division, the late
+		 * check and the lookup of the open window. */
+		if (__builtin_expect(ts < start || ts > max_ts, 0)) {
 			start = sl_window_start(ts, c->offset, c->size);
 			/* end - 1, saturating: a window that reaches past
 			 * MAX can never be late. */
 			if (__builtin_add_overflow(start, c->size - 1, &max_ts))
 				max_ts = SL_TS_MAX;
-		}
-		if (max_ts <= w->wm) {
-			w->stats.late_dropped++;
-			continue;
-		}
-		if (last_win < 0 || start != last_start) {
-			last_win = win_open(w, start);
-			last_start = start;
-			if (last_win < 0) {
-				w->stats.state_full_dropped++;
-				continue;
+			drop = NULL;
+			if (max_ts <= wm) {
+				drop = &w->stats.late_dropped;
+			} else if (!have_last || start != last_start) {
+				have_last = win_open(w, start) >= 0;
+				last_start = start;
+				if (!have_last)
+					drop = &w->stats.state_full_dropped;
+			}
+			if (drop == NULL) {
+				s->start[n_ns] = start;
+				ns = &s->start[n_ns++];
 			}
 		}
-		sl_win_key_gather(c->in, c->key_field, c->n_keys, row, key);
+		if (__builtin_expect(drop != NULL, 0)) {
+			(*drop)++;
+			continue;
+		}
+		if (__builtin_expect(key_off >= 0, 1)) {
+			r->key = row + key_off;
+		} else {
+			uint8_t *key = &s->keys[(size_t)n * WIN_MAX_KEY_BYTES];
+
+			sl_win_key_gather(c->in, c->key_field, c->n_keys, row, key);
+			r->key = key;
+		}
 		s->row[n] = i;
-		s->start[n] = start;
-		s->ref[n].key = key;
-		s->ref[n].ns = &s->start[n];
-		s->ref[n].kg = (uint16_t)sl_kg_of(v->hash[i], c->max_parallelism);
+		r->ns = ns;
+		r->kg = (uint16_t)kg_fast(v->hash[i], magic, maxp);
 		n++;
 	}
 	if (n == 0)
 		return;
-	/* Hash the vector, prefetch every row's bucket, then touch them. */
-	sl_state_hash_bulk(w->st, w->sid, s->ref, n);
-	sl_state_prefetch_bulk(w->st, w->sid, s->ref, n);
-	rc = sl_state_fixed_acquire_bulk(w->st, w->sid, s->ref, n, s->val, s->created);
+	rc = sl_state_fixed_upsert_bulk(w->st, w->sid, s->ref, n, s->val,
+					s->created);
 	if (rc < 0) {
 		w->stats.state_errors += n;
 		return;
 	}
 	w->stats.state_full_dropped += (uint64_t)rc;
-	for (uint16_t j = 0; j < n; j++)
-		if (__builtin_expect(s->val[j] != NULL, 1))
-			win_acc_row(w, s->val[j], sl_vec_crow(v, s->row[j]));
+	if (s->count_only) {
+		for (uint16_t j = 0; j < n; j++) {
+			uint8_t *val = s->val[j];
+			int64_t cnt;
+
+			if (__builtin_expect(val == NULL, 0))
+				continue;
+			memcpy(&cnt, val, 8);
+			cnt++;
+			memcpy(val, &cnt, 8);
+		}
+	} else {
+		for (uint16_t j = 0; j < n; j++)
+			if (__builtin_expect(s->val[j] != NULL, 1))
+				win_acc_row(w, s->val[j],
+					    sl_vec_crow(v, s->row[j]));
+	}
 	if (sl_state_fixed_release_bulk(w->st, w->sid, s->ref, n, s->val) < 0)
 		w->stats.state_errors += n;
 }

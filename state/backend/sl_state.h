@@ -34,6 +34,7 @@
  *   sl_state_hash_bulk(st, id, refs, n);
  *   sl_state_prefetch_bulk(st, id, refs, n);
  *   sl_state_agg_add_bulk(...) or sl_state_value_get_bulk/put_bulk(...).
+ * (or, for state updated in place, one sl_state_fixed_upsert_bulk()).
  * At a barrier: sl_state_snapshot_begin() on the worker (O(pages) pointer
  * copy for heap, O(1) for rocksdb), hand the snapshot to the main lcore,
  * which calls sl_state_snapshot_write() in slices, then the worker calls
@@ -194,6 +195,15 @@ int sl_state_agg_add_bulk(struct sl_state *st, int id,
 int sl_state_fixed_acquire_bulk(struct sl_state *st, int id,
 				const struct sl_state_ref *refs, unsigned int n,
 				uint8_t **vals, uint8_t *created);
+/**
+ * sl_state_fixed_acquire_bulk() with the hashing and prefetching done in
+ * the same call (fills refs[i].hash): the heap backend hashes every row,
+ * prefetches its slot and only then probes, one pass each, without
+ * per-row calls. Same results, same release.
+ */
+int sl_state_fixed_upsert_bulk(struct sl_state *st, int id,
+			       struct sl_state_ref *refs, unsigned int n,
+			       uint8_t **vals, uint8_t *created);
 int sl_state_fixed_release_bulk(struct sl_state *st, int id,
 				const struct sl_state_ref *refs, unsigned int n,
 				uint8_t **vals);

@@ -255,25 +255,8 @@ sl_state_hash_bulk(const struct sl_state *st, int id,
 	const struct sl_sdesc *d = &st->desc[id];
 	uint32_t kl = d->d.key_len, nl = d->d.ns_len;
 
-	/* An 8-byte namespace (a window) is the seed: one XXH3 call a row.
-	 * Hashes are never stored, so the choice may change between runs. */
-	if (nl == 8) {
-		for (unsigned int i = 0; i < n; i++) {
-			uint64_t seed, h;
-
-			memcpy(&seed, refs[i].ns, 8);
-			h = XXH3_64bits_withSeed(refs[i].key, kl, seed);
-			refs[i].hash = (uint32_t)h ^ (uint32_t)(h >> 32);
-		}
-		return;
-	}
-	for (unsigned int i = 0; i < n; i++) {
-		uint64_t h = XXH3_64bits(refs[i].key, kl);
-
-		if (nl != 0)
-			h = XXH3_64bits_withSeed(refs[i].ns, nl, h);
-		refs[i].hash = (uint32_t)h ^ (uint32_t)(h >> 32);
-	}
+	for (unsigned int i = 0; i < n; i++)
+		refs[i].hash = sl_state_hash_kn(refs[i].key, kl, refs[i].ns, nl);
 }
 
 void
@@ -485,6 +468,15 @@ sl_state_agg_add_bulk(struct sl_state *st, int id,
 	return fixed_write(st, d, refs, n, now, in, in_stride);
 }
 
+static int
+fixed_check(const struct sl_sdesc *d, unsigned int n)
+{
+	if (d == NULL || d->ttl_on || n > SL_STATE_BATCH_MAX ||
+	    d->d.kind == SL_STATE_LIST || d->d.kind == SL_STATE_MAP)
+		return -EINVAL;
+	return 0;
+}
+
 int
 sl_state_fixed_acquire_bulk(struct sl_state *st, int id,
 			    const struct sl_state_ref *refs, unsigned int n,
@@ -493,9 +485,17 @@ sl_state_fixed_acquire_bulk(struct sl_state *st, int id,
 	struct sl_sdesc *d = desc_of(st, id);
 	int rc, refused = 0;
 
-	if (d == NULL || d->ttl_on || n > SL_STATE_BATCH_MAX ||
-	    d->d.kind == SL_STATE_LIST || d->d.kind == SL_STATE_MAP)
-		return -EINVAL;
+	rc = fixed_check(d, n);
+	if (rc < 0)
+		return rc;
+	if (st->ops->fixed_upsert != NULL) {
+		/* hashed: the backend leaves refs alone, so the cast holds */
+		rc = st->ops->fixed_upsert(st, d, (struct sl_state_ref *)refs,
+					   n, true, vals, created);
+		if (rc > 0)
+			st->n_enomem += (uint64_t)rc;
+		return rc;
+	}
 	if (!refs_ok(st, refs, n))
 		return -ERANGE;
 	rc = st->ops->fixed_lookup(st, d, refs, n, SL_BE_CREATE, vals, created);
@@ -508,6 +508,30 @@ sl_state_fixed_acquire_bulk(struct sl_state *st, int id,
 }
 
 int
+sl_state_fixed_upsert_bulk(struct sl_state *st, int id,
+			   struct sl_state_ref *refs, unsigned int n,
+			   uint8_t **vals, uint8_t *created)
+{
+	struct sl_sdesc *d = desc_of(st, id);
+	int rc;
+
+	rc = fixed_check(d, n);
+	if (rc < 0)
+		return rc;
+	if (st->ops->fixed_upsert != NULL) {
+		rc = st->ops->fixed_upsert(st, d, refs, n, false, vals, created);
+		if (rc > 0)
+			st->n_enomem += (uint64_t)rc;
+		return rc;
+	}
+	if (!refs_ok(st, refs, n))
+		return -ERANGE;
+	sl_state_hash_bulk(st, id, refs, n);
+	sl_state_prefetch_bulk(st, id, refs, n);
+	return sl_state_fixed_acquire_bulk(st, id, refs, n, vals, created);
+}
+
+int
 sl_state_fixed_release_bulk(struct sl_state *st, int id,
 			    const struct sl_state_ref *refs, unsigned int n,
 			    uint8_t **vals)
@@ -517,7 +541,7 @@ sl_state_fixed_release_bulk(struct sl_state *st, int id,
 
 	if (d == NULL || n > SL_STATE_BATCH_MAX)
 		return -EINVAL;
-	if (st->ops->fixed_commit == NULL)
+	if (st->ops->in_place || st->ops->fixed_commit == NULL)
 		return 0;
 	memset(dirty, 1, n);
 	return st->ops->fixed_commit(st, d, refs, n, vals, dirty);

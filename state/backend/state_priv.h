@@ -16,6 +16,12 @@
 
 #include "sl_state.h"
 
+/* Inlined: the per-row hash of a vector is on the hot path. */
+#ifndef XXH_INLINE_ALL
+#define XXH_INLINE_ALL
+#endif
+#include <xxhash.h>
+
 #define SL_STATE_MAX_DESC 256
 #define SL_STATE_BATCH_MAX 256
 
@@ -33,6 +39,54 @@ struct sl_sdesc {
 };
 
 struct sl_state_be_ops;
+
+/*
+ * The table hash of (key, ns), the one sl_state_hash_bulk() gives: every
+ * path that probes a table must agree with it. Hashes are never stored, so
+ * the choice may change between runs.
+ *
+ * A u32 or u64 key with an 8-byte namespace (a window over an id: the
+ * common case) gets a multiply-xorshift mix instead of XXH3, a fifth of
+ * the instructions: for a fixed namespace it is a bijection of the key, so
+ * keys of one window never collide before the fold to 32 bits. Other
+ * shapes: XXH3, the namespace as the seed when it is 8 bytes.
+ */
+static inline uint32_t
+sl_state_hash_u64(uint64_t k, uint64_t ns)
+{
+	uint64_t x = k ^ (ns * 0x9e3779b97f4a7c15ull);
+
+	x ^= x >> 32;
+	x *= 0xd6e8feb86659fd93ull;
+	x ^= x >> 32;
+	x *= 0xd6e8feb86659fd93ull;
+	x ^= x >> 32;
+	return (uint32_t)x;
+}
+
+static inline uint32_t
+sl_state_hash_kn(const void *key, uint32_t kl, const void *ns, uint32_t nl)
+{
+	uint64_t h;
+
+	if (nl == 8) {
+		uint64_t seed;
+
+		memcpy(&seed, ns, 8);
+		if (kl == 8 || kl == 4) {
+			uint64_t k = 0;
+
+			memcpy(&k, key, kl);
+			return sl_state_hash_u64(k, seed);
+		}
+		h = XXH3_64bits_withSeed(key, kl, seed);
+	} else {
+		h = XXH3_64bits(key, kl);
+		if (nl != 0)
+			h = XXH3_64bits_withSeed(ns, nl, h);
+	}
+	return (uint32_t)h ^ (uint32_t)(h >> 32);
+}
 
 struct sl_state {
 	struct sl_state_conf conf;
@@ -88,6 +142,18 @@ struct sl_state_be_ops {
 	int (*fixed_commit)(struct sl_state *st, struct sl_sdesc *d,
 			    const struct sl_state_ref *refs, unsigned int n,
 			    uint8_t **vals, const uint8_t *dirty);
+	/*
+	 * Find-or-insert of fixed-size entries without TTL in one call:
+	 * hash (unless hashed: refs[i].hash is set), check key groups
+	 * (-ERANGE, nothing changed), prefetch, probe. vals/created as
+	 * fixed_lookup with SL_BE_CREATE. @return rows refused (vals[i]
+	 * NULL), or -errno. May be NULL: the common layer runs the steps.
+	 */
+	int (*fixed_upsert)(struct sl_state *st, struct sl_sdesc *d,
+			    struct sl_state_ref *refs, unsigned int n,
+			    bool hashed, uint8_t **vals, uint8_t *created);
+	/* fixed_lookup's pointers are the storage: fixed_commit is a no-op. */
+	bool in_place;
 	/* Remove (key, ns), any kind. 1 removed, 0 absent. */
 	int (*del)(struct sl_state *st, struct sl_sdesc *d,
 		   const struct sl_state_ref *ref);

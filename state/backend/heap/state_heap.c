@@ -579,6 +579,172 @@ heap_prefetch(struct sl_state *st, struct sl_sdesc *d,
 	}
 }
 
+/* Equal key bytes; the sizes the vector path is instantiated for compile
+ * to register compares. */
+static inline __attribute__((always_inline)) bool
+key_eq(const uint8_t *a, const void *b, uint32_t n)
+{
+	if (n == 4) {
+		uint32_t x, y;
+
+		memcpy(&x, a, 4);
+		memcpy(&y, b, 4);
+		return x == y;
+	}
+	if (n == 16) {
+		uint64_t x[2], y[2];
+
+		memcpy(x, a, 16);
+		memcpy(y, b, 16);
+		return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+	}
+	return bytes_eq(a, b, n);
+}
+
+/*
+ * Find-or-insert for a vector of rows, in three passes as VPP does, so no
+ * row waits for memory alone:
+ *  1. hash each row (unless hashed), check its key group, count the rows
+ *     per table and prefetch the row's home slot;
+ *  2. grow the few tables this vector would overfill, before any pointer
+ *     is handed out (a rehash moves slots);
+ *  3. probe and insert, the slots now in cache.
+ * Always inlined with constant kl/nl, so key compares, copies and the
+ * value's zeroing are moves, not calls. Copy-on-write: while a snapshot is
+ * open, every slot handed out goes through hown(), as hupsert() does.
+ */
+static inline __attribute__((always_inline)) int
+upsert_vec(struct sl_state *st, struct sl_sdesc *d, struct sl_state_ref *refs,
+	   unsigned int n, bool hashed, uint8_t **vals, uint8_t *created,
+	   const uint32_t kl, const uint32_t nl)
+{
+	struct hbe *b = BE(st);
+	const struct hdesc *hd = d->be;
+	struct hmap *maps = hd->maps, *mp[SL_STATE_BATCH_MAX];
+	struct hmap *touched[SL_STATE_BATCH_MAX];
+	uint8_t *home[SL_STATE_BATCH_MAX];
+	const uint32_t first = st->conf.first_kg, n_kg = st->n_kg;
+	const uint32_t stride = hd->stride, voff = hd->voff;
+	unsigned int nt = 0;
+	bool moved = false;
+	int refused = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		/* below first_kg wraps around to a large index */
+		uint32_t kgi = (uint32_t)refs[i].kg - first, h, idx;
+		struct hmap *m;
+
+		if (__builtin_expect(kgi >= n_kg, 0)) {
+			for (unsigned int t = 0; t < nt; t++)
+				touched[t]->pending = 0;
+			return -ERANGE;
+		}
+		h = hashed ? refs[i].hash :
+			sl_state_hash_kn(refs[i].key, kl, refs[i].ns, nl);
+		refs[i].hash = h;
+		m = &maps[kgi];
+		mp[i] = m;
+		if (m->pending++ == 0)
+			touched[nt++] = m;
+		if (__builtin_expect(m->cap == 0, 0))
+			continue;
+		idx = h & m->mask;
+		home[i] = m->dir[idx >> m->pshift] +
+			(size_t)(idx & ((1u << m->pshift) - 1)) * stride;
+		__builtin_prefetch(home[i], 1, 3);
+	}
+	for (unsigned int t = 0; t < nt; t++) {
+		struct hmap *m = touched[t];
+
+		if (__builtin_expect(m->cap == 0 || m->used + m->tombs +
+				     m->pending > hmap_limit(m), 0)) {
+			/* a table that cannot grow refuses rows below */
+			(void)hmap_reserve(b, hd, m, m->pending);
+			moved = true;
+		}
+		m->pending = 0;
+	}
+	/* Pass 1's slot addresses hold unless a table was rebuilt or a page
+	 * may be copied (a snapshot): then probe from the directory. */
+	moved |= b->snap;
+	for (unsigned int i = 0; i < n; i++) {
+		struct hmap *m = mp[i];
+		const struct sl_state_ref *r = &refs[i];
+		const uint32_t tag = r->hash | 0x80000000u, mask = m->mask;
+		const uint32_t pshift = m->pshift, pmask = (1u << pshift) - 1;
+		uint32_t idx, ins = UINT32_MAX, et;
+		uint8_t *e;
+
+		created[i] = 0;
+		if (__builtin_expect(m->cap == 0, 0))
+			goto refuse;
+		idx = r->hash & mask;
+		e = __builtin_expect(moved, 0) ? hslot(hd, m, idx) : home[i];
+		for (;;) {
+			memcpy(&et, e, 4);
+			if (et == tag && key_eq(e + 8, r->key, kl) &&
+			    (nl == 0 || key_eq(e + 8 + kl, r->ns, nl))) {
+				if (__builtin_expect(b->snap, 0) &&
+				    (e = hown(b, hd, m, idx)) == NULL)
+					goto refuse;
+				vals[i] = e + voff;
+				goto next;
+			}
+			if (et == TAG_EMPTY)
+				break;
+			if (et == TAG_TOMB && ins == UINT32_MAX)
+				ins = idx;
+			idx = (idx + 1) & mask;
+			e = (idx & pmask) != 0 ? e + stride : m->dir[idx >> pshift];
+		}
+		if (ins == UINT32_MAX) {
+			if (m->used + m->tombs + 1 > hmap_limit(m))
+				goto refuse;
+			ins = idx;
+		} else {
+			e = hslot(hd, m, ins);
+		}
+		if (__builtin_expect(b->snap, 0) &&
+		    (e = hown(b, hd, m, ins)) == NULL)
+			goto refuse;
+		memcpy(&et, e, 4);
+		if (et == TAG_TOMB)
+			m->tombs--;
+		memcpy(e, &tag, 4);
+		memset(e + 4, 0, 4);
+		memcpy(e + 8, r->key, kl);
+		if (nl != 0)
+			memcpy(e + 8 + kl, r->ns, nl);
+		for (uint32_t o = voff; o < stride; o += 8)
+			memset(e + o, 0, 8);
+		m->used++;
+		created[i] = 1;
+		vals[i] = e + voff;
+		continue;
+refuse:
+		vals[i] = NULL;
+		refused++;
+next:;
+	}
+	return refused;
+}
+
+static int
+heap_fixed_upsert(struct sl_state *st, struct sl_sdesc *d,
+		  struct sl_state_ref *refs, unsigned int n, bool hashed,
+		  uint8_t **vals, uint8_t *created)
+{
+	const uint32_t kl = d->d.key_len, nl = d->d.ns_len;
+
+	if (nl == 8 && kl == 8)
+		return upsert_vec(st, d, refs, n, hashed, vals, created, 8, 8);
+	if (nl == 8 && kl == 4)
+		return upsert_vec(st, d, refs, n, hashed, vals, created, 4, 8);
+	if (nl == 8 && kl == 16)
+		return upsert_vec(st, d, refs, n, hashed, vals, created, 16, 8);
+	return upsert_vec(st, d, refs, n, hashed, vals, created, kl, nl);
+}
+
 static int
 heap_fixed_lookup(struct sl_state *st, struct sl_sdesc *d,
 		  const struct sl_state_ref *refs, unsigned int n,
@@ -588,26 +754,10 @@ heap_fixed_lookup(struct sl_state *st, struct sl_sdesc *d,
 	const struct hdesc *hd = d->be;
 
 	if (flags & SL_BE_CREATE) {
-		/* Reserve first, so no rehash moves slots under vals[]. */
-		for (unsigned int i = 0; i < n; i++)
-			map_of(st, d, refs[i].kg)->pending++;
-		for (unsigned int i = 0; i < n; i++) {
-			struct hmap *m = map_of(st, d, refs[i].kg);
+		int rc = heap_fixed_upsert(st, d, (struct sl_state_ref *)refs,
+					   n, true, vals, created);
 
-			if (m->pending != 0) {
-				(void)hmap_reserve(b, hd, m, m->pending);
-				m->pending = 0;
-			}
-		}
-		for (unsigned int i = 0; i < n; i++) {
-			bool c;
-			uint8_t *e = hupsert(b, d, map_of(st, d, refs[i].kg),
-					     &refs[i], false, &c);
-
-			vals[i] = e != NULL ? e + hd->voff : NULL;
-			created[i] = c;
-		}
-		return 0;
+		return rc < 0 ? rc : 0;
 	}
 	for (unsigned int i = 0; i < n; i++) {
 		struct hmap *m = map_of(st, d, refs[i].kg);
@@ -1219,6 +1369,8 @@ const struct sl_state_be_ops sl_state_heap_ops = {
 	.prefetch = heap_prefetch,
 	.fixed_lookup = heap_fixed_lookup,
 	.fixed_commit = heap_fixed_commit,
+	.fixed_upsert = heap_fixed_upsert,
+	.in_place = true,
 	.del = heap_del,
 	.ns_drain = heap_ns_drain,
 	.blob_get = heap_blob_get,

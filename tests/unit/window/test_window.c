@@ -682,6 +682,200 @@ test_earlier_window_in_same_vector(void **state)
 	fx_fini(&f);
 }
 
+/* ---- random input against a brute-force reference ---------------------- */
+
+enum { RK = 300, RW = 16, RSIZE = 1000 };
+
+struct ref_out {
+	const struct sl_schema *o;
+	uint16_t n_keys;
+	bool aggs;
+	int64_t (*cnt)[RW], (*sum)[RW], (*mn)[RW], (*mx)[RW];
+	unsigned int n;
+};
+
+/* Key index of a result row: the key fields hold k (and 7 * k + 1). */
+static uint8_t *
+ref_row(void *ctx)
+{
+	static uint8_t row[256];
+	struct ref_out *r = ctx;
+	int64_t k, start, cnt;
+
+	/* check the previous row, then hand out the buffer again */
+	if (r->n > 0) {
+		k = sl_row_get_int(row, &r->o->f[0]);
+		if (r->n_keys == 2) {
+			assert_int_equal(sl_row_get_int(row, &r->o->f[1]), 7 * k + 1);
+		}
+		start = sl_row_get_int(row, &r->o->f[r->n_keys]);
+		assert_true(k >= 0 && k < RK && start >= 0 && start / RSIZE < RW);
+		assert_int_equal(sl_row_get_int(row, &r->o->f[r->n_keys + 1]),
+				 start + RSIZE);
+		cnt = r->cnt[k][start / RSIZE];
+		assert_true(cnt > 0);
+		assert_int_equal(sl_row_get_int(row, &r->o->f[r->n_keys + 2]), cnt);
+		if (r->aggs) {
+			assert_int_equal(sl_row_get_int(row, &r->o->f[r->n_keys + 3]),
+					 r->sum[k][start / RSIZE]);
+			assert_int_equal(sl_row_get_int(row, &r->o->f[r->n_keys + 4]),
+					 r->mn[k][start / RSIZE]);
+			assert_int_equal(sl_row_get_int(row, &r->o->f[r->n_keys + 5]),
+					 r->mx[k][start / RSIZE]);
+		}
+		r->cnt[k][start / RSIZE] = -1;	/* emitted once */
+	}
+	r->n++;
+	return row;
+}
+
+/*
+ * The vector path against a reference computed row by row: u64 keys read in
+ * place (count only), and two u32 key fields stored in the other order
+ * than the row's (gathered; count, sum, min, max); out-of-order input over
+ * several windows with a watermark trailing it, so rows are late, windows
+ * fire between vectors and vectors straddle windows.
+ */
+static void
+window_vs_reference(bool gather)
+{
+	static int64_t cnt[RK][RW], sum[RK][RW], mn[RK][RW], mx[RK][RW];
+	struct sl_state_conf sc;
+	struct sl_win_conf c;
+	struct sl_schema in;
+	struct sl_state *st;
+	struct sl_vec *v;
+	struct sl_win w;
+	struct ref_out ro;
+	char dir[64] = "";
+	unsigned int region = 0;
+	int64_t wm = SL_TS_MIN, max_seen = 0;
+	uint64_t late = 0;
+	size_t at;
+
+	assert_int_equal(sl_schema_parse_spec(&in,
+		"a:u32,k:u64,v:i64,b:u32,ts:timestamp_ms", &at), 0);
+	memset(&sc, 0, sizeof(sc));
+	sc.backend = g_backend;
+	sc.max_parallelism = 128;
+	sc.last_kg = 127;
+	if (g_backend == SL_STATE_BACKEND_HEAP) {
+		region = region_get();
+		sc.mem = pool[region].mem;
+		sc.mem_len = REGION;
+	} else {
+		snprintf(dir, sizeof(dir), "/tmp/sl-test-window-ref-%d", (int)getpid());
+		sc.dir = dir;
+	}
+	st = sl_state_open(&sc);
+	assert_non_null(st);
+	memset(&c, 0, sizeof(c));
+	c.in = &in;
+	c.ts_field = 4;
+	c.size = RSIZE;
+	if (gather) {
+		c.n_keys = 2;
+		c.key_field[0] = 3;	/* b, then a: not the row's order */
+		c.key_field[1] = 0;
+		c.n_aggs = 4;
+		c.agg[0] = (struct sl_win_agg){ SL_WIN_COUNT, -1, "count" };
+		c.agg[1] = (struct sl_win_agg){ SL_WIN_SUM, 2, "sum_v" };
+		c.agg[2] = (struct sl_win_agg){ SL_WIN_MIN, 2, "min_v" };
+		c.agg[3] = (struct sl_win_agg){ SL_WIN_MAX, 2, "max_v" };
+	} else {
+		c.n_keys = 1;
+		c.key_field[0] = 1;
+		c.n_aggs = 1;
+		c.agg[0] = (struct sl_win_agg){ SL_WIN_COUNT, -1, "count" };
+	}
+	c.capacity = 64;	/* small: tables grow under the vectors */
+	c.max_parallelism = 128;
+	c.last_kg = 127;
+	assert_int_equal(sl_win_init(&w, &c, st), 0);
+	v = calloc(1, sl_vec_size(in.row_size));
+	assert_non_null(v);
+	memset(cnt, 0, sizeof(cnt));
+	ro = (struct ref_out){ &w.out, c.n_keys, gather, cnt, sum, mn, mx, 0 };
+	srand(gather ? 5 : 3);
+	for (int t = 0; t < 400; t++) {
+		uint16_t n = (uint16_t)(1 + rand() % 256), n_sel = 0;
+
+		sl_vec_reset(v, in.row_size);
+		for (uint16_t i = 0; i < n; i++) {
+			uint8_t *row = sl_vec_row(v, i);
+			int64_t k = rand() % RK, x = rand() % 2001 - 1000;
+			/* time moves forward by 25 ms a vector, rows up to 1.5 s behind */
+			int64_t ts = (int64_t)t * 25 + rand() % 1500;
+			uint8_t key[8];
+			int64_t wi = ts / RSIZE;
+
+			memset(row, 0, in.row_size);
+			sl_row_set_int(row, &in.f[0], 7 * k + 1);
+			sl_row_set_int(row, &in.f[1], k);
+			sl_row_set_int(row, &in.f[2], x);
+			sl_row_set_int(row, &in.f[3], k);
+			sl_row_set_int(row, &in.f[4], ts);
+			sl_win_key_gather(&in, c.key_field, c.n_keys, row, key);
+			v->hash[i] = sl_kg_hash(key, 8);
+			assert_true(wi < RW);
+			/* every third row of some vectors is filtered out */
+			if (t % 7 == 0 && i % 3 == 0)
+				continue;
+			v->sel[n_sel++] = i;
+			if (wi * RSIZE + RSIZE - 1 <= wm) {
+				late++;
+			} else if (cnt[k][wi]++ == 0) {
+				sum[k][wi] = mn[k][wi] = mx[k][wi] = x;
+			} else {
+				sum[k][wi] += x;
+				mn[k][wi] = x < mn[k][wi] ? x : mn[k][wi];
+				mx[k][wi] = x > mx[k][wi] ? x : mx[k][wi];
+			}
+			max_seen = ts > max_seen ? ts : max_seen;
+		}
+		v->n_rows = n;
+		v->n_sel = n_sel;
+		sl_win_process(&w, v);
+		if (t % 10 == 9) {
+			wm = max_seen - 1200;
+			sl_win_advance(&w, wm, ref_row, &ro);
+		}
+	}
+	sl_win_advance(&w, SL_TS_MAX, ref_row, &ro);
+	(void)ref_row(&ro);	/* checks the last row */
+	assert_int_equal(w.stats.late_dropped, late);
+	assert_int_equal(w.stats.state_full_dropped, 0);
+	for (int k = 0; k < RK; k++)
+		for (int wi = 0; wi < RW; wi++)
+			assert_true(cnt[k][wi] == 0 || cnt[k][wi] == -1);
+	assert_true(late > 0);
+	sl_win_fini(&w);
+	sl_state_close(st);
+	if (g_backend == SL_STATE_BACKEND_HEAP) {
+		pool[region].busy = false;
+	} else {
+		char cmd[96];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		assert_int_equal(system(cmd), 0);
+	}
+	free(v);
+}
+
+static void
+test_vector_path_u64_count(void **state)
+{
+	(void)state;
+	window_vs_reference(false);
+}
+
+static void
+test_vector_path_gathered_keys(void **state)
+{
+	(void)state;
+	window_vs_reference(true);
+}
+
 static void
 test_conf_rejects(void **state)
 {
@@ -733,6 +927,8 @@ main(void)
 		cmocka_unit_test(test_capacity_holds_after_firing),
 		cmocka_unit_test(test_snapshot_restore_rescale),
 		cmocka_unit_test(test_earlier_window_in_same_vector),
+		cmocka_unit_test(test_vector_path_u64_count),
+		cmocka_unit_test(test_vector_path_gathered_keys),
 		cmocka_unit_test(test_conf_rejects),
 	};
 
