@@ -67,6 +67,12 @@ struct dp_ckpt {
 	uint64_t completed, failures;
 	uint64_t last_bytes, last_duration_ms;
 	uint64_t chan_rows, last_chan_rows;	/* in-flight rows persisted (unaligned) */
+	/* Under sluiced: the in-flight one's files are durable and its
+	 * manifest (encoded, for sluiced to write) waits for ckpt_commit. */
+	bool acked;
+	char *ack_manifest;
+	uint64_t last_completed, last_failed;
+	char last_why[256];
 };
 
 static uint64_t
@@ -169,7 +175,8 @@ ckpt_end(struct dp *dp, bool ok)
 			}
 			snprintf(ck->last_savepoint_dir, sizeof(ck->last_savepoint_dir),
 				 "%s/chk-%" PRIu64, ck->root, ck->inflight);
-		} else if (sl_ckpt_retain(pc->dir, pc->num_retained, &deleted, err,
+		} else if (!dp->coordinated &&
+			   sl_ckpt_retain(pc->dir, pc->num_retained, &deleted, err,
 					  sizeof(err)) < 0) {
 			DP_LOG(WARNING, "checkpoint retention: %s", err);
 		}
@@ -197,13 +204,23 @@ ckpt_end(struct dp *dp, bool ok)
 			atomic_store(&dp->stop, 1);
 		}
 	}
+	if (ok) {
+		ck->last_completed = ck->inflight;
+	} else {
+		ck->last_failed = ck->inflight;
+		snprintf(ck->last_why, sizeof(ck->last_why), "%s", ck->why);
+	}
 	if (ck->dirfd >= 0)
 		close(ck->dirfd);
 	ck->dirfd = -1;
 	ck->inflight = 0;
 	ck->failed = false;
 	ck->aligned = false;
+	ck->acked = false;
+	free(ck->ack_manifest);
+	ck->ack_manifest = NULL;
 	ck->last_done_tsc = now;
+	dp_ctl_ckpt_event(dp);
 }
 
 static void
@@ -219,6 +236,29 @@ ckpt_fail(struct dp *dp, const char *why)
 	if (ck->aligned && ck->files_pending == 0 && !ck->draining &&
 	    ck->drain_w >= dp->n_workers)
 		ckpt_end(dp, false);
+}
+
+/*
+ * Under sluiced: acknowledge. The manifest is encoded here, where the task
+ * files' sizes and crcs are known, and handed to sluiced, which writes it
+ * (the commit) and tells us with ckpt_commit. Until then the checkpoint
+ * stays in flight and no new one starts: the coordinator decides.
+ */
+static void
+ckpt_ack(struct dp *dp)
+{
+	struct dp_ckpt *ck = dp->ck;
+	size_t len;
+
+	if (sl_ckpt_manifest_encode(ck->m, &ck->ack_manifest, &len) < 0) {
+		snprintf(ck->why, sizeof(ck->why), "manifest could not be encoded");
+		ckpt_end(dp, false);
+		return;
+	}
+	ck->acked = true;
+	DP_LOG(INFO, "%s %" PRIu64 ": every task file is durable; sluiced commits it",
+	       ck->savepoint ? "savepoint" : "checkpoint", ck->inflight);
+	dp_ctl_ckpt_event(dp);
 }
 
 static void
@@ -254,6 +294,10 @@ ckpt_reap(struct dp *dp, struct sl_ckpt_done *d, unsigned int n)
 		}
 		/* Every task file is durable: commit with the manifest. */
 		ck->m->complete_ns = now_ns();
+		if (dp->coordinated) {
+			ckpt_ack(dp);
+			continue;
+		}
 		if (sl_ckpt_manifest_submit(ck->wr, ck->dirfd, ck->m, CKPT_MANIFEST_TAG) < 0) {
 			snprintf(ck->why, sizeof(ck->why), "manifest could not be queued");
 			ckpt_end(dp, false);
@@ -282,11 +326,12 @@ dp_ckpt_tick(struct dp *dp)
 		ckpt_drain_step(dp, CKPT_DRAIN_BUDGET);
 	now = rte_rdtsc();
 	if (ck->inflight != 0) {
-		if (!ck->failed && now - ck->trigger_tsc > ck->timeout)
+		/* Acknowledged: only sluiced may end it now (commit or abort). */
+		if (!ck->failed && !ck->acked && now - ck->trigger_tsc > ck->timeout)
 			ckpt_fail(dp, "timed out (execution.checkpointing.timeout)");
 		return;
 	}
-	if (atomic_load(&dp->draining) || now < ck->next_tsc ||
+	if (dp->coordinated || atomic_load(&dp->draining) || now < ck->next_tsc ||
 	    now - ck->last_done_tsc < ck->min_pause)
 		return;
 	ck->next_tsc = now + ck->interval;
@@ -925,6 +970,88 @@ fresh:
 		ckpt_clear_old(p->ckpt.dir);
 	if (dp->eos)
 		return sl_sink2pc_open(&dp->sink2pc, p->sink.path, &dp->out, NULL);
+	return 0;
+}
+
+int
+dp_ckpt_await(struct dp *dp, uint64_t id, json_t **data, char *msg, size_t len)
+{
+	struct dp_ckpt *ck = dp->ck;
+	char path[SL_PLAN_PATH_MAX + 32];
+
+	*data = NULL;
+	if (ck == NULL) {
+		snprintf(msg, len, "the job takes no checkpoints");
+		return -ENOTSUP;
+	}
+	if (id == 0)
+		id = ck->inflight;	/* whatever is in flight, e.g. after a sluiced restart */
+	if (id != 0 && id == ck->inflight) {
+		if (!ck->acked)
+			return 1;
+		snprintf(path, sizeof(path), "%s/chk-%" PRIu64, ck->root, id);
+		*data = json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)id,
+				  "kind", ck->savepoint ? "savepoint" : "checkpoint",
+				  "path", path, "manifest", ck->ack_manifest);
+		snprintf(msg, len, "%s %" PRIu64 " acknowledged by every task",
+			 ck->savepoint ? "savepoint" : "checkpoint", id);
+		return *data == NULL ? -ENOMEM : 0;
+	}
+	if (id != 0 && id == ck->last_failed) {
+		snprintf(msg, len, "checkpoint %" PRIu64 " failed: %s", id, ck->last_why);
+		return -EIO;
+	}
+	if (id != 0 && id == ck->last_completed) {
+		snprintf(msg, len, "checkpoint %" PRIu64 " is already committed", id);
+		return -EALREADY;
+	}
+	snprintf(msg, len, "no checkpoint %" PRIu64 " in flight (newest id %" PRIu64 ")",
+		 id, ck->id);
+	return -ENOENT;
+}
+
+int
+dp_ckpt_commit(struct dp *dp, uint64_t id, char *msg, size_t len)
+{
+	struct dp_ckpt *ck = dp->ck;
+
+	if (ck == NULL || !dp->coordinated) {
+		snprintf(msg, len, "this dataplane commits its own checkpoints (no --coordinator sluiced)");
+		return -ENOTSUP;
+	}
+	if (id != 0 && id == ck->last_completed) {
+		snprintf(msg, len, "checkpoint %" PRIu64 " was committed already", id);
+		return 0;	/* a retry after a lost reply */
+	}
+	if (id == 0 || id != ck->inflight || !ck->acked) {
+		snprintf(msg, len, "checkpoint %" PRIu64 " is not acknowledged (in flight: %" PRIu64 ")",
+			 id, ck->inflight);
+		return -EBUSY;
+	}
+	ckpt_end(dp, true);
+	snprintf(msg, len, "checkpoint %" PRIu64 " complete", id);
+	return 0;
+}
+
+int
+dp_ckpt_abort(struct dp *dp, uint64_t id, const char *why, char *msg, size_t len)
+{
+	struct dp_ckpt *ck = dp->ck;
+
+	if (ck == NULL || id == 0 || id != ck->inflight) {
+		snprintf(msg, len, "no checkpoint %" PRIu64 " in flight", id);
+		return -ENOENT;
+	}
+	if (ck->acked) {
+		snprintf(ck->why, sizeof(ck->why), "sluiced: %s", why ? why : "aborted");
+		ckpt_end(dp, false);
+	} else {
+		char w[200];
+
+		snprintf(w, sizeof(w), "sluiced: %s", why ? why : "aborted");
+		ckpt_fail(dp, w);
+	}
+	snprintf(msg, len, "checkpoint %" PRIu64 " aborted", id);
 	return 0;
 }
 

@@ -25,6 +25,9 @@ struct dp_ctl {
 		int fd;
 		struct sl_proto_lbuf lb;
 	} c[CTL_MAX_CLIENTS];
+	/* One ckpt_await may wait for its checkpoint (sluiced sends one). */
+	int wait_fd;
+	uint64_t wait_req, wait_ckpt;
 	char path[SL_PLAN_PATH_MAX];
 };
 
@@ -45,6 +48,7 @@ dp_ctl_open(struct dp *dp, const char *path)
 		return rc;
 	}
 	snprintf(c->path, sizeof(c->path), "%s", path);
+	c->wait_fd = -1;
 	dp->ctl = c;
 	return 0;
 }
@@ -52,6 +56,8 @@ dp_ctl_open(struct dp *dp, const char *path)
 static void
 client_drop(struct dp_ctl *c, uint16_t i)
 {
+	if (c->c[i].fd == c->wait_fd)
+		c->wait_fd = -1;
 	close(c->c[i].fd);
 	sl_proto_lbuf_fini(&c->c[i].lb);
 	c->c[i] = c->c[--c->n];
@@ -86,6 +92,79 @@ status_json(struct dp *dp)
 	json_object_set_new(o, "runToCompletion", json_boolean(dp->rtc));
 	json_object_set_new(o, "uptimeMs", json_integer((json_int_t)dp_cycles_ms(rte_rdtsc() - dp->start_tsc, dp->tsc_hz)));
 	return o;
+}
+
+/* id=N of a ckpt_* verb: a JSON integer, or its decimal string. */
+static bool
+ckpt_id_arg(const struct sl_proto_req *req, uint64_t *id)
+{
+	json_t *v = req->args ? json_object_get(req->args, "id") : NULL;
+	const char *s;
+	char *end;
+
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		*id = (uint64_t)json_integer_value(v);
+		return true;
+	}
+	s = json_string_value(v);
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*id = strtoull(s, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
+static enum sl_proto_code
+ckpt_code(int r)
+{
+	return r == 0 ? SL_PROTO_OK :
+	       r == -ENOTSUP ? SL_PROTO_UNSUPPORTED :
+	       r == -EBUSY || r == -ESHUTDOWN || r == -EALREADY || r == -ENOENT ?
+			SL_PROTO_WRONG_STATE :
+	       r == -EINVAL ? SL_PROTO_BAD_ARGS : SL_PROTO_INTERNAL;
+}
+
+/* ckpt_await: answer now, or keep the client until its checkpoint settles. */
+static int
+ckpt_await(struct dp *dp, int fd, const struct sl_proto_req *req)
+{
+	struct dp_ctl *c = dp->ctl;
+	json_t *data;
+	char msg[256];
+	uint64_t id;
+	int r;
+
+	if (!ckpt_id_arg(req, &id))
+		return send_reply(fd, req->id, SL_PROTO_BAD_ARGS,
+				  "ckpt_await needs id=N (a non-negative integer)", NULL);
+	r = dp_ckpt_await(dp, id, &data, msg, sizeof(msg));
+	if (r != 1)
+		return send_reply(fd, req->id, ckpt_code(r), msg, data);
+	if (c->wait_fd >= 0 && c->wait_fd != fd)
+		return send_reply(fd, req->id, SL_PROTO_BUSY,
+				  "another ckpt_await is waiting; one coordinator at a time", NULL);
+	c->wait_fd = fd;
+	c->wait_req = req->id;
+	c->wait_ckpt = id;
+	return 0;
+}
+
+void
+dp_ctl_ckpt_event(struct dp *dp)
+{
+	struct dp_ctl *c = dp->ctl;
+	json_t *data;
+	char msg[256];
+	int r;
+
+	if (c == NULL || c->wait_fd < 0)
+		return;
+	r = dp_ckpt_await(dp, c->wait_ckpt, &data, msg, sizeof(msg));
+	if (r == 1)
+		return;
+	/* A waiter that cannot take its answer sees its socket closed. */
+	(void)send_reply(c->wait_fd, c->wait_req, ckpt_code(r), msg, data);
+	c->wait_fd = -1;
 }
 
 static int
@@ -139,6 +218,25 @@ handle(struct dp *dp, int fd, const char *line, size_t len)
 				r == -EBUSY || r == -ESHUTDOWN ? SL_PROTO_WRONG_STATE :
 								 SL_PROTO_INTERNAL,
 				msg, data);
+		break;
+	}
+	case SL_PROTO_VERB_CKPT_AWAIT:
+		rc = ckpt_await(dp, fd, &req);
+		break;
+	case SL_PROTO_VERB_CKPT_COMMIT:
+	case SL_PROTO_VERB_CKPT_ABORT: {
+		uint64_t id;
+		int r;
+
+		if (!ckpt_id_arg(&req, &id)) {
+			rc = send_reply(fd, req.id, SL_PROTO_BAD_ARGS,
+					"needs id=N (a non-negative integer)", NULL);
+			break;
+		}
+		r = req.verb == SL_PROTO_VERB_CKPT_COMMIT ?
+			dp_ckpt_commit(dp, id, msg, sizeof(msg)) :
+			dp_ckpt_abort(dp, id, sl_proto_arg_str(&req, "why"), msg, sizeof(msg));
+		rc = send_reply(fd, req.id, ckpt_code(r), msg, NULL);
 		break;
 	}
 	case SL_PROTO_VERB_STOP:

@@ -238,6 +238,7 @@ struct dp {
 	struct dp_ckpt *ck;		/* checkpoint coordinator; NULL when checkpointing is off */
 	const char *restore;		/* --restore: a chk-N directory or "latest" */
 	const char *restore_fallback;	/* --restore-fallback: when "latest" finds none */
+	bool coordinated;		/* --coordinator sluiced: it triggers and commits */
 	bool eos;			/* the sink commits by two-phase commit */
 	struct sl_sink2pc sink2pc;
 	struct dp_pending pd;
@@ -314,6 +315,18 @@ int dp_rm_tree(const char *path);
 #define CKPT_OP_STATE 3	/* one sl_state chunk; the section's key group */
 #define CKPT_OP_CHANNEL 4	/* in-flight input rows of an unaligned checkpoint */
 void dp_ckpt_finish(struct dp *dp);
+/*
+ * Under sluiced (--coordinator sluiced): the checkpoint's task files are
+ * durable ("acknowledged") and the dataplane waits for sluiced to write
+ * the manifest and say so. dp_ckpt_await: 0 with *data (id, kind, path,
+ * manifest) once id is acknowledged, 1 while it is not yet, <0 when it
+ * failed or is unknown (msg says which). commit/abort end it.
+ */
+int dp_ckpt_await(struct dp *dp, uint64_t id, json_t **data, char *msg, size_t len);
+int dp_ckpt_commit(struct dp *dp, uint64_t id, char *msg, size_t len);
+int dp_ckpt_abort(struct dp *dp, uint64_t id, const char *why, char *msg, size_t len);
+/* A checkpoint was acknowledged or ended: answer a waiting ckpt_await. */
+void dp_ctl_ckpt_event(struct dp *dp);
 void dp_ckpt_metrics(const struct dp *dp, json_t *o);
 /* Trigger a checkpoint now (savepoint_dir NULL) or a savepoint; -ENOTSUP, -EBUSY. */
 int dp_ckpt_request(struct dp *dp, const char *savepoint_dir, json_t **data,

@@ -55,6 +55,9 @@ usage(FILE *f)
 		"                     state.checkpoints.dir (none there: start from the beginning)\n"
 		"  --restore-fallback DIR  with --restore latest: the chk-N directory to use when\n"
 		"                     state.checkpoints.dir has none (the savepoint a job started from)\n"
+		"  --coordinator sluiced  checkpoints are triggered and committed by sluiced over\n"
+		"                     --ctl (ckpt_await, ckpt_commit); without it this process\n"
+		"                     triggers and commits its own, as in Flink's local mode\n"
 		"  -- EAL-ARGS        extra DPDK EAL arguments, after the job's own 'eal:' list\n"
 		"  --version, --help\n");
 }
@@ -349,6 +352,7 @@ main(int argc, char **argv)
 		{ "ctl", required_argument, NULL, 'C' },
 		{ "restore", required_argument, NULL, 'R' },
 		{ "restore-fallback", required_argument, NULL, 'F' },
+		{ "coordinator", required_argument, NULL, 'K' },
 		{ "validate", no_argument, NULL, 'V' },
 		{ "version", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -384,6 +388,14 @@ main(int argc, char **argv)
 			break;
 		case 'F':
 			dp->restore_fallback = optarg;
+			break;
+		case 'K':
+			if (strcmp(optarg, "sluiced") != 0) {
+				fprintf(stderr, "sluice-dp: --coordinator takes 'sluiced', got '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			dp->coordinated = true;
 			break;
 		case 'V':
 			validate = true;

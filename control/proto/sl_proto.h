@@ -55,7 +55,13 @@
 	X(SAVEPOINT, "savepoint", SL_PROTO_DAEMON | SL_PROTO_DP, "job=NAME dir=DIR", \
 	  "take a savepoint into DIR/chk-N (kept until you delete it)")           \
 	X(METRICS, "metrics", SL_PROTO_DAEMON | SL_PROTO_DP, "job=NAME",           \
-	  "the job's metrics, per lcore and operator")
+	  "the job's metrics, per lcore and operator")                            \
+	X(CKPT_AWAIT, "ckpt_await", SL_PROTO_DP, "id=N (integer; 0: the one in flight)", \
+	  "sluiced to a dataplane: reply once checkpoint N's task files are durable, with the manifest to commit") \
+	X(CKPT_COMMIT, "ckpt_commit", SL_PROTO_DP, "id=N (integer)",                \
+	  "sluiced to a dataplane: N's manifest is durable; complete it (the sink commits)") \
+	X(CKPT_ABORT, "ckpt_abort", SL_PROTO_DP, "id=N (integer) why=TEXT",          \
+	  "sluiced to a dataplane: N will not be committed; fail it")
 
 enum sl_proto_verb {
 #define SL_PROTO_X(e, n, w, a, h) SL_PROTO_VERB_##e,

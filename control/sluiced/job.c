@@ -191,6 +191,10 @@ job_set_state(struct sld_daemon *d, struct sld_job *j, enum sld_state s)
 	j->state = s;
 	if (s == SLD_FAILED || s == SLD_CANCELED || s == SLD_FINISHED)
 		j->ended_at = sld_wall_ms();
+	if (s == SLD_RUNNING)
+		sld_coord_start(d, j);
+	else
+		sld_coord_stop(d, j);
 	job_save(d);
 }
 
@@ -398,7 +402,7 @@ job_spawn(struct sld_daemon *d, struct sld_job *j)
 	char ctl[SLD_FILE_MAX], stats[SLD_FILE_MAX], log[SLD_FILE_MAX];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
-	char *argv[16];
+	char *argv[20];
 	sigset_t none, dfl;
 	int argc = 0, rc;
 	pid_t pid;
@@ -422,6 +426,9 @@ job_spawn(struct sld_daemon *d, struct sld_job *j)
 	argv[argc++] = ctl;
 	argv[argc++] = "--stats-json";
 	argv[argc++] = stats;
+	/* sluiced triggers and commits the job's checkpoints (coord.c). */
+	argv[argc++] = "--coordinator";
+	argv[argc++] = "sluiced";
 	if (j->cpus[0]) {
 		argv[argc++] = "--cpus";
 		argv[argc++] = j->cpus;
@@ -655,7 +662,12 @@ stop_cb(void *arg, int rc, json_t *reply)
 	struct sld_job *j = sld_job_find(s->d, s->name);
 	json_t *ok = reply ? json_object_get(reply, "ok") : NULL;
 
-	if (j != NULL && j->pid == s->pid && j->pid > 0 && !json_is_true(ok)) {
+	if (j != NULL && j->pid == s->pid && j->pid > 0 && json_is_true(ok) && s->savepoint) {
+		json_t *id = json_object_get(json_object_get(reply, "data"), "id");
+
+		/* The dataplane stops once sluiced has committed the savepoint. */
+		sld_coord_adopt(s->d, j, json_is_integer(id) ? (uint64_t)json_integer_value(id) : 0);
+	} else if (j != NULL && j->pid == s->pid && j->pid > 0 && !json_is_true(ok)) {
 		json_t *m = reply ? json_object_get(reply, "msg") : NULL;
 
 		if (s->savepoint) {
@@ -770,6 +782,7 @@ sld_jobs_recover(struct sld_daemon *d)
 			if (is_our_dataplane(j)) {
 				SLD_LOG("job %s: re-attached to dataplane %d", j->name,
 					(int)j->pid);
+				sld_coord_start(d, j);
 				continue;
 			}
 			sld_loop_del_fd(d->loop, j->pidfd);

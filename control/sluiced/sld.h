@@ -150,6 +150,7 @@ struct sld_job {
 	uint64_t timer;
 	bool in_use;
 	struct sld_daemon *d;		/* owner, for loop callbacks */
+	struct sld_coord *co;		/* checkpoint coordinator while RUNNING (coord.c) */
 };
 
 struct sld_daemon {
@@ -164,6 +165,7 @@ struct sld_daemon {
 	int listen_fd;
 	int sig_fd;
 	int exit_code;
+	struct sl_ckpt_writer *ckw;	/* io_uring for manifests, made on first use */
 };
 
 int sld_jobs_init(struct sld_daemon *d);
@@ -200,6 +202,17 @@ int sld_jobs_live(const struct sld_daemon *d);
 void sld_job_device_key(const char *port, char *buf, size_t len);
 /** CPU lists overlap? (empty: never) */
 bool sld_cpus_overlap(const char *a, const char *b);
+
+/* --- coord.c: the checkpoint coordinator --- */
+struct sld_coord;
+struct sl_ckpt_writer;
+/** The job's dataplane runs: trigger, await, commit its checkpoints. */
+void sld_coord_start(struct sld_daemon *d, struct sld_job *j);
+void sld_coord_stop(struct sld_daemon *d, struct sld_job *j);
+/** The user triggered checkpoint id (or a savepoint): commit it now. */
+void sld_coord_adopt(struct sld_daemon *d, struct sld_job *j, uint64_t id);
+/** {state, inFlight, committed, failed, intervalMs} or null. */
+json_t *sld_coord_json(const struct sld_job *j);
 
 /* --- registry.c --- */
 int sld_registry_save(struct sld_daemon *d);

@@ -392,6 +392,7 @@ status_data(const struct sld_job *j)
 	json_object_set_new(o, "numRestarts", json_integer(j->restarts));
 	json_object_set_new(o, "lcores", json_pack("{s:i,s:i,s:s}", "rx", j->rx,
 						   "workers", j->workers, "cpus", j->cpus));
+	json_object_set_new(o, "checkpointCoordinator", sld_coord_json(j));
 	return o;
 }
 
@@ -445,6 +446,13 @@ dp_done(void *arg, int rc, json_t *r)
 		json_t *code = json_object_get(r, "code"), *m = json_object_get(r, "msg");
 		int ci = json_is_string(code) ? sl_proto_code_find(json_string_value(code)) : -1;
 
+		if (ci == SL_PROTO_OK) {
+			json_t *id = json_object_get(dpdata, "id");
+
+			/* sluiced commits what the user triggered, now. */
+			sld_coord_adopt(c->d, j, json_is_integer(id) ?
+					(uint64_t)json_integer_value(id) : 0);
+		}
 		if (dpdata != NULL)
 			json_incref(dpdata);
 		line = reply(c->id, ci < 0 ? SL_PROTO_INTERNAL : (enum sl_proto_code)ci,

@@ -3,7 +3,11 @@
 # over 200,000 events with checkpoints every 200 ms has its dataplane
 # killed with SIGKILL at random moments at least five times; sluiced
 # restarts it from the latest checkpoint each time, and the committed
-# output is byte-identical to a failure-free run.
+# output is byte-identical to a failure-free run. sluiced is the
+# checkpoint coordinator (it triggers, and commits each checkpoint by
+# writing its manifest); midway sluiced itself is killed with SIGKILL and
+# started again: it re-attaches and adopts the checkpoint the dataplane
+# holds, and checkpoints go on being committed.
 . "$(dirname "$0")/lib.sh"
 SLD="$SLUICE_BUILD/control/sluiced/sluiced"
 CTL="$SLUICE_BUILD/control/sluicectl/sluicectl"
@@ -41,10 +45,13 @@ mkjob ref "$T/ref" "$T/ref-chk" > "$T/ref.yaml"
 run_dp "$T/ref.yaml"
 cat "$T"/ref/res.csv.part-* > "$T/ref.csv"
 
-"$SLD" --socket "$SLUICE_SOCKET" --state-dir "$T/state" > /dev/null 2> "$T/sld.err" &
-sld=$!
+start_sld() {	# start_sld LOG
+	"$SLD" --socket "$SLUICE_SOCKET" --state-dir "$T/state" > /dev/null 2> "$1" &
+	sld=$!
+	for _ in $(seq 100); do grep -q "ready on" "$1" && break; sleep 0.1; done
+}
+start_sld "$T/sld.err"
 trap 'kill -9 $sld 2> /dev/null || true; pkill -9 -f "$T/" 2> /dev/null || true; rm -rf "$T"' EXIT
-for _ in $(seq 100); do grep -q "ready on" "$T/sld.err" && break; sleep 0.1; done
 mkjob chaos "$T/out" "$T/chk" > "$T/chaos.yaml"
 "$CTL" run "$T/chaos.yaml" > /dev/null || fail "run"
 
@@ -58,6 +65,13 @@ while [ $kills -lt 6 ]; do
 	[ "$state" = RUNNING ] || continue
 	pid=$(json "$T/st.json" '$.pid')
 	kill -9 "$pid" 2> /dev/null && kills=$((kills + 1))
+	if [ $kills -eq 3 ] && [ ! -f "$T/sld2.err" ]; then
+		# The coordinator dies too, while the dataplane restarts.
+		sleep 0.5
+		kill -9 $sld
+		wait $sld 2> /dev/null || true
+		start_sld "$T/sld2.err"
+	fi
 	for _ in $(seq 100); do	# until the restart is running again
 		status
 		p2=$(json "$T/st.json" '$.pid')
@@ -76,4 +90,13 @@ restarts=$(json "$T/st.json" '$.restarts')
 [ "${restarts:-0}" -ge 5 ] || [ "$(json "$T/st.json" '$.numRestarts')" -ge 5 ] || fail "restarts: $(cat "$T/st.json")"
 cat "$T"/out/res.csv.part-* > "$T/got.csv"
 same_file "$T/ref.csv" "$T/got.csv"
+# sluiced committed the checkpoints, before and after its own restart.
+c1=$(grep -c "checkpoint [0-9]* committed" "$T/sld.err" || true)
+c2=$(grep -c "checkpoint [0-9]* committed" "$T/sld2.err" || true)
+[ "$c1" -ge 1 ] && [ "$c2" -ge 3 ] || { grep -i "checkpoint\|coordinat" "$T/sld.err" | head -20; } >&2 || true; [ "$c1" -ge 1 ] && [ "$c2" -ge 3 ] || fail "sluiced committed $c1 checkpoints, then $c2 after its restart"
+grep -q "re-attached to dataplane" "$T/sld2.err" || [ "$(grep -c "started dataplane" "$T/sld2.err")" -ge 1 ] ||
+	fail "the restarted sluiced took no dataplane over"
+grep -q "every task file is durable; sluiced commits it" "$T/state/jobs/chaos/dp.log" ||
+	fail "the dataplane did not leave its checkpoints to sluiced"
+echo "ok: sluiced committed $c1 checkpoints, was killed, and committed $c2 more after its restart"
 echo "ok: $kills SIGKILLs under sluiced, each restart from the latest checkpoint; $(($(wc -l < "$T/ref.csv") - 1)) result rows byte-identical to the failure-free run"
