@@ -32,7 +32,9 @@
  * start wraps like Java; end = start + size and ts + gap saturate at
  * INT64_MAX (Java would wrap to a negative end, a window nobody can use);
  * cleanup time end - 1 + L saturates at INT64_MAX; element lateness
- * ts + L wraps as in Java.
+ * ts + L wraps as in Java. One deliberate difference: a sliding window
+ * element within `size` of INT64_MIN, where Java's ts - size wraps and
+ * the element gets no window, gets the windows that hold it.
  *
  * Errors are negative errno values.
  */

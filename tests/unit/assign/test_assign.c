@@ -329,6 +329,71 @@ test_merging_window_set(void **state)
 	assert_int_equal(s->ent[1].w.start, 30000);
 }
 
+/*
+ * R2.5's consequence, as a property: after adding the proto-windows of
+ * random timestamps in random order, the set holds exactly the sessions
+ * found by sorting the timestamps and cutting where a gap exceeds g; and
+ * each session's state window is the proto-window of one of its elements.
+ */
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+test_R2_5_sessions_property(void **state)
+{
+	uint64_t buf[(8 + 64 * 32) / 8];
+	struct sl_assign_mset *s = (struct sl_assign_mset *)buf;
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	const int64_t g = 100;
+
+	(void)state;
+	for (int round = 0; round < 500; round++) {
+		int64_t ts[40], sorted[40];
+		int n = 1 + (int)(x % 40), ns = 0;
+		struct { int64_t s, e; } want[40];
+
+		assert_int_equal(sl_assign_mset_init(s, 64), 0);
+		for (int i = 0; i < n; i++) {
+			struct sl_assign_window w, r;
+
+			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+			ts[i] = (int64_t)(x % 3000) - 1000;
+			w.start = ts[i];
+			w.end = ts[i] + g;
+			assert_int_equal(sl_assign_mset_add(s, &w, NULL, NULL, &r), 0);
+			assert_true(r.start <= ts[i] && r.end >= ts[i] + g);
+		}
+		memcpy(sorted, ts, sizeof(ts[0]) * (size_t)n);
+		qsort(sorted, (size_t)n, sizeof(sorted[0]), cmp_i64);
+		for (int i = 0; i < n; i++) {
+			if (ns > 0 && sorted[i] - sorted[i - 1] <= g) {
+				want[ns - 1].e = sorted[i] + g;
+				continue;
+			}
+			want[ns].s = sorted[i];
+			want[ns++].e = sorted[i] + g;
+		}
+		assert_int_equal(s->n, ns);
+		for (int i = 0; i < ns; i++) {
+			bool proto = false;
+
+			assert_int_equal(s->ent[i].w.start, want[i].s);
+			assert_int_equal(s->ent[i].w.end, want[i].e);
+			for (int j = 0; j < n; j++)
+				proto |= s->ent[i].state.start == ts[j] &&
+					 s->ent[i].state.end == ts[j] + g;
+			assert_true(proto);
+			assert_true(s->ent[i].state.start >= want[i].s &&
+				    s->ent[i].state.end <= want[i].e);
+		}
+	}
+}
+
 /* ---- a window operator from the parts ----------------------------------- */
 
 #define SET_CAP 16
@@ -981,6 +1046,7 @@ main(void)
 		cmocka_unit_test(test_W2_4_pure_merge),
 		cmocka_unit_test(test_R3_1_lateness_predicates),
 		cmocka_unit_test(test_merging_window_set),
+		cmocka_unit_test(test_R2_5_sessions_property),
 		cmocka_unit_test(test_W2_2_sliding_operator),
 		cmocka_unit_test(test_W2_2_sliding_operator_restored),
 		cmocka_unit_test(test_W2_4_session_windows),

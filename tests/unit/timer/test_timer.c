@@ -505,6 +505,120 @@ test_R1_9_ascending_random(void **state)
 	sl_state_close(st);
 }
 
+/*
+ * Random register/delete/advance on both domains against a brute-force
+ * model (a plain array of pending timers): same fired sequence, same
+ * counts. Exercises lazy deletion, compaction and re-registration.
+ */
+struct mt { uint64_t key; uint32_t ns; int64_t ts; int dom; bool live; };
+
+static int
+mt_cmp(const void *a, const void *b)
+{
+	const struct mt *x = a, *y = b;
+	int c;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	c = memcmp(&x->key, &y->key, 8);
+	if (c != 0)
+		return c;
+	return memcmp(&x->ns, &y->ns, 4);
+}
+
+static void
+test_random_against_model(void **state)
+{
+	static struct fired f;
+	static struct mt m[4096], due[4096];
+	struct sl_state *st = open_st(SL_STATE_BACKEND_HEAP, 0, 0, MAXP - 1);
+	struct sl_timer *tm;
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	int64_t wm = -1000, pt = -1000;
+	int nm = 0, checked = 0;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	tm = mk(st, 0, MAXP - 1, 4, record, &f);
+	for (int step = 0; step < 20000; step++) {
+		uint64_t r, k;
+		uint32_t ns;
+		int64_t ts;
+		int dom, op, found = -1, rc;
+
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		r = x;
+		k = r % 40;
+		ns = (uint32_t)((r >> 8) % 3);
+		dom = (int)((r >> 12) & 1);
+		ts = (dom ? pt : wm) - 50 + (int64_t)((r >> 16) % 400);
+		op = (int)((r >> 32) % 100);
+		for (int i = 0; i < nm; i++)
+			if (m[i].live && m[i].key == k && m[i].ns == ns &&
+			    m[i].ts == ts && m[i].dom == dom)
+				found = i;
+		if (op < 55) {
+			rc = sl_timer_register(tm, dom, kg_of(k), &k, &ns, ts);
+			assert_int_equal(rc, found < 0);
+			if (found < 0) {
+				assert_true(nm < 4096);
+				m[nm++] = (struct mt){ k, ns, ts, dom, true };
+			}
+		} else if (op < 85) {
+			rc = sl_timer_delete(tm, dom, kg_of(k), &k, &ns, ts);
+			assert_int_equal(rc, found >= 0);
+			if (found >= 0)
+				m[found].live = false;
+		} else {
+			/* advance one domain; compare with the model's due set */
+			int64_t to = (dom ? pt : wm) + (int64_t)((r >> 40) % 300);
+			int nd = 0, base = f.n;
+
+			for (int i = 0; i < nm; i++)
+				if (m[i].live && m[i].dom == dom && m[i].ts <= to) {
+					due[nd++] = m[i];
+					m[i].live = false;
+				}
+			qsort(due, (size_t)nd, sizeof(due[0]), mt_cmp);
+			rc = dom ? sl_timer_advance_processing_time(tm, to)
+				 : sl_timer_advance_watermark(tm, to);
+			assert_int_equal(rc, nd);
+			for (int i = 0; i < nd; i++) {
+				assert_int_equal(f.dom[base + i], dom);
+				assert_int_equal(f.ts[base + i], due[i].ts);
+				assert_int_equal(f.key[base + i], due[i].key);
+				assert_int_equal(f.ns[base + i], due[i].ns);
+			}
+			checked += nd;
+			f.n = 0;
+			if (dom)
+				pt = to;
+			else
+				wm = to;
+			/* compact the model */
+			{
+				int w = 0;
+
+				for (int i = 0; i < nm; i++)
+					if (m[i].live)
+						m[w++] = m[i];
+				nm = w;
+			}
+		}
+		{
+			uint64_t live[2] = { 0, 0 };
+
+			for (int i = 0; i < nm; i++)
+				live[m[i].dom] += m[i].live;
+			assert_int_equal(sl_timer_count(tm, ET), live[0]);
+			assert_int_equal(sl_timer_count(tm, PT), live[1]);
+		}
+	}
+	assert_true(checked > 1000);
+	sl_timer_destroy(tm);
+	sl_state_close(st);
+}
+
 /* ---- R4.7: snapshot by key group, restore N -> M ------------------------ */
 
 struct chunks { uint8_t *b[1024]; size_t len[1024]; int n; };
@@ -718,6 +832,7 @@ main(void)
 		cmocka_unit_test(test_callback_error_stops),
 		cmocka_unit_test(test_processing_time_apart),
 		cmocka_unit_test(test_R1_9_ascending_random),
+		cmocka_unit_test(test_random_against_model),
 		cmocka_unit_test(test_R4_7_snapshot_2_to_3_heap),
 		cmocka_unit_test(test_R4_7_snapshot_2_to_1_rocksdb),
 		cmocka_unit_test(test_R4_7_snapshot_3_to_2_heap),
