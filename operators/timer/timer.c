@@ -43,7 +43,7 @@ struct sl_timer {
 	uint64_t gen;
 	int64_t wm, pt;
 	struct dq q[2];
-	uint8_t *tmp;		/* one entry, for swaps */
+	uint8_t *tmp;		/* one entry: the hole of a sift */
 	uint8_t *fent;		/* the entry being fired */
 	bool firing;
 	enum sl_timer_domain fdom;
@@ -91,42 +91,39 @@ at(const struct sl_timer *tm, const struct kgq *k, uint32_t i)
 	return k->ent + (size_t)i * tm->stride;
 }
 
-static void
-ent_swap(struct sl_timer *tm, struct kgq *k, uint32_t i, uint32_t j)
-{
-	memcpy(tm->tmp, at(tm, k, i), tm->stride);
-	memcpy(at(tm, k, i), at(tm, k, j), tm->stride);
-	memcpy(at(tm, k, j), tm->tmp, tm->stride);
-}
-
+/* Sift with a hole: one entry copy per level instead of a swap's three. */
 static void
 kg_up(struct sl_timer *tm, struct kgq *k, uint32_t i)
 {
+	memcpy(tm->tmp, at(tm, k, i), tm->stride);
 	while (i > 0) {
 		uint32_t p = (i - 1) / 2;
 
-		if (ent_cmp(tm, at(tm, k, p), at(tm, k, i)) <= 0)
+		if (ent_cmp(tm, at(tm, k, p), tm->tmp) <= 0)
 			break;
-		ent_swap(tm, k, p, i);
+		memcpy(at(tm, k, i), at(tm, k, p), tm->stride);
 		i = p;
 	}
+	memcpy(at(tm, k, i), tm->tmp, tm->stride);
 }
 
 static void
 kg_down(struct sl_timer *tm, struct kgq *k, uint32_t i)
 {
+	memcpy(tm->tmp, at(tm, k, i), tm->stride);
 	for (;;) {
-		uint32_t l = 2 * i + 1, r = l + 1, m = i;
+		uint32_t l = 2 * i + 1, r = l + 1, m = l;
 
-		if (l < k->n && ent_cmp(tm, at(tm, k, l), at(tm, k, m)) < 0)
-			m = l;
-		if (r < k->n && ent_cmp(tm, at(tm, k, r), at(tm, k, m)) < 0)
+		if (l >= k->n)
+			break;
+		if (r < k->n && ent_cmp(tm, at(tm, k, r), at(tm, k, l)) < 0)
 			m = r;
-		if (m == i)
-			return;
-		ent_swap(tm, k, i, m);
+		if (ent_cmp(tm, tm->tmp, at(tm, k, m)) <= 0)
+			break;
+		memcpy(at(tm, k, i), at(tm, k, m), tm->stride);
 		i = m;
 	}
+	memcpy(at(tm, k, i), tm->tmp, tm->stride);
 }
 
 static void
