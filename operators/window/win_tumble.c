@@ -32,6 +32,7 @@ struct win_scratch {
 	uint64_t kg_magic;	/* hash % max_parallelism without a divide */
 	int32_t key_off;	/* key bytes contiguous in the row here; -1: gather */
 	bool count_only;	/* no aggregate reads an input field */
+	bool common;		/* 8-byte time field and key_off >= 0 */
 	struct sl_state_ref ref[SL_VEC_MAX];
 	int64_t start[SL_VEC_MAX];	/* each row's namespace */
 	uint16_t row[SL_VEC_MAX];
@@ -183,6 +184,8 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 		if (c->in->f[c->key_field[k]].offset != p->offset + p->size)
 			w->scratch->key_off = -1;
 	}
+	w->scratch->common = w->scratch->key_off >= 0 &&
+			     c->in->f[c->ts_field].size == 8;
 	w->scratch->count_only = true;
 	for (uint16_t a = 0; a < c->n_aggs; a++)
 		if (w->acc[a].in != NULL)
@@ -316,15 +319,13 @@ kg_fast(uint32_t hash, uint64_t magic, uint32_t maxp)
 }
 
 /*
- * Two passes over the vector and one call into the state backend between
- * them: (1) each row's window, the late check and its state address (key
- * bytes read in place from the row when they are contiguous there); the
- * backend then hashes, prefetches and finds or inserts every row's
- * accumulator; (2) the accumulators are updated, a count-only window
- * without a loop over aggregates.
+ * Pass 1 of sl_win_process(): each selected row's window, the late check
+ * and its state address, into s->ref[]. @return rows kept. Inlined twice:
+ * once for the common row (8-byte time field, key bytes contiguous: read
+ * in place) without the branches for the others.
  */
-void
-sl_win_process(struct sl_win *w, const struct sl_vec *v)
+static inline __attribute__((always_inline)) uint16_t
+win_refs(struct sl_win *w, const struct sl_vec *v, const bool common)
 {
 	const struct sl_win_conf *c = &w->conf;
 	const struct sl_field *tsf = &c->in->f[c->ts_field];
@@ -333,7 +334,7 @@ sl_win_process(struct sl_win *w, const struct sl_vec *v)
 	const uint32_t maxp = c->max_parallelism;
 	const int32_t key_off = s->key_off;
 	const uint16_t ts_off = tsf->offset, row_size = v->row_size;
-	const bool ts8 = tsf->size == 8;
+	const uint16_t n_sel = v->n_sel;
 	const int64_t wm = w->wm;
 	/* start > max_ts: the first row computes its window */
 	int64_t last_start = 0, start = 1, max_ts = 0;
@@ -341,16 +342,14 @@ sl_win_process(struct sl_win *w, const struct sl_vec *v)
 	uint64_t *drop = NULL;	/* the counter of rows of this window, if dropped */
 	uint16_t n = 0, n_ns = 0;
 	bool have_last = false;
-	int rc;
 
-	w->stats.rows_in += v->n_sel;
-	for (uint16_t j = 0; j < v->n_sel; j++) {
+	for (uint16_t j = 0; j < n_sel; j++) {
 		uint16_t i = v->sel[j];
 		const uint8_t *row = v->rows + (size_t)i * row_size;
 		int64_t ts;
 		struct sl_state_ref *r = &s->ref[n];
 
-		if (__builtin_expect(ts8, 1))
+		if (common)
 			memcpy(&ts, row + ts_off, 8);
 		else
 			ts = sl_row_ts(row, tsf);
@@ -381,7 +380,7 @@ sl_win_process(struct sl_win *w, const struct sl_vec *v)
 			(*drop)++;
 			continue;
 		}
-		if (__builtin_expect(key_off >= 0, 1)) {
+		if (common) {
 			r->key = row + key_off;
 		} else {
 			uint8_t *key = &s->keys[(size_t)n * WIN_MAX_KEY_BYTES];
@@ -394,6 +393,27 @@ sl_win_process(struct sl_win *w, const struct sl_vec *v)
 		r->kg = (uint16_t)kg_fast(v->hash[i], magic, maxp);
 		n++;
 	}
+	return n;
+}
+
+/*
+ * Two passes over the vector and one call into the state backend between
+ * them: (1) win_refs(); the backend then hashes, prefetches and finds or
+ * inserts every row's accumulator; (2) the accumulators are updated, a
+ * count-only window without a loop over aggregates.
+ */
+void
+sl_win_process(struct sl_win *w, const struct sl_vec *v)
+{
+	struct win_scratch *s = w->scratch;
+	uint16_t n;
+	int rc;
+
+	w->stats.rows_in += v->n_sel;
+	if (s->common)
+		n = win_refs(w, v, true);
+	else
+		n = win_refs(w, v, false);
 	if (n == 0)
 		return;
 	rc = sl_state_fixed_upsert_bulk(w->st, w->sid, s->ref, n, s->val,

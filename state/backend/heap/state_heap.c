@@ -626,7 +626,9 @@ upsert_vec(struct sl_state *st, struct sl_sdesc *d, struct sl_state_ref *refs,
 	const uint32_t first = st->conf.first_kg, n_kg = st->n_kg;
 	const uint32_t stride = hd->stride, voff = hd->voff;
 	unsigned int nt = 0;
-	bool moved = false;
+	/* a local: stores through slot pointers could alias b->snap */
+	const bool snap = b->snap;
+	bool moved = snap;
 	int refused = 0;
 
 	for (unsigned int i = 0; i < n; i++) {
@@ -665,8 +667,8 @@ upsert_vec(struct sl_state *st, struct sl_sdesc *d, struct sl_state_ref *refs,
 		m->pending = 0;
 	}
 	/* Pass 1's slot addresses hold unless a table was rebuilt or a page
-	 * may be copied (a snapshot): then probe from the directory. */
-	moved |= b->snap;
+	 * may be copied (a snapshot, moved from the start): then probe from
+	 * the directory. */
 	for (unsigned int i = 0; i < n; i++) {
 		struct hmap *m = mp[i];
 		const struct sl_state_ref *r = &refs[i];
@@ -684,7 +686,7 @@ upsert_vec(struct sl_state *st, struct sl_sdesc *d, struct sl_state_ref *refs,
 			memcpy(&et, e, 4);
 			if (et == tag && key_eq(e + 8, r->key, kl) &&
 			    (nl == 0 || key_eq(e + 8 + kl, r->ns, nl))) {
-				if (__builtin_expect(b->snap, 0) &&
+				if (__builtin_expect(snap, 0) &&
 				    (e = hown(b, hd, m, idx)) == NULL)
 					goto refuse;
 				vals[i] = e + voff;
@@ -704,7 +706,7 @@ upsert_vec(struct sl_state *st, struct sl_sdesc *d, struct sl_state_ref *refs,
 		} else {
 			e = hslot(hd, m, ins);
 		}
-		if (__builtin_expect(b->snap, 0) &&
+		if (__builtin_expect(snap, 0) &&
 		    (e = hown(b, hd, m, ins)) == NULL)
 			goto refuse;
 		memcpy(&et, e, 4);
@@ -736,13 +738,15 @@ heap_fixed_upsert(struct sl_state *st, struct sl_sdesc *d,
 {
 	const uint32_t kl = d->d.key_len, nl = d->d.ns_len;
 
+	if (hashed)	/* acquire and value puts: hashes given */
+		return upsert_vec(st, d, refs, n, true, vals, created, kl, nl);
 	if (nl == 8 && kl == 8)
-		return upsert_vec(st, d, refs, n, hashed, vals, created, 8, 8);
+		return upsert_vec(st, d, refs, n, false, vals, created, 8, 8);
 	if (nl == 8 && kl == 4)
-		return upsert_vec(st, d, refs, n, hashed, vals, created, 4, 8);
+		return upsert_vec(st, d, refs, n, false, vals, created, 4, 8);
 	if (nl == 8 && kl == 16)
-		return upsert_vec(st, d, refs, n, hashed, vals, created, 16, 8);
-	return upsert_vec(st, d, refs, n, hashed, vals, created, kl, nl);
+		return upsert_vec(st, d, refs, n, false, vals, created, 16, 8);
+	return upsert_vec(st, d, refs, n, false, vals, created, kl, nl);
 }
 
 static int
