@@ -584,8 +584,13 @@ drain_begin(struct dp *dp, struct dp_worker *wk)
 	void *meta;
 	int rc;
 
-	if (wk->snap_id != ck->inflight || wk->win.snap == NULL)
-		return -ENOMEM;	/* the worker could not begin its snapshot */
+	if (wk->snap_id != ck->inflight || wk->win.snap == NULL) {
+		/* chan_done was stored after chan_overflow: it is visible. */
+		DP_LOG(WARNING, "worker %u: %s", wk->id, wk->chan_overflow ?
+		       "more in-flight vectors than an unaligned checkpoint holds (DP_CHAN_PER_INPUT); the next one starts afresh" :
+		       "its snapshot could not begin (is the state backend out of memory?)");
+		return -ENOMEM;
+	}
 	rc = ckpt_begin_file(dp, &ck->db, SL_CKPT_TASK_WORKER, wk->id, dp->n_workers);
 	if (rc < 0)
 		return rc;

@@ -35,6 +35,14 @@
 #define DP_RING_SIZE 512	/* vectors per (RX, worker) ring */
 #define DP_DEQ_BURST 8
 #define DP_IDLE_YIELD 64	/* empty polls before yielding a shared core */
+/*
+ * Unaligned checkpoints: vectors one input can have in flight. The ring's
+ * contents when the trigger came, plus what its RX lcore sends before it
+ * sees the trigger: the rest of one burst of SL_IO_BURST packets, each of
+ * which ends at most two vectors per worker (a full one and a punctuated
+ * watermark's), plus a dequeue burst.
+ */
+#define DP_CHAN_PER_INPUT (DP_RING_SIZE + 2 * SL_IO_BURST + DP_DEQ_BURST + 2)
 
 extern int sl_dp_logtype;
 #define DP_LOG(level, fmt, ...) \

@@ -121,7 +121,7 @@ setup_rings(struct dp *dp)
 	/* Unaligned checkpoints keep in-flight vectors until they are written:
 	 * at most a ring's worth per input, which the RX lcores must not miss. */
 	if (unaligned)
-		n_vec += pairs * (DP_RING_SIZE + DP_DEQ_BURST + 2);
+		n_vec += pairs * DP_CHAN_PER_INPUT;
 	n_res = dp->n_workers * (DP_RING_SIZE + 2) + rte_lcore_count() * 48 + 64;
 	dp->vec_pool = rte_mempool_create("sl_vec", n_vec,
 					  (unsigned int)sl_vec_size(p->schema.row_size),
@@ -151,7 +151,7 @@ setup_rings(struct dp *dp)
 			      unaligned ? SL_ALIGN_UNALIGNED : SL_ALIGN_EXACTLY_ONCE);
 		if (unaligned) {
 			wk->unaligned = true;
-			wk->cap_chan = (uint32_t)dp->n_rx * (DP_RING_SIZE + DP_DEQ_BURST + 2);
+			wk->cap_chan = (uint32_t)dp->n_rx * DP_CHAN_PER_INPUT;
 			wk->chan = calloc(wk->cap_chan, sizeof(*wk->chan));
 			if (wk->chan == NULL)
 				return -ENOMEM;

@@ -63,6 +63,8 @@ cmp_rows(const void *pa, const void *pb, void *arg)
 int
 dp_pending_add(struct dp_pending *pd, const uint8_t *rows, size_t n, uint16_t rs)
 {
+	if (n == 0)
+		return 0;
 	if (pd->n + n > pd->cap) {
 		size_t cap = pd->cap ? pd->cap : 4096;
 		uint8_t *r;
