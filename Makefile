@@ -13,7 +13,7 @@ DEPS := build-essential meson ninja-build pkg-config cmake clang \
 	libmimalloc-dev libcmocka-dev libfyaml-dev libjansson-dev \
 	libxxhash-dev libsystemd-dev prometheus
 
-.PHONY: all deps build build-asan demo test test-unit fuzz bench bench-ckpt chaos hugepages clean
+.PHONY: all deps build build-asan demo test test-unit fuzz bench bench-ckpt bench-inproc chaos hugepages clean
 
 all: build
 
@@ -60,6 +60,11 @@ bench: build hugepages
 
 bench-ckpt: build
 	@perf/bench/ckpt.sh $(BUILD)
+
+# Operator throughput per core with no transport (type: gen), beside the
+# plain C keyed count of perf/ref; medians of RUNS (5) runs.
+bench-inproc: build
+	@perf/bench/inproc.sh $(BUILD)
 
 chaos: build hugepages
 	@scripts/chaos.sh $(BUILD)

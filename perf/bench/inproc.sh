@@ -1,0 +1,113 @@
+#!/bin/bash
+# `make bench-inproc`: operator throughput per core with no transport.
+# Each scenario in perf/scenarios/*.yaml is a job over the in-process
+# generator source (type: gen), RX and window on one lcore; beside it, in
+# the same run and on the same CPU, the compute ceiling: perf/ref's plain C
+# keyed count over the same generated rows (its ref-args line). The machine
+# is shared and noisy, so every scenario runs RUNS times, sluice and the C
+# loop alternating, and the medians are reported; the ratio is sluice's
+# median over the C loop's.
+#
+# A run is valid only if sluice's result rows equal the C loop's (the same
+# (window, key) pairs counted); an invalid run stops the benchmark.
+#
+#   perf/bench/inproc.sh [BUILD_DIR]      RUNS=5 CPU=1 SCENARIOS="a.yaml b.yaml"
+#
+# Writes perf/results/<date>-<host>/: inproc.md (the table), inproc.csv
+# (one line per run) and inproc-<scenario>-<run>.json (sluice-dp's stats,
+# the C loop's line, git revision, DPDK version, CPU model, lcore map).
+set -euo pipefail
+build=${1:-build}
+cd "$(dirname "$0")/../.."
+RUNS=${RUNS:-5}
+CPU=${CPU:-1}
+SCENARIOS=${SCENARIOS:-$(ls perf/scenarios/tumbling-count-*.yaml)}
+DP="$build/dataplane/sluice-dp"
+REF="$build/perf/ref/sluice-ref-count"
+for x in "$DP" "$REF"; do
+	[ -x "$x" ] || { echo "inproc.sh: $x not found; build first (ninja -C $build)" >&2; exit 1; }
+done
+host=$(hostname -s)
+out="perf/results/$(date -u +%Y%m%d-%H%M%S)-$host"
+mkdir -p "$out"
+tmp=$(mktemp -d /tmp/sluice-inproc.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+rev=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
+dirty=$(git diff --quiet HEAD -- 2>/dev/null && echo false || echo true)
+cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+dpdk=$(pkg-config --modversion libdpdk 2>/dev/null || echo '?')
+
+median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+echo "sluice bench-inproc: $RUNS runs per scenario on CPU $CPU; $cpu_model, $(nproc) CPUs, git $rev, DPDK $dpdk"
+echo "scenario,run,backend,keys,events,sluice_events_per_sec,ref_events_per_sec,ratio,ref_gen_events_per_sec,sluice_seconds,sink_rows,ref_results" > "$out/inproc.csv"
+
+for i in $(seq 1 "$RUNS"); do
+	for f in $SCENARIOS; do
+		name=$(basename "$f" .yaml)
+		refargs=$(sed -n 's/^# ref-args: //p' "$f")
+		[ -n "$refargs" ] || { echo "inproc.sh: $f has no '# ref-args:' line" >&2; exit 1; }
+		backend=$(sed -n 's/^state.backend.type: //p' "$f")
+		keys=$(sed -n 's/^  keys: //p' "$f")
+		events=$(sed -n 's/^  events: //p' "$f")
+
+		# The ceiling first, on the same CPU sluice's lcore will use.
+		# shellcheck disable=SC2086
+		ref=$(taskset -c "$CPU" "$REF" $refargs)
+
+		rm -rf "$tmp/rdb" "$tmp/out.csv"
+		mkdir -p "$tmp/rdb"
+		sed -e "s|@OUT@|$tmp/out.csv|" -e "s|@RDB@|$tmp/rdb|" "$f" > "$tmp/job.yaml"
+		if ! "$DP" --job "$tmp/job.yaml" --cpus "$CPU" --stats-json "$tmp/dp.json" 2> "$tmp/dp.err"; then
+			cat "$tmp/dp.err" >&2
+			echo "inproc.sh: sluice-dp failed on $name" >&2
+			exit 1
+		fi
+		# One JSON per run; python3 is in `make deps`, jq is not.
+		read -r dp_eps dp_s sink ref_eps ref_gen ref_res ratio < <(
+			REF_JSON="$ref" python3 - "$tmp/dp.json" "$out/inproc-$name-$i.json" "$name" "$i" \
+				"$rev" "$dirty" "$dpdk" "$cpu_model" "$(nproc)" "$CPU" <<'PY'
+import json, os, sys
+dpf, outf, name, run, rev, dirty, dpdk, cpu, ncpu, lcore = sys.argv[1:]
+dp = json.load(open(dpf))
+ref = json.loads(os.environ["REF_JSON"])
+ratio = dp["rows_per_second"] / ref["events_per_sec"]
+json.dump({"scenario": name, "run": int(run), "git_revision": rev,
+           "git_dirty": dirty == "true", "dpdk_version": dpdk, "cpu_model": cpu,
+           "cpus": int(ncpu),
+           "lcore_map": f"main lcore and the run-to-completion lcore (RX + window) on CPU {lcore}; C loop on CPU {lcore}",
+           "ratio_to_c_loop": ratio, "c_loop": ref, "sluice_dp": dp},
+          open(outf, "w"), indent=2, sort_keys=True)
+print(dp["rows_per_second"], dp["seconds"], dp["sink_rows"], ref["events_per_sec"],
+      ref["gen_events_per_sec"], ref["results"], f"{ratio:.4f}")
+PY
+		)
+		if [ "$sink" != "$ref_res" ]; then
+			echo "inproc.sh: $name run $i: sluice wrote $sink results, the C loop counted $ref_res; the run is invalid" >&2
+			exit 1
+		fi
+		echo "$name,$i,$backend,$keys,$events,$dp_eps,$ref_eps,$ratio,$ref_gen,$dp_s,$sink,$ref_res" >> "$out/inproc.csv"
+		awk -v n="$name" -v i="$i" -v d="$dp_eps" -v r="$ref_eps" -v q="$ratio" 'BEGIN {
+			printf "run %d %-28s sluice-dp %8.2f M events/s | C loop %8.2f M events/s | ratio %.3f\n", i, n, d / 1e6, r / 1e6, q }'
+	done
+done
+
+{
+	echo "## In-process keyed tumbling count, one core (median of $RUNS runs)"
+	echo
+	echo "git $rev$([ "$dirty" = true ] && echo ' (uncommitted changes)'), DPDK $dpdk, $cpu_model, $(nproc) CPUs; sluice-dp and the C loop on CPU $CPU, alternating."
+	echo
+	echo "| scenario | backend | keys | events | sluice-dp events/s per core | C loop events/s | ratio | C loop's generation alone |"
+	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+	for f in $SCENARIOS; do
+		name=$(basename "$f" .yaml)
+		rows=$(awk -F, -v n="$name" '$1 == n' "$out/inproc.csv")
+		d=$(cut -d, -f6 <<< "$rows" | median)
+		r=$(cut -d, -f7 <<< "$rows" | median)
+		g=$(cut -d, -f9 <<< "$rows" | median)
+		IFS=, read -r _ _ backend keys events _ <<< "$(head -1 <<< "$rows")"
+		awk -v n="$name" -v b="$backend" -v k="$keys" -v e="$events" -v d="$d" -v r="$r" -v g="$g" 'BEGIN {
+			printf "| %s | %s | %d | %d | %.2f M | %.2f M | %.3f | %.1f M |\n", n, b, k, e, d / 1e6, r / 1e6, d / r, g / 1e6 }'
+	done
+} | tee "$out/inproc.md"
+echo "sluice bench-inproc: results in $out"
