@@ -16,7 +16,6 @@
 #include <stdlib.h>
 
 #include <rte_common.h>
-#include <rte_malloc.h>
 
 #include "sl_gen.h"
 #include "io_private.h"
@@ -66,18 +65,22 @@ gen_open(struct sl_source *s, uint16_t queue)
 	int rc;
 
 	(void)queue;
-	/* Allocated once, on the NUMA node of the lcore that opens it;
-	 * poll() only writes into it. */
-	g = rte_zmalloc("sl_gen_src", sizeof(*g), RTE_CACHE_LINE_SIZE);
+	/* Allocated once here (main lcore, before the lcores launch, like
+	 * the CSV source's buffer); poll() only writes into it. Plain heap
+	 * memory, so the source also runs without the EAL (unit tests). */
+	g = aligned_alloc(RTE_CACHE_LINE_SIZE,
+			  RTE_ALIGN_CEIL(sizeof(*g), RTE_CACHE_LINE_SIZE));
+	if (g != NULL)
+		memset(g, 0, sizeof(*g));
 	if (g == NULL) {
-		SL_IO_LOG(ERR, "gen source: no memory for the generator; give the EAL more memory (-m)");
+		SL_IO_LOG(ERR, "gen source: no memory for the generator; free some memory");
 		return -ENOMEM;
 	}
 	gen_params(p, &gp);
 	rc = sl_gen_init(&g->g, &gp);
 	if (rc < 0) {
 		SL_IO_LOG(ERR, "gen source: parameters out of range (keys, event_rate, key fields); check the job's source section");
-		rte_free(g);
+		free(g);
 		return rc;
 	}
 	g->events = c->unbounded ? UINT64_MAX : c->events;
@@ -88,12 +91,13 @@ gen_open(struct sl_source *s, uint16_t queue)
 	cap = RTE_MAX(cap, (uint32_t)g->batch);
 	cap = RTE_MIN(cap, (uint32_t)g->batch * SL_IO_BURST);
 	g->cap = cap;
-	g->rows = rte_malloc("sl_gen_rows", (size_t)cap * p->schema.row_size,
-			     RTE_CACHE_LINE_SIZE);
+	g->rows = aligned_alloc(RTE_CACHE_LINE_SIZE,
+				RTE_ALIGN_CEIL((size_t)cap * p->schema.row_size,
+					       RTE_CACHE_LINE_SIZE));
 	if (g->rows == NULL) {
-		SL_IO_LOG(ERR, "gen source: no memory for %u rows; give the EAL more memory (-m)",
+		SL_IO_LOG(ERR, "gen source: no memory for %u rows; free some memory",
 			  cap);
-		rte_free(g);
+		free(g);
 		return -ENOMEM;
 	}
 	g->pace.rate = p->source.rate;
@@ -146,8 +150,8 @@ gen_close(struct sl_source *s)
 
 	if (g == NULL)
 		return;
-	rte_free(g->rows);
-	rte_free(g);
+	free(g->rows);
+	free(g);
 	s->priv = NULL;
 }
 

@@ -122,9 +122,15 @@ committed() { cat "$T"/out3/res.csv.part-* > "$1"; }
 pid=""
 trap 'if [ -n "$pid" ]; then kill -9 $pid 2> /dev/null || true; fi; rm -rf "$T"' EXIT
 kills=0
-for s in 0.4 0.5 0.6; do
+for s in 0.1 0.2 0.3; do
 	"$DP" --job "$T/job3.yaml" --restore latest > /dev/null 2> "$T/crash.log" &
 	pid=$!
+	# Kill only once this run has completed a checkpoint of its own (EAL
+	# start-up time varies on a loaded machine), then a little later.
+	for _ in $(seq 100); do
+		grep -q "checkpoint [0-9]* complete" "$T/crash.log" && break
+		sleep 0.05
+	done
 	sleep "$s"
 	kill -9 $pid 2> /dev/null || true
 	wait $pid 2> /dev/null || true
