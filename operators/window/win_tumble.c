@@ -466,8 +466,11 @@ emit_entry(void *arg, uint16_t kg, const void *key, const void *valp)
 	if (__builtin_add_overflow(start, c->size, &end))
 		end = SL_TS_MAX;
 	memcpy(&cnt, val, 8);
-	/* Key bytes are stored in output order. */
-	memcpy(row, key, w->key_len);
+	/* Key bytes are stored in output order; a u64 key without a call. */
+	if (w->key_len == 8)
+		memcpy(row, key, 8);
+	else
+		memcpy(row, key, w->key_len);
 	sl_row_set_int(row, &w->out.f[c->n_keys], start);
 	sl_row_set_int(row, &w->out.f[c->n_keys + 1], end);
 	for (uint16_t a = 0; a < w->n_acc; a++) {

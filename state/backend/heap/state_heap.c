@@ -808,6 +808,30 @@ heap_del(struct sl_state *st, struct sl_sdesc *d, const struct sl_state_ref *r)
 	return 1;
 }
 
+/* No page of m is shared with an open snapshot. */
+static bool
+hmap_private(const struct hbe *b, const struct hmap *m)
+{
+	if (!b->snap)
+		return true;
+	for (uint32_t p = 0; p < (m->cap >> m->pshift); p++)
+		if (m->pep[p] < b->epoch)
+			return false;
+	return true;
+}
+
+/* Empty m in place (its pages must be private). */
+static void
+hmap_clear(const struct hdesc *hd, struct hmap *m)
+{
+	size_t pg = (size_t)hd->stride << m->pshift;
+
+	for (uint32_t p = 0; p < (m->cap >> m->pshift); p++)
+		memset(m->dir[p], 0, pg);
+	m->used = 0;
+	m->tombs = 0;
+}
+
 /*
  * A window's entries go all at once when it fires: scan the tables, and
  * rehash a table the drain left mostly tombstones, so the next window's
@@ -820,6 +844,7 @@ heap_ns_drain(struct sl_state *st, struct sl_sdesc *d, const void *ns,
 	struct hbe *b = BE(st);
 	const struct hdesc *hd = d->be;
 	const uint32_t koff = 8u + d->d.key_len, nl = d->d.ns_len;
+	const uint32_t stride = hd->stride;
 	int visited = 0;
 
 	for (uint32_t kg = st->conf.first_kg; kg <= st->conf.last_kg; kg++) {
@@ -829,29 +854,45 @@ heap_ns_drain(struct sl_state *st, struct sl_sdesc *d, const void *ns,
 
 		if (m->used == 0)
 			continue;
-		for (uint32_t idx = 0; idx < m->cap && m->used != 0; idx++) {
-			uint8_t *e = hslot(hd, m, idx);
-			uint32_t tag;
+		/* page by page: the scan touches every slot, most of them
+		 * empty or another window's */
+		for (uint32_t p = 0; p < (m->cap >> m->pshift) && m->used != 0; p++) {
+			const uint8_t *pg = m->dir[p];
 
-			if ((idx & (pslots - 1)) == 0 && idx + pslots < m->cap)
-				__builtin_prefetch(m->dir[(idx >> m->pshift) + 1]);
-			memcpy(&tag, e, 4);
-			if (tag <= TAG_TOMB || memcmp(e + koff, ns, nl) != 0)
-				continue;
-			rc = fn(arg, (uint16_t)kg, e + 8, e + hd->voff);
-			e = hown(b, hd, m, idx);
-			if (e == NULL)
-				return -ENOMEM;
-			slot_remove(b, d, m, e);
-			if (rc < 0)
-				return rc;
-			visited++;
+			if (p + 1 < (m->cap >> m->pshift))
+				__builtin_prefetch(m->dir[p + 1]);
+			for (uint32_t k = 0; k < pslots; k++) {
+				const uint8_t *c = pg + (size_t)k * stride;
+				uint8_t *e;
+				uint32_t tag;
+
+				memcpy(&tag, c, 4);
+				if (tag <= TAG_TOMB || !bytes_eq(c + koff, ns, nl))
+					continue;
+				rc = fn(arg, (uint16_t)kg, c + 8, c + hd->voff);
+				e = hown(b, hd, m, p << m->pshift | k);
+				if (e == NULL)
+					return -ENOMEM;
+				/* a copied page: read on from the copy */
+				pg = m->dir[p];
+				slot_remove(b, d, m, e);
+				if (rc < 0)
+					return rc;
+				visited++;
+				if (m->used == 0)
+					break;
+			}
 		}
 		if (m->tombs > m->cap / 4) {
 			/* Best effort: tombstones only slow probes down. An
 			 * empty table gives its memory back before the new
 			 * one is built, so this works at the memory limit. */
-			if (m->used == 0) {
+			if (m->used == 0 && hmap_private(b, m)) {
+				/* the common end of a window: every page is
+				 * ours, so clear them where they are rather
+				 * than free and allocate them all again */
+				hmap_clear(hd, m);
+			} else if (m->used == 0) {
 				uint32_t cap = m->cap;
 
 				hmap_release(b, m);

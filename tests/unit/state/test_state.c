@@ -537,7 +537,7 @@ test_fixed_upsert(void **state)
 static void
 test_fixed_upsert_snapshot(void **state)
 {
-	enum { OLD = 2000, NEW = 2000, B = 256 };
+	enum { OLD = 2000, NEW = 2000, B = 256, OLD2 = 500 };
 	struct sl_state *st = open_st(((struct be *)*state)->b, 0, 0, MAXP - 1, 0);
 	struct sl_state_desc d = { .name = "acc", .kind = SL_STATE_VALUE,
 				   .key_len = 8, .ns_len = 8, .val_len = 8,
@@ -547,9 +547,10 @@ test_fixed_upsert_snapshot(void **state)
 	struct sl_state_ref refs[B];
 	struct sl_state_snap *sn;
 	struct sl_state_record rec;
-	uint64_t keys[B], ns = 5, next_new = OLD;
+	uint64_t keys[B], ns = 5, ns2 = 6, next_new = OLD;
 	uint8_t *vals[B], created[B];
 	int id = sl_state_register(st, &d), rc, n_snap = 0, drained = 0;
+	int n_snap2 = 0, drained2 = 0;
 	uint64_t n_live = OLD;
 
 	assert_true(id >= 0);
@@ -573,11 +574,26 @@ test_fixed_upsert_snapshot(void **state)
 		}
 		assert_int_equal(sl_state_fixed_release_bulk(st, id, refs, n, vals), 0);
 	}
+	for (unsigned int i = 0; i < OLD2; i++) {
+		keys[0] = i;
+		refs[0] = (struct sl_state_ref){ .key = &keys[0], .ns = &ns2,
+			.kg = (uint16_t)sl_kg_of(sl_kg_hash(&keys[0], 8), MAXP) };
+		assert_int_equal(sl_state_fixed_upsert_bulk(st, id, refs, 1, vals,
+							    created), 0);
+		assert_int_equal(created[0], 1);
+		vals[0][0] = 1;
+		assert_int_equal(sl_state_fixed_release_bulk(st, id, refs, 1, vals), 0);
+	}
 	assert_int_equal(sl_state_snapshot_begin(st, 0, &sn), 0);
 	srand(11);
 	do {
 		rc = sl_state_snapshot_next(sn, &rec);
 		assert_true(rc >= 0);
+		if (rc == 1 && memcmp(rec.ns, &ns2, 8) == 0) {
+			/* still there though drained from the live state */
+			n_snap2++;
+			continue;
+		}
 		if (rc == 1) {
 			uint64_t k, v;
 
@@ -588,6 +604,12 @@ test_fixed_upsert_snapshot(void **state)
 			assert_int_equal(seen[k], 0);
 			seen[k] = 1;
 			n_snap++;
+		}
+		if (n_snap == OLD / 2 && drained2 == 0) {
+			/* a window fires while the snapshot is read */
+			assert_int_equal(sl_state_ns_drain(st, id, &ns2, 0, count_cb,
+							   &drained2), OLD2);
+			assert_int_equal(drained2, OLD2);
 		}
 		if (n_snap % 100 != 0 && rc == 1)
 			continue;
@@ -616,7 +638,11 @@ test_fixed_upsert_snapshot(void **state)
 		assert_int_equal(sl_state_fixed_release_bulk(st, id, refs, B, vals), 0);
 	} while (rc == 1);
 	assert_int_equal(n_snap, OLD);
+	assert_int_equal(n_snap2, OLD2);
+	assert_int_equal(drained2, OLD2);
 	sl_state_snapshot_end(st, sn);
+	drained2 = 0;
+	assert_int_equal(sl_state_ns_drain(st, id, &ns2, 0, count_cb, &drained2), 0);
 	for (uint64_t k = 0; k < OLD + NEW; k++) {
 		struct sl_state_ref r = R((uint16_t)sl_kg_of(sl_kg_hash(&k, 8), MAXP),
 					  &k, &ns, st, id);
