@@ -33,6 +33,7 @@ struct win_scratch {
 	int32_t key_off;	/* key bytes contiguous in the row here; -1: gather */
 	bool count_only;	/* no aggregate reads an input field */
 	bool common;		/* 8-byte time field and key_off >= 0 */
+	bool kg_pow2;		/* max parallelism a power of two (Flink: 128) */
 	struct sl_state_ref ref[SL_VEC_MAX];
 	int64_t start[SL_VEC_MAX];	/* each row's namespace */
 	uint16_t row[SL_VEC_MAX];
@@ -177,6 +178,7 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 	w->sid = rc;
 	/* Lemire's fastmod: exact for every 32-bit hash and divisor. */
 	w->scratch->kg_magic = UINT64_MAX / c->max_parallelism + 1;
+	w->scratch->kg_pow2 = (c->max_parallelism & (c->max_parallelism - 1)) == 0;
 	w->scratch->key_off = (int32_t)c->in->f[c->key_field[0]].offset;
 	for (uint16_t k = 1; k < c->n_keys; k++) {
 		const struct sl_field *p = &c->in->f[c->key_field[k - 1]];
@@ -318,14 +320,71 @@ kg_fast(uint32_t hash, uint64_t magic, uint32_t maxp)
 	return (uint32_t)(((unsigned __int128)(magic * hash) * maxp) >> 64);
 }
 
+/* The window the rows being gathered fall in. */
+struct win_cur {
+	int64_t start, max_ts;		/* start > max_ts: none yet */
+	int64_t last_start;		/* of the last window opened */
+	const int64_t *ns;		/* start, where the refs point */
+	uint64_t *drop;			/* the counter of its rows, if dropped */
+	uint16_t n_ns;
+	bool have_last;
+};
+
 /*
- * Pass 1 of sl_win_process(): each selected row's window, the late check
- * and its state address, into s->ref[]. @return rows kept. Inlined twice:
- * once for the common row (8-byte time field, key bytes contiguous: read
- * in place) without the branches for the others.
+ * A row outside the current window: its window, the late check and the
+ * lookup of the open window. Out of line, so the per-row loop keeps its
+ * registers: rows of a vector mostly share a window.
+ */
+static __attribute__((noinline)) void
+win_enter(struct sl_win *w, int64_t ts, struct win_cur *k)
+{
+	const struct sl_win_conf *c = &w->conf;
+	struct win_scratch *s = w->scratch;
+
+	k->start = sl_window_start(ts, c->offset, c->size);
+	/* end - 1, saturating: a window that reaches past MAX can never be
+	 * late. */
+	if (__builtin_add_overflow(k->start, c->size - 1, &k->max_ts))
+		k->max_ts = SL_TS_MAX;
+	k->drop = NULL;
+	if (k->max_ts <= w->wm) {
+		k->drop = &w->stats.late_dropped;
+		return;
+	}
+	if (!k->have_last || k->start != k->last_start) {
+		k->have_last = win_open(w, k->start) >= 0;
+		k->last_start = k->start;
+		if (!k->have_last) {
+			k->drop = &w->stats.state_full_dropped;
+			return;
+		}
+	}
+	s->start[k->n_ns] = k->start;
+	k->ns = &s->start[k->n_ns++];
+}
+
+static inline __attribute__((always_inline)) int64_t
+win_ts(const uint8_t *row, const struct sl_field *tsf, uint16_t ts_off,
+       const bool common)
+{
+	int64_t ts;
+
+	if (!common)
+		return sl_row_ts(row, tsf);
+	memcpy(&ts, row + ts_off, 8);
+	return ts;
+}
+
+/*
+ * Pass 1 of sl_win_process(): each selected row's state address, into
+ * s->ref[], by runs of rows in one window. @return rows kept. Inlined for
+ * the common row (8-byte time field, key bytes contiguous: read in place)
+ * and a power-of-two max parallelism (the key group is a mask), without
+ * the branches for the others.
  */
 static inline __attribute__((always_inline)) uint16_t
-win_refs(struct sl_win *w, const struct sl_vec *v, const bool common)
+win_refs(struct sl_win *w, const struct sl_vec *v, const bool common,
+	 const bool pow2)
 {
 	const struct sl_win_conf *c = &w->conf;
 	const struct sl_field *tsf = &c->in->f[c->ts_field];
@@ -335,63 +394,58 @@ win_refs(struct sl_win *w, const struct sl_vec *v, const bool common)
 	const int32_t key_off = s->key_off;
 	const uint16_t ts_off = tsf->offset, row_size = v->row_size;
 	const uint16_t n_sel = v->n_sel;
-	const int64_t wm = w->wm;
-	/* start > max_ts: the first row computes its window */
-	int64_t last_start = 0, start = 1, max_ts = 0;
-	const int64_t *ns = NULL;
-	uint64_t *drop = NULL;	/* the counter of rows of this window, if dropped */
-	uint16_t n = 0, n_ns = 0;
-	bool have_last = false;
+	struct win_cur k = { .start = 1, .max_ts = 0 };
+	uint16_t n = 0, j = 0;
 
-	for (uint16_t j = 0; j < n_sel; j++) {
+	while (j < n_sel) {
 		uint16_t i = v->sel[j];
 		const uint8_t *row = v->rows + (size_t)i * row_size;
-		int64_t ts;
-		struct sl_state_ref *r = &s->ref[n];
+		int64_t ts = win_ts(row, tsf, ts_off, common), start, max_ts;
+		const int64_t *ns;
 
-		if (common)
-			memcpy(&ts, row + ts_off, 8);
-		else
-			ts = sl_row_ts(row, tsf);
-		/* Rows of a vector mostly share a window: only a row outside
-		 * the previous one pays for the 64-bit division, the late
-		 * check and the lookup of the open window. */
-		if (__builtin_expect(ts < start || ts > max_ts, 0)) {
-			start = sl_window_start(ts, c->offset, c->size);
-			/* end - 1, saturating: a window that reaches past
-			 * MAX can never be late. */
-			if (__builtin_add_overflow(start, c->size - 1, &max_ts))
-				max_ts = SL_TS_MAX;
-			drop = NULL;
-			if (max_ts <= wm) {
-				drop = &w->stats.late_dropped;
-			} else if (!have_last || start != last_start) {
-				have_last = win_open(w, start) >= 0;
-				last_start = start;
-				if (!have_last)
-					drop = &w->stats.state_full_dropped;
+		if (ts < k.start || ts > k.max_ts)
+			win_enter(w, ts, &k);
+		start = k.start;
+		max_ts = k.max_ts;
+		/* Row j is the window's whatever its time: near the ends of
+		 * the range, Java's wrapping start can lie above ts. */
+		if (__builtin_expect(k.drop != NULL, 0)) {
+			(*k.drop)++;
+			for (j++; j < n_sel; j++) {
+				row = v->rows + (size_t)v->sel[j] * row_size;
+				ts = win_ts(row, tsf, ts_off, common);
+				if (ts < start || ts > max_ts)
+					break;
+				(*k.drop)++;
 			}
-			if (drop == NULL) {
-				s->start[n_ns] = start;
-				ns = &s->start[n_ns++];
-			}
-		}
-		if (__builtin_expect(drop != NULL, 0)) {
-			(*drop)++;
 			continue;
 		}
-		if (common) {
-			r->key = row + key_off;
-		} else {
-			uint8_t *key = &s->keys[(size_t)n * WIN_MAX_KEY_BYTES];
+		ns = k.ns;
+		for (;;) {
+			struct sl_state_ref *r = &s->ref[n];
 
-			sl_win_key_gather(c->in, c->key_field, c->n_keys, row, key);
-			r->key = key;
+			if (common) {
+				r->key = row + key_off;
+			} else {
+				uint8_t *key = &s->keys[(size_t)n * WIN_MAX_KEY_BYTES];
+
+				sl_win_key_gather(c->in, c->key_field, c->n_keys,
+						  row, key);
+				r->key = key;
+			}
+			r->ns = ns;
+			r->kg = (uint16_t)(pow2 ? v->hash[i] & (maxp - 1) :
+					   kg_fast(v->hash[i], magic, maxp));
+			s->row[n] = i;
+			n++;
+			if (++j == n_sel)
+				break;
+			i = v->sel[j];
+			row = v->rows + (size_t)i * row_size;
+			ts = win_ts(row, tsf, ts_off, common);
+			if (ts < start || ts > max_ts)
+				break;
 		}
-		s->row[n] = i;
-		r->ns = ns;
-		r->kg = (uint16_t)kg_fast(v->hash[i], magic, maxp);
-		n++;
 	}
 	return n;
 }
@@ -410,10 +464,12 @@ sl_win_process(struct sl_win *w, const struct sl_vec *v)
 	int rc;
 
 	w->stats.rows_in += v->n_sel;
-	if (s->common)
-		n = win_refs(w, v, true);
+	if (s->common && s->kg_pow2)
+		n = win_refs(w, v, true, true);
+	else if (s->common)
+		n = win_refs(w, v, true, false);
 	else
-		n = win_refs(w, v, false);
+		n = win_refs(w, v, false, false);
 	if (n == 0)
 		return;
 	rc = sl_state_fixed_upsert_bulk(w->st, w->sid, s->ref, n, s->val,
