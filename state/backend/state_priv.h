@@ -46,22 +46,20 @@ struct sl_state_be_ops;
  * the choice may change between runs.
  *
  * A u32 or u64 key with an 8-byte namespace (a window over an id: the
- * common case) gets a multiply-xorshift mix instead of XXH3, a fifth of
- * the instructions: for a fixed namespace it is a bijection of the key, so
- * keys of one window never collide before the fold to 32 bits. Other
- * shapes: XXH3, the namespace as the seed when it is 8 bytes.
+ * common case) gets one full 64x64->128 multiply folded (wyhash's mum)
+ * instead of XXH3, a sixth of the instructions: for a fixed namespace the
+ * product is injective in the key, and the high half, folded into the low
+ * bits the tables index by, depends on every bit of it. Other shapes:
+ * XXH3, the namespace as the seed when it is 8 bytes.
  */
 static inline uint32_t
 sl_state_hash_u64(uint64_t k, uint64_t ns)
 {
-	uint64_t x = k ^ (ns * 0x9e3779b97f4a7c15ull);
+	unsigned __int128 p = (unsigned __int128)(k ^ (ns * 0x9e3779b97f4a7c15ull)) *
+			      0xd6e8feb86659fd93ull;
+	uint64_t x = (uint64_t)(p >> 64) ^ (uint64_t)p;
 
-	x ^= x >> 32;
-	x *= 0xd6e8feb86659fd93ull;
-	x ^= x >> 32;
-	x *= 0xd6e8feb86659fd93ull;
-	x ^= x >> 32;
-	return (uint32_t)x;
+	return (uint32_t)x ^ (uint32_t)(x >> 32);
 }
 
 static inline uint32_t
