@@ -71,6 +71,11 @@ struct dp_ckpt {
 	 * manifest (encoded, for sluiced to write) waits for ckpt_commit. */
 	bool acked;
 	char *ack_manifest;
+	/* A user's checkpoint or savepoint asked for while one was in flight
+	 * runs next, as id + 1 (Flink queues a savepoint the same way). */
+	bool queued;
+	bool queued_sp;
+	char queued_dir[SL_PLAN_PATH_MAX];
 	uint64_t last_completed, last_failed;
 	char last_why[256];
 };
@@ -139,6 +144,9 @@ dp_ckpt_setup(struct dp *dp)
 		DP_LOG(WARNING, "checkpoints with a stdout sink: state is exactly-once, output is not (stdout has no transactions)");
 	return 0;
 }
+
+static int ckpt_trigger(struct dp *dp, const char *savepoint_dir, char *msg,
+			size_t len);
 
 static void
 ckpt_end(struct dp *dp, bool ok)
@@ -221,6 +229,19 @@ ckpt_end(struct dp *dp, bool ok)
 	ck->ack_manifest = NULL;
 	ck->last_done_tsc = now;
 	dp_ctl_ckpt_event(dp);
+	if (ck->queued) {
+		char msg[256];
+
+		ck->queued = false;
+		if (ckpt_trigger(dp, ck->queued_sp ? ck->queued_dir : NULL, msg, sizeof(msg)) < 0) {
+			DP_LOG(WARNING, "the queued %s did not start: %s",
+			       ck->queued_sp ? "savepoint" : "checkpoint", msg);
+			if (ck->stop_after == ck->id + 1)
+				ck->stop_after = 0;
+		} else {
+			DP_LOG(INFO, "%s", msg);
+		}
+	}
 }
 
 static void
@@ -305,8 +326,6 @@ ckpt_reap(struct dp *dp, struct sl_ckpt_done *d, unsigned int n)
 	}
 }
 
-static int ckpt_trigger(struct dp *dp, const char *savepoint_dir, char *msg,
-			size_t len);
 static void ckpt_drain_step(struct dp *dp, size_t budget);
 
 void
@@ -399,6 +418,25 @@ dp_ckpt_request(struct dp *dp, const char *savepoint_dir, json_t **data,
 		*data = json_pack("{s:I,s:s,s:s}", "id", (json_int_t)dp->ck->id,
 				  "kind", savepoint_dir ? "savepoint" : "checkpoint",
 				  "path", path);
+	} else if (rc == -EBUSY && !dp->ck->queued) {
+		/* Runs as soon as the one in flight ends (ckpt_end), before any
+		 * other trigger can: its id is known now. */
+		struct dp_ckpt *ck = dp->ck;
+		char path[SL_PLAN_PATH_MAX + 32];
+		uint64_t id = ck->id + 1;
+
+		ck->queued = true;
+		ck->queued_sp = savepoint_dir != NULL;
+		snprintf(ck->queued_dir, sizeof(ck->queued_dir), "%s",
+			 savepoint_dir ? savepoint_dir : "");
+		snprintf(path, sizeof(path), "%s/chk-%" PRIu64,
+			 savepoint_dir ? savepoint_dir : dp->plan->ckpt.dir, id);
+		*data = json_pack("{s:I,s:s,s:s,s:I}", "id", (json_int_t)id,
+				  "kind", savepoint_dir ? "savepoint" : "checkpoint",
+				  "path", path, "queuedBehind", (json_int_t)ck->inflight);
+		snprintf(msg, len, "%s %" PRIu64 " queued behind checkpoint %" PRIu64 " into %s",
+			 savepoint_dir ? "savepoint" : "checkpoint", id, ck->inflight, path);
+		rc = 0;
 	}
 	return rc;
 }
@@ -1066,8 +1104,9 @@ dp_ckpt_stop_with_savepoint(struct dp *dp, const char *dir, json_t **data,
 {
 	int rc = dp_ckpt_request(dp, dir, data, msg, len);
 
+	/* Its id: the one just triggered, or the queued one after it. */
 	if (rc == 0)
-		dp->ck->stop_after = dp->ck->id;
+		dp->ck->stop_after = dp->ck->queued ? dp->ck->id + 1 : dp->ck->id;
 	return rc;
 }
 

@@ -43,6 +43,7 @@ struct sld_coord {
 	struct sl_ckpt_manifest *m;
 	int64_t last_trigger_ms, last_end_ms;
 	uint64_t committed, failed;
+	bool adopt_next;		/* the user's request waits behind ours */
 };
 
 /* What a dataplane call's callback needs to find its job again. */
@@ -136,6 +137,12 @@ coord_idle(struct sld_daemon *d, struct sld_job *j, bool ok)
 	co->st = CO_IDLE;
 	co->id = 0;
 	co->last_end_ms = sld_now_ms();
+	if (co->adopt_next) {
+		/* The dataplane starts a queued request as ours ends. */
+		co->adopt_next = false;
+		coord_await(d, j, 0);
+		return;
+	}
 	coord_schedule(d, j);
 }
 
@@ -465,8 +472,13 @@ sld_coord_stop(struct sld_daemon *d, struct sld_job *j)
 void
 sld_coord_adopt(struct sld_daemon *d, struct sld_job *j, uint64_t id)
 {
-	if (j->co == NULL || j->co->st != CO_IDLE)
+	if (j->co == NULL)
 		return;
+	if (j->co->st != CO_IDLE) {
+		if (id != j->co->id)
+			j->co->adopt_next = true;
+		return;
+	}
 	if (j->co->timer != 0) {
 		sld_loop_del_timer(d->loop, j->co->timer);
 		j->co->timer = 0;
