@@ -97,17 +97,20 @@ done
 	echo
 	echo "git $rev$([ "$dirty" = true ] && echo ' (uncommitted changes)'), DPDK $dpdk, $cpu_model, $(nproc) CPUs; sluice-dp and the C loop on CPU $CPU, alternating."
 	echo
-	echo "| scenario | backend | keys | events | sluice-dp events/s per core | C loop events/s | ratio | C loop's generation alone |"
-	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+	echo "| scenario | backend | keys | events | sluice-dp events/s per core | C loop events/s | ratio | median of per-run ratios | C loop's generation alone |"
+	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 	for f in $SCENARIOS; do
 		name=$(basename "$f" .yaml)
 		rows=$(awk -F, -v n="$name" '$1 == n' "$out/inproc.csv")
 		d=$(cut -d, -f6 <<< "$rows" | median)
 		r=$(cut -d, -f7 <<< "$rows" | median)
 		g=$(cut -d, -f9 <<< "$rows" | median)
+		# Each run's ratio is taken seconds apart on the same CPU, so its
+		# median is the figure least moved by a neighbour's load.
+		q=$(cut -d, -f8 <<< "$rows" | median)
 		IFS=, read -r _ _ backend keys events _ <<< "$(head -1 <<< "$rows")"
-		awk -v n="$name" -v b="$backend" -v k="$keys" -v e="$events" -v d="$d" -v r="$r" -v g="$g" 'BEGIN {
-			printf "| %s | %s | %d | %d | %.2f M | %.2f M | %.3f | %.1f M |\n", n, b, k, e, d / 1e6, r / 1e6, d / r, g / 1e6 }'
+		awk -v n="$name" -v b="$backend" -v k="$keys" -v e="$events" -v d="$d" -v r="$r" -v q="$q" -v g="$g" 'BEGIN {
+			printf "| %s | %s | %d | %d | %.2f M | %.2f M | %.3f | %.3f | %.1f M |\n", n, b, k, e, d / 1e6, r / 1e6, d / r, q, g / 1e6 }'
 	done
 } | tee "$out/inproc.md"
 echo "sluice bench-inproc: results in $out"
