@@ -178,6 +178,7 @@ operators_json(const struct dp *dp)
 		[SL_SRC_ETHDEV] = "source.ethdev",
 		[SL_SRC_CSV] = "source.csv",
 		[SL_SRC_CAPTURE] = "source.capture",
+		[SL_SRC_GEN] = "source.gen",
 	};
 
 	for (uint16_t r = 0; r < dp->n_rx; r++) {

@@ -100,6 +100,7 @@ fmt_ms(char *buf, size_t len, int64_t ms)
 
 static const char *const src_names[] = {
 	[SL_SRC_ETHDEV] = "ethdev", [SL_SRC_CSV] = "csv", [SL_SRC_CAPTURE] = "capture",
+	[SL_SRC_GEN] = "gen",
 };
 static const char *const agg_names[] = {
 	[SL_AGG_COUNT] = "count", [SL_AGG_SUM] = "sum", [SL_AGG_MIN] = "min",

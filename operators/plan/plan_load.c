@@ -281,7 +281,7 @@ plan_lcores(struct plan_ctx *c, const struct plan_node *map)
 		if (!ethdev && i64 != 1)
 			return plan_err(c, v, "lcores.rx must be 1 for a %s source, got %s",
 					p->source.type == SL_SRC_CSV ? "csv" :
-					"capture", v->text);
+					p->source.type == SL_SRC_GEN ? "gen" : "capture", v->text);
 		p->lcores.rx = (uint16_t)i64;
 	}
 	v = plan_map_get(map, "workers", NULL);
