@@ -229,6 +229,12 @@ ckpt_end(struct dp *dp, bool ok)
 	ck->ack_manifest = NULL;
 	ck->last_done_tsc = now;
 	dp_ctl_ckpt_event(dp);
+	if (ck->queued && (atomic_load(&dp->terminate) || atomic_load(&dp->draining))) {
+		/* Stopping: nothing more to snapshot. */
+		DP_LOG(WARNING, "the queued %s is dropped: the job is stopping",
+		       ck->queued_sp ? "savepoint" : "checkpoint");
+		ck->queued = false;
+	}
 	if (ck->queued) {
 		char msg[256];
 
@@ -400,7 +406,7 @@ ckpt_trigger(struct dp *dp, const char *savepoint_dir, char *msg, size_t len)
 }
 
 int
-dp_ckpt_request(struct dp *dp, const char *savepoint_dir, json_t **data,
+dp_ckpt_request(struct dp *dp, const char *savepoint_dir, bool queue, json_t **data,
 		char *msg, size_t len)
 {
 	int rc;
@@ -418,7 +424,7 @@ dp_ckpt_request(struct dp *dp, const char *savepoint_dir, json_t **data,
 		*data = json_pack("{s:I,s:s,s:s}", "id", (json_int_t)dp->ck->id,
 				  "kind", savepoint_dir ? "savepoint" : "checkpoint",
 				  "path", path);
-	} else if (rc == -EBUSY && !dp->ck->queued) {
+	} else if (rc == -EBUSY && queue && !dp->ck->queued) {
 		/* Runs as soon as the one in flight ends (ckpt_end), before any
 		 * other trigger can: its id is known now. */
 		struct dp_ckpt *ck = dp->ck;
@@ -1102,7 +1108,7 @@ int
 dp_ckpt_stop_with_savepoint(struct dp *dp, const char *dir, json_t **data,
 			    char *msg, size_t len)
 {
-	int rc = dp_ckpt_request(dp, dir, data, msg, len);
+	int rc = dp_ckpt_request(dp, dir, true, data, msg, len);
 
 	/* Its id: the one just triggered, or the queued one after it. */
 	if (rc == 0)

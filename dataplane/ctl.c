@@ -210,7 +210,10 @@ handle(struct dp *dp, int fd, const char *line, size_t len)
 					"savepoint needs dir=ABSOLUTE_PATH", NULL);
 			break;
 		}
+		/* A user's request queues behind the one in flight; the
+		 * coordinator's periodic trigger adopts that one instead. */
 		r = dp_ckpt_request(dp, req.verb == SL_PROTO_VERB_SAVEPOINT ? dir : NULL,
+				    sl_proto_arg_str(&req, "periodic") == NULL,
 				    &data, msg, sizeof(msg));
 		rc = send_reply(fd, req.id,
 				r == 0 ? SL_PROTO_OK :

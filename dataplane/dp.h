@@ -337,8 +337,8 @@ int dp_ckpt_abort(struct dp *dp, uint64_t id, const char *why, char *msg, size_t
 void dp_ctl_ckpt_event(struct dp *dp);
 void dp_ckpt_metrics(const struct dp *dp, json_t *o);
 /* Trigger a checkpoint now (savepoint_dir NULL) or a savepoint; -ENOTSUP, -EBUSY. */
-int dp_ckpt_request(struct dp *dp, const char *savepoint_dir, json_t **data,
-		    char *msg, size_t len);
+int dp_ckpt_request(struct dp *dp, const char *savepoint_dir, bool queue,
+		    json_t **data, char *msg, size_t len);
 /* Take a savepoint into dir, then stop without draining (Flink's stop-with-savepoint). */
 int dp_ckpt_stop_with_savepoint(struct dp *dp, const char *dir, json_t **data,
 				char *msg, size_t len);

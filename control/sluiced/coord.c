@@ -387,8 +387,9 @@ tick_cb(struct sld_loop *l, void *arg)
 	co->st = CO_TRIGGER;
 	co->last_trigger_ms = sld_now_ms();
 	sld_job_ctl_path(j, ctl, sizeof(ctl));
-	sld_dpcall(d->loop, ctl, SL_PROTO_VERB_CHECKPOINT, SLD_DP_TIMEOUT_MS, trigger_cb,
-		   ctx_new(d, j));
+	sld_dpcall_args(d->loop, ctl, SL_PROTO_VERB_CHECKPOINT,
+			json_pack("{s:s}", "periodic", "true"), SLD_DP_TIMEOUT_MS,
+			trigger_cb, ctx_new(d, j));
 }
 
 /* Next trigger: interval after the last trigger, min-pause after the last end. */
