@@ -353,14 +353,16 @@ trigger_cb(void *arg, int rc, json_t *r)
 	struct coord_ctx *c = arg;
 	struct sld_job *j = ctx_job(c);
 
+	(void)rc;	/* no reply: retried at the next interval */
 	if (j != NULL && j->co->st == CO_TRIGGER) {
 		int code = reply_code(r);
 		json_t *id = json_object_get(r ? json_object_get(r, "data") : NULL, "id");
 
 		if (code == SL_PROTO_OK && json_is_integer(id)) {
 			coord_await(c->d, j, (uint64_t)json_integer_value(id));
-		} else if (code == SL_PROTO_WRONG_STATE && strstr(reply_msg(r, rc), "in flight")) {
-			/* One of the user's, or left from before our restart. */
+		} else if (code == SL_PROTO_WRONG_STATE) {
+			/* One in flight (the user's, or from before our restart),
+			 * or the job is draining: adopt whatever is in flight. */
 			coord_await(c->d, j, 0);
 		} else {
 			if (code == SL_PROTO_UNSUPPORTED)
