@@ -33,6 +33,7 @@ static const char *const top_keys[] = {
 	"execution.checkpointing.tolerable-failed-checkpoints",
 	"execution.checkpointing.unaligned",
 	"execution.checkpointing.unaligned.enabled",
+	"execution.checkpointing.incremental", "state.backend.incremental",
 	"state.checkpoints.dir", "state.checkpoints.num-retained",
 	"state.backend.type", "state.backend.heap.memory",
 	"state.backend.rocksdb.localdir", "state.backend.rocksdb.block.cache-size",
@@ -77,6 +78,15 @@ plan_state_backend(struct plan_ctx *c, const struct plan_node *root)
 	if (v != NULL && plan_get_memsize(c, v, "state.backend.rocksdb.writebuffer.size",
 					  1ull << 20, 1ull << 40, &s->rocksdb_write_buffer) < 0)
 		return -EINVAL;
+	/* Flink 1.x's key and Flink 2's; both default to false. */
+	for (unsigned int i = 0; i < 2; i++) {
+		const char *key = i == 0 ? "state.backend.incremental" :
+			"execution.checkpointing.incremental";
+
+		v = plan_map_get(root, key, NULL);
+		if (v != NULL && plan_get_bool(c, v, key, &s->incremental) < 0)
+			return -EINVAL;
+	}
 	return 0;
 }
 

@@ -153,6 +153,11 @@ struct sl_plan_state {
 	char rocksdb_dir[SL_PLAN_PATH_MAX];	/**< state.backend.rocksdb.localdir; "" = a temporary dir */
 	uint64_t rocksdb_block_cache;	/**< state.backend.rocksdb.block.cache-size, default 64mb */
 	uint64_t rocksdb_write_buffer;	/**< state.backend.rocksdb.writebuffer.size, default 64mb */
+	/** state.backend.incremental (or execution.checkpointing.incremental):
+	 * rocksdb checkpoints are RocksDB checkpoints (hard-linked SST files,
+	 * shared between checkpoints); heap ignores it, as Flink's hashmap
+	 * backend does. Savepoints are always full. */
+	bool incremental;
 };
 
 struct sl_plan {

@@ -329,6 +329,44 @@ void sl_state_snapshot_end(struct sl_state *st, struct sl_state_snap *snap);
 int sl_state_restore(struct sl_state *st, const void *meta, size_t meta_len,
 		     const void *chunk, size_t len);
 
+/* ---- native checkpoints (rocksdb) ------------------------------------- */
+
+/**
+ * Make the next sl_state_snapshot_begin() a native checkpoint into dir (a
+ * path that must not exist; its parent must): rocksdb flushes its
+ * memtables and hard-links its live files there (RocksDB's Checkpoint, the
+ * synchronous part of Flink's incremental RocksDB snapshot), so an SST
+ * file that did not change since the last checkpoint costs a link, not a
+ * copy. That snapshot yields no records; sl_state_snapshot_dir() names the
+ * directory, and sl_state_snapshot_meta() still describes the descriptors,
+ * which a restore needs. The flush runs on the calling (worker) thread:
+ * it is the stall a native checkpoint costs. One-shot; NULL cancels.
+ * @return 0, -ENOTSUP (heap), -EBUSY (a snapshot is open).
+ */
+int sl_state_snapshot_native(struct sl_state *st, const char *dir);
+
+/** The native checkpoint directory of snap, or NULL for a record snapshot. */
+const char *sl_state_snapshot_dir(const struct sl_state_snap *snap);
+
+/** sl_state_restore_native(): may take the checkpoint's files as its own. */
+#define SL_STATE_NATIVE_ADOPT 1u
+
+/**
+ * Load the owned key groups of the native checkpoint in dir, which was
+ * taken with meta. With SL_STATE_NATIVE_ADOPT, a rocksdb state that nothing
+ * was loaded into yet and whose descriptor ids are the snapshot's takes the
+ * checkpoint's files as its instance (SST files hard-linked, the rest
+ * copied) and deletes the key groups it does not own: Flink's restore of
+ * an incremental checkpoint from the one state handle that overlaps most.
+ * Otherwise (heap, rescaled ranges, other ids) the entries of the owned
+ * key groups are read from a read-only instance opened on dir and put as
+ * sl_state_restore() puts them. dir is never written.
+ * @return entries loaded (0 when adopted, with *adopted set), or -errno
+ * (-EINVAL descriptor mismatch, -ENOENT descriptor not registered, -EIO).
+ */
+int sl_state_restore_native(struct sl_state *st, const void *meta, size_t meta_len,
+			    const char *dir, unsigned int flags, bool *adopted);
+
 /** rocksdb: flush memtables (to measure disk bytes); heap: nothing. */
 int sl_state_flush(struct sl_state *st);
 /**

@@ -152,6 +152,13 @@ sl_state_open(const struct sl_state_conf *conf)
 		return NULL;
 	}
 	st->conf = *conf;
+	/* Ours: a restore reopens the instance long after the caller's. */
+	if (conf->dir != NULL && (st->dir = strdup(conf->dir)) == NULL) {
+		free(st);
+		errno = ENOMEM;
+		return NULL;
+	}
+	st->conf.dir = st->dir;
 	st->n_kg = conf->last_kg - conf->first_kg + 1;
 	switch (conf->backend) {
 	case SL_STATE_BACKEND_HEAP:
@@ -161,12 +168,14 @@ sl_state_open(const struct sl_state_conf *conf)
 		st->ops = &sl_state_rocks_ops;
 		break;
 	default:
+		free(st->dir);
 		free(st);
 		errno = EINVAL;
 		return NULL;
 	}
 	rc = st->ops->open(st);
 	if (rc < 0) {
+		free(st->dir);
 		free(st);
 		errno = -rc;
 		return NULL;
@@ -182,6 +191,8 @@ sl_state_close(struct sl_state *st)
 	if (st->snap != NULL)
 		sl_state_snapshot_end(st, st->snap);
 	st->ops->close(st);
+	free(st->native_dir);
+	free(st->dir);
 	free(st->scratch);
 	free(st);
 }
@@ -1083,8 +1094,17 @@ sl_state_snapshot_begin(struct sl_state *st, int64_t now,
 	s->n_desc = st->n_desc;
 	memcpy(s->desc, st->desc, sizeof(s->desc[0]) * st->n_desc);
 	note_time(st, now);
-	rc = st->ops->snap_begin(st, s);
+	if (st->native_dir != NULL) {
+		/* The one-shot request is used up whether or not it works. */
+		s->native_dir = st->native_dir;
+		st->native_dir = NULL;
+		rc = st->ops->native_ckpt(st, s->native_dir);
+		s->done = 1;
+	} else {
+		rc = st->ops->snap_begin(st, s);
+	}
 	if (rc < 0) {
+		free(s->native_dir);
 		free(s);
 		return rc;
 	}
@@ -1094,8 +1114,32 @@ sl_state_snapshot_begin(struct sl_state *st, int64_t now,
 }
 
 int
+sl_state_snapshot_native(struct sl_state *st, const char *dir)
+{
+	char *d = NULL;
+
+	if (st->ops->native_ckpt == NULL)
+		return -ENOTSUP;
+	if (st->snap != NULL)
+		return -EBUSY;
+	if (dir != NULL && (d = strdup(dir)) == NULL)
+		return -ENOMEM;
+	free(st->native_dir);
+	st->native_dir = d;
+	return 0;
+}
+
+const char *
+sl_state_snapshot_dir(const struct sl_state_snap *s)
+{
+	return s->native_dir;
+}
+
+int
 sl_state_snapshot_next(struct sl_state_snap *s, struct sl_state_record *rec)
 {
+	if (s->native_dir != NULL)
+		return 0;
 	for (;;) {
 		const struct sl_sdesc *d;
 		int rc = s->st->ops->snap_next(s, rec);
@@ -1274,9 +1318,11 @@ sl_state_snapshot_end(struct sl_state *st, struct sl_state_snap *s)
 {
 	if (s == NULL)
 		return;
-	st->ops->snap_end(st, s);
+	if (s->native_dir == NULL)
+		st->ops->snap_end(st, s);
 	if (st->snap == s)
 		st->snap = NULL;
+	free(s->native_dir);
 	free(s->buf);
 	free(s->fbuf);
 	free(s);
@@ -1389,9 +1435,40 @@ sl_state_restore(struct sl_state *st, const void *meta, size_t meta_len,
 			return rc;
 		}
 		loaded++;
+		st->n_loaded++;
 		off += REC_HDR + klen + r.val_len;
 	}
 	return off == len ? loaded : -EINVAL;
+}
+
+int
+sl_state_restore_native(struct sl_state *st, const void *meta, size_t meta_len,
+			const char *dir, unsigned int flags, bool *adopted)
+{
+	int16_t map[SL_STATE_MAX_DESC];
+	uint16_t n_meta;
+	bool same = true;
+	int rc;
+
+	*adopted = false;
+	rc = meta_map(st, meta, meta_len, map, &n_meta);
+	if (rc < 0)
+		return rc;
+	for (uint16_t i = 0; i < n_meta; i++)
+		same = same && map[i] == (int16_t)i;
+	if ((flags & SL_STATE_NATIVE_ADOPT) && same && st->n_loaded == 0 &&
+	    st->ops->native_adopt != NULL) {
+		rc = st->ops->native_adopt(st, dir);
+		if (rc == 0) {
+			*adopted = true;
+			st->n_loaded = 1;	/* not empty any more */
+		}
+		return rc;
+	}
+	rc = sl_state_rocks_native_load(st, dir, map, n_meta);
+	if (rc > 0)
+		st->n_loaded += (uint64_t)rc;
+	return rc;
 }
 
 int

@@ -95,6 +95,9 @@ struct sl_state {
 	struct sl_sdesc desc[SL_STATE_MAX_DESC];
 	_Atomic int64_t now;		/* latest caller time (compaction) */
 	struct sl_state_snap *snap;	/* active snapshot */
+	char *dir;			/* conf.dir, copied */
+	char *native_dir;		/* next snapshot is native, into this */
+	uint64_t n_loaded;		/* entries restored (or adopted: 1) */
 	uint64_t n_enomem, n_expired;
 	/* scratch for the common layer (worker thread only) */
 	uint8_t *scratch;
@@ -111,6 +114,7 @@ struct sl_state_snap {
 	uint8_t *buf, *fbuf;		/* chunk buffer, list filter buffer */
 	size_t buf_cap, fbuf_cap;
 	int done;
+	char *native_dir;		/* a native checkpoint: no records */
 	uint16_t n_desc;
 	struct sl_sdesc desc[SL_STATE_MAX_DESC];	/* as of begin */
 };
@@ -194,12 +198,25 @@ struct sl_state_be_ops {
 	int (*raw_put)(struct sl_state *st, struct sl_sdesc *d,
 		       const struct sl_state_record *r);
 	int (*flush)(struct sl_state *st);
+	/* Native checkpoint into dir (rocksdb); NULL: not supported. */
+	int (*native_ckpt)(struct sl_state *st, const char *dir);
+	/* Replace the (empty) instance by dir's files; keep owned kgs. */
+	int (*native_adopt)(struct sl_state *st, const char *dir);
 	int (*compact)(struct sl_state *st, int64_t now);
 	void (*stats)(struct sl_state *st, struct sl_state_stats *s);
 };
 
 extern const struct sl_state_be_ops sl_state_heap_ops;
 extern const struct sl_state_be_ops sl_state_rocks_ops;
+
+/*
+ * Read the entries of key groups [st's first_kg, last_kg] from the native
+ * checkpoint in dir (read-only, never written) and raw_put them into st,
+ * whatever its backend. map[] takes the snapshot's descriptor ids (n_map
+ * of them) to st's. @return entries loaded, or -errno.
+ */
+int sl_state_rocks_native_load(struct sl_state *st, const char *dir,
+			       const int16_t *map, uint16_t n_map);
 
 /* ---- TTL helpers (semantics.md R5.5, Appendix C3) ---------------------- */
 

@@ -45,20 +45,34 @@
  *   snapshots, so a snapshot may lose entries that expired meanwhile; TTL
  *   allows expired state to disappear at any time.
  *
- * Snapshots use rocksdb_create_snapshot() plus an iterator pinned to it,
- * not the checkpoint API: creating a snapshot is O(1) on the worker, the
- * main lcore iterates it while the worker keeps writing, and the records
- * come out in key-group order in the same format as the heap backend, so
- * a checkpoint can be restored onto any number of workers and onto either
- * backend. A RocksDB checkpoint (hard-linked SSTs) would be cheaper for
- * very large state, but needs a synchronous memtable flush (no WAL) and is
- * tied to this backend and this worker's key-group range.
+ * Two kinds of snapshot, as Flink's RocksDB backend has:
+ * - Full (the default, and every savepoint): rocksdb_create_snapshot()
+ *   plus an iterator pinned to it. Creating it is O(1) on the worker; the
+ *   main lcore iterates it while the worker keeps writing, and the records
+ *   come out in key-group order in the heap backend's format, so it
+ *   restores onto any number of workers and onto either backend. Its cost
+ *   is O(state) on the main lcore, every time.
+ * - Native (state.backend.incremental): RocksDB's Checkpoint. The worker
+ *   flushes its memtables (the WAL is off, so a checkpoint must) and
+ *   hard-links the live SST files into the checkpoint directory; MANIFEST,
+ *   CURRENT and OPTIONS are copied. An SST file is immutable, so the next
+ *   checkpoint links the same inode again: a checkpoint writes only what
+ *   was flushed or compacted since the last one. Restore (rocks_adopt)
+ *   takes the files of the checkpoint that overlaps most as the instance
+ *   and deletes the key groups this worker does not own; other overlapping
+ *   checkpoints, and restores onto heap, are read through a read-only
+ *   instance (sl_state_rocks_native_load). The price is the flush on the
+ *   worker at the barrier: up to a write buffer of state.
  */
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <rocksdb/c.h>
 #include <xxhash.h>
@@ -233,12 +247,28 @@ rocks_free(struct rbe *b)
 	free(b);
 }
 
+/* Open conf->dir as the instance; wipe: start from an empty one. */
+static int
+open_db(struct rbe *b, bool wipe)
+{
+	const char *dir = b->st->conf.dir;
+	char *err = NULL;
+
+	if (wipe) {
+		rocksdb_destroy_db(b->opt, dir, &err);
+		if (err != NULL)
+			rocksdb_free(err);	/* nothing to destroy is fine */
+		err = NULL;
+	}
+	b->db = rocksdb_open(b->opt, dir, &err);
+	return rerr(b, err);
+}
+
 static int
 rocks_open(struct sl_state *st)
 {
 	const struct sl_state_conf *c = &st->conf;
 	struct rbe *b;
-	char *err = NULL;
 
 	if (c->dir == NULL)
 		return -EINVAL;
@@ -282,17 +312,12 @@ rocks_open(struct sl_state *st)
 	rocksdb_writeoptions_set_sync(b->wo, 0);
 	b->wb = rocksdb_writebatch_create();
 
-	rocksdb_destroy_db(b->opt, c->dir, &err);
-	if (err != NULL)
-		rocksdb_free(err);	/* nothing to destroy is fine */
-	err = NULL;
-	b->db = rocksdb_open(b->opt, c->dir, &err);
-	if (err != NULL) {
-		rerr(b, err);
+	st->be = b;
+	if (open_db(b, true) < 0) {
+		st->be = NULL;
 		rocks_free(b);
 		return -EIO;
 	}
-	st->be = b;
 	return 0;
 }
 
@@ -799,6 +824,243 @@ rocks_flush(struct sl_state *st)
 	return rerr(b, err);
 }
 
+/* ---- native checkpoints ------------------------------------------------ */
+
+static int
+rocks_native_ckpt(struct sl_state *st, const char *dir)
+{
+	struct rbe *b = BE(st);
+	rocksdb_checkpoint_t *cp;
+	char *err = NULL;
+
+	cp = rocksdb_checkpoint_object_create(b->db, &err);
+	if (err != NULL)
+		return rerr(b, err);
+	/* log_size_for_flush 0: always flush, since the WAL is off and the
+	 * memtables hold what was written since the last flush. */
+	rocksdb_checkpoint_create(cp, dir, 0, &err);
+	rocksdb_checkpoint_object_destroy(cp);
+	return rerr(b, err);
+}
+
+/* Copy src to dst (a new file), synced: for the small metadata files. */
+static int
+copy_file(const char *src, const char *dst)
+{
+	char buf[65536];
+	int in = open(src, O_RDONLY | O_CLOEXEC), out, rc = 0;
+	ssize_t n;
+
+	if (in < 0)
+		return -errno;
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0) {
+		rc = -errno;
+		close(in);
+		return rc;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			rc = -EIO;
+			break;
+		}
+	if (n < 0)
+		rc = -errno;
+	if (rc == 0 && fsync(out) != 0)
+		rc = -errno;
+	close(out);
+	close(in);
+	return rc;
+}
+
+static bool
+is_sst(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 4 && strcmp(name + n - 4, ".sst") == 0;
+}
+
+/*
+ * Make conf->dir a copy of the checkpoint in dir: SST files are immutable,
+ * so they are hard-linked (copied across file systems); the instance's
+ * own MANIFEST, CURRENT and OPTIONS are copies, as RocksDB rewrites them.
+ */
+static int
+adopt_files(const char *dir, const char *to)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int rc = 0;
+
+	if (d == NULL)
+		return -errno;
+	if (mkdir(to, 0700) < 0 && errno != EEXIST)
+		rc = -errno;
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		char src[4096], dst[4096];
+
+		if (e->d_name[0] == '.')
+			continue;
+		if ((size_t)snprintf(src, sizeof(src), "%s/%s", dir, e->d_name) >= sizeof(src) ||
+		    (size_t)snprintf(dst, sizeof(dst), "%s/%s", to, e->d_name) >= sizeof(dst)) {
+			rc = -ENAMETOOLONG;
+			break;
+		}
+		if (is_sst(e->d_name) && link(src, dst) == 0)
+			continue;
+		if (is_sst(e->d_name) && errno != EXDEV && errno != EPERM) {
+			rc = -errno;
+			break;
+		}
+		rc = copy_file(src, dst);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int
+rocks_adopt(struct sl_state *st, const char *dir)
+{
+	struct rbe *b = BE(st);
+	const struct sl_state_conf *c = &st->conf;
+	uint8_t lo[2] = { 0, 0 }, hi[2], lo2[2], top[3] = { 0xff, 0xff, 0xff };
+	char *err = NULL;
+	int rc;
+
+	rocksdb_close(b->db);
+	b->db = NULL;
+	rocksdb_destroy_db(b->opt, c->dir, &err);
+	if (err != NULL)
+		rocksdb_free(err);
+	rc = adopt_files(dir, c->dir);
+	if (rc < 0) {
+		snprintf(b->err, sizeof(b->err), "adopting %s: %s", dir, strerror(-rc));
+		(void)open_db(b, true);	/* leave an empty, working instance */
+		return rc;
+	}
+	rc = open_db(b, false);
+	if (rc < 0)
+		return open_db(b, true) < 0 ? -EIO : rc;
+	/* Key groups before and after ours belong to other workers now. */
+	rocksdb_writebatch_clear(b->wb);
+	hi[0] = (uint8_t)(c->first_kg >> 8);
+	hi[1] = (uint8_t)c->first_kg;
+	if (c->first_kg > 0)
+		rocksdb_writebatch_delete_range(b->wb, (const char *)lo, 2,
+						(const char *)hi, 2);
+	lo2[0] = (uint8_t)((c->last_kg + 1) >> 8);
+	lo2[1] = (uint8_t)(c->last_kg + 1);
+	if (c->last_kg + 1 < 65536)
+		rocksdb_writebatch_delete_range(b->wb, (const char *)lo2, 2,
+						(const char *)top, 3);
+	rocksdb_write(b->db, b->wo, b->wb, &err);
+	rocksdb_writebatch_clear(b->wb);
+	return rerr(b, err);
+}
+
+int
+sl_state_rocks_native_load(struct sl_state *st, const char *dir,
+			   const int16_t *map, uint16_t n_map)
+{
+	const struct sl_state_conf *c = &st->conf;
+	rocksdb_options_t *opt = rocksdb_options_create();
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	char logdir[] = "/tmp/sluice-rolog-XXXXXX";
+	uint8_t lo[2], hi[2];
+	rocksdb_iterator_t *it;
+	rocksdb_t *db;
+	char *err = NULL;
+	int rc = 0, n = 0;
+
+	/* A read-only instance still writes an info LOG: not into dir. */
+	if (mkdtemp(logdir) == NULL) {
+		rc = -errno;
+		goto out_opt;
+	}
+	rocksdb_options_set_db_log_dir(opt, logdir);
+	rocksdb_options_set_max_open_files(opt, -1);
+	db = rocksdb_open_for_read_only(opt, dir, 0, &err);
+	if (err != NULL) {
+		rocksdb_free(err);
+		rc = -EIO;
+		goto out_log;
+	}
+	lo[0] = (uint8_t)(c->first_kg >> 8);
+	lo[1] = (uint8_t)c->first_kg;
+	hi[0] = (uint8_t)((c->last_kg + 1) >> 8);
+	hi[1] = (uint8_t)(c->last_kg + 1);
+	if (c->last_kg + 1 < 65536)
+		rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)hi, 2);
+	rocksdb_readoptions_set_fill_cache(ro, 0);
+	it = rocksdb_create_iterator(db, ro);
+	for (rocksdb_iter_seek(it, (const char *)lo, 2);
+	     rc == 0 && rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		struct sl_state_record r;
+		const struct sl_sdesc *d;
+		const uint8_t *k;
+		size_t kl, vl;
+		uint16_t id;
+
+		k = (const uint8_t *)rocksdb_iter_key(it, &kl);
+		if (kl < 4)
+			continue;
+		id = (uint16_t)((k[2] << 8) | k[3]);
+		if (id >= n_map) {
+			rc = -EINVAL;	/* a descriptor the meta does not list */
+			break;
+		}
+		d = &st->desc[map[id]];
+		if (kl != key_len(d, d->d.kind == SL_STATE_MAP)) {
+			rc = -EINVAL;
+			break;
+		}
+		r.desc = d->id;
+		r.kg = (uint16_t)((k[0] << 8) | k[1]);
+		r.key = k + 4;
+		r.ns = k + 4 + d->d.key_len;
+		r.ukey = d->d.kind == SL_STATE_MAP ?
+			k + 4 + d->d.key_len + d->d.ns_len : NULL;
+		r.val = rocksdb_iter_value(it, &vl);
+		r.val_len = (uint32_t)vl;
+		if (d->d.kind != SL_STATE_LIST && d->d.kind != SL_STATE_MAP &&
+		    r.val_len != d->fixed_len) {
+			rc = -EINVAL;
+			break;
+		}
+		rc = st->ops->raw_put(st, &st->desc[map[id]], &r);
+		if (rc == -ENOMEM)
+			st->n_enomem++;
+		n++;
+	}
+	if (rc == 0) {
+		rocksdb_iter_get_error(it, &err);
+		if (err != NULL) {
+			rocksdb_free(err);
+			rc = -EIO;
+		}
+	}
+	rocksdb_iter_destroy(it);
+	rocksdb_close(db);
+out_log:
+	{
+		/* The LOG file(s) of the read-only instance, then the dir. */
+		DIR *d = opendir(logdir);
+		struct dirent *e;
+
+		while (d != NULL && (e = readdir(d)) != NULL)
+			if (e->d_name[0] != '.')
+				(void)unlinkat(dirfd(d), e->d_name, 0);
+		if (d != NULL)
+			closedir(d);
+		(void)rmdir(logdir);
+	}
+out_opt:
+	rocksdb_readoptions_destroy(ro);
+	rocksdb_options_destroy(opt);
+	return rc < 0 ? rc : n;
+}
+
 static int
 rocks_compact(struct sl_state *st, int64_t now)
 {
@@ -849,6 +1111,8 @@ const struct sl_state_be_ops sl_state_rocks_ops = {
 	.snap_end = rocks_snap_end,
 	.raw_put = rocks_raw_put,
 	.flush = rocks_flush,
+	.native_ckpt = rocks_native_ckpt,
+	.native_adopt = rocks_adopt,
 	.compact = rocks_compact,
 	.stats = rocks_stats,
 };

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "sl_kg.h"
 #include "sl_state.h"
@@ -1050,6 +1051,160 @@ test_rescale_2_to_3(void **state)
 	rescale(state, 3);
 }
 
+/* Names of the files in dir, sorted, newline-separated. */
+static void
+list_dir(const char *dir, char *out, size_t cap)
+{
+	char cmd[256];
+	FILE *f;
+	size_t n;
+
+	snprintf(cmd, sizeof(cmd), "ls -1 '%s'", dir);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	n = fread(out, 1, cap - 1, f);
+	out[n] = '\0';
+	pclose(f);
+}
+
+static ino_t
+inode_of(const char *dir, const char *name)
+{
+	char path[256];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(stat(path, &sb), 0);
+	return sb.st_ino;
+}
+
+/*
+ * Native (incremental) checkpoints: 2 rocksdb workers checkpoint with
+ * RocksDB's Checkpoint while they go on writing; the checkpoints restore
+ * onto 1, 2 and 3 rocksdb workers (the most-overlapping one adopted, the
+ * others read) and onto 2 heap workers, each key exactly once, as of the
+ * checkpoint; the checkpoint directories are never written; a second
+ * checkpoint links the first one's SST files instead of copying them.
+ */
+static void
+test_native(void **state)
+{
+	struct sl_state *w[3];
+	struct sl_state_snap *sn;
+	struct sl_state_record rec;
+	char dir[2][160], dir2[160], before[2][4096], after[4096];
+	uint8_t meta[2][4096];
+	size_t ml[2];
+	int ids[3][3];
+	uint32_t src_f[2], src_l[2];
+	enum { NKEYS = 4000 };
+
+	(void)state;
+	for (uint32_t i = 0; i < 2; i++) {
+		sl_kg_range(i, MAXP, 2, &src_f[i], &src_l[i]);
+		w[i] = open_st(SL_STATE_BACKEND_ROCKSDB, (int)i, src_f[i], src_l[i], 0);
+		assert_true(reg_all(w[i], ids[i]));
+	}
+	for (uint32_t k = 0; k < NKEYS; k++)
+		put_key(w[sl_kg_owner(kg_of(k), MAXP, 2)],
+			ids[sl_kg_owner(kg_of(k), MAXP, 2)], k, 3);
+	for (int i = 0; i < 2; i++) {
+		snprintf(dir[i], sizeof(dir[i]), "%s/native-%d", tmpdir, i);
+		assert_int_equal(sl_state_snapshot_native(w[i], dir[i]), 0);
+		assert_int_equal(sl_state_snapshot_begin(w[i], 0, &sn), 0);
+		assert_string_equal(sl_state_snapshot_dir(sn), dir[i]);
+		assert_int_equal(sl_state_snapshot_next(sn, &rec), 0);
+		ml[i] = sl_state_snapshot_meta(sn, meta[i], sizeof(meta[i]));
+		sl_state_snapshot_end(w[i], sn);
+		/* after the checkpoint: must not show in it */
+		for (uint32_t k = 0; k < NKEYS + 500; k++)
+			if (sl_kg_owner(kg_of(k), MAXP, 2) == (uint32_t)i)
+				put_key(w[i], ids[i], k, 5);
+		list_dir(dir[i], before[i], sizeof(before[i]));
+		assert_non_null(strstr(before[i], ".sst"));
+		assert_non_null(strstr(before[i], "CURRENT"));
+	}
+	/* The next checkpoint of worker 0 shares the unchanged SST files. */
+	snprintf(dir2, sizeof(dir2), "%s/native-0b", tmpdir);
+	assert_int_equal(sl_state_snapshot_native(w[0], dir2), 0);
+	assert_int_equal(sl_state_snapshot_begin(w[0], 0, &sn), 0);
+	sl_state_snapshot_end(w[0], sn);
+	{
+		char first_sst[32] = "";
+		const char *p = strstr(before[0], ".sst");
+
+		assert_true(p - before[0] >= 6);
+		memcpy(first_sst, p - 6, 10);
+		assert_int_equal(inode_of(dir[0], first_sst), inode_of(dir2, first_sst));
+	}
+	/* The next plain snapshot is a record snapshot again. */
+	assert_int_equal(sl_state_snapshot_begin(w[0], 0, &sn), 0);
+	assert_null(sl_state_snapshot_dir(sn));
+	assert_int_equal(sl_state_snapshot_next(sn, &rec), 1);
+	sl_state_snapshot_end(w[0], sn);
+	sl_state_close(w[0]);
+	sl_state_close(w[1]);
+
+	for (uint32_t to = 1; to <= 4; to++) {
+		/* to == 4: two heap workers */
+		uint32_t n = to == 4 ? 2 : to;
+		enum sl_state_backend b = to == 4 ? SL_STATE_BACKEND_HEAP :
+			SL_STATE_BACKEND_ROCKSDB;
+		int n_adopted = 0;
+
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t f, l, best = 0, ov[2];
+			bool adopted;
+			int rc;
+
+			sl_kg_range(i, MAXP, n, &f, &l);
+			w[i] = open_st(b, 2 + (int)i, f, l, 0);
+			assert_true(reg_all(w[i], ids[i]));
+			for (int j = 0; j < 2; j++) {
+				uint32_t lo = f > src_f[j] ? f : src_f[j];
+				uint32_t hi = l < src_l[j] ? l : src_l[j];
+
+				ov[j] = hi >= lo ? hi - lo + 1 : 0;
+			}
+			best = ov[1] > ov[0];
+			rc = sl_state_restore_native(w[i], meta[best], ml[best], dir[best],
+						     SL_STATE_NATIVE_ADOPT, &adopted);
+			if (rc < 0)
+				print_message("restore of %s onto worker %u/%u: %s\n",
+					      dir[best], i, n, strerror(-rc));
+			assert_true(rc >= 0);
+			assert_int_equal(adopted, b == SL_STATE_BACKEND_ROCKSDB);
+			n_adopted += adopted;
+			if (ov[!best] > 0) {
+				rc = sl_state_restore_native(w[i], meta[!best], ml[!best],
+							     dir[!best], SL_STATE_NATIVE_ADOPT,
+							     &adopted);
+				assert_true(rc > 0);
+				assert_false(adopted);	/* no longer empty */
+			}
+		}
+		for (uint32_t k = 0; k < NKEYS + 500; k++) {
+			int hits = 0;
+
+			for (uint32_t i = 0; i < n; i++)
+				hits += check_key(w[i], ids[i], k, 3);
+			assert_int_equal(hits, k < NKEYS ? 1 : 0);
+		}
+		for (uint32_t i = 0; i < n; i++)
+			sl_state_close(w[i]);
+		print_message("native checkpoint of 2 workers restored onto %u %s workers (%d adopted)\n",
+			      n, to == 4 ? "heap" : "rocksdb", n_adopted);
+	}
+	for (int i = 0; i < 2; i++) {
+		list_dir(dir[i], after, sizeof(after));
+		assert_string_equal(after, before[i]);
+	}
+	/* heap has no native checkpoint */
+	w[0] = open_st(SL_STATE_BACKEND_HEAP, 0, 0, MAXP - 1, 0);
+	assert_int_equal(sl_state_snapshot_native(w[0], dir2), -ENOTSUP);
+	sl_state_close(w[0]);
+}
+
 /* The case: state larger than the heap backend's memory limit. */
 static void
 test_larger_than_heap(void **state)
@@ -1154,6 +1309,7 @@ main(void)
 		BOTH(test_rescale_2_to_1),
 		BOTH(test_rescale_2_to_3),
 		cmocka_unit_test(test_larger_than_heap),
+		cmocka_unit_test(test_native),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
