@@ -78,6 +78,10 @@ struct dp_ckpt {
 	char queued_dir[SL_PLAN_PATH_MAX];
 	uint64_t last_completed, last_failed;
 	char last_why[256];
+	/* rocksdb with state.backend.incremental: native checkpoints */
+	struct dp_native *nt;
+	bool native;			/* drain_w's snapshot is native */
+	uint64_t last_new_bytes;	/* the last one's unshared bytes */
 };
 
 static uint64_t
@@ -134,6 +138,13 @@ dp_ckpt_setup(struct dp *dp)
 		return rc;
 	}
 	ck->dirfd = -1;
+	if (dp->plan->state.incremental && dp->plan->state.backend == SL_PLAN_BACKEND_ROCKSDB &&
+	    (ck->nt = dp_native_create()) == NULL) {
+		sl_ckpt_writer_destroy(ck->wr);
+		free(ck->m);
+		free(ck);
+		return -ENOMEM;
+	}
 	ck->interval = ms_to_cycles(dp, pc->interval_ms);
 	ck->min_pause = ms_to_cycles(dp, pc->min_pause_ms);
 	ck->timeout = ms_to_cycles(dp, pc->timeout_ms);
@@ -156,12 +167,16 @@ ckpt_end(struct dp *dp, bool ok)
 	uint64_t now = rte_rdtsc();
 
 	if (ok) {
-		uint64_t bytes = 0;
+		uint64_t bytes = 0, fresh = 0;
 		unsigned int deleted = 0;
 		char err[256];
 
-		for (uint32_t i = 0; i < ck->m->n_files; i++)
+		for (uint32_t i = 0; i < ck->m->n_files; i++) {
 			bytes += ck->m->files[i].size;
+			if (!ck->m->files[i].shared)
+				fresh += ck->m->files[i].size;
+		}
+		ck->last_new_bytes = fresh;
 		ck->completed++;
 		ck->consecutive_failures = 0;
 		ck->last_bytes = bytes;
@@ -193,6 +208,10 @@ ckpt_end(struct dp *dp, bool ok)
 				 ck->chan_rows);
 		else
 			err[0] = '\0';
+		if (fresh != bytes)
+			snprintf(err + strlen(err), sizeof(err) - strlen(err),
+				 ", %" PRIu64 " bytes new, the rest shared with the checkpoint before",
+				 fresh);
 		DP_LOG(INFO, "%s %" PRIu64 " complete: %" PRIu64 " bytes in %" PRIu64 " ms%s%s%s",
 		       ck->savepoint ? "savepoint" : "checkpoint", ck->inflight, bytes,
 		       ck->last_duration_ms, ck->savepoint ? " in " : "",
@@ -399,6 +418,27 @@ ckpt_trigger(struct dp *dp, const char *savepoint_dir, char *msg, size_t len)
 	ck->m->n_sources = dp->n_rx;
 	ck->inflight = ck->id;
 	ck->trigger_tsc = rte_rdtsc();
+	/* Savepoints are full (Flink's canonical format): they must restore
+	 * anywhere, and outlive the checkpoints whose files native ones share. */
+	if (ck->nt != NULL && !ck->savepoint) {
+		snprintf(dp->native_root, sizeof(dp->native_root), "%s/chk-%" PRIu64,
+			 root, ck->id);
+		/* A chk-N of a crashed run, never completed or passed over as
+		 * corrupt, is reused: RocksDB links only into a new directory. */
+		(void)unlinkat(ck->dirfd, SL_CKPT_MANIFEST, 0);
+		for (uint16_t w = 0; w < DP_MAX_WORKERS; w++) {
+			char old[sizeof(dp->native_root) + 32];
+			struct stat sb;
+
+			snprintf(old, sizeof(old), "%s/worker-%u.db", dp->native_root, w);
+			if (stat(old, &sb) != 0)
+				break;
+			(void)dp_rm_tree(old);
+		}
+		atomic_store_explicit(&dp->native_id, ck->id, memory_order_release);
+	} else {
+		atomic_store_explicit(&dp->native_id, 0, memory_order_release);
+	}
 	atomic_store_explicit(&dp->ckpt_trigger, ck->id, memory_order_release);
 	snprintf(msg, len, "%s %" PRIu64 " triggered into %s/chk-%" PRIu64,
 		 ck->savepoint ? "savepoint" : "checkpoint", ck->id, root, ck->id);
@@ -651,6 +691,21 @@ drain_begin(struct dp *dp, struct dp_worker *wk)
 					 CKPT_OP_STATE_META, SL_CKPT_NO_KG, meta, n);
 	}
 	free(meta);
+	ck->native = sl_state_snapshot_dir(wk->win.snap) != NULL;
+	if (rc == 0 && ck->native) {
+		struct dp_native_sec ns = { .first_kg = (uint16_t)wk->win.conf.first_kg,
+					    .last_kg = (uint16_t)wk->win.conf.last_kg };
+		const char *sub = strrchr(sl_state_snapshot_dir(wk->win.snap), '/');
+
+		snprintf(ns.dir, sizeof(ns.dir), "%s", sub != NULL ? sub + 1 : "");
+		rc = sl_ckpt_builder_add(&ck->db, SL_CKPT_SEC_OPERATOR, CKPT_OP_NATIVE,
+					 SL_CKPT_NO_KG, &ns, sizeof(ns));
+		if (rc == 0)
+			rc = dp_native_scan(ck->nt, wk->id, ck->dirfd, ns.dir);
+		if (rc < 0)
+			DP_LOG(ERR, "worker %u: native checkpoint %s: %s", wk->id,
+			       sl_state_snapshot_dir(wk->win.snap), strerror(-rc));
+	}
 	if (rc == 0)
 		rc = drain_channel(dp, wk);
 	return rc;
@@ -692,12 +747,25 @@ ckpt_drain_step(struct dp *dp, size_t budget)
 		if (rc == 0 && ck->draining) {
 			rc = sl_state_snapshot_write(wk->win.snap, CKPT_CHUNK_MAX, budget,
 						     drain_chunk, ck);
+			if (rc == 0 && ck->native)
+				rc = dp_native_step(ck->nt, ck->dirfd, budget);
 			if (rc > 0)
 				return;		/* more next pass */
+			if (rc == 0 && ck->native) {
+				uint64_t fresh;
+
+				rc = dp_native_emit(ck->nt, wk->id, ck->m, &fresh);
+				if (rc == -E2BIG)
+					DP_LOG(ERR, "worker %u: its native checkpoint has more files than a manifest lists (%u); raise state.backend.rocksdb.writebuffer.size",
+					       wk->id, SL_CKPT_MAX_FILES);
+			}
 			if (rc == 0)
 				rc = ckpt_submit(dp, &ck->db, SL_CKPT_TASK_WORKER, wk->id);
 			else
 				sl_ckpt_builder_fini(&ck->db);
+			if (rc < 0 && ck->native)
+				dp_native_abort(ck->nt);
+			ck->native = false;
 			ck->draining = false;
 		}
 		if (rc < 0) {
@@ -734,6 +802,7 @@ dp_ckpt_finish(struct dp *dp)
 		if (ck->inflight != 0)
 			ckpt_end(dp, false);
 		sl_ckpt_writer_destroy(ck->wr);
+		dp_native_destroy(ck->nt);
 		free(ck->m);
 		free(ck);
 		dp->ck = NULL;
@@ -836,6 +905,8 @@ restore_keep(struct dp *dp, const struct sl_ckpt_section *s, uint32_t file)
 		return 0;
 	}
 	if (!(s->kind == SL_CKPT_SEC_OPERATOR && s->op_id == CKPT_OP_WINDOW) &&
+	    !(s->kind == SL_CKPT_SEC_OPERATOR && s->op_id == CKPT_OP_NATIVE &&
+	      s->len == sizeof(struct dp_native_sec)) &&
 	    !(s->kind == SL_CKPT_SEC_CHANNEL && s->op_id == CKPT_OP_CHANNEL) &&
 	    !(s->kind == SL_CKPT_SEC_KEYED && s->op_id == CKPT_OP_STATE &&
 	      s->key_group <= UINT16_MAX))
@@ -993,8 +1064,12 @@ dp_ckpt_restore(struct dp *dp)
 		return rc;
 	}
 	for (uint32_t i = 0; i < lt->m.n_files && rc == 0; i++)
-		rc = restore_file(dp, dirfd, &lt->m.files[i], &sink_st, &have_sink);
+		if (lt->m.files[i].task_kind != SL_CKPT_TASK_NATIVE)
+			rc = restore_file(dp, dirfd, &lt->m.files[i], &sink_st, &have_sink);
 	close(dirfd);
+	/* A native checkpoint's workers open its files where they are. */
+	if (rc == 0 && dp->rs != NULL)
+		snprintf(dp->rs->dir, sizeof(dp->rs->dir), "%s", lt->dir);
 	if (rc == 0)
 		DP_LOG(INFO, "restore: checkpoint %" PRIu64 " loaded in %" PRIu64 " ms",
 		       lt->id, (rte_rdtsc() - t0) * 1000 / rte_get_tsc_hz());
@@ -1127,7 +1202,9 @@ dp_ckpt_metrics(const struct dp *dp, json_t *o)
 	json_object_set_new(o, "numberOfCompletedCheckpoints", json_integer((json_int_t)ck->completed));
 	json_object_set_new(o, "numberOfFailedCheckpoints", json_integer((json_int_t)ck->failures));
 	json_object_set_new(o, "lastCheckpointDuration", json_integer((json_int_t)ck->last_duration_ms));
-	json_object_set_new(o, "lastCheckpointSize", json_integer((json_int_t)ck->last_bytes));
+	/* Flink's pair: what the checkpoint wrote, and its whole size. */
+	json_object_set_new(o, "lastCheckpointSize", json_integer((json_int_t)ck->last_new_bytes));
+	json_object_set_new(o, "lastCheckpointFullSize", json_integer((json_int_t)ck->last_bytes));
 	json_object_set_new(o, "checkpointInProgress", json_integer((json_int_t)ck->inflight));
 	if (ck->last_savepoint != 0)
 		json_object_set_new(o, "lastSavepoint", json_pack("{s:I,s:s}",

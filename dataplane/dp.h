@@ -157,6 +157,8 @@ struct dp_worker {
 	uint64_t rec_id;
 	uint64_t seen_trigger;
 	uint64_t chan_rows;		/* rows kept as channel state, all checkpoints */
+	bool native;			/* rocksdb + state.backend.incremental */
+	uint64_t snap_sync_last, snap_sync_max;	/* cycles the snapshot's start held the loop */
 	_Atomic uint64_t chan_done;	/* checkpoint whose channel state is complete */
 	/* Vectors dequeued behind a barrier that blocked their input (R6.2). */
 	uint8_t n_held[DP_MAX_RX];
@@ -212,6 +214,7 @@ struct dp_restore_file {
 };
 
 struct dp_restore {
+	char dir[4096];			/* the checkpoint's chk-N directory */
 	uint32_t n_files, n_secs, cap_secs;
 	struct dp_restore_file *files;
 	struct dp_restore_sec *secs;
@@ -243,6 +246,10 @@ struct dp {
 	int exit_code;
 	struct dp_ctl *ctl;		/* control socket, NULL without --ctl */
 	_Atomic uint64_t ckpt_trigger;	/* newest checkpoint id the RX lcores must inject */
+	/* A native checkpoint's id and chk-N directory, published before its
+	 * trigger: a rocksdb worker links its files under it (0: full). */
+	_Atomic uint64_t native_id;
+	char native_root[SL_PLAN_PATH_MAX + 32];
 	struct dp_ckpt *ck;		/* checkpoint coordinator; NULL when checkpointing is off */
 	const char *restore;		/* --restore: a chk-N directory or "latest" */
 	const char *restore_fallback;	/* --restore-fallback: when "latest" finds none */
@@ -322,6 +329,28 @@ int dp_rm_tree(const char *path);
 #define CKPT_OP_STATE_META 2	/* sl_state_snapshot_meta() */
 #define CKPT_OP_STATE 3	/* one sl_state chunk; the section's key group */
 #define CKPT_OP_CHANNEL 4	/* in-flight input rows of an unaligned checkpoint */
+#define CKPT_OP_NATIVE 5	/* struct dp_native_sec: a native RocksDB checkpoint */
+
+/* Where worker W's native checkpoint is, and the key groups it holds. */
+struct dp_native_sec {
+	uint16_t first_kg, last_kg;
+	char dir[28];			/* "worker-0.db", in the chk-N directory */
+};
+
+/*
+ * Native checkpoints' files, on the main lcore (ckpt_native.c): scan
+ * worker w's directory, crc its new files a budget at a time (1: more to
+ * do), then list them in the manifest (new_bytes: not shared).
+ */
+struct dp_native;
+struct sl_ckpt_manifest;
+struct dp_native *dp_native_create(void);
+void dp_native_destroy(struct dp_native *nt);
+int dp_native_scan(struct dp_native *nt, uint16_t w, int chk_dirfd, const char *sub);
+int dp_native_step(struct dp_native *nt, int chk_dirfd, size_t budget);
+int dp_native_emit(struct dp_native *nt, uint16_t w, struct sl_ckpt_manifest *m,
+		   uint64_t *new_bytes);
+void dp_native_abort(struct dp_native *nt);
 void dp_ckpt_finish(struct dp *dp);
 /*
  * Under sluiced (--coordinator sluiced): the checkpoint's task files are

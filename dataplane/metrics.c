@@ -165,6 +165,11 @@ worker_json(const struct dp *dp, uint16_t wi)
 	json_object_set_new(o, "numWindowsFired", json_integer((json_int_t)rd(&s->windows_fired)));
 	json_object_set_new(o, "openWindows", json_integer(__atomic_load_n(&w->win.n_open, __ATOMIC_RELAXED)));
 	json_object_set_new(o, "stateBytes", json_integer((json_int_t)rd(&s->state_bytes)));
+	/* Flink's "sync duration" of a checkpoint on this subtask. */
+	json_object_set_new(o, "checkpointSyncDurationUs", json_integer((json_int_t)
+		(rd(&w->snap_sync_last) * 1000000 / dp->tsc_hz)));
+	json_object_set_new(o, "checkpointSyncDurationMaxUs", json_integer((json_int_t)
+		(rd(&w->snap_sync_max) * 1000000 / dp->tsc_hz)));
 	json_object_set_new(o, "rings", rings);
 	return o;
 }

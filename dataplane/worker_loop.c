@@ -82,10 +82,24 @@ dp_worker_finish(struct dp_worker *w)
 static void
 worker_snapshot(struct dp_worker *w, uint64_t id)
 {
+	uint64_t t0 = rte_rdtsc(), dt;
 	int rc;
 
 	dp_worker_snap_poll(w);
+	if (unlikely(w->native) &&
+	    atomic_load_explicit(&w->dp->native_id, memory_order_acquire) == id) {
+		/* rocksdb, incremental: flush and link its files (the sync
+		 * part of the checkpoint; the stall is measured below). */
+		char dir[sizeof(w->dp->native_root) + 32];
+
+		snprintf(dir, sizeof(dir), "%s/worker-%u.db", w->dp->native_root, w->id);
+		(void)sl_state_snapshot_native(w->st, dir);
+	}
 	rc = sl_win_snapshot_begin(&w->win);
+	dt = rte_rdtsc() - t0;
+	w->snap_sync_last = dt;
+	if (dt > w->snap_sync_max)
+		w->snap_sync_max = dt;
 	w->snap_id = rc == 0 ? id : 0;	/* 0 tells the main lcore it failed */
 	w->rec_id = id;
 	w->n_chan = 0;

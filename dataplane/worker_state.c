@@ -12,8 +12,10 @@
  * (default: the temporary directory), removed at exit: the durable copy of
  * state is the checkpoint.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -61,6 +63,39 @@ heap_memory(struct dp_worker *w, struct sl_state_conf *c)
 	return 0;
 }
 
+/*
+ * A dataplane killed with SIGKILL leaves its instances behind; with
+ * native checkpoints they hold links to checkpoint files too. Remove the
+ * ones of this job whose process is gone (worker 0, once per start).
+ */
+static void
+rocks_reap(const char *base, const char *job)
+{
+	char prefix[300];
+	struct dirent *e;
+	size_t pl;
+	DIR *d;
+
+	pl = (size_t)snprintf(prefix, sizeof(prefix), "sluice-rocksdb-%s-", job);
+	d = opendir(base);
+	while (d != NULL && pl < sizeof(prefix) && (e = readdir(d)) != NULL) {
+		char path[4096], *end;
+		long pid;
+
+		if (strncmp(e->d_name, prefix, pl) != 0)
+			continue;
+		pid = strtol(e->d_name + pl, &end, 10);
+		if (*end != '\0' || pid <= 0 || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", base, e->d_name);
+		if (dp_rm_tree(path) == 0)
+			DP_LOG(INFO, "removed %s, left by a dataplane that died", path);
+	}
+	if (d != NULL)
+		closedir(d);
+}
+
 static int
 rocks_dir(struct dp_worker *w, struct sl_state_conf *c)
 {
@@ -80,6 +115,8 @@ rocks_dir(struct dp_worker *w, struct sl_state_conf *c)
 		*q = '/';
 	}
 	(void)mkdir(parent, 0700);
+	if (w->id == 0)
+		rocks_reap(base, p->name);
 	if ((size_t)snprintf(parent, sizeof(parent), "%s/sluice-rocksdb-%s-%d", base,
 			     p->name, (int)getpid()) >= sizeof(parent) - 16) {
 		DP_LOG(ERR, "worker %u: state.backend.rocksdb.localdir is too long", w->id);
@@ -176,11 +213,81 @@ restore(struct dp_worker *w, uint32_t lo, uint32_t hi)
 	return rc;
 }
 
+static uint32_t
+overlap(const struct dp_native_sec *ns, uint32_t lo, uint32_t hi)
+{
+	uint32_t a = ns->first_kg > lo ? ns->first_kg : lo;
+	uint32_t b = ns->last_kg < hi ? ns->last_kg : hi;
+
+	return b >= a ? b - a + 1 : 0;
+}
+
+/*
+ * Native checkpoints: the one that overlaps [lo, hi] most first, which a
+ * rocksdb worker adopts (its files become the instance), then every other
+ * one that overlaps, read (Flink's restore of incremental checkpoints).
+ */
+static int
+restore_native(struct dp_worker *w, uint32_t lo, uint32_t hi)
+{
+	const struct dp_restore *rs = w->dp->rs;
+	uint32_t best = UINT32_MAX, best_ov = 0, n_adopted = 0;
+	uint64_t loaded = 0;
+
+	for (uint32_t i = 0; i < rs->n_secs; i++) {
+		const struct dp_restore_sec *s = &rs->secs[i];
+		struct dp_native_sec ns;
+
+		if (s->op != CKPT_OP_NATIVE)
+			continue;
+		memcpy(&ns, s->data, sizeof(ns));
+		if (overlap(&ns, lo, hi) > best_ov) {
+			best_ov = overlap(&ns, lo, hi);
+			best = i;
+		}
+	}
+	for (uint32_t pass = 0; pass < 2 && best != UINT32_MAX; pass++) {
+		for (uint32_t i = 0; i < rs->n_secs; i++) {
+			const struct dp_restore_sec *s = &rs->secs[i];
+			const struct dp_restore_file *f = &rs->files[s->file];
+			struct dp_native_sec ns;
+			char dir[sizeof(rs->dir) + 40];
+			bool adopted;
+			int rc;
+
+			if (s->op != CKPT_OP_NATIVE || (pass == 0) != (i == best))
+				continue;
+			memcpy(&ns, s->data, sizeof(ns));
+			ns.dir[sizeof(ns.dir) - 1] = '\0';
+			if (overlap(&ns, lo, hi) == 0)
+				continue;
+			snprintf(dir, sizeof(dir), "%s/%s", rs->dir, ns.dir);
+			rc = f->meta == NULL ? -EINVAL :
+			     sl_state_restore_native(w->st, f->meta, f->meta_len, dir,
+						     SL_STATE_NATIVE_ADOPT, &adopted);
+			if (rc < 0) {
+				DP_LOG(ERR, "worker %u: restore: the native checkpoint in %s does not load (%s)",
+				       w->id, dir, strerror(-rc));
+				return rc;
+			}
+			n_adopted += adopted;
+			loaded += (uint64_t)rc;
+		}
+	}
+	if (best != UINT32_MAX)
+		DP_LOG(INFO, "worker %u: restored key groups %u-%u from native checkpoints: %u adopted, %" PRIu64 " entries read",
+		       w->id, lo, hi, n_adopted, loaded);
+	return 0;
+}
+
 static int
 restore_state(struct dp_worker *w, uint32_t lo, uint32_t hi)
 {
 	const struct dp_restore *rs = w->dp->rs;
+	int rc0 = restore_native(w, lo, hi);
 
+	if (rc0 < 0)
+		return rc0;
 	for (uint32_t i = 0; i < rs->n_secs; i++) {
 		const struct dp_restore_sec *s = &rs->secs[i];
 		int rc = 0;
@@ -217,6 +324,7 @@ dp_worker_init(void *arg)
 	sl_kg_range(w->id, p->max_parallelism, dp->n_workers, &c.first_kg, &c.last_kg);
 	if (p->state.backend == SL_PLAN_BACKEND_ROCKSDB) {
 		c.backend = SL_STATE_BACKEND_ROCKSDB;
+		w->native = p->state.incremental && dp->ck != NULL;
 		rc = rocks_dir(w, &c);
 	} else {
 		c.backend = SL_STATE_BACKEND_HEAP;

@@ -66,23 +66,26 @@ slc_cmd_checkpoints(const struct slc_opts *o)
 	} else if (o->json) {
 		rows = json_array();
 		for (int i = 0; i < n && (unsigned int)i < found; i++)
-			json_array_append_new(rows, json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:s}",
+			json_array_append_new(rows, json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:s}",
 				"id", (json_int_t)e[i].id,
 				"kind", e[i].kind == SL_CKPT_SAVEPOINT ? "savepoint" : "checkpoint",
 				"status", status_name(e[i].status),
 				"bytes", (json_int_t)e[i].bytes,
+				"newBytes", (json_int_t)e[i].new_bytes,
 				"durationMs", (json_int_t)(e[i].duration_ns / 1000000),
 				"files", (json_int_t)e[i].n_files,
 				"reason", e[i].reason));
 		slc_print_json(stdout, rows);
 		json_decref(rows);
 	} else {
-		printf("%-8s %-10s %-10s %12s %12s  %s\n", "ID", "KIND", "STATUS", "BYTES",
-		       "DURATION_MS", "DIR");
+		/* NEW_BYTES: what the checkpoint wrote; a native (incremental)
+		 * one shares its unchanged SST files with the one before. */
+		printf("%-8s %-10s %-10s %12s %12s %12s  %s\n", "ID", "KIND", "STATUS", "BYTES",
+		       "NEW_BYTES", "DURATION_MS", "DIR");
 		for (unsigned int i = 0; i < found && i < SLC_MAX_CKPTS; i++)
-			printf("%-8" PRIu64 " %-10s %-10s %12" PRIu64 " %12" PRIu64 "  %s/chk-%" PRIu64 "%s%s\n",
+			printf("%-8" PRIu64 " %-10s %-10s %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "  %s/chk-%" PRIu64 "%s%s\n",
 			       e[i].id, e[i].kind == SL_CKPT_SAVEPOINT ? "savepoint" : "checkpoint",
-			       status_name(e[i].status), e[i].bytes,
+			       status_name(e[i].status), e[i].bytes, e[i].new_bytes,
 			       e[i].duration_ns / 1000000, p->ckpt.dir, e[i].id,
 			       e[i].reason[0] ? "  " : "", e[i].reason);
 	}

@@ -52,6 +52,7 @@ sl_ckpt_task_name(unsigned int kind)
 	case SL_CKPT_TASK_SOURCE: return "source";
 	case SL_CKPT_TASK_WORKER: return "worker";
 	case SL_CKPT_TASK_SINK: return "sink";
+	case SL_CKPT_TASK_NATIVE: return "native";
 	default: return "task";
 	}
 }

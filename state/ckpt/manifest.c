@@ -70,6 +70,8 @@ sl_ckpt_manifest_encode(const struct sl_ckpt_manifest *m, char **out, size_t *le
 		json_object_set_new(jf, "index", json_integer(f->task_index));
 		json_object_set_new(jf, "size", json_integer((json_int_t)f->size));
 		json_object_set_new(jf, "crc32c", json_string(hex));
+		if (f->shared)
+			json_object_set_new(jf, "shared", json_true());
 		json_array_append_new(files, jf);
 	}
 	for (uint32_t i = 0; i < m->n_offsets; i++)
@@ -200,8 +202,16 @@ decode_obj(json_t *o, struct sl_ckpt_manifest *m, char *err, size_t errlen)
 		const char *name = json_string_value(json_object_get(e, "name"));
 		const char *task = json_string_value(json_object_get(e, "task"));
 
+		const char *slash = name != NULL ? strchr(name, '/') : NULL;
+		json_t *shared = json_object_get(e, "shared");
+
+		/* Only a native file sits one directory down: "worker-0.db/x". */
 		if (name == NULL || strlen(name) == 0 || strlen(name) >= SL_CKPT_NAME_MAX ||
-		    strchr(name, '/') != NULL || name[0] == '.' || task == NULL ||
+		    name[0] == '.' || task == NULL ||
+		    (slash != NULL && (strcmp(task, "native") != 0 || slash == name ||
+				       slash[1] == '.' || slash[1] == '\0' ||
+				       strchr(slash + 1, '/') != NULL)) ||
+		    (shared != NULL && !json_is_boolean(shared)) ||
 		    parse_hex32(json_string_value(json_object_get(e, "crc32c")), &f->crc) < 0)
 			return ckpt_errf(err, errlen, -EBADMSG, "manifest: files[%zu]: bad name, "
 					 "task or crc32c", i);
@@ -212,12 +222,15 @@ decode_obj(json_t *o, struct sl_ckpt_manifest *m, char *err, size_t errlen)
 			f->task_kind = SL_CKPT_TASK_WORKER;
 		else if (strcmp(task, "sink") == 0)
 			f->task_kind = SL_CKPT_TASK_SINK;
+		else if (strcmp(task, "native") == 0)
+			f->task_kind = SL_CKPT_TASK_NATIVE;
 		else
 			return ckpt_errf(err, errlen, -EBADMSG, "manifest: files[%zu]: bad task", i);
 		if ((r = get_u64(e, "index", UINT16_MAX, &v, err, errlen)) < 0 ||
 		    (r = get_u64(e, "size", INT64_MAX, &f->size, err, errlen)) < 0)
 			return r;
 		f->task_index = (uint16_t)v;
+		f->shared = json_is_true(shared);
 	}
 	m->n_files = (uint32_t)json_array_size(files);
 	json_array_foreach(offs, i, e) {
@@ -305,6 +318,48 @@ chk_path(char *path, size_t n, const char *root, uint64_t id)
 	return r < 0 || (size_t)r >= n ? -ENAMETOOLONG : 0;
 }
 
+/* A native file: its size and whole-file crc32c, streamed (SSTs are big). */
+static int
+verify_native(int dfd, const struct sl_ckpt_mfile *f, char *err, size_t errlen)
+{
+	enum { CHUNK = 1 << 20 };
+	uint8_t *buf = malloc(CHUNK);
+	uint64_t off = 0;
+	uint32_t crc = 0;
+	int fd, r = 0;
+
+	if (buf == NULL)
+		return -ENOMEM;
+	fd = openat(dfd, f->name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = ckpt_errf(err, errlen, -errno, "%s: missing: %s", f->name, strerror(errno));
+		free(buf);
+		return r;
+	}
+	for (;;) {
+		ssize_t n = pread(fd, buf, CHUNK, (off_t)off);
+
+		if (n < 0) {
+			r = ckpt_errf(err, errlen, -errno, "%s: %s", f->name, strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		crc = sl_ckpt_crc32c(crc, buf, (size_t)n);
+		off += (uint64_t)n;
+	}
+	close(fd);
+	free(buf);
+	if (r == 0 && off != f->size)
+		r = ckpt_errf(err, errlen, -EBADMSG, "%s: torn: %" PRIu64 " bytes, manifest says %" PRIu64,
+			      f->name, off, f->size);
+	else if (r == 0 && crc != f->crc)
+		r = ckpt_errf(err, errlen, -EBADMSG,
+			      "%s: file crc32c %08" PRIx32 " but manifest says %08" PRIx32,
+			      f->name, crc, f->crc);
+	return r;
+}
+
 static int
 verify_file(int dfd, uint64_t id, const struct sl_ckpt_mfile *f, bool full,
 	    char *err, size_t errlen)
@@ -327,6 +382,8 @@ verify_file(int dfd, uint64_t id, const struct sl_ckpt_mfile *f, bool full,
 					 f->name, (long long)st.st_size, f->size);
 		return 0;
 	}
+	if (f->task_kind == SL_CKPT_TASK_NATIVE)
+		return verify_native(dfd, f, err, errlen);
 	r = sl_ckpt_file_load(dfd, f->name, &buf, &len, why, sizeof(why));
 	if (r < 0)
 		return ckpt_errf(err, errlen, r, "%s", why);
@@ -532,14 +589,38 @@ sl_ckpt_list(const char *root, bool full, struct sl_ckpt_entry *out, unsigned in
 			e->duration_ns = m->complete_ns > m->trigger_ns ?
 					 m->complete_ns - m->trigger_ns : 0;
 			e->n_files = m->n_files;
-			for (uint32_t k = 0; k < m->n_files; k++)
+			for (uint32_t k = 0; k < m->n_files; k++) {
 				e->bytes += m->files[k].size;
+				if (!m->files[k].shared)
+					e->new_bytes += m->files[k].size;
+			}
 		}
 	}
 	*n_found = n;
 	free(m);
 	free(ids);
 	return 0;
+}
+
+/* Empty the directory name under dfd (its files only: nothing nests deeper). */
+static void
+remove_subdir(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct dirent *e;
+	DIR *d;
+
+	if (fd < 0)
+		return;		/* not a directory */
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			(void)unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
 }
 
 static int
@@ -563,7 +644,10 @@ remove_dir(const char *root, uint64_t id, char *err, size_t errlen)
 	while (r == 0 && (e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		if (unlinkat(dirfd(d), e->d_name, 0) != 0 && errno != ENOENT)
+		if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN)
+			remove_subdir(dirfd(d), e->d_name);	/* a native checkpoint */
+		if (unlinkat(dirfd(d), e->d_name, 0) != 0 && errno != ENOENT &&
+		    unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) != 0 && errno != ENOENT)
 			r = ckpt_errf(err, errlen, -errno, "%s/%s: %s (remove it by hand)",
 				      path, e->d_name, strerror(errno));
 	}

@@ -153,6 +153,10 @@ enum sl_ckpt_task {
 	SL_CKPT_TASK_SOURCE = 1,
 	SL_CKPT_TASK_WORKER = 2,
 	SL_CKPT_TASK_SINK = 3,
+	/** A file of a worker's native RocksDB checkpoint, e.g.
+	 * "worker-0.db/000012.sst": not a task file (no header or
+	 * sections); verified by size and whole-file crc32c only. */
+	SL_CKPT_TASK_NATIVE = 4,
 };
 
 /** key_group of a section that is not keyed. */
@@ -281,7 +285,7 @@ int sl_ckpt_reader_next(struct sl_ckpt_reader *r, struct sl_ckpt_section *s);
  * "channel-state", or "unknown-kind". */
 const char *sl_ckpt_sec_kind_name(unsigned int kind);
 
-/** "source", "worker", "sink", or "task" for an unknown kind. */
+/** "source", "worker", "sink", "native", or "task" for an unknown kind. */
 const char *sl_ckpt_task_name(unsigned int kind);
 
 /** File name of a task's snapshot: "worker-2". -ENAMETOOLONG if n too small. */
@@ -406,11 +410,14 @@ enum sl_ckpt_kind {
 
 /** One task file as listed in a manifest (from the writer's ack). */
 struct sl_ckpt_mfile {
-	char name[SL_CKPT_NAME_MAX];	/**< "worker-2" */
+	char name[SL_CKPT_NAME_MAX];	/**< "worker-2", "worker-2.db/000009.sst" */
 	uint16_t task_kind;		/**< enum sl_ckpt_task */
 	uint16_t task_index;
 	uint64_t size;
 	uint32_t crc;			/**< crc32c of the whole file */
+	/** native: the same file (a hard link) was in the previous
+	 * checkpoint, so this one did not write it */
+	uint8_t shared;
 };
 
 /** A source partition's next offset, for display (the authoritative
@@ -495,6 +502,7 @@ struct sl_ckpt_entry {
 	uint16_t kind;			/**< enum sl_ckpt_kind (0 if unknown) */
 	uint16_t status;		/**< enum sl_ckpt_status */
 	uint64_t bytes;			/**< sum of listed file sizes */
+	uint64_t new_bytes;		/**< bytes minus shared native files */
 	uint64_t duration_ns;		/**< complete - trigger */
 	uint64_t complete_ns;
 	uint32_t n_files;

@@ -6,7 +6,12 @@
 # equals sqlite3's computation. The same holds when a checkpoint taken on 2
 # workers restores onto 1 and onto 3, and when the newest checkpoint is
 # corrupt (recovery uses the previous one and says why).
+# With the argument "native" the job keeps its state in rocksdb with
+# native (incremental) checkpoints: the same runs must give the same
+# bytes, checkpoints share SST files, restores adopt or read them, and
+# the corrupted file is an SST.
 . "$(dirname "$0")/lib.sh"
+mode=${1:-heap}
 
 "$GEN" write --schema user_id:u64,url_id:u32,ts:timestamp_ms --key user_id --ts ts \
 	--keys 50 --events 20000 --rate 1000 --disorder 500 --seed 5 \
@@ -32,6 +37,13 @@ execution.checkpointing.interval: 100ms
 state.checkpoints.dir: $T/chk
 state.checkpoints.num-retained: 3
 YAML
+	if [ "$mode" = native ]; then
+		cat >> "$T/job$1.yaml" <<YAML
+state.backend.type: rocksdb
+state.backend.rocksdb.localdir: $T/rdb
+state.backend.incremental: true
+YAML
+	fi
 	echo "$T/job$1.yaml"
 }
 committed() { cat "$T"/out/res.csv.part-* > "$1"; }
@@ -61,6 +73,14 @@ n=$(grep -c "checkpoint [0-9]* complete" "$T/dp.err")
 committed "$T/ref.csv"
 same_file "$T/expected.csv" "$T/ref.csv"
 echo "ok: failure-free run with $n checkpoints equals sqlite3's ($(($(wc -l < "$T/ref.csv") - 1)) rows)"
+if [ "$mode" = native ]; then
+	last=$(ls -d "$T"/chk/chk-* | sort -t- -k2 -n | tail -1)
+	ls "$last"/worker-0.db/*.sst > /dev/null 2>&1 || fail "no SST files in $last/worker-0.db"
+	grep -q '"task":"native"' "$last/_manifest" || fail "the manifest lists no native files"
+	grep -q '"shared":true' "$last/_manifest" || fail "no SST file shared with the checkpoint before"
+	grep -q "bytes new, the rest shared" "$T/dp.err" || fail "no checkpoint reported shared bytes"
+	echo "ok: native checkpoints: $(grep -o '"shared":true' "$last/_manifest" | wc -l) of $(grep -o '"task":"native"' "$last/_manifest" | wc -l) files of $(basename "$last") shared with the one before"
+fi
 
 # Six SIGKILLs at random moments, each restart from the latest checkpoint.
 fresh
@@ -81,6 +101,11 @@ for w in 1 3; do
 	crash "$(job 2)" 0.9
 	run_dp "$(job $w)" --restore latest
 	grep -q "2 workers then, $w now" "$T/dp.err" || fail "no 2 -> $w restore: $(grep restore "$T/dp.err")"
+	if [ "$mode" = native ]; then
+		grep -q "from native checkpoints: 1 adopted" "$T/dp.err" ||
+			fail "no native checkpoint adopted: $(grep -i native "$T/dp.err")"
+		grep "from native checkpoints" "$T/dp.err" | sed 's/^.*worker/  worker/'
+	fi
 	committed "$T/got$w.csv"
 	same_file "$T/ref.csv" "$T/got$w.csv"
 	echo "ok: checkpoint of 2 workers restored onto $w: identical output"
@@ -91,10 +116,24 @@ fresh
 crash "$(job 2)" 0.9
 newest=$(ls -d "$T"/chk/chk-* | sort -t- -k2 -n | tail -1)
 [ -f "$newest/_manifest" ] || newest=$(ls -d "$T"/chk/chk-* | sort -t- -k2 -n | tail -2 | head -1)
-size=$(stat -c %s "$newest/worker-0")
-printf '\xff' | dd of="$newest/worker-0" bs=1 seek=$((size / 2)) conv=notrunc 2> /dev/null
+victim="$newest/worker-0"
+why="crc mismatch"
+if [ "$mode" = native ]; then
+	# SST files are hard links shared with older checkpoints: flip one
+	# that only the newest holds (its manifest does not mark it shared).
+	f=$(sqlite3 -batch :memory: "SELECT json_extract(value, '\$.name') FROM
+		json_each(readfile('$newest/_manifest'), '\$.files')
+		WHERE json_extract(value, '\$.task') = 'native' AND
+		json_extract(value, '\$.shared') IS NULL AND
+		json_extract(value, '\$.name') LIKE '%.sst' LIMIT 1;")
+	[ -n "$f" ] || fail "$newest has no SST file of its own"
+	victim="$newest/$f"
+	why="$f: file crc32c"
+fi
+size=$(stat -c %s "$victim")
+printf '\xff' | dd of="$victim" bs=1 seek=$((size / 2)) conv=notrunc 2> /dev/null
 run_dp "$(job 2)" --restore latest
-grep -q "passed over newer checkpoints" "$T/dp.err" && grep -q "crc mismatch" "$T/dp.err" ||
+grep -q "passed over newer checkpoints" "$T/dp.err" && grep -q "$why" "$T/dp.err" ||
 	fail "corruption not reported: $(grep restore "$T/dp.err")"
 committed "$T/gotc.csv"
 same_file "$T/ref.csv" "$T/gotc.csv"
