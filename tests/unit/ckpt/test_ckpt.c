@@ -763,6 +763,130 @@ test_list_and_retain(void **state)
 	assert_int_equal(sl_ckpt_retain(dir, 0, &del, err, sizeof(err)), -EINVAL);
 }
 
+/* Write buf as path (plain write: test fixtures, not checkpoints). */
+static void
+put_file(const char *path, const void *buf, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A checkpoint holding native files: ROOT/chk-id/worker-0.db/{a,b}.sst. */
+static void
+native_ckpt(const char *dir, uint64_t id, struct sl_ckpt_manifest *m)
+{
+	char path[700];
+	uint8_t a[3000], b[100];
+	char *buf;
+	size_t len;
+	int dfd;
+
+	assert_int_equal(sl_ckpt_dir_create(dir, id, &dfd, path, sizeof(path)), 0);
+	close(dfd);
+	snprintf(path, sizeof(path), "%s/chk-%" PRIu64 "/worker-0.db", dir, id);
+	assert_int_equal(mkdir(path, 0700), 0);
+	for (size_t i = 0; i < sizeof(a); i++)
+		a[i] = (uint8_t)(i * 7 + id);
+	memset(b, 'b', sizeof(b));
+	memset(m, 0, sizeof(*m));
+	snprintf(m->job, sizeof(m->job), "native");
+	m->ckpt_id = id;
+	m->kind = SL_CKPT_CHECKPOINT;
+	m->max_parallelism = 128;
+	m->n_workers = 1;
+	m->n_files = 2;
+	snprintf(m->files[0].name, SL_CKPT_NAME_MAX, "worker-0.db/000009.sst");
+	m->files[0].task_kind = SL_CKPT_TASK_NATIVE;
+	m->files[0].size = sizeof(a);
+	m->files[0].crc = sl_ckpt_crc32c(0, a, sizeof(a));
+	snprintf(m->files[1].name, SL_CKPT_NAME_MAX, "worker-0.db/CURRENT");
+	m->files[1].task_kind = SL_CKPT_TASK_NATIVE;
+	m->files[1].size = sizeof(b);
+	m->files[1].crc = sl_ckpt_crc32c(0, b, sizeof(b));
+	m->files[1].shared = 1;
+	snprintf(path, sizeof(path), "%s/chk-%" PRIu64 "/worker-0.db/000009.sst", dir, id);
+	put_file(path, a, sizeof(a));
+	snprintf(path, sizeof(path), "%s/chk-%" PRIu64 "/worker-0.db/CURRENT", dir, id);
+	put_file(path, b, sizeof(b));
+	assert_int_equal(sl_ckpt_manifest_encode(m, &buf, &len), 0);
+	snprintf(path, sizeof(path), "%s/chk-%" PRIu64 "/_manifest", dir, id);
+	put_file(path, buf, len);
+	free(buf);
+}
+
+/*
+ * Native RocksDB checkpoint files: listed as task "native" one directory
+ * down, "shared" survives the codec, verification reads the whole file
+ * (a flipped byte is named; the cheap check only sees sizes), listing
+ * counts shared bytes apart, and retention removes the subdirectory.
+ */
+static void
+test_native_files(void **state)
+{
+	struct sl_ckpt_manifest *m = calloc(1, sizeof(*m)), *g = calloc(1, sizeof(*g));
+	struct sl_ckpt_entry e[4];
+	char *dir = subdir("native");
+	char path[700], err[512], *buf;
+	static const char *const bad[] = {
+		"worker-0.db/../x", "worker-0.db/", "/x", "a/b/c", "worker-0.db/.hidden",
+	};
+	unsigned int n, del;
+	size_t len;
+
+	(void)state;
+	native_ckpt(dir, 1, m);
+	assert_int_equal(sl_ckpt_manifest_encode(m, &buf, &len), 0);
+	assert_non_null(strstr(buf, "\"task\":\"native\""));
+	assert_non_null(strstr(buf, "\"shared\":true"));
+	assert_int_equal(sl_ckpt_manifest_decode(buf, len, g, err, sizeof(err)), 0);
+	assert_memory_equal(m, g, sizeof(*m));
+	free(buf);
+	/* Only a native file may sit in a subdirectory, and only one down. */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(g, m, sizeof(*m));
+		snprintf(g->files[0].name, SL_CKPT_NAME_MAX, "%s", bad[i]);
+		assert_int_equal(sl_ckpt_manifest_encode(g, &buf, &len), 0);
+		assert_int_equal(sl_ckpt_manifest_decode(buf, len, g, err, sizeof(err)), -EBADMSG);
+		free(buf);
+	}
+	memcpy(g, m, sizeof(*m));
+	g->files[0].task_kind = SL_CKPT_TASK_WORKER;
+	assert_int_equal(sl_ckpt_manifest_encode(g, &buf, &len), 0);
+	assert_int_equal(sl_ckpt_manifest_decode(buf, len, g, err, sizeof(err)), -EBADMSG);
+	free(buf);
+
+	assert_int_equal(sl_ckpt_verify(dir, 1, true, NULL, err, sizeof(err)), 0);
+	native_ckpt(dir, 2, m);
+	snprintf(path, sizeof(path), "%s/chk-2/worker-0.db/000009.sst", dir);
+	flip_byte(path, 1500);
+	assert_int_equal(sl_ckpt_verify(dir, 2, false, NULL, err, sizeof(err)), 0);
+	assert_int_equal(sl_ckpt_verify(dir, 2, true, NULL, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "chk-2: worker-0.db/000009.sst: file crc32c "));
+	assert_non_null(strstr(err, "but manifest says"));
+	snprintf(path, sizeof(path), "%s/chk-2/worker-0.db/CURRENT", dir);
+	assert_int_equal(truncate(path, 10), 0);
+	assert_int_equal(sl_ckpt_verify(dir, 2, false, NULL, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "worker-0.db/CURRENT: torn: 10 bytes, manifest says 100"));
+
+	assert_int_equal(sl_ckpt_list(dir, false, e, 4, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(e[1].id, 1);
+	assert_int_equal(e[1].bytes, 3100);
+	assert_int_equal(e[1].new_bytes, 3000);
+	native_ckpt(dir, 3, m);
+	assert_int_equal(sl_ckpt_retain(dir, 1, &del, err, sizeof(err)), 0);
+	assert_int_equal(del, 2);
+	snprintf(path, sizeof(path), "%s/chk-1", dir);
+	assert_int_not_equal(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/chk-2", dir);
+	assert_int_not_equal(access(path, F_OK), 0);
+	free(m);
+	free(g);
+}
+
 int
 main(void)
 {
@@ -781,6 +905,7 @@ main(void)
 		cmocka_unit_test(test_latest_falls_back),
 		cmocka_unit_test(test_manifest_fault_no_commit),
 		cmocka_unit_test(test_list_and_retain),
+		cmocka_unit_test(test_native_files),
 	};
 	const char *base = getenv("TMPDIR");
 	int r;
