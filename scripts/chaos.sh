@@ -4,11 +4,14 @@
 # checkpoints every 200 ms is killed with SIGKILL KILLS times at random
 # moments and restarted from its latest checkpoint each time; the
 # committed output must be byte-identical to a failure-free run.
+# BACKEND: heap (default), rocksdb, or rocksdb-native (native incremental
+# checkpoints).
 set -euo pipefail
 build=${1:-build}
 EVENTS=${EVENTS:-1000000}
 RATE=${RATE:-40000}
 KILLS=${KILLS:-20}
+BACKEND=${BACKEND:-heap}
 cd "$(dirname "$0")/.."
 DP="$build/dataplane/sluice-dp"
 T=$(mktemp -d /tmp/sluice-chaos.XXXXXX)
@@ -38,6 +41,13 @@ state.checkpoints.dir: $T/chk
 state.checkpoints.num-retained: 2
 state.key-capacity: 262144
 YAML
+case "$BACKEND" in
+heap) ;;
+rocksdb|rocksdb-native)
+	printf 'state.backend.type: rocksdb\nstate.backend.rocksdb.localdir: %s\n' "$T/rdb" >> "$T/job.yaml"
+	[ "$BACKEND" = rocksdb ] || echo "state.backend.incremental: true" >> "$T/job.yaml" ;;
+*) echo "chaos.sh: BACKEND must be heap, rocksdb or rocksdb-native" >&2; exit 2 ;;
+esac
 echo "sluice chaos: $EVENTS events at $RATE rows/s, $KILLS SIGKILLs, checkpoints every 200 ms"
 "$DP" --job "$T/job.yaml" 2> "$T/ref.log" > /dev/null
 cat "$T"/out/res.csv.part-* > "$T/ref.csv"
