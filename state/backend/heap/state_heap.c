@@ -34,6 +34,15 @@
  * Remaining stalls: the directory copy at begin, and a table's rehash when
  * it grows (all entries of one key group of one descriptor; pre-size with
  * capacity_hint).
+ *
+ * Thawing: a page the drainer has read past is of no more use to the
+ * snapshot, so the drainer marks it thawed (one byte per page, owned by
+ * the snapshot, release after its last read) and the worker's first write
+ * to it takes it over in place instead of copying it. With uniform keys
+ * and a checkpoint every second every page would otherwise be copied
+ * once per checkpoint: the copies now stop where the drain has got to.
+ * A table rebuilt during the snapshot has only new pages, so thaw[p]
+ * always describes the same page as the snapshot's dir[p].
  */
 
 #include <errno.h>
@@ -62,6 +71,7 @@ struct hmap {
 	uint32_t pending;	/* rows of the current batch (reserve) */
 	uint8_t **dir;
 	uint64_t *pep;		/* page epochs */
+	_Atomic uint8_t *thaw;	/* open snapshot's thawed pages, or NULL */
 };
 
 struct hdesc {
@@ -75,6 +85,7 @@ struct hdesc {
 struct hsnap_map {
 	uint32_t cap, pshift;
 	uint8_t **dir;
+	_Atomic uint8_t *thaw;	/* [page]: 1 once drained past */
 };
 
 struct hsnap {
@@ -89,6 +100,7 @@ struct hbe {
 	bool snap;
 	void **ret;
 	size_t nret, capret;
+	uint64_t n_cow, n_thawed;	/* pages copied / taken over in place */
 };
 
 /* Arenas registered so far: mimalloc cannot forget them. */
@@ -371,6 +383,14 @@ hown_copy(struct hbe *b, const struct hdesc *hd, struct hmap *m, uint32_t idx)
 {
 	uint32_t p = idx >> m->pshift;
 
+	if (m->thaw != NULL &&
+	    atomic_load_explicit(&m->thaw[p], memory_order_acquire) != 0) {
+		/* The drainer is done with it: the page is ours again. */
+		m->pep[p] = b->epoch;
+		b->n_thawed++;
+		return hslot(hd, m, idx);
+	}
+	b->n_cow++;
 	{
 		size_t pg = (size_t)hd->stride << m->pshift;
 		uint8_t *np = halloc(b, pg, true);
@@ -1271,20 +1291,27 @@ heap_snap_begin(struct sl_state *st, struct sl_state_snap *s)
 				continue;
 			np = m->cap >> m->pshift;
 			v->dir = malloc(np * sizeof(*v->dir));
-			if (v->dir == NULL)
+			v->thaw = calloc(np, 1);
+			if (v->dir == NULL || v->thaw == NULL)
 				goto fail;
 			memcpy(v->dir, m->dir, np * sizeof(*v->dir));
 			v->cap = m->cap;
 			v->pshift = m->pshift;
 		}
 	}
+	for (uint32_t k = 0; k < st->n_kg; k++)
+		for (uint32_t i = 0; i < s->n_desc; i++)
+			((struct hdesc *)st->desc[i].be)->maps[k].thaw =
+				hs->m[(size_t)k * s->n_desc + i].thaw;
 	b->epoch++;
 	b->snap = true;
 	s->be = hs;
 	return 0;
 fail:
-	for (size_t j = 0; j < nm; j++)
+	for (size_t j = 0; j < nm; j++) {
 		free(hs->m[j].dir);
+		free((void *)hs->m[j].thaw);
+	}
 	free(hs->m);
 	free(hs);
 	return -ENOMEM;
@@ -1310,10 +1337,17 @@ heap_snap_next(struct sl_state_snap *s, struct sl_state_record *r)
 		hd = d->be;
 		v = &hs->m[(size_t)hs->kgi * s->n_desc + hs->di];
 		if (hs->idx >= v->cap) {
+			if (v->cap != 0)	/* the caller is done with its last page */
+				atomic_store_explicit(&v->thaw[(v->cap - 1) >> v->pshift], 1,
+						      memory_order_release);
 			hs->idx = 0;
 			hs->di++;
 			continue;
 		}
+		if (hs->moff == 0 && hs->idx != 0 &&
+		    (hs->idx & ((1u << v->pshift) - 1)) == 0)
+			atomic_store_explicit(&v->thaw[(hs->idx >> v->pshift) - 1], 1,
+					      memory_order_release);
 		uint8_t *e = v->dir[hs->idx >> v->pshift] +
 			(size_t)(hs->idx & ((1u << v->pshift) - 1)) * hd->stride;
 		uint32_t tag;
@@ -1372,8 +1406,13 @@ heap_snap_end(struct sl_state *st, struct sl_state_snap *s)
 	b->nret = 0;
 	if (hs == NULL)
 		return;
-	for (size_t j = 0; j < nm; j++)
+	for (uint32_t k = 0; k < st->n_kg; k++)
+		for (uint32_t i = 0; i < s->n_desc; i++)
+			((struct hdesc *)st->desc[i].be)->maps[k].thaw = NULL;
+	for (size_t j = 0; j < nm; j++) {
 		free(hs->m[j].dir);
+		free((void *)hs->m[j].thaw);
+	}
 	free(hs->m);
 	free(hs);
 	s->be = NULL;
@@ -1405,6 +1444,8 @@ heap_stats(struct sl_state *st, struct sl_state_stats *s)
 {
 	s->mem_used = BE(st)->used;
 	s->mem_limit = BE(st)->limit;
+	s->cow_pages = BE(st)->n_cow;
+	s->thawed_pages = BE(st)->n_thawed;
 }
 
 const struct sl_state_be_ops sl_state_heap_ops = {

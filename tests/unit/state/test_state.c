@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1051,6 +1052,102 @@ test_rescale_2_to_3(void **state)
 	rescale(state, 3);
 }
 
+static int
+bytes_cb(void *arg, uint16_t kg, const void *buf, size_t len)
+{
+	(void)kg;
+	(void)buf;
+	*(size_t *)arg += len;
+	return 0;
+}
+
+/*
+ * heap: pages the drain has passed are taken back in place, not copied.
+ * Writes before the drain copy every page they touch and the snapshot
+ * still holds the old values; writes after a full drain copy none.
+ */
+static void
+test_heap_thaw(void **state)
+{
+	struct sl_state *st = open_st(SL_STATE_BACKEND_HEAP, 0, 0, MAXP - 1, 0);
+	struct sl_state_desc d = { .name = "v", .kind = SL_STATE_VALUE,
+				   .key_len = 8, .ns_len = 8, .val_len = 8 };
+	int id = sl_state_register(st, &d);
+	struct sl_state_stats s0, s1;
+	struct sl_state_snap *sn;
+	static struct chunks c;
+	uint8_t meta[4096];
+	size_t ml, bytes = 0;
+	enum { NK = 100000 };
+
+	(void)state;
+	assert_true(id >= 0);
+	for (uint64_t k = 0; k < NK; k++) {
+		uint64_t ns = 1, v = k;
+		struct sl_state_ref r = R((uint16_t)(k % MAXP), &k, &ns, st, id);
+
+		assert_int_equal(sl_state_value_put(st, id, &r, 0, &v), 0);
+	}
+	/* 1: write everything, then drain: copies, and the old values. */
+	assert_int_equal(sl_state_snapshot_begin(st, 0, &sn), 0);
+	sl_state_stats(st, &s0);
+	for (uint64_t k = 0; k < NK; k++) {
+		uint64_t ns = 1, v = k + 1000000;
+		struct sl_state_ref r = R((uint16_t)(k % MAXP), &k, &ns, st, id);
+
+		assert_int_equal(sl_state_value_put(st, id, &r, 0, &v), 0);
+	}
+	sl_state_stats(st, &s1);
+	assert_true(s1.cow_pages - s0.cow_pages > 1000);
+	assert_int_equal(s1.thawed_pages, s0.thawed_pages);
+	ml = sl_state_snapshot_meta(sn, meta, sizeof(meta));
+	while (sl_state_snapshot_write(sn, 1 << 20, 0, chunk_cb, &c) == 1)
+		;
+	sl_state_snapshot_end(st, sn);
+	{
+		struct sl_state *rs = open_st(SL_STATE_BACKEND_HEAP, 1, 0, MAXP - 1, 0);
+		int rid = sl_state_register(rs, &d);
+
+		for (int i = 0; i < c.n; i++)
+			assert_true(sl_state_restore(rs, meta, ml, c.b[i], c.len[i]) > 0);
+		for (uint64_t k = 0; k < NK; k += 7) {
+			uint64_t ns = 1, v = 0;
+			struct sl_state_ref r = R((uint16_t)(k % MAXP), &k, &ns, rs, rid);
+
+			assert_int_equal(sl_state_value_get(rs, rid, &r, 0, &v), 1);
+			assert_int_equal(v, k);
+		}
+		sl_state_close(rs);
+		chunks_free(&c);
+	}
+	/* 2: drain everything, then write: every page taken back in place. */
+	assert_int_equal(sl_state_snapshot_begin(st, 0, &sn), 0);
+	while (sl_state_snapshot_write(sn, 1 << 20, 0, bytes_cb, &bytes) == 1)
+		;
+	assert_true(bytes > NK * 24);
+	sl_state_stats(st, &s0);
+	for (uint64_t k = 0; k < NK; k++) {
+		uint64_t ns = 1, v = k + 2000000;
+		struct sl_state_ref r = R((uint16_t)(k % MAXP), &k, &ns, st, id);
+
+		assert_int_equal(sl_state_value_put(st, id, &r, 0, &v), 0);
+	}
+	sl_state_stats(st, &s1);
+	print_message("writes after a full drain: %" PRIu64 " pages copied, %" PRIu64 " taken back\n",
+		      s1.cow_pages - s0.cow_pages, s1.thawed_pages - s0.thawed_pages);
+	assert_int_equal(s1.cow_pages, s0.cow_pages);
+	assert_true(s1.thawed_pages - s0.thawed_pages > 1000);
+	sl_state_snapshot_end(st, sn);
+	for (uint64_t k = 0; k < NK; k += 7) {
+		uint64_t ns = 1, v = 0;
+		struct sl_state_ref r = R((uint16_t)(k % MAXP), &k, &ns, st, id);
+
+		assert_int_equal(sl_state_value_get(st, id, &r, 0, &v), 1);
+		assert_int_equal(v, k + 2000000);
+	}
+	sl_state_close(st);
+}
+
 /* Names of the files in dir, sorted, newline-separated. */
 static void
 list_dir(const char *dir, char *out, size_t cap)
@@ -1310,6 +1407,7 @@ main(void)
 		BOTH(test_rescale_2_to_3),
 		cmocka_unit_test(test_larger_than_heap),
 		cmocka_unit_test(test_native),
+		cmocka_unit_test(test_heap_thaw),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
