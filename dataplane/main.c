@@ -74,6 +74,7 @@ setup_windows(struct dp *dp)
 	c.in = &p->schema;
 	c.ts_field = p->source.ts_field;
 	c.size = p->window_size_ms;
+	c.slide = p->window_slide_ms;
 	c.offset = p->window_offset_ms;
 	c.n_keys = p->n_keys;
 	memcpy(c.key_field, p->key_field, sizeof(int) * p->n_keys);

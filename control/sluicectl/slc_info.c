@@ -166,12 +166,22 @@ build_nodes(const struct sl_plan *p, struct node *n)
 	snprintf(n[k].detail + off, sizeof(n[k].detail) - off,
 		 "; key group = xxh3(key) %% %u", p->max_parallelism);
 	k++;
-	snprintf(n[k].name, sizeof(n[k].name), "window.tumbling");
+	snprintf(n[k].name, sizeof(n[k].name), "%s",
+		 p->window_slide_ms ? "window.sliding" : "window.tumbling");
 	n[k].role = wk;
 	fmt_ms(a, sizeof(a), p->window_size_ms);
 	fmt_ms(b, sizeof(b), p->window_offset_ms);
-	snprintf(n[k].detail, sizeof(n[k].detail), "size %s, offset %s; state.key-capacity %u",
-		 a, b, p->key_capacity);
+	if (p->window_slide_ms) {
+		char sl[32];
+
+		fmt_ms(sl, sizeof(sl), p->window_slide_ms);
+		snprintf(n[k].detail, sizeof(n[k].detail),
+			 "size %s, slide %s, offset %s; state.key-capacity %u",
+			 a, sl, b, p->key_capacity);
+	} else {
+		snprintf(n[k].detail, sizeof(n[k].detail), "size %s, offset %s; state.key-capacity %u",
+			 a, b, p->key_capacity);
+	}
 	k++;
 	snprintf(n[k].name, sizeof(n[k].name), "aggregate");
 	n[k].role = wk;

@@ -12,7 +12,7 @@
 #include "sl_expr.h"
 #include "plan_private.h"
 
-static const char *const window_keys[] = { "tumbling", "offset", NULL };
+static const char *const window_keys[] = { "tumbling", "sliding", "slide", "offset", NULL };
 
 static bool
 reserved_column(const char *name)
@@ -100,24 +100,55 @@ plan_window(struct plan_ctx *c, const struct plan_node *v)
 	char show[PLAN_SHOW_MAX];
 	struct plan_node *n, *o;
 
+	struct plan_node *sl = NULL;
+
 	if (plan_expect(c, v, PLAN_MAP, "window") < 0 ||
-	    plan_check_keys(c, v, "window", window_keys) < 0 ||
-	    plan_require(c, v, "window", "tumbling", &n) < 0 ||
-	    plan_get_duration(c, n, &p->window_size_ms) < 0)
+	    plan_check_keys(c, v, "window", window_keys) < 0)
+		return -EINVAL;
+	n = plan_map_get(v, "tumbling", NULL);
+	if (n != NULL && plan_map_get(v, "sliding", NULL) != NULL)
+		return plan_err(c, v, "window is tumbling or sliding, not both");
+	if (n == NULL) {
+		n = plan_map_get(v, "sliding", NULL);
+		if (n == NULL)
+			return plan_err(c, v, "window needs 'tumbling: SIZE' or 'sliding: SIZE' with 'slide: SLIDE'");
+		if (plan_require(c, v, "window", "slide", &sl) < 0)
+			return -EINVAL;
+	} else if (plan_map_get(v, "slide", NULL) != NULL) {
+		return plan_err(c, plan_map_get(v, "slide", NULL),
+				"'slide' belongs to a sliding window; write 'sliding: SIZE' instead of 'tumbling'");
+	}
+	if (plan_get_duration(c, n, &p->window_size_ms) < 0)
 		return -EINVAL;
 	if (p->window_size_ms <= 0)
 		return plan_err(c, n, "window size must be > 0, got %s",
 				plan_show(n->text, show));
+	if (sl != NULL) {
+		/* Flink's SlidingEventTimeWindows.of(size, slide, offset). */
+		if (plan_get_duration(c, sl, &p->window_slide_ms) < 0)
+			return -EINVAL;
+		if (p->window_slide_ms <= 0)
+			return plan_err(c, sl, "window slide must be > 0, got %s",
+					plan_show(sl->text, show));
+		if (p->window_slide_ms < p->window_size_ms &&
+		    (p->window_size_ms - 1) / p->window_slide_ms + 1 > SL_PLAN_MAX_PANES)
+			return plan_err(c, sl, "a sliding window's size / slide must be at most %d (each row updates that many windows), got %s / %s",
+					SL_PLAN_MAX_PANES, n->text, plan_show(sl->text, show));
+	}
 	o = plan_map_get(v, "offset", NULL);
 	if (o == NULL)
 		return 0;
 	if (plan_get_duration(c, o, &p->window_offset_ms) < 0)
 		return -EINVAL;
-	/* Flink's TumblingEventTimeWindows.of(size, offset) rule. */
-	if (p->window_offset_ms <= -p->window_size_ms ||
-	    p->window_offset_ms >= p->window_size_ms)
+	/* Flink's rule: |offset| < size (tumbling) or < slide (sliding). */
+	if (sl == NULL && (p->window_offset_ms <= -p->window_size_ms ||
+			   p->window_offset_ms >= p->window_size_ms))
 		return plan_err(c, o, "window offset must satisfy |offset| < size (%s), got %s",
 				n->text, plan_show(o->text, show));
+	if (sl != NULL && (p->window_offset_ms <= -p->window_slide_ms ||
+			   p->window_offset_ms >= p->window_slide_ms))
+		return plan_err(c, o, "window offset must satisfy |offset| < slide (%s), got %s",
+				sl->text, plan_show(o->text, show));
 	return 0;
 }
 

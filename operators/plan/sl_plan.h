@@ -19,6 +19,7 @@
 
 struct sl_expr;
 
+#define SL_PLAN_MAX_PANES 64	/**< sliding: size / slide at most (SL_WIN_MAX_PANES) */
 #define SL_PLAN_MAX_FILTERS 8
 #define SL_PLAN_MAX_KEYS 8
 #define SL_PLAN_MAX_AGGS 16
@@ -176,6 +177,7 @@ struct sl_plan {
 
 	/** Tumbling event-time window; Flink's rule: |offset| < size. */
 	int64_t window_size_ms;
+	int64_t window_slide_ms;	/**< 0: tumbling; else sliding every this */
 	int64_t window_offset_ms;
 
 	uint16_t n_aggs;

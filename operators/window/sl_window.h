@@ -29,6 +29,7 @@
 #define SL_WIN_MAX_KEYS 8
 #define SL_WIN_MAX_AGGS 16
 #define SL_WIN_MAX_OPEN 4096	/**< windows open at once per instance */
+#define SL_WIN_MAX_PANES 64	/**< sliding: windows per row (size / slide) */
 
 /**
  * Flink's TimeWindow.getWindowStartWithOffset (R2.2, after FLINK-26334),
@@ -68,7 +69,8 @@ struct sl_win_conf {
 	const struct sl_schema *in;
 	int ts_field;
 	int64_t size;
-	int64_t offset;
+	int64_t slide;			/**< 0: tumbling; else sliding every slide (R2.4) */
+	int64_t offset;			/**< |offset| < size (tumbling) or slide */
 	uint16_t n_keys;
 	int key_field[SL_WIN_MAX_KEYS];
 	uint16_t n_aggs;

@@ -62,10 +62,12 @@ sl_win_restore_windows(struct sl_win *w, const void *buf, size_t len)
 	if ((size_t)n > (len - 4) / 8 || len != 4 + 8 * (size_t)n)
 		return -EINVAL;
 	for (uint32_t i = 0; i < n; i++) {
+		/* Windows start on the grid of the slide (sliding) or size. */
+		int64_t grid = w->conf.slide != 0 ? w->conf.slide : w->conf.size;
 		int64_t start;
 
 		memcpy(&start, p + 4 + 8 * (size_t)i, 8);
-		if (sl_window_start(start, w->conf.offset, w->conf.size) != start)
+		if (sl_window_start(start, w->conf.offset, grid) != start)
 			return -EINVAL;
 		if (win_open(w, start) < 0)
 			return -ENOSPC;

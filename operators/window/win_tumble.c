@@ -34,6 +34,8 @@ struct win_scratch {
 	bool count_only;	/* no aggregate reads an input field */
 	bool common;		/* 8-byte time field and key_off >= 0 */
 	bool kg_pow2;		/* max parallelism a power of two (Flink: 128) */
+	uint32_t n_pass;	/* windows a row can be in: 1, or ceil(size / slide) */
+	uint64_t silent;	/* rows a sliding window skips without a count */
 	struct sl_state_ref ref[SL_VEC_MAX];
 	int64_t start[SL_VEC_MAX];	/* each row's namespace */
 	uint16_t row[SL_VEC_MAX];
@@ -57,8 +59,19 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 	uint32_t key_bytes = 0;
 	int rc;
 
-	if (c->size <= 0 || c->offset <= -c->size || c->offset >= c->size) {
+	if (c->slide == 0 &&
+	    (c->size <= 0 || c->offset <= -c->size || c->offset >= c->size)) {
 		snprintf(msg, msglen, "tumbling window needs size > 0 and |offset| < size");
+		return -EINVAL;
+	}
+	/* R2.4; Flink allows size/slide up to 10^7, but here every window
+	 * of a row is a state access, so a row's windows are capped. */
+	if (c->slide != 0 &&
+	    (c->size <= 0 || c->slide <= 0 || c->offset <= -c->slide ||
+	     c->offset >= c->slide ||
+	     (c->slide < c->size && (c->size - 1) / c->slide + 1 > SL_WIN_MAX_PANES))) {
+		snprintf(msg, msglen, "sliding window needs size > 0, slide > 0, |offset| < slide and size / slide <= %d",
+			 SL_WIN_MAX_PANES);
 		return -EINVAL;
 	}
 	if (c->n_keys == 0 || c->n_keys > SL_WIN_MAX_KEYS || c->n_aggs == 0 ||
@@ -179,6 +192,8 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 	/* Lemire's fastmod: exact for every 32-bit hash and divisor. */
 	w->scratch->kg_magic = UINT64_MAX / c->max_parallelism + 1;
 	w->scratch->kg_pow2 = (c->max_parallelism & (c->max_parallelism - 1)) == 0;
+	w->scratch->n_pass = c->slide == 0 || c->slide >= c->size ? 1u :
+		(uint32_t)((c->size - 1) / c->slide + 1);
 	w->scratch->key_off = (int32_t)c->in->f[c->key_field[0]].offset;
 	for (uint16_t k = 1; k < c->n_keys; k++) {
 		const struct sl_field *p = &c->in->f[c->key_field[k - 1]];
@@ -322,7 +337,7 @@ kg_fast(uint32_t hash, uint64_t magic, uint32_t maxp)
 
 /* The window the rows being gathered fall in. */
 struct win_cur {
-	int64_t start, max_ts;		/* start > max_ts: none yet */
+	int64_t start, max_ts;		/* times of the run; start > max_ts: none yet */
 	int64_t last_start;		/* of the last window opened */
 	const int64_t *ns;		/* start, where the refs point */
 	uint64_t *drop;			/* the counter of its rows, if dropped */
@@ -336,30 +351,68 @@ struct win_cur {
  * registers: rows of a vector mostly share a window.
  */
 static __attribute__((noinline)) void
-win_enter(struct sl_win *w, int64_t ts, struct win_cur *k)
+win_enter(struct sl_win *w, int64_t ts, uint32_t pass, struct win_cur *k)
 {
 	const struct sl_win_conf *c = &w->conf;
 	struct win_scratch *s = w->scratch;
+	int64_t start, wmax;
 
-	k->start = sl_window_start(ts, c->offset, c->size);
-	/* end - 1, saturating: a window that reaches past MAX can never be
-	 * late. */
-	if (__builtin_add_overflow(k->start, c->size - 1, &k->max_ts))
-		k->max_ts = SL_TS_MAX;
 	k->drop = NULL;
-	if (k->max_ts <= w->wm) {
-		k->drop = &w->stats.late_dropped;
+	if (c->slide == 0) {
+		start = k->start = sl_window_start(ts, c->offset, c->size);
+		/* end - 1, saturating: a window that reaches past MAX can
+		 * never be late. */
+		if (__builtin_add_overflow(start, c->size - 1, &k->max_ts))
+			k->max_ts = SL_TS_MAX;
+		wmax = k->max_ts;
+	} else {
+		/*
+		 * R2.4: the row's windows start at its slide's start ("pane")
+		 * and every slide below, while start > ts - size; pass p is
+		 * the p-th of them. The run is the part of the pane whose
+		 * rows share this pass's window, or its absence.
+		 */
+		int64_t pane = sl_window_start(ts, c->offset, c->slide), pend;
+
+		if (__builtin_add_overflow(pane, c->slide - 1, &pend))
+			pend = SL_TS_MAX;
+		if (__builtin_sub_overflow(pane, (int64_t)pass * c->slide, &start) ||
+		    __builtin_add_overflow(start, c->size - 1, &wmax))
+			wmax = pane < 0 ? SL_TS_MIN : SL_TS_MAX;
+		if (ts > wmax) {
+			/* Not in this window (start <= ts - size). Pass 0 is the
+			 * row's newest window: a row in none of them is dropped
+			 * as late if it is late, else silently (R3.2). */
+			k->start = wmax + 1 > pane ? wmax + 1 : pane;
+			k->max_ts = pend;
+			k->drop = &s->silent;
+			if (pass == 0 && ts <= w->wm) {
+				k->max_ts = pend < w->wm ? pend : w->wm;
+				k->drop = &w->stats.late_dropped;
+			} else if (pass == 0 && w->wm >= k->start) {
+				k->start = w->wm + 1;
+			}
+			return;
+		}
+		k->start = pane;
+		k->max_ts = pend < wmax ? pend : wmax;
+	}
+	if (wmax <= w->wm) {
+		/* A late window (R3.1). Pass 0's is the row's last one: then
+		 * the row is in none, and counted; later passes skip it
+		 * silently. */
+		k->drop = pass == 0 ? &w->stats.late_dropped : &s->silent;
 		return;
 	}
-	if (!k->have_last || k->start != k->last_start) {
-		k->have_last = win_open(w, k->start) >= 0;
-		k->last_start = k->start;
+	if (!k->have_last || start != k->last_start) {
+		k->have_last = win_open(w, start) >= 0;
+		k->last_start = start;
 		if (!k->have_last) {
 			k->drop = &w->stats.state_full_dropped;
 			return;
 		}
 	}
-	s->start[k->n_ns] = k->start;
+	s->start[k->n_ns] = start;
 	k->ns = &s->start[k->n_ns++];
 }
 
@@ -383,8 +436,8 @@ win_ts(const uint8_t *row, const struct sl_field *tsf, uint16_t ts_off,
  * the branches for the others.
  */
 static inline __attribute__((always_inline)) uint16_t
-win_refs(struct sl_win *w, const struct sl_vec *v, const bool common,
-	 const bool pow2)
+win_refs(struct sl_win *w, const struct sl_vec *v, uint32_t pass,
+	 const bool common, const bool pow2)
 {
 	const struct sl_win_conf *c = &w->conf;
 	const struct sl_field *tsf = &c->in->f[c->ts_field];
@@ -404,7 +457,7 @@ win_refs(struct sl_win *w, const struct sl_vec *v, const bool common,
 		const int64_t *ns;
 
 		if (ts < k.start || ts > k.max_ts)
-			win_enter(w, ts, &k);
+			win_enter(w, ts, pass, &k);
 		start = k.start;
 		max_ts = k.max_ts;
 		/* Row j is the window's whatever its time: near the ends of
@@ -456,20 +509,20 @@ win_refs(struct sl_win *w, const struct sl_vec *v, const bool common,
  * inserts every row's accumulator; (2) the accumulators are updated, a
  * count-only window without a loop over aggregates.
  */
-void
-sl_win_process(struct sl_win *w, const struct sl_vec *v)
+/* One window per row (pass p of a sliding window's): find, then add. */
+static void
+win_pass(struct sl_win *w, const struct sl_vec *v, uint32_t p)
 {
 	struct win_scratch *s = w->scratch;
 	uint16_t n;
 	int rc;
 
-	w->stats.rows_in += v->n_sel;
 	if (s->common && s->kg_pow2)
-		n = win_refs(w, v, true, true);
+		n = win_refs(w, v, p, true, true);
 	else if (s->common)
-		n = win_refs(w, v, true, false);
+		n = win_refs(w, v, p, true, false);
 	else
-		n = win_refs(w, v, false, false);
+		n = win_refs(w, v, p, false, false);
 	if (n == 0)
 		return;
 	rc = sl_state_fixed_upsert_bulk(w->st, w->sid, s->ref, n, s->val,
@@ -498,6 +551,16 @@ sl_win_process(struct sl_win *w, const struct sl_vec *v)
 	}
 	if (sl_state_fixed_release_bulk(w->st, w->sid, s->ref, n, s->val) < 0)
 		w->stats.state_errors += n;
+}
+
+void
+sl_win_process(struct sl_win *w, const struct sl_vec *v)
+{
+	const uint32_t n_pass = w->scratch->n_pass;
+
+	w->stats.rows_in += v->n_sel;
+	for (uint32_t p = 0; p < n_pass; p++)
+		win_pass(w, v, p);
 }
 
 struct fire_ctx {

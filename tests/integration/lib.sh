@@ -33,16 +33,22 @@ json() {
 	sqlite3 -batch :memory: "SELECT json_extract(readfile('$1'), '$2');"
 }
 
-# expected_sql CSV COLS PER B SIZE OFFSET FILTER KEYS AGGS [PARTS]
+# expected_sql CSV COLS PER B SIZE OFFSET FILTER KEYS AGGS [PARTS [SLIDE]]
 # Window results as sluice must produce them: rows grouped into batches of
 # PER consecutive rows (one packet, or one CSV line when PER is 1); batch j
 # belongs to partition j % PARTS; the watermark before batch j is, over the
 # partitions seen in earlier batches, the minimum of their largest
 # timestamp, minus B, minus 1. A row is late when its window's end - 1 is at
 # or below that watermark; late rows that pass the filter are dropped.
+# SLIDE (default SIZE: tumbling) gives sliding windows (semantics.md R2.4,
+# R3.2): a row goes to every window of it that is not late, and is counted
+# as dropped when its newest window is late, or, in none (gaps), when the
+# row itself is.
 expected_sql() {
 	local csv=$1 cols=$2 per=$3 b=$4 size=$5 off=$6 filter=$7 keys=$8 aggs=$9
-	local parts=${10:-1}
+	local parts=${10:-1} sl=${11:-$5} n j vals=""
+	n=$(( sl < size ? (size - 1) / sl + 1 : 1 ))
+	for ((j = 0; j < n; j++)); do vals="$vals${vals:+,}($j)"; done
 	cat <<SQL
 CREATE TABLE ev($cols);
 .import --csv --skip 1 $csv ev
@@ -59,12 +65,17 @@ CREATE TABLE pw AS SELECT a.pkt AS pkt,
 	FROM pm a;
 MANY
 fi)
-CREATE TABLE x AS SELECT p.*, ts - ((((ts - ($off)) % $size) + $size) % $size) AS ws, pw.wm AS wm
+CREATE TABLE x AS SELECT p.*, ts - ((((ts - ($off)) % $sl) + $sl) % $sl) AS pane, pw.wm AS wm
 	FROM p JOIN pw USING (pkt);
 CREATE VIEW kept AS SELECT * FROM x WHERE ($filter);
-CREATE VIEW late AS SELECT * FROM kept WHERE wm IS NOT NULL AND ws + $size - 1 <= wm;
+CREATE VIEW late AS SELECT * FROM kept WHERE wm IS NOT NULL AND
+	CASE WHEN pane > ts - $size THEN pane + $size - 1 <= wm ELSE ts <= wm END;
+CREATE TABLE js(j INTEGER);
+INSERT INTO js VALUES $vals;
+CREATE VIEW win AS SELECT kept.*, pane - js.j * $sl AS ws FROM kept JOIN js
+	WHERE pane - js.j * $sl > ts - $size;
 CREATE TABLE expected AS SELECT $keys, ws AS window_start, ws + $size AS window_end, $aggs
-	FROM kept WHERE NOT (wm IS NOT NULL AND ws + $size - 1 <= wm)
+	FROM win WHERE NOT (wm IS NOT NULL AND ws + $size - 1 <= wm)
 	GROUP BY $keys, ws ORDER BY ws, $keys;
 SQL
 }

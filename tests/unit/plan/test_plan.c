@@ -282,6 +282,7 @@ test_capture_punctuated(void **state)
 	assert_int_equal(p.source.interval_ms, 200);
 	assert_int_equal(p.key_field[0], 3);
 	assert_int_equal(p.window_size_ms, 1500);
+	assert_int_equal(p.window_slide_ms, 0);
 	assert_int_equal(p.window_offset_ms, 1499);
 	assert_int_equal(p.n_aggs, 1);
 	assert_int_equal(p.agg[0].fn, SL_AGG_MAX);
@@ -621,7 +622,7 @@ static const struct bad_case bad_cases[] = {
 	  "  - aggregate: [count()]\n"
 	  SINK,
 	  "size_zero:6:24: window size must be > 0, got 0s" },
-	{ "window_sliding", false,
+	{ "sliding_no_slide", false,
 	  HEAD
 	  SRC
 	  "pipeline:\n"
@@ -629,7 +630,61 @@ static const struct bad_case bad_cases[] = {
 	  "  - window: {sliding: 1m}\n"
 	  "  - aggregate: [count()]\n"
 	  SINK,
-	  "window_sliding:6:14: unknown key 'sliding' in window; expected one of: tumbling, offset" },
+	  "sliding_no_slide:6:13: missing required key 'slide' in window" },
+	{ "sliding_and_tumbling", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {sliding: 1m, tumbling: 1m, slide: 1s}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "sliding_and_tumbling:6:13: window is tumbling or sliding, not both" },
+	{ "tumbling_slide", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m, slide: 1s}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "tumbling_slide:6:35: 'slide' belongs to a sliding window; write 'sliding: SIZE' instead of 'tumbling'" },
+	{ "sliding_offset", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {sliding: 1m, slide: 10s, offset: 10s}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "sliding_offset:6:47: window offset must satisfy |offset| < slide (10s), got 10s" },
+	{ "sliding_panes", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {sliding: 65s, slide: 1s}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "sliding_panes:6:35: a sliding window's size / slide must be at most 64 (each row updates that many windows), got 65s / 1s" },
+	{ "sliding_zero", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {sliding: 1m, slide: 0s}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "sliding_zero:6:34: window slide must be > 0, got 0s" },
+	{ "window_hop", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {hop: 1m}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "window_hop:6:14: unknown key 'hop' in window; expected one of: tumbling, sliding, slide, offset" },
 	{ "missing_key_by", false,
 	  HEAD
 	  SRC

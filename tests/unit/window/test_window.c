@@ -5,8 +5,11 @@
  * tumbling variant, W2.5 (firing boundary at end - 1), W3.1's zero-lateness
  * check (late elements dropped and counted), aggregates, a heap backend
  * that runs out of memory (rows refused and counted, none lost silently),
- * and copy-on-write snapshots restored onto one and two instances. Every
- * case runs on the heap backend and again on RocksDB.
+ * and copy-on-write snapshots restored onto one and two instances.
+ * Sliding windows: W2.2's operator vector (with a snapshot and restore
+ * mid-stream), W2.3's non-divisible and gapped assignment, W3.2's
+ * partially late element. Every case runs on the heap backend and again
+ * on RocksDB.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -156,6 +159,8 @@ t_out(void *ctx)
 }
 
 /* An instance owning key groups [lo, hi] of 128, its state limited to limit bytes (heap). */
+static int64_t next_slide;	/* the next fx_init's slide (0: tumbling) */
+
 static void
 fx_init_kg(struct fixture *f, int64_t size, int64_t offset, uint32_t capacity,
 	   uint32_t lo, uint32_t hi, size_t limit)
@@ -189,6 +194,8 @@ fx_init_kg(struct fixture *f, int64_t size, int64_t offset, uint32_t capacity,
 	c.in = &f->in;
 	c.ts_field = 2;
 	c.size = size;
+	c.slide = next_slide;
+	next_slide = 0;
 	c.offset = offset;
 	c.n_keys = 1;
 	c.key_field[0] = 0;
@@ -342,6 +349,112 @@ test_w2_2_tumbling(void **state)
 	}
 	assert_int_equal(f.w.stats.late_dropped, 0);
 	assert_int_equal(f.w.stats.windows_fired, 2);
+	fx_fini(&f);
+}
+
+static void
+fx_init_sliding(struct fixture *f, int64_t size, int64_t slide, int64_t offset)
+{
+	next_slide = slide;
+	fx_init(f, size, offset, 64);
+}
+
+/* The windows one element k@ts lands in, as "s1 s2 ..." ascending. */
+static const char *
+sliding_starts(int64_t size, int64_t slide, int64_t offset, int64_t ts)
+{
+	static char buf[256];
+	struct fixture f;
+	size_t n = 0;
+
+	fx_init_sliding(&f, size, slide, offset);
+	fx_elem(&f, "k", 1, ts);
+	fx_wm(&f, INT64_MAX);
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < f.n_out; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%lld", i ? " " : "",
+				      (long long)sl_row_get_int(f.out[i], &f.w.out.f[1]));
+	fx_fini(&f);
+	return buf;
+}
+
+/* W2.2 [T-TW]: the windows of an element, with offsets. */
+static void
+test_w2_2_sliding_assignment(void **state)
+{
+	(void)state;
+	assert_string_equal(sliding_starts(3000, 1000, 0, 0), "-2000 -1000 0");
+	assert_string_equal(sliding_starts(3000, 1000, 0, 4999), "2000 3000 4000");
+	assert_string_equal(sliding_starts(5000, 1000, 0, 0), "-4000 -3000 -2000 -1000 0");
+	assert_string_equal(sliding_starts(5000, 1000, 0, 4999), "0 1000 2000 3000 4000");
+	assert_string_equal(sliding_starts(5000, 1000, 0, 5000), "1000 2000 3000 4000 5000");
+	assert_string_equal(sliding_starts(5000, 1000, 100, 100), "-3900 -2900 -1900 -900 100");
+	assert_string_equal(sliding_starts(5000, 1000, -100, 0), "-4100 -3100 -2100 -1100 -100");
+}
+
+/* W2.3 [SEW]: non-divisible, gapped and negative sliding windows. */
+static void
+test_w2_3_sliding_non_divisible_gapped(void **state)
+{
+	(void)state;
+	assert_string_equal(sliding_starts(10, 3, 0, 9), "0 3 6 9");
+	assert_string_equal(sliding_starts(10, 3, 0, 10), "3 6 9");
+	assert_string_equal(sliding_starts(10, 3, 0, 11), "3 6 9");
+	assert_string_equal(sliding_starts(2, 5, 0, 3), "");	/* in no window */
+	assert_string_equal(sliding_starts(2, 5, 0, 6), "5");
+	assert_string_equal(sliding_starts(10, 5, 0, -1), "-10 -5");
+}
+
+/*
+ * W3.2 [T-WOT testSideOutputDueToLatenessSliding], L = 0: a partially
+ * late element goes to its windows that are not late; one in none of them
+ * is dropped and counted (sluice has no late side output yet).
+ */
+static void
+test_w3_2_sliding_partially_late(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	fx_init_sliding(&f, 3000, 1000, 0);
+	fx_elem(&f, "key2", 1, 1000);
+	fx_wm(&f, 1999);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "key2,-1000,2000,1,1,1,1,1");
+	fx_elem(&f, "key2", 1, 2000);
+	fx_wm(&f, 3000);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "key2,0,3000,2,2,1,1,1");
+	fx_elem(&f, "key1", 1, 3001);
+	fx_elem(&f, "key2", 1, 2400);
+	fx_elem(&f, "key2", 1, 2400);
+	fx_elem(&f, "key1", 1, 3001);
+	fx_elem(&f, "key2", 1, 3900);
+	fx_wm(&f, 6000);
+	assert_int_equal(f.n_out, 6);
+	assert_string_equal(fx_res(&f, 0), "key1,1000,4000,2,2,1,1,1");
+	assert_string_equal(fx_res(&f, 1), "key2,1000,4000,5,5,1,1,1");
+	assert_string_equal(fx_res(&f, 2), "key1,2000,5000,2,2,1,1,1");
+	assert_string_equal(fx_res(&f, 3), "key2,2000,5000,4,4,1,1,1");
+	assert_string_equal(fx_res(&f, 4), "key1,3000,6000,2,2,1,1,1");
+	assert_string_equal(fx_res(&f, 5), "key2,3000,6000,1,1,1,1,1");
+	assert_int_equal(f.w.stats.late_dropped, 0);
+	fx_elem(&f, "key1", 1, 3001);	/* every window of it is late */
+	assert_int_equal(f.w.stats.late_dropped, 1);
+	fx_wm(&f, 25000);
+	assert_int_equal(f.n_out, 0);
+	/* W3.2's table at WM 3000: @2400 in two windows, @1500 in one. */
+	fx_fini(&f);
+	fx_init_sliding(&f, 3000, 1000, 0);
+	fx_wm(&f, 3000);
+	fx_elem(&f, "k", 1, 2400);
+	fx_elem(&f, "k", 1, 1500);
+	fx_elem(&f, "k", 1, 900);
+	assert_int_equal(f.w.stats.late_dropped, 1);
+	fx_wm(&f, 10000);
+	assert_int_equal(f.n_out, 2);
+	assert_string_equal(fx_res(&f, 0), "k,1000,4000,2,2,1,1,1");
+	assert_string_equal(fx_res(&f, 1), "k,2000,5000,1,1,1,1,1");
 	fx_fini(&f);
 }
 
@@ -561,6 +674,66 @@ snap_free(struct snap_out *o)
 		free(o->chunk[i]);
 	free(o->meta);
 	free(o->wins);
+}
+
+/*
+ * W2.2 [T-WOT testSlidingEventTimeWindows]: size 3000, slide 1000, sum
+ * of ones, the operator's outputs watermark by watermark; the same with a
+ * snapshot taken after the input and restored into a new instance.
+ */
+static void
+test_w2_2_sliding(void **state)
+{
+	static const int64_t wms[] = { 999, 1999, 2999, 3999, 4999, 5999, 6999, 7999 };
+	static const char *const want[][2] = {
+		{ "key1,-2000,1000,3,3,1,1,1", NULL },
+		{ "key1,-1000,2000,3,3,1,1,1", "key2,-1000,2000,3,3,1,1,1" },
+		{ "key1,0,3000,3,3,1,1,1", "key2,0,3000,3,3,1,1,1" },
+		{ "key2,1000,4000,5,5,1,1,1", NULL },
+		{ "key2,2000,5000,2,2,1,1,1", NULL },
+		{ "key2,3000,6000,2,2,1,1,1", NULL },
+		{ NULL, NULL },
+		{ NULL, NULL },
+	};
+
+	(void)state;
+	for (int restore = 0; restore < 2; restore++) {
+		struct fixture f, g, *x = &f;
+
+		fx_init_sliding(&f, 3000, 1000, 0);
+		fx_elem(&f, "key2", 1, 3999);
+		fx_elem(&f, "key2", 1, 3000);
+		fx_elem(&f, "key1", 1, 20);
+		fx_elem(&f, "key1", 1, 0);
+		fx_elem(&f, "key1", 1, 999);
+		fx_elem(&f, "key2", 1, 1998);
+		fx_elem(&f, "key2", 1, 1999);
+		fx_elem(&f, "key2", 1, 1000);
+		if (restore) {
+			static struct snap_out o;
+
+			memset(&o, 0, sizeof(o));
+			take_snapshot(&f, &o, NULL);
+			next_slide = 1000;
+			fx_init_kg(&g, 3000, 0, 64, 0, 127, 0);
+			restore_into(&g, &o, 0, 127);
+			snap_free(&o);
+			x = &g;
+		}
+		for (unsigned int i = 0; i < 8; i++) {
+			unsigned int n = (want[i][0] != NULL) + (want[i][1] != NULL);
+
+			fx_wm(x, wms[i]);
+			assert_int_equal(x->n_out, n);
+			for (unsigned int j = 0; j < n; j++)
+				assert_string_equal(fx_res(x, j), want[i][j]);
+		}
+		assert_int_equal(x->w.stats.late_dropped, 0);
+		assert_int_equal(x->w.stats.windows_fired, 6);
+		if (restore)
+			fx_fini(&g);
+		fx_fini(&f);
+	}
 }
 
 /* Rows that arrive after the barrier: not part of the snapshot. */
@@ -948,6 +1121,10 @@ main(void)
 		cmocka_unit_test(test_window_start_wraps_like_java),
 		cmocka_unit_test(test_w2_2_tumbling),
 		cmocka_unit_test(test_w2_5_boundary),
+		cmocka_unit_test(test_w2_2_sliding_assignment),
+		cmocka_unit_test(test_w2_3_sliding_non_divisible_gapped),
+		cmocka_unit_test(test_w2_2_sliding),
+		cmocka_unit_test(test_w3_2_sliding_partially_late),
 		cmocka_unit_test(test_w3_1_zero_lateness),
 		cmocka_unit_test(test_negative_and_aggregates),
 		cmocka_unit_test(test_memory_limit),
