@@ -146,6 +146,19 @@ dp_stats_json(const struct dp *dp, const char *path)
 			"p99_9", (json_int_t)vt_pct(&dp->w[w].vtime, 0.999, dp->tsc_hz),
 			"p99_99", (json_int_t)vt_pct(&dp->w[w].vtime, 0.9999, dp->tsc_hz),
 			"max", (json_int_t)(dp->w[w].vtime.max * 1000000000ull / dp->tsc_hz)));
+		/* Checkpoint costs on the worker: the longest hold of its loop
+		 * at a barrier, and (heap) the pages it copied for snapshots. */
+		json_object_set_new(json_array_get(ws, w), "checkpoint_sync_max_us", json_integer(
+			(json_int_t)(dp->w[w].snap_sync_max * 1000000ull / dp->tsc_hz)));
+		if (dp->w[w].st != NULL) {
+			struct sl_state_stats ss;
+
+			sl_state_stats(dp->w[w].st, &ss);
+			json_object_set_new(json_array_get(ws, w), "cow_pages",
+					    json_integer((json_int_t)ss.cow_pages));
+			json_object_set_new(json_array_get(ws, w), "thawed_pages",
+					    json_integer((json_int_t)ss.thawed_pages));
+		}
 	}
 	json_object_set_new(root, "job", json_string(dp->plan->name));
 	json_object_set_new(root, "seconds", json_real(elapsed_s(dp)));
