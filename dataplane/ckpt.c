@@ -383,6 +383,27 @@ dp_ckpt_tick(struct dp *dp)
 		DP_LOG(WARNING, "%s", err);
 }
 
+/* Remove the worker-*.db directories a crashed run left in chk_dir. */
+static void
+ckpt_clear_native(const char *chk_dir)
+{
+	DIR *d = opendir(chk_dir);
+	struct dirent *e;
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		char old[4096];
+		size_t n = strlen(e->d_name);
+
+		if (strncmp(e->d_name, "worker-", 7) != 0 || n < 4 ||
+		    strcmp(e->d_name + n - 3, ".db") != 0)
+			continue;
+		snprintf(old, sizeof(old), "%s/%s", chk_dir, e->d_name);
+		(void)dp_rm_tree(old);
+	}
+	if (d != NULL)
+		closedir(d);
+}
+
 /* Start checkpoint id+1 now, into the checkpoint dir or a savepoint dir. */
 static int
 ckpt_trigger(struct dp *dp, const char *savepoint_dir, char *msg, size_t len)
@@ -426,15 +447,7 @@ ckpt_trigger(struct dp *dp, const char *savepoint_dir, char *msg, size_t len)
 		/* A chk-N of a crashed run, never completed or passed over as
 		 * corrupt, is reused: RocksDB links only into a new directory. */
 		(void)unlinkat(ck->dirfd, SL_CKPT_MANIFEST, 0);
-		for (uint16_t w = 0; w < DP_MAX_WORKERS; w++) {
-			char old[sizeof(dp->native_root) + 32];
-			struct stat sb;
-
-			snprintf(old, sizeof(old), "%s/worker-%u.db", dp->native_root, w);
-			if (stat(old, &sb) != 0)
-				break;
-			(void)dp_rm_tree(old);
-		}
+		ckpt_clear_native(dp->native_root);
 		atomic_store_explicit(&dp->native_id, ck->id, memory_order_release);
 	} else {
 		atomic_store_explicit(&dp->native_id, 0, memory_order_release);

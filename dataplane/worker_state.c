@@ -325,6 +325,7 @@ dp_worker_init(void *arg)
 	if (p->state.backend == SL_PLAN_BACKEND_ROCKSDB) {
 		c.backend = SL_STATE_BACKEND_ROCKSDB;
 		w->native = p->state.incremental && dp->ck != NULL;
+		c.wal = w->native;	/* checkpoints copy the log, not flush */
 		rc = rocks_dir(w, &c);
 	} else {
 		c.backend = SL_STATE_BACKEND_HEAP;

@@ -65,6 +65,9 @@ struct sl_state_conf {
 	const char *dir;		/**< instance directory (created) */
 	size_t block_cache_bytes;	/**< 0 = 64 MiB */
 	size_t write_buffer_bytes;	/**< 0 = 64 MiB */
+	/** keep a write-ahead log, buffered in memory and written out only
+	 * by native checkpoints, which then need not flush the memtables */
+	bool wal;
 };
 
 enum sl_state_kind {
@@ -336,14 +339,17 @@ int sl_state_restore(struct sl_state *st, const void *meta, size_t meta_len,
 
 /**
  * Make the next sl_state_snapshot_begin() a native checkpoint into dir (a
- * path that must not exist; its parent must): rocksdb flushes its
- * memtables and hard-links its live files there (RocksDB's Checkpoint, the
- * synchronous part of Flink's incremental RocksDB snapshot), so an SST
- * file that did not change since the last checkpoint costs a link, not a
- * copy. That snapshot yields no records; sl_state_snapshot_dir() names the
+ * path that must not exist; its parent must): rocksdb hard-links its live
+ * SST files there (RocksDB's Checkpoint, the synchronous part of Flink's
+ * incremental RocksDB snapshot), so an SST file that did not change since
+ * the last checkpoint costs a link, not a copy. What the memtables hold is
+ * either flushed to a new SST first (conf.wal off, as Flink does) or, with
+ * conf.wal, in the write-ahead log, which is written out and copied. That
+ * snapshot yields no records; sl_state_snapshot_dir() names the
  * directory, and sl_state_snapshot_meta() still describes the descriptors,
- * which a restore needs. The flush runs on the calling (worker) thread:
- * it is the stall a native checkpoint costs. One-shot; NULL cancels.
+ * which a restore needs. It runs on the calling (worker) thread: the flush
+ * or the log copy is the stall a native checkpoint costs. One-shot; NULL
+ * cancels.
  * @return 0, -ENOTSUP (heap), -EBUSY (a snapshot is open).
  */
 int sl_state_snapshot_native(struct sl_state *st, const char *dir);

@@ -43,7 +43,9 @@ restart-strategy.fixed-delay.attempts: 50
 restart-strategy.fixed-delay.delay: 100ms
 YAML
 	if [ "$mode" = native ] && [ "$1" = chaos ]; then
-		printf 'state.backend.type: rocksdb\nstate.backend.rocksdb.localdir: %s\nstate.backend.incremental: true\n' \
+		# A small write buffer, so memtables flush and checkpoints
+		# share SST files.
+		printf 'state.backend.type: rocksdb\nstate.backend.rocksdb.localdir: %s\nstate.backend.incremental: true\nstate.backend.rocksdb.writebuffer.size: 1mb\n' \
 			"$T/rdb"
 	fi
 }
@@ -111,6 +113,7 @@ if [ "$mode" = native ]; then
 		fail "no restart adopted a native checkpoint"
 	last=$(ls -d "$T"/chk/chk-* | sort -t- -k2 -n | tail -1)
 	grep -q '"task":"native"' "$last/_manifest" || fail "$last has no native files"
+	grep -q '"shared":true' "$last/_manifest" || fail "$last shares no SST file with the checkpoint before"
 	echo "ok: native checkpoints: $(grep -c "from native checkpoints" "$T/state/jobs/chaos/dp.log") worker restores from them"
 fi
 echo "ok: sluiced committed $c1 checkpoints, was killed, and committed $c2 more after its restart"
