@@ -65,7 +65,7 @@ dp_eal_args(struct dp *dp, const char *prog, const char *cpu_list, int n_user,
 	    char **user, char **argv, int max)
 {
 	const struct sl_plan *p = dp->plan;
-	int cpus[256], ncpu = 0, argc = 0, busy, si = 0;
+	int cpus[256], ncpu = 0, argc = 0, busy, pn, si = 0;
 	char *plan_args[SL_PLAN_MAX_EAL_ARGS];
 	bool no_huge;
 	size_t off = 0;
@@ -93,12 +93,18 @@ dp_eal_args(struct dp *dp, const char *prog, const char *cpu_list, int n_user,
 	}
 	busy = dp->rtc ? 1 : dp->n_rx + dp->n_workers;
 	dp->shared_cores = busy > ncpu;
-	/* Polling lcores take CPUs in order; the main lcore mostly sleeps
-	 * and shares the first. */
-	off += (size_t)snprintf(lc + off, SL_PLAN_PATH_MAX - off, "0@%d", cpus[0]);
+	/*
+	 * Polling lcores take CPUs in order. The main lcore (sink, control,
+	 * checkpoint drains, RocksDB's background threads) gets the last CPU
+	 * to itself when one is spare; otherwise it mostly sleeps and shares
+	 * the first.
+	 */
+	pn = ncpu > busy ? ncpu - 1 : ncpu;
+	off += (size_t)snprintf(lc + off, SL_PLAN_PATH_MAX - off, "0@%d",
+				ncpu > busy ? cpus[ncpu - 1] : cpus[0]);
 	for (int i = 0; i < busy; i++)
 		off += (size_t)snprintf(lc + off, SL_PLAN_PATH_MAX - off, ",%d@%d",
-					i + 1, cpus[i % ncpu]);
+					i + 1, cpus[i % pn]);
 
 	argv[argc++] = (char *)(uintptr_t)prog;
 	argv[argc++] = (char *)(uintptr_t)"--lcores";

@@ -326,6 +326,18 @@ dp_worker_init(void *arg)
 		c.backend = SL_STATE_BACKEND_ROCKSDB;
 		w->native = p->state.incremental && dp->ck != NULL;
 		c.wal = w->native;	/* checkpoints copy the log, not flush */
+		/* Flushes and compactions beside the main lcore, not here. */
+		{
+			/* The main lcore's CPU (its cpuset: with --lcores
+			 * 0@N, rte_lcore_to_cpu_id() does not say N). */
+			rte_cpuset_t cs = rte_lcore_cpuset(rte_get_main_lcore());
+
+			for (int i = 0; i < CPU_SETSIZE && !c.bg_pin; i++)
+				if (CPU_ISSET(i, &cs)) {
+					c.bg_pin = true;
+					c.bg_cpu = i;
+				}
+		}
 		rc = rocks_dir(w, &c);
 	} else {
 		c.backend = SL_STATE_BACKEND_HEAP;

@@ -68,6 +68,12 @@ struct sl_state_conf {
 	/** keep a write-ahead log, buffered in memory and written out only
 	 * by native checkpoints, which then need not flush the memtables */
 	bool wal;
+	/** with bg_pin: the CPU for RocksDB's flush and compaction threads,
+	 * which otherwise inherit the CPU of the (polling) thread that starts
+	 * them. The threads are shared by every instance of the process: the
+	 * first open with bg_pin places them. */
+	bool bg_pin;
+	int bg_cpu;
 };
 
 enum sl_state_kind {

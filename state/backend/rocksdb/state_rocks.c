@@ -80,6 +80,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,6 +262,38 @@ rocks_free(struct rbe *b)
 	free(b);
 }
 
+/*
+ * RocksDB's background threads are created by the first thread that needs
+ * them and inherit its CPU: a worker, pinned to a polling CPU, would then
+ * share that CPU with every flush and compaction. Start them here with the
+ * calling thread moved to bg_cpu for the moment, once per process.
+ */
+static void
+start_bg_threads(bool pin, int bg_cpu)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static bool started;
+	cpu_set_t old, one;
+	rocksdb_env_t *env;
+
+	if (!pin || bg_cpu < 0 || bg_cpu >= CPU_SETSIZE)
+		return;
+	pthread_mutex_lock(&lock);
+	if (!started && pthread_getaffinity_np(pthread_self(), sizeof(old), &old) == 0) {
+		CPU_ZERO(&one);
+		CPU_SET(bg_cpu, &one);
+		if (pthread_setaffinity_np(pthread_self(), sizeof(one), &one) == 0) {
+			env = rocksdb_create_default_env();
+			rocksdb_env_set_background_threads(env, 2);
+			rocksdb_env_set_high_priority_background_threads(env, 1);
+			rocksdb_env_destroy(env);	/* the default env lives on */
+			(void)pthread_setaffinity_np(pthread_self(), sizeof(old), &old);
+			started = true;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+}
+
 /* Open conf->dir as the instance; wipe: start from an empty one. */
 static int
 open_db(struct rbe *b, bool wipe)
@@ -329,6 +363,7 @@ rocks_open(struct sl_state *st)
 	b->wb = rocksdb_writebatch_create();
 
 	st->be = b;
+	start_bg_threads(c->bg_pin, c->bg_cpu);
 	if (open_db(b, true) < 0) {
 		st->be = NULL;
 		rocks_free(b);
