@@ -4,7 +4,7 @@
 # For each state backend (BACKENDS) and number of distinct keys (KEYS_LIST),
 # replay a capture of KEYS * EVENTS_PER_KEY events (keys uniform) at memory
 # speed through key_by -> 10 s tumbling window -> count(), sum(v), on one
-# CPU (rx + worker run to completion, --cpus 1), RUNS times each:
+# CPU (rx + worker run to completion, --cpus CPUS), RUNS times each:
 #   1. without checkpoints;
 #   2. with a checkpoint every CKPT_INTERVAL (1s);
 #   3. --restore latest from run 2's newest checkpoint; the restored job is
@@ -13,17 +13,31 @@
 # without and with checkpoints and their ratio, checkpoint duration and
 # bytes (median over a run's checkpoints, then over runs), the worker's
 # worst per-vector time (p99.9, max) without and with checkpoints, recovery
-# time and state memory per key. Raw per-run numbers, timings and anything
-# unexpected in the dataplane's logs go to stderr.
+# time and state memory per key; then a second table of what a checkpoint
+# writes (full and new bytes) and the worker's sync stall. Raw per-run
+# numbers, timings and anything unexpected in the dataplane's logs go to
+# stderr.
 #
 #   perf/bench/ckpt.sh [BUILD_DIR]          (default: build)
-#   env: BACKENDS ("heap rocksdb"), KEYS_LIST ("1000000 10000000"), RUNS (3),
-#        EVENTS_PER_KEY (3), CKPT_INTERVAL (1s), MAX_RUN_S (120),
-#        PROBE_ABOVE (1000000)
+#   env: BACKENDS ("heap rocksdb rocksdb-native"), KEYS_LIST ("1000000
+#        10000000"), RUNS (3), EVENTS_PER_KEY (3), CKPT_INTERVAL (1s),
+#        MAX_RUN_S (120), PROBE_ABOVE (1000000), CPUS (0-1)
 #
-# rocksdb above PROBE_ABOVE (1M) keys is only run when its first run (without
-# checkpoints) ends within MAX_RUN_S; otherwise that run is stopped there and
-# the row says "not run", with the rate it had reached.
+# Backends: heap; rocksdb (every checkpoint a full snapshot of the state);
+# rocksdb-native (state.backend.type rocksdb + state.backend.incremental:
+# native RocksDB checkpoints: at the barrier the worker hard-links its SST
+# files and copies its write-ahead log, and files already in the
+# checkpoint before are shared, not written again). The log's "X bytes
+# new" is what a native checkpoint wrote; for the others, new = full. The
+# sync stall is the stats JSON's checkpoint_sync_max_us
+# (checkpointSyncDurationMaxUs in the metrics, Flink's sync duration): the
+# longest a barrier held the worker's loop in the run, the log copy + SST
+# links for native.
+#
+# rocksdb and rocksdb-native above PROBE_ABOVE (1M) keys are only run when
+# their first run (without checkpoints) ends within MAX_RUN_S; otherwise
+# that run is stopped there and the row says "not run", with the rate it
+# had reached.
 #
 # The event time of the whole input spans 4 s inside one 10 s window, and
 # the watermark (1 s out of orderness) fires it only at the end of input:
@@ -44,13 +58,23 @@
 set -euo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/../.."
-BACKENDS=${BACKENDS:-heap rocksdb}
+BACKENDS=${BACKENDS:-heap rocksdb rocksdb-native}
+for b in $BACKENDS; do
+	case $b in
+	heap | rocksdb | rocksdb-native) ;;
+	*) echo "ckpt.sh: unknown backend $b in BACKENDS (heap, rocksdb, rocksdb-native)" >&2; exit 2 ;;
+	esac
+done
 KEYS_LIST=${KEYS_LIST:-1000000 10000000}	# the Makefile's KEYS is not used
 RUNS=${RUNS:-3}
 EVENTS_PER_KEY=${EVENTS_PER_KEY:-3}
 CKPT_INTERVAL=${CKPT_INTERVAL:-1s}
 MAX_RUN_S=${MAX_RUN_S:-120}
-PROBE_ABOVE=${PROBE_ABOVE:-1000000}	# rocksdb above this many keys: MAX_RUN_S
+PROBE_ABOVE=${PROBE_ABOVE:-1000000}	# rocksdb* above this many keys: MAX_RUN_S
+# 0-1: the rx+worker lcore on CPU 0 and the main lcore (checkpoint drains,
+# RocksDB's flushes and compactions) alone on CPU 1, as deployed; 0: all
+# on one CPU, as the figures before 2026-11-24 were taken.
+CPUS=${CPUS:-0-1}
 DP="$build/dataplane/sluice-dp"
 GEN="$build/perf/sluice-gen/sluice-gen"
 for f in "$DP" "$GEN"; do
@@ -92,6 +116,7 @@ heap_mb() { echo $(( (($1 + 999999) / 1000000) * 256 + 256 )); }	# per worker
 
 job() {	# job BACKEND KEYS CKPT(0|1)
 	local b=$1 k=$2 mb
+	# rocksdb-native is the rocksdb backend with native checkpoints.
 	cat <<YAML
 job: ckbench
 schema: {key: u64, v: u32, ts: timestamp_ms}
@@ -103,7 +128,7 @@ pipeline:
 sink: {type: csv, path: $T/out/res.csv}
 lcores: {rx: 1, workers: 1, run_to_completion: true}
 state.key-capacity: $k
-state.backend.type: $b
+state.backend.type: ${b%-native}
 YAML
 	if [ "$b" = heap ]; then
 		mb=$(heap_mb "$k")
@@ -112,6 +137,9 @@ YAML
 			"$mb" $((mb + 32 + 512))
 	else
 		printf 'state.backend.rocksdb.localdir: %s/rdb\neal: ["--no-huge", "-m", "512"]\n' "$T"
+	fi
+	if [ "$b" = rocksdb-native ]; then
+		printf 'state.backend.incremental: true\n'
 	fi
 	if [ "$3" = 1 ]; then
 		printf 'execution.checkpointing.interval: %s\nstate.checkpoints.dir: %s/chk\n' \
@@ -147,7 +175,7 @@ PY
 }
 
 # Lines a normal run prints; anything else is reported.
-normal='^(TELEMETRY: No legacy callbacks|sluice-dp: (job ckbench: |checkpoint [0-9]+ complete: |rx 0: packets |worker 0: rows |restore: checkpoint [0-9]+ (loaded in |\([0-9]+ files, 1 workers then, 1 now\))))'
+normal='^(TELEMETRY: No legacy callbacks|sluice-dp: (job ckbench: |checkpoint [0-9]+ complete: |rx 0: packets |worker 0: (rows |restored key groups [0-9]+-[0-9]+ from native checkpoints: 1 adopted, )|restore: checkpoint [0-9]+ (loaded in |\([0-9]+ files, 1 workers then, 1 now\))))'
 check_log() {	# check_log LOG TAG
 	grep -Ev "$normal" "$1" | sed "s|^|$2: |" >> "$findings" || true
 }
@@ -210,13 +238,13 @@ for keys in $KEYS_LIST; do
 		job "$b" "$keys" 0 > "$T/plain.yaml"
 		job "$b" "$keys" 1 > "$T/ck.yaml"
 		limit=0
-		[ "$b" = rocksdb ] && [ "$keys" -gt "$PROBE_ABOVE" ] && limit=$MAX_RUN_S
+		case $b in rocksdb*) [ "$keys" -gt "$PROBE_ABOVE" ] && limit=$MAX_RUN_S ;; esac
 		notrun=
 		for i in $(seq 1 "$RUNS"); do
 			# 1. No checkpoints.
 			rm -rf "$T/out" "$T/chk" "$T/rdb" "$T/dp.sock" "$T/s0.json" "$T/s1.json"
 			probe_rows=-
-			dp "$T/l0" "$limit" 0 --job "$T/plain.yaml" --cpus 1 \
+			dp "$T/l0" "$limit" 0 --job "$T/plain.yaml" --cpus "$CPUS" \
 				--stats-json "$T/s0.json" --ctl "$T/dp.sock"
 			check_log "$T/l0" "$tag run $i no-ckpt"
 			if [ "$killed" = 1 ]; then
@@ -232,6 +260,7 @@ for keys in $KEYS_LIST; do
 				finding "$tag run $i no-ckpt: sluice-dp exited $dp_rc"
 			fi
 			wall0=$wall_ms
+			# shellcheck disable=SC2034 # err0, late0: read through ${!var} below
 			read -r r0 p0 m0 sb0 sd0 full0 err0 rows0 late0 <<< "$(jget "$T/s0.json" \
 				'$.rows_per_second' '$.workers[0].vector_ns.p99_9' '$.workers[0].vector_ns.max' \
 				'$.workers[0].state_bytes' '$.workers[0].state_disk_bytes' \
@@ -239,26 +268,35 @@ for keys in $KEYS_LIST; do
 				'$.workers[0].rows' '$.workers[0].numLateRecordsDropped')"
 			# 2. A checkpoint every CKPT_INTERVAL.
 			rm -rf "$T/out" "$T/chk" "$T/rdb"
-			dp "$T/l1" 0 0 --job "$T/ck.yaml" --cpus 1 --stats-json "$T/s1.json"
+			dp "$T/l1" 0 0 --job "$T/ck.yaml" --cpus "$CPUS" --stats-json "$T/s1.json"
 			check_log "$T/l1" "$tag run $i ckpt"
 			[ "$dp_rc" = 0 ] || finding "$tag run $i ckpt: sluice-dp exited $dp_rc"
 			wall1=$wall_ms
-			read -r r1 p1 m1 sb1 sd1 full1 err1 rows1 late1 <<< "$(jget "$T/s1.json" \
+			# shellcheck disable=SC2034 # err1, late1: read through ${!var} below
+			read -r r1 p1 m1 sb1 sd1 full1 err1 rows1 late1 sync <<< "$(jget "$T/s1.json" \
 				'$.rows_per_second' '$.workers[0].vector_ns.p99_9' '$.workers[0].vector_ns.max' \
 				'$.workers[0].state_bytes' '$.workers[0].state_disk_bytes' \
 				'$.workers[0].state_full_dropped' '$.workers[0].state_errors' \
-				'$.workers[0].rows' '$.workers[0].numLateRecordsDropped')"
-			grep -o 'checkpoint [0-9]* complete: [0-9]* bytes in [0-9]* ms' "$T/l1" |
-				awk '{ print $2, $4, $7 }' > "$T/cks" || true
+				'$.workers[0].rows' '$.workers[0].numLateRecordsDropped' \
+				'$.workers[0].checkpoint_sync_max_us')"
+			[ "$sync" != - ] || finding "$tag: no checkpoint_sync_max_us in the stats JSON (a sluice-dp from before it had it)"
+			# id full-bytes ms new-bytes: a checkpoint that shares nothing
+			# with the one before (all but native) has no "bytes new".
+			sed -nE 's/.*checkpoint ([0-9]+) complete: ([0-9]+) bytes in ([0-9]+) ms(, [0-9]+ in-flight rows)?(, ([0-9]+) bytes new)?.*/\1 \2 \3 \6/p' "$T/l1" |
+				awk '{ print $1, $2, $3, (NF > 3 ? $4 : $2) }' > "$T/cks"
 			nck=$(wc -l < "$T/cks")
 			ck_ms=$(awk '{ print $3 }' "$T/cks" | median)
 			ck_b=$(awk '{ print $2 }' "$T/cks" | median)
+			ck_new=$(awk '{ print $4 }' "$T/cks" | median)
 			ck_last=$(tail -n 1 "$T/cks" | awk '{ print $2 }')
+			ck_last_new=$(tail -n 1 "$T/cks" | awk '{ print $4 }')
 			ck_last_id=$(tail -n 1 "$T/cks" | awk '{ print $1 }')
-			ck_list=$(awk '{ printf "%s%d:%.1fMB/%dms", (NR > 1 ? " " : ""), $1, $2 / 1e6, $3 }' "$T/cks")
+			ck_list=$(awk '{ printf "%s%d:%.1f", (NR > 1 ? " " : ""), $1, $2 / 1e6
+				if ($4 != $2) printf "(%.1f new)", $4 / 1e6
+				printf "MB/%dms", $3 }' "$T/cks")
 			# 3. Recovery from the newest checkpoint of run 2.
 			rm -rf "$T/rdb"
-			dp "$T/l2" 600 1 --job "$T/ck.yaml" --cpus 1 --restore latest
+			dp "$T/l2" 600 1 --job "$T/ck.yaml" --cpus "$CPUS" --restore latest
 			check_log "$T/l2" "$tag run $i restore"
 			rec_ms=$(grep -o 'restore: checkpoint [0-9]* loaded in [0-9]* ms' "$T/l2" | awk '{ print $6 }' | tail -n 1)
 			rec_id=$(grep -o 'restore: checkpoint [0-9]* loaded' "$T/l2" | awk '{ print $3 }' | tail -n 1)
@@ -276,15 +314,15 @@ for keys in $KEYS_LIST; do
 			done
 			[ "$rows0" = "$events" ] || finding "$tag run $i no-ckpt: $rows0 rows, expected $events"
 			[ "$rows1" = "$events" ] || finding "$tag run $i ckpt: $rows1 rows, expected $events"
-			printf '%s\n' "$r0 $r1 $nck $ck_ms $ck_b ${ck_last:--} $p0 $m0 $p1 $m1 $rec_ms $rec_run $sb0 $sb1 $sd0 $sd1" >> "$R/runs"
-			log "raw $tag run $i: wall ${wall0}/${wall1} ms, ev/s $r0 / $r1, vec p99.9 ${p0}/${p1} ns, max ${m0}/${m1} ns, state_bytes ${sb0}/${sb1}, state_disk_bytes ${sd0}/${sd1}, full_dropped ${full0}/${full1} (no ckpt/ckpt); $nck checkpoints (id:size/duration) [$ck_list]; restore chk-${rec_id:--} loaded in $rec_ms ms, running after $rec_run ms (process start)"
+			printf '%s\n' "$r0 $r1 $nck $ck_ms $ck_b ${ck_last:--} $p0 $m0 $p1 $m1 $rec_ms $rec_run $sb0 $sb1 $sd0 $sd1 $ck_new ${ck_last_new:--} $sync" >> "$R/runs"
+			log "raw $tag run $i: wall ${wall0}/${wall1} ms, ev/s $r0 / $r1, vec p99.9 ${p0}/${p1} ns, max ${m0}/${m1} ns, state_bytes ${sb0}/${sb1}, state_disk_bytes ${sd0}/${sd1}, full_dropped ${full0}/${full1} (no ckpt/ckpt); $nck checkpoints (id:size(new)/duration) [$ck_list]; sync stall max $sync us; restore chk-${rec_id:--} loaded in $rec_ms ms, running after $rec_run ms (process start)"
 		done
 		# A start from nothing, for the restore's baseline.
 		base=-
 		if [ -z "$notrun" ]; then
 			for i in 1 2 3; do
 				rm -rf "$T/out" "$T/chk" "$T/rdb"
-				dp "$T/l3" 600 1 --job "$T/ck.yaml" --cpus 1
+				dp "$T/l3" 600 1 --job "$T/ck.yaml" --cpus "$CPUS"
 				echo "$t_running"
 			done > "$T/base"
 			base=$(median < "$T/base")
@@ -316,7 +354,7 @@ while IFS=$'\t' read -r b keys events base notrun; do
 	function perkey(x) { return num(x) ? (x == 0 ? "0 (none)" : sprintf("%.0f", x / k)) : "-" }
 	BEGIN {
 		ratio = (num(r0) && num(r1) && r0 > 0) ? sprintf("%.2f", r1 / r0) : "-"
-		if (b == "rocksdb")
+		if (b ~ /^rocksdb/)
 			mem = "disk: " perkey(sd0) " / " perkey(sd1)
 		else
 			mem = perkey(sb0) " / " perkey(sb1)
@@ -331,7 +369,31 @@ while IFS=$'\t' read -r b keys events base notrun; do
 	}'
 done < "$T/rows"
 echo
-echo "Medians of $RUNS runs; $EVENTS_PER_KEY events per key, uniform keys, one 10 s window; 1 CPU (--cpus 1), --no-huge. ckpt ms/MB: median over a run's checkpoints (the first is taken at start), then over runs; last ckpt: the newest, which the restore loads; restore load ms: the log's figure (reading the files on the main lcore), start to running: the whole restore including the rebuild on the worker. events/s and vector max include the end-of-input fire of every key. rocksdb memory: SST bytes per key at the last window fire."
+echo "Medians of $RUNS runs; $EVENTS_PER_KEY events per key, uniform keys, one 10 s window; --cpus $CPUS, --no-huge. ckpt ms/MB: median over a run's checkpoints (the first is taken at start), then over runs; last ckpt: the newest, which the restore loads; restore load ms: the log's figure (reading the files on the main lcore), start to running: the whole restore including the rebuild on the worker. events/s and vector max include the end-of-input fire of every key. rocksdb memory: SST bytes per key at the last window fire; ckpt MB for rocksdb-native: the files a checkpoint holds, shared ones included (what it wrote is below)."
+# What a checkpoint writes, and how long its barrier holds the worker.
+echo
+printf '| backend | keys | events | ckpts per run | ckpt MB full | ckpt MB new | new / full | last ckpt MB full / new | worker sync stall max, ms |\n'
+printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
+while IFS=$'\t' read -r b keys events base notrun; do
+	R="$T/r-$b-$keys"
+	if [ -n "$notrun" ]; then
+		printf '| %s | %s | %s | not run | | | | | |\n' "$b" "$keys" "$events"
+		continue
+	fi
+	col() { awk -v c="$1" '{ print $c }' "$R/runs" | median; }
+	awk -v b="$b" -v k="$keys" -v e="$events" -v nck="$(col 3)" -v ckb="$(col 5)" \
+		-v ckl="$(col 6)" -v ckn="$(col 17)" -v ckln="$(col 18)" -v sync="$(col 19)" '
+	function num(x) { return x ~ /^-?[0-9.]+$/ }
+	function mb(x) { return num(x) ? sprintf("%.1f", x / 1e6) : "-" }
+	BEGIN {
+		share = (num(ckb) && num(ckn) && ckb > 0) ? sprintf("%.2f", ckn / ckb) : "-"
+		printf "| %s | %d | %d | %s | %s | %s | %s | %s / %s | %s |\n", b, k, e, nck,
+			mb(ckb), mb(ckn), share, mb(ckl), mb(ckln),
+			num(sync) ? sprintf("%.1f", sync / 1e3) : "-"
+	}'
+done < "$T/rows"
+echo
+echo "Medians of $RUNS runs. full: bytes the checkpoint holds (the log's \"B bytes\"); new: bytes it wrote (\"X bytes new\"; = full but for rocksdb-native, whose SST files already in the checkpoint before are shared), each the median over a run's checkpoints, then over runs. sync stall: the worker's checkpointSyncDurationMaxUs (the longest a barrier held its loop in the run: the snapshot's start, plus the memtable flush and SST links for rocksdb-native), median over runs (the stats JSON's checkpoint_sync_max_us)."
 if [ -s "$findings" ]; then
 	log ""
 	log "findings (unexpected log lines, drops, errors):"
