@@ -4,7 +4,7 @@
 # For each state backend (BACKENDS) and number of distinct keys (KEYS_LIST),
 # replay a capture of KEYS * EVENTS_PER_KEY events (keys uniform) at memory
 # speed through key_by -> 10 s tumbling window -> count(), sum(v), on one
-# CPU (rx + worker run to completion, --cpus CPUS), RUNS times each:
+# CPU (rx + worker run to completion; the main lcore per CPUS), RUNS times each:
 #   1. without checkpoints;
 #   2. with a checkpoint every CKPT_INTERVAL (1s);
 #   3. --restore latest from run 2's newest checkpoint; the restored job is
