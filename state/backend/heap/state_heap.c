@@ -43,6 +43,14 @@
  * once per checkpoint: the copies now stop where the drain has got to.
  * A table rebuilt during the snapshot has only new pages, so thaw[p]
  * always describes the same page as the snapshot's dir[p].
+ *
+ * The drainer does not wait for the (slow) encoding to thaw: before the
+ * first record it copies every page of the snapshot into its own memory
+ * (heap_snap_prepare, at memcpy speed, plain malloc outside the arena)
+ * and thaws each page as it goes, then encodes from the copies. The
+ * worker's copy-on-write then lasts as long as that copy, not as long
+ * as the whole drain; the cost is a second copy of the state's pages on
+ * the drainer's side, for the length of the drain.
  */
 
 #include <errno.h>
@@ -86,11 +94,14 @@ struct hsnap_map {
 	uint32_t cap, pshift;
 	uint8_t **dir;
 	_Atomic uint8_t *thaw;	/* [page]: 1 once drained past */
+	uint8_t *copy;		/* the drainer's copy of every page, or NULL */
+	size_t pg;		/* bytes per page */
 };
 
 struct hsnap {
 	struct hsnap_map *m;	/* [kg][desc] */
 	uint32_t kgi, di, idx, moff;
+	size_t prep;		/* next map snap_prepare copies */
 };
 
 struct hbe {
@@ -1297,6 +1308,7 @@ heap_snap_begin(struct sl_state *st, struct sl_state_snap *s)
 			memcpy(v->dir, m->dir, np * sizeof(*v->dir));
 			v->cap = m->cap;
 			v->pshift = m->pshift;
+			v->pg = (size_t)hd->stride << m->pshift;
 		}
 	}
 	for (uint32_t k = 0; k < st->n_kg; k++)
@@ -1315,6 +1327,32 @@ fail:
 	free(hs->m);
 	free(hs);
 	return -ENOMEM;
+}
+
+static int
+heap_snap_prepare(struct sl_state_snap *s, size_t budget)
+{
+	struct hsnap *hs = s->be;
+	size_t nm = (size_t)s->st->n_kg * s->n_desc, done = 0;
+
+	for (; hs->prep < nm; hs->prep++) {
+		struct hsnap_map *v = &hs->m[hs->prep];
+		uint32_t np = v->cap >> v->pshift;
+
+		if (v->cap == 0)
+			continue;
+		if (budget != 0 && done >= budget)
+			return 1;
+		v->copy = malloc((size_t)np * v->pg);
+		if (v->copy == NULL)
+			continue;	/* read the frozen pages instead */
+		for (uint32_t p = 0; p < np; p++) {
+			memcpy(v->copy + (size_t)p * v->pg, v->dir[p], v->pg);
+			atomic_store_explicit(&v->thaw[p], 1, memory_order_release);
+		}
+		done += (size_t)np * v->pg;
+	}
+	return 0;
 }
 
 static int
@@ -1348,7 +1386,9 @@ heap_snap_next(struct sl_state_snap *s, struct sl_state_record *r)
 		    (hs->idx & ((1u << v->pshift) - 1)) == 0)
 			atomic_store_explicit(&v->thaw[(hs->idx >> v->pshift) - 1], 1,
 					      memory_order_release);
-		uint8_t *e = v->dir[hs->idx >> v->pshift] +
+		uint8_t *e = (v->copy != NULL ?
+			      v->copy + (size_t)(hs->idx >> v->pshift) * v->pg :
+			      v->dir[hs->idx >> v->pshift]) +
 			(size_t)(hs->idx & ((1u << v->pshift) - 1)) * hd->stride;
 		uint32_t tag;
 
@@ -1412,6 +1452,7 @@ heap_snap_end(struct sl_state *st, struct sl_state_snap *s)
 	for (size_t j = 0; j < nm; j++) {
 		free(hs->m[j].dir);
 		free((void *)hs->m[j].thaw);
+		free(hs->m[j].copy);
 	}
 	free(hs->m);
 	free(hs);
@@ -1468,6 +1509,7 @@ const struct sl_state_be_ops sl_state_heap_ops = {
 	.mel_iter = heap_mel_iter,
 	.cleanup = heap_cleanup,
 	.snap_begin = heap_snap_begin,
+	.snap_prepare = heap_snap_prepare,
 	.snap_next = heap_snap_next,
 	.snap_end = heap_snap_end,
 	.raw_put = heap_raw_put,
