@@ -22,9 +22,14 @@
  * results (which must equal sluice's sink rows for the same job) and the
  * late rows dropped.
  *
+ * With --slide-ms S (< W) the windows slide, as `window: {sliding: W,
+ * slide: S}` does: each row is counted in every window of it that is not
+ * late (one pass over the batch per window, newest first), and counted
+ * as late only when its newest window is (semantics.md R3.2).
+ *
  *   sluice-ref-count --keys N --events N [--event-rate R] [--window-ms W]
- *                    [--out-of-orderness-ms B] [--disorder-ms D] [--seed S]
- *                    [--start-ms T]
+ *                    [--slide-ms S] [--out-of-orderness-ms B]
+ *                    [--disorder-ms D] [--seed S] [--start-ms T]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -140,6 +145,7 @@ main(int argc, char **argv)
 		{ "events", required_argument, NULL, 'n' },
 		{ "event-rate", required_argument, NULL, 'r' },
 		{ "window-ms", required_argument, NULL, 'w' },
+		{ "slide-ms", required_argument, NULL, 'l' },
 		{ "out-of-orderness-ms", required_argument, NULL, 'b' },
 		{ "disorder-ms", required_argument, NULL, 'd' },
 		{ "seed", required_argument, NULL, 's' },
@@ -151,7 +157,8 @@ main(int argc, char **argv)
 	struct sl_gen g;
 	struct ref *r;
 	uint64_t events = 10000000, per_window, slots;
-	int64_t b = 0, wm = INT64_MIN, max_ts = INT64_MIN;
+	int64_t b = 0, wm = INT64_MIN, max_ts = INT64_MIN, slide = 0;
+	uint32_t n_pass;
 	static uint8_t rows[BATCH * 32];
 	uint64_t hash[BATCH];
 	struct win *rw[BATCH], *last = NULL;
@@ -183,15 +190,19 @@ main(int argc, char **argv)
 		case 'n': events = v; break;
 		case 'r': gp.rate = v; break;
 		case 'w': r->size = (int64_t)v; break;
+		case 'l': slide = (int64_t)v; break;
 		case 'b': b = (int64_t)v; break;
 		case 'd': gp.disorder = v; break;
 		case 's': gp.seed = v; break;
 		case 't': gp.start_ms = strtoll(optarg, NULL, 10); break;
 		default:
-			fprintf(stderr, "usage: sluice-ref-count --keys N --events N [--event-rate R] [--window-ms W] [--out-of-orderness-ms B] [--disorder-ms D] [--seed S] [--start-ms T]\n");
+			fprintf(stderr, "usage: sluice-ref-count --keys N --events N [--event-rate R] [--window-ms W] [--slide-ms S] [--out-of-orderness-ms B] [--disorder-ms D] [--seed S] [--start-ms T]\n");
 			return 2;
 		}
 	}
+	if (slide <= 0 || slide > r->size)
+		slide = r->size;	/* tumbling */
+	n_pass = (uint32_t)((r->size + slide - 1) / slide);
 	if (r->size <= 0 || sl_gen_init(&g, &gp) < 0) {
 		fprintf(stderr, "sluice-ref-count: --keys, --event-rate and --window-ms must be >= 1\n");
 		return 2;
@@ -211,6 +222,7 @@ main(int argc, char **argv)
 
 		sl_gen_fill(&g, rows, n);
 		done += n;
+		for (uint32_t p = 0; p < n_pass; p++) {
 		/* Pass 1: window, late check, hash, prefetch the home slot. */
 		for (uint32_t i = 0; i < n; i++) {
 			const uint8_t *row = rows + (size_t)i * rs;
@@ -220,10 +232,15 @@ main(int argc, char **argv)
 			memcpy(&key, row, 8);
 			memcpy(&ts, row + schema.f[2].offset, 8);
 			max_ts = ts > max_ts ? ts : max_ts;
-			ws = ts - (((ts % r->size) + r->size) % r->size);
+			ws = ts - (((ts % slide) + slide) % slide) - (int64_t)p * slide;
+			if (ws <= ts - r->size) {
+				rw[i] = NULL;	/* in fewer windows (slide does not divide) */
+				continue;
+			}
 			if (wm != INT64_MIN && ws + r->size - 1 <= wm) {
 				rw[i] = NULL;
-				r->late++;
+				if (p == 0)
+					r->late++;
 				continue;
 			}
 			/* Rows of a batch nearly always share a window. */
@@ -255,6 +272,7 @@ main(int argc, char **argv)
 					break;
 				}
 			}
+		}
 		}
 		/* The watermark after the batch, as sluice's punctuated mode. */
 		if (max_ts - b - 1 > wm) {
