@@ -765,9 +765,7 @@ ckpt_drain_step(struct dp *dp, size_t budget)
 			if (rc > 0)
 				return;		/* more next pass */
 			if (rc == 0 && ck->native) {
-				uint64_t fresh;
-
-				rc = dp_native_emit(ck->nt, wk->id, ck->m, &fresh);
+				rc = dp_native_emit(ck->nt, wk->id, ck->m);
 				if (rc == -E2BIG)
 					DP_LOG(ERR, "worker %u: its native checkpoint has more files than a manifest lists (%u); raise state.backend.rocksdb.writebuffer.size",
 					       wk->id, SL_CKPT_MAX_FILES);

@@ -11,9 +11,9 @@
  * The crc of a file the previous checkpoint already linked (same inode,
  * name and size: an SST is never rewritten) is carried over and the file
  * is marked shared, so a checkpoint reads, like it writes, only what was
- * flushed or compacted since. New files are read here in slices of the
- * drain budget, between passes of the main loop, from the page cache the
- * flush has just filled.
+ * flushed or compacted since (and the log copy, new every time). New
+ * files are read here in slices of the drain budget, between passes of
+ * the main loop, from the page cache RocksDB has just filled.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -206,14 +206,12 @@ dp_native_step(struct dp_native *nt, int chk_dirfd, size_t budget)
 }
 
 int
-dp_native_emit(struct dp_native *nt, uint16_t w, struct sl_ckpt_manifest *m,
-	       uint64_t *new_bytes)
+dp_native_emit(struct dp_native *nt, uint16_t w, struct sl_ckpt_manifest *m)
 {
 	struct dp_native_set *cur = &nt->cur;
 
 	if (m->n_files + cur->n > SL_CKPT_MAX_FILES)
 		return -E2BIG;
-	*new_bytes = 0;
 	for (uint32_t i = 0; i < cur->n; i++) {
 		const struct dp_native_file *f = &cur->f[i];
 		struct sl_ckpt_mfile *mf = &m->files[m->n_files++];
@@ -225,8 +223,6 @@ dp_native_emit(struct dp_native *nt, uint16_t w, struct sl_ckpt_manifest *m,
 		mf->size = f->size;
 		mf->crc = f->crc;
 		mf->shared = f->shared;
-		if (!f->shared)
-			*new_bytes += f->size;
 	}
 	/* The next checkpoint shares with this one. */
 	set_free(&nt->prev[w]);

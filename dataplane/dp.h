@@ -340,7 +340,7 @@ struct dp_native_sec {
 /*
  * Native checkpoints' files, on the main lcore (ckpt_native.c): scan
  * worker w's directory, crc its new files a budget at a time (1: more to
- * do), then list them in the manifest (new_bytes: not shared).
+ * do), then list them in the manifest, shared ones marked.
  */
 struct dp_native;
 struct sl_ckpt_manifest;
@@ -348,8 +348,7 @@ struct dp_native *dp_native_create(void);
 void dp_native_destroy(struct dp_native *nt);
 int dp_native_scan(struct dp_native *nt, uint16_t w, int chk_dirfd, const char *sub);
 int dp_native_step(struct dp_native *nt, int chk_dirfd, size_t budget);
-int dp_native_emit(struct dp_native *nt, uint16_t w, struct sl_ckpt_manifest *m,
-		   uint64_t *new_bytes);
+int dp_native_emit(struct dp_native *nt, uint16_t w, struct sl_ckpt_manifest *m);
 void dp_native_abort(struct dp_native *nt);
 void dp_ckpt_finish(struct dp *dp);
 /*

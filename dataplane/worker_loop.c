@@ -88,8 +88,8 @@ worker_snapshot(struct dp_worker *w, uint64_t id)
 	dp_worker_snap_poll(w);
 	if (unlikely(w->native) &&
 	    atomic_load_explicit(&w->dp->native_id, memory_order_acquire) == id) {
-		/* rocksdb, incremental: flush and link its files (the sync
-		 * part of the checkpoint; the stall is measured below). */
+		/* rocksdb, incremental: link its SSTs and copy its log (the
+		 * sync part of the checkpoint; the stall is measured below). */
 		char dir[sizeof(w->dp->native_root) + 32];
 
 		snprintf(dir, sizeof(dir), "%s/worker-%u.db", w->dp->native_root, w->id);

@@ -1209,7 +1209,7 @@ sl_state_snapshot_write(struct sl_state_snap *s, size_t chunk_max,
 
 	if (s->done)
 		return 0;
-	if (!s->prepared && s->st->ops->snap_prepare != NULL && s->native_dir == NULL) {
+	if (!s->prepared && s->st->ops->snap_prepare != NULL) {
 		/* Copying runs at memory speed, encoding far slower: a larger
 		 * slice of it per call ends the worker's copy-on-write sooner. */
 		rc = s->st->ops->snap_prepare(s, budget * 16);

@@ -1375,14 +1375,16 @@ heap_snap_next(struct sl_state_snap *s, struct sl_state_record *r)
 		hd = d->be;
 		v = &hs->m[(size_t)hs->kgi * s->n_desc + hs->di];
 		if (hs->idx >= v->cap) {
-			if (v->cap != 0)	/* the caller is done with its last page */
+			/* The caller is done with its last page (a copied map
+			 * was thawed whole by heap_snap_prepare). */
+			if (v->cap != 0 && v->copy == NULL)
 				atomic_store_explicit(&v->thaw[(v->cap - 1) >> v->pshift], 1,
 						      memory_order_release);
 			hs->idx = 0;
 			hs->di++;
 			continue;
 		}
-		if (hs->moff == 0 && hs->idx != 0 &&
+		if (v->copy == NULL && hs->moff == 0 && hs->idx != 0 &&
 		    (hs->idx & ((1u << v->pshift) - 1)) == 0)
 			atomic_store_explicit(&v->thaw[(hs->idx >> v->pshift) - 1], 1,
 					      memory_order_release);
