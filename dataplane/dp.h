@@ -90,12 +90,19 @@ struct dp_rate {
 };
 
 /* Result rows waiting at the sink for every worker's watermark. */
+/* dp_sink_sort's reused buffers. */
+struct dp_sort {
+	struct dp_sort_ent *a, *b;
+	size_t cap;
+};
+
 struct dp_pending {
 	uint8_t *rows;
 	size_t n;
 	size_t cap;
 	uint32_t *idx;
 	size_t idx_cap;
+	struct dp_sort sort;
 };
 
 struct dp_ckpt;
@@ -372,6 +379,10 @@ int dp_ckpt_stop_with_savepoint(struct dp *dp, const char *dir, json_t **data,
 				char *msg, size_t len);
 int dp_sink_write(struct dp *dp, const uint8_t *row);
 int dp_pending_add(struct dp_pending *pd, const uint8_t *rows, size_t n, uint16_t rs);
+/* Sort idx[0..n) (rows of schema s) by (window_start, the nk key fields). */
+int dp_sink_sort(struct dp_sort *so, const struct sl_schema *s, uint16_t nk,
+		 const uint8_t *rows, uint32_t *idx, size_t n);
+void dp_sink_sort_free(struct dp_sort *so);
 
 void dp_stats_print(const struct dp *dp);
 int dp_stats_json(const struct dp *dp, const char *path);

@@ -13,53 +13,6 @@
 #include "dp.h"
 
 
-static int
-cmp_field(const struct sl_field *f, const uint8_t *a, const uint8_t *b)
-{
-	switch (f->type) {
-	case SL_T_STR:
-		return memcmp(a + f->offset, b + f->offset, f->size);
-	case SL_T_F64: {
-		double x = sl_row_get_f64(a, f), y = sl_row_get_f64(b, f);
-
-		return (x > y) - (x < y);
-	}
-	case SL_T_U64:
-	case SL_T_U32:
-	case SL_T_BOOL: {
-		uint64_t x = (uint64_t)sl_row_get_int(a, f);
-		uint64_t y = (uint64_t)sl_row_get_int(b, f);
-
-		return (x > y) - (x < y);
-	}
-	default: {
-		int64_t x = sl_row_get_int(a, f), y = sl_row_get_int(b, f);
-
-		return (x > y) - (x < y);
-	}
-	}
-}
-
-struct sort_ctx {
-	const struct dp *dp;
-	const uint8_t *rows;
-};
-
-static int
-cmp_rows(const void *pa, const void *pb, void *arg)
-{
-	const struct sort_ctx *c = arg;
-	const struct sl_schema *s = &c->dp->out;
-	const uint16_t nk = c->dp->plan->n_keys, rs = s->row_size;
-	const uint8_t *a = c->rows + (size_t)*(const uint32_t *)pa * rs;
-	const uint8_t *b = c->rows + (size_t)*(const uint32_t *)pb * rs;
-	int r = cmp_field(&s->f[nk], a, b);	/* window_start */
-
-	for (uint16_t k = 0; r == 0 && k < nk; k++)
-		r = cmp_field(&s->f[k], a, b);
-	return r;
-}
-
 int
 dp_pending_add(struct dp_pending *pd, const uint8_t *rows, size_t n, uint16_t rs)
 {
@@ -89,7 +42,6 @@ pending_flush(struct dp *dp, struct dp_pending *pd, int64_t wm)
 	const struct sl_schema *s = &dp->out;
 	const struct sl_field *end = &s->f[dp->plan->n_keys + 1];
 	const uint16_t rs = s->row_size;
-	struct sort_ctx ctx = { dp, pd->rows };
 	size_t ne = 0, keep = 0;
 
 	if (pd->n > pd->idx_cap) {
@@ -105,7 +57,13 @@ pending_flush(struct dp *dp, struct dp_pending *pd, int64_t wm)
 			pd->idx[ne++] = (uint32_t)i;
 	if (ne == 0)
 		return 0;
-	qsort_r(pd->idx, ne, sizeof(pd->idx[0]), cmp_rows, &ctx);
+	{
+		int rc = dp_sink_sort(&pd->sort, s, dp->plan->n_keys, pd->rows,
+				      pd->idx, ne);
+
+		if (rc < 0)
+			return rc;
+	}
 	for (size_t i = 0; i < ne; i++) {
 		int rc = dp_sink_write(dp, pd->rows + (size_t)pd->idx[i] * rs);
 
@@ -215,6 +173,7 @@ dp_main_loop(struct dp *dp)
 	dp->end_tsc = rte_rdtsc();
 	free(pd->rows);
 	free(pd->idx);
+	dp_sink_sort_free(&pd->sort);
 	if (rc < 0)
 		DP_LOG(ERR, "sink failed: %s; results after the failure are lost",
 		       strerror(-rc));

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <errno.h>
 #include <math.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
@@ -715,6 +716,21 @@ test_format_row(void **state)
 	expect_format(row, "0,0,0,0,-nan,true,0,\"a\nb\"");
 	set_row(row, 0, 0, 0, 0, bits_d(1), true, 0, " x ");
 	expect_format(row, "0,0,0,0,4.9406564584124654e-324,true,0, x ");
+	/* Every digit count and carry of the integer formatter. */
+	for (uint64_t p = 1, i = 0; i < 20; i++, p *= 10) {
+		const uint64_t v[3] = { p - 1, p, p + 1 };
+
+		for (int j = 0; j < 3; j++) {
+			char want[128];
+
+			set_row(row, -(int64_t)(v[j] >> 1), v[j], 0, 0, 1, true,
+				(int64_t)(v[j] >> 1), "");
+			snprintf(want, sizeof(want),
+				 "%" PRId64 ",%" PRIu64 ",0,0,1,true,%" PRId64 ",",
+				 -(int64_t)(v[j] >> 1), v[j], (int64_t)(v[j] >> 1));
+			expect_format(row, want);
+		}
+	}
 	set_row(row, 0, 0, 0, 0, 1e300, true, 0, "\"\"\"\"\"\"\"\"");
 	expect_format(row, "0,0,0,0,1.0000000000000001e+300,true,0,"
 		      "\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"");
