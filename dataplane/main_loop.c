@@ -9,8 +9,11 @@
 #include <stdlib.h>
 
 #include <rte_cycles.h>
+#include <rte_prefetch.h>
 
 #include "dp.h"
+
+#define SINK_PREFETCH 16	/* rows ahead: covers a miss at ~30 ns a row */
 
 
 int
@@ -65,7 +68,13 @@ pending_flush(struct dp *dp, struct dp_pending *pd, int64_t wm)
 			return rc;
 	}
 	for (size_t i = 0; i < ne; i++) {
-		int rc = dp_sink_write(dp, pd->rows + (size_t)pd->idx[i] * rs);
+		int rc;
+
+		/* Sorted order is random order in pd->rows: without this each
+		 * row is a cache and TLB miss, most of the time of a fire. */
+		if (i + SINK_PREFETCH < ne)
+			rte_prefetch0(pd->rows + (size_t)pd->idx[i + SINK_PREFETCH] * rs);
+		rc = dp_sink_write(dp, pd->rows + (size_t)pd->idx[i] * rs);
 
 		if (rc < 0)
 			return rc;

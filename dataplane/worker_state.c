@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <rte_lcore.h>
+#include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_memzone.h>
 
@@ -31,6 +32,27 @@
 #include "sl_state.h"
 
 #define ARENA_ALIGN (32ull << 20)
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23	/* Linux 5.14; older glibc headers lack it */
+#endif
+
+/*
+ * Fault the arena in now, on the worker's own CPU (its NUMA node). With
+ * hugepages the EAL has done so already; with --no-huge or a plain mapping
+ * every 4 KiB the heap first touches is a page fault and a clear_page on
+ * the worker, and copy-on-write during a checkpoint touches new pages
+ * all the time: measured at 10M keys, 19% of the worker's cycles.
+ */
+static void
+heap_prefault(struct dp_worker *w, void *p, size_t len, bool huge)
+{
+	if (huge)
+		return;
+	if (madvise(p, len, MADV_POPULATE_WRITE) != 0)
+		DP_LOG(WARNING, "worker %u: could not fault in the %zu MiB heap state arena (%s): its first writes will page-fault on the worker",
+		       w->id, len >> 20, strerror(errno));
+}
 
 static int
 heap_memory(struct dp_worker *w, struct sl_state_conf *c)
@@ -47,6 +69,7 @@ heap_memory(struct dp_worker *w, struct sl_state_conf *c)
 		c->mem = w->mz->addr;
 		c->mem_len = w->mz->len;
 		c->mem_limit = ps->heap_memory;
+		heap_prefault(w, w->mz->addr, w->mz->len, rte_eal_has_hugepages() != 0);
 		return 0;
 	}
 	DP_LOG(WARNING, "worker %u: no memzone of %zu MiB for the heap state backend (%s): using ordinary memory; reserve more hugepages for state.backend.heap.memory",
@@ -60,6 +83,7 @@ heap_memory(struct dp_worker *w, struct sl_state_conf *c)
 	c->mem = p;
 	c->mem_len = len;
 	c->mem_limit = ps->heap_memory;
+	heap_prefault(w, p, len, false);
 	return 0;
 }
 

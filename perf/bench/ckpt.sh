@@ -2,7 +2,7 @@
 # Checkpoint benchmark (issue [3]), `make bench-ckpt`. Not a test.
 #
 # For each state backend (BACKENDS) and number of distinct keys (KEYS_LIST),
-# replay a capture of KEYS * EVENTS_PER_KEY events (keys uniform) at memory
+# replay a capture of KEYS * events per key (keys uniform) at memory
 # speed through key_by -> 10 s tumbling window -> count(), sum(v), on one
 # CPU (rx + worker run to completion; the main lcore per CPUS), RUNS times each:
 #   1. without checkpoints;
@@ -20,7 +20,8 @@
 #
 #   perf/bench/ckpt.sh [BUILD_DIR]          (default: build)
 #   env: BACKENDS ("heap rocksdb rocksdb-native"), KEYS_LIST ("1000000
-#        10000000"), RUNS (3), EVENTS_PER_KEY (3), CKPT_INTERVAL (1s),
+#        10000000"), RUNS (3), HEAP_EVENTS_PER_KEY (10),
+#        EVENTS_PER_KEY (3, the rocksdb backends), CKPT_INTERVAL (1s),
 #        MAX_RUN_S (120), PROBE_ABOVE (1000000), CPUS (0-1)
 #
 # Backends: heap; rocksdb (every checkpoint a full snapshot of the state);
@@ -44,10 +45,11 @@
 # state only grows while the capture is read, so the checkpoints see it
 # growing towards its peak, and the last ones near it. The first checkpoint
 # is triggered as the job starts; an input read in less than the interval
-# (heap, 1M keys, 3 events per key: ~1 s) gets only that one, which the row
-# marks ("at start only"): EVENTS_PER_KEY=30 gives it ~5. The end-of-input
-# fire (one result per key) is part of the run: it is in events/s (first
-# row to last result) and it is usually the worst vector ("max").
+# (heap, 1M keys, 10 events per key: ~1 s) gets only that one, which the
+# row marks ("at start only"): HEAP_EVENTS_PER_KEY=60 gives it ~5. The
+# end-of-input fire (one result per key) is part of the run: it is in
+# events/s (first row to last result) and it is usually the worst vector
+# ("max").
 #
 # Memory: --no-huge (4 KiB pages; the heap arena and DPDK memory are
 # ordinary memory). This machine reserves 1 GiB of 2 MiB hugepages, shared
@@ -68,6 +70,13 @@ done
 KEYS_LIST=${KEYS_LIST:-1000000 10000000}	# the Makefile's KEYS is not used
 RUNS=${RUNS:-3}
 EVENTS_PER_KEY=${EVENTS_PER_KEY:-3}
+# heap reads 10 events per key: at 3 its 10M-key run is over in ~6 s,
+# three checkpoints, all of them of a state still growing into new memory
+# (first touches of the drainer's buffers), and the last one competing
+# with the end-of-input fire for the main lcore. 10 gives ~18 s and ~8
+# checkpoints of the whole state, the steady state the aim is about.
+HEAP_EVENTS_PER_KEY=${HEAP_EVENTS_PER_KEY:-10}
+epk_of() { if [ "$1" = heap ]; then echo "$HEAP_EVENTS_PER_KEY"; else echo "$EVENTS_PER_KEY"; fi; }
 CKPT_INTERVAL=${CKPT_INTERVAL:-1s}
 MAX_RUN_S=${MAX_RUN_S:-120}
 PROBE_ABOVE=${PROBE_ABOVE:-1000000}	# rocksdb* above this many keys: MAX_RUN_S
@@ -104,7 +113,9 @@ finding() { printf '%s\n' "$*" >> "$findings"; }
 # checkpoint being replaced (2 x ~50 B/key), rocksdb's files (~45 B/key).
 max_keys=0
 for k in $KEYS_LIST; do [ "$k" -gt "$max_keys" ] && max_keys=$k; done
-need_mb=$(( (max_keys * (EVENTS_PER_KEY * 21 + 32 + 100 + 45)) / 1000000 + 64 ))
+max_epk=$EVENTS_PER_KEY
+[ "$HEAP_EVENTS_PER_KEY" -gt "$max_epk" ] && max_epk=$HEAP_EVENTS_PER_KEY
+need_mb=$(( (max_keys * (max_epk * 21 + 32 + 100 + 45)) / 1000000 + 64 ))
 avail_mb=$(df -Pm "$T" | awk 'NR == 2 { print $4 }')
 log "ckpt.sh: $T: $avail_mb MB free, needs ~$need_mb MB; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$avail_mb" -lt "$need_mb" ]; then
@@ -225,13 +236,17 @@ dp() {
 
 : > "$T/rows"
 for keys in $KEYS_LIST; do
-	events=$((keys * EVENTS_PER_KEY))
-	t0=$EPOCHREALTIME
-	"$GEN" write --schema key:u64,v:u32,ts:timestamp_ms --key key --ts ts \
-		--keys "$keys" --events "$events" --rate $((events / 4)) --seed 3 \
-		--capture "$T/in.slc" 2> "$T/gen.log" || { cat "$T/gen.log" >&2; exit 1; }
-	log "capture: $keys keys, $events events, $(du -m "$T/in.slc" | cut -f1) MB in $(since_ms "$t0") ms"
+	have=
 	for b in $BACKENDS; do
+		events=$((keys * $(epk_of "$b")))
+		if [ "$have" != "$events" ]; then
+			t0=$EPOCHREALTIME
+			"$GEN" write --schema key:u64,v:u32,ts:timestamp_ms --key key --ts ts \
+				--keys "$keys" --events "$events" --rate $((events / 4)) --seed 3 \
+				--capture "$T/in.slc" 2> "$T/gen.log" || { cat "$T/gen.log" >&2; exit 1; }
+			log "capture: $keys keys, $events events, $(du -m "$T/in.slc" | cut -f1) MB in $(since_ms "$t0") ms"
+			have=$events
+		fi
 		tag="$b ${keys}"
 		R="$T/r-$b-$keys"
 		mkdir -p "$R"
@@ -361,7 +376,7 @@ while IFS=$'\t' read -r b keys events base notrun; do
 		# The first checkpoint is triggered as the job starts: with no
 		# other, the input was read before the interval was up.
 		if (num(nck) && nck <= 1)
-			nck = nck " (at start only: raise EVENTS_PER_KEY)"
+			nck = nck " (at start only: raise " (b == "heap" ? "HEAP_" : "") "EVENTS_PER_KEY)"
 		rr = (num(recrun) && num(base)) ? sprintf("%d", recrun - base) : "-"
 		printf "| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s / %s ms | %s / %s ms | %s | %s | %s |\n",
 			b, k, e, rate(r0), rate(r1), ratio, nck, ckms, mb(ckb), mb(ckl),
@@ -369,7 +384,7 @@ while IFS=$'\t' read -r b keys events base notrun; do
 	}'
 done < "$T/rows"
 echo
-echo "Medians of $RUNS runs; $EVENTS_PER_KEY events per key, uniform keys, one 10 s window; --cpus $CPUS, --no-huge. ckpt ms/MB: median over a run's checkpoints (the first is taken at start), then over runs; last ckpt: the newest, which the restore loads; restore load ms: the log's figure (reading the files on the main lcore), start to running: the whole restore including the rebuild on the worker. events/s and vector max include the end-of-input fire of every key. rocksdb memory: SST bytes per key at the last window fire; ckpt MB for rocksdb-native: the files a checkpoint holds, shared ones included (what it wrote is below)."
+echo "Medians of $RUNS runs; events per key: heap $HEAP_EVENTS_PER_KEY, rocksdb $EVENTS_PER_KEY; uniform keys, one 10 s window; --cpus $CPUS, --no-huge. ckpt ms/MB: median over a run's checkpoints (the first is taken at start), then over runs; last ckpt: the newest, which the restore loads; restore load ms: the log's figure (reading the files on the main lcore), start to running: the whole restore including the rebuild on the worker. events/s and vector max include the end-of-input fire of every key. rocksdb memory: SST bytes per key at the last window fire; ckpt MB for rocksdb-native: the files a checkpoint holds, shared ones included (what it wrote is below)."
 # What a checkpoint writes, and how long its barrier holds the worker.
 echo
 printf '| backend | keys | events | ckpts per run | ckpt MB full | ckpt MB new | new / full | last ckpt MB full / new | worker sync stall max, ms |\n'
