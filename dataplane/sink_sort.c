@@ -90,7 +90,9 @@ struct cmp_ctx {
 	const uint8_t *rows;
 };
 
-/* The sink's whole order; only for ties of the radix words. */
+/* The sink's whole order; only for ties of the radix words. Ties of it
+ * keep arrival order (a late firing's update follows the first result,
+ * R3.3), as the radix passes do. */
 static int
 cmp_rows(const void *pa, const void *pb, void *arg)
 {
@@ -102,6 +104,9 @@ cmp_rows(const void *pa, const void *pb, void *arg)
 
 	for (uint16_t k = 0; r == 0 && k < c->nk; k++)
 		r = cmp_field(&c->s->f[k], a, b);
+	if (r == 0)
+		r = (*(const uint32_t *)pa > *(const uint32_t *)pb) -
+		    (*(const uint32_t *)pa < *(const uint32_t *)pb);
 	return r;
 }
 

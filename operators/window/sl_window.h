@@ -4,13 +4,18 @@
 
 /**
  * @file
- * Keyed tumbling event-time windows with incremental aggregates, following
- * Flink's WindowOperator with EventTimeTrigger and allowed lateness 0
- * (semantics.md R2.1-R2.3, R2.7-R2.10, R3.1-R3.2):
- *  - an element goes to [s, s + size) with s = windowStart(ts, offset, size);
- *  - it is late, dropped and counted, when s + size - 1 <= watermark;
- *  - a window fires, once, at the first watermark >= s + size - 1, emits one
- *    row per key that had elements, and its state is removed;
+ * Keyed tumbling and sliding event-time windows with incremental
+ * aggregates, following Flink's WindowOperator with EventTimeTrigger and
+ * allowed lateness L (semantics.md R2.1-R2.10, R3.1-R3.4):
+ *  - an element goes to [s, s + size) with s = windowStart(ts, offset, size)
+ *    (sliding: each of its windows, R2.4);
+ *  - a window is late when s + size - 1 + L <= watermark; an element in no
+ *    window that is late is dropped and counted (R3.2);
+ *  - a window fires at the first watermark >= s + size - 1 and emits one row
+ *    per key that had elements; with L = 0 its state is removed then, else
+ *    at the watermark s + size - 1 + L (R3.4), and until then every element
+ *    it accepts fires it again for that key at once (R3.3): the output holds
+ *    the updated row after the first, and a consumer takes the later one;
  *  - end of input is WM(MAX): every open window fires.
  * State lives in the keyed-state backend (sl_state.h, heap or rocksdb) as
  * one value state, updated in place: key = the key fields' bytes, namespace = the
@@ -71,6 +76,7 @@ struct sl_win_conf {
 	int64_t size;
 	int64_t slide;			/**< 0: tumbling; else sliding every slide (R2.4) */
 	int64_t offset;			/**< |offset| < size (tumbling) or slide */
+	int64_t lateness;		/**< allowed lateness L >= 0 (R3.1) */
 	uint16_t n_keys;
 	int key_field[SL_WIN_MAX_KEYS];
 	uint16_t n_aggs;
@@ -84,6 +90,7 @@ struct sl_win_conf {
 struct sl_win_stats {
 	uint64_t rows_in;
 	uint64_t late_dropped;		/**< Flink's numLateRecordsDropped */
+	uint64_t late_fired;		/**< rows a late element fired (R3.3) */
 	uint64_t state_full_dropped;	/**< refused by the state backend: raise its memory */
 	uint64_t state_errors;		/**< backend I/O errors (rocksdb): rows lost, see the log */
 	uint64_t windows_fired;
@@ -115,6 +122,18 @@ struct sl_win {
 	struct sl_state_snap *snap;
 	uint16_t snap_n_open;
 	int64_t snap_open[SL_WIN_MAX_OPEN];
+	int64_t snap_wm;
+	/*
+	 * Allowed lateness: where late firings go (sl_win_set_output), and
+	 * per key group the watermark of the checkpoint it was restored from
+	 * (SL_TS_MIN if none): a window that had fired there is not fired
+	 * again, and a row into it fires at once, as it did before the
+	 * failure. NULL when L = 0 (a fired window is gone then).
+	 */
+	sl_win_out_fn late_out;
+	void *late_ctx;
+	int64_t *rwm;			/**< [kg - first_kg] */
+	int64_t rwm_max;
 };
 
 /**
@@ -135,6 +154,12 @@ int sl_win_init(struct sl_win *w, const struct sl_win_conf *c,
 
 /** Release the operator's memory (not st: the caller closes it). */
 void sl_win_fini(struct sl_win *w);
+
+/**
+ * Where sl_win_process() writes the rows of late firings (R3.3): only
+ * with allowed lateness; without it (or before this call) they are lost.
+ */
+void sl_win_set_output(struct sl_win *w, sl_win_out_fn out, void *ctx);
 
 /**
  * Add the selected rows of a vector (v->sel[0..n_sel)) whose key hashes are
@@ -164,7 +189,9 @@ void sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out,
 int sl_win_snapshot_begin(struct sl_win *w);
 /**
  * The open windows as of the snapshot: u32 n, then n i64 window starts
- * (little-endian). @return bytes written, or bytes needed when cap is short.
+ * (little-endian); with allowed lateness then u32 first_kg, u32 last_kg and
+ * the i64 watermark (the windows it had fired stay open until cleanup).
+ * @return bytes written, or bytes needed when cap is short.
  */
 size_t sl_win_snapshot_windows(const struct sl_win *w, void *buf, size_t cap);
 void sl_win_snapshot_end(struct sl_win *w);

@@ -36,6 +36,10 @@ struct win_scratch {
 	bool kg_pow2;		/* max parallelism a power of two (Flink: 128) */
 	uint32_t n_pass;	/* windows a row can be in: 1, or ceil(size / slide) */
 	uint64_t silent;	/* rows a sliding window skips without a count */
+	/* Runs of refs [lf_lo, lf_hi) into windows that may have fired
+	 * (allowed lateness): each row there fires its window again. */
+	uint16_t n_lf;
+	uint16_t lf_lo[SL_VEC_MAX], lf_hi[SL_VEC_MAX];
 	struct sl_state_ref ref[SL_VEC_MAX];
 	int64_t start[SL_VEC_MAX];	/* each row's namespace */
 	uint16_t row[SL_VEC_MAX];
@@ -72,6 +76,10 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 	     (c->slide < c->size && (c->size - 1) / c->slide + 1 > SL_WIN_MAX_PANES))) {
 		snprintf(msg, msglen, "sliding window needs size > 0, slide > 0, |offset| < slide and size / slide <= %d",
 			 SL_WIN_MAX_PANES);
+		return -EINVAL;
+	}
+	if (c->lateness < 0) {
+		snprintf(msg, msglen, "allowed lateness must be >= 0");
 		return -EINVAL;
 	}
 	if (c->n_keys == 0 || c->n_keys > SL_WIN_MAX_KEYS || c->n_aggs == 0 ||
@@ -164,6 +172,16 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 		sl_win_fini(w);
 		return -ENOMEM;
 	}
+	w->rwm_max = SL_TS_MIN;
+	if (c->lateness > 0) {
+		w->rwm = malloc(sizeof(*w->rwm) * (c->last_kg - c->first_kg + 1));
+		if (w->rwm == NULL) {
+			sl_win_fini(w);
+			return -ENOMEM;
+		}
+		for (uint32_t k = 0; k <= c->last_kg - c->first_kg; k++)
+			w->rwm[k] = SL_TS_MIN;
+	}
 	for (uint16_t a = 0; a < c->n_aggs; a++) {
 		struct sl_win_acc *acc = &w->acc[a];
 
@@ -215,8 +233,17 @@ sl_win_fini(struct sl_win *w)
 {
 	free(w->acc);
 	free(w->scratch);
+	free(w->rwm);
 	w->acc = NULL;
 	w->scratch = NULL;
+	w->rwm = NULL;
+}
+
+void
+sl_win_set_output(struct sl_win *w, sl_win_out_fn out, void *ctx)
+{
+	w->late_out = out;
+	w->late_ctx = ctx;
 }
 
 /* Index of the open window starting at start, opening it if needed. */
@@ -343,7 +370,17 @@ struct win_cur {
 	uint64_t *drop;			/* the counter of its rows, if dropped */
 	uint16_t n_ns;
 	bool have_last;
+	bool lf;			/* the window may have fired (lateness) */
 };
+
+/* a + b, or MAX past it: a window whose end is past MAX never fires. */
+static inline int64_t
+sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	return __builtin_add_overflow(a, b, &r) ? SL_TS_MAX : r;
+}
 
 /*
  * A row outside the current window: its window, the late check and the
@@ -355,9 +392,13 @@ win_enter(struct sl_win *w, int64_t ts, uint32_t pass, struct win_cur *k)
 {
 	const struct sl_win_conf *c = &w->conf;
 	struct win_scratch *s = w->scratch;
-	int64_t start, wmax;
+	int64_t start, wmax, lw;
+	/* Rows with ts <= lw are late (ts + L <= WM, R3.1); none when
+	 * WM - L is below the range. */
+	const bool any_late = !__builtin_sub_overflow(w->wm, c->lateness, &lw);
 
 	k->drop = NULL;
+	k->lf = false;
 	if (c->slide == 0) {
 		start = k->start = sl_window_start(ts, c->offset, c->size);
 		/* end - 1, saturating: a window that reaches past MAX can
@@ -386,24 +427,26 @@ win_enter(struct sl_win *w, int64_t ts, uint32_t pass, struct win_cur *k)
 			k->start = wmax + 1 > pane ? wmax + 1 : pane;
 			k->max_ts = pend;
 			k->drop = &s->silent;
-			if (pass == 0 && ts <= w->wm) {
-				k->max_ts = pend < w->wm ? pend : w->wm;
+			if (pass == 0 && any_late && ts <= lw) {
+				k->max_ts = pend < lw ? pend : lw;
 				k->drop = &w->stats.late_dropped;
-			} else if (pass == 0 && w->wm >= k->start) {
-				k->start = w->wm + 1;
+			} else if (pass == 0 && any_late && lw >= k->start) {
+				k->start = lw + 1;
 			}
 			return;
 		}
 		k->start = pane;
 		k->max_ts = pend < wmax ? pend : wmax;
 	}
-	if (wmax <= w->wm) {
+	if (sat_add(wmax, c->lateness) <= w->wm) {
 		/* A late window (R3.1). Pass 0's is the row's last one: then
 		 * the row is in none, and counted; later passes skip it
 		 * silently. */
 		k->drop = pass == 0 ? &w->stats.late_dropped : &s->silent;
 		return;
 	}
+	/* Fired and kept for lateness, here or before a restore. */
+	k->lf = wmax <= w->wm || (w->rwm != NULL && wmax <= w->rwm_max);
 	if (!k->have_last || start != k->last_start) {
 		k->have_last = win_open(w, start) >= 0;
 		k->last_start = start;
@@ -474,6 +517,8 @@ win_refs(struct sl_win *w, const struct sl_vec *v, uint32_t pass,
 			continue;
 		}
 		ns = k.ns;
+		const uint16_t n0 = n;
+
 		for (;;) {
 			struct sl_state_ref *r = &s->ref[n];
 
@@ -499,6 +544,10 @@ win_refs(struct sl_win *w, const struct sl_vec *v, uint32_t pass,
 			if (ts < start || ts > max_ts)
 				break;
 		}
+		if (__builtin_expect(k.lf, 0)) {
+			s->lf_lo[s->n_lf] = n0;
+			s->lf_hi[s->n_lf++] = n;
+		}
 	}
 	return n;
 }
@@ -509,6 +558,69 @@ win_refs(struct sl_win *w, const struct sl_vec *v, uint32_t pass,
  * inserts every row's accumulator; (2) the accumulators are updated, a
  * count-only window without a loop over aggregates.
  */
+struct fire_ctx {
+	struct sl_win *w;
+	int64_t start;
+	int64_t max_ts;		/* end - 1 */
+	sl_win_out_fn out;
+	void *ctx;
+};
+
+static int emit_entry(void *arg, uint16_t kg, const void *key, const void *valp);
+
+/* Whether key group kg's window ending at max_ts has fired, here or
+ * before the checkpoint this instance was restored from. */
+static inline bool
+win_fired(const struct sl_win *w, uint16_t kg, int64_t max_ts)
+{
+	return max_ts <= w->wm ||
+	       (w->rwm != NULL && w->rwm[kg - w->conf.first_kg] >= max_ts);
+}
+
+/*
+ * The accumulate pass when some rows went to windows that may have fired
+ * (allowed lateness, R3.3): such a row fires its window for its key at
+ * once, after its own update, so two late rows of a key give two results.
+ */
+static void
+win_acc_late(struct sl_win *w, const struct sl_vec *v, uint16_t n)
+{
+	struct win_scratch *s = w->scratch;
+	uint16_t r = 0;
+
+	for (uint16_t j = 0; j < n; j++) {
+		uint8_t *val = s->val[j];
+		const struct sl_state_ref *ref = &s->ref[j];
+		struct fire_ctx f;
+
+		if (val == NULL)
+			continue;
+		if (s->count_only) {
+			int64_t cnt;
+
+			memcpy(&cnt, val, 8);
+			cnt++;
+			memcpy(val, &cnt, 8);
+		} else {
+			win_acc_row(w, val, sl_vec_crow(v, s->row[j]));
+		}
+		while (r < s->n_lf && j >= s->lf_hi[r])
+			r++;
+		if (r == s->n_lf || j < s->lf_lo[r])
+			continue;
+		memcpy(&f.start, ref->ns, 8);
+		f.max_ts = sat_add(f.start, w->conf.size - 1);
+		if (!win_fired(w, ref->kg, f.max_ts) || w->late_out == NULL)
+			continue;
+		f.w = w;
+		f.out = w->late_out;
+		f.ctx = w->late_ctx;
+		f.max_ts = SL_TS_MAX;	/* emit_entry: no key group is skipped */
+		emit_entry(&f, ref->kg, ref->key, val);
+		w->stats.late_fired++;
+	}
+}
+
 /* One window per row (pass p of a sliding window's): find, then add. */
 static void
 win_pass(struct sl_win *w, const struct sl_vec *v, uint32_t p)
@@ -517,6 +629,7 @@ win_pass(struct sl_win *w, const struct sl_vec *v, uint32_t p)
 	uint16_t n;
 	int rc;
 
+	s->n_lf = 0;
 	if (s->common && s->kg_pow2)
 		n = win_refs(w, v, p, true, true);
 	else if (s->common)
@@ -532,7 +645,9 @@ win_pass(struct sl_win *w, const struct sl_vec *v, uint32_t p)
 		return;
 	}
 	w->stats.state_full_dropped += (uint64_t)rc;
-	if (s->count_only) {
+	if (__builtin_expect(s->n_lf != 0, 0)) {
+		win_acc_late(w, v, n);
+	} else if (s->count_only) {
 		for (uint16_t j = 0; j < n; j++) {
 			uint8_t *val = s->val[j];
 			int64_t cnt;
@@ -563,13 +678,6 @@ sl_win_process(struct sl_win *w, const struct sl_vec *v)
 		win_pass(w, v, p);
 }
 
-struct fire_ctx {
-	struct sl_win *w;
-	int64_t start;
-	sl_win_out_fn out;
-	void *ctx;
-};
-
 static int
 emit_entry(void *arg, uint16_t kg, const void *key, const void *valp)
 {
@@ -578,10 +686,14 @@ emit_entry(void *arg, uint16_t kg, const void *key, const void *valp)
 	const struct sl_win_conf *c = &w->conf;
 	const int64_t start = f->start;
 	const uint8_t *val = valp;
-	uint8_t *row = f->out(f->ctx);
+	uint8_t *row;
 	int64_t cnt, end;
 
-	(void)kg;
+	/* Fired before the checkpoint this key group was restored from. */
+	if (__builtin_expect(w->rwm != NULL, 0) &&
+	    w->rwm[kg - c->first_kg] >= f->max_ts)
+		return 0;
+	row = f->out(f->ctx);
 	if (__builtin_add_overflow(start, c->size, &end))
 		end = SL_TS_MAX;
 	memcpy(&cnt, val, 8);
@@ -635,14 +747,25 @@ emit_entry(void *arg, uint16_t kg, const void *key, const void *valp)
 	return 0;
 }
 
+static int
+drop_entry(void *arg, uint16_t kg, const void *key, const void *valp)
+{
+	(void)arg;
+	(void)kg;
+	(void)key;
+	(void)valp;
+	return 0;
+}
+
 void
 sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 {
-	const int64_t size = w->conf.size;
+	const int64_t size = w->conf.size, lateness = w->conf.lateness;
+	const int64_t old = w->wm;
 	struct sl_state_stats ss;
-	uint16_t fired = 0;
+	uint16_t cleaned = 0;
 
-	if (wm <= w->wm)
+	if (wm <= old)
 		return;
 	w->wm = wm;
 	if (w->n_open > 0 && w->open_start[0] <= wm - (size - 1)) {
@@ -651,22 +774,40 @@ sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 		w->stats.state_bytes = ss.mem_used;
 		w->stats.state_disk_bytes = ss.disk_bytes;
 	}
-	while (fired < w->n_open) {
-		struct fire_ctx f = { w, w->open_start[fired], out, ctx };
-		int64_t max_ts;
+	/*
+	 * In window order: fire each window whose end - 1 the watermark
+	 * passed now (R2.7), and remove each whose cleanup time (end - 1 +
+	 * L, R3.4) it passed; with L = 0 both at once, by one drain. Windows
+	 * have one size, so the removed ones are a prefix of the list.
+	 */
+	for (uint16_t i = 0; i < w->n_open; i++) {
+		struct fire_ctx f = { w, w->open_start[i], 0, out, ctx };
+		bool due, clean;
+		int rc;
 
-		if (__builtin_add_overflow(f.start, size - 1, &max_ts))
-			max_ts = SL_TS_MAX;
-		if (max_ts > wm)
+		f.max_ts = sat_add(f.start, size - 1);
+		if (f.max_ts > wm)
 			break;
-		if (sl_state_ns_drain(w->st, w->sid, &f.start, 0, emit_entry, &f) < 0)
+		due = f.max_ts > old;
+		clean = sat_add(f.max_ts, lateness) <= wm;
+		if (due && clean)
+			rc = sl_state_ns_drain(w->st, w->sid, &f.start, 0, emit_entry, &f);
+		else if (due)
+			rc = sl_state_ns_visit(w->st, w->sid, &f.start, 0, emit_entry, &f);
+		else if (clean)
+			rc = sl_state_ns_drain(w->st, w->sid, &f.start, 0, drop_entry, NULL);
+		else
+			continue;
+		if (rc < 0)
 			w->stats.state_errors++;
-		w->stats.windows_fired++;
-		fired++;
+		if (due)
+			w->stats.windows_fired++;
+		if (clean)
+			cleaned = (uint16_t)(i + 1);
 	}
-	if (fired == 0)
+	if (cleaned == 0)
 		return;
-	w->n_open = (uint16_t)(w->n_open - fired);
-	memmove(&w->open_start[0], &w->open_start[fired],
+	w->n_open = (uint16_t)(w->n_open - cleaned);
+	memmove(&w->open_start[0], &w->open_start[cleaned],
 		sizeof(w->open_start[0]) * w->n_open);
 }

@@ -296,6 +296,13 @@ typedef int (*sl_state_visit_fn)(void *arg, uint16_t kg, const void *key,
  */
 int sl_state_ns_drain(struct sl_state *st, int id, const void *ns,
 		      int64_t now, sl_state_visit_fn fn, void *arg);
+/**
+ * sl_state_ns_drain() without the removal: a window that fires but stays
+ * for late rows (allowed lateness) is read, and drained at its cleanup.
+ * Expired entries are skipped, not removed.
+ */
+int sl_state_ns_visit(struct sl_state *st, int id, const void *ns,
+		      int64_t now, sl_state_visit_fn fn, void *arg);
 
 /* ---- snapshots and restore -------------------------------------------- */
 

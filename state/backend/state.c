@@ -684,9 +684,9 @@ drain_cb(void *arg, uint16_t kg, const uint8_t *key, const uint8_t *stored)
 	return 0;
 }
 
-int
-sl_state_ns_drain(struct sl_state *st, int id, const void *ns, int64_t now,
-		  sl_state_visit_fn fn, void *arg)
+static int
+ns_visit(struct sl_state *st, int id, const void *ns, int64_t now, bool keep,
+	 sl_state_visit_fn fn, void *arg)
 {
 	struct sl_sdesc *d = desc_of(st, id);
 	struct drain_ctx c = { 0 };
@@ -702,9 +702,23 @@ sl_state_ns_drain(struct sl_state *st, int id, const void *ns, int64_t now,
 		d->d.ttl.visibility == SL_STATE_TTL_NEVER_RETURN_EXPIRED;
 	c.fn = fn;
 	c.arg = arg;
-	rc = st->ops->ns_drain(st, d, ns, drain_cb, &c);
+	rc = st->ops->ns_drain(st, d, ns, keep, drain_cb, &c);
 	st->n_expired += c.expired;
 	return rc < 0 ? rc : c.visited;
+}
+
+int
+sl_state_ns_drain(struct sl_state *st, int id, const void *ns, int64_t now,
+		  sl_state_visit_fn fn, void *arg)
+{
+	return ns_visit(st, id, ns, now, false, fn, arg);
+}
+
+int
+sl_state_ns_visit(struct sl_state *st, int id, const void *ns, int64_t now,
+		  sl_state_visit_fn fn, void *arg)
+{
+	return ns_visit(st, id, ns, now, true, fn, arg);
 }
 
 /* ---- list state -------------------------------------------------------- */

@@ -184,11 +184,12 @@ struct sl_state_be_ops {
 			void *arg);
 	/*
 	 * Fixed-size entries whose namespace is ns, owned key groups
-	 * ascending: call fn, then remove the entry. fn's negative return
-	 * stops the drain (that entry is removed too). @return visited.
+	 * ascending: call fn, then remove the entry unless keep. fn's
+	 * negative return stops the drain (that entry is removed too).
+	 * @return visited.
 	 */
 	int (*ns_drain)(struct sl_state *st, struct sl_sdesc *d,
-			const void *ns, sl_be_visit_fn fn, void *arg);
+			const void *ns, bool keep, sl_be_visit_fn fn, void *arg);
 	/* TTL background cleanup of n entries (heap); may be NULL. */
 	void (*cleanup)(struct sl_state *st, struct sl_sdesc *d, int64_t now,
 			uint32_t n);

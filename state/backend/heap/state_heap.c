@@ -890,7 +890,7 @@ hmap_clear(const struct hdesc *hd, struct hmap *m)
  */
 static int
 heap_ns_drain(struct sl_state *st, struct sl_sdesc *d, const void *ns,
-	      sl_be_visit_fn fn, void *arg)
+	      bool keep, sl_be_visit_fn fn, void *arg)
 {
 	struct hbe *b = BE(st);
 	const struct hdesc *hd = d->be;
@@ -921,6 +921,12 @@ heap_ns_drain(struct sl_state *st, struct sl_sdesc *d, const void *ns,
 				if (tag <= TAG_TOMB || !bytes_eq(c + koff, ns, nl))
 					continue;
 				rc = fn(arg, (uint16_t)kg, c + 8, c + hd->voff);
+				if (keep) {
+					if (rc < 0)
+						return rc;
+					visited++;
+					continue;
+				}
 				e = hown(b, hd, m, p << m->pshift | k);
 				if (e == NULL)
 					return -ENOMEM;
@@ -934,7 +940,7 @@ heap_ns_drain(struct sl_state *st, struct sl_sdesc *d, const void *ns,
 					break;
 			}
 		}
-		if (m->tombs > m->cap / 4) {
+		if (!keep && m->tombs > m->cap / 4) {
 			/* Best effort: tombstones only slow probes down. An
 			 * empty table gives its memory back before the new
 			 * one is built, so this works at the memory limit. */

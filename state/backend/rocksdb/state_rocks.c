@@ -554,7 +554,7 @@ rocks_del(struct sl_state *st, struct sl_sdesc *d, const struct sl_state_ref *r)
  */
 static int
 rocks_ns_drain(struct sl_state *st, struct sl_sdesc *d, const void *ns,
-	       sl_be_visit_fn fn, void *arg)
+	       bool keep, sl_be_visit_fn fn, void *arg)
 {
 	struct rbe *b = BE(st);
 	const size_t ks = key_len(d, false), noff = 4u + d->d.key_len;
@@ -589,7 +589,8 @@ rocks_ns_drain(struct sl_state *st, struct sl_sdesc *d, const void *ns,
 				break;
 			}
 			rc = fn(arg, (uint16_t)kg, k + 4, v);
-			rocksdb_writebatch_delete(b->wb, (const char *)k, kl);
+			if (!keep)
+				rocksdb_writebatch_delete(b->wb, (const char *)k, kl);
 			n++;
 		}
 		rocksdb_iter_get_error(it, &err);
@@ -598,7 +599,7 @@ rocks_ns_drain(struct sl_state *st, struct sl_sdesc *d, const void *ns,
 			rc = rerr(b, err);
 			err = NULL;
 		}
-		if (n != 0) {
+		if (n != 0 && !keep) {
 			rocksdb_write(b->db, b->wo, b->wb, &err);
 			if (err != NULL && rc == 0)
 				rc = rerr(b, err);

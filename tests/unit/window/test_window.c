@@ -160,6 +160,7 @@ t_out(void *ctx)
 
 /* An instance owning key groups [lo, hi] of 128, its state limited to limit bytes (heap). */
 static int64_t next_slide;	/* the next fx_init's slide (0: tumbling) */
+static int64_t next_lateness;	/* the next fx_init's allowed lateness */
 
 static void
 fx_init_kg(struct fixture *f, int64_t size, int64_t offset, uint32_t capacity,
@@ -196,6 +197,8 @@ fx_init_kg(struct fixture *f, int64_t size, int64_t offset, uint32_t capacity,
 	c.size = size;
 	c.slide = next_slide;
 	next_slide = 0;
+	c.lateness = next_lateness;
+	next_lateness = 0;
 	c.offset = offset;
 	c.n_keys = 1;
 	c.key_field[0] = 0;
@@ -676,6 +679,191 @@ snap_free(struct snap_out *o)
 	free(o->wins);
 }
 
+/* Rows a late firing wrote (process() output), as fx_res reads them. */
+static void
+fx_late(struct fixture *f)
+{
+	f->n_out = 0;
+	sl_win_set_output(&f->w, t_out, f);
+}
+
+/*
+ * W3.1: tumbling 2000, L = 500, EventTimeTrigger, sum. The window fires
+ * at WM(2300) and stays; k:1@1997 fires it again at once with the whole
+ * contents; WM(2499) cleans it; k:1@1998 is then late and dropped (no
+ * side output here: counted); k:1@2100 goes to [2000, 4000).
+ */
+static void
+test_w3_1_lateness(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	next_lateness = 500;
+	fx_init(&f, 2000, 0, 64);
+	fx_late(&f);
+	fx_elem(&f, "k", 1, 500);		/* 1 */
+	fx_wm(&f, 1500);			/* 2 */
+	assert_int_equal(f.n_out, 0);
+	fx_elem(&f, "k", 1, 1300);		/* 3 */
+	fx_wm(&f, 2300);			/* 4: the timer at 1999 fires */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,0,2000,2,2,1,1,1");
+	assert_int_equal(f.w.n_open, 1);	/* kept until 2499 */
+	f.n_out = 0;
+	fx_elem(&f, "k", 1, 1997);		/* 5: not late, fires at once */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,0,2000,3,3,1,1,1");
+	assert_int_equal(f.w.stats.late_fired, 1);
+	fx_wm(&f, 2499);			/* 6: cleanup, nothing out */
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(f.w.n_open, 0);
+	f.n_out = 0;
+	fx_elem(&f, "k", 1, 1998);		/* 7: window and element late */
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(f.w.stats.late_dropped, 1);
+	fx_elem(&f, "k", 1, 2100);		/* 8 */
+	assert_int_equal(f.n_out, 0);
+	fx_wm(&f, 6000);			/* 9: 3999 fires, 4499 cleans */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,2000,4000,1,1,1,1,1");
+	assert_int_equal(f.w.n_open, 0);
+	assert_int_equal(f.w.stats.windows_fired, 2);
+	assert_int_equal(f.w.stats.late_dropped, 1);
+	assert_int_equal(f.w.stats.late_fired, 1);
+	fx_fini(&f);
+}
+
+/* W3.1's boundary: step 7 before step 6 (WM still 2300) is accepted and
+ * fires (k,4); on a heap and a sliding window alike, one late row fires
+ * every fired window it is in, and none that has not fired. */
+static void
+test_w3_1_lateness_boundary(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	next_lateness = 500;
+	fx_init(&f, 2000, 0, 64);
+	fx_late(&f);
+	fx_elem(&f, "k", 1, 500);
+	fx_elem(&f, "k", 1, 1300);
+	fx_wm(&f, 2300);
+	f.n_out = 0;
+	fx_elem(&f, "k", 1, 1997);
+	fx_elem(&f, "k", 1, 1998);
+	assert_int_equal(f.n_out, 2);
+	assert_string_equal(fx_res(&f, 0), "k,0,2000,3,3,1,1,1");
+	assert_string_equal(fx_res(&f, 1), "k,0,2000,4,4,1,1,1");
+	fx_wm(&f, SL_TS_MAX);			/* cleanup only */
+	assert_int_equal(f.n_out, 0);
+	fx_fini(&f);
+
+	/* sliding 2000 / 1000, L = 1000: a row @1500 at WM(2500) is in
+	 * [0, 2000) (fired at 1999) and [1000, 3000) (not yet). */
+	next_slide = 1000;
+	next_lateness = 1000;
+	fx_init(&f, 2000, 0, 64);
+	fx_late(&f);
+	fx_elem(&f, "k", 5, 100);
+	fx_wm(&f, 2500);
+	assert_int_equal(f.n_out, 2);
+	assert_string_equal(fx_res(&f, 0), "k,-1000,1000,1,5,5,5,5");
+	assert_string_equal(fx_res(&f, 1), "k,0,2000,1,5,5,5,5");
+	f.n_out = 0;
+	fx_elem(&f, "k", 2, 1500);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,0,2000,2,7,2,5,3.5");
+	fx_wm(&f, 2999);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,1000,3000,1,2,2,2,2");
+	/* [-1000, 1000) was cleaned at 1999 + 1000 <= 2999: @500 is late
+	 * there, and fires [0, 2000) (cleanup 2999: late too) -> dropped. */
+	f.n_out = 0;
+	fx_elem(&f, "k", 1, 500);
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(f.w.stats.late_dropped, 1);
+	fx_fini(&f);
+}
+
+/*
+ * W3.1 across a checkpoint: snapshot at WM(2300), after the window fired
+ * and before its cleanup; the restored instance (watermark MIN, R1.11)
+ * does not fire it again when the watermark passes 1999, and k:1@1997
+ * fires it at once with the whole contents, as without the failure.
+ */
+static void
+test_w3_1_lateness_restore(void **state)
+{
+	struct fixture a, b;
+	struct snap_out o;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	next_lateness = 500;
+	fx_init(&a, 2000, 0, 64);
+	fx_late(&a);
+	fx_elem(&a, "k", 1, 500);
+	fx_elem(&a, "k", 1, 1300);
+	fx_elem(&a, "j", 1, 1800);
+	fx_wm(&a, 2300);
+	assert_int_equal(a.n_out, 2);
+	take_snapshot(&a, &o, NULL);
+	assert_int_equal(o.wins_len, 4 + 8 + 16);
+	fx_fini(&a);
+
+	next_lateness = 500;
+	fx_init(&b, 2000, 0, 64);
+	fx_late(&b);
+	restore_into(&b, &o, 0, 127);
+	assert_int_equal(b.w.n_open, 1);
+	fx_wm(&b, 2000);
+	assert_int_equal(b.n_out, 0);		/* fired before the checkpoint */
+	fx_late(&b);
+	fx_elem(&b, "k", 1, 1997);
+	assert_int_equal(b.n_out, 1);
+	assert_string_equal(fx_res(&b, 0), "k,0,2000,3,3,1,1,1");
+	fx_wm(&b, 2499);
+	assert_int_equal(b.n_out, 0);
+	assert_int_equal(b.w.n_open, 0);
+	fx_fini(&b);
+
+	/* A job without lateness reads the section and ignores the tail. */
+	fx_init(&b, 2000, 0, 64);
+	assert_int_equal(sl_win_restore_windows(&b.w, o.wins, o.wins_len), 0);
+	assert_int_equal(sl_win_restore_windows(&b.w, o.wins, o.wins_len - 1), -EINVAL);
+	fx_fini(&b);
+	snap_free(&o);
+}
+
+/* Two late rows of one key in one vector: two results, in order. */
+static void
+test_lateness_two_rows_one_vector(void **state)
+{
+	static const char *const k[] = { "a", "b", "a", "c" };
+	static const int64_t v[] = { 1, 2, 3, 4 };
+	static const int64_t ts[] = { 100, 2500, 200, 300 };
+	struct fixture f;
+
+	(void)state;
+	next_lateness = 1000;
+	fx_init(&f, 1000, 0, 64);
+	fx_late(&f);
+	fx_elem(&f, "a", 10, 0);
+	fx_wm(&f, 1500);
+	assert_int_equal(f.n_out, 1);
+	f.n_out = 0;
+	fx_vec(&f, 4, k, v, ts);
+	assert_int_equal(f.n_out, 3);
+	assert_string_equal(fx_res(&f, 0), "a,0,1000,2,11,1,10,5.5");
+	assert_string_equal(fx_res(&f, 1), "a,0,1000,3,14,1,10,4.66667");
+	assert_string_equal(fx_res(&f, 2), "c,0,1000,1,4,4,4,4");
+	fx_wm(&f, 2999);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "b,2000,3000,1,2,2,2,2");
+	fx_fini(&f);
+}
+
 /*
  * W2.2 [T-WOT testSlidingEventTimeWindows]: size 3000, slide 1000, sum
  * of ones, the operator's outputs watermark by watermark; the same with a
@@ -1126,6 +1314,10 @@ main(void)
 		cmocka_unit_test(test_w2_2_sliding),
 		cmocka_unit_test(test_w3_2_sliding_partially_late),
 		cmocka_unit_test(test_w3_1_zero_lateness),
+		cmocka_unit_test(test_w3_1_lateness),
+		cmocka_unit_test(test_w3_1_lateness_boundary),
+		cmocka_unit_test(test_w3_1_lateness_restore),
+		cmocka_unit_test(test_lateness_two_rows_one_vector),
 		cmocka_unit_test(test_negative_and_aggregates),
 		cmocka_unit_test(test_memory_limit),
 		cmocka_unit_test(test_capacity_holds_after_firing),
