@@ -282,6 +282,8 @@ int dp_rx_loop(void *arg);
 int dp_worker_loop(void *arg);
 void dp_worker_handle(struct dp_worker *w, struct sl_vec *v);
 void dp_worker_finish(struct dp_worker *w);
+/* The next result row of the worker (ctx), sent on when its vector is full. */
+uint8_t *dp_worker_res_row(void *ctx);
 /* Worker state (worker_state.c), run on the worker's own lcore. */
 int dp_worker_init(void *arg);
 int dp_worker_fini(void *arg);

@@ -163,6 +163,8 @@ worker_json(const struct dp *dp, uint16_t wi)
 	json_object_set_new(o, "numLateRecordsDropped", json_integer((json_int_t)rd(&s->late_dropped)));
 	json_object_set_new(o, "numStateFullDropped", json_integer((json_int_t)rd(&s->state_full_dropped)));
 	json_object_set_new(o, "numWindowsFired", json_integer((json_int_t)rd(&s->windows_fired)));
+	/* Rows a late element fired again (allowed lateness, R3.3). */
+	json_object_set_new(o, "numLateFirings", json_integer((json_int_t)rd(&s->late_fired)));
 	json_object_set_new(o, "openWindows", json_integer(__atomic_load_n(&w->win.n_open, __ATOMIC_RELAXED)));
 	json_object_set_new(o, "stateBytes", json_integer((json_int_t)rd(&s->state_bytes)));
 	/* Flink's "sync duration" of a checkpoint on this subtask. */

@@ -139,6 +139,8 @@ dp_stats_json(const struct dp *dp, const char *path)
 			"state_errors", (json_int_t)s->state_errors,
 			"state_bytes", (json_int_t)s->state_bytes,
 			"state_disk_bytes", (json_int_t)s->state_disk_bytes));
+		json_object_set_new(json_array_get(ws, w), "late_firings",
+				    json_integer((json_int_t)s->late_fired));
 		json_object_set_new(json_array_get(ws, w), "vector_ns", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
 			"count", (json_int_t)dp->w[w].vtime.n,
 			"p50", (json_int_t)vt_pct(&dp->w[w].vtime, 0.5, dp->tsc_hz),

@@ -34,8 +34,8 @@ res_send(struct dp_worker *w)
 	w->res->src = w->id;
 }
 
-static uint8_t *
-res_row(void *ctx)
+uint8_t *
+dp_worker_res_row(void *ctx)
 {
 	struct dp_worker *w = ctx;
 
@@ -58,7 +58,7 @@ worker_apply(struct dp_worker *w, const struct sl_wm_out *o)
 	if (o->status > 0)
 		res_ctl(w, SL_CTL_ACTIVE, 0);
 	if (o->wm) {
-		sl_win_advance(&w->win, o->ts, res_row, w);
+		sl_win_advance(&w->win, o->ts, dp_worker_res_row, w);
 		res_ctl(w, SL_CTL_WATERMARK, o->ts);
 	}
 	if (o->status < 0)
@@ -68,7 +68,7 @@ worker_apply(struct dp_worker *w, const struct sl_wm_out *o)
 void
 dp_worker_finish(struct dp_worker *w)
 {
-	sl_win_advance(&w->win, SL_TS_MAX, res_row, w);
+	sl_win_advance(&w->win, SL_TS_MAX, dp_worker_res_row, w);
 	res_ctl(w, SL_CTL_EOI, SL_TS_MAX);
 }
 

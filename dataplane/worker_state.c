@@ -384,6 +384,8 @@ dp_worker_init(void *arg)
 		DP_LOG(ERR, "worker %u: window state: %s", w->id, strerror(-rc));
 		goto out;
 	}
+	/* Late firings (allowed lateness) go out with the results. */
+	sl_win_set_output(&w->win, dp_worker_res_row, w);
 	if (dp->rs != NULL)
 		rc = restore(w, c.first_kg, c.last_kg);
 out:

@@ -98,6 +98,8 @@ static const struct fam fams[] = {
 	  "Rows dropped because the lcore's state was full." },
 	{ "num_windows_fired_total", C, SRC_LCORE, "numWindowsFired", false,
 	  "Windows fired." },
+	{ "num_late_firings_total", C, SRC_LCORE, "numLateFirings", false,
+	  "Result rows a late row fired again (allowed lateness)." },
 	{ "open_windows", G, SRC_LCORE, "openWindows", false,
 	  "Windows open now." },
 	{ "state_bytes", G, SRC_LCORE, "stateBytes", false,

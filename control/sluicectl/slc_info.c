@@ -182,6 +182,13 @@ build_nodes(const struct sl_plan *p, struct node *n)
 		snprintf(n[k].detail, sizeof(n[k].detail), "size %s, offset %s; state.key-capacity %u",
 			 a, b, p->key_capacity);
 	}
+	if (p->window_lateness_ms > 0) {
+		size_t l = strlen(n[k].detail);
+
+		fmt_ms(a, sizeof(a), p->window_lateness_ms);
+		snprintf(n[k].detail + l, sizeof(n[k].detail) - l,
+			 "; allowed lateness %s", a);
+	}
 	k++;
 	snprintf(n[k].name, sizeof(n[k].name), "aggregate");
 	n[k].role = wk;

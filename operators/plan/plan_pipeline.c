@@ -12,7 +12,8 @@
 #include "sl_expr.h"
 #include "plan_private.h"
 
-static const char *const window_keys[] = { "tumbling", "sliding", "slide", "offset", NULL };
+static const char *const window_keys[] = { "tumbling", "sliding", "slide", "offset",
+					    "allowed_lateness", NULL };
 
 static bool
 reserved_column(const char *name)
@@ -134,6 +135,15 @@ plan_window(struct plan_ctx *c, const struct plan_node *v)
 		    (p->window_size_ms - 1) / p->window_slide_ms + 1 > SL_PLAN_MAX_PANES)
 			return plan_err(c, sl, "a sliding window's size / slide must be at most %d (each row updates that many windows), got %s / %s",
 					SL_PLAN_MAX_PANES, n->text, plan_show(sl->text, show));
+	}
+	/* Flink's WindowedStream.allowedLateness(L): L >= 0. */
+	o = plan_map_get(v, "allowed_lateness", NULL);
+	if (o != NULL) {
+		if (plan_get_duration(c, o, &p->window_lateness_ms) < 0)
+			return -EINVAL;
+		if (p->window_lateness_ms < 0)
+			return plan_err(c, o, "allowed_lateness must be >= 0, got %s",
+					plan_show(o->text, show));
 	}
 	o = plan_map_get(v, "offset", NULL);
 	if (o == NULL)

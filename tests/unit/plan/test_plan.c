@@ -72,7 +72,7 @@ static const char full_job[] =
 	"  - filter: \"url_id != 0\"\n"
 	"  - filter: score > 0.5\n"
 	"  - key_by: [user_id, region]\n"
-	"  - window: {tumbling: 1h, offset: -15m}\n"
+	"  - window: {tumbling: 1h, offset: -15m, allowed_lateness: 2m}\n"
 	"  - aggregate: [count(), sum(url_id), min(ts) as first_ts, max(ts), avg(score), sum(delta)]\n"
 	"sink:\n"
 	"  type: csv\n"
@@ -144,6 +144,7 @@ test_full_job(void **state)
 
 	assert_int_equal(p.window_size_ms, 3600000);
 	assert_int_equal(p.window_offset_ms, -900000);
+	assert_int_equal(p.window_lateness_ms, 120000);
 
 	assert_int_equal(p.n_aggs, 6);
 	assert_int_equal(p.agg[0].fn, SL_AGG_COUNT);
@@ -284,6 +285,7 @@ test_capture_punctuated(void **state)
 	assert_int_equal(p.window_size_ms, 1500);
 	assert_int_equal(p.window_slide_ms, 0);
 	assert_int_equal(p.window_offset_ms, 1499);
+	assert_int_equal(p.window_lateness_ms, 0);
 	assert_int_equal(p.n_aggs, 1);
 	assert_int_equal(p.agg[0].fn, SL_AGG_MAX);
 	assert_string_equal(p.agg[0].out_name, "top");
@@ -604,6 +606,15 @@ static const struct bad_case bad_cases[] = {
 	  "  - aggregate: [count()]\n"
 	  SINK,
 	  "offset_ge_size:6:36: window offset must satisfy |offset| < size (1m), got 60s" },
+	{ "lateness_negative", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m, allowed_lateness: -5s}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "lateness_negative:6:46: allowed_lateness must be >= 0, got -5s" },
 	{ "offset_neg_ge_size", false,
 	  HEAD
 	  SRC
@@ -684,7 +695,7 @@ static const struct bad_case bad_cases[] = {
 	  "  - window: {hop: 1m}\n"
 	  "  - aggregate: [count()]\n"
 	  SINK,
-	  "window_hop:6:14: unknown key 'hop' in window; expected one of: tumbling, sliding, slide, offset" },
+	  "window_hop:6:14: unknown key 'hop' in window; expected one of: tumbling, sliding, slide, offset, allowed_lateness" },
 	{ "missing_key_by", false,
 	  HEAD
 	  SRC
