@@ -142,6 +142,7 @@ struct dp_worker {
 	struct rte_ring *in[DP_MAX_RX];
 	struct rte_ring *to_sink;
 	struct sl_vec *res;		/* result vector being filled */
+	struct sl_vec *late;		/* late side output rows being filled, or NULL */
 	struct sl_wm_valve valve;
 	struct sl_align align;		/* barrier alignment over the RX inputs */
 	uint64_t snap_id;		/* checkpoint of win.snap; 0: the snapshot failed */
@@ -241,9 +242,11 @@ struct dp {
 	struct dp_restore *rs;		/* sections a restore hands to the workers */
 	struct rte_mempool *vec_pool;
 	struct rte_mempool *res_pool;
+	struct rte_mempool *late_pool;	/* late_sink: input-row vectors */
 	struct dp_rx *rx;
 	struct dp_worker *w;
 	struct sl_sink sink;
+	struct sl_sink late_sink;	/* plan->has_late_sink */
 	uint64_t tsc_hz;
 	uint64_t start_tsc;
 	uint64_t end_tsc;
@@ -284,6 +287,8 @@ void dp_worker_handle(struct dp_worker *w, struct sl_vec *v);
 void dp_worker_finish(struct dp_worker *w);
 /* The next result row of the worker (ctx), sent on when its vector is full. */
 uint8_t *dp_worker_res_row(void *ctx);
+/* The window's late side output (sl_win_late_fn) of the worker (ctx). */
+void dp_worker_late_row(void *ctx, const uint8_t *row);
 /* Worker state (worker_state.c), run on the worker's own lcore. */
 int dp_worker_init(void *arg);
 int dp_worker_fini(void *arg);

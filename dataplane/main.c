@@ -134,7 +134,15 @@ setup_rings(struct dp *dp)
 					  (unsigned int)sl_vec_size(dp->out.row_size),
 					  32, 0, NULL, NULL, NULL, NULL,
 					  (int)rte_socket_id(), 0);
-	if (dp->vec_pool == NULL || dp->res_pool == NULL) {
+	/* The late side output's rows travel to the main lcore like results:
+	 * as many vectors, of input rows. */
+	if (p->has_late_sink)
+		dp->late_pool = rte_mempool_create("sl_late", n_res,
+						   (unsigned int)sl_vec_size(p->schema.row_size),
+						   32, 0, NULL, NULL, NULL, NULL,
+						   (int)rte_socket_id(), 0);
+	if (dp->vec_pool == NULL || dp->res_pool == NULL ||
+	    (p->has_late_sink && dp->late_pool == NULL)) {
 		DP_LOG(ERR, "cannot create vector pools: %s; give the EAL more memory (-m) or reserve hugepages",
 		       rte_strerror(rte_errno));
 		return -ENOMEM;
@@ -302,7 +310,10 @@ run(struct dp *dp)
 		rc = workers_on_lcores(dp, dp_worker_init);
 	dp_restore_free(dp);
 	if (rc == 0 && !dp->eos)
-		rc = sl_sink_open(&dp->sink, dp->plan, &dp->out);
+		rc = sl_sink_open(&dp->sink, &dp->plan->sink, &dp->out);
+	if (rc == 0 && dp->plan->has_late_sink)
+		rc = sl_sink_open(&dp->late_sink, &dp->plan->late_sink,
+				  &dp->plan->schema);
 	else if (rc == 0)
 		/* Stats name the parts' common prefix. */
 		memcpy(dp->sink.path, dp->plan->sink.path, sizeof(dp->sink.path));
@@ -326,6 +337,8 @@ run(struct dp *dp)
 	rte_eal_mp_wait_lcore();
 	dp_ctl_close(dp);
 	if (!dp->eos && sl_sink_close(&dp->sink) < 0 && rc == 0)
+		rc = -EIO;
+	if (dp->plan->has_late_sink && sl_sink_close(&dp->late_sink) < 0 && rc == 0)
 		rc = -EIO;
 	for (uint16_t r = 0; r < dp->n_rx; r++) {
 		if (dp->rx[r].src.ops->stats)

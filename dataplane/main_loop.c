@@ -103,6 +103,15 @@ sink_vec(struct dp *dp, struct sl_wm_valve *valve, uint16_t wi, struct sl_vec *v
 	uint64_t id = 0;
 	int rc = 0;
 
+	if (v->ctl.type == SL_CTL_LATE_ROWS) {
+		/* The late side output, in arrival order (no checkpoints:
+		 * the plan refuses late_sink with them). */
+		for (uint16_t i = 0; i < v->n_rows && rc == 0; i++)
+			rc = sl_sink_write(&dp->late_sink, &dp->plan->schema,
+					   sl_vec_crow(v, i));
+		rte_mempool_put(dp->late_pool, v);
+		return rc;
+	}
 	if (v->n_rows)
 		rc = dp_pending_add(pd, v->rows, v->n_rows, dp->out.row_size);
 	switch (v->ctl.type) {

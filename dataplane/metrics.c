@@ -210,6 +210,10 @@ operators_json(const struct dp *dp)
 	json_array_append_new(ops, json_pack("{s:s,s:I}", "name",
 		dp->plan->sink.type == SL_SINK_CSV ? "sink.csv" : "sink.stdout",
 		"numRecordsIn", (json_int_t)dp->sink.rows));
+	if (dp->plan->has_late_sink)
+		json_array_append_new(ops, json_pack("{s:s,s:I}", "name",
+			dp->plan->late_sink.type == SL_SINK_CSV ? "late_sink.csv" : "late_sink.stdout",
+			"numRecordsIn", (json_int_t)dp->late_sink.rows));
 	return ops;
 }
 

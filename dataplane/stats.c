@@ -167,6 +167,9 @@ dp_stats_json(const struct dp *dp, const char *path)
 	json_object_set_new(root, "rx", rxs);
 	json_object_set_new(root, "workers", ws);
 	json_object_set_new(root, "sink_rows", json_integer((json_int_t)dp->sink.rows));
+	if (dp->plan->has_late_sink)
+		json_object_set_new(root, "late_sink_rows",
+				    json_integer((json_int_t)dp->late_sink.rows));
 	/* Last, so a reader (sluiced, re-attached) knows how it ended. */
 	json_object_set_new(root, "exit_code", json_integer(dp->exit_code));
 	{

@@ -15,23 +15,61 @@
 
 #include "dp.h"
 
+/* Hand a vector to the main lcore; the ring full is backpressure. */
+static void
+to_sink(struct dp_worker *w, struct sl_vec *v)
+{
+	if (unlikely(rte_ring_sp_enqueue(w->to_sink, v) != 0)) {
+		uint64_t t0 = rte_rdtsc();
+
+		w->sink_full++;
+		while (rte_ring_sp_enqueue(w->to_sink, v) != 0)
+			rte_pause();
+		w->time.bp += rte_rdtsc() - t0;
+	}
+}
+
 static void
 res_send(struct dp_worker *w)
 {
 	struct dp *dp = w->dp;
 
-	if (unlikely(rte_ring_sp_enqueue(w->to_sink, w->res) != 0)) {
-		uint64_t t0 = rte_rdtsc();
-
-		w->sink_full++;
-		while (rte_ring_sp_enqueue(w->to_sink, w->res) != 0)
-			rte_pause();
-		w->time.bp += rte_rdtsc() - t0;
-	}
+	to_sink(w, w->res);
 	while (unlikely(rte_mempool_get(dp->res_pool, (void **)&w->res) != 0))
 		rte_pause();
 	sl_vec_reset(w->res, dp->out.row_size);
 	w->res->src = w->id;
+}
+
+/*
+ * The late side output: rows the window dropped as late go to the main
+ * lcore in vectors of their own (SL_CTL_LATE_ROWS), sent when full and
+ * before any control element, so they precede the watermark and the end
+ * of input that follow them.
+ */
+static void
+late_send(struct dp_worker *w)
+{
+	to_sink(w, w->late);
+	w->late = NULL;
+}
+
+void
+dp_worker_late_row(void *ctx, const uint8_t *row)
+{
+	struct dp_worker *w = ctx;
+	const uint16_t rs = w->dp->plan->schema.row_size;
+
+	if (w->late == NULL) {
+		while (unlikely(rte_mempool_get(w->dp->late_pool, (void **)&w->late) != 0))
+			rte_pause();
+		sl_vec_reset(w->late, rs);
+		w->late->src = w->id;
+		w->late->ctl.type = SL_CTL_LATE_ROWS;
+	}
+	memcpy(sl_vec_row(w->late, w->late->n_rows++), row, rs);
+	if (w->late->n_rows == SL_VEC_MAX)
+		late_send(w);
 }
 
 uint8_t *
@@ -47,6 +85,8 @@ dp_worker_res_row(void *ctx)
 static void
 res_ctl(struct dp_worker *w, enum sl_ctl_type type, int64_t ts)
 {
+	if (w->late != NULL)
+		late_send(w);
 	w->res->ctl.type = (uint8_t)type;
 	w->res->ctl.ts = ts;
 	res_send(w);

@@ -386,6 +386,8 @@ dp_worker_init(void *arg)
 	}
 	/* Late firings (allowed lateness) go out with the results. */
 	sl_win_set_output(&w->win, dp_worker_res_row, w);
+	if (dp->plan->has_late_sink)
+		sl_win_set_late_rows(&w->win, dp_worker_late_row, w);
 	if (dp->rs != NULL)
 		rc = restore(w, c.first_kg, c.last_kg);
 out:

@@ -85,17 +85,17 @@ io_make_parent(const char *path)
 }
 
 int
-sl_sink_open(struct sl_sink *k, const struct sl_plan *p,
+sl_sink_open(struct sl_sink *k, const struct sl_plan_sink *spec,
 	     const struct sl_schema *out)
 {
 	int n;
 
 	memset(k, 0, sizeof(*k));
-	if (p->sink.type == SL_SINK_STDOUT) {
+	if (spec->type == SL_SINK_STDOUT) {
 		k->f = stdout;
 		snprintf(k->path, sizeof(k->path), "<stdout>");
 	} else {
-		snprintf(k->path, sizeof(k->path), "%s", p->sink.path);
+		snprintf(k->path, sizeof(k->path), "%s", spec->path);
 		io_make_parent(k->path);
 		k->f = fopen(k->path, "w");
 		if (k->f == NULL) {

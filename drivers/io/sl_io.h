@@ -103,10 +103,11 @@ struct sl_sink {
 };
 
 /**
- * Open the plan's sink and write the header row for schema out.
+ * Open a sink of the plan (its sink, or its late_sink) and write the
+ * header row for schema out.
  * @return 0 or a negative errno (logged with the path).
  */
-int sl_sink_open(struct sl_sink *k, const struct sl_plan *p,
+int sl_sink_open(struct sl_sink *k, const struct sl_plan_sink *spec,
 		 const struct sl_schema *out);
 
 /** Write one result row. @return 0 or a negative errno. */

@@ -198,6 +198,8 @@ enum sl_ctl_type {
 	SL_CTL_ACTIVE,		/**< the input is active again */
 	SL_CTL_EOI,		/**< end of input; implies WM(SL_TS_MAX) */
 	SL_CTL_BARRIER,		/**< checkpoint barrier; ts = the checkpoint id (R6.1) */
+	SL_CTL_LATE_ROWS,	/**< the rows are input rows a window dropped as
+				 *   late, for its side output; no control */
 };
 
 struct sl_ctl_elem {

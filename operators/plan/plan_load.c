@@ -18,7 +18,7 @@
 #define PLAN_MAX_KEY_CAPACITY (1 << 26)
 
 static const char *const top_keys[] = {
-	"job", "schema", "source", "pipeline", "sink", "lcores",
+	"job", "schema", "source", "pipeline", "sink", "late_sink", "lcores",
 	"pipeline.max-parallelism", "state.key-capacity", "eal",
 	"parallelism.default", "restart-strategy.type",
 	"restart-strategy.fixed-delay.attempts",
@@ -237,20 +237,20 @@ plan_schema(struct plan_ctx *c, const struct plan_node *map)
 }
 
 static int
-plan_sink(struct plan_ctx *c, const struct plan_node *map)
+plan_sink(struct plan_ctx *c, const struct plan_node *map, const char *what,
+	  struct sl_plan_sink *sink)
 {
-	struct sl_plan_sink *sink = &c->p->sink;
 	char show[PLAN_SHOW_MAX];
 	struct plan_node *v, *k;
 
-	if (plan_expect(c, map, PLAN_MAP, "sink") < 0 ||
-	    plan_check_keys(c, map, "sink", sink_keys) < 0 ||
-	    plan_require(c, map, "sink", "type", &v) < 0 ||
+	if (plan_expect(c, map, PLAN_MAP, what) < 0 ||
+	    plan_check_keys(c, map, what, sink_keys) < 0 ||
+	    plan_require(c, map, what, "type", &v) < 0 ||
 	    plan_expect(c, v, PLAN_SCALAR, "type") < 0)
 		return -EINVAL;
 	if (strcmp(v->text, "csv") == 0) {
 		sink->type = SL_SINK_CSV;
-		if (plan_require(c, map, "sink", "path", &v) < 0 ||
+		if (plan_require(c, map, what, "path", &v) < 0 ||
 		    plan_get_str(c, v, "path", sink->path,
 				 sizeof(sink->path)) < 0)
 			return -EINVAL;
@@ -364,7 +364,7 @@ plan_top(struct plan_ctx *c, const struct plan_node *root)
 	    plan_require(c, root, NULL, "pipeline", &v) < 0 ||
 	    plan_pipeline(c, v) < 0 ||
 	    plan_require(c, root, NULL, "sink", &v) < 0 ||
-	    plan_sink(c, v) < 0 ||
+	    plan_sink(c, v, "sink", &p->sink) < 0 ||
 	    plan_parallelism(c, root) < 0 ||
 	    plan_lcores(c, plan_map_get(root, "lcores", NULL)) < 0)
 		return -EINVAL;
@@ -397,6 +397,20 @@ plan_top(struct plan_ctx *c, const struct plan_node *root)
 		return -EINVAL;
 	if (plan_checkpointing(c, root) < 0 || plan_state_backend(c, root) < 0)
 		return -EINVAL;
+	v = plan_map_get(root, "late_sink", NULL);
+	if (v != NULL) {
+		if (plan_sink(c, v, "late_sink", &p->late_sink) < 0)
+			return -EINVAL;
+		p->has_late_sink = true;
+		if (p->late_sink.type == SL_SINK_CSV && p->sink.type == SL_SINK_CSV &&
+		    strcmp(p->late_sink.path, p->sink.path) == 0)
+			return plan_err(c, v, "late_sink writes to the sink's file %s; give it a path of its own",
+					p->sink.path);
+		/* Its rows are written as they come, outside the sink's
+		 * transactions: they would not be exactly-once. */
+		if (p->ckpt.interval_ms != 0)
+			return plan_err(c, v, "late_sink with checkpointing is not supported yet (its rows would not be exactly-once); remove execution.checkpointing.interval or late_sink");
+	}
 	return plan_restart(c, root);
 }
 

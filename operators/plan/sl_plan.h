@@ -185,6 +185,11 @@ struct sl_plan {
 	struct sl_plan_agg agg[SL_PLAN_MAX_AGGS];
 
 	struct sl_plan_sink sink;
+	/** late_sink: the window's late side output (R3.2): the rows it
+	 * drops as late, in the input schema. has_late_sink false: counted
+	 * and dropped only. */
+	bool has_late_sink;
+	struct sl_plan_sink late_sink;
 	struct sl_plan_lcores lcores;
 
 	uint32_t max_parallelism;	/**< pipeline.max-parallelism (default 128) */

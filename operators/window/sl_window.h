@@ -102,6 +102,9 @@ struct sl_win_stats {
 /** Called once per result row; returns where to write out_schema.row_size bytes. */
 typedef uint8_t *(*sl_win_out_fn)(void *ctx);
 
+/** Called once per row dropped as late (R3.2's side output), with the input row. */
+typedef void (*sl_win_late_fn)(void *ctx, const uint8_t *row);
+
 struct sl_win_acc;	/* private */
 struct win_scratch;	/* private */
 
@@ -132,6 +135,8 @@ struct sl_win {
 	 */
 	sl_win_out_fn late_out;
 	void *late_ctx;
+	sl_win_late_fn late_row;	/**< the late side output, or NULL */
+	void *late_row_ctx;
 	int64_t *rwm;			/**< [kg - first_kg] */
 	int64_t rwm_max;
 };
@@ -160,6 +165,14 @@ void sl_win_fini(struct sl_win *w);
  * with allowed lateness; without it (or before this call) they are lost.
  */
 void sl_win_set_output(struct sl_win *w, sl_win_out_fn out, void *ctx);
+
+/**
+ * The late side output (Flink's sideOutputLateData, R3.2): fn gets each
+ * row that is dropped as late and counted in late_dropped, before
+ * process() returns. Rows in no window without being late (gapped sliding
+ * windows) are not late and do not go there.
+ */
+void sl_win_set_late_rows(struct sl_win *w, sl_win_late_fn fn, void *ctx);
 
 /**
  * Add the selected rows of a vector (v->sel[0..n_sel)) whose key hashes are

@@ -246,6 +246,14 @@ sl_win_set_output(struct sl_win *w, sl_win_out_fn out, void *ctx)
 	w->late_ctx = ctx;
 }
 
+void
+sl_win_set_late_rows(struct sl_win *w, sl_win_late_fn fn, void *ctx)
+{
+	w->late_row = fn;
+	w->late_row_ctx = ctx;
+}
+
+
 /* Index of the open window starting at start, opening it if needed. */
 int
 win_open(struct sl_win *w, int64_t start)
@@ -459,6 +467,33 @@ win_enter(struct sl_win *w, int64_t ts, uint32_t pass, struct win_cur *k)
 	k->ns = &s->start[k->n_ns++];
 }
 
+/* A run of rows dropped from j on, counted in *drop; the late ones (not
+ * those of a full state or a gap) also to the side output. @return the
+ * index after the run. */
+static __attribute__((noinline)) uint16_t
+win_drop_run(struct sl_win *w, const struct sl_vec *v, uint16_t j,
+	     const struct win_cur *k, const bool common)
+{
+	const struct sl_field *tsf = &w->conf.in->f[w->conf.ts_field];
+	const bool side = k->drop == &w->stats.late_dropped && w->late_row != NULL;
+
+	for (; j < v->n_sel; j++) {
+		const uint8_t *row = v->rows + (size_t)v->sel[j] * v->row_size;
+		int64_t ts;
+
+		if (common)
+			memcpy(&ts, row + tsf->offset, 8);
+		else
+			ts = sl_row_ts(row, tsf);
+		if (ts < k->start || ts > k->max_ts)
+			break;
+		(*k->drop)++;
+		if (side)
+			w->late_row(w->late_row_ctx, row);
+	}
+	return j;
+}
+
 static inline __attribute__((always_inline)) int64_t
 win_ts(const uint8_t *row, const struct sl_field *tsf, uint16_t ts_off,
        const bool common)
@@ -506,14 +541,11 @@ win_refs(struct sl_win *w, const struct sl_vec *v, uint32_t pass,
 		/* Row j is the window's whatever its time: near the ends of
 		 * the range, Java's wrapping start can lie above ts. */
 		if (__builtin_expect(k.drop != NULL, 0)) {
+			/* Row j is the run's whatever its time (above). */
 			(*k.drop)++;
-			for (j++; j < n_sel; j++) {
-				row = v->rows + (size_t)v->sel[j] * row_size;
-				ts = win_ts(row, tsf, ts_off, common);
-				if (ts < start || ts > max_ts)
-					break;
-				(*k.drop)++;
-			}
+			if (k.drop == &w->stats.late_dropped && w->late_row != NULL)
+				w->late_row(w->late_row_ctx, row);
+			j = win_drop_run(w, v, (uint16_t)(j + 1), &k, common);
 			continue;
 		}
 		ns = k.ns;

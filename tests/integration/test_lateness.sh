@@ -4,9 +4,10 @@
 # windows with allowed_lateness 1500ms. A window fires when the watermark
 # passes its end - 1 and stays until end - 1 + L; each row it accepts
 # meanwhile fires it again for that key (an updated row follows the
-# first); rows past the cleanup are dropped and counted. sqlite3 computes
-# every result row (on-time and late firings) and the dropped count from
-# the same CSV; the order of a key's updates in the file is checked too.
+# first); rows past the cleanup are dropped, counted and written to the
+# late side output (late_sink). sqlite3 computes every result row (on-time
+# and late firings), the dropped rows and their count from the same CSV;
+# the order of a key's updates in the file is checked too.
 . "$(dirname "$0")/lib.sh"
 
 "$GEN" write --schema user:u32,amount:i64,ts:timestamp_ms \
@@ -30,6 +31,7 @@ pipeline:
   - window: {tumbling: ${size}ms, allowed_lateness: ${L}ms}
   - aggregate: [count(), sum(amount), max(ts)]
 sink: {type: csv, path: $T/late.csv}
+late_sink: {type: csv, path: $T/dropped.csv}
 lcores: {rx: 1, workers: 2}
 YAML
 
@@ -68,6 +70,24 @@ got_dropped=$(( $(json "$T/late.json" '$.workers[0].numLateRecordsDropped') +
 got_firings=$(( $(json "$T/late.json" '$.workers[0].late_firings') +
 	       $(json "$T/late.json" '$.workers[1].late_firings') ))
 [ "$got_firings" = "$firings" ] || fail "late firings: want $firings, got $got_firings"
+[ "$(json "$T/late.json" '$.late_sink_rows')" = "$dropped" ] ||
+	fail "late_sink_rows: want $dropped, got $(json "$T/late.json" '$.late_sink_rows')"
+
+# The side output: exactly the dropped rows, each once, as they came in
+# (the input's columns and header); two workers interleave, so compared
+# as sorted lists.
+[ "$(head -1 "$T/dropped.csv")" = "user,amount,ts" ] || fail "late_sink header: $(head -1 "$T/dropped.csv")"
+bad=$({ q; cat <<SQL
+CREATE TABLE side(user INTEGER, amount INTEGER, ts INTEGER);
+.import --csv --skip 1 $T/dropped.csv side
+CREATE TABLE e AS SELECT user, amount, ts FROM dropped ORDER BY user, ts, amount;
+CREATE TABLE a AS SELECT user, amount, ts FROM side ORDER BY user, ts, amount;
+SELECT (SELECT count(*) FROM e) - (SELECT count(*) FROM a)
+	+ (SELECT count(*) FROM e LEFT JOIN a ON a.rowid = e.rowid AND a.user = e.user
+	   AND a.amount = e.amount AND a.ts = e.ts WHERE a.rowid IS NULL);
+SQL
+} | sqlite3 -batch)
+[ "$bad" = 0 ] || fail "$bad rows of the late side output differ from the dropped rows sqlite3 finds"
 
 # The same rows (a key's results of one window differ in count, so the
 # sorted lists compare exactly), and in the file a key's updates of a
@@ -89,4 +109,4 @@ SQL
 } | sqlite3 -batch)
 [ "$bad" = 0 ] || fail "$bad result rows differ from sqlite3's (or a key's updates are out of order)"
 rows=$(($(wc -l < "$T/late.csv") - 1))
-echo "ok: lateness ${L}ms on tumbling ${size}ms: $rows results (of them $firings late firings) and $dropped dropped rows equal sqlite3's"
+echo "ok: lateness ${L}ms on tumbling ${size}ms: $rows results (of them $firings late firings) and the $dropped dropped rows in the late side output equal sqlite3's"

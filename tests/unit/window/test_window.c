@@ -484,6 +484,21 @@ test_w2_5_boundary(void **state)
 	fx_fini(&f);
 }
 
+/* The late side output's rows, as "k:v@ts". */
+static char side[8][32];
+static unsigned int n_side;
+
+static void
+side_row(void *ctx, const uint8_t *row)
+{
+	const struct fixture *f = ctx;
+
+	assert_true(n_side < 8);
+	snprintf(side[n_side++], sizeof(side[0]), "%.4s:%lld@%lld", (const char *)row,
+		 (long long)sl_row_get_int(row, &f->in.f[1]),
+		 (long long)sl_row_get_int(row, &f->in.f[2]));
+}
+
 /* W3.1 zero-lateness check (size 2000, L = 0), with sums. */
 static void
 test_w3_1_zero_lateness(void **state)
@@ -492,6 +507,8 @@ test_w3_1_zero_lateness(void **state)
 
 	(void)state;
 	fx_init(&f, 2000, 0, 64);
+	n_side = 0;
+	sl_win_set_late_rows(&f.w, side_row, &f);
 	fx_elem(&f, "k", 1, 1000);
 	fx_wm(&f, 1985);
 	assert_int_equal(f.n_out, 0);
@@ -499,8 +516,10 @@ test_w3_1_zero_lateness(void **state)
 	fx_wm(&f, 1999);
 	assert_int_equal(f.n_out, 1);
 	assert_string_equal(fx_res(&f, 0), "k,0,2000,2,2,1,1,1");
-	fx_elem(&f, "k", 1, 1998);		/* late: dropped and counted */
+	fx_elem(&f, "k", 1, 1998);		/* late: side (k,1)@1998 */
 	assert_int_equal(f.w.stats.late_dropped, 1);
+	assert_int_equal(n_side, 1);
+	assert_string_equal(side[0], "k:1@1998");
 	fx_elem(&f, "k", 1, 2001);
 	fx_wm(&f, 2999);
 	assert_int_equal(f.n_out, 0);
@@ -702,6 +721,8 @@ test_w3_1_lateness(void **state)
 	next_lateness = 500;
 	fx_init(&f, 2000, 0, 64);
 	fx_late(&f);
+	n_side = 0;
+	sl_win_set_late_rows(&f.w, side_row, &f);
 	fx_elem(&f, "k", 1, 500);		/* 1 */
 	fx_wm(&f, 1500);			/* 2 */
 	assert_int_equal(f.n_out, 0);
@@ -719,9 +740,12 @@ test_w3_1_lateness(void **state)
 	assert_int_equal(f.n_out, 0);
 	assert_int_equal(f.w.n_open, 0);
 	f.n_out = 0;
+	assert_int_equal(n_side, 0);
 	fx_elem(&f, "k", 1, 1998);		/* 7: window and element late */
 	assert_int_equal(f.n_out, 0);
 	assert_int_equal(f.w.stats.late_dropped, 1);
+	assert_int_equal(n_side, 1);		/* side: (k,1)@1998 */
+	assert_string_equal(side[0], "k:1@1998");
 	fx_elem(&f, "k", 1, 2100);		/* 8 */
 	assert_int_equal(f.n_out, 0);
 	fx_wm(&f, 6000);			/* 9: 3999 fires, 4499 cleans */
@@ -731,6 +755,7 @@ test_w3_1_lateness(void **state)
 	assert_int_equal(f.w.stats.windows_fired, 2);
 	assert_int_equal(f.w.stats.late_dropped, 1);
 	assert_int_equal(f.w.stats.late_fired, 1);
+	assert_int_equal(n_side, 1);
 	fx_fini(&f);
 }
 
