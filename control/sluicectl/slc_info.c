@@ -104,7 +104,8 @@ static const char *const src_names[] = {
 };
 static const char *const agg_names[] = {
 	[SL_AGG_COUNT] = "count", [SL_AGG_SUM] = "sum", [SL_AGG_MIN] = "min",
-	[SL_AGG_MAX] = "max", [SL_AGG_AVG] = "avg",
+	[SL_AGG_MAX] = "max", [SL_AGG_AVG] = "avg", [SL_AGG_FIRST] = "first",
+	[SL_AGG_LAST] = "last",
 };
 
 enum { OP_NAME, OP_ROLE, OP_DETAIL, OP__N };

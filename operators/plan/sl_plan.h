@@ -48,6 +48,8 @@ enum sl_agg_fn {
 	SL_AGG_MIN,
 	SL_AGG_MAX,
 	SL_AGG_AVG,
+	SL_AGG_FIRST,		/**< the value of the window's first row (arrival order) */
+	SL_AGG_LAST,		/**< the value of its last row */
 };
 
 enum sl_wm_emit {

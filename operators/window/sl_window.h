@@ -62,6 +62,8 @@ enum sl_win_agg_fn {
 	SL_WIN_MIN,
 	SL_WIN_MAX,
 	SL_WIN_AVG,
+	SL_WIN_FIRST,			/**< the first row's value, in arrival order */
+	SL_WIN_LAST,			/**< the last row's value */
 };
 
 struct sl_win_agg {

@@ -299,6 +299,12 @@ acc_update(const struct sl_win_acc *acc, uint8_t *val, const uint8_t *in,
 		case SL_WIN_MAX:
 			cur = created || x > cur ? x : cur;
 			break;
+		case SL_WIN_FIRST:
+			cur = created ? x : cur;
+			break;
+		case SL_WIN_LAST:
+			cur = x;
+			break;
 		default:
 			cur += x;
 			break;
@@ -325,6 +331,12 @@ acc_update(const struct sl_win_acc *acc, uint8_t *val, const uint8_t *in,
 			break;
 		case SL_WIN_MAX:
 			cur = created || gt ? x : cur;
+			break;
+		case SL_WIN_FIRST:
+			cur = created ? x : cur;
+			break;
+		case SL_WIN_LAST:
+			cur = x;
 			break;
 		default:
 			/* Wrap like Java's long instead of overflowing. */

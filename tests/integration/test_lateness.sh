@@ -6,7 +6,8 @@
 # meanwhile fires it again for that key (an updated row follows the
 # first); rows past the cleanup are dropped, counted and written to the
 # late side output (late_sink). sqlite3 computes every result row (on-time
-# and late firings), the dropped rows and their count from the same CSV;
+# and late firings; first/last by arrival), the dropped rows and their
+# count from the same CSV;
 # the order of a key's updates in the file is checked too.
 . "$(dirname "$0")/lib.sh"
 
@@ -29,7 +30,7 @@ source:
 pipeline:
   - key_by: user
   - window: {tumbling: ${size}ms, allowed_lateness: ${L}ms}
-  - aggregate: [count(), sum(amount), max(ts)]
+  - aggregate: [count(), sum(amount), max(ts), first(amount), last(amount)]
 sink: {type: csv, path: $T/late.csv}
 late_sink: {type: csv, path: $T/dropped.csv}
 lcores: {rx: 1, workers: 2}
@@ -45,15 +46,21 @@ q() {
 CREATE VIEW acc AS SELECT * FROM x WHERE wm IS NULL OR pane + $size - 1 + $L > wm;
 CREATE VIEW dropped AS SELECT * FROM x WHERE wm IS NOT NULL AND pane + $size - 1 + $L <= wm;
 -- On time: the rows before the watermark passed end - 1.
+-- first/last: the values of the earliest and latest row by arrival (pkt).
+CREATE VIEW ontime AS SELECT * FROM acc WHERE wm IS NULL OR wm < pane + $size - 1;
 CREATE TABLE want(user INTEGER, window_start INTEGER, window_end INTEGER, count INTEGER,
-	sum_amount INTEGER, max_ts INTEGER);
-INSERT INTO want SELECT user, pane, pane + $size, count(*), sum(amount), max(ts) FROM acc
-	WHERE wm IS NULL OR wm < pane + $size - 1 GROUP BY user, pane;
+	sum_amount INTEGER, max_ts INTEGER, first_amount INTEGER, last_amount INTEGER);
+INSERT INTO want SELECT user, pane, pane + $size, count(*), sum(amount), max(ts),
+	(SELECT o.amount FROM ontime o WHERE o.user = g.user AND o.pane = g.pane ORDER BY o.pkt LIMIT 1),
+	(SELECT o.amount FROM ontime o WHERE o.user = g.user AND o.pane = g.pane ORDER BY o.pkt DESC LIMIT 1)
+	FROM ontime g GROUP BY user, pane;
 -- Late firings: each row accepted after that fires the key's whole window.
 INSERT INTO want SELECT r.user, r.pane, r.pane + $size,
 	(SELECT count(*) FROM acc a WHERE a.user = r.user AND a.pane = r.pane AND a.pkt <= r.pkt),
 	(SELECT sum(amount) FROM acc a WHERE a.user = r.user AND a.pane = r.pane AND a.pkt <= r.pkt),
-	(SELECT max(ts) FROM acc a WHERE a.user = r.user AND a.pane = r.pane AND a.pkt <= r.pkt)
+	(SELECT max(ts) FROM acc a WHERE a.user = r.user AND a.pane = r.pane AND a.pkt <= r.pkt),
+	(SELECT a.amount FROM acc a WHERE a.user = r.user AND a.pane = r.pane ORDER BY a.pkt LIMIT 1),
+	r.amount
 	FROM acc r WHERE r.wm IS NOT NULL AND r.wm >= r.pane + $size - 1;
 SQL
 }
@@ -94,7 +101,7 @@ SQL
 # window come in the order they were made: count ascending.
 bad=$({ q; cat <<SQL
 CREATE TABLE actual(user INTEGER, window_start INTEGER, window_end INTEGER, count INTEGER,
-	sum_amount INTEGER, max_ts INTEGER);
+	sum_amount INTEGER, max_ts INTEGER, first_amount INTEGER, last_amount INTEGER);
 .import --csv --skip 1 $T/late.csv actual
 CREATE TABLE e AS SELECT * FROM want ORDER BY window_start, user, count;
 CREATE TABLE a AS SELECT * FROM actual ORDER BY window_start, user, count;
@@ -102,6 +109,7 @@ SELECT (SELECT count(*) FROM e) - (SELECT count(*) FROM a)
 	+ (SELECT count(*) FROM e LEFT JOIN a ON a.rowid = e.rowid AND a.user = e.user
 	   AND a.window_start = e.window_start AND a.window_end = e.window_end
 	   AND a.count = e.count AND a.sum_amount = e.sum_amount AND a.max_ts = e.max_ts
+	   AND a.first_amount = e.first_amount AND a.last_amount = e.last_amount
 	   WHERE a.rowid IS NULL)
 	+ (SELECT count(*) FROM actual x JOIN actual y ON x.user = y.user
 	   AND x.window_start = y.window_start AND x.rowid < y.rowid AND x.count >= y.count);

@@ -73,7 +73,7 @@ static const char full_job[] =
 	"  - filter: score > 0.5\n"
 	"  - key_by: [user_id, region]\n"
 	"  - window: {tumbling: 1h, offset: -15m, allowed_lateness: 2m}\n"
-	"  - aggregate: [count(), sum(url_id), min(ts) as first_ts, max(ts), avg(score), sum(delta)]\n"
+	"  - aggregate: [count(), sum(url_id), min(ts) as first_ts, max(ts), avg(score), sum(delta), first(delta), last(score) as ls]\n"
 	"sink:\n"
 	"  type: csv\n"
 	"  path: out/clicks.csv\n"
@@ -146,7 +146,7 @@ test_full_job(void **state)
 	assert_int_equal(p.window_offset_ms, -900000);
 	assert_int_equal(p.window_lateness_ms, 120000);
 
-	assert_int_equal(p.n_aggs, 6);
+	assert_int_equal(p.n_aggs, 8);
 	assert_int_equal(p.agg[0].fn, SL_AGG_COUNT);
 	assert_int_equal(p.agg[0].field, -1);
 	assert_string_equal(p.agg[0].out_name, "count");
@@ -165,6 +165,11 @@ test_full_job(void **state)
 	assert_int_equal(p.agg[5].fn, SL_AGG_SUM);
 	assert_int_equal(p.agg[5].field, 5);
 	assert_string_equal(p.agg[5].out_name, "sum_delta");
+	assert_int_equal(p.agg[6].fn, SL_AGG_FIRST);
+	assert_int_equal(p.agg[6].field, 5);
+	assert_string_equal(p.agg[6].out_name, "first_delta");
+	assert_int_equal(p.agg[7].fn, SL_AGG_LAST);
+	assert_string_equal(p.agg[7].out_name, "ls");
 
 	assert_int_equal(p.sink.type, SL_SINK_CSV);
 	assert_string_equal(p.sink.path, "out/clicks.csv");
@@ -840,7 +845,7 @@ static const struct bad_case bad_cases[] = {
 	  "  - window: {tumbling: 1m}\n"
 	  "  - aggregate: [median(v)]\n"
 	  SINK,
-	  "agg_unknown_fn:7:17: unknown aggregate function 'median'; expected one of: count, sum, min, max, avg" },
+	  "agg_unknown_fn:7:17: unknown aggregate function 'median'; expected one of: count, sum, min, max, avg, first, last" },
 	{ "agg_syntax", false,
 	  HEAD
 	  SRC

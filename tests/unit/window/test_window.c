@@ -161,6 +161,7 @@ t_out(void *ctx)
 /* An instance owning key groups [lo, hi] of 128, its state limited to limit bytes (heap). */
 static int64_t next_slide;	/* the next fx_init's slide (0: tumbling) */
 static int64_t next_lateness;	/* the next fx_init's allowed lateness */
+static bool next_first_last;	/* the next fx_init adds first(v), last(v) */
 
 static void
 fx_init_kg(struct fixture *f, int64_t size, int64_t offset, uint32_t capacity,
@@ -208,6 +209,12 @@ fx_init_kg(struct fixture *f, int64_t size, int64_t offset, uint32_t capacity,
 	c.agg[2] = (struct sl_win_agg){ SL_WIN_MIN, 1, "min_v" };
 	c.agg[3] = (struct sl_win_agg){ SL_WIN_MAX, 1, "max_v" };
 	c.agg[4] = (struct sl_win_agg){ SL_WIN_AVG, 1, "avg_v" };
+	if (next_first_last) {
+		c.n_aggs = 7;
+		c.agg[5] = (struct sl_win_agg){ SL_WIN_FIRST, 1, "first_v" };
+		c.agg[6] = (struct sl_win_agg){ SL_WIN_LAST, 1, "last_v" };
+		next_first_last = false;
+	}
 	c.capacity = capacity;
 	c.max_parallelism = 128;
 	c.first_kg = lo;
@@ -484,6 +491,14 @@ test_w2_5_boundary(void **state)
 	fx_fini(&f);
 }
 
+/* Rows a late firing wrote (process() output), as fx_res reads them. */
+static void
+fx_late(struct fixture *f)
+{
+	f->n_out = 0;
+	sl_win_set_output(&f->w, t_out, f);
+}
+
 /* The late side output's rows, as "k:v@ts". */
 static char side[8][32];
 static unsigned int n_side;
@@ -526,6 +541,49 @@ test_w3_1_zero_lateness(void **state)
 	fx_wm(&f, 3999);
 	assert_int_equal(f.n_out, 1);
 	assert_string_equal(fx_res(&f, 0), "k,2000,4000,1,1,1,1,1");
+	fx_fini(&f);
+}
+
+/* first(v)/last(v): the first and last row of a key's window in arrival
+ * order (not by time), in one vector and across vectors, and a late row
+ * (allowed lateness) is the last one. */
+static void
+test_first_last(void **state)
+{
+	static const char *const k[] = { "a", "b", "a", "a" };
+	static const int64_t v[] = { 7, -3, 9, -4 };
+	static const int64_t ts[] = { 500, 100, 200, 900 };
+	struct fixture f;
+	int64_t x;
+
+	(void)state;
+	next_first_last = true;
+	next_lateness = 1000;
+	fx_init(&f, 1000, 0, 64);
+	fx_late(&f);
+	assert_int_equal(f.w.out.n_fields, 10);
+	assert_string_equal(f.w.out.f[8].name, "first_v");
+	assert_int_equal(f.w.out.f[8].type, SL_T_I64);
+	fx_vec(&f, 4, k, v, ts);
+	fx_elem(&f, "a", 5, 100);
+	fx_wm(&f, 999);
+	assert_int_equal(f.n_out, 2);
+	assert_string_equal(fx_res(&f, 0), "a,0,1000,4,17,-4,9,4.25");
+	x = sl_row_get_int(f.out[0], &f.w.out.f[8]);
+	assert_int_equal(x, 7);
+	x = sl_row_get_int(f.out[0], &f.w.out.f[9]);
+	assert_int_equal(x, 5);
+	x = sl_row_get_int(f.out[1], &f.w.out.f[8]);
+	assert_int_equal(x, -3);
+	x = sl_row_get_int(f.out[1], &f.w.out.f[9]);
+	assert_int_equal(x, -3);
+	f.n_out = 0;
+	fx_elem(&f, "b", 11, 50);		/* late firing: last is 11 */
+	assert_int_equal(f.n_out, 1);
+	x = sl_row_get_int(f.out[0], &f.w.out.f[8]);
+	assert_int_equal(x, -3);
+	x = sl_row_get_int(f.out[0], &f.w.out.f[9]);
+	assert_int_equal(x, 11);
 	fx_fini(&f);
 }
 
@@ -698,13 +756,6 @@ snap_free(struct snap_out *o)
 	free(o->wins);
 }
 
-/* Rows a late firing wrote (process() output), as fx_res reads them. */
-static void
-fx_late(struct fixture *f)
-{
-	f->n_out = 0;
-	sl_win_set_output(&f->w, t_out, f);
-}
 
 /*
  * W3.1: tumbling 2000, L = 500, EventTimeTrigger, sum. The window fires
@@ -1344,6 +1395,7 @@ main(void)
 		cmocka_unit_test(test_w3_1_lateness_restore),
 		cmocka_unit_test(test_lateness_two_rows_one_vector),
 		cmocka_unit_test(test_negative_and_aggregates),
+		cmocka_unit_test(test_first_last),
 		cmocka_unit_test(test_memory_limit),
 		cmocka_unit_test(test_capacity_holds_after_firing),
 		cmocka_unit_test(test_snapshot_restore_rescale),
