@@ -287,6 +287,12 @@ acc_update(const struct sl_win_acc *acc, uint8_t *val, const uint8_t *in,
 
 	if (acc->fn == SL_WIN_COUNT)
 		return;
+	/* The value as it came, whatever its type. */
+	if (acc->fn == SL_WIN_FIRST || acc->fn == SL_WIN_LAST) {
+		if (created || acc->fn == SL_WIN_LAST)
+			memcpy(slot, in, 8);
+		return;
+	}
 	if (acc->kind == ACC_F64) {
 		double x, cur;
 
@@ -298,12 +304,6 @@ acc_update(const struct sl_win_acc *acc, uint8_t *val, const uint8_t *in,
 			break;
 		case SL_WIN_MAX:
 			cur = created || x > cur ? x : cur;
-			break;
-		case SL_WIN_FIRST:
-			cur = created ? x : cur;
-			break;
-		case SL_WIN_LAST:
-			cur = x;
 			break;
 		default:
 			cur += x;
@@ -331,12 +331,6 @@ acc_update(const struct sl_win_acc *acc, uint8_t *val, const uint8_t *in,
 			break;
 		case SL_WIN_MAX:
 			cur = created || gt ? x : cur;
-			break;
-		case SL_WIN_FIRST:
-			cur = created ? x : cur;
-			break;
-		case SL_WIN_LAST:
-			cur = x;
 			break;
 		default:
 			/* Wrap like Java's long instead of overflowing. */

@@ -635,20 +635,14 @@ static const struct bad_case bad_cases[] = {
 	{ "late_sink_same_file", false,
 	  HEAD
 	  SRC
-	  "pipeline:\n"
-	  "  - key_by: k\n"
-	  "  - window: {tumbling: 1m}\n"
-	  "  - aggregate: [count()]\n"
+	  PIPE
 	  "sink: {type: csv, path: out.csv}\n"
 	  "late_sink: {type: csv, path: out.csv}\n",
 	  "late_sink_same_file:9:12: late_sink writes to the sink's file out.csv; give it a path of its own" },
 	{ "late_sink_bad_type", false,
 	  HEAD
 	  SRC
-	  "pipeline:\n"
-	  "  - key_by: k\n"
-	  "  - window: {tumbling: 1m}\n"
-	  "  - aggregate: [count()]\n"
+	  PIPE
 	  SINK
 	  "late_sink: {type: kafka}\n",
 	  "late_sink_bad_type:9:19: unknown sink type 'kafka'; expected one of: csv, stdout" },

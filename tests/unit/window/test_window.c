@@ -760,8 +760,8 @@ snap_free(struct snap_out *o)
 /*
  * W3.1: tumbling 2000, L = 500, EventTimeTrigger, sum. The window fires
  * at WM(2300) and stays; k:1@1997 fires it again at once with the whole
- * contents; WM(2499) cleans it; k:1@1998 is then late and dropped (no
- * side output here: counted); k:1@2100 goes to [2000, 4000).
+ * contents; WM(2499) cleans it; k:1@1998 is then late: dropped, counted
+ * and handed to the late side output; k:1@2100 goes to [2000, 4000).
  */
 static void
 test_w3_1_lateness(void **state)
@@ -811,8 +811,8 @@ test_w3_1_lateness(void **state)
 }
 
 /* W3.1's boundary: step 7 before step 6 (WM still 2300) is accepted and
- * fires (k,4); on a heap and a sliding window alike, one late row fires
- * every fired window it is in, and none that has not fired. */
+ * fires (k,4). On a sliding window, one late row fires every fired
+ * window it is in, and none that has not fired yet. */
 static void
 test_w3_1_lateness_boundary(void **state)
 {
