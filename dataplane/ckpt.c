@@ -113,6 +113,19 @@ dp_sink_write(struct dp *dp, const uint8_t *row)
 }
 
 int
+dp_late_sink_write(struct dp *dp, const uint8_t *row)
+{
+	int rc;
+
+	if (!dp->late_eos)
+		return sl_sink_write(&dp->late_sink, &dp->plan->schema, row);
+	rc = sl_sink2pc_write(&dp->late2pc, &dp->plan->schema, row);
+	if (rc == 0)
+		dp->late_sink.rows++;
+	return rc;
+}
+
+int
 dp_ckpt_setup(struct dp *dp)
 {
 	const struct sl_plan_ckpt *pc = &dp->plan->ckpt;
@@ -151,6 +164,8 @@ dp_ckpt_setup(struct dp *dp)
 	dp->ck = ck;
 	/* Exactly-once output needs a transactional sink (R6.10). */
 	dp->eos = dp->plan->sink.type == SL_SINK_CSV && !pc->at_least_once;
+	dp->late_eos = dp->plan->has_late_sink &&
+		       dp->plan->late_sink.type == SL_SINK_CSV && !pc->at_least_once;
 	if (dp->plan->sink.type == SL_SINK_STDOUT)
 		DP_LOG(WARNING, "checkpoints with a stdout sink: state is exactly-once, output is not (stdout has no transactions)");
 	return 0;
@@ -184,6 +199,9 @@ ckpt_end(struct dp *dp, bool ok)
 		ck->last_chan_rows = ck->chan_rows;
 		if (dp->eos && sl_sink2pc_commit(&dp->sink2pc, ck->inflight) < 0)
 			DP_LOG(ERR, "checkpoint %" PRIu64 ": the sink could not commit its output",
+			       ck->inflight);
+		if (dp->late_eos && sl_sink2pc_commit(&dp->late2pc, ck->inflight) < 0)
+			DP_LOG(ERR, "checkpoint %" PRIu64 ": the late sink could not commit its output",
 			       ck->inflight);
 		if (ck->savepoint) {
 			/* Savepoints belong to the user: never retained away. */
@@ -572,18 +590,28 @@ dp_ckpt_aligned(struct dp *dp, uint64_t id)
 	if (rc == 0) {
 		/* The sink: its transactions (R6.10) and the rows it holds
 		 * until every worker's watermark passes their window. */
-		struct sl_sink2pc_state st = { 0 };
+		struct sl_sink2pc_state st = { 0 }, lst = { 0 };
 
 		if (dp->eos)
 			rc = sl_sink2pc_precommit(&dp->sink2pc, id, &st);
+		if (rc == 0 && dp->late_eos)
+			rc = sl_sink2pc_precommit(&dp->late2pc, id, &lst);
 		if (rc == 0)
 			rc = ckpt_begin_file(dp, &b, SL_CKPT_TASK_SINK, 0, 1);
 		if (rc == 0)
 			rc = sl_ckpt_builder_add(&b, SL_CKPT_SEC_SINK, 0, SL_CKPT_NO_KG,
 						 &st, sizeof(st));
+		if (rc == 0 && dp->late_eos)
+			rc = sl_ckpt_builder_add(&b, SL_CKPT_SEC_SINK, 1, SL_CKPT_NO_KG,
+						 &lst, sizeof(lst));
 		if (rc == 0)
 			rc = sl_ckpt_builder_add(&b, SL_CKPT_SEC_OPERATOR, 0, SL_CKPT_NO_KG,
 						 dp->pd.rows, dp->pd.n * dp->out.row_size);
+		/* Op 1: each held row's tag (dp_pending), so a restore writes
+		 * it in the same flush as a run without the failure would. */
+		if (rc == 0)
+			rc = sl_ckpt_builder_add(&b, SL_CKPT_SEC_OPERATOR, 1, SL_CKPT_NO_KG,
+						 dp->pd.tag, dp->pd.n * sizeof(int64_t));
 		if (rc == 0)
 			rc = ckpt_submit(dp, &b, SL_CKPT_TASK_SINK, 0);
 	}
@@ -826,6 +854,9 @@ dp_ckpt_finish(struct dp *dp)
 	if (dp->eos && sl_sink2pc_finish(&dp->sink2pc) < 0)
 		DP_LOG(ERR, "sink: the final commit failed; see the part files of %s",
 		       dp->plan->sink.path);
+	if (dp->late_eos && sl_sink2pc_finish(&dp->late2pc) < 0)
+		DP_LOG(ERR, "late sink: the final commit failed; see the part files of %s",
+		       dp->plan->late_sink.path);
 }
 
 static int
@@ -944,11 +975,12 @@ restore_keep(struct dp *dp, const struct sl_ckpt_section *s, uint32_t file)
 /* Load one task file of a checkpoint and hand its sections to the tasks. */
 static int
 restore_file(struct dp *dp, int dirfd, const struct sl_ckpt_mfile *mf,
-	     struct sl_sink2pc_state *sink_st, bool *have_sink)
+	     struct sl_sink2pc_state sink_st[2], bool have_sink[2])
 {
 	struct sl_ckpt_reader r;
 	struct sl_ckpt_section s;
 	uint32_t kept = UINT32_MAX;
+	size_t held = 0;
 	bool keep = false;
 	char err[256];
 	size_t len;
@@ -982,16 +1014,28 @@ restore_file(struct dp *dp, int dirfd, const struct sl_ckpt_mfile *mf,
 			rc = restore_keep(dp, &s, kept);
 			keep = true;
 		} else if (mf->task_kind == SL_CKPT_TASK_SINK && s.kind == SL_CKPT_SEC_SINK &&
-			   s.len == sizeof(*sink_st)) {
-			memcpy(sink_st, s.data, sizeof(*sink_st));
-			*have_sink = true;
-		} else if (mf->task_kind == SL_CKPT_TASK_SINK && s.kind == SL_CKPT_SEC_OPERATOR) {
+			   s.len == sizeof(sink_st[0]) && s.op_id < 2) {
+			/* op 0: the sink's transactions; 1: the late sink's. */
+			memcpy(&sink_st[s.op_id], s.data, sizeof(sink_st[0]));
+			have_sink[s.op_id] = true;
+		} else if (mf->task_kind == SL_CKPT_TASK_SINK && s.kind == SL_CKPT_SEC_OPERATOR &&
+			   s.op_id == 0) {
 			if (s.len % dp->out.row_size != 0) {
 				rc = -EINVAL;
 				break;
 			}
-			rc = dp_pending_add(&dp->pd, s.data, s.len / dp->out.row_size,
-					    dp->out.row_size);
+			held = s.len / dp->out.row_size;
+			rc = dp_pending_add(&dp->pd, s.data, held, dp->out.row_size,
+					    SL_TS_MIN);
+		} else if (mf->task_kind == SL_CKPT_TASK_SINK && s.kind == SL_CKPT_SEC_OPERATOR &&
+			   s.op_id == 1) {
+			/* The held rows' tags (older checkpoints: none, MIN). */
+			if (s.len != held * sizeof(int64_t) || held > dp->pd.n) {
+				rc = -EINVAL;
+				break;
+			}
+			if (held != 0)
+				memcpy(dp->pd.tag + dp->pd.n - held, s.data, s.len);
 		}
 	}
 	if (!keep || kept == UINT32_MAX)
@@ -1004,8 +1048,8 @@ dp_ckpt_restore(struct dp *dp)
 {
 	const struct sl_plan *p = dp->plan;
 	struct sl_ckpt_latest *lt = NULL;
-	struct sl_sink2pc_state sink_st;
-	bool have_sink = false;
+	struct sl_sink2pc_state sink_st[2];
+	bool have_sink[2] = { false, false };
 	char path[4096];
 	uint64_t t0;
 	int dirfd, rc = 0;
@@ -1076,7 +1120,7 @@ dp_ckpt_restore(struct dp *dp)
 	}
 	for (uint32_t i = 0; i < lt->m.n_files && rc == 0; i++)
 		if (lt->m.files[i].task_kind != SL_CKPT_TASK_NATIVE)
-			rc = restore_file(dp, dirfd, &lt->m.files[i], &sink_st, &have_sink);
+			rc = restore_file(dp, dirfd, &lt->m.files[i], sink_st, have_sink);
 	close(dirfd);
 	/* A native checkpoint's workers open its files where they are. */
 	if (rc == 0 && dp->rs != NULL)
@@ -1095,17 +1139,24 @@ dp_ckpt_restore(struct dp *dp)
 	if (rc < 0)
 		return rc;
 	if (dp->eos)
-		return sl_sink2pc_open(&dp->sink2pc, p->sink.path, &dp->out,
-				       have_sink ? &sink_st : NULL);
-	return 0;
+		rc = sl_sink2pc_open(&dp->sink2pc, p->sink.path, &dp->out,
+				     have_sink[0] ? &sink_st[0] : NULL);
+	/* A checkpoint from before the job had a late sink has no state
+	 * for it: it starts fresh. */
+	if (rc == 0 && dp->late_eos)
+		rc = sl_sink2pc_open(&dp->late2pc, p->late_sink.path, &p->schema,
+				     have_sink[1] ? &sink_st[1] : NULL);
+	return rc;
 fresh:
 	/* A fresh run's checkpoints start again at chk-1: an earlier run's
 	 * must never be taken for this run's by a later --restore latest. */
 	if (dp->ck != NULL)
 		ckpt_clear_old(p->ckpt.dir);
 	if (dp->eos)
-		return sl_sink2pc_open(&dp->sink2pc, p->sink.path, &dp->out, NULL);
-	return 0;
+		rc = sl_sink2pc_open(&dp->sink2pc, p->sink.path, &dp->out, NULL);
+	if (rc == 0 && dp->late_eos)
+		rc = sl_sink2pc_open(&dp->late2pc, p->late_sink.path, &p->schema, NULL);
+	return rc;
 }
 
 int

@@ -98,6 +98,11 @@ struct dp_sort {
 
 struct dp_pending {
 	uint8_t *rows;
+	/* Per row, its worker's watermark when it came: a row is written
+	 * once the combined watermark passes both its window's end - 1 and
+	 * this, so a late firing lands in the same flush whatever the
+	 * timing of the other workers (the output bytes stay fixed). */
+	int64_t *tag;
 	size_t n;
 	size_t cap;
 	uint32_t *idx;
@@ -266,6 +271,10 @@ struct dp {
 	bool coordinated;		/* --coordinator sluiced: it triggers and commits */
 	bool eos;			/* the sink commits by two-phase commit */
 	struct sl_sink2pc sink2pc;
+	/* The late side output's transactions, like the sink's: late_sink
+	 * with checkpoints (late_eos). Its sections carry op_id 1. */
+	struct sl_sink2pc late2pc;
+	bool late_eos;
 	struct dp_pending pd;
 	struct sl_align sink_align;	/* barrier alignment over the workers */
 	struct dp_rate *rx_rate;	/* [n_rx] */
@@ -287,6 +296,8 @@ void dp_worker_handle(struct dp_worker *w, struct sl_vec *v);
 void dp_worker_finish(struct dp_worker *w);
 /* The next result row of the worker (ctx), sent on when its vector is full. */
 uint8_t *dp_worker_res_row(void *ctx);
+/* One row to the late sink: its transaction with checkpoints, else the file. */
+int dp_late_sink_write(struct dp *dp, const uint8_t *row);
 /* The window's late side output (sl_win_late_fn) of the worker (ctx). */
 void dp_worker_late_row(void *ctx, const uint8_t *row);
 /* Worker state (worker_state.c), run on the worker's own lcore. */
@@ -385,7 +396,8 @@ int dp_ckpt_request(struct dp *dp, const char *savepoint_dir, bool queue,
 int dp_ckpt_stop_with_savepoint(struct dp *dp, const char *dir, json_t **data,
 				char *msg, size_t len);
 int dp_sink_write(struct dp *dp, const uint8_t *row);
-int dp_pending_add(struct dp_pending *pd, const uint8_t *rows, size_t n, uint16_t rs);
+int dp_pending_add(struct dp_pending *pd, const uint8_t *rows, size_t n, uint16_t rs,
+		   int64_t tag);
 /* Sort idx[0..n) (rows of schema s) by (window_start, the nk key fields). */
 int dp_sink_sort(struct dp_sort *so, const struct sl_schema *s, uint16_t nk,
 		 const uint8_t *rows, uint32_t *idx, size_t n);

@@ -315,9 +315,12 @@ run(struct dp *dp)
 	dp_restore_free(dp);
 	if (rc == 0 && !dp->eos)
 		rc = sl_sink_open(&dp->sink, &dp->plan->sink, &dp->out);
-	if (rc == 0 && dp->plan->has_late_sink)
+	if (rc == 0 && dp->plan->has_late_sink && !dp->late_eos)
 		rc = sl_sink_open(&dp->late_sink, &dp->plan->late_sink,
 				  &dp->plan->schema);
+	else if (rc == 0 && dp->plan->has_late_sink)
+		memcpy(dp->late_sink.path, dp->plan->late_sink.path,
+		       sizeof(dp->late_sink.path));
 	else if (rc == 0)
 		/* Stats name the parts' common prefix. */
 		memcpy(dp->sink.path, dp->plan->sink.path, sizeof(dp->sink.path));
@@ -342,7 +345,8 @@ run(struct dp *dp)
 	dp_ctl_close(dp);
 	if (!dp->eos && sl_sink_close(&dp->sink) < 0 && rc == 0)
 		rc = -EIO;
-	if (dp->plan->has_late_sink && sl_sink_close(&dp->late_sink) < 0 && rc == 0)
+	if (dp->plan->has_late_sink && !dp->late_eos &&
+	    sl_sink_close(&dp->late_sink) < 0 && rc == 0)
 		rc = -EIO;
 	for (uint16_t r = 0; r < dp->n_rx; r++) {
 		if (dp->rx[r].src.ops->stats)

@@ -17,13 +17,15 @@
 
 
 int
-dp_pending_add(struct dp_pending *pd, const uint8_t *rows, size_t n, uint16_t rs)
+dp_pending_add(struct dp_pending *pd, const uint8_t *rows, size_t n, uint16_t rs,
+	       int64_t tag)
 {
 	if (n == 0)
 		return 0;
 	if (pd->n + n > pd->cap) {
 		size_t cap = pd->cap ? pd->cap : 4096;
 		uint8_t *r;
+		int64_t *t;
 
 		while (cap < pd->n + n)
 			cap *= 2;
@@ -31,11 +33,26 @@ dp_pending_add(struct dp_pending *pd, const uint8_t *rows, size_t n, uint16_t rs
 		if (r == NULL)
 			return -ENOMEM;
 		pd->rows = r;
+		t = realloc(pd->tag, cap * sizeof(*t));
+		if (t == NULL)
+			return -ENOMEM;
+		pd->tag = t;
 		pd->cap = cap;
 	}
 	memcpy(pd->rows + pd->n * rs, rows, n * rs);
+	for (size_t i = 0; i < n; i++)
+		pd->tag[pd->n + i] = tag;
 	pd->n += n;
 	return 0;
+}
+
+/* Row i's turn at combined watermark wm (see dp_pending.tag). */
+static inline bool
+pending_due(const struct dp_pending *pd, size_t i, const struct sl_field *end,
+	    uint16_t rs, int64_t wm)
+{
+	return sl_row_get_int(pd->rows + i * rs, end) - 1 <= wm &&
+	       (pd->tag[i] < wm || wm == SL_TS_MAX);
 }
 
 /* Write, in order, every pending row whose window ended at or before wm. */
@@ -56,7 +73,7 @@ pending_flush(struct dp *dp, struct dp_pending *pd, int64_t wm)
 		pd->idx_cap = pd->n;
 	}
 	for (size_t i = 0; i < pd->n; i++)
-		if (sl_row_get_int(pd->rows + i * rs, end) - 1 <= wm)
+		if (pending_due(pd, i, end, rs, wm))
 			pd->idx[ne++] = (uint32_t)i;
 	if (ne == 0)
 		return 0;
@@ -81,12 +98,12 @@ pending_flush(struct dp *dp, struct dp_pending *pd, int64_t wm)
 	}
 	/* Keep the rest, in arrival order. */
 	for (size_t i = 0; i < pd->n; i++) {
-		const uint8_t *r = pd->rows + i * rs;
-
-		if (sl_row_get_int(r, end) - 1 <= wm)
+		if (pending_due(pd, i, end, rs, wm))
 			continue;
-		if (keep != i)
-			memmove(pd->rows + keep * rs, r, rs);
+		if (keep != i) {
+			memmove(pd->rows + keep * rs, pd->rows + i * rs, rs);
+			pd->tag[keep] = pd->tag[i];
+		}
 		keep++;
 	}
 	pd->n = keep;
@@ -104,16 +121,16 @@ sink_vec(struct dp *dp, struct sl_wm_valve *valve, uint16_t wi, struct sl_vec *v
 	int rc = 0;
 
 	if (v->ctl.type == SL_CTL_LATE_ROWS) {
-		/* The late side output, in arrival order (no checkpoints:
-		 * the plan refuses late_sink with them). */
+		/* The late side output, in arrival order; with checkpoints
+		 * into the transaction of the barrier still to come. */
 		for (uint16_t i = 0; i < v->n_rows && rc == 0; i++)
-			rc = sl_sink_write(&dp->late_sink, &dp->plan->schema,
-					   sl_vec_crow(v, i));
+			rc = dp_late_sink_write(dp, sl_vec_crow(v, i));
 		rte_mempool_put(dp->late_pool, v);
 		return rc;
 	}
 	if (v->n_rows)
-		rc = dp_pending_add(pd, v->rows, v->n_rows, dp->out.row_size);
+		rc = dp_pending_add(pd, v->rows, v->n_rows, dp->out.row_size,
+				    valve->ch[wi].wm);
 	switch (v->ctl.type) {
 	case SL_CTL_WATERMARK:
 		sl_wm_valve_watermark(valve, wi, v->ctl.ts, &o);
@@ -190,6 +207,7 @@ dp_main_loop(struct dp *dp)
 	dp_ckpt_finish(dp);
 	dp->end_tsc = rte_rdtsc();
 	free(pd->rows);
+	free(pd->tag);
 	free(pd->idx);
 	dp_sink_sort_free(&pd->sort);
 	if (rc < 0)

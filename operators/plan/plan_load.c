@@ -406,10 +406,8 @@ plan_top(struct plan_ctx *c, const struct plan_node *root)
 		    strcmp(p->late_sink.path, p->sink.path) == 0)
 			return plan_err(c, v, "late_sink writes to the sink's file %s; give it a path of its own",
 					p->sink.path);
-		/* Its rows are written as they come, outside the sink's
-		 * transactions: they would not be exactly-once. */
-		if (p->ckpt.interval_ms != 0)
-			return plan_err(c, v, "late_sink with checkpointing is not supported yet (its rows would not be exactly-once); remove execution.checkpointing.interval or late_sink");
+		if (p->late_sink.type == SL_SINK_STDOUT && p->sink.type == SL_SINK_STDOUT)
+			return plan_err(c, v, "late_sink and sink both write to stdout; give late_sink a csv path");
 	}
 	return plan_restart(c, root);
 }

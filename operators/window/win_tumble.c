@@ -40,6 +40,8 @@ struct win_scratch {
 	 * (allowed lateness): each row there fires its window again. */
 	uint16_t n_lf;
 	uint16_t lf_lo[SL_VEC_MAX], lf_hi[SL_VEC_MAX];
+	uint16_t sel_save[SL_VEC_MAX];	/* win_process_restored */
+	uint8_t sel_done[SL_VEC_MAX];
 	struct sl_state_ref ref[SL_VEC_MAX];
 	int64_t start[SL_VEC_MAX];	/* each row's namespace */
 	uint16_t row[SL_VEC_MAX];
@@ -706,12 +708,63 @@ win_pass(struct sl_win *w, const struct sl_vec *v, uint32_t p)
 		w->stats.state_errors += n;
 }
 
+/*
+ * After a restore with allowed lateness, until the watermark passes the
+ * checkpoint's: a key group's rows are judged by the watermark it had
+ * there (the larger of the two), as they were without the failure, so a
+ * row late then is late now and does not reopen a cleaned window. The
+ * rows go through in groups of one such watermark, each under it; a
+ * key's rows stay in one group and in order. Rare, so not fast.
+ */
+static void
+win_process_restored(struct sl_win *w, const struct sl_vec *cv)
+{
+	struct win_scratch *s = w->scratch;
+	/* The selection is the worker's to change; it is put back. */
+	struct sl_vec *v = (struct sl_vec *)(uintptr_t)cv;
+	const uint16_t n = v->n_sel;
+	const int64_t wm = w->wm;
+	const uint32_t maxp = w->conf.max_parallelism, first = w->conf.first_kg;
+
+	memcpy(s->sel_save, v->sel, sizeof(v->sel[0]) * n);
+	memset(s->sel_done, 0, n);
+	for (uint16_t i = 0; i < n; i++) {
+		int64_t eff = SL_TS_MIN;
+		uint16_t m = 0;
+
+		if (s->sel_done[i])
+			continue;
+		for (uint16_t j = i; j < n; j++) {
+			uint32_t kg = kg_fast(v->hash[s->sel_save[j]], s->kg_magic, maxp);
+			int64_t e = w->rwm[kg - first] > wm ? w->rwm[kg - first] : wm;
+
+			if (j == i)
+				eff = e;
+			if (s->sel_done[j] || e != eff)
+				continue;
+			s->sel_done[j] = 1;
+			v->sel[m++] = s->sel_save[j];
+		}
+		v->n_sel = m;
+		w->wm = eff;
+		for (uint32_t p = 0; p < s->n_pass; p++)
+			win_pass(w, v, p);
+	}
+	w->wm = wm;
+	memcpy(v->sel, s->sel_save, sizeof(v->sel[0]) * n);
+	v->n_sel = n;
+}
+
 void
 sl_win_process(struct sl_win *w, const struct sl_vec *v)
 {
 	const uint32_t n_pass = w->scratch->n_pass;
 
 	w->stats.rows_in += v->n_sel;
+	if (__builtin_expect(w->rwm_max > w->wm, 0) && w->rwm != NULL) {
+		win_process_restored(w, v);
+		return;
+	}
 	for (uint32_t p = 0; p < n_pass; p++)
 		win_pass(w, v, p);
 }

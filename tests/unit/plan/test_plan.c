@@ -620,18 +620,13 @@ static const struct bad_case bad_cases[] = {
 	  "  - aggregate: [count()]\n"
 	  SINK,
 	  "lateness_negative:6:46: allowed_lateness must be >= 0, got -5s" },
-	{ "late_sink_with_checkpoints", false,
+	{ "late_sink_stdout_twice", false,
 	  HEAD
 	  SRC
-	  "pipeline:\n"
-	  "  - key_by: k\n"
-	  "  - window: {tumbling: 1m, allowed_lateness: 5s}\n"
-	  "  - aggregate: [count()]\n"
+	  PIPE
 	  SINK
-	  "late_sink: {type: csv, path: late.csv}\n"
-	  "execution.checkpointing.interval: 1s\n"
-	  "state.checkpoints.dir: /tmp/ck\n",
-	  "late_sink_with_checkpoints:9:12: late_sink with checkpointing is not supported yet (its rows would not be exactly-once); remove execution.checkpointing.interval or late_sink" },
+	  "late_sink: {type: stdout}\n",
+	  "late_sink_stdout_twice:9:12: late_sink and sink both write to stdout; give late_sink a csv path" },
 	{ "late_sink_same_file", false,
 	  HEAD
 	  SRC

@@ -893,6 +893,17 @@ test_w3_1_lateness_restore(void **state)
 	fx_late(&b);
 	restore_into(&b, &o, 0, 127);
 	assert_int_equal(b.w.n_open, 1);
+	/* Before any watermark: k:1@-100 was late at the checkpoint's
+	 * watermark (its window cleaned at 499), so it is late now too,
+	 * and does not reopen [-2000, 0). */
+	n_side = 0;
+	sl_win_set_late_rows(&b.w, side_row, &b);
+	fx_late(&b);
+	fx_elem(&b, "k", 1, -100);
+	assert_int_equal(b.n_out, 0);
+	assert_int_equal(b.w.stats.late_dropped, 1);
+	assert_int_equal(n_side, 1);
+	assert_int_equal(b.w.n_open, 1);
 	fx_wm(&b, 2000);
 	assert_int_equal(b.n_out, 0);		/* fired before the checkpoint */
 	fx_late(&b);
