@@ -41,7 +41,9 @@ demo: build hugepages
 
 test: build build-asan hugepages
 	meson test -C $(BUILD) --suite unit --suite integration --print-errorlogs
-	meson test -C $(BUILD_ASAN) --suite unit --suite integration --print-errorlogs \
+	# UBSan only prints by default: a report must fail the test.
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C $(BUILD_ASAN) --suite unit --suite integration --print-errorlogs \
 		--timeout-multiplier 3
 
 test-unit: build

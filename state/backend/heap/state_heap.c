@@ -1339,7 +1339,8 @@ heap_snap_begin(struct sl_state *st, struct sl_state_snap *s)
 		b->sthaw = t;
 		b->sdir_cap = cap;
 	}
-	memset((void *)b->sthaw, 0, pages);
+	if (pages != 0)		/* sthaw is NULL until a table has entries */
+		memset((void *)b->sthaw, 0, pages);
 	for (uint32_t k = 0; k < st->n_kg; k++) {
 		for (uint32_t i = 0; i < s->n_desc; i++) {
 			struct hdesc *hd = st->desc[i].be;
