@@ -190,6 +190,12 @@ build_nodes(const struct sl_plan *p, struct node *n)
 		snprintf(n[k].detail + l, sizeof(n[k].detail) - l,
 			 "; allowed lateness %s", a);
 	}
+	if (p->window_count_trigger != 0) {
+		size_t l = strlen(n[k].detail);
+
+		snprintf(n[k].detail + l, sizeof(n[k].detail) - l,
+			 "; trigger count %" PRIu64, p->window_count_trigger);
+	}
 	k++;
 	snprintf(n[k].name, sizeof(n[k].name), "aggregate");
 	n[k].role = wk;

@@ -13,7 +13,8 @@
 #include "plan_private.h"
 
 static const char *const window_keys[] = { "tumbling", "sliding", "slide", "offset",
-					    "allowed_lateness", NULL };
+					    "allowed_lateness", "trigger", NULL };
+static const char *const trigger_keys[] = { "count", NULL };
 
 static bool
 reserved_column(const char *name)
@@ -135,6 +136,19 @@ plan_window(struct plan_ctx *c, const struct plan_node *v)
 		    (p->window_size_ms - 1) / p->window_slide_ms + 1 > SL_PLAN_MAX_PANES)
 			return plan_err(c, sl, "a sliding window's size / slide must be at most %d (each row updates that many windows), got %s / %s",
 					SL_PLAN_MAX_PANES, n->text, plan_show(sl->text, show));
+	}
+	/* .trigger(CountTrigger.of(N)) in place of the event-time trigger. */
+	o = plan_map_get(v, "trigger", NULL);
+	if (o != NULL) {
+		struct plan_node *cn;
+		int64_t cnt;
+
+		if (plan_expect(c, o, PLAN_MAP, "trigger") < 0 ||
+		    plan_check_keys(c, o, "trigger", trigger_keys) < 0 ||
+		    plan_require(c, o, "trigger", "count", &cn) < 0 ||
+		    plan_get_int(c, cn, "trigger count", 1, INT32_MAX, &cnt) < 0)
+			return -EINVAL;
+		p->window_count_trigger = (uint64_t)cnt;
 	}
 	/* Flink's WindowedStream.allowedLateness(L): L >= 0. */
 	o = plan_map_get(v, "allowed_lateness", NULL);

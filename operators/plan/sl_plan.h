@@ -182,6 +182,7 @@ struct sl_plan {
 	int64_t window_slide_ms;	/**< 0: tumbling; else sliding every this */
 	int64_t window_offset_ms;
 	int64_t window_lateness_ms;	/**< allowed_lateness (R3.1), >= 0 */
+	uint64_t window_count_trigger;	/**< trigger: {count: N}; 0: event time */
 
 	uint16_t n_aggs;
 	struct sl_plan_agg agg[SL_PLAN_MAX_AGGS];

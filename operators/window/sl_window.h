@@ -79,6 +79,13 @@ struct sl_win_conf {
 	int64_t slide;			/**< 0: tumbling; else sliding every slide (R2.4) */
 	int64_t offset;			/**< |offset| < size (tumbling) or slide */
 	int64_t lateness;		/**< allowed lateness L >= 0 (R3.1) */
+	/**
+	 * 0: EventTimeTrigger (R2.7). N > 0: Flink's CountTrigger.of(N) in
+	 * its place (R2.6): a key's window fires at its N-th, 2N-th, ...
+	 * element with the whole contents, never when the watermark passes
+	 * its end, and is removed at cleanup (end - 1 + L) without output.
+	 */
+	uint64_t count_trigger;
 	uint16_t n_keys;
 	int key_field[SL_WIN_MAX_KEYS];
 	uint16_t n_aggs;

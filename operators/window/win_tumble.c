@@ -461,8 +461,10 @@ win_enter(struct sl_win *w, int64_t ts, uint32_t pass, struct win_cur *k)
 		k->drop = pass == 0 ? &w->stats.late_dropped : &s->silent;
 		return;
 	}
-	/* Fired and kept for lateness, here or before a restore. */
-	k->lf = wmax <= w->wm || (w->rwm != NULL && wmax <= w->rwm_max);
+	/* Fired and kept for lateness, here or before a restore; with a
+	 * count trigger any row may fire its window. */
+	k->lf = wmax <= w->wm || (w->rwm != NULL && wmax <= w->rwm_max) ||
+		c->count_trigger != 0;
 	if (!k->have_last || start != k->last_start) {
 		k->have_last = win_open(w, start) >= 0;
 		k->last_start = start;
@@ -646,18 +648,26 @@ win_acc_late(struct sl_win *w, const struct sl_vec *v, uint16_t n)
 		}
 		while (r < s->n_lf && j >= s->lf_hi[r])
 			r++;
-		if (r == s->n_lf || j < s->lf_lo[r])
+		if (r == s->n_lf || j < s->lf_lo[r] || w->late_out == NULL)
 			continue;
 		memcpy(&f.start, ref->ns, 8);
 		f.max_ts = sat_add(f.start, w->conf.size - 1);
-		if (!win_fired(w, ref->kg, f.max_ts) || w->late_out == NULL)
+		if (w->conf.count_trigger != 0) {
+			uint64_t cnt;
+
+			memcpy(&cnt, val, 8);
+			if (cnt % w->conf.count_trigger != 0)
+				continue;
+		} else if (!win_fired(w, ref->kg, f.max_ts)) {
 			continue;
+		}
 		f.w = w;
 		f.out = w->late_out;
 		f.ctx = w->late_ctx;
 		f.max_ts = SL_TS_MAX;	/* emit_entry: no key group is skipped */
 		emit_entry(&f, ref->kg, ref->key, val);
-		w->stats.late_fired++;
+		if (w->conf.count_trigger == 0)
+			w->stats.late_fired++;
 	}
 }
 
@@ -879,7 +889,8 @@ sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 		f.max_ts = sat_add(f.start, size - 1);
 		if (f.max_ts > wm)
 			break;
-		due = f.max_ts > old;
+		/* A count trigger does not fire on time (CONTINUE). */
+		due = f.max_ts > old && w->conf.count_trigger == 0;
 		clean = sat_add(f.max_ts, lateness) <= wm;
 		if (due && clean)
 			rc = sl_state_ns_drain(w->st, w->sid, &f.start, 0, emit_entry, &f);

@@ -72,7 +72,7 @@ static const char full_job[] =
 	"  - filter: \"url_id != 0\"\n"
 	"  - filter: score > 0.5\n"
 	"  - key_by: [user_id, region]\n"
-	"  - window: {tumbling: 1h, offset: -15m, allowed_lateness: 2m}\n"
+	"  - window: {tumbling: 1h, offset: -15m, allowed_lateness: 2m, trigger: {count: 5}}\n"
 	"  - aggregate: [count(), sum(url_id), min(ts) as first_ts, max(ts), avg(score), sum(delta), first(delta), last(score) as ls]\n"
 	"sink:\n"
 	"  type: csv\n"
@@ -145,6 +145,7 @@ test_full_job(void **state)
 	assert_int_equal(p.window_size_ms, 3600000);
 	assert_int_equal(p.window_offset_ms, -900000);
 	assert_int_equal(p.window_lateness_ms, 120000);
+	assert_int_equal(p.window_count_trigger, 5);
 
 	assert_int_equal(p.n_aggs, 8);
 	assert_int_equal(p.agg[0].fn, SL_AGG_COUNT);
@@ -620,6 +621,24 @@ static const struct bad_case bad_cases[] = {
 	  "  - aggregate: [count()]\n"
 	  SINK,
 	  "lateness_negative:6:46: allowed_lateness must be >= 0, got -5s" },
+	{ "trigger_unknown", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m, trigger: {continuous: 1s}}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "trigger_unknown:6:38: unknown key 'continuous' in trigger; expected one of: count" },
+	{ "trigger_count_zero", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m, trigger: {count: 0}}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "trigger_count_zero:6:45: trigger count must be 1..2147483647, got 0" },
 	{ "late_sink_stdout_twice", false,
 	  HEAD
 	  SRC
@@ -721,7 +740,7 @@ static const struct bad_case bad_cases[] = {
 	  "  - window: {hop: 1m}\n"
 	  "  - aggregate: [count()]\n"
 	  SINK,
-	  "window_hop:6:14: unknown key 'hop' in window; expected one of: tumbling, sliding, slide, offset, allowed_lateness" },
+	  "window_hop:6:14: unknown key 'hop' in window; expected one of: tumbling, sliding, slide, offset, allowed_lateness, trigger" },
 	{ "missing_key_by", false,
 	  HEAD
 	  SRC

@@ -162,6 +162,7 @@ t_out(void *ctx)
 static int64_t next_slide;	/* the next fx_init's slide (0: tumbling) */
 static int64_t next_lateness;	/* the next fx_init's allowed lateness */
 static bool next_first_last;	/* the next fx_init adds first(v), last(v) */
+static uint64_t next_count_trigger;	/* the next fx_init's trigger: {count: N} */
 
 static void
 fx_init_kg(struct fixture *f, int64_t size, int64_t offset, uint32_t capacity,
@@ -200,6 +201,8 @@ fx_init_kg(struct fixture *f, int64_t size, int64_t offset, uint32_t capacity,
 	next_slide = 0;
 	c.lateness = next_lateness;
 	next_lateness = 0;
+	c.count_trigger = next_count_trigger;
+	next_count_trigger = 0;
 	c.offset = offset;
 	c.n_keys = 1;
 	c.key_field[0] = 0;
@@ -584,6 +587,50 @@ test_first_last(void **state)
 	assert_int_equal(x, -3);
 	x = sl_row_get_int(f.out[0], &f.w.out.f[9]);
 	assert_int_equal(x, 11);
+	fx_fini(&f);
+}
+
+/*
+ * trigger: {count: 3} (Flink's CountTrigger.of(3) in place of the
+ * event-time trigger): a key's window fires at its 3rd and 6th element
+ * with everything so far; the watermark passing its end fires nothing
+ * (CONTINUE) and cleanup removes it; with L = 1000 rows still count until
+ * end - 1 + L; rows late past that are dropped as with any trigger.
+ */
+static void
+test_count_trigger(void **state)
+{
+	static const char *const k[] = { "a", "b", "a", "a", "a" };
+	static const int64_t v[] = { 1, 2, 3, 4, 5 };
+	static const int64_t ts[] = { 100, 200, 300, 400, 500 };
+	struct fixture f;
+
+	(void)state;
+	next_count_trigger = 3;
+	next_lateness = 1000;
+	fx_init(&f, 1000, 0, 64);
+	fx_late(&f);
+	fx_vec(&f, 5, k, v, ts);		/* a: 1, 3, 4 -> fires at 4 */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "a,0,1000,3,8,1,4,2.66667");
+	fx_wm(&f, 1500);			/* past the end: CONTINUE */
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(f.w.n_open, 1);
+	f.n_out = 0;
+	fx_elem(&f, "a", 6, 600);		/* a's 5th: nothing */
+	fx_elem(&f, "b", 7, 700);		/* b's 2nd: nothing */
+	fx_elem(&f, "a", 8, 800);		/* a's 6th: fires */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "a,0,1000,6,27,1,8,4.5");
+	assert_int_equal(f.w.stats.late_fired, 0);
+	fx_wm(&f, 1999);			/* cleanup: b's 2 rows never fire */
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(f.w.n_open, 0);
+	assert_int_equal(f.w.stats.windows_fired, 0);
+	f.n_out = 0;
+	fx_elem(&f, "a", 9, 900);		/* late past cleanup */
+	assert_int_equal(f.w.stats.late_dropped, 1);
+	assert_int_equal(f.n_out, 0);
 	fx_fini(&f);
 }
 
@@ -1407,6 +1454,7 @@ main(void)
 		cmocka_unit_test(test_lateness_two_rows_one_vector),
 		cmocka_unit_test(test_negative_and_aggregates),
 		cmocka_unit_test(test_first_last),
+		cmocka_unit_test(test_count_trigger),
 		cmocka_unit_test(test_memory_limit),
 		cmocka_unit_test(test_capacity_holds_after_firing),
 		cmocka_unit_test(test_snapshot_restore_rescale),
