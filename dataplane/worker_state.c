@@ -390,6 +390,12 @@ dp_worker_init(void *arg)
 		sl_win_set_late_rows(&w->win, dp_worker_late_row, w);
 	if (dp->rs != NULL)
 		rc = restore(w, c.first_kg, c.last_kg);
+	if (rc == 0 && dp->rs != NULL) {
+		rc = sl_win_restore_done(&w->win);
+		if (rc < 0)
+			DP_LOG(ERR, "worker %u: restore: the window's timers do not rebuild (%s)",
+			       w->id, strerror(-rc));
+	}
 out:
 	w->init_rc = rc;
 	return rc;

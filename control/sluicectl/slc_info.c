@@ -196,6 +196,13 @@ build_nodes(const struct sl_plan *p, struct node *n)
 		snprintf(n[k].detail + l, sizeof(n[k].detail) - l,
 			 "; trigger count %" PRIu64, p->window_count_trigger);
 	}
+	if (p->window_continuous_ms != 0) {
+		size_t l = strlen(n[k].detail);
+
+		fmt_ms(a, sizeof(a), p->window_continuous_ms);
+		snprintf(n[k].detail + l, sizeof(n[k].detail) - l,
+			 "; trigger continuous every %s", a);
+	}
 	k++;
 	snprintf(n[k].name, sizeof(n[k].name), "aggregate");
 	n[k].role = wk;

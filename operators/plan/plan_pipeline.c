@@ -14,7 +14,7 @@
 
 static const char *const window_keys[] = { "tumbling", "sliding", "slide", "offset",
 					    "allowed_lateness", "trigger", NULL };
-static const char *const trigger_keys[] = { "count", NULL };
+static const char *const trigger_keys[] = { "count", "continuous", NULL };
 
 static bool
 reserved_column(const char *name)
@@ -137,18 +137,32 @@ plan_window(struct plan_ctx *c, const struct plan_node *v)
 			return plan_err(c, sl, "a sliding window's size / slide must be at most %d (each row updates that many windows), got %s / %s",
 					SL_PLAN_MAX_PANES, n->text, plan_show(sl->text, show));
 	}
-	/* .trigger(CountTrigger.of(N)) in place of the event-time trigger. */
+	/* .trigger(CountTrigger.of(N)) or
+	 * .trigger(ContinuousEventTimeTrigger.of(I)) in place of the
+	 * event-time trigger. */
 	o = plan_map_get(v, "trigger", NULL);
 	if (o != NULL) {
-		struct plan_node *cn;
+		struct plan_node *cn, *ci;
 		int64_t cnt;
 
 		if (plan_expect(c, o, PLAN_MAP, "trigger") < 0 ||
-		    plan_check_keys(c, o, "trigger", trigger_keys) < 0 ||
-		    plan_require(c, o, "trigger", "count", &cn) < 0 ||
-		    plan_get_int(c, cn, "trigger count", 1, INT32_MAX, &cnt) < 0)
+		    plan_check_keys(c, o, "trigger", trigger_keys) < 0)
 			return -EINVAL;
-		p->window_count_trigger = (uint64_t)cnt;
+		cn = plan_map_get(o, "count", NULL);
+		ci = plan_map_get(o, "continuous", NULL);
+		if ((cn == NULL) == (ci == NULL))
+			return plan_err(c, o, "trigger needs one of {count: N} or {continuous: INTERVAL}");
+		if (cn != NULL) {
+			if (plan_get_int(c, cn, "trigger count", 1, INT32_MAX, &cnt) < 0)
+				return -EINVAL;
+			p->window_count_trigger = (uint64_t)cnt;
+		} else {
+			if (plan_get_duration(c, ci, &p->window_continuous_ms) < 0)
+				return -EINVAL;
+			if (p->window_continuous_ms <= 0)
+				return plan_err(c, ci, "a continuous trigger's interval must be > 0, got %s",
+						plan_show(ci->text, show));
+		}
 	}
 	/* Flink's WindowedStream.allowedLateness(L): L >= 0. */
 	o = plan_map_get(v, "allowed_lateness", NULL);

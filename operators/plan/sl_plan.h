@@ -183,6 +183,7 @@ struct sl_plan {
 	int64_t window_offset_ms;
 	int64_t window_lateness_ms;	/**< allowed_lateness (R3.1), >= 0 */
 	uint64_t window_count_trigger;	/**< trigger: {count: N}; 0: event time */
+	int64_t window_continuous_ms;	/**< trigger: {continuous: I}; 0: none */
 
 	uint16_t n_aggs;
 	struct sl_plan_agg agg[SL_PLAN_MAX_AGGS];

@@ -86,6 +86,15 @@ struct sl_win_conf {
 	 * its end, and is removed at cleanup (end - 1 + L) without output.
 	 */
 	uint64_t count_trigger;
+	/**
+	 * > 0: Flink's ContinuousEventTimeTrigger.of(interval) in place of the
+	 * event-time trigger: besides the window's end (and late rows, as
+	 * R2.7), a key's window fires early whenever the watermark passes the
+	 * next multiple of interval after its first row's timestamp, and every
+	 * interval after that, before its end. Per-key timers (sl_timer, in
+	 * the same state, so checkpointed).
+	 */
+	int64_t continuous;
 	uint16_t n_keys;
 	int key_field[SL_WIN_MAX_KEYS];
 	uint16_t n_aggs;
@@ -116,6 +125,7 @@ typedef void (*sl_win_late_fn)(void *ctx, const uint8_t *row);
 
 struct sl_win_acc;	/* private */
 struct win_scratch;	/* private */
+struct sl_timer;
 
 struct sl_win {
 	struct sl_win_conf conf;
@@ -148,6 +158,9 @@ struct sl_win {
 	void *late_row_ctx;
 	int64_t *rwm;			/**< [kg - first_kg] */
 	int64_t rwm_max;
+	struct sl_timer *ct;		/**< continuous trigger's timers, or NULL */
+	sl_win_out_fn adv_out;		/**< sl_win_advance's output, for them */
+	void *adv_ctx;
 };
 
 /**
@@ -225,6 +238,13 @@ void sl_win_snapshot_end(struct sl_win *w);
  * @return 0, -EINVAL for a malformed list, -ENOSPC for too many windows.
  */
 int sl_win_restore_windows(struct sl_win *w, const void *buf, size_t len);
+
+/**
+ * After every section of a checkpoint is loaded into w->st: rebuild what
+ * the operator keeps beside the state (the continuous trigger's timer
+ * queues). @return 0 or -errno.
+ */
+int sl_win_restore_done(struct sl_win *w);
 
 /** Key bytes of a row, as hashed by the router and stored by the window. */
 static inline void

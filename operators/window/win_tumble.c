@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "sl_kg.h"
+#include "sl_timer.h"
 #include "sl_window.h"
 #include "win_private.h"
 
@@ -40,6 +41,11 @@ struct win_scratch {
 	 * (allowed lateness): each row there fires its window again. */
 	uint16_t n_lf;
 	uint16_t lf_lo[SL_VEC_MAX], lf_hi[SL_VEC_MAX];
+	/* Rows whose key's window needs its first continuous firing set,
+	 * after the state's release (timers live in the same state). */
+	uint16_t n_ct;
+	uint16_t ct_j[SL_VEC_MAX];
+	int64_t ct_ts[SL_VEC_MAX];
 	uint16_t sel_save[SL_VEC_MAX];	/* win_process_restored */
 	uint8_t sel_done[SL_VEC_MAX];
 	struct sl_state_ref ref[SL_VEC_MAX];
@@ -82,6 +88,10 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 	}
 	if (c->lateness < 0) {
 		snprintf(msg, msglen, "allowed lateness must be >= 0");
+		return -EINVAL;
+	}
+	if (c->continuous < 0 || (c->continuous > 0 && c->count_trigger != 0)) {
+		snprintf(msg, msglen, "a window has one trigger: count or continuous, with an interval > 0");
 		return -EINVAL;
 	}
 	if (c->n_keys == 0 || c->n_keys > SL_WIN_MAX_KEYS || c->n_aggs == 0 ||
@@ -149,6 +159,9 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 	return 0;
 }
 
+static int ct_fire(void *arg, enum sl_timer_domain dom, uint16_t kg,
+		   const void *key, const void *ns, int64_t ts);
+
 int
 sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 {
@@ -209,6 +222,25 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 		return rc;
 	}
 	w->sid = rc;
+	if (c->continuous > 0) {
+		struct sl_timer_conf tc = {
+			.name = "window.ct",
+			.key_len = (uint16_t)key_bytes,
+			.ns_len = 8,
+			.first_kg = c->first_kg,
+			.last_kg = c->last_kg,
+			.capacity_hint = (c->capacity + n_kg - 1) / n_kg,
+			.fire = ct_fire,
+			.arg = w,
+		};
+
+		w->ct = sl_timer_create(st, &tc);
+		if (w->ct == NULL) {
+			rc = -errno;
+			sl_win_fini(w);
+			return rc;
+		}
+	}
 	/* Lemire's fastmod: exact for every 32-bit hash and divisor. */
 	w->scratch->kg_magic = UINT64_MAX / c->max_parallelism + 1;
 	w->scratch->kg_pow2 = (c->max_parallelism & (c->max_parallelism - 1)) == 0;
@@ -236,9 +268,11 @@ sl_win_fini(struct sl_win *w)
 	free(w->acc);
 	free(w->scratch);
 	free(w->rwm);
+	sl_timer_destroy(w->ct);
 	w->acc = NULL;
 	w->scratch = NULL;
 	w->rwm = NULL;
+	w->ct = NULL;
 }
 
 void
@@ -462,9 +496,10 @@ win_enter(struct sl_win *w, int64_t ts, uint32_t pass, struct win_cur *k)
 		return;
 	}
 	/* Fired and kept for lateness, here or before a restore; with a
-	 * count trigger any row may fire its window. */
+	 * count trigger any row may fire its window, and with a continuous
+	 * one a key's first row sets its first early firing. */
 	k->lf = wmax <= w->wm || (w->rwm != NULL && wmax <= w->rwm_max) ||
-		c->count_trigger != 0;
+		c->count_trigger != 0 || c->continuous != 0;
 	if (!k->have_last || start != k->last_start) {
 		k->have_last = win_open(w, start) >= 0;
 		k->last_start = start;
@@ -610,6 +645,29 @@ struct fire_ctx {
 
 static int emit_entry(void *arg, uint16_t kg, const void *key, const void *valp);
 
+/* A continuous trigger's next firing after t: the next multiple of the
+ * interval (Flink: t - t % interval + interval, Java's % as C's), before
+ * the window's end, which fires anyway. */
+static void
+ct_register(struct sl_win *w, uint16_t kg, const void *key, int64_t start,
+	    int64_t max_ts, int64_t next)
+{
+	if (next >= max_ts)
+		return;
+	if (sl_timer_register(w->ct, SL_TIMER_EVENT_TIME, kg, key, &start, next) < 0)
+		w->stats.state_errors++;
+}
+
+static void
+ct_first(struct sl_win *w, const struct sl_state_ref *ref, int64_t start,
+	 int64_t max_ts, int64_t ts)
+{
+	const int64_t iv = w->conf.continuous;
+
+	ct_register(w, ref->kg, ref->key, start, max_ts,
+		    sat_add(ts - ts % iv, iv));
+}
+
 /* Whether key group kg's window ending at max_ts has fired, here or
  * before the checkpoint this instance was restored from. */
 static inline bool
@@ -659,6 +717,14 @@ win_acc_late(struct sl_win *w, const struct sl_vec *v, uint16_t n)
 			if (cnt % w->conf.count_trigger != 0)
 				continue;
 		} else if (!win_fired(w, ref->kg, f.max_ts)) {
+			/* ContinuousEventTimeTrigger.onElement: the first row
+			 * of a key's window sets its first early firing. */
+			if (w->ct != NULL && s->created[j]) {
+				s->ct_j[s->n_ct] = j;
+				s->ct_ts[s->n_ct++] =
+					sl_row_ts(sl_vec_crow(v, s->row[j]),
+						  &w->conf.in->f[w->conf.ts_field]);
+			}
 			continue;
 		}
 		f.w = w;
@@ -680,6 +746,7 @@ win_pass(struct sl_win *w, const struct sl_vec *v, uint32_t p)
 	int rc;
 
 	s->n_lf = 0;
+	s->n_ct = 0;
 	if (s->common && s->kg_pow2)
 		n = win_refs(w, v, p, true, true);
 	else if (s->common)
@@ -716,6 +783,13 @@ win_pass(struct sl_win *w, const struct sl_vec *v, uint32_t p)
 	}
 	if (sl_state_fixed_release_bulk(w->st, w->sid, s->ref, n, s->val) < 0)
 		w->stats.state_errors += n;
+	for (uint16_t i = 0; i < s->n_ct; i++) {
+		const struct sl_state_ref *ref = &s->ref[s->ct_j[i]];
+		int64_t start;
+
+		memcpy(&start, ref->ns, 8);
+		ct_first(w, ref, start, sat_add(start, w->conf.size - 1), s->ct_ts[i]);
+	}
 }
 
 /*
@@ -848,6 +922,50 @@ emit_entry(void *arg, uint16_t kg, const void *key, const void *valp)
 	return 0;
 }
 
+/*
+ * A continuous trigger's timer (ContinuousEventTimeTrigger.onEventTime
+ * before the window's end): fire the key's window with what it holds, and
+ * set the next firing an interval later; one at or below the watermark
+ * fires in this same advance (C1), as Flink's does.
+ */
+static int
+ct_fire(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
+	const void *ns, int64_t ts)
+{
+	struct sl_win *w = arg;
+	struct sl_state_ref ref = { .key = key, .ns = ns, .kg = kg };
+	uint8_t val[8 + 8 * SL_WIN_MAX_AGGS];
+	struct fire_ctx f = { w, 0, SL_TS_MAX, w->adv_out, w->adv_ctx };
+	int64_t max_ts;
+	int rc;
+
+	(void)dom;
+	memcpy(&f.start, ns, 8);
+	max_ts = sat_add(f.start, w->conf.size - 1);
+	sl_state_hash_bulk(w->st, w->sid, &ref, 1);
+	rc = sl_state_value_get(w->st, w->sid, &ref, 0, val);
+	if (rc < 0) {
+		w->stats.state_errors++;
+		return 0;
+	}
+	if (rc == 0 || f.out == NULL)
+		return 0;	/* cleaned up already */
+	emit_entry(&f, kg, key, val);
+	ct_register(w, kg, key, f.start, max_ts, sat_add(ts, w->conf.continuous));
+	return 0;
+}
+
+int
+sl_win_restore_done(struct sl_win *w)
+{
+	int rc;
+
+	if (w->ct == NULL)
+		return 0;
+	rc = sl_timer_rebuild(w->ct);
+	return rc < 0 ? rc : 0;
+}
+
 static int
 drop_entry(void *arg, uint16_t kg, const void *key, const void *valp)
 {
@@ -869,6 +987,13 @@ sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 	if (wm <= old)
 		return;
 	w->wm = wm;
+	/* Early firings come before the ends: their timestamps are earlier. */
+	if (w->ct != NULL) {
+		w->adv_out = out;
+		w->adv_ctx = ctx;
+		if (sl_timer_advance_watermark(w->ct, wm) < 0)
+			w->stats.state_errors++;
+	}
 	if (w->n_open > 0 && w->open_start[0] <= wm - (size - 1)) {
 		/* Sampled as windows fire: state is at its peak just before. */
 		sl_state_stats(w->st, &ss);

@@ -70,3 +70,61 @@ SQL
 rows=$(($(wc -l < "$T/count.csv") - 1))
 [ "$rows" -gt 500 ] || fail "only $rows results"
 echo "ok: count trigger $N on tumbling ${size}ms, lateness ${L}ms: $rows results and $dropped dropped rows equal sqlite3's"
+
+# trigger: {continuous: 200ms} (ContinuousEventTimeTrigger.of(200 ms)) on
+# the same rows, no lateness. A key's first row of a window (at pkt pf,
+# time tf, watermark wf) sets a firing at g1 = tf - tf % 200 + 200 and the
+# next ones every 200 ms before the window's end - 1. Firing g happens at
+# the first watermark advance that reaches it after pf (the watermark
+# before row q is then >= g and above wf), with the window's rows before
+# q; when the input ends first, with all of them. The window's end fires
+# as always. sqlite3 computes every row.
+I=200
+sed -e "s|trigger: {count: $N}|trigger: {continuous: ${I}ms}|" -e "s|allowed_lateness: ${L}ms, ||" \
+	-e "s|$T/count.csv|$T/cont.csv|" "$T/count.yaml" > "$T/cont.yaml"
+grep -q "continuous: ${I}ms" "$T/cont.yaml" || fail "the continuous job was not written"
+qc() {
+	expected_sql "$T/in.csv" "user INTEGER, amount INTEGER, ts INTEGER" 1 "$B" "$size" 0 \
+		"1" "user" "count(*) AS count"
+	cat <<SQL
+CREATE TABLE acc AS SELECT * FROM x WHERE wm IS NULL OR pane + $size - 1 > wm;
+CREATE TABLE firsts AS SELECT user, pane, pkt AS pf, ts AS tf, wm AS wf FROM acc a
+	WHERE pkt = (SELECT min(pkt) FROM acc b WHERE b.user = a.user AND b.pane = a.pane);
+CREATE TABLE grid AS WITH RECURSIVE g(user, pane, pf, wf, t) AS (
+	SELECT user, pane, pf, wf, tf - tf % $I + $I FROM firsts
+	UNION ALL SELECT user, pane, pf, wf, t + $I FROM g WHERE t + $I < pane + $size - 1)
+	SELECT * FROM g WHERE t < pane + $size - 1;
+CREATE TABLE fires AS SELECT g.*, (SELECT min(pkt) FROM x WHERE x.pkt > g.pf AND x.wm >= g.t
+	AND (g.wf IS NULL OR x.wm > g.wf)) AS q FROM grid g;
+CREATE TABLE want(user INTEGER, window_start INTEGER, window_end INTEGER, count INTEGER,
+	sum_amount INTEGER, last_amount INTEGER);
+INSERT INTO want SELECT f.user, f.pane, f.pane + $size,
+	(SELECT count(*) FROM acc a WHERE a.user = f.user AND a.pane = f.pane AND (f.q IS NULL OR a.pkt < f.q)),
+	(SELECT sum(amount) FROM acc a WHERE a.user = f.user AND a.pane = f.pane AND (f.q IS NULL OR a.pkt < f.q)),
+	(SELECT amount FROM acc a WHERE a.user = f.user AND a.pane = f.pane AND (f.q IS NULL OR a.pkt < f.q)
+	 ORDER BY pkt DESC LIMIT 1)
+	FROM fires f;
+INSERT INTO want SELECT user, pane, pane + $size, count(*), sum(amount),
+	(SELECT amount FROM acc b WHERE b.user = a.user AND b.pane = a.pane ORDER BY pkt DESC LIMIT 1)
+	FROM acc a GROUP BY user, pane;
+SQL
+}
+run_dp "$T/cont.yaml"
+bad=$({ qc; cat <<SQL
+CREATE TABLE actual(user INTEGER, window_start INTEGER, window_end INTEGER, count INTEGER,
+	sum_amount INTEGER, last_amount INTEGER);
+.import --csv --skip 1 $T/cont.csv actual
+CREATE TABLE e AS SELECT * FROM want ORDER BY window_start, user, count, sum_amount;
+CREATE TABLE a AS SELECT * FROM actual ORDER BY window_start, user, count, sum_amount;
+SELECT (SELECT count(*) FROM e) - (SELECT count(*) FROM a)
+	+ (SELECT count(*) FROM e LEFT JOIN a ON a.rowid = e.rowid AND a.user = e.user
+	   AND a.window_start = e.window_start AND a.window_end = e.window_end
+	   AND a.count = e.count AND a.sum_amount = e.sum_amount AND a.last_amount = e.last_amount
+	   WHERE a.rowid IS NULL);
+SQL
+} | sqlite3 -batch)
+[ "$bad" = 0 ] || fail "continuous: $bad result rows differ from sqlite3's"
+rows=$(($(wc -l < "$T/cont.csv") - 1))
+wins=$({ qc; echo "SELECT count(*) FROM (SELECT DISTINCT user, pane FROM acc);"; } | sqlite3 -batch)
+[ "$rows" -gt $((wins * 2)) ] || fail "continuous: only $rows results for $wins windows"
+echo "ok: continuous trigger ${I}ms on tumbling ${size}ms: $rows results ($wins windows) equal sqlite3's"

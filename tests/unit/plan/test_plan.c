@@ -626,10 +626,28 @@ static const struct bad_case bad_cases[] = {
 	  SRC
 	  "pipeline:\n"
 	  "  - key_by: k\n"
-	  "  - window: {tumbling: 1m, trigger: {continuous: 1s}}\n"
+	  "  - window: {tumbling: 1m, trigger: {processing_time: 1s}}\n"
 	  "  - aggregate: [count()]\n"
 	  SINK,
-	  "trigger_unknown:6:38: unknown key 'continuous' in trigger; expected one of: count" },
+	  "trigger_unknown:6:38: unknown key 'processing_time' in trigger; expected one of: count, continuous" },
+	{ "trigger_two", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m, trigger: {count: 5, continuous: 1s}}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "trigger_two:6:37: trigger needs one of {count: N} or {continuous: INTERVAL}" },
+	{ "trigger_continuous_zero", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m, trigger: {continuous: 0s}}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "trigger_continuous_zero:6:50: a continuous trigger's interval must be > 0, got 0s" },
 	{ "trigger_count_zero", false,
 	  HEAD
 	  SRC

@@ -163,6 +163,7 @@ static int64_t next_slide;	/* the next fx_init's slide (0: tumbling) */
 static int64_t next_lateness;	/* the next fx_init's allowed lateness */
 static bool next_first_last;	/* the next fx_init adds first(v), last(v) */
 static uint64_t next_count_trigger;	/* the next fx_init's trigger: {count: N} */
+static int64_t next_continuous;	/* the next fx_init's trigger: {continuous: I} */
 
 static void
 fx_init_kg(struct fixture *f, int64_t size, int64_t offset, uint32_t capacity,
@@ -203,6 +204,8 @@ fx_init_kg(struct fixture *f, int64_t size, int64_t offset, uint32_t capacity,
 	next_lateness = 0;
 	c.count_trigger = next_count_trigger;
 	next_count_trigger = 0;
+	c.continuous = next_continuous;
+	next_continuous = 0;
 	c.offset = offset;
 	c.n_keys = 1;
 	c.key_field[0] = 0;
@@ -999,6 +1002,63 @@ test_lateness_two_rows_one_vector(void **state)
 }
 
 /*
+ * trigger: {continuous: 2000} on tumbling 10000 (Flink's
+ * ContinuousEventTimeTrigger.of(2 s)): k's first row @1500 sets a firing
+ * at 2000 (1500 - 1500 % 2000 + 2000); each firing sets the next 2 s
+ * later, and one the same watermark passes fires in the same advance, so
+ * WM(8500) fires at 4000, 6000 and 8000 with the same contents. 10000 is
+ * past the window's end - 1 (9999), which fires as always; j's first row
+ * @9000 sets nothing before it. A snapshot taken with the 4000 firing
+ * pending restores it.
+ */
+static void
+test_continuous_trigger(void **state)
+{
+	struct fixture f, b, *x;
+	struct snap_out o;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	for (int restore = 0; restore < 2; restore++) {
+		next_continuous = 2000;
+		fx_init(&f, 10000, 0, 64);
+		fx_late(&f);
+		fx_elem(&f, "k", 1, 1500);
+		fx_elem(&f, "k", 2, 2500);
+		fx_wm(&f, 1999);
+		assert_int_equal(f.n_out, 0);
+		fx_wm(&f, 3000);
+		assert_int_equal(f.n_out, 1);
+		assert_string_equal(fx_res(&f, 0), "k,0,10000,2,3,1,2,1.5");
+		if (restore) {
+			take_snapshot(&f, &o, NULL);
+			fx_fini(&f);
+			next_continuous = 2000;
+			fx_init(&b, 10000, 0, 64);
+			fx_late(&b);
+			restore_into(&b, &o, 0, 127);
+			assert_int_equal(sl_win_restore_done(&b.w), 0);
+		}
+		x = restore ? &b : &f;
+		x->n_out = 0;
+		fx_elem(x, "k", 4, 3500);
+		fx_elem(x, "j", 5, 9000);
+		fx_wm(x, 8500);
+		assert_int_equal(x->n_out, 3);
+		for (int i = 0; i < 3; i++)
+			assert_string_equal(fx_res(x, (unsigned int)i), "k,0,10000,3,7,1,4,2.33333");
+		fx_wm(x, 9999);
+		assert_int_equal(x->n_out, 2);
+		assert_string_equal(fx_res(x, 0), "j,0,10000,1,5,5,5,5");
+		assert_string_equal(fx_res(x, 1), "k,0,10000,3,7,1,4,2.33333");
+		fx_wm(x, SL_TS_MAX);
+		assert_int_equal(x->n_out, 0);
+		fx_fini(x);
+	}
+	snap_free(&o);
+}
+
+/*
  * W2.2 [T-WOT testSlidingEventTimeWindows]: size 3000, slide 1000, sum
  * of ones, the operator's outputs watermark by watermark; the same with a
  * snapshot taken after the input and restored into a new instance.
@@ -1455,6 +1515,7 @@ main(void)
 		cmocka_unit_test(test_negative_and_aggregates),
 		cmocka_unit_test(test_first_last),
 		cmocka_unit_test(test_count_trigger),
+		cmocka_unit_test(test_continuous_trigger),
 		cmocka_unit_test(test_memory_limit),
 		cmocka_unit_test(test_capacity_holds_after_firing),
 		cmocka_unit_test(test_snapshot_restore_rescale),
