@@ -612,6 +612,10 @@ dp_ckpt_aligned(struct dp *dp, uint64_t id)
 		if (rc == 0)
 			rc = sl_ckpt_builder_add(&b, SL_CKPT_SEC_OPERATOR, 1, SL_CKPT_NO_KG,
 						 dp->pd.tag, dp->pd.n * sizeof(int64_t));
+		/* Op 2: which held rows are early firings (a byte each). */
+		if (rc == 0)
+			rc = sl_ckpt_builder_add(&b, SL_CKPT_SEC_OPERATOR, 2, SL_CKPT_NO_KG,
+						 dp->pd.early, dp->pd.n);
 		if (rc == 0)
 			rc = ckpt_submit(dp, &b, SL_CKPT_TASK_SINK, 0);
 	}
@@ -1026,7 +1030,7 @@ restore_file(struct dp *dp, int dirfd, const struct sl_ckpt_mfile *mf,
 			}
 			held = s.len / dp->out.row_size;
 			rc = dp_pending_add(&dp->pd, s.data, held, dp->out.row_size,
-					    SL_TS_MIN);
+					    SL_TS_MIN, NULL);
 		} else if (mf->task_kind == SL_CKPT_TASK_SINK && s.kind == SL_CKPT_SEC_OPERATOR &&
 			   s.op_id == 1) {
 			/* The held rows' tags (older checkpoints: none, MIN). */
@@ -1036,6 +1040,14 @@ restore_file(struct dp *dp, int dirfd, const struct sl_ckpt_mfile *mf,
 			}
 			if (held != 0)
 				memcpy(dp->pd.tag + dp->pd.n - held, s.data, s.len);
+		} else if (mf->task_kind == SL_CKPT_TASK_SINK && s.kind == SL_CKPT_SEC_OPERATOR &&
+			   s.op_id == 2) {
+			if (s.len != held || held > dp->pd.n) {
+				rc = -EINVAL;
+				break;
+			}
+			if (held != 0)
+				memcpy(dp->pd.early + dp->pd.n - held, s.data, s.len);
 		}
 	}
 	if (!keep || kept == UINT32_MAX)

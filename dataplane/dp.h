@@ -103,6 +103,9 @@ struct dp_pending {
 	 * this, so a late firing lands in the same flush whatever the
 	 * timing of the other workers (the output bytes stay fixed). */
 	int64_t *tag;
+	/* Early firings (sl_win.out_early) wait for the tag only: the
+	 * combined watermark passing it, not their window's end. */
+	uint8_t *early;
 	size_t n;
 	size_t cap;
 	uint32_t *idx;
@@ -397,7 +400,7 @@ int dp_ckpt_stop_with_savepoint(struct dp *dp, const char *dir, json_t **data,
 				char *msg, size_t len);
 int dp_sink_write(struct dp *dp, const uint8_t *row);
 int dp_pending_add(struct dp_pending *pd, const uint8_t *rows, size_t n, uint16_t rs,
-		   int64_t tag);
+		   int64_t tag, const uint16_t *early);
 /* Sort idx[0..n) (rows of schema s) by (window_start, the nk key fields). */
 int dp_sink_sort(struct dp_sort *so, const struct sl_schema *s, uint16_t nk,
 		 const uint8_t *rows, uint32_t *idx, size_t n);

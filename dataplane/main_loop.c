@@ -18,7 +18,7 @@
 
 int
 dp_pending_add(struct dp_pending *pd, const uint8_t *rows, size_t n, uint16_t rs,
-	       int64_t tag)
+	       int64_t tag, const uint16_t *early)
 {
 	if (n == 0)
 		return 0;
@@ -37,11 +37,17 @@ dp_pending_add(struct dp_pending *pd, const uint8_t *rows, size_t n, uint16_t rs
 		if (t == NULL)
 			return -ENOMEM;
 		pd->tag = t;
+		r = realloc(pd->early, cap);
+		if (r == NULL)
+			return -ENOMEM;
+		pd->early = r;
 		pd->cap = cap;
 	}
 	memcpy(pd->rows + pd->n * rs, rows, n * rs);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		pd->tag[pd->n + i] = tag;
+		pd->early[pd->n + i] = early != NULL && early[i] != 0;
+	}
 	pd->n += n;
 	return 0;
 }
@@ -51,7 +57,7 @@ static inline bool
 pending_due(const struct dp_pending *pd, size_t i, const struct sl_field *end,
 	    uint16_t rs, int64_t wm)
 {
-	return sl_row_get_int(pd->rows + i * rs, end) - 1 <= wm &&
+	return (pd->early[i] || sl_row_get_int(pd->rows + i * rs, end) - 1 <= wm) &&
 	       (pd->tag[i] < wm || wm == SL_TS_MAX);
 }
 
@@ -103,6 +109,7 @@ pending_flush(struct dp *dp, struct dp_pending *pd, int64_t wm)
 		if (keep != i) {
 			memmove(pd->rows + keep * rs, pd->rows + i * rs, rs);
 			pd->tag[keep] = pd->tag[i];
+			pd->early[keep] = pd->early[i];
 		}
 		keep++;
 	}
@@ -130,7 +137,7 @@ sink_vec(struct dp *dp, struct sl_wm_valve *valve, uint16_t wi, struct sl_vec *v
 	}
 	if (v->n_rows)
 		rc = dp_pending_add(pd, v->rows, v->n_rows, dp->out.row_size,
-				    valve->ch[wi].wm);
+				    valve->ch[wi].wm, v->sel);
 	switch (v->ctl.type) {
 	case SL_CTL_WATERMARK:
 		sl_wm_valve_watermark(valve, wi, v->ctl.ts, &o);
@@ -208,6 +215,7 @@ dp_main_loop(struct dp *dp)
 	dp->end_tsc = rte_rdtsc();
 	free(pd->rows);
 	free(pd->tag);
+	free(pd->early);
 	free(pd->idx);
 	dp_sink_sort_free(&pd->sort);
 	if (rc < 0)

@@ -79,6 +79,9 @@ dp_worker_res_row(void *ctx)
 
 	if (unlikely(w->res->n_rows == SL_VEC_MAX))
 		res_send(w);
+	/* A result vector's sel[] is free: it says which rows are early
+	 * firings (the sink lets those through before their window ends). */
+	w->res->sel[w->res->n_rows] = w->win.out_early;
 	return sl_vec_row(w->res, w->res->n_rows++);
 }
 

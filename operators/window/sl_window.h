@@ -159,6 +159,13 @@ struct sl_win {
 	int64_t *rwm;			/**< [kg - first_kg] */
 	int64_t rwm_max;
 	struct sl_timer *ct;		/**< continuous trigger's timers, or NULL */
+	/**
+	 * Set before each out() call: whether that row is an early firing
+	 * (a count or continuous trigger's, before the watermark passed its
+	 * window's end). A sink that holds results until their window ends
+	 * lets such rows through at once.
+	 */
+	bool out_early;
 	sl_win_out_fn adv_out;		/**< sl_win_advance's output, for them */
 	void *adv_ctx;
 };

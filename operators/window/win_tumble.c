@@ -868,6 +868,7 @@ emit_entry(void *arg, uint16_t kg, const void *key, const void *valp)
 	if (__builtin_expect(w->rwm != NULL, 0) &&
 	    w->rwm[kg - c->first_kg] >= f->max_ts)
 		return 0;
+	w->out_early = sat_add(start, c->size - 1) > w->wm;
 	row = f->out(f->ctx);
 	if (__builtin_add_overflow(start, c->size, &end))
 		end = SL_TS_MAX;
