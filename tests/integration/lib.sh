@@ -93,6 +93,25 @@ expect_late() {
 	{ "$@"; printf 'SELECT count(*) FROM late;\n'; } | sqlite3 -batch
 }
 
+# kill_and_restore JOB N: N times, start sluice-dp on JOB from its latest
+# checkpoint and SIGKILL it 0.4-0.7 s in; then run it to the end from the
+# latest checkpoint (which must exist).
+kill_and_restore() {
+	local job=$1 n=$2 pid=""
+	trap 'if [ -n "${pid:-}" ]; then kill -9 "$pid" 2> /dev/null || true; fi; rm -rf "$T"' EXIT
+	for ((i = 0; i < n; i++)); do
+		"$DP" --job "$job" --restore latest > /dev/null 2> "$T/crash.log" &
+		pid=$!
+		sleep "0.$((RANDOM % 4 + 4))"
+		kill -9 "$pid" 2> /dev/null || true
+		wait "$pid" 2> /dev/null || true
+		pid=""
+	done
+	trap 'rm -rf "$T"' EXIT
+	run_dp "$job" --restore latest
+	grep -q "restore: checkpoint" "$T/dp.err" || fail "the last run restored no checkpoint"
+}
+
 same_file() {
 	if ! cmp -s "$1" "$2"; then
 		diff "$1" "$2" | head -20 >&2

@@ -155,18 +155,7 @@ cat "$T"/ckout/res.csv.part-* > "$T/ck-ref.csv"
 cat "$T"/ckout/late.csv.part-* | sort > "$T/late-ref.csv"
 [ "$(wc -l < "$T/late-ref.csv")" -gt 20 ] || fail "only $(wc -l < "$T/late-ref.csv") late rows in the checkpointed job"
 rm -rf "$T/ckout" "$T/chk"
-pid=""
-trap 'if [ -n "$pid" ]; then kill -9 $pid 2> /dev/null || true; fi; rm -rf "$T"' EXIT
-for _ in 1 2 3; do
-	"$DP" --job "$T/ck.yaml" --restore latest > /dev/null 2> "$T/crash.log" &
-	pid=$!
-	sleep "0.$((RANDOM % 4 + 4))"
-	kill -9 $pid 2> /dev/null || true
-	wait $pid 2> /dev/null || true
-	pid=""
-done
-run_dp "$T/ck.yaml" --restore latest
-grep -q "restore: checkpoint" "$T/dp.err" || fail "the last run restored no checkpoint"
+kill_and_restore "$T/ck.yaml" 3
 cat "$T"/ckout/res.csv.part-* > "$T/ck-got.csv"
 cat "$T"/ckout/late.csv.part-* | sort > "$T/late-got.csv"
 same_file "$T/ck-ref.csv" "$T/ck-got.csv"
