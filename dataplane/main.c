@@ -84,9 +84,9 @@ setup_windows(struct dp *dp)
 	memcpy(c.key_field, p->key_field, sizeof(int) * p->n_keys);
 	c.n_aggs = p->n_aggs;
 	for (uint16_t a = 0; a < p->n_aggs; a++) {
-		_Static_assert((int)SL_AGG_LAST == (int)SL_WIN_LAST &&
-			       (int)SL_AGG_FIRST == (int)SL_WIN_FIRST &&
-			       (int)SL_AGG_AVG == (int)SL_WIN_AVG,
+		_Static_assert((int)SL_PLAN_AGG_LAST == (int)SL_WIN_LAST &&
+			       (int)SL_PLAN_AGG_FIRST == (int)SL_WIN_FIRST &&
+			       (int)SL_PLAN_AGG_AVG == (int)SL_WIN_AVG,
 			       "the plan's and the window's aggregate functions line up");
 		c.agg[a].fn = (enum sl_win_agg_fn)p->agg[a].fn;
 		c.agg[a].field = p->agg[a].field;

@@ -103,9 +103,9 @@ static const char *const src_names[] = {
 	[SL_SRC_GEN] = "gen",
 };
 static const char *const agg_names[] = {
-	[SL_AGG_COUNT] = "count", [SL_AGG_SUM] = "sum", [SL_AGG_MIN] = "min",
-	[SL_AGG_MAX] = "max", [SL_AGG_AVG] = "avg", [SL_AGG_FIRST] = "first",
-	[SL_AGG_LAST] = "last",
+	[SL_PLAN_AGG_COUNT] = "count", [SL_PLAN_AGG_SUM] = "sum", [SL_PLAN_AGG_MIN] = "min",
+	[SL_PLAN_AGG_MAX] = "max", [SL_PLAN_AGG_AVG] = "avg", [SL_PLAN_AGG_FIRST] = "first",
+	[SL_PLAN_AGG_LAST] = "last",
 };
 
 enum { OP_NAME, OP_ROLE, OP_DETAIL, OP__N };
@@ -212,7 +212,7 @@ build_nodes(const struct sl_plan *p, struct node *n)
 		char def[2 * SL_NAME_MAX];
 		const char *f = g->field >= 0 ? p->schema.f[g->field].name : "";
 
-		if (g->fn == SL_AGG_COUNT)
+		if (g->fn == SL_PLAN_AGG_COUNT)
 			snprintf(def, sizeof(def), "count");
 		else
 			snprintf(def, sizeof(def), "%s_%s", agg_names[g->fn], f);

@@ -250,9 +250,9 @@ static int
 plan_agg_one(struct plan_ctx *c, const struct plan_node *n)
 {
 	static const char *const fns[] = {
-		[SL_AGG_COUNT] = "count", [SL_AGG_SUM] = "sum",
-		[SL_AGG_MIN] = "min", [SL_AGG_MAX] = "max", [SL_AGG_AVG] = "avg",
-		[SL_AGG_FIRST] = "first", [SL_AGG_LAST] = "last",
+		[SL_PLAN_AGG_COUNT] = "count", [SL_PLAN_AGG_SUM] = "sum",
+		[SL_PLAN_AGG_MIN] = "min", [SL_PLAN_AGG_MAX] = "max", [SL_PLAN_AGG_AVG] = "avg",
+		[SL_PLAN_AGG_FIRST] = "first", [SL_PLAN_AGG_LAST] = "last",
 	};
 	struct sl_plan *p = c->p;
 	struct sl_plan_agg *a = &p->agg[p->n_aggs];
@@ -267,15 +267,15 @@ plan_agg_one(struct plan_ctx *c, const struct plan_node *n)
 					       &fn, &arg, &as) < 0)
 		return plan_err(c, n, "expected an aggregate like count(), sum(f) or max(f) as name, got '%s'",
 				plan_show(n->text, show));
-	for (i = 0; i <= SL_AGG_LAST; i++)
+	for (i = 0; i <= SL_PLAN_AGG_LAST; i++)
 		if (strcmp(fn, fns[i]) == 0)
 			break;
-	if (i > SL_AGG_LAST)
+	if (i > SL_PLAN_AGG_LAST)
 		return plan_err(c, n, "unknown aggregate function '%s'; expected one of: count, sum, min, max, avg, first, last",
 				plan_show(fn, show));
-	a->fn = (enum sl_agg_fn)i;
+	a->fn = (enum sl_plan_agg_fn)i;
 	a->field = -1;
-	if (a->fn == SL_AGG_COUNT) {
+	if (a->fn == SL_PLAN_AGG_COUNT) {
 		if (arg[0] != '\0')
 			return plan_err(c, n, "count() takes no field, got count(%s)",
 					plan_show(arg, show));

@@ -42,14 +42,14 @@ enum sl_sink_type {
 	SL_SINK_STDOUT,		/**< the same CSV on standard output */
 };
 
-enum sl_agg_fn {
-	SL_AGG_COUNT,
-	SL_AGG_SUM,
-	SL_AGG_MIN,
-	SL_AGG_MAX,
-	SL_AGG_AVG,
-	SL_AGG_FIRST,		/**< the value of the window's first row (arrival order) */
-	SL_AGG_LAST,		/**< the value of its last row */
+enum sl_plan_agg_fn {
+	SL_PLAN_AGG_COUNT,
+	SL_PLAN_AGG_SUM,
+	SL_PLAN_AGG_MIN,
+	SL_PLAN_AGG_MAX,
+	SL_PLAN_AGG_AVG,
+	SL_PLAN_AGG_FIRST,		/**< the value of the window's first row (arrival order) */
+	SL_PLAN_AGG_LAST,		/**< the value of its last row */
 };
 
 enum sl_wm_emit {
@@ -96,7 +96,7 @@ struct sl_plan_source {
 };
 
 struct sl_plan_agg {
-	enum sl_agg_fn fn;
+	enum sl_plan_agg_fn fn;
 	int field;			/**< schema index; -1 for count() */
 	char out_name[SL_NAME_MAX];	/**< output column: "count", "sum_amount", or the 'as' name */
 };

@@ -148,28 +148,28 @@ test_full_job(void **state)
 	assert_int_equal(p.window_count_trigger, 5);
 
 	assert_int_equal(p.n_aggs, 8);
-	assert_int_equal(p.agg[0].fn, SL_AGG_COUNT);
+	assert_int_equal(p.agg[0].fn, SL_PLAN_AGG_COUNT);
 	assert_int_equal(p.agg[0].field, -1);
 	assert_string_equal(p.agg[0].out_name, "count");
-	assert_int_equal(p.agg[1].fn, SL_AGG_SUM);
+	assert_int_equal(p.agg[1].fn, SL_PLAN_AGG_SUM);
 	assert_int_equal(p.agg[1].field, 1);
 	assert_string_equal(p.agg[1].out_name, "sum_url_id");
-	assert_int_equal(p.agg[2].fn, SL_AGG_MIN);
+	assert_int_equal(p.agg[2].fn, SL_PLAN_AGG_MIN);
 	assert_int_equal(p.agg[2].field, 2);
 	assert_string_equal(p.agg[2].out_name, "first_ts");
-	assert_int_equal(p.agg[3].fn, SL_AGG_MAX);
+	assert_int_equal(p.agg[3].fn, SL_PLAN_AGG_MAX);
 	assert_int_equal(p.agg[3].field, 2);
 	assert_string_equal(p.agg[3].out_name, "max_ts");
-	assert_int_equal(p.agg[4].fn, SL_AGG_AVG);
+	assert_int_equal(p.agg[4].fn, SL_PLAN_AGG_AVG);
 	assert_int_equal(p.agg[4].field, 4);
 	assert_string_equal(p.agg[4].out_name, "avg_score");
-	assert_int_equal(p.agg[5].fn, SL_AGG_SUM);
+	assert_int_equal(p.agg[5].fn, SL_PLAN_AGG_SUM);
 	assert_int_equal(p.agg[5].field, 5);
 	assert_string_equal(p.agg[5].out_name, "sum_delta");
-	assert_int_equal(p.agg[6].fn, SL_AGG_FIRST);
+	assert_int_equal(p.agg[6].fn, SL_PLAN_AGG_FIRST);
 	assert_int_equal(p.agg[6].field, 5);
 	assert_string_equal(p.agg[6].out_name, "first_delta");
-	assert_int_equal(p.agg[7].fn, SL_AGG_LAST);
+	assert_int_equal(p.agg[7].fn, SL_PLAN_AGG_LAST);
 	assert_string_equal(p.agg[7].out_name, "ls");
 
 	assert_int_equal(p.sink.type, SL_SINK_CSV);
@@ -293,7 +293,7 @@ test_capture_punctuated(void **state)
 	assert_int_equal(p.window_offset_ms, 1499);
 	assert_int_equal(p.window_lateness_ms, 0);
 	assert_int_equal(p.n_aggs, 1);
-	assert_int_equal(p.agg[0].fn, SL_AGG_MAX);
+	assert_int_equal(p.agg[0].fn, SL_PLAN_AGG_MAX);
 	assert_string_equal(p.agg[0].out_name, "top");
 	assert_true(p.lcores.run_to_completion);
 	sl_plan_free(&p);
