@@ -99,30 +99,32 @@ ms_to_cycles(const struct dp *dp, int64_t ms)
 	return (uint64_t)ms * (dp->tsc_hz / 1000);
 }
 
-int
-dp_sink_write(struct dp *dp, const uint8_t *row)
+/* One row to a sink: its open transaction with exactly-once, else the file. */
+static int
+sink_write(struct sl_sink *k, struct sl_sink2pc *tx, bool eos,
+	   const struct sl_schema *sch, const uint8_t *row)
 {
 	int rc;
 
-	if (!dp->eos)
-		return sl_sink_write(&dp->sink, &dp->out, row);
-	rc = sl_sink2pc_write(&dp->sink2pc, &dp->out, row);
+	if (!eos)
+		return sl_sink_write(k, sch, row);
+	rc = sl_sink2pc_write(tx, sch, row);
 	if (rc == 0)
-		dp->sink.rows++;
+		k->rows++;
 	return rc;
+}
+
+int
+dp_sink_write(struct dp *dp, const uint8_t *row)
+{
+	return sink_write(&dp->sink, &dp->sink2pc, dp->eos, &dp->out, row);
 }
 
 int
 dp_late_sink_write(struct dp *dp, const uint8_t *row)
 {
-	int rc;
-
-	if (!dp->late_eos)
-		return sl_sink_write(&dp->late_sink, &dp->plan->schema, row);
-	rc = sl_sink2pc_write(&dp->late2pc, &dp->plan->schema, row);
-	if (rc == 0)
-		dp->late_sink.rows++;
-	return rc;
+	return sink_write(&dp->late_sink, &dp->late2pc, dp->late_eos,
+			  &dp->plan->schema, row);
 }
 
 int

@@ -512,6 +512,18 @@ win_enter(struct sl_win *w, int64_t ts, uint32_t pass, struct win_cur *k)
 	k->ns = &s->start[k->n_ns++];
 }
 
+static inline __attribute__((always_inline)) int64_t
+win_ts(const uint8_t *row, const struct sl_field *tsf, uint16_t ts_off,
+       const bool common)
+{
+	int64_t ts;
+
+	if (!common)
+		return sl_row_ts(row, tsf);
+	memcpy(&ts, row + ts_off, 8);
+	return ts;
+}
+
 /* A run of rows dropped from j on, counted in *drop; the late ones (not
  * those of a full state or a gap) also to the side output. @return the
  * index after the run. */
@@ -524,12 +536,8 @@ win_drop_run(struct sl_win *w, const struct sl_vec *v, uint16_t j,
 
 	for (; j < v->n_sel; j++) {
 		const uint8_t *row = v->rows + (size_t)v->sel[j] * v->row_size;
-		int64_t ts;
+		const int64_t ts = win_ts(row, tsf, tsf->offset, common);
 
-		if (common)
-			memcpy(&ts, row + tsf->offset, 8);
-		else
-			ts = sl_row_ts(row, tsf);
 		if (ts < k->start || ts > k->max_ts)
 			break;
 		(*k->drop)++;
@@ -539,17 +547,6 @@ win_drop_run(struct sl_win *w, const struct sl_vec *v, uint16_t j,
 	return j;
 }
 
-static inline __attribute__((always_inline)) int64_t
-win_ts(const uint8_t *row, const struct sl_field *tsf, uint16_t ts_off,
-       const bool common)
-{
-	int64_t ts;
-
-	if (!common)
-		return sl_row_ts(row, tsf);
-	memcpy(&ts, row + ts_off, 8);
-	return ts;
-}
 
 /*
  * Pass 1 of sl_win_process(): each selected row's state address, into
@@ -678,12 +675,14 @@ win_fired(const struct sl_win *w, uint16_t kg, int64_t max_ts)
 }
 
 /*
- * The accumulate pass when some rows went to windows that may have fired
- * (allowed lateness, R3.3): such a row fires its window for its key at
- * once, after its own update, so two late rows of a key give two results.
+ * The accumulate pass when some rows may fire their window for their key
+ * (the lf runs): a row into a window that has fired (allowed lateness,
+ * R3.3), a count trigger's N-th row, or a continuous trigger's key's first
+ * row, which sets its first early firing. A row fires after its own
+ * update, so two late rows of a key give two results.
  */
 static void
-win_acc_late(struct sl_win *w, const struct sl_vec *v, uint16_t n)
+win_acc_fire(struct sl_win *w, const struct sl_vec *v, uint16_t n)
 {
 	struct win_scratch *s = w->scratch;
 	uint16_t r = 0;
@@ -763,7 +762,7 @@ win_pass(struct sl_win *w, const struct sl_vec *v, uint32_t p)
 	}
 	w->stats.state_full_dropped += (uint64_t)rc;
 	if (__builtin_expect(s->n_lf != 0, 0)) {
-		win_acc_late(w, v, n);
+		win_acc_fire(w, v, n);
 	} else if (s->count_only) {
 		for (uint16_t j = 0; j < n; j++) {
 			uint8_t *val = s->val[j];

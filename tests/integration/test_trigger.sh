@@ -48,24 +48,30 @@ CREATE TABLE want AS SELECT r.user AS user, r.pane AS window_start, r.pane + $si
 SQL
 }
 
-dropped=$({ q; echo "SELECT count(*) FROM x WHERE wm IS NOT NULL AND pane + $size - 1 + $L <= wm;"; } | sqlite3 -batch)
-run_dp "$T/count.yaml" --stats-json "$T/count.json"
-got=$(( $(json "$T/count.json" '$.workers[0].numLateRecordsDropped') +
-	$(json "$T/count.json" '$.workers[1].numLateRecordsDropped') ))
-[ "$got" = "$dropped" ] || fail "rows dropped as late: want $dropped, got $got"
-bad=$({ q; cat <<SQL
+# differ Q CSV: how many rows of sluice's CSV differ from Q's table want
+# (each sorted by window, key, count, sum; missing and extra rows count).
+differ() {
+	{ "$1"; cat <<SQL
 CREATE TABLE actual(user INTEGER, window_start INTEGER, window_end INTEGER, count INTEGER,
 	sum_amount INTEGER, last_amount INTEGER);
-.import --csv --skip 1 $T/count.csv actual
-CREATE TABLE e AS SELECT * FROM want ORDER BY window_start, user, count;
-CREATE TABLE a AS SELECT * FROM actual ORDER BY window_start, user, count;
+.import --csv --skip 1 $2 actual
+CREATE TABLE e AS SELECT * FROM want ORDER BY window_start, user, count, sum_amount;
+CREATE TABLE a AS SELECT * FROM actual ORDER BY window_start, user, count, sum_amount;
 SELECT (SELECT count(*) FROM e) - (SELECT count(*) FROM a)
 	+ (SELECT count(*) FROM e LEFT JOIN a ON a.rowid = e.rowid AND a.user = e.user
 	   AND a.window_start = e.window_start AND a.window_end = e.window_end
 	   AND a.count = e.count AND a.sum_amount = e.sum_amount AND a.last_amount = e.last_amount
 	   WHERE a.rowid IS NULL);
 SQL
-} | sqlite3 -batch)
+	} | sqlite3 -batch
+}
+
+dropped=$({ q; echo "SELECT count(*) FROM x WHERE wm IS NOT NULL AND pane + $size - 1 + $L <= wm;"; } | sqlite3 -batch)
+run_dp "$T/count.yaml" --stats-json "$T/count.json"
+got=$(( $(json "$T/count.json" '$.workers[0].numLateRecordsDropped') +
+	$(json "$T/count.json" '$.workers[1].numLateRecordsDropped') ))
+[ "$got" = "$dropped" ] || fail "rows dropped as late: want $dropped, got $got"
+bad=$(differ q "$T/count.csv")
 [ "$bad" = 0 ] || fail "$bad result rows differ from sqlite3's"
 rows=$(($(wc -l < "$T/count.csv") - 1))
 [ "$rows" -gt 500 ] || fail "only $rows results"
@@ -110,19 +116,7 @@ INSERT INTO want SELECT user, pane, pane + $size, count(*), sum(amount),
 SQL
 }
 run_dp "$T/cont.yaml"
-bad=$({ qc; cat <<SQL
-CREATE TABLE actual(user INTEGER, window_start INTEGER, window_end INTEGER, count INTEGER,
-	sum_amount INTEGER, last_amount INTEGER);
-.import --csv --skip 1 $T/cont.csv actual
-CREATE TABLE e AS SELECT * FROM want ORDER BY window_start, user, count, sum_amount;
-CREATE TABLE a AS SELECT * FROM actual ORDER BY window_start, user, count, sum_amount;
-SELECT (SELECT count(*) FROM e) - (SELECT count(*) FROM a)
-	+ (SELECT count(*) FROM e LEFT JOIN a ON a.rowid = e.rowid AND a.user = e.user
-	   AND a.window_start = e.window_start AND a.window_end = e.window_end
-	   AND a.count = e.count AND a.sum_amount = e.sum_amount AND a.last_amount = e.last_amount
-	   WHERE a.rowid IS NULL);
-SQL
-} | sqlite3 -batch)
+bad=$(differ qc "$T/cont.csv")
 [ "$bad" = 0 ] || fail "continuous: $bad result rows differ from sqlite3's"
 rows=$(($(wc -l < "$T/cont.csv") - 1))
 wins=$({ qc; echo "SELECT count(*) FROM (SELECT DISTINCT user, pane FROM acc);"; } | sqlite3 -batch)

@@ -1062,6 +1062,18 @@ bytes_cb(void *arg, uint16_t kg, const void *buf, size_t len)
 	return 0;
 }
 
+/* Keys 0..n-1 (key group k % MAXP, namespace 1) get the value k + add. */
+static void
+thaw_put_all(struct sl_state *st, int id, uint64_t n, uint64_t add)
+{
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t ns = 1, v = k + add;
+		struct sl_state_ref r = R((uint16_t)(k % MAXP), &k, &ns, st, id);
+
+		assert_int_equal(sl_state_value_put(st, id, &r, 0, &v), 0);
+	}
+}
+
 /*
  * heap: pages the drain has passed are taken back in place, not copied.
  * Writes before the drain copy every page they touch and the snapshot
@@ -1083,21 +1095,11 @@ test_heap_thaw(void **state)
 
 	(void)state;
 	assert_true(id >= 0);
-	for (uint64_t k = 0; k < NK; k++) {
-		uint64_t ns = 1, v = k;
-		struct sl_state_ref r = R((uint16_t)(k % MAXP), &k, &ns, st, id);
-
-		assert_int_equal(sl_state_value_put(st, id, &r, 0, &v), 0);
-	}
+	thaw_put_all(st, id, NK, 0);
 	/* 1: write everything, then drain: copies, and the old values. */
 	assert_int_equal(sl_state_snapshot_begin(st, 0, &sn), 0);
 	sl_state_stats(st, &s0);
-	for (uint64_t k = 0; k < NK; k++) {
-		uint64_t ns = 1, v = k + 1000000;
-		struct sl_state_ref r = R((uint16_t)(k % MAXP), &k, &ns, st, id);
-
-		assert_int_equal(sl_state_value_put(st, id, &r, 0, &v), 0);
-	}
+	thaw_put_all(st, id, NK, 1000000);
 	sl_state_stats(st, &s1);
 	assert_true(s1.cow_pages - s0.cow_pages > 1000);
 	assert_int_equal(s1.thawed_pages, s0.thawed_pages);
@@ -1127,12 +1129,7 @@ test_heap_thaw(void **state)
 		;
 	assert_true(bytes > NK * 24);
 	sl_state_stats(st, &s0);
-	for (uint64_t k = 0; k < NK; k++) {
-		uint64_t ns = 1, v = k + 2000000;
-		struct sl_state_ref r = R((uint16_t)(k % MAXP), &k, &ns, st, id);
-
-		assert_int_equal(sl_state_value_put(st, id, &r, 0, &v), 0);
-	}
+	thaw_put_all(st, id, NK, 2000000);
 	sl_state_stats(st, &s1);
 	print_message("writes after a full drain: %" PRIu64 " pages copied, %" PRIu64 " taken back\n",
 		      s1.cow_pages - s0.cow_pages, s1.thawed_pages - s0.thawed_pages);
