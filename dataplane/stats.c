@@ -156,6 +156,8 @@ dp_stats_json(const struct dp *dp, const char *path)
 			struct sl_state_stats ss;
 
 			sl_state_stats(dp->w[w].st, &ss);
+			json_object_set_new(json_array_get(ws, w), "cow_slots",
+					    json_integer((json_int_t)ss.cow_slots));
 			json_object_set_new(json_array_get(ws, w), "cow_pages",
 					    json_integer((json_int_t)ss.cow_pages));
 			json_object_set_new(json_array_get(ws, w), "thawed_pages",

@@ -142,9 +142,10 @@ struct sl_state_stats {
 	size_t disk_bytes;	/**< rocksdb: SST + WAL-less live files */
 	uint64_t n_enomem;	/**< inserts refused for memory */
 	uint64_t n_expired;	/**< entries removed by TTL */
-	/** heap: pages a write copied because an open snapshot held them, and
-	 * pages taken back in place because its drain had passed them */
-	uint64_t cow_pages, thawed_pages;
+	/** heap, while a snapshot is open: slots saved before their first
+	 * write, pages copied whole (a firing's drain), and pages taken back
+	 * in place because the snapshot had copied them */
+	uint64_t cow_slots, cow_pages, thawed_pages;
 };
 
 /** A snapshot record, as the iterator yields it. */

@@ -55,6 +55,8 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,13 +76,30 @@ struct hblob {
 	uint8_t data[];
 };
 
+struct hsnap_map;
+
 struct hmap {
 	uint32_t cap, mask, used, tombs;
 	uint32_t pshift;	/* log2 slots per page */
 	uint32_t pending;	/* rows of the current batch (reserve) */
 	uint8_t **dir;
 	uint64_t *pep;		/* page epochs */
-	_Atomic uint8_t *thaw;	/* open snapshot's thawed pages, or NULL */
+	struct hsnap_map *sv;	/* the open snapshot's view of this table */
+};
+
+/* A slot's bytes as the open snapshot saw them, before its first write. */
+struct hundo {
+	struct hundo *next;	/* the table's previous record */
+	uint32_t idx;
+	uint32_t pad;
+	uint8_t slot[];
+};
+
+/* Undo records are bump-allocated from chunks kept across snapshots. */
+struct hchunk {
+	struct hchunk *next;
+	size_t cap;
+	uint8_t data[];
 };
 
 struct hdesc {
@@ -92,9 +111,10 @@ struct hdesc {
 };
 
 struct hsnap_map {
-	uint32_t cap, pshift;
+	uint32_t cap, pshift, stride;
 	uint8_t **dir;
 	_Atomic uint8_t *thaw;	/* [page]: 1 once drained past */
+	struct hundo *_Atomic undo;	/* newest first; the worker pushes */
 	uint8_t *copy;		/* the drainer's copy of every page, or NULL */
 	size_t pg;		/* bytes per page */
 	size_t copy_off;	/* of copy in hbe.scopy */
@@ -106,6 +126,7 @@ struct hsnap {
 	size_t prep;		/* next map snap_prepare copies */
 	size_t copy_need;	/* bytes of every map's pages */
 	bool copy_ok;		/* hbe.scopy holds copy_need */
+	uint32_t mark;		/* slot epoch of a slot written since begin */
 };
 
 struct hbe {
@@ -116,6 +137,9 @@ struct hbe {
 	void **ret;
 	size_t nret, capret;
 	uint64_t n_cow, n_thawed;	/* pages copied / taken over in place */
+	uint64_t n_undo;		/* slots saved before a first write */
+	struct hchunk *uused, *ufree;	/* undo chunks: this snapshot's, spare */
+	size_t uoff;			/* bytes used of uused */
 	/*
 	 * A snapshot's page directories, thaw bytes and the drainer's page
 	 * copies, kept from one snapshot to the next: allocating them anew
@@ -129,6 +153,8 @@ struct hbe {
 	size_t sdir_cap;	/* pages, for sdir and sthaw */
 	uint8_t *scopy;
 	size_t scopy_cap;
+	uint8_t *sscratch;	/* one table's copy, when scopy could not be had */
+	size_t sscratch_cap;
 };
 
 /* Arenas registered so far: mimalloc cannot forget them. */
@@ -394,42 +420,128 @@ hfind(const struct sl_sdesc *d, const struct hmap *m, uint32_t hash,
 	}
 }
 
-static uint8_t *hown_copy(struct hbe *b, const struct hdesc *hd,
+#define UNDO_CHUNK (256u << 10)
+
+/* The slot epoch: which snapshot last saved the slot (0: none yet). */
+static inline uint32_t
+slot_epoch(const uint8_t *e)
+{
+	return __atomic_load_n((const uint32_t *)(const void *)(e + 4),
+			       __ATOMIC_ACQUIRE);
+}
+
+static inline uint32_t
+epoch32(uint64_t epoch)
+{
+	return (uint32_t)epoch;
+}
+
+static struct hundo *
+undo_alloc(struct hbe *b, uint32_t stride)
+{
+	size_t need = sizeof(struct hundo) + stride;
+	struct hchunk *c = b->uused;
+
+	if (c == NULL || b->uoff + need > c->cap) {
+		c = b->ufree;
+		if (c != NULL) {
+			b->ufree = c->next;
+		} else {
+			c = halloc(b, UNDO_CHUNK, false);
+			if (c == NULL)
+				return NULL;
+			c->cap = UNDO_CHUNK - sizeof(*c);
+		}
+		c->next = b->uused;
+		b->uused = c;
+		b->uoff = 0;
+	}
+	b->uoff += need;
+	return (struct hundo *)(void *)(c->data + b->uoff - need);
+}
+
+static uint8_t *hown_slot(struct hbe *b, const struct hdesc *hd,
 			  struct hmap *m, uint32_t idx);
 
-/* Make the page of slot idx writable (copy-on-write). */
+/* Make slot idx writable: outside a snapshot's frozen pages, at once. */
 static inline uint8_t *
 hown(struct hbe *b, const struct hdesc *hd, struct hmap *m, uint32_t idx)
 {
 	if (likely_no_snap(b) || m->pep[idx >> m->pshift] >= b->epoch)
 		return hslot(hd, m, idx);
-	return hown_copy(b, hd, m, idx);
+	return hown_slot(b, hd, m, idx);
 }
 
+/* A page the snapshot no longer reads is ours again. */
+static bool
+hown_thawed(struct hbe *b, struct hmap *m, uint32_t p)
+{
+	if (m->sv != NULL &&
+	    atomic_load_explicit(&m->sv->thaw[p], memory_order_acquire) == 0)
+		return false;
+	if (m->sv != NULL)
+		b->n_thawed++;
+	m->pep[p] = b->epoch;
+	return true;
+}
+
+/*
+ * Copy-on-write per slot: the first write to a frozen slot saves its bytes
+ * in an undo record, then stamps the slot with the snapshot's epoch, then
+ * the caller writes it in place. The drainer copies pages while this goes
+ * on and puts the saved bytes back over every slot it finds stamped (see
+ * hsnap_capture). The order is the protocol: record published, stamp
+ * (release), then the new bytes (after a release fence).
+ */
 static uint8_t *
-hown_copy(struct hbe *b, const struct hdesc *hd, struct hmap *m, uint32_t idx)
+hown_slot(struct hbe *b, const struct hdesc *hd, struct hmap *m, uint32_t idx)
+{
+	uint8_t *e = hslot(hd, m, idx);
+	struct hsnap_map *v = m->sv;
+	struct hundo *u;
+
+	if (hown_thawed(b, m, idx >> m->pshift))
+		return e;
+	if (slot_epoch(e) == epoch32(b->epoch))
+		return e;
+	u = undo_alloc(b, hd->stride);
+	if (u == NULL)
+		return NULL;
+	u->idx = idx;
+	memcpy(u->slot, e, hd->stride);
+	u->next = atomic_load_explicit(&v->undo, memory_order_relaxed);
+	atomic_store_explicit(&v->undo, u, memory_order_release);
+	__atomic_store_n((uint32_t *)(void *)(e + 4), epoch32(b->epoch),
+			 __ATOMIC_RELEASE);
+	atomic_thread_fence(memory_order_release);
+	b->n_undo++;
+	return e;
+}
+
+/*
+ * Make the whole page of slot idx writable by copying it: for a firing's
+ * drain, which writes most slots of every page it passes.
+ */
+static uint8_t *
+hown_page(struct hbe *b, const struct hdesc *hd, struct hmap *m, uint32_t idx)
 {
 	uint32_t p = idx >> m->pshift;
+	size_t pg = (size_t)hd->stride << m->pshift;
+	uint8_t *np;
 
-	if (m->thaw != NULL &&
-	    atomic_load_explicit(&m->thaw[p], memory_order_acquire) != 0) {
-		/* The drainer is done with it: the page is ours again. */
-		m->pep[p] = b->epoch;
-		b->n_thawed++;
+	if (likely_no_snap(b) || m->pep[p] >= b->epoch ||
+	    hown_thawed(b, m, p))
 		return hslot(hd, m, idx);
-	}
+	np = halloc(b, pg, true);
+	if (np == NULL)
+		return NULL;
 	b->n_cow++;
-	{
-		size_t pg = (size_t)hd->stride << m->pshift;
-		uint8_t *np = halloc(b, pg, true);
-
-		if (np == NULL)
-			return NULL;
-		memcpy(np, m->dir[p], pg);
-		hrelease(b, m->dir[p], m->pep[p]);
-		m->dir[p] = np;
-		m->pep[p] = b->epoch;
-	}
+	/* The old page is frozen from here on: the drainer reads it, with
+	 * the undo records of slots written before this copy. */
+	memcpy(np, m->dir[p], pg);
+	hrelease(b, m->dir[p], m->pep[p]);
+	m->dir[p] = np;
+	m->pep[p] = b->epoch;
 	return hslot(hd, m, idx);
 }
 
@@ -475,8 +587,7 @@ hupsert(struct hbe *b, const struct sl_sdesc *d, struct hmap *m,
 	memcpy(&idx, e, 4);
 	if (idx == TAG_TOMB)
 		m->tombs--;
-	memcpy(e, &tag, 4);
-	memset(e + 4, 0, 4);
+	memcpy(e, &tag, 4);	/* e + 4 is the slot epoch: kept */
 	memcpy(e + 8, r->key, d->d.key_len);
 	if (d->d.ns_len != 0)
 		memcpy(e + 8 + d->d.key_len, r->ns, d->d.ns_len);
@@ -579,6 +690,7 @@ heap_close(struct sl_state *st)
 	free(b->sdir);
 	free((void *)b->sthaw);
 	free(b->scopy);
+	free(b->sscratch);
 	free(b);
 }
 
@@ -679,7 +791,7 @@ upsert_vec(struct sl_state *st, struct sl_sdesc *d, struct sl_state_ref *refs,
 	unsigned int nt = 0;
 	/* a local: stores through slot pointers could alias b->snap */
 	const bool snap = b->snap;
-	bool moved = snap;
+	bool moved = false;
 	int refused = 0;
 
 	for (unsigned int i = 0; i < n; i++) {
@@ -717,9 +829,8 @@ upsert_vec(struct sl_state *st, struct sl_sdesc *d, struct sl_state_ref *refs,
 		}
 		m->pending = 0;
 	}
-	/* Pass 1's slot addresses hold unless a table was rebuilt or a page
-	 * may be copied (a snapshot, moved from the start): then probe from
-	 * the directory. */
+	/* Pass 1's slot addresses hold unless a table was rebuilt (hown()
+	 * writes slots in place): then probe from the directory. */
 	for (unsigned int i = 0; i < n; i++) {
 		struct hmap *m = mp[i];
 		const struct sl_state_ref *r = &refs[i];
@@ -763,8 +874,7 @@ upsert_vec(struct sl_state *st, struct sl_sdesc *d, struct sl_state_ref *refs,
 		memcpy(&et, e, 4);
 		if (et == TAG_TOMB)
 			m->tombs--;
-		memcpy(e, &tag, 4);
-		memset(e + 4, 0, 4);
+		memcpy(e, &tag, 4);	/* e + 4 is the slot epoch: kept */
 		memcpy(e + 8, r->key, kl);
 		if (nl != 0)
 			memcpy(e + 8 + kl, r->ns, nl);
@@ -927,7 +1037,7 @@ heap_ns_drain(struct sl_state *st, struct sl_sdesc *d, const void *ns,
 					visited++;
 					continue;
 				}
-				e = hown(b, hd, m, p << m->pshift | k);
+				e = hown_page(b, hd, m, p << m->pshift | k);
 				if (e == NULL)
 					return -ENOMEM;
 				/* a copied page: read on from the copy */
@@ -1357,16 +1467,25 @@ heap_snap_begin(struct sl_state *st, struct sl_state_snap *s)
 			memcpy(v->dir, m->dir, np * sizeof(*v->dir));
 			v->cap = m->cap;
 			v->pshift = m->pshift;
+			v->stride = hd->stride;
+			atomic_init(&v->undo, NULL);
 			v->pg = (size_t)hd->stride << m->pshift;
 			v->copy_off = hs->copy_need;
 			hs->copy_need += np * v->pg;
 		}
 	}
 	for (uint32_t k = 0; k < st->n_kg; k++)
-		for (uint32_t i = 0; i < s->n_desc; i++)
-			((struct hdesc *)st->desc[i].be)->maps[k].thaw =
-				hs->m[(size_t)k * s->n_desc + i].thaw;
+		for (uint32_t i = 0; i < s->n_desc; i++) {
+			struct hsnap_map *v = &hs->m[(size_t)k * s->n_desc + i];
+
+			/* a table the snapshot leaves out is not frozen */
+			((struct hdesc *)st->desc[i].be)->maps[k].sv =
+				v->cap != 0 ? v : NULL;
+		}
 	b->epoch++;
+	if (epoch32(b->epoch) == 0)	/* 0 is a slot no snapshot saved */
+		b->epoch++;
+	hs->mark = epoch32(b->epoch);
 	b->snap = true;
 	s->be = hs;
 	return 0;
@@ -1374,6 +1493,57 @@ fail:
 	free(hs->m);
 	free(hs);
 	return -ENOMEM;
+}
+
+/*
+ * Copy table v's pages into dst as the snapshot saw them. Page by page:
+ * copy, then read the live slot epochs (after the copy's loads) and mark
+ * in the copy every slot the worker has begun to write (its bytes may be
+ * torn), then thaw the page. Once the whole table is copied, the undo
+ * records of the marked slots hold their bytes from before the writes
+ * (each was published before its stamp) and go back over them.
+ */
+static int
+hsnap_capture(struct hsnap *hs, struct hsnap_map *v, uint8_t *dst)
+{
+	const uint32_t np = v->cap >> v->pshift, ns = 1u << v->pshift;
+	const uint32_t stride = v->stride, mark = hs->mark;
+	uint64_t marked = 0, restored = 0;
+
+	for (uint32_t p = 0; p < np; p++) {
+		uint8_t *c = dst + (size_t)p * v->pg;
+		const uint8_t *live = v->dir[p];
+
+		memcpy(c, live, v->pg);
+		atomic_thread_fence(memory_order_acquire);
+		for (uint32_t k = 0; k < ns; k++) {
+			if (slot_epoch(live + (size_t)k * stride) != mark)
+				continue;
+			memcpy(c + (size_t)k * stride + 4, &mark, 4);
+			marked++;
+		}
+		atomic_store_explicit(&v->thaw[p], 1, memory_order_release);
+	}
+	for (const struct hundo *u = atomic_load_explicit(&v->undo,
+							  memory_order_acquire);
+	     u != NULL; u = u->next) {
+		uint8_t *c = dst + (size_t)(u->idx >> v->pshift) * v->pg +
+			(size_t)(u->idx & (ns - 1)) * stride;
+		uint32_t ce;
+
+		memcpy(&ce, c + 4, 4);
+		if (ce != mark)
+			continue;	/* written after the page was read */
+		memcpy(c, u->slot, stride);
+		restored++;
+	}
+	if (restored != marked) {
+		fprintf(stderr, "sl_state: heap snapshot: %" PRIu64 " slots written during the snapshot but %" PRIu64 " undo records; the checkpoint fails (a bug: please report it)\n",
+			marked, restored);
+		return -EIO;
+	}
+	v->copy = dst;
+	return 0;
 }
 
 static int
@@ -1385,8 +1555,8 @@ heap_snap_prepare(struct sl_state_snap *s, size_t budget)
 
 	if (hs->prep == 0 && !hs->copy_ok && hs->copy_need > b->scopy_cap) {
 		/* Freed and allocated again rather than realloc'd: the old
-		 * contents are of no use. Without it, the frozen pages are
-		 * read in place (the worker copies more of them). */
+		 * contents are of no use. Without it, each table is copied
+		 * just before it is read (the worker saves more slots). */
 		size_t cap = hs->copy_need + hs->copy_need / 4;
 
 		free(b->scopy);
@@ -1396,22 +1566,41 @@ heap_snap_prepare(struct sl_state_snap *s, size_t budget)
 	hs->copy_ok = b->scopy_cap >= hs->copy_need;
 	for (; hs->prep < nm; hs->prep++) {
 		struct hsnap_map *v = &hs->m[hs->prep];
-		uint32_t np = v->cap >> v->pshift;
+		int rc;
 
 		if (v->cap == 0)
 			continue;
 		if (!hs->copy_ok)
-			return 0;	/* read the frozen pages instead */
+			return 0;	/* heap_snap_next copies table by table */
 		if (budget != 0 && done >= budget)
 			return 1;
-		v->copy = b->scopy + v->copy_off;
-		for (uint32_t p = 0; p < np; p++) {
-			memcpy(v->copy + (size_t)p * v->pg, v->dir[p], v->pg);
-			atomic_store_explicit(&v->thaw[p], 1, memory_order_release);
-		}
-		done += (size_t)np * v->pg;
+		rc = hsnap_capture(hs, v, b->scopy + v->copy_off);
+		if (rc < 0)
+			return rc;
+		done += (size_t)(v->cap >> v->pshift) * v->pg;
 	}
 	return 0;
+}
+
+/* Without room for every table at once: a copy of just this one. */
+static int
+hsnap_capture_one(struct hbe *b, struct hsnap *hs, struct hsnap_map *v)
+{
+	size_t need = (size_t)(v->cap >> v->pshift) * v->pg;
+
+	if (need > b->sscratch_cap) {
+		uint8_t *p = malloc(need);
+
+		if (p == NULL) {
+			fprintf(stderr, "sl_state: heap snapshot: no memory for a copy of %zu bytes of one table; the checkpoint fails (give the process more memory)\n",
+				need);
+			return -ENOMEM;
+		}
+		free(b->sscratch);
+		b->sscratch = p;
+		b->sscratch_cap = need;
+	}
+	return hsnap_capture(hs, v, b->sscratch);
 }
 
 static int
@@ -1434,22 +1623,18 @@ heap_snap_next(struct sl_state_snap *s, struct sl_state_record *r)
 		hd = d->be;
 		v = &hs->m[(size_t)hs->kgi * s->n_desc + hs->di];
 		if (hs->idx >= v->cap) {
-			/* The caller is done with its last page (a copied map
-			 * was thawed whole by heap_snap_prepare). */
-			if (v->cap != 0 && v->copy == NULL)
-				atomic_store_explicit(&v->thaw[(v->cap - 1) >> v->pshift], 1,
-						      memory_order_release);
 			hs->idx = 0;
 			hs->di++;
 			continue;
 		}
-		if (v->copy == NULL && hs->moff == 0 && hs->idx != 0 &&
-		    (hs->idx & ((1u << v->pshift) - 1)) == 0)
-			atomic_store_explicit(&v->thaw[(hs->idx >> v->pshift) - 1], 1,
-					      memory_order_release);
-		uint8_t *e = (v->copy != NULL ?
-			      v->copy + (size_t)(hs->idx >> v->pshift) * v->pg :
-			      v->dir[hs->idx >> v->pshift]) +
+		if (v->copy == NULL) {
+			int rc = hsnap_capture_one(BE(st), hs,
+						   (struct hsnap_map *)v);
+
+			if (rc < 0)
+				return rc;
+		}
+		uint8_t *e = v->copy + (size_t)(hs->idx >> v->pshift) * v->pg +
 			(size_t)(hs->idx & ((1u << v->pshift) - 1)) * hd->stride;
 		uint32_t tag;
 
@@ -1504,11 +1689,19 @@ heap_snap_end(struct sl_state *st, struct sl_state_snap *s)
 	for (size_t i = 0; i < b->nret; i++)
 		hfree(b, b->ret[i]);
 	b->nret = 0;
+	while (b->uused != NULL) {	/* kept for the next snapshot */
+		struct hchunk *c = b->uused;
+
+		b->uused = c->next;
+		c->next = b->ufree;
+		b->ufree = c;
+	}
+	b->uoff = 0;
 	if (hs == NULL)
 		return;
 	for (uint32_t k = 0; k < st->n_kg; k++)
 		for (uint32_t i = 0; i < s->n_desc; i++)
-			((struct hdesc *)st->desc[i].be)->maps[k].thaw = NULL;
+			((struct hdesc *)st->desc[i].be)->maps[k].sv = NULL;
 	free(hs->m);
 	free(hs);
 	s->be = NULL;
@@ -1540,6 +1733,7 @@ heap_stats(struct sl_state *st, struct sl_state_stats *s)
 {
 	s->mem_used = BE(st)->used;
 	s->mem_limit = BE(st)->limit;
+	s->cow_slots = BE(st)->n_undo;
 	s->cow_pages = BE(st)->n_cow;
 	s->thawed_pages = BE(st)->n_thawed;
 }

@@ -15,6 +15,8 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1075,9 +1077,9 @@ thaw_put_all(struct sl_state *st, int id, uint64_t n, uint64_t add)
 }
 
 /*
- * heap: pages the drain has passed are taken back in place, not copied.
- * Writes before the drain copy every page they touch and the snapshot
- * still holds the old values; writes after a full drain copy none.
+ * heap: writes before the drain save each slot once (no page is copied)
+ * and the snapshot still holds the old values; pages the drain has passed
+ * are taken back in place, so writes after a full drain save nothing.
  */
 static void
 test_heap_thaw(void **state)
@@ -1100,8 +1102,10 @@ test_heap_thaw(void **state)
 	assert_int_equal(sl_state_snapshot_begin(st, 0, &sn), 0);
 	sl_state_stats(st, &s0);
 	thaw_put_all(st, id, NK, 1000000);
+	thaw_put_all(st, id, NK, 3000000);	/* a second write saves nothing */
 	sl_state_stats(st, &s1);
-	assert_true(s1.cow_pages - s0.cow_pages > 1000);
+	assert_int_equal(s1.cow_slots - s0.cow_slots, NK);
+	assert_int_equal(s1.cow_pages, s0.cow_pages);
 	assert_int_equal(s1.thawed_pages, s0.thawed_pages);
 	ml = sl_state_snapshot_meta(sn, meta, sizeof(meta));
 	while (sl_state_snapshot_write(sn, 1 << 20, 0, chunk_cb, &c) == 1)
@@ -1131,8 +1135,9 @@ test_heap_thaw(void **state)
 	sl_state_stats(st, &s0);
 	thaw_put_all(st, id, NK, 2000000);
 	sl_state_stats(st, &s1);
-	print_message("writes after a full drain: %" PRIu64 " pages copied, %" PRIu64 " taken back\n",
-		      s1.cow_pages - s0.cow_pages, s1.thawed_pages - s0.thawed_pages);
+	print_message("writes after a full drain: %" PRIu64 " slots saved, %" PRIu64 " pages taken back\n",
+		      s1.cow_slots - s0.cow_slots, s1.thawed_pages - s0.thawed_pages);
+	assert_int_equal(s1.cow_slots, s0.cow_slots);
 	assert_int_equal(s1.cow_pages, s0.cow_pages);
 	assert_true(s1.thawed_pages - s0.thawed_pages > 1000);
 	sl_state_snapshot_end(st, sn);
@@ -1143,6 +1148,179 @@ test_heap_thaw(void **state)
 		assert_int_equal(sl_state_value_get(st, id, &r, 0, &v), 1);
 		assert_int_equal(v, k + 2000000);
 	}
+	sl_state_close(st);
+}
+
+struct cow_drain {
+	struct sl_state_snap *sn;
+	struct chunks c;
+	int rc;
+	_Atomic int done;
+};
+
+/* The drainer's thread: no cmocka asserts here (they longjmp). */
+static int
+cow_chunk(void *arg, uint16_t kg, const void *buf, size_t len)
+{
+	struct chunks *c = arg;
+
+	if (c->n == 4096)
+		return -ENOSPC;
+	c->b[c->n] = malloc(len);
+	if (c->b[c->n] == NULL)
+		return -ENOMEM;
+	memcpy(c->b[c->n], buf, len);
+	c->len[c->n] = len;
+	c->kg[c->n++] = kg;
+	return 0;
+}
+
+static void *
+cow_drainer(void *arg)
+{
+	struct cow_drain *dr = arg;
+	int rc;
+
+	/* small slices, so the copy and the worker's writes interleave */
+	while ((rc = sl_state_snapshot_write(dr->sn, 1 << 16, 1 << 12,
+					     cow_chunk, &dr->c)) == 1)
+		;
+	dr->rc = rc;
+	atomic_store(&dr->done, 1);
+	return NULL;
+}
+
+/* Rows [k0, k0 + n) of desc id get the value k + add, through the vector
+ * path the window operator uses (in-place writes). */
+static void
+cow_upsert(struct sl_state *st, int id, uint64_t k0, uint64_t n, uint64_t add)
+{
+	enum { V = 64 };
+	static uint64_t keys[V], ns[V];
+	struct sl_state_ref refs[V];
+	uint8_t *vals[V], created[V];
+
+	for (uint64_t b = k0; b < k0 + n; b += V) {
+		unsigned int m = (unsigned int)(k0 + n - b < V ? k0 + n - b : V);
+
+		for (unsigned int i = 0; i < m; i++) {
+			keys[i] = b + i;
+			ns[i] = 1;
+			refs[i] = (struct sl_state_ref){ .key = &keys[i],
+				.ns = &ns[i], .kg = (uint16_t)((b + i) % MAXP) };
+		}
+		assert_int_equal(sl_state_fixed_upsert_bulk(st, id, refs, m, vals,
+							     created), 0);
+		for (unsigned int i = 0; i < m; i++) {
+			uint64_t v = b + i + add;
+
+			memcpy(vals[i], &v, 8);
+		}
+		assert_int_equal(sl_state_fixed_release_bulk(st, id, refs, m, vals), 0);
+	}
+}
+
+static int
+cow_list_cb(void *arg, const void *elem, uint32_t len)
+{
+	uint64_t *out = arg;
+
+	if (len == 8 && out[0] < 4)
+		memcpy(&out[1 + out[0]], elem, 8);
+	out[0]++;
+	return 0;
+}
+
+/*
+ * heap: a snapshot drained on another thread while the worker overwrites
+ * every key (several times), clears a fifth of them, appends to lists and
+ * inserts half as many new keys again (rehashing tables under the open
+ * snapshot): the restored snapshot holds exactly the state at begin.
+ */
+static void
+test_heap_cow_concurrent(void **state)
+{
+	struct sl_state *st = open_st(SL_STATE_BACKEND_HEAP, 0, 0, MAXP - 1, 0);
+	struct sl_state_desc dv = { .name = "v", .kind = SL_STATE_VALUE,
+				    .key_len = 8, .ns_len = 8, .val_len = 8 };
+	struct sl_state_desc dl = { .name = "l", .kind = SL_STATE_LIST,
+				    .key_len = 8, .ns_len = 8 };
+	int iv = sl_state_register(st, &dv), il = sl_state_register(st, &dl);
+	static struct cow_drain dr;
+	struct sl_state_stats s0, s1;
+	uint8_t meta[4096];
+	size_t ml;
+	pthread_t th;
+	int rounds = 0;
+	enum { NK = 150000 };
+
+	(void)state;
+	assert_true(iv >= 0 && il >= 0);
+	cow_upsert(st, iv, 0, NK, 0);
+	for (uint64_t k = 0; k < NK; k += 3) {
+		uint64_t ns = 1;
+		struct sl_state_ref r = R((uint16_t)(k % MAXP), &k, &ns, st, il);
+
+		assert_int_equal(sl_state_list_add(st, il, &r, 0, &k, 8), 0);
+	}
+	memset(&dr, 0, sizeof(dr));
+	assert_int_equal(sl_state_snapshot_begin(st, 0, &dr.sn), 0);
+	ml = sl_state_snapshot_meta(dr.sn, meta, sizeof(meta));
+	sl_state_stats(st, &s0);
+	assert_int_equal(pthread_create(&th, NULL, cow_drainer, &dr), 0);
+	do {
+		rounds++;
+		cow_upsert(st, iv, 0, NK, (uint64_t)rounds * 1000000);
+		if (rounds == 1) {
+			cow_upsert(st, iv, NK, NK / 2, 0);	/* grows every table */
+			for (uint64_t k = 0; k < NK; k += 5) {
+				uint64_t ns = 1;
+				struct sl_state_ref r = R((uint16_t)(k % MAXP), &k, &ns, st, iv);
+
+				assert_int_equal(sl_state_clear(st, iv, &r), 0);
+			}
+		}
+		for (uint64_t k = 0; k < NK; k += 3) {
+			uint64_t ns = 1, e = k + 7;
+			struct sl_state_ref r = R((uint16_t)(k % MAXP), &k, &ns, st, il);
+
+			assert_int_equal(sl_state_list_add(st, il, &r, 0, &e, 8), 0);
+		}
+	} while (!atomic_load(&dr.done) || rounds < 2);
+	pthread_join(th, NULL);
+	sl_state_stats(st, &s1);
+	print_message("%d rounds of writes during the drain: %" PRIu64 " slots saved, %" PRIu64 " pages taken back\n",
+		      rounds, s1.cow_slots - s0.cow_slots,
+		      s1.thawed_pages - s0.thawed_pages);
+	assert_int_equal(dr.rc, 0);
+	sl_state_snapshot_end(st, dr.sn);
+	{
+		struct sl_state *rs = open_st(SL_STATE_BACKEND_HEAP, 1, 0, MAXP - 1, 0);
+		int rv = sl_state_register(rs, &dv), rl = sl_state_register(rs, &dl);
+
+		assert_true(rv >= 0 && rl >= 0);
+		for (int i = 0; i < dr.c.n; i++)
+			assert_true(sl_state_restore(rs, meta, ml, dr.c.b[i],
+						     dr.c.len[i]) > 0);
+		for (uint64_t k = 0; k < NK + NK / 2; k++) {
+			uint64_t ns = 1, v = 0, l[5] = { 0 };
+			struct sl_state_ref r = R((uint16_t)(k % MAXP), &k, &ns, rs, rv);
+			struct sl_state_ref q = R((uint16_t)(k % MAXP), &k, &ns, rs, rl);
+
+			if (k >= NK) {	/* inserted after begin */
+				assert_int_equal(sl_state_value_get(rs, rv, &r, 0, &v), 0);
+				continue;
+			}
+			assert_int_equal(sl_state_value_get(rs, rv, &r, 0, &v), 1);
+			assert_int_equal(v, k);
+			assert_int_equal(sl_state_list_get(rs, rl, &q, 0, cow_list_cb, l),
+					 k % 3 == 0 ? 1 : 0);
+			if (k % 3 == 0)
+				assert_int_equal(l[1], k);
+		}
+		sl_state_close(rs);
+	}
+	chunks_free(&dr.c);
 	sl_state_close(st);
 }
 
@@ -1426,6 +1604,7 @@ main(void)
 		cmocka_unit_test(test_larger_than_heap),
 		cmocka_unit_test(test_native),
 		cmocka_unit_test(test_heap_thaw),
+		cmocka_unit_test(test_heap_cow_concurrent),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
