@@ -374,7 +374,7 @@ ckpt_reap(struct dp *dp, struct sl_ckpt_done *d, unsigned int n)
 static void ckpt_drain_step(struct dp *dp, size_t budget);
 
 void
-dp_ckpt_tick(struct dp *dp)
+dp_ckpt_tick(struct dp *dp, bool busy)
 {
 	struct dp_ckpt *ck = dp->ck;
 	struct sl_ckpt_done d[16];
@@ -386,8 +386,11 @@ dp_ckpt_tick(struct dp *dp)
 		return;
 	while ((n = sl_ckpt_writer_poll(ck->wr, d, 16)) > 0)
 		ckpt_reap(dp, d, n);
+	/* Results first: a worker whose sink ring fills waits for this loop
+	 * (a firing during a drain), and a full slice (its copy 16 times
+	 * larger) holds the loop for tens of milliseconds. */
 	if (ck->inflight != 0 && ck->aligned && ck->drain_w < dp->n_workers)
-		ckpt_drain_step(dp, CKPT_DRAIN_BUDGET);
+		ckpt_drain_step(dp, busy ? CKPT_DRAIN_BUDGET / 16 : CKPT_DRAIN_BUDGET);
 	now = rte_rdtsc();
 	if (ck->inflight != 0) {
 		/* Acknowledged: only sluiced may end it now (commit or abort). */

@@ -171,6 +171,16 @@ sink_vec(struct dp *dp, struct sl_wm_valve *valve, uint16_t wi, struct sl_vec *v
 	return rc;
 }
 
+/* A worker's results are piling up: it will soon wait for this loop. */
+static bool
+sink_backlog(const struct dp *dp)
+{
+	for (uint16_t wi = 0; wi < dp->n_workers; wi++)
+		if (rte_ring_count(dp->w[wi].to_sink) > DP_RING_SIZE / 4)
+			return true;
+	return false;
+}
+
 int
 dp_main_loop(struct dp *dp)
 {
@@ -204,7 +214,7 @@ dp_main_loop(struct dp *dp)
 		}
 		dp_ctl_poll(dp);
 		dp_metrics_sample(dp);
-		dp_ckpt_tick(dp);
+		dp_ckpt_tick(dp, sink_backlog(dp));
 		if (got == 0)
 			rte_delay_us_sleep(50);
 	}

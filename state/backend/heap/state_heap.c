@@ -13,7 +13,8 @@
  * mimalloc: the region stays mimalloc's for the process lifetime, and
  * opening a state on the same region again reuses its arena.
  *
- * Slot: u32 tag (0 empty, 1 tombstone, else hash | 1<<31), u32 0, key, ns,
+ * Slot: u32 tag (0 empty, 1 tombstone, else hash | 1<<31), u32 slot epoch
+ * (the snapshot that last saved it, 0 none), key, ns,
  * then value (8-byte aligned): fixed kinds store [i64 expiry if TTL][val]
  * in place; list and map store a pointer to a blob:
  *   struct hblob { u64 epoch; u32 len, cap; data[] }
@@ -22,36 +23,36 @@
  * (map operations are linear in the entries of one (key, ns): fine for
  * small maps, slow for maps with thousands of entries per key).
  *
- * Snapshots: copy-on-write epochs. snapshot_begin bumps the epoch and
- * copies every table's page directory (pointer arrays: about 8 bytes per
- * 4 KiB of slots, e.g. ~40k pointers for 10M small entries); that copy is
- * the only stall. From then on, pages and blobs stamped with an older
- * epoch are frozen: the first write to one copies it (one page, 4-8 KiB)
- * and retires the old one, which is freed by snapshot_end on the worker.
- * The snapshot reads only frozen memory, so another thread can drain it
- * while the worker writes. Growing a table during a snapshot allocates the
- * new table while the old pages stay retired (up to 2x that table).
+ * Snapshots: copy-on-write per slot, as Flink's CopyOnWriteStateMap is
+ * per entry. snapshot_begin bumps the epoch and copies every table's page
+ * directory (pointer arrays: about 8 bytes per 4 KiB of slots, e.g. ~40k
+ * pointers for 10M small entries); that copy is the only stall. From then
+ * on, pages stamped with an older epoch are frozen, and the first write to
+ * a slot of one saves the slot's bytes in an undo record (a bump allocation
+ * from chunks kept across snapshots), stamps the slot with the snapshot's
+ * epoch and writes in place. Page-granular copying cost 4 KiB per first
+ * write with uniform keys (most pages are written within milliseconds of
+ * a barrier at 10M keys); a slot costs its own size. Blobs keep their own
+ * epoch and are replaced, never written, while frozen; the old ones (and
+ * pages a rehash or a firing's drain replaced) are retired until
+ * snapshot_end. A firing's drain, which writes most slots of the pages it
+ * passes, copies whole pages instead (hown_page).
+ *
+ * The drainer (another thread) copies each table's pages into its own
+ * memory (heap_snap_prepare, at memcpy speed, into a plain malloc outside
+ * the arena kept for the next snapshot): per page, the copy, then the live
+ * slot epochs read after it, marking in the copy every slot stamped since
+ * begin (its copied bytes may be torn), then the page is thawed. Once a
+ * table is copied its undo records (pushed on the table's list before the
+ * stamp, so visible to whoever saw the stamp) go back over the marked
+ * slots, and the records are encoded from the copy. Thawing: a page the
+ * drainer has copied is of no more use to the snapshot, so it marks it
+ * (one byte per page, release after its last read) and the worker's next
+ * write takes it back without saving anything. Without memory for the
+ * whole copy, each table is copied just before it is encoded.
  * Remaining stalls: the directory copy at begin, and a table's rehash when
  * it grows (all entries of one key group of one descriptor; pre-size with
  * capacity_hint).
- *
- * Thawing: a page the drainer has read past is of no more use to the
- * snapshot, so the drainer marks it thawed (one byte per page, owned by
- * the snapshot, release after its last read) and the worker's first write
- * to it takes it over in place instead of copying it. With uniform keys
- * and a checkpoint every second every page would otherwise be copied
- * once per checkpoint: the copies now stop where the drain has got to.
- * A table rebuilt during the snapshot has only new pages, so thaw[p]
- * always describes the same page as the snapshot's dir[p].
- *
- * The drainer does not wait for the (slow) encoding to thaw: before the
- * first record it copies every page of the snapshot into its own memory
- * (heap_snap_prepare, at memcpy speed, into a plain malloc outside the
- * arena that is kept for the next snapshot) and thaws each page as it
- * goes, then encodes from the copies. The
- * worker's copy-on-write then lasts as long as that copy, not as long
- * as the whole drain; the cost is a second copy of the state's pages on
- * the drainer's side, for the length of the drain.
  */
 
 #include <errno.h>
@@ -420,7 +421,11 @@ hfind(const struct sl_sdesc *d, const struct hmap *m, uint32_t hash,
 	}
 }
 
-#define UNDO_CHUNK (256u << 10)
+/* Chunks double from the first to the last size: mimalloc walks every
+ * page of a size class that is full to place a block, and 256 KiB blocks
+ * (one per page) made that walk quadratic in a snapshot's records. */
+#define UNDO_CHUNK_FIRST (256u << 10)
+#define UNDO_CHUNK_LAST (64u << 20)
 
 /* The slot epoch: which snapshot last saved the slot (0: none yet). */
 static inline uint32_t
@@ -447,10 +452,15 @@ undo_alloc(struct hbe *b, uint32_t stride)
 		if (c != NULL) {
 			b->ufree = c->next;
 		} else {
-			c = halloc(b, UNDO_CHUNK, false);
+			size_t sz = b->uused == NULL ? UNDO_CHUNK_FIRST :
+				b->uused->cap + sizeof(*c);
+
+			if (b->uused != NULL && sz < UNDO_CHUNK_LAST)
+				sz *= 2;
+			c = halloc(b, sz, false);
 			if (c == NULL)
 				return NULL;
-			c->cap = UNDO_CHUNK - sizeof(*c);
+			c->cap = sz - sizeof(*c);
 		}
 		c->next = b->uused;
 		b->uused = c;
