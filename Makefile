@@ -13,7 +13,7 @@ DEPS := build-essential meson ninja-build pkg-config cmake clang \
 	libmimalloc-dev libcmocka-dev libfyaml-dev libjansson-dev \
 	libxxhash-dev libsystemd-dev prometheus
 
-.PHONY: all deps build build-asan demo test test-unit fuzz bench bench-ckpt bench-inproc chaos hugepages clean
+.PHONY: all deps build build-asan demo test test-unit fuzz bench bench-memif bench-ckpt bench-inproc chaos hugepages clean
 
 all: build
 
@@ -57,7 +57,12 @@ fuzz: deps $(BUILD_FUZZ)/build.ninja
 	ninja -C $(BUILD_FUZZ)
 	@scripts/fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
+# The standard suite (memif, in-process, checkpoints), each beside its
+# reference, into perf/results/<date>-<host>/summary.md.
 bench: build hugepages
+	@perf/bench/suite.sh $(BUILD)
+
+bench-memif: build hugepages
 	@perf/bench/run.sh $(BUILD)
 
 bench-ckpt: build

@@ -388,9 +388,10 @@ dp_ckpt_tick(struct dp *dp, bool busy)
 		ckpt_reap(dp, d, n);
 	/* Results first: a worker whose sink ring fills waits for this loop
 	 * (a firing during a drain), and a full slice (its copy 16 times
-	 * larger) holds the loop for tens of milliseconds. */
+	 * larger) holds the loop for tens of milliseconds; a 64th of it is
+	 * well under one, less than a worker takes to fill its ring. */
 	if (ck->inflight != 0 && ck->aligned && ck->drain_w < dp->n_workers)
-		ckpt_drain_step(dp, busy ? CKPT_DRAIN_BUDGET / 16 : CKPT_DRAIN_BUDGET);
+		ckpt_drain_step(dp, busy ? CKPT_DRAIN_BUDGET / 64 : CKPT_DRAIN_BUDGET);
 	now = rte_rdtsc();
 	if (ck->inflight != 0) {
 		/* Acknowledged: only sluiced may end it now (commit or abort). */

@@ -47,8 +47,14 @@
 static void
 heap_prefault(struct dp_worker *w, void *p, size_t len, bool huge)
 {
-	if (huge)
+	/* madvise wants a page-aligned start, and a memzone is only
+	 * cache-line aligned. */
+	uintptr_t s = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+
+	if (huge || s >= (uintptr_t)p + len)
 		return;
+	len = ((uintptr_t)p + len - s) & ~(size_t)4095;
+	p = (void *)s;
 	if (madvise(p, len, MADV_POPULATE_WRITE) != 0)
 		DP_LOG(WARNING, "worker %u: could not fault in the %zu MiB heap state arena (%s): its first writes will page-fault on the worker",
 		       w->id, len >> 20, strerror(errno));

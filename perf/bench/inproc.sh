@@ -28,7 +28,7 @@ for x in "$DP" "$REF"; do
 	[ -x "$x" ] || { echo "inproc.sh: $x not found; build first (ninja -C $build)" >&2; exit 1; }
 done
 host=$(hostname -s)
-out="perf/results/$(date -u +%Y%m%d-%H%M%S)-$host"
+out=${OUT:-"perf/results/$(date -u +%Y%m%d-%H%M%S)-$host"}
 mkdir -p "$out"
 tmp=$(mktemp -d /tmp/sluice-inproc.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT

@@ -22,7 +22,7 @@ KEYS=${KEYS:-10000}
 GEN="$build/perf/sluice-gen/sluice-gen"
 DP="$build/dataplane/sluice-dp"
 host=$(hostname -s)
-out="perf/results/$(date -u +%Y%m%d-%H%M%S)-$host"
+out=${OUT:-"perf/results/$(date -u +%Y%m%d-%H%M%S)-$host"}
 mkdir -p "$out"
 tmp=$(mktemp -d /tmp/sluice-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -88,9 +88,9 @@ awk -v ref="$ref" -v gdp="$gdp" -v dp="$dp" -v keys="$KEYS" -v runs="$RUNS" 'BEG
 	printf "| dpdk-testpmd rxonly (transport ceiling) | %.0f | 1.00 |\n", ref
 	printf "| sluice-dp keyed tumbling count, %s keys (rate seen by sluice-gen) | %.0f | %.2f |\n", keys, gdp, gdp / ref
 	printf "| sluice-dp, its own first-row-to-last-result rate | %.0f | %.2f |\n", dp, dp / ref
-}' | tee "$out/summary.md"
+}' | tee "$out/memif.md"
 last="$out/sluice-dp-$RUNS.json"
 bytes=$(sqlite3 :memory: "SELECT json_extract(readfile('$last'), '\$.workers[0].state_bytes');")
 awk -v b="$bytes" -v k="$KEYS" 'BEGIN {
-	printf "window state (last run, heap backend): %.1f MiB in use as the windows fired, for %d keys: %.0f bytes per key\n", b / 1048576, k, k ? b / k : 0 }' | tee -a "$out/summary.md"
+	printf "window state (last run, heap backend): %.1f MiB in use as the windows fired, for %d keys: %.0f bytes per key\n", b / 1048576, k, k ? b / k : 0 }' | tee -a "$out/memif.md"
 echo "sluice bench: results in $out"

@@ -1,0 +1,85 @@
+#!/bin/bash
+# `make bench`: the standard suite, each part beside its reference in the
+# same run, into one folder perf/results/<date>-<host>/:
+#   1. memif (run.sh): sluice-gen -> sluice-dp keyed tumbling count, beside
+#      dpdk-testpmd rxonly over the same memif (the transport ceiling);
+#   2. in-process (inproc.sh): every perf/scenarios job on the gen source,
+#      beside the plain C keyed count (the compute ceiling);
+#   3. checkpoints (ckpt.sh): throughput, per-vector time, checkpoint time
+#      and bytes, recovery and memory per key, without and with a
+#      checkpoint every second, per state backend.
+# summary.md gathers the three tables with the machine, revision and how
+# long each part took; every part's own files stay beside it (md, csv,
+# json, raw logs).
+#
+#   perf/bench/suite.sh [BUILD_DIR]
+#   env: PARTS ("memif inproc ckpt"), RUNS (5: memif, inproc),
+#        CKPT_RUNS (3), CKPT_BACKENDS ("heap rocksdb rocksdb-native"),
+#        CKPT_KEYS ("1000000 10000000": heap's; the rocksdb backends run
+#        1M only here, CKPT_ROCKSDB_KEYS), CKPT_CPUS (0-1)
+#
+# The ckpt part is the long one (~6 of the ~9 minutes): `make bench-ckpt`
+# runs ckpt.sh alone, with every backend at both key counts.
+set -euo pipefail
+build=${1:-build}
+cd "$(dirname "$0")/../.."
+PARTS=${PARTS:-memif inproc ckpt}
+RUNS=${RUNS:-5}
+CKPT_RUNS=${CKPT_RUNS:-3}
+CKPT_BACKENDS=${CKPT_BACKENDS:-heap rocksdb rocksdb-native}
+CKPT_KEYS=${CKPT_KEYS:-1000000 10000000}
+CKPT_ROCKSDB_KEYS=${CKPT_ROCKSDB_KEYS:-1000000}
+CKPT_CPUS=${CKPT_CPUS:-0-1}
+host=$(hostname -s)
+OUT="perf/results/$(date -u +%Y%m%d-%H%M%S)-$host"
+export OUT
+mkdir -p "$OUT"
+sum="$OUT/summary.md"
+t_all=$EPOCHREALTIME
+secs() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }'; }
+
+{
+	echo "# sluice bench, $(date -u +%Y-%m-%dT%H:%MZ)"
+	echo
+	echo "- host $host: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+	echo "- git $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with local changes)'), DPDK $(pkg-config --modversion libdpdk 2>/dev/null || echo '?'), load at start $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "- the machine is shared: every figure is a median of several runs, and each is printed beside a reference measured in the same run"
+} > "$sum"
+
+for part in $PARTS; do
+	t0=$EPOCHREALTIME
+	case $part in
+	memif)
+		echo "== memif: RUNS=$RUNS" >&2
+		RUNS=$RUNS perf/bench/run.sh "$build" > "$OUT/memif.log"
+		{ echo; echo "## 1. Through net_memif, beside dpdk-testpmd rxonly"; echo
+		  cat "$OUT/memif.md"; } >> "$sum"
+		;;
+	inproc)
+		echo "== inproc: RUNS=$RUNS" >&2
+		RUNS=$RUNS perf/bench/inproc.sh "$build" > "$OUT/inproc.log"
+		{ echo; echo "## 2. In-process source, beside the plain C keyed count"; echo
+		  cat "$OUT/inproc.md"; } >> "$sum"
+		;;
+	ckpt)
+		: > "$OUT/ckpt.md"
+		for b in $CKPT_BACKENDS; do
+			keys=$CKPT_KEYS
+			[ "$b" = heap ] || keys=$CKPT_ROCKSDB_KEYS
+			echo "== ckpt: $b, keys $keys, RUNS=$CKPT_RUNS" >&2
+			CPUS=$CKPT_CPUS RUNS=$CKPT_RUNS BACKENDS=$b KEYS_LIST=$keys \
+				perf/bench/ckpt.sh "$build" >> "$OUT/ckpt.md" 2>> "$OUT/ckpt-raw.log"
+		done
+		{ echo; echo "## 3. Checkpoints every second against none, per state backend"; echo
+		  cat "$OUT/ckpt.md"; } >> "$sum"
+		;;
+	*)
+		echo "suite.sh: unknown part '$part' in PARTS (memif, inproc, ckpt)" >&2
+		exit 2
+		;;
+	esac
+	echo "- $part took $(secs "$t0") s" >> "$OUT/times"
+done
+{ echo; echo "## Time"; echo; cat "$OUT/times"; echo "- in all $(secs "$t_all") s"; } >> "$sum"
+cat "$sum"
+echo "sluice bench: results in $OUT" >&2
