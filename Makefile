@@ -11,7 +11,7 @@ DEPS := build-essential meson ninja-build pkg-config cmake clang \
 	libclang-rt-14-dev python3 sqlite3 \
 	libdpdk-dev dpdk dpdk-dev liburing-dev librocksdb-dev \
 	libmimalloc-dev libcmocka-dev libfyaml-dev libjansson-dev \
-	libxxhash-dev libsystemd-dev prometheus
+	libxxhash-dev libsystemd-dev prometheus gnuplot-nox
 
 .PHONY: all deps build build-asan demo test test-unit fuzz bench bench-memif bench-ckpt bench-inproc chaos hugepages clean
 

@@ -9,8 +9,8 @@
 #      and bytes, recovery and memory per key, without and with a
 #      checkpoint every second, per state backend.
 # summary.md gathers the three tables with the machine, revision and how
-# long each part took; every part's own files stay beside it (md, csv,
-# json, raw logs).
+# long each part took, and plot.sh's PNG plots; every part's own files
+# stay beside it (md, csv, json, raw logs).
 #
 #   perf/bench/suite.sh [BUILD_DIR]
 #   env: PARTS ("memif inproc ckpt"), RUNS (5: memif, inproc),
@@ -80,6 +80,12 @@ for part in $PARTS; do
 	esac
 	echo "- $part took $(secs "$t0") s" >> "$OUT/times"
 done
+if perf/bench/plot.sh "$OUT" > /dev/null; then
+	{ echo; echo "## Plots"; echo
+	  for p in events-per-core checkpoints; do
+		[ -f "$OUT/$p.png" ] && echo "![$p]($p.png)"
+	  done; } >> "$sum"
+fi
 { echo; echo "## Time"; echo; cat "$OUT/times"; echo "- in all $(secs "$t_all") s"; } >> "$sum"
 cat "$sum"
 echo "sluice bench: results in $OUT" >&2
