@@ -83,7 +83,7 @@ done
 if perf/bench/plot.sh "$OUT" > /dev/null; then
 	{ echo; echo "## Plots"; echo
 	  for p in events-per-core checkpoints; do
-		[ -f "$OUT/$p.png" ] && echo "![$p]($p.png)"
+		if [ -f "$OUT/$p.png" ]; then echo "![$p]($p.png)"; fi
 	  done; } >> "$sum"
 fi
 { echo; echo "## Time"; echo; cat "$OUT/times"; echo "- in all $(secs "$t_all") s"; } >> "$sum"
