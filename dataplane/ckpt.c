@@ -789,6 +789,10 @@ ckpt_drain_step(struct dp *dp, size_t budget)
 		struct dp_worker *wk = &dp->w[ck->drain_w];
 		int rc = 0;
 
+		if (dp->plan->stateless) {	/* no state, no file */
+			ck->drain_w++;
+			continue;
+		}
 		if (!ck->draining) {
 			if (!ck->failed)
 				rc = drain_begin(dp, wk);

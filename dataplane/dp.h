@@ -25,6 +25,7 @@
 #include "sl_expr.h"
 #include "sl_io.h"
 #include "sl_kg.h"
+#include "sl_map.h"
 #include "sl_plan.h"
 #include "sl_vec.h"
 #include "sl_window.h"
@@ -180,7 +181,8 @@ struct dp_worker {
 	uint8_t n_held[DP_MAX_RX];
 	uint8_t held_at[DP_MAX_RX];
 	struct sl_vec *held[DP_MAX_RX][DP_DEQ_BURST];
-	struct sl_win win;
+	struct sl_win win;		/* keyed pipelines */
+	struct sl_map *map;		/* stateless pipelines with a map */
 	uint64_t vecs_in;
 	struct dp_vtime vtime;		/* cycles per vector handled */
 	uint64_t sink_full;		/* times the sink ring was full */

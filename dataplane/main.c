@@ -114,6 +114,33 @@ setup_windows(struct dp *dp)
 	return 0;
 }
 
+/* A stateless pipeline's output: the map's columns, or the input row. */
+static int
+setup_map(struct dp *dp)
+{
+	const struct sl_plan *p = dp->plan;
+	const char *names[SL_PLAN_MAX_MAP], *texts[SL_PLAN_MAX_MAP];
+	struct sl_map *m;
+	char msg[160];
+
+	if (p->n_map == 0) {
+		dp->out = p->schema;
+		return 0;
+	}
+	for (uint16_t c = 0; c < p->n_map; c++) {
+		names[c] = p->map_name[c];
+		texts[c] = p->map_text[c];
+	}
+	m = sl_map_create(&p->schema, p->n_map, names, texts, &dp->out, msg,
+			  sizeof(msg));
+	if (m == NULL) {
+		DP_LOG(ERR, "%s: map: %s", p->file, msg);
+		return -EINVAL;
+	}
+	sl_map_free(m);		/* each worker compiles its own */
+	return 0;
+}
+
 static int
 setup_rings(struct dp *dp)
 {
@@ -303,7 +330,7 @@ run(struct dp *dp)
 	}
 	rc = assign_lcores(dp);
 	if (rc == 0)
-		rc = setup_windows(dp);
+		rc = dp->plan->stateless ? setup_map(dp) : setup_windows(dp);
 	if (rc == 0)
 		rc = setup_rings(dp);
 	if (rc == 0)

@@ -109,8 +109,15 @@ rx_rows(struct dp_rx *rx, const uint8_t *rows, uint16_t n, uint16_t part)
 	rx->rows_filtered += (uint64_t)(n - ns);
 
 	/* Keys whose fields sit side by side in the row (one field, the
-	 * usual case) hash in place; others are gathered first. */
-	if (dp->key_off >= 0) {
+	 * usual case) hash in place; others are gathered first. A stateless
+	 * pipeline keeps a partition on one worker, in order (Flink's
+	 * forward partitioning). */
+	if (p->stateless) {
+		for (uint16_t j = 0; j < ns; j++)
+			rx->hash[j] = 0;
+		for (uint16_t j = 0; j < ns; j++)
+			rx->dst[j] = (uint16_t)(part % nw);
+	} else if (dp->key_off >= 0) {
 		for (uint16_t j = 0; j < ns; j++) {
 			const uint8_t *row = rows + (size_t)rx->sel[j] * rs;
 
@@ -122,9 +129,10 @@ rx_rows(struct dp_rx *rx, const uint8_t *rows, uint16_t n, uint16_t part)
 			rx->hash[j] = sl_kg_hash(key, dp->key_len);
 		}
 	}
-	for (uint16_t j = 0; j < ns; j++)
-		rx->dst[j] = (uint16_t)sl_kg_owner(sl_kg_of(rx->hash[j], maxp),
-						   maxp, nw);
+	if (!p->stateless)
+		for (uint16_t j = 0; j < ns; j++)
+			rx->dst[j] = (uint16_t)sl_kg_owner(sl_kg_of(rx->hash[j], maxp),
+							   maxp, nw);
 	for (uint16_t j = 0; j < ns; j++) {
 		uint16_t w = rx->dst[j];
 		struct sl_vec *v = rx->out[w];

@@ -101,7 +101,8 @@ worker_apply(struct dp_worker *w, const struct sl_wm_out *o)
 	if (o->status > 0)
 		res_ctl(w, SL_CTL_ACTIVE, 0);
 	if (o->wm) {
-		sl_win_advance(&w->win, o->ts, dp_worker_res_row, w);
+		if (!w->dp->plan->stateless)
+			sl_win_advance(&w->win, o->ts, dp_worker_res_row, w);
 		res_ctl(w, SL_CTL_WATERMARK, o->ts);
 	}
 	if (o->status < 0)
@@ -111,7 +112,8 @@ worker_apply(struct dp_worker *w, const struct sl_wm_out *o)
 void
 dp_worker_finish(struct dp_worker *w)
 {
-	sl_win_advance(&w->win, SL_TS_MAX, dp_worker_res_row, w);
+	if (!w->dp->plan->stateless)
+		sl_win_advance(&w->win, SL_TS_MAX, dp_worker_res_row, w);
 	res_ctl(w, SL_CTL_EOI, SL_TS_MAX);
 }
 
@@ -138,7 +140,9 @@ worker_snapshot(struct dp_worker *w, uint64_t id)
 		snprintf(dir, sizeof(dir), "%s/worker-%u.db", w->dp->native_root, w->id);
 		(void)sl_state_snapshot_native(w->st, dir);
 	}
-	rc = sl_win_snapshot_begin(&w->win);
+	/* A stateless worker has no state: its checkpoint is its place in
+	 * the barrier's order, which the sink's alignment keeps. */
+	rc = w->dp->plan->stateless ? 0 : sl_win_snapshot_begin(&w->win);
 	dt = rte_rdtsc() - t0;
 	w->snap_sync_last = dt;
 	if (dt > w->snap_sync_max)
@@ -190,6 +194,23 @@ dp_worker_chan_release(struct dp_worker *w)
 	w->recording = false;
 }
 
+/* A stateless pipeline: the rows, mapped or as they are, to the sink. */
+static void
+worker_rows(struct dp_worker *w, const struct sl_vec *v)
+{
+	const uint16_t rs = v->row_size;
+
+	/* The worker's operator counters, as the window keeps them. */
+	w->win.stats.rows_in += v->n_sel;
+	w->win.stats.rows_out += v->n_sel;
+	if (w->map != NULL) {
+		sl_map_process(w->map, v, dp_worker_res_row, w);
+		return;
+	}
+	for (uint16_t j = 0; j < v->n_sel; j++)
+		memcpy(dp_worker_res_row(w), v->rows + (size_t)v->sel[j] * rs, rs);
+}
+
 void
 dp_worker_handle(struct dp_worker *w, struct sl_vec *v)
 {
@@ -203,7 +224,10 @@ dp_worker_handle(struct dp_worker *w, struct sl_vec *v)
 		/* Rows ahead of their input's barrier, behind the snapshot. */
 		if (unlikely(w->recording) && sl_align_in_flight(&w->align, v->src))
 			kept = chan_keep(w, v);
-		sl_win_process(&w->win, v);
+		if (w->dp->plan->stateless)
+			worker_rows(w, v);
+		else
+			sl_win_process(&w->win, v);
 	}
 	switch (v->ctl.type) {
 	case SL_CTL_NONE:

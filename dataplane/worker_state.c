@@ -339,6 +339,30 @@ restore_state(struct dp_worker *w, uint32_t lo, uint32_t hi)
 	return 0;
 }
 
+/* A stateless worker: its own compiled map (expressions keep scratch). */
+static int
+worker_map_init(struct dp_worker *w)
+{
+	const struct sl_plan *p = w->dp->plan;
+	const char *names[SL_PLAN_MAX_MAP], *texts[SL_PLAN_MAX_MAP];
+	struct sl_schema out;
+	char msg[160];
+
+	if (p->n_map == 0)
+		return 0;
+	for (uint16_t c = 0; c < p->n_map; c++) {
+		names[c] = p->map_name[c];
+		texts[c] = p->map_text[c];
+	}
+	w->map = sl_map_create(&p->schema, p->n_map, names, texts, &out, msg,
+			       sizeof(msg));
+	if (w->map == NULL) {
+		DP_LOG(ERR, "worker %u: map: %s", w->id, msg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int
 dp_worker_init(void *arg)
 {
@@ -349,6 +373,10 @@ dp_worker_init(void *arg)
 	struct sl_state_conf c;
 	int rc;
 
+	if (p->stateless) {
+		rc = worker_map_init(w);
+		goto out;
+	}
 	memset(&c, 0, sizeof(c));
 	c.max_parallelism = p->max_parallelism;
 	sl_kg_range(w->id, p->max_parallelism, dp->n_workers, &c.first_kg, &c.last_kg);
@@ -412,6 +440,8 @@ dp_worker_fini(void *arg)
 {
 	struct dp_worker *w = arg;
 
+	sl_map_free(w->map);
+	w->map = NULL;
 	/* The main lcore is done with any snapshot by now. */
 	sl_win_snapshot_end(&w->win);
 	dp_worker_chan_release(w);

@@ -117,6 +117,31 @@ struct node {
 	char detail[2048];
 };
 
+/* A stateless pipeline after its filters: the map (if any) and the sink. */
+static unsigned int
+stateless_nodes(const struct sl_plan *p, struct node *n, unsigned int k,
+		const char *wk)
+{
+	size_t off = 0;
+
+	snprintf(n[k].name, sizeof(n[k].name), "map");
+	n[k].role = wk;
+	if (p->n_map == 0)
+		snprintf(n[k].detail, sizeof(n[k].detail),
+			 "none: the input rows as they are; each source partition stays on one worker, in order");
+	for (unsigned int i = 0; i < p->n_map && off < sizeof(n[k].detail); i++)
+		off += (size_t)snprintf(n[k].detail + off, sizeof(n[k].detail) - off,
+					"%s%s = %s", i ? ", " : "", p->map_name[i],
+					p->map_text[i]);
+	k++;
+	snprintf(n[k].name, sizeof(n[k].name), "sink.%s",
+		 p->sink.type == SL_SINK_CSV ? "csv" : "stdout");
+	n[k].role = "main";
+	snprintf(n[k].detail, sizeof(n[k].detail), "CSV to %s, each worker's rows in arrival order",
+		 p->sink.type == SL_SINK_CSV ? p->sink.path : "standard output");
+	return k + 1;
+}
+
 static unsigned int
 build_nodes(const struct sl_plan *p, struct node *n)
 {
@@ -158,6 +183,8 @@ build_nodes(const struct sl_plan *p, struct node *n)
 		n[k].role = rx;
 		snprintf(n[k].detail, sizeof(n[k].detail), "%s", p->filter_text[i]);
 	}
+	if (p->stateless)
+		return stateless_nodes(p, n, k, wk);
 	snprintf(n[k].name, sizeof(n[k].name), "key_by");
 	n[k].role = p->lcores.run_to_completion ? "rx+worker" : "rx";
 	off = 0;
@@ -237,11 +264,21 @@ build_nodes(const struct sl_plan *p, struct node *n)
 
 /* How rows travel from node i to node i + 1. */
 static void
-edge_kind(const struct sl_plan *p, const struct node *from, char *buf, size_t len)
+edge_kind(const struct sl_plan *p, const struct node *from, const struct node *to,
+	  char *buf, size_t len)
 {
 	unsigned int rx = p->lcores.rx, w = p->lcores.workers;
 
-	if (strcmp(from->name, "key_by") == 0) {
+	if (p->stateless && strcmp(to->name, "map") == 0) {
+		if (p->lcores.run_to_completion)
+			snprintf(buf, len, "forward, same lcore (run to completion: no rings)");
+		else
+			snprintf(buf, len, "by source partition over %u SPSC ring%s (a partition stays on one worker, in order)",
+				 rx * w, rx * w == 1 ? "" : "s");
+	} else if (p->stateless && strcmp(from->name, "map") == 0) {
+		snprintf(buf, len, "%u SPSC ring%s to the main lcore, in arrival order",
+			 w, w == 1 ? "" : "s");
+	} else if (strcmp(from->name, "key_by") == 0) {
 		if (p->lcores.run_to_completion)
 			snprintf(buf, len, "forward, same lcore (run to completion: no rings)");
 		else
@@ -318,7 +355,7 @@ slc_info_text(FILE *f, const struct sl_plan *p, const int *cpus, int ncpu,
 		char how[256];
 		const char *row[3] = { n[i].name, n[i + 1].name, how };
 
-		edge_kind(p, &n[i], how, sizeof(how));
+		edge_kind(p, &n[i], &n[i + 1], how, sizeof(how));
 		slc_table_row(&t, row);
 	}
 	slc_table_print(f, &t, "  ", NULL);
@@ -389,7 +426,7 @@ slc_info_json(const struct sl_plan *p, const int *cpus, int ncpu,
 		if (i + 1 < nn) {
 			char how[256];
 
-			edge_kind(p, &n[i], how, sizeof(how));
+			edge_kind(p, &n[i], &n[i + 1], how, sizeof(how));
 			json_array_append_new(edges, json_pack("{s:i, s:i, s:s}", "from", i,
 							       "to", i + 1, "how", how));
 		}

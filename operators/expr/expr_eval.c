@@ -316,6 +316,24 @@ compact(const uint8_t *keep, const uint16_t *sel_in, unsigned int n,
 	return j;
 }
 
+void
+sl_expr_eval(const struct sl_expr *e, const uint8_t *rows, uint16_t row_size,
+	     const uint16_t *sel, uint16_t n, void *out)
+{
+	size_t vs = e->type == SL_EXPR_BOOL ? 1 : 8;
+
+	assert(e != NULL && row_size >= e->row_min);
+	if (e == NULL || row_size < e->row_min)
+		return;
+	for (unsigned int base = 0; base < n; base += SL_VEC_MAX) {
+		unsigned int m = n - base < SL_VEC_MAX ? n - base : SL_VEC_MAX;
+
+		expr_run(e, rows, row_size, sel + base, m);
+		/* The union's arrays share their start: one copy per type. */
+		memcpy((uint8_t *)out + base * vs, e->regs[e->result].b, m * vs);
+	}
+}
+
 uint16_t
 sl_expr_filter(const struct sl_expr *e, const uint8_t *rows,
 	       uint16_t row_size, const uint16_t *sel_in, uint16_t n,

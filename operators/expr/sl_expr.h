@@ -4,8 +4,8 @@
 
 /**
  * @file
- * The expression language of job files: filters today, computed fields
- * later. Text is parsed once into bytecode over column registers; evaluation
+ * The expression language of job files: filters and the computed fields
+ * of map steps. Text is parsed once into bytecode over column registers; evaluation
  * runs each instruction over a whole vector (up to SL_VEC_MAX rows) in a
  * tight loop the compiler can vectorise, so there is no per-row
  * interpretation or branching on the hot path. EAL-free.
@@ -101,6 +101,15 @@ enum sl_expr_type sl_expr_result_type(const struct sl_expr *e);
 uint16_t sl_expr_filter(const struct sl_expr *e, const uint8_t *rows,
 			uint16_t row_size, const uint16_t *sel_in, uint16_t n,
 			uint16_t *sel_out);
+
+/**
+ * Evaluate e over the rows listed in sel (n entries) into out[k] for the
+ * k-th listed row: int64_t values for SL_EXPR_INT, double for SL_EXPR_F64,
+ * uint8_t 0/1 for SL_EXPR_BOOL. The computed fields of a map step. Same
+ * hot-path rules as sl_expr_filter(); n may exceed SL_VEC_MAX.
+ */
+void sl_expr_eval(const struct sl_expr *e, const uint8_t *rows,
+		  uint16_t row_size, const uint16_t *sel, uint16_t n, void *out);
 
 /** Free a compiled expression (NULL is fine). */
 void sl_expr_free(struct sl_expr *e);

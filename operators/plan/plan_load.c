@@ -133,6 +133,8 @@ plan_checkpointing(struct plan_ctx *c, const struct plan_node *root)
 			return -EINVAL;
 		if (k->unaligned && k->at_least_once)
 			return plan_err(c, v, "unaligned checkpoints need execution.checkpointing.mode EXACTLY_ONCE (AT_LEAST_ONCE never aligns)");
+		if (k->unaligned && c->p->stateless)
+			return plan_err(c, v, "unaligned checkpoints are for keyed pipelines; a stateless one has no state for in-flight rows to join (leave it aligned)");
 	}
 	v = plan_map_get(root, "execution.checkpointing.timeout", NULL);
 	if (v != NULL && (plan_get_duration(c, v, &k->timeout_ms) < 0))
@@ -399,6 +401,8 @@ plan_top(struct plan_ctx *c, const struct plan_node *root)
 		return -EINVAL;
 	v = plan_map_get(root, "late_sink", NULL);
 	if (v != NULL) {
+		if (p->stateless)
+			return plan_err(c, v, "late_sink takes the rows a window drops as late, and this pipeline has no window");
 		if (plan_sink(c, v, "late_sink", &p->late_sink) < 0)
 			return -EINVAL;
 		p->has_late_sink = true;

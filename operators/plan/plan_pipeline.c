@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pipeline: filters, then key_by, window and aggregate exactly once each,
- * in that order. Filters are compiled here so that a job with a broken
+ * in that order; or, stateless, filters and at most one map. Filters are compiled here so that a job with a broken
  * expression never reaches the dataplane.
  */
 #include <ctype.h>
@@ -338,11 +338,59 @@ plan_aggregate(struct plan_ctx *c, const struct plan_node *v)
 	return 0;
 }
 
+/* map: {name: field or expression, ...}, in order. */
+static int
+plan_map(struct plan_ctx *c, const struct plan_node *v)
+{
+	struct sl_plan *p = c->p;
+
+	if (v->kind != PLAN_MAP || v->n == 0)
+		return plan_err(c, v, "map needs a mapping of output columns: {name: field or expression, ...}");
+	if (v->n > SL_PLAN_MAX_MAP)
+		return plan_err(c, v, "map has %u columns; at most %d",
+				v->n, SL_PLAN_MAX_MAP);
+	for (uint32_t i = 0; i < v->n; i++) {
+		const struct plan_node *k = v->kid[2 * i], *x = v->kid[2 * i + 1];
+		struct sl_expr_err err;
+		struct sl_expr *e;
+
+		if (k->len >= SL_NAME_MAX || k->len == 0)
+			return plan_err(c, k, "a column name has 1 to %d bytes",
+					SL_NAME_MAX - 1);
+		for (uint16_t j = 0; j < p->n_map; j++)
+			if (strcmp(p->map_name[j], k->text) == 0)
+				return plan_err(c, k, "column '%s' twice in map", k->text);
+		if (plan_expect(c, x, PLAN_SCALAR, "a map column") < 0)
+			return -EINVAL;
+		if (x->len >= SL_PLAN_ARG_MAX)
+			return plan_err(c, x, "a map column is longer than %d bytes",
+					SL_PLAN_ARG_MAX - 1);
+		memcpy(p->map_name[p->n_map], k->text, k->len + 1);
+		memcpy(p->map_text[p->n_map], x->text, x->len + 1);
+		p->n_map++;
+		if (sl_schema_find(&p->schema, x->text) >= 0)
+			continue;	/* the field as it is */
+		memset(&err, 0, sizeof(err));
+		e = sl_expr_compile(x->text, &p->schema, &err);
+		if (e == NULL) {
+			uint32_t col = x->col;
+
+			if (x->exact)
+				col += err.pos <= x->len ? err.pos : (uint32_t)x->len;
+			err.msg[sizeof(err.msg) - 1] = '\0';
+			return plan_err_at(c, x->line, col, "map: %s: %s", k->text,
+					   err.msg[0] ? err.msg : "invalid expression");
+		}
+		sl_expr_free(e);
+	}
+	return 0;
+}
+
 static const char *const step_names[] = {
-	"filter", "key_by", "window", "aggregate", NULL,
+	"filter", "key_by", "window", "aggregate", "map", NULL,
 };
 
-enum { STEP_FILTER, STEP_KEY_BY, STEP_WINDOW, STEP_AGGREGATE };
+enum { STEP_FILTER, STEP_KEY_BY, STEP_WINDOW, STEP_AGGREGATE, STEP_MAP };
 
 /* Which step a pipeline item is, or an error for anything else. */
 static int
@@ -352,12 +400,12 @@ plan_step(struct plan_ctx *c, const struct plan_node *step)
 	const struct plan_node *k;
 
 	if (step->kind != PLAN_MAP || step->n != 1)
-		return plan_err(c, step, "expected a pipeline step: a mapping with one key (filter, key_by, window or aggregate)");
+		return plan_err(c, step, "expected a pipeline step: a mapping with one key (filter, map, key_by, window or aggregate)");
 	k = step->kid[0];
 	for (int i = 0; step_names[i] != NULL; i++)
 		if (strcmp(k->text, step_names[i]) == 0)
 			return i;
-	return plan_err(c, k, "unknown pipeline step '%s'; expected one of: filter, key_by, window, aggregate",
+	return plan_err(c, k, "unknown pipeline step '%s'; expected one of: filter, map, key_by, window, aggregate",
 			plan_show(k->text, show));
 }
 
@@ -365,7 +413,7 @@ int
 plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 {
 	struct sl_plan *p = c->p;
-	uint32_t seen[4] = { 0 };
+	uint32_t seen[5] = { 0 };
 	int rc;
 
 	if (plan_expect(c, seq, PLAN_SEQ, "pipeline") < 0)
@@ -377,11 +425,19 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 			return rc;
 		seen[rc]++;
 	}
-	if (!seen[STEP_KEY_BY])
+	/* No key_by, window or aggregate: a stateless pipeline. */
+	p->stateless = !seen[STEP_KEY_BY] && !seen[STEP_WINDOW] &&
+		!seen[STEP_AGGREGATE];
+	if (seen[STEP_MAP] && !p->stateless) {
+		for (uint32_t i = 0; i < seq->n; i++)
+			if (plan_step(c, seq->kid[i]) == STEP_MAP)
+				return plan_err(c, seq->kid[i]->kid[0], "map in a keyed pipeline is not supported yet; map belongs to pipelines of filters and one map (no key_by, window or aggregate)");
+	}
+	if (!p->stateless && !seen[STEP_KEY_BY])
 		return plan_err(c, seq, "pipeline has no key_by; expected filters, then key_by, window and aggregate");
-	if (!seen[STEP_WINDOW])
+	if (!p->stateless && !seen[STEP_WINDOW])
 		return plan_err(c, seq, "pipeline has no window; expected one after key_by");
-	if (!seen[STEP_AGGREGATE])
+	if (!p->stateless && !seen[STEP_AGGREGATE])
 		return plan_err(c, seq, "pipeline has no aggregate; expected one after window");
 
 	memset(seen, 0, sizeof(seen));
@@ -391,12 +447,15 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 		int step = plan_step(c, seq->kid[i]);
 
 		if (step != STEP_FILTER && seen[step])
-			return plan_err(c, k, "duplicate %s; a pipeline has exactly one",
-					step_names[step]);
+			return plan_err(c, k, "duplicate %s; a pipeline has %s one",
+					step_names[step],
+					step == STEP_MAP ? "at most" : "exactly");
 		switch (step) {
 		case STEP_FILTER:
 			if (seen[STEP_KEY_BY])
 				return plan_err(c, k, "filter after key_by is not supported yet");
+			if (seen[STEP_MAP])
+				return plan_err(c, k, "filter after map is not supported yet; filter on the input's fields before it");
 			if (p->n_filters == SL_PLAN_MAX_FILTERS)
 				return plan_err(c, k, "at most %d filters",
 						SL_PLAN_MAX_FILTERS);
@@ -404,6 +463,9 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 			break;
 		case STEP_KEY_BY:
 			rc = plan_key_by(c, v);
+			break;
+		case STEP_MAP:
+			rc = plan_map(c, v);
 			break;
 		case STEP_WINDOW:
 			if (!seen[STEP_KEY_BY])

@@ -21,6 +21,7 @@ struct sl_expr;
 
 #define SL_PLAN_MAX_PANES 64	/**< sliding: size / slide at most (SL_WIN_MAX_PANES) */
 #define SL_PLAN_MAX_FILTERS 8
+#define SL_PLAN_MAX_MAP 32	/**< columns of a map step (SL_MAP_MAX_COLS) */
 #define SL_PLAN_MAX_KEYS 8
 #define SL_PLAN_MAX_AGGS 16
 #define SL_PLAN_MAX_EAL_ARGS 32
@@ -173,6 +174,16 @@ struct sl_plan {
 	uint16_t n_filters;
 	char filter_text[SL_PLAN_MAX_FILTERS][SL_PLAN_ARG_MAX];
 	struct sl_expr *filter[SL_PLAN_MAX_FILTERS];
+
+	/**
+	 * A stateless pipeline: filters and at most one map, no key_by,
+	 * window or aggregate. Its rows go to the sink as they come; the
+	 * sink's columns are the map's (or the input's, without a map).
+	 */
+	bool stateless;
+	uint16_t n_map;
+	char map_name[SL_PLAN_MAX_MAP][SL_NAME_MAX];	/**< output columns */
+	char map_text[SL_PLAN_MAX_MAP][SL_PLAN_ARG_MAX];	/**< a field or an expression */
 
 	uint16_t n_keys;
 	int key_field[SL_PLAN_MAX_KEYS];	/**< schema indices of key_by */

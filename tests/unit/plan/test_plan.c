@@ -28,6 +28,9 @@
 	"  - window: {tumbling: 1m}\n" \
 	"  - aggregate: [count()]\n"
 #define SINK "sink: {type: stdout}\n"
+#define MAPPIPE "pipeline:\n" \
+	"  - filter: \"v > 1\"\n" \
+	"  - map: {k: k, twice: \"v * 2\", half: \"v / 2.0\", big: \"v > 9\", s: s}\n"
 
 static int
 load(const char *name, const char *yaml, struct sl_plan *p, char *err)
@@ -352,6 +355,39 @@ test_gen_source(void **state)
 	sl_plan_free(&p);
 }
 
+/* A stateless pipeline: filters and one map, no key_by/window/aggregate. */
+static void
+test_stateless(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("map", HEAD SRC MAPPIPE SINK, &p, err), 0);
+	assert_true(p.stateless);
+	assert_int_equal(p.n_filters, 1);
+	assert_int_equal(p.n_keys, 0);
+	assert_int_equal(p.n_map, 5);
+	assert_string_equal(p.map_name[1], "twice");
+	assert_string_equal(p.map_text[1], "v * 2");
+	assert_string_equal(p.map_name[4], "s");
+	assert_string_equal(p.map_text[4], "s");
+	sl_plan_free(&p);
+
+	/* Filters alone: the input rows as they are. */
+	assert_int_equal(load("filters", HEAD SRC
+			      "pipeline:\n  - filter: \"v > 1\"\n  - filter: \"b\"\n"
+			      SINK, &p, err), 0);
+	assert_true(p.stateless);
+	assert_int_equal(p.n_filters, 2);
+	assert_int_equal(p.n_map, 0);
+	sl_plan_free(&p);
+
+	assert_int_equal(load("keyed", HEAD SRC PIPE SINK, &p, err), 0);
+	assert_false(p.stateless);
+	sl_plan_free(&p);
+}
+
 /* Every unit, a plain integer, and the edges of int64. */
 static void
 test_durations(void **state)
@@ -403,6 +439,44 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
+	{ "map_keyed", false,
+	  HEAD SRC
+	  "pipeline:\n  - map: {k: k}\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n"
+	  SINK,
+	  "map_keyed:5:5: map in a keyed pipeline is not supported yet; map belongs to pipelines of filters and one map (no key_by, window or aggregate)" },
+	{ "map_filter_after", false,
+	  HEAD SRC
+	  "pipeline:\n  - map: {k: k}\n  - filter: \"k > 1\"\n"
+	  SINK,
+	  "map_filter_after:6:5: filter after map is not supported yet; filter on the input's fields before it" },
+	{ "map_twice", false,
+	  HEAD SRC
+	  "pipeline:\n  - map: {k: k}\n  - map: {v: v}\n"
+	  SINK,
+	  "map_twice:6:5: duplicate map; a pipeline has at most one" },
+	{ "map_dup_col", false,
+	  HEAD SRC
+	  "pipeline:\n  - map: {a: k, a: v}\n"
+	  SINK,
+	  "map_dup_col:5:17: duplicate key 'a'" },
+	{ "map_bad_expr", false,
+	  HEAD SRC
+	  "pipeline:\n  - map: {a: \"v * nope\"}\n"
+	  SINK,
+	  "map_bad_expr:5:19: map: a: unknown field 'nope'; fields are: k, v, ts, s, b, f" },
+	{ "map_not_mapping", false,
+	  HEAD SRC
+	  "pipeline:\n  - map: [k, v]\n"
+	  SINK,
+	  "map_not_mapping:5:10: map needs a mapping of output columns: {name: field or expression, ...}" },
+	{ "map_late_sink", false,
+	  HEAD SRC MAPPIPE SINK
+	  "late_sink: {type: csv, path: late.csv}\n",
+	  "map_late_sink:8:12: late_sink takes the rows a window drops as late, and this pipeline has no window" },
+	{ "map_unaligned", false,
+	  HEAD SRC MAPPIPE SINK
+	  "execution.checkpointing.interval: 1s\nstate.checkpoints.dir: /tmp/x\nexecution.checkpointing.unaligned: true\n",
+	  "map_unaligned:10:36: unaligned checkpoints are for keyed pipelines; a stateless one has no state for in-flight rows to join (leave it aligned)" },
 	{ "ckpt_no_dir", false,
 	  HEAD SRC PIPE SINK
 	  "execution.checkpointing.interval: 1s\n",
@@ -780,6 +854,7 @@ static const struct bad_case bad_cases[] = {
 	  SRC
 	  "pipeline:\n"
 	  "  - filter: v > 1\n"
+	  "  - window: {tumbling: 1m}\n"
 	  SINK,
 	  "missing_key_by_only_filter:5:3: pipeline has no key_by; expected filters, then key_by, window and aggregate" },
 	{ "key_unknown", false,
@@ -1009,11 +1084,11 @@ static const struct bad_case bad_cases[] = {
 	  SRC
 	  "pipeline:\n"
 	  "  - key_by: k\n"
-	  "  - map: x\n"
+	  "  - flat_map: x\n"
 	  "  - window: {tumbling: 1m}\n"
 	  "  - aggregate: [count()]\n"
 	  SINK,
-	  "unknown_step:6:5: unknown pipeline step 'map'; expected one of: filter, key_by, window, aggregate" },
+	  "unknown_step:6:5: unknown pipeline step 'flat_map'; expected one of: filter, map, key_by, window, aggregate" },
 	{ "step_two_keys", false,
 	  HEAD
 	  SRC
@@ -1021,7 +1096,7 @@ static const struct bad_case bad_cases[] = {
 	  "  - key_by: k\n"
 	  "  - {window: {tumbling: 1m}, aggregate: [count()]}\n"
 	  SINK,
-	  "step_two_keys:6:5: expected a pipeline step: a mapping with one key (filter, key_by, window or aggregate)" },
+	  "step_two_keys:6:5: expected a pipeline step: a mapping with one key (filter, map, key_by, window or aggregate)" },
 	{ "pipeline_not_seq", false,
 	  HEAD
 	  SRC
@@ -1637,6 +1712,7 @@ main(void)
 		cmocka_unit_test(test_error_after_filters),
 		cmocka_unit_test(test_small_err_buffer),
 		cmocka_unit_test(test_checkpointing_keys),
+		cmocka_unit_test(test_stateless),
 		cmocka_unit_test(test_restart_defaults),
 		cmocka_unit_test(test_restart_and_placement),
 		cmocka_unit_test(test_cpus_parse),
