@@ -15,16 +15,25 @@
 
 #include "dp.h"
 
-/* Hand a vector to the main lcore; the ring full is backpressure. */
+/*
+ * Hand a vector to the main lcore; the ring full is backpressure. The
+ * wait spins a little, then yields: the main lcore may share this CPU
+ * (a one-CPU job), and spinning would only keep it from draining the ring.
+ */
 static void
 to_sink(struct dp_worker *w, struct sl_vec *v)
 {
 	if (unlikely(rte_ring_sp_enqueue(w->to_sink, v) != 0)) {
 		uint64_t t0 = rte_rdtsc();
+		unsigned int spins = 0;
 
 		w->sink_full++;
-		while (rte_ring_sp_enqueue(w->to_sink, v) != 0)
-			rte_pause();
+		while (rte_ring_sp_enqueue(w->to_sink, v) != 0) {
+			if (++spins < 256)
+				rte_pause();
+			else
+				sched_yield();
+		}
 		w->time.bp += rte_rdtsc() - t0;
 	}
 }

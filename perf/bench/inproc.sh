@@ -21,7 +21,7 @@ build=${1:-build}
 cd "$(dirname "$0")/../.."
 RUNS=${RUNS:-5}
 CPU=${CPU:-1}
-SCENARIOS=${SCENARIOS:-$(ls perf/scenarios/tumbling-count-*.yaml perf/scenarios/sliding-count-*.yaml)}
+SCENARIOS=${SCENARIOS:-$(ls perf/scenarios/stateless-*.yaml perf/scenarios/tumbling-count-*.yaml perf/scenarios/sliding-count-*.yaml)}
 DP="$build/dataplane/sluice-dp"
 REF="$build/perf/ref/sluice-ref-count"
 for x in "$DP" "$REF"; do
@@ -93,7 +93,7 @@ PY
 done
 
 {
-	echo "## In-process keyed tumbling count, one core (median of $RUNS runs)"
+	echo "## In-process scenarios, one core (median of $RUNS runs)"
 	echo
 	echo "git $rev$([ "$dirty" = true ] && echo ' (uncommitted changes)'), DPDK $dpdk, $cpu_model, $(nproc) CPUs; sluice-dp and the C loop on CPU $CPU, alternating."
 	echo

@@ -27,13 +27,20 @@
  * late (one pass over the batch per window, newest first), and counted
  * as late only when its newest window is (semantics.md R3.2).
  *
+ * With --filter-map it does instead what perf/scenarios/stateless-filter-
+ * map.yaml does: keep rows with v % 3 != 0 and write for each an output
+ * row {key, ts, v * 2 - 1001, v / 4.0, v % 2 == 1} into a buffer of a
+ * batch (the "output": a checksum and a row count), no state.
+ *
  *   sluice-ref-count --keys N --events N [--event-rate R] [--window-ms W]
  *                    [--slide-ms S] [--out-of-orderness-ms B]
  *                    [--disorder-ms D] [--seed S] [--start-ms T]
+ *                    [--filter-map]
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +157,7 @@ main(int argc, char **argv)
 		{ "disorder-ms", required_argument, NULL, 'd' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "start-ms", required_argument, NULL, 't' },
+		{ "filter-map", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sl_schema schema;
@@ -164,6 +172,7 @@ main(int argc, char **argv)
 	struct win *rw[BATCH], *last = NULL;
 	size_t at;
 	double t0, t1, t_gen;
+	bool filter_map = false;
 	int c;
 
 	memset(&schema, 0, sizeof(schema));
@@ -183,7 +192,7 @@ main(int argc, char **argv)
 		return 1;
 	r->size = 1000;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		uint64_t v = strtoull(optarg, NULL, 10);
+		uint64_t v = optarg != NULL ? strtoull(optarg, NULL, 10) : 0;
 
 		switch (c) {
 		case 'k': gp.keys = v; break;
@@ -195,8 +204,9 @@ main(int argc, char **argv)
 		case 'd': gp.disorder = v; break;
 		case 's': gp.seed = v; break;
 		case 't': gp.start_ms = strtoll(optarg, NULL, 10); break;
+		case 'f': filter_map = true; break;
 		default:
-			fprintf(stderr, "usage: sluice-ref-count --keys N --events N [--event-rate R] [--window-ms W] [--slide-ms S] [--out-of-orderness-ms B] [--disorder-ms D] [--seed S] [--start-ms T]\n");
+			fprintf(stderr, "usage: sluice-ref-count --keys N --events N [--event-rate R] [--window-ms W] [--slide-ms S] [--out-of-orderness-ms B] [--disorder-ms D] [--seed S] [--start-ms T] [--filter-map]\n");
 			return 2;
 		}
 	}
@@ -216,7 +226,36 @@ main(int argc, char **argv)
 	r->mask = slots - 1;
 
 	t0 = now_s();
-	for (uint64_t done = 0; done < events;) {
+	for (uint64_t done = 0; filter_map && done < events;) {
+		uint32_t n = events - done < BATCH ? (uint32_t)(events - done) : BATCH;
+		const uint16_t rs = schema.row_size;
+		static uint8_t out[BATCH * 33];
+		uint32_t k = 0;
+
+		sl_gen_fill(&g, rows, n);
+		done += n;
+		for (uint32_t i = 0; i < n; i++) {
+			const uint8_t *row = rows + (size_t)i * rs;
+			uint8_t *o = out + (size_t)k * 33;
+			uint32_t v;
+			int64_t v2;
+			double q;
+
+			memcpy(&v, row + schema.f[1].offset, 4);
+			memcpy(o, row, 8);
+			memcpy(o + 8, row + schema.f[2].offset, 8);
+			v2 = (int64_t)v * 2 - 1001;
+			q = (double)v / 4.0;
+			memcpy(o + 16, &v2, 8);
+			memcpy(o + 24, &q, 8);
+			o[32] = v % 2 == 1;
+			k += v % 3 != 0;
+		}
+		r->results += k;
+		for (uint32_t j = 0; j < k; j++)
+			r->checksum += out[(size_t)j * 33 + 16];
+	}
+	for (uint64_t done = 0; !filter_map && done < events;) {
 		uint32_t n = events - done < BATCH ? (uint32_t)(events - done) : BATCH;
 		const uint16_t rs = schema.row_size;
 
