@@ -31,7 +31,8 @@ sl_win_snapshot_begin(struct sl_win *w)
 size_t
 sl_win_snapshot_windows(const struct sl_win *w, void *buf, size_t cap)
 {
-	const bool late = w->conf.lateness > 0;
+	/* Sessions need it without lateness too (win_session.c). */
+	const bool late = w->conf.lateness > 0 || w->conf.gap > 0;
 	const size_t need = 4 + 8 * (size_t)w->snap_n_open + (late ? 16 : 0);
 	uint32_t n = w->snap_n_open;
 	uint8_t *p = buf;
@@ -94,6 +95,10 @@ sl_win_restore_windows(struct sl_win *w, const void *buf, size_t len)
 				w->rwm_max = wm;
 		}
 	}
+	/* Session windows are per key, in the keyed state: a list here is
+	 * another job's. */
+	if (w->sess != NULL && n != 0)
+		return -EINVAL;
 	for (uint32_t i = 0; i < n; i++) {
 		/* Windows start on the grid of the slide (sliding) or size. */
 		int64_t grid = w->conf.slide != 0 ? w->conf.slide : w->conf.size;

@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Event-time session windows: Flink's WindowOperator with
+ * EventTimeSessionWindows.withGap(gap), EventTimeTrigger and allowed
+ * lateness L (semantics.md R2.5, R2.7, R3.1-R3.6), composed the way Flink
+ * composes it from the assigner, the MergingWindowSet and the internal
+ * timer service:
+ *
+ *  - an element's proto-window [ts, ts + gap) is added to its key's
+ *    MergingWindowSet (sl_assign_mset_add); every window of the key it
+ *    intersects (touching ones too) merges into the cover. The merge
+ *    folds the swallowed windows' accumulators into the surviving state
+ *    window's, deletes their timers and sets the merged window's
+ *    end-of-window timer if its end - 1 is above the watermark
+ *    (EventTimeTrigger.onMerge);
+ *  - a merged window that is late (end - 1 + L <= WM) is retired at once
+ *    and the element, then late too, goes to the late side output or is
+ *    dropped and counted (R3.2, R3.6, W3.3 with L = 0);
+ *  - otherwise the element is added to the state window's accumulator;
+ *    if the window's end - 1 is already at or below the watermark it
+ *    fires at once (a late firing, R3.3), else its timer at end - 1 is
+ *    set; and its cleanup timer at end - 1 + L (one timer when L = 0);
+ *  - a timer at end - 1 fires the window (one row per firing); a timer at
+ *    the cleanup time clears its accumulator and retires it from the set.
+ *
+ * Everything lives in the worker's sl_state, so checkpoints cover it by
+ * key group and restore N->M: descriptor "window.session" holds the
+ * accumulators (key, namespace = the state window [start, end) as two
+ * i64, value = count + one 8-byte slot per aggregate, as for tumbling
+ * windows), "window.sessions" each key's MergingWindowSet (one value,
+ * namespace-less), and the timers are sl_timer's "window.st.*". The
+ * timer queues are an index rebuilt after a restore.
+ *
+ * After a restore the watermark starts again at MIN (R1.11), but a key
+ * group's rows are judged by the larger of it and the watermark of the
+ * checkpoint the key group came from (sl_win.rwm), as they were without
+ * the failure: a row that was late stays late, and one that fired a
+ * window at once fires it at once again.
+ *
+ * Per row this costs a get and a put of the key's set and of one
+ * accumulator, and a timer lookup or two; merges a few more. Sessions are
+ * not on the tumbling windows' vectorised path: a row's state window is
+ * known only after its key's set was read.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sl_assign.h"
+#include "sl_kg.h"
+#include "sl_timer.h"
+#include "win_private.h"
+
+/*
+ * Sessions in flight per key: those not yet cleaned up, about
+ * (out-of-orderness + L) / gap + 1. A row that would need more is
+ * refused and counted in sessions_full_dropped (the dataplane's stats say
+ * what to change).
+ */
+#define WIN_SESS_CAP SL_WIN_SESS_MAX
+#define WIN_SESS_SET_WORDS ((sizeof(struct sl_assign_mset) + \
+			     WIN_SESS_CAP * sizeof(struct sl_assign_mset_ent) + 7) / 8)
+#define WIN_VAL_MAX (8 + 8 * SL_WIN_MAX_AGGS)
+
+struct win_sess {
+	struct sl_assign a;		/* the assigner, for R3.1's predicates */
+	int acc_id;			/* "window.session" */
+	int set_id;			/* "window.sessions" */
+	struct sl_timer *tm;		/* "window.st": end-of-window and cleanup */
+	/* The element or timer at hand. */
+	const void *key;
+	uint16_t kg;
+	int64_t wm;			/* the watermark it is judged by */
+	int32_t key_off;		/* key bytes contiguous in the row here; -1: gather */
+	sl_win_out_fn out;		/* sl_win_advance's output */
+	void *ctx;
+	uint64_t set[WIN_SESS_SET_WORDS];	/* the key's set, copied out */
+	uint8_t key_buf[WIN_MAX_KEY_BYTES];
+};
+
+static inline struct sl_assign_mset *
+sess_set(struct win_sess *s)
+{
+	return (struct sl_assign_mset *)s->set;
+}
+
+/* end - 1 + L, or MAX when that overflows: no cleanup timer then (R3.1, C3). */
+static inline int64_t
+sess_cleanup(const struct sl_win *w, const struct sl_assign_window *win)
+{
+	return sl_assign_cleanup_time(&w->sess->a, win, w->conf.lateness);
+}
+
+static inline struct sl_state_ref
+sess_ref(struct sl_win *w, int id, const void *ns)
+{
+	struct sl_state_ref r = { .key = w->sess->key, .ns = ns, .kg = w->sess->kg };
+
+	sl_state_hash_bulk(w->st, id, &r, 1);
+	return r;
+}
+
+/* The key's set into s->set (empty when the key has none). @return 0 or -errno. */
+static int
+set_load(struct sl_win *w)
+{
+	struct win_sess *s = w->sess;
+	struct sl_state_ref r = sess_ref(w, s->set_id, NULL);
+	struct sl_assign_mset *set = sess_set(s);
+	int rc = sl_state_value_get(w->st, s->set_id, &r, 0, set);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return sl_assign_mset_init(set, WIN_SESS_CAP);
+	/* A set from a checkpoint is checked like any input. */
+	return set->cap == WIN_SESS_CAP && set->n <= set->cap ? 0 : -EINVAL;
+}
+
+/* s->set back into the state; an empty set is removed. */
+static int
+set_save(struct sl_win *w)
+{
+	struct win_sess *s = w->sess;
+	struct sl_state_ref r = sess_ref(w, s->set_id, NULL);
+
+	if (sess_set(s)->n == 0)
+		return sl_state_clear(w->st, s->set_id, &r);
+	return sl_state_value_put(w->st, s->set_id, &r, 0, sess_set(s));
+}
+
+/* The accumulator of state window sw into val. @return 1 found, 0 absent, -errno. */
+static int
+acc_get(struct sl_win *w, const struct sl_assign_window *sw, uint8_t *val)
+{
+	struct sl_state_ref r = sess_ref(w, w->sess->acc_id, sw);
+
+	return sl_state_value_get(w->st, w->sess->acc_id, &r, 0, val);
+}
+
+static int
+acc_put(struct sl_win *w, const struct sl_assign_window *sw, const uint8_t *val)
+{
+	struct sl_state_ref r = sess_ref(w, w->sess->acc_id, sw);
+
+	return sl_state_value_put(w->st, w->sess->acc_id, &r, 0, val);
+}
+
+static int
+acc_clear(struct sl_win *w, const struct sl_assign_window *sw)
+{
+	struct sl_state_ref r = sess_ref(w, w->sess->acc_id, sw);
+
+	return sl_state_clear(w->st, w->sess->acc_id, &r);
+}
+
+static int
+timer_set(struct sl_win *w, const struct sl_assign_window *win, int64_t t,
+	  bool on)
+{
+	struct win_sess *s = w->sess;
+
+	return on ? sl_timer_register(s->tm, SL_TIMER_EVENT_TIME, s->kg, s->key, win, t)
+		  : sl_timer_delete(s->tm, SL_TIMER_EVENT_TIME, s->kg, s->key, win, t);
+}
+
+/*
+ * WindowOperator's merge function (R2.5): the merged window must not be
+ * late (Flink throws; it cannot happen while cleanup timers run, because
+ * every window it swallowed is alive and it covers them), the trigger's
+ * onMerge sets the merged window's timer, the swallowed windows' trigger
+ * and cleanup timers go, and their state windows' accumulators are
+ * folded into the survivor's (mergeNamespaces). A negative return leaves
+ * the set unchanged; the row is then lost and counted in state_errors.
+ */
+static int
+sess_merge(void *arg, const struct sl_assign_window *result,
+	   const struct sl_assign_window *merged, unsigned int n_merged,
+	   const struct sl_assign_window *state_result,
+	   const struct sl_assign_window *merged_state, unsigned int n_state)
+{
+	struct sl_win *w = arg;
+	struct win_sess *s = w->sess;
+	uint8_t dst[WIN_VAL_MAX], src[WIN_VAL_MAX];
+	bool have;
+	int rc;
+
+	if (sl_assign_window_late(&s->a, result, w->conf.lateness, s->wm))
+		return -EDOM;
+	if (sl_assign_max_ts(result) > s->wm) {
+		rc = timer_set(w, result, sl_assign_max_ts(result), true);
+		if (rc < 0)
+			return rc;
+	}
+	for (unsigned int i = 0; i < n_merged; i++) {
+		int64_t c = sess_cleanup(w, &merged[i]);
+
+		rc = timer_set(w, &merged[i], sl_assign_max_ts(&merged[i]), false);
+		if (rc >= 0 && c != SL_TS_MAX)
+			rc = timer_set(w, &merged[i], c, false);
+		if (rc < 0)
+			return rc;
+	}
+	if (n_state == 0)
+		return 0;
+	rc = acc_get(w, state_result, dst);
+	if (rc < 0)
+		return rc;
+	have = rc == 1;
+	for (unsigned int i = 0; i < n_state; i++) {
+		rc = acc_get(w, &merged_state[i], src);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			continue;	/* its row was refused for memory */
+		if (have)
+			win_acc_merge(w, dst, src);
+		else
+			memcpy(dst, src, sizeof(dst));
+		have = true;
+		rc = acc_clear(w, &merged_state[i]);
+		if (rc < 0)
+			return rc;
+	}
+	return have ? acc_put(w, state_result, dst) : 0;
+}
+
+/* One element: WindowOperator.processElement for a merging assigner. */
+static void
+sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
+{
+	const struct sl_win_conf *c = &w->conf;
+	struct win_sess *s = w->sess;
+	const uint8_t *row = sl_vec_crow(v, i);
+	const int64_t ts = sl_row_ts(row, &c->in->f[c->ts_field]);
+	struct sl_assign_window proto = { ts, 0 }, act, sw;
+	uint8_t val[WIN_VAL_MAX];
+	int64_t cl;
+	int rc;
+
+	if (__builtin_add_overflow(ts, c->gap, &proto.end))
+		proto.end = SL_TS_MAX;	/* sl_assign.h: ts + gap saturates */
+	s->kg = (uint16_t)sl_kg_of(v->hash[i], c->max_parallelism);
+	if (s->key_off >= 0) {
+		s->key = row + s->key_off;
+	} else {
+		sl_win_key_gather(c->in, c->key_field, c->n_keys, row, s->key_buf);
+		s->key = s->key_buf;
+	}
+	s->wm = w->wm;
+	if (w->rwm[s->kg - c->first_kg] > s->wm)
+		s->wm = w->rwm[s->kg - c->first_kg];
+	rc = set_load(w);
+	if (rc == 0)
+		rc = sl_assign_mset_add(sess_set(s), &proto, sess_merge, w, &act);
+	if (rc == -ENOSPC) {
+		w->stats.sessions_full_dropped++;
+		return;
+	}
+	if (rc < 0) {
+		w->stats.state_errors++;
+		return;
+	}
+	if (sl_assign_window_late(&s->a, &act, c->lateness, s->wm)) {
+		/* A new window that merged with nothing alive (W3.3, L = 0):
+		 * the element is in no window, and late. */
+		sl_assign_mset_retire(sess_set(s), &act);
+		if (set_save(w) < 0)
+			w->stats.state_errors++;
+		if (sl_assign_element_late(&s->a, ts, c->lateness, s->wm)) {
+			w->stats.late_dropped++;
+			if (w->late_row != NULL)
+				w->late_row(w->late_row_ctx, row);
+		}
+		return;
+	}
+	if (sl_assign_mset_state_window(sess_set(s), &act, &sw) < 0) {
+		w->stats.state_errors++;
+		return;
+	}
+	rc = acc_get(w, &sw, val);
+	if (rc == 0)
+		memset(val, 0, sizeof(val));
+	if (rc >= 0) {
+		win_acc_add(w, val, row);
+		rc = acc_put(w, &sw, val);
+	}
+	if (rc == -ENOMEM)
+		w->stats.state_full_dropped++;
+	else if (rc < 0)
+		w->stats.state_errors++;
+	/* EventTimeTrigger.onElement (R2.7): fire now if the window's end
+	 * has passed (a late firing, R3.3), else at end - 1. */
+	if (rc >= 0 && sl_assign_max_ts(&act) <= s->wm) {
+		if (w->late_out != NULL) {
+			win_emit_row(w, w->late_out, w->late_ctx, s->key,
+				     act.start, act.end, val, false);
+			w->stats.late_fired++;
+		}
+	} else if (timer_set(w, &act, sl_assign_max_ts(&act), true) < 0) {
+		w->stats.state_errors++;
+	}
+	cl = sess_cleanup(w, &act);
+	if (cl != SL_TS_MAX && timer_set(w, &act, cl, true) < 0)
+		w->stats.state_errors++;
+	if (set_save(w) < 0)
+		w->stats.state_errors++;
+}
+
+void
+win_sess_process(struct sl_win *w, const struct sl_vec *v)
+{
+	for (uint16_t j = 0; j < v->n_sel; j++)
+		sess_row(w, v, v->sel[j]);
+}
+
+/*
+ * WindowOperator.onEventTime for a merging assigner: a timer of a window
+ * that is no longer in the key's set (merged away) does nothing; at
+ * end - 1 the window fires with its state window's contents; at its
+ * cleanup time its state goes (with L = 0 both, in that order).
+ */
+static int
+sess_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
+	   const void *ns, int64_t t)
+{
+	struct sl_win *w = arg;
+	struct win_sess *s = w->sess;
+	struct sl_assign_window win, sw;
+	uint8_t val[WIN_VAL_MAX];
+	int rc;
+
+	(void)dom;
+	s->kg = kg;
+	s->key = key;
+	memcpy(&win, ns, sizeof(win));
+	rc = set_load(w);
+	if (rc < 0) {
+		w->stats.state_errors++;
+		return 0;
+	}
+	if (sl_assign_mset_state_window(sess_set(s), &win, &sw) < 0)
+		return 0;
+	if (t == sl_assign_max_ts(&win)) {
+		rc = acc_get(w, &sw, val);
+		if (rc < 0)
+			w->stats.state_errors++;
+		if (rc == 1 && s->out != NULL) {
+			win_emit_row(w, s->out, s->ctx, key, win.start, win.end,
+				     val, false);
+			w->stats.windows_fired++;
+		}
+	}
+	if (t == sess_cleanup(w, &win)) {
+		if (acc_clear(w, &sw) < 0)
+			w->stats.state_errors++;
+		sl_assign_mset_retire(sess_set(s), &win);
+		if (set_save(w) < 0)
+			w->stats.state_errors++;
+	}
+	return 0;
+}
+
+void
+win_sess_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
+{
+	struct win_sess *s = w->sess;
+	struct sl_state_stats ss;
+	int rc;
+
+	if (wm <= w->wm)
+		return;
+	w->wm = wm;
+	s->out = out;
+	s->ctx = ctx;
+	rc = sl_timer_advance_watermark(s->tm, wm);
+	if (rc < 0) {
+		w->stats.state_errors++;
+	} else if (rc > 0) {
+		/* Sampled as windows fire, as for tumbling windows. */
+		sl_state_stats(w->st, &ss);
+		w->stats.state_bytes = ss.mem_used;
+		w->stats.state_disk_bytes = ss.disk_bytes;
+	}
+	s->out = NULL;
+}
+
+int
+win_sess_restore_done(struct sl_win *w)
+{
+	int rc = sl_timer_rebuild(w->sess->tm);
+
+	return rc < 0 ? rc : 0;
+}
+
+int
+win_sess_init(struct sl_win *w)
+{
+	const struct sl_win_conf *c = &w->conf;
+	const uint32_t n_kg = c->last_kg - c->first_kg + 1;
+	const uint32_t hint = (c->capacity + n_kg - 1) / n_kg;
+	struct sl_state_desc d;
+	struct win_sess *s;
+	int rc;
+
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return -ENOMEM;
+	w->sess = s;
+	s->key_off = (int32_t)c->in->f[c->key_field[0]].offset;
+	for (uint16_t k = 1; k < c->n_keys; k++) {
+		const struct sl_field *p = &c->in->f[c->key_field[k - 1]];
+
+		if (c->in->f[c->key_field[k]].offset != p->offset + p->size)
+			s->key_off = -1;
+	}
+	rc = sl_assign_session(&s->a, SL_ASSIGN_EVENT_TIME, c->gap);
+	if (rc < 0)
+		return rc;
+	memset(&d, 0, sizeof(d));
+	d.name = "window.session";
+	d.kind = SL_STATE_VALUE;
+	d.key_len = (uint16_t)w->key_len;
+	d.ns_len = sizeof(struct sl_assign_window);
+	d.val_len = 8 + 8 * (uint32_t)c->n_aggs;
+	d.capacity_hint = hint;
+	rc = sl_state_register(w->st, &d);
+	if (rc < 0)
+		return rc;
+	s->acc_id = rc;
+	d.name = "window.sessions";
+	d.ns_len = 0;
+	d.val_len = (uint32_t)sl_assign_mset_size(WIN_SESS_CAP);
+	rc = sl_state_register(w->st, &d);
+	if (rc < 0)
+		return rc;
+	s->set_id = rc;
+	{
+		struct sl_timer_conf tc = {
+			.name = "window.st",
+			.key_len = (uint16_t)w->key_len,
+			.ns_len = sizeof(struct sl_assign_window),
+			.first_kg = c->first_kg,
+			.last_kg = c->last_kg,
+			/* An end and, with L > 0, a cleanup timer per session. */
+			.capacity_hint = 2 * hint,
+			.fire = sess_timer,
+			.arg = w,
+		};
+
+		s->tm = sl_timer_create(w->st, &tc);
+		if (s->tm == NULL)
+			return -errno;
+	}
+	return 0;
+}
+
+void
+win_sess_fini(struct sl_win *w)
+{
+	if (w->sess == NULL)
+		return;
+	sl_timer_destroy(w->sess->tm);
+	free(w->sess);
+	w->sess = NULL;
+}
