@@ -8,8 +8,10 @@
  * and copy-on-write snapshots restored onto one and two instances.
  * Sliding windows: W2.2's operator vector (with a snapshot and restore
  * mid-stream), W2.3's non-divisible and gapped assignment, W3.2's
- * partially late element. Every case runs on the heap backend and again
- * on RocksDB.
+ * partially late element. Session windows: W2.4 (with the touching
+ * boundary and the pure merge vector), W3.3 with L = 10 and L = 0, and
+ * snapshots mid-stream restored onto one and two instances. Every case
+ * runs on the heap backend and again on RocksDB.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -164,6 +166,7 @@ static int64_t next_lateness;	/* the next fx_init's allowed lateness */
 static bool next_first_last;	/* the next fx_init adds first(v), last(v) */
 static uint64_t next_count_trigger;	/* the next fx_init's trigger: {count: N} */
 static int64_t next_continuous;	/* the next fx_init's trigger: {continuous: I} */
+static int64_t next_gap;	/* the next fx_init's session gap (0: none) */
 
 static void
 fx_init_kg(struct fixture *f, int64_t size, int64_t offset, uint32_t capacity,
@@ -206,6 +209,8 @@ fx_init_kg(struct fixture *f, int64_t size, int64_t offset, uint32_t capacity,
 	next_count_trigger = 0;
 	c.continuous = next_continuous;
 	next_continuous = 0;
+	c.gap = next_gap;
+	next_gap = 0;
 	c.offset = offset;
 	c.n_keys = 1;
 	c.key_field[0] = 0;
@@ -1458,6 +1463,328 @@ test_vector_path_gathered_keys(void **state)
 	window_vs_reference(true);
 }
 
+
+/* ---- session windows (R2.5, R3.6) ---------------------------------------- */
+
+static void
+fx_init_session(struct fixture *f, int64_t gap, int64_t lateness)
+{
+	next_gap = gap;
+	next_lateness = lateness;
+	fx_init(f, 0, 0, 64);
+	fx_late(f);
+}
+
+/* W2.4's first ten elements, with key2:4 at ts4. */
+static void
+w24_input(struct fixture *f, int64_t ts4)
+{
+	fx_elem(f, "key2", 1, 0);
+	fx_elem(f, "key2", 2, 1000);
+	fx_elem(f, "key2", 3, 2500);
+	fx_elem(f, "key1", 1, 10);
+	fx_elem(f, "key1", 2, 1000);
+	fx_elem(f, "key1", 3, 2500);
+	fx_elem(f, "key2", 4, ts4);
+	fx_elem(f, "key2", 5, 6000);
+	fx_elem(f, "key2", 5, 6000);
+	fx_elem(f, "key2", 6, 6050);
+}
+
+/*
+ * W2.4: gap 3000, sum [T-WOT testSessionWindows], through the operator.
+ * Results as "key,start,end,count,sum,min,max,avg", in the sink's order.
+ * 5500 < 5501: key2's [0,5500) and [5501,9050) stay apart; key2:10 and
+ * key2:20 @15000 make [15000,18000), which fires at WM(17999), not 17998.
+ */
+static void
+test_W2_4_session_windows(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	fx_init_session(&f, 3000, 0);
+	w24_input(&f, 5501);
+	fx_wm(&f, 5498);
+	assert_int_equal(f.n_out, 0);
+	fx_wm(&f, 12000);
+	assert_int_equal(f.n_out, 3);
+	assert_string_equal(fx_res(&f, 0), "key2,0,5500,3,6,1,3,2");
+	assert_string_equal(fx_res(&f, 1), "key1,10,5500,3,6,1,3,2");
+	assert_string_equal(fx_res(&f, 2), "key2,5501,9050,4,20,4,6,5");
+	fx_elem(&f, "key2", 10, 15000);
+	fx_elem(&f, "key2", 20, 15000);
+	fx_wm(&f, 17998);
+	assert_int_equal(f.n_out, 0);
+	fx_wm(&f, 17999);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "key2,15000,18000,2,30,10,20,15");
+	assert_int_equal(f.w.stats.windows_fired, 4);
+	assert_int_equal(f.w.stats.late_dropped, 0);
+	assert_int_equal(f.w.stats.state_errors, 0);
+	/* Everything fired and cleaned: no timers, sets or accumulators. */
+	fx_wm(&f, SL_TS_MAX);
+	assert_int_equal(f.n_out, 0);
+	fx_fini(&f);
+
+	/* Touching windows merge: [5500,8500) touches [0,5500). */
+	fx_init_session(&f, 3000, 0);
+	w24_input(&f, 5500);
+	fx_wm(&f, 12000);
+	assert_int_equal(f.n_out, 2);
+	assert_string_equal(fx_res(&f, 0), "key2,0,9050,7,26,1,6,3.71429");
+	assert_string_equal(fx_res(&f, 1), "key1,10,5500,3,6,1,3,2");
+	fx_fini(&f);
+
+	/* The same input in one vector, in another order: same sessions. */
+	{
+		static const char *const k[] = { "key2", "key1", "key2", "key2", "key1",
+						 "key2", "key2", "key1", "key2", "key2" };
+		static const int64_t v[] = { 6, 3, 4, 1, 1, 5, 3, 2, 5, 2 };
+		static const int64_t ts[] = { 6050, 2500, 5501, 0, 10, 6000, 2500,
+					      1000, 6000, 1000 };
+
+		fx_init_session(&f, 3000, 0);
+		fx_vec(&f, 10, k, v, ts);
+		fx_wm(&f, 12000);
+		assert_int_equal(f.n_out, 3);
+		assert_string_equal(fx_res(&f, 0), "key2,0,5500,3,6,1,3,2");
+		assert_string_equal(fx_res(&f, 1), "key1,10,5500,3,6,1,3,2");
+		assert_string_equal(fx_res(&f, 2), "key2,5501,9050,4,20,4,6,5");
+		fx_fini(&f);
+	}
+
+	/* Pure merge vector [T-TW]: (0,1) (1,2) (2,3) (4,5) (5,6) -> (0,3), (4,6). */
+	fx_init_session(&f, 1, 0);
+	fx_elem(&f, "k", 1, 4);
+	fx_elem(&f, "k", 1, 0);
+	fx_elem(&f, "k", 1, 2);
+	fx_elem(&f, "k", 1, 5);
+	fx_elem(&f, "k", 1, 1);
+	fx_wm(&f, 100);
+	assert_int_equal(f.n_out, 2);
+	assert_string_equal(fx_res(&f, 0), "k,0,3,3,3,1,1,1");
+	assert_string_equal(fx_res(&f, 1), "k,4,6,2,2,1,1,1");
+	fx_fini(&f);
+}
+
+/*
+ * W3.3 [T-WOT testNotSideOutputDueToLatenessSessionWithLateness]: gap
+ * 3000, sum of ones. With L = 10, k@7000 bridges [1000,7500) and
+ * [8500,11500); after [1000,11500) is cleaned (11509) k@10000 merges into
+ * [11600,14600) (alive until 14609) and fires [10000,14600) at once;
+ * k@14500 extends it to [10000,17500). With L = 0, [11600,14600) is gone
+ * at WM(14600): k@10000 is late and goes to the side output.
+ */
+static void
+w33_run(int64_t lateness)
+{
+	struct fixture f;
+
+	fx_init_session(&f, 3000, lateness);
+	n_side = 0;
+	sl_win_set_late_rows(&f.w, side_row, &f);
+	fx_elem(&f, "k", 1, 1000);
+	fx_wm(&f, 1999);
+	fx_elem(&f, "k", 1, 2000);
+	fx_wm(&f, 4998);
+	fx_elem(&f, "k", 1, 4500);
+	fx_elem(&f, "k", 1, 8500);
+	fx_wm(&f, 7400);
+	fx_elem(&f, "k", 1, 7000);
+	assert_int_equal(f.n_out, 0);
+	fx_wm(&f, 11501);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,1000,11500,5,5,1,1,1");
+	fx_elem(&f, "k", 1, 11600);
+	fx_wm(&f, 14600);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,11600,14600,1,1,1,1,1");
+	fx_late(&f);
+	fx_elem(&f, "k", 1, 10000);
+	if (lateness == 10) {
+		assert_int_equal(f.n_out, 1);	/* fired at once */
+		assert_string_equal(fx_res(&f, 0), "k,10000,14600,2,2,1,1,1");
+		assert_int_equal(f.w.stats.late_fired, 1);
+	} else {
+		assert_int_equal(f.n_out, 0);
+		assert_int_equal(n_side, 1);
+		assert_string_equal(side[0], "k:1@10000");
+		assert_int_equal(f.w.stats.late_dropped, 1);
+	}
+	fx_elem(&f, "k", 1, 14500);
+	fx_wm(&f, 17498);
+	assert_int_equal(f.n_out, 0);
+	fx_wm(&f, 20000);
+	assert_int_equal(f.n_out, 1);
+	if (lateness == 10) {
+		assert_string_equal(fx_res(&f, 0), "k,10000,17500,3,3,1,1,1");
+		assert_int_equal(n_side, 0);
+		assert_int_equal(f.w.stats.late_dropped, 0);
+	} else {
+		assert_string_equal(fx_res(&f, 0), "k,14500,17500,1,1,1,1,1");
+		assert_int_equal(n_side, 1);
+	}
+	assert_int_equal(f.w.stats.state_errors, 0);
+	fx_fini(&f);
+}
+
+static void
+test_W3_3_session_bridging_with_lateness(void **state)
+{
+	(void)state;
+	w33_run(10);
+	w33_run(0);
+}
+
+/* The instance of two (key groups 0-99, 100-127: key1 is in 98, key2
+ * in 105) that owns key k. */
+static struct fixture *
+owner_of(struct fixture *two, const char *k)
+{
+	uint8_t key[4] = { 0 };
+
+	memcpy(key, k, strlen(k));
+	return sl_kg_of(sl_kg_hash(key, 4), 128) < 100 ? &two[0] : &two[1];
+}
+
+static void
+sess_restore(struct fixture *f, const struct snap_out *o, int64_t gap,
+	     int64_t lateness, uint32_t lo, uint32_t hi)
+{
+	next_gap = gap;
+	next_lateness = lateness;
+	fx_init_kg(f, 0, 0, 64, lo, hi, 0);
+	fx_late(f);
+	restore_into(f, o, lo, hi);
+	assert_int_equal(sl_win_restore_done(&f->w), 0);
+}
+
+/*
+ * Snapshots mid-stream: W2.4 checkpointed after its input, before any
+ * watermark, and restored onto one instance and onto two that split the
+ * key groups (N -> M): sets, accumulators and timers come back, and the
+ * same sessions fire. W3.3 (L = 10) checkpointed at WM(14600): the
+ * restored instance's watermark is MIN (R1.11), yet k@10000 is judged by
+ * the checkpoint's and fires [10000,14600) at once, [11600,14600) does
+ * not fire again, and with L = 0 k@10000 is late before any watermark.
+ */
+static void
+test_session_snapshot_restore(void **state)
+{
+	struct fixture a, b, two[2];
+	struct snap_out o;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	fx_init_session(&a, 3000, 0);
+	w24_input(&a, 5501);
+	take_snapshot(&a, &o, NULL);
+	assert_int_equal(o.wins_len, 4 + 16);
+	fx_fini(&a);
+
+	sess_restore(&b, &o, 3000, 0, 0, 127);
+	fx_elem(&b, "key2", 7, 8000);		/* into [5501,11000) */
+	fx_wm(&b, 10998);
+	assert_int_equal(b.n_out, 2);
+	assert_string_equal(fx_res(&b, 0), "key2,0,5500,3,6,1,3,2");
+	assert_string_equal(fx_res(&b, 1), "key1,10,5500,3,6,1,3,2");
+	fx_wm(&b, 10999);
+	assert_int_equal(b.n_out, 1);
+	assert_string_equal(fx_res(&b, 0), "key2,5501,11000,5,27,4,7,5.4");
+	fx_fini(&b);
+
+	/* A session job refuses another job's window list. */
+	next_gap = 3000;
+	fx_init(&b, 0, 0, 64);
+	{
+		uint8_t bad[4 + 8] = { 1, 0, 0, 0 };
+
+		assert_int_equal(sl_win_restore_windows(&b.w, bad, sizeof(bad)), -EINVAL);
+	}
+	fx_fini(&b);
+
+	sess_restore(&two[0], &o, 3000, 0, 0, 99);
+	sess_restore(&two[1], &o, 3000, 0, 100, 127);
+	assert_true(owner_of(two, "key1") != owner_of(two, "key2"));
+	fx_elem(owner_of(two, "key2"), "key2", 10, 15000);
+	fx_wm(&two[0], 12000);
+	fx_wm(&two[1], 12000);
+	{
+		struct fixture *k1 = owner_of(two, "key1"), *k2 = owner_of(two, "key2");
+
+		assert_int_equal(k1->n_out, 1);
+		assert_string_equal(fx_res(k1, 0), "key1,10,5500,3,6,1,3,2");
+		assert_int_equal(k2->n_out, 2);
+		assert_string_equal(fx_res(k2, 0), "key2,0,5500,3,6,1,3,2");
+		assert_string_equal(fx_res(k2, 1), "key2,5501,9050,4,20,4,6,5");
+		fx_wm(k2, 17999);
+		assert_int_equal(k2->n_out, 1);
+		assert_string_equal(fx_res(k2, 0), "key2,15000,18000,1,10,10,10,10");
+	}
+	fx_fini(&two[0]);
+	fx_fini(&two[1]);
+	snap_free(&o);
+
+	for (int64_t lateness = 0; lateness <= 10; lateness += 10) {
+		memset(&o, 0, sizeof(o));
+		fx_init_session(&a, 3000, lateness);
+		fx_elem(&a, "k", 1, 1000);
+		fx_elem(&a, "k", 1, 2000);
+		fx_wm(&a, 11501);
+		assert_int_equal(a.n_out, 1);
+		assert_string_equal(fx_res(&a, 0), "k,1000,5000,2,2,1,1,1");
+		fx_elem(&a, "k", 1, 11600);
+		fx_wm(&a, 14600);
+		assert_int_equal(a.n_out, 1);
+		assert_string_equal(fx_res(&a, 0), "k,11600,14600,1,1,1,1,1");
+		take_snapshot(&a, &o, NULL);
+		fx_fini(&a);
+
+		sess_restore(&b, &o, 3000, lateness, 0, 127);
+		n_side = 0;
+		sl_win_set_late_rows(&b.w, side_row, &b);
+		fx_elem(&b, "k", 1, 10000);
+		if (lateness == 10) {
+			assert_int_equal(b.n_out, 1);
+			assert_string_equal(fx_res(&b, 0), "k,10000,14600,2,2,1,1,1");
+		} else {
+			assert_int_equal(b.n_out, 0);
+			assert_int_equal(n_side, 1);
+			assert_string_equal(side[0], "k:1@10000");
+		}
+		fx_wm(&b, 14600);		/* nothing fires twice */
+		assert_int_equal(b.n_out, 0);
+		fx_elem(&b, "k", 1, 14500);
+		fx_wm(&b, 20000);
+		assert_int_equal(b.n_out, 1);
+		assert_string_equal(fx_res(&b, 0), lateness == 10 ?
+				    "k,10000,17500,3,3,1,1,1" : "k,14500,17500,1,1,1,1,1");
+		assert_int_equal(b.w.stats.state_errors, 0);
+		fx_fini(&b);
+		snap_free(&o);
+	}
+}
+
+/* More sessions in flight for one key than a set holds: refused, counted. */
+static void
+test_session_set_full(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	fx_init_session(&f, 10, 0);
+	for (int i = 0; i < SL_WIN_SESS_MAX + 2; i++)
+		fx_elem(&f, "k", 1, 100 * i);
+	assert_int_equal(f.w.stats.sessions_full_dropped, 2);
+	fx_wm(&f, SL_TS_MAX);
+	assert_int_equal(f.n_out, SL_WIN_SESS_MAX);
+	/* Cleaned: the key takes sessions again. */
+	fx_elem(&f, "k", 1, 1);
+	assert_int_equal(f.w.stats.sessions_full_dropped, 2);
+	fx_fini(&f);
+}
+
 static void
 test_conf_rejects(void **state)
 {
@@ -1493,6 +1820,26 @@ test_conf_rejects(void **state)
 	c.agg[0] = (struct sl_win_agg){ SL_WIN_SUM, 1, "sum_s" };
 	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
 	assert_string_equal(msg, "aggregate 'sum_s' needs a numeric field");
+	/* Sessions: a gap > 0 and no size, offset or count/continuous
+	 * trigger; no first/last. */
+	c.agg[0] = (struct sl_win_agg){ SL_WIN_COUNT, -1, "count" };
+	c.size = 0;
+	c.gap = 3000;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), 0);
+	c.gap = -1;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	c.gap = 3000;
+	c.offset = 100;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	c.offset = 0;
+	c.continuous = 1000;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	c.continuous = 0;
+	c.count_trigger = 2;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	c.count_trigger = 0;
+	c.agg[0] = (struct sl_win_agg){ SL_WIN_LAST, 0, "last_k" };
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
 }
 
 int
@@ -1523,6 +1870,10 @@ main(void)
 		cmocka_unit_test(test_wrapped_start_in_vector),
 		cmocka_unit_test(test_vector_path_u64_count),
 		cmocka_unit_test(test_vector_path_gathered_keys),
+		cmocka_unit_test(test_W2_4_session_windows),
+		cmocka_unit_test(test_W3_3_session_bridging_with_lateness),
+		cmocka_unit_test(test_session_snapshot_restore),
+		cmocka_unit_test(test_session_set_full),
 		cmocka_unit_test(test_conf_rejects),
 	};
 
