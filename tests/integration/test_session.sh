@@ -1,0 +1,182 @@
+#!/bin/bash
+# Description: event-time session windows end to end (semantics.md R2.5,
+# R3.1, R3.2): a CSV source with disorder and late rows through two
+# workers, window: {session: G}. sqlite3 computes every result row
+# independently: per key, the rows ordered by timestamp start a new
+# session when ts - previous ts > G (touching windows merge), each
+# session is [first ts, last ts + G); a row is dropped as late when its
+# own window [ts, ts + G) has end - 1 <= the watermark in force. The
+# dropped rows must equal the late side output and numLateRecordsDropped.
+#
+# The data is chosen so that this offline definition is exactly what
+# Flink's incremental merging gives: rows with wm - 4 s < ts <= wm (whose
+# fate depends on what was still in flight when they came) are removed
+# from the generated CSV (they are never a partition's maximum, so no
+# watermark changes), and sqlite3 asserts that no kept row touches a
+# session that had already fired and no dropped row meets a session
+# still in flight; W3.3 and R3.6's in-flight absorption are unit-tested
+# (tests/unit/window). The same job on rocksdb writes the same bytes.
+# Then a checkpointed session job with allowed lateness and a late sink
+# survives three SIGKILLs byte for byte.
+. "$(dirname "$0")/lib.sh"
+
+G=250
+B=400
+"$GEN" write --schema user:u32,amount:i64,ts:timestamp_ms \
+	--key user --ts ts --keys 100 --events 8000 --rate 400 \
+	--disorder 300 --late-fraction 0.04 --late-ms 9000 \
+	--seed 41 --csv "$T/gen.csv" 2> /dev/null
+
+# The rows whose watermark is known before them (expected_sql's x).
+x() {	# x CSV
+	expected_sql "$1" "user INTEGER, amount INTEGER, ts INTEGER" 1 "$B" 1000 0 "1" "user" "count(*)"
+}
+{ x "$T/gen.csv"; cat <<SQL
+.headers on
+.mode csv
+SELECT user, amount, ts FROM x WHERE NOT (wm IS NOT NULL AND ts <= wm AND ts > wm - 4000) ORDER BY pkt;
+SQL
+} | sqlite3 -batch | tr -d '\r' > "$T/in.csv"
+
+q() {
+	x "$T/in.csv"
+	cat <<SQL
+CREATE INDEX x_user ON x(user, pkt);
+CREATE TABLE acc AS SELECT * FROM x WHERE wm IS NULL OR ts + $G - 1 > wm;
+CREATE TABLE dropped AS SELECT * FROM x WHERE wm IS NOT NULL AND ts + $G - 1 <= wm;
+CREATE TABLE s0 AS SELECT *, ts - lag(ts) OVER (PARTITION BY user ORDER BY ts, pkt) AS d FROM acc;
+CREATE TABLE s1 AS SELECT *, CASE WHEN d <= $G THEN 0 ELSE 1 END AS new FROM s0;
+CREATE TABLE s2 AS SELECT *, sum(new) OVER (PARTITION BY user ORDER BY ts, pkt ROWS UNBOUNDED PRECEDING) AS sid
+	FROM s1;
+CREATE TABLE sess AS SELECT user, sid, min(ts) AS window_start, max(ts) + $G AS window_end,
+	count(*) AS count, sum(amount) AS sum_amount, min(amount) AS min_amount, max(ts) AS max_ts,
+	min(pkt) AS first_pkt FROM s2 GROUP BY user, sid;
+CREATE TABLE want AS SELECT user, window_start, window_end, count, sum_amount, min_amount, max_ts
+	FROM sess ORDER BY window_start, user;
+-- Where the offline sessions would not be Flink's: a kept row that
+-- touches (ts = an earlier row's ts + G) a session fired before it came,
+-- or a dropped row that meets a session of its key still in flight.
+CREATE VIEW touch AS SELECT b.* FROM acc b WHERE b.wm = b.ts - 1 AND EXISTS
+	(SELECT 1 FROM acc a WHERE a.user = b.user AND a.pkt < b.pkt AND a.ts + $G = b.ts);
+CREATE VIEW absorbed AS SELECT r.* FROM dropped r WHERE EXISTS
+	(SELECT 1 FROM sess s WHERE s.user = r.user AND s.first_pkt < r.pkt
+	 AND s.window_start <= r.ts + $G AND s.window_end >= r.ts AND s.window_end - 1 > r.wm);
+SQL
+}
+pre=$({ q; echo "SELECT (SELECT count(*) FROM touch) || ' ' || (SELECT count(*) FROM absorbed);"; } | sqlite3 -batch)
+[ "$pre" = "0 0" ] || fail "the data does not pin the result (touching, absorbed: $pre); change the seed"
+stat=$({ q; echo "SELECT (SELECT count(*) FROM dropped) || ' ' || (SELECT count(*) FROM want) || ' ' || (SELECT count(*) FROM want WHERE count > 1) || ' ' || (SELECT count(*) FROM s1 WHERE d = $G);"; } | sqlite3 -batch)
+read -r dropped sessions merged touching <<< "$stat"
+[ "$dropped" -gt 20 ] || fail "only $dropped late rows in the data; the test would prove little"
+[ "$sessions" -gt 500 ] && [ "$merged" -gt 200 ] ||
+	fail "only $sessions sessions ($merged of several rows); the test would prove little"
+
+job() {	# job NAME BACKEND
+	cat > "$T/$1.yaml" <<YAML
+job: session-$1
+schema: {user: u32, amount: i64, ts: timestamp_ms}
+source:
+  type: csv
+  path: $T/in.csv
+  timestamp: ts
+  watermark: {out_of_orderness: ${B}ms, emit: punctuated}
+pipeline:
+  - key_by: user
+  - window: {session: ${G}ms}
+  - aggregate: [count(), sum(amount), min(amount), max(ts)]
+sink: {type: csv, path: $T/$1.csv}
+late_sink: {type: csv, path: $T/$1-late.csv}
+lcores: {rx: 1, workers: 2}
+state.backend.type: $2
+state.backend.rocksdb.localdir: $T/rdb
+YAML
+}
+job heap heap
+run_dp "$T/heap.yaml" --stats-json "$T/heap.json"
+got=$(( $(json "$T/heap.json" '$.workers[0].numLateRecordsDropped') +
+	$(json "$T/heap.json" '$.workers[1].numLateRecordsDropped') ))
+[ "$got" = "$dropped" ] || fail "rows dropped as late: want $dropped, got $got"
+[ "$(json "$T/heap.json" '$.late_sink_rows')" = "$dropped" ] ||
+	fail "late_sink_rows: want $dropped, got $(json "$T/heap.json" '$.late_sink_rows')"
+for w in 0 1; do
+	for k in state_errors state_full_dropped sessions_full_dropped; do
+		[ "$(json "$T/heap.json" "\$.workers[$w].$k")" = 0 ] ||
+			fail "worker $w: $k = $(json "$T/heap.json" "\$.workers[$w].$k")"
+	done
+done
+[ "$(head -1 "$T/heap.csv")" = "user,window_start,window_end,count,sum_amount,min_amount,max_ts" ] ||
+	fail "result header: $(head -1 "$T/heap.csv")"
+bad=$({ q; cat <<SQL
+CREATE TABLE actual(user INTEGER, window_start INTEGER, window_end INTEGER, count INTEGER,
+	sum_amount INTEGER, min_amount INTEGER, max_ts INTEGER);
+.import --csv --skip 1 $T/heap.csv actual
+CREATE TABLE a AS SELECT * FROM actual ORDER BY window_start, user;
+SELECT (SELECT count(*) FROM want) - (SELECT count(*) FROM a)
+	+ (SELECT count(*) FROM want e LEFT JOIN a
+	   ON a.rowid = e.rowid AND a.user = e.user AND a.window_start = e.window_start
+	   AND a.window_end = e.window_end AND a.count = e.count AND a.sum_amount = e.sum_amount
+	   AND a.min_amount = e.min_amount AND a.max_ts = e.max_ts
+	   WHERE a.rowid IS NULL);
+SQL
+} | sqlite3 -batch)
+[ "$bad" = 0 ] || fail "$bad session rows differ from sqlite3's"
+bad=$({ q; cat <<SQL
+CREATE TABLE side(user INTEGER, amount INTEGER, ts INTEGER);
+.import --csv --skip 1 $T/heap-late.csv side
+CREATE TABLE e AS SELECT user, amount, ts FROM dropped ORDER BY user, ts, amount;
+CREATE TABLE a AS SELECT user, amount, ts FROM side ORDER BY user, ts, amount;
+SELECT (SELECT count(*) FROM e) - (SELECT count(*) FROM a)
+	+ (SELECT count(*) FROM e LEFT JOIN a ON a.rowid = e.rowid AND a.user = e.user
+	   AND a.amount = e.amount AND a.ts = e.ts WHERE a.rowid IS NULL);
+SQL
+} | sqlite3 -batch)
+[ "$bad" = 0 ] || fail "$bad rows of the late side output differ from the dropped rows sqlite3 finds"
+echo "ok: session ${G}ms: $sessions sessions ($merged merged from several rows, $touching joined by a gap of exactly ${G}ms) and $dropped late rows equal sqlite3's"
+
+job rocksdb rocksdb
+run_dp "$T/rocksdb.yaml"
+same_file "$T/heap.csv" "$T/rocksdb.csv"
+echo "ok: the same bytes on rocksdb"
+
+# Checkpoints: a paced capture replay with allowed lateness (late firings
+# of merged sessions, late rows to the late sink) and a checkpoint every
+# 100 ms, killed with SIGKILL three times and restored from the latest
+# checkpoint each time: the sessions' sets, accumulators and timers come
+# back from the keyed state, a restored key group's rows are judged by its
+# checkpoint's watermark, and both outputs equal a failure-free run's.
+"$GEN" write --schema user:u32,amount:i64,ts:timestamp_ms --key user --ts ts \
+	--keys 60 --events 12000 --rate 1000 --disorder 500 \
+	--late-fraction 0.04 --late-ms 2000 --seed 43 --capture "$T/in.slc" 2> /dev/null
+cat > "$T/ck.yaml" <<YAML
+job: session-ck
+schema: {user: u32, amount: i64, ts: timestamp_ms}
+source:
+  type: capture
+  path: $T/in.slc
+  rate: 8000
+  timestamp: ts
+  watermark: {out_of_orderness: 300ms, emit: punctuated}
+pipeline:
+  - key_by: user
+  - window: {session: 100ms, allowed_lateness: 700ms}
+  - aggregate: [count(), sum(amount), max(ts)]
+sink: {type: csv, path: $T/ckout/res.csv}
+late_sink: {type: csv, path: $T/ckout/late.csv}
+lcores: {rx: 1, workers: 2}
+execution.checkpointing.interval: 100ms
+state.checkpoints.dir: $T/chk
+state.checkpoints.num-retained: 2
+YAML
+run_dp "$T/ck.yaml" --stats-json "$T/ck.json"
+lf=$(( $(json "$T/ck.json" '$.workers[0].late_firings') + $(json "$T/ck.json" '$.workers[1].late_firings') ))
+[ "$lf" -gt 20 ] || fail "only $lf late firings in the checkpointed job"
+cat "$T"/ckout/res.csv.part-* > "$T/ck-ref.csv"
+cat "$T"/ckout/late.csv.part-* | sort > "$T/late-ref.csv"
+[ "$(wc -l < "$T/late-ref.csv")" -gt 20 ] || fail "only $(wc -l < "$T/late-ref.csv") late rows in the checkpointed job"
+rm -rf "$T/ckout" "$T/chk"
+kill_and_restore "$T/ck.yaml" 3
+cat "$T"/ckout/res.csv.part-* > "$T/ck-got.csv"
+cat "$T"/ckout/late.csv.part-* | sort > "$T/late-got.csv"
+same_file "$T/ck-ref.csv" "$T/ck-got.csv"
+same_file "$T/late-ref.csv" "$T/late-got.csv"
+echo "ok: sessions with allowed lateness through 3 SIGKILLs and restores: $(($(wc -l < "$T/ck-ref.csv") - 1)) rows ($lf late firings) byte-identical, $(($(wc -l < "$T/late-ref.csv") - 1)) late rows the same"
