@@ -80,3 +80,36 @@ SELECT r.user_id, r.ws AS window_start, r.ws + 10000 AS window_end, r.rn AS coun
 	FROM n r WHERE r.rn % 50 = 0 $sorted;
 SQL
 } | sqlite3 -batch | tr -d '\r' > "$here/count-trigger-clicks.csv"
+
+# Sessions with a 150 ms gap (R2.5): a user's accepted clicks ordered by
+# ts start a new session when ts - the previous ts > 150 (touching windows
+# merge); each is [first ts, last ts + 150). A click is dropped when its
+# own window [ts, ts + 150) is late (ts + 149 <= wm). This offline rule is
+# what Flink's incremental merging gives unless a click meets a session
+# that fired before it came, or a late click meets one still in flight;
+# the checks below make sure the sample has neither (else: stop).
+sess() {
+	base 3500
+	cat <<SQL
+CREATE TABLE acc AS SELECT * FROM x WHERE wm IS NULL OR ts + 149 > wm;
+CREATE TABLE s AS SELECT *, sum(CASE WHEN d <= 150 THEN 0 ELSE 1 END)
+	OVER (PARTITION BY user_id ORDER BY ts, pkt ROWS UNBOUNDED PRECEDING) AS sid
+	FROM (SELECT *, ts - lag(ts) OVER (PARTITION BY user_id ORDER BY ts, pkt) AS d FROM acc);
+SQL
+}
+bad=$({ sess; cat <<SQL
+.headers off
+SELECT (SELECT count(*) FROM x WHERE wm IS NOT NULL AND ts <= wm)
+	+ (SELECT count(*) FROM acc b WHERE b.wm = b.ts - 1 AND EXISTS (SELECT 1 FROM acc a
+	   WHERE a.user_id = b.user_id AND a.pkt < b.pkt AND a.ts + 150 = b.ts));
+SQL
+} | sqlite3 -batch | tr -d '\r')
+if [ "$bad" != 0 ]; then
+	echo "regen.sh: $bad clicks of the sample make session-clicks' offline sessions differ from Flink's; change the job" >&2
+	exit 1
+fi
+{ sess; cat <<SQL
+SELECT user_id, min(ts) AS window_start, max(ts) + 150 AS window_end, count(*) AS count,
+	min(ts) AS first_click, max(ts) AS last_click FROM s GROUP BY user_id, sid $sorted;
+SQL
+} | sqlite3 -batch | tr -d '\r' > "$here/session-clicks.csv"
