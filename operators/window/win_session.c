@@ -285,13 +285,15 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 		win_acc_add(w, val, row);
 		rc = acc_put(w, &sw, val);
 	}
-	if (rc == -ENOMEM)
-		w->stats.state_full_dropped++;
-	else if (rc < 0)
-		w->stats.state_errors++;
 	/* EventTimeTrigger.onElement (R2.7): fire now if the window's end
-	 * has passed (a late firing, R3.3), else at end - 1. */
-	if (rc >= 0 && sl_assign_max_ts(&act) <= s->wm) {
+	 * has passed (a late firing, R3.3), else at end - 1. A row the
+	 * state refused fires nothing; the cleanup timer below still
+	 * retires its window. */
+	if (rc == -ENOMEM) {
+		w->stats.state_full_dropped++;
+	} else if (rc < 0) {
+		w->stats.state_errors++;
+	} else if (sl_assign_max_ts(&act) <= s->wm) {
 		if (w->late_out != NULL) {
 			win_emit_row(w, w->late_out, w->late_ctx, s->key,
 				     act.start, act.end, val, false);
