@@ -27,8 +27,8 @@
  * key group and restore N->M: descriptor "window.session" holds the
  * accumulators (key, namespace = the state window [start, end) as two
  * i64, value = count + one 8-byte slot per aggregate, as for tumbling
- * windows), "window.sessions" each key's MergingWindowSet (one value,
- * namespace-less), and the timers are sl_timer's "window.st.*". The
+ * windows), "window.sessions" each key's MergingWindowSet (a list state
+ * of one element as long as the set, namespace-less), and the timers are sl_timer's "window.st.*". The
  * timer queues are an index rebuilt after a restore.
  *
  * After a restore the watermark starts again at MIN (R1.11), but a key
@@ -100,6 +100,26 @@ sess_ref(struct sl_win *w, int id, const void *ns)
 	return r;
 }
 
+/* The stored set, one list element of sl_assign_mset_size(n) bytes. */
+static int
+set_elem(void *arg, const void *elem, uint32_t len)
+{
+	struct sl_assign_mset *set = arg;
+	struct sl_assign_mset h;
+
+	/* A set from a checkpoint is checked like any input; the list
+	 * state only stops on a nonzero return, so the verdict is cap. */
+	set->cap = UINT32_MAX;
+	if (len < sizeof(h))
+		return 1;
+	memcpy(&h, elem, sizeof(h));
+	if (h.n > WIN_SESS_CAP || len != sl_assign_mset_size(h.n))
+		return 1;
+	memcpy(set, elem, len);
+	set->cap = WIN_SESS_CAP;
+	return 1;
+}
+
 /* The key's set into s->set (empty when the key has none). @return 0 or -errno. */
 static int
 set_load(struct sl_win *w)
@@ -107,26 +127,33 @@ set_load(struct sl_win *w)
 	struct win_sess *s = w->sess;
 	struct sl_state_ref r = sess_ref(w, s->set_id, NULL);
 	struct sl_assign_mset *set = sess_set(s);
-	int rc = sl_state_value_get(w->st, s->set_id, &r, 0, set);
+	int rc;
 
+	set->n = 0;
+	set->cap = 0;
+	rc = sl_state_list_get(w->st, s->set_id, &r, 0, set_elem, set);
 	if (rc < 0)
 		return rc;
-	if (rc == 0)
-		return sl_assign_mset_init(set, WIN_SESS_CAP);
-	/* A set from a checkpoint is checked like any input. */
-	return set->cap == WIN_SESS_CAP && set->n <= set->cap ? 0 : -EINVAL;
+	if (set->cap == UINT32_MAX)
+		return -EINVAL;
+	return set->cap == 0 ? sl_assign_mset_init(set, WIN_SESS_CAP) : 0;
 }
 
-/* s->set back into the state; an empty set is removed. */
+/*
+ * s->set back into the state, as long as its windows: a list of one
+ * element, so a key pays for the sessions it has (40 bytes for one), not
+ * for the most it may have. An empty set is removed.
+ */
 static int
 set_save(struct sl_win *w)
 {
 	struct win_sess *s = w->sess;
 	struct sl_state_ref r = sess_ref(w, s->set_id, NULL);
+	const void *elem = sess_set(s);
+	uint32_t len = (uint32_t)sl_assign_mset_size(sess_set(s)->n);
 
-	if (sess_set(s)->n == 0)
-		return sl_state_clear(w->st, s->set_id, &r);
-	return sl_state_value_put(w->st, s->set_id, &r, 0, sess_set(s));
+	return sl_state_list_update(w->st, s->set_id, &r, 0, &elem, &len,
+				    sess_set(s)->n == 0 ? 0 : 1);
 }
 
 /* The accumulator of state window sw into val. @return 1 found, 0 absent, -errno. */
@@ -195,8 +222,10 @@ sess_merge(void *arg, const struct sl_assign_window *result,
 	for (unsigned int i = 0; i < n_merged; i++) {
 		int64_t c = sess_cleanup(w, &merged[i]);
 
+		/* With L = 0 the cleanup timer is the end timer: one delete
+		 * (a second would search the state for nothing). */
 		rc = timer_set(w, &merged[i], sl_assign_max_ts(&merged[i]), false);
-		if (rc >= 0 && c != SL_TS_MAX)
+		if (rc >= 0 && c != SL_TS_MAX && c != sl_assign_max_ts(&merged[i]))
 			rc = timer_set(w, &merged[i], c, false);
 		if (rc < 0)
 			return rc;
@@ -287,23 +316,27 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 	}
 	/* EventTimeTrigger.onElement (R2.7): fire now if the window's end
 	 * has passed (a late firing, R3.3), else at end - 1. A row the
-	 * state refused fires nothing; the cleanup timer below still
-	 * retires its window. */
-	if (rc == -ENOMEM) {
+	 * state refused fires nothing, but its window keeps its timers. */
+	if (rc == -ENOMEM)
 		w->stats.state_full_dropped++;
-	} else if (rc < 0) {
+	else if (rc < 0)
 		w->stats.state_errors++;
-	} else if (sl_assign_max_ts(&act) <= s->wm) {
+	if (rc >= 0 && sl_assign_max_ts(&act) <= s->wm) {
 		if (w->late_out != NULL) {
 			win_emit_row(w, w->late_out, w->late_ctx, s->key,
 				     act.start, act.end, val, false);
 			w->stats.late_fired++;
 		}
-	} else if (timer_set(w, &act, sl_assign_max_ts(&act), true) < 0) {
+	} else if (sl_assign_max_ts(&act) > s->wm &&
+		   timer_set(w, &act, sl_assign_max_ts(&act), true) < 0) {
 		w->stats.state_errors++;
 	}
+	/* registerCleanupTimer; with L = 0 it is the end timer, set above
+	 * unless the window fired at once (then it is cleaned at once too:
+	 * L = 0 makes such a window late, which never gets here). */
 	cl = sess_cleanup(w, &act);
-	if (cl != SL_TS_MAX && timer_set(w, &act, cl, true) < 0)
+	if (cl != SL_TS_MAX && cl != sl_assign_max_ts(&act) &&
+	    timer_set(w, &act, cl, true) < 0)
 		w->stats.state_errors++;
 	if (set_save(w) < 0)
 		w->stats.state_errors++;
@@ -431,8 +464,9 @@ win_sess_init(struct sl_win *w)
 		return rc;
 	s->acc_id = rc;
 	d.name = "window.sessions";
+	d.kind = SL_STATE_LIST;
 	d.ns_len = 0;
-	d.val_len = (uint32_t)sl_assign_mset_size(WIN_SESS_CAP);
+	d.val_len = 0;
 	rc = sl_state_register(w->st, &d);
 	if (rc < 0)
 		return rc;
