@@ -38,6 +38,9 @@
 #define SL_WIN_MAX_OPEN 4096	/**< windows open at once per instance */
 #define SL_WIN_MAX_PANES 64	/**< sliding: windows per row (size / slide) */
 #define SL_WIN_SESS_MAX 32	/**< session windows: sessions in flight per key */
+#define SL_WIN_SNAP_RUNS 64	/**< watermark runs of key groups in a snapshot */
+/** Largest sl_win_snapshot_windows() section. */
+#define SL_WIN_SNAP_MAX (4 + 8 * SL_WIN_MAX_OPEN + 16 * SL_WIN_SNAP_RUNS)
 
 /**
  * Flink's TimeWindow.getWindowStartWithOffset (R2.2, after FLINK-26334),
@@ -142,6 +145,12 @@ typedef uint8_t *(*sl_win_out_fn)(void *ctx);
 /** Called once per row dropped as late (R3.2's side output), with the input row. */
 typedef void (*sl_win_late_fn)(void *ctx, const uint8_t *row);
 
+/** Key groups [lo, hi] and the watermark their rows are judged by. */
+struct sl_win_wm_run {
+	uint32_t lo, hi;
+	int64_t wm;
+};
+
 struct sl_win_acc;	/* private */
 struct win_scratch;	/* private */
 struct win_sess;	/* private: session windows' state (win_session.c) */
@@ -164,7 +173,8 @@ struct sl_win {
 	struct sl_state_snap *snap;
 	uint16_t snap_n_open;
 	int64_t snap_open[SL_WIN_MAX_OPEN];
-	int64_t snap_wm;
+	uint16_t snap_n_runs;
+	struct sl_win_wm_run snap_run[SL_WIN_SNAP_RUNS];
 	/*
 	 * Allowed lateness: where late firings go (sl_win_set_output), and
 	 * per key group the watermark of the checkpoint it was restored from
@@ -252,10 +262,14 @@ void sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out,
 int sl_win_snapshot_begin(struct sl_win *w);
 /**
  * The open windows as of the snapshot: u32 n, then n i64 window starts
- * (little-endian); with allowed lateness or session windows then u32
- * first_kg, u32 last_kg and the i64 watermark (the windows it had fired
- * stay open until cleanup). Session windows have no global list (n = 0):
- * their windows are per key, in the keyed state.
+ * (little-endian); with allowed lateness or session windows then one or
+ * more runs of u32 first_kg, u32 last_kg and the i64 watermark its rows
+ * are judged by (the windows it had fired stay open until cleanup): the
+ * larger of the instance's and, for key groups restored from a
+ * checkpoint whose watermark it has not passed yet, that checkpoint's.
+ * Past SL_WIN_SNAP_RUNS distinct runs, one run with the smallest.
+ * Session windows have no global list (n = 0): their windows are per
+ * key, in the keyed state. At most SL_WIN_SNAP_MAX bytes.
  * @return bytes written, or bytes needed when cap is short.
  */
 size_t sl_win_snapshot_windows(const struct sl_win *w, void *buf, size_t cap);

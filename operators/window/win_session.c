@@ -23,6 +23,30 @@
  *  - a timer at end - 1 fires the window (one row per firing); a timer at
  *    the cleanup time clears its accumulator and retires it from the set.
  *
+ * Timers of merged windows are forwarded, not moved. Flink's merge
+ * deletes the swallowed windows' timers and sets the merged window's
+ * (Trigger.onMerge, clear): with a session that grows by one row at a
+ * time that is an insert and a delete in the timer state per row, and
+ * the delete-heavy churn is most of the cost on the heap backend. Here
+ * the swallowed windows' timers stay; when one fires and finds its window
+ * gone from the set, it sets the same kind of timer (end or cleanup) for
+ * the window that swallowed it (sess_timer). A window's own timers are
+ * the only ones that act, so what fires and when is Flink's:
+ *  - the stale timer of a swallowed window W fires at or before the same
+ *    timer of the window R that swallowed it (W is inside R), so R's is
+ *    set before the watermark reaches it, and fires in the same advance
+ *    if that watermark is past it too (C1);
+ *  - when a stale timer could not do that, the merge sets R's own timer
+ *    at once: when every swallowed window had fired already (no end
+ *    timer left), and when one of them ends where R ends (its stale
+ *    timer would come at R's very time, possibly after R's own had fired
+ *    in the same advance; forwarding then does nothing);
+ *  - setting a window's own end or cleanup timer is what Flink's
+ *    onElement and registerCleanupTimer do anyway: a second set of the
+ *    same timer coalesces.
+ * A session growing by one row touches no timer; a stale timer costs one
+ * read of the key's set when it fires.
+ *
  * Everything lives in the worker's sl_state, so checkpoints cover it by
  * key group and restore N->M: descriptor "window.session" holds the
  * accumulators (key, namespace = the state window [start, end) as two
@@ -72,6 +96,7 @@ struct win_sess {
 	uint16_t kg;
 	int64_t wm;			/* the watermark it is judged by */
 	int32_t key_off;		/* key bytes contiguous in the row here; -1: gather */
+	bool merged;			/* sess_merge ran for the row at hand */
 	sl_win_out_fn out;		/* sl_win_advance's output */
 	void *ctx;
 	uint64_t set[WIN_SESS_SET_WORDS];	/* the key's set, copied out */
@@ -194,11 +219,14 @@ timer_set(struct sl_win *w, const struct sl_assign_window *win, int64_t t,
 /*
  * WindowOperator's merge function (R2.5): the merged window must not be
  * late (Flink throws; it cannot happen while cleanup timers run, because
- * every window it swallowed is alive and it covers them), the trigger's
- * onMerge sets the merged window's timer, the swallowed windows' trigger
- * and cleanup timers go, and their state windows' accumulators are
- * folded into the survivor's (mergeNamespaces). A negative return leaves
- * the set unchanged; the row is then lost and counted in state_errors.
+ * every window it swallowed is alive and it covers them); the trigger's
+ * onMerge and the swallowed windows' clear() become timer forwarding
+ * (top of the file): the merged window gets its own end timer only when
+ * no swallowed window has one pending before its end, and its own cleanup
+ * timer when a swallowed window ends where it ends; the swallowed
+ * windows' state windows' accumulators are folded into the survivor's
+ * (mergeNamespaces). A negative return leaves the set unchanged; the row
+ * is then lost and counted in state_errors.
  */
 static int
 sess_merge(void *arg, const struct sl_assign_window *result,
@@ -212,21 +240,25 @@ sess_merge(void *arg, const struct sl_assign_window *result,
 	bool have;
 	int rc;
 
+	const int64_t end1 = sl_assign_max_ts(result), cl = sess_cleanup(w, result);
+	bool forwarder = false, same_end = false;
+
+	s->merged = true;
 	if (sl_assign_window_late(&s->a, result, w->conf.lateness, s->wm))
 		return -EDOM;
-	if (sl_assign_max_ts(result) > s->wm) {
-		rc = timer_set(w, result, sl_assign_max_ts(result), true);
+	for (unsigned int i = 0; i < n_merged; i++) {
+		const int64_t m1 = sl_assign_max_ts(&merged[i]);
+
+		same_end |= m1 == end1;
+		forwarder |= m1 > s->wm && m1 < end1;
+	}
+	if (end1 > s->wm && (same_end || !forwarder)) {
+		rc = timer_set(w, result, end1, true);
 		if (rc < 0)
 			return rc;
 	}
-	for (unsigned int i = 0; i < n_merged; i++) {
-		int64_t c = sess_cleanup(w, &merged[i]);
-
-		/* With L = 0 the cleanup timer is the end timer: one delete
-		 * (a second would search the state for nothing). */
-		rc = timer_set(w, &merged[i], sl_assign_max_ts(&merged[i]), false);
-		if (rc >= 0 && c != SL_TS_MAX && c != sl_assign_max_ts(&merged[i]))
-			rc = timer_set(w, &merged[i], c, false);
+	if (same_end && cl != SL_TS_MAX && cl != end1) {
+		rc = timer_set(w, result, cl, true);
 		if (rc < 0)
 			return rc;
 	}
@@ -264,6 +296,8 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 	const int64_t ts = sl_row_ts(row, &c->in->f[c->ts_field]);
 	struct sl_assign_window proto = { ts, 0 }, act, sw;
 	uint8_t val[WIN_VAL_MAX];
+	uint32_t n0;
+	bool fresh;
 	int64_t cl;
 	int rc;
 
@@ -279,7 +313,9 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 	s->wm = w->wm;
 	if (w->rwm[s->kg - c->first_kg] > s->wm)
 		s->wm = w->rwm[s->kg - c->first_kg];
+	s->merged = false;
 	rc = set_load(w);
+	n0 = sess_set(s)->n;
 	if (rc == 0)
 		rc = sl_assign_mset_add(sess_set(s), &proto, sess_merge, w, &act);
 	if (rc == -ENOSPC) {
@@ -307,6 +343,10 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 		w->stats.state_errors++;
 		return;
 	}
+	/* A window the row opened needs its timers; one it merged into got
+	 * them in sess_merge, and one that was there has them (or a stale
+	 * timer that will forward to it). */
+	fresh = !s->merged && sess_set(s)->n == n0 + 1;
 	rc = acc_get(w, &sw, val);
 	if (rc == 0)
 		memset(val, 0, sizeof(val));
@@ -327,15 +367,14 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 				     act.start, act.end, val, false);
 			w->stats.late_fired++;
 		}
-	} else if (sl_assign_max_ts(&act) > s->wm &&
+	} else if (fresh && sl_assign_max_ts(&act) > s->wm &&
 		   timer_set(w, &act, sl_assign_max_ts(&act), true) < 0) {
 		w->stats.state_errors++;
 	}
 	/* registerCleanupTimer; with L = 0 it is the end timer, set above
-	 * unless the window fired at once (then it is cleaned at once too:
-	 * L = 0 makes such a window late, which never gets here). */
+	 * (a window that fired at once has L > 0: L = 0 makes it late). */
 	cl = sess_cleanup(w, &act);
-	if (cl != SL_TS_MAX && cl != sl_assign_max_ts(&act) &&
+	if (fresh && cl != SL_TS_MAX && cl != sl_assign_max_ts(&act) &&
 	    timer_set(w, &act, cl, true) < 0)
 		w->stats.state_errors++;
 	if (set_save(w) < 0)
@@ -350,8 +389,32 @@ win_sess_process(struct sl_win *w, const struct sl_vec *v)
 }
 
 /*
+ * A timer of win, which is no longer in the key's set: if a window of
+ * the set swallowed it, set that window's timer of the same kind, unless
+ * it is due at this very time (the merge set that one itself). A window
+ * retired since leaves nothing to do (Flink: the timer does nothing).
+ */
+static void
+sess_forward(struct sl_win *w, const struct sl_assign_window *win, int64_t t)
+{
+	const struct sl_assign_mset *set = sess_set(w->sess);
+
+	for (uint32_t i = 0; i < set->n; i++) {
+		const struct sl_assign_window *r = &set->ent[i].w;
+		int64_t next;
+
+		if (r->start > win->start || r->end < win->end)
+			continue;
+		next = t == sl_assign_max_ts(win) ? sl_assign_max_ts(r) : sess_cleanup(w, r);
+		if (next > t && next != SL_TS_MAX && timer_set(w, r, next, true) < 0)
+			w->stats.state_errors++;
+		return;
+	}
+}
+
+/*
  * WindowOperator.onEventTime for a merging assigner: a timer of a window
- * that is no longer in the key's set (merged away) does nothing; at
+ * that is no longer in the key's set (merged away) forwards (above); at
  * end - 1 the window fires with its state window's contents; at its
  * cleanup time its state goes (with L = 0 both, in that order).
  */
@@ -374,8 +437,10 @@ sess_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 		w->stats.state_errors++;
 		return 0;
 	}
-	if (sl_assign_mset_state_window(sess_set(s), &win, &sw) < 0)
+	if (sl_assign_mset_state_window(sess_set(s), &win, &sw) < 0) {
+		sess_forward(w, &win, t);
 		return 0;
+	}
 	if (t == sl_assign_max_ts(&win)) {
 		rc = acc_get(w, &sw, val);
 		if (rc < 0)

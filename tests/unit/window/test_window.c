@@ -1667,7 +1667,8 @@ sess_restore(struct fixture *f, const struct snap_out *o, int64_t gap,
  * same sessions fire. W3.3 (L = 10) checkpointed at WM(14600): the
  * restored instance's watermark is MIN (R1.11), yet k@10000 is judged by
  * the checkpoint's and fires [10000,14600) at once, [11600,14600) does
- * not fire again, and with L = 0 k@10000 is late before any watermark.
+ * not fire again, and with L = 0 k@10000 is late before any watermark,
+ * also after a second checkpoint taken before any watermark.
  */
 static void
 test_session_snapshot_restore(void **state)
@@ -1742,6 +1743,13 @@ test_session_snapshot_restore(void **state)
 		fx_fini(&a);
 
 		sess_restore(&b, &o, 3000, lateness, 0, 127);
+		snap_free(&o);
+		/* Checkpointed again before any watermark: the checkpoint's
+		 * watermark is carried over, not MIN. */
+		memset(&o, 0, sizeof(o));
+		take_snapshot(&b, &o, NULL);
+		fx_fini(&b);
+		sess_restore(&b, &o, 3000, lateness, 0, 127);
 		n_side = 0;
 		sl_win_set_late_rows(&b.w, side_row, &b);
 		fx_elem(&b, "k", 1, 10000);
@@ -1764,6 +1772,258 @@ test_session_snapshot_restore(void **state)
 		fx_fini(&b);
 		snap_free(&o);
 	}
+}
+
+/*
+ * Timers of merged windows forward to the window that swallowed them
+ * (win_session.c): whatever the watermark jumps over, each session fires
+ * once, at its end, and is cleaned at end - 1 + L. Gap 3000, L = 1000.
+ */
+static void
+test_session_timer_forwarding(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	/* A chain: [0,3000) -> [0,5000) -> [0,7000), one jump past all. */
+	fx_init_session(&f, 3000, 1000);
+	n_side = 0;
+	sl_win_set_late_rows(&f.w, side_row, &f);
+	fx_elem(&f, "k", 1, 0);
+	fx_elem(&f, "k", 2, 2000);
+	fx_elem(&f, "k", 3, 4000);
+	fx_elem(&f, "j", 5, 100);
+	fx_wm(&f, 6998);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "j,100,3100,1,5,5,5,5");
+	fx_wm(&f, 20000);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,0,7000,3,6,1,3,2");
+	/* Cleaned at 7999: a row inside it is late now. */
+	fx_late(&f);
+	fx_elem(&f, "k", 1, 3000);
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(n_side, 1);
+	fx_fini(&f);
+
+	/* A merged window that ends where a swallowed one ends: [2000,5000)
+	 * then [0,3000) make [0,5000); both have a timer at 4999, and the
+	 * session fires once. */
+	fx_init_session(&f, 3000, 1000);
+	fx_elem(&f, "k", 1, 2000);
+	fx_elem(&f, "k", 1, 0);
+	fx_wm(&f, 4999);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,0,5000,2,2,1,1,1");
+	/* Fired and kept until 5999: a row bridging to the future makes
+	 * [0,8000), which fires at 7999 only (its own timer: the swallowed
+	 * window's end timer has fired). */
+	fx_late(&f);
+	fx_elem(&f, "k", 4, 5000);
+	assert_int_equal(f.n_out, 0);
+	fx_wm(&f, 7998);
+	assert_int_equal(f.n_out, 0);
+	fx_wm(&f, 7999);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,0,8000,3,6,1,4,2");
+	/* A late row into it (L = 1000: kept until 8999) fires it at once. */
+	fx_late(&f);
+	fx_elem(&f, "k", 2, 1000);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,0,8000,4,8,1,4,2");
+	fx_wm(&f, SL_TS_MAX);
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(f.w.stats.windows_fired, 2);
+	assert_int_equal(f.w.stats.late_fired, 1);
+	assert_int_equal(f.w.stats.state_errors, 0);
+	fx_fini(&f);
+}
+
+/*
+ * Random streams against a model of Flink's semantics written from R2.5,
+ * R2.7, R3.1-R3.6 directly (per key a list of sessions; at WM(t) the
+ * sessions whose end - 1 the watermark passed fire, those past end - 1 +
+ * L go): the same rows at every element and every watermark, and the same
+ * late rows, with snapshots and restores at random points.
+ */
+#define M_KEYS 3
+#define M_MAX 64
+struct msess { int64_t s, e, cnt, sum; };
+struct model {
+	int64_t wm, gap, L;
+	unsigned int n[M_KEYS];
+	struct msess ss[M_KEYS][M_MAX];
+	char out[64][64];
+	unsigned int n_out, n_late;
+};
+
+static void
+m_emit(struct model *m, int k, const struct msess *x)
+{
+	assert_true(m->n_out < 64);
+	snprintf(m->out[m->n_out++], sizeof(m->out[0]), "k%d,%lld,%lld,%lld,%lld", k,
+		 (long long)x->s, (long long)x->e, (long long)x->cnt, (long long)x->sum);
+}
+
+static void
+m_elem(struct model *m, int k, int64_t v, int64_t ts)
+{
+	struct msess a = { ts, ts + m->gap, 1, v };
+	unsigned int keep = 0;
+	bool merged = false;
+
+	m->n_out = 0;
+	for (unsigned int i = 0; i < m->n[k]; i++) {
+		struct msess *x = &m->ss[k][i];
+
+		if (x->s <= a.e && x->e >= a.s) {	/* touching merges */
+			a.s = x->s < a.s ? x->s : a.s;
+			a.e = x->e > a.e ? x->e : a.e;
+			a.cnt += x->cnt;
+			a.sum += x->sum;
+			merged = true;
+		} else {
+			m->ss[k][keep++] = *x;
+		}
+	}
+	if (!merged && a.e - 1 + m->L <= m->wm) {
+		m->n_late++;
+		return;
+	}
+	assert_true(a.e - 1 + m->L > m->wm);	/* R3.6: never a late merge */
+	assert_true(keep < M_MAX);
+	m->ss[k][keep++] = a;
+	m->n[k] = keep;
+	if (a.e - 1 <= m->wm)
+		m_emit(m, k, &a);
+}
+
+static void
+m_wm(struct model *m, int64_t wm)
+{
+	m->n_out = 0;
+	for (int k = 0; k < M_KEYS; k++) {
+		unsigned int keep = 0;
+
+		for (unsigned int i = 0; i < m->n[k]; i++) {
+			struct msess *x = &m->ss[k][i];
+
+			if (x->e - 1 > m->wm && x->e - 1 <= wm)
+				m_emit(m, k, x);
+			if (x->e - 1 + m->L > wm)
+				m->ss[k][keep++] = *x;
+		}
+		m->n[k] = keep;
+	}
+	m->wm = wm;
+}
+
+static int
+cmp_line(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* The fixture's rows as the model writes them, sorted. */
+static void
+m_check(struct fixture *f, struct model *m)
+{
+	char got[64][64];
+
+	for (unsigned int i = 0; i < f->n_out; i++) {
+		const struct sl_schema *o = &f->w.out;
+		const uint8_t *r = f->out[i];
+
+		snprintf(got[i], sizeof(got[0]), "%.4s,%lld,%lld,%lld,%lld", (const char *)r,
+			 (long long)sl_row_get_int(r, &o->f[1]),
+			 (long long)sl_row_get_int(r, &o->f[2]),
+			 (long long)sl_row_get_int(r, &o->f[3]),
+			 (long long)sl_row_get_int(r, &o->f[4]));
+	}
+	qsort(got, f->n_out, sizeof(got[0]), cmp_line);
+	qsort(m->out, m->n_out, sizeof(m->out[0]), cmp_line);
+	if (f->n_out != m->n_out) {
+		print_message("wm %lld: operator wrote %u rows, the model %u\n",
+			      (long long)m->wm, f->n_out, m->n_out);
+		for (unsigned int i = 0; i < f->n_out; i++)
+			print_message("  got  %s\n", got[i]);
+		for (unsigned int i = 0; i < m->n_out; i++)
+			print_message("  want %s\n", m->out[i]);
+	}
+	assert_int_equal(f->n_out, m->n_out);
+	for (unsigned int i = 0; i < f->n_out; i++)
+		assert_string_equal(got[i], m->out[i]);
+}
+
+static void
+test_session_random_against_model(void **state)
+{
+	static const int64_t gaps[] = { 1, 40, 300, 1000 };
+	static const int64_t lates[] = { 0, 10, 500, 3000 };
+	static struct model m;
+	uint64_t rng = 0x5e5510f5, late_all = 0, fired_late_all = 0;
+
+	(void)state;
+	for (int round = 0; round < 8; round++) {
+		uint64_t late = 0, fired_late = 0, restores = 0;
+		struct fixture f;
+
+		memset(&m, 0, sizeof(m));
+		m.gap = gaps[round % 4];
+		m.L = lates[(round / 2) % 4];
+		m.wm = 0;
+		fx_init_session(&f, m.gap, m.L);
+		n_side = 0;
+		fx_wm(&f, 0);
+		for (int step = 0; step < 2500; step++) {
+			uint32_t r;
+
+			rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+			r = (uint32_t)(rng >> 33);
+			if (r % 5 == 0) {
+				int64_t wm = m.wm + (int64_t)(r / 5 % 200);
+
+				fx_wm(&f, wm);
+				m_wm(&m, wm);
+				m_check(&f, &m);
+			} else if (r % 97 == 1) {
+				/* Checkpoint here and go on from a restore. */
+				struct snap_out o;
+
+				memset(&o, 0, sizeof(o));
+				take_snapshot(&f, &o, NULL);
+				late += f.w.stats.late_dropped;
+				fired_late += f.w.stats.late_fired;
+				assert_int_equal(f.w.stats.state_errors, 0);
+				fx_fini(&f);
+				sess_restore(&f, &o, m.gap, m.L, 0, 127);
+				restores++;
+				snap_free(&o);
+			} else {
+				char k[4] = { 'k', (char)('0' + r % M_KEYS), 0, 0 };
+				int64_t ts = m.wm - 1500 + (int64_t)(r / 16 % 2600);
+				int64_t v = 1 + (int64_t)(r / 8 % 9);
+
+				fx_late(&f);
+				fx_elem(&f, k, v, ts);
+				m_elem(&m, r % M_KEYS, v, ts);
+				m_check(&f, &m);
+			}
+		}
+		fx_wm(&f, SL_TS_MAX);
+		m_wm(&m, INT64_MAX - 1);
+		m_check(&f, &m);
+		assert_int_equal(late + f.w.stats.late_dropped, m.n_late);
+		assert_true(restores > 10);
+		late_all += m.n_late;
+		fired_late_all += fired_late + f.w.stats.late_fired;
+		assert_int_equal(f.w.stats.state_errors, 0);
+		assert_int_equal(f.w.stats.sessions_full_dropped, 0);
+		fx_fini(&f);
+	}
+	/* Enough of both to mean something. */
+	assert_true(late_all > 3000);
+	assert_true(fired_late_all > 300);
 }
 
 /* More sessions in flight for one key than a set holds: refused, counted. */
@@ -1873,6 +2133,8 @@ main(void)
 		cmocka_unit_test(test_W2_4_session_windows),
 		cmocka_unit_test(test_W3_3_session_bridging_with_lateness),
 		cmocka_unit_test(test_session_snapshot_restore),
+		cmocka_unit_test(test_session_timer_forwarding),
+		cmocka_unit_test(test_session_random_against_model),
 		cmocka_unit_test(test_session_set_full),
 		cmocka_unit_test(test_conf_rejects),
 	};
