@@ -10,16 +10,15 @@
  *    MergingWindowSet (sl_assign_mset_add); every window of the key it
  *    intersects (touching ones too) merges into the cover. The merge
  *    folds the swallowed windows' accumulators into the surviving state
- *    window's, deletes their timers and sets the merged window's
- *    end-of-window timer if its end - 1 is above the watermark
- *    (EventTimeTrigger.onMerge);
+ *    window's; their timers are forwarded (below);
  *  - a merged window that is late (end - 1 + L <= WM) is retired at once
  *    and the element, then late too, goes to the late side output or is
  *    dropped and counted (R3.2, R3.6, W3.3 with L = 0);
  *  - otherwise the element is added to the state window's accumulator;
  *    if the window's end - 1 is already at or below the watermark it
- *    fires at once (a late firing, R3.3), else its timer at end - 1 is
- *    set; and its cleanup timer at end - 1 + L (one timer when L = 0);
+ *    fires at once (a late firing, R3.3); a window the element opened
+ *    gets its timer at end - 1 and its cleanup timer at end - 1 + L (one
+ *    timer when L = 0);
  *  - a timer at end - 1 fires the window (one row per firing); a timer at
  *    the cleanup time clears its accumulator and retires it from the set.
  *
@@ -30,7 +29,7 @@
  * the delete-heavy churn is most of the cost on the heap backend. Here
  * the swallowed windows' timers stay; when one fires and finds its window
  * gone from the set, it sets the same kind of timer (end or cleanup) for
- * the window that swallowed it (sess_timer). A window's own timers are
+ * the window that swallowed it (sess_forward). A window's own timers are
  * the only ones that act, so what fires and when is Flink's:
  *  - the stale timer of a swallowed window W fires at or before the same
  *    timer of the window R that swallowed it (W is inside R), so R's is
@@ -206,14 +205,14 @@ acc_clear(struct sl_win *w, const struct sl_assign_window *sw)
 	return sl_state_clear(w->st, w->sess->acc_id, &r);
 }
 
+/* Set win's timer at t (one already there coalesces). Never deleted:
+ * see the timer forwarding at the top. */
 static int
-timer_set(struct sl_win *w, const struct sl_assign_window *win, int64_t t,
-	  bool on)
+timer_set(struct sl_win *w, const struct sl_assign_window *win, int64_t t)
 {
 	struct win_sess *s = w->sess;
 
-	return on ? sl_timer_register(s->tm, SL_TIMER_EVENT_TIME, s->kg, s->key, win, t)
-		  : sl_timer_delete(s->tm, SL_TIMER_EVENT_TIME, s->kg, s->key, win, t);
+	return sl_timer_register(s->tm, SL_TIMER_EVENT_TIME, s->kg, s->key, win, t);
 }
 
 /*
@@ -236,12 +235,10 @@ sess_merge(void *arg, const struct sl_assign_window *result,
 {
 	struct sl_win *w = arg;
 	struct win_sess *s = w->sess;
-	uint8_t dst[WIN_VAL_MAX], src[WIN_VAL_MAX];
-	bool have;
-	int rc;
-
 	const int64_t end1 = sl_assign_max_ts(result), cl = sess_cleanup(w, result);
-	bool forwarder = false, same_end = false;
+	uint8_t dst[WIN_VAL_MAX], src[WIN_VAL_MAX];
+	bool forwarder = false, same_end = false, have;
+	int rc;
 
 	s->merged = true;
 	if (sl_assign_window_late(&s->a, result, w->conf.lateness, s->wm))
@@ -253,12 +250,12 @@ sess_merge(void *arg, const struct sl_assign_window *result,
 		forwarder |= m1 > s->wm && m1 < end1;
 	}
 	if (end1 > s->wm && (same_end || !forwarder)) {
-		rc = timer_set(w, result, end1, true);
+		rc = timer_set(w, result, end1);
 		if (rc < 0)
 			return rc;
 	}
 	if (same_end && cl != SL_TS_MAX && cl != end1) {
-		rc = timer_set(w, result, cl, true);
+		rc = timer_set(w, result, cl);
 		if (rc < 0)
 			return rc;
 	}
@@ -277,7 +274,7 @@ sess_merge(void *arg, const struct sl_assign_window *result,
 		if (have)
 			win_acc_merge(w, dst, src);
 		else
-			memcpy(dst, src, sizeof(dst));
+			memcpy(dst, src, 8 + 8 * (size_t)w->n_acc);
 		have = true;
 		rc = acc_clear(w, &merged_state[i]);
 		if (rc < 0)
@@ -368,14 +365,14 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 			w->stats.late_fired++;
 		}
 	} else if (fresh && sl_assign_max_ts(&act) > s->wm &&
-		   timer_set(w, &act, sl_assign_max_ts(&act), true) < 0) {
+		   timer_set(w, &act, sl_assign_max_ts(&act)) < 0) {
 		w->stats.state_errors++;
 	}
 	/* registerCleanupTimer; with L = 0 it is the end timer, set above
 	 * (a window that fired at once has L > 0: L = 0 makes it late). */
 	cl = sess_cleanup(w, &act);
 	if (fresh && cl != SL_TS_MAX && cl != sl_assign_max_ts(&act) &&
-	    timer_set(w, &act, cl, true) < 0)
+	    timer_set(w, &act, cl) < 0)
 		w->stats.state_errors++;
 	if (set_save(w) < 0)
 		w->stats.state_errors++;
@@ -406,7 +403,7 @@ sess_forward(struct sl_win *w, const struct sl_assign_window *win, int64_t t)
 		if (r->start > win->start || r->end < win->end)
 			continue;
 		next = t == sl_assign_max_ts(win) ? sl_assign_max_ts(r) : sess_cleanup(w, r);
-		if (next > t && next != SL_TS_MAX && timer_set(w, r, next, true) < 0)
+		if (next > t && next != SL_TS_MAX && timer_set(w, r, next) < 0)
 			w->stats.state_errors++;
 		return;
 	}
