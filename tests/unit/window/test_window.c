@@ -2026,6 +2026,100 @@ test_session_random_against_model(void **state)
 	assert_true(fired_late_all > 300);
 }
 
+/* Sessions over two key fields out of the row's order (gathered keys). */
+static void
+test_session_gathered_keys(void **state)
+{
+	static const struct { uint32_t a, b; int64_t v, ts; } ev[] = {
+		{ 1, 2, 5, 0 }, { 2, 1, 7, 40 }, { 1, 2, 6, 50 }, { 1, 2, 1, 300 },
+	};
+	struct sl_state_conf sc;
+	struct sl_win_conf c;
+	struct sl_schema in;
+	struct sl_state *st;
+	struct sl_vec *v;
+	struct sl_win w;
+	struct fixture f;	/* for its output buffer */
+	char dir[64] = "", got[4][64];
+	unsigned int region = 0;
+	size_t at;
+
+	(void)state;
+	assert_int_equal(sl_schema_parse_spec(&in, "a:u32,v:i64,b:u32,ts:timestamp_ms", &at), 0);
+	memset(&sc, 0, sizeof(sc));
+	sc.backend = g_backend;
+	sc.max_parallelism = 128;
+	sc.last_kg = 127;
+	if (g_backend == SL_STATE_BACKEND_HEAP) {
+		region = region_get();
+		sc.mem = pool[region].mem;
+		sc.mem_len = REGION;
+	} else {
+		snprintf(dir, sizeof(dir), "/tmp/sl-test-window-sg-%d", (int)getpid());
+		sc.dir = dir;
+	}
+	st = sl_state_open(&sc);
+	assert_non_null(st);
+	memset(&c, 0, sizeof(c));
+	c.in = &in;
+	c.ts_field = 3;
+	c.gap = 100;
+	c.n_keys = 2;
+	c.key_field[0] = 2;	/* b, then a */
+	c.key_field[1] = 0;
+	c.n_aggs = 2;
+	c.agg[0] = (struct sl_win_agg){ SL_WIN_COUNT, -1, "count" };
+	c.agg[1] = (struct sl_win_agg){ SL_WIN_SUM, 1, "sum_v" };
+	c.capacity = 16;
+	c.max_parallelism = 128;
+	c.last_kg = 127;
+	assert_int_equal(sl_win_init(&w, &c, st), 0);
+	v = calloc(1, sl_vec_size(in.row_size));
+	assert_non_null(v);
+	sl_vec_reset(v, in.row_size);
+	for (uint16_t i = 0; i < 4; i++) {
+		uint8_t *row = sl_vec_row(v, i), key[8];
+
+		memset(row, 0, in.row_size);
+		sl_row_set_int(row, &in.f[0], ev[i].a);
+		sl_row_set_int(row, &in.f[1], ev[i].v);
+		sl_row_set_int(row, &in.f[2], ev[i].b);
+		sl_row_set_int(row, &in.f[3], ev[i].ts);
+		sl_win_key_gather(&in, c.key_field, 2, row, key);
+		v->hash[i] = sl_kg_hash(key, 8);
+	}
+	v->n_rows = 4;
+	sl_vec_select_all(v);
+	sl_win_process(&w, v);
+	f.n_out = 0;
+	sl_win_advance(&w, 1000, t_out, &f);
+	assert_int_equal(f.n_out, 3);
+	for (unsigned int i = 0; i < 3; i++)
+		snprintf(got[i], sizeof(got[0]), "%lld,%lld,%lld,%lld,%lld,%lld",
+			 (long long)sl_row_get_int(f.out[i], &w.out.f[0]),
+			 (long long)sl_row_get_int(f.out[i], &w.out.f[1]),
+			 (long long)sl_row_get_int(f.out[i], &w.out.f[2]),
+			 (long long)sl_row_get_int(f.out[i], &w.out.f[3]),
+			 (long long)sl_row_get_int(f.out[i], &w.out.f[4]),
+			 (long long)sl_row_get_int(f.out[i], &w.out.f[5]));
+	qsort(got, 3, sizeof(got[0]), cmp_line);
+	/* b, a, window_start, window_end, count, sum_v */
+	assert_string_equal(got[0], "1,2,40,140,1,7");
+	assert_string_equal(got[1], "2,1,0,150,2,11");
+	assert_string_equal(got[2], "2,1,300,400,1,1");
+	sl_win_fini(&w);
+	sl_state_close(st);
+	free(v);
+	if (g_backend == SL_STATE_BACKEND_HEAP) {
+		pool[region].busy = false;
+	} else {
+		char cmd[96];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		assert_int_equal(system(cmd), 0);
+	}
+}
+
 /* More sessions in flight for one key than a set holds: refused, counted. */
 static void
 test_session_set_full(void **state)
@@ -2135,6 +2229,7 @@ main(void)
 		cmocka_unit_test(test_session_snapshot_restore),
 		cmocka_unit_test(test_session_timer_forwarding),
 		cmocka_unit_test(test_session_random_against_model),
+		cmocka_unit_test(test_session_gathered_keys),
 		cmocka_unit_test(test_session_set_full),
 		cmocka_unit_test(test_conf_rejects),
 	};
