@@ -25,7 +25,8 @@
 #
 # The same job on rocksdb writes the same bytes. Then a checkpointed
 # session job with allowed lateness and a late sink survives three
-# SIGKILLs byte for byte.
+# SIGKILLs byte for byte, and its checkpoint of 2 workers restores onto 1
+# and onto 3.
 . "$(dirname "$0")/lib.sh"
 
 G=250
@@ -309,3 +310,24 @@ cat "$T"/ckout/late.csv.part-* | sort > "$T/late-got.csv"
 same_file "$T/ck-ref.csv" "$T/ck-got.csv"
 same_file "$T/late-ref.csv" "$T/late-got.csv"
 echo "ok: sessions with allowed lateness through 3 SIGKILLs and restores: $(($(wc -l < "$T/ck-ref.csv") - 1)) rows ($lf late firings) byte-identical, $(($(wc -l < "$T/late-ref.csv") - 1)) late rows the same"
+
+# Rescaling: a checkpoint of that job on 2 workers, taken about a second
+# in, restored onto 1 and onto 3 workers: each worker loads the sessions'
+# sets, accumulators and timers of its key groups from both files, and
+# the outputs are the failure-free run's.
+for wk in 1 3; do
+	rm -rf "$T/ckout" "$T/chk"
+	"$DP" --job "$T/ck.yaml" > /dev/null 2> "$T/crash.log" &
+	pid=$!
+	sleep 1
+	kill -9 "$pid" 2> /dev/null || true
+	wait "$pid" 2> /dev/null || true
+	sed "s/workers: 2/workers: $wk/" "$T/ck.yaml" > "$T/ck$wk.yaml"
+	run_dp "$T/ck$wk.yaml" --restore latest
+	grep -q "2 workers then, $wk now" "$T/dp.err" || fail "no 2 -> $wk restore: $(grep restore "$T/dp.err")"
+	cat "$T"/ckout/res.csv.part-* > "$T/ck-got$wk.csv"
+	cat "$T"/ckout/late.csv.part-* | sort > "$T/late-got$wk.csv"
+	same_file "$T/ck-ref.csv" "$T/ck-got$wk.csv"
+	same_file "$T/late-ref.csv" "$T/late-got$wk.csv"
+	echo "ok: a checkpoint of sessions on 2 workers restored onto $wk: identical output"
+done
