@@ -215,6 +215,18 @@ timer_set(struct sl_win *w, const struct sl_assign_window *win, int64_t t)
 	return sl_timer_register(s->tm, SL_TIMER_EVENT_TIME, s->kg, s->key, win, t);
 }
 
+/* A failed state call, counted: the heap backend's -ENOMEM is a full
+ * state (the dataplane says to raise its memory), anything else an
+ * error of the backend. */
+static void
+sess_fail(struct sl_win *w, int rc)
+{
+	if (rc == -ENOMEM)
+		w->stats.state_full_dropped++;
+	else
+		w->stats.state_errors++;
+}
+
 /*
  * WindowOperator's merge function (R2.5): the merged window must not be
  * late (Flink throws; it cannot happen while cleanup timers run, because
@@ -320,15 +332,16 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 		return;
 	}
 	if (rc < 0) {
-		w->stats.state_errors++;
+		sess_fail(w, rc);
 		return;
 	}
 	if (sl_assign_window_late(&s->a, &act, c->lateness, s->wm)) {
 		/* A new window that merged with nothing alive (W3.3, L = 0):
 		 * the element is in no window, and late. */
 		sl_assign_mset_retire(sess_set(s), &act);
-		if (set_save(w) < 0)
-			w->stats.state_errors++;
+		rc = set_save(w);
+		if (rc < 0)
+			sess_fail(w, rc);
 		if (sl_assign_element_late(&s->a, ts, c->lateness, s->wm)) {
 			w->stats.late_dropped++;
 			if (w->late_row != NULL)
@@ -354,28 +367,30 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 	/* EventTimeTrigger.onElement (R2.7): fire now if the window's end
 	 * has passed (a late firing, R3.3), else at end - 1. A row the
 	 * state refused fires nothing, but its window keeps its timers. */
-	if (rc == -ENOMEM)
-		w->stats.state_full_dropped++;
-	else if (rc < 0)
-		w->stats.state_errors++;
+	if (rc < 0)
+		sess_fail(w, rc);
 	if (rc >= 0 && sl_assign_max_ts(&act) <= s->wm) {
 		if (w->late_out != NULL) {
 			win_emit_row(w, w->late_out, w->late_ctx, s->key,
 				     act.start, act.end, val, false);
 			w->stats.late_fired++;
 		}
-	} else if (fresh && sl_assign_max_ts(&act) > s->wm &&
-		   timer_set(w, &act, sl_assign_max_ts(&act)) < 0) {
-		w->stats.state_errors++;
+	} else if (fresh && sl_assign_max_ts(&act) > s->wm) {
+		rc = timer_set(w, &act, sl_assign_max_ts(&act));
+		if (rc < 0)
+			sess_fail(w, rc);
 	}
 	/* registerCleanupTimer; with L = 0 it is the end timer, set above
 	 * (a window that fired at once has L > 0: L = 0 makes it late). */
 	cl = sess_cleanup(w, &act);
-	if (fresh && cl != SL_TS_MAX && cl != sl_assign_max_ts(&act) &&
-	    timer_set(w, &act, cl) < 0)
-		w->stats.state_errors++;
-	if (set_save(w) < 0)
-		w->stats.state_errors++;
+	if (fresh && cl != SL_TS_MAX && cl != sl_assign_max_ts(&act)) {
+		rc = timer_set(w, &act, cl);
+		if (rc < 0)
+			sess_fail(w, rc);
+	}
+	rc = set_save(w);
+	if (rc < 0)
+		sess_fail(w, rc);
 }
 
 void
@@ -403,8 +418,12 @@ sess_forward(struct sl_win *w, const struct sl_assign_window *win, int64_t t)
 		if (r->start > win->start || r->end < win->end)
 			continue;
 		next = t == sl_assign_max_ts(win) ? sl_assign_max_ts(r) : sess_cleanup(w, r);
-		if (next > t && next != SL_TS_MAX && timer_set(w, r, next) < 0)
-			w->stats.state_errors++;
+		if (next > t && next != SL_TS_MAX) {
+			int rc = timer_set(w, r, next);
+
+			if (rc < 0)
+				sess_fail(w, rc);
+		}
 		return;
 	}
 }
