@@ -308,7 +308,7 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 	uint32_t n0;
 	bool fresh;
 	int64_t cl;
-	int rc;
+	int rc, bad = 0;	/* the row's first failed state call */
 
 	if (__builtin_add_overflow(ts, c->gap, &proto.end))
 		proto.end = SL_TS_MAX;	/* sl_assign.h: ts + gap saturates */
@@ -337,11 +337,8 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 	}
 	if (sl_assign_window_late(&s->a, &act, c->lateness, s->wm)) {
 		/* A new window that merged with nothing alive (W3.3, L = 0):
-		 * the element is in no window, and late. */
-		sl_assign_mset_retire(sess_set(s), &act);
-		rc = set_save(w);
-		if (rc < 0)
-			sess_fail(w, rc);
+		 * the element is in no window, and late. Retiring it leaves
+		 * the set as it is stored: nothing to write back. */
 		if (sl_assign_element_late(&s->a, ts, c->lateness, s->wm)) {
 			w->stats.late_dropped++;
 			if (w->late_row != NULL)
@@ -368,7 +365,7 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 	 * has passed (a late firing, R3.3), else at end - 1. A row the
 	 * state refused fires nothing, but its window keeps its timers. */
 	if (rc < 0)
-		sess_fail(w, rc);
+		bad = rc;
 	if (rc >= 0 && sl_assign_max_ts(&act) <= s->wm) {
 		if (w->late_out != NULL) {
 			win_emit_row(w, w->late_out, w->late_ctx, s->key,
@@ -377,20 +374,23 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 		}
 	} else if (fresh && sl_assign_max_ts(&act) > s->wm) {
 		rc = timer_set(w, &act, sl_assign_max_ts(&act));
-		if (rc < 0)
-			sess_fail(w, rc);
+		if (rc < 0 && bad == 0)
+			bad = rc;
 	}
 	/* registerCleanupTimer; with L = 0 it is the end timer, set above
 	 * (a window that fired at once has L > 0: L = 0 makes it late). */
 	cl = sess_cleanup(w, &act);
 	if (fresh && cl != SL_TS_MAX && cl != sl_assign_max_ts(&act)) {
 		rc = timer_set(w, &act, cl);
-		if (rc < 0)
-			sess_fail(w, rc);
+		if (rc < 0 && bad == 0)
+			bad = rc;
 	}
 	rc = set_save(w);
-	if (rc < 0)
-		sess_fail(w, rc);
+	if (rc < 0 && bad == 0)
+		bad = rc;
+	/* Once per row, however many of its calls failed. */
+	if (bad < 0)
+		sess_fail(w, bad);
 }
 
 void

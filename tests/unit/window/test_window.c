@@ -2026,6 +2026,46 @@ test_session_random_against_model(void **state)
 	assert_true(fired_late_all > 300);
 }
 
+/*
+ * Sessions on a heap state of 2 MiB: rows past the limit are refused and
+ * counted, none is lost silently (every key either fires its session or
+ * has its row counted), and there is room again once they fired.
+ */
+static void
+test_session_memory_limit(void **state)
+{
+	struct fixture f;
+	unsigned int n_out = 0;
+	char k[8];
+
+	(void)state;
+	next_gap = 100;
+	fx_init_kg(&f, 0, 0, 16, 0, 127, 2u << 20);
+	for (int i = 0; i < 30000; i++) {
+		snprintf(k, sizeof(k), "%04x", i);
+		fx_elem(&f, k, 1, 10);
+	}
+	sl_win_advance(&f.w, 1000, count_out, &n_out);
+	if (g_backend == SL_STATE_BACKEND_HEAP) {
+		assert_true(f.w.stats.state_full_dropped > 0);
+		assert_int_equal(n_out + f.w.stats.state_full_dropped, 30000);
+	} else {
+		assert_int_equal(f.w.stats.state_full_dropped, 0);
+		assert_int_equal(n_out, 30000);
+	}
+	f.w.stats.state_full_dropped = 0;
+	n_out = 0;
+	for (int i = 0; i < 1000; i++) {
+		snprintf(k, sizeof(k), "%04x", i);
+		fx_elem(&f, k, 1, 2000);
+	}
+	sl_win_advance(&f.w, 3000, count_out, &n_out);
+	assert_int_equal(f.w.stats.state_full_dropped, 0);
+	assert_int_equal(n_out, 1000);
+	assert_int_equal(f.w.stats.state_errors, 0);
+	fx_fini(&f);
+}
+
 /* Sessions over two key fields out of the row's order (gathered keys). */
 static void
 test_session_gathered_keys(void **state)
@@ -2230,6 +2270,7 @@ main(void)
 		cmocka_unit_test(test_session_timer_forwarding),
 		cmocka_unit_test(test_session_random_against_model),
 		cmocka_unit_test(test_session_gathered_keys),
+		cmocka_unit_test(test_session_memory_limit),
 		cmocka_unit_test(test_session_set_full),
 		cmocka_unit_test(test_conf_rejects),
 	};
