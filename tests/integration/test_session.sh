@@ -24,7 +24,7 @@
 #    late rows absorbed by a session still kept, R3.6).
 #
 # The same job on rocksdb writes the same bytes. Then a checkpointed
-# session job with allowed lateness and a late sink survives three
+# session job with allowed lateness and a late sink survives four
 # SIGKILLs byte for byte, and its checkpoint of 2 workers restores onto 1
 # and onto 3.
 . "$(dirname "$0")/lib.sh"
@@ -304,24 +304,39 @@ cat "$T"/ckout/res.csv.part-* > "$T/ck-ref.csv"
 cat "$T"/ckout/late.csv.part-* | sort > "$T/late-ref.csv"
 [ "$(wc -l < "$T/late-ref.csv")" -gt 20 ] || fail "only $(wc -l < "$T/late-ref.csv") late rows in the checkpointed job"
 rm -rf "$T/ckout" "$T/chk"
+# crash_after_ckpt JOB: run JOB and SIGKILL it as soon as its first
+# checkpoint is complete (a manifest), mid-stream. The dataplane takes
+# about half a second to start here, so kill_and_restore's kills (0.4 to
+# 0.7 s in) may all come before any checkpoint; this one makes sure the
+# runs after it have one to restore.
+crash_after_ckpt() {
+	local pid i
+	"$DP" --job "$1" > /dev/null 2> "$T/crash.log" &
+	pid=$!
+	for ((i = 0; i < 200; i++)); do
+		ls "$T"/chk/chk-*/_manifest > /dev/null 2>&1 && break
+		sleep 0.05
+	done
+	kill -9 "$pid" 2> /dev/null || true
+	wait "$pid" 2> /dev/null || true
+	ls "$T"/chk/chk-*/_manifest > /dev/null 2>&1 ||
+		fail "no checkpoint completed: $(tail -3 "$T/crash.log")"
+}
+crash_after_ckpt "$T/ck.yaml"
 kill_and_restore "$T/ck.yaml" 3
 cat "$T"/ckout/res.csv.part-* > "$T/ck-got.csv"
 cat "$T"/ckout/late.csv.part-* | sort > "$T/late-got.csv"
 same_file "$T/ck-ref.csv" "$T/ck-got.csv"
 same_file "$T/late-ref.csv" "$T/late-got.csv"
-echo "ok: sessions with allowed lateness through 3 SIGKILLs and restores: $(($(wc -l < "$T/ck-ref.csv") - 1)) rows ($lf late firings) byte-identical, $(($(wc -l < "$T/late-ref.csv") - 1)) late rows the same"
+echo "ok: sessions with allowed lateness through 4 SIGKILLs and restores: $(($(wc -l < "$T/ck-ref.csv") - 1)) rows ($lf late firings) byte-identical, $(($(wc -l < "$T/late-ref.csv") - 1)) late rows the same"
 
-# Rescaling: a checkpoint of that job on 2 workers, taken about a second
-# in, restored onto 1 and onto 3 workers: each worker loads the sessions'
+# Rescaling: a checkpoint of that job on 2 workers, mid-stream, restored
+# onto 1 and onto 3 workers: each worker loads the sessions'
 # sets, accumulators and timers of its key groups from both files, and
 # the outputs are the failure-free run's.
 for wk in 1 3; do
 	rm -rf "$T/ckout" "$T/chk"
-	"$DP" --job "$T/ck.yaml" > /dev/null 2> "$T/crash.log" &
-	pid=$!
-	sleep 1
-	kill -9 "$pid" 2> /dev/null || true
-	wait "$pid" 2> /dev/null || true
+	crash_after_ckpt "$T/ck.yaml"
 	sed "s/workers: 2/workers: $wk/" "$T/ck.yaml" > "$T/ck$wk.yaml"
 	run_dp "$T/ck$wk.yaml" --restore latest
 	grep -q "2 workers then, $wk now" "$T/dp.err" || fail "no 2 -> $wk restore: $(grep restore "$T/dp.err")"
