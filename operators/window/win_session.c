@@ -61,7 +61,8 @@
  * window at once fires it at once again.
  *
  * Per row this costs a get and a put of the key's set and of one
- * accumulator, and a timer lookup or two; merges a few more. Sessions are
+ * accumulator; a row that opens a session sets its timers, a merge of
+ * several sessions' accumulators reads and clears theirs. Sessions are
  * not on the tumbling windows' vectorised path: a row's state window is
  * known only after its key's set was read.
  */
