@@ -37,7 +37,7 @@
 #define SL_WIN_MAX_AGGS 16
 #define SL_WIN_MAX_OPEN 4096	/**< windows open at once per instance */
 #define SL_WIN_MAX_PANES 64	/**< sliding: windows per row (size / slide) */
-#define SL_WIN_SESS_MAX 32	/**< session windows: sessions in flight per key */
+#define SL_WIN_SESS_MAX 256	/**< session windows: sessions in flight per key */
 #define SL_WIN_SNAP_RUNS 64	/**< watermark runs of key groups in a snapshot */
 /** Largest sl_win_snapshot_windows() section. */
 #define SL_WIN_SNAP_MAX (4 + 8 * SL_WIN_MAX_OPEN + 16 * SL_WIN_SNAP_RUNS)

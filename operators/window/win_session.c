@@ -82,6 +82,7 @@
  * what to change).
  */
 #define WIN_SESS_CAP SL_WIN_SESS_MAX
+_Static_assert(WIN_SESS_CAP <= SL_ASSIGN_MSET_MAX, "a set holds SL_WIN_SESS_MAX windows");
 #define WIN_SESS_SET_WORDS ((sizeof(struct sl_assign_mset) + \
 			     WIN_SESS_CAP * sizeof(struct sl_assign_mset_ent) + 7) / 8)
 #define WIN_VAL_MAX (8 + 8 * SL_WIN_MAX_AGGS)
