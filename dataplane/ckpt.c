@@ -714,7 +714,7 @@ static int
 drain_begin(struct dp *dp, struct dp_worker *wk)
 {
 	struct dp_ckpt *ck = dp->ck;
-	uint8_t small[4 + 8 * SL_WIN_MAX_OPEN];
+	uint8_t small[SL_WIN_SNAP_MAX];
 	size_t n;
 	void *meta;
 	int rc;

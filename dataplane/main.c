@@ -80,6 +80,7 @@ setup_windows(struct dp *dp)
 	c.lateness = p->window_lateness_ms;
 	c.count_trigger = p->window_count_trigger;
 	c.continuous = p->window_continuous_ms;
+	c.gap = p->window_gap_ms;
 	c.n_keys = p->n_keys;
 	memcpy(c.key_field, p->key_field, sizeof(int) * p->n_keys);
 	c.n_aggs = p->n_aggs;

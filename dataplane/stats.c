@@ -89,6 +89,10 @@ dp_stats_print(const struct dp *dp)
 			fprintf(stderr, "sluice-dp: worker %u: DROPPED %" PRIu64
 				" rows: the state backend is full; raise state.backend.heap.memory or use state.backend.type: rocksdb\n",
 				w, ws->state_full_dropped);
+		if (ws->sessions_full_dropped)
+			fprintf(stderr, "sluice-dp: worker %u: DROPPED %" PRIu64
+				" rows: a key had %d session windows in flight (not yet cleaned up); raise the session gap or lower allowed_lateness or the watermark's out_of_orderness\n",
+				w, ws->sessions_full_dropped, SL_WIN_SESS_MAX);
 	}
 	fprintf(stderr, "sluice-dp: job %s: %" PRIu64 " rows in %.3f s (%.0f rows/s), %" PRIu64
 		" results to %s\n", dp->plan->name, rows, s, s > 0 ? (double)rows / s : 0,
@@ -141,6 +145,8 @@ dp_stats_json(const struct dp *dp, const char *path)
 			"state_disk_bytes", (json_int_t)s->state_disk_bytes));
 		json_object_set_new(json_array_get(ws, w), "late_firings",
 				    json_integer((json_int_t)s->late_fired));
+		json_object_set_new(json_array_get(ws, w), "sessions_full_dropped",
+				    json_integer((json_int_t)s->sessions_full_dropped));
 		json_object_set_new(json_array_get(ws, w), "vector_ns", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
 			"count", (json_int_t)dp->w[w].vtime.n,
 			"p50", (json_int_t)vt_pct(&dp->w[w].vtime, 0.5, dp->tsc_hz),

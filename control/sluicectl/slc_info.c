@@ -195,11 +195,16 @@ build_nodes(const struct sl_plan *p, struct node *n)
 		 "; key group = xxh3(key) %% %u", p->max_parallelism);
 	k++;
 	snprintf(n[k].name, sizeof(n[k].name), "%s",
+		 p->window_gap_ms ? "window.session" :
 		 p->window_slide_ms ? "window.sliding" : "window.tumbling");
 	n[k].role = wk;
 	fmt_ms(a, sizeof(a), p->window_size_ms);
 	fmt_ms(b, sizeof(b), p->window_offset_ms);
-	if (p->window_slide_ms) {
+	if (p->window_gap_ms) {
+		fmt_ms(a, sizeof(a), p->window_gap_ms);
+		snprintf(n[k].detail, sizeof(n[k].detail),
+			 "gap %s; state.key-capacity %u", a, p->key_capacity);
+	} else if (p->window_slide_ms) {
 		char sl[32];
 
 		fmt_ms(sl, sizeof(sl), p->window_slide_ms);

@@ -12,8 +12,8 @@
 #include "sl_expr.h"
 #include "plan_private.h"
 
-static const char *const window_keys[] = { "tumbling", "sliding", "slide", "offset",
-					    "allowed_lateness", "trigger", NULL };
+static const char *const window_keys[] = { "tumbling", "sliding", "session", "slide",
+					    "offset", "allowed_lateness", "trigger", NULL };
 static const char *const trigger_keys[] = { "count", "continuous", NULL };
 
 static bool
@@ -95,6 +95,56 @@ plan_key_by(struct plan_ctx *c, const struct plan_node *v)
 	return 0;
 }
 
+/* Flink's WindowedStream.allowedLateness(L): L >= 0. */
+static int
+plan_lateness(struct plan_ctx *c, const struct plan_node *o)
+{
+	char show[PLAN_SHOW_MAX];
+
+	if (plan_get_duration(c, o, &c->p->window_lateness_ms) < 0)
+		return -EINVAL;
+	if (c->p->window_lateness_ms < 0)
+		return plan_err(c, o, "allowed_lateness must be >= 0, got %s",
+				plan_show(o->text, show));
+	return 0;
+}
+
+/*
+ * window: {session: GAP[, allowed_lateness: L]}: Flink's
+ * EventTimeSessionWindows.withGap(GAP) with the event-time trigger. Flink
+ * gives sessions no offset and no slide; the count and continuous
+ * triggers would need their per-window state merged on session merges
+ * (Trigger.onMerge), which is not built: refused rather than run wrong.
+ */
+static int
+plan_session(struct plan_ctx *c, const struct plan_node *v,
+	     const struct plan_node *n)
+{
+	static const char *const not_session[] = { "slide", "offset", "trigger" };
+	struct sl_plan *p = c->p;
+	char show[PLAN_SHOW_MAX];
+	const struct plan_node *o;
+
+	for (unsigned int i = 0; i < 3; i++) {
+		o = plan_map_get(v, not_session[i], NULL);
+		if (o == NULL)
+			continue;
+		if (i == 2)
+			return plan_err(c, o, "session windows take only the event-time trigger: a count or continuous trigger on sessions is not supported; remove 'trigger'");
+		return plan_err(c, o, "a session window has no '%s' (Flink's EventTimeSessionWindows.withGap takes only the gap); remove it",
+				not_session[i]);
+	}
+	if (plan_get_duration(c, n, &p->window_gap_ms) < 0)
+		return -EINVAL;
+	if (p->window_gap_ms <= 0)
+		return plan_err(c, n, "session gap must be > 0, got %s",
+				plan_show(n->text, show));
+	o = plan_map_get(v, "allowed_lateness", NULL);
+	if (o != NULL && plan_lateness(c, o) < 0)
+		return -EINVAL;
+	return 0;
+}
+
 static int
 plan_window(struct plan_ctx *c, const struct plan_node *v)
 {
@@ -107,13 +157,18 @@ plan_window(struct plan_ctx *c, const struct plan_node *v)
 	if (plan_expect(c, v, PLAN_MAP, "window") < 0 ||
 	    plan_check_keys(c, v, "window", window_keys) < 0)
 		return -EINVAL;
+	if ((plan_map_get(v, "tumbling", NULL) != NULL) +
+	    (plan_map_get(v, "sliding", NULL) != NULL) +
+	    (plan_map_get(v, "session", NULL) != NULL) > 1)
+		return plan_err(c, v, "window is one of tumbling, sliding or session, not several");
+	n = plan_map_get(v, "session", NULL);
+	if (n != NULL)
+		return plan_session(c, v, n);
 	n = plan_map_get(v, "tumbling", NULL);
-	if (n != NULL && plan_map_get(v, "sliding", NULL) != NULL)
-		return plan_err(c, v, "window is tumbling or sliding, not both");
 	if (n == NULL) {
 		n = plan_map_get(v, "sliding", NULL);
 		if (n == NULL)
-			return plan_err(c, v, "window needs 'tumbling: SIZE' or 'sliding: SIZE' with 'slide: SLIDE'");
+			return plan_err(c, v, "window needs 'tumbling: SIZE', 'sliding: SIZE' with 'slide: SLIDE', or 'session: GAP'");
 		if (plan_require(c, v, "window", "slide", &sl) < 0)
 			return -EINVAL;
 	} else if (plan_map_get(v, "slide", NULL) != NULL) {
@@ -137,6 +192,9 @@ plan_window(struct plan_ctx *c, const struct plan_node *v)
 			return plan_err(c, sl, "a sliding window's size / slide must be at most %d (each row updates that many windows), got %s / %s",
 					SL_PLAN_MAX_PANES, n->text, plan_show(sl->text, show));
 	}
+	o = plan_map_get(v, "allowed_lateness", NULL);
+	if (o != NULL && plan_lateness(c, o) < 0)
+		return -EINVAL;
 	/* .trigger(CountTrigger.of(N)) or
 	 * .trigger(ContinuousEventTimeTrigger.of(I)) in place of the
 	 * event-time trigger. */
@@ -163,15 +221,6 @@ plan_window(struct plan_ctx *c, const struct plan_node *v)
 				return plan_err(c, ci, "a continuous trigger's interval must be > 0, got %s",
 						plan_show(ci->text, show));
 		}
-	}
-	/* Flink's WindowedStream.allowedLateness(L): L >= 0. */
-	o = plan_map_get(v, "allowed_lateness", NULL);
-	if (o != NULL) {
-		if (plan_get_duration(c, o, &p->window_lateness_ms) < 0)
-			return -EINVAL;
-		if (p->window_lateness_ms < 0)
-			return plan_err(c, o, "allowed_lateness must be >= 0, got %s",
-					plan_show(o->text, show));
 	}
 	o = plan_map_get(v, "offset", NULL);
 	if (o == NULL)
@@ -275,6 +324,12 @@ plan_agg_one(struct plan_ctx *c, const struct plan_node *n)
 				plan_show(fn, show));
 	a->fn = (enum sl_plan_agg_fn)i;
 	a->field = -1;
+	/* Merging two sessions' first/last needs to know which row came
+	 * first across them, which the accumulators do not keep. */
+	if (p->window_gap_ms > 0 &&
+	    (a->fn == SL_PLAN_AGG_FIRST || a->fn == SL_PLAN_AGG_LAST))
+		return plan_err(c, n, "%s() is not supported on session windows (merged sessions keep no arrival order); use min() or max()",
+				fn);
 	if (a->fn == SL_PLAN_AGG_COUNT) {
 		if (arg[0] != '\0')
 			return plan_err(c, n, "count() takes no field, got count(%s)",

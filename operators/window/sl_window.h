@@ -4,9 +4,9 @@
 
 /**
  * @file
- * Keyed tumbling and sliding event-time windows with incremental
+ * Keyed tumbling, sliding and session event-time windows with incremental
  * aggregates, following Flink's WindowOperator with EventTimeTrigger and
- * allowed lateness L (semantics.md R2.1-R2.10, R3.1-R3.4):
+ * allowed lateness L (semantics.md R2.1-R2.10, R3.1-R3.6):
  *  - an element goes to [s, s + size) with s = windowStart(ts, offset, size)
  *    (sliding: each of its windows, R2.4);
  *  - a window is late when s + size - 1 + L <= watermark; an element in no
@@ -17,6 +17,8 @@
  *    it accepts fires it again for that key at once (R3.3): the output holds
  *    the updated row after the first, and a consumer takes the later one;
  *  - end of input is WM(MAX): every open window fires.
+ * Session windows (gap > 0, win_session.c) differ in how they keep state;
+ * see sl_win_conf.gap.
  * State lives in the keyed-state backend (sl_state.h, heap or rocksdb) as
  * one value state, updated in place: key = the key fields' bytes, namespace = the
  * window start, accumulator = count + one 8-byte slot per aggregate. The
@@ -35,6 +37,10 @@
 #define SL_WIN_MAX_AGGS 16
 #define SL_WIN_MAX_OPEN 4096	/**< windows open at once per instance */
 #define SL_WIN_MAX_PANES 64	/**< sliding: windows per row (size / slide) */
+#define SL_WIN_SESS_MAX 256	/**< session windows: sessions in flight per key */
+#define SL_WIN_SNAP_RUNS 64	/**< watermark runs of key groups in a snapshot */
+/** Largest sl_win_snapshot_windows() section. */
+#define SL_WIN_SNAP_MAX (4 + 8 * SL_WIN_MAX_OPEN + 16 * SL_WIN_SNAP_RUNS)
 
 /**
  * Flink's TimeWindow.getWindowStartWithOffset (R2.2, after FLINK-26334),
@@ -80,6 +86,19 @@ struct sl_win_conf {
 	int64_t offset;			/**< |offset| < size (tumbling) or slide */
 	int64_t lateness;		/**< allowed lateness L >= 0 (R3.1) */
 	/**
+	 * > 0: Flink's EventTimeSessionWindows.withGap(gap) with
+	 * EventTimeTrigger (R2.5, R3.6), in place of size/slide/offset (all
+	 * 0): an element's proto-window [ts, ts + gap) merges with every
+	 * window of its key it intersects (touching ones too). Per key, a
+	 * MergingWindowSet (sl_assign.h) in keyed state maps each session to
+	 * its state window, the namespace of its accumulators; end-of-window
+	 * and cleanup timers are sl_timer timers in the same state, so a
+	 * checkpoint covers all of it and restores N->M. No count or
+	 * continuous trigger, no first/last (merging needs arrival order
+	 * across windows, which the accumulators do not keep).
+	 */
+	int64_t gap;
+	/**
 	 * 0: EventTimeTrigger (R2.7). N > 0: Flink's CountTrigger.of(N) in
 	 * its place (R2.6): a key's window fires at its N-th, 2N-th, ...
 	 * element with the whole contents, never when the watermark passes
@@ -111,6 +130,9 @@ struct sl_win_stats {
 	uint64_t late_fired;		/**< rows a late element fired (R3.3) */
 	uint64_t state_full_dropped;	/**< refused by the state backend: raise its memory */
 	uint64_t state_errors;		/**< backend I/O errors (rocksdb): rows lost, see the log */
+	/** session windows: rows refused because their key had
+	 * SL_WIN_SESS_MAX sessions in flight (not yet cleaned up) */
+	uint64_t sessions_full_dropped;
 	uint64_t windows_fired;
 	uint64_t rows_out;
 	uint64_t state_bytes;		/**< heap: arena bytes in use; rocksdb: memtables */
@@ -123,8 +145,15 @@ typedef uint8_t *(*sl_win_out_fn)(void *ctx);
 /** Called once per row dropped as late (R3.2's side output), with the input row. */
 typedef void (*sl_win_late_fn)(void *ctx, const uint8_t *row);
 
+/** Key groups [lo, hi] and the watermark their rows are judged by. */
+struct sl_win_wm_run {
+	uint32_t lo, hi;
+	int64_t wm;
+};
+
 struct sl_win_acc;	/* private */
 struct win_scratch;	/* private */
+struct win_sess;	/* private: session windows' state (win_session.c) */
 struct sl_timer;
 
 struct sl_win {
@@ -144,7 +173,8 @@ struct sl_win {
 	struct sl_state_snap *snap;
 	uint16_t snap_n_open;
 	int64_t snap_open[SL_WIN_MAX_OPEN];
-	int64_t snap_wm;
+	uint16_t snap_n_runs;
+	struct sl_win_wm_run snap_run[SL_WIN_SNAP_RUNS];
 	/*
 	 * Allowed lateness: where late firings go (sl_win_set_output), and
 	 * per key group the watermark of the checkpoint it was restored from
@@ -168,6 +198,7 @@ struct sl_win {
 	bool out_early;
 	sl_win_out_fn adv_out;		/**< sl_win_advance's output, for them */
 	void *adv_ctx;
+	struct win_sess *sess;		/**< session windows, or NULL */
 };
 
 /**
@@ -231,8 +262,14 @@ void sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out,
 int sl_win_snapshot_begin(struct sl_win *w);
 /**
  * The open windows as of the snapshot: u32 n, then n i64 window starts
- * (little-endian); with allowed lateness then u32 first_kg, u32 last_kg and
- * the i64 watermark (the windows it had fired stay open until cleanup).
+ * (little-endian); with allowed lateness or session windows then one or
+ * more runs of u32 first_kg, u32 last_kg and the i64 watermark its rows
+ * are judged by (the windows it had fired stay open until cleanup): the
+ * larger of the instance's and, for key groups restored from a
+ * checkpoint whose watermark it has not passed yet, that checkpoint's.
+ * Past SL_WIN_SNAP_RUNS distinct runs, one run with the smallest.
+ * Session windows have no global list (n = 0): their windows are per
+ * key, in the keyed state. At most SL_WIN_SNAP_MAX bytes.
  * @return bytes written, or bytes needed when cap is short.
  */
 size_t sl_win_snapshot_windows(const struct sl_win *w, void *buf, size_t cap);
@@ -248,8 +285,8 @@ int sl_win_restore_windows(struct sl_win *w, const void *buf, size_t len);
 
 /**
  * After every section of a checkpoint is loaded into w->st: rebuild what
- * the operator keeps beside the state (the continuous trigger's timer
- * queues). @return 0 or -errno.
+ * the operator keeps beside the state (the timer queues of the continuous
+ * trigger or of session windows). @return 0 or -errno.
  */
 int sl_win_restore_done(struct sl_win *w);
 

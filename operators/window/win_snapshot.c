@@ -6,9 +6,50 @@
  * new owner of a key group finds its windows open.
  */
 #include <errno.h>
+#include <stdbool.h>
 
 #include "sl_window.h"
 #include "win_private.h"
+
+/*
+ * The watermark each key group's rows are judged by, as runs: a key group
+ * restored from a checkpoint whose watermark this instance has not passed
+ * yet keeps that one, so a checkpoint taken before the first watermark
+ * after a restore does not forget it. Too many distinct runs (many
+ * restored files): the smallest for all, which is what the instance's
+ * own watermark would give once it passes them.
+ */
+static void
+snap_runs(struct sl_win *w)
+{
+	const uint32_t first = w->conf.first_kg, last = w->conf.last_kg;
+	struct sl_win_wm_run *r = w->snap_run;
+	int64_t lo_wm = SL_TS_MAX;
+	bool over = false;
+	uint16_t n = 0;
+
+	if (w->rwm == NULL || w->rwm_max <= w->wm) {
+		r[0] = (struct sl_win_wm_run){ first, last, w->wm };
+		w->snap_n_runs = 1;
+		return;
+	}
+	for (uint32_t kg = first; kg <= last; kg++) {
+		const int64_t e = w->rwm[kg - first] > w->wm ? w->rwm[kg - first] : w->wm;
+
+		lo_wm = e < lo_wm ? e : lo_wm;
+		if (n > 0 && r[n - 1].wm == e)
+			r[n - 1].hi = kg;
+		else if (n < SL_WIN_SNAP_RUNS)
+			r[n++] = (struct sl_win_wm_run){ kg, kg, e };
+		else
+			over = true;
+	}
+	if (over) {
+		r[0] = (struct sl_win_wm_run){ first, last, lo_wm };
+		n = 1;
+	}
+	w->snap_n_runs = n;
+}
 
 int
 sl_win_snapshot_begin(struct sl_win *w)
@@ -24,15 +65,17 @@ sl_win_snapshot_begin(struct sl_win *w)
 	}
 	w->snap_n_open = w->n_open;
 	memcpy(w->snap_open, w->open_start, sizeof(w->open_start[0]) * w->n_open);
-	w->snap_wm = w->wm;
+	snap_runs(w);
 	return 0;
 }
 
 size_t
 sl_win_snapshot_windows(const struct sl_win *w, void *buf, size_t cap)
 {
-	const bool late = w->conf.lateness > 0;
-	const size_t need = 4 + 8 * (size_t)w->snap_n_open + (late ? 16 : 0);
+	/* Sessions need it without lateness too (win_session.c). */
+	const bool late = w->conf.lateness > 0 || w->conf.gap > 0;
+	const size_t need = 4 + 8 * (size_t)w->snap_n_open +
+			    (late ? 16 * (size_t)w->snap_n_runs : 0);
 	uint32_t n = w->snap_n_open;
 	uint8_t *p = buf;
 
@@ -40,13 +83,13 @@ sl_win_snapshot_windows(const struct sl_win *w, void *buf, size_t cap)
 		return need;
 	memcpy(p, &n, 4);
 	memcpy(p + 4, w->snap_open, 8 * (size_t)n);
-	if (late) {
-		/* Which of them fired: those of these key groups that end
-		 * at or before this watermark. */
-		p += 4 + 8 * (size_t)n;
-		memcpy(p, &w->conf.first_kg, 4);
-		memcpy(p + 4, &w->conf.last_kg, 4);
-		memcpy(p + 8, &w->snap_wm, 8);
+	/* Which of them fired: those of these key groups that end at or
+	 * before this watermark. */
+	p += 4 + 8 * (size_t)n;
+	for (uint16_t i = 0; late && i < w->snap_n_runs; i++, p += 16) {
+		memcpy(p, &w->snap_run[i].lo, 4);
+		memcpy(p + 4, &w->snap_run[i].hi, 4);
+		memcpy(p + 8, &w->snap_run[i].wm, 8);
 	}
 	return need;
 }
@@ -69,18 +112,15 @@ sl_win_restore_windows(struct sl_win *w, const void *buf, size_t len)
 	if (len < 4)
 		return -EINVAL;
 	memcpy(&n, p, 4);
-	if ((size_t)n > (len - 4) / 8 ||
-	    (len != 4 + 8 * (size_t)n && len != 4 + 8 * (size_t)n + 16))
+	if ((size_t)n > (len - 4) / 8 || (len - 4 - 8 * (size_t)n) % 16 != 0)
 		return -EINVAL;
-	if (len == 4 + 8 * (size_t)n + 16) {
+	for (size_t at = 4 + 8 * (size_t)n; at < len; at += 16) {
 		uint32_t lo, hi;
 		int64_t wm;
 
-		p += 4 + 8 * (size_t)n;
-		memcpy(&lo, p, 4);
-		memcpy(&hi, p + 4, 4);
-		memcpy(&wm, p + 8, 8);
-		p = buf;
+		memcpy(&lo, p + at, 4);
+		memcpy(&hi, p + at + 4, 4);
+		memcpy(&wm, p + at + 8, 8);
 		if (lo > hi || hi >= w->conf.max_parallelism)
 			return -EINVAL;
 		/* Without lateness here, a fired window is gone: nothing
@@ -94,6 +134,10 @@ sl_win_restore_windows(struct sl_win *w, const void *buf, size_t len)
 				w->rwm_max = wm;
 		}
 	}
+	/* Session windows are per key, in the keyed state: a list here is
+	 * another job's. */
+	if (w->sess != NULL && n != 0)
+		return -EINVAL;
 	for (uint32_t i = 0; i < n; i++) {
 		/* Windows start on the grid of the slide (sliding) or size. */
 		int64_t grid = w->conf.slide != 0 ? w->conf.slide : w->conf.size;

@@ -16,8 +16,6 @@
 #include "sl_window.h"
 #include "win_private.h"
 
-#define WIN_MAX_KEY_BYTES 248
-
 enum acc_kind { ACC_INT, ACC_UINT, ACC_F64 };
 
 struct sl_win_acc {
@@ -71,7 +69,16 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 	uint32_t key_bytes = 0;
 	int rc;
 
-	if (c->slide == 0 &&
+	/* EventTimeSessionWindows.withGap(g): g > 0 and nothing else; Flink
+	 * has no offset for sessions, and the triggers that keep per-window
+	 * state here are not merged (see sl_win_conf.gap). */
+	if (c->gap < 0 ||
+	    (c->gap > 0 && (c->size != 0 || c->slide != 0 || c->offset != 0 ||
+			    c->count_trigger != 0 || c->continuous != 0))) {
+		snprintf(msg, msglen, "session window needs a gap > 0 and no size, slide, offset or count/continuous trigger");
+		return -EINVAL;
+	}
+	if (c->gap == 0 && c->slide == 0 &&
 	    (c->size <= 0 || c->offset <= -c->size || c->offset >= c->size)) {
 		snprintf(msg, msglen, "tumbling window needs size > 0 and |offset| < size");
 		return -EINVAL;
@@ -134,6 +141,11 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 			snprintf(msg, msglen, "aggregate '%s' needs a numeric field", g->name);
 			return -EINVAL;
 		}
+		if (c->gap > 0 && (g->fn == SL_WIN_FIRST || g->fn == SL_WIN_LAST)) {
+			snprintf(msg, msglen, "aggregate '%s': first/last are not supported on session windows (merged sessions have no arrival order); use min/max",
+				 g->name);
+			return -EINVAL;
+		}
 		switch (g->fn) {
 		case SL_WIN_COUNT:
 			t = SL_T_U64;
@@ -188,7 +200,10 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 		return -ENOMEM;
 	}
 	w->rwm_max = SL_TS_MIN;
-	if (c->lateness > 0) {
+	/* Sessions judge a restored key group's rows by its checkpoint's
+	 * watermark even without lateness: a row late there must not open
+	 * a session that never existed without the failure. */
+	if (c->lateness > 0 || c->gap > 0) {
 		w->rwm = malloc(sizeof(*w->rwm) * (c->last_kg - c->first_kg + 1));
 		if (w->rwm == NULL) {
 			sl_win_fini(w);
@@ -207,6 +222,14 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 		acc->slot = 8 + 8 * (uint32_t)a;
 	}
 	n_kg = c->last_kg - c->first_kg + 1;
+	if (c->gap > 0) {
+		/* Sessions keep their own descriptors and timers. */
+		w->sid = -1;
+		rc = win_sess_init(w);
+		if (rc < 0)
+			sl_win_fini(w);
+		return rc;
+	}
 	memset(&d, 0, sizeof(d));
 	d.name = "window";
 	/* Value state updated in place (sl_state_fixed_acquire_bulk): the
@@ -269,6 +292,7 @@ sl_win_fini(struct sl_win *w)
 	free(w->scratch);
 	free(w->rwm);
 	sl_timer_destroy(w->ct);
+	win_sess_fini(w);
 	w->acc = NULL;
 	w->scratch = NULL;
 	w->rwm = NULL;
@@ -403,6 +427,33 @@ win_acc_row(const struct sl_win *w, uint8_t *val, const uint8_t *row)
 	}
 	cnt++;
 	memcpy(val, &cnt, 8);
+}
+
+void
+win_acc_add(const struct sl_win *w, uint8_t *val, const uint8_t *row)
+{
+	win_acc_row(w, val, row);
+}
+
+void
+win_acc_merge(const struct sl_win *w, uint8_t *dst, const uint8_t *src)
+{
+	int64_t cd, cs;
+
+	memcpy(&cd, dst, 8);
+	memcpy(&cs, src, 8);
+	for (uint16_t a = 0; a < w->n_acc; a++) {
+		const struct sl_win_acc *acc = &w->acc[a];
+
+		/* count lives in the header; avg's slot is a sum. Merging
+		 * is adding the other slot as one more input, min/max
+		 * and sums alike (the slots hold no nulls: both sides
+		 * have rows). */
+		if (acc->fn != SL_WIN_COUNT)
+			acc_update(acc, dst, src + acc->slot, false);
+	}
+	cd = (int64_t)((uint64_t)cd + (uint64_t)cs);
+	memcpy(dst, &cd, 8);
 }
 
 /* sl_kg_of(), with the division replaced by two multiplies. */
@@ -844,6 +895,10 @@ sl_win_process(struct sl_win *w, const struct sl_vec *v)
 	const uint32_t n_pass = w->scratch->n_pass;
 
 	w->stats.rows_in += v->n_sel;
+	if (w->sess != NULL) {
+		win_sess_process(w, v);
+		return;
+	}
 	if (__builtin_expect(w->rwm_max > w->wm, 0) && w->rwm != NULL) {
 		win_process_restored(w, v);
 		return;
@@ -852,25 +907,16 @@ sl_win_process(struct sl_win *w, const struct sl_vec *v)
 		win_pass(w, v, p);
 }
 
-static int
-emit_entry(void *arg, uint16_t kg, const void *key, const void *valp)
+static inline __attribute__((always_inline)) void
+emit_row(struct sl_win *w, sl_win_out_fn out, void *ctx, const void *key,
+	 int64_t start, int64_t end, const uint8_t *val, bool early)
 {
-	const struct fire_ctx *f = arg;
-	struct sl_win *w = f->w;
 	const struct sl_win_conf *c = &w->conf;
-	const int64_t start = f->start;
-	const uint8_t *val = valp;
 	uint8_t *row;
-	int64_t cnt, end;
+	int64_t cnt;
 
-	/* Fired before the checkpoint this key group was restored from. */
-	if (__builtin_expect(w->rwm != NULL, 0) &&
-	    w->rwm[kg - c->first_kg] >= f->max_ts)
-		return 0;
-	w->out_early = sat_add(start, c->size - 1) > w->wm;
-	row = f->out(f->ctx);
-	if (__builtin_add_overflow(start, c->size, &end))
-		end = SL_TS_MAX;
+	w->out_early = early;
+	row = out(ctx);
 	memcpy(&cnt, val, 8);
 	/* Key bytes are stored in output order; a u64 key without a call. */
 	if (w->key_len == 8)
@@ -919,6 +965,31 @@ emit_entry(void *arg, uint16_t kg, const void *key, const void *valp)
 		}
 	}
 	w->stats.rows_out++;
+}
+
+void
+win_emit_row(struct sl_win *w, sl_win_out_fn out, void *ctx, const void *key,
+	     int64_t start, int64_t end, const uint8_t *val, bool early)
+{
+	emit_row(w, out, ctx, key, start, end, val, early);
+}
+
+static int
+emit_entry(void *arg, uint16_t kg, const void *key, const void *valp)
+{
+	const struct fire_ctx *f = arg;
+	struct sl_win *w = f->w;
+	const struct sl_win_conf *c = &w->conf;
+	int64_t end;
+
+	/* Fired before the checkpoint this key group was restored from. */
+	if (__builtin_expect(w->rwm != NULL, 0) &&
+	    w->rwm[kg - c->first_kg] >= f->max_ts)
+		return 0;
+	if (__builtin_add_overflow(f->start, c->size, &end))
+		end = SL_TS_MAX;
+	emit_row(w, f->out, f->ctx, key, f->start, end, valp,
+		 sat_add(f->start, c->size - 1) > w->wm);
 	return 0;
 }
 
@@ -960,6 +1031,8 @@ sl_win_restore_done(struct sl_win *w)
 {
 	int rc;
 
+	if (w->sess != NULL)
+		return win_sess_restore_done(w);
 	if (w->ct == NULL)
 		return 0;
 	rc = sl_timer_rebuild(w->ct);
@@ -984,6 +1057,10 @@ sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 	struct sl_state_stats ss;
 	uint16_t cleaned = 0;
 
+	if (w->sess != NULL) {
+		win_sess_advance(w, wm, out, ctx);
+		return;
+	}
 	if (wm <= old)
 		return;
 	w->wm = wm;

@@ -17,7 +17,7 @@ sort_late() {	# the late side output: rows by key, ts, url
 }
 
 n=0
-for job in sliding-clicks late-clicks count-trigger-clicks; do
+for job in sliding-clicks late-clicks count-trigger-clicks session-clicks; do
 	sed -e "s|path: out/|path: $T/|" "configs/jobs/$job.yaml" > "$T/$job.yaml"
 	run_dp "$T/$job.yaml"
 	sort_res "$T/$job.csv" > "$T/$job.sorted"
@@ -29,4 +29,4 @@ for job in sliding-clicks late-clicks count-trigger-clicks; do
 	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected"
 	n=$((n + 1))
 done
-[ "$n" = 3 ] || fail "ran $n examples"
+[ "$n" = 4 ] || fail "ran $n examples"

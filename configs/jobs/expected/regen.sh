@@ -80,3 +80,67 @@ SELECT r.user_id, r.ws AS window_start, r.ws + 10000 AS window_end, r.rn AS coun
 	FROM n r WHERE r.rn % 50 = 0 $sorted;
 SQL
 } | sqlite3 -batch | tr -d '\r' > "$here/count-trigger-clicks.csv"
+
+# Sessions with a 150 ms gap and 1 s of allowed lateness (R2.5, R3.1-R3.6),
+# by Flink's rules step by step: a recursive query walks each user's
+# clicks in arrival order with the watermark before each (3 steps a
+# click), keeping the user's sessions [start, end, count, last_click,
+# fired] as JSON. The watermark fires the sessions whose end - 1 it
+# passed and drops those past end - 1 + 1000; a click's window [ts, ts +
+# 150) merges with every session it touches; touching none, it is late
+# when ts + 149 + 1000 <= wm; a merged session whose end - 1 is passed
+# fires at once. At the end of input what is left fires.
+sess() {
+	base 500
+	cat <<SQL
+.headers off
+CREATE TABLE r AS SELECT row_number() OVER (ORDER BY user_id, pkt) AS n, user_id, url_id, ts,
+	coalesce(wm, -9000000000000000000) AS wm FROM x;
+CREATE TABLE st AS WITH RECURSIVE st(k, ph, user_id, ss, m, out, late) AS (
+	SELECT 0, 2, NULL, '[]', NULL, '[]', 0
+	UNION ALL
+	SELECT r.n, (st.ph + 1) % 3, r.user_id,
+		CASE (st.ph + 1) % 3
+		WHEN 0 THEN (SELECT json_group_array(json_array(j.value->>0, j.value->>1, j.value->>2,
+				j.value->>3, CASE WHEN (j.value->>1) - 1 <= r.wm THEN 1 ELSE j.value->>4 END))
+			FROM json_each(CASE WHEN st.user_id = r.user_id THEN st.ss ELSE '[]' END) j
+			WHERE (j.value->>1) - 1 + 1000 > r.wm)
+		WHEN 1 THEN st.ss
+		ELSE CASE WHEN st.m->>5 THEN st.ss ELSE
+			json_insert((SELECT json_group_array(json(j.value)) FROM json_each(st.ss) j
+				WHERE NOT ((j.value->>0) <= r.ts + 150 AND (j.value->>1) >= r.ts)),
+				'\$[#]', json_array(st.m->>0, st.m->>1, st.m->>2, st.m->>3,
+				(st.m->>1) - 1 <= r.wm)) END
+		END,
+		CASE (st.ph + 1) % 3 WHEN 1 THEN
+			(SELECT json_array(min(r.ts, coalesce(min(j.value->>0), r.ts)),
+				max(r.ts + 150, coalesce(max(j.value->>1), r.ts + 150)),
+				1 + coalesce(sum(j.value->>2), 0), max(r.ts, coalesce(max(j.value->>3), r.ts)),
+				count(*), count(*) = 0 AND r.ts + 149 + 1000 <= r.wm)
+			FROM json_each(st.ss) j WHERE (j.value->>0) <= r.ts + 150 AND (j.value->>1) >= r.ts)
+		WHEN 2 THEN st.m END,
+		CASE (st.ph + 1) % 3
+		WHEN 0 THEN (SELECT json_group_array(json_array(r.user_id, j.value->>0, j.value->>1,
+				j.value->>2, j.value->>3))
+			FROM json_each(CASE WHEN st.user_id = r.user_id THEN st.ss ELSE '[]' END) j
+			WHERE j.value->>4 = 0 AND (j.value->>1) - 1 <= r.wm)
+		WHEN 2 THEN CASE WHEN NOT (st.m->>5) AND (st.m->>1) - 1 <= r.wm THEN
+			json_array(json_array(r.user_id, st.m->>0, st.m->>1, st.m->>2, st.m->>3))
+			ELSE '[]' END
+		ELSE '[]' END,
+		(st.ph + 1) % 3 = 2 AND st.m->>5
+	FROM st JOIN r ON r.n = st.k + (st.ph = 2)
+)
+SELECT * FROM st;
+CREATE TABLE res AS SELECT j.value->>0 AS user_id, j.value->>1 AS window_start,
+	j.value->>2 AS window_end, j.value->>3 AS count, j.value->>4 AS last_click
+	FROM st, json_each(st.out) j;
+INSERT INTO res SELECT s.user_id, j.value->>0, j.value->>1, j.value->>2, j.value->>3
+	FROM st s, json_each(s.ss) j WHERE s.ph = 2 AND j.value->>4 = 0
+	AND s.k = (SELECT max(n) FROM r WHERE r.user_id = s.user_id);
+.headers on
+SQL
+}
+{ sess; echo "SELECT * FROM res $sorted;"; } | sqlite3 -batch | tr -d '\r' > "$here/session-clicks.csv"
+{ sess; echo "SELECT r.user_id, r.url_id, r.ts FROM st JOIN r ON r.n = st.k WHERE st.late ORDER BY r.user_id, r.ts, r.url_id;"; } |
+	sqlite3 -batch | tr -d '\r' > "$here/session-clicks-late.csv"

@@ -302,6 +302,31 @@ test_capture_punctuated(void **state)
 	sl_plan_free(&p);
 }
 
+/* window: {session: GAP, allowed_lateness: L}. */
+static void
+test_session_window(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("s.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {session: 30s, allowed_lateness: 2s}\n"
+			      "  - aggregate: [count(), sum(v), max(ts)]\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.window_gap_ms, 30000);
+	assert_int_equal(p.window_size_ms, 0);
+	assert_int_equal(p.window_slide_ms, 0);
+	assert_int_equal(p.window_offset_ms, 0);
+	assert_int_equal(p.window_lateness_ms, 2000);
+	assert_int_equal(p.window_count_trigger, 0);
+	assert_int_equal(p.window_continuous_ms, 0);
+	assert_int_equal(p.n_aggs, 3);
+	sl_plan_free(&p);
+}
+
 /* type: gen: sluice-gen write's defaults, and every key given. */
 static void
 test_gen_source(void **state)
@@ -787,7 +812,71 @@ static const struct bad_case bad_cases[] = {
 	  "  - window: {sliding: 1m, tumbling: 1m, slide: 1s}\n"
 	  "  - aggregate: [count()]\n"
 	  SINK,
-	  "sliding_and_tumbling:6:13: window is tumbling or sliding, not both" },
+	  "sliding_and_tumbling:6:13: window is one of tumbling, sliding or session, not several" },
+	{ "session_and_tumbling", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {session: 1m, tumbling: 1m}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "session_and_tumbling:6:13: window is one of tumbling, sliding or session, not several" },
+	{ "session_gap_zero", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {session: 0s}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "session_gap_zero:6:23: session gap must be > 0, got 0s" },
+	{ "session_gap_negative", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {session: -3s, allowed_lateness: 1s}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "session_gap_negative:6:23: session gap must be > 0, got -3s" },
+	{ "session_offset", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {session: 30s, offset: 1s}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "session_offset:6:36: a session window has no 'offset' (Flink's EventTimeSessionWindows.withGap takes only the gap); remove it" },
+	{ "session_slide", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {session: 30s, slide: 1s}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "session_slide:6:35: a session window has no 'slide' (Flink's EventTimeSessionWindows.withGap takes only the gap); remove it" },
+	{ "session_trigger", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {session: 30s, trigger: {count: 5}}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "session_trigger:6:37: session windows take only the event-time trigger: a count or continuous trigger on sessions is not supported; remove 'trigger'" },
+	{ "session_lateness_negative", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {session: 30s, allowed_lateness: -1s}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "session_lateness_negative:6:46: allowed_lateness must be >= 0, got -1s" },
+	{ "session_last", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {session: 30s}\n"
+	  "  - aggregate: [count(), last(v)]\n"
+	  SINK,
+	  "session_last:7:26: last() is not supported on session windows (merged sessions keep no arrival order); use min() or max()" },
 	{ "tumbling_slide", false,
 	  HEAD
 	  SRC
@@ -832,7 +921,7 @@ static const struct bad_case bad_cases[] = {
 	  "  - window: {hop: 1m}\n"
 	  "  - aggregate: [count()]\n"
 	  SINK,
-	  "window_hop:6:14: unknown key 'hop' in window; expected one of: tumbling, sliding, slide, offset, allowed_lateness, trigger" },
+	  "window_hop:6:14: unknown key 'hop' in window; expected one of: tumbling, sliding, session, slide, offset, allowed_lateness, trigger" },
 	{ "missing_key_by", false,
 	  HEAD
 	  SRC
@@ -1705,6 +1794,7 @@ main(void)
 		cmocka_unit_test(test_defaults_csv),
 		cmocka_unit_test(test_defaults_ethdev),
 		cmocka_unit_test(test_capture_punctuated),
+		cmocka_unit_test(test_session_window),
 		cmocka_unit_test(test_gen_source),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_invalid_jobs),

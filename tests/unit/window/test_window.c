@@ -8,8 +8,10 @@
  * and copy-on-write snapshots restored onto one and two instances.
  * Sliding windows: W2.2's operator vector (with a snapshot and restore
  * mid-stream), W2.3's non-divisible and gapped assignment, W3.2's
- * partially late element. Every case runs on the heap backend and again
- * on RocksDB.
+ * partially late element. Session windows: W2.4 (with the touching
+ * boundary and the pure merge vector), W3.3 with L = 10 and L = 0, and
+ * snapshots mid-stream restored onto one and two instances. Every case
+ * runs on the heap backend and again on RocksDB.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -164,6 +166,7 @@ static int64_t next_lateness;	/* the next fx_init's allowed lateness */
 static bool next_first_last;	/* the next fx_init adds first(v), last(v) */
 static uint64_t next_count_trigger;	/* the next fx_init's trigger: {count: N} */
 static int64_t next_continuous;	/* the next fx_init's trigger: {continuous: I} */
+static int64_t next_gap;	/* the next fx_init's session gap (0: none) */
 
 static void
 fx_init_kg(struct fixture *f, int64_t size, int64_t offset, uint32_t capacity,
@@ -206,6 +209,8 @@ fx_init_kg(struct fixture *f, int64_t size, int64_t offset, uint32_t capacity,
 	next_count_trigger = 0;
 	c.continuous = next_continuous;
 	next_continuous = 0;
+	c.gap = next_gap;
+	next_gap = 0;
 	c.offset = offset;
 	c.n_keys = 1;
 	c.key_field[0] = 0;
@@ -1458,6 +1463,723 @@ test_vector_path_gathered_keys(void **state)
 	window_vs_reference(true);
 }
 
+
+/* ---- session windows (R2.5, R3.6) ---------------------------------------- */
+
+static void
+fx_init_session(struct fixture *f, int64_t gap, int64_t lateness)
+{
+	next_gap = gap;
+	next_lateness = lateness;
+	fx_init(f, 0, 0, 64);
+	fx_late(f);
+}
+
+/* W2.4's first ten elements, with key2:4 at ts4. */
+static void
+w24_input(struct fixture *f, int64_t ts4)
+{
+	fx_elem(f, "key2", 1, 0);
+	fx_elem(f, "key2", 2, 1000);
+	fx_elem(f, "key2", 3, 2500);
+	fx_elem(f, "key1", 1, 10);
+	fx_elem(f, "key1", 2, 1000);
+	fx_elem(f, "key1", 3, 2500);
+	fx_elem(f, "key2", 4, ts4);
+	fx_elem(f, "key2", 5, 6000);
+	fx_elem(f, "key2", 5, 6000);
+	fx_elem(f, "key2", 6, 6050);
+}
+
+/*
+ * W2.4: gap 3000, sum [T-WOT testSessionWindows], through the operator.
+ * Results as "key,start,end,count,sum,min,max,avg", in the sink's order.
+ * 5500 < 5501: key2's [0,5500) and [5501,9050) stay apart; key2:10 and
+ * key2:20 @15000 make [15000,18000), which fires at WM(17999), not 17998.
+ */
+static void
+test_W2_4_session_windows(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	fx_init_session(&f, 3000, 0);
+	w24_input(&f, 5501);
+	fx_wm(&f, 5498);
+	assert_int_equal(f.n_out, 0);
+	fx_wm(&f, 12000);
+	assert_int_equal(f.n_out, 3);
+	assert_string_equal(fx_res(&f, 0), "key2,0,5500,3,6,1,3,2");
+	assert_string_equal(fx_res(&f, 1), "key1,10,5500,3,6,1,3,2");
+	assert_string_equal(fx_res(&f, 2), "key2,5501,9050,4,20,4,6,5");
+	fx_elem(&f, "key2", 10, 15000);
+	fx_elem(&f, "key2", 20, 15000);
+	fx_wm(&f, 17998);
+	assert_int_equal(f.n_out, 0);
+	fx_wm(&f, 17999);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "key2,15000,18000,2,30,10,20,15");
+	assert_int_equal(f.w.stats.windows_fired, 4);
+	assert_int_equal(f.w.stats.late_dropped, 0);
+	assert_int_equal(f.w.stats.state_errors, 0);
+	/* Everything fired and cleaned: no timers, sets or accumulators. */
+	fx_wm(&f, SL_TS_MAX);
+	assert_int_equal(f.n_out, 0);
+	fx_fini(&f);
+
+	/* Touching windows merge: [5500,8500) touches [0,5500). */
+	fx_init_session(&f, 3000, 0);
+	w24_input(&f, 5500);
+	fx_wm(&f, 12000);
+	assert_int_equal(f.n_out, 2);
+	assert_string_equal(fx_res(&f, 0), "key2,0,9050,7,26,1,6,3.71429");
+	assert_string_equal(fx_res(&f, 1), "key1,10,5500,3,6,1,3,2");
+	fx_fini(&f);
+
+	/* The same input in one vector, in another order: same sessions. */
+	{
+		static const char *const k[] = { "key2", "key1", "key2", "key2", "key1",
+						 "key2", "key2", "key1", "key2", "key2" };
+		static const int64_t v[] = { 6, 3, 4, 1, 1, 5, 3, 2, 5, 2 };
+		static const int64_t ts[] = { 6050, 2500, 5501, 0, 10, 6000, 2500,
+					      1000, 6000, 1000 };
+
+		fx_init_session(&f, 3000, 0);
+		fx_vec(&f, 10, k, v, ts);
+		fx_wm(&f, 12000);
+		assert_int_equal(f.n_out, 3);
+		assert_string_equal(fx_res(&f, 0), "key2,0,5500,3,6,1,3,2");
+		assert_string_equal(fx_res(&f, 1), "key1,10,5500,3,6,1,3,2");
+		assert_string_equal(fx_res(&f, 2), "key2,5501,9050,4,20,4,6,5");
+		fx_fini(&f);
+	}
+
+	/* Pure merge vector [T-TW]: (0,1) (1,2) (2,3) (4,5) (5,6) -> (0,3), (4,6). */
+	fx_init_session(&f, 1, 0);
+	fx_elem(&f, "k", 1, 4);
+	fx_elem(&f, "k", 1, 0);
+	fx_elem(&f, "k", 1, 2);
+	fx_elem(&f, "k", 1, 5);
+	fx_elem(&f, "k", 1, 1);
+	fx_wm(&f, 100);
+	assert_int_equal(f.n_out, 2);
+	assert_string_equal(fx_res(&f, 0), "k,0,3,3,3,1,1,1");
+	assert_string_equal(fx_res(&f, 1), "k,4,6,2,2,1,1,1");
+	fx_fini(&f);
+}
+
+/*
+ * W3.3 [T-WOT testNotSideOutputDueToLatenessSessionWithLateness]: gap
+ * 3000, sum of ones. With L = 10, k@7000 bridges [1000,7500) and
+ * [8500,11500); after [1000,11500) is cleaned (11509) k@10000 merges into
+ * [11600,14600) (alive until 14609) and fires [10000,14600) at once;
+ * k@14500 extends it to [10000,17500). With L = 0, [11600,14600) is gone
+ * at WM(14600): k@10000 is late and goes to the side output.
+ */
+static void
+w33_run(int64_t lateness)
+{
+	struct fixture f;
+
+	fx_init_session(&f, 3000, lateness);
+	n_side = 0;
+	sl_win_set_late_rows(&f.w, side_row, &f);
+	fx_elem(&f, "k", 1, 1000);
+	fx_wm(&f, 1999);
+	fx_elem(&f, "k", 1, 2000);
+	fx_wm(&f, 4998);
+	fx_elem(&f, "k", 1, 4500);
+	fx_elem(&f, "k", 1, 8500);
+	fx_wm(&f, 7400);
+	fx_elem(&f, "k", 1, 7000);
+	assert_int_equal(f.n_out, 0);
+	fx_wm(&f, 11501);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,1000,11500,5,5,1,1,1");
+	fx_elem(&f, "k", 1, 11600);
+	fx_wm(&f, 14600);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,11600,14600,1,1,1,1,1");
+	fx_late(&f);
+	fx_elem(&f, "k", 1, 10000);
+	if (lateness == 10) {
+		assert_int_equal(f.n_out, 1);	/* fired at once */
+		assert_string_equal(fx_res(&f, 0), "k,10000,14600,2,2,1,1,1");
+		assert_int_equal(f.w.stats.late_fired, 1);
+	} else {
+		assert_int_equal(f.n_out, 0);
+		assert_int_equal(n_side, 1);
+		assert_string_equal(side[0], "k:1@10000");
+		assert_int_equal(f.w.stats.late_dropped, 1);
+	}
+	fx_elem(&f, "k", 1, 14500);
+	fx_wm(&f, 17498);
+	assert_int_equal(f.n_out, 0);
+	fx_wm(&f, 20000);
+	assert_int_equal(f.n_out, 1);
+	if (lateness == 10) {
+		assert_string_equal(fx_res(&f, 0), "k,10000,17500,3,3,1,1,1");
+		assert_int_equal(n_side, 0);
+		assert_int_equal(f.w.stats.late_dropped, 0);
+	} else {
+		assert_string_equal(fx_res(&f, 0), "k,14500,17500,1,1,1,1,1");
+		assert_int_equal(n_side, 1);
+	}
+	assert_int_equal(f.w.stats.state_errors, 0);
+	fx_fini(&f);
+}
+
+static void
+test_W3_3_session_bridging_with_lateness(void **state)
+{
+	(void)state;
+	w33_run(10);
+	w33_run(0);
+}
+
+/* The instance of two (key groups 0-99, 100-127: key1 is in 98, key2
+ * in 105) that owns key k. */
+static struct fixture *
+owner_of(struct fixture *two, const char *k)
+{
+	uint8_t key[4] = { 0 };
+
+	memcpy(key, k, strlen(k));
+	return sl_kg_of(sl_kg_hash(key, 4), 128) < 100 ? &two[0] : &two[1];
+}
+
+static void
+sess_restore(struct fixture *f, const struct snap_out *o, int64_t gap,
+	     int64_t lateness, uint32_t lo, uint32_t hi)
+{
+	next_gap = gap;
+	next_lateness = lateness;
+	fx_init_kg(f, 0, 0, 64, lo, hi, 0);
+	fx_late(f);
+	restore_into(f, o, lo, hi);
+	assert_int_equal(sl_win_restore_done(&f->w), 0);
+}
+
+/*
+ * Snapshots mid-stream: W2.4 checkpointed after its input, before any
+ * watermark, and restored onto one instance and onto two that split the
+ * key groups (N -> M): sets, accumulators and timers come back, and the
+ * same sessions fire. W3.3 (L = 10) checkpointed at WM(14600): the
+ * restored instance's watermark is MIN (R1.11), yet k@10000 is judged by
+ * the checkpoint's and fires [10000,14600) at once, [11600,14600) does
+ * not fire again, and with L = 0 k@10000 is late before any watermark,
+ * also after a second checkpoint taken before any watermark.
+ */
+static void
+test_session_snapshot_restore(void **state)
+{
+	struct fixture a, b, two[2];
+	struct snap_out o;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	fx_init_session(&a, 3000, 0);
+	w24_input(&a, 5501);
+	take_snapshot(&a, &o, NULL);
+	assert_int_equal(o.wins_len, 4 + 16);
+	fx_fini(&a);
+
+	sess_restore(&b, &o, 3000, 0, 0, 127);
+	fx_elem(&b, "key2", 7, 8000);		/* into [5501,11000) */
+	fx_wm(&b, 10998);
+	assert_int_equal(b.n_out, 2);
+	assert_string_equal(fx_res(&b, 0), "key2,0,5500,3,6,1,3,2");
+	assert_string_equal(fx_res(&b, 1), "key1,10,5500,3,6,1,3,2");
+	fx_wm(&b, 10999);
+	assert_int_equal(b.n_out, 1);
+	assert_string_equal(fx_res(&b, 0), "key2,5501,11000,5,27,4,7,5.4");
+	fx_fini(&b);
+
+	/* A session job refuses another job's window list. */
+	next_gap = 3000;
+	fx_init(&b, 0, 0, 64);
+	{
+		uint8_t bad[4 + 8] = { 1, 0, 0, 0 };
+
+		assert_int_equal(sl_win_restore_windows(&b.w, bad, sizeof(bad)), -EINVAL);
+	}
+	fx_fini(&b);
+
+	sess_restore(&two[0], &o, 3000, 0, 0, 99);
+	sess_restore(&two[1], &o, 3000, 0, 100, 127);
+	assert_true(owner_of(two, "key1") != owner_of(two, "key2"));
+	fx_elem(owner_of(two, "key2"), "key2", 10, 15000);
+	fx_wm(&two[0], 12000);
+	fx_wm(&two[1], 12000);
+	{
+		struct fixture *k1 = owner_of(two, "key1"), *k2 = owner_of(two, "key2");
+
+		assert_int_equal(k1->n_out, 1);
+		assert_string_equal(fx_res(k1, 0), "key1,10,5500,3,6,1,3,2");
+		assert_int_equal(k2->n_out, 2);
+		assert_string_equal(fx_res(k2, 0), "key2,0,5500,3,6,1,3,2");
+		assert_string_equal(fx_res(k2, 1), "key2,5501,9050,4,20,4,6,5");
+		fx_wm(k2, 17999);
+		assert_int_equal(k2->n_out, 1);
+		assert_string_equal(fx_res(k2, 0), "key2,15000,18000,1,10,10,10,10");
+	}
+	fx_fini(&two[0]);
+	fx_fini(&two[1]);
+	snap_free(&o);
+
+	for (int64_t lateness = 0; lateness <= 10; lateness += 10) {
+		memset(&o, 0, sizeof(o));
+		fx_init_session(&a, 3000, lateness);
+		fx_elem(&a, "k", 1, 1000);
+		fx_elem(&a, "k", 1, 2000);
+		fx_wm(&a, 11501);
+		assert_int_equal(a.n_out, 1);
+		assert_string_equal(fx_res(&a, 0), "k,1000,5000,2,2,1,1,1");
+		fx_elem(&a, "k", 1, 11600);
+		fx_wm(&a, 14600);
+		assert_int_equal(a.n_out, 1);
+		assert_string_equal(fx_res(&a, 0), "k,11600,14600,1,1,1,1,1");
+		take_snapshot(&a, &o, NULL);
+		fx_fini(&a);
+
+		sess_restore(&b, &o, 3000, lateness, 0, 127);
+		snap_free(&o);
+		/* Checkpointed again before any watermark: the checkpoint's
+		 * watermark is carried over, not MIN. */
+		memset(&o, 0, sizeof(o));
+		take_snapshot(&b, &o, NULL);
+		fx_fini(&b);
+		sess_restore(&b, &o, 3000, lateness, 0, 127);
+		n_side = 0;
+		sl_win_set_late_rows(&b.w, side_row, &b);
+		fx_elem(&b, "k", 1, 10000);
+		if (lateness == 10) {
+			assert_int_equal(b.n_out, 1);
+			assert_string_equal(fx_res(&b, 0), "k,10000,14600,2,2,1,1,1");
+		} else {
+			assert_int_equal(b.n_out, 0);
+			assert_int_equal(n_side, 1);
+			assert_string_equal(side[0], "k:1@10000");
+		}
+		fx_wm(&b, 14600);		/* nothing fires twice */
+		assert_int_equal(b.n_out, 0);
+		fx_elem(&b, "k", 1, 14500);
+		fx_wm(&b, 20000);
+		assert_int_equal(b.n_out, 1);
+		assert_string_equal(fx_res(&b, 0), lateness == 10 ?
+				    "k,10000,17500,3,3,1,1,1" : "k,14500,17500,1,1,1,1,1");
+		assert_int_equal(b.w.stats.state_errors, 0);
+		fx_fini(&b);
+		snap_free(&o);
+	}
+}
+
+/*
+ * Timers of merged windows forward to the window that swallowed them
+ * (win_session.c): whatever the watermark jumps over, each session fires
+ * once, at its end, and is cleaned at end - 1 + L. Gap 3000, L = 1000.
+ */
+static void
+test_session_timer_forwarding(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	/* A chain: [0,3000) -> [0,5000) -> [0,7000), one jump past all. */
+	fx_init_session(&f, 3000, 1000);
+	n_side = 0;
+	sl_win_set_late_rows(&f.w, side_row, &f);
+	fx_elem(&f, "k", 1, 0);
+	fx_elem(&f, "k", 2, 2000);
+	fx_elem(&f, "k", 3, 4000);
+	fx_elem(&f, "j", 5, 100);
+	fx_wm(&f, 6998);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "j,100,3100,1,5,5,5,5");
+	fx_wm(&f, 20000);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,0,7000,3,6,1,3,2");
+	/* Cleaned at 7999: a row inside it is late now. */
+	fx_late(&f);
+	fx_elem(&f, "k", 1, 3000);
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(n_side, 1);
+	fx_fini(&f);
+
+	/* A merged window that ends where a swallowed one ends: [2000,5000)
+	 * then [0,3000) make [0,5000); both have a timer at 4999, and the
+	 * session fires once. */
+	fx_init_session(&f, 3000, 1000);
+	fx_elem(&f, "k", 1, 2000);
+	fx_elem(&f, "k", 1, 0);
+	fx_wm(&f, 4999);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,0,5000,2,2,1,1,1");
+	/* Fired and kept until 5999: a row bridging to the future makes
+	 * [0,8000), which fires at 7999 only (its own timer: the swallowed
+	 * window's end timer has fired). */
+	fx_late(&f);
+	fx_elem(&f, "k", 4, 5000);
+	assert_int_equal(f.n_out, 0);
+	fx_wm(&f, 7998);
+	assert_int_equal(f.n_out, 0);
+	fx_wm(&f, 7999);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,0,8000,3,6,1,4,2");
+	/* A late row into it (L = 1000: kept until 8999) fires it at once. */
+	fx_late(&f);
+	fx_elem(&f, "k", 2, 1000);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,0,8000,4,8,1,4,2");
+	fx_wm(&f, SL_TS_MAX);
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(f.w.stats.windows_fired, 2);
+	assert_int_equal(f.w.stats.late_fired, 1);
+	assert_int_equal(f.w.stats.state_errors, 0);
+	fx_fini(&f);
+}
+
+/*
+ * Random streams against a model of Flink's semantics written from R2.5,
+ * R2.7, R3.1-R3.6 directly (per key a list of sessions; at WM(t) the
+ * sessions whose end - 1 the watermark passed fire, those past end - 1 +
+ * L go): the same rows at every element and every watermark, and the same
+ * late rows, with snapshots and restores at random points.
+ */
+#define M_KEYS 3
+#define M_MAX 64
+struct msess { int64_t s, e, cnt, sum; };
+struct model {
+	int64_t wm, gap, L;
+	unsigned int n[M_KEYS];
+	struct msess ss[M_KEYS][M_MAX];
+	char out[64][64];
+	unsigned int n_out, n_late;
+};
+
+static void
+m_emit(struct model *m, int k, const struct msess *x)
+{
+	assert_true(m->n_out < 64);
+	snprintf(m->out[m->n_out++], sizeof(m->out[0]), "k%d,%lld,%lld,%lld,%lld", k,
+		 (long long)x->s, (long long)x->e, (long long)x->cnt, (long long)x->sum);
+}
+
+static void
+m_elem(struct model *m, int k, int64_t v, int64_t ts)
+{
+	struct msess a = { ts, ts + m->gap, 1, v };
+	unsigned int keep = 0;
+	bool merged = false;
+
+	m->n_out = 0;
+	for (unsigned int i = 0; i < m->n[k]; i++) {
+		struct msess *x = &m->ss[k][i];
+
+		if (x->s <= a.e && x->e >= a.s) {	/* touching merges */
+			a.s = x->s < a.s ? x->s : a.s;
+			a.e = x->e > a.e ? x->e : a.e;
+			a.cnt += x->cnt;
+			a.sum += x->sum;
+			merged = true;
+		} else {
+			m->ss[k][keep++] = *x;
+		}
+	}
+	if (!merged && a.e - 1 + m->L <= m->wm) {
+		m->n_late++;
+		return;
+	}
+	assert_true(a.e - 1 + m->L > m->wm);	/* R3.6: never a late merge */
+	assert_true(keep < M_MAX);
+	m->ss[k][keep++] = a;
+	m->n[k] = keep;
+	if (a.e - 1 <= m->wm)
+		m_emit(m, k, &a);
+}
+
+static void
+m_wm(struct model *m, int64_t wm)
+{
+	m->n_out = 0;
+	for (int k = 0; k < M_KEYS; k++) {
+		unsigned int keep = 0;
+
+		for (unsigned int i = 0; i < m->n[k]; i++) {
+			struct msess *x = &m->ss[k][i];
+
+			if (x->e - 1 > m->wm && x->e - 1 <= wm)
+				m_emit(m, k, x);
+			if (x->e - 1 + m->L > wm)
+				m->ss[k][keep++] = *x;
+		}
+		m->n[k] = keep;
+	}
+	m->wm = wm;
+}
+
+static int
+cmp_line(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* The fixture's rows as the model writes them, sorted. */
+static void
+m_check(struct fixture *f, struct model *m)
+{
+	char got[64][64];
+
+	for (unsigned int i = 0; i < f->n_out; i++) {
+		const struct sl_schema *o = &f->w.out;
+		const uint8_t *r = f->out[i];
+
+		snprintf(got[i], sizeof(got[0]), "%.4s,%lld,%lld,%lld,%lld", (const char *)r,
+			 (long long)sl_row_get_int(r, &o->f[1]),
+			 (long long)sl_row_get_int(r, &o->f[2]),
+			 (long long)sl_row_get_int(r, &o->f[3]),
+			 (long long)sl_row_get_int(r, &o->f[4]));
+	}
+	qsort(got, f->n_out, sizeof(got[0]), cmp_line);
+	qsort(m->out, m->n_out, sizeof(m->out[0]), cmp_line);
+	if (f->n_out != m->n_out) {
+		print_message("wm %lld: operator wrote %u rows, the model %u\n",
+			      (long long)m->wm, f->n_out, m->n_out);
+		for (unsigned int i = 0; i < f->n_out; i++)
+			print_message("  got  %s\n", got[i]);
+		for (unsigned int i = 0; i < m->n_out; i++)
+			print_message("  want %s\n", m->out[i]);
+	}
+	assert_int_equal(f->n_out, m->n_out);
+	for (unsigned int i = 0; i < f->n_out; i++)
+		assert_string_equal(got[i], m->out[i]);
+}
+
+static void
+test_session_random_against_model(void **state)
+{
+	static const int64_t gaps[] = { 1, 40, 300, 1000 };
+	static const int64_t lates[] = { 0, 10, 500, 3000 };
+	static struct model m;
+	uint64_t rng = 0x5e5510f5, late_all = 0, fired_late_all = 0;
+
+	(void)state;
+	for (int round = 0; round < 8; round++) {
+		uint64_t late = 0, fired_late = 0, restores = 0;
+		struct fixture f;
+
+		memset(&m, 0, sizeof(m));
+		m.gap = gaps[round % 4];
+		m.L = lates[(round / 2) % 4];
+		m.wm = 0;
+		fx_init_session(&f, m.gap, m.L);
+		n_side = 0;
+		fx_wm(&f, 0);
+		for (int step = 0; step < 2500; step++) {
+			uint32_t r;
+
+			rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+			r = (uint32_t)(rng >> 33);
+			if (r % 5 == 0) {
+				int64_t wm = m.wm + (int64_t)(r / 5 % 200);
+
+				fx_wm(&f, wm);
+				m_wm(&m, wm);
+				m_check(&f, &m);
+			} else if (r % 97 == 1) {
+				/* Checkpoint here and go on from a restore. */
+				struct snap_out o;
+
+				memset(&o, 0, sizeof(o));
+				take_snapshot(&f, &o, NULL);
+				late += f.w.stats.late_dropped;
+				fired_late += f.w.stats.late_fired;
+				assert_int_equal(f.w.stats.state_errors, 0);
+				fx_fini(&f);
+				sess_restore(&f, &o, m.gap, m.L, 0, 127);
+				restores++;
+				snap_free(&o);
+			} else {
+				char k[4] = { 'k', (char)('0' + r % M_KEYS), 0, 0 };
+				int64_t ts = m.wm - 1500 + (int64_t)(r / 16 % 2600);
+				int64_t v = 1 + (int64_t)(r / 8 % 9);
+
+				fx_late(&f);
+				fx_elem(&f, k, v, ts);
+				m_elem(&m, r % M_KEYS, v, ts);
+				m_check(&f, &m);
+			}
+		}
+		fx_wm(&f, SL_TS_MAX);
+		m_wm(&m, INT64_MAX - 1);
+		m_check(&f, &m);
+		assert_int_equal(late + f.w.stats.late_dropped, m.n_late);
+		assert_true(restores > 10);
+		late_all += m.n_late;
+		fired_late_all += fired_late + f.w.stats.late_fired;
+		assert_int_equal(f.w.stats.state_errors, 0);
+		assert_int_equal(f.w.stats.sessions_full_dropped, 0);
+		fx_fini(&f);
+	}
+	/* Enough of both to mean something. */
+	assert_true(late_all > 3000);
+	assert_true(fired_late_all > 300);
+}
+
+/*
+ * Sessions on a heap state of 2 MiB: rows past the limit are refused and
+ * counted, none is lost silently (every key either fires its session or
+ * has its row counted), and there is room again once they fired.
+ */
+static void
+test_session_memory_limit(void **state)
+{
+	struct fixture f;
+	unsigned int n_out = 0;
+	char k[8];
+
+	(void)state;
+	next_gap = 100;
+	fx_init_kg(&f, 0, 0, 16, 0, 127, 2u << 20);
+	for (int i = 0; i < 30000; i++) {
+		snprintf(k, sizeof(k), "%04x", i);
+		fx_elem(&f, k, 1, 10);
+	}
+	sl_win_advance(&f.w, 1000, count_out, &n_out);
+	if (g_backend == SL_STATE_BACKEND_HEAP) {
+		assert_true(f.w.stats.state_full_dropped > 0);
+		assert_int_equal(n_out + f.w.stats.state_full_dropped, 30000);
+	} else {
+		assert_int_equal(f.w.stats.state_full_dropped, 0);
+		assert_int_equal(n_out, 30000);
+	}
+	f.w.stats.state_full_dropped = 0;
+	n_out = 0;
+	for (int i = 0; i < 1000; i++) {
+		snprintf(k, sizeof(k), "%04x", i);
+		fx_elem(&f, k, 1, 2000);
+	}
+	sl_win_advance(&f.w, 3000, count_out, &n_out);
+	assert_int_equal(f.w.stats.state_full_dropped, 0);
+	assert_int_equal(n_out, 1000);
+	assert_int_equal(f.w.stats.state_errors, 0);
+	fx_fini(&f);
+}
+
+/* Sessions over two key fields out of the row's order (gathered keys). */
+static void
+test_session_gathered_keys(void **state)
+{
+	static const struct { uint32_t a, b; int64_t v, ts; } ev[] = {
+		{ 1, 2, 5, 0 }, { 2, 1, 7, 40 }, { 1, 2, 6, 50 }, { 1, 2, 1, 300 },
+	};
+	struct sl_state_conf sc;
+	struct sl_win_conf c;
+	struct sl_schema in;
+	struct sl_state *st;
+	struct sl_vec *v;
+	struct sl_win w;
+	struct fixture f;	/* for its output buffer */
+	char dir[64] = "", got[4][64];
+	unsigned int region = 0;
+	size_t at;
+
+	(void)state;
+	assert_int_equal(sl_schema_parse_spec(&in, "a:u32,v:i64,b:u32,ts:timestamp_ms", &at), 0);
+	memset(&sc, 0, sizeof(sc));
+	sc.backend = g_backend;
+	sc.max_parallelism = 128;
+	sc.last_kg = 127;
+	if (g_backend == SL_STATE_BACKEND_HEAP) {
+		region = region_get();
+		sc.mem = pool[region].mem;
+		sc.mem_len = REGION;
+	} else {
+		snprintf(dir, sizeof(dir), "/tmp/sl-test-window-sg-%d", (int)getpid());
+		sc.dir = dir;
+	}
+	st = sl_state_open(&sc);
+	assert_non_null(st);
+	memset(&c, 0, sizeof(c));
+	c.in = &in;
+	c.ts_field = 3;
+	c.gap = 100;
+	c.n_keys = 2;
+	c.key_field[0] = 2;	/* b, then a */
+	c.key_field[1] = 0;
+	c.n_aggs = 2;
+	c.agg[0] = (struct sl_win_agg){ SL_WIN_COUNT, -1, "count" };
+	c.agg[1] = (struct sl_win_agg){ SL_WIN_SUM, 1, "sum_v" };
+	c.capacity = 16;
+	c.max_parallelism = 128;
+	c.last_kg = 127;
+	assert_int_equal(sl_win_init(&w, &c, st), 0);
+	v = calloc(1, sl_vec_size(in.row_size));
+	assert_non_null(v);
+	sl_vec_reset(v, in.row_size);
+	for (uint16_t i = 0; i < 4; i++) {
+		uint8_t *row = sl_vec_row(v, i), key[8];
+
+		memset(row, 0, in.row_size);
+		sl_row_set_int(row, &in.f[0], ev[i].a);
+		sl_row_set_int(row, &in.f[1], ev[i].v);
+		sl_row_set_int(row, &in.f[2], ev[i].b);
+		sl_row_set_int(row, &in.f[3], ev[i].ts);
+		sl_win_key_gather(&in, c.key_field, 2, row, key);
+		v->hash[i] = sl_kg_hash(key, 8);
+	}
+	v->n_rows = 4;
+	sl_vec_select_all(v);
+	sl_win_process(&w, v);
+	f.n_out = 0;
+	sl_win_advance(&w, 1000, t_out, &f);
+	assert_int_equal(f.n_out, 3);
+	for (unsigned int i = 0; i < 3; i++)
+		snprintf(got[i], sizeof(got[0]), "%lld,%lld,%lld,%lld,%lld,%lld",
+			 (long long)sl_row_get_int(f.out[i], &w.out.f[0]),
+			 (long long)sl_row_get_int(f.out[i], &w.out.f[1]),
+			 (long long)sl_row_get_int(f.out[i], &w.out.f[2]),
+			 (long long)sl_row_get_int(f.out[i], &w.out.f[3]),
+			 (long long)sl_row_get_int(f.out[i], &w.out.f[4]),
+			 (long long)sl_row_get_int(f.out[i], &w.out.f[5]));
+	qsort(got, 3, sizeof(got[0]), cmp_line);
+	/* b, a, window_start, window_end, count, sum_v */
+	assert_string_equal(got[0], "1,2,40,140,1,7");
+	assert_string_equal(got[1], "2,1,0,150,2,11");
+	assert_string_equal(got[2], "2,1,300,400,1,1");
+	sl_win_fini(&w);
+	sl_state_close(st);
+	free(v);
+	if (g_backend == SL_STATE_BACKEND_HEAP) {
+		pool[region].busy = false;
+	} else {
+		char cmd[96];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		assert_int_equal(system(cmd), 0);
+	}
+}
+
+/* More sessions in flight for one key than a set holds: refused, counted. */
+static void
+test_session_set_full(void **state)
+{
+	struct fixture f;
+	unsigned int n_out = 0;
+
+	(void)state;
+	fx_init_session(&f, 10, 0);
+	for (int i = 0; i < SL_WIN_SESS_MAX + 2; i++)
+		fx_elem(&f, "k", 1, 100 * i);
+	assert_int_equal(f.w.stats.sessions_full_dropped, 2);
+	sl_win_advance(&f.w, SL_TS_MAX, count_out, &n_out);
+	assert_int_equal(n_out, SL_WIN_SESS_MAX);
+	/* Cleaned: the key takes sessions again. */
+	fx_elem(&f, "k", 1, 1);
+	assert_int_equal(f.w.stats.sessions_full_dropped, 2);
+	fx_fini(&f);
+}
+
 static void
 test_conf_rejects(void **state)
 {
@@ -1493,6 +2215,26 @@ test_conf_rejects(void **state)
 	c.agg[0] = (struct sl_win_agg){ SL_WIN_SUM, 1, "sum_s" };
 	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
 	assert_string_equal(msg, "aggregate 'sum_s' needs a numeric field");
+	/* Sessions: a gap > 0 and no size, offset or count/continuous
+	 * trigger; no first/last. */
+	c.agg[0] = (struct sl_win_agg){ SL_WIN_COUNT, -1, "count" };
+	c.size = 0;
+	c.gap = 3000;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), 0);
+	c.gap = -1;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	c.gap = 3000;
+	c.offset = 100;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	c.offset = 0;
+	c.continuous = 1000;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	c.continuous = 0;
+	c.count_trigger = 2;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	c.count_trigger = 0;
+	c.agg[0] = (struct sl_win_agg){ SL_WIN_LAST, 0, "last_k" };
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
 }
 
 int
@@ -1523,6 +2265,14 @@ main(void)
 		cmocka_unit_test(test_wrapped_start_in_vector),
 		cmocka_unit_test(test_vector_path_u64_count),
 		cmocka_unit_test(test_vector_path_gathered_keys),
+		cmocka_unit_test(test_W2_4_session_windows),
+		cmocka_unit_test(test_W3_3_session_bridging_with_lateness),
+		cmocka_unit_test(test_session_snapshot_restore),
+		cmocka_unit_test(test_session_timer_forwarding),
+		cmocka_unit_test(test_session_random_against_model),
+		cmocka_unit_test(test_session_gathered_keys),
+		cmocka_unit_test(test_session_memory_limit),
+		cmocka_unit_test(test_session_set_full),
 		cmocka_unit_test(test_conf_rejects),
 	};
 
