@@ -94,15 +94,22 @@ expect_late() {
 }
 
 # kill_and_restore JOB N: N times, start sluice-dp on JOB from its latest
-# checkpoint and SIGKILL it 0.4-0.7 s in; then run it to the end from the
-# latest checkpoint (which must exist).
+# checkpoint and SIGKILL it 0-0.3 s after this run completed a checkpoint
+# of its own (start-up time varies with the machine's load: a fixed delay
+# could kill every run before any checkpoint); then run it to the end from
+# the latest checkpoint (which must exist).
 kill_and_restore() {
 	local job=$1 n=$2 pid=""
 	trap 'if [ -n "${pid:-}" ]; then kill -9 "$pid" 2> /dev/null || true; fi; rm -rf "$T"' EXIT
 	for ((i = 0; i < n; i++)); do
 		"$DP" --job "$job" --restore latest > /dev/null 2> "$T/crash.log" &
 		pid=$!
-		sleep "0.$((RANDOM % 4 + 4))"
+		for _ in $(seq 200); do
+			grep -q "checkpoint [0-9]* complete" "$T/crash.log" && break
+			kill -0 "$pid" 2> /dev/null || break
+			sleep 0.05
+		done
+		sleep "0.$((RANDOM % 4))"
 		kill -9 "$pid" 2> /dev/null || true
 		wait "$pid" 2> /dev/null || true
 		pid=""
