@@ -29,4 +29,12 @@ for job in sliding-clicks late-clicks count-trigger-clicks session-clicks; do
 	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected"
 	n=$((n + 1))
 done
-[ "$n" = 4 ] || fail "ran $n examples"
+# Stateless: one partition, so one worker and file order; compared as is.
+for job in stateless-clicks; do
+	sed -e "s|path: out/|path: $T/|" "configs/jobs/$job.yaml" > "$T/$job.yaml"
+	run_dp "$T/$job.yaml"
+	same_file "configs/jobs/expected/$job.csv" "$T/$job.csv"
+	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected, in order"
+	n=$((n + 1))
+done
+[ "$n" = 5 ] || fail "ran $n examples"

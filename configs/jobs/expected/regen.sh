@@ -144,3 +144,13 @@ SQL
 { sess; echo "SELECT * FROM res $sorted;"; } | sqlite3 -batch | tr -d '\r' > "$here/session-clicks.csv"
 { sess; echo "SELECT r.user_id, r.url_id, r.ts FROM st JOIN r ON r.n = st.k WHERE st.late ORDER BY r.user_id, r.ts, r.url_id;"; } |
 	sqlite3 -batch | tr -d '\r' > "$here/session-clicks-late.csv"
+
+# Stateless filter + map: the even-page clicks in file order (one
+# partition, one worker), integer division truncating as sluice's does,
+# booleans as true/false.
+{ base 500; cat <<SQL
+SELECT user_id, ts, ts / 1000 AS second, url_id / 10 AS page_group,
+	CASE WHEN user_id % 2 = 0 THEN 'true' ELSE 'false' END AS even_user
+	FROM x WHERE url_id % 2 = 0 ORDER BY pkt;
+SQL
+} | sqlite3 -batch | tr -d '\r' > "$here/stateless-clicks.csv"
