@@ -23,13 +23,29 @@ reserved_column(const char *name)
 	       strcmp(name, "window_end") == 0;
 }
 
+/*
+ * An expression that does not compile, reported inside it when the text
+ * is the source (a quoted scalar's column is already past its quote).
+ */
+static int
+plan_expr_err(struct plan_ctx *c, const struct plan_node *v, const char *what,
+	      struct sl_expr_err *err)
+{
+	uint32_t col = v->col;
+
+	if (v->exact)
+		col += err->pos <= v->len ? err->pos : (uint32_t)v->len;
+	err->msg[sizeof(err->msg) - 1] = '\0';
+	return plan_err_at(c, v->line, col, "%s: %s", what,
+			   err->msg[0] ? err->msg : "invalid expression");
+}
+
 static int
 plan_filter(struct plan_ctx *c, const struct plan_node *v)
 {
 	struct sl_plan *p = c->p;
 	struct sl_expr_err err;
 	struct sl_expr *e;
-	uint32_t col;
 
 	if (plan_expect(c, v, PLAN_SCALAR, "filter") < 0)
 		return -EINVAL;
@@ -39,18 +55,8 @@ plan_filter(struct plan_ctx *c, const struct plan_node *v)
 	memcpy(p->filter_text[p->n_filters], v->text, v->len + 1);
 	memset(&err, 0, sizeof(err));
 	e = sl_expr_compile(v->text, &p->schema, &err);
-	if (e == NULL) {
-		/*
-		 * Point inside the expression when the text is the source
-		 * (a quoted scalar's column is already past its quote).
-		 */
-		col = v->col;
-		if (v->exact)
-			col += err.pos <= v->len ? err.pos : (uint32_t)v->len;
-		err.msg[sizeof(err.msg) - 1] = '\0';
-		return plan_err_at(c, v->line, col, "filter: %s",
-				   err.msg[0] ? err.msg : "invalid expression");
-	}
+	if (e == NULL)
+		return plan_expr_err(c, v, "filter", &err);
 	p->filter[p->n_filters++] = e;
 	if (sl_expr_result_type(e) != SL_EXPR_BOOL)
 		return plan_err(c, v, "filter must be a boolean expression, got %s",
@@ -428,13 +434,10 @@ plan_map(struct plan_ctx *c, const struct plan_node *v)
 		memset(&err, 0, sizeof(err));
 		e = sl_expr_compile(x->text, &p->schema, &err);
 		if (e == NULL) {
-			uint32_t col = x->col;
+			char what[SL_NAME_MAX + 8];
 
-			if (x->exact)
-				col += err.pos <= x->len ? err.pos : (uint32_t)x->len;
-			err.msg[sizeof(err.msg) - 1] = '\0';
-			return plan_err_at(c, x->line, col, "map: %s: %s", k->text,
-					   err.msg[0] ? err.msg : "invalid expression");
+			snprintf(what, sizeof(what), "map: %s", k->text);
+			return plan_expr_err(c, x, what, &err);
 		}
 		sl_expr_free(e);
 	}

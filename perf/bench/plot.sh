@@ -42,11 +42,13 @@ if [ -f "$dir/ckpt.md" ]; then
 			printf "%s-%gM %s %s\n", b, k / 1e6, n($5), n($6) }' "$dir/ckpt.md" >> "$ck"
 fi
 
-if [ -s "$eps" ]; then
+# bars DATA PNG TITLE LABEL2 LABEL3: clustered bars of columns 2 and 3
+# per label of column 1, log scale.
+bars() {
 	gnuplot <<EOF
 set terminal pngcairo size 1000,520 font ",10"
-set output "$dir/events-per-core.png"
-set title "events/s per core, medians: sluice-dp and its reference in the same run"
+set output "$2"
+set title "$3"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
@@ -55,23 +57,17 @@ set ylabel "events/s (log scale)"
 set xtics rotate by -25 noenhanced
 set key top right
 set grid ytics
-plot "$eps" using 2:xtic(1) title "sluice-dp", "" using 3 title "reference (C loop in-process; testpmd rxonly over memif)"
+plot "$1" using 2:xtic(1) title "$4", "" using 3 title "$5"
 EOF
+}
+if [ -s "$eps" ]; then
+	bars "$eps" "$dir/events-per-core.png" \
+		"events/s per core, medians: sluice-dp and its reference in the same run" \
+		"sluice-dp" "reference (C loop in-process; testpmd rxonly over memif)"
 fi
 if [ -s "$ck" ]; then
-	gnuplot <<EOF
-set terminal pngcairo size 900,480 font ",10"
-set output "$dir/checkpoints.png"
-set title "events/s without and with a checkpoint every second, medians"
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.8 border -1
-set logscale y
-set ylabel "events/s (log scale)"
-set xtics noenhanced
-set key top right
-set grid ytics
-plot "$ck" using 2:xtic(1) title "no checkpoints", "" using 3 title "checkpoint every 1 s"
-EOF
+	bars "$ck" "$dir/checkpoints.png" \
+		"events/s without and with a checkpoint every second, medians" \
+		"no checkpoints" "checkpoint every 1 s"
 fi
 ls "$dir"/*.png 2> /dev/null || echo "plot.sh: nothing to plot in $dir" >&2
