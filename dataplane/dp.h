@@ -307,6 +307,9 @@ int dp_late_sink_write(struct dp *dp, const uint8_t *row);
 void dp_worker_late_row(void *ctx, const uint8_t *row);
 /* Worker state (worker_state.c), run on the worker's own lcore. */
 int dp_worker_init(void *arg);
+/* The plan's map step compiled over its schema (out: its columns); NULL
+ * after a log line. */
+struct sl_map *dp_map_create(const struct sl_plan *p, struct sl_schema *out);
 int dp_worker_fini(void *arg);
 void dp_worker_chan_release(struct dp_worker *w);
 

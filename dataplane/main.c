@@ -120,24 +120,15 @@ static int
 setup_map(struct dp *dp)
 {
 	const struct sl_plan *p = dp->plan;
-	const char *names[SL_PLAN_MAX_MAP], *texts[SL_PLAN_MAX_MAP];
 	struct sl_map *m;
-	char msg[160];
 
 	if (p->n_map == 0) {
 		dp->out = p->schema;
 		return 0;
 	}
-	for (uint16_t c = 0; c < p->n_map; c++) {
-		names[c] = p->map_name[c];
-		texts[c] = p->map_text[c];
-	}
-	m = sl_map_create(&p->schema, p->n_map, names, texts, &dp->out, msg,
-			  sizeof(msg));
-	if (m == NULL) {
-		DP_LOG(ERR, "%s: map: %s", p->file, msg);
+	m = dp_map_create(p, &dp->out);
+	if (m == NULL)
 		return -EINVAL;
-	}
 	sl_map_free(m);		/* each worker compiles its own */
 	return 0;
 }

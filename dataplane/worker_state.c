@@ -339,28 +339,34 @@ restore_state(struct dp_worker *w, uint32_t lo, uint32_t hi)
 	return 0;
 }
 
-/* A stateless worker: its own compiled map (expressions keep scratch). */
-static int
-worker_map_init(struct dp_worker *w)
+struct sl_map *
+dp_map_create(const struct sl_plan *p, struct sl_schema *out)
 {
-	const struct sl_plan *p = w->dp->plan;
 	const char *names[SL_PLAN_MAX_MAP], *texts[SL_PLAN_MAX_MAP];
-	struct sl_schema out;
+	struct sl_map *m;
 	char msg[160];
 
-	if (p->n_map == 0)
-		return 0;
 	for (uint16_t c = 0; c < p->n_map; c++) {
 		names[c] = p->map_name[c];
 		texts[c] = p->map_text[c];
 	}
-	w->map = sl_map_create(&p->schema, p->n_map, names, texts, &out, msg,
-			       sizeof(msg));
-	if (w->map == NULL) {
-		DP_LOG(ERR, "worker %u: map: %s", w->id, msg);
-		return -EINVAL;
-	}
-	return 0;
+	m = sl_map_create(&p->schema, p->n_map, names, texts, out, msg,
+			  sizeof(msg));
+	if (m == NULL)
+		DP_LOG(ERR, "%s: map: %s", p->file, msg);
+	return m;
+}
+
+/* A stateless worker: its own compiled map (expressions keep scratch). */
+static int
+worker_map_init(struct dp_worker *w)
+{
+	struct sl_schema out;
+
+	if (w->dp->plan->n_map == 0)
+		return 0;
+	w->map = dp_map_create(w->dp->plan, &out);
+	return w->map != NULL ? 0 : -EINVAL;
 }
 
 int
