@@ -117,6 +117,10 @@ sink_write(struct sl_sink *k, struct sl_sink2pc *tx, bool eos,
 int
 dp_sink_write(struct dp *dp, const uint8_t *row)
 {
+	if (dp->eth_sink) {
+		sl_eth_sink_rows(&dp->esink, row, 1);
+		return 0;
+	}
 	return sink_write(&dp->sink, &dp->sink2pc, dp->eos, &dp->out, row);
 }
 
@@ -168,8 +172,9 @@ dp_ckpt_setup(struct dp *dp)
 	dp->eos = dp->plan->sink.type == SL_SINK_CSV && !pc->at_least_once;
 	dp->late_eos = dp->plan->has_late_sink &&
 		       dp->plan->late_sink.type == SL_SINK_CSV && !pc->at_least_once;
-	if (dp->plan->sink.type == SL_SINK_STDOUT)
-		DP_LOG(WARNING, "checkpoints with a stdout sink: state is exactly-once, output is not (stdout has no transactions)");
+	if (dp->plan->sink.type != SL_SINK_CSV)
+		DP_LOG(WARNING, "checkpoints with a%s sink: state is exactly-once, output is not (it has no transactions): rows replayed after a failure are sent again",
+		       dp->plan->sink.type == SL_SINK_STDOUT ? " stdout" : "n ethdev");
 	return 0;
 }
 

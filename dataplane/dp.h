@@ -183,6 +183,10 @@ struct dp_worker {
 	struct sl_vec *held[DP_MAX_RX][DP_DEQ_BURST];
 	struct sl_win win;		/* keyed pipelines */
 	struct sl_map *map;		/* stateless pipelines with a map */
+	/* Stateless pipelines with an ethdev sink send their own rows: no
+	 * ring to the main lcore, no wait for a vector to fill. */
+	bool tx;
+	struct sl_eth_sink esink;
 	uint64_t vecs_in;
 	struct dp_vtime vtime;		/* cycles per vector handled */
 	uint64_t sink_full;		/* times the sink ring was full */
@@ -256,6 +260,8 @@ struct dp {
 	struct dp_rx *rx;
 	struct dp_worker *w;
 	struct sl_sink sink;
+	bool eth_sink;			/* sink type ethdev */
+	struct sl_eth_sink esink;	/* ... sent by the main lcore (keyed pipelines) */
 	struct sl_sink late_sink;	/* plan->has_late_sink */
 	uint64_t tsc_hz;
 	uint64_t start_tsc;
@@ -337,6 +343,19 @@ dp_row_hash(const struct dp *dp, const uint8_t *row)
 	return sl_kg_hash(key, dp->key_len);
 }
 int dp_main_loop(struct dp *dp);
+
+/* Rows the sink has taken so far (an ethdev sink counts per sending lcore). */
+static inline uint64_t
+dp_sink_rows(const struct dp *dp)
+{
+	uint64_t n = dp->esink.rows;
+
+	if (!dp->eth_sink)
+		return dp->sink.rows;
+	for (uint16_t w = 0; w < dp->n_workers; w++)
+		n += dp->w[w].esink.rows;
+	return n;
+}
 
 /* Build EAL arguments for the job; returns argc. */
 int dp_eal_args(struct dp *dp, const char *prog, const char *cpus,

@@ -334,15 +334,21 @@ run(struct dp *dp)
 	if (rc == 0)
 		rc = workers_on_lcores(dp, dp_worker_init);
 	dp_restore_free(dp);
-	if (rc == 0 && !dp->eos)
+	if (rc == 0 && dp->eth_sink) {
+		snprintf(dp->sink.path, sizeof(dp->sink.path), "port %s, UDP %u",
+			 dp->plan->source.port, dp->plan->sink.udp_port);
+		if (!dp->plan->stateless)
+			rc = sl_eth_sink_open(&dp->esink, &dp->plan->sink, &dp->out, 0);
+	} else if (rc == 0 && !dp->eos) {
 		rc = sl_sink_open(&dp->sink, &dp->plan->sink, &dp->out);
+	}
 	if (rc == 0 && dp->plan->has_late_sink && !dp->late_eos)
 		rc = sl_sink_open(&dp->late_sink, &dp->plan->late_sink,
 				  &dp->plan->schema);
 	else if (rc == 0 && dp->plan->has_late_sink)
 		memcpy(dp->late_sink.path, dp->plan->late_sink.path,
 		       sizeof(dp->late_sink.path));
-	else if (rc == 0)
+	if (rc == 0 && dp->eos)
 		/* Stats name the parts' common prefix. */
 		memcpy(dp->sink.path, dp->plan->sink.path, sizeof(dp->sink.path));
 	if (rc == 0 && dp->ctl_path != NULL)
@@ -364,8 +370,12 @@ run(struct dp *dp)
 	rc = dp_main_loop(dp);
 	rte_eal_mp_wait_lcore();
 	dp_ctl_close(dp);
-	if (!dp->eos && sl_sink_close(&dp->sink) < 0 && rc == 0)
+	if (dp->eth_sink) {
+		sl_eth_sink_close(&dp->esink);
+		dp->sink.rows = dp_sink_rows(dp);
+	} else if (!dp->eos && sl_sink_close(&dp->sink) < 0 && rc == 0) {
 		rc = -EIO;
+	}
 	if (dp->plan->has_late_sink && !dp->late_eos &&
 	    sl_sink_close(&dp->late_sink) < 0 && rc == 0)
 		rc = -EIO;
@@ -488,6 +498,7 @@ main(int argc, char **argv)
 	dp->n_rx = dp->plan->lcores.rx;
 	dp->n_workers = dp->plan->lcores.workers;
 	dp->rtc = dp->plan->lcores.run_to_completion;
+	dp->eth_sink = dp->plan->sink.type == SL_SINK_ETHDEV;
 	if (dp->n_rx > DP_MAX_RX || dp->n_workers > DP_MAX_WORKERS) {
 		fprintf(stderr, "sluice-dp: at most %d RX and %d worker lcores\n",
 			DP_MAX_RX, DP_MAX_WORKERS);

@@ -217,6 +217,9 @@ dp_main_loop(struct dp *dp)
 					rc = r;
 			}
 		}
+		/* Results leave now, not when a frame fills: latency. */
+		if (got != 0 && dp->eth_sink)
+			sl_eth_sink_flush(&dp->esink);
 		dp_ctl_poll(dp);
 		dp_metrics_sample(dp);
 		dp_ckpt_tick(dp, sink_backlog(dp));

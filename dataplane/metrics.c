@@ -209,8 +209,9 @@ operators_json(const struct dp *dp)
 		"numRecordsIn", (json_int_t)win_in, "numRecordsOut", (json_int_t)win_out,
 		"numLateRecordsDropped", (json_int_t)late));
 	json_array_append_new(ops, json_pack("{s:s,s:I}", "name",
-		dp->plan->sink.type == SL_SINK_CSV ? "sink.csv" : "sink.stdout",
-		"numRecordsIn", (json_int_t)dp->sink.rows));
+		dp->plan->sink.type == SL_SINK_CSV ? "sink.csv" :
+		dp->plan->sink.type == SL_SINK_ETHDEV ? "sink.ethdev" : "sink.stdout",
+		"numRecordsIn", (json_int_t)dp_sink_rows(dp)));
 	if (dp->plan->has_late_sink)
 		json_array_append_new(ops, json_pack("{s:s,s:I}", "name",
 			dp->plan->late_sink.type == SL_SINK_CSV ? "late_sink.csv" : "late_sink.stdout",

@@ -175,6 +175,19 @@ dp_stats_json(const struct dp *dp, const char *path)
 	json_object_set_new(root, "rx", rxs);
 	json_object_set_new(root, "workers", ws);
 	json_object_set_new(root, "sink_rows", json_integer((json_int_t)dp->sink.rows));
+	if (dp->eth_sink) {
+		uint64_t pkts = dp->esink.pkts, full = dp->esink.tx_full,
+			 lost = dp->esink.tx_dropped;
+
+		for (uint16_t w = 0; w < dp->n_workers; w++) {
+			pkts += dp->w[w].esink.pkts;
+			full += dp->w[w].esink.tx_full;
+			lost += dp->w[w].esink.tx_dropped;
+		}
+		json_object_set_new(root, "sink_packets", json_integer((json_int_t)pkts));
+		json_object_set_new(root, "sink_tx_full", json_integer((json_int_t)full));
+		json_object_set_new(root, "sink_tx_dropped", json_integer((json_int_t)lost));
+	}
 	if (dp->plan->has_late_sink)
 		json_object_set_new(root, "late_sink_rows",
 				    json_integer((json_int_t)dp->late_sink.rows));

@@ -118,12 +118,21 @@ worker_apply(struct dp_worker *w, const struct sl_wm_out *o)
 		res_ctl(w, SL_CTL_IDLE, 0);
 }
 
+/* The worker's last element: the ethdev sink's END goes out before it. */
+static void
+worker_eoi(struct dp_worker *w)
+{
+	if (w->tx)
+		sl_eth_sink_close(&w->esink);
+	res_ctl(w, SL_CTL_EOI, SL_TS_MAX);
+}
+
 void
 dp_worker_finish(struct dp_worker *w)
 {
 	if (!w->dp->plan->stateless)
 		sl_win_advance(&w->win, SL_TS_MAX, dp_worker_res_row, w);
-	res_ctl(w, SL_CTL_EOI, SL_TS_MAX);
+	worker_eoi(w);
 }
 
 /*
@@ -203,7 +212,12 @@ dp_worker_chan_release(struct dp_worker *w)
 	w->recording = false;
 }
 
-/* A stateless pipeline: the rows, mapped or as they are, to the sink. */
+/*
+ * A stateless pipeline: the rows, mapped or as they are, to the sink. With
+ * an ethdev sink they leave from here, at the end of every vector: the
+ * result vector is only a staging area (a vector's rows never fill more
+ * than one), and only control elements go on to the main lcore.
+ */
 static void
 worker_rows(struct dp_worker *w, const struct sl_vec *v)
 {
@@ -212,12 +226,16 @@ worker_rows(struct dp_worker *w, const struct sl_vec *v)
 	/* The worker's operator counters, as the window keeps them. */
 	w->win.stats.rows_in += v->n_sel;
 	w->win.stats.rows_out += v->n_sel;
-	if (w->map != NULL) {
+	if (w->map != NULL)
 		sl_map_process(w->map, v, dp_worker_res_row, w);
-		return;
+	else
+		for (uint16_t j = 0; j < v->n_sel; j++)
+			memcpy(dp_worker_res_row(w), v->rows + (size_t)v->sel[j] * rs, rs);
+	if (w->tx) {
+		sl_eth_sink_rows(&w->esink, w->res->rows, w->res->n_rows);
+		sl_eth_sink_flush(&w->esink);
+		w->res->n_rows = 0;
 	}
-	for (uint16_t j = 0; j < v->n_sel; j++)
-		memcpy(dp_worker_res_row(w), v->rows + (size_t)v->sel[j] * rs, rs);
 }
 
 void
@@ -262,7 +280,7 @@ dp_worker_handle(struct dp_worker *w, struct sl_vec *v)
 		if (atomic_load_explicit(&w->dp->terminate, memory_order_relaxed)) {
 			/* Stop with savepoint: no final watermark, nothing fires. */
 			if (++w->n_done == w->n_in)
-				res_ctl(w, SL_CTL_EOI, SL_TS_MAX);
+				worker_eoi(w);
 			break;
 		}
 		/* A finished input is active at MAX for good. */

@@ -381,6 +381,10 @@ dp_worker_init(void *arg)
 
 	if (p->stateless) {
 		rc = worker_map_init(w);
+		if (rc == 0 && dp->eth_sink) {
+			rc = sl_eth_sink_open(&w->esink, &p->sink, &dp->out, w->id);
+			w->tx = rc == 0;
+		}
 		goto out;
 	}
 	memset(&c, 0, sizeof(c));

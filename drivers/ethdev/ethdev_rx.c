@@ -17,9 +17,13 @@
 #define ETH_RX_DESC 1024
 #define ETH_MBUFS 8191
 #define ETH_MBUF_CACHE 256
+#define ETH_TX_DESC 512
+#define ETH_TX_MBUFS 2047	/* per TX queue: its descriptors, a burst, slack */
 
 static uint16_t eth_port;
 static struct rte_mempool *eth_pool;
+uint16_t sl_eth_port;
+struct rte_mempool *sl_eth_tx_pool;
 /*
  * Partitions whose END arrived, on any queue (sl_wire_ended_mark()). Each
  * partition's END reaches one queue only, so end of input is counted for
@@ -87,6 +91,24 @@ eth_setup(const struct sl_plan *p, unsigned int socket)
 	}
 	/* Some PMDs (net_pcap with only rx_pcap) have no TX queue at all. */
 	ntx = info.max_tx_queues > 0 ? 1 : 0;
+	sl_eth_tx_pool = NULL;
+	if (p->sink.type == SL_SINK_ETHDEV) {
+		ntx = sl_eth_sink_queues(p);
+		if (ntx > info.max_tx_queues) {
+			SL_IO_LOG(ERR, "ethdev sink: port %s has %u TX queues, the job needs %u (one per worker); lower lcores.workers or give the device more queues",
+				  name, info.max_tx_queues, ntx);
+			return -EINVAL;
+		}
+		sl_eth_tx_pool = rte_pktmbuf_pool_create("sl_tx_mbufs",
+							 ETH_TX_MBUFS * ntx, ETH_MBUF_CACHE, 0,
+							 RTE_MBUF_DEFAULT_BUF_SIZE, (int)socket);
+		if (sl_eth_tx_pool == NULL) {
+			SL_IO_LOG(ERR, "ethdev sink: cannot create the TX mbuf pool: %s; give the EAL more memory (-m) or hugepages",
+				  rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+	}
+	sl_eth_port = eth_port;
 	rc = rte_eth_dev_configure(eth_port, nrx, ntx, &conf);
 	if (rc != 0) {
 		SL_IO_LOG(ERR, "ethdev source: configuring port %s failed: %s",
@@ -102,10 +124,13 @@ eth_setup(const struct sl_plan *p, unsigned int socket)
 			return rc;
 		}
 	}
-	if (ntx) {
-		rc = rte_eth_tx_queue_setup(eth_port, 0, 512, socket, NULL);
-		if (rc != 0)
+	for (uint16_t q = 0; q < ntx; q++) {
+		rc = rte_eth_tx_queue_setup(eth_port, q, ETH_TX_DESC, socket, NULL);
+		if (rc != 0) {
+			SL_IO_LOG(ERR, "ethdev: TX queue %u setup failed: %s",
+				  q, strerror(-rc));
 			return rc;
+		}
 	}
 	rc = rte_eth_dev_start(eth_port);
 	if (rc != 0) {

@@ -16,6 +16,12 @@ extern const struct sl_source_ops sl_csv_source_ops;
 extern const struct sl_source_ops sl_capture_source_ops;
 extern const struct sl_source_ops sl_gen_source_ops;
 
+/* The ethdev source's port, and the mbufs its sink sends from (NULL: the
+ * port has no TX queue for a sink). Set by its setup on the main lcore. */
+struct rte_mempool;
+extern uint16_t sl_eth_port;
+extern struct rte_mempool *sl_eth_tx_pool;
+
 /*
  * Replay pacing for file sources (source.rate): how many more rows may go
  * out now so that at most `rate` rows leave per second since the first

@@ -117,6 +117,55 @@ int sl_sink_write(struct sl_sink *k, const struct sl_schema *out,
 /** Flush and close. @return 0 or a negative errno (a short write is an error). */
 int sl_sink_close(struct sl_sink *k);
 
+/* ---- ethdev sink: result rows as wire packets ---- */
+
+struct rte_mbuf;
+struct rte_mempool;
+
+/**
+ * One sending lcore's share of an ethdev sink: its TX queue, the frame it
+ * is filling and the frames waiting for a burst. Output partition = queue;
+ * sequence numbers from 0; an END packet at close. Single writer. Unlike
+ * the file sinks it may run on a worker lcore: it never blocks on I/O,
+ * only on a full TX queue (backpressure), and never allocates.
+ */
+struct sl_eth_sink {
+	uint16_t port, queue;
+	uint16_t rs, rpp;
+	uint16_t udp_port;
+	uint16_t n;			/**< records in cur */
+	uint16_t n_tx;
+	uint32_t schema_id;
+	uint64_t seq;
+	struct rte_mempool *pool;
+	struct rte_mbuf *cur;		/**< frame being filled, or NULL */
+	uint8_t *rec;			/**< its next record */
+	struct rte_mbuf *tx[SL_IO_BURST];
+	uint64_t rows, pkts;
+	uint64_t tx_full;		/**< bursts that found the queue full */
+	uint64_t tx_dropped;		/**< packets dropped after ETH_TX_STALL_MS of full queue */
+};
+
+/**
+ * Set up TX queue `queue` of the source's port for rows of schema out.
+ * @return 0, or a negative errno after a log line (no TX queue; rows that
+ *   do not fit records_per_packet).
+ */
+int sl_eth_sink_open(struct sl_eth_sink *k, const struct sl_plan_sink *spec,
+		     const struct sl_schema *out, uint16_t queue);
+/** Append n contiguous rows; full frames go out in bursts. */
+void sl_eth_sink_rows(struct sl_eth_sink *k, const uint8_t *rows, uint32_t n);
+/** Send the partial frame and every queued one now. */
+void sl_eth_sink_flush(struct sl_eth_sink *k);
+/** Flush, then send the queue's END packet. @return 0. */
+int sl_eth_sink_close(struct sl_eth_sink *k);
+/**
+ * TX queues the ethdev source configures for an ethdev sink: one per
+ * worker when workers send their own rows (stateless pipelines), one for
+ * the main lcore otherwise.
+ */
+uint16_t sl_eth_sink_queues(const struct sl_plan *p);
+
 /* ---- exactly-once file sink: two-phase commit (semantics.md R6.10) ---- */
 
 #define SL_SINK2PC_MAX_PENDING 16

@@ -158,6 +158,17 @@ void sl_wire_hdr_fill(struct sl_wire_hdr *h, uint32_t schema_id,
 		      uint16_t record_size, uint16_t record_count,
 		      uint32_t partition, uint64_t seq, uint8_t flags);
 
+#define SL_WIRE_FRAME_HDR_LEN 42		/**< Ethernet + IPv4 + UDP, no options */
+#define SL_WIRE_UDP_PAYLOAD_MAX 1472	/**< a 1500-byte MTU minus IPv4 and UDP */
+
+/**
+ * Write the Ethernet/IPv4/UDP headers (SL_WIRE_FRAME_HDR_LEN bytes) of a
+ * frame whose payload_len bytes of payload follow them, for producers that
+ * fill the payload in place (the ethdev sink).
+ */
+void sl_wire_frame_hdr(uint8_t *frame, uint32_t payload_len,
+		       uint16_t udp_dst_port, uint16_t udp_src_port);
+
 /**
  * Build a complete Ethernet/IPv4/UDP frame around a payload, for producers
  * and tests. @return the frame length, or -ENOSPC if it does not fit cap.

@@ -40,20 +40,16 @@ ip_csum(const uint8_t *p, uint32_t len)
 	return (uint16_t)~sum;
 }
 
-int
-sl_wire_frame_build(uint8_t *frame, uint32_t cap, const void *payload,
-		    uint32_t payload_len, uint16_t udp_dst_port,
-		    uint16_t udp_src_port)
+void
+sl_wire_frame_hdr(uint8_t *frame, uint32_t payload_len, uint16_t udp_dst_port,
+		  uint16_t udp_src_port)
 {
 	/* Locally administered MACs and TEST-NET-1 addresses (RFC 5737):
 	 * these frames never leave a virtual device. */
 	static const uint8_t dst_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 	static const uint8_t src_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
-	uint32_t total = 14 + 20 + 8 + payload_len;
 	uint8_t *ip = frame + 14, *udp = ip + 20;
 
-	if (total > cap || payload_len > 65535 - 28)
-		return -ENOSPC;
 	memcpy(frame, dst_mac, 6);
 	memcpy(frame + 6, src_mac, 6);
 	put16(frame + 12, 0x0800);
@@ -70,6 +66,18 @@ sl_wire_frame_build(uint8_t *frame, uint32_t cap, const void *payload,
 	put16(udp + 2, udp_dst_port);
 	put16(udp + 4, (uint16_t)(8 + payload_len));
 	put16(udp + 6, 0);	/* optional over IPv4 */
-	memcpy(udp + 8, payload, payload_len);
+}
+
+int
+sl_wire_frame_build(uint8_t *frame, uint32_t cap, const void *payload,
+		    uint32_t payload_len, uint16_t udp_dst_port,
+		    uint16_t udp_src_port)
+{
+	uint32_t total = SL_WIRE_FRAME_HDR_LEN + payload_len;
+
+	if (total > cap || payload_len > 65535 - 28)
+		return -ENOSPC;
+	sl_wire_frame_hdr(frame, payload_len, udp_dst_port, udp_src_port);
+	memcpy(frame + SL_WIRE_FRAME_HDR_LEN, payload, payload_len);
 	return (int)total;
 }

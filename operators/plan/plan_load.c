@@ -172,7 +172,9 @@ plan_checkpointing(struct plan_ctx *c, const struct plan_node *root)
 	return 0;
 }
 
-static const char *const sink_keys[] = { "type", "path", NULL };
+static const char *const sink_keys[] = {
+	"type", "path", "udp_port", "records_per_packet", NULL,
+};
 
 static const char *const lcores_keys[] = {
 	"rx", "workers", "run_to_completion", "cpus", NULL,
@@ -238,6 +240,42 @@ plan_schema(struct plan_ctx *c, const struct plan_node *map)
 	return 0;
 }
 
+/*
+ * Results as wire packets back out of the source's port: the port is
+ * already configured (queues, mbufs) by the source, and a second port
+ * would need its own probe and setup for little gain on a NIC.
+ */
+static int
+plan_sink_ethdev(struct plan_ctx *c, const struct plan_node *map,
+		 const char *what, const struct plan_node *type,
+		 struct sl_plan_sink *sink)
+{
+	struct plan_node *v;
+	int64_t i64;
+
+	sink->type = SL_SINK_ETHDEV;
+	sink->udp_port = SL_PLAN_SINK_UDP_PORT;
+	if (strcmp(what, "sink") != 0)
+		return plan_err(c, type, "%s cannot be ethdev; give it a csv path", what);
+	if (c->p->source.type != SL_SRC_ETHDEV)
+		return plan_err(c, type, "an ethdev sink sends out of the source's port, and the source is not ethdev; use a csv or stdout sink");
+	if (plan_map_get(map, "path", &v) != NULL)
+		return plan_err(c, v, "path is not allowed for an ethdev sink");
+	v = plan_map_get(map, "udp_port", NULL);
+	if (v != NULL) {
+		if (plan_get_int(c, v, "udp_port", 1, 65535, &i64) < 0)
+			return -EINVAL;
+		sink->udp_port = (uint16_t)i64;
+	}
+	v = plan_map_get(map, "records_per_packet", NULL);
+	if (v != NULL) {
+		if (plan_get_int(c, v, "records_per_packet", 1, 1472, &i64) < 0)
+			return -EINVAL;
+		sink->rpp = (uint16_t)i64;
+	}
+	return 0;
+}
+
 static int
 plan_sink(struct plan_ctx *c, const struct plan_node *map, const char *what,
 	  struct sl_plan_sink *sink)
@@ -260,9 +298,17 @@ plan_sink(struct plan_ctx *c, const struct plan_node *map, const char *what,
 		sink->type = SL_SINK_STDOUT;
 		if (plan_map_get(map, "path", &k) != NULL)
 			return plan_err(c, k, "path is not allowed for a stdout sink");
+	} else if (strcmp(v->text, "ethdev") == 0) {
+		if (plan_sink_ethdev(c, map, what, v, sink) < 0)
+			return -EINVAL;
 	} else {
-		return plan_err(c, v, "unknown sink type '%s'; expected one of: csv, stdout",
+		return plan_err(c, v, "unknown sink type '%s'; expected one of: csv, stdout, ethdev",
 				plan_show(v->text, show));
+	}
+	if (sink->type != SL_SINK_ETHDEV) {
+		if (plan_map_get(map, "udp_port", &k) != NULL ||
+		    plan_map_get(map, "records_per_packet", &k) != NULL)
+			return plan_err(c, k, "%s is only for an ethdev sink", k->text);
 	}
 	return 0;
 }

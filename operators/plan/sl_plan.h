@@ -27,6 +27,7 @@ struct sl_expr;
 #define SL_PLAN_MAX_EAL_ARGS 32
 #define SL_PLAN_ARG_MAX 256
 #define SL_PLAN_PATH_MAX 1024
+#define SL_PLAN_SINK_UDP_PORT 9001	/**< ethdev sink: default UDP destination port */
 #define SL_PLAN_ERR_MAX 1024
 #define SL_PLAN_CPUS_MAX 128		/**< lcores.cpus text, NUL included */
 #define SL_PLAN_CPU_SETSIZE 1024	/**< CPUs a cpu list may name: 0..1023 */
@@ -41,6 +42,7 @@ enum sl_src_type {
 enum sl_sink_type {
 	SL_SINK_CSV,		/**< CSV file with a header row */
 	SL_SINK_STDOUT,		/**< the same CSV on standard output */
+	SL_SINK_ETHDEV,		/**< wire-format UDP packets out of the source's port */
 };
 
 enum sl_plan_agg_fn {
@@ -105,6 +107,8 @@ struct sl_plan_agg {
 struct sl_plan_sink {
 	enum sl_sink_type type;
 	char path[SL_PLAN_PATH_MAX];	/**< csv */
+	uint16_t udp_port;		/**< ethdev: UDP destination port (default 9001) */
+	uint16_t rpp;			/**< ethdev: records per packet at most (0: as many as fit 1472 bytes) */
 };
 
 struct sl_plan_lcores {

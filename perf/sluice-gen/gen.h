@@ -19,15 +19,17 @@
 #include <stdio.h>
 
 #include "sl_gen.h"
+#include "sl_hdr.h"
 #include "sl_vec.h"
 #include "sl_wire.h"
 
-#define GEN_UDP_PAYLOAD_MAX 1472	/**< 1500-byte MTU minus IPv4 and UDP */
+#define GEN_UDP_PAYLOAD_MAX SL_WIRE_UDP_PAYLOAD_MAX
 #define GEN_ERR_MAX 256
 
 enum gen_mode {
 	GEN_MODE_WRITE,
 	GEN_MODE_SEND,
+	GEN_MODE_DECODE,
 };
 
 /** Everything the command line says; filled by gen_conf_parse(). */
@@ -68,6 +70,19 @@ struct gen_conf {
 	bool events_given;
 	int lcore;		/**< -1: first CPU we may run on */
 	bool json;
+
+	/* send: latency (the results come back on the same port) */
+	const char *latency;	/**< --latency: input field stamped with the due time, ns */
+	const char *out_schema_spec;	/**< --out-schema */
+	struct sl_schema out_schema;
+	uint32_t out_schema_id;
+	uint16_t lat_in_off;	/**< the field's offset in input rows */
+	uint16_t lat_out_off;	/**< ... and in result rows */
+	uint16_t out_udp_port;	/**< results' UDP port (9001) */
+	uint32_t out_partitions;	/**< result partitions whose END ends the run (1) */
+	uint64_t drain_ms;	/**< wait this long for results after sending (2000) */
+	const char *hist;	/**< --hist: percentile distribution table to this file */
+	double warmup;		/**< seconds of results left out of the histogram */
 	bool help;		/**< --help was given: print usage, exit 0 */
 };
 
@@ -135,6 +150,51 @@ int gen_csv_row(FILE *f, const struct sl_schema *s, const uint8_t *row);
  */
 int gen_write(const struct gen_conf *c, struct gen_summary *sum, char *err,
 	      size_t err_len);
+
+/* ---- gen_recv.c: results coming back (latency, decode) ---- */
+
+/**
+ * The receiving side: wire-format result frames (sluice's ethdev sink)
+ * parsed against the result schema, each row's latency recorded, or each
+ * row written as CSV (decode). EAL-free, so the unit test drives it.
+ */
+struct gen_recv {
+	struct sl_wire_rx rx;		/**< packets, records, drops by reason, gaps */
+	const struct sl_schema *s;
+	int lat_off;			/**< the stamp's offset in a result row; -1: none */
+	uint64_t warm_ns;		/**< rows stamped before this are not recorded */
+	uint64_t rows;
+	uint64_t ends;			/**< END packets */
+	uint64_t warm;			/**< rows left out as warm-up */
+	uint64_t future;		/**< rows stamped after their arrival (a bad stamp) */
+	bool have_hist;
+	struct sl_hdr h;		/**< latency, ns */
+	FILE *csv;			/**< decode: rows as CSV, or NULL */
+	int err;			/**< a CSV write failed */
+	char line[65536];
+};
+
+/**
+ * lat_off >= 0: record latencies (1 ns .. 1 h, 3 significant digits).
+ * @return 0 or -ENOMEM.
+ */
+int gen_recv_init(struct gen_recv *r, const struct sl_schema *s,
+		  uint16_t udp_port, int lat_off, uint64_t warm_ns);
+/** One frame, arrived at now_ns on the stamps' clock. */
+void gen_recv_frame(struct gen_recv *r, const uint8_t *frame, uint32_t len,
+		    uint64_t now_ns);
+/** Sequence gaps summed over the result partitions. */
+uint64_t gen_recv_gaps(const struct gen_recv *r);
+/** Packets dropped, all reasons. */
+uint64_t gen_recv_drops(const struct gen_recv *r);
+void gen_recv_fini(struct gen_recv *r);
+
+/**
+ * Run `sluice-gen decode`: the frames of c->pcap to CSV (c->csv, "-" for
+ * stdout), then a summary on stderr. @return the exit code: 0, 1 when a
+ * packet was dropped or a sequence number is missing, 2 for bad usage.
+ */
+int gen_decode(const struct gen_conf *c);
 
 /* ---- gen_send.c (the binary only: needs the EAL) ---- */
 

@@ -31,6 +31,7 @@ enum opt_kind {
 
 #define M_W (1u << GEN_MODE_WRITE)
 #define M_S (1u << GEN_MODE_SEND)
+#define M_D (1u << GEN_MODE_DECODE)
 
 struct opt {
 	const char *name;
@@ -45,8 +46,9 @@ struct opt {
 #define F(x) offsetof(struct gen_conf, x)
 
 static const struct opt opts[] = {
-	{ "schema", O_STR, F(schema_spec), M_W | M_S, 0, "SPEC",
-	  "fields, e.g. user_id:u64,url_id:u32,ts:timestamp_ms (required)" },
+	{ "schema", O_STR, F(schema_spec), M_W | M_S | M_D, 0, "SPEC",
+	  "fields, e.g. user_id:u64,url_id:u32,ts:timestamp_ms (required); "
+	  "decode: the result rows' fields" },
 	{ "key", O_STR, F(key_spec), M_W | M_S, 0, "F[,F..]",
 	  "key field(s): integer fields get k, str fields \"k<k>\" (required)" },
 	{ "ts", O_STR, F(ts_name), M_W | M_S, 0, "F",
@@ -75,12 +77,14 @@ static const struct opt opts[] = {
 	{ "partitions", O_U32, F(partitions), M_W | M_S,
 	  SL_WIRE_MAX_PARTITIONS, "N",
 	  "packet j goes to partition j % N (1)" },
-	{ "udp-port", O_U16, F(udp_port), M_W | M_S, UINT16_MAX, "P",
-	  "UDP destination port (9000)" },
+	{ "udp-port", O_U16, F(udp_port), M_W | M_S | M_D, UINT16_MAX, "P",
+	  "UDP destination port (9000; decode: 9001, the ethdev sink's)" },
 	{ "no-end", O_FLAG, F(no_end), M_W | M_S, 0, NULL,
 	  "do not send END packets after the data" },
-	{ "csv", O_STR, F(csv), M_W, 0, "FILE", "write CSV with a header" },
-	{ "pcap", O_STR, F(pcap), M_W, 0, "FILE", "write a libpcap file" },
+	{ "csv", O_STR, F(csv), M_W | M_D, 0, "FILE",
+	  "write CSV with a header (decode: - for stdout)" },
+	{ "pcap", O_STR, F(pcap), M_W | M_D, 0, "FILE",
+	  "write a libpcap file (decode: the one to read)" },
 	{ "capture", O_STR, F(capture), M_W, 0, "FILE",
 	  "write a binary capture (SLCAP001)" },
 	{ "port", O_STR, F(port), M_S, 0, "VDEV",
@@ -93,7 +97,24 @@ static const struct opt opts[] = {
 	  "lcore to run on (the first CPU we may use)" },
 	{ "json", O_FLAG, F(json), M_S, 0, NULL,
 	  "print the summary as one JSON line on stdout" },
-	{ "help", O_FLAG, F(help), M_W | M_S, 0, NULL, "this text" },
+	{ "latency", O_STR, F(latency), M_S, 0, "F",
+	  "u64/i64 field stamped with each event's due send time (ns); the "
+	  "results coming back on the port carry it, and their latency goes "
+	  "into an HDR histogram (needs --out-schema)" },
+	{ "out-schema", O_STR, F(out_schema_spec), M_S, 0, "SPEC",
+	  "fields of the result rows, with the --latency field among them" },
+	{ "out-udp-port", O_U16, F(out_udp_port), M_S, UINT16_MAX, "P",
+	  "UDP port of the results (9001, the ethdev sink's default)" },
+	{ "out-partitions", O_U32, F(out_partitions), M_S,
+	  SL_WIRE_MAX_PARTITIONS, "N",
+	  "result partitions (sink queues) whose END ends the run (1)" },
+	{ "drain-ms", O_U64, F(drain_ms), M_S, 600000, "MS",
+	  "after sending, wait at most this long for the results' END (2000)" },
+	{ "warmup", O_DBL, F(warmup), M_S, 0, "S",
+	  "leave results of the first S seconds out of the histogram (0)" },
+	{ "hist", O_STR, F(hist), M_S, 0, "FILE",
+	  "write the latency percentile distribution table to FILE" },
+	{ "help", O_FLAG, F(help), M_W | M_S | M_D, 0, NULL, "this text" },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -101,9 +122,12 @@ static const struct opt opts[] = {
 void
 gen_usage(FILE *f)
 {
-	fprintf(f, "usage: sluice-gen write|send [options]\n"
-		   "  write: generate events into --csv/--pcap/--capture files\n"
-		   "  send:  send wire packets out of a DPDK port\n");
+	fprintf(f, "usage: sluice-gen write|send|decode [options]\n"
+		   "  write:  generate events into --csv/--pcap/--capture files\n"
+		   "  send:   send wire packets out of a DPDK port (and measure\n"
+		   "          the latency of the results coming back: --latency)\n"
+		   "  decode: result packets in a pcap file (an ethdev sink's\n"
+		   "          output) to CSV\n");
 	for (size_t i = 0; i < N_OPTS; i++) {
 		const struct opt *o = &opts[i];
 		char lhs[48];
@@ -112,7 +136,8 @@ gen_usage(FILE *f)
 			 o->arg ? " " : "", o->arg ? o->arg : "");
 		fprintf(f, "  %-26s %s%s\n", lhs,
 			o->modes == M_W ? "[write] " :
-			o->modes == M_S ? "[send] " : "", o->help);
+			o->modes == M_S ? "[send] " :
+			o->modes == (M_W | M_D) ? "[write, decode] " : "", o->help);
 	}
 }
 
@@ -215,19 +240,29 @@ field_index(const struct sl_schema *s, const char *name, size_t len)
 }
 
 static int
+parse_schema(struct sl_schema *s, const char *opt, const char *spec, char *err,
+	     size_t err_len)
+{
+	size_t at = 0;
+	int rc = sl_schema_parse_spec(s, spec, &at);
+
+	if (rc < 0)
+		return fail(err, err_len, "--%s: %s at byte %zu of '%s'", opt,
+			    rc == -EEXIST ? "duplicate field" :
+			    rc == -E2BIG ? "too many fields or row too long" :
+			    "bad field or type", at, spec);
+	return 0;
+}
+
+static int
 check_fields(struct gen_conf *c, char *err, size_t err_len)
 {
 	const char *p = c->key_spec;
-	size_t at = 0;
 	int rc, fi;
 
-	rc = sl_schema_parse_spec(&c->schema, c->schema_spec, &at);
-	if (rc < 0) {
-		return fail(err, err_len, "--schema: %s at byte %zu of '%s'",
-			    rc == -EEXIST ? "duplicate field" :
-			    rc == -E2BIG ? "too many fields or row too long" :
-			    "bad field or type", at, c->schema_spec);
-	}
+	rc = parse_schema(&c->schema, "schema", c->schema_spec, err, err_len);
+	if (rc < 0)
+		return rc;
 	c->schema_id = sl_schema_id(&c->schema);
 
 	fi = sl_schema_find(&c->schema, c->ts_name);
@@ -277,6 +312,58 @@ check_fields(struct gen_conf *c, char *err, size_t err_len)
 }
 
 static int
+decode_check(struct gen_conf *c, char *err, size_t err_len)
+{
+	int rc = parse_schema(&c->schema, "schema", c->schema_spec, err, err_len);
+
+	if (rc < 0)
+		return rc;
+	c->schema_id = sl_schema_id(&c->schema);
+	if (c->pcap == NULL || c->csv == NULL)
+		return fail(err, err_len, "decode: give --pcap (to read) and --csv (to write, - for stdout)");
+	if (c->udp_port == 0)
+		return fail(err, err_len, "--udp-port: must be 1..65535");
+	return 0;
+}
+
+/* The stamp field: a u64 or i64 of both schemas (a map passes it on). */
+static int
+latency_check(struct gen_conf *c, char *err, size_t err_len)
+{
+	int fi, fo, rc;
+
+	if (c->latency == NULL || c->out_schema_spec == NULL)
+		return fail(err, err_len, "--latency and --out-schema go together");
+	if (c->replay != NULL)
+		return fail(err, err_len, "--latency stamps generated events; it does not go with --replay");
+	rc = parse_schema(&c->out_schema, "out-schema", c->out_schema_spec, err, err_len);
+	if (rc < 0)
+		return rc;
+	c->out_schema_id = sl_schema_id(&c->out_schema);
+	fi = sl_schema_find(&c->schema, c->latency);
+	fo = sl_schema_find(&c->out_schema, c->latency);
+	if (fi < 0 || fo < 0)
+		return fail(err, err_len, "--latency: '%s' must be a field of both --schema and --out-schema",
+			    c->latency);
+	if ((c->schema.f[fi].type != SL_T_U64 && c->schema.f[fi].type != SL_T_I64) ||
+	    c->out_schema.f[fo].type != c->schema.f[fi].type)
+		return fail(err, err_len, "--latency: '%s' must be u64 or i64, the same in both schemas",
+			    c->latency);
+	if (fi == c->ts_f)
+		return fail(err, err_len, "--latency: '%s' is also the --ts field", c->latency);
+	for (uint16_t j = 0; j < c->n_key; j++)
+		if (c->key_f[j] == fi)
+			return fail(err, err_len, "--latency: '%s' is also a --key field", c->latency);
+	c->lat_in_off = c->schema.f[fi].offset;
+	c->lat_out_off = c->out_schema.f[fo].offset;
+	if (c->out_udp_port == 0)
+		return fail(err, err_len, "--out-udp-port: must be 1..65535");
+	if (c->out_partitions == 0)
+		return fail(err, err_len, "--out-partitions: must be 1..64");
+	return 0;
+}
+
+static int
 conf_check(struct gen_conf *c, bool rpp_given, char *err, size_t err_len)
 {
 	uint16_t max;
@@ -284,6 +371,8 @@ conf_check(struct gen_conf *c, bool rpp_given, char *err, size_t err_len)
 
 	if (c->schema_spec == NULL)
 		return fail(err, err_len, "--schema is required");
+	if (c->mode == GEN_MODE_DECODE)
+		return decode_check(c, err, err_len);
 	if (c->key_spec == NULL)
 		return fail(err, err_len, "--key is required");
 	if (c->ts_name == NULL)
@@ -339,6 +428,8 @@ conf_check(struct gen_conf *c, bool rpp_given, char *err, size_t err_len)
 				    "other");
 		if (!c->events_given && c->seconds == 0)
 			c->seconds = 10;
+		if (c->latency != NULL || c->out_schema_spec != NULL)
+			return latency_check(c, err, err_len);
 	}
 	return 0;
 }
@@ -354,8 +445,11 @@ conf_defaults(struct gen_conf *c, enum gen_mode m)
 	c->start_ms = 1700000000000LL;
 	c->rate = m == GEN_MODE_WRITE ? 1000 : 0;
 	c->partitions = 1;
-	c->udp_port = SL_WIRE_DEFAULT_UDP_PORT;
+	c->udp_port = m == GEN_MODE_DECODE ? 9001 : SL_WIRE_DEFAULT_UDP_PORT;
 	c->lcore = -1;
+	c->out_udp_port = 9001;
+	c->out_partitions = 1;
+	c->drain_ms = 2000;
 }
 
 int
@@ -367,11 +461,13 @@ gen_conf_parse(struct gen_conf *c, int argc, char **argv, char *err,
 
 	err[0] = '\0';
 	if (argc < 1 || argv[0] == NULL)
-		return fail(err, err_len, "missing mode: write or send");
+		return fail(err, err_len, "missing mode: write, send or decode");
 	if (strcmp(argv[0], "write") == 0) {
 		m = GEN_MODE_WRITE;
 	} else if (strcmp(argv[0], "send") == 0) {
 		m = GEN_MODE_SEND;
+	} else if (strcmp(argv[0], "decode") == 0) {
+		m = GEN_MODE_DECODE;
 	} else if (strcmp(argv[0], "--help") == 0 ||
 		   strcmp(argv[0], "-h") == 0) {
 		conf_defaults(c, GEN_MODE_WRITE);
@@ -379,7 +475,7 @@ gen_conf_parse(struct gen_conf *c, int argc, char **argv, char *err,
 		return 0;
 	} else {
 		return fail(err, err_len,
-			    "unknown mode '%s': use write or send", argv[0]);
+			    "unknown mode '%s': use write, send or decode", argv[0]);
 	}
 	conf_defaults(c, m);
 

@@ -54,5 +54,7 @@ main(int argc, char **argv)
 	}
 	if (c.mode == GEN_MODE_WRITE)
 		return do_write(&c);
+	if (c.mode == GEN_MODE_DECODE)
+		return gen_decode(&c);
 	return gen_send(&c, argv[0]);
 }

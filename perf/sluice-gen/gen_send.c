@@ -48,6 +48,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_pause.h>
+#include <rte_prefetch.h>
 
 #include "gen.h"
 
@@ -103,7 +104,46 @@ struct sender {
 	uint64_t retries;	/* extra rte_eth_tx_burst() calls they cost */
 	uint64_t max_lag_tsc;
 	uint64_t end_lag_tsc;	/* lag of the last burst */
+
+	/* latency (--latency): results come back on the same port */
+	struct gen_recv *rcv;	/* NULL without --latency */
+	uint64_t t0;		/* the stamps' clock starts here */
+	uint64_t stamp;		/* due time of the packet being stamped, ns after t0 */
+	uint64_t rx_bursts;
+	uint64_t drain_tsc;	/* how long the results took to end after the last send */
+	bool out_ended;		/* every result partition sent END */
 };
+
+static inline uint64_t
+tsc_ns(const struct sender *s, uint64_t d)
+{
+	return (uint64_t)((unsigned __int128)d * 1000000000u / s->hz);
+}
+
+/* Take the results that came back; each burst shares one arrival time. */
+static unsigned int
+rx_poll(struct sender *s)
+{
+	struct rte_mbuf *m[BURST];
+	uint16_t n = rte_eth_rx_burst(s->port, 0, m, BURST);
+	uint64_t now;
+
+	if (n == 0)
+		return 0;
+	now = tsc_ns(s, rte_rdtsc() - s->t0);
+	s->rx_bursts++;
+	for (uint16_t i = 0; i < n; i++) {
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(m[i + 1], void *));
+		if (m[i]->nb_segs == 1)
+			gen_recv_frame(s->rcv, rte_pktmbuf_mtod(m[i], uint8_t *),
+				       m[i]->data_len, now);
+		else
+			s->rcv->rx.drops[SL_WIRE_DROP_TRUNCATED]++;
+	}
+	rte_pktmbuf_free_bulk(m, n);
+	return n;
+}
 
 /* ---- EAL ---- */
 
@@ -347,6 +387,8 @@ records_fill(struct sender *s, uint8_t *dst, uint16_t n)
 		memcpy(dst, s->rows + s->row_i * rs, (size_t)k * rs);
 		for (uint16_t j = 0; j < k; j++) {
 			memcpy(dst + (size_t)j * rs + s->ts_off, &s->ts, 8);
+			if (s->rcv != NULL)
+				memcpy(dst + (size_t)j * rs + s->c->lat_in_off, &s->stamp, 8);
 			s->ts += (int64_t)s->ts_q;
 			s->ts_rem += s->ts_r;
 			if (s->ts_rem >= s->ts_rate) {
@@ -478,11 +520,14 @@ send_loop(struct sender *s)
 		tail = (uint16_t)(c->events % c->rpp);
 	}
 	t0 = rte_rdtsc();
+	s->t0 = t0;
 	stop_at = c->events_given ? UINT64_MAX :
 		  t0 + (uint64_t)(c->seconds * (double)s->hz);
 	while (k < total) {
 		uint64_t n = total - k, lag;
 
+		if (s->rcv != NULL)
+			rx_poll(s);
 		now = rte_rdtsc();
 		if (now >= stop_at ||
 		    atomic_load_explicit(&stop_flag, memory_order_relaxed))
@@ -491,7 +536,8 @@ send_loop(struct sender *s)
 			uint64_t due = due_pkts(s, t0, now);
 
 			if (due <= k) {
-				rte_pause();
+				if (s->rcv == NULL)
+					rte_pause();
 				continue;
 			}
 			if (n > due - k)
@@ -511,6 +557,11 @@ send_loop(struct sender *s)
 			continue;
 		}
 		for (uint64_t j = 0; j < n; j++) {
+			/* The schedule's time, not the send's: a packet sent
+			 * late carries the delay in its results' latency. */
+			if (s->rcv != NULL)
+				s->stamp = tsc_ns(s, c->rate ? due_tsc(s, t0, k + j) - t0 :
+						      now - t0);
 			if (k + j + 1 == total && tail) {
 				stamp_odd(s, m[j], tail, s->part, 0);
 				next_part(s);
@@ -598,6 +649,95 @@ send_end(struct sender *s)
 	}
 }
 
+/*
+ * After the last send: results still in flight come in until every result
+ * partition has sent END (the job ended: the input's END reached it), or
+ * until nothing has come for --drain-ms (an unbounded job, --no-end).
+ */
+static void
+results_drain(struct sender *s)
+{
+	uint64_t start = rte_rdtsc(), last = start, quiet = s->hz / 1000 * s->c->drain_ms;
+
+	while (!atomic_load_explicit(&stop_flag, memory_order_relaxed)) {
+		uint64_t now;
+
+		if (s->rcv->ends >= s->c->out_partitions) {
+			s->out_ended = true;
+			break;
+		}
+		now = rte_rdtsc();
+		if (rx_poll(s) > 0)
+			last = now;
+		else if (now - last > quiet)
+			break;
+	}
+	s->drain_tsc = rte_rdtsc() - start;
+}
+
+/*
+ * A run whose figures mean what they say: it kept its schedule, sent
+ * everything, and (with --latency) got every result back in order.
+ */
+static bool
+run_valid(const struct sender *s, bool behind)
+{
+	if (behind || s->tx_dropped)
+		return false;
+	if (s->rcv == NULL)
+		return true;
+	return (s->out_ended || s->c->no_end) && gen_recv_gaps(s->rcv) == 0 &&
+	       gen_recv_drops(s->rcv) == 0;
+}
+
+/* Latency percentiles in µs, for the text and JSON summaries. */
+static const double lat_pct[] = { 50, 90, 99, 99.9, 99.99 };
+static const char *const lat_name[] = { "p50", "p90", "p99", "p99_9", "p99_99" };
+
+static void
+report_latency(const struct sender *s)
+{
+	const struct gen_recv *r = s->rcv;
+	const struct sl_hdr *h = &r->h;
+	FILE *f = s->c->json ? stdout : stderr;
+
+	if (s->c->json) {
+		printf(",\"latency\":{\"rows\":%" PRIu64 ",\"recorded\":%" PRIu64
+		       ",\"warmup_rows\":%" PRIu64 ",\"future_stamps\":%" PRIu64
+		       ",\"packets\":%" PRIu64 ",\"end_packets\":%" PRIu64
+		       ",\"ended\":%s,\"gaps\":%" PRIu64 ",\"drops\":%" PRIu64
+		       ",\"drain_ms\":%.1f,\"mean_us\":%.3f",
+		       r->rows, sl_hdr_total_count(h), r->warm, r->future, r->rx.pkts,
+		       r->ends, s->out_ended ? "true" : "false", gen_recv_gaps(r),
+		       gen_recv_drops(r), (double)s->drain_tsc * 1e3 / (double)s->hz,
+		       sl_hdr_mean(h) / 1e3);
+		for (size_t i = 0; i < RTE_DIM(lat_pct); i++)
+			printf(",\"%s_us\":%.3f", lat_name[i],
+			       (double)sl_hdr_value_at_percentile(h, lat_pct[i]) / 1e3);
+		printf(",\"max_us\":%.3f}", (double)sl_hdr_max(h) / 1e3);
+	} else {
+		fprintf(f, "sluice-gen latency: %" PRIu64 " result rows (%" PRIu64
+			" recorded, %" PRIu64 " warm-up) in %" PRIu64 " packets, END %s; gaps %"
+			PRIu64 ", dropped %" PRIu64 "\n", r->rows, sl_hdr_total_count(h),
+			r->warm, r->rx.pkts, s->out_ended ? "received" : "MISSING",
+			gen_recv_gaps(r), gen_recv_drops(r));
+		fprintf(f, "sluice-gen latency (us):");
+		for (size_t i = 0; i < RTE_DIM(lat_pct); i++)
+			fprintf(f, " %s %.2f", lat_name[i],
+				(double)sl_hdr_value_at_percentile(h, lat_pct[i]) / 1e3);
+		fprintf(f, " max %.2f mean %.2f\n", (double)sl_hdr_max(h) / 1e3,
+			sl_hdr_mean(h) / 1e3);
+	}
+	if (s->c->hist != NULL) {
+		FILE *hf = fopen(s->c->hist, "w");
+
+		if (hf == NULL || sl_hdr_print_percentiles(h, hf, SL_HDR_TICKS_PER_HALF_DEFAULT, 1000.0) < 0)
+			fprintf(stderr, "sluice-gen: cannot write --hist %s\n", s->c->hist);
+		if (hf != NULL)
+			fclose(hf);
+	}
+}
+
 static void
 report(const struct sender *s, uint64_t tsc)
 {
@@ -623,12 +763,16 @@ report(const struct sender *s, uint64_t tsc)
 		       ",\"behind\":%s,\"max_lag_us\":%.1f,\"end_lag_us\":%.1f"
 		       ",\"records_per_packet\":%u,\"partitions\":%u"
 		       ",\"keys\":%" PRIu64 ",\"port_opackets\":%" PRIu64
-		       ",\"port_oerrors\":%" PRIu64 "}\n",
+		       ",\"port_oerrors\":%" PRIu64 ",\"valid\":%s",
 		       data_pkts, s->events, sec, eps, pps, s->partial,
 		       s->retries, s->tx_dropped, s->alloc_fail, s->end_pkts,
 		       c->rate, behind ? "true" : "false", lag_us, end_lag_us,
 		       c->rpp,
-		       c->partitions, c->keys, st.opackets, st.oerrors);
+		       c->partitions, c->keys, st.opackets, st.oerrors,
+		       run_valid(s, behind) ? "true" : "false");
+		if (s->rcv != NULL)
+			report_latency(s);
+		printf("}\n");
 		fflush(stdout);
 		return;
 	}
@@ -642,6 +786,13 @@ report(const struct sender *s, uint64_t tsc)
 		!c->rate ? "full speed" :
 		behind ? "schedule FELL BEHIND" : "schedule kept",
 		lag_us, end_lag_us, st.opackets, st.oerrors);
+	if (s->rcv != NULL)
+		report_latency(s);
+	if (!run_valid(s, behind))
+		fprintf(stderr, "sluice-gen: this run is INVALID (%s): do not use its figures\n",
+			behind ? "it fell behind its schedule" :
+			s->tx_dropped ? "packets were dropped at send" :
+			"results are missing or were dropped");
 }
 
 int
@@ -668,17 +819,34 @@ gen_send(const struct gen_conf *c, const char *argv0)
 		goto out;
 	if (link_wait(s) < 0)
 		goto out_port;
+	if (c->latency != NULL) {
+		s->rcv = malloc(sizeof(*s->rcv));
+		if (s->rcv == NULL ||
+		    gen_recv_init(s->rcv, &c->out_schema, c->out_udp_port,
+				  c->lat_out_off, (uint64_t)(c->warmup * 1e9)) < 0) {
+			fprintf(stderr, "sluice-gen: no memory for the latency histogram\n");
+			goto out_port;
+		}
+	}
 	tsc = c->replay ? replay_loop(s) : send_loop(s);
 	if (!c->no_end && !c->replay)
 		send_end(s);
+	if (s->rcv != NULL)
+		results_drain(s);
 	/* Let the PMD and the peer drain before the stats are read. */
 	rte_delay_ms(DRAIN_MS);
 	report(s, tsc);
 	code = s->tx_dropped ? 1 : 0;
+	if (s->rcv != NULL && !run_valid(s, false))
+		code = 1;
 out_port:
 	rte_eth_dev_stop(s->port);
 	rte_eth_dev_close(s->port);
 out:
+	if (s->rcv != NULL) {
+		gen_recv_fini(s->rcv);
+		free(s->rcv);
+	}
 	free(s->rows);
 	rte_eal_cleanup();
 	free(s);
