@@ -13,7 +13,9 @@
 
 #include "dp.h"
 
-#define SINK_PREFETCH 16	/* rows ahead: covers a miss at ~30 ns a row */
+#define SINK_PREFETCH 16
+#define DP_MAIN_IDLE_MIN_US 50u
+#define DP_MAIN_IDLE_MAX_US 1000u	/* rows ahead: covers a miss at ~30 ns a row */
 
 
 int
@@ -191,6 +193,7 @@ dp_main_loop(struct dp *dp)
 {
 	struct dp_pending *pd = &dp->pd;
 	struct sl_wm_valve valve;
+	unsigned int idle_us = DP_MAIN_IDLE_MIN_US;
 	uint16_t done = 0;
 	int rc = 0;
 
@@ -223,8 +226,17 @@ dp_main_loop(struct dp *dp)
 		dp_ctl_poll(dp);
 		dp_metrics_sample(dp);
 		dp_ckpt_tick(dp, sink_backlog(dp));
-		if (got == 0)
-			rte_delay_us_sleep(50);
+		/* Idle: sleep, longer the longer it lasts. Each wake-up takes
+		 * the CPU from a polling lcore that may share it (run to
+		 * completion on one CPU), a stall of microseconds in its
+		 * latency; a busy sink needs no sleep, and 512 vectors of ring
+		 * hold a millisecond of results at any rate we reach. */
+		if (got == 0) {
+			rte_delay_us_sleep(idle_us);
+			idle_us = RTE_MIN(idle_us * 2, DP_MAIN_IDLE_MAX_US);
+		} else {
+			idle_us = DP_MAIN_IDLE_MIN_US;
+		}
 	}
 	/* Stopped with a savepoint: the rows still held are in it, not final. */
 	if (rc == 0 && !atomic_load(&dp->terminate))

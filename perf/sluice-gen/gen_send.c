@@ -512,13 +512,14 @@ send_loop(struct sender *s)
 {
 	const struct gen_conf *c = s->c;
 	struct rte_mbuf *m[BURST];
-	uint64_t total = UINT64_MAX, k = 0, t0, now, stop_at;
+	uint64_t total = UINT64_MAX, k = 0, t0, now, stop_at, warm_tsc;
 	uint16_t tail = 0;
 
 	if (c->events_given) {
 		total = (c->events + c->rpp - 1) / c->rpp;
 		tail = (uint16_t)(c->events % c->rpp);
 	}
+	warm_tsc = (uint64_t)(c->warmup * (double)s->hz);
 	t0 = rte_rdtsc();
 	s->t0 = t0;
 	stop_at = c->events_given ? UINT64_MAX :
@@ -543,7 +544,9 @@ send_loop(struct sender *s)
 			if (n > due - k)
 				n = due - k;
 			lag = now - due_tsc(s, t0, k);
-			if (lag < now - t0) {	/* not wrapped */
+			/* Lag in the warm-up is not held against the run:
+			 * its results are not recorded either. */
+			if (lag < now - t0 && now - t0 >= warm_tsc) {	/* not wrapped */
 				s->end_lag_tsc = lag;
 				if (lag > s->max_lag_tsc)
 					s->max_lag_tsc = lag;
