@@ -167,6 +167,8 @@ struct gen_recv {
 	uint64_t ends;			/**< END packets */
 	uint64_t warm;			/**< rows left out as warm-up */
 	uint64_t future;		/**< rows stamped after their arrival (a bad stamp) */
+	bool measuring;			/**< a row past the warm-up has come */
+	uint64_t warm_gaps;		/**< sequence gaps before that (a receiver starting up) */
 	bool have_hist;
 	struct sl_hdr h;		/**< latency, ns */
 	FILE *csv;			/**< decode: rows as CSV, or NULL */
@@ -185,6 +187,8 @@ void gen_recv_frame(struct gen_recv *r, const uint8_t *frame, uint32_t len,
 		    uint64_t now_ns);
 /** Sequence gaps summed over the result partitions. */
 uint64_t gen_recv_gaps(const struct gen_recv *r);
+/** ... of them, those after the warm-up: results lost while measuring. */
+uint64_t gen_recv_lost(const struct gen_recv *r);
 /** Packets dropped, all reasons. */
 uint64_t gen_recv_drops(const struct gen_recv *r);
 void gen_recv_fini(struct gen_recv *r);

@@ -60,6 +60,10 @@ gen_recv_frame(struct gen_recv *r, const uint8_t *frame, uint32_t len,
 	struct sl_wire_pkt pkt;
 	const uint16_t rs = r->s->row_size;
 
+	/* Until a row is measured, gaps are the warm-up's (a receiver that
+	 * started late); from the packet with that row on, they are losses. */
+	uint64_t before = r->measuring || !r->have_hist ? 0 : gen_recv_gaps(r);
+
 	if (sl_wire_parse_frame(&r->rx, frame, len, &pkt) != 0)
 		return;
 	if (pkt.end)
@@ -79,6 +83,10 @@ gen_recv_frame(struct gen_recv *r, const uint8_t *frame, uint32_t len,
 			r->warm++;
 		else
 			sl_hdr_record(&r->h, now_ns - stamp);
+	}
+	if (!r->measuring && sl_hdr_total_count(&r->h) > 0) {
+		r->measuring = true;
+		r->warm_gaps = before;
 	}
 }
 
@@ -100,6 +108,12 @@ gen_recv_drops(const struct gen_recv *r)
 	for (int i = 0; i < SL_WIRE_DROP__COUNT; i++)
 		d += r->rx.drops[i];
 	return d;
+}
+
+uint64_t
+gen_recv_lost(const struct gen_recv *r)
+{
+	return r->measuring ? gen_recv_gaps(r) - r->warm_gaps : 0;
 }
 
 void
