@@ -28,6 +28,7 @@
 	"  - window: {tumbling: 1m}\n" \
 	"  - aggregate: [count()]\n"
 #define SINK "sink: {type: stdout}\n"
+#define ETHSRC "source: {type: ethdev, port: net_null0, timestamp: ts}\n"
 #define MAPPIPE "pipeline:\n" \
 	"  - filter: \"v > 1\"\n" \
 	"  - map: {k: k, twice: \"v * 2\", half: \"v / 2.0\", big: \"v > 9\", s: s}\n"
@@ -413,6 +414,27 @@ test_stateless(void **state)
 	sl_plan_free(&p);
 }
 
+/* The ethdev sink: its defaults and options. */
+static void
+test_ethdev_sink(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("eth", HEAD ETHSRC MAPPIPE "sink: {type: ethdev}\n", &p, err), 0);
+	assert_int_equal(p.sink.type, SL_SINK_ETHDEV);
+	assert_int_equal(p.sink.udp_port, 9001);
+	assert_int_equal(p.sink.rpp, 0);
+	sl_plan_free(&p);
+	assert_int_equal(load("eth2", HEAD ETHSRC PIPE
+			      "sink: {type: ethdev, udp_port: 7000, records_per_packet: 4}\n",
+			      &p, err), 0);
+	assert_int_equal(p.sink.udp_port, 7000);
+	assert_int_equal(p.sink.rpp, 4);
+	sl_plan_free(&p);
+}
+
 /* Every unit, a plain integer, and the edges of int64. */
 static void
 test_durations(void **state)
@@ -776,7 +798,27 @@ static const struct bad_case bad_cases[] = {
 	  PIPE
 	  SINK
 	  "late_sink: {type: kafka}\n",
-	  "late_sink_bad_type:9:19: unknown sink type 'kafka'; expected one of: csv, stdout" },
+	  "late_sink_bad_type:9:19: unknown sink type 'kafka'; expected one of: csv, stdout, ethdev" },
+	{ "ethdev_sink_csv_source", false,
+	  HEAD SRC MAPPIPE
+	  "sink: {type: ethdev}\n",
+	  "ethdev_sink_csv_source:7:14: an ethdev sink sends out of the source's port, and the source is not ethdev; use a csv or stdout sink" },
+	{ "ethdev_sink_path", false,
+	  HEAD ETHSRC MAPPIPE
+	  "sink: {type: ethdev, path: out.csv}\n",
+	  "ethdev_sink_path:7:22: path is not allowed for an ethdev sink" },
+	{ "ethdev_sink_rpp", false,
+	  HEAD ETHSRC MAPPIPE
+	  "sink: {type: ethdev, records_per_packet: 0}\n",
+	  "ethdev_sink_rpp:7:42: records_per_packet must be 1..1472, got 0" },
+	{ "ethdev_late_sink", false,
+	  HEAD ETHSRC PIPE SINK
+	  "late_sink: {type: ethdev}\n",
+	  "ethdev_late_sink:9:19: late_sink cannot be ethdev; give it a csv path" },
+	{ "csv_sink_udp_port", false,
+	  HEAD SRC PIPE
+	  "sink: {type: csv, path: o.csv, udp_port: 9001}\n",
+	  "csv_sink_udp_port:8:32: udp_port is only for an ethdev sink" },
 	{ "offset_neg_ge_size", false,
 	  HEAD
 	  SRC
@@ -1301,7 +1343,7 @@ static const struct bad_case bad_cases[] = {
 	  SRC
 	  PIPE
 	  "sink: {type: kafka}\n",
-	  "sink_bad_type:8:14: unknown sink type 'kafka'; expected one of: csv, stdout" },
+	  "sink_bad_type:8:14: unknown sink type 'kafka'; expected one of: csv, stdout, ethdev" },
 	{ "alias", false,
 	  HEAD
 	  SRC
@@ -1803,6 +1845,7 @@ main(void)
 		cmocka_unit_test(test_small_err_buffer),
 		cmocka_unit_test(test_checkpointing_keys),
 		cmocka_unit_test(test_stateless),
+		cmocka_unit_test(test_ethdev_sink),
 		cmocka_unit_test(test_restart_defaults),
 		cmocka_unit_test(test_restart_and_placement),
 		cmocka_unit_test(test_cpus_parse),
