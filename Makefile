@@ -13,7 +13,7 @@ DEPS := build-essential meson ninja-build pkg-config cmake clang \
 	libmimalloc-dev libcmocka-dev libfyaml-dev libjansson-dev \
 	libxxhash-dev libsystemd-dev prometheus gnuplot-nox
 
-.PHONY: all deps build build-asan demo test test-unit fuzz bench bench-memif bench-ckpt bench-inproc chaos hugepages clean
+.PHONY: all deps build build-asan demo test test-unit fuzz bench bench-memif bench-latency bench-ckpt bench-inproc chaos hugepages clean
 
 all: build
 
@@ -64,6 +64,9 @@ bench: build hugepages
 
 bench-memif: build hugepages
 	@perf/bench/run.sh $(BUILD)
+
+bench-latency: build hugepages
+	@perf/bench/latency.sh $(BUILD)
 
 bench-ckpt: build
 	@perf/bench/ckpt.sh $(BUILD)

@@ -15,7 +15,8 @@
 
 #define SINK_PREFETCH 16
 #define DP_MAIN_IDLE_MIN_US 50u
-#define DP_MAIN_IDLE_MAX_US 1000u	/* rows ahead: covers a miss at ~30 ns a row */
+#define DP_MAIN_IDLE_MAX_US 1000u
+#define DP_MAIN_IDLE_MAX_US_NO_ROWS 10000u	/* no rows come this way */	/* rows ahead: covers a miss at ~30 ns a row */
 
 
 int
@@ -193,6 +194,8 @@ dp_main_loop(struct dp *dp)
 {
 	struct dp_pending *pd = &dp->pd;
 	struct sl_wm_valve valve;
+	const unsigned int idle_max = dp->eth_sink && dp->plan->stateless ?
+		DP_MAIN_IDLE_MAX_US_NO_ROWS : DP_MAIN_IDLE_MAX_US;
 	unsigned int idle_us = DP_MAIN_IDLE_MIN_US;
 	uint16_t done = 0;
 	int rc = 0;
@@ -230,10 +233,12 @@ dp_main_loop(struct dp *dp)
 		 * the CPU from a polling lcore that may share it (run to
 		 * completion on one CPU), a stall of microseconds in its
 		 * latency; a busy sink needs no sleep, and 512 vectors of ring
-		 * hold a millisecond of results at any rate we reach. */
+		 * hold a millisecond of results at any rate we reach. When
+		 * the workers send their rows themselves (ethdev sink,
+		 * stateless), only control elements come here. */
 		if (got == 0) {
 			rte_delay_us_sleep(idle_us);
-			idle_us = RTE_MIN(idle_us * 2, DP_MAIN_IDLE_MAX_US);
+			idle_us = RTE_MIN(idle_us * 2, idle_max);
 		} else {
 			idle_us = DP_MAIN_IDLE_MIN_US;
 		}

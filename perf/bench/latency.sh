@@ -21,7 +21,8 @@
 #    Each run's first LAT_WARMUP seconds are left out. A run that ends
 #    behind its schedule, or loses a result after the warm-up, is invalid:
 #    listed, never part of a median.
-# 3. latency.csv (every run), latency.md (medians of the valid runs and
+# 3. latency.csv and latency.jsonl (every run: both sides' figures, git
+#    revision, DPDK version, CPU, lcore map), latency.md (medians of the valid runs and
 #    the highest offered rate whose median p99 stays under 100 us) and
 #    latency.png (percentiles against offered load).
 #
@@ -94,15 +95,31 @@ tp_run() {	# tp_run RATE -> JSON line
 
 jget() { sqlite3 :memory: "SELECT json_extract('$1', '\$.$2');"; }
 
-record() {	# record SYSTEM REQUESTED JSON: one line of latency.csv
-	local j=$2
-	echo "$3" >> "$out/latency.jsonl"
+rev=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
+dirty=$(git diff --quiet HEAD -- 2>/dev/null && echo 0 || echo 1)
+cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+dpdk=$(pkg-config --modversion libdpdk 2>/dev/null || echo '?')
+
+record() {	# record SYSTEM REQUESTED GEN_JSON: a line of latency.csv and latency.jsonl
+	local j=$2 dpj="null" lc="sluice-dp: main and rx+worker lcores on CPU 1"
+	if [ "${1#sluice}" != "$1" ] && [ -s "$tmp/dp.json" ]; then
+		dpj="json(readfile('$tmp/dp.json'))"
+	else
+		lc="dpdk-testpmd: main and forwarding lcores on CPU 1"
+	fi
+	# One JSON object a run: what ran where, on what, and both sides' figures.
+	sqlite3 :memory: "SELECT json_object('system', '$1', 'requested_events_per_sec', $j,
+		'git', '$rev', 'dirty', json(CASE $dirty WHEN 1 THEN 'true' ELSE 'false' END),
+		'dpdk', '$dpdk', 'cpu', '$cpu_model', 'cpus', $(nproc),
+		'lcores', 'sluice-gen: CPU 0; $lc', 'gen', json('$3'), 'dp', $dpj);" >> "$out/latency.jsonl"
+	rm -f "$tmp/dp.json"
 	echo "$1,$j,$(jget "$3" events_per_sec),$(jget "$3" valid),$(jget "$3" latency.p50_us),$(jget "$3" latency.p90_us),$(jget "$3" latency.p99_us),$(jget "$3" latency.p99_9_us),$(jget "$3" latency.p99_99_us),$(jget "$3" latency.max_us),$(jget "$3" max_lag_us),$(jget "$3" latency.lost)" >> "$out/latency.csv"
 }
 
 echo "sluice latency: $LAT_RUNS runs of ${LAT_SECONDS}s (${LAT_WARMUP}s warm-up) per rate, stateless filter + map over net_memif, beside testpmd io-forward"
 echo "system,requested,achieved,valid,p50_us,p90_us,p99_us,p99_9_us,p99_99_us,max_us,sender_max_lag_us,lost" > "$out/latency.csv"
 : > "$out/latency.jsonl"
+rm -f "$tmp/dp.json"
 
 sat_json=$(sluice_run 0)
 sat=$(jget "$sat_json" events_per_sec | awk '{ printf "%.0f", $1 }')

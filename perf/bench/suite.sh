@@ -3,17 +3,21 @@
 # same run, into one folder perf/results/<date>-<host>/:
 #   1. memif (run.sh): sluice-gen -> sluice-dp keyed tumbling count, beside
 #      dpdk-testpmd rxonly over the same memif (the transport ceiling);
-#   2. in-process (inproc.sh): every perf/scenarios job on the gen source,
+#   2. latency (latency.sh): event-to-result latency of a stateless filter +
+#      map through the ethdev sink against offered load, from 10% to
+#      saturation, beside dpdk-testpmd io-forward over the same memif;
+#   3. in-process (inproc.sh): every perf/scenarios job on the gen source,
 #      beside the plain C keyed count (the compute ceiling);
-#   3. checkpoints (ckpt.sh): throughput, per-vector time, checkpoint time
+#   4. checkpoints (ckpt.sh): throughput, per-vector time, checkpoint time
 #      and bytes, recovery and memory per key, without and with a
 #      checkpoint every second, per state backend.
-# summary.md gathers the three tables with the machine, revision and how
+# summary.md gathers the four tables with the machine, revision and how
 # long each part took, and plot.sh's PNG plots; every part's own files
 # stay beside it (md, csv, json, raw logs).
 #
 #   perf/bench/suite.sh [BUILD_DIR]
-#   env: PARTS ("memif inproc ckpt"), RUNS (5: memif), INPROC_RUNS (3),
+#   env: PARTS ("memif latency inproc ckpt"), RUNS (5: memif), INPROC_RUNS (3),
+#        LAT_RUNS (3), LAT_SECONDS (1.5),
 #        CKPT_RUNS (3), CKPT_BACKENDS ("heap rocksdb-native"),
 #        CKPT_KEYS ("1000000 10000000": heap's; the rocksdb backends run
 #        1M only here, CKPT_ROCKSDB_KEYS), CKPT_CPUS (0-1)
@@ -25,7 +29,9 @@
 set -euo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/../.."
-PARTS=${PARTS:-memif inproc ckpt}
+PARTS=${PARTS:-memif latency inproc ckpt}
+LAT_RUNS=${LAT_RUNS:-3}
+LAT_SECONDS=${LAT_SECONDS:-1.5}
 RUNS=${RUNS:-5}
 INPROC_RUNS=${INPROC_RUNS:-3}
 CKPT_RUNS=${CKPT_RUNS:-3}
@@ -58,10 +64,16 @@ for part in $PARTS; do
 		{ echo; echo "## 1. Through net_memif, beside dpdk-testpmd rxonly"; echo
 		  cat "$OUT/memif.md"; } >> "$sum"
 		;;
+	latency)
+		echo "== latency: LAT_RUNS=$LAT_RUNS of ${LAT_SECONDS}s" >&2
+		LAT_RUNS=$LAT_RUNS LAT_SECONDS=$LAT_SECONDS perf/bench/latency.sh "$build" > "$OUT/latency.log"
+		{ echo; echo "## 2. Latency against offered load, beside dpdk-testpmd io-forward"; echo
+		  cat "$OUT/latency.md"; } >> "$sum"
+		;;
 	inproc)
 		echo "== inproc: RUNS=$INPROC_RUNS" >&2
 		RUNS=$INPROC_RUNS perf/bench/inproc.sh "$build" > "$OUT/inproc.log"
-		{ echo; echo "## 2. In-process source, beside the plain C keyed count"; echo
+		{ echo; echo "## 3. In-process source, beside the plain C keyed count"; echo
 		  cat "$OUT/inproc.md"; } >> "$sum"
 		;;
 	ckpt)
@@ -80,11 +92,11 @@ for part in $PARTS; do
 					>> "$OUT/ckpt.md" 2>> "$OUT/ckpt-raw.log"
 			done
 		done
-		{ echo; echo "## 3. Checkpoints every second against none, per state backend"; echo
+		{ echo; echo "## 4. Checkpoints every second against none, per state backend"; echo
 		  cat "$OUT/ckpt.md"; } >> "$sum"
 		;;
 	*)
-		echo "suite.sh: unknown part '$part' in PARTS (memif, inproc, ckpt)" >&2
+		echo "suite.sh: unknown part '$part' in PARTS (memif, latency, inproc, ckpt)" >&2
 		exit 2
 		;;
 	esac
@@ -92,7 +104,7 @@ for part in $PARTS; do
 done
 if perf/bench/plot.sh "$OUT" > /dev/null; then
 	{ echo; echo "## Plots"; echo
-	  for p in events-per-core checkpoints; do
+	  for p in events-per-core latency checkpoints; do
 		if [ -f "$OUT/$p.png" ]; then echo "![$p]($p.png)"; fi
 	  done; } >> "$sum"
 fi

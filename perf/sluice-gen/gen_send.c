@@ -118,6 +118,7 @@ struct sender {
 	uint64_t rx_bursts;
 	uint64_t drain_tsc;	/* how long the results took to end after the last send */
 	bool out_ended;		/* every result partition sent END */
+	uint64_t rx_missed;	/* the port's imissed + rx_nombuf: results lost before us */
 };
 
 static inline uint64_t
@@ -696,7 +697,8 @@ run_valid(const struct sender *s, bool behind)
 	if (s->rcv == NULL)
 		return true;
 	return (s->out_ended || s->c->no_end) && gen_recv_lost(s->rcv) == 0 &&
-	       gen_recv_drops(s->rcv) == 0 && sl_hdr_total_count(&s->rcv->h) > 0;
+	       gen_recv_drops(s->rcv) == 0 && sl_hdr_total_count(&s->rcv->h) > 0 &&
+	       s->rx_missed == 0;
 }
 
 /* Latency percentiles in µs, for the text and JSON summaries. */
@@ -749,7 +751,7 @@ report_latency(const struct sender *s)
 }
 
 static void
-report(const struct sender *s, uint64_t tsc)
+report(struct sender *s, uint64_t tsc)
 {
 	const struct gen_conf *c = s->c;
 	double sec = (double)tsc / (double)s->hz;
@@ -763,6 +765,7 @@ report(const struct sender *s, uint64_t tsc)
 
 	memset(&st, 0, sizeof(st));
 	rte_eth_stats_get(s->port, &st);
+	s->rx_missed = st.imissed + st.rx_nombuf;
 	if (c->json) {
 		printf("{\"packets\":%" PRIu64 ",\"events\":%" PRIu64
 		       ",\"seconds\":%.6f,\"events_per_sec\":%.0f"
@@ -773,12 +776,15 @@ report(const struct sender *s, uint64_t tsc)
 		       ",\"behind\":%s,\"max_lag_us\":%.1f,\"end_lag_us\":%.1f"
 		       ",\"records_per_packet\":%u,\"partitions\":%u"
 		       ",\"keys\":%" PRIu64 ",\"port_opackets\":%" PRIu64
-		       ",\"port_oerrors\":%" PRIu64 ",\"valid\":%s",
+		       ",\"port_oerrors\":%" PRIu64 ",\"port_ipackets\":%" PRIu64
+		       ",\"port_imissed\":%" PRIu64 ",\"port_ierrors\":%" PRIu64
+		       ",\"port_rx_nombuf\":%" PRIu64 ",\"valid\":%s",
 		       data_pkts, s->events, sec, eps, pps, s->partial,
 		       s->retries, s->tx_dropped, s->alloc_fail, s->end_pkts,
 		       c->rate, behind ? "true" : "false", lag_us, end_lag_us,
 		       c->rpp,
 		       c->partitions, c->keys, st.opackets, st.oerrors,
+		       st.ipackets, st.imissed, st.ierrors, st.rx_nombuf,
 		       run_valid(s, behind) ? "true" : "false");
 		if (s->rcv != NULL)
 			report_latency(s);
@@ -796,6 +802,10 @@ report(const struct sender *s, uint64_t tsc)
 		!c->rate ? "full speed" :
 		behind ? "schedule FELL BEHIND" : "schedule kept",
 		lag_us, end_lag_us, st.opackets, st.oerrors);
+	if (s->rcv != NULL)
+		fprintf(stderr, "sluice-gen receive: port ipackets %" PRIu64 " imissed %" PRIu64
+			" ierrors %" PRIu64 " rx_nombuf %" PRIu64 "\n",
+			st.ipackets, st.imissed, st.ierrors, st.rx_nombuf);
 	if (s->rcv != NULL)
 		report_latency(s);
 	if (!run_valid(s, behind))
