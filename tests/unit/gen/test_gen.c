@@ -8,7 +8,12 @@
  * and match --late-fraction; bad options are refused by name. With the
  * built binary as argv[1], `sluice-gen send` to a net_pcap port (no
  * hugepages, no NIC) must produce the same kind of parseable stream, with
- * every key present.
+ * every key present. The receiving side: gen_recv records each result
+ * row's latency from its stamp (warm-up rows and stamps from the future
+ * left out and counted), counts END packets, sequence gaps (those before
+ * the first measured row apart) and foreign packets; `decode` turns a
+ * written pcap back into the very CSV `write` made; decode and latency
+ * options are checked.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -456,6 +461,131 @@ test_bad_options(void **state)
 		"--key", "user_id", "--ts", "ts", "--csv", "x", NULL }, "--csv");
 }
 
+/* A result frame of n rows (k, sent) with the given stamps. */
+static int
+result_frame(uint8_t *frame, const struct sl_schema *s, uint32_t part,
+	     uint64_t seq, const uint64_t *stamps, uint16_t n, uint8_t flags)
+{
+	uint8_t payload[GEN_UDP_PAYLOAD_MAX];
+	struct sl_wire_hdr h;
+
+	sl_wire_hdr_fill(&h, sl_schema_id(s), s->row_size, n, part, seq, flags);
+	memcpy(payload, &h, sizeof(h));
+	for (uint16_t i = 0; i < n; i++) {
+		uint64_t k = i;
+
+		memcpy(payload + SL_WIRE_HDR_LEN + (size_t)i * s->row_size, &k, 8);
+		memcpy(payload + SL_WIRE_HDR_LEN + (size_t)i * s->row_size + 8, &stamps[i], 8);
+	}
+	return sl_wire_frame_build(frame, 2048, payload,
+				   SL_WIRE_HDR_LEN + (uint32_t)n * s->row_size, 9001, 9001);
+}
+
+static void
+test_recv_latency(void **state)
+{
+	struct gen_recv *r = malloc(sizeof(*r));
+	struct sl_schema s, other;
+	uint8_t frame[2048];
+	size_t at = 0;
+	int len;
+
+	(void)state;
+	assert_non_null(r);
+	assert_int_equal(sl_schema_parse_spec(&s, "k:u64,sent:u64", &at), 0);
+	assert_int_equal(gen_recv_init(r, &s, 9001, 8, 1000), 0);
+
+	/* Warm-up: stamped before 1000 ns. Partition 0 starts at seq 2: a
+	 * receiver that came up late, not a loss. */
+	len = result_frame(frame, &s, 0, 2, (const uint64_t[]){ 100, 900 }, 2, 0);
+	gen_recv_frame(r, frame, (uint32_t)len, 5000);
+	assert_int_equal(r->warm, 2);
+	assert_int_equal(sl_hdr_total_count(&r->h), 0);
+	/* Measured: latencies 4000 - 1000, 4000 - 3000; one stamp from the future. */
+	len = result_frame(frame, &s, 0, 3, (const uint64_t[]){ 1000, 3000, 9000 }, 3, 0);
+	gen_recv_frame(r, frame, (uint32_t)len, 4000);
+	assert_int_equal(sl_hdr_total_count(&r->h), 2);
+	assert_int_equal(r->future, 1);
+	assert_true(sl_hdr_values_equivalent(&r->h, sl_hdr_min(&r->h), 1000));
+	assert_true(sl_hdr_values_equivalent(&r->h, sl_hdr_max(&r->h), 3000));
+	assert_int_equal(gen_recv_gaps(r), 2);
+	assert_int_equal(gen_recv_lost(r), 0);
+	/* Seq 5 after 3: one packet lost while measuring. */
+	len = result_frame(frame, &s, 0, 5, (const uint64_t[]){ 2000 }, 1, 0);
+	gen_recv_frame(r, frame, (uint32_t)len, 2500);
+	assert_int_equal(gen_recv_lost(r), 1);
+	assert_true(sl_hdr_values_equivalent(&r->h, sl_hdr_min(&r->h), 500));
+	/* END, then a frame of another schema: dropped and counted. */
+	len = result_frame(frame, &s, 0, 6, NULL, 0, SL_WIRE_FLAG_END);
+	gen_recv_frame(r, frame, (uint32_t)len, 6000);
+	assert_int_equal(r->ends, 1);
+	at = 0;
+	assert_int_equal(sl_schema_parse_spec(&other, "k:u64,sent:i64", &at), 0);
+	len = result_frame(frame, &other, 1, 0, (const uint64_t[]){ 1 }, 1, 0);
+	gen_recv_frame(r, frame, (uint32_t)len, 6000);
+	assert_int_equal(gen_recv_drops(r), 1);
+	assert_int_equal(r->rx.drops[SL_WIRE_DROP_BAD_SCHEMA], 1);
+	assert_int_equal(r->rows, 6);
+	gen_recv_fini(r);
+	free(r);
+}
+
+/* decode gives back the CSV that write made of the same events. */
+static void
+test_decode(void **state)
+{
+	struct gen_conf c;
+	struct gen_summary sum;
+	struct outs o;
+	char err[GEN_ERR_MAX], out[160], a_out[170], cmd[512];
+	char *argv[16];
+	int n = 0;
+
+	(void)state;
+	outs_init(&o, "dec");
+	run_write(&c, &sum, &o, (const char *const[]){ "--schema", SCHEMA,
+		"--key", "user_id", "--ts", "ts", "--events", "3000",
+		"--partitions", "3", "--disorder", "40", NULL });
+	snprintf(out, sizeof(out), "%s/decoded.csv", tmpdir);
+	snprintf(a_out, sizeof(a_out), "--csv=%s", out);
+	argv[n++] = (char *)"decode";
+	argv[n++] = (char *)"--schema";
+	argv[n++] = (char *)SCHEMA;
+	argv[n++] = o.a_pcap;
+	argv[n++] = a_out;
+	argv[n++] = (char *)"--udp-port";
+	argv[n++] = (char *)"9000";
+	assert_int_equal(gen_conf_parse(&c, n, argv, err, sizeof(err)), 0);
+	assert_int_equal(gen_decode(&c), 0);
+	snprintf(cmd, sizeof(cmd), "cmp -s '%s' '%s'", o.csv, out);
+	assert_int_equal(system(cmd), 0);
+	/* On the sink's port (9001, the default) every packet is foreign. */
+	assert_int_equal(gen_conf_parse(&c, n - 2, argv, err, sizeof(err)), 0);
+	assert_int_equal(gen_decode(&c), 1);
+}
+
+static void
+test_bad_recv_options(void **state)
+{
+	(void)state;
+	expect_error((const char *const[]){ "decode", "--schema", SCHEMA,
+		"--csv", "x", NULL }, "--pcap");
+	expect_error((const char *const[]){ "decode", "--schema", SCHEMA,
+		"--pcap", "x", "--key", "user_id", NULL }, "--key");
+	expect_error((const char *const[]){ "send", "--schema", SCHEMA ",sent:u64",
+		"--key", "user_id", "--ts", "ts", "--port", "net_null0",
+		"--latency", "sent", NULL }, "--out-schema");
+	expect_error((const char *const[]){ "send", "--schema", SCHEMA ",sent:u64",
+		"--key", "user_id", "--ts", "ts", "--port", "net_null0",
+		"--latency", "sent", "--out-schema", "user_id:u64", NULL }, "--latency");
+	expect_error((const char *const[]){ "send", "--schema", SCHEMA ",sent:u64",
+		"--key", "user_id", "--ts", "ts", "--port", "net_null0",
+		"--latency", "sent", "--out-schema", "sent:i64", NULL }, "the same in both");
+	expect_error((const char *const[]){ "send", "--schema", SCHEMA ",sent:u64",
+		"--key", "user_id", "--ts", "ts", "--port", "net_null0",
+		"--latency", "ts", "--out-schema", "ts:timestamp_ms", NULL }, "u64 or i64");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -465,6 +595,9 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_late_fraction),
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_send_pcap),
+		cmocka_unit_test(test_recv_latency),
+		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_bad_recv_options),
 	};
 
 	if (argc > 1)
