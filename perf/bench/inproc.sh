@@ -21,7 +21,7 @@ build=${1:-build}
 cd "$(dirname "$0")/../.."
 RUNS=${RUNS:-5}
 CPU=${CPU:-1}
-SCENARIOS=${SCENARIOS:-$(ls perf/scenarios/stateless-*.yaml perf/scenarios/tumbling-count-*.yaml perf/scenarios/sliding-count-*.yaml)}
+SCENARIOS=${SCENARIOS:-$(ls perf/scenarios/stateless-*.yaml perf/scenarios/tumbling-count-*.yaml perf/scenarios/sliding-count-*.yaml perf/scenarios/session-count-*.yaml)}
 DP="$build/dataplane/sluice-dp"
 REF="$build/perf/ref/sluice-ref-count"
 for x in "$DP" "$REF"; do

@@ -16,14 +16,15 @@
 # stay beside it (md, csv, json, raw logs).
 #
 #   perf/bench/suite.sh [BUILD_DIR]
-#   env: PARTS ("memif latency inproc ckpt"), RUNS (5: memif), INPROC_RUNS (3),
-#        LAT_RUNS (3), LAT_SECONDS (1.5),
+#   env: PARTS ("memif latency inproc ckpt"), RUNS (3: memif), INPROC_RUNS (3),
+#        LAT_RUNS (3), LAT_SECONDS (1.5), LAT_FRACTIONS ("0.1 0.5 0.9 1.0"),
 #        CKPT_RUNS (3), CKPT_BACKENDS ("heap rocksdb-native"),
 #        CKPT_KEYS ("1000000 10000000": heap's; the rocksdb backends run
 #        1M only here, CKPT_ROCKSDB_KEYS), CKPT_CPUS (0-1)
 #
-# It is cut to about ten minutes here: three in-process runs per scenario
-# and no full-snapshot rocksdb row. The whole of each part, with five
+# It is cut to about ten minutes here: three memif, latency and in-process
+# runs, four load points, fewer events per key in the checkpoint runs and
+# no full-snapshot rocksdb row. The whole of each part, with five
 # runs per scenario (`make bench-inproc`) and every backend at both key
 # counts (`make bench-ckpt`), takes longer.
 set -euo pipefail
@@ -32,7 +33,8 @@ cd "$(dirname "$0")/../.."
 PARTS=${PARTS:-memif latency inproc ckpt}
 LAT_RUNS=${LAT_RUNS:-3}
 LAT_SECONDS=${LAT_SECONDS:-1.5}
-RUNS=${RUNS:-5}
+LAT_FRACTIONS=${LAT_FRACTIONS:-0.1 0.5 0.9 1.0}
+RUNS=${RUNS:-3}
 INPROC_RUNS=${INPROC_RUNS:-3}
 CKPT_RUNS=${CKPT_RUNS:-3}
 CKPT_BACKENDS=${CKPT_BACKENDS:-heap rocksdb-native}
@@ -66,7 +68,7 @@ for part in $PARTS; do
 		;;
 	latency)
 		echo "== latency: LAT_RUNS=$LAT_RUNS of ${LAT_SECONDS}s" >&2
-		LAT_RUNS=$LAT_RUNS LAT_SECONDS=$LAT_SECONDS perf/bench/latency.sh "$build" > "$OUT/latency.log"
+		LAT_RUNS=$LAT_RUNS LAT_SECONDS=$LAT_SECONDS LAT_FRACTIONS=$LAT_FRACTIONS perf/bench/latency.sh "$build" > "$OUT/latency.log"
 		{ echo; echo "## 2. Latency against offered load, beside dpdk-testpmd io-forward"; echo
 		  cat "$OUT/latency.md"; } >> "$sum"
 		;;
@@ -82,13 +84,15 @@ for part in $PARTS; do
 			keys=$CKPT_KEYS
 			[ "$b" = heap ] || keys=$CKPT_ROCKSDB_KEYS
 			for k in $keys; do
-				# heap at 1M keys and 10 events a key is over in a
-				# second: one checkpoint, at the start. 60 gives ~6.
-				epk=10
-				[ "$k" -le 1000000 ] && epk=60
+				# heap at 1M keys and 8 events a key is over in a
+				# second: one checkpoint, at the start. 40 gives ~4;
+				# 10M keys at 8 a key run ~15 s, ~7 checkpoints; the
+				# rocksdb backends' 2 a key, ~14 s at 1M keys.
+				epk=8
+				[ "$k" -le 1000000 ] && epk=40
 				echo "== ckpt: $b, $k keys, RUNS=$CKPT_RUNS" >&2
 				CPUS=$CKPT_CPUS RUNS=$CKPT_RUNS BACKENDS=$b KEYS_LIST=$k \
-					HEAP_EVENTS_PER_KEY=$epk perf/bench/ckpt.sh "$build" \
+					HEAP_EVENTS_PER_KEY=$epk EVENTS_PER_KEY=2 perf/bench/ckpt.sh "$build" \
 					>> "$OUT/ckpt.md" 2>> "$OUT/ckpt-raw.log"
 			done
 		done

@@ -27,6 +27,18 @@
  * late (one pass over the batch per window, newest first), and counted
  * as late only when its newest window is (semantics.md R3.2).
  *
+ * With --session-gap-ms G it counts per key in event-time session
+ * windows, as `window: {session: G}` does on in-order input (the
+ * scenario's gen source has no disorder): one open-addressing table of
+ * every key's open session {key, last ts, count}, prefetched across a
+ * batch like the window tables; a row more than G after its key's last
+ * one (not touching [start, last + G)) ends that session (a result) and
+ * starts the next, and so does a row exactly G after it when the
+ * watermark (punctuated: max ts - 1 after each batch, as the scenario's
+ * source emits it) had already passed the session's end - 1: the session
+ * fired and was purged, so the touching row opens a new one (Flink's
+ * rule). The end of input ends every open one.
+ *
  * With --filter-map it does instead what perf/scenarios/stateless-filter-
  * map.yaml does: keep rows with v % 3 != 0 and write for each an output
  * row {key, ts, v * 2 - 1001, v / 4.0, v % 2 == 1} into a buffer of a
@@ -35,7 +47,7 @@
  *   sluice-ref-count --keys N --events N [--event-rate R] [--window-ms W]
  *                    [--slide-ms S] [--out-of-orderness-ms B]
  *                    [--disorder-ms D] [--seed S] [--start-ms T]
- *                    [--filter-map]
+ *                    [--session-gap-ms G] [--filter-map]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -122,6 +134,78 @@ win_get(struct ref *r, int64_t start)
 	return free_w;
 }
 
+struct sess {
+	uint64_t key;
+	int64_t last;
+	uint64_t count;		/* 0: empty */
+};
+
+/* Session counts over every batch of the run; see the header comment. */
+static void
+run_sessions(struct ref *r, struct sl_gen *g, const struct sl_schema *schema,
+	     uint64_t events, uint64_t keys, int64_t gap)
+{
+	static uint8_t rows[BATCH * 32];
+	struct sess *slot[BATCH];
+	uint64_t mask, n_slots;
+	struct sess *t;
+	const uint16_t rs = schema->row_size, ts_off = schema->f[2].offset;
+	int64_t wm = INT64_MIN, max_ts = INT64_MIN;
+
+	for (n_slots = 1024; n_slots < 2 * keys; n_slots <<= 1)
+		;
+	mask = n_slots - 1;
+	t = calloc(n_slots, sizeof(*t));
+	if (t == NULL) {
+		fprintf(stderr, "sluice-ref-count: no memory for %" PRIu64 " sessions\n", n_slots);
+		exit(1);
+	}
+	for (uint64_t done = 0; done < events;) {
+		uint32_t n = events - done < BATCH ? (uint32_t)(events - done) : BATCH;
+
+		sl_gen_fill(g, rows, n);
+		done += n;
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t key;
+
+			memcpy(&key, rows + (size_t)i * rs, 8);
+			slot[i] = &t[fmix64(key) & mask];
+			__builtin_prefetch(slot[i], 1, 3);
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			const uint8_t *row = rows + (size_t)i * rs;
+			struct sess *e = slot[i];
+			uint64_t key;
+			int64_t ts;
+
+			memcpy(&key, row, 8);
+			memcpy(&ts, row + ts_off, 8);
+			while (e->count != 0 && e->key != key)
+				e = e == &t[mask] ? t : e + 1;
+			max_ts = ts > max_ts ? ts : max_ts;
+			if (e->count != 0 && (ts > e->last + gap ||
+					      (ts == e->last + gap && wm >= e->last + gap - 1))) {
+				r->results++;
+				r->checksum += e->key * 31 + e->count;
+				e->count = 0;
+			}
+			if (e->count == 0) {
+				e->key = key;
+				e->last = ts;
+			}
+			e->last = ts > e->last ? ts : e->last;
+			e->count++;
+		}
+		wm = max_ts - 1;
+	}
+	for (uint64_t j = 0; j <= mask; j++)
+		if (t[j].count != 0) {
+			r->results++;
+			r->checksum += t[j].key * 31 + t[j].count;
+		}
+	free(t);
+}
+
 /* Fire every window whose end - 1 <= wm: visit its live slots, clear it. */
 static void
 fire(struct ref *r, int64_t wm)
@@ -158,6 +242,7 @@ main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "start-ms", required_argument, NULL, 't' },
 		{ "filter-map", no_argument, NULL, 'f' },
+		{ "session-gap-ms", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sl_schema schema;
@@ -165,14 +250,14 @@ main(int argc, char **argv)
 	struct sl_gen g;
 	struct ref *r;
 	uint64_t events = 10000000, per_window, slots;
-	int64_t b = 0, wm = INT64_MIN, max_ts = INT64_MIN, slide = 0;
+	int64_t b = 0, wm = INT64_MIN, max_ts = INT64_MIN, slide = 0, gap = 0;
 	uint32_t n_pass;
 	static uint8_t rows[BATCH * 32];
 	uint64_t hash[BATCH];
 	struct win *rw[BATCH], *last = NULL;
 	size_t at;
 	double t0, t1, t_gen;
-	bool filter_map = false;
+	bool filter_map = false, events_done = false;
 	int c;
 
 	memset(&schema, 0, sizeof(schema));
@@ -205,8 +290,9 @@ main(int argc, char **argv)
 		case 's': gp.seed = v; break;
 		case 't': gp.start_ms = strtoll(optarg, NULL, 10); break;
 		case 'f': filter_map = true; break;
+		case 'g': gap = (int64_t)v; break;
 		default:
-			fprintf(stderr, "usage: sluice-ref-count --keys N --events N [--event-rate R] [--window-ms W] [--slide-ms S] [--out-of-orderness-ms B] [--disorder-ms D] [--seed S] [--start-ms T] [--filter-map]\n");
+			fprintf(stderr, "usage: sluice-ref-count --keys N --events N [--event-rate R] [--window-ms W] [--slide-ms S] [--out-of-orderness-ms B] [--disorder-ms D] [--seed S] [--start-ms T] [--session-gap-ms G] [--filter-map]\n");
 			return 2;
 		}
 	}
@@ -226,7 +312,11 @@ main(int argc, char **argv)
 	r->mask = slots - 1;
 
 	t0 = now_s();
-	for (uint64_t done = 0; filter_map && done < events;) {
+	if (gap > 0) {
+		run_sessions(r, &g, &schema, events, gp.keys, gap);
+		events_done = true;
+	}
+	for (uint64_t done = 0; filter_map && !events_done && done < events;) {
 		uint32_t n = events - done < BATCH ? (uint32_t)(events - done) : BATCH;
 		const uint16_t rs = schema.row_size;
 		static uint8_t out[BATCH * 33];
@@ -255,7 +345,7 @@ main(int argc, char **argv)
 		for (uint32_t j = 0; j < k; j++)
 			r->checksum += out[(size_t)j * 33 + 16];
 	}
-	for (uint64_t done = 0; !filter_map && done < events;) {
+	for (uint64_t done = 0; !filter_map && !events_done && done < events;) {
 		uint32_t n = events - done < BATCH ? (uint32_t)(events - done) : BATCH;
 		const uint16_t rs = schema.row_size;
 
@@ -319,7 +409,8 @@ main(int argc, char **argv)
 			fire(r, wm);
 		}
 	}
-	fire(r, INT64_MAX);	/* end of input */
+	if (!events_done)
+		fire(r, INT64_MAX);	/* end of input */
 	t1 = now_s();
 
 	/* Generation alone, the same rows again. */
