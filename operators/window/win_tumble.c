@@ -31,6 +31,8 @@ struct win_scratch {
 	uint64_t kg_magic;	/* hash % max_parallelism without a divide */
 	int32_t key_off;	/* key bytes contiguous in the row here; -1: gather */
 	bool count_only;	/* no aggregate reads an input field */
+	/* rocksdb: rows go in as merge operands, no read (win_pass_merge) */
+	bool blind;
 	bool common;		/* 8-byte time field and key_off >= 0 */
 	bool kg_pow2;		/* max parallelism a power of two (Flink: 128) */
 	uint32_t n_pass;	/* windows a row can be in: 1, or ceil(size / slide) */
@@ -52,7 +54,21 @@ struct win_scratch {
 	uint8_t *val[SL_VEC_MAX];
 	uint8_t created[SL_VEC_MAX];
 	uint8_t keys[SL_VEC_MAX * WIN_MAX_KEY_BYTES];
+	const uint8_t *opp[SL_VEC_MAX];
+	uint8_t ops[SL_VEC_MAX * (8 + 8 * SL_WIN_MAX_AGGS)];
 };
+
+/*
+ * What the state's merge needs to fold two accumulators, copied into the
+ * state (sl_state_desc.merge_ctx): rocksdb may merge on its own threads
+ * after this window is gone.
+ */
+struct win_mctx {
+	uint16_t n_acc;
+	struct sl_win_acc acc[SL_WIN_MAX_AGGS];
+};
+
+static void win_state_merge(void *dst, const void *src, void *ctx);
 
 static enum acc_kind
 kind_of(const struct sl_field *f)
@@ -239,6 +255,21 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 	d.ns_len = 8;
 	d.val_len = 8 + 8 * (uint32_t)c->n_aggs;
 	d.capacity_hint = (c->capacity + n_kg - 1) / n_kg;
+	/* Where a merge costs no read (rocksdb), rows that need nothing of
+	 * their window's old value go in as merge operands. Count and
+	 * continuous triggers read it or need to know it is new. */
+	if (sl_state_merge_is_blind(st) && c->count_trigger == 0 &&
+	    c->continuous == 0) {
+		struct win_mctx m;
+
+		memset(&m, 0, sizeof(m));
+		m.n_acc = w->n_acc;
+		memcpy(m.acc, w->acc, sizeof(m.acc[0]) * w->n_acc);
+		d.merge = win_state_merge;
+		d.merge_ctx = &m;
+		d.merge_ctx_len = sizeof(m);
+		w->scratch->blind = true;
+	}
 	rc = sl_state_register(st, &d);
 	if (rc < 0) {
 		sl_win_fini(w);
@@ -435,25 +466,42 @@ win_acc_add(const struct sl_win *w, uint8_t *val, const uint8_t *row)
 	win_acc_row(w, val, row);
 }
 
-void
-win_acc_merge(const struct sl_win *w, uint8_t *dst, const uint8_t *src)
+static void
+acc_merge(const struct sl_win_acc *accs, uint16_t n_acc, uint8_t *dst,
+	  const uint8_t *src)
 {
 	int64_t cd, cs;
 
 	memcpy(&cd, dst, 8);
 	memcpy(&cs, src, 8);
-	for (uint16_t a = 0; a < w->n_acc; a++) {
-		const struct sl_win_acc *acc = &w->acc[a];
+	for (uint16_t a = 0; a < n_acc; a++) {
+		const struct sl_win_acc *acc = &accs[a];
 
 		/* count lives in the header; avg's slot is a sum. Merging
 		 * is adding the other slot as one more input, min/max
 		 * and sums alike (the slots hold no nulls: both sides
-		 * have rows). */
+		 * have rows); first keeps dst's, last takes src's, so
+		 * dst must be the older side. */
 		if (acc->fn != SL_WIN_COUNT)
 			acc_update(acc, dst, src + acc->slot, false);
 	}
 	cd = (int64_t)((uint64_t)cd + (uint64_t)cs);
 	memcpy(dst, &cd, 8);
+}
+
+void
+win_acc_merge(const struct sl_win *w, uint8_t *dst, const uint8_t *src)
+{
+	acc_merge(w->acc, w->n_acc, dst, src);
+}
+
+/* sl_state_desc.merge: the state folds an older entry and a newer one. */
+static void
+win_state_merge(void *dst, const void *src, void *ctx)
+{
+	const struct win_mctx *m = ctx;
+
+	acc_merge(m->acc, m->n_acc, dst, src);
 }
 
 /* sl_kg_of(), with the division replaced by two multiplies. */
@@ -787,6 +835,33 @@ win_acc_fire(struct sl_win *w, const struct sl_vec *v, uint16_t n)
 	}
 }
 
+/*
+ * Rows that need nothing of their window's value (none may fire it: no
+ * lateness run in this pass) become one-row accumulators and go to the
+ * state as merge operands: on rocksdb a write each, where find-then-add
+ * was a read (a block-cache miss at millions of keys) and a write.
+ */
+static void
+win_pass_merge(struct sl_win *w, const struct sl_vec *v, uint16_t n)
+{
+	struct win_scratch *s = w->scratch;
+	const uint32_t vl = 8 + 8 * (uint32_t)w->n_acc;
+	int rc;
+
+	for (uint16_t j = 0; j < n; j++) {
+		uint8_t *op = s->ops + (size_t)j * vl;
+
+		memset(op, 0, vl);
+		win_acc_row(w, op, sl_vec_crow(v, s->row[j]));
+		s->opp[j] = op;
+	}
+	rc = sl_state_fixed_merge_bulk(w->st, w->sid, s->ref, n, s->opp);
+	if (rc < 0)
+		w->stats.state_errors += n;
+	else
+		w->stats.state_full_dropped += (uint64_t)rc;
+}
+
 /* One window per row (pass p of a sliding window's): find, then add. */
 static void
 win_pass(struct sl_win *w, const struct sl_vec *v, uint32_t p)
@@ -805,6 +880,10 @@ win_pass(struct sl_win *w, const struct sl_vec *v, uint32_t p)
 		n = win_refs(w, v, p, false, false);
 	if (n == 0)
 		return;
+	if (s->blind && s->n_lf == 0) {
+		win_pass_merge(w, v, n);
+		return;
+	}
 	rc = sl_state_fixed_upsert_bulk(w->st, w->sid, s->ref, n, s->val,
 					s->created);
 	if (rc < 0) {

@@ -123,6 +123,18 @@ struct sl_state_desc {
 	void (*result)(const void *acc, void *out, void *ctx);
 	/** reducing: acc = reduce(acc, v) */
 	void (*reduce)(void *acc, const void *v, void *ctx);
+	/**
+	 * Fixed-size values (value, reducing, aggregating), optional:
+	 * acc = merge(acc, other), associative, with other never empty.
+	 * It makes sl_state_fixed_merge_bulk possible, which on rocksdb
+	 * writes without reading (a merge operator).
+	 */
+	void (*merge)(void *acc, const void *other, void *ctx);
+	/** merge's ctx: the state keeps its own copy of these bytes, valid
+	 * until sl_state_close() (rocksdb merges on its own threads until
+	 * then, whatever became of the caller's); 0 bytes: ctx as it is. */
+	const void *merge_ctx;
+	uint32_t merge_ctx_len;
 	void *ctx;
 	uint32_t capacity_hint;	/**< heap: expected keys per key group */
 	struct sl_state_ttl ttl;
@@ -220,6 +232,22 @@ int sl_state_fixed_upsert_bulk(struct sl_state *st, int id,
 int sl_state_fixed_release_bulk(struct sl_state *st, int id,
 				const struct sl_state_ref *refs, unsigned int n,
 				uint8_t **vals);
+/**
+ * Fold ops[i] (a whole value, val_len bytes) into row i's entry with the
+ * descriptor's merge: an absent entry becomes ops[i]; rows with the same
+ * key fold in order. Fills refs[i].hash. The heap backend merges in
+ * place; rocksdb queues a merge operand and reads nothing, so an update
+ * costs a write, not a read and a write (the merge runs when the entry is
+ * next read, flushed or compacted). For callers that need neither the old
+ * value nor whether the entry existed.
+ * @return rows refused for memory (0 on success), or -errno (-ENOTSUP:
+ *   no merge function; -EINVAL with TTL on).
+ */
+/** Whether sl_state_fixed_merge_bulk skips the read (rocksdb) or not (heap). */
+bool sl_state_merge_is_blind(const struct sl_state *st);
+int sl_state_fixed_merge_bulk(struct sl_state *st, int id,
+			      struct sl_state_ref *refs, unsigned int n,
+			      const uint8_t *const *ops);
 
 /* ---- single-key access ------------------------------------------------ */
 

@@ -191,6 +191,9 @@ sl_state_close(struct sl_state *st)
 	if (st->snap != NULL)
 		sl_state_snapshot_end(st, st->snap);
 	st->ops->close(st);
+	for (unsigned int i = 0; i < st->n_desc; i++)
+		if (st->desc[i].d.merge != NULL && st->desc[i].d.merge_ctx_len > 0)
+			free(st->desc[i].mctx);
 	free(st->native_dir);
 	free(st->dir);
 	free(st->scratch);
@@ -251,9 +254,19 @@ sl_state_register(struct sl_state *st, const struct sl_state_desc *d)
 	sd->id = st->n_desc;
 	sd->ttl_on = d->ttl.ttl_ms > 0;
 	sd->fixed_len = (sd->ttl_on ? 8u : 0u) + d->val_len;
+	sd->mctx = d->ctx;
+	if (d->merge != NULL && d->merge_ctx_len > 0) {
+		sd->mctx = malloc(d->merge_ctx_len);
+		if (sd->mctx == NULL)
+			return -ENOMEM;
+		memcpy(sd->mctx, d->merge_ctx, d->merge_ctx_len);
+	}
 	rc = st->ops->desc_add(st, sd);
-	if (rc < 0)
+	if (rc < 0) {
+		if (sd->mctx != d->ctx)
+			free(sd->mctx);
 		return rc;
+	}
 	return st->n_desc++;
 }
 
@@ -540,6 +553,51 @@ sl_state_fixed_upsert_bulk(struct sl_state *st, int id,
 	sl_state_hash_bulk(st, id, refs, n);
 	sl_state_prefetch_bulk(st, id, refs, n);
 	return sl_state_fixed_acquire_bulk(st, id, refs, n, vals, created);
+}
+
+bool
+sl_state_merge_is_blind(const struct sl_state *st)
+{
+	return st->ops->fixed_merge != NULL;
+}
+
+int
+sl_state_fixed_merge_bulk(struct sl_state *st, int id,
+			  struct sl_state_ref *refs, unsigned int n,
+			  const uint8_t *const *ops)
+{
+	struct sl_sdesc *d = desc_of(st, id);
+	uint8_t *vals[SL_STATE_BATCH_MAX];
+	uint8_t created[SL_STATE_BATCH_MAX];
+	int rc;
+
+	rc = fixed_check(d, n);
+	if (rc < 0)
+		return rc;
+	if (d->d.merge == NULL)
+		return -ENOTSUP;
+	if (st->ops->fixed_merge != NULL) {
+		if (!refs_ok(st, refs, n))
+			return -ERANGE;
+		sl_state_hash_bulk(st, id, refs, n);
+		return st->ops->fixed_merge(st, d, refs, n, ops);
+	}
+	rc = sl_state_fixed_upsert_bulk(st, id, refs, n, vals, created);
+	if (rc < 0)
+		return rc;
+	for (unsigned int i = 0; i < n; i++) {
+		if (vals[i] == NULL)
+			continue;
+		if (created[i])
+			memcpy(vals[i], ops[i], d->fixed_len);
+		else
+			d->d.merge(vals[i], ops[i], d->mctx);
+	}
+	{
+		int r2 = sl_state_fixed_release_bulk(st, id, refs, n, vals);
+
+		return r2 < 0 ? r2 : rc;
+	}
 }
 
 int

@@ -36,6 +36,7 @@ struct sl_sdesc {
 	uint8_t ttl_on;			/* d.ttl.ttl_ms > 0 */
 	uint32_t fixed_len;		/* stored length: [expiry] + val_len */
 	void *be;			/* backend's per-descriptor data */
+	void *mctx;			/* d.merge's ctx: the state's copy, or d.ctx */
 };
 
 struct sl_state_be_ops;
@@ -155,6 +156,14 @@ struct sl_state_be_ops {
 	int (*fixed_upsert)(struct sl_state *st, struct sl_sdesc *d,
 			    struct sl_state_ref *refs, unsigned int n,
 			    bool hashed, uint8_t **vals, uint8_t *created);
+	/*
+	 * Blind merges of fixed-size entries (d->d.merge set, no TTL): fold
+	 * ops[i] into row i's entry without reading it. May be NULL: the
+	 * common layer does upsert, merge, release.
+	 */
+	int (*fixed_merge)(struct sl_state *st, struct sl_sdesc *d,
+			   struct sl_state_ref *refs, unsigned int n,
+			   const uint8_t *const *ops);
 	/* fixed_lookup's pointers are the storage: fixed_commit is a no-op. */
 	bool in_place;
 	/* Remove (key, ns), any kind. 1 removed, 0 absent. */

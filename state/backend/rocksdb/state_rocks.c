@@ -117,6 +117,8 @@ struct rbe {
 	rocksdb_writebatch_t *wb;
 	/* per-descriptor facts for the compaction filter (any thread) */
 	_Atomic uint32_t dmeta[SL_STATE_MAX_DESC];
+	struct rmerge *mg;		/* the merge operator's table */
+	rocksdb_mergeoperator_t *mo;
 	/* batch scratch (worker thread) */
 	uint8_t *kbuf, *vbuf;
 	size_t kcap, vcap;
@@ -268,6 +270,7 @@ rocks_free(struct rbe *b)
 		rocksdb_free(b->getv);
 	free(b->kbuf);
 	free(b->vbuf);
+	free(b->mg);	/* after the db and options, which call into it */
 	free(b);
 }
 
@@ -320,6 +323,111 @@ open_db(struct rbe *b, bool wipe)
 	return rerr(b, err);
 }
 
+/*
+ * The merge operator (sl_state_fixed_merge_bulk): an entry's merge
+ * operands are whole values, folded with their descriptor's merge in
+ * write order. The key's descriptor id picks the function; ids are the
+ * instance's own, or a checkpoint's mapped to ours when reading one
+ * (native_load). It runs on reads, flushes and compactions, any thread.
+ */
+struct rmerge {
+	void (*fn[SL_STATE_MAX_DESC])(void *acc, const void *other, void *ctx);
+	void *ctx[SL_STATE_MAX_DESC];
+	uint32_t len[SL_STATE_MAX_DESC];
+};
+
+static void
+rmerge_set(struct rmerge *m, uint16_t id, const struct sl_sdesc *d)
+{
+	m->len[id] = d->fixed_len;
+	m->ctx[id] = d->mctx;
+	m->fn[id] = d->ttl_on ? NULL : d->d.merge;
+}
+
+static char *
+rmerge_fold(const struct rmerge *m, const char *key, size_t kl,
+	    const char *first, size_t first_len, const char *const *ops,
+	    const size_t *op_len, int n, unsigned char *ok, size_t *out_len)
+{
+	uint16_t id;
+	uint32_t len;
+	char *acc;
+
+	*ok = 0;
+	if (kl < 4)
+		return NULL;
+	id = (uint16_t)(((uint8_t)key[2] << 8) | (uint8_t)key[3]);
+	if (id >= SL_STATE_MAX_DESC || m->fn[id] == NULL)
+		return NULL;
+	len = m->len[id];
+	if (first == NULL) {
+		if (n == 0)
+			return NULL;
+		first = ops[0];
+		first_len = op_len[0];
+		ops++;
+		op_len++;
+		n--;
+	}
+	if (first_len != len || (acc = malloc(len)) == NULL)
+		return NULL;
+	memcpy(acc, first, len);
+	for (int i = 0; i < n; i++) {
+		if (op_len[i] != len) {
+			free(acc);
+			return NULL;	/* RocksDB reports corruption */
+		}
+		m->fn[id](acc, ops[i], m->ctx[id]);
+	}
+	*ok = 1;
+	*out_len = len;
+	return acc;
+}
+
+static char *
+rmerge_full(void *arg, const char *key, size_t kl, const char *ex, size_t exl,
+	    const char *const *ops, const size_t *op_len, int n,
+	    unsigned char *ok, size_t *out_len)
+{
+	return rmerge_fold(arg, key, kl, ex, exl, ops, op_len, n, ok, out_len);
+}
+
+static char *
+rmerge_partial(void *arg, const char *key, size_t kl, const char *const *ops,
+	       const size_t *op_len, int n, unsigned char *ok, size_t *out_len)
+{
+	return rmerge_fold(arg, key, kl, NULL, 0, ops, op_len, n, ok, out_len);
+}
+
+static void
+rmerge_delete(void *arg, const char *v, size_t len)
+{
+	(void)arg;
+	(void)len;
+	free((void *)(uintptr_t)v);
+}
+
+static void
+rmerge_destroy(void *arg)
+{
+	(void)arg;	/* the table belongs to its rbe or its caller */
+}
+
+static const char *
+rmerge_name(void *arg)
+{
+	(void)arg;
+	return "sluice.fixed_merge.v1";
+}
+
+static rocksdb_mergeoperator_t *
+rmerge_create(struct rmerge *m)
+{
+	return rocksdb_mergeoperator_create(m, rmerge_destroy, rmerge_full,
+					    rmerge_partial, rmerge_delete,
+					    rmerge_name);
+}
+
 static int
 rocks_open(struct sl_state *st)
 {
@@ -364,6 +472,14 @@ rocks_open(struct sl_state *st)
 	b->cf = rocksdb_compactionfilter_create(b, ttl_filter_destroy, ttl_filter,
 						ttl_filter_name);
 	rocksdb_options_set_compaction_filter(b->opt, b->cf);
+	b->mg = calloc(1, sizeof(*b->mg));
+	if (b->mg == NULL) {
+		rocks_free(b);
+		return -ENOMEM;
+	}
+	/* The options own it from here (rocks_free: options_destroy). */
+	b->mo = rmerge_create(b->mg);
+	rocksdb_options_set_merge_operator(b->opt, b->mo);
 
 	b->ro = rocksdb_readoptions_create();
 	b->wo = rocksdb_writeoptions_create();
@@ -402,7 +518,34 @@ rocks_desc_add(struct sl_state *st, struct sl_sdesc *d)
 	if (d->d.ttl.cleanup_compaction)
 		m |= DM_CLEAN;
 	atomic_store_explicit(&BE(st)->dmeta[d->id], m, memory_order_relaxed);
+	/* Before any write of this descriptor: RocksDB's own locking orders
+	 * it before the merges that read it. */
+	rmerge_set(BE(st)->mg, d->id, d);
 	return 0;
+}
+
+/* Blind merges: one operand a row, no read (see sl_state_fixed_merge_bulk). */
+static int
+rocks_fixed_merge(struct sl_state *st, struct sl_sdesc *d,
+		  struct sl_state_ref *refs, unsigned int n,
+		  const uint8_t *const *ops)
+{
+	struct rbe *b = BE(st);
+	size_t ks = key_len(d, false);
+	char *err = NULL;
+
+	if (grow(&b->kbuf, &b->kcap, ks * n) < 0)
+		return -ENOMEM;
+	rocksdb_writebatch_clear(b->wb);
+	for (unsigned int i = 0; i < n; i++) {
+		uint8_t *k = b->kbuf + ks * i;
+
+		key_make(k, d, &refs[i], NULL);
+		rocksdb_writebatch_merge(b->wb, (const char *)k, ks,
+					 (const char *)ops[i], d->fixed_len);
+	}
+	rocksdb_write(b->db, b->wo, b->wb, &err);
+	return rerr(b, err);
 }
 
 /* ---- fixed-size entries ------------------------------------------------ */
@@ -1043,6 +1186,7 @@ sl_state_rocks_native_load(struct sl_state *st, const char *dir,
 	const struct sl_state_conf *c = &st->conf;
 	rocksdb_options_t *opt = rocksdb_options_create();
 	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	struct rmerge *mg = NULL;
 	char logdir[] = "/tmp/sluice-rolog-XXXXXX";
 	uint8_t lo[2], hi[2];
 	rocksdb_iterator_t *it;
@@ -1057,6 +1201,17 @@ sl_state_rocks_native_load(struct sl_state *st, const char *dir,
 	}
 	rocksdb_options_set_db_log_dir(opt, logdir);
 	rocksdb_options_set_max_open_files(opt, -1);
+	/* Its entries may still be merge operands: fold them with the
+	 * functions of our descriptors, by the checkpoint's ids. */
+	mg = calloc(1, sizeof(*mg));
+	if (mg == NULL) {
+		rc = -ENOMEM;
+		goto out_log;
+	}
+	for (uint16_t id = 0; id < n_map && id < SL_STATE_MAX_DESC; id++)
+		if (map[id] >= 0)
+			rmerge_set(mg, id, &st->desc[map[id]]);
+	rocksdb_options_set_merge_operator(opt, rmerge_create(mg));
 	rocksdb_readoptions_set_total_order_seek(ro, 1);
 	db = rocksdb_open_for_read_only(opt, dir, 0, &err);
 	if (err != NULL) {
@@ -1136,6 +1291,7 @@ out_log:
 out_opt:
 	rocksdb_readoptions_destroy(ro);
 	rocksdb_options_destroy(opt);
+	free(mg);
 	return rc < 0 ? rc : n;
 }
 
@@ -1175,6 +1331,7 @@ const struct sl_state_be_ops sl_state_rocks_ops = {
 	.desc_add = rocks_desc_add,
 	.fixed_lookup = rocks_fixed_lookup,
 	.fixed_commit = rocks_fixed_commit,
+	.fixed_merge = rocks_fixed_merge,
 	.del = rocks_del,
 	.ns_drain = rocks_ns_drain,
 	.blob_get = rocks_blob_get,
