@@ -14,6 +14,9 @@
 # that time into an HDR histogram: a sender or receiver stall shows up in
 # the latencies instead of lowering the load (no coordinated omission).
 #
+# 0. The platform's floor: sluice-ref-jitter, a TSC-reading loop pinned
+#    to each CPU for 2 s, counts the gaps a polling lcore would see
+#    (jitter.jsonl): a p99.9 that looks like them is the machine's.
 # 1. Saturation: one full-speed run; the rate sluice-gen reaches is the
 #    most the receiver takes (memif backpressure, nothing lost).
 # 2. Sweep: LAT_FRACTIONS of that rate, plus 1 M events/s (issue [5]'s
@@ -38,6 +41,7 @@ LAT_WARMUP=${LAT_WARMUP:-0.5}
 LAT_FRACTIONS=${LAT_FRACTIONS:-0.1 0.25 0.5 0.75 0.9 1.0}
 GEN="$build/perf/sluice-gen/sluice-gen"
 DP="$build/dataplane/sluice-dp"
+JIT="$build/perf/ref/sluice-ref-jitter"
 host=$(hostname -s)
 out=${OUT:-"perf/results/$(date -u +%Y%m%d-%H%M%S)-$host"}
 mkdir -p "$out"
@@ -121,6 +125,12 @@ echo "system,requested,achieved,valid,p50_us,p90_us,p99_us,p99_9_us,p99_99_us,ma
 : > "$out/latency.jsonl"
 rm -f "$tmp/dp.json"
 
+# The platform's floor first: the gaps a spinning loop pinned to each CPU
+# sees (timer ticks, the hypervisor), while nothing else of ours runs.
+"$JIT" --cpus 0,1 --seconds 2 > "$out/jitter.jsonl"
+awk -F'[:,}]' '{ printf "platform (sluice-ref-jitter, CPU %d): gaps > 10 us %s/s, > 100 us %s/s, > 1 ms %s/s, longest %s us, %.2f%% of the time stolen\n", $2, $6, $8, $10, $14, $16 * 100 }' \
+	"$out/jitter.jsonl" | tee "$tmp/jitter.txt"
+
 sat_json=$(sluice_run 0)
 sat=$(jget "$sat_json" events_per_sec | awk '{ printf "%.0f", $1 }')
 record sluice-saturation 0 "$sat_json"
@@ -169,6 +179,10 @@ best=$(awk '$4 != "nan" && $4 < 100 { b = $1 } END { print b + 0 }' "$dat")
 	echo
 	echo "Saturation (full speed, the receiver's ceiling): $(awk -v r="$sat" 'BEGIN { printf "%.2f", r / 1e6 }') M events/s through sluice."
 	echo "Highest offered rate whose median p99 stays under 100 µs: $(awk -v r="$best" 'BEGIN { printf "%.2f", r / 1e6 }') M events/s."
+	echo "The platform's own gaps, measured first (a pinned loop reading the TSC, perf/ref/ref_jitter.c):"
+	echo
+	sed 's/^/- /' "$tmp/jitter.txt"
+	echo
 	echo "Runs: $LAT_RUNS of ${LAT_SECONDS} s per rate for sluice, one for testpmd, ${LAT_WARMUP} s of warm-up left out of each; invalid runs (behind schedule at the end, or a result lost) are not in the medians."
 } >> "$out/latency.md"
 cat "$out/latency.md"
