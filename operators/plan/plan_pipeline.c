@@ -287,6 +287,8 @@ agg_split(char *s, char **fn, char **arg, char **arg2, char **as)
 		q = s;
 		while (isspace((unsigned char)*s))
 			s++;
+		if (*s == ',')
+			return -E2BIG;
 	}
 	if (*s != ')')
 		return -EINVAL;
@@ -332,12 +334,16 @@ plan_agg_one(struct plan_ctx *c, const struct plan_node *n)
 	char *fn, *arg, *arg2, *as;
 	const char *out;
 	bool distinct;
-	int i;
+	int i, rc;
 
 	if (plan_expect(c, n, PLAN_SCALAR, "aggregate") < 0)
 		return -EINVAL;
-	if (n->len >= sizeof(buf) || agg_split(memcpy(buf, n->text, n->len + 1),
-					       &fn, &arg, &arg2, &as) < 0) {
+	rc = n->len >= sizeof(buf) ? -EINVAL :
+	     agg_split(memcpy(buf, n->text, n->len + 1), &fn, &arg, &arg2, &as);
+	if (rc == -E2BIG)
+		return plan_err(c, n, "%s() takes at most two arguments (approx_count_distinct(field, P)), got '%s'",
+				fn, plan_show(n->text, show));
+	if (rc < 0) {
 		/* YAML's flow sequence [a, b] splits at the comma of f(x, P). */
 		if (memchr(n->text, '(', n->len) != NULL && memchr(n->text, ')', n->len) == NULL)
 			return plan_err(c, n, "expected an aggregate like count(), sum(f) or max(f) as name, got '%s' (an aggregate with a comma inside [...] must be quoted: \"approx_count_distinct(f, 12)\")",
