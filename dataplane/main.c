@@ -87,10 +87,14 @@ setup_windows(struct dp *dp)
 	for (uint16_t a = 0; a < p->n_aggs; a++) {
 		_Static_assert((int)SL_PLAN_AGG_LAST == (int)SL_WIN_LAST &&
 			       (int)SL_PLAN_AGG_FIRST == (int)SL_WIN_FIRST &&
-			       (int)SL_PLAN_AGG_AVG == (int)SL_WIN_AVG,
+			       (int)SL_PLAN_AGG_AVG == (int)SL_WIN_AVG &&
+			       (int)SL_PLAN_AGG_COUNT_DISTINCT == (int)SL_WIN_COUNT_DISTINCT &&
+			       (int)SL_PLAN_AGG_APPROX_COUNT_DISTINCT ==
+			       (int)SL_WIN_APPROX_COUNT_DISTINCT,
 			       "the plan's and the window's aggregate functions line up");
 		c.agg[a].fn = (enum sl_win_agg_fn)p->agg[a].fn;
 		c.agg[a].field = p->agg[a].field;
+		c.agg[a].hll_p = p->agg[a].hll_p;
 		snprintf(c.agg[a].name, sizeof(c.agg[a].name), "%s", p->agg[a].out_name);
 	}
 	c.capacity = p->key_capacity;

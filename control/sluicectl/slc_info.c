@@ -105,7 +105,8 @@ static const char *const src_names[] = {
 static const char *const agg_names[] = {
 	[SL_PLAN_AGG_COUNT] = "count", [SL_PLAN_AGG_SUM] = "sum", [SL_PLAN_AGG_MIN] = "min",
 	[SL_PLAN_AGG_MAX] = "max", [SL_PLAN_AGG_AVG] = "avg", [SL_PLAN_AGG_FIRST] = "first",
-	[SL_PLAN_AGG_LAST] = "last",
+	[SL_PLAN_AGG_LAST] = "last", [SL_PLAN_AGG_COUNT_DISTINCT] = "count_distinct",
+	[SL_PLAN_AGG_APPROX_COUNT_DISTINCT] = "approx_count_distinct",
 };
 
 enum { OP_NAME, OP_ROLE, OP_DETAIL, OP__N };

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sl_expr.h"
@@ -245,16 +246,17 @@ plan_window(struct plan_ctx *c, const struct plan_node *v)
 	return 0;
 }
 
-/* "fn(arg) [as name]": split in place into its three parts. */
+/* "fn(arg[, arg2]) [as name]": split in place into its parts (*arg2
+ * NULL when there is no second argument). */
 static int
-agg_split(char *s, char **fn, char **arg, char **as)
+agg_split(char *s, char **fn, char **arg, char **arg2, char **as)
 {
 	char *q;
 
 	while (isspace((unsigned char)*s))
 		s++;
 	*fn = s;
-	while (isalpha((unsigned char)*s))
+	while (isalpha((unsigned char)*s) || *s == '_')
 		s++;
 	if (s == *fn)
 		return -EINVAL;
@@ -273,6 +275,21 @@ agg_split(char *s, char **fn, char **arg, char **as)
 	q = s;
 	while (isspace((unsigned char)*s))
 		s++;
+	*arg2 = NULL;
+	if (*s == ',') {
+		*q = '\0';
+		s++;
+		while (isspace((unsigned char)*s))
+			s++;
+		*arg2 = s;
+		while (isalnum((unsigned char)*s) || *s == '_' || *s == '-' || *s == '+')
+			s++;
+		q = s;
+		while (isspace((unsigned char)*s))
+			s++;
+		if (*s == ',')
+			return -E2BIG;
+	}
 	if (*s != ')')
 		return -EINVAL;
 	*q = '\0';
@@ -308,28 +325,60 @@ plan_agg_one(struct plan_ctx *c, const struct plan_node *n)
 		[SL_PLAN_AGG_COUNT] = "count", [SL_PLAN_AGG_SUM] = "sum",
 		[SL_PLAN_AGG_MIN] = "min", [SL_PLAN_AGG_MAX] = "max", [SL_PLAN_AGG_AVG] = "avg",
 		[SL_PLAN_AGG_FIRST] = "first", [SL_PLAN_AGG_LAST] = "last",
+		[SL_PLAN_AGG_COUNT_DISTINCT] = "count_distinct",
+		[SL_PLAN_AGG_APPROX_COUNT_DISTINCT] = "approx_count_distinct",
 	};
 	struct sl_plan *p = c->p;
 	struct sl_plan_agg *a = &p->agg[p->n_aggs];
 	char buf[SL_PLAN_ARG_MAX], show[PLAN_SHOW_MAX], what[96], ty[16];
-	char *fn, *arg, *as;
+	char *fn, *arg, *arg2, *as;
 	const char *out;
-	int i;
+	bool distinct;
+	int i, rc;
 
 	if (plan_expect(c, n, PLAN_SCALAR, "aggregate") < 0)
 		return -EINVAL;
-	if (n->len >= sizeof(buf) || agg_split(memcpy(buf, n->text, n->len + 1),
-					       &fn, &arg, &as) < 0)
+	rc = n->len >= sizeof(buf) ? -EINVAL :
+	     agg_split(memcpy(buf, n->text, n->len + 1), &fn, &arg, &arg2, &as);
+	if (rc == -E2BIG)
+		return plan_err(c, n, "%s() takes at most two arguments (approx_count_distinct(field, P)), got '%s'",
+				fn, plan_show(n->text, show));
+	if (rc < 0) {
+		/* YAML's flow sequence [a, b] splits at the comma of f(x, P). */
+		if (memchr(n->text, '(', n->len) != NULL && memchr(n->text, ')', n->len) == NULL)
+			return plan_err(c, n, "expected an aggregate like count(), sum(f) or max(f) as name, got '%s' (an aggregate with a comma inside [...] must be quoted: \"approx_count_distinct(f, 12)\")",
+					plan_show(n->text, show));
 		return plan_err(c, n, "expected an aggregate like count(), sum(f) or max(f) as name, got '%s'",
 				plan_show(n->text, show));
-	for (i = 0; i <= SL_PLAN_AGG_LAST; i++)
+	}
+	for (i = 0; i <= SL_PLAN_AGG_APPROX_COUNT_DISTINCT; i++)
 		if (strcmp(fn, fns[i]) == 0)
 			break;
-	if (i > SL_PLAN_AGG_LAST)
-		return plan_err(c, n, "unknown aggregate function '%s'; expected one of: count, sum, min, max, avg, first, last",
+	if (i > SL_PLAN_AGG_APPROX_COUNT_DISTINCT)
+		return plan_err(c, n, "unknown aggregate function '%s'; expected one of: count, sum, min, max, avg, first, last, count_distinct, approx_count_distinct",
 				plan_show(fn, show));
 	a->fn = (enum sl_plan_agg_fn)i;
 	a->field = -1;
+	distinct = a->fn == SL_PLAN_AGG_COUNT_DISTINCT ||
+		   a->fn == SL_PLAN_AGG_APPROX_COUNT_DISTINCT;
+	/* Only the HyperLogLog takes a second argument: its precision. */
+	if (arg2 != NULL && a->fn != SL_PLAN_AGG_APPROX_COUNT_DISTINCT)
+		return plan_err(c, n, "%s() takes %s, got %s(%s, %s)", fn,
+				a->fn == SL_PLAN_AGG_COUNT ? "no field" : "one field",
+				fn, plan_show(arg, show), arg2);
+	if (arg2 != NULL) {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(arg2, &end, 10);
+		if (arg2[0] == '\0' || *end != '\0' || errno != 0 || v < 4 || v > 16)
+			return plan_err(c, n, "approx_count_distinct(%s, P): precision P must be an integer 4..16 (2^P registers, standard error 1.04/sqrt(2^P)), got '%s'",
+					plan_show(arg, show), arg2);
+		a->hll_p = (uint8_t)v;
+	} else if (a->fn == SL_PLAN_AGG_APPROX_COUNT_DISTINCT) {
+		a->hll_p = SL_PLAN_HLL_P_DEFAULT;
+	}
 	/* Merging two sessions' first/last needs to know which row came
 	 * first across them, which the accumulators do not keep. */
 	if (p->window_gap_ms > 0 &&
@@ -345,16 +394,18 @@ plan_agg_one(struct plan_ctx *c, const struct plan_node *n)
 		const struct sl_field *f;
 
 		if (arg[0] == '\0')
-			return plan_err(c, n, "%s() needs a numeric field", fn);
+			return plan_err(c, n, distinct ? "%s() needs a field" :
+					"%s() needs a numeric field", fn);
 		snprintf(what, sizeof(what), "%s()", fn);
 		if (plan_field_lookup(c, n, arg, what, &a->field) < 0)
 			return -EINVAL;
 		f = &p->schema.f[a->field];
-		if (f->type == SL_T_STR || f->type == SL_T_BOOL)
+		/* Distinct values of any type: strings are their bytes. */
+		if (!distinct && (f->type == SL_T_STR || f->type == SL_T_BOOL))
 			return plan_err(c, n, "%s(%s): field '%s' is %s; expected a numeric field",
 					fn, f->name, f->name,
 					plan_type_show(f, ty, sizeof(ty)));
-		/* fn (<= 5 bytes) + "_" + a field name fits in buf. */
+		/* fn (<= 21 bytes) + "_" + a field name fits in what. */
 		snprintf(what, sizeof(what), "%s_%s", fn, f->name);
 		out = what;
 	}

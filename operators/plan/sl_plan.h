@@ -24,6 +24,7 @@ struct sl_expr;
 #define SL_PLAN_MAX_MAP 32	/**< columns of a map step (SL_MAP_MAX_COLS) */
 #define SL_PLAN_MAX_KEYS 8
 #define SL_PLAN_MAX_AGGS 16
+#define SL_PLAN_HLL_P_DEFAULT 14	/**< approx_count_distinct's P (sl_agg.h's default) */
 #define SL_PLAN_MAX_EAL_ARGS 32
 #define SL_PLAN_ARG_MAX 256
 #define SL_PLAN_PATH_MAX 1024
@@ -53,6 +54,8 @@ enum sl_plan_agg_fn {
 	SL_PLAN_AGG_AVG,
 	SL_PLAN_AGG_FIRST,		/**< the value of the window's first row (arrival order) */
 	SL_PLAN_AGG_LAST,		/**< the value of its last row */
+	SL_PLAN_AGG_COUNT_DISTINCT,	/**< exact distinct values of the field, u64 */
+	SL_PLAN_AGG_APPROX_COUNT_DISTINCT,	/**< HyperLogLog estimate of them, u64 */
 };
 
 enum sl_wm_emit {
@@ -102,6 +105,7 @@ struct sl_plan_agg {
 	enum sl_plan_agg_fn fn;
 	int field;			/**< schema index; -1 for count() */
 	char out_name[SL_NAME_MAX];	/**< output column: "count", "sum_amount", or the 'as' name */
+	uint8_t hll_p;			/**< approx_count_distinct: log2 registers, 4..16 (default 14) */
 };
 
 struct sl_plan_sink {

@@ -21,7 +21,8 @@
  * see sl_win_conf.gap.
  * State lives in the keyed-state backend (sl_state.h, heap or rocksdb) as
  * one value state, updated in place: key = the key fields' bytes, namespace = the
- * window start, accumulator = count + one 8-byte slot per aggregate. The
+ * window start, accumulator = count + one slot per aggregate (8 bytes, or
+ * a HyperLogLog's registers), plus one map state per count_distinct. The
  * operator keeps only the list of open windows; firing drains a window's
  * namespace (sl_state_ns_drain). process() allocates nothing on the heap
  * backend.
@@ -39,6 +40,9 @@
 #define SL_WIN_MAX_PANES 64	/**< sliding: windows per row (size / slide) */
 #define SL_WIN_SESS_MAX 256	/**< session windows: sessions in flight per key */
 #define SL_WIN_SNAP_RUNS 64	/**< watermark runs of key groups in a snapshot */
+/** Bytes of one (key, window) accumulator: count + the aggregates' slots
+ * (8 bytes each; approx_count_distinct 2^p). One state value, so a bound. */
+#define SL_WIN_ACC_MAX (256u << 10)
 /** Largest sl_win_snapshot_windows() section. */
 #define SL_WIN_SNAP_MAX (4 + 8 * SL_WIN_MAX_OPEN + 16 * SL_WIN_SNAP_RUNS)
 
@@ -70,12 +74,28 @@ enum sl_win_agg_fn {
 	SL_WIN_AVG,
 	SL_WIN_FIRST,			/**< the first row's value, in arrival order */
 	SL_WIN_LAST,			/**< the last row's value */
+	/**
+	 * Exact distinct values of the field (any type; f64 -0.0 counts as
+	 * 0.0), as u64. The accumulator holds the count; the values are a
+	 * map state per aggregate ("window.cd.<i>": key, namespace = the
+	 * window as the accumulators', user key = the field's bytes), so
+	 * checkpoints and N->M restores cover them; a session merge moves
+	 * the swallowed state window's values into the survivor's.
+	 */
+	SL_WIN_COUNT_DISTINCT,
+	/**
+	 * HyperLogLog estimate of the distinct values (sl_agg.h), as u64:
+	 * 2^hll_p one-byte registers inline in the accumulator; a session
+	 * merge takes the register-wise max.
+	 */
+	SL_WIN_APPROX_COUNT_DISTINCT,
 };
 
 struct sl_win_agg {
 	enum sl_win_agg_fn fn;
 	int field;			/**< input field; -1 for count */
 	char name[SL_NAME_MAX];		/**< output column */
+	uint8_t hll_p;			/**< approx_count_distinct: 4..16, 0 = 14 */
 };
 
 struct sl_win_conf {
@@ -162,8 +182,11 @@ struct sl_win {
 	struct sl_win_stats stats;
 	int64_t wm;			/**< current watermark */
 	uint32_t key_len;		/**< key field bytes */
+	uint32_t val_len;		/**< accumulator bytes (count + slots) */
 	struct sl_state *st;
 	int sid;			/**< the window's state descriptor */
+	uint16_t n_cd;			/**< count_distinct aggregates */
+	uint8_t *vbuf;			/**< 3 x val_len: accumulators copied out */
 	uint16_t n_open;
 	int64_t open_start[SL_WIN_MAX_OPEN];	/**< ascending */
 	uint16_t n_acc;

@@ -14,13 +14,38 @@
 /* Index of the open window starting at start, opened if needed; -1 when full. */
 int win_open(struct sl_win *w, int64_t start);
 
-/* One input row into an accumulator (count + one 8-byte slot per
- * aggregate); a new accumulator is all zero. */
-void win_acc_add(const struct sl_win *w, uint8_t *val, const uint8_t *row);
+/* One input row into an accumulator (count + one slot per aggregate); a
+ * new accumulator is all zero. cd_new: per count_distinct, whether
+ * win_cd_add found the row's value new ([cd]; NULL without any). */
+void win_acc_add(const struct sl_win *w, uint8_t *val, const uint8_t *row,
+		 const uint8_t *cd_new);
 
 /* Fold accumulator src into dst (session windows merging, R2.5); both
- * hold at least one row. first/last never get here (sl_win_conf_check). */
+ * hold at least one row. first/last never get here (sl_win_conf_check);
+ * count_distinct's values are win_cd_merge's. */
 void win_acc_merge(const struct sl_win *w, uint8_t *dst, const uint8_t *src);
+
+/* The heap tables' size hint for accumulators of w->val_len bytes. */
+uint32_t win_acc_hint(const struct sl_win *w, uint32_t hint);
+
+/* count_distinct (aggregate a) of a row at ref (hashed for its map):
+ * @return 1 the value is new to (key, ns) and now in its map, 0 seen,
+ * -errno (counted). */
+int win_cd_add(struct sl_win *w, uint16_t a, const struct sl_state_ref *ref,
+	       const uint8_t *row);
+/* count_distinct aggregate a's map descriptor and index among them. */
+int win_cd_map(const struct sl_win *w, uint16_t a);
+uint16_t win_cd_index(const struct sl_win *w, uint16_t a);
+/* Zero the count_distinct counts of accumulator val. */
+void win_cd_zero(const struct sl_win *w, uint8_t *val);
+/* Remove the distinct values of (key, ns): the window's state goes. */
+void win_cd_clear(struct sl_win *w, uint16_t kg, const void *key,
+		  const void *ns);
+/* Session merge: move every count_distinct's values of (key, src_ns)
+ * into (key, dst_ns), counting those new there into accumulator dst.
+ * @return 0 or -errno. */
+int win_cd_merge(struct sl_win *w, uint16_t kg, const void *key, uint8_t *dst,
+		 const void *dst_ns, const void *src_ns);
 
 /* Write one result row (key, [start, end), the accumulators' results)
  * through out; early says whether it is an early firing (out_early). */

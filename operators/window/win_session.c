@@ -85,7 +85,6 @@
 _Static_assert(WIN_SESS_CAP <= SL_ASSIGN_MSET_MAX, "a set holds SL_WIN_SESS_MAX windows");
 #define WIN_SESS_SET_WORDS ((sizeof(struct sl_assign_mset) + \
 			     WIN_SESS_CAP * sizeof(struct sl_assign_mset_ent) + 7) / 8)
-#define WIN_VAL_MAX (8 + 8 * SL_WIN_MAX_AGGS)
 
 struct win_sess {
 	struct sl_assign a;		/* the assigner, for R3.1's predicates */
@@ -250,7 +249,8 @@ sess_merge(void *arg, const struct sl_assign_window *result,
 	struct sl_win *w = arg;
 	struct win_sess *s = w->sess;
 	const int64_t end1 = sl_assign_max_ts(result), cl = sess_cleanup(w, result);
-	uint8_t dst[WIN_VAL_MAX], src[WIN_VAL_MAX];
+	/* vbuf[0] is sess_row's, which called this */
+	uint8_t *dst = w->vbuf + w->val_len, *src = w->vbuf + 2 * (size_t)w->val_len;
 	bool forwarder = false, same_end = false, have;
 	int rc;
 
@@ -283,13 +283,26 @@ sess_merge(void *arg, const struct sl_assign_window *result,
 		rc = acc_get(w, &merged_state[i], src);
 		if (rc < 0)
 			return rc;
-		if (rc == 0)
-			continue;	/* its row was refused for memory */
-		if (have)
+		if (rc == 0) {
+			/* its row was refused for memory */
+			if (w->n_cd != 0)
+				win_cd_clear(w, s->kg, s->key, &merged_state[i]);
+			continue;
+		}
+		if (have) {
 			win_acc_merge(w, dst, src);
-		else
-			memcpy(dst, src, 8 + 8 * (size_t)w->n_acc);
+		} else {
+			memcpy(dst, src, w->val_len);
+			/* its distinct values move over and are counted again */
+			win_cd_zero(w, dst);
+		}
 		have = true;
+		if (w->n_cd != 0) {
+			rc = win_cd_merge(w, s->kg, s->key, dst, state_result,
+					  &merged_state[i]);
+			if (rc < 0)
+				return rc;
+		}
 		rc = acc_clear(w, &merged_state[i]);
 		if (rc < 0)
 			return rc;
@@ -306,7 +319,7 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 	const uint8_t *row = sl_vec_crow(v, i);
 	const int64_t ts = sl_row_ts(row, &c->in->f[c->ts_field]);
 	struct sl_assign_window proto = { ts, 0 }, act, sw;
-	uint8_t val[WIN_VAL_MAX];
+	uint8_t *val = w->vbuf, cd_new[SL_WIN_MAX_AGGS];
 	uint32_t n0;
 	bool fresh;
 	int64_t cl;
@@ -358,9 +371,23 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 	fresh = !s->merged && sess_set(s)->n == n0 + 1;
 	rc = acc_get(w, &sw, val);
 	if (rc == 0)
-		memset(val, 0, sizeof(val));
+		memset(val, 0, w->val_len);
+	for (uint16_t a = 0; rc >= 0 && a < w->n_acc; a++) {
+		const struct sl_win_agg *g = &c->agg[a];
+		struct sl_state_ref r;
+		int r2;
+
+		if (g->fn != SL_WIN_COUNT_DISTINCT)
+			continue;
+		r = sess_ref(w, win_cd_map(w, a), &sw);
+		r2 = win_cd_add(w, a, &r, row);
+		if (r2 < 0)
+			rc = r2;
+		else
+			cd_new[win_cd_index(w, a)] = (uint8_t)r2;
+	}
 	if (rc >= 0) {
-		win_acc_add(w, val, row);
+		win_acc_add(w, val, row, cd_new);
 		rc = acc_put(w, &sw, val);
 	}
 	/* EventTimeTrigger.onElement (R2.7): fire now if the window's end
@@ -443,7 +470,7 @@ sess_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 	struct sl_win *w = arg;
 	struct win_sess *s = w->sess;
 	struct sl_assign_window win, sw;
-	uint8_t val[WIN_VAL_MAX];
+	uint8_t *val = w->vbuf;
 	int rc;
 
 	(void)dom;
@@ -472,6 +499,8 @@ sess_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 	if (t == sess_cleanup(w, &win)) {
 		if (acc_clear(w, &sw) < 0)
 			w->stats.state_errors++;
+		if (w->n_cd != 0)
+			win_cd_clear(w, kg, key, &sw);
 		sl_assign_mset_retire(sess_set(s), &win);
 		if (set_save(w) < 0)
 			w->stats.state_errors++;
@@ -540,8 +569,8 @@ win_sess_init(struct sl_win *w)
 	d.kind = SL_STATE_VALUE;
 	d.key_len = (uint16_t)w->key_len;
 	d.ns_len = sizeof(struct sl_assign_window);
-	d.val_len = 8 + 8 * (uint32_t)c->n_aggs;
-	d.capacity_hint = hint;
+	d.val_len = w->val_len;
+	d.capacity_hint = win_acc_hint(w, hint);
 	rc = sl_state_register(w->st, &d);
 	if (rc < 0)
 		return rc;
@@ -550,6 +579,7 @@ win_sess_init(struct sl_win *w)
 	d.kind = SL_STATE_LIST;
 	d.ns_len = 0;
 	d.val_len = 0;
+	d.capacity_hint = hint;
 	rc = sl_state_register(w->st, &d);
 	if (rc < 0)
 		return rc;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "sl_agg.h"
 #include "sl_kg.h"
 #include "sl_timer.h"
 #include "sl_window.h"
@@ -24,6 +25,9 @@ struct sl_win_acc {
 	const struct sl_field *in;	/* NULL for count */
 	const struct sl_field *out;
 	uint32_t slot;			/* byte offset in the entry value */
+	struct sl_agg_fn fa;		/* count_distinct, approx: the library's */
+	int map_id;			/* count_distinct: its values' map state */
+	uint16_t cd;			/* count_distinct: its index among them */
 };
 
 /* Per-vector scratch and what init works out once for the hot path. */
@@ -53,6 +57,10 @@ struct win_scratch {
 	uint16_t row[SL_VEC_MAX];
 	uint8_t *val[SL_VEC_MAX];
 	uint8_t created[SL_VEC_MAX];
+	/* count_distinct: whether row j's value was new to its window, per
+	 * aggregate ([j * SL_WIN_MAX_AGGS + cd]), found before the adds */
+	uint8_t cd_new[SL_VEC_MAX * SL_WIN_MAX_AGGS];
+	struct sl_state_ref mref[SL_VEC_MAX];	/* refs hashed for the maps */
 	uint8_t keys[SL_VEC_MAX * WIN_MAX_KEY_BYTES];
 	const uint8_t *opp[SL_VEC_MAX];
 	uint8_t ops[SL_VEC_MAX * (8 + 8 * SL_WIN_MAX_AGGS)];
@@ -78,11 +86,35 @@ kind_of(const struct sl_field *f)
 	return f->type == SL_T_U64 ? ACC_UINT : ACC_INT;
 }
 
+static inline bool
+is_distinct(enum sl_win_agg_fn fn)
+{
+	return fn == SL_WIN_COUNT_DISTINCT || fn == SL_WIN_APPROX_COUNT_DISTINCT;
+}
+
+static bool
+win_has_distinct(const struct sl_win *w)
+{
+	for (uint16_t a = 0; a < w->n_acc; a++)
+		if (is_distinct(w->acc[a].fn))
+			return true;
+	return false;
+}
+
+/* Bytes of an aggregate's slot in the accumulator. */
+static uint32_t
+agg_slot_size(const struct sl_win_agg *g)
+{
+	if (g->fn == SL_WIN_APPROX_COUNT_DISTINCT)
+		return 1u << (g->hll_p == 0 ? SL_AGG_HLL_P_DEFAULT : g->hll_p);
+	return 8;
+}
+
 int
 sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 		  char *msg, size_t msglen)
 {
-	uint32_t key_bytes = 0;
+	uint32_t key_bytes = 0, acc_bytes = 8;
 	int rc;
 
 	/* EventTimeSessionWindows.withGap(g): g > 0 and nothing else; Flink
@@ -152,9 +184,25 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 		const struct sl_field *in = g->field >= 0 ? &c->in->f[g->field] : NULL;
 		enum sl_type t;
 
-		if (g->fn != SL_WIN_COUNT &&
-		    (in == NULL || in->type == SL_T_STR || in->type == SL_T_BOOL)) {
+		if (g->fn != SL_WIN_COUNT && in == NULL) {
+			snprintf(msg, msglen, "aggregate '%s' needs a field", g->name);
+			return -EINVAL;
+		}
+		if (g->fn != SL_WIN_COUNT && !is_distinct(g->fn) &&
+		    (in->type == SL_T_STR || in->type == SL_T_BOOL)) {
 			snprintf(msg, msglen, "aggregate '%s' needs a numeric field", g->name);
+			return -EINVAL;
+		}
+		if (g->fn == SL_WIN_APPROX_COUNT_DISTINCT && g->hll_p != 0 &&
+		    (g->hll_p < 4 || g->hll_p > 16)) {
+			snprintf(msg, msglen, "aggregate '%s': HyperLogLog precision must be 4..16, got %u",
+				 g->name, g->hll_p);
+			return -EINVAL;
+		}
+		acc_bytes += agg_slot_size(g);
+		if (acc_bytes > SL_WIN_ACC_MAX) {
+			snprintf(msg, msglen, "aggregate '%s': the accumulators take more than %u bytes per key and window; lower approx_count_distinct's precision",
+				 g->name, SL_WIN_ACC_MAX);
 			return -EINVAL;
 		}
 		if (c->gap > 0 && (g->fn == SL_WIN_FIRST || g->fn == SL_WIN_LAST)) {
@@ -164,6 +212,8 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 		}
 		switch (g->fn) {
 		case SL_WIN_COUNT:
+		case SL_WIN_COUNT_DISTINCT:
+		case SL_WIN_APPROX_COUNT_DISTINCT:
 			t = SL_T_U64;
 			break;
 		case SL_WIN_SUM:
@@ -189,6 +239,165 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 
 static int ct_fire(void *arg, enum sl_timer_domain dom, uint16_t kg,
 		   const void *key, const void *ns, int64_t ts);
+
+uint32_t
+win_acc_hint(const struct sl_win *w, uint32_t hint)
+{
+	/* Heap tables are slots of the accumulator's size, made whole per
+	 * key group: with HyperLogLogs (16 KiB at p = 14) the usual hint
+	 * would reserve gigabytes before the first row. Start small; the
+	 * tables grow with the keys. */
+	uint32_t cap = (64u << 10) / w->val_len;
+
+	return hint < cap ? hint : cap > 0 ? cap : 1;
+}
+
+/* One map state per count_distinct, keyed as the accumulators. */
+static int
+win_cd_register(struct sl_win *w, uint16_t ns_len, uint32_t hint)
+{
+	for (uint16_t a = 0; a < w->n_acc; a++) {
+		struct sl_win_acc *acc = &w->acc[a];
+		struct sl_state_desc d;
+		char name[32];
+		int rc;
+
+		if (acc->fn != SL_WIN_COUNT_DISTINCT)
+			continue;
+		snprintf(name, sizeof(name), "window.cd.%u", a);
+		d = sl_agg_distinct_desc(name, (uint16_t)w->key_len, ns_len,
+					 (uint16_t)acc->in->size);
+		d.capacity_hint = hint;
+		rc = sl_state_register(w->st, &d);
+		if (rc < 0)
+			return rc;
+		acc->map_id = rc;
+		acc->cd = w->n_cd++;
+	}
+	return 0;
+}
+
+/* The bytes a distinct aggregate sees of a row's field: f64 -0.0 as 0.0
+ * (they are equal), everything else as stored. */
+static inline const uint8_t *
+cd_bytes(const struct sl_field *f, const uint8_t *row, uint8_t *buf)
+{
+	double x;
+
+	if (f->type != SL_T_F64)
+		return row + f->offset;
+	x = sl_row_get_f64(row, f);
+	if (x == 0)
+		x = 0;
+	memcpy(buf, &x, 8);
+	return buf;
+}
+
+int
+win_cd_add(struct sl_win *w, uint16_t a, const struct sl_state_ref *ref,
+	   const uint8_t *row)
+{
+	const struct sl_win_acc *acc = &w->acc[a];
+	uint64_t unused = 0;
+	uint8_t buf[8];
+	int rc;
+
+	rc = sl_agg_distinct_add(&acc->fa, &unused, w->st, acc->map_id, ref,
+				 cd_bytes(acc->in, row, buf));
+	if (rc == -ENOMEM)
+		w->stats.state_full_dropped++;
+	else if (rc < 0)
+		w->stats.state_errors++;
+	return rc;
+}
+
+int
+win_cd_map(const struct sl_win *w, uint16_t a)
+{
+	return w->acc[a].map_id;
+}
+
+uint16_t
+win_cd_index(const struct sl_win *w, uint16_t a)
+{
+	return w->acc[a].cd;
+}
+
+void
+win_cd_zero(const struct sl_win *w, uint8_t *val)
+{
+	for (uint16_t a = 0; a < w->n_acc; a++)
+		if (w->acc[a].fn == SL_WIN_COUNT_DISTINCT)
+			memset(val + w->acc[a].slot, 0, 8);
+}
+
+void
+win_cd_clear(struct sl_win *w, uint16_t kg, const void *key, const void *ns)
+{
+	for (uint16_t a = 0; a < w->n_acc; a++) {
+		struct sl_state_ref r = { .key = key, .ns = ns, .kg = kg };
+
+		if (w->acc[a].fn != SL_WIN_COUNT_DISTINCT)
+			continue;
+		sl_state_hash_bulk(w->st, w->acc[a].map_id, &r, 1);
+		if (sl_state_clear(w->st, w->acc[a].map_id, &r) < 0)
+			w->stats.state_errors++;
+	}
+}
+
+int
+win_cd_merge(struct sl_win *w, uint16_t kg, const void *key, uint8_t *dst,
+	     const void *dst_ns, const void *src_ns)
+{
+	for (uint16_t a = 0; a < w->n_acc; a++) {
+		const struct sl_win_acc *acc = &w->acc[a];
+		struct sl_state_ref d = { .key = key, .ns = dst_ns, .kg = kg };
+		struct sl_state_ref s = { .key = key, .ns = src_ns, .kg = kg };
+		int rc;
+
+		if (acc->fn != SL_WIN_COUNT_DISTINCT)
+			continue;
+		sl_state_hash_bulk(w->st, acc->map_id, &d, 1);
+		sl_state_hash_bulk(w->st, acc->map_id, &s, 1);
+		rc = sl_agg_distinct_merge(&acc->fa, dst + acc->slot, w->st,
+					   acc->map_id, &d, &s);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * count_distinct before the accumulators are taken (the map calls may not
+ * come between sl_state_fixed_upsert_bulk and its release): each of the n
+ * rows' values is looked up and, when new to its (key, window), put in
+ * the aggregate's map; cd_new[] says which, for the adds.
+ */
+static void
+win_cd_pass(struct sl_win *w, const struct sl_vec *v, uint16_t n)
+{
+	struct win_scratch *s = w->scratch;
+	int first = -1;
+
+	for (uint16_t a = 0; a < w->n_acc && first < 0; a++)
+		if (w->acc[a].fn == SL_WIN_COUNT_DISTINCT)
+			first = w->acc[a].map_id;
+	memcpy(s->mref, s->ref, sizeof(s->ref[0]) * n);
+	/* Every map has the accumulators' key and namespace lengths, so
+	 * one hash serves them all. */
+	sl_state_hash_bulk(w->st, first, s->mref, n);
+	for (uint16_t j = 0; j < n; j++) {
+		const uint8_t *row = sl_vec_crow(v, s->row[j]);
+
+		for (uint16_t a = 0; a < w->n_acc; a++) {
+			const struct sl_win_acc *acc = &w->acc[a];
+
+			if (acc->fn == SL_WIN_COUNT_DISTINCT)
+				s->cd_new[j * SL_WIN_MAX_AGGS + acc->cd] =
+					win_cd_add(w, a, &s->mref[j], row) == 1;
+		}
+	}
+}
 
 int
 sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
@@ -235,9 +444,28 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 		acc->in = c->agg[a].field >= 0 ? &c->in->f[c->agg[a].field] : NULL;
 		acc->kind = acc->in ? kind_of(acc->in) : ACC_INT;
 		acc->out = &w->out.f[c->n_keys + 2 + a];
-		acc->slot = 8 + 8 * (uint32_t)a;
+		acc->slot = w->val_len == 0 ? 8 : w->val_len;
+		w->val_len = acc->slot + agg_slot_size(&c->agg[a]);
+		acc->map_id = -1;
+		if (is_distinct(acc->fn)) {
+			acc->fa.kind = acc->fn == SL_WIN_COUNT_DISTINCT ?
+				SL_AGG_COUNT_DISTINCT : SL_AGG_APPROX_COUNT_DISTINCT;
+			acc->fa.type = SL_AGG_U64;
+			acc->fa.hll_p = c->agg[a].hll_p;
+			acc->fa.item_len = acc->in->size;
+		}
 	}
 	n_kg = c->last_kg - c->first_kg + 1;
+	w->vbuf = malloc(3 * (size_t)w->val_len);
+	if (w->vbuf == NULL) {
+		sl_win_fini(w);
+		return -ENOMEM;
+	}
+	rc = win_cd_register(w, c->gap > 0 ? 16 : 8, (c->capacity + n_kg - 1) / n_kg);
+	if (rc < 0) {
+		sl_win_fini(w);
+		return rc;
+	}
 	if (c->gap > 0) {
 		/* Sessions keep their own descriptors and timers. */
 		w->sid = -1;
@@ -253,13 +481,16 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 	d.kind = SL_STATE_VALUE;
 	d.key_len = (uint16_t)key_bytes;
 	d.ns_len = 8;
-	d.val_len = 8 + 8 * (uint32_t)c->n_aggs;
-	d.capacity_hint = (c->capacity + n_kg - 1) / n_kg;
+	d.val_len = w->val_len;
+	d.capacity_hint = win_acc_hint(w, (c->capacity + n_kg - 1) / n_kg);
 	/* Where a merge costs no read (rocksdb), rows that need nothing of
 	 * their window's old value go in as merge operands. Count and
-	 * continuous triggers read it or need to know it is new. */
+	 * continuous triggers read it or need to know it is new, and so
+	 * does count_distinct (its map says whether a value is new); a
+	 * HyperLogLog operand a row would cost more than the read. */
 	if (sl_state_merge_is_blind(st) && c->count_trigger == 0 &&
-	    c->continuous == 0) {
+	    c->continuous == 0 && !win_has_distinct(w) &&
+	    w->val_len <= 8 + 8 * SL_WIN_MAX_AGGS) {
 		struct win_mctx m;
 
 		memset(&m, 0, sizeof(m));
@@ -322,11 +553,13 @@ sl_win_fini(struct sl_win *w)
 	free(w->acc);
 	free(w->scratch);
 	free(w->rwm);
+	free(w->vbuf);
 	sl_timer_destroy(w->ct);
 	win_sess_fini(w);
 	w->acc = NULL;
 	w->scratch = NULL;
 	w->rwm = NULL;
+	w->vbuf = NULL;
 	w->ct = NULL;
 }
 
@@ -432,9 +665,32 @@ acc_update(const struct sl_win_acc *acc, uint8_t *val, const uint8_t *in,
 	}
 }
 
-/* One row into its accumulator; the first row of a (key, window) finds count 0. */
+/* A distinct aggregate's part of a row: count_distinct counts the value
+ * if win_cd_pass found it new; the HyperLogLog hashes it. */
+static void
+acc_distinct(const struct sl_win_acc *acc, uint8_t *val, const uint8_t *row,
+	     const uint8_t *cd_new)
+{
+	uint8_t *slot = val + acc->slot, buf[8];
+	uint64_t n;
+
+	if (acc->fn == SL_WIN_APPROX_COUNT_DISTINCT) {
+		sl_agg_add_bytes(&acc->fa, slot, cd_bytes(acc->in, row, buf),
+				 acc->in->size);
+		return;
+	}
+	if (cd_new == NULL || !cd_new[acc->cd])
+		return;
+	memcpy(&n, slot, 8);
+	n++;
+	memcpy(slot, &n, 8);
+}
+
+/* One row into its accumulator; the first row of a (key, window) finds
+ * count 0. cd_new: the row's win_cd_pass flags (NULL: none). */
 static inline void
-win_acc_row(const struct sl_win *w, uint8_t *val, const uint8_t *row)
+win_acc_row(const struct sl_win *w, uint8_t *val, const uint8_t *row,
+	    const uint8_t *cd_new)
 {
 	int64_t cnt;
 
@@ -445,6 +701,10 @@ win_acc_row(const struct sl_win *w, uint8_t *val, const uint8_t *row)
 
 		if (acc->in == NULL)
 			continue;
+		if (is_distinct(acc->fn)) {
+			acc_distinct(acc, val, row, cd_new);
+			continue;
+		}
 		if (acc->kind == ACC_F64) {
 			double x = sl_row_get_f64(row, acc->in);
 
@@ -461,9 +721,10 @@ win_acc_row(const struct sl_win *w, uint8_t *val, const uint8_t *row)
 }
 
 void
-win_acc_add(const struct sl_win *w, uint8_t *val, const uint8_t *row)
+win_acc_add(const struct sl_win *w, uint8_t *val, const uint8_t *row,
+	    const uint8_t *cd_new)
 {
-	win_acc_row(w, val, row);
+	win_acc_row(w, val, row, cd_new);
 }
 
 static void
@@ -482,7 +743,9 @@ acc_merge(const struct sl_win_acc *accs, uint16_t n_acc, uint8_t *dst,
 		 * and sums alike (the slots hold no nulls: both sides
 		 * have rows); first keeps dst's, last takes src's, so
 		 * dst must be the older side. */
-		if (acc->fn != SL_WIN_COUNT)
+		if (acc->fn == SL_WIN_APPROX_COUNT_DISTINCT)
+			sl_agg_merge(&acc->fa, dst + acc->slot, src + acc->slot);
+		else if (acc->fn != SL_WIN_COUNT && acc->fn != SL_WIN_COUNT_DISTINCT)
 			acc_update(acc, dst, src + acc->slot, false);
 	}
 	cd = (int64_t)((uint64_t)cd + (uint64_t)cs);
@@ -737,6 +1000,7 @@ struct fire_ctx {
 	int64_t max_ts;		/* end - 1 */
 	sl_win_out_fn out;
 	void *ctx;
+	bool clean;		/* the entries go: so do their distinct values */
 };
 
 static int emit_entry(void *arg, uint16_t kg, const void *key, const void *valp);
@@ -800,7 +1064,8 @@ win_acc_fire(struct sl_win *w, const struct sl_vec *v, uint16_t n)
 			cnt++;
 			memcpy(val, &cnt, 8);
 		} else {
-			win_acc_row(w, val, sl_vec_crow(v, s->row[j]));
+			win_acc_row(w, val, sl_vec_crow(v, s->row[j]),
+				    w->n_cd ? &s->cd_new[j * SL_WIN_MAX_AGGS] : NULL);
 		}
 		while (r < s->n_lf && j >= s->lf_hi[r])
 			r++;
@@ -829,6 +1094,7 @@ win_acc_fire(struct sl_win *w, const struct sl_vec *v, uint16_t n)
 		f.out = w->late_out;
 		f.ctx = w->late_ctx;
 		f.max_ts = SL_TS_MAX;	/* emit_entry: no key group is skipped */
+		f.clean = false;
 		emit_entry(&f, ref->kg, ref->key, val);
 		if (w->conf.count_trigger == 0)
 			w->stats.late_fired++;
@@ -845,14 +1111,14 @@ static void
 win_pass_merge(struct sl_win *w, const struct sl_vec *v, uint16_t n)
 {
 	struct win_scratch *s = w->scratch;
-	const uint32_t vl = 8 + 8 * (uint32_t)w->n_acc;
+	const uint32_t vl = w->val_len;
 	int rc;
 
 	for (uint16_t j = 0; j < n; j++) {
 		uint8_t *op = s->ops + (size_t)j * vl;
 
 		memset(op, 0, vl);
-		win_acc_row(w, op, sl_vec_crow(v, s->row[j]));
+		win_acc_row(w, op, sl_vec_crow(v, s->row[j]), NULL);
 		s->opp[j] = op;
 	}
 	rc = sl_state_fixed_merge_bulk(w->st, w->sid, s->ref, n, s->opp);
@@ -884,6 +1150,8 @@ win_pass(struct sl_win *w, const struct sl_vec *v, uint32_t p)
 		win_pass_merge(w, v, n);
 		return;
 	}
+	if (w->n_cd != 0)
+		win_cd_pass(w, v, n);
 	rc = sl_state_fixed_upsert_bulk(w->st, w->sid, s->ref, n, s->val,
 					s->created);
 	if (rc < 0) {
@@ -908,7 +1176,8 @@ win_pass(struct sl_win *w, const struct sl_vec *v, uint32_t p)
 		for (uint16_t j = 0; j < n; j++)
 			if (__builtin_expect(s->val[j] != NULL, 1))
 				win_acc_row(w, s->val[j],
-					    sl_vec_crow(v, s->row[j]));
+					    sl_vec_crow(v, s->row[j]),
+					    w->n_cd ? &s->cd_new[j * SL_WIN_MAX_AGGS] : NULL);
 	}
 	if (sl_state_fixed_release_bulk(w->st, w->sid, s->ref, n, s->val) < 0)
 		w->stats.state_errors += n;
@@ -1012,6 +1281,20 @@ emit_row(struct sl_win *w, sl_win_out_fn out, void *ctx, const void *key,
 		case SL_WIN_COUNT:
 			sl_row_set_int(row, acc->out, cnt);
 			break;
+		case SL_WIN_COUNT_DISTINCT: {
+			uint64_t nd;
+
+			memcpy(&nd, slot, 8);
+			sl_row_set_int(row, acc->out, (int64_t)nd);
+			break;
+		}
+		case SL_WIN_APPROX_COUNT_DISTINCT: {
+			struct sl_agg_result r;
+
+			sl_agg_result(&acc->fa, slot, &r);
+			sl_row_set_int(row, acc->out, (int64_t)r.v.u);
+			break;
+		}
 		case SL_WIN_AVG:
 			if (acc->kind == ACC_F64) {
 				double sum;
@@ -1061,6 +1344,8 @@ emit_entry(void *arg, uint16_t kg, const void *key, const void *valp)
 	const struct sl_win_conf *c = &w->conf;
 	int64_t end;
 
+	if (f->clean && w->n_cd != 0)
+		win_cd_clear(w, kg, key, &f->start);
 	/* Fired before the checkpoint this key group was restored from. */
 	if (__builtin_expect(w->rwm != NULL, 0) &&
 	    w->rwm[kg - c->first_kg] >= f->max_ts)
@@ -1084,8 +1369,8 @@ ct_fire(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 {
 	struct sl_win *w = arg;
 	struct sl_state_ref ref = { .key = key, .ns = ns, .kg = kg };
-	uint8_t val[8 + 8 * SL_WIN_MAX_AGGS];
-	struct fire_ctx f = { w, 0, SL_TS_MAX, w->adv_out, w->adv_ctx };
+	uint8_t *val = w->vbuf;
+	struct fire_ctx f = { w, 0, SL_TS_MAX, w->adv_out, w->adv_ctx, false };
 	int64_t max_ts;
 	int rc;
 
@@ -1121,10 +1406,11 @@ sl_win_restore_done(struct sl_win *w)
 static int
 drop_entry(void *arg, uint16_t kg, const void *key, const void *valp)
 {
-	(void)arg;
-	(void)kg;
-	(void)key;
+	const struct fire_ctx *f = arg;
+
 	(void)valp;
+	if (f->w->n_cd != 0)
+		win_cd_clear(f->w, kg, key, &f->start);
 	return 0;
 }
 
@@ -1163,7 +1449,7 @@ sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 	 * have one size, so the removed ones are a prefix of the list.
 	 */
 	for (uint16_t i = 0; i < w->n_open; i++) {
-		struct fire_ctx f = { w, w->open_start[i], 0, out, ctx };
+		struct fire_ctx f = { w, w->open_start[i], 0, out, ctx, false };
 		bool due, clean;
 		int rc;
 
@@ -1173,12 +1459,13 @@ sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 		/* A count trigger does not fire on time (CONTINUE). */
 		due = f.max_ts > old && w->conf.count_trigger == 0;
 		clean = sat_add(f.max_ts, lateness) <= wm;
+		f.clean = clean;
 		if (due && clean)
 			rc = sl_state_ns_drain(w->st, w->sid, &f.start, 0, emit_entry, &f);
 		else if (due)
 			rc = sl_state_ns_visit(w->st, w->sid, &f.start, 0, emit_entry, &f);
 		else if (clean)
-			rc = sl_state_ns_drain(w->st, w->sid, &f.start, 0, drop_entry, NULL);
+			rc = sl_state_ns_drain(w->st, w->sid, &f.start, 0, drop_entry, &f);
 		else
 			continue;
 		if (rc < 0)

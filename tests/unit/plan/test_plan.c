@@ -303,6 +303,63 @@ test_capture_punctuated(void **state)
 	sl_plan_free(&p);
 }
 
+/* count_distinct and approx_count_distinct: any field type, P 4..16,
+ * default 14, beside the other aggregates, on any window. */
+static void
+test_distinct_aggregates(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("d.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {sliding: 1m, slide: 10s}\n"
+			      "  - aggregate:\n"
+			      "    - count()\n"
+			      "    - count_distinct(s)\n"
+			      "    - approx_count_distinct(v)\n"
+			      "    - approx_count_distinct(f, 4) as h4\n"
+			      "    - approx_count_distinct( b ,16 ) as h16\n"
+			      "    - count_distinct(ts) as n_ts\n"
+			      "    - sum(v)\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.n_aggs, 7);
+	assert_int_equal(p.agg[1].fn, SL_PLAN_AGG_COUNT_DISTINCT);
+	assert_int_equal(p.agg[1].field, 3);
+	assert_int_equal(p.agg[1].hll_p, 0);
+	assert_string_equal(p.agg[1].out_name, "count_distinct_s");
+	assert_int_equal(p.agg[2].fn, SL_PLAN_AGG_APPROX_COUNT_DISTINCT);
+	assert_int_equal(p.agg[2].field, 1);
+	assert_int_equal(p.agg[2].hll_p, 14);
+	assert_string_equal(p.agg[2].out_name, "approx_count_distinct_v");
+	assert_int_equal(p.agg[3].fn, SL_PLAN_AGG_APPROX_COUNT_DISTINCT);
+	assert_int_equal(p.agg[3].field, 5);
+	assert_int_equal(p.agg[3].hll_p, 4);
+	assert_string_equal(p.agg[3].out_name, "h4");
+	assert_int_equal(p.agg[4].field, 4);
+	assert_int_equal(p.agg[4].hll_p, 16);
+	assert_string_equal(p.agg[4].out_name, "h16");
+	assert_int_equal(p.agg[5].fn, SL_PLAN_AGG_COUNT_DISTINCT);
+	assert_int_equal(p.agg[5].field, 2);
+	assert_string_equal(p.agg[5].out_name, "n_ts");
+	assert_int_equal(p.agg[6].fn, SL_PLAN_AGG_SUM);
+	sl_plan_free(&p);
+	/* Sessions merge them: quoted in a flow sequence. */
+	assert_int_equal(load("d2.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {session: 30s, allowed_lateness: 2s}\n"
+			      "  - aggregate: [count_distinct(v), \"approx_count_distinct(s, 12) as hs\"]\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.n_aggs, 2);
+	assert_int_equal(p.agg[1].fn, SL_PLAN_AGG_APPROX_COUNT_DISTINCT);
+	assert_int_equal(p.agg[1].hll_p, 12);
+	assert_string_equal(p.agg[1].out_name, "hs");
+	sl_plan_free(&p);
+}
+
 /* window: {session: GAP, allowed_lateness: L}. */
 static void
 test_session_window(void **state)
@@ -1077,7 +1134,7 @@ static const struct bad_case bad_cases[] = {
 	  "  - window: {tumbling: 1m}\n"
 	  "  - aggregate: [median(v)]\n"
 	  SINK,
-	  "agg_unknown_fn:7:17: unknown aggregate function 'median'; expected one of: count, sum, min, max, avg, first, last" },
+	  "agg_unknown_fn:7:17: unknown aggregate function 'median'; expected one of: count, sum, min, max, avg, first, last, count_distinct, approx_count_distinct" },
 	{ "agg_syntax", false,
 	  HEAD
 	  SRC
@@ -1114,6 +1171,141 @@ static const struct bad_case bad_cases[] = {
 	  "  - aggregate: []\n"
 	  SINK,
 	  "agg_empty:7:16: aggregate needs 1..16 items, got 0" },
+	{ "agg_cd_unknown_field", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [count(), count_distinct(vv)]\n"
+	  SINK,
+	  "agg_cd_unknown_field:7:26: unknown field 'vv' in count_distinct(); schema has: k, v, ts, s, b, f" },
+	{ "agg_cd_no_field", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [count_distinct()]\n"
+	  SINK,
+	  "agg_cd_no_field:7:17: count_distinct() needs a field" },
+	{ "agg_cd_two_args", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate:\n"
+	  "    - count_distinct(v, 12)\n"
+	  SINK,
+	  "agg_cd_two_args:8:7: count_distinct() takes one field, got count_distinct(v, 12)" },
+	{ "agg_sum_two_args", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate:\n"
+	  "    - sum(v, 2) as s2\n"
+	  SINK,
+	  "agg_sum_two_args:8:7: sum() takes one field, got sum(v, 2)" },
+	{ "agg_count_two_args", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate:\n"
+	  "    - count(, 2)\n"
+	  SINK,
+	  "agg_count_two_args:8:7: count() takes no field, got count(, 2)" },
+	{ "agg_hll_no_field", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [approx_count_distinct()]\n"
+	  SINK,
+	  "agg_hll_no_field:7:17: approx_count_distinct() needs a field" },
+	{ "agg_hll_unknown_field", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate:\n"
+	  "    - approx_count_distinct(nope, 12)\n"
+	  SINK,
+	  "agg_hll_unknown_field:8:7: unknown field 'nope' in approx_count_distinct(); schema has: k, v, ts, s, b, f" },
+	{ "agg_hll_p_low", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate:\n"
+	  "    - approx_count_distinct(v, 3)\n"
+	  SINK,
+	  "agg_hll_p_low:8:7: approx_count_distinct(v, P): precision P must be an integer 4..16 (2^P registers, standard error 1.04/sqrt(2^P)), got '3'" },
+	{ "agg_hll_p_high", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate:\n"
+	  "    - approx_count_distinct(v, 17) as h\n"
+	  SINK,
+	  "agg_hll_p_high:8:7: approx_count_distinct(v, P): precision P must be an integer 4..16 (2^P registers, standard error 1.04/sqrt(2^P)), got '17'" },
+	{ "agg_hll_p_text", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate:\n"
+	  "    - approx_count_distinct(s, twelve)\n"
+	  SINK,
+	  "agg_hll_p_text:8:7: approx_count_distinct(s, P): precision P must be an integer 4..16 (2^P registers, standard error 1.04/sqrt(2^P)), got 'twelve'" },
+	{ "agg_hll_p_empty", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate:\n"
+	  "    - approx_count_distinct(s, )\n"
+	  SINK,
+	  "agg_hll_p_empty:8:7: approx_count_distinct(s, P): precision P must be an integer 4..16 (2^P registers, standard error 1.04/sqrt(2^P)), got ''" },
+	{ "agg_hll_three_args", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate:\n"
+	  "    - approx_count_distinct(v, 12, 3)\n"
+	  SINK,
+	  "agg_hll_three_args:8:7: approx_count_distinct() takes at most two arguments (approx_count_distinct(field, P)), got 'approx_count_distinct(v, 12, 3)'" },
+	{ "agg_hll_flow_comma", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [count(), approx_count_distinct(v, 12)]\n"
+	  SINK,
+	  "agg_hll_flow_comma:7:26: expected an aggregate like count(), sum(f) or max(f) as name, got 'approx_count_distinct(v' (an aggregate with a comma inside [...] must be quoted: \"approx_count_distinct(f, 12)\")" },
+	{ "agg_cd_dup_default", false,
+	  HEAD
+	  SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m}\n"
+	  "  - aggregate: [count_distinct(v), approx_count_distinct(v) as count_distinct_v]\n"
+	  SINK,
+	  "agg_cd_dup_default:7:36: duplicate output column 'count_distinct_v'" },
 	{ "filter_unknown_field_dq", true,
 	  HEAD
 	  SRC
@@ -1837,6 +2029,7 @@ main(void)
 		cmocka_unit_test(test_defaults_ethdev),
 		cmocka_unit_test(test_capture_punctuated),
 		cmocka_unit_test(test_session_window),
+		cmocka_unit_test(test_distinct_aggregates),
 		cmocka_unit_test(test_gen_source),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_invalid_jobs),
