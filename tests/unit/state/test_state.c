@@ -532,6 +532,113 @@ test_fixed_upsert(void **state)
 	}
 }
 
+/* merge for test_fixed_merge: {count, max, first, last}; ctx must be the state's copy. */
+struct merge_ctx {
+	uint64_t magic;
+};
+
+static void
+merge_cmfl(void *acc, const void *other, void *ctx)
+{
+	const struct merge_ctx *m = ctx;
+	uint64_t a[4], b[4];
+
+	assert_int_equal(m->magic, 0x5eed);
+	memcpy(a, acc, sizeof(a));
+	memcpy(b, other, sizeof(b));
+	a[0] += b[0];
+	a[1] = b[1] > a[1] ? b[1] : a[1];
+	a[3] = b[3];		/* last: the newer side's; first stays */
+	memcpy(acc, a, sizeof(a));
+}
+
+/*
+ * Blind merges (sl_state_fixed_merge_bulk) give what find-then-add gives:
+ * batches with repeated keys, folded in order, read back through the
+ * single-key path; on rocksdb also after a flush and a full compaction
+ * (the operator runs there), and through a native checkpoint read back
+ * into a heap backend (operands still in the files). The merge's ctx is
+ * the state's copy: the caller's is gone by then.
+ */
+static void
+test_fixed_merge(void **state)
+{
+	enum { NK = 2000, B = 256, ROUNDS = 40 };
+	static uint64_t want[NK][4];
+	const enum sl_state_backend be = ((struct be *)*state)->b;
+	struct sl_state *st = open_st(be, 0, 0, MAXP / 2 - 1, 0);
+	struct merge_ctx *mc = malloc(sizeof(*mc));
+	struct sl_state_desc d = { .name = "m", .kind = SL_STATE_VALUE,
+				   .key_len = 8, .ns_len = 8, .val_len = 32,
+				   .capacity_hint = 1, .merge = merge_cmfl,
+				   .merge_ctx_len = sizeof(struct merge_ctx) };
+	static uint8_t keys[B][8];
+	static uint64_t ops[B][4];
+	const uint8_t *opp[B];
+	struct sl_state_ref refs[B];
+	uint64_t ns = 42, seq = 1;
+	int id;
+
+	assert_non_null(mc);
+	mc->magic = 0x5eed;
+	d.merge_ctx = mc;
+	id = sl_state_register(st, &d);
+	assert_true(id >= 0);
+	mc->magic = 0;		/* the state must not read the caller's */
+	free(mc);
+	memset(want, 0, sizeof(want));
+	srand(11);
+	for (int r = 0; r < ROUNDS; r++) {
+		for (int i = 0; i < B; i++) {
+			uint32_t k = (uint32_t)(i % 4 == 0 ? rand() % 5 : rand() % NK);
+			uint64_t x = (uint64_t)rand();
+
+			fixed_key(keys[i], 8, k);
+			refs[i] = (struct sl_state_ref){ .key = keys[i], .ns = &ns,
+				.kg = fixed_kg(keys[i], 8) };
+			ops[i][0] = 1;
+			ops[i][1] = x;
+			ops[i][2] = ops[i][3] = seq++;
+			opp[i] = (const uint8_t *)ops[i];
+			if (want[k][0] == 0)
+				want[k][2] = ops[i][2];
+			want[k][0]++;
+			want[k][1] = x > want[k][1] ? x : want[k][1];
+			want[k][3] = ops[i][3];
+		}
+		assert_int_equal(sl_state_fixed_merge_bulk(st, id, refs, B, opp), 0);
+		if (be == SL_STATE_BACKEND_ROCKSDB && r == ROUNDS / 2)
+			assert_int_equal(sl_state_flush(st), 0);
+	}
+	assert_int_equal(sl_state_merge_is_blind(st), be == SL_STATE_BACKEND_ROCKSDB);
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t k = 0; k < NK; k++) {
+			uint8_t key[8];
+			uint64_t v[4];
+			struct sl_state_ref rf;
+
+			fixed_key(key, 8, k);
+			rf = R(fixed_kg(key, 8), key, &ns, st, id);
+			assert_int_equal(sl_state_value_get(st, id, &rf, 0, v), want[k][0] != 0);
+			if (want[k][0] != 0)
+				assert_memory_equal(v, want[k], sizeof(v));
+		}
+		if (be != SL_STATE_BACKEND_ROCKSDB)
+			break;
+		assert_int_equal(sl_state_compact(st, 0), 0);
+	}
+	/* No merge function: refused, nothing written. */
+	{
+		struct sl_state_desc d2 = { .name = "plain", .kind = SL_STATE_VALUE,
+					    .key_len = 8, .ns_len = 8, .val_len = 32 };
+		int id2 = sl_state_register(st, &d2);
+
+		assert_true(id2 >= 0);
+		assert_int_equal(sl_state_fixed_merge_bulk(st, id2, refs, 1, opp), -ENOTSUP);
+	}
+	sl_state_close(st);
+}
+
 /*
  * Copy-on-write under the in-place path: while a snapshot is open and being
  * read, batches increment old keys and insert new ones, each new key twice
@@ -1591,6 +1698,7 @@ main(void)
 		BOTH(test_bulk),
 		BOTH(test_fixed_upsert),
 		BOTH(test_fixed_upsert_snapshot),
+		BOTH(test_fixed_merge),
 		BOTH(test_w5_1_create_write),
 		BOTH(test_w5_1_read_write),
 		BOTH(test_w5_1_return_expired),
