@@ -11,8 +11,18 @@
  *        order and an N->M restore can pick ranges.
  * Value: the stored form of state.c: [i64 expiry if TTL] + bytes for
  *        value/reducing/aggregating and map entries; the encoded element
- *        list for list state (read-modify-write on add: a merge operator
- *        would save the read, at the cost of C merge callbacks).
+ *        list for list state (read-modify-write on add).
+ *
+ * Merges: a descriptor with a merge function (sl_state_desc.merge, no
+ * TTL) can take blind updates (sl_state_fixed_merge_bulk): each is a
+ * RocksDB merge operand, a whole value, and the merge operator
+ * (rmerge_*) folds an entry's operands with that function when it is
+ * read, flushed or compacted. The window sends every row that cannot fire
+ * its window this way: at millions of keys the read of find-then-add was
+ * a block-cache miss, most of an event's cost; what is left is the
+ * memtable insert. The operator's name is part of the OPTIONS file, so
+ * native checkpoints reopen with it; reading one back (native_load)
+ * installs it with the checkpoint's descriptor ids mapped to ours.
  *
  * Options, and why:
  * - WAL off (writeoptions disable_WAL) unless conf->wal: checkpoints are
