@@ -80,6 +80,13 @@ CREATE TABLE expected AS SELECT $keys, ws AS window_start, ws + $size AS window_
 SQL
 }
 
+# The demo job (configs/jobs/demo.yaml) over the bundled sample, as
+# sqlite3 computes it: for expect_csv and expect_late.
+demo_sql() {
+	expected_sql configs/samples/clicks.csv "user_id INTEGER, url_id INTEGER, ts INTEGER" 72 1000 10000 0 \
+		"url_id != 0" "user_id" "count(*) AS count, min(ts) AS first_click, max(ts) AS last_click"
+}
+
 # expect_csv OUT SQL...: write the expected rows as CSV with a header.
 expect_csv() {
 	local out=$1

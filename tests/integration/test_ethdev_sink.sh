@@ -11,12 +11,7 @@
 # dataplane sent, none lost, the END included.
 . "$(dirname "$0")/lib.sh"
 
-csv=configs/samples/clicks.csv
-q() {
-	expected_sql "$csv" "user_id INTEGER, url_id INTEGER, ts INTEGER" 72 1000 10000 0 \
-		"url_id != 0" "user_id" "count(*) AS count, min(ts) AS first_click, max(ts) AS last_click"
-}
-expect_csv "$T/expected.csv" q
+expect_csv "$T/expected.csv" demo_sql
 win_schema=user_id:u64,window_start:timestamp_ms,window_end:timestamp_ms,count:u64,first_click:timestamp_ms,last_click:timestamp_ms
 
 # (1) keyed: results leave from the main lcore, sorted as the csv sink's.

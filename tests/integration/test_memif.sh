@@ -5,13 +5,8 @@
 # sqlite3's computation over the same events, byte for byte.
 . "$(dirname "$0")/lib.sh"
 
-csv=configs/samples/clicks.csv
-q() {
-	expected_sql "$csv" "user_id INTEGER, url_id INTEGER, ts INTEGER" 72 1000 10000 0 \
-		"url_id != 0" "user_id" "count(*) AS count, min(ts) AS first_click, max(ts) AS last_click"
-}
-expect_csv "$T/expected.csv" q
-late=$(expect_late q)
+expect_csv "$T/expected.csv" demo_sql
+late=$(expect_late demo_sql)
 
 sock="$T/memif.sock"
 sed -e "s|net_pcap0,rx_pcap=configs/samples/clicks.pcap|net_memif0,role=client,socket=$sock|" \

@@ -6,13 +6,8 @@
 # drop exactly the late rows sqlite3 finds.
 . "$(dirname "$0")/lib.sh"
 
-csv=configs/samples/clicks.csv
-q() {
-	expected_sql "$csv" "user_id INTEGER, url_id INTEGER, ts INTEGER" 72 1000 10000 0 \
-		"url_id != 0" "user_id" "count(*) AS count, min(ts) AS first_click, max(ts) AS last_click"
-}
-expect_csv "$T/expected.csv" q
-late=$(expect_late q)
+expect_csv "$T/expected.csv" demo_sql
+late=$(expect_late demo_sql)
 [ "$(wc -l < "$T/expected.csv")" -gt 10 ] || fail "expected result is suspiciously small"
 [ "$late" -gt 0 ] || fail "the sample has no late events; the test would prove nothing"
 

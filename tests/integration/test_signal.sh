@@ -5,12 +5,7 @@
 # sink is flushed, exit 0, and the results equal sqlite3's.
 . "$(dirname "$0")/lib.sh"
 
-csv=configs/samples/clicks.csv
-q() {
-	expected_sql "$csv" "user_id INTEGER, url_id INTEGER, ts INTEGER" 72 1000 10000 0 \
-		"url_id != 0" "user_id" "count(*) AS count, min(ts) AS first_click, max(ts) AS last_click"
-}
-expect_csv "$T/expected.csv" q
+expect_csv "$T/expected.csv" demo_sql
 
 for sig in TERM INT; do
 	sed -e "s|^  timestamp: ts|  timestamp: ts\n  partitions: 0|" \
