@@ -73,8 +73,10 @@ bench-ckpt: build
 
 # Operator throughput per core with no transport (type: gen), beside the
 # plain C keyed count of perf/ref; medians of RUNS (5) runs.
+# Every scenario also with a checkpoint a second and on rocksdb (the
+# standard suite, `make bench`, runs them plain).
 bench-inproc: build
-	@perf/bench/inproc.sh $(BUILD)
+	@VARIANTS="$${VARIANTS:-plain ckpt rocksdb rocksdb-ckpt}" perf/bench/inproc.sh $(BUILD)
 
 chaos: build hugepages
 	@scripts/chaos.sh $(BUILD)

@@ -402,6 +402,7 @@ win_cd_pass(struct sl_win *w, const struct sl_vec *v, uint16_t n)
 int
 sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 {
+	struct win_mctx m;	/* sl_state_register() copies it */
 	struct sl_state_desc d;
 	char msg[128];
 	uint32_t key_bytes = 0, n_kg;
@@ -491,8 +492,6 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 	if (sl_state_merge_is_blind(st) && c->count_trigger == 0 &&
 	    c->continuous == 0 && !win_has_distinct(w) &&
 	    w->val_len <= 8 + 8 * SL_WIN_MAX_AGGS) {
-		struct win_mctx m;
-
 		memset(&m, 0, sizeof(m));
 		m.n_acc = w->n_acc;
 		memcpy(m.acc, w->acc, sizeof(m.acc[0]) * w->n_acc);

@@ -11,7 +11,15 @@
 # A run is valid only if sluice's result rows equal the C loop's (the same
 # (window, key) pairs counted); an invalid run stops the benchmark.
 #
+# VARIANTS runs each scenario again as variants of itself: `ckpt` adds a
+# checkpoint every second (exactly-once, the sink's two-phase commit
+# included), `rocksdb` moves a heap scenario's state to RocksDB (not for
+# stateless scenarios, nor above 1M keys; at ~200 k events/s it reads at
+# most ROCKS_EVENTS, 2M, the C loop too), and `rocksdb-ckpt` both. Their rows are named scenario+variant, each beside
+# the same C loop.
+#
 #   perf/bench/inproc.sh [BUILD_DIR]      RUNS=5 CPU=1 SCENARIOS="a.yaml b.yaml"
+#                                         VARIANTS="plain ckpt rocksdb rocksdb-ckpt"
 #
 # Writes perf/results/<date>-<host>/: inproc.md (the table), inproc.csv
 # (one line per run) and inproc-<scenario>-<run>.json (sluice-dp's stats,
@@ -21,6 +29,7 @@ build=${1:-build}
 cd "$(dirname "$0")/../.."
 RUNS=${RUNS:-5}
 CPU=${CPU:-1}
+VARIANTS=${VARIANTS:-plain}
 SCENARIOS=${SCENARIOS:-$(ls perf/scenarios/stateless-*.yaml perf/scenarios/tumbling-count-*.yaml perf/scenarios/sliding-count-*.yaml perf/scenarios/session-count-*.yaml)}
 DP="$build/dataplane/sluice-dp"
 REF="$build/perf/ref/sluice-ref-count"
@@ -42,22 +51,55 @@ median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 echo "sluice bench-inproc: $RUNS runs per scenario on CPU $CPU; $cpu_model, $(nproc) CPUs, git $rev, DPDK $dpdk"
 echo "scenario,run,backend,keys,events,sluice_events_per_sec,ref_events_per_sec,ratio,ref_gen_events_per_sec,sluice_seconds,sink_rows,ref_results" > "$out/inproc.csv"
 
+# RocksDB runs at ~200 k events/s: its variants read at most ROCKS_EVENTS.
+ROCKS_EVENTS=${ROCKS_EVENTS:-2000000}
+rocks_events() {
+	local e
+	e=$(sed -n 's/^  events: //p' "$1")
+	echo $((e < ROCKS_EVENTS ? e : ROCKS_EVENTS))
+}
+
+# variant_job SCENARIO VARIANT > JOB: the scenario as that variant, or
+# nothing (exit 1) when the variant does not apply to it.
+variant_job() {
+	local f=$1 v=$2 backend keys
+	backend=$(sed -n 's/^state.backend.type: //p' "$f")
+	keys=$(sed -n 's/^  keys: //p' "$f")
+	case $v in
+	plain|ckpt) sed -e "s|@OUT@|$tmp/out.csv|" -e "s|@RDB@|$tmp/rdb|" "$f" ;;
+	rocksdb|rocksdb-ckpt)
+		[ "$backend" = heap ] && [ "$keys" -le 1000000 ] || return 1
+		sed -e "s|@OUT@|$tmp/out.csv|" -e '/^state.backend.heap.memory:/d' \
+		    -e 's/^state.backend.type: heap/state.backend.type: rocksdb/' \
+		    -e "s/^  events: .*/  events: $(rocks_events "$f")/" "$f"
+		echo "state.backend.rocksdb.localdir: \"$tmp/rdb\"" ;;
+	*) echo "inproc.sh: unknown variant '$v' (plain, ckpt, rocksdb, rocksdb-ckpt)" >&2; exit 2 ;;
+	esac
+	case $v in
+	*ckpt) printf 'execution.checkpointing.interval: 1s\nstate.checkpoints.dir: "%s"\n' "$tmp/ck" ;;
+	esac
+}
+
 for i in $(seq 1 "$RUNS"); do
 	for f in $SCENARIOS; do
+	for var in $VARIANTS; do
 		name=$(basename "$f" .yaml)
+		[ "$var" = plain ] || name="$name+$var"
 		refargs=$(sed -n 's/^# ref-args: //p' "$f")
 		[ -n "$refargs" ] || { echo "inproc.sh: $f has no '# ref-args:' line" >&2; exit 1; }
-		backend=$(sed -n 's/^state.backend.type: //p' "$f")
+		rm -rf "$tmp/rdb" "$tmp/ck" "$tmp"/out.csv*
+		mkdir -p "$tmp/rdb"
+		variant_job "$f" "$var" > "$tmp/job.yaml" || continue
+		backend=$(sed -n 's/^state.backend.type: //p' "$tmp/job.yaml")
 		keys=$(sed -n 's/^  keys: //p' "$f")
-		events=$(sed -n 's/^  events: //p' "$f")
+		events=$(sed -n 's/^  events: //p' "$tmp/job.yaml")
+		# The C loop reads what the job reads.
+		refargs=$(sed -e "s/--events [0-9]*/--events $events/" <<< "$refargs")
 
 		# The ceiling first, on the same CPU sluice's lcore will use.
 		# shellcheck disable=SC2086
 		ref=$(taskset -c "$CPU" "$REF" $refargs)
 
-		rm -rf "$tmp/rdb" "$tmp/out.csv"
-		mkdir -p "$tmp/rdb"
-		sed -e "s|@OUT@|$tmp/out.csv|" -e "s|@RDB@|$tmp/rdb|" "$f" > "$tmp/job.yaml"
 		if ! "$DP" --job "$tmp/job.yaml" --cpus "$CPU" --stats-json "$tmp/dp.json" 2> "$tmp/dp.err"; then
 			cat "$tmp/dp.err" >&2
 			echo "inproc.sh: sluice-dp failed on $name" >&2
@@ -90,6 +132,7 @@ PY
 		awk -v n="$name" -v i="$i" -v d="$dp_eps" -v r="$ref_eps" -v q="$ratio" 'BEGIN {
 			printf "run %d %-28s sluice-dp %8.2f M events/s | C loop %8.2f M events/s | ratio %.3f\n", i, n, d / 1e6, r / 1e6, q }'
 	done
+	done
 done
 
 {
@@ -99,8 +142,7 @@ done
 	echo
 	echo "| scenario | backend | keys | events | sluice-dp events/s per core | C loop events/s | ratio | median of per-run ratios | C loop's generation alone |"
 	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-	for f in $SCENARIOS; do
-		name=$(basename "$f" .yaml)
+	for name in $(tail -n +2 "$out/inproc.csv" | cut -d, -f1 | awk '!seen[$0]++'); do
 		rows=$(awk -F, -v n="$name" '$1 == n' "$out/inproc.csv")
 		d=$(cut -d, -f6 <<< "$rows" | median)
 		r=$(cut -d, -f7 <<< "$rows" | median)
