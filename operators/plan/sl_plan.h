@@ -210,6 +210,14 @@ struct sl_plan {
 	uint16_t n_aggs;
 	struct sl_plan_agg agg[SL_PLAN_MAX_AGGS];
 
+	/**
+	 * dedup: {within: D} (operators/dedup): > 0 in a dedup pipeline
+	 * (filters, key_by, dedup; no window or aggregate). Its rows are
+	 * the input rows, written in arrival order as a stateless
+	 * pipeline's are; stateless is false (the rows are routed by key).
+	 */
+	int64_t dedup_within_ms;
+
 	struct sl_plan_sink sink;
 	/** late_sink: the window's late side output (R3.2): the rows it
 	 * drops as late, in the input schema. has_late_sink false: counted
