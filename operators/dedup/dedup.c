@@ -116,9 +116,16 @@ dedup_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 	if (rc <= 0)
 		return rc;	/* gone already: nothing to do */
 	last = dedup_last(t0, d->conf.within);
-	if (last > ts)		/* t0 moved on since this timer was set */
-		return sl_timer_register(d->tm, SL_TIMER_EVENT_TIME, kg, key, NULL,
-					 last) < 0 ? -ENOMEM : 0;	/* stops the advance; retried at the next */
+	if (last > ts) {	/* t0 moved on since this timer was set */
+		rc = sl_timer_register(d->tm, SL_TIMER_EVENT_TIME, kg, key, NULL, last);
+		if (rc >= 0)
+			return 0;
+		/* No timer, no way to remove the entry later: remove it now
+		 * (the key's next row starts afresh) and say so. */
+		(void)sl_state_clear(d->st, d->sid, &r);
+		d->stats.state_errors++;
+		return rc;
+	}
 	rc = sl_state_clear(d->st, d->sid, &r);
 	if (rc < 0)
 		return rc;
@@ -262,9 +269,14 @@ sl_dedup_process(struct sl_dedup *d, const struct sl_vec *v,
 	for (uint16_t k = 0; k < n_new; k++) {
 		const struct sl_state_ref *r = &s->ref[s->new_key[k]];
 
+		/* Without its timer the entry would never go: drop it (the
+		 * key's next row starts afresh) and count the error. The
+		 * upsert filled r->hash for this single-key call. */
 		if (sl_timer_register(d->tm, SL_TIMER_EVENT_TIME, r->kg, r->key, NULL,
-				      dedup_last(s->new_t0[k], within)) < 0)
+				      dedup_last(s->new_t0[k], within)) < 0) {
+			(void)sl_state_clear(d->st, d->sid, r);
 			d->stats.state_errors++;
+		}
 	}
 	d->stats.rows_out += n_out;
 	return n_out;
@@ -273,11 +285,14 @@ sl_dedup_process(struct sl_dedup *d, const struct sl_vec *v,
 int
 sl_dedup_advance(struct sl_dedup *d, int64_t wm)
 {
-	uint64_t before = d->stats.keys_expired;
+	uint64_t before = d->stats.keys_expired, errs = d->stats.state_errors;
 	int rc = sl_timer_advance_watermark(d->tm, wm);
 
-	if (rc < 0)
+	if (rc < 0) {
+		if (d->stats.state_errors == errs && rc != -EINVAL)
+			d->stats.state_errors++;
 		return rc;
+	}
 	return (int)(d->stats.keys_expired - before);
 }
 

@@ -118,7 +118,9 @@ uint16_t sl_dedup_process(struct sl_dedup *d, const struct sl_vec *v,
 
 /**
  * WM(wm): remove every key whose t0 + within - 1 <= wm. No output.
- * @return entries removed, or a negative errno (-EINVAL: wm went back).
+ * @return entries removed, or a negative errno (-EINVAL: wm went back;
+ *   a state error, also counted in stats.state_errors: the keys still
+ *   due go at the next advance).
  */
 int sl_dedup_advance(struct sl_dedup *d, int64_t wm);
 
