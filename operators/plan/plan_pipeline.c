@@ -507,6 +507,7 @@ plan_dedup(struct plan_ctx *c, const struct plan_node *v)
 {
 	char show[PLAN_SHOW_MAX];
 	struct plan_node *n;
+	unsigned int key_len = 0;
 
 	if (plan_expect(c, v, PLAN_MAP, "dedup") < 0 ||
 	    plan_check_keys(c, v, "dedup", dedup_keys) < 0 ||
@@ -516,6 +517,12 @@ plan_dedup(struct plan_ctx *c, const struct plan_node *v)
 	if (c->p->dedup_within_ms <= 0)
 		return plan_err(c, n, "dedup within must be > 0, got %s",
 				plan_show(n->text, show));
+	/* The key is a timer's key too (sl_timer's limit). */
+	for (uint16_t i = 0; i < c->p->n_keys; i++)
+		key_len += c->p->schema.f[c->p->key_field[i]].size;
+	if (key_len > SL_PLAN_DEDUP_KEY_MAX)
+		return plan_err(c, v, "dedup's key fields take %u bytes, at most %d; key_by fewer or shorter fields",
+				key_len, SL_PLAN_DEDUP_KEY_MAX);
 	return 0;
 }
 

@@ -631,6 +631,11 @@ static const struct bad_case bad_cases[] = {
 	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - dedup: {within: 1s}\n"
 	  SINK,
 	  "dedup_window_before:6:5: window and dedup in one pipeline are not supported yet; a dedup pipeline is filters, key_by and dedup" },
+	{ "dedup_key_too_long", false,
+	  "job: j\nschema: {a: \"str[200]\", b: \"str[100]\", ts: timestamp_ms}\n" SRC
+	  "pipeline:\n  - key_by: [a, b]\n  - dedup: {within: 1s}\n"
+	  SINK,
+	  "dedup_key_too_long:6:12: dedup's key fields take 300 bytes, at most 256; key_by fewer or shorter fields" },
 	{ "dedup_twice", false,
 	  HEAD SRC
 	  "pipeline:\n  - key_by: k\n  - dedup: {within: 1s}\n  - dedup: {within: 2s}\n"
