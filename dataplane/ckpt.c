@@ -714,17 +714,20 @@ drain_chunk(void *arg, uint16_t kg, const void *buf, size_t len)
 				   buf, len);
 }
 
-/* Start worker w's file: its window list and the state's descriptors. */
+/* Start worker w's file: its window list (a dedup has none: its timers
+ * are in the state) and the state's descriptors. */
 static int
 drain_begin(struct dp *dp, struct dp_worker *wk)
 {
 	struct dp_ckpt *ck = dp->ck;
+	struct sl_state_snap *snap = dp_worker_snap(wk);
+	const bool dedup = dp_dedup(dp->plan);
 	uint8_t small[SL_WIN_SNAP_MAX];
 	size_t n;
 	void *meta;
 	int rc;
 
-	if (wk->snap_id != ck->inflight || wk->win.snap == NULL) {
+	if (wk->snap_id != ck->inflight || snap == NULL) {
 		/* chan_done was stored after chan_overflow: it is visible. */
 		DP_LOG(WARNING, "worker %u: %s", wk->id, wk->chan_overflow ?
 		       "more in-flight vectors than an unaligned checkpoint holds (DP_CHAN_PER_INPUT); the next one starts afresh" :
@@ -734,24 +737,28 @@ drain_begin(struct dp *dp, struct dp_worker *wk)
 	rc = ckpt_begin_file(dp, &ck->db, SL_CKPT_TASK_WORKER, wk->id, dp->n_workers);
 	if (rc < 0)
 		return rc;
-	n = sl_win_snapshot_windows(&wk->win, small, sizeof(small));
-	rc = sl_ckpt_builder_add(&ck->db, SL_CKPT_SEC_OPERATOR, CKPT_OP_WINDOW,
-				 SL_CKPT_NO_KG, small, n);
-	n = sl_state_snapshot_meta(wk->win.snap, NULL, 0);
+	if (!dedup) {
+		n = sl_win_snapshot_windows(&wk->win, small, sizeof(small));
+		rc = sl_ckpt_builder_add(&ck->db, SL_CKPT_SEC_OPERATOR, CKPT_OP_WINDOW,
+					 SL_CKPT_NO_KG, small, n);
+	}
+	n = sl_state_snapshot_meta(snap, NULL, 0);
 	meta = malloc(n ? n : 1);
 	if (meta == NULL)
 		rc = -ENOMEM;
 	if (rc == 0) {
-		n = sl_state_snapshot_meta(wk->win.snap, meta, n);
+		n = sl_state_snapshot_meta(snap, meta, n);
 		rc = sl_ckpt_builder_add(&ck->db, SL_CKPT_SEC_OPERATOR,
 					 CKPT_OP_STATE_META, SL_CKPT_NO_KG, meta, n);
 	}
 	free(meta);
-	ck->native = sl_state_snapshot_dir(wk->win.snap) != NULL;
+	ck->native = sl_state_snapshot_dir(snap) != NULL;
 	if (rc == 0 && ck->native) {
-		struct dp_native_sec ns = { .first_kg = (uint16_t)wk->win.conf.first_kg,
-					    .last_kg = (uint16_t)wk->win.conf.last_kg };
-		const char *sub = strrchr(sl_state_snapshot_dir(wk->win.snap), '/');
+		struct dp_native_sec ns = {
+			.first_kg = (uint16_t)(dedup ? wk->dedup.conf.first_kg : wk->win.conf.first_kg),
+			.last_kg = (uint16_t)(dedup ? wk->dedup.conf.last_kg : wk->win.conf.last_kg),
+		};
+		const char *sub = strrchr(sl_state_snapshot_dir(snap), '/');
 
 		snprintf(ns.dir, sizeof(ns.dir), "%s", sub != NULL ? sub + 1 : "");
 		rc = sl_ckpt_builder_add(&ck->db, SL_CKPT_SEC_OPERATOR, CKPT_OP_NATIVE,
@@ -760,7 +767,7 @@ drain_begin(struct dp *dp, struct dp_worker *wk)
 			rc = dp_native_scan(ck->nt, wk->id, ck->dirfd, ns.dir);
 		if (rc < 0)
 			DP_LOG(ERR, "worker %u: native checkpoint %s: %s", wk->id,
-			       sl_state_snapshot_dir(wk->win.snap), strerror(-rc));
+			       sl_state_snapshot_dir(snap), strerror(-rc));
 	}
 	if (rc == 0)
 		rc = drain_channel(dp, wk);
@@ -805,7 +812,7 @@ ckpt_drain_step(struct dp *dp, size_t budget)
 				ck->draining = true;
 		}
 		if (rc == 0 && ck->draining) {
-			rc = sl_state_snapshot_write(wk->win.snap, CKPT_CHUNK_MAX, budget,
+			rc = sl_state_snapshot_write(dp_worker_snap(wk), CKPT_CHUNK_MAX, budget,
 						     drain_chunk, ck);
 			if (rc == 0 && ck->native)
 				rc = dp_native_step(ck->nt, ck->dirfd, budget);

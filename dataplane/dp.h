@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "sl_align.h"
+#include "sl_dedup.h"
 #include "sl_expr.h"
 #include "sl_io.h"
 #include "sl_kg.h"
@@ -181,7 +182,8 @@ struct dp_worker {
 	uint8_t n_held[DP_MAX_RX];
 	uint8_t held_at[DP_MAX_RX];
 	struct sl_vec *held[DP_MAX_RX][DP_DEQ_BURST];
-	struct sl_win win;		/* keyed pipelines */
+	struct sl_win win;		/* keyed pipelines (dedup ones: its stats only) */
+	struct sl_dedup dedup;		/* dedup pipelines (dp_dedup), in place of win */
 	struct sl_map *map;		/* stateless pipelines with a map */
 	/* Stateless pipelines with an ethdev sink send their own rows: no
 	 * ring to the main lcore, no wait for a vector to fill. */
@@ -317,15 +319,45 @@ int dp_worker_init(void *arg);
  * after a log line. */
 struct sl_map *dp_map_create(const struct sl_plan *p, struct sl_schema *out);
 int dp_worker_fini(void *arg);
+/* A dedup pipeline's operator configuration (main.c); key groups unset. */
+void dp_dedup_conf(const struct dp *dp, struct sl_dedup_conf *c);
 void dp_worker_chan_release(struct dp_worker *w);
+
+/*
+ * A dedup pipeline (filters, key_by, dedup): routed by key like a
+ * windowed one, its worker runs sl_dedup instead of the window, and the
+ * sink writes its rows as they come, like a stateless pipeline's.
+ */
+static inline bool
+dp_dedup(const struct sl_plan *p)
+{
+	return p->dedup_within_ms > 0;
+}
+
+/* The sink writes rows in arrival order, holding nothing back. */
+static inline bool
+dp_rows_as_they_come(const struct sl_plan *p)
+{
+	return p->stateless || dp_dedup(p);
+}
+
+/* The worker's open state snapshot (its window's or its dedup's), or NULL. */
+static inline struct sl_state_snap *
+dp_worker_snap(const struct dp_worker *w)
+{
+	return dp_dedup(w->dp->plan) ? w->dedup.snap : w->win.snap;
+}
 
 /* End the worker's snapshot once the main lcore has written it. */
 static inline void
 dp_worker_snap_poll(struct dp_worker *w)
 {
-	if (unlikely(w->win.snap != NULL) &&
+	if (unlikely(dp_worker_snap(w) != NULL) &&
 	    atomic_load_explicit(&w->snap_done, memory_order_acquire) == w->snap_id) {
-		sl_win_snapshot_end(&w->win);
+		if (dp_dedup(w->dp->plan))
+			sl_dedup_snapshot_end(&w->dedup);
+		else
+			sl_win_snapshot_end(&w->win);
 		if (w->n_chan != 0 || w->recording)
 			dp_worker_chan_release(w);
 	}

@@ -63,6 +63,23 @@ usage(FILE *f)
 		"  --version, --help\n");
 }
 
+/* The key the RX lcores hash: where its fields are, if side by side. */
+static void
+setup_key(struct dp *dp)
+{
+	const struct sl_plan *p = dp->plan;
+
+	dp->key_len = 0;
+	dp->key_off = p->schema.f[p->key_field[0]].offset;
+	for (uint16_t k = 0; k < p->n_keys; k++) {
+		const struct sl_field *f = &p->schema.f[p->key_field[k]];
+
+		if (f->offset != dp->key_off + (int32_t)dp->key_len)
+			dp->key_off = -1;
+		dp->key_len += f->size;
+	}
+}
+
 static int
 setup_windows(struct dp *dp)
 {
@@ -106,17 +123,49 @@ setup_windows(struct dp *dp)
 		DP_LOG(ERR, "%s: %s", p->file, msg);
 		return rc;
 	}
-	dp->key_len = 0;
-	dp->key_off = p->schema.f[p->key_field[0]].offset;
-	for (uint16_t k = 0; k < p->n_keys; k++) {
-		const struct sl_field *f = &p->schema.f[p->key_field[k]];
-
-		if (f->offset != dp->key_off + (int32_t)dp->key_len)
-			dp->key_off = -1;
-		dp->key_len += f->size;
-	}
+	setup_key(dp);
 	dp->win_conf = c;
 	return 0;
+}
+
+/*
+ * A dedup pipeline: routed by key as a windowed one (setup_key), its
+ * output rows are the input rows. The operator itself is made on each
+ * worker (worker_state.c); its configuration is checked here, once.
+ */
+static int
+setup_dedup(struct dp *dp)
+{
+	const struct sl_plan *p = dp->plan;
+	struct sl_dedup_conf c;
+	char msg[160];
+
+	dp_dedup_conf(dp, &c);
+	c.first_kg = 0;
+	c.last_kg = p->max_parallelism - 1;
+	if (sl_dedup_conf_check(&c, msg, sizeof(msg)) < 0) {
+		DP_LOG(ERR, "%s: %s", p->file, msg);
+		return -EINVAL;
+	}
+	dp->out = p->schema;
+	setup_key(dp);
+	return 0;
+}
+
+/* The dedup's configuration from the plan; key groups left to the caller. */
+void
+dp_dedup_conf(const struct dp *dp, struct sl_dedup_conf *c)
+{
+	const struct sl_plan *p = dp->plan;
+
+	memset(c, 0, sizeof(*c));
+	c->in = &p->schema;
+	c->ts_field = p->source.ts_field;
+	c->within = p->dedup_within_ms;
+	c->n_keys = p->n_keys;
+	memcpy(c->key_field, p->key_field, sizeof(int) * p->n_keys);
+	c->capacity = p->key_capacity;
+	c->max_parallelism = p->max_parallelism;
 }
 
 /* A stateless pipeline's output: the map's columns, or the input row. */
@@ -326,7 +375,8 @@ run(struct dp *dp)
 	}
 	rc = assign_lcores(dp);
 	if (rc == 0)
-		rc = dp->plan->stateless ? setup_map(dp) : setup_windows(dp);
+		rc = dp->plan->stateless ? setup_map(dp) :
+		     dp_dedup(dp->plan) ? setup_dedup(dp) : setup_windows(dp);
 	if (rc == 0)
 		rc = setup_rings(dp);
 	if (rc == 0)

@@ -85,6 +85,11 @@ dp_stats_print(const struct dp *dp)
 			", windows fired %" PRIu64 ", results %" PRIu64 "%s\n",
 			w, ws->rows_in, ws->late_dropped, ws->windows_fired,
 			ws->rows_out, ws->state_full_dropped ? "" : "");
+		if (dp_dedup(dp->plan))
+			fprintf(stderr, "sluice-dp: worker %u: duplicates dropped %" PRIu64
+				", keys expired %" PRIu64 "\n", w,
+				dp->w[w].dedup.stats.dup_dropped,
+				dp->w[w].dedup.stats.keys_expired);
 		if (ws->state_full_dropped)
 			fprintf(stderr, "sluice-dp: worker %u: DROPPED %" PRIu64
 				" rows: the state backend is full; raise state.backend.heap.memory or use state.backend.type: rocksdb\n",
@@ -147,6 +152,14 @@ dp_stats_json(const struct dp *dp, const char *path)
 				    json_integer((json_int_t)s->late_fired));
 		json_object_set_new(json_array_get(ws, w), "sessions_full_dropped",
 				    json_integer((json_int_t)s->sessions_full_dropped));
+		if (dp_dedup(dp->plan)) {
+			const struct sl_dedup_stats *ds = &dp->w[w].dedup.stats;
+
+			json_object_set_new(json_array_get(ws, w), "duplicates_dropped",
+					    json_integer((json_int_t)ds->dup_dropped));
+			json_object_set_new(json_array_get(ws, w), "keys_expired",
+					    json_integer((json_int_t)ds->keys_expired));
+		}
 		json_object_set_new(json_array_get(ws, w), "vector_ns", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
 			"count", (json_int_t)dp->w[w].vtime.n,
 			"p50", (json_int_t)vt_pct(&dp->w[w].vtime, 0.5, dp->tsc_hz),

@@ -104,13 +104,48 @@ res_ctl(struct dp_worker *w, enum sl_ctl_type type, int64_t ts)
 	res_send(w);
 }
 
+/*
+ * A dedup pipeline: the rows it keeps go to the sink in arrival order
+ * (written as they come, like a stateless pipeline's); its counters are
+ * mirrored into the window's, which metrics and stats read.
+ */
+static void
+worker_dedup_stats(struct dp_worker *w)
+{
+	const struct sl_dedup_stats *s = &w->dedup.stats;
+
+	w->win.stats.rows_in = s->rows_in;
+	w->win.stats.rows_out = s->rows_out;
+	w->win.stats.state_full_dropped = s->state_full_dropped;
+	w->win.stats.state_errors = s->state_errors;
+}
+
+static void
+worker_dedup(struct dp_worker *w, const struct sl_vec *v)
+{
+	sl_dedup_process(&w->dedup, v, dp_worker_res_row, w);
+	worker_dedup_stats(w);
+}
+
+/* The watermark removes keys whose bound it passed; nothing to emit.
+ * A failure is counted in the operator's state_errors (the keys still
+ * due go at the next advance). */
+static void
+worker_dedup_advance(struct dp_worker *w, int64_t wm)
+{
+	(void)sl_dedup_advance(&w->dedup, wm);
+	worker_dedup_stats(w);
+}
+
 static void
 worker_apply(struct dp_worker *w, const struct sl_wm_out *o)
 {
 	if (o->status > 0)
 		res_ctl(w, SL_CTL_ACTIVE, 0);
 	if (o->wm) {
-		if (!w->dp->plan->stateless)
+		if (dp_dedup(w->dp->plan))
+			worker_dedup_advance(w, o->ts);
+		else if (!w->dp->plan->stateless)
 			sl_win_advance(&w->win, o->ts, dp_worker_res_row, w);
 		res_ctl(w, SL_CTL_WATERMARK, o->ts);
 	}
@@ -130,7 +165,9 @@ worker_eoi(struct dp_worker *w)
 void
 dp_worker_finish(struct dp_worker *w)
 {
-	if (!w->dp->plan->stateless)
+	if (dp_dedup(w->dp->plan))
+		worker_dedup_advance(w, SL_TS_MAX);
+	else if (!w->dp->plan->stateless)
 		sl_win_advance(&w->win, SL_TS_MAX, dp_worker_res_row, w);
 	worker_eoi(w);
 }
@@ -160,7 +197,9 @@ worker_snapshot(struct dp_worker *w, uint64_t id)
 	}
 	/* A stateless worker has no state: its checkpoint is its place in
 	 * the barrier's order, which the sink's alignment keeps. */
-	rc = w->dp->plan->stateless ? 0 : sl_win_snapshot_begin(&w->win);
+	rc = w->dp->plan->stateless ? 0 :
+	     dp_dedup(w->dp->plan) ? sl_dedup_snapshot_begin(&w->dedup) :
+	     sl_win_snapshot_begin(&w->win);
 	dt = rte_rdtsc() - t0;
 	w->snap_sync_last = dt;
 	if (dt > w->snap_sync_max)
@@ -253,6 +292,8 @@ dp_worker_handle(struct dp_worker *w, struct sl_vec *v)
 			kept = chan_keep(w, v);
 		if (w->dp->plan->stateless)
 			worker_rows(w, v);
+		else if (dp_dedup(w->dp->plan))
+			worker_dedup(w, v);
 		else
 			sl_win_process(&w->win, v);
 	}

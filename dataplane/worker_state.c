@@ -225,6 +225,12 @@ restore(struct dp_worker *w, uint32_t lo, uint32_t hi)
 	for (uint32_t i = 0; i < rs->n_secs && rc == 0; i++) {
 		if (rs->secs[i].op != CKPT_OP_CHANNEL)
 			continue;
+		/* Only unaligned checkpoints have them, which a dedup job
+		 * refuses (the plan): not its checkpoint. */
+		if (dp_dedup(w->dp->plan)) {
+			rc = -EINVAL;
+			break;
+		}
 		if (v == NULL) {
 			v = aligned_alloc(64, RTE_ALIGN_CEIL(sl_vec_size(row_size), 64));
 			if (v == NULL)
@@ -328,7 +334,9 @@ restore_state(struct dp_worker *w, uint32_t lo, uint32_t hi)
 		int rc = 0;
 
 		if (s->op == CKPT_OP_WINDOW) {
-			rc = sl_win_restore_windows(&w->win, s->data, s->len);
+			/* A window's list in a dedup job: another job's checkpoint. */
+			rc = dp_dedup(w->dp->plan) ? -EINVAL :
+			     sl_win_restore_windows(&w->win, s->data, s->len);
 		} else if (s->op == CKPT_OP_STATE && s->kg >= lo && s->kg <= hi) {
 			const struct dp_restore_file *f = &rs->files[s->file];
 
@@ -372,6 +380,37 @@ worker_map_init(struct dp_worker *w)
 		return 0;
 	w->map = dp_map_create(w->dp->plan, &out);
 	return w->map != NULL ? 0 : -EINVAL;
+}
+
+/*
+ * A dedup pipeline's worker: the operator over the state just opened
+ * (its descriptors registered before a restore loads their sections),
+ * then the checkpoint's key groups and the timer queues rebuilt.
+ */
+static int
+worker_dedup_init(struct dp_worker *w, uint32_t lo, uint32_t hi)
+{
+	struct sl_dedup_conf dc;
+	int rc;
+
+	dp_dedup_conf(w->dp, &dc);
+	dc.first_kg = lo;
+	dc.last_kg = hi;
+	rc = sl_dedup_init(&w->dedup, &dc, w->st);
+	if (rc < 0) {
+		DP_LOG(ERR, "worker %u: dedup state: %s", w->id, strerror(-rc));
+		return rc;
+	}
+	if (w->dp->rs == NULL)
+		return 0;
+	rc = restore(w, lo, hi);
+	if (rc == 0) {
+		rc = sl_dedup_restore_done(&w->dedup);
+		if (rc < 0)
+			DP_LOG(ERR, "worker %u: restore: the dedup's timers do not rebuild (%s)",
+			       w->id, strerror(-rc));
+	}
+	return rc;
 }
 
 int
@@ -426,6 +465,10 @@ dp_worker_init(void *arg)
 		       strerror(errno));
 		goto out;
 	}
+	if (dp_dedup(p)) {
+		rc = worker_dedup_init(w, c.first_kg, c.last_kg);
+		goto out;
+	}
 	wc.first_kg = c.first_kg;
 	wc.last_kg = c.last_kg;
 	rc = sl_win_init(&w->win, &wc, w->st);
@@ -458,6 +501,8 @@ dp_worker_fini(void *arg)
 	sl_map_free(w->map);
 	w->map = NULL;
 	/* The main lcore is done with any snapshot by now. */
+	if (dp_dedup(w->dp->plan))
+		sl_dedup_fini(&w->dedup);
 	sl_win_snapshot_end(&w->win);
 	dp_worker_chan_release(w);
 	free(w->chan);

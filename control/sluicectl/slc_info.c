@@ -195,6 +195,22 @@ build_nodes(const struct sl_plan *p, struct node *n)
 	snprintf(n[k].detail + off, sizeof(n[k].detail) - off,
 		 "; key group = xxh3(key) %% %u", p->max_parallelism);
 	k++;
+	if (p->dedup_within_ms > 0) {
+		/* A dedup pipeline: the rows it keeps, as they come. */
+		fmt_ms(a, sizeof(a), p->dedup_within_ms);
+		snprintf(n[k].name, sizeof(n[k].name), "dedup");
+		n[k].role = wk;
+		snprintf(n[k].detail, sizeof(n[k].detail),
+			 "within %s: the first row per key, then the first at or past t0 + %s; state.key-capacity %u",
+			 a, a, p->key_capacity);
+		k++;
+		snprintf(n[k].name, sizeof(n[k].name), "sink.%s",
+			 p->sink.type == SL_SINK_CSV ? "csv" : "stdout");
+		n[k].role = "main";
+		snprintf(n[k].detail, sizeof(n[k].detail), "CSV to %s, each worker's rows in arrival order",
+			 p->sink.type == SL_SINK_CSV ? p->sink.path : "standard output");
+		return k + 1;
+	}
 	snprintf(n[k].name, sizeof(n[k].name), "%s",
 		 p->window_gap_ms ? "window.session" :
 		 p->window_slide_ms ? "window.sliding" : "window.tumbling");
@@ -290,6 +306,9 @@ edge_kind(const struct sl_plan *p, const struct node *from, const struct node *t
 		else
 			snprintf(buf, len, "hash by key group over %u SPSC ring%s (%u rx x %u worker%s)",
 				 rx * w, rx * w == 1 ? "" : "s", rx, w, w == 1 ? "" : "s");
+	} else if (strcmp(from->name, "dedup") == 0) {
+		snprintf(buf, len, "%u SPSC ring%s to the main lcore, in arrival order",
+			 w, w == 1 ? "" : "s");
 	} else if (strcmp(from->name, "aggregate") == 0) {
 		snprintf(buf, len, "%u SPSC ring%s to the main lcore, merged by watermark",
 			 w, w == 1 ? "" : "s");

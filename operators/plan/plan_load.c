@@ -135,6 +135,8 @@ plan_checkpointing(struct plan_ctx *c, const struct plan_node *root)
 			return plan_err(c, v, "unaligned checkpoints need execution.checkpointing.mode EXACTLY_ONCE (AT_LEAST_ONCE never aligns)");
 		if (k->unaligned && c->p->stateless)
 			return plan_err(c, v, "unaligned checkpoints are for keyed pipelines; a stateless one has no state for in-flight rows to join (leave it aligned)");
+		if (k->unaligned && c->p->dedup_within_ms > 0)
+			return plan_err(c, v, "unaligned checkpoints are not supported with dedup yet (its in-flight rows would have to be replayed into the sink); leave it aligned");
 	}
 	v = plan_map_get(root, "execution.checkpointing.timeout", NULL);
 	if (v != NULL && (plan_get_duration(c, v, &k->timeout_ms) < 0))
@@ -447,7 +449,7 @@ plan_top(struct plan_ctx *c, const struct plan_node *root)
 		return -EINVAL;
 	v = plan_map_get(root, "late_sink", NULL);
 	if (v != NULL) {
-		if (p->stateless)
+		if (p->stateless || p->dedup_within_ms > 0)
 			return plan_err(c, v, "late_sink takes the rows a window drops as late, and this pipeline has no window");
 		if (plan_sink(c, v, "late_sink", &p->late_sink) < 0)
 			return -EINVAL;

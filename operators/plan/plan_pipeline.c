@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pipeline: filters, then key_by, window and aggregate exactly once each,
- * in that order; or, stateless, filters and at most one map. Filters are compiled here so that a job with a broken
+ * in that order; or filters, key_by and dedup; or, stateless, filters and
+ * at most one map. Filters are compiled here so that a job with a broken
  * expression never reaches the dataplane.
  */
 #include <ctype.h>
@@ -16,6 +17,7 @@
 static const char *const window_keys[] = { "tumbling", "sliding", "session", "slide",
 					    "offset", "allowed_lateness", "trigger", NULL };
 static const char *const trigger_keys[] = { "count", "continuous", NULL };
+static const char *const dedup_keys[] = { "within", NULL };
 
 static bool
 reserved_column(const char *name)
@@ -495,11 +497,40 @@ plan_map(struct plan_ctx *c, const struct plan_node *v)
 	return 0;
 }
 
+/*
+ * dedup: {within: D}: the first row per key, again once a row is D or
+ * more after it (operators/dedup/sl_dedup.h). D > 0: "within 0" would
+ * keep every row and is more likely a mistake than a wish.
+ */
+static int
+plan_dedup(struct plan_ctx *c, const struct plan_node *v)
+{
+	char show[PLAN_SHOW_MAX];
+	struct plan_node *n;
+	unsigned int key_len = 0;
+
+	if (plan_expect(c, v, PLAN_MAP, "dedup") < 0 ||
+	    plan_check_keys(c, v, "dedup", dedup_keys) < 0 ||
+	    plan_require(c, v, "dedup", "within", &n) < 0 ||
+	    plan_get_duration(c, n, &c->p->dedup_within_ms) < 0)
+		return -EINVAL;
+	if (c->p->dedup_within_ms <= 0)
+		return plan_err(c, n, "dedup within must be > 0, got %s",
+				plan_show(n->text, show));
+	/* The key is a timer's key too (sl_timer's limit). */
+	for (uint16_t i = 0; i < c->p->n_keys; i++)
+		key_len += c->p->schema.f[c->p->key_field[i]].size;
+	if (key_len > SL_PLAN_DEDUP_KEY_MAX)
+		return plan_err(c, v, "dedup's key fields take %u bytes, at most %d; key_by fewer or shorter fields",
+				key_len, SL_PLAN_DEDUP_KEY_MAX);
+	return 0;
+}
+
 static const char *const step_names[] = {
-	"filter", "key_by", "window", "aggregate", "map", NULL,
+	"filter", "key_by", "window", "aggregate", "map", "dedup", NULL,
 };
 
-enum { STEP_FILTER, STEP_KEY_BY, STEP_WINDOW, STEP_AGGREGATE, STEP_MAP };
+enum { STEP_FILTER, STEP_KEY_BY, STEP_WINDOW, STEP_AGGREGATE, STEP_MAP, STEP_DEDUP };
 
 /* Which step a pipeline item is, or an error for anything else. */
 static int
@@ -509,12 +540,12 @@ plan_step(struct plan_ctx *c, const struct plan_node *step)
 	const struct plan_node *k;
 
 	if (step->kind != PLAN_MAP || step->n != 1)
-		return plan_err(c, step, "expected a pipeline step: a mapping with one key (filter, map, key_by, window or aggregate)");
+		return plan_err(c, step, "expected a pipeline step: a mapping with one key (filter, map, key_by, window, aggregate or dedup)");
 	k = step->kid[0];
 	for (int i = 0; step_names[i] != NULL; i++)
 		if (strcmp(k->text, step_names[i]) == 0)
 			return i;
-	return plan_err(c, k, "unknown pipeline step '%s'; expected one of: filter, map, key_by, window, aggregate",
+	return plan_err(c, k, "unknown pipeline step '%s'; expected one of: filter, map, key_by, window, aggregate, dedup",
 			plan_show(k->text, show));
 }
 
@@ -522,7 +553,7 @@ int
 plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 {
 	struct sl_plan *p = c->p;
-	uint32_t seen[5] = { 0 };
+	uint32_t seen[6] = { 0 };
 	int rc;
 
 	if (plan_expect(c, seq, PLAN_SEQ, "pipeline") < 0)
@@ -534,19 +565,39 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 			return rc;
 		seen[rc]++;
 	}
-	/* No key_by, window or aggregate: a stateless pipeline. */
+	/* No key_by, window, aggregate or dedup: a stateless pipeline. */
 	p->stateless = !seen[STEP_KEY_BY] && !seen[STEP_WINDOW] &&
-		!seen[STEP_AGGREGATE];
+		!seen[STEP_AGGREGATE] && !seen[STEP_DEDUP];
 	if (seen[STEP_MAP] && !p->stateless) {
 		for (uint32_t i = 0; i < seq->n; i++)
 			if (plan_step(c, seq->kid[i]) == STEP_MAP)
 				return plan_err(c, seq->kid[i]->kid[0], "map in a keyed pipeline is not supported yet; map belongs to pipelines of filters and one map (no key_by, window or aggregate)");
 	}
+	/* A dedup pipeline is filters, key_by and dedup: its rows are the
+	 * input's, so a window over them would be a second keyed stage,
+	 * which is not built. */
+	if (seen[STEP_DEDUP]) {
+		bool after = false;
+
+		for (uint32_t i = 0; i < seq->n; i++) {
+			const struct plan_node *k = seq->kid[i]->kid[0];
+			int step = plan_step(c, seq->kid[i]);
+
+			if (step == STEP_DEDUP && !seen[STEP_KEY_BY])
+				return plan_err(c, k, "dedup needs a key_by before it: rows are deduplicated per key");
+			if (step == STEP_WINDOW || step == STEP_AGGREGATE)
+				return plan_err(c, k, after ?
+						"%s after dedup is not supported yet; a dedup pipeline is filters, key_by and dedup, and writes the rows it keeps" :
+						"%s and dedup in one pipeline are not supported yet; a dedup pipeline is filters, key_by and dedup",
+						step_names[step]);
+			after = after || step == STEP_DEDUP;
+		}
+	}
 	if (!p->stateless && !seen[STEP_KEY_BY])
 		return plan_err(c, seq, "pipeline has no key_by; expected filters, then key_by, window and aggregate");
-	if (!p->stateless && !seen[STEP_WINDOW])
+	if (!p->stateless && !seen[STEP_DEDUP] && !seen[STEP_WINDOW])
 		return plan_err(c, seq, "pipeline has no window; expected one after key_by");
-	if (!p->stateless && !seen[STEP_AGGREGATE])
+	if (!p->stateless && !seen[STEP_DEDUP] && !seen[STEP_AGGREGATE])
 		return plan_err(c, seq, "pipeline has no aggregate; expected one after window");
 
 	memset(seen, 0, sizeof(seen));
@@ -558,7 +609,8 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 		if (step != STEP_FILTER && seen[step])
 			return plan_err(c, k, "duplicate %s; a pipeline has %s one",
 					step_names[step],
-					step == STEP_MAP ? "at most" : "exactly");
+					step == STEP_MAP || step == STEP_DEDUP ?
+					"at most" : "exactly");
 		switch (step) {
 		case STEP_FILTER:
 			if (seen[STEP_KEY_BY])
@@ -575,6 +627,11 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 			break;
 		case STEP_MAP:
 			rc = plan_map(c, v);
+			break;
+		case STEP_DEDUP:
+			if (!seen[STEP_KEY_BY])
+				return plan_err(c, k, "dedup must come after key_by");
+			rc = plan_dedup(c, v);
 			break;
 		case STEP_WINDOW:
 			if (!seen[STEP_KEY_BY])

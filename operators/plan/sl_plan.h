@@ -24,6 +24,7 @@ struct sl_expr;
 #define SL_PLAN_MAX_MAP 32	/**< columns of a map step (SL_MAP_MAX_COLS) */
 #define SL_PLAN_MAX_KEYS 8
 #define SL_PLAN_MAX_AGGS 16
+#define SL_PLAN_DEDUP_KEY_MAX 256	/**< dedup: key bytes at most (SL_DEDUP_KEY_MAX) */
 #define SL_PLAN_HLL_P_DEFAULT 14	/**< approx_count_distinct's P (sl_agg.h's default) */
 #define SL_PLAN_MAX_EAL_ARGS 32
 #define SL_PLAN_ARG_MAX 256
@@ -209,6 +210,14 @@ struct sl_plan {
 
 	uint16_t n_aggs;
 	struct sl_plan_agg agg[SL_PLAN_MAX_AGGS];
+
+	/**
+	 * dedup: {within: D} (operators/dedup): > 0 in a dedup pipeline
+	 * (filters, key_by, dedup; no window or aggregate). Its rows are
+	 * the input rows, written in arrival order as a stateless
+	 * pipeline's are; stateless is false (the rows are routed by key).
+	 */
+	int64_t dedup_within_ms;
 
 	struct sl_plan_sink sink;
 	/** late_sink: the window's late side output (R3.2): the rows it

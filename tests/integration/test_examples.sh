@@ -4,7 +4,8 @@
 # configs/jobs/expected/*.csv, which sqlite3 computed from the same CSV
 # (configs/jobs/expected/regen.sh). Each job's outputs are sorted by
 # (window_start, key, count) before the comparison (a late firing's
-# update and the late side output interleave as they come).
+# update and the late side output interleave as they come); the stateless
+# example's is in file order, the dedup example's sorted by key and time.
 . "$(dirname "$0")/lib.sh"
 
 sort_res() {	# sort_res FILE: the header, then rows by window_start, key, count
@@ -52,4 +53,14 @@ for job in distinct-clicks; do
 	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected, the estimates within 3 standard errors"
 	n=$((n + 1))
 done
-[ "$n" = 6 ] || fail "ran $n examples"
+# Dedup: two workers interleave the keys; sorted by (user_id, url_id, ts),
+# which keeps each key's rows in their (ascending) order.
+for job in dedup-clicks; do
+	sed -e "s|path: out/|path: $T/|" "configs/jobs/$job.yaml" > "$T/$job.yaml"
+	run_dp "$T/$job.yaml"
+	{ head -1 "$T/$job.csv"; tail -n +2 "$T/$job.csv" | sort -t, -k1,1n -k2,2n -k3,3n; } > "$T/$job.sorted"
+	same_file "configs/jobs/expected/$job.csv" "$T/$job.sorted"
+	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected"
+	n=$((n + 1))
+done
+[ "$n" = 7 ] || fail "ran $n examples"
