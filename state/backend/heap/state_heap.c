@@ -661,7 +661,11 @@ heap_open(struct sl_state *st)
 				slot = i;
 		if (slot < 0)
 			return -ENOSPC;
-		if (!mi_manage_os_memory_ex((void *)s, size, true, false, false,
+		/* Committed and "large": mimalloc never decommits or resets
+		 * any of it. The arena is reserved and faulted in up front
+		 * (often in huge pages, which a partial reset would split and
+		 * fault back in 2 MiB at a time on the worker). */
+		if (!mi_manage_os_memory_ex((void *)s, size, true, true, false,
 					    -1, true, &id))
 			return -ENOMEM;
 		arenas[slot].start = s;
