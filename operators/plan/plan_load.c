@@ -451,6 +451,8 @@ plan_top(struct plan_ctx *c, const struct plan_node *root)
 	if (v != NULL) {
 		if (p->stateless || p->dedup_within_ms > 0)
 			return plan_err(c, v, "late_sink takes the rows a window drops as late, and this pipeline has no window");
+		if (p->window_processing_time)
+			return plan_err(c, v, "late_sink takes the rows a window drops as late, and a processing-time window drops none; remove it");
 		if (plan_sink(c, v, "late_sink", &p->late_sink) < 0)
 			return -EINVAL;
 		p->has_late_sink = true;

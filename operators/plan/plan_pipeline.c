@@ -15,7 +15,8 @@
 #include "plan_private.h"
 
 static const char *const window_keys[] = { "tumbling", "sliding", "session", "slide",
-					    "offset", "allowed_lateness", "trigger", NULL };
+					    "offset", "allowed_lateness", "trigger", "time",
+					    NULL };
 static const char *const trigger_keys[] = { "count", "continuous", NULL };
 static const char *const dedup_keys[] = { "within", NULL };
 
@@ -154,6 +155,43 @@ plan_session(struct plan_ctx *c, const struct plan_node *v,
 	return 0;
 }
 
+/*
+ * window: {..., time: event|processing}. Processing time is Flink's
+ * Tumbling/SlidingProcessingTimeWindows with ProcessingTimeTrigger
+ * (R4.1): no element is ever late, so allowed lateness and the late side
+ * output mean nothing; the count and continuous triggers and session
+ * windows are not built for it: refused rather than run wrong.
+ */
+static int
+plan_window_time(struct plan_ctx *c, const struct plan_node *v)
+{
+	static const char *const not_ptime[] = { "session", "allowed_lateness", "trigger" };
+	char show[PLAN_SHOW_MAX];
+	const struct plan_node *t = plan_map_get(v, "time", NULL), *o;
+
+	if (t == NULL)
+		return 0;
+	if (plan_expect(c, t, PLAN_SCALAR, "time") < 0)
+		return -EINVAL;
+	if (strcmp(t->text, "event") == 0)
+		return 0;
+	if (strcmp(t->text, "processing") != 0)
+		return plan_err(c, t, "unknown window time '%s'; expected one of: event, processing",
+				plan_show(t->text, show));
+	for (unsigned int i = 0; i < 3; i++) {
+		o = plan_map_get(v, not_ptime[i], NULL);
+		if (o == NULL)
+			continue;
+		if (i == 0)
+			return plan_err(c, o, "session windows in processing time are not supported; use time: event, or a tumbling or sliding window");
+		if (i == 1)
+			return plan_err(c, o, "allowed_lateness is for event time: a processing-time window is never late; remove it");
+		return plan_err(c, o, "processing-time windows take only the processing-time trigger: a count or continuous trigger is not supported with time: processing; remove 'trigger'");
+	}
+	c->p->window_processing_time = true;
+	return 0;
+}
+
 static int
 plan_window(struct plan_ctx *c, const struct plan_node *v)
 {
@@ -170,6 +208,8 @@ plan_window(struct plan_ctx *c, const struct plan_node *v)
 	    (plan_map_get(v, "sliding", NULL) != NULL) +
 	    (plan_map_get(v, "session", NULL) != NULL) > 1)
 		return plan_err(c, v, "window is one of tumbling, sliding or session, not several");
+	if (plan_window_time(c, v) < 0)
+		return -EINVAL;
 	n = plan_map_get(v, "session", NULL);
 	if (n != NULL)
 		return plan_session(c, v, n);

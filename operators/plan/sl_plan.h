@@ -207,6 +207,12 @@ struct sl_plan {
 	/** window: {session: GAP}: Flink's EventTimeSessionWindows.withGap
 	 * (R2.5); > 0 for session windows, whose size, slide and offset are 0 */
 	int64_t window_gap_ms;
+	/** window: {time: processing}: Flink's Tumbling/Sliding
+	 * ProcessingTimeWindows with ProcessingTimeTrigger (R4.1): rows are
+	 * assigned by the worker's clock, watermarks fire nothing, end of
+	 * input fires every open window. No lateness, late_sink, trigger or
+	 * session with it. false: event time. */
+	bool window_processing_time;
 
 	uint16_t n_aggs;
 	struct sl_plan_agg agg[SL_PLAN_MAX_AGGS];

@@ -134,6 +134,20 @@ struct sl_win_conf {
 	 * the same state, so checkpointed).
 	 */
 	int64_t continuous;
+	/**
+	 * true: Flink's TumblingProcessingTimeWindows /
+	 * SlidingProcessingTimeWindows with ProcessingTimeTrigger (R4.1): a
+	 * row goes to the windows of the processing time it is processed at
+	 * (sl_win_advance_processing_time's now; the record's time is not
+	 * read), a window fires once the clock passes its end - 1 and is
+	 * removed then. No element is late. Watermarks fire nothing; end of
+	 * input (sl_win_advance to SL_TS_MAX) fires every open window. Not
+	 * with gap, lateness or a count or continuous trigger. The open
+	 * windows and their accumulators are state as for event time, so a
+	 * checkpoint covers them; after a restore a window whose end the
+	 * clock has passed fires at the first advance (Flink: R4.7).
+	 */
+	bool processing_time;
 	uint16_t n_keys;
 	int key_field[SL_WIN_MAX_KEYS];
 	uint16_t n_aggs;
@@ -180,7 +194,8 @@ struct sl_win {
 	struct sl_win_conf conf;
 	struct sl_schema out;		/**< keys, window_start, window_end, aggregates */
 	struct sl_win_stats stats;
-	int64_t wm;			/**< current watermark */
+	int64_t wm;			/**< current watermark (processing time: the last firing's now - 1) */
+	int64_t now;			/**< processing time: the clock, ms (0 until advanced) */
 	uint32_t key_len;		/**< key field bytes */
 	uint32_t val_len;		/**< accumulator bytes (count + slots) */
 	struct sl_state *st;
@@ -266,9 +281,23 @@ void sl_win_process(struct sl_win *w, const struct sl_vec *v);
 /**
  * Advance the watermark to wm: fire every window with end - 1 <= wm, in
  * ascending window order, writing result rows through out(ctx).
+ * Processing-time windows ignore watermarks but SL_TS_MAX (end of input),
+ * which fires every open window.
  */
 void sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out,
 		    void *ctx);
+
+/**
+ * Processing-time windows only: the worker's clock reads now (ms; the
+ * dataplane passes epoch ms). Rows processed from here on are assigned by
+ * now; every window with end <= now (its ProcessingTimeTrigger timer at
+ * end - 1 due, R4.2) fires, in ascending window order, writing result rows
+ * through out(ctx). A clock that does not move forward changes nothing.
+ * Operators read no clock: the caller owns it (tests inject it). Cheap
+ * when nothing is due; call it at least every millisecond the clock moves.
+ */
+void sl_win_advance_processing_time(struct sl_win *w, int64_t now,
+				    sl_win_out_fn out, void *ctx);
 
 /**
  * Snapshots (R6.4, R5.4): the keyed state is a sl_state snapshot, restored

@@ -145,6 +145,13 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 		snprintf(msg, msglen, "allowed lateness must be >= 0");
 		return -EINVAL;
 	}
+	/* Tumbling/SlidingProcessingTimeWindows with ProcessingTimeTrigger
+	 * (R4.1): never late, and no other trigger or sessions here. */
+	if (c->processing_time && (c->gap != 0 || c->lateness != 0 ||
+				   c->count_trigger != 0 || c->continuous != 0)) {
+		snprintf(msg, msglen, "a processing-time window is tumbling or sliding, with no allowed lateness and no count/continuous trigger");
+		return -EINVAL;
+	}
 	if (c->continuous < 0 || (c->continuous > 0 && c->count_trigger != 0)) {
 		snprintf(msg, msglen, "a window has one trigger: count or continuous, with an interval > 0");
 		return -EINVAL;
@@ -993,6 +1000,49 @@ win_refs(struct sl_win *w, const struct sl_vec *v, uint32_t pass,
 }
 
 /*
+ * Pass 1 for processing-time windows (R4.1): every row of the vector
+ * arrives at w->now, so all of them share this pass's window and the
+ * record's time is not read. None is late: the window's end - 1 is at or
+ * after now, and w->wm (the last firing's now - 1) is below now. Dropped
+ * are only all of them, in a sliding window's gap (slide > size) or when
+ * the open-window list is full. @return rows kept.
+ */
+static uint16_t
+win_refs_ptime(struct sl_win *w, const struct sl_vec *v, uint32_t pass)
+{
+	const struct sl_win_conf *c = &w->conf;
+	struct win_scratch *s = w->scratch;
+	const uint32_t maxp = c->max_parallelism;
+	const uint16_t n_sel = v->n_sel;
+	struct win_cur k = { .start = 1, .max_ts = 0 };
+
+	win_enter(w, w->now, pass, &k);
+	if (k.drop != NULL) {
+		*k.drop += n_sel;
+		return 0;
+	}
+	for (uint16_t j = 0; j < n_sel; j++) {
+		const uint16_t i = v->sel[j];
+		const uint8_t *row = v->rows + (size_t)i * v->row_size;
+		struct sl_state_ref *r = &s->ref[j];
+
+		if (s->key_off >= 0) {
+			r->key = row + s->key_off;
+		} else {
+			uint8_t *key = &s->keys[(size_t)j * WIN_MAX_KEY_BYTES];
+
+			sl_win_key_gather(c->in, c->key_field, c->n_keys, row, key);
+			r->key = key;
+		}
+		r->ns = k.ns;
+		r->kg = (uint16_t)(s->kg_pow2 ? v->hash[i] & (maxp - 1) :
+				   kg_fast(v->hash[i], s->kg_magic, maxp));
+		s->row[j] = i;
+	}
+	return n_sel;
+}
+
+/*
  * Two passes over the vector and one call into the state backend between
  * them: (1) win_refs(); the backend then hashes, prefetches and finds or
  * inserts every row's accumulator; (2) the accumulators are updated, a
@@ -1142,7 +1192,9 @@ win_pass(struct sl_win *w, const struct sl_vec *v, uint32_t p)
 
 	s->n_lf = 0;
 	s->n_ct = 0;
-	if (s->common && s->kg_pow2)
+	if (w->conf.processing_time)
+		n = win_refs_ptime(w, v, p);
+	else if (s->common && s->kg_pow2)
 		n = win_refs(w, v, p, true, true);
 	else if (s->common)
 		n = win_refs(w, v, p, true, false);
@@ -1418,18 +1470,44 @@ drop_entry(void *arg, uint16_t kg, const void *key, const void *valp)
 	return 0;
 }
 
+static void win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out,
+			void *ctx);
+
 void
 sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
+{
+	if (w->sess != NULL) {
+		win_sess_advance(w, wm, out, ctx);
+		return;
+	}
+	/* Processing time: watermarks fire nothing; end of input does. */
+	if (w->conf.processing_time && wm != SL_TS_MAX)
+		return;
+	win_advance(w, wm, out, ctx);
+}
+
+void
+sl_win_advance_processing_time(struct sl_win *w, int64_t now,
+			       sl_win_out_fn out, void *ctx)
+{
+	if (now <= w->now)
+		return;
+	w->now = now;
+	/* ProcessingTimeTrigger's timer at end - 1 is due once the clock is
+	 * past it (R4.2): fire every window with end - 1 <= now - 1. */
+	if (w->n_open > 0 &&
+	    sat_add(w->open_start[0], w->conf.size - 1) <= now - 1)
+		win_advance(w, now - 1, out, ctx);
+}
+
+static void
+win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 {
 	const int64_t size = w->conf.size, lateness = w->conf.lateness;
 	const int64_t old = w->wm;
 	struct sl_state_stats ss;
 	uint16_t cleaned = 0;
 
-	if (w->sess != NULL) {
-		win_sess_advance(w, wm, out, ctx);
-		return;
-	}
 	if (wm <= old)
 		return;
 	w->wm = wm;

@@ -385,6 +385,43 @@ test_session_window(void **state)
 	sl_plan_free(&p);
 }
 
+/* window: {..., time: processing|event}; event time is the default. */
+static void
+test_processing_time_window(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("pt.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1s, time: processing}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), 0);
+	assert_true(p.window_processing_time);
+	assert_int_equal(p.window_size_ms, 1000);
+	sl_plan_free(&p);
+	assert_int_equal(load("pt.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {sliding: 10s, slide: 2s, offset: 1s, time: processing}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), 0);
+	assert_true(p.window_processing_time);
+	assert_int_equal(p.window_slide_ms, 2000);
+	assert_int_equal(p.window_offset_ms, 1000);
+	sl_plan_free(&p);
+	assert_int_equal(load("pt.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1s, time: event}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), 0);
+	assert_false(p.window_processing_time);
+	sl_plan_free(&p);
+}
+
 /* filters, key_by [k, s], dedup: {within: 10s}: keyed, not stateless. */
 static void
 test_dedup(void **state)
@@ -1077,6 +1114,63 @@ static const struct bad_case bad_cases[] = {
 	  "  - aggregate: [count()]\n"
 	  SINK,
 	  "session_trigger:6:37: session windows take only the event-time trigger: a count or continuous trigger on sessions is not supported; remove 'trigger'" },
+	{ "time_unknown", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m, time: wall}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "time_unknown:6:34: unknown window time 'wall'; expected one of: event, processing" },
+	{ "time_not_scalar", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m, time: [processing]}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "time_not_scalar:6:34: expected a scalar for 'time', got a sequence" },
+	{ "ptime_session", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {session: 30s, time: processing}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "ptime_session:6:23: session windows in processing time are not supported; use time: event, or a tumbling or sliding window" },
+	{ "ptime_lateness", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m, time: processing, allowed_lateness: 5s}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "ptime_lateness:6:64: allowed_lateness is for event time: a processing-time window is never late; remove it" },
+	{ "ptime_count_trigger", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m, trigger: {count: 5}, time: processing}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "ptime_count_trigger:6:37: processing-time windows take only the processing-time trigger: a count or continuous trigger is not supported with time: processing; remove 'trigger'" },
+	{ "ptime_continuous_trigger", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {sliding: 1m, slide: 10s, time: processing, trigger: {continuous: 1s}}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "ptime_continuous_trigger:6:66: processing-time windows take only the processing-time trigger: a count or continuous trigger is not supported with time: processing; remove 'trigger'" },
+	{ "ptime_late_sink", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {tumbling: 1m, time: processing}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK
+	  "late_sink: {type: csv, path: late.csv}\n",
+	  "ptime_late_sink:9:12: late_sink takes the rows a window drops as late, and a processing-time window drops none; remove it" },
 	{ "session_lateness_negative", false,
 	  HEAD SRC
 	  "pipeline:\n"
@@ -1137,7 +1231,7 @@ static const struct bad_case bad_cases[] = {
 	  "  - window: {hop: 1m}\n"
 	  "  - aggregate: [count()]\n"
 	  SINK,
-	  "window_hop:6:14: unknown key 'hop' in window; expected one of: tumbling, sliding, session, slide, offset, allowed_lateness, trigger" },
+	  "window_hop:6:14: unknown key 'hop' in window; expected one of: tumbling, sliding, session, slide, offset, allowed_lateness, trigger, time" },
 	{ "missing_key_by", false,
 	  HEAD
 	  SRC
@@ -2146,6 +2240,7 @@ main(void)
 		cmocka_unit_test(test_defaults_ethdev),
 		cmocka_unit_test(test_capture_punctuated),
 		cmocka_unit_test(test_session_window),
+		cmocka_unit_test(test_processing_time_window),
 		cmocka_unit_test(test_dedup),
 		cmocka_unit_test(test_distinct_aggregates),
 		cmocka_unit_test(test_gen_source),

@@ -10,8 +10,11 @@
  * mid-stream), W2.3's non-divisible and gapped assignment, W3.2's
  * partially late element. Session windows: W2.4 (with the touching
  * boundary and the pure merge vector), W3.3 with L = 10 and L = 0, and
- * snapshots mid-stream restored onto one and two instances. Every case
- * runs on the heap backend and again on RocksDB.
+ * snapshots mid-stream restored onto one and two instances. Processing-time
+ * tumbling and sliding windows (R4.1, R4.2, R4.7) with an injected clock:
+ * assignment by the clock, firing once it passes end - 1, watermarks
+ * ignored, end of input, a restore firing overdue windows at once. Every
+ * case runs on the heap backend and again on RocksDB.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -167,6 +170,7 @@ static bool next_first_last;	/* the next fx_init adds first(v), last(v) */
 static uint64_t next_count_trigger;	/* the next fx_init's trigger: {count: N} */
 static int64_t next_continuous;	/* the next fx_init's trigger: {continuous: I} */
 static int64_t next_gap;	/* the next fx_init's session gap (0: none) */
+static bool next_ptime;		/* the next fx_init's window is in processing time */
 
 static void
 fx_init_kg(struct fixture *f, int64_t size, int64_t offset, uint32_t capacity,
@@ -211,6 +215,8 @@ fx_init_kg(struct fixture *f, int64_t size, int64_t offset, uint32_t capacity,
 	next_continuous = 0;
 	c.gap = next_gap;
 	next_gap = 0;
+	c.processing_time = next_ptime;
+	next_ptime = false;
 	c.offset = offset;
 	c.n_keys = 1;
 	c.key_field[0] = 0;
@@ -2235,6 +2241,185 @@ test_conf_rejects(void **state)
 	c.count_trigger = 0;
 	c.agg[0] = (struct sl_win_agg){ SL_WIN_LAST, 0, "last_k" };
 	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	/* Processing time: tumbling or sliding, no lateness, no other
+	 * trigger, no sessions. */
+	c.agg[0] = (struct sl_win_agg){ SL_WIN_COUNT, -1, "count" };
+	c.processing_time = true;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	c.gap = 0;
+	c.size = 10000;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), 0);
+	c.lateness = 1;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	c.lateness = 0;
+	c.count_trigger = 2;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	c.count_trigger = 0;
+	c.continuous = 100;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	c.continuous = 0;
+	c.slide = 1000;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), 0);
+}
+
+/* The processing-time clock reads now: what fired, sorted. */
+static void
+fx_pt(struct fixture *f, int64_t now)
+{
+	f->n_out = 0;
+	sl_win_advance_processing_time(&f->w, now, t_out, f);
+	qsort(f->out, f->n_out, sizeof(f->out[0]), cmp_res);
+}
+
+/*
+ * R4.1/R4.2, TumblingProcessingTimeWindows.of(3000) with
+ * ProcessingTimeTrigger: rows go to the window of the clock (their own
+ * timestamps, even none, are ignored); [0, 3000) fires once the clock
+ * passes 2999, not at 2999; watermarks fire nothing; end of input fires
+ * the rest; nothing is ever late.
+ */
+static void
+test_ptime_tumbling(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	next_ptime = true;
+	fx_init(&f, 3000, 0, 64);
+	fx_pt(&f, 1000);
+	assert_int_equal(f.n_out, 0);
+	fx_elem(&f, "key1", 1, 999999);
+	fx_elem(&f, "key2", 5, INT64_MIN);	/* no timestamp at all */
+	fx_wm(&f, 999999);			/* a watermark: nothing */
+	assert_int_equal(f.n_out, 0);
+	fx_pt(&f, 2999);
+	assert_int_equal(f.n_out, 0);
+	fx_elem(&f, "key1", 2, -5);		/* still [0, 3000) */
+	fx_pt(&f, 2999);
+	fx_pt(&f, 3000);			/* the timer at 2999 is due */
+	assert_int_equal(f.n_out, 2);
+	assert_string_equal(fx_res(&f, 0), "key1,0,3000,2,3,1,2,1.5");
+	assert_string_equal(fx_res(&f, 1), "key2,0,3000,1,5,5,5,5");
+	fx_elem(&f, "key2", 7, 0);		/* the clock's 3000: [3000, 6000) */
+	fx_pt(&f, 2000);			/* a clock going back changes nothing */
+	fx_elem(&f, "key2", 1, 0);
+	fx_pt(&f, 5999);
+	assert_int_equal(f.n_out, 0);
+	fx_wm(&f, 100000);
+	assert_int_equal(f.n_out, 0);
+	fx_wm(&f, SL_TS_MAX);			/* end of input */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "key2,3000,6000,2,8,1,7,4");
+	fx_pt(&f, 100000);
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(f.w.stats.windows_fired, 2);
+	assert_int_equal(f.w.stats.late_dropped, 0);
+	assert_int_equal(f.w.stats.rows_in, 5);
+	fx_fini(&f);
+
+	/* With an offset: windows [s, s + 3000) with s = 500 mod 3000; a
+	 * clock that jumps over several windows fires them all, in order. */
+	next_ptime = true;
+	fx_init(&f, 3000, 500, 64);
+	fx_pt(&f, 400);
+	fx_elem(&f, "a", 1, 0);			/* [-2500, 500) */
+	fx_pt(&f, 500);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "a,-2500,500,1,1,1,1,1");
+	fx_elem(&f, "a", 1, 0);			/* [500, 3500) */
+	fx_pt(&f, 3600);
+	fx_elem(&f, "a", 2, 0);			/* [3500, 6500) */
+	fx_pt(&f, 9600);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "a,3500,6500,1,2,2,2,2");
+	fx_fini(&f);
+}
+
+/*
+ * SlidingProcessingTimeWindows.of(3000, 1000): a row at clock 2500 is in
+ * [0, 3000), [1000, 4000) and [2000, 5000), each fired as the clock
+ * passes its end - 1; with a gap (size 1000, slide 2000) a row at a clock
+ * in the gap is in no window.
+ */
+static void
+test_ptime_sliding(void **state)
+{
+	static const struct { int64_t now; const char *res; } fire[] = {
+		{ 2999, NULL }, { 3000, "k,0,3000,1,1,1,1,1" },
+		{ 3999, NULL }, { 4000, "k,1000,4000,2,3,1,2,1.5" },
+		{ 5000, "k,2000,5000,2,3,1,2,1.5" },
+		{ 6000, "k,3000,6000,1,2,2,2,2" },
+	};
+	struct fixture f;
+
+	(void)state;
+	next_ptime = true;
+	fx_init_sliding(&f, 3000, 1000, 0);
+	fx_pt(&f, 2500);
+	fx_elem(&f, "k", 1, 0);
+	fx_pt(&f, 3000);
+	assert_int_equal(f.n_out, 1);
+	fx_elem(&f, "k", 2, 0);			/* [1000, 4000) .. [3000, 6000) */
+	for (unsigned int i = 0; i < sizeof(fire) / sizeof(fire[0]); i++) {
+		fx_pt(&f, fire[i].now);
+		if (fire[i].res == NULL) {
+			assert_int_equal(f.n_out, 0);
+		} else if (fire[i].now > 3000) {
+			assert_int_equal(f.n_out, 1);
+			assert_string_equal(fx_res(&f, 0), fire[i].res);
+		}
+	}
+	assert_int_equal(f.w.stats.windows_fired, 4);
+	fx_fini(&f);
+
+	next_ptime = true;
+	fx_init_sliding(&f, 1000, 2000, 0);
+	fx_pt(&f, 1500);
+	fx_elem(&f, "k", 1, 0);			/* in the gap [1000, 2000) */
+	fx_pt(&f, 2500);
+	fx_elem(&f, "k", 4, 0);			/* [2000, 3000) */
+	fx_wm(&f, SL_TS_MAX);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,2000,3000,1,4,4,4,4");
+	assert_int_equal(f.w.stats.late_dropped, 0);
+	fx_fini(&f);
+}
+
+/*
+ * R4.7: a checkpoint holds the open processing-time windows; restored
+ * where the clock has passed their end, they fire at the first advance,
+ * and the restored instance keeps assigning by its own clock.
+ */
+static void
+test_ptime_snapshot_restore(void **state)
+{
+	static struct snap_out o;
+	struct fixture a, b;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	next_ptime = true;
+	fx_init(&a, 1000, 0, 64);
+	fx_pt(&a, 1500);
+	fx_elem(&a, "x", 3, 0);
+	fx_elem(&a, "y", 4, 0);
+	take_snapshot(&a, &o, NULL);
+	fx_fini(&a);
+
+	next_ptime = true;
+	fx_init(&b, 1000, 0, 64);
+	fx_pt(&b, 1700);			/* nothing open yet */
+	restore_into(&b, &o, 0, 127);
+	assert_int_equal(sl_win_restore_done(&b.w), 0);
+	fx_elem(&b, "x", 1, 0);			/* same window [1000, 2000) */
+	fx_pt(&b, 1999);
+	assert_int_equal(b.n_out, 0);
+	fx_pt(&b, 7000);			/* overdue: fires at once */
+	assert_int_equal(b.n_out, 2);
+	assert_string_equal(fx_res(&b, 0), "x,1000,2000,2,4,1,3,2");
+	assert_string_equal(fx_res(&b, 1), "y,1000,2000,1,4,4,4,4");
+	fx_fini(&b);
+	snap_free(&o);
 }
 
 int
@@ -2274,6 +2459,9 @@ main(void)
 		cmocka_unit_test(test_session_memory_limit),
 		cmocka_unit_test(test_session_set_full),
 		cmocka_unit_test(test_conf_rejects),
+		cmocka_unit_test(test_ptime_tumbling),
+		cmocka_unit_test(test_ptime_sliding),
+		cmocka_unit_test(test_ptime_snapshot_restore),
 	};
 
 	int failed;
