@@ -145,6 +145,8 @@ dp_vtime_add(struct dp_vtime *h, uint64_t cycles)
 struct dp_worker {
 	struct dp *dp;
 	unsigned int lcore;
+	bool ptime;			/* processing-time windows: the clock below runs */
+	uint64_t pt_next_tsc;		/* the TSC where the clock's next ms begins */
 	uint16_t id;
 	uint16_t n_in;
 	uint16_t n_done;		/* inputs that sent end of input */
@@ -267,6 +269,11 @@ struct dp {
 	struct sl_sink late_sink;	/* plan->has_late_sink */
 	uint64_t tsc_hz;
 	uint64_t start_tsc;
+	/* Processing-time windows: the workers' clock is pt_epoch_ms (the
+	 * system's epoch ms, read once at setup) plus the TSC's ms since
+	 * pt_tsc; monotonic, no syscall on the workers. */
+	int64_t pt_epoch_ms;
+	uint64_t pt_tsc;
 	uint64_t end_tsc;
 	atomic_int stop;
 	atomic_int draining;		/* input ended or stop asked: results are being flushed */
@@ -306,6 +313,7 @@ dp_key_gather(const struct sl_plan *p, const uint8_t *row, uint8_t *key)
 int dp_rx_loop(void *arg);
 int dp_worker_loop(void *arg);
 void dp_worker_handle(struct dp_worker *w, struct sl_vec *v);
+void dp_worker_ptime_tick(struct dp_worker *w, uint64_t tsc);
 void dp_worker_finish(struct dp_worker *w);
 /* The next result row of the worker (ctx), sent on when its vector is full. */
 uint8_t *dp_worker_res_row(void *ctx);
@@ -338,7 +346,9 @@ dp_dedup(const struct sl_plan *p)
 static inline bool
 dp_rows_as_they_come(const struct sl_plan *p)
 {
-	return p->stateless || dp_dedup(p);
+	/* Processing-time windows: a row is final when its window fires;
+	 * no watermark says when, and Flink emits at the firing. */
+	return p->stateless || dp_dedup(p) || p->window_processing_time;
 }
 
 /* The worker's open state snapshot (its window's or its dedup's), or NULL. */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -98,6 +99,16 @@ setup_windows(struct dp *dp)
 	c.count_trigger = p->window_count_trigger;
 	c.continuous = p->window_continuous_ms;
 	c.gap = p->window_gap_ms;
+	c.processing_time = p->window_processing_time;
+	if (c.processing_time) {
+		/* The processing-time clock's base: the system's epoch ms,
+		 * as Flink's, then the TSC (dp_worker_ptime_tick). */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		dp->pt_tsc = rte_rdtsc();
+		dp->pt_epoch_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	}
 	c.n_keys = p->n_keys;
 	memcpy(c.key_field, p->key_field, sizeof(int) * p->n_keys);
 	c.n_aggs = p->n_aggs;

@@ -210,6 +210,11 @@ dp_rx_loop(void *arg)
 		rx->src.ops->release(&rx->src);
 
 		tsc = rte_rdtsc();
+		/* Run to completion: the workers' processing-time clock runs
+		 * here, as their loop would run it. */
+		for (uint16_t w = 0; dp->rtc && w < dp->n_workers; w++)
+			if (dp->w[w].ptime && unlikely(tsc >= dp->w[w].pt_next_tsc))
+				dp_worker_ptime_tick(&dp->w[w], tsc);
 		if (unlikely(tsc >= rx->next_tick)) {
 			rx->next_tick = tsc + rx->tick_cycles;
 			sl_wm_mux_poll(&rx->mux, now_ms(dp, tsc), &o);

@@ -162,6 +162,24 @@ worker_eoi(struct dp_worker *w)
 	res_ctl(w, SL_CTL_EOI, SL_TS_MAX);
 }
 
+/*
+ * Processing-time windows: the clock moved into a new millisecond (tsc
+ * reached pt_next_tsc): give the window the time, epoch ms, and let it
+ * fire what is due. The TSC is converted here only, once per ms.
+ */
+void
+dp_worker_ptime_tick(struct dp_worker *w, uint64_t tsc)
+{
+	const struct dp *dp = w->dp;
+	const uint64_t hz = dp->tsc_hz;
+	const uint64_t ms = dp_cycles_ms(tsc - dp->pt_tsc, hz), next = ms + 1;
+
+	/* The first cycle count whose ms is next: ceil(next * hz / 1000). */
+	w->pt_next_tsc = dp->pt_tsc + next / 1000 * hz + (next % 1000 * hz + 999) / 1000;
+	sl_win_advance_processing_time(&w->win, dp->pt_epoch_ms + (int64_t)ms,
+				       dp_worker_res_row, w);
+}
+
 void
 dp_worker_finish(struct dp_worker *w)
 {
@@ -401,6 +419,12 @@ dp_worker_loop(void *arg)
 			}
 		}
 		w->rr = (uint16_t)(w->rr + 1 == w->n_in ? 0 : w->rr + 1);
+		if (w->ptime) {
+			const uint64_t tsc = rte_rdtsc();
+
+			if (unlikely(tsc >= w->pt_next_tsc))
+				dp_worker_ptime_tick(w, tsc);
+		}
 		if (unlikely(w->n_held[c] != 0)) {
 			n = worker_feed_held(w, c);
 		} else if (likely(sl_align_readable(&w->align, c))) {

@@ -480,6 +480,12 @@ dp_worker_init(void *arg)
 	sl_win_set_output(&w->win, dp_worker_res_row, w);
 	if (dp->plan->has_late_sink)
 		sl_win_set_late_rows(&w->win, dp_worker_late_row, w);
+	/* Processing time: the clock is set before a restore's in-flight
+	 * rows go in (nothing is open yet, so nothing fires here); restored
+	 * windows whose end it passed fire at the loop's first tick (R4.7). */
+	w->ptime = wc.processing_time;
+	if (w->ptime)
+		dp_worker_ptime_tick(w, rte_rdtsc());
 	if (dp->rs != NULL)
 		rc = restore(w, c.first_kg, c.last_kg);
 	if (rc == 0 && dp->rs != NULL) {
