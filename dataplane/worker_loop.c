@@ -2,7 +2,8 @@
 /*
  * The worker lcore: dequeue vectors from each RX lcore's ring in turn, run
  * the keyed window over their rows, combine the inputs' watermarks in the
- * valve (R1.7) and fire windows when it advances. Results and the
+ * valve (R1.7) and fire windows when it advances (processing-time windows:
+ * when the TSC clock passes their end, dp_worker_ptime_tick). Results and the
  * watermark that caused them go to the main lcore's sink, in that order
  * (R1.9: results precede their watermark).
  */
@@ -178,6 +179,10 @@ dp_worker_ptime_tick(struct dp_worker *w, uint64_t tsc)
 	w->pt_next_tsc = dp->pt_tsc + next / 1000 * hz + (next % 1000 * hz + 999) / 1000;
 	sl_win_advance_processing_time(&w->win, dp->pt_epoch_ms + (int64_t)ms,
 				       dp_worker_res_row, w);
+	/* What fired goes out now, not with the next control element:
+	 * no watermark is coming for it. */
+	if (w->res != NULL && w->res->n_rows > 0)
+		res_send(w);
 }
 
 void
