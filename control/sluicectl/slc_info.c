@@ -119,6 +119,30 @@ struct node {
 };
 
 /* A stateless pipeline after its filters: the map (if any) and the sink. */
+
+/* The sink's node, whatever its type; order says how its rows come. */
+static void
+sink_node(const struct sl_plan *p, struct node *n, const char *order)
+{
+	n->role = "main";
+	switch (p->sink.type) {
+	case SL_SINK_ETHDEV:
+		snprintf(n->name, sizeof(n->name), "sink.ethdev");
+		snprintf(n->detail, sizeof(n->detail),
+			 "wire packets out of %s, UDP %u, %s",
+			 p->source.port, p->sink.udp_port, order);
+		break;
+	case SL_SINK_CSV:
+		snprintf(n->name, sizeof(n->name), "sink.csv");
+		snprintf(n->detail, sizeof(n->detail), "CSV to %s, %s", p->sink.path, order);
+		break;
+	default:
+		snprintf(n->name, sizeof(n->name), "sink.stdout");
+		snprintf(n->detail, sizeof(n->detail), "CSV to standard output, %s", order);
+		break;
+	}
+}
+
 static unsigned int
 stateless_nodes(const struct sl_plan *p, struct node *n, unsigned int k,
 		const char *wk)
@@ -135,11 +159,7 @@ stateless_nodes(const struct sl_plan *p, struct node *n, unsigned int k,
 					"%s%s = %s", i ? ", " : "", p->map_name[i],
 					p->map_text[i]);
 	k++;
-	snprintf(n[k].name, sizeof(n[k].name), "sink.%s",
-		 p->sink.type == SL_SINK_CSV ? "csv" : "stdout");
-	n[k].role = "main";
-	snprintf(n[k].detail, sizeof(n[k].detail), "CSV to %s, each worker's rows in arrival order",
-		 p->sink.type == SL_SINK_CSV ? p->sink.path : "standard output");
+	sink_node(p, &n[k], "each worker's rows in arrival order");
 	return k + 1;
 }
 
@@ -204,11 +224,7 @@ build_nodes(const struct sl_plan *p, struct node *n)
 			 "within %s: the first row per key, then the first at or past t0 + %s; state.key-capacity %u",
 			 a, a, p->key_capacity);
 		k++;
-		snprintf(n[k].name, sizeof(n[k].name), "sink.%s",
-			 p->sink.type == SL_SINK_CSV ? "csv" : "stdout");
-		n[k].role = "main";
-		snprintf(n[k].detail, sizeof(n[k].detail), "CSV to %s, each worker's rows in arrival order",
-			 p->sink.type == SL_SINK_CSV ? p->sink.path : "standard output");
+		sink_node(p, &n[k], "each worker's rows in arrival order");
 		return k + 1;
 	}
 	snprintf(n[k].name, sizeof(n[k].name), "%s",
@@ -273,14 +289,7 @@ build_nodes(const struct sl_plan *p, struct node *n)
 			break;
 	}
 	k++;
-	snprintf(n[k].name, sizeof(n[k].name), "sink.%s",
-		 p->sink.type == SL_SINK_CSV ? "csv" : "stdout");
-	n[k].role = "main";
-	if (p->sink.type == SL_SINK_CSV)
-		snprintf(n[k].detail, sizeof(n[k].detail), "CSV to %s, in (window_start, key) order",
-			 p->sink.path);
-	else
-		snprintf(n[k].detail, sizeof(n[k].detail), "CSV to standard output, in (window_start, key) order");
+	sink_node(p, &n[k], "in (window_start, key) order");
 	return k + 1;
 }
 
