@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Enrichment by a changelog's latest row per key (sl_join.h): the right
+ * rows are upserts into one value state, a vector at a time through
+ * sl_state_fixed_upsert_bulk (rows of one key in a vector share one slot,
+ * so the vector's last newest row wins); the left rows read it a vector
+ * at a time with sl_state_value_get_bulk and go out at once.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "join_private.h"
+
+int
+join_enrich_setup(struct sl_join *j)
+{
+	const uint32_t n_kg = j->conf.last_kg - j->conf.first_kg + 1;
+	struct sl_state_desc d;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	d.name = "join.latest";
+	d.kind = SL_STATE_VALUE;
+	d.key_len = (uint16_t)j->key_len;
+	d.val_len = j->conf.in[1].schema->row_size;
+	d.capacity_hint = (j->conf.capacity + n_kg - 1) / n_kg;
+	rc = sl_state_register(j->st, &d);
+	if (rc < 0)
+		return rc;
+	j->sid[1] = rc;
+	return 0;
+}
+
+static void
+gather_refs(struct sl_join *j, int side, const struct sl_vec *v)
+{
+	struct join_scratch *s = j->s;
+
+	for (uint16_t n = 0; n < v->n_sel; n++) {
+		const uint16_t i = v->sel[n];
+		struct sl_state_ref *r = &s->ref[n];
+
+		r->key = join_key(j, side, sl_vec_crow(v, i), s->keys + (size_t)n * j->key_len);
+		r->ns = NULL;
+		r->kg = (uint16_t)sl_kg_of(v->hash[i], j->conf.max_parallelism);
+	}
+}
+
+static void
+enrich_changelog(struct sl_join *j, const struct sl_vec *v)
+{
+	struct join_scratch *s = j->s;
+	const uint32_t rs = j->conf.in[1].schema->row_size;
+	const uint16_t n = v->n_sel;
+	int rc;
+
+	gather_refs(j, SL_JOIN_RIGHT, v);
+	rc = sl_state_fixed_upsert_bulk(j->st, j->sid[1], s->ref, n, s->val, s->created);
+	if (rc < 0) {
+		j->stats.state_errors += n;
+		return;
+	}
+	for (uint16_t k = 0; k < n; k++) {
+		const uint8_t *row = sl_vec_crow(v, v->sel[k]);
+
+		if (s->val[k] == NULL) {
+			j->stats.state_full_dropped++;
+			continue;
+		}
+		/* Older than the stored version: a replayed or reordered
+		 * change that must not undo a newer one. */
+		if (!s->created[k] &&
+		    join_row_ts(j, SL_JOIN_RIGHT, row) < join_row_ts(j, SL_JOIN_RIGHT, s->val[k]))
+			continue;
+		/* created[] marks only a key's first row in the vector; its
+		 * slot is zeroed, so a later row of that key compares with
+		 * what the first wrote. */
+		memcpy(s->val[k], row, rs);
+	}
+	if (sl_state_fixed_release_bulk(j->st, j->sid[1], s->ref, n, s->val) < 0)
+		j->stats.state_errors += n;
+}
+
+static void
+enrich_events(struct sl_join *j, const struct sl_vec *v)
+{
+	struct join_scratch *s = j->s;
+	const uint32_t rs = j->conf.in[1].schema->row_size;
+	const uint16_t n = v->n_sel;
+	int rc;
+
+	gather_refs(j, SL_JOIN_LEFT, v);
+	sl_state_hash_bulk(j->st, j->sid[1], s->ref, n);
+	sl_state_prefetch_bulk(j->st, j->sid[1], s->ref, n);
+	rc = sl_state_value_get_bulk(j->st, j->sid[1], s->ref, n, 0, s->vals, s->found);
+	if (rc < 0) {
+		j->stats.state_errors += n;
+		return;
+	}
+	for (uint16_t k = 0; k < n; k++) {
+		const uint8_t *row = sl_vec_crow(v, v->sel[k]);
+		const int64_t ts = join_row_ts(j, SL_JOIN_LEFT, row);
+
+		if (s->found[k]) {
+			join_emit(j, SL_JOIN_OUT_PAIR, ts, row, s->vals + (size_t)k * rs);
+			continue;
+		}
+		j->stats.unmatched++;
+		if (j->conf.outer)
+			join_emit(j, SL_JOIN_OUT_LEFT_ONLY, ts, row, NULL);
+	}
+}
+
+uint32_t
+join_enrich_process(struct sl_join *j, int side, const struct sl_vec *v)
+{
+	if (side == SL_JOIN_RIGHT)
+		enrich_changelog(j, v);
+	else
+		enrich_events(j, v);
+	return 0;
+}

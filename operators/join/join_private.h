@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef JOIN_PRIVATE_H
+#define JOIN_PRIVATE_H
+
+/* Shared by the join kinds' files; not for inclusion elsewhere. */
+
+#include "sl_join.h"
+#include "sl_kg.h"
+#include "sl_timer.h"
+
+#define JOIN_MATCH_MAX 4096		/* interval: partner buckets sorted per arriving row */
+
+/* Interval: one partner bucket found by a probe, its rows copied to mbuf. */
+struct join_match {
+	int64_t ts;
+	uint32_t off, len;
+};
+
+struct join_scratch {
+	struct sl_state_ref ref[SL_VEC_MAX];
+	uint8_t found[SL_VEC_MAX];
+	uint8_t created[SL_VEC_MAX];
+	uint8_t *val[SL_VEC_MAX];
+	uint8_t *vals;			/* SL_VEC_MAX * right row (enrich) */
+	uint8_t *bucket;		/* SL_JOIN_BUCKET_MAX: one bucket or one stored row */
+	uint8_t *mbuf;			/* interval: partners' rows; window: left rows */
+	size_t mbuf_len, mbuf_cap;
+	struct join_match *m;		/* interval: JOIN_MATCH_MAX */
+	uint32_t n_m;
+	int64_t probe_lo, probe_hi;	/* interval: the bucket range a probe takes */
+	uint8_t *rbuf;			/* window: right rows */
+	size_t rbuf_len, rbuf_cap;
+	uint8_t *keys;			/* SL_VEC_MAX * key_len, gathered keys */
+};
+
+/* a + b saturated to the int64 range (C3: no signed overflow). */
+static inline int64_t
+join_add_sat(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+/* The key bytes of row (side), in key order: into buf, or in place. */
+const uint8_t *join_key(const struct sl_join *j, int side, const uint8_t *row,
+			uint8_t *buf);
+
+/* Fill ref for row i of v (side) and hash it for descriptor id. */
+void join_ref(struct sl_join *j, int side, int id, const struct sl_vec *v,
+	      uint16_t i, uint8_t *keybuf, struct sl_state_ref *ref);
+
+/* Write one output row: ts, left (or zeros), right (or zeros). */
+int join_emit(struct sl_join *j, enum sl_join_out_kind k, int64_t ts,
+	      const uint8_t *left, const uint8_t *right);
+
+/* Append len bytes to a growable buffer (timer callbacks only). */
+int join_buf_add(uint8_t **buf, size_t *len, size_t *cap, const void *p,
+		 size_t n);
+
+static inline int64_t
+join_row_ts(const struct sl_join *j, int side, const uint8_t *row)
+{
+	const struct sl_join_input *in = &j->conf.in[side];
+
+	return sl_row_ts(row, &in->schema->f[in->ts_field]);
+}
+
+/* Per kind: setup (descriptors), rows of one side, timer callback. */
+int join_interval_setup(struct sl_join *j);
+uint32_t join_interval_process(struct sl_join *j, int side, const struct sl_vec *v);
+int join_interval_fire(struct sl_join *j, uint16_t kg, const void *key,
+		       const void *ns, int64_t ts);
+
+int join_window_setup(struct sl_join *j);
+uint32_t join_window_process(struct sl_join *j, int side, const struct sl_vec *v);
+int join_window_fire(struct sl_join *j, uint16_t kg, const void *key,
+		     const void *ns, int64_t ts);
+
+int join_match_setup(struct sl_join *j);
+uint32_t join_match_process(struct sl_join *j, int side, const struct sl_vec *v);
+int join_match_fire(struct sl_join *j, uint16_t kg, const void *key,
+		    const void *ns, int64_t ts);
+
+int join_enrich_setup(struct sl_join *j);
+uint32_t join_enrich_process(struct sl_join *j, int side, const struct sl_vec *v);
+
+#endif /* JOIN_PRIVATE_H */
