@@ -158,10 +158,10 @@ join_key(const struct sl_join *j, int side, const uint8_t *row, uint8_t *buf)
 
 void
 join_ref(struct sl_join *j, int side, int id, const struct sl_vec *v,
-	 uint16_t i, uint8_t *keybuf, struct sl_state_ref *ref)
+	 uint16_t i, uint8_t *keybuf, const void *ns, struct sl_state_ref *ref)
 {
 	ref->key = join_key(j, side, sl_vec_crow(v, i), keybuf);
-	ref->ns = NULL;
+	ref->ns = ns;
 	ref->kg = (uint16_t)sl_kg_of(v->hash[i], j->conf.max_parallelism);
 	sl_state_hash_bulk(j->st, id, ref, 1);
 }

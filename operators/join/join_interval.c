@@ -141,7 +141,7 @@ join_interval_process(struct sl_join *j, int side, const struct sl_vec *v)
 				  side == SL_JOIN_LEFT ? NULL : row);
 			continue;
 		}
-		join_ref(j, side, j->sid[side], v, i, s->keys, &r);
+		join_ref(j, side, j->sid[side], v, i, s->keys, NULL, &r);
 		rc = buffer_row(j, side, &r, row, ts);
 		if (rc < 0) {
 			if (rc == -ENOMEM || rc == -ENOBUFS)

@@ -83,7 +83,7 @@ join_match_process(struct sl_join *j, int side, const struct sl_vec *v)
 		struct sl_state_ref r;
 		int rc;
 
-		join_ref(j, side, j->sid[side], v, i, j->s->keys, &r);
+		join_ref(j, side, j->sid[side], v, i, j->s->keys, NULL, &r);
 		rc = match_row(j, side, &r, row, join_row_ts(j, side, row));
 		if (rc == -ENOMEM)
 			j->stats.state_full_dropped++;

@@ -48,9 +48,11 @@ join_add_sat(int64_t a, int64_t b)
 const uint8_t *join_key(const struct sl_join *j, int side, const uint8_t *row,
 			uint8_t *buf);
 
-/* Fill ref for row i of v (side) and hash it for descriptor id. */
+/* Fill ref for row i of v (side) and namespace ns (the hash covers it),
+ * and hash it for descriptor id. */
 void join_ref(struct sl_join *j, int side, int id, const struct sl_vec *v,
-	      uint16_t i, uint8_t *keybuf, struct sl_state_ref *ref);
+	      uint16_t i, uint8_t *keybuf, const void *ns,
+	      struct sl_state_ref *ref);
 
 /* Write one output row: ts, left (or zeros), right (or zeros). */
 int join_emit(struct sl_join *j, enum sl_join_out_kind k, int64_t ts,

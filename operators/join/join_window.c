@@ -62,8 +62,7 @@ join_window_process(struct sl_join *j, int side, const struct sl_vec *v)
 				  side == SL_JOIN_LEFT ? NULL : row);
 			continue;
 		}
-		join_ref(j, side, j->sid[side], v, i, s->keys, &r);
-		r.ns = &start;
+		join_ref(j, side, j->sid[side], v, i, s->keys, &start, &r);
 		rc = sl_state_list_add(j->st, j->sid[side], &r, 0, row, rs);
 		if (rc < 0) {
 			if (rc == -ENOMEM)
