@@ -560,6 +560,15 @@ main(int argc, char **argv)
 		sl_plan_free(dp->plan);
 		return 0;
 	}
+	/* The plan has them; the poll loops take one source so far. Refuse
+	 * rather than run the first source alone. */
+	if (dp->plan->n_inputs > 1) {
+		fprintf(stderr, "sluice-dp: %s: %s with %u sources is not run by the dataplane yet (operators/join and the plan have it); run one source per job\n",
+			job, dp->plan->join.kind != SL_PLAN_JOIN_NONE ? "a join" : "a union",
+			dp->plan->n_inputs);
+		sl_plan_free(dp->plan);
+		return EXIT_USAGE;
+	}
 	dp->n_rx = dp->plan->lcores.rx;
 	dp->n_workers = dp->plan->lcores.workers;
 	dp->rtc = dp->plan->lcores.run_to_completion;

@@ -18,7 +18,7 @@
 #define PLAN_MAX_KEY_CAPACITY (1 << 26)
 
 static const char *const top_keys[] = {
-	"job", "schema", "source", "pipeline", "sink", "late_sink", "lcores",
+	"job", "schema", "source", "sources", "pipeline", "sink", "late_sink", "lcores",
 	"pipeline.max-parallelism", "state.key-capacity", "eal",
 	"parallelism.default", "restart-strategy.type",
 	"restart-strategy.fixed-delay.attempts",
@@ -205,7 +205,7 @@ plan_job_name(struct plan_ctx *c, const struct plan_node *v)
 	return 0;
 }
 
-static int
+int
 plan_schema(struct plan_ctx *c, const struct plan_node *map)
 {
 	struct sl_schema *s = &c->p->schema;
@@ -406,14 +406,35 @@ plan_top(struct plan_ctx *c, const struct plan_node *root)
 		return -EINVAL;
 
 	if (plan_require(c, root, NULL, "job", &v) < 0 ||
-	    plan_job_name(c, v) < 0 ||
-	    plan_require(c, root, NULL, "schema", &v) < 0 ||
-	    plan_schema(c, v) < 0 ||
-	    plan_require(c, root, NULL, "source", &v) < 0 ||
-	    plan_source(c, v) < 0 ||
-	    plan_require(c, root, NULL, "pipeline", &v) < 0 ||
-	    plan_pipeline(c, v) < 0 ||
-	    plan_require(c, root, NULL, "sink", &v) < 0 ||
+	    plan_job_name(c, v) < 0)
+		return -EINVAL;
+	v = plan_map_get(root, "sources", NULL);
+	if (v != NULL) {
+		struct plan_node *k2;
+
+		if (plan_map_get(root, "schema", &k2) != NULL ||
+		    plan_map_get(root, "source", &k2) != NULL)
+			return plan_err(c, k2, "give either schema and source, or sources, not both");
+		if (plan_sources(c, v) < 0)
+			return -EINVAL;
+	} else {
+		if (plan_require(c, root, NULL, "schema", &v) < 0 ||
+		    plan_schema(c, v) < 0 ||
+		    plan_require(c, root, NULL, "source", &v) < 0 ||
+		    plan_source(c, v) < 0)
+			return -EINVAL;
+		plan_single_input(p);
+	}
+	if (plan_require(c, root, NULL, "pipeline", &v) < 0)
+		return -EINVAL;
+	{
+		struct plan_node rest;
+		int more = plan_inputs(c, v, &rest);
+
+		if (more < 0 || (more > 0 && plan_pipeline(c, &rest) < 0))
+			return -EINVAL;
+	}
+	if (plan_require(c, root, NULL, "sink", &v) < 0 ||
 	    plan_sink(c, v, "sink", &p->sink) < 0 ||
 	    plan_parallelism(c, root) < 0 ||
 	    plan_lcores(c, plan_map_get(root, "lcores", NULL)) < 0)
@@ -449,7 +470,9 @@ plan_top(struct plan_ctx *c, const struct plan_node *root)
 		return -EINVAL;
 	v = plan_map_get(root, "late_sink", NULL);
 	if (v != NULL) {
-		if (p->stateless || p->dedup_within_ms > 0)
+		if (p->join.kind == SL_PLAN_JOIN_ENRICH)
+			return plan_err(c, v, "late_sink takes the rows a join drops as late or unmatched, and an enrich join has none");
+		if (p->join.kind == SL_PLAN_JOIN_NONE && (p->stateless || p->dedup_within_ms > 0))
 			return plan_err(c, v, "late_sink takes the rows a window drops as late, and this pipeline has no window");
 		if (p->window_processing_time)
 			return plan_err(c, v, "late_sink takes the rows a window drops as late, and a processing-time window drops none; remove it");

@@ -50,7 +50,10 @@ struct plan_ctx {
 	size_t errlen;
 	struct sl_plan *p;
 	bool failed;			/* the first error is kept, later ones dropped */
+	const char *section;		/* plan_source's name in messages: NULL = "source" */
 };
+
+#define PLAN_SRC_SECTION(c) ((c)->section != NULL ? (c)->section : "source")
 
 /* plan_yaml.c */
 int plan_yaml_parse(struct plan_ctx *c, const char *yaml, size_t len,
@@ -100,7 +103,13 @@ const char *plan_type_show(const struct sl_field *f, char *buf, size_t size);
 bool plan_name_ok(const char *s);
 
 /* section parsers */
+int plan_schema(struct plan_ctx *c, const struct plan_node *map);
 int plan_source(struct plan_ctx *c, const struct plan_node *map);
+/* plan_join.c: sources:, and a pipeline's union or join step */
+int plan_sources(struct plan_ctx *c, const struct plan_node *map);
+int plan_inputs(struct plan_ctx *c, const struct plan_node *seq,
+		struct plan_node *rest);
+void plan_single_input(struct sl_plan *p);
 int plan_pipeline(struct plan_ctx *c, const struct plan_node *seq);
 
 /* plan_runtime.c: restart-strategy.*, parallelism.default, lcores.cpus */

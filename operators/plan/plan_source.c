@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* source: and its watermark: section. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,10 +32,11 @@ plan_watermark(struct plan_ctx *c, const struct plan_node *wm)
 {
 	struct sl_plan_source *src = &c->p->source;
 	struct plan_node *v, *k;
-	char show[PLAN_SHOW_MAX];
+	char show[PLAN_SHOW_MAX], sec[SL_NAME_MAX + 32];
 
+	snprintf(sec, sizeof(sec), "%s.watermark", PLAN_SRC_SECTION(c));
 	if (plan_expect(c, wm, PLAN_MAP, "watermark") < 0 ||
-	    plan_check_keys(c, wm, "source.watermark", watermark_keys) < 0)
+	    plan_check_keys(c, wm, sec, watermark_keys) < 0)
 		return -EINVAL;
 
 	v = plan_map_get(wm, "out_of_orderness", NULL);
@@ -148,7 +150,7 @@ plan_source_gen(struct plan_ctx *c, const struct plan_node *map)
 	g->start_ms = 1700000000000LL;
 	g->event_rate = 1000;
 	g->batch = SL_VEC_MAX;
-	if (plan_require(c, map, "source", "events", &v) < 0 ||
+	if (plan_require(c, map, PLAN_SRC_SECTION(c), "events", &v) < 0 ||
 	    plan_expect(c, v, PLAN_SCALAR, "events") < 0)
 		return -EINVAL;
 	if (strcmp(v->text, "unbounded") == 0) {
@@ -201,7 +203,7 @@ plan_source_gen(struct plan_ctx *c, const struct plan_node *map)
 			return plan_err(c, k, "late_fraction needs late_ms >= 1: a late row lags by disorder + U[1, late_ms] ms");
 	}
 
-	if (plan_require(c, map, "source", "key", &v) < 0)
+	if (plan_require(c, map, PLAN_SRC_SECTION(c), "key", &v) < 0)
 		return -EINVAL;
 	if (v->kind == PLAN_SEQ) {
 		if (v->nkid == 0 || v->nkid > SL_PLAN_MAX_KEYS)
@@ -229,14 +231,14 @@ plan_source(struct plan_ctx *c, const struct plan_node *map)
 	struct plan_node *v, *tv;
 	int64_t i64;
 
-	if (plan_expect(c, map, PLAN_MAP, "source") < 0)
+	if (plan_expect(c, map, PLAN_MAP, PLAN_SRC_SECTION(c)) < 0)
 		return -EINVAL;
 	tv = plan_map_get(map, "type", NULL);
-	if (plan_check_keys(c, map, "source",
+	if (plan_check_keys(c, map, PLAN_SRC_SECTION(c),
 			    tv != NULL && tv->kind == PLAN_SCALAR &&
 			    strcmp(tv->text, "gen") == 0 ?
 			    gen_source_keys : source_keys) < 0 ||
-	    plan_require(c, map, "source", "type", &v) < 0 ||
+	    plan_require(c, map, PLAN_SRC_SECTION(c), "type", &v) < 0 ||
 	    plan_expect(c, v, PLAN_SCALAR, "type") < 0)
 		return -EINVAL;
 
@@ -249,7 +251,7 @@ plan_source(struct plan_ctx *c, const struct plan_node *map)
 	if (strcmp(v->text, "ethdev") == 0) {
 		src->type = SL_SRC_ETHDEV;
 		if (plan_source_forbid(c, map, "ethdev", not_ethdev) < 0 ||
-		    plan_require(c, map, "source", "port", &v) < 0 ||
+		    plan_require(c, map, PLAN_SRC_SECTION(c), "port", &v) < 0 ||
 		    plan_get_str(c, v, "port", src->port, sizeof(src->port)) < 0)
 			return -EINVAL;
 		v = plan_map_get(map, "udp_port", NULL);
@@ -279,7 +281,7 @@ plan_source(struct plan_ctx *c, const struct plan_node *map)
 		src->type = type[0] == 'c' && type[1] == 's' ? SL_SRC_CSV :
 			    SL_SRC_CAPTURE;
 		if (plan_source_forbid(c, map, type, not_file) < 0 ||
-		    plan_require(c, map, "source", "path", &v) < 0 ||
+		    plan_require(c, map, PLAN_SRC_SECTION(c), "path", &v) < 0 ||
 		    plan_get_str(c, v, "path", src->path, sizeof(src->path)) < 0)
 			return -EINVAL;
 		/* Replay pacing: a file replayed at a steady rate stands in
@@ -299,7 +301,7 @@ plan_source(struct plan_ctx *c, const struct plan_node *map)
 				plan_show(v->text, show));
 	}
 
-	if (plan_require(c, map, "source", "timestamp", &v) < 0 ||
+	if (plan_require(c, map, PLAN_SRC_SECTION(c), "timestamp", &v) < 0 ||
 	    plan_get_field(c, v, "timestamp", &src->ts_field) < 0)
 		return -EINVAL;
 	f = &c->p->schema.f[src->ts_field];

@@ -23,6 +23,7 @@ struct sl_expr;
 #define SL_PLAN_MAX_FILTERS 8
 #define SL_PLAN_MAX_MAP 32	/**< columns of a map step (SL_MAP_MAX_COLS) */
 #define SL_PLAN_MAX_KEYS 8
+#define SL_PLAN_MAX_SOURCES 4	/**< named sources of one job (sources:) */
 #define SL_PLAN_MAX_AGGS 16
 #define SL_PLAN_DEDUP_KEY_MAX 256	/**< dedup: key bytes at most (SL_DEDUP_KEY_MAX) */
 #define SL_PLAN_HLL_P_DEFAULT 14	/**< approx_count_distinct's P (sl_agg.h's default) */
@@ -102,6 +103,38 @@ struct sl_plan_source {
 	struct sl_plan_gen gen;		/**< gen */
 };
 
+/** One source of the job: its name, schema, transport and watermark. */
+struct sl_plan_input {
+	char name[SL_NAME_MAX];		/**< the key under sources:, or "source" */
+	struct sl_schema schema;
+	struct sl_plan_source source;
+};
+
+enum sl_plan_join_kind {
+	SL_PLAN_JOIN_NONE,
+	SL_PLAN_JOIN_INTERVAL,		/**< interval: {lower, upper} (R7.1-R7.3) */
+	SL_PLAN_JOIN_WINDOW,		/**< window: {tumbling} (R7.4) */
+	SL_PLAN_JOIN_MATCH,		/**< match: {timeout}: W7.3's order/payment */
+	SL_PLAN_JOIN_ENRICH,		/**< enrich: {outer}: latest right row per key */
+};
+
+/** A pipeline's join step (operators/join, docs/operators.md). */
+struct sl_plan_join {
+	enum sl_plan_join_kind kind;
+	uint16_t left, right;		/**< indices into sl_plan.inputs */
+	uint16_t n_keys;
+	int left_key[SL_PLAN_MAX_KEYS];	/**< field indices in the left schema */
+	int right_key[SL_PLAN_MAX_KEYS];	/**< in the right one; same types */
+	int64_t lower_ms, upper_ms;	/**< interval, as written */
+	bool lower_exclusive, upper_exclusive;
+	int64_t size_ms, offset_ms;	/**< window */
+	int64_t timeout_ms;		/**< match */
+	bool outer;			/**< enrich: keep rows with no right row yet */
+	/** The rows it writes: join_ts, the left's fields, the right's
+	 * (a right field whose name is taken gets "<right>_" in front). */
+	struct sl_schema out;
+};
+
 struct sl_plan_agg {
 	enum sl_plan_agg_fn fn;
 	int field;			/**< schema index; -1 for count() */
@@ -176,8 +209,22 @@ struct sl_plan_state {
 struct sl_plan {
 	char name[SL_NAME_MAX];
 	char file[SL_PLAN_PATH_MAX];	/**< where it came from, for messages */
+	/** The first source (with a union, every source's: they are the
+	 * same), as the single-source pipeline steps read it. */
 	struct sl_schema schema;
 	struct sl_plan_source source;
+
+	/**
+	 * Every source: one for `schema` + `source` (named "source"), or
+	 * the entries of `sources:` in file order; inputs[0] is also in
+	 * schema and source. Several sources need a pipeline that starts
+	 * with a union (same schemas) or is one join.
+	 */
+	uint16_t n_inputs;
+	struct sl_plan_input inputs[SL_PLAN_MAX_SOURCES];
+	uint16_t n_union;		/**< 0, or the sources the union takes (all) */
+	uint16_t union_input[SL_PLAN_MAX_SOURCES];
+	struct sl_plan_join join;	/**< kind NONE: no join */
 
 	/** Filters, in pipeline order, before key_by. Owned by the plan. */
 	uint16_t n_filters;
