@@ -128,7 +128,7 @@ int
 dp_late_sink_write(struct dp *dp, const uint8_t *row)
 {
 	return sink_write(&dp->late_sink, &dp->late2pc, dp->late_eos,
-			  &dp->plan->schema, row);
+			  dp->late_schema, row);
 }
 
 int
@@ -1178,7 +1178,7 @@ dp_ckpt_restore(struct dp *dp)
 	/* A checkpoint from before the job had a late sink has no state
 	 * for it: it starts fresh. */
 	if (rc == 0 && dp->late_eos)
-		rc = sl_sink2pc_open(&dp->late2pc, p->late_sink.path, &p->schema,
+		rc = sl_sink2pc_open(&dp->late2pc, p->late_sink.path, dp->late_schema,
 				     have_sink[1] ? &sink_st[1] : NULL);
 	return rc;
 fresh:
@@ -1189,7 +1189,7 @@ fresh:
 	if (dp->eos)
 		rc = sl_sink2pc_open(&dp->sink2pc, p->sink.path, &dp->out, NULL);
 	if (rc == 0 && dp->late_eos)
-		rc = sl_sink2pc_open(&dp->late2pc, p->late_sink.path, &p->schema, NULL);
+		rc = sl_sink2pc_open(&dp->late2pc, p->late_sink.path, dp->late_schema, NULL);
 	return rc;
 }
 

@@ -25,6 +25,7 @@
 #include "sl_dedup.h"
 #include "sl_expr.h"
 #include "sl_io.h"
+#include "sl_join.h"
 #include "sl_kg.h"
 #include "sl_map.h"
 #include "sl_plan.h"
@@ -186,6 +187,7 @@ struct dp_worker {
 	struct sl_vec *held[DP_MAX_RX][DP_DEQ_BURST];
 	struct sl_win win;		/* keyed pipelines (dedup ones: its stats only) */
 	struct sl_dedup dedup;		/* dedup pipelines (dp_dedup), in place of win */
+	struct sl_join join;		/* join pipelines (dp_join), in place of win */
 	struct sl_map *map;		/* stateless pipelines with a map */
 	/* Stateless pipelines with an ethdev sink send their own rows: no
 	 * ring to the main lcore, no wait for a vector to fill. */
@@ -202,6 +204,15 @@ struct dp_rx {
 	struct dp *dp;
 	unsigned int lcore;
 	uint16_t id;
+	/* What this lcore polls: the plan's source, or with several sources
+	 * (sources:) source number id, described by a plan of its own
+	 * (dp_input_plans): schema, source and watermark, and the key that
+	 * routes its rows (the join's key of its side, or key_by). */
+	const struct sl_plan *sp;
+	int32_t key_off;		/* key fields side by side: their offset; else -1 */
+	uint32_t key_len;
+	uint16_t n_keys;
+	int key_field[SL_PLAN_MAX_KEYS];
 	uint16_t n_filters;
 	struct sl_expr *filter[SL_PLAN_MAX_FILTERS];	/* this lcore's copies */
 	struct sl_source src;
@@ -256,6 +267,9 @@ struct dp {
 	uint32_t key_len;
 	int32_t key_off;		/* key fields contiguous in the row: their offset; else -1 */
 	struct sl_schema out;		/* result rows */
+	const struct sl_schema *late_schema;	/* late_sink rows: the input's, or the join's */
+	uint16_t vec_row_max;		/* largest input row: the vector pool's element */
+	struct sl_plan *input_plan[SL_PLAN_MAX_SOURCES];	/* several sources: one plan each */
 	struct sl_win_conf win_conf;	/* the workers' window, key groups set per worker */
 	struct dp_restore *rs;		/* sections a restore hands to the workers */
 	struct rte_mempool *vec_pool;
@@ -321,6 +335,8 @@ uint8_t *dp_worker_res_row(void *ctx);
 int dp_late_sink_write(struct dp *dp, const uint8_t *row);
 /* The window's late side output (sl_win_late_fn) of the worker (ctx). */
 void dp_worker_late_row(void *ctx, const uint8_t *row);
+/* Where the next late side output row goes (late_schema's size). */
+uint8_t *dp_worker_late_slot(struct dp_worker *w);
 /* Worker state (worker_state.c), run on the worker's own lcore. */
 int dp_worker_init(void *arg);
 /* The plan's map step compiled over its schema (out: its columns); NULL
@@ -329,6 +345,15 @@ struct sl_map *dp_map_create(const struct sl_plan *p, struct sl_schema *out);
 int dp_worker_fini(void *arg);
 /* A dedup pipeline's operator configuration (main.c); key groups unset. */
 void dp_dedup_conf(const struct dp *dp, struct sl_dedup_conf *c);
+/* Several sources (join.c): one plan per source for its RX lcore, and the
+ * key each routes by; the join's configuration and its worker side. */
+int dp_inputs_setup(struct dp *dp);
+void dp_inputs_free(struct dp *dp);
+void dp_rx_key(struct dp_rx *rx, const struct sl_plan *p);
+int dp_join_setup(struct dp *dp);
+int dp_worker_join_init(struct dp_worker *w, uint32_t lo, uint32_t hi);
+void dp_worker_join(struct dp_worker *w, const struct sl_vec *v);
+void dp_worker_join_advance(struct dp_worker *w, int64_t wm);
 void dp_worker_chan_release(struct dp_worker *w);
 
 /*
@@ -342,20 +367,33 @@ dp_dedup(const struct sl_plan *p)
 	return p->dedup_within_ms > 0;
 }
 
+/*
+ * A join pipeline (sources:, one join step, dataplane/join.c): each
+ * source has its RX lcore, rows are routed by their side's join key, the
+ * worker runs sl_join over both inputs (its valve: the minimum of both,
+ * R1.7) and the sink writes the joined rows as they come.
+ */
+static inline bool
+dp_join(const struct sl_plan *p)
+{
+	return p->join.kind != SL_PLAN_JOIN_NONE;
+}
+
 /* The sink writes rows in arrival order, holding nothing back. */
 static inline bool
 dp_rows_as_they_come(const struct sl_plan *p)
 {
 	/* Processing-time windows: a row is final when its window fires;
 	 * no watermark says when, and Flink emits at the firing. */
-	return p->stateless || dp_dedup(p) || p->window_processing_time;
+	return p->stateless || dp_dedup(p) || p->window_processing_time || dp_join(p);
 }
 
 /* The worker's open state snapshot (its window's or its dedup's), or NULL. */
 static inline struct sl_state_snap *
 dp_worker_snap(const struct dp_worker *w)
 {
-	return dp_dedup(w->dp->plan) ? w->dedup.snap : w->win.snap;
+	return dp_dedup(w->dp->plan) ? w->dedup.snap :
+	       dp_join(w->dp->plan) ? w->join.snap : w->win.snap;
 }
 
 /* End the worker's snapshot once the main lcore has written it. */
@@ -366,6 +404,8 @@ dp_worker_snap_poll(struct dp_worker *w)
 	    atomic_load_explicit(&w->snap_done, memory_order_acquire) == w->snap_id) {
 		if (dp_dedup(w->dp->plan))
 			sl_dedup_snapshot_end(&w->dedup);
+		else if (dp_join(w->dp->plan))
+			sl_join_snapshot_end(&w->join);
 		else
 			sl_win_snapshot_end(&w->win);
 		if (w->n_chan != 0 || w->recording)

@@ -114,12 +114,23 @@ dp_eal_args(struct dp *dp, const char *prog, const char *cpu_list, int n_user,
 	argv[argc++] = arg_store[si++];
 	argv[argc++] = (char *)(uintptr_t)"--log-level=*:warning";
 	argv[argc++] = (char *)(uintptr_t)"--log-level=sluice.*:info";
-	if (p->source.type == SL_SRC_ETHDEV && strncmp(p->source.port, "net_", 4) == 0) {
-		argv[argc++] = (char *)(uintptr_t)"--no-pci";
-		argv[argc++] = (char *)(uintptr_t)"--vdev";
-		argv[argc++] = (char *)(uintptr_t)p->source.port;
-	} else if (p->source.type != SL_SRC_ETHDEV) {
-		argv[argc++] = (char *)(uintptr_t)"--no-pci";
+	{
+		/* The ethdev source, whichever of the job's sources it is
+		 * (the plan allows one). */
+		const struct sl_plan_source *es = NULL;
+
+		for (uint16_t i = 0; i < p->n_inputs; i++)
+			if (p->inputs[i].source.type == SL_SRC_ETHDEV)
+				es = &p->inputs[i].source;
+		if (p->n_inputs == 0 && p->source.type == SL_SRC_ETHDEV)
+			es = &p->source;
+		if (es != NULL && strncmp(es->port, "net_", 4) == 0) {
+			argv[argc++] = (char *)(uintptr_t)"--no-pci";
+			argv[argc++] = (char *)(uintptr_t)"--vdev";
+			argv[argc++] = (char *)(uintptr_t)es->port;
+		} else if (es == NULL) {
+			argv[argc++] = (char *)(uintptr_t)"--no-pci";
+		}
 	}
 	no_huge = has_arg(p->n_eal_args, plan_args, "--no-huge") ||
 		  has_arg(n_user, user, "--no-huge");

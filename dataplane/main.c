@@ -216,7 +216,7 @@ setup_rings(struct dp *dp)
 		n_vec += pairs * DP_CHAN_PER_INPUT;
 	n_res = dp->n_workers * (DP_RING_SIZE + 2) + rte_lcore_count() * 48 + 64;
 	dp->vec_pool = rte_mempool_create("sl_vec", n_vec,
-					  (unsigned int)sl_vec_size(p->schema.row_size),
+					  (unsigned int)sl_vec_size(dp->vec_row_max),
 					  32, 0, NULL, NULL, NULL, NULL,
 					  (int)rte_socket_id(), 0);
 	dp->res_pool = rte_mempool_create("sl_res", n_res,
@@ -227,7 +227,7 @@ setup_rings(struct dp *dp)
 	 * as many vectors, of input rows. */
 	if (p->has_late_sink)
 		dp->late_pool = rte_mempool_create("sl_late", n_res,
-						   (unsigned int)sl_vec_size(p->schema.row_size),
+						   (unsigned int)sl_vec_size(dp->late_schema->row_size),
 						   32, 0, NULL, NULL, NULL, NULL,
 						   (int)rte_socket_id(), 0);
 	if (dp->vec_pool == NULL || dp->res_pool == NULL ||
@@ -283,23 +283,29 @@ static int
 setup_sources(struct dp *dp)
 {
 	const struct sl_plan *p = dp->plan;
-	const struct sl_source_ops *ops = sl_source_ops_get(p->source.type);
+	const bool multi = p->n_inputs > 1;
 	int rc;
 
-	if (ops->setup != NULL) {
-		rc = ops->setup(p, rte_socket_id());
-		if (rc < 0)
-			return rc;
-	}
 	for (uint16_t r = 0; r < dp->n_rx; r++) {
 		struct dp_rx *rx = &dp->rx[r];
+		const struct sl_source_ops *ops;
 
-		rc = sl_source_open(&rx->src, p, r);
+		rx->sp = multi ? dp->input_plan[r] : p;
+		ops = sl_source_ops_get(rx->sp->source.type);
+		/* A driver's setup is per port: once for the plan's queues,
+		 * or once for the (single, the plan says) ethdev source. */
+		if (ops->setup != NULL && (multi || r == 0)) {
+			rc = ops->setup(rx->sp, rte_socket_id());
+			if (rc < 0)
+				return rc;
+		}
+		rc = sl_source_open(&rx->src, rx->sp, multi ? 0 : r);
 		if (rc < 0)
 			return rc;
-		sl_wm_mux_init(&rx->mux, p->source.out_of_orderness_ms,
-			       p->source.idle_timeout_ms);
-		rx->tick_cycles = dp->tsc_hz * (uint64_t)p->source.interval_ms / 1000;
+		dp_rx_key(rx, p);
+		sl_wm_mux_init(&rx->mux, rx->sp->source.out_of_orderness_ms,
+			       rx->sp->source.idle_timeout_ms);
+		rx->tick_cycles = dp->tsc_hz * (uint64_t)rx->sp->source.interval_ms / 1000;
 		if (rx->tick_cycles == 0)
 			rx->tick_cycles = 1;
 		/* Compiled expressions carry their own scratch registers:
@@ -384,10 +390,14 @@ run(struct dp *dp)
 		dp->w[w].dp = dp;
 		dp->w[w].id = w;
 	}
+	dp->late_schema = &dp->plan->schema;
 	rc = assign_lcores(dp);
 	if (rc == 0)
+		rc = dp_inputs_setup(dp);
+	if (rc == 0)
 		rc = dp->plan->stateless ? setup_map(dp) :
-		     dp_dedup(dp->plan) ? setup_dedup(dp) : setup_windows(dp);
+		     dp_dedup(dp->plan) ? setup_dedup(dp) :
+		     dp_join(dp->plan) ? dp_join_setup(dp) : setup_windows(dp);
 	if (rc == 0)
 		rc = setup_rings(dp);
 	if (rc == 0)
@@ -409,7 +419,7 @@ run(struct dp *dp)
 	}
 	if (rc == 0 && dp->plan->has_late_sink && !dp->late_eos)
 		rc = sl_sink_open(&dp->late_sink, &dp->plan->late_sink,
-				  &dp->plan->schema);
+				  dp->late_schema);
 	else if (rc == 0 && dp->plan->has_late_sink)
 		memcpy(dp->late_sink.path, dp->plan->late_sink.path,
 		       sizeof(dp->late_sink.path));
@@ -459,6 +469,7 @@ run(struct dp *dp)
 			sl_expr_free(dp->rx[r].filter[f]);
 	}
 	workers_on_lcores(dp, dp_worker_fini);
+	dp_inputs_free(dp);
 	return rc;
 }
 
@@ -560,16 +571,8 @@ main(int argc, char **argv)
 		sl_plan_free(dp->plan);
 		return 0;
 	}
-	/* The plan has them; the poll loops take one source so far. Refuse
-	 * rather than run the first source alone. */
-	if (dp->plan->n_inputs > 1) {
-		fprintf(stderr, "sluice-dp: %s: %s with %u sources is not run by the dataplane yet (operators/join and the plan have it); run one source per job\n",
-			job, dp->plan->join.kind != SL_PLAN_JOIN_NONE ? "a join" : "a union",
-			dp->plan->n_inputs);
-		sl_plan_free(dp->plan);
-		return EXIT_USAGE;
-	}
-	dp->n_rx = dp->plan->lcores.rx;
+	/* Several sources: one RX lcore each (join.c). */
+	dp->n_rx = dp->plan->n_inputs > 1 ? dp->plan->n_inputs : dp->plan->lcores.rx;
 	dp->n_workers = dp->plan->lcores.workers;
 	dp->rtc = dp->plan->lcores.run_to_completion;
 	dp->eth_sink = dp->plan->sink.type == SL_SINK_ETHDEV;

@@ -52,7 +52,7 @@ rx_send(struct dp_rx *rx, uint16_t w)
 		rx->time.bp += rte_rdtsc() - t0;
 	}
 	rx->vecs_out++;
-	rx->out[w] = vec_get(dp, dp->plan->schema.row_size, rx->id);
+	rx->out[w] = vec_get(dp, rx->sp->schema.row_size, rx->id);
 }
 
 static void
@@ -84,8 +84,9 @@ rx_rows(struct dp_rx *rx, const uint8_t *rows, uint16_t n, uint16_t part)
 {
 	struct dp *dp = rx->dp;
 	const struct sl_plan *p = dp->plan;
-	const uint16_t rs = p->schema.row_size;
-	const struct sl_field *tsf = &p->schema.f[p->source.ts_field];
+	const struct sl_schema *sc = &rx->sp->schema;
+	const uint16_t rs = sc->row_size;
+	const struct sl_field *tsf = &sc->f[rx->sp->source.ts_field];
 	const uint32_t maxp = p->max_parallelism, nw = dp->n_workers;
 	uint8_t key[SL_ROW_MAX];
 	int64_t max_ts = SL_TS_MIN;
@@ -117,16 +118,17 @@ rx_rows(struct dp_rx *rx, const uint8_t *rows, uint16_t n, uint16_t part)
 			rx->hash[j] = 0;
 		for (uint16_t j = 0; j < ns; j++)
 			rx->dst[j] = (uint16_t)(part % nw);
-	} else if (dp->key_off >= 0) {
+	} else if (rx->key_off >= 0) {
 		for (uint16_t j = 0; j < ns; j++) {
 			const uint8_t *row = rows + (size_t)rx->sel[j] * rs;
 
-			rx->hash[j] = sl_kg_hash(row + dp->key_off, dp->key_len);
+			rx->hash[j] = sl_kg_hash(row + rx->key_off, rx->key_len);
 		}
 	} else {
 		for (uint16_t j = 0; j < ns; j++) {
-			dp_key_gather(p, rows + (size_t)rx->sel[j] * rs, key);
-			rx->hash[j] = sl_kg_hash(key, dp->key_len);
+			sl_win_key_gather(sc, rx->key_field, rx->n_keys,
+					  rows + (size_t)rx->sel[j] * rs, key);
+			rx->hash[j] = sl_kg_hash(key, rx->key_len);
 		}
 	}
 	if (!p->stateless)
@@ -151,7 +153,7 @@ rx_rows(struct dp_rx *rx, const uint8_t *rows, uint16_t n, uint16_t part)
 static void
 rx_batch(struct dp_rx *rx, const struct sl_src_batch *b)
 {
-	const uint16_t rs = rx->dp->plan->schema.row_size;
+	const uint16_t rs = rx->sp->schema.row_size;
 
 	for (uint16_t off = 0; off < b->n; off += SL_VEC_MAX) {
 		uint16_t n = (uint16_t)RTE_MIN(b->n - off, SL_VEC_MAX);
@@ -171,14 +173,13 @@ dp_rx_loop(void *arg)
 {
 	struct dp_rx *rx = arg;
 	struct dp *dp = rx->dp;
-	const struct sl_plan *p = dp->plan;
-	const bool punctuated = p->source.emit == SL_WM_PUNCTUATED;
+	const bool punctuated = rx->sp->source.emit == SL_WM_PUNCTUATED;
 	struct sl_src_batch b[SL_IO_BURST];
 	struct sl_wm_out o;
 	unsigned int idle = 0;
 
 	for (uint16_t w = 0; w < dp->n_workers; w++)
-		rx->out[w] = vec_get(dp, p->schema.row_size, rx->id);
+		rx->out[w] = vec_get(dp, rx->sp->schema.row_size, rx->id);
 	rx->next_tick = rte_rdtsc() + rx->tick_cycles;
 	rx->time.last = rte_rdtsc();
 

@@ -64,12 +64,13 @@ late_send(struct dp_worker *w)
 	w->late = NULL;
 }
 
-void
-dp_worker_late_row(void *ctx, const uint8_t *row)
+uint8_t *
+dp_worker_late_slot(struct dp_worker *w)
 {
-	struct dp_worker *w = ctx;
-	const uint16_t rs = w->dp->plan->schema.row_size;
+	const uint16_t rs = w->dp->late_schema->row_size;
 
+	if (w->late != NULL && w->late->n_rows == SL_VEC_MAX)
+		late_send(w);
 	if (w->late == NULL) {
 		while (unlikely(rte_mempool_get(w->dp->late_pool, (void **)&w->late) != 0))
 			rte_pause();
@@ -77,9 +78,15 @@ dp_worker_late_row(void *ctx, const uint8_t *row)
 		w->late->src = w->id;
 		w->late->ctl.type = SL_CTL_LATE_ROWS;
 	}
-	memcpy(sl_vec_row(w->late, w->late->n_rows++), row, rs);
-	if (w->late->n_rows == SL_VEC_MAX)
-		late_send(w);
+	return sl_vec_row(w->late, w->late->n_rows++);
+}
+
+void
+dp_worker_late_row(void *ctx, const uint8_t *row)
+{
+	struct dp_worker *w = ctx;
+
+	memcpy(dp_worker_late_slot(w), row, w->dp->late_schema->row_size);
 }
 
 uint8_t *
@@ -146,6 +153,8 @@ worker_apply(struct dp_worker *w, const struct sl_wm_out *o)
 	if (o->wm) {
 		if (dp_dedup(w->dp->plan))
 			worker_dedup_advance(w, o->ts);
+		else if (dp_join(w->dp->plan))
+			dp_worker_join_advance(w, o->ts);
 		else if (!w->dp->plan->stateless)
 			sl_win_advance(&w->win, o->ts, dp_worker_res_row, w);
 		res_ctl(w, SL_CTL_WATERMARK, o->ts);
@@ -190,6 +199,8 @@ dp_worker_finish(struct dp_worker *w)
 {
 	if (dp_dedup(w->dp->plan))
 		worker_dedup_advance(w, SL_TS_MAX);
+	else if (dp_join(w->dp->plan))
+		dp_worker_join_advance(w, SL_TS_MAX);
 	else if (!w->dp->plan->stateless)
 		sl_win_advance(&w->win, SL_TS_MAX, dp_worker_res_row, w);
 	worker_eoi(w);
@@ -222,6 +233,7 @@ worker_snapshot(struct dp_worker *w, uint64_t id)
 	 * the barrier's order, which the sink's alignment keeps. */
 	rc = w->dp->plan->stateless ? 0 :
 	     dp_dedup(w->dp->plan) ? sl_dedup_snapshot_begin(&w->dedup) :
+	     dp_join(w->dp->plan) ? sl_join_snapshot_begin(&w->join) :
 	     sl_win_snapshot_begin(&w->win);
 	dt = rte_rdtsc() - t0;
 	w->snap_sync_last = dt;
@@ -317,6 +329,8 @@ dp_worker_handle(struct dp_worker *w, struct sl_vec *v)
 			worker_rows(w, v);
 		else if (dp_dedup(w->dp->plan))
 			worker_dedup(w, v);
+		else if (dp_join(w->dp->plan))
+			dp_worker_join(w, v);
 		else
 			sl_win_process(&w->win, v);
 	}

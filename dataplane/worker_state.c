@@ -469,6 +469,11 @@ dp_worker_init(void *arg)
 		rc = worker_dedup_init(w, c.first_kg, c.last_kg);
 		goto out;
 	}
+	if (dp_join(p)) {
+		/* No restore: checkpoints of joins are refused (join.c). */
+		rc = dp_worker_join_init(w, c.first_kg, c.last_kg);
+		goto out;
+	}
 	wc.first_kg = c.first_kg;
 	wc.last_kg = c.last_kg;
 	rc = sl_win_init(&w->win, &wc, w->st);
@@ -509,6 +514,8 @@ dp_worker_fini(void *arg)
 	/* The main lcore is done with any snapshot by now. */
 	if (dp_dedup(w->dp->plan))
 		sl_dedup_fini(&w->dedup);
+	if (dp_join(w->dp->plan))
+		sl_join_fini(&w->join);
 	sl_win_snapshot_end(&w->win);
 	dp_worker_chan_release(w);
 	free(w->chan);

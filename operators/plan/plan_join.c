@@ -98,6 +98,12 @@ plan_sources(struct plan_ctx *c, const struct plan_node *map)
 		p->inputs[i].source = p->source;
 	}
 	p->n_inputs = (uint16_t)map->n;
+	/* The ethdev driver owns one port per process. */
+	for (uint32_t i = 0, n_eth = 0; i < map->n; i++)
+		if (p->inputs[i].source.type == SL_SRC_ETHDEV && ++n_eth > 1)
+			return plan_err(c, plan_map_get(map->kid[2 * i + 1], "type", NULL),
+					"source '%s' is the job's second ethdev source; a job reads one port (give the others as csv, capture or gen)",
+					p->inputs[i].name);
 	p->schema = p->inputs[0].schema;
 	p->source = p->inputs[0].source;
 	return 0;

@@ -313,6 +313,11 @@ static const struct bad_case bad_cases[] = {
 	  "  - join: {left: orders, right: payments, key: order_id, enrich: {}}\n" SINK
 	  "late_sink: {type: csv, path: late.csv}\n",
 	  "enrich_late_sink:18:12: late_sink takes the rows a join drops as late or unmatched, and an enrich join has none" },
+	{ "two_ethdev", "job: u\nsources:\n"
+	  "  a: {schema: {k: u64, ts: timestamp_ms}, type: ethdev, port: net_null0, timestamp: ts}\n"
+	  "  b: {schema: {k: u64, ts: timestamp_ms}, type: ethdev, port: net_null1, timestamp: ts}\n"
+	  "pipeline: [{union: [a, b]}]\n" SINK,
+	  "two_ethdev:4:49: source 'b' is the job's second ethdev source; a job reads one port (give the others as csv, capture or gen)" },
 	{ "left_join_ts", "job: u\nsources:\n"
 	  "  a: {schema: {join_ts: timestamp_ms}, type: csv, path: a.csv, timestamp: join_ts}\n"
 	  "  b: {schema: {join_ts: timestamp_ms}, type: csv, path: b.csv, timestamp: join_ts}\n"
