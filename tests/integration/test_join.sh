@@ -164,3 +164,47 @@ LC_ALL=C sort -o "$T/want-side.rows" "$T/want-side.rows"
 rows "$T/side.csv" > "$T/got-side.rows"
 same_file "$T/want-side.rows" "$T/got-side.rows"
 echo "ok: order/payment match: $(wc -l < "$T/got-paid.rows") PAID, $(wc -l < "$T/got-side.rows") UNPAID/ORPHAN in late_sink"
+
+# Item 3: a union of two same-schema sources (pcap + csv) into one keyed
+# tumbling count: sqlite's GROUP BY over both CSVs, in the sink's order.
+"$GEN" write --schema user:u64,url:u32,ts:timestamp_ms --key user --ts ts --keys 50 \
+	--events 8000 --rate 1000 --disorder 100 --seed 21 \
+	--csv "$T/u1.csv" --pcap "$T/u1.pcap" 2> /dev/null
+"$GEN" write --schema user:u64,url:u32,ts:timestamp_ms --key user --ts ts --keys 50 \
+	--events 6000 --rate 750 --disorder 150 --seed 22 --csv "$T/u2.csv" 2> /dev/null
+cat > "$T/u.yaml" <<YAML
+job: union
+sources:
+  eu:
+    schema: {user: u64, url: u32, ts: timestamp_ms}
+$(pcap "$T/u1.pcap")
+    timestamp: ts
+    watermark: {out_of_orderness: 100ms, emit: punctuated}
+  us:
+    schema: {user: u64, url: u32, ts: timestamp_ms}
+$(csv "$T/u2.csv")
+    timestamp: ts
+    watermark: {out_of_orderness: 150ms, emit: punctuated}
+pipeline:
+  - union: [eu, us]
+  - key_by: user
+  - window: {tumbling: 1s}
+  - aggregate: [count(), sum(url)]
+sink: {type: csv, path: $T/out.csv}
+lcores: {workers: 2}
+YAML
+run_dp "$T/u.yaml"
+sqlite3 -batch :memory: > "$T/want.csv" <<SQL
+.mode csv
+.headers on
+.import $T/u1.csv a
+.import $T/u2.csv b
+SELECT user, w * 1000 AS window_start, w * 1000 + 1000 AS window_end,
+	count(*) AS count, sum(url) AS sum_url FROM
+	(SELECT CAST(user AS INTEGER) AS user, CAST(url AS INTEGER) AS url,
+		CAST(ts AS INTEGER) / 1000 AS w FROM a UNION ALL
+	 SELECT CAST(user AS INTEGER), CAST(url AS INTEGER), CAST(ts AS INTEGER) / 1000 FROM b)
+GROUP BY w, user ORDER BY w, user;
+SQL
+same_file "$T/want.csv" "$T/out.csv"
+echo "ok: union of a pcap and a csv source: sqlite's $(($(wc -l < "$T/want.csv") - 1)) window counts, in order"
