@@ -5,7 +5,8 @@
 # (configs/jobs/expected/regen.sh). Each job's outputs are sorted by
 # (window_start, key, count) before the comparison (a late firing's
 # update and the late side output interleave as they come); the stateless
-# example's is in file order, the dedup example's sorted by key and time.
+# example's is in file order, the dedup example's sorted by key and time,
+# the join example's by every column.
 . "$(dirname "$0")/lib.sh"
 
 sort_res() {	# sort_res FILE: the header, then rows by window_start, key, count
@@ -63,4 +64,15 @@ for job in dedup-clicks; do
 	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected"
 	n=$((n + 1))
 done
-[ "$n" = 7 ] || fail "ran $n examples"
+# Join: two sources (a CSV and a net_pcap port), pairs completing on two
+# workers as they come; sorted by every column.
+for job in join-clicks; do
+	sed -e "s|path: out/|path: $T/|" "configs/jobs/$job.yaml" > "$T/$job.yaml"
+	run_dp "$T/$job.yaml"
+	{ head -1 "$T/$job.csv"; tail -n +2 "$T/$job.csv" |
+		sort -t, -k1,1n -k2,2n -k3,3n -k4,4n -k5,5n -k6,6n -k7,7n; } > "$T/$job.sorted"
+	same_file "configs/jobs/expected/$job.csv" "$T/$job.sorted"
+	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected"
+	n=$((n + 1))
+done
+[ "$n" = 8 ] || fail "ran $n examples"

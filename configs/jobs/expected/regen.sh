@@ -187,3 +187,16 @@ CREATE TABLE kept AS WITH RECURSIVE k(pkt) AS (
 SELECT user_id, url_id, ts FROM kept JOIN x USING (pkt) ORDER BY user_id, url_id, ts;
 SQL
 } | sqlite3 -batch | tr -d '\r' > "$here/dedup-clicks.csv"
+
+# Repeat clicks, an interval join of the clicks with themselves (R7.1,
+# bounds inclusive): per (user_id, url_id), every pair a, b with
+# a.ts + 1 <= b.ts <= a.ts + 1000, at max(a.ts, b.ts). out_of_orderness
+# 4 s exceeds every row's lag, so no row is late and no pair is missed:
+# the plain join. Sorted by every column, as it-examples sorts sluice's.
+{ base 4000; cat <<SQL
+SELECT max(a.ts, b.ts) AS join_ts, a.user_id, a.url_id, a.ts, b.user_id AS again_user_id,
+	b.url_id AS again_url_id, b.ts AS again_ts
+	FROM x a JOIN x b ON a.user_id = b.user_id AND a.url_id = b.url_id
+	AND b.ts BETWEEN a.ts + 1 AND a.ts + 1000 ORDER BY 1, 2, 3, 4, 5, 6, 7;
+SQL
+} | sqlite3 -batch | tr -d '\r' > "$here/join-clicks.csv"
