@@ -371,7 +371,9 @@ dp_dedup(const struct sl_plan *p)
  * A join pipeline (sources:, one join step, dataplane/join.c): each
  * source has its RX lcore, rows are routed by their side's join key, the
  * worker runs sl_join over both inputs (its valve: the minimum of both,
- * R1.7) and the sink writes the joined rows as they come.
+ * R1.7). The sink writes interval and window pairs sorted by (join_ts,
+ * row bytes) as the watermark passes them, match's and enrich's rows as
+ * they come.
  */
 static inline bool
 dp_join(const struct sl_plan *p)
@@ -385,7 +387,10 @@ dp_rows_as_they_come(const struct sl_plan *p)
 {
 	/* Processing-time windows: a row is final when its window fires;
 	 * no watermark says when, and Flink emits at the firing. */
-	return p->stateless || dp_dedup(p) || p->window_processing_time || dp_join(p);
+	return p->stateless || dp_dedup(p) || p->window_processing_time ||
+	       /* match and enrich write rows behind the watermark: no order
+		* by time to wait for (interval and window pairs are sorted) */
+	       p->join.kind == SL_PLAN_JOIN_MATCH || p->join.kind == SL_PLAN_JOIN_ENRICH;
 }
 
 /* The worker's open state snapshot (its window's or its dedup's), or NULL. */

@@ -64,12 +64,54 @@ pending_due(const struct dp_pending *pd, size_t i, const struct sl_field *end,
 	       (pd->tag[i] < wm || wm == SL_TS_MAX);
 }
 
+/*
+ * A join's pairs (interval, window): the row's join_ts (column 0) is below
+ * the combined watermark. Every row still to come has join_ts >= the
+ * watermark of the worker making it (an interval pair's later row is not
+ * late, a window pair is made at its end - 1 <= that watermark), so these
+ * are final, and writing each flush sorted by (join_ts, row bytes) writes
+ * the whole output in that order, whatever the timing.
+ */
+static inline bool
+join_due(const uint8_t *row, int64_t wm)
+{
+	int64_t ts;
+
+	memcpy(&ts, row, sizeof(ts));
+	return ts < wm || wm == SL_TS_MAX;
+}
+
+static int
+join_cmp(const void *a, const void *b, void *arg)
+{
+	const struct dp *dp = arg;
+	const uint16_t rs = dp->out.row_size;
+	const uint8_t *x = dp->pd.rows + (size_t)*(const uint32_t *)a * rs;
+	const uint8_t *y = dp->pd.rows + (size_t)*(const uint32_t *)b * rs;
+	int64_t tx, ty;
+
+	memcpy(&tx, x, sizeof(tx));
+	memcpy(&ty, y, sizeof(ty));
+	if (tx != ty)
+		return tx < ty ? -1 : 1;
+	return memcmp(x + sizeof(tx), y + sizeof(ty), rs - sizeof(tx));
+}
+
+/* Row i's turn at combined watermark wm: a window's or a join's rule. */
+static inline bool
+row_due(const struct dp *dp, const struct dp_pending *pd, size_t i,
+	const struct sl_field *end, uint16_t rs, int64_t wm)
+{
+	return dp_join(dp->plan) ? join_due(pd->rows + i * rs, wm) :
+	       pending_due(pd, i, end, rs, wm);
+}
+
 /* Write, in order, every pending row whose window ended at or before wm. */
 static int
 pending_flush(struct dp *dp, struct dp_pending *pd, int64_t wm)
 {
 	const struct sl_schema *s = &dp->out;
-	const struct sl_field *end = &s->f[dp->plan->n_keys + 1];
+	const struct sl_field *end = &s->f[dp_join(dp->plan) ? 0 : dp->plan->n_keys + 1];
 	const uint16_t rs = s->row_size;
 	size_t ne = 0, keep = 0;
 
@@ -82,11 +124,13 @@ pending_flush(struct dp *dp, struct dp_pending *pd, int64_t wm)
 		pd->idx_cap = pd->n;
 	}
 	for (size_t i = 0; i < pd->n; i++)
-		if (pending_due(pd, i, end, rs, wm))
+		if (row_due(dp, pd, i, end, rs, wm))
 			pd->idx[ne++] = (uint32_t)i;
 	if (ne == 0)
 		return 0;
-	{
+	if (dp_join(dp->plan)) {
+		qsort_r(pd->idx, ne, sizeof(pd->idx[0]), join_cmp, dp);
+	} else {
 		int rc = dp_sink_sort(&pd->sort, s, dp->plan->n_keys, pd->rows,
 				      pd->idx, ne);
 
@@ -107,7 +151,7 @@ pending_flush(struct dp *dp, struct dp_pending *pd, int64_t wm)
 	}
 	/* Keep the rest, in arrival order. */
 	for (size_t i = 0; i < pd->n; i++) {
-		if (pending_due(pd, i, end, rs, wm))
+		if (row_due(dp, pd, i, end, rs, wm))
 			continue;
 		if (keep != i) {
 			memmove(pd->rows + keep * rs, pd->rows + i * rs, rs);
