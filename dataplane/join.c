@@ -71,8 +71,10 @@ dp_inputs_setup(struct dp *dp)
 		       p->file, p->n_inputs);
 		return -EINVAL;
 	}
-	if (p->ckpt.interval_ms > 0) {
-		DP_LOG(ERR, "%s: checkpoints of a job with several sources are not supported yet; remove execution.checkpointing.interval",
+	if (p->ckpt.interval_ms > 0 && p->ckpt.unaligned) {
+		/* Their in-flight rows would be replayed with one source's
+		 * schema and key. */
+		DP_LOG(ERR, "%s: unaligned checkpoints of a job with several sources are not supported yet; set execution.checkpointing.unaligned: false",
 		       p->file);
 		return -ENOTSUP;
 	}

@@ -226,8 +226,8 @@ restore(struct dp_worker *w, uint32_t lo, uint32_t hi)
 		if (rs->secs[i].op != CKPT_OP_CHANNEL)
 			continue;
 		/* Only unaligned checkpoints have them, which a dedup job
-		 * refuses (the plan): not its checkpoint. */
-		if (dp_dedup(w->dp->plan)) {
+		 * (the plan) and a join (join.c) refuse: not its checkpoint. */
+		if (dp_dedup(w->dp->plan) || dp_join(w->dp->plan)) {
 			rc = -EINVAL;
 			break;
 		}
@@ -334,8 +334,9 @@ restore_state(struct dp_worker *w, uint32_t lo, uint32_t hi)
 		int rc = 0;
 
 		if (s->op == CKPT_OP_WINDOW) {
-			/* A window's list in a dedup job: another job's checkpoint. */
-			rc = dp_dedup(w->dp->plan) ? -EINVAL :
+			/* A window's list in a dedup or join job: another
+			 * job's checkpoint. */
+			rc = dp_dedup(w->dp->plan) || dp_join(w->dp->plan) ? -EINVAL :
 			     sl_win_restore_windows(&w->win, s->data, s->len);
 		} else if (s->op == CKPT_OP_STATE && s->kg >= lo && s->kg <= hi) {
 			const struct dp_restore_file *f = &rs->files[s->file];
@@ -470,8 +471,15 @@ dp_worker_init(void *arg)
 		goto out;
 	}
 	if (dp_join(p)) {
-		/* No restore: checkpoints of joins are refused (join.c). */
 		rc = dp_worker_join_init(w, c.first_kg, c.last_kg);
+		if (rc == 0 && dp->rs != NULL) {
+			rc = restore(w, c.first_kg, c.last_kg);
+			if (rc == 0)
+				rc = sl_join_restore_done(&w->join);
+			if (rc < 0)
+				DP_LOG(ERR, "worker %u: restore: the join's state does not load (%s)",
+				       w->id, strerror(-rc));
+		}
 		goto out;
 	}
 	wc.first_kg = c.first_kg;
