@@ -14,6 +14,9 @@
 #    interleave; whatever it was, the output is exactly sqlite's join of
 #    the rows not in late_sink, contains the join of the rows on time at
 #    their own source, and something was late;
+#  - the tumbling window join (R7.4) of the same streams against sqlite,
+#    and enrichment with outer: every order once, with nothing or a
+#    payment of its key (which one depends on the sources' interleaving);
 #  - W7.3's order/payment matching (match: {timeout: 15m}) over two CSVs
 #    (one row per key): PAID rows are sqlite's inner join, late_sink
 #    holds UNPAID (orders without payment, at ts + 15m) and ORPHAN rows.
@@ -99,6 +102,39 @@ for w in 1 2; do
 	echo "ok: interval join, pcap + csv, $w worker(s): sqlite's $n_want pairs, in join_ts order"
 done
 same_file "$T/out-1.csv" "$T/out-2.csv"
+
+# R7.4/W7.2: the tumbling window join (1 s) of the same streams: per key
+# and window every order with every payment, at end - 1.
+sqlite3 -batch :memory: <<SQL | LC_ALL=C sort > "$T/want.rows"
+.mode csv
+.import $T/clean-o.csv o
+.import $T/clean-p.csv p
+SELECT CAST(o.ts AS INTEGER) / 1000 * 1000 + 999, o.order_id, o.amount, o.ts, p.pay_id, p.ts, p.order_id
+FROM o JOIN p ON CAST(o.order_id AS INTEGER) = CAST(p.order_id AS INTEGER)
+	AND CAST(o.ts AS INTEGER) / 1000 = CAST(p.ts AS INTEGER) / 1000;
+SQL
+job wjoin "$(pcap "$T/clean-o.pcap")" "$(csv "$T/clean-p.csv")" "window: {tumbling: 1s}" 2 > "$T/j.yaml"
+run_dp "$T/j.yaml"
+rows "$T/out.csv" > "$T/got.rows"
+same_file "$T/want.rows" "$T/got.rows"
+echo "ok: window join, 1 s: sqlite's $(wc -l < "$T/got.rows") pairs"
+
+# Enrichment (outer): each order with the latest payment of its key seen
+# when it arrives, which depends on how the two sources interleave; what
+# does not: every order is written once, and when with a payment, one of
+# its key's that sqlite finds.
+job enrich "$(pcap "$T/clean-o.pcap")" "$(csv "$T/clean-p.csv")" "enrich: {outer: true}" 2 > "$T/j.yaml"
+run_dp "$T/j.yaml"
+[ "$(($(wc -l < "$T/out.csv") - 1))" = "$(($(wc -l < "$T/clean-o.csv") - 1))" ] ||
+	fail "enrich wrote $(($(wc -l < "$T/out.csv") - 1)) rows for $(($(wc -l < "$T/clean-o.csv") - 1)) orders"
+cut -d, -f2-4 "$T/out.csv" | tail -n +2 | LC_ALL=C sort > "$T/got.rows"
+tail -n +2 "$T/clean-o.csv" | LC_ALL=C sort | same_file /dev/stdin "$T/got.rows"
+awk -F, 'NR > 1 && $6 != 0 { print $5 "," $6 "," $7 }' "$T/out.csv" | LC_ALL=C sort -u > "$T/used.rows"
+[ -z "$(awk -F, 'NR > 1 && $6 != 0 && $2 != $7' "$T/out.csv" | head -1)" ] || fail "enrich joined another key's payment"
+tail -n +2 "$T/clean-p.csv" | LC_ALL=C sort -u > "$T/all-p.rows"
+[ -z "$(LC_ALL=C comm -23 "$T/used.rows" "$T/all-p.rows" | head -1)" ] || fail "enrich wrote a payment that is not in the input"
+[ "$(wc -l < "$T/used.rows")" -gt 100 ] || fail "enrich joined only $(wc -l < "$T/used.rows") payments"
+echo "ok: enrich (outer): every order once, $(awk -F, 'NR > 1 && $6 != 0' "$T/out.csv" | wc -l) with a payment of its key"
 
 # Late events: the rows dropped are in late_sink (left: its order columns
 # set, right: its payment columns), and the output is the join of the rest.
