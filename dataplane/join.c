@@ -66,11 +66,6 @@ dp_inputs_setup(struct dp *dp)
 	dp->vec_row_max = p->schema.row_size;
 	if (p->n_inputs < 2)
 		return 0;
-	if (dp->rtc) {
-		DP_LOG(ERR, "%s: %u sources need an RX lcore each; set lcores.run_to_completion: false",
-		       p->file, p->n_inputs);
-		return -EINVAL;
-	}
 	if (p->ckpt.interval_ms > 0 && p->ckpt.unaligned) {
 		/* Their in-flight rows would be replayed with one source's
 		 * schema and key. */

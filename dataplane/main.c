@@ -437,7 +437,8 @@ run(struct dp *dp)
 	       dp->rtc ? ", run to completion" : "",
 	       dp->shared_cores ? ", sharing CPUs (idle lcores yield)" : "");
 	dp->start_tsc = rte_rdtsc();
-	for (uint16_t r = 0; r < dp->n_rx; r++)
+	/* Run to completion: one lcore, which polls every source. */
+	for (uint16_t r = 0; r < (dp->rtc ? 1 : dp->n_rx); r++)
 		rte_eal_remote_launch(dp_rx_loop, &dp->rx[r], dp->rx[r].lcore);
 	for (uint16_t w = 0; w < dp->n_workers && !dp->rtc; w++)
 		rte_eal_remote_launch(dp_worker_loop, &dp->w[w], dp->w[w].lcore);

@@ -168,78 +168,147 @@ now_ms(const struct dp *dp, uint64_t tsc)
 	return (int64_t)dp_cycles_ms(tsc - dp->start_tsc, dp->tsc_hz);
 }
 
-int
-dp_rx_loop(void *arg)
+static void
+rx_start(struct dp_rx *rx)
 {
-	struct dp_rx *rx = arg;
 	struct dp *dp = rx->dp;
-	const bool punctuated = rx->sp->source.emit == SL_WM_PUNCTUATED;
-	struct sl_src_batch b[SL_IO_BURST];
-	struct sl_wm_out o;
-	unsigned int idle = 0;
 
 	for (uint16_t w = 0; w < dp->n_workers; w++)
 		rx->out[w] = vec_get(dp, rx->sp->schema.row_size, rx->id);
 	rx->next_tick = rte_rdtsc() + rx->tick_cycles;
 	rx->time.last = rte_rdtsc();
+}
 
-	for (;;) {
-		uint64_t ck = atomic_load_explicit(&dp->ckpt_trigger, memory_order_acquire);
-		uint16_t nb;
-		uint64_t tsc;
+/* One poll of rx's source. @return the batches it took, or -1 once the
+ * source is done or the job stops. */
+static int
+rx_step(struct dp_rx *rx)
+{
+	struct dp *dp = rx->dp;
+	const bool punctuated = rx->sp->source.emit == SL_WM_PUNCTUATED;
+	struct sl_src_batch b[SL_IO_BURST];
+	uint64_t ck = atomic_load_explicit(&dp->ckpt_trigger, memory_order_acquire);
+	struct sl_wm_out o;
+	uint16_t nb;
+	uint64_t tsc;
 
-		if (unlikely(ck > rx->ckpt_id)) {
-			/* R6.1: record where the source stands, then put the
-			 * barrier in line behind every row before it. The
-			 * ring enqueue publishes the offset with it. */
-			rx->ckpt_id = ck;
-			if (rx->src.ops->offset != NULL)
-				rx->src.ops->offset(&rx->src, &rx->ckpt_off);
-			rx_ctl_all(rx, SL_CTL_BARRIER, (int64_t)ck);
-		}
-		nb = rx->src.ops->poll(&rx->src, b, SL_IO_BURST);
+	if (unlikely(ck > rx->ckpt_id)) {
+		/* R6.1: record where the source stands, then put the
+		 * barrier in line behind every row before it. The
+		 * ring enqueue publishes the offset with it. */
+		rx->ckpt_id = ck;
+		if (rx->src.ops->offset != NULL)
+			rx->src.ops->offset(&rx->src, &rx->ckpt_off);
+		rx_ctl_all(rx, SL_CTL_BARRIER, (int64_t)ck);
+	}
+	nb = rx->src.ops->poll(&rx->src, b, SL_IO_BURST);
 
-		if (unlikely(rx->first_tsc == 0) && nb > 0)
-			rx->first_tsc = rte_rdtsc();
-		for (uint16_t i = 0; i < nb; i++) {
-			rx_batch(rx, &b[i]);
-			if (punctuated) {
-				sl_wm_mux_emit(&rx->mux, &o);
-				rx_emit(rx, &o);
-			}
-		}
-		rx->src.ops->release(&rx->src);
-
-		tsc = rte_rdtsc();
-		/* Run to completion: the workers' processing-time clock runs
-		 * here, as their loop would run it. */
-		for (uint16_t w = 0; dp->rtc && w < dp->n_workers; w++)
-			if (dp->w[w].ptime && unlikely(tsc >= dp->w[w].pt_next_tsc))
-				dp_worker_ptime_tick(&dp->w[w], tsc);
-		if (unlikely(tsc >= rx->next_tick)) {
-			rx->next_tick = tsc + rx->tick_cycles;
-			sl_wm_mux_poll(&rx->mux, now_ms(dp, tsc), &o);
+	if (unlikely(rx->first_tsc == 0) && nb > 0)
+		rx->first_tsc = rte_rdtsc();
+	for (uint16_t i = 0; i < nb; i++) {
+		rx_batch(rx, &b[i]);
+		if (punctuated) {
+			sl_wm_mux_emit(&rx->mux, &o);
 			rx_emit(rx, &o);
 		}
-		if (unlikely(rx->src.done ||
-			     atomic_load_explicit(&dp->stop, memory_order_relaxed)))
-			break;
-		/* Ship partial vectors at the end of every burst: a quiet
-		 * stream must not wait for a vector to fill. */
-		for (uint16_t w = 0; w < dp->n_workers; w++)
-			if (rx->out[w]->n_rows > 0)
-				rx_send(rx, w);
-		dp_time_account(&rx->time, nb > 0);
-		if (nb == 0 && dp->shared_cores && ++idle >= DP_IDLE_YIELD) {
-			idle = 0;
-			sched_yield();
-		}
 	}
+	rx->src.ops->release(&rx->src);
+
+	tsc = rte_rdtsc();
+	/* Run to completion: the workers' processing-time clock runs
+	 * here, as their loop would run it. */
+	for (uint16_t w = 0; dp->rtc && w < dp->n_workers; w++)
+		if (dp->w[w].ptime && unlikely(tsc >= dp->w[w].pt_next_tsc))
+			dp_worker_ptime_tick(&dp->w[w], tsc);
+	if (unlikely(tsc >= rx->next_tick)) {
+		rx->next_tick = tsc + rx->tick_cycles;
+		sl_wm_mux_poll(&rx->mux, now_ms(dp, tsc), &o);
+		rx_emit(rx, &o);
+	}
+	if (unlikely(rx->src.done ||
+		     atomic_load_explicit(&dp->stop, memory_order_relaxed)))
+		return -1;
+	/* Ship partial vectors at the end of every burst: a quiet
+	 * stream must not wait for a vector to fill. */
+	for (uint16_t w = 0; w < dp->n_workers; w++)
+		if (rx->out[w]->n_rows > 0)
+			rx_send(rx, w);
+	dp_time_account(&rx->time, nb > 0);
+	return nb;
+}
+
+static void
+rx_end(struct dp_rx *rx)
+{
+	struct dp *dp = rx->dp;
+
 	/* End of input (or stop with drain): the last watermark is MAX, so
 	 * every window fires (R1.10). */
 	atomic_store(&dp->draining, 1);
 	rx_ctl_all(rx, SL_CTL_EOI, SL_TS_MAX);
 	for (uint16_t w = 0; w < dp->n_workers; w++)
 		rte_mempool_put(dp->vec_pool, rx->out[w]);
+}
+
+/*
+ * Run to completion with several sources (sources:): this one lcore polls
+ * each source in turn, a burst at a time, and runs the worker on what it
+ * routes; a source that ends sends its end of input and drops out.
+ */
+static int
+rx_loop_all(struct dp *dp)
+{
+	bool done[DP_MAX_RX] = { false };
+	unsigned int idle = 0;
+	uint16_t n_done = 0;
+
+	for (uint16_t r = 0; r < dp->n_rx; r++)
+		rx_start(&dp->rx[r]);
+	while (n_done < dp->n_rx) {
+		int got = 0;
+
+		for (uint16_t r = 0; r < dp->n_rx; r++) {
+			int nb;
+
+			if (done[r])
+				continue;
+			nb = rx_step(&dp->rx[r]);
+			if (nb < 0) {
+				rx_end(&dp->rx[r]);
+				done[r] = true;
+				n_done++;
+			} else {
+				got += nb;
+			}
+		}
+		if (got == 0 && dp->shared_cores && ++idle >= DP_IDLE_YIELD) {
+			idle = 0;
+			sched_yield();
+		}
+	}
+	return 0;
+}
+
+int
+dp_rx_loop(void *arg)
+{
+	struct dp_rx *rx = arg;
+	struct dp *dp = rx->dp;
+	unsigned int idle = 0;
+
+	if (dp->rtc && dp->n_rx > 1)
+		return rx_loop_all(dp);
+	rx_start(rx);
+	for (;;) {
+		int nb = rx_step(rx);
+
+		if (nb < 0)
+			break;
+		if (nb == 0 && dp->shared_cores && ++idle >= DP_IDLE_YIELD) {
+			idle = 0;
+			sched_yield();
+		}
+	}
+	rx_end(rx);
 	return 0;
 }

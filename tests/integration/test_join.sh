@@ -102,6 +102,13 @@ for w in 1 2; do
 	echo "ok: interval join, pcap + csv, $w worker(s): sqlite's $n_want pairs, in join_ts order"
 done
 same_file "$T/out-1.csv" "$T/out-2.csv"
+# Run to completion: one lcore polls both sources in turn; the same file.
+job join-rtc "$(pcap "$T/clean-o.pcap")" "$(csv "$T/clean-p.csv")" "$JOIN" 1 |
+	sed -e 's/^lcores: {workers: 1}$/lcores: {workers: 1, run_to_completion: true}/' > "$T/j.yaml"
+grep -q run_to_completion "$T/j.yaml" || fail "the rtc job has no run_to_completion"
+run_dp "$T/j.yaml"
+same_file "$T/out-1.csv" "$T/out.csv"
+echo "ok: interval join, run to completion: the same file"
 
 # R7.4/W7.2: the tumbling window join (1 s) of the same streams: per key
 # and window every order with every payment, at end - 1.
