@@ -3,7 +3,9 @@
 # Each scenario in perf/scenarios/*.yaml is a job over the in-process
 # generator source (type: gen), RX and window on one lcore; beside it, in
 # the same run and on the same CPU, the compute ceiling: perf/ref's plain C
-# keyed count over the same generated rows (its ref-args line). The machine
+# keyed count over the same generated rows (its ref-args line), or the
+# C loop its '# ref:' line names (sluice-ref-join for the interval joins,
+# whose events are per source and whose rates count both). The machine
 # is shared and noisy, so every scenario runs RUNS times, sluice and the C
 # loop alternating, and the medians are reported; the ratio is sluice's
 # median over the C loop's.
@@ -30,10 +32,10 @@ cd "$(dirname "$0")/../.."
 RUNS=${RUNS:-5}
 CPU=${CPU:-1}
 VARIANTS=${VARIANTS:-plain}
-SCENARIOS=${SCENARIOS:-$(ls perf/scenarios/stateless-*.yaml perf/scenarios/tumbling-count-*.yaml perf/scenarios/sliding-count-*.yaml perf/scenarios/session-count-*.yaml)}
+SCENARIOS=${SCENARIOS:-$(ls perf/scenarios/stateless-*.yaml perf/scenarios/tumbling-count-*.yaml perf/scenarios/sliding-count-*.yaml perf/scenarios/session-count-*.yaml perf/scenarios/interval-join-*.yaml)}
 DP="$build/dataplane/sluice-dp"
 REF="$build/perf/ref/sluice-ref-count"
-for x in "$DP" "$REF"; do
+for x in "$DP" "$REF" "$build/perf/ref/sluice-ref-join"; do
 	[ -x "$x" ] || { echo "inproc.sh: $x not found; build first (ninja -C $build)" >&2; exit 1; }
 done
 host=$(hostname -s)
@@ -51,11 +53,15 @@ median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 echo "sluice bench-inproc: $RUNS runs per scenario on CPU $CPU; $cpu_model, $(nproc) CPUs, git $rev, DPDK $dpdk"
 echo "scenario,run,backend,keys,events,sluice_events_per_sec,ref_events_per_sec,ratio,ref_gen_events_per_sec,sluice_seconds,sink_rows,ref_results" > "$out/inproc.csv"
 
+# A gen source's key, as written in a scenario: under source: or, the
+# same for every source, under sources: (a join's, deeper).
+gen_key() { sed -n "s/^ *$1: //p" "$2" | head -1; }
+
 # RocksDB runs at ~200 k events/s: its variants read at most ROCKS_EVENTS.
 ROCKS_EVENTS=${ROCKS_EVENTS:-2000000}
 rocks_events() {
 	local e
-	e=$(sed -n 's/^  events: //p' "$1")
+	e=$(gen_key events "$1")
 	echo $((e < ROCKS_EVENTS ? e : ROCKS_EVENTS))
 }
 
@@ -64,14 +70,14 @@ rocks_events() {
 variant_job() {
 	local f=$1 v=$2 backend keys
 	backend=$(sed -n 's/^state.backend.type: //p' "$f")
-	keys=$(sed -n 's/^  keys: //p' "$f")
+	keys=$(gen_key keys "$f")
 	case $v in
 	plain|ckpt) sed -e "s|@OUT@|$tmp/out.csv|" -e "s|@RDB@|$tmp/rdb|" "$f" ;;
 	rocksdb|rocksdb-ckpt)
 		[ "$backend" = heap ] && [ "$keys" -le 1000000 ] || return 1
 		sed -e "s|@OUT@|$tmp/out.csv|" -e '/^state.backend.heap.memory:/d' \
 		    -e 's/^state.backend.type: heap/state.backend.type: rocksdb/' \
-		    -e "s/^  events: .*/  events: $(rocks_events "$f")/" "$f"
+		    -e "s/^\( *\)events: .*/\1events: $(rocks_events "$f")/" "$f"
 		echo "state.backend.rocksdb.localdir: \"$tmp/rdb\"" ;;
 	*) echo "inproc.sh: unknown variant '$v' (plain, ckpt, rocksdb, rocksdb-ckpt)" >&2; exit 2 ;;
 	esac
@@ -87,18 +93,21 @@ for i in $(seq 1 "$RUNS"); do
 		[ "$var" = plain ] || name="$name+$var"
 		refargs=$(sed -n 's/^# ref-args: //p' "$f")
 		[ -n "$refargs" ] || { echo "inproc.sh: $f has no '# ref-args:' line" >&2; exit 1; }
+		# Which C loop: '# ref: NAME' (a join's), else the keyed count.
+		refbin=$(sed -n 's/^# ref: //p' "$f")
+		ref_exe="$build/perf/ref/${refbin:-sluice-ref-count}"
 		rm -rf "$tmp/rdb" "$tmp/ck" "$tmp"/out.csv*
 		mkdir -p "$tmp/rdb"
 		variant_job "$f" "$var" > "$tmp/job.yaml" || continue
 		backend=$(sed -n 's/^state.backend.type: //p' "$tmp/job.yaml")
-		keys=$(sed -n 's/^  keys: //p' "$f")
-		events=$(sed -n 's/^  events: //p' "$tmp/job.yaml")
+		keys=$(gen_key keys "$f")
+		events=$(gen_key events "$tmp/job.yaml")
 		# The C loop reads what the job reads.
 		refargs=$(sed -e "s/--events [0-9]*/--events $events/" <<< "$refargs")
 
 		# The ceiling first, on the same CPU sluice's lcore will use.
 		# shellcheck disable=SC2086
-		ref=$(taskset -c "$CPU" "$REF" $refargs)
+		ref=$(taskset -c "$CPU" "$ref_exe" $refargs)
 
 		if ! "$DP" --job "$tmp/job.yaml" --cpus "$CPU" --stats-json "$tmp/dp.json" 2> "$tmp/dp.err"; then
 			cat "$tmp/dp.err" >&2
