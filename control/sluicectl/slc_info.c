@@ -163,42 +163,129 @@ stateless_nodes(const struct sl_plan *p, struct node *n, unsigned int k,
 	return k + 1;
 }
 
+/* RX lcores: one per source of a sources: job, else lcores.rx. */
+static unsigned int
+rx_lcores(const struct sl_plan *p)
+{
+	return p->n_inputs > 1 ? p->n_inputs : p->lcores.rx;
+}
+
+/* One source's node: transport, time and watermark (name: sources: key). */
+static void
+source_node(const struct sl_plan *p, const struct sl_plan_input *in, struct node *n,
+	    const char *rx)
+{
+	const struct sl_plan_source *s = &in->source;
+	char a[32], b[32];
+	size_t off = 0;
+
+	snprintf(n->name, sizeof(n->name), "source.%s", src_names[s->type]);
+	n->role = rx;
+	if (p->n_inputs > 1)
+		off = (size_t)snprintf(n->detail, sizeof(n->detail), "%s: ", in->name);
+	if (s->type == SL_SRC_ETHDEV)
+		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
+					"port %s, udp_port %u, queues %u, partitions %u",
+					s->port, s->udp_port, s->rx_queues, s->partitions);
+	else
+		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off, "path %s", s->path);
+	fmt_ms(a, sizeof(a), s->out_of_orderness_ms);
+	off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
+				"; timestamp %s; watermark out_of_orderness %s, ",
+				in->schema.f[s->ts_field].name, a);
+	if (s->emit == SL_WM_PERIODIC) {
+		fmt_ms(b, sizeof(b), s->interval_ms);
+		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
+					"periodic every %s", b);
+	} else {
+		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
+					"punctuated");
+	}
+	if (s->idle_timeout_ms > 0) {
+		fmt_ms(b, sizeof(b), s->idle_timeout_ms);
+		snprintf(n->detail + off, sizeof(n->detail) - off,
+			 ", idle_timeout %s", b);
+	}
+}
+
+/* A join pipeline's operator: its kind, sides, keys and bounds. */
+static void
+join_node(const struct sl_plan *p, struct node *n, const char *wk)
+{
+	static const char *const kinds[] = {
+		[SL_PLAN_JOIN_INTERVAL] = "join.interval", [SL_PLAN_JOIN_WINDOW] = "join.window",
+		[SL_PLAN_JOIN_MATCH] = "join.match", [SL_PLAN_JOIN_ENRICH] = "join.enrich",
+	};
+	const struct sl_plan_join *j = &p->join;
+	char a[32], b[32];
+	size_t off;
+
+	snprintf(n->name, sizeof(n->name), "%s", kinds[j->kind]);
+	n->role = wk;
+	off = (size_t)snprintf(n->detail, sizeof(n->detail), "left %s, right %s, key ",
+			       p->inputs[j->left].name, p->inputs[j->right].name);
+	for (unsigned int i = 0; i < j->n_keys; i++)
+		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off, "%s%s=%s",
+					i ? ", " : "",
+					p->inputs[j->left].schema.f[j->left_key[i]].name,
+					p->inputs[j->right].schema.f[j->right_key[i]].name);
+	switch (j->kind) {
+	case SL_PLAN_JOIN_INTERVAL:
+		fmt_ms(a, sizeof(a), j->lower_ms);
+		fmt_ms(b, sizeof(b), j->upper_ms);
+		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
+					"; right.ts in %cleft.ts + %s, left.ts + %s%c",
+					j->lower_exclusive ? '(' : '[', a, b,
+					j->upper_exclusive ? ')' : ']');
+		break;
+	case SL_PLAN_JOIN_WINDOW:
+		fmt_ms(a, sizeof(a), j->size_ms);
+		fmt_ms(b, sizeof(b), j->offset_ms);
+		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
+					"; tumbling %s, offset %s", a, b);
+		break;
+	case SL_PLAN_JOIN_MATCH:
+		fmt_ms(a, sizeof(a), j->timeout_ms);
+		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
+					"; unmatched after %s to late_sink", a);
+		break;
+	default:
+		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
+					"; the latest right row per key%s",
+					j->outer ? ", outer" : "");
+		break;
+	}
+	snprintf(n->detail + off, sizeof(n->detail) - off, "; state.key-capacity %u",
+		 p->key_capacity);
+}
+
 static unsigned int
 build_nodes(const struct sl_plan *p, struct node *n)
 {
 	const char *rx = p->lcores.run_to_completion ? "rx+worker" : "rx";
 	const char *wk = p->lcores.run_to_completion ? "rx+worker" : "worker";
-	const struct sl_plan_source *s = &p->source;
 	unsigned int k = 0;
 	char a[32], b[32];
 	size_t off;
 
-	snprintf(n[k].name, sizeof(n[k].name), "source.%s", src_names[s->type]);
-	n[k].role = rx;
-	if (s->type == SL_SRC_ETHDEV)
-		off = (size_t)snprintf(n[k].detail, sizeof(n[k].detail),
-				       "port %s, udp_port %u, queues %u, partitions %u",
-				       s->port, s->udp_port, s->rx_queues, s->partitions);
-	else
-		off = (size_t)snprintf(n[k].detail, sizeof(n[k].detail), "path %s", s->path);
-	fmt_ms(a, sizeof(a), s->out_of_orderness_ms);
-	off += (size_t)snprintf(n[k].detail + off, sizeof(n[k].detail) - off,
-				"; timestamp %s; watermark out_of_orderness %s, ",
-				p->schema.f[s->ts_field].name, a);
-	if (s->emit == SL_WM_PERIODIC) {
-		fmt_ms(b, sizeof(b), s->interval_ms);
-		off += (size_t)snprintf(n[k].detail + off, sizeof(n[k].detail) - off,
-					"periodic every %s", b);
-	} else {
-		off += (size_t)snprintf(n[k].detail + off, sizeof(n[k].detail) - off,
-					"punctuated");
+	for (uint16_t i = 0; i < p->n_inputs; i++)
+		source_node(p, &p->inputs[i], &n[k++], rx);
+	if (p->join.kind != SL_PLAN_JOIN_NONE) {
+		join_node(p, &n[k++], wk);
+		sink_node(p, &n[k], p->join.kind == SL_PLAN_JOIN_INTERVAL ||
+			  p->join.kind == SL_PLAN_JOIN_WINDOW ?
+			  "in join_ts order" : "each worker's rows in arrival order");
+		return k + 1;
 	}
-	if (s->idle_timeout_ms > 0) {
-		fmt_ms(b, sizeof(b), s->idle_timeout_ms);
-		snprintf(n[k].detail + off, sizeof(n[k].detail) - off,
-			 ", idle_timeout %s", b);
+	if (p->n_union > 0) {
+		snprintf(n[k].name, sizeof(n[k].name), "union");
+		n[k].role = rx;
+		off = 0;
+		for (uint16_t i = 0; i < p->n_union; i++)
+			off += (size_t)snprintf(n[k].detail + off, sizeof(n[k].detail) - off,
+						"%s%s", i ? ", " : "", p->inputs[p->union_input[i]].name);
+		k++;
 	}
-	k++;
 	for (unsigned int i = 0; i < p->n_filters; i++, k++) {
 		snprintf(n[k].name, sizeof(n[k].name), "filter");
 		n[k].role = rx;
@@ -207,7 +294,7 @@ build_nodes(const struct sl_plan *p, struct node *n)
 	if (p->stateless)
 		return stateless_nodes(p, n, k, wk);
 	snprintf(n[k].name, sizeof(n[k].name), "key_by");
-	n[k].role = p->lcores.run_to_completion ? "rx+worker" : "rx";
+	n[k].role = rx;
 	off = 0;
 	for (unsigned int i = 0; i < p->n_keys; i++)
 		off += (size_t)snprintf(n[k].detail + off, sizeof(n[k].detail) - off,
@@ -298,9 +385,23 @@ static void
 edge_kind(const struct sl_plan *p, const struct node *from, const struct node *to,
 	  char *buf, size_t len)
 {
-	unsigned int rx = p->lcores.rx, w = p->lcores.workers;
+	unsigned int rx = rx_lcores(p), w = p->lcores.workers;
 
-	if (p->stateless && strcmp(to->name, "map") == 0) {
+	if (strncmp(from->name, "source.", 7) == 0 && strncmp(to->name, "source.", 7) == 0) {
+		snprintf(buf, len, "beside it: another source, its own rx lcore%s",
+			 p->lcores.run_to_completion ? " (run to completion: polled in turn)" : "");
+	} else if (strncmp(to->name, "join.", 5) == 0) {
+		if (p->lcores.run_to_completion)
+			snprintf(buf, len, "forward, same lcore (run to completion: no rings)");
+		else
+			snprintf(buf, len, "each side hashed by its key's key group over %u SPSC rings (%u rx x %u worker%s)",
+				 rx * w, rx, w, w == 1 ? "" : "s");
+	} else if (strncmp(from->name, "join.", 5) == 0) {
+		snprintf(buf, len, "%u SPSC ring%s to the main lcore, %s",
+			 w, w == 1 ? "" : "s",
+			 p->join.kind == SL_PLAN_JOIN_INTERVAL || p->join.kind == SL_PLAN_JOIN_WINDOW ?
+			 "merged by watermark" : "in arrival order");
+	} else if (p->stateless && strcmp(to->name, "map") == 0) {
 		if (p->lcores.run_to_completion)
 			snprintf(buf, len, "forward, same lcore (run to completion: no rings)");
 		else
@@ -330,7 +431,7 @@ edge_kind(const struct sl_plan *p, const struct node *from, const struct node *t
 static unsigned int
 busy_lcores(const struct sl_plan *p)
 {
-	return p->lcores.run_to_completion ? 1u : (unsigned int)p->lcores.rx + p->lcores.workers;
+	return p->lcores.run_to_completion ? 1u : rx_lcores(p) + p->lcores.workers;
 }
 
 static void
@@ -340,10 +441,10 @@ lcore_role(const struct sl_plan *p, unsigned int lcore, char *buf, size_t len)
 		snprintf(buf, len, "main");
 	else if (p->lcores.run_to_completion)
 		snprintf(buf, len, "rx+worker 0");
-	else if (lcore - 1 < p->lcores.rx)
+	else if (lcore - 1 < rx_lcores(p))
 		snprintf(buf, len, "rx %u", lcore - 1);
 	else
-		snprintf(buf, len, "worker %u", lcore - 1 - p->lcores.rx);
+		snprintf(buf, len, "worker %u", lcore - 1 - rx_lcores(p));
 }
 
 static int
@@ -361,7 +462,7 @@ slc_info_text(FILE *f, const struct sl_plan *p, const int *cpus, int ncpu,
 	static const char *const ehdr[] = { "FROM", "TO", "HOW" };
 	static const char *const khdr[] = { "WORKER", "KEY GROUPS", "COUNT" };
 	static const char *const lhdr[] = { "LCORE", "ROLE", "CPU" };
-	struct node *n = calloc(SL_PLAN_MAX_FILTERS + 5, sizeof(*n));
+	struct node *n = calloc(SL_PLAN_MAX_FILTERS + SL_PLAN_MAX_SOURCES + 6, sizeof(*n));
 	unsigned int nn, busy = busy_lcores(p);
 	struct slc_table t;
 	char cl[1024];
@@ -400,7 +501,7 @@ slc_info_text(FILE *f, const struct sl_plan *p, const int *cpus, int ncpu,
 		"  worker lcores      %u\n"
 		"  run to completion  %s\n"
 		"  max parallelism    %u (key groups)\n",
-		p->lcores.rx, p->lcores.workers,
+		rx_lcores(p), p->lcores.workers,
 		p->lcores.run_to_completion ? "yes" : "no", p->max_parallelism);
 
 	fprintf(f, "\nkey groups\n");
@@ -445,7 +546,7 @@ json_t *
 slc_info_json(const struct sl_plan *p, const int *cpus, int ncpu,
 	      const char *cpu_source)
 {
-	struct node *n = calloc(SL_PLAN_MAX_FILTERS + 5, sizeof(*n));
+	struct node *n = calloc(SL_PLAN_MAX_FILTERS + SL_PLAN_MAX_SOURCES + 6, sizeof(*n));
 	json_t *o, *ops, *edges, *kgs, *lcs, *cl;
 	unsigned int nn, busy = busy_lcores(p);
 
@@ -486,7 +587,7 @@ slc_info_json(const struct sl_plan *p, const int *cpus, int ncpu,
 		json_array_append_new(cl, json_integer(cpus[i]));
 	o = json_pack("{s:s, s:s, s:o, s:o, s:{s:i, s:i, s:b, s:i}, s:o, s:o, s:o, s:s, s:b}",
 		      "job", p->name, "file", p->file, "operators", ops, "edges", edges,
-		      "parallelism", "rx", p->lcores.rx, "workers", p->lcores.workers,
+		      "parallelism", "rx", rx_lcores(p), "workers", p->lcores.workers,
 		      "runToCompletion", p->lcores.run_to_completion,
 		      "maxParallelism", p->max_parallelism,
 		      "keyGroups", kgs, "lcores", lcs, "cpus", cl, "cpuSource", cpu_source,

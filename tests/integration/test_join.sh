@@ -283,3 +283,13 @@ state.backend.type: $be" | sed -e "s|path: $T/out.csv|path: $T/out3/res.csv|" > 
 	same_file "$T/free.csv" "$T/got3.csv"
 	echo "ok: $be, $nw worker(s), 3 SIGKILLs and restores: the committed output is the failure-free run's"
 done
+
+# sluicectl info draws the join's graph: both sources, the join, its sink.
+"$SLUICE_BUILD/control/sluicectl/sluicectl" info configs/jobs/join-clicks.yaml > "$T/info.txt"
+for want in "source.csv     rx      clicks: path configs/samples/clicks.csv" \
+	"join.interval  worker  left clicks, right again, key user_id=user_id, url_id=url_id; right.ts in [left.ts + 1ms, left.ts + 1s]" \
+	"sink.csv       main    CSV to out/join-clicks.csv, in join_ts order" \
+	"rx lcores          2"; do
+	grep -qF "$want" "$T/info.txt" || { cat "$T/info.txt" >&2; fail "sluicectl info lacks: $want"; }
+done
+echo "ok: sluicectl info shows both sources and the join"
