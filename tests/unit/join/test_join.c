@@ -6,7 +6,8 @@
  * negative bounds, R7.2 output timestamps and order, R7.3 late left rows
  * and C4 exclusive cleanup, W7.2 tumbling window join (and R7.4 late rows
  * and one-sided windows), W7.3 order/payment matching and its order
- * sensitivity (R7.5), enrichment by a changelog's latest row (before any
+ * sensitivity (R7.5), R1.7's two-input watermark with an idle input
+ * driving the join, enrichment by a changelog's latest row (before any
  * row, outer, out-of-order versions, one vector), random interval joins
  * against a brute-force join, and a checkpoint taken while rows keep
  * coming restored onto 1 and 2 instances for each stateful kind.
@@ -27,6 +28,7 @@
 #include "sl_join.h"
 #include "sl_kg.h"
 #include "sl_state.h"
+#include "sl_wm.h"
 
 #define MAXP 128
 #define N_REGION 4
@@ -679,6 +681,77 @@ test_enrich_vectors(void **state)
 	free(f);
 }
 
+/* A watermark on input c (0 left, 1 right) through the two-input valve;
+ * the join advances when the valve's output does. */
+static void
+vwm(struct fx *f, struct sl_wm_valve *v, uint16_t c, int64_t w)
+{
+	struct sl_wm_out o;
+
+	sl_wm_valve_watermark(v, c, w, &o);
+	if (o.wm)
+		assert_true(wm(f, o.ts) >= 0);
+}
+
+static void
+vstatus(struct fx *f, struct sl_wm_valve *v, uint16_t c, bool idle)
+{
+	struct sl_wm_out o;
+
+	sl_wm_valve_status(v, c, idle, &o);
+	if (o.wm)
+		assert_true(wm(f, o.ts) >= 0);
+}
+
+/*
+ * R1.7: the join's watermark is the minimum of its two inputs' (the
+ * dataplane's valve over its RX inputs, one per source), and an idle
+ * input stops holding it back. W7.1's rows: a1@10000 (purged at 11000),
+ * b2@8000 (purged at 10000).
+ */
+static void
+test_R1_7_two_input_watermark(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct sl_wm_valve v;
+
+	(void)state;
+	fx_open(f, SL_JOIN_INTERVAL, -2000, 1000);
+	sl_wm_valve_init(&v, 2);
+	row(f, 0, 7, 1, 10000);
+	row(f, 1, 7, 2, 8000);
+	vwm(f, &v, 0, 12000);			/* right has none yet: MIN */
+	assert_int_equal(sl_join_watermark(&f->j), INT64_MIN);
+	assert_int_equal(f->j.stats.purged, 0);
+	vwm(f, &v, 1, 9000);
+	assert_int_equal(sl_join_watermark(&f->j), 9000);
+	assert_int_equal(f->j.stats.purged, 0);
+	vwm(f, &v, 1, 10500);			/* b2 goes, a1 stays */
+	assert_int_equal(sl_join_watermark(&f->j), 10500);
+	assert_int_equal(f->j.stats.purged, 1);
+	/* Right goes idle: the left's 12000 is the watermark, a1 goes. */
+	vstatus(f, &v, 1, true);
+	assert_int_equal(sl_join_watermark(&f->j), 12000);
+	assert_int_equal(f->j.stats.purged, 2);
+	/* A right row now is judged against it: late (R7.3). */
+	row(f, 1, 7, 3, 11500);
+	assert_int_equal(f->n_out, 2);		/* (a1,b2) and the late row */
+	assert_int_equal(f->out[1].kind, SL_JOIN_OUT_LATE_RIGHT);
+	/* Back, behind: it does not pull the watermark back (R1.7 step 3)
+	 * and rejoins the minimum once it catches up. */
+	vstatus(f, &v, 1, false);
+	vwm(f, &v, 1, 11000);
+	assert_int_equal(sl_join_watermark(&f->j), 12000);
+	vwm(f, &v, 0, 14000);
+	assert_int_equal(sl_join_watermark(&f->j), 14000);
+	vwm(f, &v, 1, 13000);			/* 13000 < 14000: still unaligned */
+	vwm(f, &v, 1, 15000);			/* aligned: min(14000, 15000) */
+	vwm(f, &v, 0, 16000);
+	assert_int_equal(sl_join_watermark(&f->j), 15000);
+	fx_close(f);
+	free(f);
+}
+
 /* ---- random interval joins against brute force ----------------------- */
 
 struct ev {
@@ -995,6 +1068,7 @@ main(void)
 		cmocka_unit_test(test_W7_3_order_payment),
 		cmocka_unit_test(test_W7_3_order_sensitivity),
 		cmocka_unit_test(test_R7_5_no_lateness),
+		cmocka_unit_test(test_R1_7_two_input_watermark),
 		cmocka_unit_test(test_enrich_latest_row),
 		cmocka_unit_test(test_enrich_vectors),
 		cmocka_unit_test(test_snapshot_restore_interval),
