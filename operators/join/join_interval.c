@@ -81,8 +81,8 @@ match_cmp(const void *a, const void *b)
 	return (x->ts > y->ts) - (x->ts < y->ts);
 }
 
-/* Buffer one row and register its bucket's cleanup. @return 0 or -errno
- * (the row is then neither buffered nor joined). */
+/* Buffer one row and, for a new bucket, register its cleanup. @return 0
+ * or -errno (the row is then neither buffered nor joined). */
 static int
 buffer_row(struct sl_join *j, int side, const struct sl_state_ref *r,
 	   const uint8_t *row, int64_t ts)
@@ -102,8 +102,8 @@ buffer_row(struct sl_join *j, int side, const struct sl_state_ref *r,
 	memcpy(j->s->bucket + len, row, rs);
 	rc = sl_state_map_put(j->st, j->sid[side], r, 0, &ts, j->s->bucket,
 			      (uint32_t)len + rs);
-	if (rc < 0)
-		return rc;
+	if (rc < 0 || len > 0)
+		return rc;	/* an existing bucket has its timer */
 	ns[0] = (uint8_t)side;
 	memcpy(ns + 1, &ts, sizeof(ts));
 	rc = sl_timer_register(j->tm, SL_TIMER_EVENT_TIME, r->kg, r->key, ns,
