@@ -291,6 +291,7 @@ struct dp {
 	uint64_t end_tsc;
 	atomic_int stop;
 	atomic_int draining;		/* input ended or stop asked: results are being flushed */
+	atomic_uint rx_ended;		/* RX lcores (sources) whose input ended */
 	atomic_int terminate;		/* stop with savepoint: end without the final WM(MAX) */
 	int exit_code;
 	struct dp_ctl *ctl;		/* control socket, NULL without --ctl */

@@ -243,8 +243,11 @@ rx_end(struct dp_rx *rx)
 	struct dp *dp = rx->dp;
 
 	/* End of input (or stop with drain): the last watermark is MAX, so
-	 * every window fires (R1.10). */
-	atomic_store(&dp->draining, 1);
+	 * every window fires (R1.10). The job drains (no more checkpoints)
+	 * once every source has ended: with several, one that ends early
+	 * leaves the others running. */
+	if (atomic_fetch_add(&dp->rx_ended, 1) + 1 == dp->n_rx)
+		atomic_store(&dp->draining, 1);
 	rx_ctl_all(rx, SL_CTL_EOI, SL_TS_MAX);
 	for (uint16_t w = 0; w < dp->n_workers; w++)
 		rte_mempool_put(dp->vec_pool, rx->out[w]);
