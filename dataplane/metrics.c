@@ -205,6 +205,7 @@ operators_json(const struct dp *dp)
 			"numRecordsOut", (json_int_t)(in - filtered)));
 	json_array_append_new(ops, json_pack("{s:s,s:I,s:I,s:I}", "name",
 		dp_dedup(dp->plan) ? "dedup" :
+		dp_join(dp->plan) ? "join" :
 		dp->plan->window_gap_ms ? "window.session" :
 		dp->plan->window_slide_ms ? "window.sliding" : "window.tumbling",
 		"numRecordsIn", (json_int_t)win_in, "numRecordsOut", (json_int_t)win_out,

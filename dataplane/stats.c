@@ -90,6 +90,14 @@ dp_stats_print(const struct dp *dp)
 				", keys expired %" PRIu64 "\n", w,
 				dp->w[w].dedup.stats.dup_dropped,
 				dp->w[w].dedup.stats.keys_expired);
+		if (dp_join(dp->plan))
+			fprintf(stderr, "sluice-dp: worker %u: join %s: left rows %" PRIu64
+				", right rows %" PRIu64 ", late left %" PRIu64 ", late right %" PRIu64
+				", unmatched %" PRIu64 ", purged %" PRIu64 "\n", w,
+				sl_join_kind_name(dp->w[w].join.conf.kind),
+				dp->w[w].join.stats.rows_in[0], dp->w[w].join.stats.rows_in[1],
+				dp->w[w].join.stats.late[0], dp->w[w].join.stats.late[1],
+				dp->w[w].join.stats.unmatched, dp->w[w].join.stats.purged);
 		if (ws->state_full_dropped)
 			fprintf(stderr, "sluice-dp: worker %u: DROPPED %" PRIu64
 				" rows: the state backend is full; raise state.backend.heap.memory or use state.backend.type: rocksdb\n",
@@ -159,6 +167,18 @@ dp_stats_json(const struct dp *dp, const char *path)
 					    json_integer((json_int_t)ds->dup_dropped));
 			json_object_set_new(json_array_get(ws, w), "keys_expired",
 					    json_integer((json_int_t)ds->keys_expired));
+		}
+		if (dp_join(dp->plan)) {
+			const struct sl_join_stats *js = &dp->w[w].join.stats;
+
+			json_object_set_new(json_array_get(ws, w), "join", json_pack(
+				"{s:I,s:I,s:I,s:I,s:I,s:I}",
+				"left_rows", (json_int_t)js->rows_in[0],
+				"right_rows", (json_int_t)js->rows_in[1],
+				"late_left", (json_int_t)js->late[0],
+				"late_right", (json_int_t)js->late[1],
+				"unmatched", (json_int_t)js->unmatched,
+				"purged", (json_int_t)js->purged));
 		}
 		json_object_set_new(json_array_get(ws, w), "vector_ns", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
 			"count", (json_int_t)dp->w[w].vtime.n,
