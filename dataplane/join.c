@@ -131,6 +131,7 @@ join_conf(const struct dp *dp, struct sl_join_conf *c)
 	c->lower_exclusive = j->lower_exclusive;
 	c->upper_exclusive = j->upper_exclusive;
 	c->size = j->size_ms;
+	c->slide = j->slide_ms;
 	c->offset = j->offset_ms;
 	c->timeout = j->timeout_ms;
 	c->outer = j->outer;

@@ -242,7 +242,12 @@ join_node(const struct sl_plan *p, struct node *n, const char *wk)
 		fmt_ms(a, sizeof(a), j->size_ms);
 		fmt_ms(b, sizeof(b), j->offset_ms);
 		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
-					"; tumbling %s, offset %s", a, b);
+					"; %s %s, offset %s", j->slide_ms ? "sliding" : "tumbling", a, b);
+		if (j->slide_ms) {
+			fmt_ms(a, sizeof(a), j->slide_ms);
+			off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
+						", slide %s", a);
+		}
 		break;
 	case SL_PLAN_JOIN_MATCH:
 		fmt_ms(a, sizeof(a), j->timeout_ms);

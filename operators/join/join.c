@@ -113,13 +113,22 @@ sl_join_conf_check(const struct sl_join_conf *c, char *msg, size_t msglen)
 		}
 		break;
 	}
-	case SL_JOIN_WINDOW:
-		if (c->size <= 0 || c->offset >= c->size || c->offset <= -c->size) {
-			snprintf(msg, msglen, "join: window size must be > 0 and |offset| < size, got size %lld offset %lld",
-				 (long long)c->size, (long long)c->offset);
+	case SL_JOIN_WINDOW: {
+		const int64_t step = c->slide != 0 ? c->slide : c->size;
+
+		if (c->size <= 0 || step <= 0 || step > c->size ||
+		    c->offset >= step || c->offset <= -step) {
+			snprintf(msg, msglen, "join: window size and slide must be > 0, slide <= size and |offset| < slide, got size %lld slide %lld offset %lld",
+				 (long long)c->size, (long long)c->slide, (long long)c->offset);
+			return -EINVAL;
+		}
+		if ((c->size - 1) / step + 1 > SL_JOIN_MAX_PANES) {
+			snprintf(msg, msglen, "join: a sliding window's size / slide must be at most %d, got %lld / %lld",
+				 SL_JOIN_MAX_PANES, (long long)c->size, (long long)step);
 			return -EINVAL;
 		}
 		break;
+	}
 	case SL_JOIN_MATCH:
 		if (c->timeout <= 0) {
 			snprintf(msg, msglen, "join: match timeout must be > 0 ms, got %lld",

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Tumbling window join (R7.4, W7.2): per side a list state, namespace =
- * the window start, holding the rows of (key, window) in arrival order;
- * one event-time timer per (key, window) at end - 1 pairs them when the
+ * Window join (R7.4, W7.2): per side a list state, namespace = the window
+ * start, holding the rows of (key, window) in arrival order; one
+ * event-time timer per (key, window) at end - 1 pairs them when the
  * watermark gets there and clears both lists (no allowed lateness, so
- * firing and purging are one step, R3.1 with L = 0).
+ * firing and purging are one step, R3.1 with L = 0). Sliding windows put
+ * a row in each of its size / slide windows, so a pair sharing several
+ * is joined once in each (R7.4).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -37,45 +39,65 @@ join_window_setup(struct sl_join *j)
 	return 0;
 }
 
+/* One row into one window: its list, and the window's timer. */
+static int
+window_add(struct sl_join *j, int side, struct sl_state_ref *r, const uint8_t *row,
+	   int64_t start)
+{
+	const int64_t last = join_add_sat(start, j->conf.size - 1);
+	int rc;
+
+	r->ns = &start;
+	sl_state_hash_bulk(j->st, j->sid[side], r, 1);
+	rc = sl_state_list_add(j->st, j->sid[side], r, 0, row,
+			       j->conf.in[side].schema->row_size);
+	if (rc < 0)
+		return rc;
+	rc = sl_timer_register(j->tm, SL_TIMER_EVENT_TIME, r->kg, r->key, &start, last);
+	if (rc < 0)
+		/* No timer, no firing: take the window's rows out. */
+		(void)sl_state_clear(j->st, j->sid[side], r);
+	return rc < 0 ? rc : 0;
+}
+
 uint32_t
 join_window_process(struct sl_join *j, int side, const struct sl_vec *v)
 {
 	struct join_scratch *s = j->s;
-	const uint32_t rs = j->conf.in[side].schema->row_size;
 	const int64_t wm = sl_timer_watermark(j->tm);
+	const int64_t step = j->conf.slide != 0 ? j->conf.slide : j->conf.size;
 
 	for (uint16_t n = 0; n < v->n_sel; n++) {
 		const uint16_t i = v->sel[n];
 		const uint8_t *row = sl_vec_crow(v, i);
 		const int64_t ts = join_row_ts(j, side, row);
-		const int64_t start = sl_assign_window_start(ts, j->conf.offset, j->conf.size);
-		const int64_t last = join_add_sat(start, j->conf.size - 1);
+		/* The newest window of ts; older ones every step back while
+		 * they still hold ts (R2.4's assignment). */
+		int64_t start = sl_assign_window_start(ts, j->conf.offset, step);
 		struct sl_state_ref r;
-		int rc;
+		bool taken = false;
 
-		/* R3.1 with L = 0: the window fired already. */
-		if (last <= wm) {
+		/* The key and key group; window_add hashes each window's. */
+		join_ref(j, side, j->sid[side], v, i, s->keys, &start, &r);
+		for (; start > ts - j->conf.size; start -= step) {
+			int rc;
+
+			/* R3.1 with L = 0: that window fired already. */
+			if (join_add_sat(start, j->conf.size - 1) <= wm)
+				break;	/* and every older one */
+			rc = window_add(j, side, &r, row, start);
+			if (rc == -ENOMEM)
+				j->stats.state_full_dropped++;
+			else if (rc < 0)
+				j->stats.state_errors++;
+			taken = true;
+		}
+		if (!taken) {
 			j->stats.late[side]++;
 			join_emit(j, side == SL_JOIN_LEFT ? SL_JOIN_OUT_LATE_LEFT :
 				  SL_JOIN_OUT_LATE_RIGHT, ts,
 				  side == SL_JOIN_LEFT ? row : NULL,
 				  side == SL_JOIN_LEFT ? NULL : row);
-			continue;
-		}
-		join_ref(j, side, j->sid[side], v, i, s->keys, &start, &r);
-		rc = sl_state_list_add(j->st, j->sid[side], &r, 0, row, rs);
-		if (rc < 0) {
-			if (rc == -ENOMEM)
-				j->stats.state_full_dropped++;
-			else
-				j->stats.state_errors++;
-			continue;
-		}
-		rc = sl_timer_register(j->tm, SL_TIMER_EVENT_TIME, r.kg, r.key, &start, last);
-		if (rc < 0) {
-			/* No timer, no firing: take the window's rows out. */
-			(void)sl_state_clear(j->st, j->sid[side], &r);
-			j->stats.state_errors++;
 		}
 	}
 	return 0;

@@ -27,13 +27,16 @@
  *    Flink misses it (W7.1's trap). Pairs of one arriving row come out
  *    ordered by the partner's ts, then arrival (Flink: map order).
  *  - SL_JOIN_WINDOW (R7.4, W7.2): tumbling event-time windows of size
- *    (and offset); per window and key, the cross product of both sides'
- *    rows when the watermark reaches end - 1, left rows outer, right
- *    inner, each in arrival order; output ts = end - 1. Sides' rows are
- *    list state (namespace = the window start), fired by one event-time
- *    timer per (key, window). A row whose window already fired
- *    (end - 1 <= WM, R3.1 with no allowed lateness) is late: side output
- *    and counted. A window with one side only emits nothing.
+ *    (and offset), or sliding ones (slide < size: a row is in every
+ *    window of it, so a pair that shares several windows is joined in
+ *    each); per window and key, the cross product of both sides' rows
+ *    when the watermark reaches end - 1, left rows outer, right inner,
+ *    each in arrival order; output ts = end - 1. Sides' rows are list
+ *    state (namespace = the window start), fired by one event-time timer
+ *    per (key, window). A window that already fired (end - 1 <= WM, R3.1
+ *    with no allowed lateness) does not take the row; a row no window
+ *    takes is late: side output and counted. A window with one side only
+ *    emits nothing.
  *  - SL_JOIN_MATCH (R7.5, W7.3): Flink's KeyedCoProcessFunction
  *    order/payment pattern. Per key, the left (order) and right
  *    (payment) rows are value state. A row whose partner is stored is
@@ -86,6 +89,7 @@
 #define SL_JOIN_MAX_KEYS 8
 #define SL_JOIN_KEY_MAX 256		/**< bytes of the key fields (sl_timer's limit) */
 #define SL_JOIN_BUCKET_MAX (256u << 10)	/**< interval: bytes of rows of one (key, ts) per side */
+#define SL_JOIN_MAX_PANES 64		/**< window: size / slide at most (windows a row is in) */
 
 enum sl_join_kind {
 	SL_JOIN_INTERVAL,
@@ -122,7 +126,8 @@ struct sl_join_conf {
 	int64_t lower, upper;		/**< ms, lower <= upper (after exclusive) */
 	bool lower_exclusive, upper_exclusive;
 	/* window */
-	int64_t size, offset;		/**< ms, size > 0, |offset| < size */
+	int64_t size, offset;		/**< ms, size > 0, |offset| < slide */
+	int64_t slide;			/**< ms, 0: tumbling; else 0 < slide <= size */
 	/* match */
 	int64_t timeout;		/**< ms, > 0 */
 	/* enrich */

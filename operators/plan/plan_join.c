@@ -22,7 +22,7 @@ static const char *const join_kinds[] = { "interval", "window", "match", "enrich
 static const char *const interval_keys[] = {
 	"lower", "upper", "lower_exclusive", "upper_exclusive", NULL,
 };
-static const char *const jwindow_keys[] = { "tumbling", "offset", NULL };
+static const char *const jwindow_keys[] = { "tumbling", "sliding", "slide", "offset", NULL };
 static const char *const match_keys[] = { "timeout", NULL };
 static const char *const enrich_keys[] = { "outer", NULL };
 
@@ -285,25 +285,46 @@ plan_join_interval(struct plan_ctx *c, const struct plan_node *v, struct sl_plan
 	return 0;
 }
 
+/* window: {tumbling: D} or {sliding: D, slide: S}, offset optional. */
 static int
 plan_join_window(struct plan_ctx *c, const struct plan_node *v, struct sl_plan_join *j)
 {
-	struct plan_node *sz, *off;
+	struct plan_node *sz, *tu, *sl, *sd, *off;
+	int64_t step;
 
 	if (plan_expect(c, v, PLAN_MAP, "window") < 0 ||
-	    plan_check_keys(c, v, "join.window", jwindow_keys) < 0 ||
-	    plan_require(c, v, "join.window", "tumbling", &sz) < 0 ||
-	    plan_get_duration(c, sz, &j->size_ms) < 0)
+	    plan_check_keys(c, v, "join.window", jwindow_keys) < 0)
+		return -EINVAL;
+	tu = plan_map_get(v, "tumbling", NULL);
+	sd = plan_map_get(v, "sliding", NULL);
+	sl = plan_map_get(v, "slide", NULL);
+	if ((tu != NULL) == (sd != NULL))
+		return plan_err(c, v, "join window needs 'tumbling: SIZE' or 'sliding: SIZE' with 'slide: SLIDE'");
+	if (tu != NULL && sl != NULL)
+		return plan_err(c, sl, "'slide' belongs to a sliding window; write 'sliding: SIZE' instead of 'tumbling'");
+	if (sd != NULL && sl == NULL)
+		return plan_err(c, v, "missing required key 'slide' in join.window");
+	sz = tu != NULL ? tu : sd;
+	if (plan_get_duration(c, sz, &j->size_ms) < 0 ||
+	    (sl != NULL && plan_get_duration(c, sl, &j->slide_ms) < 0))
 		return -EINVAL;
 	if (j->size_ms <= 0)
 		return plan_err(c, sz, "join window size must be > 0, got %s", sz->text);
+	if (sl != NULL && (j->slide_ms <= 0 || j->slide_ms > j->size_ms))
+		return plan_err(c, sl, "join window slide must be > 0 and at most the size (%s), got %s",
+				sz->text, sl->text);
+	step = sl != NULL ? j->slide_ms : j->size_ms;
+	if (sl != NULL && (j->size_ms - 1) / step + 1 > SL_PLAN_MAX_PANES)
+		return plan_err(c, sl, "a sliding window's size / slide must be at most %d (each row joins in that many windows), got %s / %s",
+				SL_PLAN_MAX_PANES, sz->text, sl->text);
 	off = plan_map_get(v, "offset", NULL);
 	if (off != NULL) {
 		if (plan_get_duration(c, off, &j->offset_ms) < 0)
 			return -EINVAL;
-		if (j->offset_ms >= j->size_ms || j->offset_ms <= -j->size_ms)
-			return plan_err(c, off, "join window offset must satisfy |offset| < size (%s), got %s",
-					sz->text, off->text);
+		if (j->offset_ms >= step || j->offset_ms <= -step)
+			return plan_err(c, off, "join window offset must satisfy |offset| < %s (%s), got %s",
+					sl != NULL ? "slide" : "size", sl != NULL ? sl->text : sz->text,
+					off->text);
 	}
 	return 0;
 }

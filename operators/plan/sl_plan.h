@@ -128,6 +128,7 @@ struct sl_plan_join {
 	int64_t lower_ms, upper_ms;	/**< interval, as written */
 	bool lower_exclusive, upper_exclusive;
 	int64_t size_ms, offset_ms;	/**< window */
+	int64_t slide_ms;		/**< window: 0 tumbling; else sliding every this */
 	int64_t timeout_ms;		/**< match */
 	bool outer;			/**< enrich: keep rows with no right row yet */
 	/** The rows it writes: join_ts, the left's fields, the right's

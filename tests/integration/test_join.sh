@@ -14,7 +14,8 @@
 #    interleave; whatever it was, the output is exactly sqlite's join of
 #    the rows not in late_sink, contains the join of the rows on time at
 #    their own source, and something was late;
-#  - the tumbling window join (R7.4) of the same streams against sqlite,
+#  - the tumbling and sliding window joins (R7.4) of the same streams
+#    against sqlite,
 #    and enrichment with outer: every order once, with nothing or a
 #    payment of its key (which one depends on the sources' interleaving);
 #  - W7.3's order/payment matching (match: {timeout: 15m}) over two CSVs
@@ -125,6 +126,26 @@ run_dp "$T/j.yaml"
 rows "$T/out.csv" > "$T/got.rows"
 same_file "$T/want.rows" "$T/got.rows"
 echo "ok: window join, 1 s: sqlite's $(wc -l < "$T/got.rows") pairs"
+
+# R7.4: sliding windows, 2 s every 1 s: a pair is joined once in each
+# window that holds both rows (starts s on the 1 s grid with
+# s <= ts < s + 2000, i.e. ts's second and the one before).
+sqlite3 -batch :memory: <<SQL | LC_ALL=C sort > "$T/want.rows"
+.mode csv
+.import $T/clean-o.csv oi
+.import $T/clean-p.csv pi
+CREATE TABLE d(k INTEGER);
+INSERT INTO d VALUES (0), (1);
+CREATE TABLE o AS SELECT oi.*, (CAST(ts AS INTEGER) / 1000 - k) * 1000 AS ws FROM oi JOIN d;
+CREATE TABLE p AS SELECT pi.*, (CAST(ts AS INTEGER) / 1000 - k) * 1000 AS ws FROM pi JOIN d;
+SELECT o.ws + 1999, o.order_id, o.amount, o.ts, p.pay_id, p.ts, p.order_id
+FROM o JOIN p ON CAST(o.order_id AS INTEGER) = CAST(p.order_id AS INTEGER) AND o.ws = p.ws;
+SQL
+job sjoin "$(pcap "$T/clean-o.pcap")" "$(csv "$T/clean-p.csv")" "window: {sliding: 2s, slide: 1s}" 2 > "$T/j.yaml"
+run_dp "$T/j.yaml"
+rows "$T/out.csv" > "$T/got.rows"
+same_file "$T/want.rows" "$T/got.rows"
+echo "ok: sliding window join, 2 s every 1 s: sqlite's $(wc -l < "$T/got.rows") pairs (each pair once per shared window)"
 
 # Enrichment (outer): each order with the latest payment of its key seen
 # when it arrives, which depends on how the two sources interleave; what

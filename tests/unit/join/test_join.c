@@ -536,6 +536,52 @@ test_R7_4_window_late_and_order(void **state)
 	free(f);
 }
 
+/* R7.4: sliding windows (size 2000, slide 1000) join a pair once in
+ * every window both rows are in; a row is late only when every window of
+ * it has fired (R3.2). */
+static void
+test_R7_4_sliding_window_join(void **state)
+{
+	static const struct orow want[] = {
+		{ P, 1999, 1, 2 },			/* [0, 2000) */
+		{ P, 2999, 1, 2 }, { P, 2999, 1, 3 },	/* [1000, 3000) */
+		{ P, 3999, 4, 3 },			/* [2000, 4000) */
+	};
+	struct fx *f = calloc(1, sizeof(*f));
+	struct sl_join_conf c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.kind = SL_JOIN_WINDOW;
+	c.size = 2000;
+	c.slide = 1000;
+	fx_open_conf(f, 0, 0, MAXP - 1, &c);
+	row(f, 0, 7, 1, 1500);
+	row(f, 1, 7, 2, 1800);
+	row(f, 1, 7, 3, 2500);
+	assert_int_equal(wm(f, 1999), 1);
+	assert_int_equal(wm(f, 2999), 2);
+	row(f, 0, 7, 4, 2100);		/* [1000, 3000) fired; [2000, 4000) takes it */
+	row(f, 0, 7, 5, 1999);		/* both its windows fired: late */
+	assert_int_equal(f->j.stats.late[0], 1);
+	assert_int_equal(f->out[3].kind, SL_JOIN_OUT_LATE_LEFT);
+	assert_int_equal(wm(f, INT64_MAX), 1);
+	assert_int_equal(f->n_out, 5);
+	expect_part(f, 0, want, 3);
+	expect_part(f, 4, want + 3, 1);
+	assert_int_equal(sl_join_timers(&f->j), 0);
+	/* size / slide above the pane limit is refused. */
+	{
+		char msg[200];
+
+		c.slide = 1;
+		assert_int_equal(sl_join_conf_check(&c, msg, sizeof(msg)), -EINVAL);
+		assert_non_null(strstr(msg, "size / slide"));
+	}
+	fx_close(f);
+	free(f);
+}
+
 /* W7.3: order/payment matching. */
 static void
 test_W7_3_order_payment(void **state)
@@ -1065,6 +1111,7 @@ main(void)
 		cmocka_unit_test(test_R7_3_late_left_and_C4),
 		cmocka_unit_test(test_W7_2_window_join),
 		cmocka_unit_test(test_R7_4_window_late_and_order),
+		cmocka_unit_test(test_R7_4_sliding_window_join),
 		cmocka_unit_test(test_W7_3_order_payment),
 		cmocka_unit_test(test_W7_3_order_sensitivity),
 		cmocka_unit_test(test_R7_5_no_lateness),

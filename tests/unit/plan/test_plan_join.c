@@ -107,6 +107,16 @@ test_W7_2_window_join_job(void **state)
 	assert_int_equal(p.join.offset_ms, 500);
 	assert_string_equal(p.join.out.f[1].name, "pay_id");
 	assert_string_equal(p.join.out.f[4].name, "orders_order_id");
+	assert_int_equal(p.join.slide_ms, 0);
+	sl_plan_free(&p);
+	/* R7.4: sliding windows. */
+	assert_int_equal(load("j.yaml", "job: op\nsources:\n" ORDERS PAYMENTS
+			      "pipeline:\n"
+			      "  - join: {left: orders, right: payments, key: order_id,\n"
+			      "           window: {sliding: 10s, slide: 5s}}\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.join.size_ms, 10000);
+	assert_int_equal(p.join.slide_ms, 5000);
 	sl_plan_free(&p);
 }
 
@@ -262,6 +272,15 @@ static const struct bad_case bad_cases[] = {
 	{ "window_offset", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, window: {tumbling: 2s, offset: 2s}}\n" SINK,
 	  "window_offset:16:89: join window offset must satisfy |offset| < size (2s), got 2s" },
+	{ "slide_above_size", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, window: {sliding: 2s, slide: 3s}}\n" SINK,
+	  "slide_above_size:16:87: join window slide must be > 0 and at most the size (2s), got 3s" },
+	{ "sliding_no_slide", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, window: {sliding: 2s}}\n" SINK,
+	  "sliding_no_slide:16:66: missing required key 'slide' in join.window" },
+	{ "tumbling_slide", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, window: {tumbling: 2s, slide: 1s}}\n" SINK,
+	  "tumbling_slide:16:88: 'slide' belongs to a sliding window; write 'sliding: SIZE' instead of 'tumbling'" },
 	{ "match_zero", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, match: {timeout: 0s}}\n" SINK,
 	  "match_zero:16:75: join match timeout must be > 0, got 0s" },
