@@ -10,7 +10,7 @@
  * driving the join, enrichment by a changelog's latest row (before any
  * row, outer, out-of-order versions, one vector), random interval joins
  * against a brute-force join, and a checkpoint taken while rows keep
- * coming restored onto 1 and 2 instances for each stateful kind.
+ * coming restored onto 1 and 2 instances for each kind.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -937,7 +937,7 @@ conf_for(struct sl_join_conf *c, enum sl_join_kind kind)
  * A checkpoint at row 3000 of 6000 (the instance goes on with 300 rows
  * while the snapshot is drained), restored onto 1 and onto 2 instances
  * that replay from row 3000: their output after the checkpoint is the
- * uninterrupted run's, for the interval, window and match joins.
+ * uninterrupted run's, for every kind.
  */
 static void
 snapshot_restore(enum sl_join_kind kind)
@@ -1026,6 +1026,13 @@ test_snapshot_restore_match(void **state)
 {
 	(void)state;
 	snapshot_restore(SL_JOIN_MATCH);
+}
+
+static void
+test_snapshot_restore_enrich(void **state)
+{
+	(void)state;
+	snapshot_restore(SL_JOIN_ENRICH);
 }
 
 static void
@@ -1121,6 +1128,7 @@ main(void)
 		cmocka_unit_test(test_snapshot_restore_interval),
 		cmocka_unit_test(test_snapshot_restore_window),
 		cmocka_unit_test(test_snapshot_restore_match),
+		cmocka_unit_test(test_snapshot_restore_enrich),
 		cmocka_unit_test(test_conf_check),
 	};
 	int failed;
