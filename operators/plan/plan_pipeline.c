@@ -625,9 +625,10 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 		for (uint32_t i = 0; i < seq->n; i++) {
 			int step = plan_step(c, seq->kid[i]);
 
-			if (step == STEP_MAP || step == STEP_FLAT_MAP)
-				return plan_err(c, seq->kid[i]->kid[0], "%s in a keyed pipeline is not supported yet; %s belongs to pipelines of filters and one map or function (no key_by, window or aggregate)",
-						step_names[step], step_names[step]);
+			if (step == STEP_MAP)
+				return plan_err(c, seq->kid[i]->kid[0], "map in a keyed pipeline is not supported yet; map belongs to pipelines of filters and one map (no key_by, window or aggregate)");
+			if (step == STEP_FLAT_MAP)
+				return plan_err(c, seq->kid[i]->kid[0], "flat_map in a keyed pipeline is not supported yet; flat_map belongs to pipelines of filters and one function (no key_by, window or aggregate)");
 		}
 	}
 	if (!p->stateless) {

@@ -77,6 +77,15 @@ udf_params(struct plan_ctx *c, const struct plan_node *v)
 	return 0;
 }
 
+static struct plan_node *
+param_key(const struct plan_node *v, const char *name)
+{
+	for (uint32_t i = 0; i < v->n; i++)
+		if (strcmp(v->kid[2 * i]->text, name) == 0)
+			return v->kid[2 * i];
+	return NULL;
+}
+
 int
 plan_udf_step(struct plan_ctx *c, const struct plan_node *v, uint32_t kind)
 {
@@ -148,10 +157,15 @@ plan_udf_step(struct plan_ctx *c, const struct plan_node *v, uint32_t kind)
 		memcpy(p->udf_side, u->side, sizeof(p->udf_side));
 		sl_udf_inst_fini(u);
 	}
+	/* A parameter the function did not ask for: point at its key. */
+	if (rc < 0 && u->bad_param >= 0)
+		pk = param_key(v, p->udf_param[u->bad_param].name);
+	else
+		pk = fn;
 	free(u);
 	sl_udf_close(&lib);
 	if (rc < 0)
-		return plan_err(c, fn, "%s", msg);
+		return plan_err(c, pk != NULL ? pk : fn, "%s", msg);
 	if (kind == SLUICE_FN_PROCESS && p->n_keys > 0) {
 		unsigned int key_len = 0;
 

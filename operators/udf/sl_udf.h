@@ -104,6 +104,7 @@ struct sl_udf_inst {
 	struct sluice_schema in_s;
 	struct sluice_field out_f[SL_SCHEMA_MAX_FIELDS];
 	struct sluice_schema out_s;
+	int bad_param;			/**< setup: the parameter nobody asked for, or -1 */
 	uint8_t scratch[SL_ROW_MAX];	/**< a map's row before it is kept */
 	uint64_t errors;		/**< calls that returned < 0 */
 };
@@ -112,8 +113,8 @@ struct sl_udf_inst {
  * Set up u: run fn's setup with conf's parameters, collect what it
  * declared, then its start with the output schema. A parameter the
  * function did not ask for is refused (a typo would otherwise be
- * silently ignored). @return 0, or -errno with msg (the function's own
- * message when it failed).
+ * silently ignored; u->bad_param says which). @return 0, or -errno with
+ * msg (the function's own message when it failed).
  */
 int sl_udf_inst_setup(struct sl_udf_inst *u, const struct sl_udf_conf *c,
 		      char *msg, size_t msglen);

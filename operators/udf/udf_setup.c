@@ -196,6 +196,7 @@ sl_udf_inst_setup(struct sl_udf_inst *u, const struct sl_udf_conf *c,
 	int rc;
 
 	memset(u, 0, sizeof(*u));
+	u->bad_param = -1;
 	if (c->fn == NULL || c->in == NULL || c->n_params > SL_UDF_MAX_PARAMS) {
 		snprintf(msg, msglen, "a user function needs a function, an input schema and at most %d parameters",
 			 SL_UDF_MAX_PARAMS);
@@ -231,6 +232,7 @@ sl_udf_inst_setup(struct sl_udf_inst *u, const struct sl_udf_conf *c,
 				 c->fn->name, c->params[i].name);
 			free(s);
 			sl_udf_inst_fini(u);
+			u->bad_param = i;
 			return -EINVAL;
 		}
 	free(s);
