@@ -448,7 +448,12 @@ test_R5_2_state_and_processing_time_timers(void **state)
 	add(f, 1, 3, 5);
 	flush(f, 500);
 	assert_int_equal(f->n_side, 1);
-	assert_int_equal(*(int64_t *)(void *)(f->side[0] + 8), -1);
+	{
+		int64_t sv;
+
+		memcpy(&sv, f->side[0] + 8, 8);
+		assert_int_equal(sv, -1);
+	}
 	assert_int_equal(sl_process_timers(&f->p, SLUICE_PROCESSING_TIME), 2);
 	assert_int_equal(sl_process_advance_processing_time(&f->p, 999), 0);
 	assert_int_equal(f->n_out, 0);

@@ -269,7 +269,12 @@ test_burst(void **state)
 	sl_process_run(pr, vec, 0);
 	free(vec);
 	assert_int_equal(g_n_side, 1);
-	assert_int_equal(*(int64_t *)(void *)(g_side[0] + 12), 950);
+	{
+		int64_t sv;
+
+		memcpy(&sv, g_side[0] + 12, 8);
+		assert_int_equal(sv, 950);
+	}
 
 	vec = vec_of(&s, k3, v, t3, 3);
 	sl_process_run(pr, vec, 0);
