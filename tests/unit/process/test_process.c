@@ -6,7 +6,11 @@
  * watermark firing at the next one in timestamp order), R4.3/R4.5/R5.2
  * (processing-time timers coalesced per key and timestamp, fired in key
  * order, with value, list and map state and a side output, and state
- * cleared from onTimer), R4.7 (a snapshot taken while rows keep coming,
+ * cleared from onTimer), R4.3 (register and delete through the
+ * context), R4.4 (a timer at or below the watermark waits for the next
+ * one), R4.5 and R4.8 (onTimer's key and timestamp in both domains; end
+ * of input fires event-time timers only), W5.1 (TTL on a function's value
+ * state), R4.7 (a snapshot taken while rows keep coming,
  * restored onto 1 and onto 2 instances, gives the uninterrupted run's
  * output and its timers), and the refusals of the setup.
  */
@@ -202,6 +206,100 @@ kinds_on_timer(void *self, sluice_ctx *c, uint32_t domain, int64_t ts)
 	return 0;
 }
 
+/*
+ * "at": v > 0 sets an event-time timer at v, v < 0 deletes the one at
+ * -v, v == 0 sets a processing-time timer at now + 100; onTimer emits
+ * (key, ts, domain), checking that the context's timestamp is the
+ * timer's (R4.5).
+ */
+struct at {
+	const struct sluice_host *h;
+};
+
+static int
+at_setup(const struct sluice_host *h, sluice_setup *s,
+	 const struct sluice_schema *in, void **self)
+{
+	struct at *f = calloc(1, sizeof(*f));
+
+	(void)in;
+	f->h = h;
+	h->out_field(s, "k", SLUICE_U64, 0);
+	h->out_field(s, "ts", SLUICE_TS, 0);
+	h->out_field(s, "dom", SLUICE_U64, 0);
+	*self = f;
+	return 0;
+}
+
+static int
+at_process(void *self, sluice_ctx *c, const void *row)
+{
+	struct at *f = self;
+	int64_t v;
+
+	memcpy(&v, (const uint8_t *)row + 8, 8);
+	if (v > 0)
+		return f->h->timer_register(c, SLUICE_EVENT_TIME, v) < 0 ? -1 : 0;
+	if (v < 0)
+		return f->h->timer_delete(c, SLUICE_EVENT_TIME, -v) < 0 ? -1 : 0;
+	return f->h->timer_register(c, SLUICE_PROCESSING_TIME, f->h->now(c) + 100) < 0 ? -1 : 0;
+}
+
+static int
+at_on_timer(void *self, sluice_ctx *c, uint32_t domain, int64_t ts)
+{
+	struct at *f = self;
+	uint8_t *o = f->h->emit(c);
+	uint64_t d = domain;
+
+	assert_int_equal(f->h->timestamp(c), ts);
+	memcpy(o, f->h->key(c, NULL), 8);
+	memcpy(o + 8, &ts, 8);
+	memcpy(o + 16, &d, 8);
+	return 0;
+}
+
+/* "ttl": a value state with a 10 s TTL; v == 1 writes ts to it, v == 2
+ * reads it and emits (key, found, value). */
+struct ttl {
+	const struct sluice_host *h;
+	int st;
+};
+
+static int
+ttl_setup(const struct sluice_host *h, sluice_setup *s,
+	  const struct sluice_schema *in, void **self)
+{
+	struct ttl *f = calloc(1, sizeof(*f));
+
+	(void)in;
+	f->h = h;
+	h->out_field(s, "k", SLUICE_U64, 0);
+	h->out_field(s, "found", SLUICE_I64, 0);
+	h->out_field(s, "val", SLUICE_I64, 0);
+	f->st = h->value_state(s, "x", 8, 10000);
+	*self = f;
+	return f->st < 0 ? f->st : 0;
+}
+
+static int
+ttl_process(void *self, sluice_ctx *c, const void *row)
+{
+	struct ttl *f = self;
+	int64_t v, ts = f->h->timestamp(c), val = 0, found;
+	uint8_t *o;
+
+	memcpy(&v, (const uint8_t *)row + 8, 8);
+	if (v == 1)
+		return f->h->value_put(c, f->st, &ts);
+	found = f->h->value_get(c, f->st, &val);
+	o = f->h->emit(c);
+	memcpy(o, f->h->key(c, NULL), 8);
+	memcpy(o + 8, &found, 8);
+	memcpy(o + 16, &val, 8);
+	return 0;
+}
+
 static void
 free_self(void *self)
 {
@@ -215,6 +313,10 @@ static const struct sluice_fn test_fns[] = {
 	{ .name = "kinds", .kind = SLUICE_FN_PROCESS, .setup = kinds_setup,
 	  .start = kinds_start, .teardown = free_self, .process = kinds_process,
 	  .on_timer = kinds_on_timer },
+	{ .name = "at", .kind = SLUICE_FN_PROCESS, .setup = at_setup,
+	  .teardown = free_self, .process = at_process, .on_timer = at_on_timer },
+	{ .name = "ttl", .kind = SLUICE_FN_PROCESS, .setup = ttl_setup,
+	  .teardown = free_self, .process = ttl_process },
 };
 
 /* ---- fixture: k:u64, v:i64, ts:timestamp_ms ---------------------------- */
@@ -485,6 +587,114 @@ test_R5_2_state_and_processing_time_timers(void **state)
 	free(f);
 }
 
+/* R4.3: timers registered and deleted through the context; deleting an
+ * absent one is a no-op. */
+static void
+test_R4_3_register_and_delete(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	(void)state;
+	fx_open(f, 0, 0, MAXP - 1, "at", NULL);
+	add(f, 1, 5000, 1);
+	add(f, 1, 6000, 2);
+	add(f, 1, 6000, 3);	/* the same timer: coalesced */
+	add(f, 1, -5000, 4);	/* deleted */
+	add(f, 1, -7000, 5);	/* absent: nothing */
+	add(f, 2, 5000, 6);	/* another key's 5000 stays */
+	flush(f, 0);
+	assert_int_equal(sl_process_timers(&f->p, SLUICE_EVENT_TIME), 2);
+	assert_int_equal(sl_process_advance(&f->p, INT64_MAX), 2);
+	assert_int_equal(f->n_out, 2);
+	assert_int_equal(out_i64(f, 0, 0), 2);
+	assert_int_equal(out_i64(f, 0, 1), 5000);
+	assert_int_equal(out_i64(f, 1, 0), 1);
+	assert_int_equal(out_i64(f, 1, 1), 6000);
+	assert_int_equal(f->p.stats.fn_errors + f->p.stats.state_errors, 0);
+	fx_close(f);
+	free(f);
+}
+
+/* R4.4: a timer set at or below the watermark waits for the next one. */
+static void
+test_R4_4_timer_at_or_below_watermark_fires_next(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	(void)state;
+	fx_open(f, 0, 0, MAXP - 1, "at", NULL);
+	assert_int_equal(sl_process_advance(&f->p, 1000), 0);
+	add(f, 1, 500, 1);	/* below */
+	add(f, 1, 1000, 2);	/* at */
+	flush(f, 0);
+	assert_int_equal(f->n_out, 0);
+	assert_int_equal(sl_process_timers(&f->p, SLUICE_EVENT_TIME), 2);
+	assert_int_equal(sl_process_advance(&f->p, 1001), 2);
+	assert_int_equal(f->n_out, 2);
+	assert_int_equal(out_i64(f, 0, 1), 500);
+	assert_int_equal(out_i64(f, 1, 1), 1000);
+	fx_close(f);
+	free(f);
+}
+
+/* R4.5: in onTimer the key is the timer's and the timestamp the timer's
+ * (asserted in at_on_timer), for both domains; R4.8: end of input
+ * (WM(MAX)) fires every event-time timer and no processing-time one. */
+static void
+test_R4_5_R4_8_timer_context_and_end_of_input(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	(void)state;
+	fx_open(f, 0, 0, MAXP - 1, "at", NULL);
+	add(f, 3, 700, 1);
+	add(f, 9, 300, 2);
+	add(f, 4, 0, 3);	/* processing time: now + 100 = 1100 */
+	flush(f, 1000);
+	assert_int_equal(sl_process_advance(&f->p, INT64_MAX), 2);
+	assert_int_equal(f->n_out, 2);
+	assert_int_equal(out_i64(f, 0, 0), 9);
+	assert_int_equal(out_i64(f, 0, 1), 300);
+	assert_int_equal(out_i64(f, 0, 2), SLUICE_EVENT_TIME);
+	assert_int_equal(out_i64(f, 1, 0), 3);
+	assert_int_equal(out_i64(f, 1, 1), 700);
+	assert_int_equal(sl_process_timers(&f->p, SLUICE_PROCESSING_TIME), 1);
+	assert_int_equal(sl_process_advance_processing_time(&f->p, 1099), 0);
+	assert_int_equal(sl_process_advance_processing_time(&f->p, 1100), 1);
+	assert_int_equal(out_i64(f, 2, 0), 4);
+	assert_int_equal(out_i64(f, 2, 1), 1100);
+	assert_int_equal(out_i64(f, 2, 2), SLUICE_PROCESSING_TIME);
+	fx_close(f);
+	free(f);
+}
+
+/* W5.1 (OnCreateAndWrite, NeverReturnExpired) on a function's value
+ * state: written at processing time 0, there at 9999, gone at 10000; a
+ * key's state is its own (R5.1). */
+static void
+test_W5_1_ttl_value_state(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	(void)state;
+	fx_open(f, 0, 0, MAXP - 1, "ttl", NULL);
+	add(f, 1, 1, 42);
+	flush(f, 0);
+	add(f, 1, 2, 0);
+	add(f, 2, 2, 0);
+	flush(f, 9999);
+	add(f, 1, 2, 0);
+	flush(f, 10000);
+	assert_int_equal(f->n_out, 3);
+	assert_int_equal(out_i64(f, 0, 1), 1);
+	assert_int_equal(out_i64(f, 0, 2), 42);
+	assert_int_equal(out_i64(f, 1, 0), 2);
+	assert_int_equal(out_i64(f, 1, 1), 0);
+	assert_int_equal(out_i64(f, 2, 1), 0);
+	fx_close(f);
+	free(f);
+}
+
 struct snap_out {
 	unsigned int n;
 	uint16_t kg[4096];
@@ -688,6 +898,10 @@ main(void)
 		cmocka_unit_test(test_W4_2_count_with_timeout),
 		cmocka_unit_test(test_W4_3_timer_coalescing),
 		cmocka_unit_test(test_R5_2_state_and_processing_time_timers),
+		cmocka_unit_test(test_R4_3_register_and_delete),
+		cmocka_unit_test(test_R4_4_timer_at_or_below_watermark_fires_next),
+		cmocka_unit_test(test_R4_5_R4_8_timer_context_and_end_of_input),
+		cmocka_unit_test(test_W5_1_ttl_value_state),
 		cmocka_unit_test(test_R4_7_snapshot_restore),
 		cmocka_unit_test(test_conf_check),
 	};
