@@ -719,6 +719,8 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 			rc = plan_udf_step(c, v, SLUICE_FN_FLAT_MAP);
 			break;
 		case STEP_PROCESS:
+			if (!seen[STEP_KEY_BY])
+				return plan_err(c, k, "process must come after key_by");
 			rc = plan_udf_step(c, v, SLUICE_FN_PROCESS);
 			break;
 		case STEP_DEDUP:

@@ -717,6 +717,11 @@ static const struct bad_case bad_cases[] = {
 	  "pipeline:\n" "  - process: {function: count_with_timeout, timeout: 1s}\n"
 	  SINK,
 	  "process_no_key_by:5:5: process needs a key_by before it: a process function's state and timers are per key" },
+	{ "process_before_key_by", false,
+	  HEAD SRC
+	  "pipeline:\n  - process: {function: count_with_timeout, timeout: 1s}\n  - key_by: k\n"
+	  SINK,
+	  "process_before_key_by:5:5: process must come after key_by" },
 	{ "process_with_window", false,
 	  HEAD SRC PIPE "  - process: {function: count_with_timeout, timeout: 1s}\n"
 	  SINK,
