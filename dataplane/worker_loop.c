@@ -224,7 +224,9 @@ dp_worker_ptime_tick(struct dp_worker *w, uint64_t tsc)
 	/* The first cycle count whose ms is next: ceil(next * hz / 1000). */
 	w->pt_next_tsc = dp->pt_tsc + next / 1000 * hz + (next % 1000 * hz + 999) / 1000;
 	if (dp_process(dp->plan)) {
-		if (sl_process_advance_processing_time(&w->proc, dp->pt_epoch_ms + (int64_t)ms) < 0)
+		/* R4.2: a timer for T fires no earlier than the clock's T + 1,
+		 * so the due bound is the clock minus one (sl_timer's note). */
+		if (sl_process_advance_processing_time(&w->proc, dp->pt_epoch_ms + (int64_t)ms - 1) < 0)
 			w->proc.stats.state_errors++;
 		worker_process_stats(w);
 	} else {

@@ -120,7 +120,12 @@ uint32_t sl_process_run(struct sl_process *p, const struct sl_vec *v,
  */
 int sl_process_advance(struct sl_process *p, int64_t wm);
 
-/** The clock reads now: fire every processing-time timer <= now. */
+/**
+ * Processing time is now: fire every processing-time timer <= now (the
+ * test harness's contract; a dataplane that wants R4.2's "no earlier than
+ * the clock's T + 1" passes the clock minus one). now is also what the
+ * function's now() and the state's TTL read from then on.
+ */
 int sl_process_advance_processing_time(struct sl_process *p, int64_t now);
 
 /** Snapshots, as sl_dedup's: a copy-on-write sl_state snapshot in p->snap. */
