@@ -10,7 +10,9 @@
  * context), R4.4 (a timer at or below the watermark waits for the next
  * one), R4.5 and R4.8 (onTimer's key and timestamp in both domains; end
  * of input fires event-time timers only), W5.1 (TTL on a function's value
- * state), R4.7 (a snapshot taken while rows keep coming,
+ * state), R4.2 (a processing-time timer for T fires at clock T + 1 as
+ * the dataplane drives it), R4.6 (onTimer's state is its key's), R4.7
+ * (a snapshot taken while rows keep coming,
  * restored onto 1 and onto 2 instances, gives the uninterrupted run's
  * output and its timers), and the refusals of the setup.
  */
@@ -695,6 +697,56 @@ test_W5_1_ttl_value_state(void **state)
 	free(f);
 }
 
+/*
+ * R4.2 as the dataplane drives it: its clock reading c, it passes c - 1,
+ * so a processing-time timer for T fires once the clock reads T + 1, and
+ * one firing drains every due timer in ascending order.
+ */
+static void
+test_R4_2_processing_time_timer_latency(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	(void)state;
+	fx_open(f, 0, 0, MAXP - 1, "at", NULL);
+	add(f, 5, 0, 1);	/* now 1000: timer at 1100 */
+	flush(f, 1000);
+	add(f, 6, 0, 2);	/* now 1050: timer at 1150 */
+	flush(f, 1050);
+	assert_int_equal(sl_process_advance_processing_time(&f->p, 1100 - 1), 0);	/* clock 1100 */
+	assert_int_equal(f->n_out, 0);
+	assert_int_equal(sl_process_advance_processing_time(&f->p, 1200 - 1), 2);	/* clock 1200 */
+	assert_int_equal(f->n_out, 2);
+	assert_int_equal(out_i64(f, 0, 1), 1100);
+	assert_int_equal(out_i64(f, 1, 1), 1150);
+	fx_close(f);
+	free(f);
+}
+
+/* R4.6: onTimer's state is its timer's key's (two keys, two sums). */
+static void
+test_R4_6_on_timer_state_is_the_timer_key(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	(void)state;
+	fx_open(f, 0, 0, MAXP - 1, "kinds", NULL);
+	add(f, 1, 3, 1);
+	add(f, 2, 40, 2);
+	add(f, 1, 4, 3);
+	flush(f, 0);
+	assert_int_equal(sl_process_advance_processing_time(&f->p, 1000), 2);
+	assert_int_equal(f->n_out, 2);
+	assert_int_equal(out_i64(f, 0, 0), 1);
+	assert_int_equal(out_i64(f, 0, 1), 7);
+	assert_int_equal(out_i64(f, 0, 2), 2);
+	assert_int_equal(out_i64(f, 1, 0), 2);
+	assert_int_equal(out_i64(f, 1, 1), 40);
+	assert_int_equal(out_i64(f, 1, 2), 1);
+	fx_close(f);
+	free(f);
+}
+
 struct snap_out {
 	unsigned int n;
 	uint16_t kg[4096];
@@ -902,6 +954,8 @@ main(void)
 		cmocka_unit_test(test_R4_4_timer_at_or_below_watermark_fires_next),
 		cmocka_unit_test(test_R4_5_R4_8_timer_context_and_end_of_input),
 		cmocka_unit_test(test_W5_1_ttl_value_state),
+		cmocka_unit_test(test_R4_2_processing_time_timer_latency),
+		cmocka_unit_test(test_R4_6_on_timer_state_is_the_timer_key),
 		cmocka_unit_test(test_R4_7_snapshot_restore),
 		cmocka_unit_test(test_conf_check),
 	};
