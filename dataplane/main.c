@@ -93,6 +93,8 @@ setup_clock(struct dp *dp)
 	dp->pt_epoch_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int setup_udf(struct dp *dp);
+
 static int
 setup_windows(struct dp *dp)
 {
@@ -101,6 +103,11 @@ setup_windows(struct dp *dp)
 	char msg[160];
 	int rc;
 
+	if (p->udf_kind == SLUICE_FN_AGGREGATE) {
+		rc = setup_udf(dp);
+		if (rc < 0)
+			return rc;
+	}
 	memset(&c, 0, sizeof(c));
 	c.in = &p->schema;
 	c.ts_field = p->source.ts_field;
@@ -123,11 +130,15 @@ setup_windows(struct dp *dp)
 			       (int)SL_PLAN_AGG_AVG == (int)SL_WIN_AVG &&
 			       (int)SL_PLAN_AGG_COUNT_DISTINCT == (int)SL_WIN_COUNT_DISTINCT &&
 			       (int)SL_PLAN_AGG_APPROX_COUNT_DISTINCT ==
-			       (int)SL_WIN_APPROX_COUNT_DISTINCT,
+			       (int)SL_WIN_APPROX_COUNT_DISTINCT &&
+			       (int)SL_PLAN_AGG_UDF == (int)SL_WIN_UDF,
 			       "the plan's and the window's aggregate functions line up");
 		c.agg[a].fn = (enum sl_win_agg_fn)p->agg[a].fn;
 		c.agg[a].field = p->agg[a].field;
 		c.agg[a].hll_p = p->agg[a].hll_p;
+		/* A user aggregate: the function now, an instance per worker
+		 * (worker_state.c). */
+		c.agg[a].ufn = p->agg[a].fn == SL_PLAN_AGG_UDF ? dp->udf_fn : NULL;
 		snprintf(c.agg[a].name, sizeof(c.agg[a].name), "%s", p->agg[a].out_name);
 	}
 	c.capacity = p->key_capacity;
@@ -203,7 +214,8 @@ setup_udf(struct dp *dp)
 		DP_LOG(ERR, "%s: %s", p->file, msg);
 		return -EINVAL;
 	}
-	dp->out = p->udf_out;
+	if (p->udf_kind != SLUICE_FN_AGGREGATE)
+		dp->out = p->udf_out;
 	return 0;
 }
 

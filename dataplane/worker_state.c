@@ -371,8 +371,8 @@ dp_map_create(const struct sl_plan *p, struct sl_schema *out)
 	return m;
 }
 
-/* A stateless worker's user function: its own instance (set up here,
- * on its lcore, as a function's instance is used). */
+/* A worker's user function (stateless, or a window's aggregate): its own
+ * instance (set up here, on its lcore, as a function's instance is used). */
 static int
 worker_udf_init(struct dp_worker *w)
 {
@@ -388,6 +388,10 @@ worker_udf_init(struct dp_worker *w)
 	c.fn = w->dp->udf_fn;
 	c.in = &p->schema;
 	c.ts_field = p->source.ts_field;
+	if (p->udf_kind == SLUICE_FN_AGGREGATE) {
+		c.n_keys = p->n_keys;
+		c.key_field = p->key_field;
+	}
 	c.n_params = p->udf_n_params;
 	c.params = p->udf_param;
 	rc = sl_udf_inst_setup(w->udf, &c, msg, sizeof(msg));
@@ -544,6 +548,14 @@ dp_worker_init(void *arg)
 	}
 	wc.first_kg = c.first_kg;
 	wc.last_kg = c.last_kg;
+	if (p->udf_kind == SLUICE_FN_AGGREGATE) {
+		rc = worker_udf_init(w);
+		if (rc < 0)
+			goto out;
+		for (uint16_t a = 0; a < wc.n_aggs; a++)
+			if (wc.agg[a].fn == SL_WIN_UDF)
+				wc.agg[a].uself = w->udf->self;
+	}
 	rc = sl_win_init(&w->win, &wc, w->st);
 	if (rc < 0) {
 		DP_LOG(ERR, "worker %u: window state: %s", w->id, strerror(-rc));

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Example plugin "rowfns": stateless functions over any schema, built
+ * Example plugin "rowfns": functions over any schema, built
  * against sluice/udf.h alone (docs/udf.md walks through it).
  *
  *  bits (flat_map), params field: one output row per set bit of an
@@ -10,6 +10,9 @@
  *    (i64) = field rounded down to a multiple of width (a duration when
  *    field is a timestamp, else a number).
  *  modulo (filter), params field, m, r: keeps rows with field % m == r.
+ *  range (aggregate), params field: in a window, the largest value of
+ *    an integer field minus the smallest (i64), Flink's AggregateFunction
+ *    with a {min, max} accumulator; merge (sessions) takes both ends.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -228,6 +231,69 @@ modulo_filter(void *self, const void *row)
 	return (v < 0 ? v + f->m : v) == f->r;
 }
 
+struct range_acc {
+	int64_t min, max;
+};
+
+static int
+range_setup(const struct sluice_host *h, sluice_setup *s,
+	    const struct sluice_schema *in, void **self)
+{
+	int field;
+	struct rowfns *f = setup_common(h, s, in, &field);
+
+	if (f == NULL)
+		return -EINVAL;
+	*self = f;
+	return 0;
+}
+
+static void
+range_create(void *self, void *acc)
+{
+	struct range_acc a = { INT64_MAX, INT64_MIN };
+
+	(void)self;
+	memcpy(acc, &a, sizeof(a));
+}
+
+static void
+range_add(void *self, void *acc, const void *row)
+{
+	struct range_acc a;
+	int64_t v = load(self, row);
+
+	memcpy(&a, acc, sizeof(a));
+	a.min = v < a.min ? v : a.min;
+	a.max = v > a.max ? v : a.max;
+	memcpy(acc, &a, sizeof(a));
+}
+
+static void
+range_merge(void *self, void *acc, const void *other)
+{
+	struct range_acc a, b;
+
+	(void)self;
+	memcpy(&a, acc, sizeof(a));
+	memcpy(&b, other, sizeof(b));
+	a.min = b.min < a.min ? b.min : a.min;
+	a.max = b.max > a.max ? b.max : a.max;
+	memcpy(acc, &a, sizeof(a));
+}
+
+static void
+range_result(void *self, const void *acc, void *out)
+{
+	struct range_acc a;
+	int64_t r;
+
+	(void)self;
+	memcpy(&a, acc, sizeof(a));
+	r = (int64_t)((uint64_t)a.max - (uint64_t)a.min);
+	memcpy(out, &r, sizeof(r));
+}
+
 static void
 rowfns_teardown(void *self)
 {
@@ -243,6 +309,11 @@ static const struct sluice_fn rowfns_fns[] = {
 	  .map = bucket_map },
 	{ .name = "modulo", .kind = SLUICE_FN_FILTER, .setup = modulo_setup,
 	  .teardown = rowfns_teardown, .filter = modulo_filter },
+	{ .name = "range", .kind = SLUICE_FN_AGGREGATE, .setup = range_setup,
+	  .teardown = rowfns_teardown, .acc_size = sizeof(struct range_acc),
+	  .agg_create = range_create, .agg_add = range_add,
+	  .agg_merge = range_merge, .agg_result = range_result,
+	  .agg_type = SLUICE_I64 },
 };
 
 static const struct sluice_plugin rowfns_plugin = {

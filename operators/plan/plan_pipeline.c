@@ -379,6 +379,8 @@ plan_agg_one(struct plan_ctx *c, const struct plan_node *n)
 	bool distinct;
 	int i, rc;
 
+	if (n->kind == PLAN_MAP)
+		return plan_agg_udf(c, n);
 	if (plan_expect(c, n, PLAN_SCALAR, "aggregate") < 0)
 		return -EINVAL;
 	rc = n->len >= sizeof(buf) ? -EINVAL :

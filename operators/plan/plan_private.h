@@ -107,6 +107,7 @@ int plan_pipeline(struct plan_ctx *c, const struct plan_node *seq);
 int plan_plugins(struct plan_ctx *c, const struct plan_node *v);
 int plan_udf_step(struct plan_ctx *c, const struct plan_node *v, uint32_t kind);
 int plan_side_sink(struct plan_ctx *c, const struct plan_node *v);
+int plan_agg_udf(struct plan_ctx *c, const struct plan_node *v);
 
 /* plan_runtime.c: restart-strategy.*, parallelism.default, lcores.cpus */
 int plan_restart(struct plan_ctx *c, const struct plan_node *root);

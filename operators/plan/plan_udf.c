@@ -4,6 +4,7 @@
  * pipeline steps that name a function,
  *   - map|filter|flat_map: {plugin: P, function: F, PARAM: VALUE, ...}
  *   - process: {function: F[, plugin: P], PARAM: VALUE, ...}
+ *   - aggregate: [..., {plugin: P, function: F[, as: NAME], PARAM: VALUE}]
  * (process's plugin defaults to the builtin functions). The plugin is
  * loaded and the function set up here, once, so a job whose plugin is
  * missing, built against another ABI version, or refuses its parameters
@@ -44,6 +45,7 @@ kind_word(uint32_t kind)
 	case SLUICE_FN_MAP: return "map";
 	case SLUICE_FN_FILTER: return "filter";
 	case SLUICE_FN_FLAT_MAP: return "flat_map";
+	case SLUICE_FN_AGGREGATE: return "aggregate";
 	default: return "process";
 	}
 }
@@ -58,7 +60,8 @@ udf_params(struct plan_ctx *c, const struct plan_node *v)
 		const struct plan_node *k = v->kid[2 * i], *x = v->kid[2 * i + 1];
 		struct sl_udf_param *prm;
 
-		if (strcmp(k->text, "plugin") == 0 || strcmp(k->text, "function") == 0)
+		if (strcmp(k->text, "plugin") == 0 || strcmp(k->text, "function") == 0 ||
+		    (p->udf_kind == SLUICE_FN_AGGREGATE && strcmp(k->text, "as") == 0))
 			continue;
 		if (p->udf_n_params == SL_UDF_MAX_PARAMS)
 			return plan_err(c, k, "a function takes at most %d parameters",
@@ -116,7 +119,11 @@ plan_udf_step(struct plan_ctx *c, const struct plan_node *v, uint32_t kind)
 	} else {
 		snprintf(p->udf_plugin, sizeof(p->udf_plugin), "%s", SL_UDF_BUILTIN);
 	}
-	if (udf_params(c, v) < 0)
+	/* udf_params skips an aggregate's 'as': say which kind it parses. */
+	p->udf_kind = kind == SLUICE_FN_AGGREGATE ? kind : 0;
+	rc = udf_params(c, v);
+	p->udf_kind = 0;
+	if (rc < 0)
 		return -EINVAL;
 	rc = sl_udf_open(p->plugins_dir, p->udf_plugin, &lib, msg, sizeof(msg));
 	if (rc < 0)
@@ -129,6 +136,14 @@ plan_udf_step(struct plan_ctx *c, const struct plan_node *v, uint32_t kind)
 	if (kind == SLUICE_FN_PROCESS && (f->process == NULL)) {
 		sl_udf_close(&lib);
 		return plan_err(c, fn, "process function '%s' has no process hook", p->udf_function);
+	}
+	if (kind == SLUICE_FN_AGGREGATE &&
+	    (f->agg_add == NULL || f->agg_merge == NULL || f->agg_result == NULL ||
+	     f->acc_size == 0 || f->acc_size > (256u << 10) ||
+	     f->agg_type == SLUICE_STR || f->agg_type == SLUICE_BOOL || f->agg_type > SLUICE_STR)) {
+		sl_udf_close(&lib);
+		return plan_err(c, fn, "aggregate function '%s' needs acc_size 1..262144, agg_add, agg_merge, agg_result and an agg_type of i64, u64, i32, u32, f64 or timestamp",
+				p->udf_function);
 	}
 	if ((kind == SLUICE_FN_MAP && f->map == NULL) ||
 	    (kind == SLUICE_FN_FILTER && f->filter == NULL) ||
@@ -204,5 +219,44 @@ plan_side_sink(struct plan_ctx *c, const struct plan_node *v)
 				p->udf_function, plan_show(name, show),
 				p->udf_n_sides > 0 ? "; it has: " : " (it declares none)",
 				p->udf_n_sides > 0 ? p->udf_side[0] : "");
+	return 0;
+}
+
+/*
+ * aggregate: [..., {plugin: P, function: F[, as: NAME], PARAM: VALUE}]:
+ * a user aggregate in a window's list, its column NAME (default F).
+ */
+int
+plan_agg_udf(struct plan_ctx *c, const struct plan_node *v)
+{
+	struct sl_plan *p = c->p;
+	struct sl_plan_agg *a = &p->agg[p->n_aggs];
+	const struct plan_node *asn;
+	char show[PLAN_SHOW_MAX];
+	const char *out;
+
+	if (p->window_count_trigger != 0 || p->window_continuous_ms != 0)
+		return plan_err(c, v, "user aggregates are not supported with a count or continuous trigger yet");
+	if (plan_udf_step(c, v, SLUICE_FN_AGGREGATE) < 0)
+		return -EINVAL;
+	asn = plan_map_get(v, "as", NULL);
+	if (asn != NULL && plan_expect(c, asn, PLAN_SCALAR, "as") < 0)
+		return -EINVAL;
+	out = asn != NULL ? asn->text : p->udf_function;
+	if (!plan_name_ok(out))
+		return plan_err(c, asn != NULL ? asn : v, "invalid output name '%s'; expected [A-Za-z_][A-Za-z0-9_]{0,62}",
+				plan_show(out, show));
+	if (strcmp(out, "window_start") == 0 || strcmp(out, "window_end") == 0)
+		return plan_err(c, asn != NULL ? asn : v, "output column '%s' is reserved", out);
+	for (uint16_t i = 0; i < p->n_keys; i++)
+		if (strcmp(out, p->schema.f[p->key_field[i]].name) == 0)
+			return plan_err(c, asn != NULL ? asn : v, "output column '%s' collides with a key_by field", out);
+	for (uint16_t i = 0; i < p->n_aggs; i++)
+		if (strcmp(out, p->agg[i].out_name) == 0)
+			return plan_err(c, asn != NULL ? asn : v, "duplicate output column '%s'", out);
+	a->fn = SL_PLAN_AGG_UDF;
+	a->field = -1;
+	snprintf(a->out_name, sizeof(a->out_name), "%s", out);
+	p->n_aggs++;
 	return 0;
 }

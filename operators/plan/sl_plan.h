@@ -58,6 +58,7 @@ enum sl_plan_agg_fn {
 	SL_PLAN_AGG_LAST,		/**< the value of its last row */
 	SL_PLAN_AGG_COUNT_DISTINCT,	/**< exact distinct values of the field, u64 */
 	SL_PLAN_AGG_APPROX_COUNT_DISTINCT,	/**< HyperLogLog estimate of them, u64 */
+	SL_PLAN_AGG_UDF,		/**< the plan's user aggregate (udf_kind SLUICE_FN_AGGREGATE) */
 };
 
 enum sl_wm_emit {
@@ -234,6 +235,8 @@ struct sl_plan {
 	 * rows are written as they come, as a dedup pipeline's. The plugin
 	 * was loaded and the function set up once at load: udf_out is its
 	 * output schema (the sink's columns), udf_side its side outputs.
+	 * SLUICE_FN_AGGREGATE is one item of a window's aggregate list
+	 * (SL_PLAN_AGG_UDF); its column type is the function's agg_type.
 	 */
 	uint32_t udf_kind;
 	char plugins_dir[SL_PLAN_PATH_MAX];	/**< plugins: {dir: DIR} */

@@ -28,6 +28,12 @@ kind_name(uint32_t k)
 	}
 }
 
+static const char *
+article(uint32_t k)
+{
+	return k == SLUICE_FN_AGGREGATE ? "an" : "a";
+}
+
 static bool
 name_ok(const char *s)
 {
@@ -127,8 +133,9 @@ sl_udf_lookup(const struct sl_udf_lib *lib, const char *fn, uint32_t kind,
 		if (f->name == NULL || strcmp(f->name, fn) != 0)
 			continue;
 		if (kind != 0 && f->kind != kind) {
-			snprintf(msg, msglen, "function '%s' of plugin '%s' is a %s function, not a %s function",
-				 fn, lib->name, kind_name(f->kind), kind_name(kind));
+			snprintf(msg, msglen, "function '%s' of plugin '%s' is %s %s function, not %s %s function",
+				 fn, lib->name, article(f->kind), kind_name(f->kind),
+				 article(kind), kind_name(kind));
 			return NULL;
 		}
 		return f;

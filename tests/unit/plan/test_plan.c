@@ -671,7 +671,35 @@ test_udf_steps(void **state)
 	assert_string_equal(p.late_sink.path, "late.csv");
 	sl_plan_free(&p);
 
+	snprintf(yaml, sizeof(yaml), HEAD SRC "plugins: {dir: %s}\n"
+		 "pipeline:\n  - key_by: k\n  - window: {session: 1s}\n"
+		 "  - aggregate: [count(), {plugin: rowfns, function: range, field: v, as: v_range}]\n"
+		 SINK, dir);
+	assert_int_equal(load("u.yaml", yaml, &p, err), 0);
+	assert_int_equal(p.udf_kind, SLUICE_FN_AGGREGATE);
+	assert_int_equal(p.n_aggs, 2);
+	assert_int_equal(p.agg[1].fn, SL_PLAN_AGG_UDF);
+	assert_string_equal(p.agg[1].out_name, "v_range");
+	assert_int_equal(p.udf_n_params, 1);
+	assert_string_equal(p.udf_param[0].name, "field");
+	sl_plan_free(&p);
+
 	/* refusals */
+	snprintf(yaml, sizeof(yaml), HEAD SRC "plugins: {dir: %s}\n"
+		 "pipeline:\n  - key_by: k\n  - window: {tumbling: 1s}\n"
+		 "  - aggregate: [{plugin: rowfns, function: bits, field: v}]\n" SINK, dir);
+	assert_int_equal(load("u.yaml", yaml, &p, err), -EINVAL);
+	assert_string_equal(err, "u.yaml:8:44: function 'bits' of plugin 'rowfns' is a flat_map function, not an aggregate function");
+	snprintf(yaml, sizeof(yaml), HEAD SRC "plugins: {dir: %s}\n"
+		 "pipeline:\n  - key_by: k\n  - window: {tumbling: 1s, trigger: {count: 3}}\n"
+		 "  - aggregate: [{plugin: rowfns, function: range, field: v}]\n" SINK, dir);
+	assert_int_equal(load("u.yaml", yaml, &p, err), -EINVAL);
+	assert_string_equal(err, "u.yaml:8:17: user aggregates are not supported with a count or continuous trigger yet");
+	snprintf(yaml, sizeof(yaml), HEAD SRC "plugins: {dir: %s}\n"
+		 "pipeline:\n  - key_by: k\n  - window: {tumbling: 1s}\n"
+		 "  - aggregate: [{plugin: rowfns, function: range, field: v, as: k}]\n" SINK, dir);
+	assert_int_equal(load("u.yaml", yaml, &p, err), -EINVAL);
+	assert_string_equal(err, "u.yaml:8:65: output column 'k' collides with a key_by field");
 	snprintf(yaml, sizeof(yaml), HEAD SRC "plugins: {dir: %s}\n"
 		 "pipeline:\n  - map: {plugin: abi_next, function: f}\n" SINK, dir);
 	assert_int_equal(load("u.yaml", yaml, &p, err), -EINVAL);

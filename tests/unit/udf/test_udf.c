@@ -8,7 +8,9 @@
  * vector give exact rows; burst (a keyed process function with map and
  * value state, event-time timers coalesced per key and ts, and a late
  * side output) gives the alerts worked out by hand below, rows arriving
- * out of order, on both state backends.
+ * out of order, on both state backends; rowfns' range (a user
+ * aggregate) in a tumbling window and in session windows that merge
+ * (agg_merge) gives max - min per window beside count() and max().
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +28,7 @@
 #include "sl_kg.h"
 #include "sl_process.h"
 #include "sl_udf.h"
+#include "sl_window.h"
 
 #define MAXP 128
 #define REGION_LEN (64u << 20)
@@ -298,6 +301,108 @@ test_burst(void **state)
 	}
 }
 
+/*
+ * rowfns range over v (k:u64, v:u32, ts), beside count() and max(v):
+ *  tumbling 1000: key 1 rows v 5@100, 9@200, 2@900 -> [0,1000): 3, 7, 9;
+ *                 v 4@1500 -> [1000,2000): 1, 0, 4.
+ *  session gap 200: key 1 rows v 10@0, 30@300, then 20@150 bridges
+ *                 [0,200) and [300,500) through [150,350): one session
+ *                 [0,500) of 3 rows, range 20, max 30.
+ */
+static void
+test_range_aggregate_in_window(void **state)
+{
+	static const uint64_t k[] = { 1, 1, 1, 1 }, ks[] = { 1, 1, 1 };
+	static const uint32_t v[] = { 5, 9, 2, 4 }, vs[] = { 10, 30, 20 };
+	static const int64_t ts[] = { 100, 200, 900, 1500 }, tss[] = { 0, 300, 150 };
+	struct sl_udf_param p[1] = { { "field", "v" } };
+	struct sl_udf_inst *u = calloc(1, sizeof(*u));
+	struct sl_win *w = calloc(1, sizeof(*w));
+	struct sl_state_conf sc = { 0 };
+	struct sl_win_conf c;
+	struct sl_udf_lib lib;
+	struct sl_state *st;
+	struct sl_schema s;
+	struct sl_vec *vec;
+	char msg[256];
+	size_t at;
+
+	(void)state;
+	assert_int_equal(sl_schema_parse_spec(&s, "k:u64,v:u32,ts:timestamp_ms", &at), 0);
+	assert_int_equal(sl_udf_open(g_dir, "rowfns", &lib, msg, sizeof(msg)), 0);
+	inst(u, &lib, "range", SLUICE_FN_AGGREGATE, &s, p, 1);
+	for (int sess = 0; sess < 2; sess++) {
+		sc.backend = SL_STATE_BACKEND_HEAP;
+		sc.max_parallelism = MAXP;
+		sc.last_kg = MAXP - 1;
+		sc.mem = g_region;
+		sc.mem_len = REGION_LEN;
+		st = sl_state_open(&sc);
+		assert_non_null(st);
+		memset(&c, 0, sizeof(c));
+		c.in = &s;
+		c.ts_field = 2;
+		c.size = sess ? 0 : 1000;
+		c.gap = sess ? 200 : 0;
+		c.n_keys = 1;
+		c.n_aggs = 3;
+		c.agg[0].fn = SL_WIN_COUNT;
+		c.agg[0].field = -1;
+		strcpy(c.agg[0].name, "count");
+		c.agg[1].fn = SL_WIN_UDF;
+		c.agg[1].field = -1;
+		strcpy(c.agg[1].name, "v_range");
+		c.agg[1].ufn = u->fn;
+		c.agg[1].uself = u->self;
+		c.agg[2].fn = SL_WIN_MAX;
+		c.agg[2].field = 1;
+		strcpy(c.agg[2].name, "max_v");
+		c.capacity = 64;
+		c.max_parallelism = MAXP;
+		c.last_kg = MAXP - 1;
+		assert_int_equal(sl_win_init(w, &c, st), 0);
+		assert_string_equal(w->out.f[4].name, "v_range");
+		assert_int_equal(w->out.f[4].type, SL_T_I64);
+		g_n_out = 0;
+		vec = sess ? vec_of(&s, ks, vs, tss, 3) : vec_of(&s, k, v, ts, 4);
+		sl_win_process(w, vec);
+		free(vec);
+		sl_win_advance(w, INT64_MAX, t_out, NULL);
+		if (!sess) {
+			assert_int_equal(g_n_out, 2);
+			assert_int_equal(col(0, 8), 0);
+			assert_int_equal(col(0, 24), 3);
+			assert_int_equal(col(0, 32), 7);
+			assert_int_equal(col(0, 40), 9);
+			assert_int_equal(col(1, 8), 1000);
+			assert_int_equal(col(1, 24), 1);
+			assert_int_equal(col(1, 32), 0);
+			assert_int_equal(col(1, 40), 4);
+		} else {
+			assert_int_equal(g_n_out, 1);
+			assert_int_equal(col(0, 8), 0);
+			assert_int_equal(col(0, 16), 500);
+			assert_int_equal(col(0, 24), 3);
+			assert_int_equal(col(0, 32), 20);
+			assert_int_equal(col(0, 40), 30);
+		}
+		sl_win_fini(w);
+		sl_state_close(st);
+	}
+	/* What the window refuses of a user aggregate. */
+	c.agg[1].ufn = sl_udf_lookup(&lib, "bits", 0, msg, sizeof(msg));
+	{
+		struct sl_schema out;
+
+		assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+		assert_non_null(strstr(msg, "aggregate 'v_range': a user aggregate needs acc_size"));
+	}
+	sl_udf_inst_fini(u);
+	free(u);
+	free(w);
+	sl_udf_close(&lib);
+}
+
 int
 main(void)
 {
@@ -305,6 +410,7 @@ main(void)
 		cmocka_unit_test(test_abi_mismatch_refused),
 		cmocka_unit_test(test_rowfns),
 		cmocka_unit_test(test_burst),
+		cmocka_unit_test(test_range_aggregate_in_window),
 	};
 	const struct CMUnitTest keyed[] = {
 		cmocka_unit_test(test_burst),
