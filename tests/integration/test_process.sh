@@ -14,7 +14,7 @@
 #    exactly;
 #  - the rowfns plugin: flat_map bits through net_pcap (0..32 rows per
 #    row), map bucket and filter modulo from CSV, each after an
-#    expression filter;
+#    expression filter, and the range aggregate in a tumbling window;
 #  - a plugin built against the next ABI version refused at job load,
 #    the message naming the file, its version and the expected one, at
 #    the plugin key's file:line:col, with a non-zero exit;
@@ -215,6 +215,35 @@ sqlite3 -batch -csv :memory: ".import --csv $T/in.csv ev" \
 rows "$T/mod.csv" > "$T/mod-got"
 same_file "$T/mod-want" "$T/mod-got"
 echo "ok: rowfns bucket (map) and modulo (filter): sqlite3's rows"
+
+# rowfns range: a user aggregate in a tumbling window, beside count()
+# and max(v), on 2 workers; sqlite3's window results (lib.sh).
+range_sql() {
+	expected_sql "$T/in.csv" "user INTEGER, v INTEGER, ts INTEGER" 1 30 1000 0 "v % 5 != 0" user \
+		"count(*) AS count, max(v) - min(v) AS v_range, max(v) AS max_v"
+}
+expect_csv "$T/range-want.csv" range_sql
+cat > "$T/range.yaml" <<YAML
+job: range
+schema: {user: u64, v: u32, ts: timestamp_ms}
+$CSV_SRC
+plugins: {dir: $PLUG}
+pipeline:
+  - filter: "v % 5 != 0"
+  - key_by: user
+  - window: {tumbling: 1s}
+  - aggregate: [count(), {plugin: rowfns, function: range, field: v, as: v_range}, max(v)]
+sink: {type: csv, path: $T/range.csv}
+lcores: {rx: 1, workers: 2}
+YAML
+run_dp "$T/range.yaml"
+[ "$(head -1 "$T/range.csv")" = "$(head -1 "$T/range-want.csv")" ] ||
+	fail "header $(head -1 "$T/range.csv"), want $(head -1 "$T/range-want.csv")"
+rows "$T/range-want.csv" > "$T/range-want"
+rows "$T/range.csv" > "$T/range-got"
+[ "$(wc -l < "$T/range-want")" -gt 500 ] || fail "few window results"
+same_file "$T/range-want" "$T/range-got"
+echo "ok: rowfns range (a user aggregate) in a tumbling window: sqlite3's $(wc -l < "$T/range-want") results"
 
 # The ABI check: refused at load, before anything runs.
 stateless_job abi "$CSV_SRC" "map: {plugin: abi_next, function: f}" "$T/abi.csv" > "$T/abi.yaml"
