@@ -93,7 +93,7 @@ int
 plan_udf_step(struct plan_ctx *c, const struct plan_node *v, uint32_t kind)
 {
 	struct sl_plan *p = c->p;
-	struct plan_node *pn, *fn, *pk;
+	struct plan_node *pn, *fn, *at;
 	struct sl_udf_inst *u;
 	struct sl_udf_lib lib;
 	struct sl_udf_conf uc;
@@ -106,7 +106,7 @@ plan_udf_step(struct plan_ctx *c, const struct plan_node *v, uint32_t kind)
 	if (p->udf_kind != 0)
 		return plan_err(c, v, "a pipeline has at most one user function (%s %s is the first)",
 				kind_word(p->udf_kind), p->udf_function);
-	pn = plan_map_get(v, "plugin", &pk);
+	pn = plan_map_get(v, "plugin", NULL);
 	if (pn == NULL && kind != SLUICE_FN_PROCESS)
 		return plan_err(c, v, "%s with a user function needs plugin: NAME (the file DIR/NAME.so of plugins: {dir: DIR}) and function: NAME",
 				kind_word(kind));
@@ -156,7 +156,8 @@ plan_udf_step(struct plan_ctx *c, const struct plan_node *v, uint32_t kind)
 	uc.fn = f;
 	uc.in = &p->schema;
 	uc.ts_field = p->source.ts_field;
-	uc.n_keys = kind == SLUICE_FN_PROCESS ? p->n_keys : 0;
+	/* Keyed kinds see the key fields, as they will on the workers. */
+	uc.n_keys = kind == SLUICE_FN_PROCESS || kind == SLUICE_FN_AGGREGATE ? p->n_keys : 0;
 	uc.key_field = p->key_field;
 	uc.n_params = p->udf_n_params;
 	uc.params = p->udf_param;
@@ -174,13 +175,13 @@ plan_udf_step(struct plan_ctx *c, const struct plan_node *v, uint32_t kind)
 	}
 	/* A parameter the function did not ask for: point at its key. */
 	if (rc < 0 && u->bad_param >= 0)
-		pk = param_key(v, p->udf_param[u->bad_param].name);
+		at = param_key(v, p->udf_param[u->bad_param].name);
 	else
-		pk = fn;
+		at = fn;
 	free(u);
 	sl_udf_close(&lib);
 	if (rc < 0)
-		return plan_err(c, pk != NULL ? pk : fn, "%s", msg);
+		return plan_err(c, at != NULL ? at : fn, "%s", msg);
 	if (kind == SLUICE_FN_PROCESS && p->n_keys > 0) {
 		unsigned int key_len = 0;
 
