@@ -20,6 +20,17 @@
  * can no longer be in a window. The timer at t also registers t + T,
  * which prunes what t left, so a key's state is gone T after its last
  * row's timer.
+ *
+ * flush_every (process), param every (a duration): processing-time
+ * timers. Per key, the rows since the last flush (a value state); each
+ * row sets a processing-time timer at the next multiple of every on the
+ * operator's clock (one per key and period: timers coalesce) and an
+ * event-time timer at the end of input (INT64_MAX, one per key), since
+ * processing-time timers do not fire when a bounded input ends (R4.8).
+ * A timer with rows to flush emits the key fields, n (u64) and
+ * by_clock (u32: 1 for a processing-time timer) and clears the state.
+ * So every row is counted once, in a flush by the clock while the input
+ * flows or in the last one at its end.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -210,15 +221,141 @@ burst_on_timer(void *self, sluice_ctx *c, uint32_t domain, int64_t t)
 	return 0;
 }
 
+struct flush {
+	const struct sluice_host *h;
+	int64_t every;
+	int n;
+	uint32_t n_keys;
+	uint32_t key_size[BURST_MAX_KEYS];
+	uint32_t out_key_off[BURST_MAX_KEYS];
+	uint32_t n_off, clock_off;
+};
+
+static int
+flush_setup(const struct sluice_host *h, sluice_setup *s,
+	    const struct sluice_schema *in, void **self)
+{
+	struct flush *f;
+	int rc = 0;
+
+	if (in->n_keys == 0 || in->n_keys > BURST_MAX_KEYS) {
+		h->fail(s, "flush_every needs key_by (1-8 fields)");
+		return -EINVAL;
+	}
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return -ENOMEM;
+	f->h = h;
+	if (h->param_ms(s, "every", &f->every) < 0 || f->every <= 0) {
+		h->fail(s, "flush_every needs every: a duration > 0");
+		free(f);
+		return -EINVAL;
+	}
+	f->n_keys = in->n_keys;
+	for (uint32_t k = 0; k < in->n_keys && rc >= 0; k++) {
+		const struct sluice_field *kf = &in->fields[in->key_fields[k]];
+
+		f->key_size[k] = kf->size;
+		rc = h->out_field(s, kf->name, kf->type, kf->type == SLUICE_STR ? kf->size : 0);
+	}
+	if (rc >= 0)
+		rc = h->out_field(s, "n", SLUICE_U64, 0);
+	if (rc >= 0)
+		rc = h->out_field(s, "by_clock", SLUICE_U32, 0);
+	if (rc < 0) {
+		h->fail(s, "flush_every: a key field is called n or by_clock; rename it");
+		free(f);
+		return rc;
+	}
+	f->n = h->value_state(s, "n", sizeof(uint64_t), 0);
+	if (f->n < 0) {
+		rc = f->n;
+		free(f);
+		return rc;
+	}
+	*self = f;
+	return 0;
+}
+
+static void
+flush_start(void *self, const struct sluice_schema *out)
+{
+	struct flush *f = self;
+
+	for (uint32_t k = 0; k < f->n_keys; k++)
+		f->out_key_off[k] = out->fields[k].offset;
+	f->n_off = out->fields[f->n_keys].offset;
+	f->clock_off = out->fields[f->n_keys + 1].offset;
+}
+
+static int
+flush_process(void *self, sluice_ctx *c, const void *row)
+{
+	struct flush *f = self;
+	const struct sluice_host *h = f->h;
+	int64_t now = h->now(c);
+	uint64_t n = 0;
+	int rc;
+
+	(void)row;
+	rc = h->value_get(c, f->n, &n);
+	if (rc < 0)
+		return rc;
+	n++;
+	rc = h->value_put(c, f->n, &n);
+	if (rc >= 0)
+		rc = h->timer_register(c, SLUICE_PROCESSING_TIME, (now / f->every + 1) * f->every);
+	if (rc >= 0)
+		rc = h->timer_register(c, SLUICE_EVENT_TIME, INT64_MAX);
+	return rc < 0 ? rc : 0;
+}
+
+static int
+flush_on_timer(void *self, sluice_ctx *c, uint32_t domain, int64_t ts)
+{
+	struct flush *f = self;
+	const struct sluice_host *h = f->h;
+	uint32_t by_clock = domain == SLUICE_PROCESSING_TIME;
+	const uint8_t *key;
+	uint64_t n = 0;
+	uint8_t *o;
+	int rc;
+
+	(void)ts;
+	rc = h->value_get(c, f->n, &n);
+	if (rc <= 0 || n == 0)
+		return rc;
+	o = h->emit(c);
+	if (o == NULL)
+		return -ENOBUFS;
+	key = h->key(c, NULL);
+	for (uint32_t k = 0; k < f->n_keys; k++) {
+		memcpy(o + f->out_key_off[k], key, f->key_size[k]);
+		key += f->key_size[k];
+	}
+	memcpy(o + f->n_off, &n, sizeof(n));
+	memcpy(o + f->clock_off, &by_clock, sizeof(by_clock));
+	return h->state_clear(c, f->n);
+}
+
+static void
+flush_teardown(void *self)
+{
+	free(self);
+}
+
 static const struct sluice_fn burst_fns[] = {
 	{ .name = "burst", .kind = SLUICE_FN_PROCESS, .setup = burst_setup,
 	  .start = burst_start, .teardown = burst_teardown,
 	  .process = burst_process, .on_timer = burst_on_timer },
+	{ .name = "flush_every", .kind = SLUICE_FN_PROCESS, .setup = flush_setup,
+	  .start = flush_start, .teardown = flush_teardown,
+	  .process = flush_process, .on_timer = flush_on_timer },
 };
 
 static const struct sluice_plugin burst_plugin = {
 	.name = "burst",
-	.n_fns = 1,
+	.n_fns = sizeof(burst_fns) / sizeof(burst_fns[0]),
 	.fns = burst_fns,
 };
 

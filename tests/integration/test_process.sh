@@ -7,6 +7,9 @@
 #    source and through a DPDK port (net_pcap, 16 rows a packet): per
 #    key, (key, rows so far, ts + timeout) for each row whose key's next
 #    row came only after the watermark passed ts + timeout (or never);
+#  - the burst plugin's flush_every (processing-time timers on the
+#    worker's clock, coalesced per key and period; an event-time timer
+#    at the end of input): per key, the flushes add up to its rows;
 #  - the burst plugin (map and value state, event-time timers coalesced
 #    per key and ts, a side output of late rows written by side_sink):
 #    for each key and distinct ts of its rows that were not late, the
@@ -244,6 +247,34 @@ rows "$T/range.csv" > "$T/range-got"
 [ "$(wc -l < "$T/range-want")" -gt 500 ] || fail "few window results"
 same_file "$T/range-want" "$T/range-got"
 echo "ok: rowfns range (a user aggregate) in a tumbling window: sqlite3's $(wc -l < "$T/range-want") results"
+
+# flush_every: processing-time timers on the worker's clock. Paced at
+# 5000 rows/s (4 s), each key's rows are flushed every 100 ms of
+# processing time while the input flows, and the rest by the event-time
+# timer at the end: every key's flushes add up to its rows (none lost,
+# none twice), and many came from the clock.
+cat > "$T/flush.yaml" <<YAML
+job: flush
+schema: {user: u64, v: u32, ts: timestamp_ms}
+$CSV_SRC
+  rate: 5000
+plugins: {dir: $PLUG}
+pipeline:
+  - key_by: user
+  - process: {plugin: burst, function: flush_every, every: 100ms}
+sink: {type: csv, path: $T/flush.csv}
+lcores: {rx: 1, workers: 2}
+YAML
+run_dp "$T/flush.yaml" --stats-json "$T/flush.json"
+[ "$(head -1 "$T/flush.csv")" = "user,n,by_clock" ] || fail "header $(head -1 "$T/flush.csv")"
+sqlite3 -batch -csv :memory: ".import --csv $T/in.csv ev" \
+	"SELECT user, count(*) FROM ev GROUP BY user;" | tr -d '\r' | LC_ALL=C sort > "$T/flush-want"
+sqlite3 -batch -csv :memory: ".import --csv $T/flush.csv f" \
+	"SELECT user, sum(n) FROM f GROUP BY user;" | tr -d '\r' | LC_ALL=C sort > "$T/flush-got"
+same_file "$T/flush-want" "$T/flush-got"
+by_clock=$(sqlite3 -batch :memory: ".import --csv $T/flush.csv f" "SELECT count(*) FROM f WHERE by_clock = 1;")
+[ "$by_clock" -gt 400 ] || fail "only $by_clock flushes by the clock in 4 s of 40 keys every 100 ms"
+echo "ok: flush_every (processing-time timers): every key's rows once, $by_clock flushes by the clock"
 
 # The ABI check: refused at load, before anything runs.
 stateless_job abi "$CSV_SRC" "map: {plugin: abi_next, function: f}" "$T/abi.csv" > "$T/abi.yaml"
