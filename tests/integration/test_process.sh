@@ -4,7 +4,8 @@
 # sluice-gen wrote (the watermark in force for a row recomputed from the
 # rows before it, R1.3, as lib.sh does):
 #  - the builtin count_with_timeout (W4.2) on 1 and 2 workers from a CSV
-#    source and through a DPDK port (net_pcap, 16 rows a packet): per
+#    source and through a DPDK port (net_pcap, 16 rows a packet, also
+#    out of it with an ethdev sink): per
 #    key, (key, rows so far, ts + timeout) for each row whose key's next
 #    row came only after the watermark passed ts + timeout (or never);
 #  - the burst plugin's flush_every (processing-time timers on the
@@ -121,6 +122,15 @@ run_dp "$T/cwtp.yaml"
 rows "$T/cwtp.csv" > "$T/cwt-gotp"
 same_file "$T/cwt-want16" "$T/cwt-gotp"
 echo "ok: count_with_timeout through net_pcap, 2 workers: sqlite3's $(wc -l < "$T/cwt-want16") rows"
+# The same out of the port (an ethdev sink, tx_pcap), decoded.
+PCAP_TX_SRC=$(sed "s|rx_pcap=$T/in.pcap|rx_pcap=$T/in.pcap,tx_pcap=$T/cwt-tx.pcap|" <<< "$PCAP_SRC")
+cwt_job cwt-tx "$PCAP_TX_SRC" 2 unused | sed 's|^sink: .*|sink: {type: ethdev}|' > "$T/cwtx.yaml"
+run_dp "$T/cwtx.yaml"
+"$GEN" decode --pcap "$T/cwt-tx.pcap" --schema user:u64,count:u64,ts:timestamp_ms --csv "$T/cwtx.csv" 2> /dev/null ||
+	fail "the ethdev sink's packets do not decode"
+rows "$T/cwtx.csv" > "$T/cwt-gotx"
+same_file "$T/cwt-want16" "$T/cwt-gotx"
+echo "ok: count_with_timeout from net_pcap to net_pcap (ethdev sink): the same rows"
 
 # burst: count N within WIN, B = 5ms < the disorder: late rows exist.
 burst_sql() {	# PER B
