@@ -19,6 +19,7 @@
 
 static const char *const top_keys[] = {
 	"job", "schema", "source", "sources", "pipeline", "sink", "late_sink", "lcores",
+	"plugins", "side_sink",
 	"pipeline.max-parallelism", "state.key-capacity", "eal",
 	"parallelism.default", "restart-strategy.type",
 	"restart-strategy.fixed-delay.attempts",
@@ -137,6 +138,8 @@ plan_checkpointing(struct plan_ctx *c, const struct plan_node *root)
 			return plan_err(c, v, "unaligned checkpoints are for keyed pipelines; a stateless one has no state for in-flight rows to join (leave it aligned)");
 		if (k->unaligned && c->p->dedup_within_ms > 0)
 			return plan_err(c, v, "unaligned checkpoints are not supported with dedup yet (its in-flight rows would have to be replayed into the sink); leave it aligned");
+		if (k->unaligned && c->p->udf_kind == SLUICE_FN_PROCESS)
+			return plan_err(c, v, "unaligned checkpoints are not supported with process yet (its in-flight rows would have to be replayed into the sink); leave it aligned");
 	}
 	v = plan_map_get(root, "execution.checkpointing.timeout", NULL);
 	if (v != NULL && (plan_get_duration(c, v, &k->timeout_ms) < 0))
@@ -176,6 +179,9 @@ plan_checkpointing(struct plan_ctx *c, const struct plan_node *root)
 
 static const char *const sink_keys[] = {
 	"type", "path", "udp_port", "records_per_packet", NULL,
+};
+static const char *const side_sink_keys[] = {
+	"output", "type", "path", NULL,
 };
 
 static const char *const lcores_keys[] = {
@@ -286,7 +292,8 @@ plan_sink(struct plan_ctx *c, const struct plan_node *map, const char *what,
 	struct plan_node *v, *k;
 
 	if (plan_expect(c, map, PLAN_MAP, what) < 0 ||
-	    plan_check_keys(c, map, what, sink_keys) < 0 ||
+	    plan_check_keys(c, map, what, strcmp(what, "side_sink") == 0 ?
+			    side_sink_keys : sink_keys) < 0 ||
 	    plan_require(c, map, what, "type", &v) < 0 ||
 	    plan_expect(c, v, PLAN_SCALAR, "type") < 0)
 		return -EINVAL;
@@ -425,7 +432,8 @@ plan_top(struct plan_ctx *c, const struct plan_node *root)
 			return -EINVAL;
 		plan_single_input(p);
 	}
-	if (plan_require(c, root, NULL, "pipeline", &v) < 0)
+	if (plan_plugins(c, plan_map_get(root, "plugins", NULL)) < 0 ||
+	    plan_require(c, root, NULL, "pipeline", &v) < 0)
 		return -EINVAL;
 	{
 		struct plan_node rest;
@@ -472,6 +480,8 @@ plan_top(struct plan_ctx *c, const struct plan_node *root)
 	if (v != NULL) {
 		if (p->join.kind == SL_PLAN_JOIN_ENRICH)
 			return plan_err(c, v, "late_sink takes the rows a join drops as late or unmatched, and an enrich join has none");
+		if (p->udf_kind == SLUICE_FN_PROCESS)
+			return plan_err(c, v, "late_sink takes the rows a window drops as late, and this pipeline has no window; a process function's side output goes to side_sink: {output: NAME, ...}");
 		if (p->join.kind == SL_PLAN_JOIN_NONE && (p->stateless || p->dedup_within_ms > 0))
 			return plan_err(c, v, "late_sink takes the rows a window drops as late, and this pipeline has no window");
 		if (p->window_processing_time)
@@ -486,6 +496,22 @@ plan_top(struct plan_ctx *c, const struct plan_node *root)
 		if (p->late_sink.type == SL_SINK_STDOUT && p->sink.type == SL_SINK_STDOUT)
 			return plan_err(c, v, "late_sink and sink both write to stdout; give late_sink a csv path");
 	}
+	/* A process function's side output takes the late side output's
+	 * path through the dataplane: rows of the input schema, in their
+	 * own vectors, with their own transactions. */
+	v = plan_map_get(root, "side_sink", NULL);
+	if (v != NULL) {
+		if (plan_side_sink(c, v) < 0 ||
+		    plan_sink(c, v, "side_sink", &p->late_sink) < 0)
+			return -EINVAL;
+		p->has_late_sink = true;
+		if (p->late_sink.type == SL_SINK_CSV && p->sink.type == SL_SINK_CSV &&
+		    strcmp(p->late_sink.path, p->sink.path) == 0)
+			return plan_err(c, v, "side_sink writes to the sink's file %s; give it a path of its own",
+					p->sink.path);
+		if (p->late_sink.type == SL_SINK_STDOUT && p->sink.type == SL_SINK_STDOUT)
+			return plan_err(c, v, "side_sink and sink both write to stdout; give side_sink a csv path");
+	}
 	return plan_restart(c, root);
 }
 
@@ -493,11 +519,20 @@ int
 sl_plan_load_str(const char *name, const char *yaml, size_t len,
 		 struct sl_plan *p, char *err, size_t errlen)
 {
+	return sl_plan_load_str_flags(name, yaml, len, 0, p, err, errlen);
+}
+
+int
+sl_plan_load_str_flags(const char *name, const char *yaml, size_t len,
+		       unsigned int flags, struct sl_plan *p, char *err,
+		       size_t errlen)
+{
 	struct plan_ctx c = {
 		.name = name != NULL ? name : "<string>",
 		.err = err,
 		.errlen = errlen,
 		.p = p,
+		.flags = flags,
 	};
 	struct plan_node *root = NULL;
 	int rc;
@@ -521,6 +556,13 @@ sl_plan_load_str(const char *name, const char *yaml, size_t len,
 
 int
 sl_plan_load(const char *path, struct sl_plan *p, char *err, size_t errlen)
+{
+	return sl_plan_load_flags(path, 0, p, err, errlen);
+}
+
+int
+sl_plan_load_flags(const char *path, unsigned int flags, struct sl_plan *p,
+		   char *err, size_t errlen)
 {
 	FILE *f;
 	char *buf;
@@ -552,7 +594,7 @@ sl_plan_load(const char *path, struct sl_plan *p, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: cannot read: %s", path,
 				 strerror(-rc));
 	} else {
-		rc = sl_plan_load_str(path, buf, n, p, err, errlen);
+		rc = sl_plan_load_str_flags(path, buf, n, flags, p, err, errlen);
 	}
 	free(buf);
 	fclose(f);

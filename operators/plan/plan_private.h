@@ -49,6 +49,7 @@ struct plan_ctx {
 	char *err;
 	size_t errlen;
 	struct sl_plan *p;
+	unsigned int flags;		/* SL_PLAN_NO_PLUGINS */
 	bool failed;			/* the first error is kept, later ones dropped */
 	const char *section;		/* plan_source's name in messages: NULL = "source" */
 };
@@ -111,6 +112,12 @@ int plan_inputs(struct plan_ctx *c, const struct plan_node *seq,
 		struct plan_node *rest);
 void plan_single_input(struct sl_plan *p);
 int plan_pipeline(struct plan_ctx *c, const struct plan_node *seq);
+
+/* plan_udf.c: plugins, user-function steps, side_sink */
+int plan_plugins(struct plan_ctx *c, const struct plan_node *v);
+int plan_udf_step(struct plan_ctx *c, const struct plan_node *v, uint32_t kind);
+int plan_side_sink(struct plan_ctx *c, const struct plan_node *v);
+int plan_agg_udf(struct plan_ctx *c, const struct plan_node *v);
 
 /* plan_runtime.c: restart-strategy.*, parallelism.default, lcores.cpus */
 int plan_restart(struct plan_ctx *c, const struct plan_node *root);

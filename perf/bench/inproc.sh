@@ -32,7 +32,7 @@ cd "$(dirname "$0")/../.."
 RUNS=${RUNS:-5}
 CPU=${CPU:-1}
 VARIANTS=${VARIANTS:-plain}
-SCENARIOS=${SCENARIOS:-$(ls perf/scenarios/stateless-*.yaml perf/scenarios/tumbling-count-*.yaml perf/scenarios/sliding-count-*.yaml perf/scenarios/session-count-*.yaml perf/scenarios/interval-join-*.yaml)}
+SCENARIOS=${SCENARIOS:-$(ls perf/scenarios/stateless-*.yaml perf/scenarios/tumbling-count-*.yaml perf/scenarios/sliding-count-*.yaml perf/scenarios/session-count-*.yaml perf/scenarios/process-timeout-*.yaml perf/scenarios/interval-join-*.yaml)}
 DP="$build/dataplane/sluice-dp"
 REF="$build/perf/ref/sluice-ref-count"
 for x in "$DP" "$REF" "$build/perf/ref/sluice-ref-join"; do

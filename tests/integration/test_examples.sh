@@ -64,6 +64,15 @@ for job in dedup-clicks; do
 	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected"
 	n=$((n + 1))
 done
+# Process: as dedup, sorted by (user_id, url_id, ts).
+for job in process-clicks; do
+	sed -e "s|path: out/|path: $T/|" "configs/jobs/$job.yaml" > "$T/$job.yaml"
+	run_dp "$T/$job.yaml"
+	{ head -1 "$T/$job.csv"; tail -n +2 "$T/$job.csv" | sort -t, -k1,1n -k2,2n -k4,4n; } > "$T/$job.sorted"
+	same_file "configs/jobs/expected/$job.csv" "$T/$job.sorted"
+	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected"
+	n=$((n + 1))
+done
 # Join: two sources (a CSV and a net_pcap port), pairs completing on two
 # workers as they come; sorted by every column.
 for job in join-clicks; do
@@ -75,4 +84,4 @@ for job in join-clicks; do
 	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected"
 	n=$((n + 1))
 done
-[ "$n" = 8 ] || fail "ran $n examples"
+[ "$n" = 9 ] || fail "ran $n examples"
