@@ -111,12 +111,11 @@ enrich_events(struct sl_join *j, const struct sl_vec *v)
 	}
 }
 
-uint32_t
+void
 join_enrich_process(struct sl_join *j, int side, const struct sl_vec *v)
 {
 	if (side == SL_JOIN_RIGHT)
 		enrich_changelog(j, v);
 	else
 		enrich_events(j, v);
-	return 0;
 }

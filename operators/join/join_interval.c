@@ -117,7 +117,7 @@ buffer_row(struct sl_join *j, int side, const struct sl_state_ref *r,
 	return 0;
 }
 
-uint32_t
+void
 join_interval_process(struct sl_join *j, int side, const struct sl_vec *v)
 {
 	struct join_scratch *s = j->s;
@@ -179,7 +179,6 @@ join_interval_process(struct sl_join *j, int side, const struct sl_vec *v)
 			}
 		}
 	}
-	return 0;
 }
 
 int

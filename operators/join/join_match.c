@@ -74,7 +74,7 @@ match_row(struct sl_join *j, int side, const struct sl_state_ref *r,
 	return 0;
 }
 
-uint32_t
+void
 join_match_process(struct sl_join *j, int side, const struct sl_vec *v)
 {
 	for (uint16_t n = 0; n < v->n_sel; n++) {
@@ -90,7 +90,6 @@ join_match_process(struct sl_join *j, int side, const struct sl_vec *v)
 		else if (rc < 0)
 			j->stats.state_errors++;
 	}
-	return 0;
 }
 
 int

@@ -72,21 +72,21 @@ join_row_ts(const struct sl_join *j, int side, const uint8_t *row)
 
 /* Per kind: setup (descriptors), rows of one side, timer callback. */
 int join_interval_setup(struct sl_join *j);
-uint32_t join_interval_process(struct sl_join *j, int side, const struct sl_vec *v);
+void join_interval_process(struct sl_join *j, int side, const struct sl_vec *v);
 int join_interval_fire(struct sl_join *j, uint16_t kg, const void *key,
 		       const void *ns, int64_t ts);
 
 int join_window_setup(struct sl_join *j);
-uint32_t join_window_process(struct sl_join *j, int side, const struct sl_vec *v);
+void join_window_process(struct sl_join *j, int side, const struct sl_vec *v);
 int join_window_fire(struct sl_join *j, uint16_t kg, const void *key,
 		     const void *ns, int64_t ts);
 
 int join_match_setup(struct sl_join *j);
-uint32_t join_match_process(struct sl_join *j, int side, const struct sl_vec *v);
+void join_match_process(struct sl_join *j, int side, const struct sl_vec *v);
 int join_match_fire(struct sl_join *j, uint16_t kg, const void *key,
 		    const void *ns, int64_t ts);
 
 int join_enrich_setup(struct sl_join *j);
-uint32_t join_enrich_process(struct sl_join *j, int side, const struct sl_vec *v);
+void join_enrich_process(struct sl_join *j, int side, const struct sl_vec *v);
 
 #endif /* JOIN_PRIVATE_H */

@@ -60,7 +60,7 @@ window_add(struct sl_join *j, int side, struct sl_state_ref *r, const uint8_t *r
 	return rc < 0 ? rc : 0;
 }
 
-uint32_t
+void
 join_window_process(struct sl_join *j, int side, const struct sl_vec *v)
 {
 	struct join_scratch *s = j->s;
@@ -100,7 +100,6 @@ join_window_process(struct sl_join *j, int side, const struct sl_vec *v)
 				  side == SL_JOIN_LEFT ? NULL : row);
 		}
 	}
-	return 0;
 }
 
 struct collect {
