@@ -75,8 +75,11 @@
  * same output on any number of instances, per instance.
  *
  * Threads: the thread that owns the sl_state. sl_join_process() allocates
- * nothing and makes no system call on the heap backend; its scratch is
- * sized at init (a bucket grows up to SL_JOIN_BUCKET_MAX bytes).
+ * nothing outside the state (whose heap backend places a bucket's rows in
+ * the worker's arena) and makes no system call on the heap backend; its
+ * scratch is sized at init (a bucket holds up to SL_JOIN_BUCKET_MAX bytes
+ * per side). A window firing gathers both sides' rows into two scratch
+ * buffers that grow by doubling (amortised, on the watermark path).
  */
 
 #include <stdbool.h>
