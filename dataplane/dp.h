@@ -28,6 +28,7 @@
 #include "sl_kg.h"
 #include "sl_map.h"
 #include "sl_plan.h"
+#include "sl_topk.h"
 #include "sl_vec.h"
 #include "sl_window.h"
 #include "sl_wm.h"
@@ -113,6 +114,7 @@ struct dp_pending {
 	uint32_t *idx;
 	size_t idx_cap;
 	struct dp_sort sort;
+	struct sl_topk topk;	/* top_k: the ranking of each window's rows */
 };
 
 struct dp_ckpt;

@@ -134,6 +134,19 @@ setup_windows(struct dp *dp)
 		DP_LOG(ERR, "%s: %s", p->file, msg);
 		return rc;
 	}
+	if (p->topk_k != 0) {
+		/* The rank goes after the aggregates; the workers leave it
+		 * zero and the sink fills it in (pending_rank). */
+		rc = sl_schema_add(&dp->out, "rank", SL_T_U32, 0);
+		if (rc >= 0)
+			rc = sl_topk_init(&dp->pd.topk, p->topk_k,
+					  &dp->out.f[p->n_keys + 2 + p->topk_by], p->topk_asc);
+		if (rc < 0) {
+			DP_LOG(ERR, "%s: cannot set up top_k: %s; use fewer aggregates or a smaller k",
+			       p->file, strerror(-rc));
+			return rc;
+		}
+	}
 	setup_key(dp);
 	dp->win_conf = c;
 	return 0;

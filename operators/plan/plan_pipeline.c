@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pipeline: filters, then key_by, window and aggregate exactly once each,
- * in that order; or filters, key_by and dedup; or, stateless, filters and
+ * in that order, and at most one top_k after them; or filters, key_by and dedup; or, stateless, filters and
  * at most one map. Filters are compiled here so that a job with a broken
  * expression never reaches the dataplane.
  */
@@ -19,6 +19,7 @@ static const char *const window_keys[] = { "tumbling", "sliding", "session", "sl
 					    NULL };
 static const char *const trigger_keys[] = { "count", "continuous", NULL };
 static const char *const dedup_keys[] = { "within", NULL };
+static const char *const topk_keys[] = { "k", "by", "order", NULL };
 
 static bool
 reserved_column(const char *name)
@@ -566,11 +567,82 @@ plan_dedup(struct plan_ctx *c, const struct plan_node *v)
 	return 0;
 }
 
+/*
+ * top_k: {k: K, by: COLUMN, order: desc|asc}: Flink SQL's Window Top-N
+ * (R9.2) over the window's results, ranked where the sink gathers a
+ * window's rows from every worker. Only a window that fires once, with
+ * all its rows at one watermark, can be ranked that way: an allowed
+ * lateness would re-fire a ranked window (R9.3), a count or continuous
+ * trigger fires early, sessions have no common window, and
+ * processing-time rows are written as each worker fires them.
+ */
+static int
+plan_topk(struct plan_ctx *c, const struct plan_node *k, const struct plan_node *v)
+{
+	struct sl_plan *p = c->p;
+	char show[PLAN_SHOW_MAX];
+	struct plan_node *kn, *bn, *on;
+	int64_t kk;
+	uint16_t a;
+
+	if (plan_expect(c, v, PLAN_MAP, "top_k") < 0 ||
+	    plan_check_keys(c, v, "top_k", topk_keys) < 0 ||
+	    plan_require(c, v, "top_k", "k", &kn) < 0 ||
+	    plan_get_int(c, kn, "top_k k", 1, SL_PLAN_TOPK_MAX, &kk) < 0 ||
+	    plan_require(c, v, "top_k", "by", &bn) < 0 ||
+	    plan_expect(c, bn, PLAN_SCALAR, "top_k by") < 0)
+		return -EINVAL;
+	for (a = 0; a < p->n_aggs; a++)
+		if (strcmp(bn->text, p->agg[a].out_name) == 0)
+			break;
+	if (a == p->n_aggs) {
+		char cols[SL_PLAN_MAX_AGGS * (SL_NAME_MAX + 2)];
+		size_t len = 0;
+
+		cols[0] = '\0';
+		for (uint16_t i = 0; i < p->n_aggs; i++)
+			len += (size_t)snprintf(cols + len, sizeof(cols) - len, "%s%s",
+						i ? ", " : "", p->agg[i].out_name);
+		return plan_err(c, bn, "top_k by: '%s' is not an aggregate column; expected one of: %s",
+				plan_show(bn->text, show), cols);
+	}
+	on = plan_map_get(v, "order", NULL);
+	if (on != NULL) {
+		if (plan_expect(c, on, PLAN_SCALAR, "top_k order") < 0)
+			return -EINVAL;
+		if (strcmp(on->text, "asc") == 0)
+			p->topk_asc = true;
+		else if (strcmp(on->text, "desc") != 0)
+			return plan_err(c, on, "unknown top_k order '%s'; expected one of: desc, asc",
+					plan_show(on->text, show));
+	}
+	if (p->window_gap_ms > 0)
+		return plan_err(c, k, "top_k over session windows is not supported: each key's sessions have their own bounds, so there is no common window to rank (Flink's Window Top-N takes tumbling and sliding windows)");
+	if (p->window_processing_time)
+		return plan_err(c, k, "top_k with time: processing is not supported: each worker writes its processing-time windows as they fire, so a window's rows are never gathered to rank; use event time");
+	if (p->window_lateness_ms > 0)
+		return plan_err(c, k, "top_k with allowed_lateness (%lld ms) is not supported: a late firing would change a ranking already written (semantics.md R9.3); set allowed_lateness to 0 or remove it (late rows are then dropped, or go to late_sink)",
+				(long long)p->window_lateness_ms);
+	if (p->window_count_trigger || p->window_continuous_ms)
+		return plan_err(c, k, "top_k ranks each window's final results once, and a %s trigger fires windows early; remove the window's trigger",
+				p->window_count_trigger ? "count" : "continuous");
+	for (uint16_t i = 0; i < p->n_keys; i++)
+		if (strcmp(p->schema.f[p->key_field[i]].name, "rank") == 0)
+			return plan_err(c, k, "top_k adds a column 'rank', and key field 'rank' has that name");
+	for (uint16_t i = 0; i < p->n_aggs; i++)
+		if (strcmp(p->agg[i].out_name, "rank") == 0)
+			return plan_err(c, k, "top_k adds a column 'rank', and an aggregate has that name; rename it with 'as'");
+	p->topk_k = (uint32_t)kk;
+	p->topk_by = a;
+	return 0;
+}
+
 static const char *const step_names[] = {
-	"filter", "key_by", "window", "aggregate", "map", "dedup", NULL,
+	"filter", "key_by", "window", "aggregate", "map", "dedup", "top_k", NULL,
 };
 
-enum { STEP_FILTER, STEP_KEY_BY, STEP_WINDOW, STEP_AGGREGATE, STEP_MAP, STEP_DEDUP };
+enum { STEP_FILTER, STEP_KEY_BY, STEP_WINDOW, STEP_AGGREGATE, STEP_MAP, STEP_DEDUP,
+       STEP_TOPK };
 
 /* Which step a pipeline item is, or an error for anything else. */
 static int
@@ -580,12 +652,12 @@ plan_step(struct plan_ctx *c, const struct plan_node *step)
 	const struct plan_node *k;
 
 	if (step->kind != PLAN_MAP || step->n != 1)
-		return plan_err(c, step, "expected a pipeline step: a mapping with one key (filter, map, key_by, window, aggregate or dedup)");
+		return plan_err(c, step, "expected a pipeline step: a mapping with one key (filter, map, key_by, window, aggregate, top_k or dedup)");
 	k = step->kid[0];
 	for (int i = 0; step_names[i] != NULL; i++)
 		if (strcmp(k->text, step_names[i]) == 0)
 			return i;
-	return plan_err(c, k, "unknown pipeline step '%s'; expected one of: filter, map, key_by, window, aggregate, dedup",
+	return plan_err(c, k, "unknown pipeline step '%s'; expected one of: filter, map, key_by, window, aggregate, top_k, dedup",
 			plan_show(k->text, show));
 }
 
@@ -593,7 +665,7 @@ int
 plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 {
 	struct sl_plan *p = c->p;
-	uint32_t seen[6] = { 0 };
+	uint32_t seen[7] = { 0 };
 	int rc;
 
 	if (plan_expect(c, seq, PLAN_SEQ, "pipeline") < 0)
@@ -605,9 +677,9 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 			return rc;
 		seen[rc]++;
 	}
-	/* No key_by, window, aggregate or dedup: a stateless pipeline. */
+	/* No key_by, window, aggregate, top_k or dedup: a stateless pipeline. */
 	p->stateless = !seen[STEP_KEY_BY] && !seen[STEP_WINDOW] &&
-		!seen[STEP_AGGREGATE] && !seen[STEP_DEDUP];
+		!seen[STEP_AGGREGATE] && !seen[STEP_DEDUP] && !seen[STEP_TOPK];
 	if (seen[STEP_MAP] && !p->stateless) {
 		for (uint32_t i = 0; i < seq->n; i++)
 			if (plan_step(c, seq->kid[i]) == STEP_MAP)
@@ -625,7 +697,7 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 
 			if (step == STEP_DEDUP && !seen[STEP_KEY_BY])
 				return plan_err(c, k, "dedup needs a key_by before it: rows are deduplicated per key");
-			if (step == STEP_WINDOW || step == STEP_AGGREGATE)
+			if (step == STEP_WINDOW || step == STEP_AGGREGATE || step == STEP_TOPK)
 				return plan_err(c, k, after ?
 						"%s after dedup is not supported yet; a dedup pipeline is filters, key_by and dedup, and writes the rows it keeps" :
 						"%s and dedup in one pipeline are not supported yet; a dedup pipeline is filters, key_by and dedup",
@@ -649,7 +721,8 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 		if (step != STEP_FILTER && seen[step])
 			return plan_err(c, k, "duplicate %s; a pipeline has %s one",
 					step_names[step],
-					step == STEP_MAP || step == STEP_DEDUP ?
+					step == STEP_MAP || step == STEP_DEDUP ||
+					step == STEP_TOPK ?
 					"at most" : "exactly");
 		switch (step) {
 		case STEP_FILTER:
@@ -677,6 +750,11 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 			if (!seen[STEP_KEY_BY])
 				return plan_err(c, k, "window must come after key_by");
 			rc = plan_window(c, v);
+			break;
+		case STEP_TOPK:
+			if (!seen[STEP_AGGREGATE])
+				return plan_err(c, k, "top_k must come after aggregate: it ranks a window's aggregated rows");
+			rc = plan_topk(c, k, v);
 			break;
 		default:
 			if (!seen[STEP_WINDOW])

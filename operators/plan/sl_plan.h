@@ -25,6 +25,7 @@ struct sl_expr;
 #define SL_PLAN_MAX_KEYS 8
 #define SL_PLAN_MAX_AGGS 16
 #define SL_PLAN_DEDUP_KEY_MAX 256	/**< dedup: key bytes at most (SL_DEDUP_KEY_MAX) */
+#define SL_PLAN_TOPK_MAX (1u << 20)	/**< top_k: K at most (SL_TOPK_MAX) */
 #define SL_PLAN_HLL_P_DEFAULT 14	/**< approx_count_distinct's P (sl_agg.h's default) */
 #define SL_PLAN_MAX_EAL_ARGS 32
 #define SL_PLAN_ARG_MAX 256
@@ -216,6 +217,18 @@ struct sl_plan {
 
 	uint16_t n_aggs;
 	struct sl_plan_agg agg[SL_PLAN_MAX_AGGS];
+
+	/**
+	 * top_k: {k: K, by: COLUMN, order: desc|asc}: of each window's
+	 * results, only the K rows with the largest (asc: smallest) value of
+	 * aggregate column `by`, ties by the key fields ascending (R9.2),
+	 * with a `rank` column 1..K after the aggregates. Event-time
+	 * tumbling or sliding windows with the default trigger and no
+	 * allowed lateness. 0: no top_k.
+	 */
+	uint32_t topk_k;
+	uint16_t topk_by;		/**< index into agg[] */
+	bool topk_asc;			/**< order: asc */
 
 	/**
 	 * dedup: {within: D} (operators/dedup): > 0 in a dedup pipeline

@@ -422,6 +422,42 @@ test_processing_time_window(void **state)
 	sl_plan_free(&p);
 }
 
+/* top_k: {k, by, order} after the aggregate (R9.2). */
+static void
+test_top_k(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("tk.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: [k, s]\n"
+			      "  - window: {sliding: 10s, slide: 2s, allowed_lateness: 0s}\n"
+			      "  - aggregate: [count(), sum(v) as total]\n"
+			      "  - top_k: {k: 3, by: total}\n"
+			      SINK, &p, err), 0);
+	assert_false(p.stateless);
+	assert_int_equal(p.topk_k, 3);
+	assert_int_equal(p.topk_by, 1);
+	assert_false(p.topk_asc);
+	sl_plan_free(&p);
+	assert_int_equal(load("tk.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m}\n"
+			      "  - aggregate: [count(), avg(f)]\n"
+			      "  - top_k: {by: avg_f, order: asc, k: 1048576}\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.topk_k, 1048576);
+	assert_int_equal(p.topk_by, 1);
+	assert_true(p.topk_asc);
+	sl_plan_free(&p);
+	assert_int_equal(load("tk.yaml", HEAD SRC PIPE SINK, &p, err), 0);
+	assert_int_equal(p.topk_k, 0);
+	sl_plan_free(&p);
+}
+
 /* filters, key_by [k, s], dedup: {within: 10s}: keyed, not stateless. */
 static void
 test_dedup(void **state)
@@ -613,6 +649,90 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
+	{ "topk_before_aggregate", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {tumbling: 1m}\n  - top_k: {k: 2, by: count}\n  - aggregate: [count()]\n"
+	  SINK,
+	  "topk_before_aggregate:7:5: top_k must come after aggregate: it ranks a window's aggregated rows" },
+	{ "topk_twice", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n  - top_k: {k: 2, by: count}\n  - top_k: {k: 3, by: count}\n"
+	  SINK,
+	  "topk_twice:9:5: duplicate top_k; a pipeline has at most one" },
+	{ "topk_no_key_by", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - top_k: {k: 2, by: count}\n"
+	  SINK,
+	  "topk_no_key_by:5:3: pipeline has no key_by; expected filters, then key_by, window and aggregate" },
+	{ "topk_missing_k", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n  - top_k: {by: count}\n"
+	  SINK,
+	  "topk_missing_k:8:12: missing required key 'k' in top_k" },
+	{ "topk_k_zero", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n  - top_k: {k: 0, by: count}\n"
+	  SINK,
+	  "topk_k_zero:8:16: top_k k must be 1..1048576, got 0" },
+	{ "topk_unknown_key", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n  - top_k: {k: 2, by: count, limit: 3}\n"
+	  SINK,
+	  "topk_unknown_key:8:30: unknown key 'limit' in top_k; expected one of: k, by, order" },
+	{ "topk_by_unknown", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count(), sum(v) as total]\n  - top_k: {k: 2, by: v}\n"
+	  SINK,
+	  "topk_by_unknown:8:23: top_k by: 'v' is not an aggregate column; expected one of: count, total" },
+	{ "topk_order_bad", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n  - top_k: {k: 2, by: count, order: up}\n"
+	  SINK,
+	  "topk_order_bad:8:37: unknown top_k order 'up'; expected one of: desc, asc" },
+	{ "topk_lateness", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {tumbling: 1m, allowed_lateness: 5s}\n  - aggregate: [count()]\n  - top_k: {k: 2, by: count}\n"
+	  SINK,
+	  "topk_lateness:8:5: top_k with allowed_lateness (5000 ms) is not supported: a late firing would change a ranking already written (semantics.md R9.3); set allowed_lateness to 0 or remove it (late rows are then dropped, or go to late_sink)" },
+	{ "topk_session", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {session: 5s}\n  - aggregate: [count()]\n  - top_k: {k: 2, by: count}\n"
+	  SINK,
+	  "topk_session:8:5: top_k over session windows is not supported: each key's sessions have their own bounds, so there is no common window to rank (Flink's Window Top-N takes tumbling and sliding windows)" },
+	{ "topk_ptime", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {tumbling: 1s, time: processing}\n  - aggregate: [count()]\n  - top_k: {k: 2, by: count}\n"
+	  SINK,
+	  "topk_ptime:8:5: top_k with time: processing is not supported: each worker writes its processing-time windows as they fire, so a window's rows are never gathered to rank; use event time" },
+	{ "topk_trigger", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {tumbling: 1m, trigger: {count: 3}}\n  - aggregate: [count()]\n  - top_k: {k: 2, by: count}\n"
+	  SINK,
+	  "topk_trigger:8:5: top_k ranks each window's final results once, and a count trigger fires windows early; remove the window's trigger" },
+	{ "topk_rank_name", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as rank]\n  - top_k: {k: 2, by: rank}\n"
+	  SINK,
+	  "topk_rank_name:8:5: top_k adds a column 'rank', and an aggregate has that name; rename it with 'as'" },
+	{ "topk_with_dedup", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - dedup: {within: 1s}\n  - top_k: {k: 2, by: count}\n"
+	  SINK,
+	  "topk_with_dedup:7:5: top_k after dedup is not supported yet; a dedup pipeline is filters, key_by and dedup, and writes the rows it keeps" },
 	{ "dedup_no_key_by", false,
 	  HEAD SRC
 	  "pipeline:\n  - dedup: {within: 10s}\n"
@@ -1622,7 +1742,7 @@ static const struct bad_case bad_cases[] = {
 	  "  - window: {tumbling: 1m}\n"
 	  "  - aggregate: [count()]\n"
 	  SINK,
-	  "unknown_step:6:5: unknown pipeline step 'flat_map'; expected one of: filter, map, key_by, window, aggregate, dedup" },
+	  "unknown_step:6:5: unknown pipeline step 'flat_map'; expected one of: filter, map, key_by, window, aggregate, top_k, dedup" },
 	{ "step_two_keys", false,
 	  HEAD
 	  SRC
@@ -1630,7 +1750,7 @@ static const struct bad_case bad_cases[] = {
 	  "  - key_by: k\n"
 	  "  - {window: {tumbling: 1m}, aggregate: [count()]}\n"
 	  SINK,
-	  "step_two_keys:6:5: expected a pipeline step: a mapping with one key (filter, map, key_by, window, aggregate or dedup)" },
+	  "step_two_keys:6:5: expected a pipeline step: a mapping with one key (filter, map, key_by, window, aggregate, top_k or dedup)" },
 	{ "pipeline_not_seq", false,
 	  HEAD
 	  SRC
@@ -2241,6 +2361,7 @@ main(void)
 		cmocka_unit_test(test_capture_punctuated),
 		cmocka_unit_test(test_session_window),
 		cmocka_unit_test(test_processing_time_window),
+		cmocka_unit_test(test_top_k),
 		cmocka_unit_test(test_dedup),
 		cmocka_unit_test(test_distinct_aggregates),
 		cmocka_unit_test(test_gen_source),
