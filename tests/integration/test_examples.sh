@@ -5,7 +5,8 @@
 # (configs/jobs/expected/regen.sh). Each job's outputs are sorted by
 # (window_start, key, count) before the comparison (a late firing's
 # update and the late side output interleave as they come); the stateless
-# example's is in file order, the dedup example's sorted by key and time.
+# and top-K examples' are compared in their order, the dedup example's
+# sorted by key and time.
 . "$(dirname "$0")/lib.sh"
 
 sort_res() {	# sort_res FILE: the header, then rows by window_start, key, count
@@ -63,4 +64,13 @@ for job in dedup-clicks; do
 	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected"
 	n=$((n + 1))
 done
-[ "$n" = 7 ] || fail "ran $n examples"
+# Top-K: written in (window_start, rank) order, the same bytes whatever
+# the workers: compared as is.
+for job in topk-clicks; do
+	sed -e "s|path: out/|path: $T/|" "configs/jobs/$job.yaml" > "$T/$job.yaml"
+	run_dp "$T/$job.yaml"
+	same_file "configs/jobs/expected/$job.csv" "$T/$job.csv"
+	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected, in order"
+	n=$((n + 1))
+done
+[ "$n" = 8 ] || fail "ran $n examples"
