@@ -289,6 +289,18 @@ build_nodes(const struct sl_plan *p, struct node *n)
 			break;
 	}
 	k++;
+	if (p->topk_k != 0) {
+		/* The ranking runs where every worker's rows of a window meet. */
+		snprintf(n[k].name, sizeof(n[k].name), "top_k");
+		n[k].role = "main";
+		snprintf(n[k].detail, sizeof(n[k].detail),
+			 "per window the %u rows with the %s %s, ties by key ascending; a rank column",
+			 p->topk_k, p->topk_asc ? "smallest" : "largest",
+			 p->agg[p->topk_by].out_name);
+		k++;
+		sink_node(p, &n[k], "in (window_start, rank) order");
+		return k + 1;
+	}
 	sink_node(p, &n[k], "in (window_start, key) order");
 	return k + 1;
 }
@@ -361,7 +373,7 @@ slc_info_text(FILE *f, const struct sl_plan *p, const int *cpus, int ncpu,
 	static const char *const ehdr[] = { "FROM", "TO", "HOW" };
 	static const char *const khdr[] = { "WORKER", "KEY GROUPS", "COUNT" };
 	static const char *const lhdr[] = { "LCORE", "ROLE", "CPU" };
-	struct node *n = calloc(SL_PLAN_MAX_FILTERS + 5, sizeof(*n));
+	struct node *n = calloc(SL_PLAN_MAX_FILTERS + 6, sizeof(*n));
 	unsigned int nn, busy = busy_lcores(p);
 	struct slc_table t;
 	char cl[1024];
@@ -445,7 +457,7 @@ json_t *
 slc_info_json(const struct sl_plan *p, const int *cpus, int ncpu,
 	      const char *cpu_source)
 {
-	struct node *n = calloc(SL_PLAN_MAX_FILTERS + 5, sizeof(*n));
+	struct node *n = calloc(SL_PLAN_MAX_FILTERS + 6, sizeof(*n));
 	json_t *o, *ops, *edges, *kgs, *lcs, *cl;
 	unsigned int nn, busy = busy_lcores(p);
 
