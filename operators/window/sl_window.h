@@ -113,8 +113,10 @@ struct sl_win_conf {
 	 * MergingWindowSet (sl_assign.h) in keyed state maps each session to
 	 * its state window, the namespace of its accumulators; end-of-window
 	 * and cleanup timers are sl_timer timers in the same state, so a
-	 * checkpoint covers all of it and restores N->M. No count or
-	 * continuous trigger, no first/last (merging needs arrival order
+	 * checkpoint covers all of it and restores N->M. With
+	 * processing_time, ProcessingTimeSessionWindows.withGap(gap) (W4.1):
+	 * ts is the clock and the timers are processing-time timers. No count
+	 * or continuous trigger, no first/last (merging needs arrival order
 	 * across windows, which the accumulators do not keep).
 	 */
 	int64_t gap;
@@ -136,13 +138,15 @@ struct sl_win_conf {
 	int64_t continuous;
 	/**
 	 * true: Flink's TumblingProcessingTimeWindows /
-	 * SlidingProcessingTimeWindows with ProcessingTimeTrigger (R4.1): a
-	 * row goes to the windows of the processing time it is processed at
+	 * SlidingProcessingTimeWindows / ProcessingTimeSessionWindows with
+	 * ProcessingTimeTrigger (R4.1, W4.1): a row goes to the windows of
+	 * the processing time it is processed at
 	 * (sl_win_advance_processing_time's now; the record's time is not
-	 * read), a window fires once the clock passes its end - 1 and is
-	 * removed then. No element is late. Watermarks fire nothing; end of
-	 * input (sl_win_advance to SL_TS_MAX) fires every open window. Not
-	 * with gap, lateness or a count or continuous trigger. The open
+	 * read; a session's proto-window is [now, now + gap)), a window
+	 * fires once the clock passes its end - 1 and is removed then. No
+	 * element is late. Watermarks fire nothing; end of input
+	 * (sl_win_advance to SL_TS_MAX) fires every open window. Not with
+	 * lateness or a count or continuous trigger. The open
 	 * windows and their accumulators are state as for event time, so a
 	 * checkpoint covers them; after a restore a window whose end the
 	 * clock has passed fires at the first advance (Flink: R4.7).

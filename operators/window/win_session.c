@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Event-time session windows: Flink's WindowOperator with
+ * Session windows: Flink's WindowOperator with
  * EventTimeSessionWindows.withGap(gap), EventTimeTrigger and allowed
  * lateness L (semantics.md R2.5, R2.7, R3.1-R3.6), composed the way Flink
  * composes it from the assigner, the MergingWindowSet and the internal
- * timer service:
+ * timer service. ProcessingTimeSessionWindows with ProcessingTimeTrigger
+ * (R4.1, W4.1) is the same with the clock for the record's time and
+ * processing-time timers: a clock at now is the watermark now - 1 (a
+ * timer at end - 1 is due once the clock is past it, R4.2), and nothing
+ * is late (R3.7), so the late branches below never run for it:
  *
  *  - an element's proto-window [ts, ts + gap) is added to its key's
  *    MergingWindowSet (sl_assign_mset_add); every window of the key it
@@ -91,6 +95,7 @@ struct win_sess {
 	int acc_id;			/* "window.session" */
 	int set_id;			/* "window.sessions" */
 	struct sl_timer *tm;		/* "window.st": end-of-window and cleanup */
+	enum sl_timer_domain dom;	/* event time; processing time for time: processing */
 	/* The element or timer at hand. */
 	const void *key;
 	uint16_t kg;
@@ -213,7 +218,7 @@ timer_set(struct sl_win *w, const struct sl_assign_window *win, int64_t t)
 {
 	struct win_sess *s = w->sess;
 
-	return sl_timer_register(s->tm, SL_TIMER_EVENT_TIME, s->kg, s->key, win, t);
+	return sl_timer_register(s->tm, s->dom, s->kg, s->key, win, t);
 }
 
 /* A failed state call, counted: the heap backend's -ENOMEM is a full
@@ -317,7 +322,8 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 	const struct sl_win_conf *c = &w->conf;
 	struct win_sess *s = w->sess;
 	const uint8_t *row = sl_vec_crow(v, i);
-	const int64_t ts = sl_row_ts(row, &c->in->f[c->ts_field]);
+	/* Processing time (R4.1): the clock, not the record's time. */
+	const int64_t ts = c->processing_time ? w->now : sl_row_ts(row, &c->in->f[c->ts_field]);
 	struct sl_assign_window proto = { ts, 0 }, act, sw;
 	uint8_t *val = w->vbuf, cd_new[SL_WIN_MAX_AGGS];
 	uint32_t n0;
@@ -520,7 +526,8 @@ win_sess_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 	w->wm = wm;
 	s->out = out;
 	s->ctx = ctx;
-	rc = sl_timer_advance_watermark(s->tm, wm);
+	rc = s->dom == SL_TIMER_EVENT_TIME ? sl_timer_advance_watermark(s->tm, wm) :
+	     sl_timer_advance_processing_time(s->tm, wm);
 	if (rc < 0) {
 		w->stats.state_errors++;
 	} else if (rc > 0) {
@@ -561,7 +568,9 @@ win_sess_init(struct sl_win *w)
 		if (c->in->f[c->key_field[k]].offset != p->offset + p->size)
 			s->key_off = -1;
 	}
-	rc = sl_assign_session(&s->a, SL_ASSIGN_EVENT_TIME, c->gap);
+	s->dom = c->processing_time ? SL_TIMER_PROCESSING_TIME : SL_TIMER_EVENT_TIME;
+	rc = sl_assign_session(&s->a, c->processing_time ? SL_ASSIGN_PROCESSING_TIME :
+			       SL_ASSIGN_EVENT_TIME, c->gap);
 	if (rc < 0)
 		return rc;
 	memset(&d, 0, sizeof(d));

@@ -145,11 +145,11 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 		snprintf(msg, msglen, "allowed lateness must be >= 0");
 		return -EINVAL;
 	}
-	/* Tumbling/SlidingProcessingTimeWindows with ProcessingTimeTrigger
-	 * (R4.1): never late, and no other trigger or sessions here. */
-	if (c->processing_time && (c->gap != 0 || c->lateness != 0 ||
+	/* Tumbling/Sliding/SessionProcessingTimeWindows with
+	 * ProcessingTimeTrigger (R4.1): never late, no other trigger here. */
+	if (c->processing_time && (c->lateness != 0 ||
 				   c->count_trigger != 0 || c->continuous != 0)) {
-		snprintf(msg, msglen, "a processing-time window is tumbling or sliding, with no allowed lateness and no count/continuous trigger");
+		snprintf(msg, msglen, "a processing-time window has no allowed lateness and no count/continuous trigger");
 		return -EINVAL;
 	}
 	if (c->continuous < 0 || (c->continuous > 0 && c->count_trigger != 0)) {
@@ -1476,13 +1476,13 @@ static void win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out,
 void
 sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 {
+	/* Processing time: watermarks fire nothing; end of input does. */
+	if (w->conf.processing_time && wm != SL_TS_MAX)
+		return;
 	if (w->sess != NULL) {
 		win_sess_advance(w, wm, out, ctx);
 		return;
 	}
-	/* Processing time: watermarks fire nothing; end of input does. */
-	if (w->conf.processing_time && wm != SL_TS_MAX)
-		return;
 	win_advance(w, wm, out, ctx);
 }
 
@@ -1495,6 +1495,10 @@ sl_win_advance_processing_time(struct sl_win *w, int64_t now,
 	w->now = now;
 	/* ProcessingTimeTrigger's timer at end - 1 is due once the clock is
 	 * past it (R4.2): fire every window with end - 1 <= now - 1. */
+	if (w->sess != NULL) {
+		win_sess_advance(w, now - 1, out, ctx);
+		return;
+	}
 	if (w->n_open > 0 &&
 	    sat_add(w->open_start[0], w->conf.size - 1) <= now - 1)
 		win_advance(w, now - 1, out, ctx);

@@ -412,6 +412,17 @@ test_processing_time_window(void **state)
 	assert_int_equal(p.window_slide_ms, 2000);
 	assert_int_equal(p.window_offset_ms, 1000);
 	sl_plan_free(&p);
+	/* ProcessingTimeSessionWindows.withGap (W4.1) */
+	assert_int_equal(load("pt.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {session: 30s, time: processing}\n"
+			      "  - aggregate: [count(), max(v)]\n"
+			      SINK, &p, err), 0);
+	assert_true(p.window_processing_time);
+	assert_int_equal(p.window_gap_ms, 30000);
+	assert_int_equal(p.window_size_ms, 0);
+	sl_plan_free(&p);
 	assert_int_equal(load("pt.yaml", HEAD SRC
 			      "pipeline:\n"
 			      "  - key_by: k\n"
@@ -1250,14 +1261,14 @@ static const struct bad_case bad_cases[] = {
 	  "  - aggregate: [count()]\n"
 	  SINK,
 	  "time_not_scalar:6:34: expected a scalar for 'time', got a sequence" },
-	{ "ptime_session", false,
+	{ "ptime_session_lateness", false,
 	  HEAD SRC
 	  "pipeline:\n"
 	  "  - key_by: k\n"
-	  "  - window: {session: 30s, time: processing}\n"
+	  "  - window: {session: 30s, time: processing, allowed_lateness: 1s}\n"
 	  "  - aggregate: [count()]\n"
 	  SINK,
-	  "ptime_session:6:23: session windows in processing time are not supported; use time: event, or a tumbling or sliding window" },
+	  "ptime_session_lateness:6:64: allowed_lateness is for event time: a processing-time window is never late; remove it" },
 	{ "ptime_lateness", false,
 	  HEAD SRC
 	  "pipeline:\n"

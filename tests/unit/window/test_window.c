@@ -2241,11 +2241,14 @@ test_conf_rejects(void **state)
 	c.count_trigger = 0;
 	c.agg[0] = (struct sl_win_agg){ SL_WIN_LAST, 0, "last_k" };
 	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
-	/* Processing time: tumbling or sliding, no lateness, no other
-	 * trigger, no sessions. */
+	/* Processing time: tumbling, sliding or sessions, no lateness, no
+	 * other trigger. */
 	c.agg[0] = (struct sl_win_agg){ SL_WIN_COUNT, -1, "count" };
 	c.processing_time = true;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), 0);
+	c.lateness = 1;
 	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	c.lateness = 0;
 	c.gap = 0;
 	c.size = 10000;
 	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), 0);
@@ -2422,6 +2425,94 @@ test_ptime_snapshot_restore(void **state)
 	snap_free(&o);
 }
 
+/*
+ * W4.1, ProcessingTimeSessionWindows.withGap(3000) with
+ * ProcessingTimeTrigger, sum: rows get the proto-window [now, now + 3000)
+ * of the clock (their timestamps are ignored), sessions merge as in
+ * event time, a session fires once the clock passes its end - 1 (R4.2)
+ * and goes with it; watermarks fire nothing, end of input fires the rest.
+ */
+static void
+test_W4_1_processing_time_sessions(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	next_ptime = true;
+	next_gap = 3000;
+	fx_init(&f, 0, 0, 64);
+	fx_pt(&f, 3);
+	fx_elem(&f, "key2", 1, 999999);		/* [3, 3003) */
+	fx_pt(&f, 1000);
+	fx_elem(&f, "key2", 1, INT64_MIN);	/* [1000, 4000): merges into [3, 4000) */
+	fx_wm(&f, 999999);			/* a watermark: nothing */
+	assert_int_equal(f.n_out, 0);
+	fx_pt(&f, 3999);			/* the timer at 3999 is not due yet */
+	assert_int_equal(f.n_out, 0);
+	fx_pt(&f, 5000);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "key2,3,4000,2,2,1,1,1");
+	fx_elem(&f, "key2", 1, 0);
+	fx_elem(&f, "key2", 1, 0);
+	fx_elem(&f, "key1", 1, 0);
+	fx_elem(&f, "key1", 1, 0);
+	fx_elem(&f, "key1", 1, 0);		/* [5000, 8000) per key */
+	fx_pt(&f, 7999);
+	assert_int_equal(f.n_out, 0);
+	fx_pt(&f, 10000);
+	assert_int_equal(f.n_out, 2);
+	assert_string_equal(fx_res(&f, 0), "key1,5000,8000,3,3,1,1,1");
+	assert_string_equal(fx_res(&f, 1), "key2,5000,8000,2,2,1,1,1");
+	/* A row in the session's last millisecond extends it; at the clock
+	 * of its end it has fired already (a row there would not touch it,
+	 * it would start a session of its own). */
+	fx_elem(&f, "k", 5, 0);			/* [10000, 13000) */
+	fx_pt(&f, 12999);
+	fx_elem(&f, "k", 7, 0);			/* [12999, 15999): merged */
+	fx_pt(&f, 13000);
+	assert_int_equal(f.n_out, 0);
+	fx_elem(&f, "j", 1, 0);			/* [13000, 16000) */
+	fx_wm(&f, SL_TS_MAX);			/* end of input */
+	assert_int_equal(f.n_out, 2);
+	assert_string_equal(fx_res(&f, 0), "k,10000,15999,2,12,5,7,6");
+	assert_string_equal(fx_res(&f, 1), "j,13000,16000,1,1,1,1,1");
+	assert_int_equal(f.w.stats.windows_fired, 5);
+	assert_int_equal(f.w.stats.late_dropped, 0);
+	fx_fini(&f);
+
+	/* A restore: the sessions' timers come back and overdue ones fire
+	 * at the first clock tick (R4.7). */
+	{
+		static struct snap_out o;
+		struct fixture a, b;
+
+		memset(&o, 0, sizeof(o));
+		next_ptime = true;
+		next_gap = 1000;
+		fx_init(&a, 0, 0, 64);
+		fx_pt(&a, 1500);
+		fx_elem(&a, "x", 3, 0);
+		fx_elem(&a, "y", 4, 0);
+		take_snapshot(&a, &o, NULL);
+		fx_fini(&a);
+		next_ptime = true;
+		next_gap = 1000;
+		fx_init(&b, 0, 0, 64);
+		restore_into(&b, &o, 0, 127);
+		assert_int_equal(sl_win_restore_done(&b.w), 0);
+		fx_pt(&b, 1600);
+		fx_elem(&b, "x", 1, 0);		/* [1600, 2600) merges into [1500, 2600) */
+		fx_pt(&b, 2500);		/* y's [1500, 2500) is due */
+		assert_int_equal(b.n_out, 1);
+		assert_string_equal(fx_res(&b, 0), "y,1500,2500,1,4,4,4,4");
+		fx_pt(&b, 9000);
+		assert_int_equal(b.n_out, 1);
+		assert_string_equal(fx_res(&b, 0), "x,1500,2600,2,4,1,3,2");
+		fx_fini(&b);
+		snap_free(&o);
+	}
+}
+
 int
 main(void)
 {
@@ -2462,6 +2553,7 @@ main(void)
 		cmocka_unit_test(test_ptime_tumbling),
 		cmocka_unit_test(test_ptime_sliding),
 		cmocka_unit_test(test_ptime_snapshot_restore),
+		cmocka_unit_test(test_W4_1_processing_time_sessions),
 	};
 
 	int failed;
