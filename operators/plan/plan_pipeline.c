@@ -159,15 +159,13 @@ plan_session(struct plan_ctx *c, const struct plan_node *v,
 /*
  * window: {..., time: event|processing}. Processing time is Flink's
  * Tumbling/Sliding/SessionProcessingTimeWindows with
- * ProcessingTimeTrigger (R4.1): no element is ever late, so allowed
- * lateness and the late side output mean nothing; the count and
- * continuous triggers are not built for it: refused rather than run
- * wrong.
+ * ProcessingTimeTrigger (R4.1), or a count trigger or
+ * ContinuousProcessingTimeTrigger in its place: no element is ever late,
+ * so allowed lateness and the late side output mean nothing.
  */
 static int
 plan_window_time(struct plan_ctx *c, const struct plan_node *v)
 {
-	static const char *const not_ptime[] = { "allowed_lateness", "trigger" };
 	char show[PLAN_SHOW_MAX];
 	const struct plan_node *t = plan_map_get(v, "time", NULL), *o;
 
@@ -180,14 +178,9 @@ plan_window_time(struct plan_ctx *c, const struct plan_node *v)
 	if (strcmp(t->text, "processing") != 0)
 		return plan_err(c, t, "unknown window time '%s'; expected one of: event, processing",
 				plan_show(t->text, show));
-	for (unsigned int i = 0; i < 2; i++) {
-		o = plan_map_get(v, not_ptime[i], NULL);
-		if (o == NULL)
-			continue;
-		if (i == 0)
-			return plan_err(c, o, "allowed_lateness is for event time: a processing-time window is never late; remove it");
-		return plan_err(c, o, "processing-time windows take only the processing-time trigger: a count or continuous trigger is not supported with time: processing; remove 'trigger'");
-	}
+	o = plan_map_get(v, "allowed_lateness", NULL);
+	if (o != NULL)
+		return plan_err(c, o, "allowed_lateness is for event time: a processing-time window is never late; remove it");
 	c->p->window_processing_time = true;
 	return 0;
 }

@@ -145,11 +145,11 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 		snprintf(msg, msglen, "allowed lateness must be >= 0");
 		return -EINVAL;
 	}
-	/* Tumbling/Sliding/SessionProcessingTimeWindows with
-	 * ProcessingTimeTrigger (R4.1): never late, no other trigger here. */
-	if (c->processing_time && (c->lateness != 0 ||
-				   c->count_trigger != 0 || c->continuous != 0)) {
-		snprintf(msg, msglen, "a processing-time window has no allowed lateness and no count/continuous trigger");
+	/* Tumbling/Sliding/SessionProcessingTimeWindows (R4.1): never
+	 * late. A count trigger or ContinuousProcessingTimeTrigger may
+	 * replace ProcessingTimeTrigger (not on sessions: above). */
+	if (c->processing_time && c->lateness != 0) {
+		snprintf(msg, msglen, "a processing-time window has no allowed lateness");
 		return -EINVAL;
 	}
 	if (c->continuous < 0 || (c->continuous > 0 && c->count_trigger != 0)) {
@@ -1021,6 +1021,13 @@ win_refs_ptime(struct sl_win *w, const struct sl_vec *v, uint32_t pass)
 		*k.drop += n_sel;
 		return 0;
 	}
+	/* A count or continuous trigger: any row may fire its window, or
+	 * set its key's first early firing. */
+	if (k.lf) {
+		s->lf_lo[0] = 0;
+		s->lf_hi[0] = n_sel;
+		s->n_lf = 1;
+	}
 	for (uint16_t j = 0; j < n_sel; j++) {
 		const uint16_t i = v->sel[j];
 		const uint8_t *row = v->rows + (size_t)i * v->row_size;
@@ -1068,7 +1075,8 @@ ct_register(struct sl_win *w, uint16_t kg, const void *key, int64_t start,
 {
 	if (next >= max_ts)
 		return;
-	if (sl_timer_register(w->ct, SL_TIMER_EVENT_TIME, kg, key, &start, next) < 0)
+	if (sl_timer_register(w->ct, w->conf.processing_time ? SL_TIMER_PROCESSING_TIME :
+			      SL_TIMER_EVENT_TIME, kg, key, &start, next) < 0)
 		w->stats.state_errors++;
 }
 
@@ -1138,7 +1146,8 @@ win_acc_fire(struct sl_win *w, const struct sl_vec *v, uint16_t n)
 			 * of a key's window sets its first early firing. */
 			if (w->ct != NULL && s->created[j]) {
 				s->ct_j[s->n_ct] = j;
-				s->ct_ts[s->n_ct++] =
+				/* ContinuousProcessingTimeTrigger: the clock */
+				s->ct_ts[s->n_ct++] = w->conf.processing_time ? w->now :
 					sl_row_ts(sl_vec_crow(v, s->row[j]),
 						  &w->conf.in->f[w->conf.ts_field]);
 			}
@@ -1499,8 +1508,9 @@ sl_win_advance_processing_time(struct sl_win *w, int64_t now,
 		win_sess_advance(w, now - 1, out, ctx);
 		return;
 	}
+	/* With a continuous trigger its timers may be due before any end. */
 	if (w->n_open > 0 &&
-	    sat_add(w->open_start[0], w->conf.size - 1) <= now - 1)
+	    (w->ct != NULL || sat_add(w->open_start[0], w->conf.size - 1) <= now - 1))
 		win_advance(w, now - 1, out, ctx);
 }
 
@@ -1519,7 +1529,10 @@ win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 	if (w->ct != NULL) {
 		w->adv_out = out;
 		w->adv_ctx = ctx;
-		if (sl_timer_advance_watermark(w->ct, wm) < 0)
+		/* Processing time: wm is now - 1, a timer at T due once the
+		 * clock is past it (R4.2). */
+		if ((w->conf.processing_time ? sl_timer_advance_processing_time(w->ct, wm) :
+		     sl_timer_advance_watermark(w->ct, wm)) < 0)
 			w->stats.state_errors++;
 	}
 	if (w->n_open > 0 && w->open_start[0] <= wm - (size - 1)) {

@@ -412,6 +412,26 @@ test_processing_time_window(void **state)
 	assert_int_equal(p.window_slide_ms, 2000);
 	assert_int_equal(p.window_offset_ms, 1000);
 	sl_plan_free(&p);
+	/* A count trigger or ContinuousProcessingTimeTrigger in place of
+	 * ProcessingTimeTrigger. */
+	assert_int_equal(load("pt.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m, trigger: {count: 5}, time: processing}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), 0);
+	assert_true(p.window_processing_time);
+	assert_int_equal(p.window_count_trigger, 5);
+	sl_plan_free(&p);
+	assert_int_equal(load("pt.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {sliding: 1m, slide: 10s, time: processing, trigger: {continuous: 1s}}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), 0);
+	assert_true(p.window_processing_time);
+	assert_int_equal(p.window_continuous_ms, 1000);
+	sl_plan_free(&p);
 	/* ProcessingTimeSessionWindows.withGap (W4.1) */
 	assert_int_equal(load("pt.yaml", HEAD SRC
 			      "pipeline:\n"
@@ -1269,6 +1289,14 @@ static const struct bad_case bad_cases[] = {
 	  "  - aggregate: [count()]\n"
 	  SINK,
 	  "ptime_session_lateness:6:64: allowed_lateness is for event time: a processing-time window is never late; remove it" },
+	{ "ptime_session_trigger", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n"
+	  "  - window: {session: 30s, time: processing, trigger: {count: 2}}\n"
+	  "  - aggregate: [count()]\n"
+	  SINK,
+	  "ptime_session_trigger:6:55: session windows take only the event-time trigger: a count or continuous trigger on sessions is not supported; remove 'trigger'" },
 	{ "ptime_lateness", false,
 	  HEAD SRC
 	  "pipeline:\n"
@@ -1277,22 +1305,6 @@ static const struct bad_case bad_cases[] = {
 	  "  - aggregate: [count()]\n"
 	  SINK,
 	  "ptime_lateness:6:64: allowed_lateness is for event time: a processing-time window is never late; remove it" },
-	{ "ptime_count_trigger", false,
-	  HEAD SRC
-	  "pipeline:\n"
-	  "  - key_by: k\n"
-	  "  - window: {tumbling: 1m, trigger: {count: 5}, time: processing}\n"
-	  "  - aggregate: [count()]\n"
-	  SINK,
-	  "ptime_count_trigger:6:37: processing-time windows take only the processing-time trigger: a count or continuous trigger is not supported with time: processing; remove 'trigger'" },
-	{ "ptime_continuous_trigger", false,
-	  HEAD SRC
-	  "pipeline:\n"
-	  "  - key_by: k\n"
-	  "  - window: {sliding: 1m, slide: 10s, time: processing, trigger: {continuous: 1s}}\n"
-	  "  - aggregate: [count()]\n"
-	  SINK,
-	  "ptime_continuous_trigger:6:66: processing-time windows take only the processing-time trigger: a count or continuous trigger is not supported with time: processing; remove 'trigger'" },
 	{ "ptime_late_sink", false,
 	  HEAD SRC
 	  "pipeline:\n"

@@ -2256,10 +2256,10 @@ test_conf_rejects(void **state)
 	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
 	c.lateness = 0;
 	c.count_trigger = 2;
-	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), 0);
 	c.count_trigger = 0;
 	c.continuous = 100;
-	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), 0);
 	c.continuous = 0;
 	c.slide = 1000;
 	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), 0);
@@ -2426,6 +2426,103 @@ test_ptime_snapshot_restore(void **state)
 }
 
 /*
+ * TumblingProcessingTimeWindows.of(1000) with CountTrigger.of(2) in place
+ * of ProcessingTimeTrigger: a key's window fires at its 2nd, 4th, ... row
+ * (the clock's window, whatever the rows' timestamps), never when the
+ * clock passes its end, where it is removed without output.
+ */
+static void
+test_ptime_count_trigger(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	next_ptime = true;
+	next_count_trigger = 2;
+	fx_init(&f, 1000, 0, 64);
+	fx_late(&f);
+	fx_pt(&f, 100);
+	fx_elem(&f, "a", 1, 999999);
+	assert_int_equal(f.n_out, 0);
+	fx_elem(&f, "a", 2, 0);			/* a's 2nd: fires */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "a,0,1000,2,3,1,2,1.5");
+	f.n_out = 0;
+	fx_elem(&f, "a", 3, 0);			/* a's 3rd: nothing */
+	fx_elem(&f, "b", 4, 0);
+	assert_int_equal(f.n_out, 0);
+	fx_pt(&f, 999);
+	assert_int_equal(f.n_out, 0);
+	fx_pt(&f, 1000);			/* the end: removed, no output */
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(f.w.n_open, 0);
+	assert_int_equal(f.w.stats.windows_fired, 0);
+	fx_vec(&f, 2, (const char *const[]){ "b", "b" }, (const int64_t[]){ 5, 6 },
+	       (const int64_t[]){ 0, 0 });	/* [1000, 2000): b's 2nd fires */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "b,1000,2000,2,11,5,6,5.5");
+	fx_wm(&f, SL_TS_MAX);			/* end of input: nothing due */
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(f.w.stats.late_dropped, 0);
+	fx_fini(&f);
+}
+
+/*
+ * TumblingProcessingTimeWindows.of(1000) with
+ * ContinuousProcessingTimeTrigger.of(300): a key's window fires every
+ * 300 ms of the clock from its first row's time rounded down (150 -> 300,
+ * 600, 900), each once the clock is past it (R4.2), and at its end as
+ * ProcessingTimeTrigger would; the timers are processing-time timers in
+ * the state, so a restore brings them back.
+ */
+static void
+test_ptime_continuous_trigger(void **state)
+{
+	struct fixture f, b, *x;
+	struct snap_out o;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	for (int restore = 0; restore < 2; restore++) {
+		next_ptime = true;
+		next_continuous = 300;
+		fx_init(&f, 1000, 0, 64);
+		fx_late(&f);
+		fx_pt(&f, 150);
+		fx_elem(&f, "k", 1, -77);
+		fx_pt(&f, 300);			/* 300 is not due until 301 */
+		assert_int_equal(f.n_out, 0);
+		fx_pt(&f, 301);
+		assert_int_equal(f.n_out, 1);
+		assert_string_equal(fx_res(&f, 0), "k,0,1000,1,1,1,1,1");
+		fx_elem(&f, "k", 2, 0);
+		if (restore) {
+			take_snapshot(&f, &o, NULL);
+			fx_fini(&f);
+			next_ptime = true;
+			next_continuous = 300;
+			fx_init(&b, 1000, 0, 64);
+			fx_late(&b);
+			restore_into(&b, &o, 0, 127);
+			assert_int_equal(sl_win_restore_done(&b.w), 0);
+		}
+		x = restore ? &b : &f;
+		fx_pt(x, 650);			/* 600 */
+		assert_int_equal(x->n_out, 1);
+		assert_string_equal(fx_res(x, 0), "k,0,1000,2,3,1,2,1.5");
+		fx_pt(x, 1000);			/* 900, then the end */
+		assert_int_equal(x->n_out, 2);
+		assert_string_equal(fx_res(x, 0), "k,0,1000,2,3,1,2,1.5");
+		assert_string_equal(fx_res(x, 1), "k,0,1000,2,3,1,2,1.5");
+		assert_int_equal(x->w.n_open, 0);
+		fx_wm(x, SL_TS_MAX);
+		assert_int_equal(x->n_out, 0);
+		fx_fini(x);
+	}
+	snap_free(&o);
+}
+
+/*
  * W4.1, ProcessingTimeSessionWindows.withGap(3000) with
  * ProcessingTimeTrigger, sum: rows get the proto-window [now, now + 3000)
  * of the clock (their timestamps are ignored), sessions merge as in
@@ -2554,6 +2651,8 @@ main(void)
 		cmocka_unit_test(test_ptime_sliding),
 		cmocka_unit_test(test_ptime_snapshot_restore),
 		cmocka_unit_test(test_W4_1_processing_time_sessions),
+		cmocka_unit_test(test_ptime_count_trigger),
+		cmocka_unit_test(test_ptime_continuous_trigger),
 	};
 
 	int failed;
