@@ -120,28 +120,29 @@ plan_lateness(struct plan_ctx *c, const struct plan_node *o)
 	return 0;
 }
 
+static int plan_trigger(struct plan_ctx *c, const struct plan_node *o);
+
 /*
- * window: {session: GAP[, allowed_lateness: L]}: Flink's
- * EventTimeSessionWindows.withGap(GAP) with the event-time trigger. Flink
- * gives sessions no offset and no slide; the count and continuous
- * triggers would need their per-window state merged on session merges
- * (Trigger.onMerge), which is not built: refused rather than run wrong.
+ * window: {session: GAP[, allowed_lateness: L][, trigger: {count: N}]}:
+ * Flink's EventTimeSessionWindows.withGap(GAP) with the event-time
+ * trigger, or CountTrigger (whose count merges: a sum). Flink gives
+ * sessions no offset and no slide; the continuous trigger's next firing
+ * would need merging too (Trigger.onMerge), which is not built: refused
+ * rather than run wrong.
  */
 static int
 plan_session(struct plan_ctx *c, const struct plan_node *v,
 	     const struct plan_node *n)
 {
-	static const char *const not_session[] = { "slide", "offset", "trigger" };
+	static const char *const not_session[] = { "slide", "offset" };
 	struct sl_plan *p = c->p;
 	char show[PLAN_SHOW_MAX];
 	const struct plan_node *o;
 
-	for (unsigned int i = 0; i < 3; i++) {
+	for (unsigned int i = 0; i < 2; i++) {
 		o = plan_map_get(v, not_session[i], NULL);
 		if (o == NULL)
 			continue;
-		if (i == 2)
-			return plan_err(c, o, "session windows take only the event-time trigger: a count or continuous trigger on sessions is not supported; remove 'trigger'");
 		return plan_err(c, o, "a session window has no '%s' (Flink's EventTimeSessionWindows.withGap takes only the gap); remove it",
 				not_session[i]);
 	}
@@ -153,6 +154,48 @@ plan_session(struct plan_ctx *c, const struct plan_node *v,
 	o = plan_map_get(v, "allowed_lateness", NULL);
 	if (o != NULL && plan_lateness(c, o) < 0)
 		return -EINVAL;
+	o = plan_map_get(v, "trigger", NULL);
+	if (o != NULL) {
+		if (plan_trigger(c, o) < 0)
+			return -EINVAL;
+		if (p->window_continuous_ms != 0)
+			return plan_err(c, plan_map_get(o, "continuous", NULL),
+					"a continuous trigger on session windows is not supported (its next firing would have to merge with the sessions); use trigger: {count: N} or none");
+	}
+	return 0;
+}
+
+/*
+ * trigger: {count: N} (.trigger(CountTrigger.of(N))) or {continuous: I}
+ * (ContinuousEventTimeTrigger / ContinuousProcessingTimeTrigger.of(I))
+ * in place of the window's default trigger.
+ */
+static int
+plan_trigger(struct plan_ctx *c, const struct plan_node *o)
+{
+	struct sl_plan *p = c->p;
+	char show[PLAN_SHOW_MAX];
+	struct plan_node *cn, *ci;
+	int64_t cnt;
+
+	if (plan_expect(c, o, PLAN_MAP, "trigger") < 0 ||
+	    plan_check_keys(c, o, "trigger", trigger_keys) < 0)
+		return -EINVAL;
+	cn = plan_map_get(o, "count", NULL);
+	ci = plan_map_get(o, "continuous", NULL);
+	if ((cn == NULL) == (ci == NULL))
+		return plan_err(c, o, "trigger needs one of {count: N} or {continuous: INTERVAL}");
+	if (cn != NULL) {
+		if (plan_get_int(c, cn, "trigger count", 1, INT32_MAX, &cnt) < 0)
+			return -EINVAL;
+		p->window_count_trigger = (uint64_t)cnt;
+		return 0;
+	}
+	if (plan_get_duration(c, ci, &p->window_continuous_ms) < 0)
+		return -EINVAL;
+	if (p->window_continuous_ms <= 0)
+		return plan_err(c, ci, "a continuous trigger's interval must be > 0, got %s",
+				plan_show(ci->text, show));
 	return 0;
 }
 
@@ -237,33 +280,9 @@ plan_window(struct plan_ctx *c, const struct plan_node *v)
 	o = plan_map_get(v, "allowed_lateness", NULL);
 	if (o != NULL && plan_lateness(c, o) < 0)
 		return -EINVAL;
-	/* .trigger(CountTrigger.of(N)) or
-	 * .trigger(ContinuousEventTimeTrigger.of(I)) in place of the
-	 * event-time trigger. */
 	o = plan_map_get(v, "trigger", NULL);
-	if (o != NULL) {
-		struct plan_node *cn, *ci;
-		int64_t cnt;
-
-		if (plan_expect(c, o, PLAN_MAP, "trigger") < 0 ||
-		    plan_check_keys(c, o, "trigger", trigger_keys) < 0)
-			return -EINVAL;
-		cn = plan_map_get(o, "count", NULL);
-		ci = plan_map_get(o, "continuous", NULL);
-		if ((cn == NULL) == (ci == NULL))
-			return plan_err(c, o, "trigger needs one of {count: N} or {continuous: INTERVAL}");
-		if (cn != NULL) {
-			if (plan_get_int(c, cn, "trigger count", 1, INT32_MAX, &cnt) < 0)
-				return -EINVAL;
-			p->window_count_trigger = (uint64_t)cnt;
-		} else {
-			if (plan_get_duration(c, ci, &p->window_continuous_ms) < 0)
-				return -EINVAL;
-			if (p->window_continuous_ms <= 0)
-				return plan_err(c, ci, "a continuous trigger's interval must be > 0, got %s",
-						plan_show(ci->text, show));
-		}
-	}
+	if (o != NULL && plan_trigger(c, o) < 0)
+		return -EINVAL;
 	o = plan_map_get(v, "offset", NULL);
 	if (o == NULL)
 		return 0;

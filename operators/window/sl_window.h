@@ -115,16 +115,22 @@ struct sl_win_conf {
 	 * and cleanup timers are sl_timer timers in the same state, so a
 	 * checkpoint covers all of it and restores N->M. With
 	 * processing_time, ProcessingTimeSessionWindows.withGap(gap) (W4.1):
-	 * ts is the clock and the timers are processing-time timers. No count
-	 * or continuous trigger, no first/last (merging needs arrival order
-	 * across windows, which the accumulators do not keep).
+	 * ts is the clock and the timers are processing-time timers. A count
+	 * trigger's count is per session and summed when sessions merge
+	 * (Flink's CountTrigger.onMerge), kept after the aggregates in the
+	 * accumulator. No continuous trigger (its next firing is not merged),
+	 * no first/last (merging needs arrival order across windows, which
+	 * the accumulators do not keep).
 	 */
 	int64_t gap;
 	/**
 	 * 0: EventTimeTrigger (R2.7). N > 0: Flink's CountTrigger.of(N) in
 	 * its place (R2.6): a key's window fires at its N-th, 2N-th, ...
-	 * element with the whole contents, never when the watermark passes
-	 * its end, and is removed at cleanup (end - 1 + L) without output.
+	 * element with the whole contents (a session: at the element that
+	 * brings its count since its last firing, summed over merged
+	 * sessions, to N or more), never when the watermark (or, in
+	 * processing time, the clock) passes its end, and is removed at
+	 * cleanup (end - 1 + L) without output.
 	 */
 	uint64_t count_trigger;
 	/**
@@ -133,7 +139,9 @@ struct sl_win_conf {
 	 * R2.7), a key's window fires early whenever the watermark passes the
 	 * next multiple of interval after its first row's timestamp, and every
 	 * interval after that, before its end. Per-key timers (sl_timer, in
-	 * the same state, so checkpointed).
+	 * the same state, so checkpointed). In processing time
+	 * ContinuousProcessingTimeTrigger: the clock for the timestamp and
+	 * the watermark, processing-time timers. Not on sessions.
 	 */
 	int64_t continuous;
 	/**

@@ -101,6 +101,7 @@ struct win_sess {
 	uint16_t kg;
 	int64_t wm;			/* the watermark it is judged by */
 	int32_t key_off;		/* key bytes contiguous in the row here; -1: gather */
+	uint32_t trig_off;		/* count trigger: its count in an accumulator */
 	bool merged;			/* sess_merge ran for the row at hand */
 	sl_win_out_fn out;		/* sl_win_advance's output */
 	void *ctx;
@@ -211,6 +212,23 @@ acc_clear(struct sl_win *w, const struct sl_assign_window *sw)
 	return sl_state_clear(w->st, w->sess->acc_id, &r);
 }
 
+/* A count trigger's rows since its window last fired (CountTrigger's
+ * state), kept after the aggregates in the window's accumulator. */
+static inline uint64_t
+trig_get(const struct sl_win *w, const uint8_t *val)
+{
+	uint64_t n;
+
+	memcpy(&n, val + w->sess->trig_off, 8);
+	return n;
+}
+
+static inline void
+trig_set(const struct sl_win *w, uint8_t *val, uint64_t n)
+{
+	memcpy(val + w->sess->trig_off, &n, 8);
+}
+
 /* Set win's timer at t (one already there coalesces). Never deleted:
  * see the timer forwarding at the top. */
 static int
@@ -296,6 +314,8 @@ sess_merge(void *arg, const struct sl_assign_window *result,
 		}
 		if (have) {
 			win_acc_merge(w, dst, src);
+			if (w->conf.count_trigger != 0)
+				trig_set(w, dst, trig_get(w, dst) + trig_get(w, src));
 		} else {
 			memcpy(dst, src, w->val_len);
 			/* its distinct values move over and are counted again */
@@ -327,7 +347,7 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 	struct sl_assign_window proto = { ts, 0 }, act, sw;
 	uint8_t *val = w->vbuf, cd_new[SL_WIN_MAX_AGGS];
 	uint32_t n0;
-	bool fresh;
+	bool fresh, fire;
 	int64_t cl;
 	int rc, bad = 0;	/* the row's first failed state call */
 
@@ -392,16 +412,37 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 		else
 			cd_new[win_cd_index(w, a)] = (uint8_t)r2;
 	}
+	fire = false;
 	if (rc >= 0) {
 		win_acc_add(w, val, row, cd_new);
+		/* CountTrigger.onElement: fire at the N-th row since the
+		 * last firing, counted over merged sessions (their counts
+		 * were summed), and start again; never on time. */
+		if (c->count_trigger != 0) {
+			uint64_t n = trig_get(w, val) + 1;
+
+			fire = n >= c->count_trigger;
+			trig_set(w, val, fire ? 0 : n);
+		}
 		rc = acc_put(w, &sw, val);
 	}
 	/* EventTimeTrigger.onElement (R2.7): fire now if the window's end
 	 * has passed (a late firing, R3.3), else at end - 1. A row the
-	 * state refused fires nothing, but its window keeps its timers. */
+	 * state refused fires nothing, but its window keeps its timers.
+	 * With a count trigger the timer at end - 1 only cleans up (L = 0)
+	 * or does nothing (sess_timer). */
 	if (rc < 0)
 		bad = rc;
-	if (rc >= 0 && sl_assign_max_ts(&act) <= s->wm) {
+	if (rc >= 0 && fire && w->late_out != NULL)
+		win_emit_row(w, w->late_out, w->late_ctx, s->key, act.start,
+			     act.end, val, sl_assign_max_ts(&act) > s->wm);
+	if (c->count_trigger != 0) {
+		if (fresh && sl_assign_max_ts(&act) > s->wm) {
+			rc = timer_set(w, &act, sl_assign_max_ts(&act));
+			if (rc < 0 && bad == 0)
+				bad = rc;
+		}
+	} else if (rc >= 0 && sl_assign_max_ts(&act) <= s->wm) {
 		if (w->late_out != NULL) {
 			win_emit_row(w, w->late_out, w->late_ctx, s->key,
 				     act.start, act.end, val, false);
@@ -492,7 +533,8 @@ sess_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 		sess_forward(w, &win, t);
 		return 0;
 	}
-	if (t == sl_assign_max_ts(&win)) {
+	/* CountTrigger.onEventTime: CONTINUE; the window is only cleaned. */
+	if (t == sl_assign_max_ts(&win) && w->conf.count_trigger == 0) {
 		rc = acc_get(w, &sw, val);
 		if (rc < 0)
 			w->stats.state_errors++;
@@ -561,6 +603,7 @@ win_sess_init(struct sl_win *w)
 	if (s == NULL)
 		return -ENOMEM;
 	w->sess = s;
+	s->trig_off = w->val_len - 8;	/* with a count trigger: sl_win_init */
 	s->key_off = (int32_t)c->in->f[c->key_field[0]].offset;
 	for (uint16_t k = 1; k < c->n_keys; k++) {
 		const struct sl_field *p = &c->in->f[c->key_field[k - 1]];

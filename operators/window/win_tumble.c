@@ -118,12 +118,13 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 	int rc;
 
 	/* EventTimeSessionWindows.withGap(g): g > 0 and nothing else; Flink
-	 * has no offset for sessions, and the triggers that keep per-window
-	 * state here are not merged (see sl_win_conf.gap). */
+	 * has no offset for sessions. A count trigger's state merges (a sum);
+	 * a continuous trigger's next firing is not merged here (see
+	 * sl_win_conf.gap). */
 	if (c->gap < 0 ||
 	    (c->gap > 0 && (c->size != 0 || c->slide != 0 || c->offset != 0 ||
-			    c->count_trigger != 0 || c->continuous != 0))) {
-		snprintf(msg, msglen, "session window needs a gap > 0 and no size, slide, offset or count/continuous trigger");
+			    c->continuous != 0))) {
+		snprintf(msg, msglen, "session window needs a gap > 0 and no size, slide, offset or continuous trigger");
 		return -EINVAL;
 	}
 	if (c->gap == 0 && c->slide == 0 &&
@@ -468,6 +469,11 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 			acc->fa.item_len = acc->in->size;
 		}
 	}
+	/* A session's count trigger keeps its rows since the last firing
+	 * after the aggregates (CountTrigger's ReducingState, summed when
+	 * sessions merge): win_acc_* never look past their slots. */
+	if (c->gap > 0 && c->count_trigger != 0)
+		w->val_len += 8;
 	n_kg = c->last_kg - c->first_kg + 1;
 	w->vbuf = malloc(3 * (size_t)w->val_len);
 	if (w->vbuf == NULL) {

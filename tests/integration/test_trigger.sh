@@ -6,6 +6,8 @@
 # its 3rd, 6th, ... accepted row with everything so far, never on time,
 # and rows past end - 1 + L are dropped. sqlite3 numbers each key's
 # accepted rows of a window in arrival order and computes every result.
+# Then a continuous trigger on the same rows, and a count trigger on
+# session windows over rows in event-time order.
 . "$(dirname "$0")/lib.sh"
 
 "$GEN" write --schema user:u32,amount:i64,ts:timestamp_ms \
@@ -122,3 +124,44 @@ rows=$(($(wc -l < "$T/cont.csv") - 1))
 wins=$({ qc; echo "SELECT count(*) FROM (SELECT DISTINCT user, pane FROM acc);"; } | sqlite3 -batch)
 [ "$rows" -gt $((wins * 2)) ] || fail "continuous: only $rows results for $wins windows"
 echo "ok: continuous trigger ${I}ms on tumbling ${size}ms: $rows results ($wins windows) equal sqlite3's"
+
+# trigger: {count: 3} on session windows (gap 30 ms), on rows in event-time
+# order (no disorder, so none is late and a row can only extend its key's
+# latest session or open the next; a row exactly a gap after the last one
+# touches it and merges, the watermark never having passed that session's
+# end). CountTrigger's count then is the row's number in its session, and
+# the session fires at rows 3, 6, ... with window [first ts, this ts + gap)
+# and everything so far; never on time. sqlite3 splits each key's rows at
+# gaps > 30 ms and numbers them (max(amount) stands for last(), which
+# sessions do not take). Two workers; rows compared sorted.
+"$GEN" write --schema user:u32,amount:i64,ts:timestamp_ms \
+	--key user --ts ts --keys 20 --events 6000 --rate 1000 \
+	--seed 43 --csv "$T/ord.csv" 2> /dev/null
+G=30
+sed -e "s|$T/in.csv|$T/ord.csv|" -e "s|tumbling: ${size}ms, allowed_lateness: ${L}ms, |session: ${G}ms, |" \
+	-e "s|last(amount)|max(amount) as last_amount|" \
+	-e "s|$T/count.csv|$T/sess.csv|" "$T/count.yaml" > "$T/sess.yaml"
+grep -q "session: ${G}ms, trigger: {count: $N}" "$T/sess.yaml" || fail "the session job was not written"
+qs() {
+	cat <<SQL
+CREATE TABLE ev(user INTEGER, amount INTEGER, ts INTEGER);
+.import --csv --skip 1 $T/ord.csv ev
+CREATE TABLE s1 AS SELECT rowid AS pkt, *, CASE WHEN ts - lag(ts) OVER
+	(PARTITION BY user ORDER BY rowid) <= $G THEN 0 ELSE 1 END AS brk FROM ev;
+CREATE TABLE s2 AS SELECT *, sum(brk) OVER (PARTITION BY user ORDER BY pkt) AS sid FROM s1;
+CREATE TABLE s3 AS SELECT *, row_number() OVER (PARTITION BY user, sid ORDER BY pkt) AS rn,
+	min(ts) OVER (PARTITION BY user, sid) AS st,
+	sum(amount) OVER (PARTITION BY user, sid ORDER BY pkt) AS run_sum,
+	max(amount) OVER (PARTITION BY user, sid ORDER BY pkt) AS run_max FROM s2;
+CREATE TABLE want AS SELECT user, st AS window_start, ts + $G AS window_end, rn AS count,
+	run_sum AS sum_amount, run_max AS last_amount FROM s3 WHERE rn % $N = 0;
+SQL
+}
+lat=$(sqlite3 -batch :memory: ".import --csv $T/ord.csv e" "SELECT count(*) FROM e a JOIN e b ON b.rowid = a.rowid + 1 WHERE CAST(b.ts AS INTEGER) < CAST(a.ts AS INTEGER);")
+[ "$lat" = 0 ] || fail "session: the rows are not in event-time order ($lat inversions)"
+run_dp "$T/sess.yaml" --stats-json "$T/sess.json"
+bad=$(differ qs "$T/sess.csv")
+[ "$bad" = 0 ] || fail "session count trigger: $bad result rows differ from sqlite3's"
+rows=$(($(wc -l < "$T/sess.csv") - 1))
+[ "$rows" -gt 300 ] || fail "session count trigger: only $rows results"
+echo "ok: count trigger $N on ${G}ms sessions: $rows results equal sqlite3's"

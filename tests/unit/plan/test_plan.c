@@ -383,6 +383,25 @@ test_session_window(void **state)
 	assert_int_equal(p.window_continuous_ms, 0);
 	assert_int_equal(p.n_aggs, 3);
 	sl_plan_free(&p);
+	/* CountTrigger on sessions, in event and processing time. */
+	assert_int_equal(load("s.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {session: 30s, trigger: {count: 4}, allowed_lateness: 1s}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.window_count_trigger, 4);
+	assert_int_equal(p.window_lateness_ms, 1000);
+	sl_plan_free(&p);
+	assert_int_equal(load("s.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {session: 30s, time: processing, trigger: {count: 2}}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.window_count_trigger, 2);
+	assert_true(p.window_processing_time);
+	sl_plan_free(&p);
 }
 
 /* window: {..., time: processing|event}; event time is the default. */
@@ -1261,10 +1280,10 @@ static const struct bad_case bad_cases[] = {
 	  HEAD SRC
 	  "pipeline:\n"
 	  "  - key_by: k\n"
-	  "  - window: {session: 30s, trigger: {count: 5}}\n"
+	  "  - window: {session: 30s, trigger: {continuous: 5s}}\n"
 	  "  - aggregate: [count()]\n"
 	  SINK,
-	  "session_trigger:6:37: session windows take only the event-time trigger: a count or continuous trigger on sessions is not supported; remove 'trigger'" },
+	  "session_trigger:6:50: a continuous trigger on session windows is not supported (its next firing would have to merge with the sessions); use trigger: {count: N} or none" },
 	{ "time_unknown", false,
 	  HEAD SRC
 	  "pipeline:\n"
@@ -1293,10 +1312,10 @@ static const struct bad_case bad_cases[] = {
 	  HEAD SRC
 	  "pipeline:\n"
 	  "  - key_by: k\n"
-	  "  - window: {session: 30s, time: processing, trigger: {count: 2}}\n"
+	  "  - window: {session: 30s, time: processing, trigger: {continuous: 1s}}\n"
 	  "  - aggregate: [count()]\n"
 	  SINK,
-	  "ptime_session_trigger:6:55: session windows take only the event-time trigger: a count or continuous trigger on sessions is not supported; remove 'trigger'" },
+	  "ptime_session_trigger:6:68: a continuous trigger on session windows is not supported (its next firing would have to merge with the sessions); use trigger: {count: N} or none" },
 	{ "ptime_lateness", false,
 	  HEAD SRC
 	  "pipeline:\n"

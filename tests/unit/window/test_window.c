@@ -2237,7 +2237,7 @@ test_conf_rejects(void **state)
 	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
 	c.continuous = 0;
 	c.count_trigger = 2;
-	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), 0);
 	c.count_trigger = 0;
 	c.agg[0] = (struct sl_win_agg){ SL_WIN_LAST, 0, "last_k" };
 	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
@@ -2523,6 +2523,63 @@ test_ptime_continuous_trigger(void **state)
 }
 
 /*
+ * Session windows with CountTrigger.of(3) (gap 3000, L = 0): the
+ * trigger's count is per session, summed when sessions merge
+ * (Trigger.onMerge merges its ReducingState), and a session fires at the
+ * row that brings it to 3 or more since its last firing, with all it
+ * holds; never when the watermark passes its end, where it is cleaned up.
+ */
+static void
+test_session_count_trigger(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	next_count_trigger = 3;
+	fx_init_session(&f, 3000, 0);
+	fx_elem(&f, "k", 1, 0);			/* [0, 3000): 1 */
+	fx_elem(&f, "k", 2, 1000);		/* [0, 4000): 2 */
+	fx_elem(&f, "k", 3, 5000);		/* [5000, 8000): 1 */
+	assert_int_equal(f.n_out, 0);
+	fx_elem(&f, "k", 4, 2500);		/* merges both: 2 + 1 + 1 = 4 >= 3 */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,0,8000,4,10,1,4,2.5");
+	f.n_out = 0;
+	fx_elem(&f, "k", 5, 7000);		/* 1 since the firing */
+	fx_elem(&f, "k", 6, 6000);		/* 2 */
+	fx_elem(&f, "j", 7, 100);		/* another key: 1 */
+	assert_int_equal(f.n_out, 0);
+	fx_wm(&f, 9999);			/* the ends: cleaned up, no output */
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(f.w.stats.windows_fired, 0);
+	fx_late(&f);
+	fx_elem(&f, "k", 8, 20000);
+	fx_elem(&f, "k", 9, 20001);
+	fx_elem(&f, "k", 10, 20002);		/* a new session's 3rd row */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,20000,23002,3,27,8,10,9");
+	fx_wm(&f, SL_TS_MAX);
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(f.w.stats.late_dropped, 0);
+	fx_fini(&f);
+
+	/* Processing time: the same trigger on the clock's sessions. */
+	next_ptime = true;
+	next_count_trigger = 2;
+	fx_init_session(&f, 100, 0);
+	fx_pt(&f, 10);
+	fx_elem(&f, "k", 1, 0);
+	fx_pt(&f, 20);
+	fx_late(&f);
+	fx_elem(&f, "k", 2, 0);			/* [10, 120): 2nd row fires */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,10,120,2,3,1,2,1.5");
+	fx_pt(&f, 200);				/* cleaned up, no output */
+	assert_int_equal(f.n_out, 0);
+	fx_fini(&f);
+}
+
+/*
  * W4.1, ProcessingTimeSessionWindows.withGap(3000) with
  * ProcessingTimeTrigger, sum: rows get the proto-window [now, now + 3000)
  * of the clock (their timestamps are ignored), sessions merge as in
@@ -2653,6 +2710,7 @@ main(void)
 		cmocka_unit_test(test_W4_1_processing_time_sessions),
 		cmocka_unit_test(test_ptime_count_trigger),
 		cmocka_unit_test(test_ptime_continuous_trigger),
+		cmocka_unit_test(test_session_count_trigger),
 	};
 
 	int failed;
