@@ -433,12 +433,6 @@ plan_agg_one(struct plan_ctx *c, const struct plan_node *n)
 	} else if (a->fn == SL_PLAN_AGG_APPROX_COUNT_DISTINCT) {
 		a->hll_p = SL_PLAN_HLL_P_DEFAULT;
 	}
-	/* Merging two sessions' first/last needs to know which row came
-	 * first across them, which the accumulators do not keep. */
-	if (p->window_gap_ms > 0 &&
-	    (a->fn == SL_PLAN_AGG_FIRST || a->fn == SL_PLAN_AGG_LAST))
-		return plan_err(c, n, "%s() is not supported on session windows (merged sessions keep no arrival order); use min() or max()",
-				fn);
 	if (a->fn == SL_PLAN_AGG_COUNT) {
 		if (arg[0] != '\0')
 			return plan_err(c, n, "count() takes no field, got count(%s)",

@@ -118,9 +118,9 @@ struct sl_win_conf {
 	 * ts is the clock and the timers are processing-time timers. A count
 	 * trigger's count is per session and summed when sessions merge
 	 * (Flink's CountTrigger.onMerge), kept after the aggregates in the
-	 * accumulator. No continuous trigger (its next firing is not merged),
-	 * no first/last (merging needs arrival order across windows, which
-	 * the accumulators do not keep).
+	 * accumulator. first/last keep each row's arrival sequence beside
+	 * the value, so a merge keeps the earliest first and the latest
+	 * last. No continuous trigger (its next firing is not merged).
 	 */
 	int64_t gap;
 	/**

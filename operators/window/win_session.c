@@ -102,6 +102,12 @@ struct win_sess {
 	int64_t wm;			/* the watermark it is judged by */
 	int32_t key_off;		/* key bytes contiguous in the row here; -1: gather */
 	uint32_t trig_off;		/* count trigger: its count in an accumulator */
+	/* first/last: the next row's arrival sequence. Rows of a key come
+	 * to one instance in order; after a restore it starts above every
+	 * restored one (win_sess_restore_done), so it orders a key's rows
+	 * across failures too. */
+	uint64_t seq;
+	bool has_seq;
 	bool merged;			/* sess_merge ran for the row at hand */
 	sl_win_out_fn out;		/* sl_win_advance's output */
 	void *ctx;
@@ -414,7 +420,12 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 	}
 	fire = false;
 	if (rc >= 0) {
+		uint64_t cnt;
+
+		memcpy(&cnt, val, 8);
 		win_acc_add(w, val, row, cd_new);
+		if (s->has_seq)
+			win_acc_stamp(w, val, s->seq++, cnt == 0);
 		/* CountTrigger.onElement: fire at the N-th row since the
 		 * last firing, counted over merged sessions (their counts
 		 * were summed), and start again; never on time. */
@@ -581,11 +592,38 @@ win_sess_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 	s->out = NULL;
 }
 
+/* first/last: the arrival sequence goes on above every restored one. */
+static int
+sess_seq_restore(struct sl_win *w)
+{
+	struct win_sess *s = w->sess;
+	struct sl_state_snap *sn;
+	struct sl_state_record rec;
+	int rc;
+
+	rc = sl_state_snapshot_begin(w->st, 0, &sn);
+	if (rc < 0)
+		return rc;
+	while ((rc = sl_state_snapshot_next(sn, &rec)) == 1) {
+		uint64_t m;
+
+		if (rec.desc != s->acc_id || rec.val_len != w->val_len)
+			continue;
+		m = win_acc_seq_max(w, rec.val);
+		if (m >= s->seq)
+			s->seq = m + 1;
+	}
+	sl_state_snapshot_end(w->st, sn);
+	return rc;
+}
+
 int
 win_sess_restore_done(struct sl_win *w)
 {
 	int rc = sl_timer_rebuild(w->sess->tm);
 
+	if (rc >= 0 && w->sess->has_seq)
+		rc = sess_seq_restore(w);
 	return rc < 0 ? rc : 0;
 }
 
@@ -604,6 +642,7 @@ win_sess_init(struct sl_win *w)
 		return -ENOMEM;
 	w->sess = s;
 	s->trig_off = w->val_len - 8;	/* with a count trigger: sl_win_init */
+	s->has_seq = win_acc_has_seq(w);
 	s->key_off = (int32_t)c->in->f[c->key_field[0]].offset;
 	for (uint16_t k = 1; k < c->n_keys; k++) {
 		const struct sl_field *p = &c->in->f[c->key_field[k - 1]];

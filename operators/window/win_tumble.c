@@ -28,6 +28,9 @@ struct sl_win_acc {
 	struct sl_agg_fn fa;		/* count_distinct, approx: the library's */
 	int map_id;			/* count_distinct: its values' map state */
 	uint16_t cd;			/* count_distinct: its index among them */
+	/* first/last of a session: the slot is {value, arrival sequence},
+	 * so a merge keeps the earliest (first) or latest (last) row */
+	bool seq;
 };
 
 /* Per-vector scratch and what init works out once for the hot path. */
@@ -103,10 +106,13 @@ win_has_distinct(const struct sl_win *w)
 
 /* Bytes of an aggregate's slot in the accumulator. */
 static uint32_t
-agg_slot_size(const struct sl_win_agg *g)
+agg_slot_size(const struct sl_win_agg *g, int64_t gap)
 {
 	if (g->fn == SL_WIN_APPROX_COUNT_DISTINCT)
 		return 1u << (g->hll_p == 0 ? SL_AGG_HLL_P_DEFAULT : g->hll_p);
+	/* A session's first/last also keeps its row's arrival sequence. */
+	if (gap > 0 && (g->fn == SL_WIN_FIRST || g->fn == SL_WIN_LAST))
+		return 16;
 	return 8;
 }
 
@@ -207,15 +213,10 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 				 g->name, g->hll_p);
 			return -EINVAL;
 		}
-		acc_bytes += agg_slot_size(g);
+		acc_bytes += agg_slot_size(g, c->gap);
 		if (acc_bytes > SL_WIN_ACC_MAX) {
 			snprintf(msg, msglen, "aggregate '%s': the accumulators take more than %u bytes per key and window; lower approx_count_distinct's precision",
 				 g->name, SL_WIN_ACC_MAX);
-			return -EINVAL;
-		}
-		if (c->gap > 0 && (g->fn == SL_WIN_FIRST || g->fn == SL_WIN_LAST)) {
-			snprintf(msg, msglen, "aggregate '%s': first/last are not supported on session windows (merged sessions have no arrival order); use min/max",
-				 g->name);
 			return -EINVAL;
 		}
 		switch (g->fn) {
@@ -459,7 +460,8 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 		acc->kind = acc->in ? kind_of(acc->in) : ACC_INT;
 		acc->out = &w->out.f[c->n_keys + 2 + a];
 		acc->slot = w->val_len == 0 ? 8 : w->val_len;
-		w->val_len = acc->slot + agg_slot_size(&c->agg[a]);
+		w->val_len = acc->slot + agg_slot_size(&c->agg[a], c->gap);
+		acc->seq = c->gap > 0 && (acc->fn == SL_WIN_FIRST || acc->fn == SL_WIN_LAST);
 		acc->map_id = -1;
 		if (is_distinct(acc->fn)) {
 			acc->fa.kind = acc->fn == SL_WIN_COUNT_DISTINCT ?
@@ -744,6 +746,40 @@ win_acc_add(const struct sl_win *w, uint8_t *val, const uint8_t *row,
 	win_acc_row(w, val, row, cd_new);
 }
 
+void
+win_acc_stamp(const struct sl_win *w, uint8_t *val, uint64_t seq, bool created)
+{
+	for (uint16_t a = 0; a < w->n_acc; a++) {
+		const struct sl_win_acc *acc = &w->acc[a];
+
+		if (acc->seq && (created || acc->fn == SL_WIN_LAST))
+			memcpy(val + acc->slot + 8, &seq, 8);
+	}
+}
+
+uint64_t
+win_acc_seq_max(const struct sl_win *w, const uint8_t *val)
+{
+	uint64_t m = 0, q;
+
+	for (uint16_t a = 0; a < w->n_acc; a++) {
+		if (!w->acc[a].seq)
+			continue;
+		memcpy(&q, val + w->acc[a].slot + 8, 8);
+		m = q > m ? q : m;
+	}
+	return m;
+}
+
+bool
+win_acc_has_seq(const struct sl_win *w)
+{
+	for (uint16_t a = 0; a < w->n_acc; a++)
+		if (w->acc[a].seq)
+			return true;
+	return false;
+}
+
 static void
 acc_merge(const struct sl_win_acc *accs, uint16_t n_acc, uint8_t *dst,
 	  const uint8_t *src)
@@ -760,10 +796,19 @@ acc_merge(const struct sl_win_acc *accs, uint16_t n_acc, uint8_t *dst,
 		 * and sums alike (the slots hold no nulls: both sides
 		 * have rows); first keeps dst's, last takes src's, so
 		 * dst must be the older side. */
-		if (acc->fn == SL_WIN_APPROX_COUNT_DISTINCT)
+		if (acc->fn == SL_WIN_APPROX_COUNT_DISTINCT) {
 			sl_agg_merge(&acc->fa, dst + acc->slot, src + acc->slot);
-		else if (acc->fn != SL_WIN_COUNT && acc->fn != SL_WIN_COUNT_DISTINCT)
+		} else if (acc->seq) {
+			uint64_t qd, qs;
+
+			/* sessions: the earlier first row, the later last */
+			memcpy(&qd, dst + acc->slot + 8, 8);
+			memcpy(&qs, src + acc->slot + 8, 8);
+			if (acc->fn == SL_WIN_FIRST ? qs < qd : qs > qd)
+				memcpy(dst + acc->slot, src + acc->slot, 16);
+		} else if (acc->fn != SL_WIN_COUNT && acc->fn != SL_WIN_COUNT_DISTINCT) {
 			acc_update(acc, dst, src + acc->slot, false);
+		}
 	}
 	cd = (int64_t)((uint64_t)cd + (uint64_t)cs);
 	memcpy(dst, &cd, 8);

@@ -383,6 +383,16 @@ test_session_window(void **state)
 	assert_int_equal(p.window_continuous_ms, 0);
 	assert_int_equal(p.n_aggs, 3);
 	sl_plan_free(&p);
+	/* first/last on sessions (arrival order across merges). */
+	assert_int_equal(load("s.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {session: 30s}\n"
+			      "  - aggregate: [first(v), last(f) as l]\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.agg[0].fn, SL_PLAN_AGG_FIRST);
+	assert_int_equal(p.agg[1].fn, SL_PLAN_AGG_LAST);
+	sl_plan_free(&p);
 	/* CountTrigger on sessions, in event and processing time. */
 	assert_int_equal(load("s.yaml", HEAD SRC
 			      "pipeline:\n"
@@ -1341,14 +1351,6 @@ static const struct bad_case bad_cases[] = {
 	  "  - aggregate: [count()]\n"
 	  SINK,
 	  "session_lateness_negative:6:46: allowed_lateness must be >= 0, got -1s" },
-	{ "session_last", false,
-	  HEAD SRC
-	  "pipeline:\n"
-	  "  - key_by: k\n"
-	  "  - window: {session: 30s}\n"
-	  "  - aggregate: [count(), last(v)]\n"
-	  SINK,
-	  "session_last:7:26: last() is not supported on session windows (merged sessions keep no arrival order); use min() or max()" },
 	{ "tumbling_slide", false,
 	  HEAD
 	  SRC
