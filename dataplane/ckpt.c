@@ -82,7 +82,32 @@ struct dp_ckpt {
 	struct dp_native *nt;
 	bool native;			/* drain_w's snapshot is native */
 	uint64_t last_new_bytes;	/* the last one's unshared bytes */
+	/* Worker files' buffers (a worker's state: hundreds of MB), kept
+	 * from one checkpoint to the next: free ones in pool, in-flight
+	 * ones in fly by file tag until the writer reports them. */
+	struct dp_fbuf {
+		void *buf;
+		size_t cap;
+		uint64_t tag;
+	} pool[DP_MAX_WORKERS], fly[DP_MAX_WORKERS];
+	uint16_t n_pool, n_fly;
 };
+
+/* A completed (or failed) worker file's buffer goes back to the pool. */
+static void
+fbuf_done(struct dp_ckpt *ck, uint64_t tag)
+{
+	for (uint16_t i = 0; i < ck->n_fly; i++) {
+		if (ck->fly[i].tag != tag)
+			continue;
+		if (ck->n_pool < DP_MAX_WORKERS)
+			ck->pool[ck->n_pool++] = ck->fly[i];
+		else
+			free(ck->fly[i].buf);
+		ck->fly[i] = ck->fly[--ck->n_fly];
+		return;
+	}
+}
 
 static uint64_t
 now_ns(void)
@@ -349,6 +374,7 @@ ckpt_reap(struct dp *dp, struct sl_ckpt_done *d, unsigned int n)
 			continue;
 		}
 		ck->files_pending--;
+		fbuf_done(ck, d[i].tag);
 		if (d[i].res < 0) {
 			char why[160];
 
@@ -538,7 +564,7 @@ ckpt_submit(struct dp *dp, struct sl_ckpt_builder *b, enum sl_ckpt_task kind,
 	struct sl_ckpt_file_info info;
 	struct sl_ckpt_mfile *mf;
 	const void *data;
-	size_t len;
+	size_t len, cap;
 	void *buf;
 	int rc = sl_ckpt_builder_finish(b, &data, &len, &info);
 
@@ -552,9 +578,18 @@ ckpt_submit(struct dp *dp, struct sl_ckpt_builder *b, enum sl_ckpt_task kind,
 	mf->task_index = index;
 	mf->size = info.size;
 	mf->crc = info.crc;
-	buf = sl_ckpt_builder_release(b);
-	rc = sl_ckpt_writer_submit(ck->wr, ck->dirfd, mf->name, buf, len,
-				   ck->m->n_files, SL_CKPT_W_FREE);
+	buf = sl_ckpt_builder_release(b, &cap);
+	if (kind == SL_CKPT_TASK_WORKER && ck->n_fly < DP_MAX_WORKERS) {
+		/* Around the page cache: its copy and the kernel's writeback
+		 * would take memory bandwidth (and CPU) from the workers. */
+		rc = sl_ckpt_writer_submit(ck->wr, ck->dirfd, mf->name, buf, len,
+					   ck->m->n_files, SL_CKPT_W_DIRECT);
+		if (rc == 0)
+			ck->fly[ck->n_fly++] = (struct dp_fbuf){ buf, cap, ck->m->n_files };
+	} else {
+		rc = sl_ckpt_writer_submit(ck->wr, ck->dirfd, mf->name, buf, len,
+					   ck->m->n_files, SL_CKPT_W_FREE);
+	}
 	if (rc < 0) {
 		free(buf);
 		return rc;
@@ -576,6 +611,11 @@ ckpt_begin_file(struct dp *dp, struct sl_ckpt_builder *b, enum sl_ckpt_task kind
 	info.task_index = index;
 	info.max_parallelism = dp->plan->max_parallelism;
 	info.parallelism = parallelism;
+	if (kind == SL_CKPT_TASK_WORKER && dp->ck->n_pool > 0) {
+		struct dp_fbuf *f = &dp->ck->pool[--dp->ck->n_pool];
+
+		return sl_ckpt_builder_init_grow(b, f->buf, f->cap, &info);
+	}
 	return sl_ckpt_builder_init(b, NULL, 0, &info);
 }
 
@@ -868,6 +908,10 @@ dp_ckpt_finish(struct dp *dp)
 			ckpt_end(dp, false);
 		sl_ckpt_writer_destroy(ck->wr);
 		dp_native_destroy(ck->nt);
+		for (uint16_t i = 0; i < ck->n_pool; i++)
+			free(ck->pool[i].buf);
+		for (uint16_t i = 0; i < ck->n_fly; i++)
+			free(ck->fly[i].buf);
 		free(ck->m);
 		free(ck);
 		dp->ck = NULL;

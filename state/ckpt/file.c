@@ -73,6 +73,7 @@ reserve(struct sl_ckpt_builder *b, size_t more)
 {
 	size_t need = b->len + more;
 	uint8_t *nb;
+	void *nv;
 	size_t ncap;
 
 	if (need < b->len)
@@ -87,9 +88,15 @@ reserve(struct sl_ckpt_builder *b, size_t more)
 			return -ENOMEM;
 		ncap *= 2;
 	}
-	nb = realloc(b->buf, ncap);
-	if (nb == NULL)
+	/* Page-aligned, so the writer can send the file with O_DIRECT
+	 * (SL_CKPT_W_DIRECT); growth copies, which a buffer kept from one
+	 * checkpoint to the next (sl_ckpt_builder_init_grow) seldom does. */
+	if (posix_memalign(&nv, SL_CKPT_ALIGN, ncap) != 0)
 		return -ENOMEM;
+	nb = nv;
+	if (b->len != 0)
+		memcpy(nb, b->buf, b->len);
+	free(b->buf);
 	b->buf = nb;
 	b->cap = ncap;
 	return 0;
@@ -103,22 +110,46 @@ fail(struct sl_ckpt_builder *b, int e)
 	return e;
 }
 
+static int builder_start(struct sl_ckpt_builder *b, const struct sl_ckpt_file_info *info);
+
 int
 sl_ckpt_builder_init(struct sl_ckpt_builder *b, void *buf, size_t cap,
 		     const struct sl_ckpt_file_info *info)
+{
+	memset(b, 0, sizeof(*b));
+	b->buf = buf;
+	b->cap = buf ? cap : 0;
+	b->owned = buf == NULL;
+	return builder_start(b, info);
+}
+
+int
+sl_ckpt_builder_init_grow(struct sl_ckpt_builder *b, void *buf, size_t cap,
+			  const struct sl_ckpt_file_info *info)
+{
+	int r;
+
+	memset(b, 0, sizeof(*b));
+	b->buf = buf;
+	b->cap = buf ? cap : 0;
+	b->owned = true;
+	r = builder_start(b, info);
+	if (r < 0)
+		sl_ckpt_builder_fini(b);
+	return r;
+}
+
+static int
+builder_start(struct sl_ckpt_builder *b, const struct sl_ckpt_file_info *info)
 {
 	const char *job;
 	uint8_t *h;
 	size_t jl;
 	int r;
 
-	memset(b, 0, sizeof(*b));
 	if (info == NULL || info->task_kind < SL_CKPT_TASK_SOURCE ||
 	    info->task_kind > SL_CKPT_TASK_SINK || info->max_parallelism == 0)
 		return -EINVAL;
-	b->buf = buf;
-	b->cap = buf ? cap : 0;
-	b->owned = buf == NULL;
 	r = reserve(b, CKPT_HDR_SIZE);
 	if (r < 0)
 		return r;
@@ -260,9 +291,12 @@ sl_ckpt_builder_finish(struct sl_ckpt_builder *b, const void **data, size_t *len
 }
 
 void *
-sl_ckpt_builder_release(struct sl_ckpt_builder *b)
+sl_ckpt_builder_release(struct sl_ckpt_builder *b, size_t *cap)
 {
 	void *p = b->owned ? b->buf : NULL;
+
+	if (cap != NULL)
+		*cap = p != NULL ? b->cap : 0;
 
 	memset(b, 0, sizeof(*b));
 	return p;

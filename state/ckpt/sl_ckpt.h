@@ -188,8 +188,9 @@ struct sl_ckpt_file_info {
  * Appends sections into memory. Owned by one thread (the main lcore or a
  * snapshot slice); never used on a worker's hot path. With a caller
  * buffer it never allocates and fails -ENOBUFS when full; with buf NULL
- * it grows by realloc (doubling).
+ * (or _init_grow) it grows by doubling into SL_CKPT_ALIGN-aligned memory.
  */
+#define SL_CKPT_ALIGN 4096u
 struct sl_ckpt_builder {
 	uint8_t *buf;
 	size_t len;
@@ -213,6 +214,16 @@ struct sl_ckpt_builder {
 int sl_ckpt_builder_init(struct sl_ckpt_builder *b, void *buf, size_t cap,
 			 const struct sl_ckpt_file_info *info);
 
+/**
+ * Like _init in growing mode, but starting over buf[0..cap), a buffer an
+ * earlier _release handed out (or NULL): the builder owns it from here
+ * and grows it as needed. Keeping a large file's buffer from one
+ * checkpoint to the next saves the first touch of every page (faults,
+ * zeroing) and the unmap each time. On failure buf is freed.
+ */
+int sl_ckpt_builder_init_grow(struct sl_ckpt_builder *b, void *buf, size_t cap,
+			      const struct sl_ckpt_file_info *info);
+
 /** Open a section; then _append its payload in as many pieces as
  * wanted, then _end. kg is SL_CKPT_NO_KG unless kind is KEYED. */
 int sl_ckpt_builder_begin(struct sl_ckpt_builder *b, enum sl_ckpt_sec_kind kind,
@@ -234,9 +245,10 @@ int sl_ckpt_builder_add(struct sl_ckpt_builder *b, enum sl_ckpt_sec_kind kind,
 int sl_ckpt_builder_finish(struct sl_ckpt_builder *b, const void **data, size_t *len,
 			   struct sl_ckpt_file_info *info);
 
-/** Hand the grown buffer to the caller (free() it later); NULL for a
- * caller buffer. The builder is then empty. */
-void *sl_ckpt_builder_release(struct sl_ckpt_builder *b);
+/** Hand the grown buffer (SL_CKPT_ALIGN-aligned; free() it later) to the
+ * caller, its capacity into *cap if cap is not NULL; NULL for a caller
+ * buffer. The builder is then empty. */
+void *sl_ckpt_builder_release(struct sl_ckpt_builder *b, size_t *cap);
 
 /** Free a grown buffer. Safe to call twice. */
 void sl_ckpt_builder_fini(struct sl_ckpt_builder *b);
@@ -314,6 +326,14 @@ struct sl_ckpt_writer;
 
 /** Submit flags. */
 #define SL_CKPT_W_FREE 0x1u	/**< free(buf) when the op is reported */
+/**
+ * Write buf around the page cache (O_DIRECT): no copy into the cache and
+ * no writeback by kernel threads that may run on a polling lcore's CPU.
+ * Taken only when buf is SL_CKPT_ALIGN-aligned; the unaligned tail is
+ * written through the cache, and a file system that refuses O_DIRECT
+ * (tmpfs) gets an ordinary write. For large files (a worker's state).
+ */
+#define SL_CKPT_W_DIRECT 0x2u
 
 /** Which step an op is in, or failed in. */
 enum sl_ckpt_step {
@@ -338,7 +358,10 @@ struct sl_ckpt_done {
 
 /**
  * Create a writer with room for max_ops files in flight (1..1024; 0 picks
- * 16). Also arms faults from SLUICE_FAULT. -ENOSYS or -EPERM when
+ * 16). The kernel's io_uring worker threads are kept on the CPUs the
+ * calling thread may run on (call it on the main lcore, so they never
+ * take a polling lcore's CPU). Also arms faults from SLUICE_FAULT.
+ * -ENOSYS or -EPERM when
  * io_uring is not available (seccomp, kernel.io_uring_disabled): say so
  * and run without checkpoints. Cold.
  */

@@ -15,6 +15,12 @@
  *            so a failed file never leaves a tmp behind and never appears
  *            under its final name
  *
+ * With SL_CKPT_W_DIRECT the file is opened O_DIRECT and WRITE first sends
+ * the SL_CKPT_ALIGN-aligned prefix; then O_DIRECT is switched off
+ * (fcntl, which never waits for the disk) and the tail and the fsync
+ * follow through the page cache. An open that O_DIRECT fails (EINVAL:
+ * tmpfs) is made again without it.
+ *
  * Linked requests run in order, so a chain's completions arrive in order
  * and the writer only needs the offset the next write completion refers
  * to. A short write breaks the link (the kernel cancels the rest of the
@@ -32,6 +38,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <liburing.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +85,9 @@ struct op {
 	const uint8_t *buf;
 	size_t len;
 	size_t target;		/* bytes to write: len, or len/2 under TORN */
+	bool direct;		/* the fd is O_DIRECT: write up to dtarget */
+	bool reopen;		/* the O_DIRECT open failed with EINVAL */
+	size_t dtarget;		/* target rounded down to SL_CKPT_ALIGN */
 	size_t wpos;		/* bytes known written, from offset 0 */
 	size_t chain_off;	/* offset the next write completion refers to */
 	unsigned int flags;
@@ -155,16 +165,37 @@ fail_op(struct sl_ckpt_writer *w, struct op *o, uint16_t step, int res)
 }
 
 static void
+open_tmp(struct sl_ckpt_writer *w, struct op *o)
+{
+	io_uring_prep_openat(get_sqe(w, o, K_OPEN), o->dirfd, o->tmp,
+			     O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+			     (o->direct ? O_DIRECT : 0), 0644);
+}
+
+/* The aligned prefix is written (or a short write left wpos unaligned):
+ * the rest goes through the page cache. */
+static int
+direct_off(struct op *o)
+{
+	int fl = fcntl(o->fd, F_GETFL);
+
+	o->direct = false;
+	if (fl < 0 || fcntl(o->fd, F_SETFL, fl & ~O_DIRECT) < 0)
+		return -errno;
+	return 0;
+}
+
+static void
 submit_chain(struct sl_ckpt_writer *w, struct op *o)
 {
-	size_t off = o->wpos;
+	size_t off = o->wpos, end = o->direct ? o->dtarget : o->target;
 	struct io_uring_sqe *sqe = NULL;
 
 	o->state = S_WRITE;
 	o->broken = false;
 	o->chain_off = off;
-	for (int i = 0; i < CHAIN_WRITES && off < o->target; i++) {
-		size_t n = o->target - off < CHUNK ? o->target - off : CHUNK;
+	for (int i = 0; i < CHAIN_WRITES && off < end; i++) {
+		size_t n = end - off < CHUNK ? end - off : CHUNK;
 
 		sqe = get_sqe(w, o, K_WRITE);
 		io_uring_prep_write(sqe, o->fd, o->buf + off, (unsigned int)n, off);
@@ -172,7 +203,8 @@ submit_chain(struct sl_ckpt_writer *w, struct op *o)
 		off += n;
 	}
 	if (off < o->target) {
-		/* More chains follow; this one ends without fsync. */
+		/* More chains follow (or the tail after O_DIRECT); this one
+		 * ends without fsync. */
 		sqe->flags &= (uint8_t)~IOSQE_IO_LINK;
 		return;
 	}
@@ -205,6 +237,11 @@ step_done(struct sl_ckpt_writer *w, struct op *o)
 {
 	switch (o->state) {
 	case S_OPEN:
+		if (o->reopen) {
+			o->reopen = false;
+			open_tmp(w, o);
+			return;
+		}
 		if (o->res < 0) {
 			/* Nothing was opened; an injected failure created nothing. */
 			finish(w, o);
@@ -227,6 +264,14 @@ step_done(struct sl_ckpt_writer *w, struct op *o)
 			o->fsync_ns = ckpt_mono_ns() - o->t_write;
 			submit_rename(w, o);
 			return;
+		}
+		if (o->direct && (o->wpos >= o->dtarget || o->wpos % SL_CKPT_ALIGN != 0)) {
+			int rc = direct_off(o);
+
+			if (rc < 0) {
+				fail_op(w, o, SL_CKPT_STEP_WRITE, rc);
+				return;
+			}
 		}
 		submit_chain(w, o);
 		return;
@@ -255,7 +300,10 @@ on_cqe(struct sl_ckpt_writer *w, uint64_t ud, int res)
 	case K_OPEN:
 		if (res >= 0)
 			o->fd = res;
-		else if (o->res == 0) {
+		else if (res == -EINVAL && o->direct) {
+			o->direct = false;	/* no O_DIRECT here */
+			o->reopen = true;
+		} else if (o->res == 0) {
 			o->res = res;
 			o->fail_step = SL_CKPT_STEP_OPEN;
 		}
@@ -323,6 +371,7 @@ sl_ckpt_writer_create(unsigned int max_ops, struct sl_ckpt_writer **out)
 {
 	struct sl_ckpt_writer *w;
 	unsigned int entries = 32;
+	cpu_set_t cpus;
 	int r;
 
 	*out = NULL;
@@ -352,6 +401,11 @@ sl_ckpt_writer_create(unsigned int max_ops, struct sl_ckpt_writer **out)
 		free(w);
 		return r;
 	}
+	/* Every SQE is IOSQE_ASYNC: the copies and the writeback waits run
+	 * in io-wq threads, by default on any CPU, a polling lcore's too.
+	 * An old kernel without the call keeps the default. */
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0)
+		(void)io_uring_register_iowq_aff(&w->ring, sizeof(cpus), &cpus);
 	w->max_ops = max_ops;
 	w->efd = -1;
 	*out = w;
@@ -490,11 +544,16 @@ sl_ckpt_writer_submit(struct sl_ckpt_writer *w, int dirfd, const char *name,
 	o->len = len;
 	o->target = len;
 	o->flags = flags;
+	o->direct = (flags & SL_CKPT_W_DIRECT) != 0 &&
+		(uintptr_t)buf % SL_CKPT_ALIGN == 0;
 	o->t_submit = ckpt_mono_ns();
 	memcpy(o->name, name, nl + 1);
 	snprintf(o->tmp, sizeof(o->tmp), "%s.tmp", name);
 	if (sl_fault_sim(SL_FAULT_CKPT_TORN))
 		o->target = len / 2;
+	o->dtarget = o->target - o->target % SL_CKPT_ALIGN;
+	if (o->dtarget == 0)
+		o->direct = false;	/* all tail */
 	o->state = S_OPEN;
 	w->pending++;
 	if (sl_fault_sim(SL_FAULT_CKPT_OPEN)) {
@@ -502,8 +561,7 @@ sl_ckpt_writer_submit(struct sl_ckpt_writer *w, int dirfd, const char *name,
 		o->fail_step = SL_CKPT_STEP_OPEN;
 		fault_nop(w, o);
 	} else {
-		io_uring_prep_openat(get_sqe(w, o, K_OPEN), dirfd, o->tmp,
-				     O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		open_tmp(w, o);
 	}
 	flush(w);
 	return 0;

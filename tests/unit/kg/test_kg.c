@@ -13,7 +13,7 @@
 #include "sl_kg.h"
 
 static void
-test_r5_4_vector(void **state)
+test_R5_4_key_group_mapping(void **state)
 {
 	static const struct { int32_t key; uint32_t murmur, group, subtask; } v[] = {
 		{ 0, 593689054, 94, 2 }, { 1, 68075478, 86, 2 },
@@ -33,7 +33,7 @@ test_r5_4_vector(void **state)
 }
 
 static void
-test_ranges_partition_groups(void **state)
+test_R5_4_ranges_partition_groups(void **state)
 {
 	(void)state;
 	/* Every group is owned by exactly the worker whose range holds it. */
@@ -54,7 +54,7 @@ test_ranges_partition_groups(void **state)
 }
 
 static void
-test_ranges_exact(void **state)
+test_R5_4_ranges_exact(void **state)
 {
 	uint32_t lo, hi;
 
@@ -85,9 +85,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_r5_4_vector),
-		cmocka_unit_test(test_ranges_partition_groups),
-		cmocka_unit_test(test_ranges_exact),
+		cmocka_unit_test(test_R5_4_key_group_mapping),
+		cmocka_unit_test(test_R5_4_ranges_partition_groups),
+		cmocka_unit_test(test_R5_4_ranges_exact),
 		cmocka_unit_test(test_hash_stable),
 	};
 

@@ -135,7 +135,7 @@ reg_value(struct sl_state *st, const char *name, int64_t ttl,
 /* ---- R5.2 primitives -------------------------------------------------- */
 
 static void
-test_value(void **state)
+test_R5_2_value_state(void **state)
 {
 	struct sl_state *st = open_all(state);
 	int id = reg_value(st, "v", 0, 0, 0);
@@ -172,7 +172,7 @@ collect(void *arg, const void *e, uint32_t len)
 }
 
 static void
-test_list(void **state)
+test_R5_2_list_state(void **state)
 {
 	struct sl_state *st = open_all(state);
 	struct sl_state_desc d = { .name = "l", .kind = SL_STATE_LIST,
@@ -229,7 +229,7 @@ cmp_u32(const void *a, const void *b)
 }
 
 static void
-test_map(void **state)
+test_R5_2_map_state(void **state)
 {
 	struct sl_state *st = open_all(state);
 	struct sl_state_desc d = { .name = "m", .kind = SL_STATE_MAP,
@@ -271,7 +271,7 @@ test_map(void **state)
 
 /* W5.2 */
 static void
-test_reducing_aggregating(void **state)
+test_W5_2_reducing_aggregating(void **state)
 {
 	struct sl_state *st = open_all(state);
 	struct sl_state_desc rd = { .name = "sum", .kind = SL_STATE_REDUCING,
@@ -308,7 +308,7 @@ test_reducing_aggregating(void **state)
 }
 
 static void
-test_isolation(void **state)
+test_R5_1_key_namespace_scope(void **state)
 {
 	struct sl_state *st = open_all(state);
 	int id = reg_value(st, "v", 0, 0, 0);
@@ -773,7 +773,7 @@ test_fixed_upsert_snapshot(void **state)
 /* ---- TTL (R5.5, W5.1, C3) --------------------------------------------- */
 
 static void
-test_w5_1_create_write(void **state)
+test_W5_1_create_and_write(void **state)
 {
 	struct sl_state *st = open_all(state);
 	int id = reg_value(st, "t", 10000, SL_STATE_TTL_ON_CREATE_AND_WRITE,
@@ -792,7 +792,7 @@ test_w5_1_create_write(void **state)
 }
 
 static void
-test_w5_1_read_write(void **state)
+test_W5_1_read_and_write(void **state)
 {
 	struct sl_state *st = open_all(state);
 	int id = reg_value(st, "t", 10000, SL_STATE_TTL_ON_READ_AND_WRITE,
@@ -809,7 +809,7 @@ test_w5_1_read_write(void **state)
 }
 
 static void
-test_w5_1_return_expired(void **state)
+test_W5_1_return_expired_if_not_cleaned(void **state)
 {
 	struct sl_state *st = open_all(state);
 	int id = reg_value(st, "t", 10000, SL_STATE_TTL_ON_CREATE_AND_WRITE,
@@ -826,7 +826,7 @@ test_w5_1_return_expired(void **state)
 }
 
 static void
-test_w5_1_list(void **state)
+test_W5_1_list(void **state)
 {
 	struct sl_state *st = open_all(state);
 	struct sl_state_desc d = { .name = "l", .kind = SL_STATE_LIST,
@@ -845,7 +845,7 @@ test_w5_1_list(void **state)
 }
 
 static void
-test_ttl_map_agg(void **state)
+test_R5_5_ttl_map_and_aggregating(void **state)
 {
 	struct sl_state *st = open_all(state);
 	struct sl_state_desc md = { .name = "m", .kind = SL_STATE_MAP,
@@ -899,7 +899,7 @@ test_c3_overflow(void **state)
 
 /* Background cleanup (heap: incremental; both: full compaction pass). */
 static void
-test_ttl_cleanup(void **state)
+test_R5_5_ttl_cleanup(void **state)
 {
 	struct sl_state *st = open_all(state);
 	struct sl_state_desc d = {
@@ -1151,13 +1151,13 @@ rescale(void **state, uint32_t to)
 }
 
 static void
-test_rescale_2_to_1(void **state)
+test_R5_4_rescale_2_to_1(void **state)
 {
 	rescale(state, 1);
 }
 
 static void
-test_rescale_2_to_3(void **state)
+test_R5_4_rescale_2_to_3(void **state)
 {
 	rescale(state, 3);
 }
@@ -1690,25 +1690,25 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		BOTH(test_value),
-		BOTH(test_list),
-		BOTH(test_map),
-		BOTH(test_reducing_aggregating),
-		BOTH(test_isolation),
+		BOTH(test_R5_2_value_state),
+		BOTH(test_R5_2_list_state),
+		BOTH(test_R5_2_map_state),
+		BOTH(test_W5_2_reducing_aggregating),
+		BOTH(test_R5_1_key_namespace_scope),
 		BOTH(test_bulk),
 		BOTH(test_fixed_upsert),
 		BOTH(test_fixed_upsert_snapshot),
 		BOTH(test_fixed_merge),
-		BOTH(test_w5_1_create_write),
-		BOTH(test_w5_1_read_write),
-		BOTH(test_w5_1_return_expired),
-		BOTH(test_w5_1_list),
-		BOTH(test_ttl_map_agg),
+		BOTH(test_W5_1_create_and_write),
+		BOTH(test_W5_1_read_and_write),
+		BOTH(test_W5_1_return_expired_if_not_cleaned),
+		BOTH(test_W5_1_list),
+		BOTH(test_R5_5_ttl_map_and_aggregating),
 		BOTH(test_c3_overflow),
-		BOTH(test_ttl_cleanup),
+		BOTH(test_R5_5_ttl_cleanup),
 		BOTH(test_snapshot_roundtrip),
-		BOTH(test_rescale_2_to_1),
-		BOTH(test_rescale_2_to_3),
+		BOTH(test_R5_4_rescale_2_to_1),
+		BOTH(test_R5_4_rescale_2_to_3),
 		cmocka_unit_test(test_larger_than_heap),
 		cmocka_unit_test(test_native),
 		cmocka_unit_test(test_heap_thaw),

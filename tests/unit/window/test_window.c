@@ -70,7 +70,7 @@ region_get(void)
 }
 
 static void
-test_w2_1_assignment(void **state)
+test_W2_1_assignment(void **state)
 {
 	static const struct { int64_t size, offset, ts, start; } v[] = {
 		{ 5000, 0, 0, 0 }, { 5000, 0, 4999, 0 }, { 5000, 0, 5000, 5000 },
@@ -344,7 +344,7 @@ fx_res(struct fixture *f, unsigned int i)
 
 /* W2.2, tumbling 3000: WM(2999) -> key1 3, key2 3; WM(5999) -> key2 2. */
 static void
-test_w2_2_tumbling(void **state)
+test_W2_2_tumbling(void **state)
 {
 	struct fixture f;
 	static const int64_t wms[] = { 999, 1999, 2999, 3999, 4999, 5999, 6999, 7999 };
@@ -407,7 +407,7 @@ sliding_starts(int64_t size, int64_t slide, int64_t offset, int64_t ts)
 
 /* W2.2 [T-TW]: the windows of an element, with offsets. */
 static void
-test_w2_2_sliding_assignment(void **state)
+test_W2_2_sliding_windows_of_an_element(void **state)
 {
 	(void)state;
 	assert_string_equal(sliding_starts(3000, 1000, 0, 0), "-2000 -1000 0");
@@ -421,7 +421,7 @@ test_w2_2_sliding_assignment(void **state)
 
 /* W2.3 [SEW]: non-divisible, gapped and negative sliding windows. */
 static void
-test_w2_3_sliding_non_divisible_gapped(void **state)
+test_W2_3_sliding_non_divisible_gapped(void **state)
 {
 	(void)state;
 	assert_string_equal(sliding_starts(10, 3, 0, 9), "0 3 6 9");
@@ -438,7 +438,7 @@ test_w2_3_sliding_non_divisible_gapped(void **state)
  * is dropped and counted (sluice has no late side output yet).
  */
 static void
-test_w3_2_sliding_partially_late(void **state)
+test_W3_2_sliding_partially_late(void **state)
 {
 	struct fixture f;
 
@@ -487,7 +487,7 @@ test_w3_2_sliding_partially_late(void **state)
 
 /* W2.5: tumbling 2000, e@1999 fires at WM(1999), not WM(1998). */
 static void
-test_w2_5_boundary(void **state)
+test_W2_5_boundary(void **state)
 {
 	struct fixture f;
 
@@ -533,7 +533,7 @@ side_row(void *ctx, const uint8_t *row)
 
 /* W3.1 zero-lateness check (size 2000, L = 0), with sums. */
 static void
-test_w3_1_zero_lateness(void **state)
+test_W3_1_zero_lateness(void **state)
 {
 	struct fixture f;
 
@@ -825,7 +825,7 @@ snap_free(struct snap_out *o)
  * and handed to the late side output; k:1@2100 goes to [2000, 4000).
  */
 static void
-test_w3_1_lateness(void **state)
+test_W3_1_lateness(void **state)
 {
 	struct fixture f;
 
@@ -875,7 +875,7 @@ test_w3_1_lateness(void **state)
  * fires (k,4). On a sliding window, one late row fires every fired
  * window it is in, and none that has not fired yet. */
 static void
-test_w3_1_lateness_boundary(void **state)
+test_W3_1_lateness_boundary(void **state)
 {
 	struct fixture f;
 
@@ -930,7 +930,7 @@ test_w3_1_lateness_boundary(void **state)
  * fires it at once with the whole contents, as without the failure.
  */
 static void
-test_w3_1_lateness_restore(void **state)
+test_W3_1_lateness_restore(void **state)
 {
 	struct fixture a, b;
 	struct snap_out o;
@@ -1075,7 +1075,7 @@ test_continuous_trigger(void **state)
  * snapshot taken after the input and restored into a new instance.
  */
 static void
-test_w2_2_sliding(void **state)
+test_W2_2_sliding(void **state)
 {
 	static const int64_t wms[] = { 999, 1999, 2999, 3999, 4999, 5999, 6999, 7999 };
 	static const char *const want[][2] = {
@@ -2282,7 +2282,7 @@ fx_pt(struct fixture *f, int64_t now)
  * the rest; nothing is ever late.
  */
 static void
-test_ptime_tumbling(void **state)
+test_R4_1_ptime_tumbling(void **state)
 {
 	struct fixture f;
 
@@ -2345,7 +2345,7 @@ test_ptime_tumbling(void **state)
  * in the gap is in no window.
  */
 static void
-test_ptime_sliding(void **state)
+test_R4_1_ptime_sliding(void **state)
 {
 	static const struct { int64_t now; const char *res; } fire[] = {
 		{ 2999, NULL }, { 3000, "k,0,3000,1,1,1,1,1" },
@@ -2394,7 +2394,7 @@ test_ptime_sliding(void **state)
  * and the restored instance keeps assigning by its own clock.
  */
 static void
-test_ptime_snapshot_restore(void **state)
+test_R4_7_ptime_snapshot_restore(void **state)
 {
 	static struct snap_out o;
 	struct fixture a, b;
@@ -2425,6 +2425,398 @@ test_ptime_snapshot_restore(void **state)
 	snap_free(&o);
 }
 
+/* ------------------------------------------------------------------ */
+/* Section 2 and 3 rules, one test each (semantics.md R2.x, R3.x).     */
+
+/* R2.1: a window is [start, end); end - 1 is the largest timestamp in it,
+ * and elements of the same (start, end) share one window. */
+static void
+test_R2_1_time_window(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	fx_init(&f, 1000, 0, 64);
+	fx_elem(&f, "k", 1, 0);
+	fx_elem(&f, "k", 2, 999);		/* end - 1: inside */
+	fx_elem(&f, "k", 4, 1000);		/* end: the next window */
+	fx_wm(&f, 998);
+	assert_int_equal(f.n_out, 0);
+	fx_wm(&f, 999);				/* maxTimestamp() */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,0,1000,2,3,1,2,1.5");
+	fx_wm(&f, 1999);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,1000,2000,1,4,4,4,4");
+	assert_int_equal(f.w.stats.windows_fired, 2);
+	fx_fini(&f);
+}
+
+/* R2.2: start = floor((ts - offset) / size) * size + offset, also for
+ * negative timestamps (FLINK-26334: -7000 with size 5000 is -10000). */
+static void
+test_R2_2_window_start(void **state)
+{
+	volatile int64_t size = 5000;	/* not folded at build time */
+
+	(void)state;
+	assert_int_equal(sl_window_start(-7000, 0, size), -10000);
+	assert_int_equal(sl_window_start(-5000, 0, size), -5000);
+	assert_int_equal(sl_window_start(-1, 0, size), -5000);
+	assert_int_equal(sl_window_start(4999, 0, size), 0);
+	assert_int_equal(sl_window_start(-7000, 1000, size), -9000);
+	assert_int_equal(sl_window_start(-7000, -1000, size), -11000);
+	for (int64_t ts = -20011; ts <= 20011; ts += 7)
+		for (int64_t off = -4999; off <= 4999; off += 1111) {
+			int64_t q = ts - off, fl = q / 5000 - (q % 5000 < 0);
+
+			assert_int_equal(sl_window_start(ts, off, size), fl * 5000 + off);
+		}
+}
+
+/* R2.3: |offset| < size, and a negative offset shifts alignment: daily
+ * windows with offset -8 h start at 00:00 UTC+8 (16:00 UTC). sluice's
+ * stagger is ALIGNED (0), the default; NATURAL and RANDOM are not offered. */
+static void
+test_R2_3_tumbling_offsets(void **state)
+{
+	const int64_t day = 86400000, h8 = 8 * 3600000;
+	const int64_t d0 = 1704038400000;	/* 2023-12-31T16:00Z = 2024-01-01T00:00+08 */
+	struct sl_schema in, out;
+	struct sl_win_conf c;
+	struct fixture f;
+	char msg[128];
+	size_t at;
+
+	(void)state;
+	fx_init(&f, day, -h8, 64);
+	fx_elem(&f, "k", 1, d0 + 5 * 3600000);
+	fx_elem(&f, "k", 1, d0 - 1);		/* the day before, in UTC+8 */
+	fx_wm(&f, SL_TS_MAX);
+	assert_int_equal(f.n_out, 2);
+	assert_int_equal(sl_row_get_int(f.out[0], &f.w.out.f[1]), d0 - day);
+	assert_int_equal(sl_row_get_int(f.out[1], &f.w.out.f[1]), d0);
+	assert_int_equal(sl_row_get_int(f.out[1], &f.w.out.f[2]), d0 + day);
+	fx_fini(&f);
+
+	assert_int_equal(sl_schema_parse_spec(&in, "k:u64,ts:timestamp_ms", &at), 0);
+	memset(&c, 0, sizeof(c));
+	c.in = &in;
+	c.ts_field = 1;
+	c.n_keys = 1;
+	c.n_aggs = 1;
+	c.agg[0] = (struct sl_win_agg){ SL_WIN_COUNT, -1, "count" };
+	c.capacity = 16;
+	c.max_parallelism = 128;
+	c.last_kg = 127;
+	c.size = 1000;
+	c.offset = 999;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), 0);
+	c.offset = -999;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), 0);
+	c.offset = 1000;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	c.offset = -1000;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	c.offset = 0;
+	c.size = -1000;				/* also rejected by |offset| < size */
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+}
+
+/* R2.4: |offset| < slide; each element is in size/slide windows when the
+ * slide divides the size, else floor or ceil of it by phase; with a gap
+ * (slide > size) an element in no window vanishes: not late, not counted. */
+static void
+test_R2_4_sliding_rules(void **state)
+{
+	struct sl_schema in, out;
+	struct sl_win_conf c;
+	struct fixture f;
+	char msg[128];
+	size_t at;
+
+	(void)state;
+	for (int64_t ts = 0; ts < 30; ts++) {
+		const char *w = sliding_starts(10, 3, 0, ts);
+		unsigned int n = *w != '\0';
+
+		for (const char *p = w; *p; p++)
+			n += *p == ' ';
+		/* phase ts mod 3: 0 -> 4 windows, else 3 (floor 3, ceil 4) */
+		assert_int_equal(n, ts % 3 == 0 ? 4 : 3);
+	}
+	for (int64_t ts = -12; ts < 12; ts++) {
+		const char *w = sliding_starts(3000, 1000, 0, ts * 250);
+		unsigned int n = 1;
+
+		for (const char *p = w; *p; p++)
+			n += *p == ' ';
+		assert_int_equal(n, 3);		/* size/slide */
+	}
+	next_slide = 5;
+	fx_init(&f, 2, 0, 64);
+	fx_elem(&f, "k", 1, 3);			/* in [0,2) no, [5,7) no */
+	fx_elem(&f, "k", 1, 6);
+	fx_wm(&f, SL_TS_MAX);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,5,7,1,1,1,1,1");
+	assert_int_equal(f.w.stats.late_dropped, 0);
+	assert_int_equal(f.w.stats.rows_in, 2);
+	fx_fini(&f);
+
+	assert_int_equal(sl_schema_parse_spec(&in, "k:u64,ts:timestamp_ms", &at), 0);
+	memset(&c, 0, sizeof(c));
+	c.in = &in;
+	c.ts_field = 1;
+	c.n_keys = 1;
+	c.n_aggs = 1;
+	c.agg[0] = (struct sl_win_agg){ SL_WIN_COUNT, -1, "count" };
+	c.capacity = 16;
+	c.max_parallelism = 128;
+	c.last_kg = 127;
+	c.size = 5000;
+	c.slide = 1000;
+	c.offset = 999;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), 0);
+	c.offset = 1000;			/* |offset| >= slide */
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	c.offset = 0;
+	c.slide = -1000;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+}
+
+/* R2.6: an event-time window fires on watermarks only (the dataplane
+ * never passes it the clock); a processing-time window fires on the
+ * clock, never on watermarks. GlobalWindows are not offered. */
+static void
+test_R2_6_default_triggers(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	fx_init(&f, 1000, 0, 64);
+	fx_elem(&f, "k", 1, 500);
+	fx_elem(&f, "k", 1, 5000);		/* later rows fire nothing */
+	assert_int_equal(f.n_out, 0);
+	fx_wm(&f, 999);
+	assert_int_equal(f.n_out, 1);
+	fx_fini(&f);
+
+	next_ptime = true;
+	fx_init(&f, 1000, 0, 64);
+	fx_pt(&f, 500);
+	fx_elem(&f, "k", 1, 500);
+	fx_wm(&f, INT64_MAX / 2);
+	assert_int_equal(f.n_out, 0);
+	fx_pt(&f, 1000);
+	assert_int_equal(f.n_out, 1);
+	fx_fini(&f);
+}
+
+/* R2.7 + R3.3: an element for a window whose end - 1 <= WM (within the
+ * allowed lateness) fires it at once with its whole contents and sets no
+ * timer: a later watermark does not fire it again, cleanup does not emit. */
+static void
+test_R2_7_event_time_trigger(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	next_lateness = 1000;
+	fx_init(&f, 2000, 0, 64);
+	fx_late(&f);
+	fx_elem(&f, "k", 3, 100);
+	fx_wm(&f, 1999);			/* onEventTime(1999): FIRE */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,0,2000,1,3,3,3,3");
+	f.n_out = 0;
+	fx_elem(&f, "k", 4, 1500);		/* onElement, maxTimestamp <= WM */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,0,2000,2,7,3,4,3.5");
+	fx_wm(&f, 2500);
+	assert_int_equal(f.n_out, 0);
+	fx_wm(&f, 2999);			/* cleanup time: nothing out */
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(f.w.n_open, 0);
+	assert_int_equal(f.w.stats.windows_fired, 1);
+	assert_int_equal(f.w.stats.late_fired, 1);
+	fx_fini(&f);
+}
+
+/* R2.8: window [0, 3000) fires at WM(2999), not at WM(2998); a watermark
+ * that passes several ends fires each of them once. */
+static void
+test_R2_8_when_a_window_fires(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	fx_init(&f, 3000, 0, 64);
+	fx_elem(&f, "k", 1, 0);
+	fx_elem(&f, "k", 1, 3000);
+	fx_elem(&f, "k", 1, 6000);
+	fx_wm(&f, 2998);
+	assert_int_equal(f.n_out, 0);
+	fx_wm(&f, 2999);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,0,3000,1,1,1,1,1");
+	fx_wm(&f, 9000);
+	assert_int_equal(f.n_out, 2);
+	assert_string_equal(fx_res(&f, 0), "k,3000,6000,1,1,1,1,1");
+	assert_string_equal(fx_res(&f, 1), "k,6000,9000,1,1,1,1,1");
+	fx_fini(&f);
+}
+
+/* R2.9: one result per fired window with its running aggregate; windows
+ * that no element created never fire. */
+static void
+test_R2_9_emission(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	fx_init(&f, 1000, 0, 64);
+	fx_elem(&f, "a", 2, 10);
+	fx_elem(&f, "a", 5, 20);
+	fx_elem(&f, "b", 7, 9500);
+	fx_wm(&f, 20000);
+	assert_int_equal(f.n_out, 2);		/* not 20 windows */
+	assert_string_equal(fx_res(&f, 0), "a,0,1000,2,7,2,5,3.5");
+	assert_string_equal(fx_res(&f, 1), "b,9000,10000,1,7,7,7,7");
+	assert_int_equal(f.w.stats.windows_fired, 2);
+	fx_fini(&f);
+}
+
+/* R2.10 + R3.2: per element, each of its windows is skipped if late and
+ * added to otherwise; only an element added to no window and late goes to
+ * the late side output (or is counted as dropped without one). */
+static void
+test_R2_10_element_order(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	next_slide = 1000;
+	fx_init(&f, 3000, 0, 64);
+	fx_late(&f);
+	n_side = 0;
+	sl_win_set_late_rows(&f.w, side_row, &f);
+	fx_elem(&f, "k", 1, 2500);		/* [0,3000) [1000,4000) [2000,5000) */
+	fx_wm(&f, 2999);
+	assert_int_equal(f.n_out, 1);
+	f.n_out = 0;
+	fx_elem(&f, "k", 2, 2000);		/* [0,3000) late; the other two not */
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(n_side, 0);
+	assert_int_equal(f.w.stats.late_dropped, 0);
+	fx_elem(&f, "k", 4, 999);		/* only [0,3000) and [-1000,2000): late */
+	assert_int_equal(n_side, 1);
+	assert_string_equal(side[0], "k:4@999");
+	assert_int_equal(f.w.stats.late_dropped, 1);
+	fx_wm(&f, SL_TS_MAX);
+	assert_int_equal(f.n_out, 2);
+	assert_string_equal(fx_res(&f, 0), "k,1000,4000,2,3,1,2,1.5");
+	assert_string_equal(fx_res(&f, 1), "k,2000,5000,2,3,1,2,1.5");
+	fx_fini(&f);
+}
+
+/* R3.2: without a late side output a late element is dropped and counted
+ * (numLateRecordsDropped), with one it leaves with its value and
+ * timestamp; the element's other windows are unaffected. */
+static void
+test_R3_2_drop_and_side_output(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	fx_init(&f, 1000, 0, 64);
+	fx_elem(&f, "k", 1, 1500);
+	fx_wm(&f, 999);
+	fx_elem(&f, "k", 9, 999);		/* late, no side output */
+	assert_int_equal(f.w.stats.late_dropped, 1);
+	fx_wm(&f, 1999);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,1000,2000,1,1,1,1,1");
+	fx_fini(&f);
+
+	fx_init(&f, 1000, 0, 64);
+	n_side = 0;
+	sl_win_set_late_rows(&f.w, side_row, &f);
+	fx_wm(&f, 999);
+	fx_elem(&f, "k", 9, 998);
+	fx_elem(&f, "k", 8, 999);
+	fx_elem(&f, "k", 7, 1000);		/* not late */
+	assert_int_equal(n_side, 2);
+	assert_string_equal(side[0], "k:9@998");
+	assert_string_equal(side[1], "k:8@999");
+	assert_int_equal(f.w.stats.late_dropped, 2);
+	fx_wm(&f, 1999);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,1000,2000,1,7,7,7,7");
+	fx_fini(&f);
+}
+
+/* R3.3: each late firing carries the whole contents so far and replaces
+ * the earlier result of the same (key, window). */
+static void
+test_R3_3_late_firing(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	next_lateness = 5000;
+	fx_init(&f, 1000, 0, 64);
+	fx_late(&f);
+	fx_elem(&f, "k", 1, 0);
+	fx_wm(&f, 999);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,0,1000,1,1,1,1,1");
+	for (int i = 2; i <= 4; i++) {
+		f.n_out = 0;
+		fx_elem(&f, "k", i, 100 * i);
+		assert_int_equal(f.n_out, 1);
+	}
+	/* count 4, sum 1+2+3+4 */
+	assert_string_equal(fx_res(&f, 0), "k,0,1000,4,10,1,4,2.5");
+	assert_int_equal(f.w.stats.late_fired, 3);
+	fx_fini(&f);
+}
+
+/* R3.4: the cleanup timer at end - 1 + L removes the window's state; with
+ * L = 0 one timer fires and cleans. */
+static void
+test_R3_4_cleanup(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	next_lateness = 700;
+	fx_init(&f, 1000, 0, 64);
+	fx_late(&f);
+	fx_elem(&f, "a", 1, 10);
+	fx_elem(&f, "b", 1, 20);
+	fx_wm(&f, 999);
+	assert_int_equal(f.n_out, 2);
+	assert_int_equal(f.w.n_open, 1);
+	fx_wm(&f, 1698);			/* cleanupTime 1699: kept */
+	assert_int_equal(f.w.n_open, 1);
+	fx_wm(&f, 1699);
+	assert_int_equal(f.w.n_open, 0);
+	assert_int_equal(f.n_out, 0);
+	f.n_out = 0;
+	fx_elem(&f, "a", 1, 999);		/* the window is gone: late */
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(f.w.stats.late_dropped, 1);
+	fx_fini(&f);
+
+	fx_init(&f, 1000, 0, 64);		/* L = 0 */
+	fx_elem(&f, "a", 1, 10);
+	fx_wm(&f, 999);
+	assert_int_equal(f.n_out, 1);
+	assert_int_equal(f.w.n_open, 0);
+	fx_fini(&f);
+}
+
 /*
  * TumblingProcessingTimeWindows.of(1000) with CountTrigger.of(2) in place
  * of ProcessingTimeTrigger: a key's window fires at its 2nd, 4th, ... row
@@ -2432,7 +2824,7 @@ test_ptime_snapshot_restore(void **state)
  * clock passes its end, where it is removed without output.
  */
 static void
-test_ptime_count_trigger(void **state)
+test_R2_6_count_trigger_processing_time(void **state)
 {
 	struct fixture f;
 
@@ -2476,7 +2868,7 @@ test_ptime_count_trigger(void **state)
  * the state, so a restore brings them back.
  */
 static void
-test_ptime_continuous_trigger(void **state)
+test_R2_6_continuous_trigger_processing_time(void **state)
 {
 	struct fixture f, b, *x;
 	struct snap_out o;
@@ -2530,7 +2922,7 @@ test_ptime_continuous_trigger(void **state)
  * holds; never when the watermark passes its end, where it is cleaned up.
  */
 static void
-test_session_count_trigger(void **state)
+test_R2_5_session_count_trigger_merges(void **state)
 {
 	struct fixture f;
 
@@ -2600,7 +2992,7 @@ fx_fl(struct fixture *f, unsigned int i)
  * restarts above every restored one).
  */
 static void
-test_session_first_last(void **state)
+test_R2_5_session_first_last_arrival_order(void **state)
 {
 	static struct snap_out o;
 	struct fixture f, b, c;
@@ -2756,18 +3148,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_w2_1_assignment),
+		cmocka_unit_test(test_W2_1_assignment),
 		cmocka_unit_test(test_window_start_wraps_like_java),
-		cmocka_unit_test(test_w2_2_tumbling),
-		cmocka_unit_test(test_w2_5_boundary),
-		cmocka_unit_test(test_w2_2_sliding_assignment),
-		cmocka_unit_test(test_w2_3_sliding_non_divisible_gapped),
-		cmocka_unit_test(test_w2_2_sliding),
-		cmocka_unit_test(test_w3_2_sliding_partially_late),
-		cmocka_unit_test(test_w3_1_zero_lateness),
-		cmocka_unit_test(test_w3_1_lateness),
-		cmocka_unit_test(test_w3_1_lateness_boundary),
-		cmocka_unit_test(test_w3_1_lateness_restore),
+		cmocka_unit_test(test_W2_2_tumbling),
+		cmocka_unit_test(test_W2_5_boundary),
+		cmocka_unit_test(test_W2_2_sliding_windows_of_an_element),
+		cmocka_unit_test(test_W2_3_sliding_non_divisible_gapped),
+		cmocka_unit_test(test_W2_2_sliding),
+		cmocka_unit_test(test_W3_2_sliding_partially_late),
+		cmocka_unit_test(test_W3_1_zero_lateness),
+		cmocka_unit_test(test_W3_1_lateness),
+		cmocka_unit_test(test_W3_1_lateness_boundary),
+		cmocka_unit_test(test_W3_1_lateness_restore),
 		cmocka_unit_test(test_lateness_two_rows_one_vector),
 		cmocka_unit_test(test_negative_and_aggregates),
 		cmocka_unit_test(test_first_last),
@@ -2789,14 +3181,26 @@ main(void)
 		cmocka_unit_test(test_session_memory_limit),
 		cmocka_unit_test(test_session_set_full),
 		cmocka_unit_test(test_conf_rejects),
-		cmocka_unit_test(test_ptime_tumbling),
-		cmocka_unit_test(test_ptime_sliding),
-		cmocka_unit_test(test_ptime_snapshot_restore),
+		cmocka_unit_test(test_R4_1_ptime_tumbling),
+		cmocka_unit_test(test_R4_1_ptime_sliding),
+		cmocka_unit_test(test_R4_7_ptime_snapshot_restore),
+		cmocka_unit_test(test_R2_1_time_window),
+		cmocka_unit_test(test_R2_2_window_start),
+		cmocka_unit_test(test_R2_3_tumbling_offsets),
+		cmocka_unit_test(test_R2_4_sliding_rules),
+		cmocka_unit_test(test_R2_6_default_triggers),
+		cmocka_unit_test(test_R2_7_event_time_trigger),
+		cmocka_unit_test(test_R2_8_when_a_window_fires),
+		cmocka_unit_test(test_R2_9_emission),
+		cmocka_unit_test(test_R2_10_element_order),
+		cmocka_unit_test(test_R3_2_drop_and_side_output),
+		cmocka_unit_test(test_R3_3_late_firing),
+		cmocka_unit_test(test_R3_4_cleanup),
 		cmocka_unit_test(test_W4_1_processing_time_sessions),
-		cmocka_unit_test(test_ptime_count_trigger),
-		cmocka_unit_test(test_ptime_continuous_trigger),
-		cmocka_unit_test(test_session_count_trigger),
-		cmocka_unit_test(test_session_first_last),
+		cmocka_unit_test(test_R2_6_count_trigger_processing_time),
+		cmocka_unit_test(test_R2_6_continuous_trigger_processing_time),
+		cmocka_unit_test(test_R2_5_session_count_trigger_merges),
+		cmocka_unit_test(test_R2_5_session_first_last_arrival_order),
 	};
 
 	int failed;
