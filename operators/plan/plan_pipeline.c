@@ -123,12 +123,10 @@ plan_lateness(struct plan_ctx *c, const struct plan_node *o)
 static int plan_trigger(struct plan_ctx *c, const struct plan_node *o);
 
 /*
- * window: {session: GAP[, allowed_lateness: L][, trigger: {count: N}]}:
- * Flink's EventTimeSessionWindows.withGap(GAP) with the event-time
- * trigger, or CountTrigger (whose count merges: a sum). Flink gives
- * sessions no offset and no slide; the continuous trigger's next firing
- * would need merging too (Trigger.onMerge), which is not built: refused
- * rather than run wrong.
+ * window: {session: GAP[, allowed_lateness: L][, trigger: ...]}: Flink's
+ * EventTimeSessionWindows.withGap(GAP) with the event-time trigger, or a
+ * count or continuous trigger (their state merges with the sessions,
+ * Trigger.onMerge). Flink gives sessions no offset and no slide.
  */
 static int
 plan_session(struct plan_ctx *c, const struct plan_node *v,
@@ -155,13 +153,8 @@ plan_session(struct plan_ctx *c, const struct plan_node *v,
 	if (o != NULL && plan_lateness(c, o) < 0)
 		return -EINVAL;
 	o = plan_map_get(v, "trigger", NULL);
-	if (o != NULL) {
-		if (plan_trigger(c, o) < 0)
-			return -EINVAL;
-		if (p->window_continuous_ms != 0)
-			return plan_err(c, plan_map_get(o, "continuous", NULL),
-					"a continuous trigger on session windows is not supported (its next firing would have to merge with the sessions); use trigger: {count: N} or none");
-	}
+	if (o != NULL && plan_trigger(c, o) < 0)
+		return -EINVAL;
 	return 0;
 }
 

@@ -118,9 +118,11 @@ struct sl_win_conf {
 	 * ts is the clock and the timers are processing-time timers. A count
 	 * trigger's count is per session and summed when sessions merge
 	 * (Flink's CountTrigger.onMerge), kept after the aggregates in the
-	 * accumulator. first/last keep each row's arrival sequence beside
-	 * the value, so a merge keeps the earliest first and the latest
-	 * last. No continuous trigger (its next firing is not merged).
+	 * accumulator; a continuous trigger's next firing likewise, the
+	 * earliest kept on merges, its timers forwarded to the merged
+	 * window when due. first/last keep each row's arrival sequence
+	 * beside the value, so a merge keeps the earliest first and the
+	 * latest last.
 	 */
 	int64_t gap;
 	/**
@@ -141,7 +143,7 @@ struct sl_win_conf {
 	 * interval after that, before its end. Per-key timers (sl_timer, in
 	 * the same state, so checkpointed). In processing time
 	 * ContinuousProcessingTimeTrigger: the clock for the timestamp and
-	 * the watermark, processing-time timers. Not on sessions.
+	 * the watermark, processing-time timers. On sessions: see gap.
 	 */
 	int64_t continuous;
 	/**

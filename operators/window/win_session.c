@@ -101,7 +101,7 @@ struct win_sess {
 	uint16_t kg;
 	int64_t wm;			/* the watermark it is judged by */
 	int32_t key_off;		/* key bytes contiguous in the row here; -1: gather */
-	uint32_t trig_off;		/* count trigger: its count in an accumulator */
+	uint32_t trig_off;		/* a trigger's state in an accumulator */
 	/* first/last: the next row's arrival sequence. Rows of a key come
 	 * to one instance in order; after a restore it starts above every
 	 * restored one (win_sess_restore_done), so it orders a key's rows
@@ -235,6 +235,34 @@ trig_set(const struct sl_win *w, uint8_t *val, uint64_t n)
 	memcpy(val + w->sess->trig_off, &n, 8);
 }
 
+/* A continuous trigger's next firing (its ReducingState with Min): the
+ * flag is the count's word, the time the word after it. */
+static inline bool
+ct_get(const struct sl_win *w, const uint8_t *val, int64_t *next)
+{
+	memcpy(next, val + w->sess->trig_off + 8, 8);
+	return trig_get(w, val) != 0;
+}
+
+static inline void
+ct_set(const struct sl_win *w, uint8_t *val, int64_t next)
+{
+	trig_set(w, val, 1);
+	memcpy(val + w->sess->trig_off + 8, &next, 8);
+}
+
+/* ContinuousEventTimeTrigger's registerNextFireTimestamp: min(t + I,
+ * the window's end - 1). */
+static inline int64_t
+ct_next(const struct sl_win *w, const struct sl_assign_window *win, int64_t t)
+{
+	int64_t n, m = sl_assign_max_ts(win);
+
+	if (__builtin_add_overflow(t, w->conf.continuous, &n))
+		n = SL_TS_MAX;
+	return n < m ? n : m;
+}
+
 /* Set win's timer at t (one already there coalesces). Never deleted:
  * see the timer forwarding at the top. */
 static int
@@ -319,9 +347,16 @@ sess_merge(void *arg, const struct sl_assign_window *result,
 			continue;
 		}
 		if (have) {
+			int64_t nd, ns;
+
 			win_acc_merge(w, dst, src);
 			if (w->conf.count_trigger != 0)
 				trig_set(w, dst, trig_get(w, dst) + trig_get(w, src));
+			/* the earliest next firing; its window's timer at that
+			 * time forwards to the merged one (sess_ct_fire) */
+			if (w->conf.continuous != 0 && ct_get(w, src, &ns) &&
+			    (!ct_get(w, dst, &nd) || ns < nd))
+				ct_set(w, dst, ns);
 		} else {
 			memcpy(dst, src, w->val_len);
 			/* its distinct values move over and are counted again */
@@ -353,8 +388,8 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 	struct sl_assign_window proto = { ts, 0 }, act, sw;
 	uint8_t *val = w->vbuf, cd_new[SL_WIN_MAX_AGGS];
 	uint32_t n0;
-	bool fresh, fire;
-	int64_t cl;
+	bool fresh, fire, ct_new = false;
+	int64_t cl, ct_at = 0;
 	int rc, bad = 0;	/* the row's first failed state call */
 
 	if (__builtin_add_overflow(ts, c->gap, &proto.end))
@@ -435,7 +470,22 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 			fire = n >= c->count_trigger;
 			trig_set(w, val, fire ? 0 : n);
 		}
+		/* ContinuousEventTimeTrigger.onElement: a window with no
+		 * next firing (and not already past its end) gets one at
+		 * the next multiple of the interval after ts. */
+		if (c->continuous != 0 && !ct_get(w, val, &ct_at) &&
+		    sl_assign_max_ts(&act) > s->wm) {
+			ct_at = ct_next(w, &act, ts - ts % c->continuous);
+			ct_set(w, val, ct_at);
+			ct_new = true;
+		}
 		rc = acc_put(w, &sw, val);
+		if (rc >= 0 && ct_new) {
+			int r2 = timer_set(w, &act, ct_at);
+
+			if (r2 < 0)
+				rc = r2;
+		}
 	}
 	/* EventTimeTrigger.onElement (R2.7): fire now if the window's end
 	 * has passed (a late firing, R3.3), else at end - 1. A row the
@@ -516,6 +566,51 @@ sess_forward(struct sl_win *w, const struct sl_assign_window *win, int64_t t)
 }
 
 /*
+ * ContinuousEventTimeTrigger.onEventTime before the end: the window of
+ * the key's set that holds win (win itself, or the one that swallowed
+ * it) fires with what it holds if its next firing is t, and gets the
+ * next one at min(t + I, end - 1); otherwise the timer is stale (its
+ * window's next firing moved on or merged to an earlier one) and does
+ * nothing. A next firing at or below the watermark fires in the same
+ * advance (C1), one per interval, as Flink's timers do.
+ */
+static void
+sess_ct_fire(struct sl_win *w, const struct sl_assign_window *win, int64_t t)
+{
+	struct win_sess *s = w->sess;
+	const struct sl_assign_mset *set = sess_set(s);
+	const struct sl_assign_window *r = NULL;
+	struct sl_assign_window sw;
+	uint8_t *val = w->vbuf;
+	int64_t at;
+	int rc;
+
+	for (uint32_t i = 0; i < set->n; i++)
+		if (set->ent[i].w.start <= win->start && set->ent[i].w.end >= win->end) {
+			r = &set->ent[i].w;
+			break;
+		}
+	if (r == NULL || sl_assign_mset_state_window(set, r, &sw) < 0)
+		return;		/* cleaned up already */
+	rc = acc_get(w, &sw, val);
+	if (rc <= 0 || !ct_get(w, val, &at) || at != t) {
+		if (rc < 0)
+			w->stats.state_errors++;
+		return;
+	}
+	if (s->out != NULL)
+		win_emit_row(w, s->out, s->ctx, s->key, r->start, r->end, val,
+			     sl_assign_max_ts(r) > w->wm);
+	at = ct_next(w, r, t);
+	ct_set(w, val, at);
+	rc = acc_put(w, &sw, val);
+	if (rc >= 0 && at > t)
+		rc = timer_set(w, r, at);
+	if (rc < 0)
+		sess_fail(w, rc);
+}
+
+/*
  * WindowOperator.onEventTime for a merging assigner: a timer of a window
  * that is no longer in the key's set (merged away) forwards (above); at
  * end - 1 the window fires with its state window's contents; at its
@@ -541,7 +636,18 @@ sess_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 		return 0;
 	}
 	if (sl_assign_mset_state_window(sess_set(s), &win, &sw) < 0) {
-		sess_forward(w, &win, t);
+		/* Merged away: a continuous firing goes to the window that
+		 * swallowed it, if that one's next firing is this one; an
+		 * end or cleanup timer forwards (its end - 1 may be a
+		 * continuous firing's time too). */
+		if (w->conf.continuous != 0 && t <= sl_assign_max_ts(&win))
+			sess_ct_fire(w, &win, t);
+		if (t >= sl_assign_max_ts(&win))
+			sess_forward(w, &win, t);
+		return 0;
+	}
+	if (w->conf.continuous != 0 && t < sl_assign_max_ts(&win)) {
+		sess_ct_fire(w, &win, t);
 		return 0;
 	}
 	/* CountTrigger.onEventTime: CONTINUE; the window is only cleaned. */
@@ -641,7 +747,8 @@ win_sess_init(struct sl_win *w)
 	if (s == NULL)
 		return -ENOMEM;
 	w->sess = s;
-	s->trig_off = w->val_len - 8;	/* with a count trigger: sl_win_init */
+	/* the trigger's state after the aggregates: sl_win_init */
+	s->trig_off = w->val_len - (c->count_trigger != 0 ? 8 : c->continuous != 0 ? 16 : 0);
 	s->has_seq = win_acc_has_seq(w);
 	s->key_off = (int32_t)c->in->f[c->key_field[0]].offset;
 	for (uint16_t k = 1; k < c->n_keys; k++) {

@@ -124,13 +124,11 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 	int rc;
 
 	/* EventTimeSessionWindows.withGap(g): g > 0 and nothing else; Flink
-	 * has no offset for sessions. A count trigger's state merges (a sum);
-	 * a continuous trigger's next firing is not merged here (see
+	 * has no offset for sessions. The triggers' state merges (see
 	 * sl_win_conf.gap). */
 	if (c->gap < 0 ||
-	    (c->gap > 0 && (c->size != 0 || c->slide != 0 || c->offset != 0 ||
-			    c->continuous != 0))) {
-		snprintf(msg, msglen, "session window needs a gap > 0 and no size, slide, offset or continuous trigger");
+	    (c->gap > 0 && (c->size != 0 || c->slide != 0 || c->offset != 0))) {
+		snprintf(msg, msglen, "session window needs a gap > 0 and no size, slide or offset");
 		return -EINVAL;
 	}
 	if (c->gap == 0 && c->slide == 0 &&
@@ -471,11 +469,12 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 			acc->fa.item_len = acc->in->size;
 		}
 	}
-	/* A session's count trigger keeps its rows since the last firing
-	 * after the aggregates (CountTrigger's ReducingState, summed when
-	 * sessions merge): win_acc_* never look past their slots. */
-	if (c->gap > 0 && c->count_trigger != 0)
-		w->val_len += 8;
+	/* A session's trigger state follows the aggregates, merged when
+	 * sessions merge (Trigger.onMerge): the count trigger's rows since
+	 * the last firing (a sum), the continuous trigger's next firing
+	 * {set, time} (the earliest). win_acc_* never look past their slots. */
+	if (c->gap > 0)
+		w->val_len += c->count_trigger != 0 ? 8 : c->continuous != 0 ? 16 : 0;
 	n_kg = c->last_kg - c->first_kg + 1;
 	w->vbuf = malloc(3 * (size_t)w->val_len);
 	if (w->vbuf == NULL) {

@@ -163,3 +163,46 @@ bad=$(differ qs "$T/sess.csv")
 rows=$(($(wc -l < "$T/sess.csv") - 1))
 [ "$rows" -gt 300 ] || fail "session count trigger: only $rows results"
 echo "ok: count trigger $N on ${G}ms sessions: $rows results equal sqlite3's"
+
+# trigger: {continuous: 20ms} on the same sessions: a session fires every
+# 20 ms of event time from its first row (and at its end), its next
+# firing moving with it as it grows. On rows in event-time order a
+# session only grows at its end, so per key and session start: the last
+# firing has every row of the session (per key the final counts and sums
+# equal sqlite3's), the earlier ones fewer, never more; at most one
+# firing per 20 ms of the session's span plus its end; and one worker
+# writes the same rows as two.
+I2=20
+sed -e "s|trigger: {count: $N}|trigger: {continuous: ${I2}ms}|" -e "s|$T/sess.csv|$T/sc.csv|" \
+	"$T/sess.yaml" > "$T/sc.yaml"
+grep -q "continuous: ${I2}ms" "$T/sc.yaml" || fail "the continuous session job was not written"
+run_dp "$T/sc.yaml"
+sed -e "s|workers: 2|workers: 1|" -e "s|$T/sc.csv|$T/sc1.csv|" "$T/sc.yaml" > "$T/sc1.yaml"
+run_dp "$T/sc1.yaml"
+same_file <(tail -n +2 "$T/sc.csv" | sort) <(tail -n +2 "$T/sc1.csv" | sort)
+bad=$({ qs; cat <<SQL
+CREATE TABLE actual(user INTEGER, window_start INTEGER, window_end INTEGER, count INTEGER,
+	sum_amount INTEGER, last_amount INTEGER);
+.import --csv --skip 1 $T/sc.csv actual
+CREATE TABLE fin AS SELECT user, window_start, max(count) AS c, max(window_end) AS e,
+	count(*) AS firings FROM actual GROUP BY user, window_start;
+CREATE TABLE sess AS SELECT user, st, count(*) AS c, sum(amount) AS s, max(ts) + $G AS e
+	FROM s3 GROUP BY user, sid;
+SELECT (SELECT count(*) FROM sess s LEFT JOIN fin f ON f.user = s.user AND f.window_start = s.st
+	AND f.c = s.c AND f.e = s.e WHERE f.user IS NULL)
+  + (SELECT count(*) FROM fin) - (SELECT count(*) FROM sess)
+  + (SELECT count(*) FROM actual a JOIN fin f USING (user, window_start)
+	WHERE a.count > f.c OR a.window_end > f.e)
+  + (SELECT count(*) FROM actual a JOIN s3 r ON r.user = a.user AND r.st = a.window_start
+	AND r.rn = a.count WHERE a.sum_amount != r.run_sum OR a.last_amount != r.amount)
+  + (SELECT count(*) FROM actual a WHERE NOT EXISTS (SELECT 1 FROM s3 r WHERE r.user = a.user
+	AND r.st = a.window_start AND r.rn = a.count))
+  + (SELECT count(*) FROM fin f JOIN sess s ON s.user = f.user AND s.st = f.window_start
+	WHERE f.firings > (s.e - s.st) / $I2 + 2);
+SQL
+} | sqlite3 -batch)
+[ "$bad" = 0 ] || fail "continuous session trigger: $bad checks differ from sqlite3's"
+rows=$(($(wc -l < "$T/sc.csv") - 1))
+sessions=$({ qs; echo "SELECT count(DISTINCT user || ',' || sid) FROM s3;"; } | sqlite3 -batch)
+[ "$rows" -gt $((sessions * 2)) ] || fail "continuous session trigger: only $rows firings for $sessions sessions"
+echo "ok: continuous trigger ${I2}ms on ${G}ms sessions: $rows firings of $sessions sessions, each a prefix of its session, the last all of it"

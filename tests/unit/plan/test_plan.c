@@ -412,6 +412,24 @@ test_session_window(void **state)
 	assert_int_equal(p.window_count_trigger, 2);
 	assert_true(p.window_processing_time);
 	sl_plan_free(&p);
+	/* Continuous triggers on sessions (event and processing time). */
+	assert_int_equal(load("s.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {session: 30s, trigger: {continuous: 5s}}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.window_continuous_ms, 5000);
+	sl_plan_free(&p);
+	assert_int_equal(load("s.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {session: 30s, time: processing, trigger: {continuous: 1s}}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.window_continuous_ms, 1000);
+	assert_true(p.window_processing_time);
+	sl_plan_free(&p);
 }
 
 /* window: {..., time: processing|event}; event time is the default. */
@@ -1286,14 +1304,6 @@ static const struct bad_case bad_cases[] = {
 	  "  - aggregate: [count()]\n"
 	  SINK,
 	  "session_slide:6:35: a session window has no 'slide' (Flink's EventTimeSessionWindows.withGap takes only the gap); remove it" },
-	{ "session_trigger", false,
-	  HEAD SRC
-	  "pipeline:\n"
-	  "  - key_by: k\n"
-	  "  - window: {session: 30s, trigger: {continuous: 5s}}\n"
-	  "  - aggregate: [count()]\n"
-	  SINK,
-	  "session_trigger:6:50: a continuous trigger on session windows is not supported (its next firing would have to merge with the sessions); use trigger: {count: N} or none" },
 	{ "time_unknown", false,
 	  HEAD SRC
 	  "pipeline:\n"
@@ -1318,14 +1328,6 @@ static const struct bad_case bad_cases[] = {
 	  "  - aggregate: [count()]\n"
 	  SINK,
 	  "ptime_session_lateness:6:64: allowed_lateness is for event time: a processing-time window is never late; remove it" },
-	{ "ptime_session_trigger", false,
-	  HEAD SRC
-	  "pipeline:\n"
-	  "  - key_by: k\n"
-	  "  - window: {session: 30s, time: processing, trigger: {continuous: 1s}}\n"
-	  "  - aggregate: [count()]\n"
-	  SINK,
-	  "ptime_session_trigger:6:68: a continuous trigger on session windows is not supported (its next firing would have to merge with the sessions); use trigger: {count: N} or none" },
 	{ "ptime_lateness", false,
 	  HEAD SRC
 	  "pipeline:\n"

@@ -2234,7 +2234,7 @@ test_conf_rejects(void **state)
 	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
 	c.offset = 0;
 	c.continuous = 1000;
-	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), 0);
 	c.continuous = 0;
 	c.count_trigger = 2;
 	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), 0);
@@ -2971,6 +2971,81 @@ test_R2_5_session_count_trigger_merges(void **state)
 	fx_fini(&f);
 }
 
+/*
+ * Session windows (gap 3000) with ContinuousEventTimeTrigger.of(1000):
+ * a session's next firing is its first row's time rounded down plus the
+ * interval, then every interval, capped at its end - 1 (which fires as
+ * the end does, once); it moves with the session as the session grows,
+ * and when sessions merge the earliest of theirs is the merged one's
+ * (Trigger.onMerge: ReducingState with Min), each firing once.
+ */
+static void
+test_R2_5_session_continuous_trigger_merges(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	next_continuous = 1000;
+	fx_init_session(&f, 3000, 0);
+	fx_elem(&f, "k", 1, 500);		/* [500, 3500): next 1000 */
+	fx_wm(&f, 999);
+	assert_int_equal(f.n_out, 0);
+	fx_wm(&f, 1000);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,500,3500,1,1,1,1,1");
+	fx_elem(&f, "k", 2, 2500);		/* grows to [500, 5500) */
+	fx_wm(&f, 2000);			/* the timer moved with it */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,500,5500,2,3,1,2,1.5");
+	fx_wm(&f, 4000);			/* 3000 and 4000 in one advance */
+	assert_int_equal(f.n_out, 2);
+	fx_wm(&f, 5499);			/* 5000, then the end (5499) once */
+	assert_int_equal(f.n_out, 2);
+	assert_string_equal(fx_res(&f, 1), "k,500,5500,2,3,1,2,1.5");
+	fx_wm(&f, 9999);
+	assert_int_equal(f.n_out, 0);
+	fx_fini(&f);
+
+	/* Two sessions with next firings 1000 and 5000 merge: the merged
+	 * one fires at 1000, 2000, ... 6000 and at its end, once each. */
+	next_continuous = 1000;
+	fx_init_session(&f, 3000, 0);
+	fx_elem(&f, "j", 1, 0);			/* A [0, 3000): 1000 */
+	fx_elem(&f, "j", 2, 4000);		/* B [4000, 7000): 5000 */
+	fx_elem(&f, "j", 3, 2000);		/* A + B: [0, 7000), next 1000 */
+	fx_wm(&f, 999);
+	assert_int_equal(f.n_out, 0);
+	{
+		static const int64_t wms[] = { 1000, 2000, 3000, 4000, 5000, 6000, 6999 };
+		static const unsigned int n[] = { 1, 1, 1, 1, 1, 1, 1 };
+
+		for (unsigned int i = 0; i < 7; i++) {
+			fx_wm(&f, wms[i]);
+			assert_int_equal(f.n_out, n[i]);
+			assert_string_equal(fx_res(&f, 0), "j,0,7000,3,6,1,3,2");
+		}
+	}
+	fx_wm(&f, SL_TS_MAX);
+	assert_int_equal(f.n_out, 0);
+	fx_fini(&f);
+
+	/* Processing time: ContinuousProcessingTimeTrigger on the clock's
+	 * sessions. */
+	next_ptime = true;
+	next_continuous = 100;
+	fx_init_session(&f, 1000, 0);
+	fx_pt(&f, 50);
+	fx_elem(&f, "p", 4, 0);			/* [50, 1050): next 100 */
+	fx_pt(&f, 100);
+	assert_int_equal(f.n_out, 0);
+	fx_pt(&f, 101);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "p,50,1050,1,4,4,4,4");
+	fx_pt(&f, 1050);			/* 200 .. 1000, then the end */
+	assert_int_equal(f.n_out, 10);
+	fx_fini(&f);
+}
+
 /* first/last of a session row: "first,last". */
 static const char *
 fx_fl(struct fixture *f, unsigned int i)
@@ -3201,6 +3276,7 @@ main(void)
 		cmocka_unit_test(test_R2_6_continuous_trigger_processing_time),
 		cmocka_unit_test(test_R2_5_session_count_trigger_merges),
 		cmocka_unit_test(test_R2_5_session_first_last_arrival_order),
+		cmocka_unit_test(test_R2_5_session_continuous_trigger_merges),
 	};
 
 	int failed;
