@@ -135,8 +135,9 @@ setup_windows(struct dp *dp)
 		return rc;
 	}
 	if (p->topk_k != 0) {
-		/* The rank goes after the aggregates; the workers leave it
-		 * zero and the sink fills it in (pending_rank). */
+		/* The rank goes after the aggregates: the workers' rows end
+		 * before it, the sink zeroes it when they come and fills it
+		 * in when it ranks them (pending_rank). */
 		rc = sl_schema_add(&dp->out, "rank", SL_T_U32, 0);
 		if (rc >= 0)
 			rc = sl_topk_init(&dp->pd.topk, p->topk_k,

@@ -123,6 +123,10 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 	uint32_t key_bytes = 0, acc_bytes = 8;
 	int rc;
 
+	/* a session's trigger state after the aggregates (sl_win_init) */
+	if (c->gap > 0)
+		acc_bytes += c->count_trigger != 0 ? 8 : c->continuous != 0 ? 16 : 0;
+
 	/* EventTimeSessionWindows.withGap(g): g > 0 and nothing else; Flink
 	 * has no offset for sessions. The triggers' state merges (see
 	 * sl_win_conf.gap). */
@@ -152,7 +156,7 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 	}
 	/* Tumbling/Sliding/SessionProcessingTimeWindows (R4.1): never
 	 * late. A count trigger or ContinuousProcessingTimeTrigger may
-	 * replace ProcessingTimeTrigger (not on sessions: above). */
+	 * replace ProcessingTimeTrigger. */
 	if (c->processing_time && c->lateness != 0) {
 		snprintf(msg, msglen, "a processing-time window has no allowed lateness");
 		return -EINVAL;
