@@ -3046,6 +3046,140 @@ test_R2_5_session_continuous_trigger_merges(void **state)
 	fx_fini(&f);
 }
 
+/*
+ * R3.6: the late check is on the merged session. With L = 1000, k@1000's
+ * session [1000, 4000) fires at WM(4500) and is kept until 4999; k@500,
+ * whose own window [500, 3500) is late (3499 + 1000 <= 4500), touches it
+ * and is absorbed: the merged [500, 4000) is not late and fires at once
+ * (a late firing). j@500 touches nothing of its key and is dropped.
+ */
+static void
+test_R3_6_session_late_check_on_merged_window(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	fx_init_session(&f, 3000, 1000);
+	fx_elem(&f, "k", 1, 1000);
+	fx_wm(&f, 4500);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,1000,4000,1,1,1,1,1");
+	fx_late(&f);
+	fx_elem(&f, "k", 2, 500);		/* absorbed, fires at once */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,500,4000,2,3,1,2,1.5");
+	assert_int_equal(f.w.stats.late_fired, 1);
+	f.n_out = 0;
+	fx_elem(&f, "j", 3, 500);		/* alone and late: dropped */
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(f.w.stats.late_dropped, 1);
+	fx_wm(&f, 4999);			/* cleaned: now k@500 is late too */
+	fx_elem(&f, "k", 4, 500);
+	assert_int_equal(f.w.stats.late_dropped, 2);
+	fx_fini(&f);
+}
+
+/*
+ * R3.7: processing-time windows are never late and ignore L (refused):
+ * rows with any timestamp, far below the watermark, are counted, in
+ * tumbling windows and in sessions.
+ */
+static void
+test_R3_7_processing_time_never_late(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	for (int sess = 0; sess < 2; sess++) {
+		next_ptime = true;
+		if (sess)
+			next_gap = 500;
+		fx_init(&f, sess ? 0 : 1000, 0, 64);
+		fx_wm(&f, 1000000);
+		fx_pt(&f, 200);
+		fx_elem(&f, "a", 1, -5000);
+		fx_elem(&f, "a", 2, 0);
+		fx_wm(&f, 2000000);
+		fx_pt(&f, 2000);
+		assert_int_equal(f.n_out, 1);
+		assert_string_equal(fx_res(&f, 0), sess ? "a,200,700,2,3,1,2,1.5" :
+				    "a,0,1000,2,3,1,2,1.5");
+		assert_int_equal(f.w.stats.late_dropped, 0);
+		fx_fini(&f);
+	}
+}
+
+/*
+ * R4.2: a processing-time timer for T fires no earlier than T + 1: the
+ * window [0, 1000)'s timer at 999 fires when the clock reads 1000, not
+ * 999; a clock that jumps fires every overdue window, in ascending order
+ * of their timers, in one advance.
+ */
+static void
+test_R4_2_processing_time_timer_latency(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	next_ptime = true;
+	fx_init(&f, 1000, 0, 64);
+	fx_pt(&f, 10);
+	fx_elem(&f, "a", 1, 0);
+	fx_pt(&f, 999);
+	assert_int_equal(f.n_out, 0);
+	fx_pt(&f, 1000);
+	assert_int_equal(f.n_out, 1);
+	fx_pt(&f, 500);				/* back in time: nothing */
+	assert_int_equal(f.n_out, 0);
+	fx_fini(&f);
+
+	/* Sessions [1000, 1300) of b and [1200, 1500) of a, both overdue at
+	 * 9000: b's (timer 1299) before a's (1499), as the timers order. */
+	next_ptime = true;
+	next_gap = 300;
+	fx_init(&f, 0, 0, 64);
+	fx_pt(&f, 1000);
+	fx_elem(&f, "b", 3, 0);
+	fx_pt(&f, 1200);
+	fx_elem(&f, "a", 2, 0);
+	f.n_out = 0;
+	sl_win_advance_processing_time(&f.w, 9000, t_out, &f);	/* not sorted */
+	assert_int_equal(f.n_out, 2);
+	assert_string_equal(fx_res(&f, 0), "b,1000,1300,1,3,3,3,3");
+	assert_string_equal(fx_res(&f, 1), "a,1200,1500,1,2,2,2,2");
+	fx_fini(&f);
+}
+
+/*
+ * R4.8 / Appendix A.4: Flink leaves processing-time windows at the end of
+ * bounded input open; sluice fires them: end of input (WM(MAX)) fires
+ * every open tumbling, sliding and session window, in window order.
+ */
+static void
+test_R4_8_end_of_input_fires_processing_time_windows(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	for (int kind = 0; kind < 3; kind++) {
+		next_ptime = true;
+		if (kind == 1)
+			next_slide = 500;
+		if (kind == 2)
+			next_gap = 300;
+		fx_init(&f, kind == 2 ? 0 : 1000, 0, 64);
+		fx_pt(&f, 100);
+		fx_elem(&f, "a", 1, 0);
+		fx_wm(&f, SL_TS_MAX - 1);		/* a watermark: nothing */
+		assert_int_equal(f.n_out, 0);
+		fx_wm(&f, SL_TS_MAX);
+		assert_int_equal(f.n_out, kind == 1 ? 2 : 1);
+		assert_string_equal(fx_res(&f, 0), kind == 0 ? "a,0,1000,1,1,1,1,1" :
+				    kind == 1 ? "a,-500,500,1,1,1,1,1" : "a,100,400,1,1,1,1,1");
+		fx_fini(&f);
+	}
+}
+
 /* first/last of a session row: "first,last". */
 static const char *
 fx_fl(struct fixture *f, unsigned int i)
@@ -3277,6 +3411,10 @@ main(void)
 		cmocka_unit_test(test_R2_5_session_count_trigger_merges),
 		cmocka_unit_test(test_R2_5_session_first_last_arrival_order),
 		cmocka_unit_test(test_R2_5_session_continuous_trigger_merges),
+		cmocka_unit_test(test_R3_6_session_late_check_on_merged_window),
+		cmocka_unit_test(test_R3_7_processing_time_never_late),
+		cmocka_unit_test(test_R4_2_processing_time_timer_latency),
+		cmocka_unit_test(test_R4_8_end_of_input_fires_processing_time_windows),
 	};
 
 	int failed;
