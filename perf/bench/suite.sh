@@ -78,10 +78,10 @@ for part in $PARTS; do
 		echo "== inproc: RUNS=$INPROC_RUNS" >&2
 		# The rocksdb scenario is left to the checkpoint part, which
 		# measures RocksDB's throughput with and without checkpoints,
-		# and the 1M-key sliding, session and top-K ones to make
-		# bench-inproc (ten minutes: a quiet run with them took 612 s).
+		# and the 1M-key sliding and session ones to make bench-inproc
+		# (ten minutes: a quiet run with them took 612 s).
 		RUNS=$INPROC_RUNS SCENARIOS="$(ls perf/scenarios/*.yaml |
-			grep -v -e rocksdb -e sliding-count-1m -e session-count-1m -e topk-count-1m)" \
+			grep -v -e rocksdb -e sliding-count-1m -e session-count-1m)" \
 			perf/bench/inproc.sh "$build" > "$OUT/inproc.log"
 		{ echo; echo "## 3. In-process source, beside the plain C keyed count"; echo
 		  cat "$OUT/inproc.md"; } >> "$sum"
