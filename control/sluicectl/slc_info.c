@@ -268,6 +268,12 @@ build_nodes(const struct sl_plan *p, struct node *n)
 		snprintf(n[k].detail + l, sizeof(n[k].detail) - l,
 			 "; trigger continuous every %s", a);
 	}
+	if (p->window_processing_time) {
+		size_t l = strlen(n[k].detail);
+
+		snprintf(n[k].detail + l, sizeof(n[k].detail) - l,
+			 "; processing time (the worker's clock)");
+	}
 	k++;
 	snprintf(n[k].name, sizeof(n[k].name), "aggregate");
 	n[k].role = wk;
@@ -301,7 +307,9 @@ build_nodes(const struct sl_plan *p, struct node *n)
 		sink_node(p, &n[k], "in (window_start, rank) order");
 		return k + 1;
 	}
-	sink_node(p, &n[k], "in (window_start, key) order");
+	sink_node(p, &n[k], p->window_processing_time ?
+		  "as the windows fire (processing time: not sorted)" :
+		  "in (window_start, key) order");
 	return k + 1;
 }
 

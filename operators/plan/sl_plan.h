@@ -208,11 +208,11 @@ struct sl_plan {
 	/** window: {session: GAP}: Flink's EventTimeSessionWindows.withGap
 	 * (R2.5); > 0 for session windows, whose size, slide and offset are 0 */
 	int64_t window_gap_ms;
-	/** window: {time: processing}: Flink's Tumbling/Sliding
-	 * ProcessingTimeWindows with ProcessingTimeTrigger (R4.1): rows are
-	 * assigned by the worker's clock, watermarks fire nothing, end of
-	 * input fires every open window. No lateness, late_sink, trigger or
-	 * session with it. false: event time. */
+	/** window: {time: processing}: Flink's Tumbling/Sliding/Session
+	 * ProcessingTimeWindows with ProcessingTimeTrigger, or a count or
+	 * continuous trigger (R4.1): rows are assigned by the worker's clock,
+	 * watermarks fire nothing, end of input fires every open window. No
+	 * lateness, late_sink or top_k with it. false: event time. */
 	bool window_processing_time;
 
 	uint16_t n_aggs;

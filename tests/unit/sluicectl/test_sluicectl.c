@@ -292,6 +292,12 @@ test_info_shapes(void **state)
 		"pipeline: [{key_by: k}, {window: {tumbling: 1m}}, {aggregate: [sum(k) as total]},"
 		" {top_k: {k: 5, by: total, order: asc}}]\n"
 		"sink: {type: csv, path: out.csv}\n";
+	static const char ptsess[] =
+		"job: ps\nschema: {k: u64, ts: timestamp_ms}\n"
+		"source: {type: csv, path: in.csv, timestamp: ts}\n"
+		"pipeline: [{key_by: k}, {window: {session: 5s, time: processing, trigger: {count: 3}}},"
+		" {aggregate: [count()]}]\n"
+		"sink: {type: csv, path: out.csv}\n";
 	struct sl_plan p;
 	char err[SL_PLAN_ERR_MAX], *buf = NULL;
 	int cpus[] = { 4, 5, 6 };
@@ -345,6 +351,17 @@ test_info_shapes(void **state)
 				    "  5  sink.csv         main    CSV to out.csv, in (window_start, rank) order\n"));
 	assert_non_null(strstr(buf, "  aggregate        top_k            1 SPSC ring to the main lcore, merged by watermark\n"
 				    "  top_k            sink.csv         forward, same lcore\n"));
+	free(buf);
+	sl_plan_free(&p);
+
+	/* Processing-time sessions with a count trigger. */
+	assert_int_equal(sl_plan_load_str("ps.yaml", ptsess, strlen(ptsess), &p, err, sizeof(err)), 0);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	slc_info_text(f, &p, cpus, 1, "--cpus");
+	fclose(f);
+	assert_non_null(strstr(buf, "  2  window.session  worker  gap 5s; state.key-capacity 65536; trigger count 3; processing time (the worker's clock)\n"));
+	assert_non_null(strstr(buf, "  4  sink.csv        main    CSV to out.csv, as the windows fire (processing time: not sorted)\n"));
 	free(buf);
 	sl_plan_free(&p);
 }
