@@ -100,6 +100,8 @@ setup_windows(struct dp *dp)
 	c.continuous = p->window_continuous_ms;
 	c.gap = p->window_gap_ms;
 	c.processing_time = p->window_processing_time;
+	/* A window top_k ranked must not reopen after a restore. */
+	c.restore_wm = p->topk_k != 0;
 	if (c.processing_time) {
 		/* The processing-time clock's base: the system's epoch ms,
 		 * as Flink's, then the TSC (dp_worker_ptime_tick). */

@@ -162,6 +162,15 @@ struct sl_win_conf {
 	 * clock has passed fires at the first advance (Flink: R4.7).
 	 */
 	bool processing_time;
+	/**
+	 * Judge a restored key group's rows by the watermark of the
+	 * checkpoint it came from until this instance's passes it, as
+	 * windows with lateness and sessions always do: a row late before a
+	 * failure stays late after it (R1.11 would let it reopen a window
+	 * that fired). The dataplane sets it for top_k, whose ranking of a
+	 * window must not be redone for a reopened one.
+	 */
+	bool restore_wm;
 	uint16_t n_keys;
 	int key_field[SL_WIN_MAX_KEYS];
 	uint16_t n_aggs;

@@ -445,7 +445,7 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 	/* Sessions judge a restored key group's rows by its checkpoint's
 	 * watermark even without lateness: a row late there must not open
 	 * a session that never existed without the failure. */
-	if (c->lateness > 0 || c->gap > 0) {
+	if (c->lateness > 0 || c->gap > 0 || c->restore_wm) {
 		w->rwm = malloc(sizeof(*w->rwm) * (c->last_kg - c->first_kg + 1));
 		if (w->rwm == NULL) {
 			sl_win_fini(w);

@@ -171,6 +171,7 @@ static uint64_t next_count_trigger;	/* the next fx_init's trigger: {count: N} */
 static int64_t next_continuous;	/* the next fx_init's trigger: {continuous: I} */
 static int64_t next_gap;	/* the next fx_init's session gap (0: none) */
 static bool next_ptime;		/* the next fx_init's window is in processing time */
+static bool next_restore_wm;	/* the next fx_init's restore_wm */
 
 static void
 fx_init_kg(struct fixture *f, int64_t size, int64_t offset, uint32_t capacity,
@@ -217,6 +218,8 @@ fx_init_kg(struct fixture *f, int64_t size, int64_t offset, uint32_t capacity,
 	next_gap = 0;
 	c.processing_time = next_ptime;
 	next_ptime = false;
+	c.restore_wm = next_restore_wm;
+	next_restore_wm = false;
 	c.offset = offset;
 	c.n_keys = 1;
 	c.key_field[0] = 0;
@@ -3180,6 +3183,52 @@ test_R4_8_end_of_input_fires_processing_time_windows(void **state)
 	}
 }
 
+/*
+ * restore_wm (set for top_k): after a restore, a key group's rows are
+ * judged by its checkpoint's watermark until the instance's own passes
+ * it, so a row late before the failure stays late and does not reopen a
+ * window that fired (without it, R1.11: the watermark restarts at MIN and
+ * the row would fire [0, 1000) a second time).
+ */
+static void
+test_R3_1_restored_watermark_keeps_late_rows_late(void **state)
+{
+	static struct snap_out o;
+
+	(void)state;
+	for (int keep = 0; keep < 2; keep++) {
+		struct fixture a, b;
+
+		memset(&o, 0, sizeof(o));
+		next_restore_wm = keep;
+		fx_init(&a, 1000, 0, 64);
+		fx_elem(&a, "k", 1, 500);
+		fx_wm(&a, 1200);
+		assert_int_equal(a.n_out, 1);
+		fx_elem(&a, "k", 2, 800);		/* late */
+		assert_int_equal(a.w.stats.late_dropped, 1);
+		fx_elem(&a, "k", 3, 1500);
+		take_snapshot(&a, &o, NULL);
+		fx_fini(&a);
+		next_restore_wm = keep;
+		fx_init(&b, 1000, 0, 64);
+		restore_into(&b, &o, 0, 127);
+		assert_int_equal(sl_win_restore_done(&b.w), 0);
+		fx_elem(&b, "k", 4, 900);		/* late before the failure */
+		assert_int_equal(b.w.stats.late_dropped, keep ? 1 : 0);
+		fx_wm(&b, SL_TS_MAX);
+		if (keep) {
+			assert_int_equal(b.n_out, 1);
+			assert_string_equal(fx_res(&b, 0), "k,1000,2000,1,3,3,3,3");
+		} else {
+			assert_int_equal(b.n_out, 2);
+			assert_string_equal(fx_res(&b, 0), "k,0,1000,1,4,4,4,4");
+		}
+		fx_fini(&b);
+		snap_free(&o);
+	}
+}
+
 /* first/last of a session row: "first,last". */
 static const char *
 fx_fl(struct fixture *f, unsigned int i)
@@ -3415,6 +3464,7 @@ main(void)
 		cmocka_unit_test(test_R3_7_processing_time_never_late),
 		cmocka_unit_test(test_R4_2_processing_time_timer_latency),
 		cmocka_unit_test(test_R4_8_end_of_input_fires_processing_time_windows),
+		cmocka_unit_test(test_R3_1_restored_watermark_keeps_late_rows_late),
 	};
 
 	int failed;
