@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pipeline: filters, then key_by, window and aggregate exactly once each,
- * in that order, and at most one top_k after them; or filters, key_by and dedup; or, stateless, filters and
- * at most one map. Filters are compiled here so that a job with a broken
- * expression never reaches the dataplane.
+ * in that order, and at most one top_k after them; or filters, key_by
+ * and dedup; or, stateless, filters and at most one map. Filters are
+ * compiled here so that a job with a broken expression never reaches the
+ * dataplane.
  */
 #include <ctype.h>
 #include <errno.h>
