@@ -2958,6 +2958,26 @@ test_R2_5_session_count_trigger_merges(void **state)
 	assert_int_equal(f.w.stats.late_dropped, 0);
 	fx_fini(&f);
 
+	/* With L = 2000 a row into a session past its end but not yet
+	 * cleaned up counts and may fire it (no EventTimeTrigger firing at
+	 * once: CountTrigger decides). */
+	next_count_trigger = 2;
+	fx_init_session(&f, 3000, 2000);
+	fx_elem(&f, "k", 1, 0);			/* [0, 3000) */
+	fx_wm(&f, 3500);			/* past its end: nothing */
+	assert_int_equal(f.n_out, 0);
+	fx_late(&f);
+	fx_elem(&f, "k", 2, 100);		/* [0, 3100): its 2nd row fires */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,0,3100,2,3,1,2,1.5");
+	assert_int_equal(f.w.stats.late_fired, 0);
+	fx_wm(&f, 5099);			/* cleaned up without output */
+	assert_int_equal(f.n_out, 0);
+	fx_elem(&f, "k", 3, -1000);		/* [-1000, 2000): late now */
+	assert_int_equal(f.w.stats.late_dropped, 1);
+	assert_int_equal(f.n_out, 0);
+	fx_fini(&f);
+
 	/* Processing time: the same trigger on the clock's sessions. */
 	next_ptime = true;
 	next_count_trigger = 2;
