@@ -3052,6 +3052,44 @@ test_R2_5_session_continuous_trigger_merges(void **state)
 	assert_int_equal(f.n_out, 0);
 	fx_fini(&f);
 
+	/* The same merge across a checkpoint, restored onto two instances:
+	 * the next firing is state, its timers come back. */
+	{
+		static struct snap_out o;
+		const uint8_t jb[4] = { 'j', 0, 0, 0 };
+		struct fixture a, b, *x;
+
+		memset(&o, 0, sizeof(o));
+		next_continuous = 1000;
+		fx_init_session(&f, 3000, 0);
+		fx_elem(&f, "j", 1, 0);
+		fx_elem(&f, "j", 2, 4000);
+		take_snapshot(&f, &o, NULL);
+		fx_fini(&f);
+		next_continuous = 1000;
+		next_gap = 3000;
+		fx_init_kg(&a, 0, 0, 64, 0, 63, 0);
+		next_continuous = 1000;
+		next_gap = 3000;
+		fx_init_kg(&b, 0, 0, 64, 64, 127, 0);
+		restore_into(&a, &o, 0, 63);
+		restore_into(&b, &o, 64, 127);
+		assert_int_equal(sl_win_restore_done(&a.w), 0);
+		assert_int_equal(sl_win_restore_done(&b.w), 0);
+		x = sl_kg_of(sl_kg_hash(jb, 4), 128) < 64 ? &a : &b;
+		fx_elem(x, "j", 3, 2000);		/* A + B after the restore */
+		for (int64_t t = 1000; t <= 6000; t += 1000) {
+			fx_wm(x, t);
+			assert_int_equal(x->n_out, 1);
+			assert_string_equal(fx_res(x, 0), "j,0,7000,3,6,1,3,2");
+		}
+		fx_wm(x, 6999);
+		assert_int_equal(x->n_out, 1);
+		fx_fini(&a);
+		fx_fini(&b);
+		snap_free(&o);
+	}
+
 	/* Processing time: ContinuousProcessingTimeTrigger on the clock's
 	 * sessions. */
 	next_ptime = true;
