@@ -148,7 +148,7 @@ check_session session_rtc 30 "{rx: 1, workers: 1, run_to_completion: true}"
 # everything, so per key the largest counts and their sums equal
 # sqlite3's (an early firing just before the end may repeat it); a window
 # fires at most size / interval + 1 times per key.
-check_trigger() {	# check_trigger NAME WINDOW SIZE_MS COUNT INTERVAL_MS
+check_trigger() {	# check_trigger NAME WINDOW SIZE_MS (0: sessions) COUNT INTERVAL_MS
 	local name=$1 window=$2 size=$3 n=$4 iv=$5 bad late rows
 	cat > "$T/$name.yaml" <<YAML
 job: ptime-$name
@@ -180,8 +180,8 @@ CREATE TABLE fin AS SELECT user, window_start, max(count) AS c, count(*) AS firi
 CREATE TABLE fin_sum AS SELECT a.user, max(a.sum_amount) AS s FROM actual a JOIN fin f
 	ON a.user = f.user AND a.window_start = f.window_start AND a.count = f.c
 	GROUP BY a.user, a.window_start;
-SELECT (SELECT count(*) FROM actual WHERE window_start % $size != 0
-		OR window_end != window_start + $size)
+SELECT (SELECT count(*) FROM actual WHERE $size > 0 AND (window_start % $size != 0
+		OR window_end != window_start + $size))
 $(if [ "$n" -gt 0 ]; then cat <<COUNT
   + (SELECT count(*) FROM actual WHERE count % $n != 0)
   + (SELECT count(*) FROM fin WHERE firings != c / $n OR dc != firings)
@@ -205,6 +205,9 @@ SQL
 }
 
 check_trigger count_trigger "{tumbling: 300ms, time: processing, trigger: {count: 5}}" 300 5 0
+# Sessions (size 0: no grid); rows come in clock order, so a session only
+# grows at its end and keeps its start: its firings are its 4th, 8th, ...
+check_trigger session_count_trigger "{session: 40ms, time: processing, trigger: {count: 4}}" 0 4 0
 check_trigger continuous_trigger "{tumbling: 400ms, time: processing, trigger: {continuous: 100ms}}" 400 0 100
 
 # Checkpoints: paced capture, a checkpoint every 100 ms, SIGKILL twice,
