@@ -754,14 +754,14 @@ drain_chunk(void *arg, uint16_t kg, const void *buf, size_t len)
 				   buf, len);
 }
 
-/* Start worker w's file: its window list (a dedup has none: its timers
- * are in the state) and the state's descriptors. */
+/* Start worker w's file: its window list (a dedup or process has none:
+ * their timers are in the state) and the state's descriptors. */
 static int
 drain_begin(struct dp *dp, struct dp_worker *wk)
 {
 	struct dp_ckpt *ck = dp->ck;
 	struct sl_state_snap *snap = dp_worker_snap(wk);
-	const bool dedup = dp_dedup(dp->plan);
+	const bool dedup = dp_dedup(dp->plan), proc = dp_process(dp->plan);
 	uint8_t small[SL_WIN_SNAP_MAX];
 	size_t n;
 	void *meta;
@@ -777,7 +777,7 @@ drain_begin(struct dp *dp, struct dp_worker *wk)
 	rc = ckpt_begin_file(dp, &ck->db, SL_CKPT_TASK_WORKER, wk->id, dp->n_workers);
 	if (rc < 0)
 		return rc;
-	if (!dedup) {
+	if (!dedup && !proc) {
 		n = sl_win_snapshot_windows(&wk->win, small, sizeof(small));
 		rc = sl_ckpt_builder_add(&ck->db, SL_CKPT_SEC_OPERATOR, CKPT_OP_WINDOW,
 					 SL_CKPT_NO_KG, small, n);
@@ -795,8 +795,10 @@ drain_begin(struct dp *dp, struct dp_worker *wk)
 	ck->native = sl_state_snapshot_dir(snap) != NULL;
 	if (rc == 0 && ck->native) {
 		struct dp_native_sec ns = {
-			.first_kg = (uint16_t)(dedup ? wk->dedup.conf.first_kg : wk->win.conf.first_kg),
-			.last_kg = (uint16_t)(dedup ? wk->dedup.conf.last_kg : wk->win.conf.last_kg),
+			.first_kg = (uint16_t)(dedup ? wk->dedup.conf.first_kg :
+					       proc ? wk->proc.conf.first_kg : wk->win.conf.first_kg),
+			.last_kg = (uint16_t)(dedup ? wk->dedup.conf.last_kg :
+					      proc ? wk->proc.conf.last_kg : wk->win.conf.last_kg),
 		};
 		const char *sub = strrchr(sl_state_snapshot_dir(snap), '/');
 

@@ -28,7 +28,9 @@
 #include "sl_kg.h"
 #include "sl_map.h"
 #include "sl_plan.h"
+#include "sl_process.h"
 #include "sl_topk.h"
+#include "sl_udf.h"
 #include "sl_vec.h"
 #include "sl_window.h"
 #include "sl_wm.h"
@@ -189,6 +191,9 @@ struct dp_worker {
 	struct sl_win win;		/* keyed pipelines (dedup ones: its stats only) */
 	struct sl_dedup dedup;		/* dedup pipelines (dp_dedup), in place of win */
 	struct sl_map *map;		/* stateless pipelines with a map */
+	struct sl_process proc;		/* process pipelines (dp_process), in place of win */
+	struct sl_udf_inst *udf;	/* stateless pipelines with a user function */
+	uint64_t side_dropped;		/* process: side-output rows no side_sink takes */
 	/* Stateless pipelines with an ethdev sink send their own rows: no
 	 * ring to the main lcore, no wait for a vector to fill. */
 	bool tx;
@@ -259,6 +264,8 @@ struct dp {
 	int32_t key_off;		/* key fields contiguous in the row: their offset; else -1 */
 	struct sl_schema out;		/* result rows */
 	struct sl_win_conf win_conf;	/* the workers' window, key groups set per worker */
+	struct sl_udf_lib udf_lib;	/* the plan's plugin, opened once for every worker */
+	const struct sluice_fn *udf_fn;	/* its function */
 	struct dp_restore *rs;		/* sections a restore hands to the workers */
 	struct rte_mempool *vec_pool;
 	struct rte_mempool *res_pool;
@@ -331,6 +338,10 @@ struct sl_map *dp_map_create(const struct sl_plan *p, struct sl_schema *out);
 int dp_worker_fini(void *arg);
 /* A dedup pipeline's operator configuration (main.c); key groups unset. */
 void dp_dedup_conf(const struct dp *dp, struct sl_dedup_conf *c);
+/* A process pipeline's operator configuration (main.c); key groups unset. */
+void dp_process_conf(const struct dp *dp, struct sl_process_conf *c);
+/* A process function's side output (sl_udf_side_fn) of the worker (ctx). */
+void dp_worker_side_row(void *ctx, int tag, const uint8_t *row);
 void dp_worker_chan_release(struct dp_worker *w);
 
 /*
@@ -344,20 +355,39 @@ dp_dedup(const struct sl_plan *p)
 	return p->dedup_within_ms > 0;
 }
 
+/*
+ * A process pipeline (filters, key_by, process): routed by key, its
+ * worker runs sl_process in place of the window, and the sink writes
+ * the function's rows as they come (as a dedup's).
+ */
+static inline bool
+dp_process(const struct sl_plan *p)
+{
+	return p->udf_kind == SLUICE_FN_PROCESS;
+}
+
+/* Keyed without a window: dedup or process (their timers are in the state). */
+static inline bool
+dp_keyed_rows(const struct sl_plan *p)
+{
+	return dp_dedup(p) || dp_process(p);
+}
+
 /* The sink writes rows in arrival order, holding nothing back. */
 static inline bool
 dp_rows_as_they_come(const struct sl_plan *p)
 {
 	/* Processing-time windows: a row is final when its window fires;
 	 * no watermark says when, and Flink emits at the firing. */
-	return p->stateless || dp_dedup(p) || p->window_processing_time;
+	return p->stateless || dp_keyed_rows(p) || p->window_processing_time;
 }
 
-/* The worker's open state snapshot (its window's or its dedup's), or NULL. */
+/* The worker's open state snapshot (its window's, dedup's or process's), or NULL. */
 static inline struct sl_state_snap *
 dp_worker_snap(const struct dp_worker *w)
 {
-	return dp_dedup(w->dp->plan) ? w->dedup.snap : w->win.snap;
+	return dp_dedup(w->dp->plan) ? w->dedup.snap :
+	       dp_process(w->dp->plan) ? w->proc.snap : w->win.snap;
 }
 
 /* End the worker's snapshot once the main lcore has written it. */
@@ -368,6 +398,8 @@ dp_worker_snap_poll(struct dp_worker *w)
 	    atomic_load_explicit(&w->snap_done, memory_order_acquire) == w->snap_id) {
 		if (dp_dedup(w->dp->plan))
 			sl_dedup_snapshot_end(&w->dedup);
+		else if (dp_process(w->dp->plan))
+			sl_process_snapshot_end(&w->proc);
 		else
 			sl_win_snapshot_end(&w->win);
 		if (w->n_chan != 0 || w->recording)

@@ -81,6 +81,20 @@ setup_key(struct dp *dp)
 	}
 }
 
+/* The processing-time clock's base: the system's epoch ms, as Flink's,
+ * then the TSC (dp_worker_ptime_tick). */
+static void
+setup_clock(struct dp *dp)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	dp->pt_tsc = rte_rdtsc();
+	dp->pt_epoch_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int setup_udf(struct dp *dp);
+
 static int
 setup_windows(struct dp *dp)
 {
@@ -89,6 +103,11 @@ setup_windows(struct dp *dp)
 	char msg[160];
 	int rc;
 
+	if (p->udf_kind == SLUICE_FN_AGGREGATE) {
+		rc = setup_udf(dp);
+		if (rc < 0)
+			return rc;
+	}
 	memset(&c, 0, sizeof(c));
 	c.in = &p->schema;
 	c.ts_field = p->source.ts_field;
@@ -102,15 +121,8 @@ setup_windows(struct dp *dp)
 	c.processing_time = p->window_processing_time;
 	/* A window top_k ranked must not reopen after a restore. */
 	c.restore_wm = p->topk_k != 0;
-	if (c.processing_time) {
-		/* The processing-time clock's base: the system's epoch ms,
-		 * as Flink's, then the TSC (dp_worker_ptime_tick). */
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		dp->pt_tsc = rte_rdtsc();
-		dp->pt_epoch_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	}
+	if (c.processing_time)
+		setup_clock(dp);
 	c.n_keys = p->n_keys;
 	memcpy(c.key_field, p->key_field, sizeof(int) * p->n_keys);
 	c.n_aggs = p->n_aggs;
@@ -120,11 +132,15 @@ setup_windows(struct dp *dp)
 			       (int)SL_PLAN_AGG_AVG == (int)SL_WIN_AVG &&
 			       (int)SL_PLAN_AGG_COUNT_DISTINCT == (int)SL_WIN_COUNT_DISTINCT &&
 			       (int)SL_PLAN_AGG_APPROX_COUNT_DISTINCT ==
-			       (int)SL_WIN_APPROX_COUNT_DISTINCT,
+			       (int)SL_WIN_APPROX_COUNT_DISTINCT &&
+			       (int)SL_PLAN_AGG_UDF == (int)SL_WIN_UDF,
 			       "the plan's and the window's aggregate functions line up");
 		c.agg[a].fn = (enum sl_win_agg_fn)p->agg[a].fn;
 		c.agg[a].field = p->agg[a].field;
 		c.agg[a].hll_p = p->agg[a].hll_p;
+		/* A user aggregate: the function now, an instance per worker
+		 * (worker_state.c). */
+		c.agg[a].ufn = p->agg[a].fn == SL_PLAN_AGG_UDF ? dp->udf_fn : NULL;
 		snprintf(c.agg[a].name, sizeof(c.agg[a].name), "%s", p->agg[a].out_name);
 	}
 	c.capacity = p->key_capacity;
@@ -195,13 +211,75 @@ dp_dedup_conf(const struct dp *dp, struct sl_dedup_conf *c)
 	c->max_parallelism = p->max_parallelism;
 }
 
-/* A stateless pipeline's output: the map's columns, or the input row. */
+/* The plan's plugin, opened once for all workers (dlopen belongs to
+ * this thread), and its function; the plan checked both at load. */
+static int
+setup_udf(struct dp *dp)
+{
+	const struct sl_plan *p = dp->plan;
+	char msg[SL_PLAN_ERR_MAX];
+	int rc;
+
+	rc = sl_udf_open(p->plugins_dir, p->udf_plugin, &dp->udf_lib, msg, sizeof(msg));
+	if (rc < 0) {
+		DP_LOG(ERR, "%s: %s", p->file, msg);
+		return rc;
+	}
+	dp->udf_fn = sl_udf_lookup(&dp->udf_lib, p->udf_function, p->udf_kind, msg, sizeof(msg));
+	if (dp->udf_fn == NULL) {
+		DP_LOG(ERR, "%s: %s", p->file, msg);
+		return -EINVAL;
+	}
+	if (p->udf_kind != SLUICE_FN_AGGREGATE)
+		dp->out = p->udf_out;
+	return 0;
+}
+
+/*
+ * A process pipeline: routed by key as a windowed one (setup_key), its
+ * output rows are the function's. The operator is made on each worker
+ * (worker_state.c); the function runs on the workers' TSC clock for its
+ * processing-time timers.
+ */
+static int
+setup_process(struct dp *dp)
+{
+	int rc = setup_udf(dp);
+
+	if (rc < 0)
+		return rc;
+	setup_clock(dp);
+	setup_key(dp);
+	return 0;
+}
+
+/* The process operator's configuration from the plan; key groups left to the caller. */
+void
+dp_process_conf(const struct dp *dp, struct sl_process_conf *c)
+{
+	const struct sl_plan *p = dp->plan;
+
+	memset(c, 0, sizeof(*c));
+	c->in = &p->schema;
+	c->ts_field = p->source.ts_field;
+	c->n_keys = p->n_keys;
+	memcpy(c->key_field, p->key_field, sizeof(int) * p->n_keys);
+	c->fn = dp->udf_fn;
+	c->n_params = p->udf_n_params;
+	c->params = p->udf_param;
+	c->capacity = p->key_capacity;
+	c->max_parallelism = p->max_parallelism;
+}
+
+/* A stateless pipeline's output: the map's or function's columns, or the input row. */
 static int
 setup_map(struct dp *dp)
 {
 	const struct sl_plan *p = dp->plan;
 	struct sl_map *m;
 
+	if (p->udf_kind != 0)
+		return setup_udf(dp);
 	if (p->n_map == 0) {
 		dp->out = p->schema;
 		return 0;
@@ -403,7 +481,8 @@ run(struct dp *dp)
 	rc = assign_lcores(dp);
 	if (rc == 0)
 		rc = dp->plan->stateless ? setup_map(dp) :
-		     dp_dedup(dp->plan) ? setup_dedup(dp) : setup_windows(dp);
+		     dp_dedup(dp->plan) ? setup_dedup(dp) :
+		     dp_process(dp->plan) ? setup_process(dp) : setup_windows(dp);
 	if (rc == 0)
 		rc = setup_rings(dp);
 	if (rc == 0)
@@ -475,6 +554,7 @@ run(struct dp *dp)
 			sl_expr_free(dp->rx[r].filter[f]);
 	}
 	workers_on_lcores(dp, dp_worker_fini);
+	sl_udf_close(&dp->udf_lib);
 	return rc;
 }
 

@@ -176,8 +176,8 @@ sink_vec(struct dp *dp, struct sl_wm_valve *valve, uint16_t wi, struct sl_vec *v
 		return rc;
 	}
 	if (v->n_rows && dp_rows_as_they_come(dp->plan)) {
-		/* No window to wait for (stateless, dedup): out in the order
-		 * they came. */
+		/* No window to wait for (stateless, dedup, process): out in
+		 * the order they came. */
 		for (uint16_t i = 0; i < v->n_rows && rc == 0; i++)
 			rc = dp_sink_write(dp, sl_vec_crow(v, i));
 	} else if (v->n_rows) {

@@ -205,6 +205,10 @@ operators_json(const struct dp *dp)
 			"numRecordsOut", (json_int_t)(in - filtered)));
 	json_array_append_new(ops, json_pack("{s:s,s:I,s:I,s:I}", "name",
 		dp_dedup(dp->plan) ? "dedup" :
+		dp_process(dp->plan) ? "process" :
+		dp->plan->udf_kind == SLUICE_FN_MAP ? "map" :
+		dp->plan->udf_kind == SLUICE_FN_FILTER ? "filter.udf" :
+		dp->plan->udf_kind == SLUICE_FN_FLAT_MAP ? "flat_map" :
 		dp->plan->window_gap_ms ? "window.session" :
 		dp->plan->window_slide_ms ? "window.sliding" : "window.tumbling",
 		"numRecordsIn", (json_int_t)win_in, "numRecordsOut", (json_int_t)win_out,

@@ -90,6 +90,12 @@ dp_stats_print(const struct dp *dp)
 				", keys expired %" PRIu64 "\n", w,
 				dp->w[w].dedup.stats.dup_dropped,
 				dp->w[w].dedup.stats.keys_expired);
+		if (dp_process(dp->plan))
+			fprintf(stderr, "sluice-dp: worker %u: timers fired %" PRIu64
+				", side output rows %" PRIu64 " (%" PRIu64 " with no side_sink)"
+				", function errors %" PRIu64 "\n", w,
+				dp->w[w].proc.stats.timers_fired, dp->w[w].proc.stats.side_out,
+				dp->w[w].side_dropped, dp->w[w].proc.stats.fn_errors);
 		if (ws->state_full_dropped)
 			fprintf(stderr, "sluice-dp: worker %u: DROPPED %" PRIu64
 				" rows: the state backend is full; raise state.backend.heap.memory or use state.backend.type: rocksdb\n",
@@ -159,6 +165,21 @@ dp_stats_json(const struct dp *dp, const char *path)
 					    json_integer((json_int_t)ds->dup_dropped));
 			json_object_set_new(json_array_get(ws, w), "keys_expired",
 					    json_integer((json_int_t)ds->keys_expired));
+		}
+		if (dp_process(dp->plan)) {
+			const struct sl_process_stats *ps = &dp->w[w].proc.stats;
+
+			json_object_set_new(json_array_get(ws, w), "timers_fired",
+					    json_integer((json_int_t)ps->timers_fired));
+			json_object_set_new(json_array_get(ws, w), "side_output_rows",
+					    json_integer((json_int_t)ps->side_out));
+			json_object_set_new(json_array_get(ws, w), "side_output_dropped",
+					    json_integer((json_int_t)dp->w[w].side_dropped));
+			json_object_set_new(json_array_get(ws, w), "function_errors",
+					    json_integer((json_int_t)ps->fn_errors));
+			json_object_set_new(json_array_get(ws, w), "timers_pending",
+					    json_integer((json_int_t)(sl_process_timers(&dp->w[w].proc, SLUICE_EVENT_TIME) +
+								      sl_process_timers(&dp->w[w].proc, SLUICE_PROCESSING_TIME))));
 		}
 		json_object_set_new(json_array_get(ws, w), "vector_ns", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
 			"count", (json_int_t)dp->w[w].vtime.n,

@@ -138,6 +138,50 @@ worker_dedup_advance(struct dp_worker *w, int64_t wm)
 	worker_dedup_stats(w);
 }
 
+/*
+ * A process pipeline: the function's rows go to the sink as they are
+ * emitted (by its process calls and its timers), its side output's rows
+ * to side_sink's place (the late side output's path); its counters are
+ * mirrored into the window's, which metrics and stats read.
+ */
+static void
+worker_process_stats(struct dp_worker *w)
+{
+	const struct sl_process_stats *s = &w->proc.stats;
+
+	w->win.stats.rows_in = s->rows_in;
+	w->win.stats.rows_out = s->rows_out;
+	w->win.stats.state_errors = s->state_errors;
+}
+
+void
+dp_worker_side_row(void *ctx, int tag, const uint8_t *row)
+{
+	struct dp_worker *w = ctx;
+
+	if (w->dp->plan->has_late_sink && tag == w->dp->plan->side_tag)
+		dp_worker_late_row(w, row);
+	else
+		w->side_dropped++;
+}
+
+static void
+worker_process(struct dp_worker *w, const struct sl_vec *v)
+{
+	sl_process_run(&w->proc, v, w->proc.now);
+	worker_process_stats(w);
+}
+
+/* The watermark fires the function's event-time timers; a failure (the
+ * state's) is counted in the operator's state_errors. */
+static void
+worker_process_advance(struct dp_worker *w, int64_t wm)
+{
+	if (sl_process_advance(&w->proc, wm) < 0)
+		w->proc.stats.state_errors++;
+	worker_process_stats(w);
+}
+
 static void
 worker_apply(struct dp_worker *w, const struct sl_wm_out *o)
 {
@@ -146,6 +190,8 @@ worker_apply(struct dp_worker *w, const struct sl_wm_out *o)
 	if (o->wm) {
 		if (dp_dedup(w->dp->plan))
 			worker_dedup_advance(w, o->ts);
+		else if (dp_process(w->dp->plan))
+			worker_process_advance(w, o->ts);
 		else if (!w->dp->plan->stateless)
 			sl_win_advance(&w->win, o->ts, dp_worker_res_row, w);
 		res_ctl(w, SL_CTL_WATERMARK, o->ts);
@@ -177,8 +223,16 @@ dp_worker_ptime_tick(struct dp_worker *w, uint64_t tsc)
 
 	/* The first cycle count whose ms is next: ceil(next * hz / 1000). */
 	w->pt_next_tsc = dp->pt_tsc + next / 1000 * hz + (next % 1000 * hz + 999) / 1000;
-	sl_win_advance_processing_time(&w->win, dp->pt_epoch_ms + (int64_t)ms,
-				       dp_worker_res_row, w);
+	if (dp_process(dp->plan)) {
+		/* R4.2: a timer for T fires no earlier than the clock's T + 1,
+		 * so the due bound is the clock minus one (sl_timer's note). */
+		if (sl_process_advance_processing_time(&w->proc, dp->pt_epoch_ms + (int64_t)ms - 1) < 0)
+			w->proc.stats.state_errors++;
+		worker_process_stats(w);
+	} else {
+		sl_win_advance_processing_time(&w->win, dp->pt_epoch_ms + (int64_t)ms,
+					       dp_worker_res_row, w);
+	}
 	/* What fired goes out now, not with the next control element:
 	 * no watermark is coming for it. */
 	if (w->res != NULL && w->res->n_rows > 0)
@@ -190,6 +244,8 @@ dp_worker_finish(struct dp_worker *w)
 {
 	if (dp_dedup(w->dp->plan))
 		worker_dedup_advance(w, SL_TS_MAX);
+	else if (dp_process(w->dp->plan))
+		worker_process_advance(w, SL_TS_MAX);
 	else if (!w->dp->plan->stateless)
 		sl_win_advance(&w->win, SL_TS_MAX, dp_worker_res_row, w);
 	worker_eoi(w);
@@ -222,6 +278,7 @@ worker_snapshot(struct dp_worker *w, uint64_t id)
 	 * the barrier's order, which the sink's alignment keeps. */
 	rc = w->dp->plan->stateless ? 0 :
 	     dp_dedup(w->dp->plan) ? sl_dedup_snapshot_begin(&w->dedup) :
+	     dp_process(w->dp->plan) ? sl_process_snapshot_begin(&w->proc) :
 	     sl_win_snapshot_begin(&w->win);
 	dt = rte_rdtsc() - t0;
 	w->snap_sync_last = dt;
@@ -280,6 +337,21 @@ dp_worker_chan_release(struct dp_worker *w)
  * result vector is only a staging area (a vector's rows never fill more
  * than one), and only control elements go on to the main lcore.
  */
+/* A flat_map's next row with an ethdev sink: a vector's rows can fill
+ * more than one result vector, so a full one leaves at once. */
+static uint8_t *
+worker_tx_row(void *ctx)
+{
+	struct dp_worker *w = ctx;
+
+	if (unlikely(w->res->n_rows == SL_VEC_MAX)) {
+		sl_eth_sink_rows(&w->esink, w->res->rows, w->res->n_rows);
+		sl_eth_sink_flush(&w->esink);
+		w->res->n_rows = 0;
+	}
+	return sl_vec_row(w->res, w->res->n_rows++);
+}
+
 static void
 worker_rows(struct dp_worker *w, const struct sl_vec *v)
 {
@@ -287,12 +359,18 @@ worker_rows(struct dp_worker *w, const struct sl_vec *v)
 
 	/* The worker's operator counters, as the window keeps them. */
 	w->win.stats.rows_in += v->n_sel;
-	w->win.stats.rows_out += v->n_sel;
-	if (w->map != NULL)
+	if (w->udf != NULL) {
+		w->win.stats.rows_out += sl_udf_rows(w->udf, v, w->tx ? worker_tx_row :
+						     dp_worker_res_row, w);
+		w->win.stats.state_errors = w->udf->errors;
+	} else if (w->map != NULL) {
+		w->win.stats.rows_out += v->n_sel;
 		sl_map_process(w->map, v, dp_worker_res_row, w);
-	else
+	} else {
+		w->win.stats.rows_out += v->n_sel;
 		for (uint16_t j = 0; j < v->n_sel; j++)
 			memcpy(dp_worker_res_row(w), v->rows + (size_t)v->sel[j] * rs, rs);
+	}
 	if (w->tx) {
 		sl_eth_sink_rows(&w->esink, w->res->rows, w->res->n_rows);
 		sl_eth_sink_flush(&w->esink);
@@ -317,6 +395,8 @@ dp_worker_handle(struct dp_worker *w, struct sl_vec *v)
 			worker_rows(w, v);
 		else if (dp_dedup(w->dp->plan))
 			worker_dedup(w, v);
+		else if (dp_process(w->dp->plan))
+			worker_process(w, v);
 		else
 			sl_win_process(&w->win, v);
 	}

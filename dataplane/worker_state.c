@@ -225,9 +225,9 @@ restore(struct dp_worker *w, uint32_t lo, uint32_t hi)
 	for (uint32_t i = 0; i < rs->n_secs && rc == 0; i++) {
 		if (rs->secs[i].op != CKPT_OP_CHANNEL)
 			continue;
-		/* Only unaligned checkpoints have them, which a dedup job
-		 * refuses (the plan): not its checkpoint. */
-		if (dp_dedup(w->dp->plan)) {
+		/* Only unaligned checkpoints have them, which a dedup or
+		 * process job refuses (the plan): not its checkpoint. */
+		if (dp_keyed_rows(w->dp->plan)) {
 			rc = -EINVAL;
 			break;
 		}
@@ -334,8 +334,9 @@ restore_state(struct dp_worker *w, uint32_t lo, uint32_t hi)
 		int rc = 0;
 
 		if (s->op == CKPT_OP_WINDOW) {
-			/* A window's list in a dedup job: another job's checkpoint. */
-			rc = dp_dedup(w->dp->plan) ? -EINVAL :
+			/* A window's list in a dedup or process job: another
+			 * job's checkpoint. */
+			rc = dp_keyed_rows(w->dp->plan) ? -EINVAL :
 			     sl_win_restore_windows(&w->win, s->data, s->len);
 		} else if (s->op == CKPT_OP_STATE && s->kg >= lo && s->kg <= hi) {
 			const struct dp_restore_file *f = &rs->files[s->file];
@@ -370,12 +371,46 @@ dp_map_create(const struct sl_plan *p, struct sl_schema *out)
 	return m;
 }
 
+/* A worker's user function (stateless, or a window's aggregate): its own
+ * instance (set up here, on its lcore, as a function's instance is used). */
+static int
+worker_udf_init(struct dp_worker *w)
+{
+	const struct sl_plan *p = w->dp->plan;
+	struct sl_udf_conf c;
+	char msg[SL_PLAN_ERR_MAX];
+	int rc;
+
+	w->udf = calloc(1, sizeof(*w->udf));
+	if (w->udf == NULL)
+		return -ENOMEM;
+	memset(&c, 0, sizeof(c));
+	c.fn = w->dp->udf_fn;
+	c.in = &p->schema;
+	c.ts_field = p->source.ts_field;
+	if (p->udf_kind == SLUICE_FN_AGGREGATE) {
+		c.n_keys = p->n_keys;
+		c.key_field = p->key_field;
+	}
+	c.n_params = p->udf_n_params;
+	c.params = p->udf_param;
+	rc = sl_udf_inst_setup(w->udf, &c, msg, sizeof(msg));
+	if (rc < 0) {
+		DP_LOG(ERR, "worker %u: %s", w->id, msg);
+		free(w->udf);
+		w->udf = NULL;
+	}
+	return rc;
+}
+
 /* A stateless worker: its own compiled map (expressions keep scratch). */
 static int
 worker_map_init(struct dp_worker *w)
 {
 	struct sl_schema out;
 
+	if (w->dp->plan->udf_kind != 0)
+		return worker_udf_init(w);
 	if (w->dp->plan->n_map == 0)
 		return 0;
 	w->map = dp_map_create(w->dp->plan, &out);
@@ -408,6 +443,44 @@ worker_dedup_init(struct dp_worker *w, uint32_t lo, uint32_t hi)
 		rc = sl_dedup_restore_done(&w->dedup);
 		if (rc < 0)
 			DP_LOG(ERR, "worker %u: restore: the dedup's timers do not rebuild (%s)",
+			       w->id, strerror(-rc));
+	}
+	return rc;
+}
+
+/*
+ * A process pipeline's worker: the function's instance and its state
+ * over the state just opened (its descriptors registered before a
+ * restore loads their sections), then the checkpoint's key groups and
+ * the timer queues rebuilt; the clock starts before (processing-time
+ * timers a restore brings back that are due fire at the first tick,
+ * R4.7).
+ */
+static int
+worker_process_init(struct dp_worker *w, uint32_t lo, uint32_t hi)
+{
+	struct sl_process_conf pc;
+	char msg[SL_PLAN_ERR_MAX];
+	int rc;
+
+	dp_process_conf(w->dp, &pc);
+	pc.first_kg = lo;
+	pc.last_kg = hi;
+	rc = sl_process_init(&w->proc, &pc, w->st, dp_worker_res_row,
+			     dp_worker_side_row, w, msg, sizeof(msg));
+	if (rc < 0) {
+		DP_LOG(ERR, "worker %u: process: %s", w->id, msg);
+		return rc;
+	}
+	w->ptime = true;
+	dp_worker_ptime_tick(w, rte_rdtsc());
+	if (w->dp->rs == NULL)
+		return 0;
+	rc = restore(w, lo, hi);
+	if (rc == 0) {
+		rc = sl_process_restore_done(&w->proc);
+		if (rc < 0)
+			DP_LOG(ERR, "worker %u: restore: the process function's timers do not rebuild (%s)",
 			       w->id, strerror(-rc));
 	}
 	return rc;
@@ -469,8 +542,20 @@ dp_worker_init(void *arg)
 		rc = worker_dedup_init(w, c.first_kg, c.last_kg);
 		goto out;
 	}
+	if (dp_process(p)) {
+		rc = worker_process_init(w, c.first_kg, c.last_kg);
+		goto out;
+	}
 	wc.first_kg = c.first_kg;
 	wc.last_kg = c.last_kg;
+	if (p->udf_kind == SLUICE_FN_AGGREGATE) {
+		rc = worker_udf_init(w);
+		if (rc < 0)
+			goto out;
+		for (uint16_t a = 0; a < wc.n_aggs; a++)
+			if (wc.agg[a].fn == SL_WIN_UDF)
+				wc.agg[a].uself = w->udf->self;
+	}
 	rc = sl_win_init(&w->win, &wc, w->st);
 	if (rc < 0) {
 		DP_LOG(ERR, "worker %u: window state: %s", w->id, strerror(-rc));
@@ -506,9 +591,16 @@ dp_worker_fini(void *arg)
 
 	sl_map_free(w->map);
 	w->map = NULL;
+	if (w->udf != NULL) {
+		sl_udf_inst_fini(w->udf);
+		free(w->udf);
+		w->udf = NULL;
+	}
 	/* The main lcore is done with any snapshot by now. */
 	if (dp_dedup(w->dp->plan))
 		sl_dedup_fini(&w->dedup);
+	if (dp_process(w->dp->plan))
+		sl_process_fini(&w->proc);
 	sl_win_snapshot_end(&w->win);
 	dp_worker_chan_release(w);
 	free(w->chan);

@@ -19,6 +19,7 @@
 
 static const char *const top_keys[] = {
 	"job", "schema", "source", "pipeline", "sink", "late_sink", "lcores",
+	"plugins", "side_sink",
 	"pipeline.max-parallelism", "state.key-capacity", "eal",
 	"parallelism.default", "restart-strategy.type",
 	"restart-strategy.fixed-delay.attempts",
@@ -137,6 +138,8 @@ plan_checkpointing(struct plan_ctx *c, const struct plan_node *root)
 			return plan_err(c, v, "unaligned checkpoints are for keyed pipelines; a stateless one has no state for in-flight rows to join (leave it aligned)");
 		if (k->unaligned && c->p->dedup_within_ms > 0)
 			return plan_err(c, v, "unaligned checkpoints are not supported with dedup yet (its in-flight rows would have to be replayed into the sink); leave it aligned");
+		if (k->unaligned && c->p->udf_kind == SLUICE_FN_PROCESS)
+			return plan_err(c, v, "unaligned checkpoints are not supported with process yet (its in-flight rows would have to be replayed into the sink); leave it aligned");
 	}
 	v = plan_map_get(root, "execution.checkpointing.timeout", NULL);
 	if (v != NULL && (plan_get_duration(c, v, &k->timeout_ms) < 0))
@@ -176,6 +179,9 @@ plan_checkpointing(struct plan_ctx *c, const struct plan_node *root)
 
 static const char *const sink_keys[] = {
 	"type", "path", "udp_port", "records_per_packet", NULL,
+};
+static const char *const side_sink_keys[] = {
+	"output", "type", "path", NULL,
 };
 
 static const char *const lcores_keys[] = {
@@ -286,7 +292,8 @@ plan_sink(struct plan_ctx *c, const struct plan_node *map, const char *what,
 	struct plan_node *v, *k;
 
 	if (plan_expect(c, map, PLAN_MAP, what) < 0 ||
-	    plan_check_keys(c, map, what, sink_keys) < 0 ||
+	    plan_check_keys(c, map, what, strcmp(what, "side_sink") == 0 ?
+			    side_sink_keys : sink_keys) < 0 ||
 	    plan_require(c, map, what, "type", &v) < 0 ||
 	    plan_expect(c, v, PLAN_SCALAR, "type") < 0)
 		return -EINVAL;
@@ -411,6 +418,7 @@ plan_top(struct plan_ctx *c, const struct plan_node *root)
 	    plan_schema(c, v) < 0 ||
 	    plan_require(c, root, NULL, "source", &v) < 0 ||
 	    plan_source(c, v) < 0 ||
+	    plan_plugins(c, plan_map_get(root, "plugins", NULL)) < 0 ||
 	    plan_require(c, root, NULL, "pipeline", &v) < 0 ||
 	    plan_pipeline(c, v) < 0 ||
 	    plan_require(c, root, NULL, "sink", &v) < 0 ||
@@ -449,6 +457,8 @@ plan_top(struct plan_ctx *c, const struct plan_node *root)
 		return -EINVAL;
 	v = plan_map_get(root, "late_sink", NULL);
 	if (v != NULL) {
+		if (p->udf_kind == SLUICE_FN_PROCESS)
+			return plan_err(c, v, "late_sink takes the rows a window drops as late, and this pipeline has no window; a process function's side output goes to side_sink: {output: NAME, ...}");
 		if (p->stateless || p->dedup_within_ms > 0)
 			return plan_err(c, v, "late_sink takes the rows a window drops as late, and this pipeline has no window");
 		if (p->window_processing_time)
@@ -462,6 +472,22 @@ plan_top(struct plan_ctx *c, const struct plan_node *root)
 					p->sink.path);
 		if (p->late_sink.type == SL_SINK_STDOUT && p->sink.type == SL_SINK_STDOUT)
 			return plan_err(c, v, "late_sink and sink both write to stdout; give late_sink a csv path");
+	}
+	/* A process function's side output takes the late side output's
+	 * path through the dataplane: rows of the input schema, in their
+	 * own vectors, with their own transactions. */
+	v = plan_map_get(root, "side_sink", NULL);
+	if (v != NULL) {
+		if (plan_side_sink(c, v) < 0 ||
+		    plan_sink(c, v, "side_sink", &p->late_sink) < 0)
+			return -EINVAL;
+		p->has_late_sink = true;
+		if (p->late_sink.type == SL_SINK_CSV && p->sink.type == SL_SINK_CSV &&
+		    strcmp(p->late_sink.path, p->sink.path) == 0)
+			return plan_err(c, v, "side_sink writes to the sink's file %s; give it a path of its own",
+					p->sink.path);
+		if (p->late_sink.type == SL_SINK_STDOUT && p->sink.type == SL_SINK_STDOUT)
+			return plan_err(c, v, "side_sink and sink both write to stdout; give side_sink a csv path");
 	}
 	return plan_restart(c, root);
 }

@@ -2,7 +2,8 @@
 /*
  * pipeline: filters, then key_by, window and aggregate exactly once each,
  * in that order, and at most one top_k after them; or filters, key_by
- * and dedup; or, stateless, filters and at most one map. Filters are
+ * and dedup; or filters, key_by and process; or, stateless, filters and
+ * at most one map, flat_map or filter function (plan_udf.c). Filters are
  * compiled here so that a job with a broken expression never reaches the
  * dataplane.
  */
@@ -384,6 +385,8 @@ plan_agg_one(struct plan_ctx *c, const struct plan_node *n)
 	bool distinct;
 	int i, rc;
 
+	if (n->kind == PLAN_MAP)
+		return plan_agg_udf(c, n);
 	if (plan_expect(c, n, PLAN_SCALAR, "aggregate") < 0)
 		return -EINVAL;
 	rc = n->len >= sizeof(buf) ? -EINVAL :
@@ -637,11 +640,22 @@ plan_topk(struct plan_ctx *c, const struct plan_node *k, const struct plan_node 
 }
 
 static const char *const step_names[] = {
-	"filter", "key_by", "window", "aggregate", "map", "dedup", "top_k", NULL,
+	"filter", "key_by", "window", "aggregate", "map", "dedup", "flat_map",
+	"process", "top_k", NULL,
 };
 
-enum { STEP_FILTER, STEP_KEY_BY, STEP_WINDOW, STEP_AGGREGATE, STEP_MAP, STEP_DEDUP,
-       STEP_TOPK };
+enum {
+	STEP_FILTER, STEP_KEY_BY, STEP_WINDOW, STEP_AGGREGATE, STEP_MAP,
+	STEP_DEDUP, STEP_FLAT_MAP, STEP_PROCESS, STEP_TOPK, STEP__COUNT
+};
+
+/* A filter or map step given as {plugin: ..., function: ...}. */
+static bool
+udf_form(const struct plan_node *v)
+{
+	return v->kind == PLAN_MAP && (plan_map_get(v, "plugin", NULL) != NULL ||
+				       plan_map_get(v, "function", NULL) != NULL);
+}
 
 /* Which step a pipeline item is, or an error for anything else. */
 static int
@@ -651,12 +665,12 @@ plan_step(struct plan_ctx *c, const struct plan_node *step)
 	const struct plan_node *k;
 
 	if (step->kind != PLAN_MAP || step->n != 1)
-		return plan_err(c, step, "expected a pipeline step: a mapping with one key (filter, map, key_by, window, aggregate, top_k or dedup)");
+		return plan_err(c, step, "expected a pipeline step: a mapping with one key (filter, map, flat_map, key_by, window, aggregate, top_k, dedup or process)");
 	k = step->kid[0];
 	for (int i = 0; step_names[i] != NULL; i++)
 		if (strcmp(k->text, step_names[i]) == 0)
 			return i;
-	return plan_err(c, k, "unknown pipeline step '%s'; expected one of: filter, map, key_by, window, aggregate, top_k, dedup",
+	return plan_err(c, k, "unknown pipeline step '%s'; expected one of: filter, map, flat_map, key_by, window, aggregate, top_k, dedup, process",
 			plan_show(k->text, show));
 }
 
@@ -664,7 +678,7 @@ int
 plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 {
 	struct sl_plan *p = c->p;
-	uint32_t seen[7] = { 0 };
+	uint32_t seen[STEP__COUNT] = { 0 };
 	int rc;
 
 	if (plan_expect(c, seq, PLAN_SEQ, "pipeline") < 0)
@@ -676,13 +690,40 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 			return rc;
 		seen[rc]++;
 	}
-	/* No key_by, window, aggregate, top_k or dedup: a stateless pipeline. */
+	/* No key_by, window, aggregate, top_k, dedup or process: a
+	 * stateless pipeline. */
 	p->stateless = !seen[STEP_KEY_BY] && !seen[STEP_WINDOW] &&
-		!seen[STEP_AGGREGATE] && !seen[STEP_DEDUP] && !seen[STEP_TOPK];
-	if (seen[STEP_MAP] && !p->stateless) {
-		for (uint32_t i = 0; i < seq->n; i++)
-			if (plan_step(c, seq->kid[i]) == STEP_MAP)
+		!seen[STEP_AGGREGATE] && !seen[STEP_DEDUP] && !seen[STEP_PROCESS] &&
+		!seen[STEP_TOPK];
+	if ((seen[STEP_MAP] || seen[STEP_FLAT_MAP]) && !p->stateless) {
+		for (uint32_t i = 0; i < seq->n; i++) {
+			int step = plan_step(c, seq->kid[i]);
+
+			if (step == STEP_MAP)
 				return plan_err(c, seq->kid[i]->kid[0], "map in a keyed pipeline is not supported yet; map belongs to pipelines of filters and one map (no key_by, window or aggregate)");
+			if (step == STEP_FLAT_MAP)
+				return plan_err(c, seq->kid[i]->kid[0], "flat_map in a keyed pipeline is not supported yet; flat_map belongs to pipelines of filters and one function (no key_by, window or aggregate)");
+		}
+	}
+	if (!p->stateless) {
+		for (uint32_t i = 0; i < seq->n; i++)
+			if (plan_step(c, seq->kid[i]) == STEP_FILTER && udf_form(seq->kid[i]->kid[1]))
+				return plan_err(c, seq->kid[i]->kid[0], "a filter function in a keyed pipeline is not supported yet; it belongs to pipelines of filters and one function (no key_by, window or aggregate)");
+	}
+	/* A process pipeline is filters, key_by and process: its rows are
+	 * the function's, written as they come, like a dedup's. */
+	if (seen[STEP_PROCESS]) {
+		for (uint32_t i = 0; i < seq->n; i++) {
+			const struct plan_node *k = seq->kid[i]->kid[0];
+			int step = plan_step(c, seq->kid[i]);
+
+			if (step == STEP_PROCESS && !seen[STEP_KEY_BY])
+				return plan_err(c, k, "process needs a key_by before it: a process function's state and timers are per key");
+			if (step == STEP_WINDOW || step == STEP_AGGREGATE || step == STEP_DEDUP ||
+			    step == STEP_TOPK)
+				return plan_err(c, k, "%s and process in one pipeline are not supported yet; a process pipeline is filters, key_by and process",
+						step_names[step]);
+		}
 	}
 	/* A dedup pipeline is filters, key_by and dedup: its rows are the
 	 * input's, so a window over them would be a second keyed stage,
@@ -706,9 +747,9 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 	}
 	if (!p->stateless && !seen[STEP_KEY_BY])
 		return plan_err(c, seq, "pipeline has no key_by; expected filters, then key_by, window and aggregate");
-	if (!p->stateless && !seen[STEP_DEDUP] && !seen[STEP_WINDOW])
+	if (!p->stateless && !seen[STEP_DEDUP] && !seen[STEP_PROCESS] && !seen[STEP_WINDOW])
 		return plan_err(c, seq, "pipeline has no window; expected one after key_by");
-	if (!p->stateless && !seen[STEP_DEDUP] && !seen[STEP_AGGREGATE])
+	if (!p->stateless && !seen[STEP_DEDUP] && !seen[STEP_PROCESS] && !seen[STEP_AGGREGATE])
 		return plan_err(c, seq, "pipeline has no aggregate; expected one after window");
 
 	memset(seen, 0, sizeof(seen));
@@ -721,14 +762,24 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 			return plan_err(c, k, "duplicate %s; a pipeline has %s one",
 					step_names[step],
 					step == STEP_MAP || step == STEP_DEDUP ||
+					step == STEP_FLAT_MAP || step == STEP_PROCESS ||
 					step == STEP_TOPK ?
 					"at most" : "exactly");
+		if ((step == STEP_MAP || step == STEP_FLAT_MAP) && p->udf_kind != 0)
+			return plan_err(c, k, "%s after a filter function is not supported yet; a stateless pipeline has at most one map or function",
+					step_names[step]);
 		switch (step) {
 		case STEP_FILTER:
 			if (seen[STEP_KEY_BY])
 				return plan_err(c, k, "filter after key_by is not supported yet");
-			if (seen[STEP_MAP])
-				return plan_err(c, k, "filter after map is not supported yet; filter on the input's fields before it");
+			if (seen[STEP_MAP] || seen[STEP_FLAT_MAP] || p->udf_kind != 0)
+				return plan_err(c, k, "filter after %s is not supported yet; filter on the input's fields before it",
+						seen[STEP_FLAT_MAP] ? "flat_map" :
+						p->udf_kind == SLUICE_FN_FILTER ? "a filter function" : "map");
+			if (udf_form(v)) {
+				rc = plan_udf_step(c, v, SLUICE_FN_FILTER);
+				break;
+			}
 			if (p->n_filters == SL_PLAN_MAX_FILTERS)
 				return plan_err(c, k, "at most %d filters",
 						SL_PLAN_MAX_FILTERS);
@@ -738,7 +789,15 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 			rc = plan_key_by(c, v);
 			break;
 		case STEP_MAP:
-			rc = plan_map(c, v);
+			rc = udf_form(v) ? plan_udf_step(c, v, SLUICE_FN_MAP) : plan_map(c, v);
+			break;
+		case STEP_FLAT_MAP:
+			rc = plan_udf_step(c, v, SLUICE_FN_FLAT_MAP);
+			break;
+		case STEP_PROCESS:
+			if (!seen[STEP_KEY_BY])
+				return plan_err(c, k, "process must come after key_by");
+			rc = plan_udf_step(c, v, SLUICE_FN_PROCESS);
 			break;
 		case STEP_DEDUP:
 			if (!seen[STEP_KEY_BY])

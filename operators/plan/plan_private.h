@@ -103,6 +103,12 @@ bool plan_name_ok(const char *s);
 int plan_source(struct plan_ctx *c, const struct plan_node *map);
 int plan_pipeline(struct plan_ctx *c, const struct plan_node *seq);
 
+/* plan_udf.c: plugins, user-function steps, side_sink */
+int plan_plugins(struct plan_ctx *c, const struct plan_node *v);
+int plan_udf_step(struct plan_ctx *c, const struct plan_node *v, uint32_t kind);
+int plan_side_sink(struct plan_ctx *c, const struct plan_node *v);
+int plan_agg_udf(struct plan_ctx *c, const struct plan_node *v);
+
 /* plan_runtime.c: restart-strategy.*, parallelism.default, lcores.cpus */
 int plan_restart(struct plan_ctx *c, const struct plan_node *root);
 int plan_parallelism(struct plan_ctx *c, const struct plan_node *root);

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sl_udf.h"
 #include "sl_vec.h"
 
 struct sl_expr;
@@ -58,6 +59,7 @@ enum sl_plan_agg_fn {
 	SL_PLAN_AGG_LAST,		/**< the value of its last row */
 	SL_PLAN_AGG_COUNT_DISTINCT,	/**< exact distinct values of the field, u64 */
 	SL_PLAN_AGG_APPROX_COUNT_DISTINCT,	/**< HyperLogLog estimate of them, u64 */
+	SL_PLAN_AGG_UDF,		/**< the plan's user aggregate (udf_kind SLUICE_FN_AGGREGATE) */
 };
 
 enum sl_wm_emit {
@@ -237,6 +239,31 @@ struct sl_plan {
 	 * pipeline's are; stateless is false (the rows are routed by key).
 	 */
 	int64_t dedup_within_ms;
+
+	/**
+	 * A user function (operators/udf, docs/udf.md); udf_kind is its
+	 * enum sluice_fn_kind, 0 for none. SLUICE_FN_MAP, _FILTER and
+	 * _FLAT_MAP make a stateless pipeline (filters, then the function);
+	 * SLUICE_FN_PROCESS a keyed one (filters, key_by, process) whose
+	 * rows are written as they come, as a dedup pipeline's. The plugin
+	 * was loaded and the function set up once at load: udf_out is its
+	 * output schema (the sink's columns), udf_side its side outputs.
+	 * SLUICE_FN_AGGREGATE is one item of a window's aggregate list
+	 * (SL_PLAN_AGG_UDF); its column type is the function's agg_type.
+	 */
+	uint32_t udf_kind;
+	char plugins_dir[SL_PLAN_PATH_MAX];	/**< plugins: {dir: DIR} */
+	char udf_plugin[SL_NAME_MAX];		/**< "builtin" or DIR/NAME.so */
+	char udf_function[SL_NAME_MAX];
+	uint16_t udf_n_params;
+	struct sl_udf_param udf_param[SL_UDF_MAX_PARAMS];
+	struct sl_schema udf_out;
+	uint16_t udf_n_sides;
+	char udf_side[SL_UDF_MAX_SIDES][SL_NAME_MAX];
+	/** side_sink: {output: NAME, ...}: the tag of side output NAME,
+	 * whose rows (input schema) go to late_sink's place (has_late_sink
+	 * is set); other side outputs are counted and dropped. */
+	int side_tag;
 
 	struct sl_plan_sink sink;
 	/** late_sink: the window's late side output (R3.2): the rows it

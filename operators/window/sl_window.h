@@ -32,6 +32,7 @@
 #include <sys/types.h>
 
 #include "sl_state.h"
+#include "sluice/udf.h"
 #include "sl_vec.h"
 
 #define SL_WIN_MAX_KEYS 8
@@ -89,13 +90,26 @@ enum sl_win_agg_fn {
 	 * merge takes the register-wise max.
 	 */
 	SL_WIN_APPROX_COUNT_DISTINCT,
+	/**
+	 * A user-defined aggregate (include/sluice/udf.h, kind
+	 * SLUICE_FN_AGGREGATE): its accumulator (acc_size bytes, rounded up
+	 * to 8) inline in the window's; created at a window's first row,
+	 * given every row whole (agg_add), merged when sessions merge
+	 * (agg_merge), read at firing (agg_result, a column of agg_type).
+	 * The function runs on the window's thread only: a window with one
+	 * does not hand rocksdb merge operands (which it would fold on its
+	 * own threads).
+	 */
+	SL_WIN_UDF,
 };
 
 struct sl_win_agg {
 	enum sl_win_agg_fn fn;
-	int field;			/**< input field; -1 for count */
+	int field;			/**< input field; -1 for count and udf */
 	char name[SL_NAME_MAX];		/**< output column */
 	uint8_t hll_p;			/**< approx_count_distinct: 4..16, 0 = 14 */
+	const struct sluice_fn *ufn;	/**< udf: the function */
+	void *uself;			/**< udf: its instance (the caller's) */
 };
 
 struct sl_win_conf {

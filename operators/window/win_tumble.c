@@ -31,6 +31,8 @@ struct sl_win_acc {
 	/* first/last of a session: the slot is {value, arrival sequence},
 	 * so a merge keeps the earliest (first) or latest (last) row */
 	bool seq;
+	const struct sluice_fn *ufn;	/* udf */
+	void *uself;
 };
 
 /* Per-vector scratch and what init works out once for the hot path. */
@@ -104,6 +106,15 @@ win_has_distinct(const struct sl_win *w)
 	return false;
 }
 
+static bool
+win_has_udf(const struct sl_win *w)
+{
+	for (uint16_t a = 0; a < w->n_acc; a++)
+		if (w->acc[a].fn == SL_WIN_UDF)
+			return true;
+	return false;
+}
+
 /* Bytes of an aggregate's slot in the accumulator. */
 static uint32_t
 agg_slot_size(const struct sl_win_agg *g, int64_t gap)
@@ -113,7 +124,17 @@ agg_slot_size(const struct sl_win_agg *g, int64_t gap)
 	/* A session's first/last also keeps its row's arrival sequence. */
 	if (gap > 0 && (g->fn == SL_WIN_FIRST || g->fn == SL_WIN_LAST))
 		return 16;
+	if (g->fn == SL_WIN_UDF)
+		return (g->ufn->acc_size + 7u) & ~7u;
 	return 8;
+}
+
+/* A user aggregate's result column type; -1 when it cannot be one. */
+static int
+udf_out_type(const struct sluice_fn *f)
+{
+	return f->agg_type <= SLUICE_TS && f->agg_type != SLUICE_BOOL ?
+	       (int)f->agg_type : -1;
 }
 
 int
@@ -200,11 +221,25 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 		const struct sl_field *in = g->field >= 0 ? &c->in->f[g->field] : NULL;
 		enum sl_type t;
 
-		if (g->fn != SL_WIN_COUNT && in == NULL) {
+		if (g->fn == SL_WIN_UDF) {
+			if (g->ufn == NULL || g->ufn->kind != SLUICE_FN_AGGREGATE ||
+			    g->ufn->agg_add == NULL || g->ufn->agg_result == NULL ||
+			    g->ufn->agg_merge == NULL || g->ufn->acc_size == 0 ||
+			    g->ufn->acc_size > SL_WIN_ACC_MAX || udf_out_type(g->ufn) < 0) {
+				snprintf(msg, msglen, "aggregate '%s': a user aggregate needs acc_size 1..%u, agg_add, agg_merge, agg_result and an agg_type of i64, u64, i32, u32, f64 or timestamp",
+					 g->name, SL_WIN_ACC_MAX);
+				return -EINVAL;
+			}
+			if (c->count_trigger != 0 || c->continuous != 0) {
+				snprintf(msg, msglen, "aggregate '%s': user aggregates are not supported with a count or continuous trigger yet",
+					 g->name);
+				return -EINVAL;
+			}
+		} else if (g->fn != SL_WIN_COUNT && in == NULL) {
 			snprintf(msg, msglen, "aggregate '%s' needs a field", g->name);
 			return -EINVAL;
 		}
-		if (g->fn != SL_WIN_COUNT && !is_distinct(g->fn) &&
+		if (g->fn != SL_WIN_COUNT && g->fn != SL_WIN_UDF && !is_distinct(g->fn) &&
 		    (in->type == SL_T_STR || in->type == SL_T_BOOL)) {
 			snprintf(msg, msglen, "aggregate '%s' needs a numeric field", g->name);
 			return -EINVAL;
@@ -233,6 +268,9 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 			break;
 		case SL_WIN_AVG:
 			t = SL_T_F64;
+			break;
+		case SL_WIN_UDF:
+			t = (enum sl_type)udf_out_type(g->ufn);
 			break;
 		default:
 			t = in->type;
@@ -465,6 +503,8 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 		w->val_len = acc->slot + agg_slot_size(&c->agg[a], c->gap);
 		acc->seq = c->gap > 0 && (acc->fn == SL_WIN_FIRST || acc->fn == SL_WIN_LAST);
 		acc->map_id = -1;
+		acc->ufn = c->agg[a].ufn;
+		acc->uself = c->agg[a].uself;
 		if (is_distinct(acc->fn)) {
 			acc->fa.kind = acc->fn == SL_WIN_COUNT_DISTINCT ?
 				SL_AGG_COUNT_DISTINCT : SL_AGG_APPROX_COUNT_DISTINCT;
@@ -513,7 +553,7 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 	 * does count_distinct (its map says whether a value is new); a
 	 * HyperLogLog operand a row would cost more than the read. */
 	if (sl_state_merge_is_blind(st) && c->count_trigger == 0 &&
-	    c->continuous == 0 && !win_has_distinct(w) &&
+	    c->continuous == 0 && !win_has_distinct(w) && !win_has_udf(w) &&
 	    w->val_len <= 8 + 8 * SL_WIN_MAX_AGGS) {
 		memset(&m, 0, sizeof(m));
 		m.n_acc = w->n_acc;
@@ -564,7 +604,7 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 			     c->in->f[c->ts_field].size == 8;
 	w->scratch->count_only = true;
 	for (uint16_t a = 0; a < c->n_aggs; a++)
-		if (w->acc[a].in != NULL)
+		if (w->acc[a].in != NULL || w->acc[a].fn == SL_WIN_UDF)
 			w->scratch->count_only = false;
 	return 0;
 }
@@ -721,6 +761,13 @@ win_acc_row(const struct sl_win *w, uint8_t *val, const uint8_t *row,
 		const struct sl_win_acc *acc = &w->acc[a];
 		uint8_t in[8];
 
+		if (acc->fn == SL_WIN_UDF) {
+			/* A new window's accumulator is zeroed: create it. */
+			if (cnt == 0 && acc->ufn->agg_create != NULL)
+				acc->ufn->agg_create(acc->uself, val + acc->slot);
+			acc->ufn->agg_add(acc->uself, val + acc->slot, row);
+			continue;
+		}
 		if (acc->in == NULL)
 			continue;
 		if (is_distinct(acc->fn)) {
@@ -801,6 +848,8 @@ acc_merge(const struct sl_win_acc *accs, uint16_t n_acc, uint8_t *dst,
 		 * dst must be the older side. */
 		if (acc->fn == SL_WIN_APPROX_COUNT_DISTINCT) {
 			sl_agg_merge(&acc->fa, dst + acc->slot, src + acc->slot);
+		} else if (acc->fn == SL_WIN_UDF) {
+			acc->ufn->agg_merge(acc->uself, dst + acc->slot, src + acc->slot);
 		} else if (acc->seq) {
 			uint64_t qd, qs;
 
@@ -1412,6 +1461,13 @@ emit_row(struct sl_win *w, sl_win_out_fn out, void *ctx, const void *key,
 
 			sl_agg_result(&acc->fa, slot, &r);
 			sl_row_set_int(row, acc->out, (int64_t)r.v.u);
+			break;
+		}
+		case SL_WIN_UDF: {
+			uint8_t res[8] = { 0 };
+
+			acc->ufn->agg_result(acc->uself, slot, res);
+			memcpy(row + acc->out->offset, res, acc->out->size);
 			break;
 		}
 		case SL_WIN_AVG:

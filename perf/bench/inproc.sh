@@ -33,7 +33,7 @@ cd "$(dirname "$0")/../.."
 RUNS=${RUNS:-5}
 CPU=${CPU:-1}
 VARIANTS=${VARIANTS:-plain}
-SCENARIOS=${SCENARIOS:-$(ls perf/scenarios/stateless-*.yaml perf/scenarios/tumbling-count-*.yaml perf/scenarios/sliding-count-*.yaml perf/scenarios/session-count-*.yaml perf/scenarios/topk-count-*.yaml)}
+SCENARIOS=${SCENARIOS:-$(ls perf/scenarios/stateless-*.yaml perf/scenarios/tumbling-count-*.yaml perf/scenarios/sliding-count-*.yaml perf/scenarios/session-count-*.yaml perf/scenarios/process-timeout-*.yaml perf/scenarios/topk-count-*.yaml)}
 DP="$build/dataplane/sluice-dp"
 REF="$build/perf/ref/sluice-ref-count"
 for x in "$DP" "$REF"; do

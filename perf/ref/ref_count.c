@@ -47,6 +47,16 @@
  * over them (mod 2^64), which perf/bench/inproc.sh recomputes from
  * sluice's output to check the run.
  *
+ * With --count-timeout-ms T it does what the process scenarios
+ * (perf/scenarios/process-timeout-*.yaml, the builtin count_with_timeout,
+ * semantics.md W4.2) do on in-order input: per key {count, last ts} in an
+ * open-addressing table, and each row's timer at ts + T in a FIFO (the
+ * input is in order, so timers come due in the order they were set; a
+ * row at its key's last ts sets none: the timer coalesces). After each
+ * batch the watermark (max ts - 1) fires every due timer: a result when
+ * the key's last ts + T is the timer's time. The end of input fires the
+ * rest.
+ *
  * With --filter-map it does instead what perf/scenarios/stateless-filter-
  * map.yaml does: keep rows with v % 3 != 0 and write for each an output
  * row {key, ts, v * 2 - 1001, v / 4.0, v % 2 == 1} into a buffer of a
@@ -55,7 +65,8 @@
  *   sluice-ref-count --keys N --events N [--event-rate R] [--window-ms W]
  *                    [--slide-ms S] [--out-of-orderness-ms B]
  *                    [--disorder-ms D] [--seed S] [--start-ms T]
- *                    [--session-gap-ms G] [--top-k K] [--filter-map]
+ *                    [--session-gap-ms G] [--count-timeout-ms T]
+ *                    [--top-k K] [--filter-map]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -279,6 +290,102 @@ run_sessions(struct ref *r, struct sl_gen *g, const struct sl_schema *schema,
 	free(t);
 }
 
+struct ckey {
+	uint64_t key;
+	uint64_t count;		/* 0: empty */
+	int64_t last;
+};
+
+struct ctimer {
+	struct ckey *e;
+	int64_t t;
+};
+
+/* count_with_timeout over every batch of the run; see the header comment. */
+static void
+run_count_timeout(struct ref *r, struct sl_gen *g, const struct sl_schema *schema,
+		  uint64_t events, uint64_t keys, uint64_t rate, int64_t timeout)
+{
+	static uint8_t rows[BATCH * 32];
+	struct ckey *slot[BATCH];
+	const uint16_t rs = schema->row_size, ts_off = schema->f[2].offset;
+	uint64_t mask, n_slots, qcap, qmask, head = 0, tail = 0;
+	int64_t max_ts = INT64_MIN;
+	struct ctimer *q;
+	struct ckey *t;
+
+	for (n_slots = 1024; n_slots < 2 * keys; n_slots <<= 1)
+		;
+	mask = n_slots - 1;
+	/* Timers pending at once: the rows of timeout ms, and a batch. */
+	for (qcap = 1024; qcap < rate / 1000 * (uint64_t)(timeout + 2) + 2 * BATCH; qcap <<= 1)
+		;
+	qmask = qcap - 1;
+	t = calloc(n_slots, sizeof(*t));
+	q = calloc(qcap, sizeof(*q));
+	if (t == NULL || q == NULL) {
+		fprintf(stderr, "sluice-ref-count: no memory for %" PRIu64 " keys\n", n_slots);
+		exit(1);
+	}
+	for (uint64_t done = 0; done < events;) {
+		uint32_t n = events - done < BATCH ? (uint32_t)(events - done) : BATCH;
+		int64_t wm;
+
+		sl_gen_fill(g, rows, n);
+		done += n;
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t key;
+
+			memcpy(&key, rows + (size_t)i * rs, 8);
+			slot[i] = &t[fmix64(key) & mask];
+			__builtin_prefetch(slot[i], 1, 3);
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			const uint8_t *row = rows + (size_t)i * rs;
+			struct ckey *e = slot[i];
+			uint64_t key;
+			int64_t ts;
+
+			memcpy(&key, row, 8);
+			memcpy(&ts, row + ts_off, 8);
+			while (e->count != 0 && e->key != key)
+				e = e == &t[mask] ? t : e + 1;
+			max_ts = ts > max_ts ? ts : max_ts;
+			if (e->count == 0 || e->last != ts) {
+				if (tail - head == qcap) {
+					fprintf(stderr, "sluice-ref-count: more than %" PRIu64 " timers pending\n", qcap);
+					exit(1);
+				}
+				q[tail & qmask].e = e;
+				q[tail & qmask].t = ts + timeout;
+				tail++;
+			}
+			e->key = key;
+			e->count++;
+			e->last = ts;
+		}
+		wm = max_ts - 1;
+		for (; head != tail && q[head & qmask].t <= wm; head++) {
+			const struct ctimer *x = &q[head & qmask];
+
+			if (x->e->last + timeout == x->t) {
+				r->results++;
+				r->checksum += x->e->key * 31 + x->e->count + (uint64_t)x->t;
+			}
+		}
+	}
+	for (; head != tail; head++) {
+		const struct ctimer *x = &q[head & qmask];
+
+		if (x->e->last + timeout == x->t) {
+			r->results++;
+			r->checksum += x->e->key * 31 + x->e->count + (uint64_t)x->t;
+		}
+	}
+	free(q);
+	free(t);
+}
+
 /* Fire every window whose end - 1 <= wm: visit its live slots, clear it. */
 static void
 fire(struct ref *r, int64_t wm)
@@ -319,6 +426,7 @@ main(int argc, char **argv)
 		{ "filter-map", no_argument, NULL, 'f' },
 		{ "session-gap-ms", required_argument, NULL, 'g' },
 		{ "top-k", required_argument, NULL, 'K' },
+		{ "count-timeout-ms", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sl_schema schema;
@@ -326,7 +434,7 @@ main(int argc, char **argv)
 	struct sl_gen g;
 	struct ref *r;
 	uint64_t events = 10000000, per_window, slots;
-	int64_t b = 0, wm = INT64_MIN, max_ts = INT64_MIN, slide = 0, gap = 0;
+	int64_t b = 0, wm = INT64_MIN, max_ts = INT64_MIN, slide = 0, gap = 0, cto = 0;
 	uint32_t n_pass;
 	static uint8_t rows[BATCH * 32];
 	uint64_t hash[BATCH];
@@ -368,15 +476,16 @@ main(int argc, char **argv)
 		case 'f': filter_map = true; break;
 		case 'g': gap = (int64_t)v; break;
 		case 'K': r->topk = v; break;
+		case 'c': cto = (int64_t)v; break;
 		default:
-			fprintf(stderr, "usage: sluice-ref-count --keys N --events N [--event-rate R] [--window-ms W] [--slide-ms S] [--out-of-orderness-ms B] [--disorder-ms D] [--seed S] [--start-ms T] [--session-gap-ms G] [--top-k K] [--filter-map]\n");
+			fprintf(stderr, "usage: sluice-ref-count --keys N --events N [--event-rate R] [--window-ms W] [--slide-ms S] [--out-of-orderness-ms B] [--disorder-ms D] [--seed S] [--start-ms T] [--session-gap-ms G] [--count-timeout-ms T] [--top-k K] [--filter-map]\n");
 			return 2;
 		}
 	}
 	if (slide <= 0 || slide > r->size)
 		slide = r->size;	/* tumbling */
 	n_pass = (uint32_t)((r->size + slide - 1) / slide);
-	if (r->topk != 0 && (gap > 0 || filter_map || r->topk > (1u << 20) ||
+	if (r->topk != 0 && (gap > 0 || cto > 0 || filter_map || r->topk > (1u << 20) ||
 			     (r->heap = calloc(r->topk, sizeof(*r->heap))) == NULL)) {
 		fprintf(stderr, "sluice-ref-count: --top-k needs a tumbling or sliding count and K <= 1048576\n");
 		return 2;
@@ -396,6 +505,9 @@ main(int argc, char **argv)
 	t0 = now_s();
 	if (gap > 0) {
 		run_sessions(r, &g, &schema, events, gp.keys, gap);
+		events_done = true;
+	} else if (cto > 0) {
+		run_count_timeout(r, &g, &schema, events, gp.keys, gp.rate, cto);
 		events_done = true;
 	}
 	for (uint64_t done = 0; filter_map && !events_done && done < events;) {

@@ -64,6 +64,15 @@ for job in dedup-clicks; do
 	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected"
 	n=$((n + 1))
 done
+# Process: as dedup, sorted by (user_id, url_id, ts).
+for job in process-clicks; do
+	sed -e "s|path: out/|path: $T/|" "configs/jobs/$job.yaml" > "$T/$job.yaml"
+	run_dp "$T/$job.yaml"
+	{ head -1 "$T/$job.csv"; tail -n +2 "$T/$job.csv" | sort -t, -k1,1n -k2,2n -k4,4n; } > "$T/$job.sorted"
+	same_file "configs/jobs/expected/$job.csv" "$T/$job.sorted"
+	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected"
+	n=$((n + 1))
+done
 # Top-K: written in (window_start, rank) order, the same bytes whatever
 # the workers: compared as is.
 for job in topk-clicks; do
@@ -73,4 +82,4 @@ for job in topk-clicks; do
 	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected, in order"
 	n=$((n + 1))
 done
-[ "$n" = 8 ] || fail "ran $n examples"
+[ "$n" = 9 ] || fail "ran $n examples"

@@ -188,6 +188,23 @@ SELECT user_id, url_id, ts FROM kept JOIN x USING (pkt) ORDER BY user_id, url_id
 SQL
 } | sqlite3 -batch | tr -d '\r' > "$here/dedup-clicks.csv"
 
+# count_with_timeout per (user_id, url_id), timeout 1 s (W4.2): a
+# click's timer at ts + 1000 emits (key, clicks so far, ts + 1000) only
+# if the key's next click had not come when the watermark reached
+# ts + 1000, that is, the watermark in force for that next click was
+# already >= ts + 1000 (none before the first watermark). No row is late
+# (out_of_orderness 4 s, as for dedup), so no timer is set at or below
+# the watermark. Sorted by (user_id, url_id, ts), as it-examples sorts.
+{ base 4000; cat <<SQL
+CREATE TABLE y AS SELECT user_id, url_id, ts,
+	row_number() OVER (PARTITION BY user_id, url_id ORDER BY pkt) AS count,
+	lead(pkt) OVER (PARTITION BY user_id, url_id ORDER BY pkt) AS npkt,
+	lead(wm) OVER (PARTITION BY user_id, url_id ORDER BY pkt) AS nwm FROM x;
+SELECT user_id, url_id, count, ts + 1000 AS ts FROM y
+	WHERE npkt IS NULL OR nwm >= ts + 1000 ORDER BY user_id, url_id, ts;
+SQL
+} | sqlite3 -batch | tr -d '\r' > "$here/process-clicks.csv"
+
 # Top 3 pages per 5 s window by clicks (R9.2): per page and window the
 # accepted clicks (the window's end - 1 above the watermark, L = 0; the
 # watermark counts every row, the filter comes after it) and distinct

@@ -719,6 +719,133 @@ test_durations(void **state)
 	assert_string_equal(err, "dur:4:45: expected a duration like 10s or 250ms, got '10 s'");
 }
 
+/*
+ * User functions: the builtin process function and the example plugins
+ * (SL_PLUGINS_DIR, built by the build): what the plan keeps (kind,
+ * function, parameters, the output schema from the function's setup,
+ * side outputs), and what it refuses where (a plugin built against
+ * another ABI version at its plugin key, with both versions).
+ */
+static void
+test_udf_steps(void **state)
+{
+	const char *dir = getenv("SL_PLUGINS_DIR");
+	char yaml[2048], err[SL_PLAN_ERR_MAX], want[SL_PLAN_ERR_MAX];
+	struct sl_plan p;
+
+	(void)state;
+	assert_non_null(dir);
+	assert_int_equal(load("u.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - filter: \"v > 1\"\n"
+			      "  - key_by: [k, s]\n"
+			      "  - process: {function: count_with_timeout, timeout: 60s}\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.udf_kind, SLUICE_FN_PROCESS);
+	assert_false(p.stateless);
+	assert_string_equal(p.udf_plugin, "builtin");
+	assert_string_equal(p.udf_function, "count_with_timeout");
+	assert_int_equal(p.udf_n_params, 1);
+	assert_string_equal(p.udf_param[0].name, "timeout");
+	assert_string_equal(p.udf_param[0].value, "60s");
+	assert_int_equal(p.udf_out.n_fields, 4);
+	assert_string_equal(p.udf_out.f[0].name, "k");
+	assert_string_equal(p.udf_out.f[1].name, "s");
+	assert_int_equal(p.udf_out.f[1].size, 8);
+	assert_string_equal(p.udf_out.f[2].name, "count");
+	assert_string_equal(p.udf_out.f[3].name, "ts");
+	sl_plan_free(&p);
+
+	snprintf(yaml, sizeof(yaml), HEAD SRC "plugins: {dir: %s}\n"
+		 "pipeline:\n  - filter: \"v > 1\"\n  - flat_map: {plugin: rowfns, function: bits, field: v}\n"
+		 SINK, dir);
+	assert_int_equal(load("u.yaml", yaml, &p, err), 0);
+	assert_int_equal(p.udf_kind, SLUICE_FN_FLAT_MAP);
+	assert_true(p.stateless);
+	assert_int_equal(p.udf_out.n_fields, 7);
+	assert_string_equal(p.udf_out.f[6].name, "bit");
+	sl_plan_free(&p);
+
+	snprintf(yaml, sizeof(yaml), HEAD SRC "plugins: {dir: %s}\n"
+		 "pipeline:\n  - filter: {plugin: rowfns, function: modulo, field: v, m: 2, r: 1}\n"
+		 SINK, dir);
+	assert_int_equal(load("u.yaml", yaml, &p, err), 0);
+	assert_int_equal(p.udf_kind, SLUICE_FN_FILTER);
+	assert_int_equal(p.n_filters, 0);
+	assert_int_equal(p.udf_out.row_size, p.schema.row_size);
+	sl_plan_free(&p);
+
+	snprintf(yaml, sizeof(yaml), HEAD SRC "plugins: {dir: %s}\n"
+		 "pipeline:\n  - key_by: k\n  - process: {plugin: burst, function: burst, count: 3, within: 1s}\n"
+		 SINK "side_sink: {output: late, type: csv, path: late.csv}\n", dir);
+	assert_int_equal(load("u.yaml", yaml, &p, err), 0);
+	assert_int_equal(p.udf_n_sides, 1);
+	assert_int_equal(p.side_tag, 0);
+	assert_true(p.has_late_sink);
+	assert_string_equal(p.late_sink.path, "late.csv");
+	sl_plan_free(&p);
+
+	snprintf(yaml, sizeof(yaml), HEAD SRC "plugins: {dir: %s}\n"
+		 "pipeline:\n  - key_by: k\n  - window: {session: 1s}\n"
+		 "  - aggregate: [count(), {plugin: rowfns, function: range, field: v, as: v_range}]\n"
+		 SINK, dir);
+	assert_int_equal(load("u.yaml", yaml, &p, err), 0);
+	assert_int_equal(p.udf_kind, SLUICE_FN_AGGREGATE);
+	assert_int_equal(p.n_aggs, 2);
+	assert_int_equal(p.agg[1].fn, SL_PLAN_AGG_UDF);
+	assert_string_equal(p.agg[1].out_name, "v_range");
+	assert_int_equal(p.udf_n_params, 1);
+	assert_string_equal(p.udf_param[0].name, "field");
+	sl_plan_free(&p);
+
+	/* refusals */
+	snprintf(yaml, sizeof(yaml), HEAD SRC "plugins: {dir: %s}\n"
+		 "pipeline:\n  - key_by: k\n  - window: {tumbling: 1s}\n"
+		 "  - aggregate: [{plugin: rowfns, function: bits, field: v}]\n" SINK, dir);
+	assert_int_equal(load("u.yaml", yaml, &p, err), -EINVAL);
+	assert_string_equal(err, "u.yaml:8:44: function 'bits' of plugin 'rowfns' is a flat_map function, not an aggregate function");
+	snprintf(yaml, sizeof(yaml), HEAD SRC "plugins: {dir: %s}\n"
+		 "pipeline:\n  - key_by: k\n  - window: {tumbling: 1s, trigger: {count: 3}}\n"
+		 "  - aggregate: [{plugin: rowfns, function: range, field: v}]\n" SINK, dir);
+	assert_int_equal(load("u.yaml", yaml, &p, err), -EINVAL);
+	assert_string_equal(err, "u.yaml:8:17: user aggregates are not supported with a count or continuous trigger yet");
+	snprintf(yaml, sizeof(yaml), HEAD SRC "plugins: {dir: %s}\n"
+		 "pipeline:\n  - key_by: k\n  - window: {tumbling: 1s}\n"
+		 "  - aggregate: [{plugin: rowfns, function: range, field: v, as: k}]\n" SINK, dir);
+	assert_int_equal(load("u.yaml", yaml, &p, err), -EINVAL);
+	assert_string_equal(err, "u.yaml:8:65: output column 'k' collides with a key_by field");
+	snprintf(yaml, sizeof(yaml), HEAD SRC "plugins: {dir: %s}\n"
+		 "pipeline:\n  - map: {plugin: abi_next, function: f}\n" SINK, dir);
+	assert_int_equal(load("u.yaml", yaml, &p, err), -EINVAL);
+	snprintf(want, sizeof(want),
+		 "u.yaml:6:19: plugin %s/abi_next.so was built against UDF ABI version %u, this sluice expects version %u: rebuild it against this sluice's sluice/udf.h",
+		 dir, SLUICE_UDF_ABI_VERSION + 1, SLUICE_UDF_ABI_VERSION);
+	assert_string_equal(err, want);
+	snprintf(yaml, sizeof(yaml), HEAD SRC "plugins: {dir: %s}\n"
+		 "pipeline:\n  - map: {plugin: rowfns, function: bits, field: v}\n" SINK, dir);
+	assert_int_equal(load("u.yaml", yaml, &p, err), -EINVAL);
+	assert_string_equal(err, "u.yaml:6:37: function 'bits' of plugin 'rowfns' is a flat_map function, not a map function");
+	snprintf(yaml, sizeof(yaml), HEAD SRC "plugins: {dir: %s}\n"
+		 "pipeline:\n  - flat_map: {plugin: rowfns, function: bits, field: nope}\n" SINK, dir);
+	assert_int_equal(load("u.yaml", yaml, &p, err), -EINVAL);
+	assert_string_equal(err, "u.yaml:6:42: function 'bits': field is not a column of the input");
+	snprintf(yaml, sizeof(yaml), HEAD SRC "plugins: {dir: %s}\n"
+		 "pipeline:\n  - filter: {plugin: rowfns, function: modulo, field: v, m: 2, r: 1}\n"
+		 "  - map: {plugin: rowfns, function: bucket, field: ts, width: 1s}\n" SINK, dir);
+	assert_int_equal(load("u.yaml", yaml, &p, err), -EINVAL);
+	assert_string_equal(err, "u.yaml:7:5: map after a filter function is not supported yet; a stateless pipeline has at most one map or function");
+	snprintf(yaml, sizeof(yaml), HEAD SRC "plugins: {dir: %s}\n"
+		 "pipeline:\n  - flat_map: {plugin: rowfns, function: bits, field: v}\n"
+		 "  - filter: \"v > 1\"\n" SINK, dir);
+	assert_int_equal(load("u.yaml", yaml, &p, err), -EINVAL);
+	assert_string_equal(err, "u.yaml:7:5: filter after flat_map is not supported yet; filter on the input's fields before it");
+	snprintf(yaml, sizeof(yaml), HEAD SRC "plugins: {dir: %s}\n"
+		 "pipeline:\n  - key_by: k\n  - process: {plugin: nope, function: f}\n" SINK, dir);
+	assert_int_equal(load("u.yaml", yaml, &p, err), -EINVAL);
+	snprintf(want, sizeof(want), "u.yaml:7:23: plugin %s/nope.so: No such file or directory (plugins.dir is resolved against the working directory)", dir);
+	assert_string_equal(err, want);
+}
+
 struct bad_case {
 	const char *name;
 	bool prefix;		/* filter errors: the text after the position is sl_expr's */
@@ -811,6 +938,101 @@ static const struct bad_case bad_cases[] = {
 	  "  - key_by: k\n  - dedup: {within: 1s}\n  - top_k: {k: 2, by: count}\n"
 	  SINK,
 	  "topk_with_dedup:7:5: top_k after dedup is not supported yet; a dedup pipeline is filters, key_by and dedup, and writes the rows it keeps" },
+	{ "process_no_key_by", false,
+	  HEAD SRC
+	  "pipeline:\n" "  - process: {function: count_with_timeout, timeout: 1s}\n"
+	  SINK,
+	  "process_no_key_by:5:5: process needs a key_by before it: a process function's state and timers are per key" },
+	{ "process_before_key_by", false,
+	  HEAD SRC
+	  "pipeline:\n  - process: {function: count_with_timeout, timeout: 1s}\n  - key_by: k\n"
+	  SINK,
+	  "process_before_key_by:5:5: process must come after key_by" },
+	{ "process_with_window", false,
+	  HEAD SRC PIPE "  - process: {function: count_with_timeout, timeout: 1s}\n"
+	  SINK,
+	  "process_with_window:6:5: window and process in one pipeline are not supported yet; a process pipeline is filters, key_by and process" },
+	{ "process_unknown_fn", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - process: {function: nope}\n"
+	  SINK,
+	  "process_unknown_fn:6:25: plugin 'builtin' has no function 'nope'; it has: count_with_timeout (process)" },
+	{ "process_no_timeout", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - process: {function: count_with_timeout}\n"
+	  SINK,
+	  "process_no_timeout:6:25: function 'count_with_timeout': count_with_timeout needs timeout: a duration > 0 (e.g. 60s)" },
+	{ "process_bad_param", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - process: {function: count_with_timeout, timeout: 1s, timout: 2s}\n"
+	  SINK,
+	  "process_bad_param:6:58: function 'count_with_timeout' takes no parameter 'timout'" },
+	{ "process_twice", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n" "  - process: {function: count_with_timeout, timeout: 1s}\n" "  - process: {function: count_with_timeout, timeout: 1s}\n"
+	  SINK,
+	  "process_twice:7:5: duplicate process; a pipeline has at most one" },
+	{ "process_param_seq", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - process: {function: count_with_timeout, timeout: [1s]}\n"
+	  SINK,
+	  "process_param_seq:6:54: expected a scalar for 'a function parameter', got a sequence" },
+	{ "process_not_map", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - process: count_with_timeout\n"
+	  SINK,
+	  "process_not_map:6:14: expected a mapping for 'process', got a scalar" },
+	{ "map_plugin_no_dir", false,
+	  HEAD SRC
+	  "pipeline:\n  - map: {plugin: rowfns, function: bits}\n"
+	  SINK,
+	  "map_plugin_no_dir:5:19: plugin 'rowfns' needs plugins: {dir: DIR} in the job, the directory of rowfns.so" },
+	{ "flat_map_no_plugin", false,
+	  HEAD SRC
+	  "pipeline:\n  - flat_map: {function: bits}\n"
+	  SINK,
+	  "flat_map_no_plugin:5:15: flat_map with a user function needs plugin: NAME (the file DIR/NAME.so of plugins: {dir: DIR}) and function: NAME" },
+	{ "flat_map_keyed", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - flat_map: {plugin: rowfns, function: bits}\n" "  - process: {function: count_with_timeout, timeout: 1s}\n"
+	  SINK,
+	  "flat_map_keyed:6:5: flat_map in a keyed pipeline is not supported yet; flat_map belongs to pipelines of filters and one function (no key_by, window or aggregate)" },
+	{ "side_sink_no_process", false,
+	  HEAD SRC PIPE SINK
+	  "side_sink: {output: late, type: csv, path: l.csv}\n",
+	  "side_sink_no_process:9:12: side_sink takes a process function's side output, and this pipeline has no process step" },
+	{ "side_sink_unknown_output", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n" "  - process: {function: count_with_timeout, timeout: 1s}\n"
+	  SINK
+	  "side_sink: {output: late, type: csv, path: l.csv}\n",
+	  "side_sink_unknown_output:8:21: function 'count_with_timeout' has no side output 'late' (it declares none)" },
+	{ "late_sink_process", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n" "  - process: {function: count_with_timeout, timeout: 1s}\n"
+	  SINK
+	  "late_sink: {type: csv, path: l.csv}\n",
+	  "late_sink_process:8:12: late_sink takes the rows a window drops as late, and this pipeline has no window; a process function's side output goes to side_sink: {output: NAME, ...}" },
+	{ "unaligned_process", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n" "  - process: {function: count_with_timeout, timeout: 1s}\n"
+	  SINK
+	  "execution.checkpointing.interval: 1s\n"
+	  "state.checkpoints.dir: /tmp/ck\n"
+	  "execution.checkpointing.unaligned: true\n",
+	  "unaligned_process:10:36: unaligned checkpoints are not supported with process yet (its in-flight rows would have to be replayed into the sink); leave it aligned" },
+	{ "plugins_scalar", false,
+	  HEAD SRC
+	  "plugins: here\n"
+	  "pipeline:\n  - key_by: k\n" "  - process: {function: count_with_timeout, timeout: 1s}\n"
+	  SINK,
+	  "plugins_scalar:4:10: expected a mapping for 'plugins', got a scalar" },
+	{ "plugins_unknown_key", false,
+	  HEAD SRC
+	  "plugins: {path: x}\n"
+	  "pipeline:\n  - key_by: k\n" "  - process: {function: count_with_timeout, timeout: 1s}\n"
+	  SINK,
+	  "plugins_unknown_key:4:11: unknown key 'path' in plugins; expected one of: dir" },
 	{ "dedup_no_key_by", false,
 	  HEAD SRC
 	  "pipeline:\n  - dedup: {within: 10s}\n"
@@ -1784,11 +2006,11 @@ static const struct bad_case bad_cases[] = {
 	  SRC
 	  "pipeline:\n"
 	  "  - key_by: k\n"
-	  "  - flat_map: x\n"
+	  "  - flatmap: x\n"
 	  "  - window: {tumbling: 1m}\n"
 	  "  - aggregate: [count()]\n"
 	  SINK,
-	  "unknown_step:6:5: unknown pipeline step 'flat_map'; expected one of: filter, map, key_by, window, aggregate, top_k, dedup" },
+	  "unknown_step:6:5: unknown pipeline step 'flatmap'; expected one of: filter, map, flat_map, key_by, window, aggregate, top_k, dedup, process" },
 	{ "step_two_keys", false,
 	  HEAD
 	  SRC
@@ -1796,7 +2018,7 @@ static const struct bad_case bad_cases[] = {
 	  "  - key_by: k\n"
 	  "  - {window: {tumbling: 1m}, aggregate: [count()]}\n"
 	  SINK,
-	  "step_two_keys:6:5: expected a pipeline step: a mapping with one key (filter, map, key_by, window, aggregate, top_k or dedup)" },
+	  "step_two_keys:6:5: expected a pipeline step: a mapping with one key (filter, map, flat_map, key_by, window, aggregate, top_k, dedup or process)" },
 	{ "pipeline_not_seq", false,
 	  HEAD
 	  SRC
@@ -2422,6 +2644,7 @@ main(void)
 		cmocka_unit_test(test_restart_defaults),
 		cmocka_unit_test(test_restart_and_placement),
 		cmocka_unit_test(test_cpus_parse),
+		cmocka_unit_test(test_udf_steps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

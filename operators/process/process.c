@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Keyed process functions (sl_process.h has the semantics). One context
+ * is reused for every call: the operator points it at the current key
+ * (its bytes, key group and state hash, computed once per row since all
+ * of the function's states share the key layout) and the function's
+ * state and timer calls go through it (operators/udf/udf_host.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl_kg.h"
+#include "sl_process.h"
+#include "sl_timer.h"
+
+static uint32_t
+key_len_of(const struct sl_process_conf *c)
+{
+	uint32_t n = 0;
+
+	for (uint16_t k = 0; k < c->n_keys; k++)
+		n += c->in->f[c->key_field[k]].size;
+	return n;
+}
+
+int
+sl_process_conf_check(const struct sl_process_conf *c, char *msg, size_t msglen)
+{
+	struct sl_udf_conf uc;
+	struct sl_udf_inst *u;
+	int rc;
+
+	if (c->in == NULL || c->ts_field < 0 || c->ts_field >= c->in->n_fields ||
+	    !sl_type_is_int(c->in->f[c->ts_field].type)) {
+		snprintf(msg, msglen, "process needs the input schema and an integer or timestamp_ms event-time field");
+		return -EINVAL;
+	}
+	if (c->n_keys < 1 || c->n_keys > SL_PROCESS_MAX_KEYS) {
+		snprintf(msg, msglen, "process needs 1..%d key fields (key_by), got %u",
+			 SL_PROCESS_MAX_KEYS, c->n_keys);
+		return -EINVAL;
+	}
+	for (uint16_t k = 0; k < c->n_keys; k++)
+		if (c->key_field[k] < 0 || c->key_field[k] >= c->in->n_fields) {
+			snprintf(msg, msglen, "process: key field %d is not in the schema", c->key_field[k]);
+			return -EINVAL;
+		}
+	if (key_len_of(c) > SL_UDF_KEY_MAX) {
+		snprintf(msg, msglen, "process: the key fields take %u bytes, at most %d; key_by fewer or shorter fields",
+			 key_len_of(c), SL_UDF_KEY_MAX);
+		return -EINVAL;
+	}
+	if (c->max_parallelism == 0 || c->first_kg > c->last_kg ||
+	    c->last_kg >= c->max_parallelism) {
+		snprintf(msg, msglen, "process: key groups %u-%u do not fit max parallelism %u",
+			 c->first_kg, c->last_kg, c->max_parallelism);
+		return -EINVAL;
+	}
+	if (c->fn == NULL || c->fn->kind != SLUICE_FN_PROCESS || c->fn->process == NULL) {
+		snprintf(msg, msglen, "process needs a process function (kind process, with a process hook)");
+		return -EINVAL;
+	}
+	u = calloc(1, sizeof(*u));
+	if (u == NULL)
+		return -ENOMEM;
+	memset(&uc, 0, sizeof(uc));
+	uc.fn = c->fn;
+	uc.in = c->in;
+	uc.ts_field = c->ts_field;
+	uc.n_keys = c->n_keys;
+	uc.key_field = c->key_field;
+	uc.n_params = c->n_params;
+	uc.params = c->params;
+	rc = sl_udf_inst_setup(u, &uc, msg, msglen);
+	if (rc == 0)
+		sl_udf_inst_fini(u);
+	free(u);
+	return rc;
+}
+
+/* Point the context at (kg, key): its state hash, once for all states. */
+static inline void
+ctx_key(struct sl_process *p, uint16_t kg, const void *key)
+{
+	struct sluice_ctx *c = &p->c;
+
+	c->ref.kg = kg;
+	c->ref.key = key;
+	c->ref.ns = NULL;
+	c->err = 0;
+	if (p->u.n_states > 0)
+		sl_state_hash_bulk(p->st, p->sid[0], &c->ref, 1);
+}
+
+static int
+process_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
+	      const void *ns, int64_t ts)
+{
+	struct sl_process *p = arg;
+	struct sluice_ctx *c = &p->c;
+	uint64_t o = c->n_out, s = c->n_side;
+	int rc;
+
+	(void)ns;
+	p->stats.timers_fired++;
+	if (p->u.fn->on_timer == NULL)
+		return 0;
+	ctx_key(p, kg, key);
+	c->ts = ts;
+	c->wm = sl_timer_watermark(p->tm);
+	rc = p->u.fn->on_timer(p->u.self, c, (uint32_t)dom, ts);
+	p->stats.rows_out += c->n_out - o;
+	p->stats.side_out += c->n_side - s;
+	if (c->err < 0)
+		p->stats.state_errors++;
+	if (rc < 0)
+		p->stats.fn_errors++;
+	/* A function's error is its own: the other timers still fire. */
+	return 0;
+}
+
+int
+sl_process_init(struct sl_process *p, const struct sl_process_conf *c,
+		struct sl_state *st, sl_udf_out_fn out, sl_udf_side_fn side,
+		void *arg, char *msg, size_t msglen)
+{
+	const uint32_t n_kg = c->last_kg - c->first_kg + 1;
+	struct sl_udf_conf uc;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	rc = sl_process_conf_check(c, msg, msglen);
+	if (rc < 0)
+		return rc;
+	p->conf = *c;
+	p->st = st;
+	p->key_off = (int32_t)c->in->f[c->key_field[0]].offset;
+	for (uint16_t k = 0; k < c->n_keys; k++) {
+		const struct sl_field *f = &c->in->f[c->key_field[k]];
+
+		if (f->offset != (uint32_t)p->key_off + p->key_len)
+			p->key_off = -1;
+		p->key_len += f->size;
+	}
+	memset(&uc, 0, sizeof(uc));
+	uc.fn = c->fn;
+	uc.in = c->in;
+	uc.ts_field = c->ts_field;
+	uc.n_keys = c->n_keys;
+	uc.key_field = p->conf.key_field;
+	uc.n_params = c->n_params;
+	uc.params = c->params;
+	rc = sl_udf_inst_setup(&p->u, &uc, msg, msglen);
+	if (rc < 0)
+		return rc;
+	for (uint16_t i = 0; i < p->u.n_states; i++) {
+		const struct sl_udf_state_decl *d = &p->u.state[i];
+		struct sl_state_desc desc;
+		char name[SL_NAME_MAX + 8];
+
+		snprintf(name, sizeof(name), "udf.%s", d->name);
+		memset(&desc, 0, sizeof(desc));
+		desc.name = name;
+		desc.kind = d->kind;
+		desc.key_len = (uint16_t)p->key_len;
+		desc.val_len = d->val_len;
+		desc.ukey_len = (uint16_t)d->ukey_len;
+		desc.capacity_hint = (c->capacity + n_kg - 1) / n_kg;
+		desc.ttl.ttl_ms = d->ttl_ms;
+		desc.ttl.cleanup_incremental = d->ttl_ms > 0 ? 5 : 0;	/* Flink's default */
+		rc = sl_state_register(st, &desc);
+		if (rc < 0) {
+			snprintf(msg, msglen, "process: state '%s' does not register: %s",
+				 d->name, strerror(-rc));
+			goto fail;
+		}
+		p->sid[i] = rc;
+	}
+	{
+		struct sl_timer_conf tc = {
+			.name = "udf",
+			.key_len = (uint16_t)p->key_len,
+			.ns_len = 0,
+			.first_kg = c->first_kg,
+			.last_kg = c->last_kg,
+			.capacity_hint = (c->capacity + n_kg - 1) / n_kg,
+			.fire = process_timer,
+			.arg = p,
+		};
+
+		p->tm = sl_timer_create(st, &tc);
+		if (p->tm == NULL) {
+			rc = -errno;
+			snprintf(msg, msglen, "process: timers: %s", strerror(-rc));
+			goto fail;
+		}
+	}
+	p->c.u = &p->u;
+	p->c.st = st;
+	p->c.tm = p->tm;
+	p->c.sid = p->sid;
+	p->c.key_len = p->key_len;
+	p->c.out = out;
+	p->c.side = side;
+	p->c.arg = arg;
+	p->c.wm = SL_TS_MIN;
+	p->now = 0;
+	return 0;
+fail:
+	sl_udf_inst_fini(&p->u);
+	return rc;
+}
+
+void
+sl_process_fini(struct sl_process *p)
+{
+	sl_process_snapshot_end(p);
+	sl_timer_destroy(p->tm);
+	p->tm = NULL;
+	sl_udf_inst_fini(&p->u);
+}
+
+uint32_t
+sl_process_run(struct sl_process *p, const struct sl_vec *v, int64_t now)
+{
+	const struct sluice_fn *fn = p->u.fn;
+	const struct sl_field *tsf = &p->conf.in->f[p->conf.ts_field];
+	const uint32_t maxp = p->conf.max_parallelism;
+	const uint16_t rs = v->row_size;
+	struct sluice_ctx *c = &p->c;
+	const uint64_t o = c->n_out, s = c->n_side;
+
+	p->now = now;
+	c->now = now;
+	c->wm = sl_timer_watermark(p->tm);
+	p->stats.rows_in += v->n_sel;
+	for (uint16_t j = 0; j < v->n_sel; j++) {
+		const uint16_t i = v->sel[j];
+		const uint8_t *row = v->rows + (size_t)i * rs;
+		const void *key = row + p->key_off;
+
+		if (p->key_off < 0) {
+			uint8_t *k = p->key;
+
+			for (uint16_t f = 0; f < p->conf.n_keys; f++) {
+				const struct sl_field *kf = &p->conf.in->f[p->conf.key_field[f]];
+
+				memcpy(k, row + kf->offset, kf->size);
+				k += kf->size;
+			}
+			key = p->key;
+		}
+		ctx_key(p, (uint16_t)sl_kg_of(v->hash[i], maxp), key);
+		c->ts = sl_row_ts(row, tsf);
+		if (fn->process(p->u.self, c, row) < 0)
+			p->stats.fn_errors++;
+		if (c->err < 0)
+			p->stats.state_errors++;
+	}
+	p->stats.rows_out += c->n_out - o;
+	p->stats.side_out += c->n_side - s;
+	return (uint32_t)(c->n_out - o);
+}
+
+int
+sl_process_advance(struct sl_process *p, int64_t wm)
+{
+	p->c.now = p->now;
+	return sl_timer_advance_watermark(p->tm, wm);
+}
+
+int
+sl_process_advance_processing_time(struct sl_process *p, int64_t now)
+{
+	p->now = now;
+	p->c.now = now;
+	p->c.wm = sl_timer_watermark(p->tm);
+	return sl_timer_advance_processing_time(p->tm, now);
+}
+
+int
+sl_process_snapshot_begin(struct sl_process *p)
+{
+	int rc;
+
+	if (p->snap != NULL)
+		return -EBUSY;
+	rc = sl_state_snapshot_begin(p->st, p->now, &p->snap);
+	if (rc < 0)
+		p->snap = NULL;
+	return rc < 0 ? rc : 0;
+}
+
+void
+sl_process_snapshot_end(struct sl_process *p)
+{
+	if (p->snap == NULL)
+		return;
+	sl_state_snapshot_end(p->st, p->snap);
+	p->snap = NULL;
+}
+
+int
+sl_process_restore_done(struct sl_process *p)
+{
+	int rc = sl_timer_rebuild(p->tm);
+
+	return rc < 0 ? rc : 0;
+}
+
+uint64_t
+sl_process_timers(const struct sl_process *p, enum sluice_time dom)
+{
+	return p->tm != NULL ? sl_timer_count(p->tm, (enum sl_timer_domain)dom) : 0;
+}
