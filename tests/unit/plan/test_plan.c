@@ -938,6 +938,11 @@ static const struct bad_case bad_cases[] = {
 	  "  - key_by: k\n  - dedup: {within: 1s}\n  - top_k: {k: 2, by: count}\n"
 	  SINK,
 	  "topk_with_dedup:7:5: top_k after dedup is not supported yet; a dedup pipeline is filters, key_by and dedup, and writes the rows it keeps" },
+	{ "topk_with_process", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n" "  - process: {function: count_with_timeout, timeout: 1s}\n" "  - top_k: {k: 2, by: count}\n"
+	  SINK,
+	  "topk_with_process:7:5: top_k and process in one pipeline are not supported yet; a process pipeline is filters, key_by and process" },
 	{ "process_no_key_by", false,
 	  HEAD SRC
 	  "pipeline:\n" "  - process: {function: count_with_timeout, timeout: 1s}\n"
