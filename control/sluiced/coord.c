@@ -421,7 +421,7 @@ sld_coord_start(struct sld_daemon *d, struct sld_job *j)
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return;
-	if (sl_plan_load(j->job_file, p, err, sizeof(err)) < 0) {
+	if (sl_plan_load_flags(j->job_file, SL_PLAN_NO_PLUGINS, p, err, sizeof(err)) < 0) {
 		SLD_LOG("job %s: cannot read its checkpoint settings: %s", j->name, err);
 		free(p);
 		return;

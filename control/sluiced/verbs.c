@@ -212,7 +212,7 @@ load_plan(const struct sl_proto_req *req, struct sl_plan *p, char **text,
 				   msg, msglen);
 		if (rc < 0)
 			return SL_PROTO_BAD_ARGS;
-		rc = sl_plan_load_str(path, *text, *len, p, msg, msglen);
+		rc = sl_plan_load_str_flags(path, *text, *len, SL_PLAN_NO_PLUGINS, p, msg, msglen);
 	} else {
 		*len = strlen(yaml);
 		*text = strdup(yaml);
@@ -220,7 +220,7 @@ load_plan(const struct sl_proto_req *req, struct sl_plan *p, char **text,
 			snprintf(msg, msglen, "out of memory");
 			return SL_PROTO_INTERNAL;
 		}
-		rc = sl_plan_load_str("<yaml>", yaml, *len, p, msg, msglen);
+		rc = sl_plan_load_str_flags("<yaml>", yaml, *len, SL_PLAN_NO_PLUGINS, p, msg, msglen);
 	}
 	if (rc < 0) {
 		free(*text);

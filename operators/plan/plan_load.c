@@ -496,11 +496,20 @@ int
 sl_plan_load_str(const char *name, const char *yaml, size_t len,
 		 struct sl_plan *p, char *err, size_t errlen)
 {
+	return sl_plan_load_str_flags(name, yaml, len, 0, p, err, errlen);
+}
+
+int
+sl_plan_load_str_flags(const char *name, const char *yaml, size_t len,
+		       unsigned int flags, struct sl_plan *p, char *err,
+		       size_t errlen)
+{
 	struct plan_ctx c = {
 		.name = name != NULL ? name : "<string>",
 		.err = err,
 		.errlen = errlen,
 		.p = p,
+		.flags = flags,
 	};
 	struct plan_node *root = NULL;
 	int rc;
@@ -524,6 +533,13 @@ sl_plan_load_str(const char *name, const char *yaml, size_t len,
 
 int
 sl_plan_load(const char *path, struct sl_plan *p, char *err, size_t errlen)
+{
+	return sl_plan_load_flags(path, 0, p, err, errlen);
+}
+
+int
+sl_plan_load_flags(const char *path, unsigned int flags, struct sl_plan *p,
+		   char *err, size_t errlen)
 {
 	FILE *f;
 	char *buf;
@@ -555,7 +571,7 @@ sl_plan_load(const char *path, struct sl_plan *p, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: cannot read: %s", path,
 				 strerror(-rc));
 	} else {
-		rc = sl_plan_load_str(path, buf, n, p, err, errlen);
+		rc = sl_plan_load_str_flags(path, buf, n, flags, p, err, errlen);
 	}
 	free(buf);
 	fclose(f);

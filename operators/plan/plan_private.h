@@ -49,6 +49,7 @@ struct plan_ctx {
 	char *err;
 	size_t errlen;
 	struct sl_plan *p;
+	unsigned int flags;		/* SL_PLAN_NO_PLUGINS */
 	bool failed;			/* the first error is kept, later ones dropped */
 };
 

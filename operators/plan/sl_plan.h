@@ -260,6 +260,7 @@ struct sl_plan {
 	struct sl_schema udf_out;
 	uint16_t udf_n_sides;
 	char udf_side[SL_UDF_MAX_SIDES][SL_NAME_MAX];
+	bool udf_unloaded;	/**< loaded with SL_PLAN_NO_PLUGINS: none of the above from the plugin */
 	/** side_sink: {output: NAME, ...}: the tag of side output NAME,
 	 * whose rows (input schema) go to late_sink's place (has_late_sink
 	 * is set); other side outputs are counted and dropped. */
@@ -297,6 +298,23 @@ int sl_plan_load(const char *path, struct sl_plan *p, char *err,
 /** The same from a buffer; name is used in messages in place of a path. */
 int sl_plan_load_str(const char *name, const char *yaml, size_t len,
 		     struct sl_plan *p, char *err, size_t errlen);
+
+/**
+ * Load flag: check the user-function steps' syntax and parameters but
+ * load no plugin (no dlopen, no setup; builtin functions are still set
+ * up): for sluiced, which must not run
+ * a job's code in the daemon, and for the fuzzer. The plan then has
+ * udf_unloaded set, no udf_out and unchecked side_sink outputs; the
+ * dataplane loads the job again without it.
+ */
+#define SL_PLAN_NO_PLUGINS 0x1u
+
+/** sl_plan_load and sl_plan_load_str with flags (SL_PLAN_NO_PLUGINS). */
+int sl_plan_load_flags(const char *path, unsigned int flags, struct sl_plan *p,
+		       char *err, size_t errlen);
+int sl_plan_load_str_flags(const char *name, const char *yaml, size_t len,
+			   unsigned int flags, struct sl_plan *p, char *err,
+			   size_t errlen);
 
 /** The defaults of restart-strategy.* when the job gives none. */
 void sl_plan_restart_defaults(struct sl_plan_restart *r);

@@ -20,8 +20,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[SL_PLAN_ERR_MAX];
 	int rc;
 
-	rc = sl_plan_load_str("fuzz.yaml", (const char *)data, size, &p, err,
-			      sizeof(err));
+	/* Fuzzed paths must never dlopen whatever .so they name. */
+	rc = sl_plan_load_str_flags("fuzz.yaml", (const char *)data, size,
+				    SL_PLAN_NO_PLUGINS, &p, err, sizeof(err));
 	if (rc != 0) {
 		static const struct sl_plan zero;
 

@@ -798,6 +798,36 @@ test_udf_steps(void **state)
 	assert_string_equal(p.udf_param[0].name, "field");
 	sl_plan_free(&p);
 
+	/* SL_PLAN_NO_PLUGINS (sluiced, the fuzzer): no plugin is opened, so
+	 * one that does not exist passes; its side output is not checked;
+	 * a builtin is still set up, and the syntax is checked as ever. */
+	snprintf(yaml, sizeof(yaml), HEAD SRC "plugins: {dir: /nonexistent}\n"
+		 "pipeline:\n  - key_by: k\n  - process: {plugin: nope, function: f, x: 1}\n"
+		 SINK "side_sink: {output: any, type: csv, path: late.csv}\n");
+	assert_int_equal(sl_plan_load_str_flags("u.yaml", yaml, strlen(yaml), SL_PLAN_NO_PLUGINS,
+						&p, err, sizeof(err)), 0);
+	assert_true(p.udf_unloaded);
+	assert_int_equal(p.udf_kind, SLUICE_FN_PROCESS);
+	assert_string_equal(p.udf_plugin, "nope");
+	assert_int_equal(p.udf_out.n_fields, 0);
+	sl_plan_free(&p);
+	assert_int_equal(load("u.yaml", yaml, &p, err), -EINVAL);
+	assert_non_null(strstr(err, "u.yaml:7:"));
+	assert_int_equal(sl_plan_load_str_flags("u.yaml", HEAD SRC
+						"pipeline:\n  - key_by: k\n"
+						"  - process: {function: count_with_timeout, timeout: 60s}\n"
+						SINK, strlen(HEAD SRC "pipeline:\n  - key_by: k\n"
+							     "  - process: {function: count_with_timeout, timeout: 60s}\n"
+							     SINK), SL_PLAN_NO_PLUGINS, &p, err, sizeof(err)), 0);
+	assert_false(p.udf_unloaded);
+	assert_int_equal(p.udf_out.n_fields, 3);
+	sl_plan_free(&p);
+	snprintf(yaml, sizeof(yaml), HEAD SRC "plugins: {dir: /nonexistent}\n"
+		 "pipeline:\n  - key_by: k\n  - process: {plugin: nope}\n" SINK);
+	assert_int_equal(sl_plan_load_str_flags("u.yaml", yaml, strlen(yaml), SL_PLAN_NO_PLUGINS,
+						&p, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "u.yaml:7:14: missing required key 'function' in process");
+
 	/* refusals */
 	snprintf(yaml, sizeof(yaml), HEAD SRC "plugins: {dir: %s}\n"
 		 "pipeline:\n  - key_by: k\n  - window: {tumbling: 1s}\n"
