@@ -30,6 +30,7 @@
 #include "sl_map.h"
 #include "sl_plan.h"
 #include "sl_process.h"
+#include "sl_topk.h"
 #include "sl_udf.h"
 #include "sl_vec.h"
 #include "sl_window.h"
@@ -116,6 +117,7 @@ struct dp_pending {
 	uint32_t *idx;
 	size_t idx_cap;
 	struct dp_sort sort;
+	struct sl_topk topk;	/* top_k: the ranking of each window's rows */
 };
 
 struct dp_ckpt;

@@ -119,6 +119,8 @@ setup_windows(struct dp *dp)
 	c.continuous = p->window_continuous_ms;
 	c.gap = p->window_gap_ms;
 	c.processing_time = p->window_processing_time;
+	/* A window top_k ranked must not reopen after a restore. */
+	c.restore_wm = p->topk_k != 0;
 	if (c.processing_time)
 		setup_clock(dp);
 	c.n_keys = p->n_keys;
@@ -149,6 +151,20 @@ setup_windows(struct dp *dp)
 	if (rc < 0) {
 		DP_LOG(ERR, "%s: %s", p->file, msg);
 		return rc;
+	}
+	if (p->topk_k != 0) {
+		/* The rank goes after the aggregates: the workers' rows end
+		 * before it, the sink zeroes it when they come and fills it
+		 * in when it ranks them (pending_rank). */
+		rc = sl_schema_add(&dp->out, "rank", SL_T_U32, 0);
+		if (rc >= 0)
+			rc = sl_topk_init(&dp->pd.topk, p->topk_k,
+					  &dp->out.f[p->n_keys + 2 + p->topk_by], p->topk_asc);
+		if (rc < 0) {
+			DP_LOG(ERR, "%s: cannot set up top_k: %s; use fewer aggregates or a smaller k",
+			       p->file, strerror(-rc));
+			return rc;
+		}
 	}
 	setup_key(dp);
 	dp->win_conf = c;

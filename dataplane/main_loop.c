@@ -106,6 +106,41 @@ row_due(const struct dp *dp, const struct dp_pending *pd, size_t i,
 	       pending_due(pd, i, end, rs, wm);
 }
 
+/*
+ * top_k: of each window's due rows, sorted by (window_start, key), keep
+ * the K best in rank order and number them; returns how many of idx stay.
+ * A window's rows are all here at the first flush that takes any of
+ * them: with the event-time trigger and no allowed lateness (the plan
+ * allows nothing else) each (key, window) fires once, on the watermark
+ * that passes end - 1 and before its worker forwards it (R1.9), and the
+ * combined watermark passes end - 1 only once every worker did. So this
+ * ranking is over all keys of the window, whatever lcores.workers is.
+ */
+static size_t
+pending_rank(struct dp *dp, struct dp_pending *pd, size_t ne)
+{
+	const struct sl_schema *s = &dp->out;
+	const struct sl_field *start = &s->f[dp->plan->n_keys];
+	const struct sl_field *rank = &s->f[s->n_fields - 1];
+	const uint16_t rs = s->row_size;
+	size_t i = 0, w = 0;
+
+	while (i < ne) {
+		int64_t ws = sl_row_get_int(pd->rows + (size_t)pd->idx[i] * rs, start);
+		size_t j = i + 1;
+		uint32_t m;
+
+		while (j < ne && sl_row_get_int(pd->rows + (size_t)pd->idx[j] * rs, start) == ws)
+			j++;
+		m = sl_topk_rank(&pd->topk, pd->rows, rs, pd->idx + i, j - i, pd->idx + w);
+		for (uint32_t r = 0; r < m; r++)
+			sl_row_set_int(pd->rows + (size_t)pd->idx[w + r] * rs, rank, r + 1);
+		w += m;
+		i = j;
+	}
+	return w;
+}
+
 /* Write, in order, every pending row whose window ended at or before wm. */
 static int
 pending_flush(struct dp *dp, struct dp_pending *pd, int64_t wm)
@@ -137,6 +172,8 @@ pending_flush(struct dp *dp, struct dp_pending *pd, int64_t wm)
 		if (rc < 0)
 			return rc;
 	}
+	if (pd->topk.k != 0)
+		ne = pending_rank(dp, pd, ne);
 	for (size_t i = 0; i < ne; i++) {
 		int rc;
 
@@ -190,6 +227,10 @@ sink_vec(struct dp *dp, struct sl_wm_valve *valve, uint16_t wi, struct sl_vec *v
 	} else if (v->n_rows) {
 		rc = dp_pending_add(pd, v->rows, v->n_rows, dp->out.row_size,
 				    valve->ch[wi].wm, v->sel);
+		/* top_k's rank: the workers' rows end before it. */
+		for (uint16_t i = 0; pd->topk.k != 0 && rc == 0 && i < v->n_rows; i++)
+			sl_row_set_int(pd->rows + (pd->n - v->n_rows + i) * dp->out.row_size,
+				       &dp->out.f[dp->out.n_fields - 1], 0);
 	}
 	switch (v->ctl.type) {
 	case SL_CTL_WATERMARK:
@@ -298,6 +339,7 @@ dp_main_loop(struct dp *dp)
 	free(pd->early);
 	free(pd->idx);
 	dp_sink_sort_free(&pd->sort);
+	sl_topk_free(&pd->topk);
 	if (rc < 0)
 		DP_LOG(ERR, "sink failed: %s; results after the failure are lost",
 		       strerror(-rc));

@@ -360,6 +360,12 @@ build_nodes(const struct sl_plan *p, struct node *n)
 		snprintf(n[k].detail + l, sizeof(n[k].detail) - l,
 			 "; trigger continuous every %s", a);
 	}
+	if (p->window_processing_time) {
+		size_t l = strlen(n[k].detail);
+
+		snprintf(n[k].detail + l, sizeof(n[k].detail) - l,
+			 "; processing time (the worker's clock)");
+	}
 	k++;
 	snprintf(n[k].name, sizeof(n[k].name), "aggregate");
 	n[k].role = wk;
@@ -381,7 +387,21 @@ build_nodes(const struct sl_plan *p, struct node *n)
 			break;
 	}
 	k++;
-	sink_node(p, &n[k], "in (window_start, key) order");
+	if (p->topk_k != 0) {
+		/* The ranking runs where every worker's rows of a window meet. */
+		snprintf(n[k].name, sizeof(n[k].name), "top_k");
+		n[k].role = "main";
+		snprintf(n[k].detail, sizeof(n[k].detail),
+			 "per window the %u rows with the %s %s, ties by key ascending; a rank column",
+			 p->topk_k, p->topk_asc ? "smallest" : "largest",
+			 p->agg[p->topk_by].out_name);
+		k++;
+		sink_node(p, &n[k], "in (window_start, rank) order");
+		return k + 1;
+	}
+	sink_node(p, &n[k], p->window_processing_time ?
+		  "as the windows fire (processing time: not sorted)" :
+		  "in (window_start, key) order");
 	return k + 1;
 }
 

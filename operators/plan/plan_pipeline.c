@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * pipeline: filters, then key_by, window and aggregate exactly once each,
- * in that order; or filters, key_by and dedup; or filters, key_by and
- * process; or, stateless, filters and at most one map, flat_map or
- * filter function (plan_udf.c). Filters are compiled here so that a job with a broken
- * expression never reaches the dataplane.
+ * in that order, and at most one top_k after them; or filters, key_by
+ * and dedup; or filters, key_by and process; or, stateless, filters and
+ * at most one map, flat_map or filter function (plan_udf.c). Filters are
+ * compiled here so that a job with a broken expression never reaches the
+ * dataplane.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -20,6 +21,7 @@ static const char *const window_keys[] = { "tumbling", "sliding", "session", "sl
 					    NULL };
 static const char *const trigger_keys[] = { "count", "continuous", NULL };
 static const char *const dedup_keys[] = { "within", NULL };
+static const char *const topk_keys[] = { "k", "by", "order", NULL };
 
 static bool
 reserved_column(const char *name)
@@ -120,28 +122,27 @@ plan_lateness(struct plan_ctx *c, const struct plan_node *o)
 	return 0;
 }
 
+static int plan_trigger(struct plan_ctx *c, const struct plan_node *o);
+
 /*
- * window: {session: GAP[, allowed_lateness: L]}: Flink's
- * EventTimeSessionWindows.withGap(GAP) with the event-time trigger. Flink
- * gives sessions no offset and no slide; the count and continuous
- * triggers would need their per-window state merged on session merges
- * (Trigger.onMerge), which is not built: refused rather than run wrong.
+ * window: {session: GAP[, allowed_lateness: L][, trigger: ...]}: Flink's
+ * EventTimeSessionWindows.withGap(GAP) with the event-time trigger, or a
+ * count or continuous trigger (their state merges with the sessions,
+ * Trigger.onMerge). Flink gives sessions no offset and no slide.
  */
 static int
 plan_session(struct plan_ctx *c, const struct plan_node *v,
 	     const struct plan_node *n)
 {
-	static const char *const not_session[] = { "slide", "offset", "trigger" };
+	static const char *const not_session[] = { "slide", "offset" };
 	struct sl_plan *p = c->p;
 	char show[PLAN_SHOW_MAX];
 	const struct plan_node *o;
 
-	for (unsigned int i = 0; i < 3; i++) {
+	for (unsigned int i = 0; i < 2; i++) {
 		o = plan_map_get(v, not_session[i], NULL);
 		if (o == NULL)
 			continue;
-		if (i == 2)
-			return plan_err(c, o, "session windows take only the event-time trigger: a count or continuous trigger on sessions is not supported; remove 'trigger'");
 		return plan_err(c, o, "a session window has no '%s' (Flink's EventTimeSessionWindows.withGap takes only the gap); remove it",
 				not_session[i]);
 	}
@@ -153,20 +154,56 @@ plan_session(struct plan_ctx *c, const struct plan_node *v,
 	o = plan_map_get(v, "allowed_lateness", NULL);
 	if (o != NULL && plan_lateness(c, o) < 0)
 		return -EINVAL;
+	o = plan_map_get(v, "trigger", NULL);
+	if (o != NULL && plan_trigger(c, o) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * trigger: {count: N} (.trigger(CountTrigger.of(N))) or {continuous: I}
+ * (ContinuousEventTimeTrigger / ContinuousProcessingTimeTrigger.of(I))
+ * in place of the window's default trigger.
+ */
+static int
+plan_trigger(struct plan_ctx *c, const struct plan_node *o)
+{
+	struct sl_plan *p = c->p;
+	char show[PLAN_SHOW_MAX];
+	struct plan_node *cn, *ci;
+	int64_t cnt;
+
+	if (plan_expect(c, o, PLAN_MAP, "trigger") < 0 ||
+	    plan_check_keys(c, o, "trigger", trigger_keys) < 0)
+		return -EINVAL;
+	cn = plan_map_get(o, "count", NULL);
+	ci = plan_map_get(o, "continuous", NULL);
+	if ((cn == NULL) == (ci == NULL))
+		return plan_err(c, o, "trigger needs one of {count: N} or {continuous: INTERVAL}");
+	if (cn != NULL) {
+		if (plan_get_int(c, cn, "trigger count", 1, INT32_MAX, &cnt) < 0)
+			return -EINVAL;
+		p->window_count_trigger = (uint64_t)cnt;
+		return 0;
+	}
+	if (plan_get_duration(c, ci, &p->window_continuous_ms) < 0)
+		return -EINVAL;
+	if (p->window_continuous_ms <= 0)
+		return plan_err(c, ci, "a continuous trigger's interval must be > 0, got %s",
+				plan_show(ci->text, show));
 	return 0;
 }
 
 /*
  * window: {..., time: event|processing}. Processing time is Flink's
- * Tumbling/SlidingProcessingTimeWindows with ProcessingTimeTrigger
- * (R4.1): no element is ever late, so allowed lateness and the late side
- * output mean nothing; the count and continuous triggers and session
- * windows are not built for it: refused rather than run wrong.
+ * Tumbling/Sliding/SessionProcessingTimeWindows with
+ * ProcessingTimeTrigger (R4.1), or a count trigger or
+ * ContinuousProcessingTimeTrigger in its place: no element is ever late,
+ * so allowed lateness and the late side output mean nothing.
  */
 static int
 plan_window_time(struct plan_ctx *c, const struct plan_node *v)
 {
-	static const char *const not_ptime[] = { "session", "allowed_lateness", "trigger" };
 	char show[PLAN_SHOW_MAX];
 	const struct plan_node *t = plan_map_get(v, "time", NULL), *o;
 
@@ -179,16 +216,9 @@ plan_window_time(struct plan_ctx *c, const struct plan_node *v)
 	if (strcmp(t->text, "processing") != 0)
 		return plan_err(c, t, "unknown window time '%s'; expected one of: event, processing",
 				plan_show(t->text, show));
-	for (unsigned int i = 0; i < 3; i++) {
-		o = plan_map_get(v, not_ptime[i], NULL);
-		if (o == NULL)
-			continue;
-		if (i == 0)
-			return plan_err(c, o, "session windows in processing time are not supported; use time: event, or a tumbling or sliding window");
-		if (i == 1)
-			return plan_err(c, o, "allowed_lateness is for event time: a processing-time window is never late; remove it");
-		return plan_err(c, o, "processing-time windows take only the processing-time trigger: a count or continuous trigger is not supported with time: processing; remove 'trigger'");
-	}
+	o = plan_map_get(v, "allowed_lateness", NULL);
+	if (o != NULL)
+		return plan_err(c, o, "allowed_lateness is for event time: a processing-time window is never late; remove it");
 	c->p->window_processing_time = true;
 	return 0;
 }
@@ -245,33 +275,9 @@ plan_window(struct plan_ctx *c, const struct plan_node *v)
 	o = plan_map_get(v, "allowed_lateness", NULL);
 	if (o != NULL && plan_lateness(c, o) < 0)
 		return -EINVAL;
-	/* .trigger(CountTrigger.of(N)) or
-	 * .trigger(ContinuousEventTimeTrigger.of(I)) in place of the
-	 * event-time trigger. */
 	o = plan_map_get(v, "trigger", NULL);
-	if (o != NULL) {
-		struct plan_node *cn, *ci;
-		int64_t cnt;
-
-		if (plan_expect(c, o, PLAN_MAP, "trigger") < 0 ||
-		    plan_check_keys(c, o, "trigger", trigger_keys) < 0)
-			return -EINVAL;
-		cn = plan_map_get(o, "count", NULL);
-		ci = plan_map_get(o, "continuous", NULL);
-		if ((cn == NULL) == (ci == NULL))
-			return plan_err(c, o, "trigger needs one of {count: N} or {continuous: INTERVAL}");
-		if (cn != NULL) {
-			if (plan_get_int(c, cn, "trigger count", 1, INT32_MAX, &cnt) < 0)
-				return -EINVAL;
-			p->window_count_trigger = (uint64_t)cnt;
-		} else {
-			if (plan_get_duration(c, ci, &p->window_continuous_ms) < 0)
-				return -EINVAL;
-			if (p->window_continuous_ms <= 0)
-				return plan_err(c, ci, "a continuous trigger's interval must be > 0, got %s",
-						plan_show(ci->text, show));
-		}
-	}
+	if (o != NULL && plan_trigger(c, o) < 0)
+		return -EINVAL;
 	o = plan_map_get(v, "offset", NULL);
 	if (o == NULL)
 		return 0;
@@ -424,12 +430,6 @@ plan_agg_one(struct plan_ctx *c, const struct plan_node *n)
 	} else if (a->fn == SL_PLAN_AGG_APPROX_COUNT_DISTINCT) {
 		a->hll_p = SL_PLAN_HLL_P_DEFAULT;
 	}
-	/* Merging two sessions' first/last needs to know which row came
-	 * first across them, which the accumulators do not keep. */
-	if (p->window_gap_ms > 0 &&
-	    (a->fn == SL_PLAN_AGG_FIRST || a->fn == SL_PLAN_AGG_LAST))
-		return plan_err(c, n, "%s() is not supported on session windows (merged sessions keep no arrival order); use min() or max()",
-				fn);
 	if (a->fn == SL_PLAN_AGG_COUNT) {
 		if (arg[0] != '\0')
 			return plan_err(c, n, "count() takes no field, got count(%s)",
@@ -569,14 +569,84 @@ plan_dedup(struct plan_ctx *c, const struct plan_node *v)
 	return 0;
 }
 
+/*
+ * top_k: {k: K, by: COLUMN, order: desc|asc}: Flink SQL's Window Top-N
+ * (R9.2) over the window's results, ranked where the sink gathers a
+ * window's rows from every worker. Only a window that fires once, with
+ * all its rows at one watermark, can be ranked that way: an allowed
+ * lateness would re-fire a ranked window (R9.3), a count or continuous
+ * trigger fires early, sessions have no common window, and
+ * processing-time rows are written as each worker fires them.
+ */
+static int
+plan_topk(struct plan_ctx *c, const struct plan_node *k, const struct plan_node *v)
+{
+	struct sl_plan *p = c->p;
+	char show[PLAN_SHOW_MAX];
+	struct plan_node *kn, *bn, *on;
+	int64_t kk;
+	uint16_t a;
+
+	if (plan_expect(c, v, PLAN_MAP, "top_k") < 0 ||
+	    plan_check_keys(c, v, "top_k", topk_keys) < 0 ||
+	    plan_require(c, v, "top_k", "k", &kn) < 0 ||
+	    plan_get_int(c, kn, "top_k k", 1, SL_PLAN_TOPK_MAX, &kk) < 0 ||
+	    plan_require(c, v, "top_k", "by", &bn) < 0 ||
+	    plan_expect(c, bn, PLAN_SCALAR, "top_k by") < 0)
+		return -EINVAL;
+	for (a = 0; a < p->n_aggs; a++)
+		if (strcmp(bn->text, p->agg[a].out_name) == 0)
+			break;
+	if (a == p->n_aggs) {
+		char cols[SL_PLAN_MAX_AGGS * (SL_NAME_MAX + 2)];
+		size_t len = 0;
+
+		cols[0] = '\0';
+		for (uint16_t i = 0; i < p->n_aggs; i++)
+			len += (size_t)snprintf(cols + len, sizeof(cols) - len, "%s%s",
+						i ? ", " : "", p->agg[i].out_name);
+		return plan_err(c, bn, "top_k by: '%s' is not an aggregate column; expected one of: %s",
+				plan_show(bn->text, show), cols);
+	}
+	on = plan_map_get(v, "order", NULL);
+	if (on != NULL) {
+		if (plan_expect(c, on, PLAN_SCALAR, "top_k order") < 0)
+			return -EINVAL;
+		if (strcmp(on->text, "asc") == 0)
+			p->topk_asc = true;
+		else if (strcmp(on->text, "desc") != 0)
+			return plan_err(c, on, "unknown top_k order '%s'; expected one of: desc, asc",
+					plan_show(on->text, show));
+	}
+	if (p->window_gap_ms > 0)
+		return plan_err(c, k, "top_k over session windows is not supported: each key's sessions have their own bounds, so there is no common window to rank (Flink's Window Top-N takes tumbling and sliding windows)");
+	if (p->window_processing_time)
+		return plan_err(c, k, "top_k with time: processing is not supported: each worker writes its processing-time windows as they fire, so a window's rows are never gathered to rank; use event time");
+	if (p->window_lateness_ms > 0)
+		return plan_err(c, k, "top_k with allowed_lateness (%lld ms) is not supported: a late firing would change a ranking already written (semantics.md R9.3); set allowed_lateness to 0 or remove it (late rows are then dropped, or go to late_sink)",
+				(long long)p->window_lateness_ms);
+	if (p->window_count_trigger || p->window_continuous_ms)
+		return plan_err(c, k, "top_k ranks each window's final results once, and a %s trigger fires windows early; remove the window's trigger",
+				p->window_count_trigger ? "count" : "continuous");
+	for (uint16_t i = 0; i < p->n_keys; i++)
+		if (strcmp(p->schema.f[p->key_field[i]].name, "rank") == 0)
+			return plan_err(c, k, "top_k adds a column 'rank', and key field 'rank' has that name");
+	for (uint16_t i = 0; i < p->n_aggs; i++)
+		if (strcmp(p->agg[i].out_name, "rank") == 0)
+			return plan_err(c, k, "top_k adds a column 'rank', and an aggregate has that name; rename it with 'as'");
+	p->topk_k = (uint32_t)kk;
+	p->topk_by = a;
+	return 0;
+}
+
 static const char *const step_names[] = {
 	"filter", "key_by", "window", "aggregate", "map", "dedup", "flat_map",
-	"process", NULL,
+	"process", "top_k", NULL,
 };
 
 enum {
 	STEP_FILTER, STEP_KEY_BY, STEP_WINDOW, STEP_AGGREGATE, STEP_MAP,
-	STEP_DEDUP, STEP_FLAT_MAP, STEP_PROCESS, STEP__COUNT
+	STEP_DEDUP, STEP_FLAT_MAP, STEP_PROCESS, STEP_TOPK, STEP__COUNT
 };
 
 /* A filter or map step given as {plugin: ..., function: ...}. */
@@ -595,12 +665,12 @@ plan_step(struct plan_ctx *c, const struct plan_node *step)
 	const struct plan_node *k;
 
 	if (step->kind != PLAN_MAP || step->n != 1)
-		return plan_err(c, step, "expected a pipeline step: a mapping with one key (filter, map, flat_map, key_by, window, aggregate, dedup or process)");
+		return plan_err(c, step, "expected a pipeline step: a mapping with one key (filter, map, flat_map, key_by, window, aggregate, top_k, dedup or process)");
 	k = step->kid[0];
 	for (int i = 0; step_names[i] != NULL; i++)
 		if (strcmp(k->text, step_names[i]) == 0)
 			return i;
-	return plan_err(c, k, "unknown pipeline step '%s'; expected one of: filter, map, flat_map, key_by, window, aggregate, dedup, process",
+	return plan_err(c, k, "unknown pipeline step '%s'; expected one of: filter, map, flat_map, key_by, window, aggregate, top_k, dedup, process",
 			plan_show(k->text, show));
 }
 
@@ -620,9 +690,11 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 			return rc;
 		seen[rc]++;
 	}
-	/* No key_by, window, aggregate, dedup or process: a stateless pipeline. */
+	/* No key_by, window, aggregate, top_k, dedup or process: a
+	 * stateless pipeline. */
 	p->stateless = !seen[STEP_KEY_BY] && !seen[STEP_WINDOW] &&
-		!seen[STEP_AGGREGATE] && !seen[STEP_DEDUP] && !seen[STEP_PROCESS];
+		!seen[STEP_AGGREGATE] && !seen[STEP_DEDUP] && !seen[STEP_PROCESS] &&
+		!seen[STEP_TOPK];
 	if ((seen[STEP_MAP] || seen[STEP_FLAT_MAP]) && !p->stateless) {
 		for (uint32_t i = 0; i < seq->n; i++) {
 			int step = plan_step(c, seq->kid[i]);
@@ -647,7 +719,8 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 
 			if (step == STEP_PROCESS && !seen[STEP_KEY_BY])
 				return plan_err(c, k, "process needs a key_by before it: a process function's state and timers are per key");
-			if (step == STEP_WINDOW || step == STEP_AGGREGATE || step == STEP_DEDUP)
+			if (step == STEP_WINDOW || step == STEP_AGGREGATE || step == STEP_DEDUP ||
+			    step == STEP_TOPK)
 				return plan_err(c, k, "%s and process in one pipeline are not supported yet; a process pipeline is filters, key_by and process",
 						step_names[step]);
 		}
@@ -664,7 +737,7 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 
 			if (step == STEP_DEDUP && !seen[STEP_KEY_BY])
 				return plan_err(c, k, "dedup needs a key_by before it: rows are deduplicated per key");
-			if (step == STEP_WINDOW || step == STEP_AGGREGATE)
+			if (step == STEP_WINDOW || step == STEP_AGGREGATE || step == STEP_TOPK)
 				return plan_err(c, k, after ?
 						"%s after dedup is not supported yet; a dedup pipeline is filters, key_by and dedup, and writes the rows it keeps" :
 						"%s and dedup in one pipeline are not supported yet; a dedup pipeline is filters, key_by and dedup",
@@ -689,7 +762,8 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 			return plan_err(c, k, "duplicate %s; a pipeline has %s one",
 					step_names[step],
 					step == STEP_MAP || step == STEP_DEDUP ||
-					step == STEP_FLAT_MAP || step == STEP_PROCESS ?
+					step == STEP_FLAT_MAP || step == STEP_PROCESS ||
+					step == STEP_TOPK ?
 					"at most" : "exactly");
 		if ((step == STEP_MAP || step == STEP_FLAT_MAP) && p->udf_kind != 0)
 			return plan_err(c, k, "%s after a filter function is not supported yet; a stateless pipeline has at most one map or function",
@@ -734,6 +808,11 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 			if (!seen[STEP_KEY_BY])
 				return plan_err(c, k, "window must come after key_by");
 			rc = plan_window(c, v);
+			break;
+		case STEP_TOPK:
+			if (!seen[STEP_AGGREGATE])
+				return plan_err(c, k, "top_k must come after aggregate: it ranks a window's aggregated rows");
+			rc = plan_topk(c, k, v);
 			break;
 		default:
 			if (!seen[STEP_WINDOW])

@@ -27,6 +27,7 @@ struct sl_expr;
 #define SL_PLAN_MAX_SOURCES 4	/**< named sources of one job (sources:) */
 #define SL_PLAN_MAX_AGGS 16
 #define SL_PLAN_DEDUP_KEY_MAX 256	/**< dedup: key bytes at most (SL_DEDUP_KEY_MAX) */
+#define SL_PLAN_TOPK_MAX (1u << 20)	/**< top_k: K at most (SL_TOPK_MAX) */
 #define SL_PLAN_HLL_P_DEFAULT 14	/**< approx_count_distinct's P (sl_agg.h's default) */
 #define SL_PLAN_MAX_EAL_ARGS 32
 #define SL_PLAN_ARG_MAX 256
@@ -257,15 +258,27 @@ struct sl_plan {
 	/** window: {session: GAP}: Flink's EventTimeSessionWindows.withGap
 	 * (R2.5); > 0 for session windows, whose size, slide and offset are 0 */
 	int64_t window_gap_ms;
-	/** window: {time: processing}: Flink's Tumbling/Sliding
-	 * ProcessingTimeWindows with ProcessingTimeTrigger (R4.1): rows are
-	 * assigned by the worker's clock, watermarks fire nothing, end of
-	 * input fires every open window. No lateness, late_sink, trigger or
-	 * session with it. false: event time. */
+	/** window: {time: processing}: Flink's Tumbling/Sliding/Session
+	 * ProcessingTimeWindows with ProcessingTimeTrigger, or a count or
+	 * continuous trigger (R4.1): rows are assigned by the worker's clock,
+	 * watermarks fire nothing, end of input fires every open window. No
+	 * lateness, late_sink or top_k with it. false: event time. */
 	bool window_processing_time;
 
 	uint16_t n_aggs;
 	struct sl_plan_agg agg[SL_PLAN_MAX_AGGS];
+
+	/**
+	 * top_k: {k: K, by: COLUMN, order: desc|asc}: of each window's
+	 * results, only the K rows with the largest (asc: smallest) value of
+	 * aggregate column `by`, ties by the key fields ascending (R9.2),
+	 * with a `rank` column 1..K after the aggregates. Event-time
+	 * tumbling or sliding windows with the default trigger and no
+	 * allowed lateness. 0: no top_k.
+	 */
+	uint32_t topk_k;
+	uint16_t topk_by;		/**< index into agg[] */
+	bool topk_asc;			/**< order: asc */
 
 	/**
 	 * dedup: {within: D} (operators/dedup): > 0 in a dedup pipeline

@@ -127,16 +127,26 @@ struct sl_win_conf {
 	 * MergingWindowSet (sl_assign.h) in keyed state maps each session to
 	 * its state window, the namespace of its accumulators; end-of-window
 	 * and cleanup timers are sl_timer timers in the same state, so a
-	 * checkpoint covers all of it and restores N->M. No count or
-	 * continuous trigger, no first/last (merging needs arrival order
-	 * across windows, which the accumulators do not keep).
+	 * checkpoint covers all of it and restores N->M. With
+	 * processing_time, ProcessingTimeSessionWindows.withGap(gap) (W4.1):
+	 * ts is the clock and the timers are processing-time timers. A count
+	 * trigger's count is per session and summed when sessions merge
+	 * (Flink's CountTrigger.onMerge), kept after the aggregates in the
+	 * accumulator; a continuous trigger's next firing likewise, the
+	 * earliest kept on merges, its timers forwarded to the merged
+	 * window when due. first/last keep each row's arrival sequence
+	 * beside the value, so a merge keeps the earliest first and the
+	 * latest last.
 	 */
 	int64_t gap;
 	/**
 	 * 0: EventTimeTrigger (R2.7). N > 0: Flink's CountTrigger.of(N) in
 	 * its place (R2.6): a key's window fires at its N-th, 2N-th, ...
-	 * element with the whole contents, never when the watermark passes
-	 * its end, and is removed at cleanup (end - 1 + L) without output.
+	 * element with the whole contents (a session: at the element that
+	 * brings its count since its last firing, summed over merged
+	 * sessions, to N or more), never when the watermark (or, in
+	 * processing time, the clock) passes its end, and is removed at
+	 * cleanup (end - 1 + L) without output.
 	 */
 	uint64_t count_trigger;
 	/**
@@ -145,23 +155,36 @@ struct sl_win_conf {
 	 * R2.7), a key's window fires early whenever the watermark passes the
 	 * next multiple of interval after its first row's timestamp, and every
 	 * interval after that, before its end. Per-key timers (sl_timer, in
-	 * the same state, so checkpointed).
+	 * the same state, so checkpointed). In processing time
+	 * ContinuousProcessingTimeTrigger: the clock for the timestamp and
+	 * the watermark, processing-time timers. On sessions: see gap.
 	 */
 	int64_t continuous;
 	/**
 	 * true: Flink's TumblingProcessingTimeWindows /
-	 * SlidingProcessingTimeWindows with ProcessingTimeTrigger (R4.1): a
-	 * row goes to the windows of the processing time it is processed at
+	 * SlidingProcessingTimeWindows / ProcessingTimeSessionWindows with
+	 * ProcessingTimeTrigger (R4.1, W4.1): a row goes to the windows of
+	 * the processing time it is processed at
 	 * (sl_win_advance_processing_time's now; the record's time is not
-	 * read), a window fires once the clock passes its end - 1 and is
-	 * removed then. No element is late. Watermarks fire nothing; end of
-	 * input (sl_win_advance to SL_TS_MAX) fires every open window. Not
-	 * with gap, lateness or a count or continuous trigger. The open
+	 * read; a session's proto-window is [now, now + gap)), a window
+	 * fires once the clock passes its end - 1 and is removed then. No
+	 * element is late. Watermarks fire nothing; end of input
+	 * (sl_win_advance to SL_TS_MAX) fires every open window. Not with
+	 * lateness or a count or continuous trigger. The open
 	 * windows and their accumulators are state as for event time, so a
 	 * checkpoint covers them; after a restore a window whose end the
 	 * clock has passed fires at the first advance (Flink: R4.7).
 	 */
 	bool processing_time;
+	/**
+	 * Judge a restored key group's rows by the watermark of the
+	 * checkpoint it came from until this instance's passes it, as
+	 * windows with lateness and sessions always do: a row late before a
+	 * failure stays late after it (R1.11 would let it reopen a window
+	 * that fired). The dataplane sets it for top_k, whose ranking of a
+	 * window must not be redone for a reopened one.
+	 */
+	bool restore_wm;
 	uint16_t n_keys;
 	int key_field[SL_WIN_MAX_KEYS];
 	uint16_t n_aggs;

@@ -7,6 +7,8 @@
  * (win_session.c) and snapshots (win_snapshot.c).
  */
 
+#include <stdbool.h>
+
 #include "sl_window.h"
 
 #define WIN_MAX_KEY_BYTES 248
@@ -21,9 +23,17 @@ void win_acc_add(const struct sl_win *w, uint8_t *val, const uint8_t *row,
 		 const uint8_t *cd_new);
 
 /* Fold accumulator src into dst (session windows merging, R2.5); both
- * hold at least one row. first/last never get here (sl_win_conf_check);
- * count_distinct's values are win_cd_merge's. */
+ * hold at least one row. first/last keep the row of the earlier (later)
+ * arrival sequence; count_distinct's values are win_cd_merge's. */
 void win_acc_merge(const struct sl_win *w, uint8_t *dst, const uint8_t *src);
+
+/* Session first/last: stamp the row just added with its arrival
+ * sequence (first only when it created the accumulator); the largest
+ * sequence an accumulator holds; whether there are any. */
+void win_acc_stamp(const struct sl_win *w, uint8_t *val, uint64_t seq,
+		   bool created);
+uint64_t win_acc_seq_max(const struct sl_win *w, const uint8_t *val);
+bool win_acc_has_seq(const struct sl_win *w);
 
 /* The heap tables' size hint for accumulators of w->val_len bytes. */
 uint32_t win_acc_hint(const struct sl_win *w, uint32_t hint);

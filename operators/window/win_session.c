@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Event-time session windows: Flink's WindowOperator with
+ * Session windows: Flink's WindowOperator with
  * EventTimeSessionWindows.withGap(gap), EventTimeTrigger and allowed
  * lateness L (semantics.md R2.5, R2.7, R3.1-R3.6), composed the way Flink
  * composes it from the assigner, the MergingWindowSet and the internal
- * timer service:
+ * timer service. ProcessingTimeSessionWindows with ProcessingTimeTrigger
+ * (R4.1, W4.1) is the same with the clock for the record's time and
+ * processing-time timers: a clock at now is the watermark now - 1 (a
+ * timer at end - 1 is due once the clock is past it, R4.2), and nothing
+ * is late (R3.7), so the late branches below never run for it:
  *
  *  - an element's proto-window [ts, ts + gap) is added to its key's
  *    MergingWindowSet (sl_assign_mset_add); every window of the key it
@@ -91,11 +95,19 @@ struct win_sess {
 	int acc_id;			/* "window.session" */
 	int set_id;			/* "window.sessions" */
 	struct sl_timer *tm;		/* "window.st": end-of-window and cleanup */
+	enum sl_timer_domain dom;	/* event time; processing time for time: processing */
 	/* The element or timer at hand. */
 	const void *key;
 	uint16_t kg;
 	int64_t wm;			/* the watermark it is judged by */
 	int32_t key_off;		/* key bytes contiguous in the row here; -1: gather */
+	uint32_t trig_off;		/* a trigger's state in an accumulator */
+	/* first/last: the next row's arrival sequence. Rows of a key come
+	 * to one instance in order; after a restore it starts above every
+	 * restored one (win_sess_restore_done), so it orders a key's rows
+	 * across failures too. */
+	uint64_t seq;
+	bool has_seq;
 	bool merged;			/* sess_merge ran for the row at hand */
 	sl_win_out_fn out;		/* sl_win_advance's output */
 	void *ctx;
@@ -206,6 +218,51 @@ acc_clear(struct sl_win *w, const struct sl_assign_window *sw)
 	return sl_state_clear(w->st, w->sess->acc_id, &r);
 }
 
+/* A count trigger's rows since its window last fired (CountTrigger's
+ * state), kept after the aggregates in the window's accumulator. */
+static inline uint64_t
+trig_get(const struct sl_win *w, const uint8_t *val)
+{
+	uint64_t n;
+
+	memcpy(&n, val + w->sess->trig_off, 8);
+	return n;
+}
+
+static inline void
+trig_set(const struct sl_win *w, uint8_t *val, uint64_t n)
+{
+	memcpy(val + w->sess->trig_off, &n, 8);
+}
+
+/* A continuous trigger's next firing (its ReducingState with Min): the
+ * flag is the count's word, the time the word after it. */
+static inline bool
+ct_get(const struct sl_win *w, const uint8_t *val, int64_t *next)
+{
+	memcpy(next, val + w->sess->trig_off + 8, 8);
+	return trig_get(w, val) != 0;
+}
+
+static inline void
+ct_set(const struct sl_win *w, uint8_t *val, int64_t next)
+{
+	trig_set(w, val, 1);
+	memcpy(val + w->sess->trig_off + 8, &next, 8);
+}
+
+/* ContinuousEventTimeTrigger's registerNextFireTimestamp: min(t + I,
+ * the window's end - 1). */
+static inline int64_t
+ct_next(const struct sl_win *w, const struct sl_assign_window *win, int64_t t)
+{
+	int64_t n, m = sl_assign_max_ts(win);
+
+	if (__builtin_add_overflow(t, w->conf.continuous, &n))
+		n = SL_TS_MAX;
+	return n < m ? n : m;
+}
+
 /* Set win's timer at t (one already there coalesces). Never deleted:
  * see the timer forwarding at the top. */
 static int
@@ -213,7 +270,7 @@ timer_set(struct sl_win *w, const struct sl_assign_window *win, int64_t t)
 {
 	struct win_sess *s = w->sess;
 
-	return sl_timer_register(s->tm, SL_TIMER_EVENT_TIME, s->kg, s->key, win, t);
+	return sl_timer_register(s->tm, s->dom, s->kg, s->key, win, t);
 }
 
 /* A failed state call, counted: the heap backend's -ENOMEM is a full
@@ -290,7 +347,16 @@ sess_merge(void *arg, const struct sl_assign_window *result,
 			continue;
 		}
 		if (have) {
+			int64_t nd, ns;
+
 			win_acc_merge(w, dst, src);
+			if (w->conf.count_trigger != 0)
+				trig_set(w, dst, trig_get(w, dst) + trig_get(w, src));
+			/* the earliest next firing; its window's timer at that
+			 * time forwards to the merged one (sess_ct_fire) */
+			if (w->conf.continuous != 0 && ct_get(w, src, &ns) &&
+			    (!ct_get(w, dst, &nd) || ns < nd))
+				ct_set(w, dst, ns);
 		} else {
 			memcpy(dst, src, w->val_len);
 			/* its distinct values move over and are counted again */
@@ -317,12 +383,13 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 	const struct sl_win_conf *c = &w->conf;
 	struct win_sess *s = w->sess;
 	const uint8_t *row = sl_vec_crow(v, i);
-	const int64_t ts = sl_row_ts(row, &c->in->f[c->ts_field]);
+	/* Processing time (R4.1): the clock, not the record's time. */
+	const int64_t ts = c->processing_time ? w->now : sl_row_ts(row, &c->in->f[c->ts_field]);
 	struct sl_assign_window proto = { ts, 0 }, act, sw;
 	uint8_t *val = w->vbuf, cd_new[SL_WIN_MAX_AGGS];
 	uint32_t n0;
-	bool fresh;
-	int64_t cl;
+	bool fresh, fire, ct_new = false;
+	int64_t cl, ct_at = 0;
 	int rc, bad = 0;	/* the row's first failed state call */
 
 	if (__builtin_add_overflow(ts, c->gap, &proto.end))
@@ -386,16 +453,57 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 		else
 			cd_new[win_cd_index(w, a)] = (uint8_t)r2;
 	}
+	fire = false;
 	if (rc >= 0) {
+		uint64_t cnt;
+
+		memcpy(&cnt, val, 8);
 		win_acc_add(w, val, row, cd_new);
+		if (s->has_seq)
+			win_acc_stamp(w, val, s->seq++, cnt == 0);
+		/* CountTrigger.onElement: fire at the N-th row since the
+		 * last firing, counted over merged sessions (their counts
+		 * were summed), and start again; never on time. */
+		if (c->count_trigger != 0) {
+			uint64_t n = trig_get(w, val) + 1;
+
+			fire = n >= c->count_trigger;
+			trig_set(w, val, fire ? 0 : n);
+		}
+		/* ContinuousEventTimeTrigger.onElement: a window with no
+		 * next firing (and not already past its end) gets one at
+		 * the next multiple of the interval after ts. */
+		if (c->continuous != 0 && !ct_get(w, val, &ct_at) &&
+		    sl_assign_max_ts(&act) > s->wm) {
+			ct_at = ct_next(w, &act, ts - ts % c->continuous);
+			ct_set(w, val, ct_at);
+			ct_new = true;
+		}
 		rc = acc_put(w, &sw, val);
+		if (rc >= 0 && ct_new) {
+			int r2 = timer_set(w, &act, ct_at);
+
+			if (r2 < 0)
+				rc = r2;
+		}
 	}
 	/* EventTimeTrigger.onElement (R2.7): fire now if the window's end
 	 * has passed (a late firing, R3.3), else at end - 1. A row the
-	 * state refused fires nothing, but its window keeps its timers. */
+	 * state refused fires nothing, but its window keeps its timers.
+	 * With a count trigger the timer at end - 1 only cleans up (L = 0)
+	 * or does nothing (sess_timer). */
 	if (rc < 0)
 		bad = rc;
-	if (rc >= 0 && sl_assign_max_ts(&act) <= s->wm) {
+	if (rc >= 0 && fire && w->late_out != NULL)
+		win_emit_row(w, w->late_out, w->late_ctx, s->key, act.start,
+			     act.end, val, sl_assign_max_ts(&act) > s->wm);
+	if (c->count_trigger != 0) {
+		if (fresh && sl_assign_max_ts(&act) > s->wm) {
+			rc = timer_set(w, &act, sl_assign_max_ts(&act));
+			if (rc < 0 && bad == 0)
+				bad = rc;
+		}
+	} else if (rc >= 0 && sl_assign_max_ts(&act) <= s->wm) {
 		if (w->late_out != NULL) {
 			win_emit_row(w, w->late_out, w->late_ctx, s->key,
 				     act.start, act.end, val, false);
@@ -458,6 +566,51 @@ sess_forward(struct sl_win *w, const struct sl_assign_window *win, int64_t t)
 }
 
 /*
+ * ContinuousEventTimeTrigger.onEventTime before the end: the window of
+ * the key's set that holds win (win itself, or the one that swallowed
+ * it) fires with what it holds if its next firing is t, and gets the
+ * next one at min(t + I, end - 1); otherwise the timer is stale (its
+ * window's next firing moved on or merged to an earlier one) and does
+ * nothing. A next firing at or below the watermark fires in the same
+ * advance (C1), one per interval, as Flink's timers do.
+ */
+static void
+sess_ct_fire(struct sl_win *w, const struct sl_assign_window *win, int64_t t)
+{
+	struct win_sess *s = w->sess;
+	const struct sl_assign_mset *set = sess_set(s);
+	const struct sl_assign_window *r = NULL;
+	struct sl_assign_window sw;
+	uint8_t *val = w->vbuf;
+	int64_t at;
+	int rc;
+
+	for (uint32_t i = 0; i < set->n; i++)
+		if (set->ent[i].w.start <= win->start && set->ent[i].w.end >= win->end) {
+			r = &set->ent[i].w;
+			break;
+		}
+	if (r == NULL || sl_assign_mset_state_window(set, r, &sw) < 0)
+		return;		/* cleaned up already */
+	rc = acc_get(w, &sw, val);
+	if (rc <= 0 || !ct_get(w, val, &at) || at != t) {
+		if (rc < 0)
+			w->stats.state_errors++;
+		return;
+	}
+	if (s->out != NULL)
+		win_emit_row(w, s->out, s->ctx, s->key, r->start, r->end, val,
+			     sl_assign_max_ts(r) > w->wm);
+	at = ct_next(w, r, t);
+	ct_set(w, val, at);
+	rc = acc_put(w, &sw, val);
+	if (rc >= 0 && at > t)
+		rc = timer_set(w, r, at);
+	if (rc < 0)
+		sess_fail(w, rc);
+}
+
+/*
  * WindowOperator.onEventTime for a merging assigner: a timer of a window
  * that is no longer in the key's set (merged away) forwards (above); at
  * end - 1 the window fires with its state window's contents; at its
@@ -483,10 +636,22 @@ sess_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 		return 0;
 	}
 	if (sl_assign_mset_state_window(sess_set(s), &win, &sw) < 0) {
-		sess_forward(w, &win, t);
+		/* Merged away: a continuous firing goes to the window that
+		 * swallowed it, if that one's next firing is this one; an
+		 * end or cleanup timer forwards (its end - 1 may be a
+		 * continuous firing's time too). */
+		if (w->conf.continuous != 0 && t <= sl_assign_max_ts(&win))
+			sess_ct_fire(w, &win, t);
+		if (t >= sl_assign_max_ts(&win))
+			sess_forward(w, &win, t);
 		return 0;
 	}
-	if (t == sl_assign_max_ts(&win)) {
+	if (w->conf.continuous != 0 && t < sl_assign_max_ts(&win)) {
+		sess_ct_fire(w, &win, t);
+		return 0;
+	}
+	/* CountTrigger.onEventTime: CONTINUE; the window is only cleaned. */
+	if (t == sl_assign_max_ts(&win) && w->conf.count_trigger == 0) {
 		rc = acc_get(w, &sw, val);
 		if (rc < 0)
 			w->stats.state_errors++;
@@ -520,7 +685,8 @@ win_sess_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 	w->wm = wm;
 	s->out = out;
 	s->ctx = ctx;
-	rc = sl_timer_advance_watermark(s->tm, wm);
+	rc = s->dom == SL_TIMER_EVENT_TIME ? sl_timer_advance_watermark(s->tm, wm) :
+	     sl_timer_advance_processing_time(s->tm, wm);
 	if (rc < 0) {
 		w->stats.state_errors++;
 	} else if (rc > 0) {
@@ -532,11 +698,38 @@ win_sess_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 	s->out = NULL;
 }
 
+/* first/last: the arrival sequence goes on above every restored one. */
+static int
+sess_seq_restore(struct sl_win *w)
+{
+	struct win_sess *s = w->sess;
+	struct sl_state_snap *sn;
+	struct sl_state_record rec;
+	int rc;
+
+	rc = sl_state_snapshot_begin(w->st, 0, &sn);
+	if (rc < 0)
+		return rc;
+	while ((rc = sl_state_snapshot_next(sn, &rec)) == 1) {
+		uint64_t m;
+
+		if (rec.desc != s->acc_id || rec.val_len != w->val_len)
+			continue;
+		m = win_acc_seq_max(w, rec.val);
+		if (m >= s->seq)
+			s->seq = m + 1;
+	}
+	sl_state_snapshot_end(w->st, sn);
+	return rc;
+}
+
 int
 win_sess_restore_done(struct sl_win *w)
 {
 	int rc = sl_timer_rebuild(w->sess->tm);
 
+	if (rc >= 0 && w->sess->has_seq)
+		rc = sess_seq_restore(w);
 	return rc < 0 ? rc : 0;
 }
 
@@ -554,6 +747,9 @@ win_sess_init(struct sl_win *w)
 	if (s == NULL)
 		return -ENOMEM;
 	w->sess = s;
+	/* the trigger's state after the aggregates: sl_win_init */
+	s->trig_off = w->val_len - (c->count_trigger != 0 ? 8 : c->continuous != 0 ? 16 : 0);
+	s->has_seq = win_acc_has_seq(w);
 	s->key_off = (int32_t)c->in->f[c->key_field[0]].offset;
 	for (uint16_t k = 1; k < c->n_keys; k++) {
 		const struct sl_field *p = &c->in->f[c->key_field[k - 1]];
@@ -561,7 +757,9 @@ win_sess_init(struct sl_win *w)
 		if (c->in->f[c->key_field[k]].offset != p->offset + p->size)
 			s->key_off = -1;
 	}
-	rc = sl_assign_session(&s->a, SL_ASSIGN_EVENT_TIME, c->gap);
+	s->dom = c->processing_time ? SL_TIMER_PROCESSING_TIME : SL_TIMER_EVENT_TIME;
+	rc = sl_assign_session(&s->a, c->processing_time ? SL_ASSIGN_PROCESSING_TIME :
+			       SL_ASSIGN_EVENT_TIME, c->gap);
 	if (rc < 0)
 		return rc;
 	memset(&d, 0, sizeof(d));

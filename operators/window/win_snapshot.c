@@ -72,8 +72,9 @@ sl_win_snapshot_begin(struct sl_win *w)
 size_t
 sl_win_snapshot_windows(const struct sl_win *w, void *buf, size_t cap)
 {
-	/* Sessions need it without lateness too (win_session.c). */
-	const bool late = w->conf.lateness > 0 || w->conf.gap > 0;
+	/* Sessions need it without lateness too (win_session.c), and so
+	 * does a window asked to (restore_wm). */
+	const bool late = w->conf.lateness > 0 || w->conf.gap > 0 || w->conf.restore_wm;
 	const size_t need = 4 + 8 * (size_t)w->snap_n_open +
 			    (late ? 16 * (size_t)w->snap_n_runs : 0);
 	uint32_t n = w->snap_n_open;

@@ -28,6 +28,9 @@ struct sl_win_acc {
 	struct sl_agg_fn fa;		/* count_distinct, approx: the library's */
 	int map_id;			/* count_distinct: its values' map state */
 	uint16_t cd;			/* count_distinct: its index among them */
+	/* first/last of a session: the slot is {value, arrival sequence},
+	 * so a merge keeps the earliest (first) or latest (last) row */
+	bool seq;
 	const struct sluice_fn *ufn;	/* udf */
 	void *uself;
 };
@@ -114,10 +117,13 @@ win_has_udf(const struct sl_win *w)
 
 /* Bytes of an aggregate's slot in the accumulator. */
 static uint32_t
-agg_slot_size(const struct sl_win_agg *g)
+agg_slot_size(const struct sl_win_agg *g, int64_t gap)
 {
 	if (g->fn == SL_WIN_APPROX_COUNT_DISTINCT)
 		return 1u << (g->hll_p == 0 ? SL_AGG_HLL_P_DEFAULT : g->hll_p);
+	/* A session's first/last also keeps its row's arrival sequence. */
+	if (gap > 0 && (g->fn == SL_WIN_FIRST || g->fn == SL_WIN_LAST))
+		return 16;
 	if (g->fn == SL_WIN_UDF)
 		return (g->ufn->acc_size + 7u) & ~7u;
 	return 8;
@@ -138,13 +144,16 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 	uint32_t key_bytes = 0, acc_bytes = 8;
 	int rc;
 
+	/* a session's trigger state after the aggregates (sl_win_init) */
+	if (c->gap > 0)
+		acc_bytes += c->count_trigger != 0 ? 8 : c->continuous != 0 ? 16 : 0;
+
 	/* EventTimeSessionWindows.withGap(g): g > 0 and nothing else; Flink
-	 * has no offset for sessions, and the triggers that keep per-window
-	 * state here are not merged (see sl_win_conf.gap). */
+	 * has no offset for sessions. The triggers' state merges (see
+	 * sl_win_conf.gap). */
 	if (c->gap < 0 ||
-	    (c->gap > 0 && (c->size != 0 || c->slide != 0 || c->offset != 0 ||
-			    c->count_trigger != 0 || c->continuous != 0))) {
-		snprintf(msg, msglen, "session window needs a gap > 0 and no size, slide, offset or count/continuous trigger");
+	    (c->gap > 0 && (c->size != 0 || c->slide != 0 || c->offset != 0))) {
+		snprintf(msg, msglen, "session window needs a gap > 0 and no size, slide or offset");
 		return -EINVAL;
 	}
 	if (c->gap == 0 && c->slide == 0 &&
@@ -166,11 +175,11 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 		snprintf(msg, msglen, "allowed lateness must be >= 0");
 		return -EINVAL;
 	}
-	/* Tumbling/SlidingProcessingTimeWindows with ProcessingTimeTrigger
-	 * (R4.1): never late, and no other trigger or sessions here. */
-	if (c->processing_time && (c->gap != 0 || c->lateness != 0 ||
-				   c->count_trigger != 0 || c->continuous != 0)) {
-		snprintf(msg, msglen, "a processing-time window is tumbling or sliding, with no allowed lateness and no count/continuous trigger");
+	/* Tumbling/Sliding/SessionProcessingTimeWindows (R4.1): never
+	 * late. A count trigger or ContinuousProcessingTimeTrigger may
+	 * replace ProcessingTimeTrigger. */
+	if (c->processing_time && c->lateness != 0) {
+		snprintf(msg, msglen, "a processing-time window has no allowed lateness");
 		return -EINVAL;
 	}
 	if (c->continuous < 0 || (c->continuous > 0 && c->count_trigger != 0)) {
@@ -241,15 +250,10 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 				 g->name, g->hll_p);
 			return -EINVAL;
 		}
-		acc_bytes += agg_slot_size(g);
+		acc_bytes += agg_slot_size(g, c->gap);
 		if (acc_bytes > SL_WIN_ACC_MAX) {
 			snprintf(msg, msglen, "aggregate '%s': the accumulators take more than %u bytes per key and window; lower approx_count_distinct's precision",
 				 g->name, SL_WIN_ACC_MAX);
-			return -EINVAL;
-		}
-		if (c->gap > 0 && (g->fn == SL_WIN_FIRST || g->fn == SL_WIN_LAST)) {
-			snprintf(msg, msglen, "aggregate '%s': first/last are not supported on session windows (merged sessions have no arrival order); use min/max",
-				 g->name);
 			return -EINVAL;
 		}
 		switch (g->fn) {
@@ -479,7 +483,7 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 	/* Sessions judge a restored key group's rows by its checkpoint's
 	 * watermark even without lateness: a row late there must not open
 	 * a session that never existed without the failure. */
-	if (c->lateness > 0 || c->gap > 0) {
+	if (c->lateness > 0 || c->gap > 0 || c->restore_wm) {
 		w->rwm = malloc(sizeof(*w->rwm) * (c->last_kg - c->first_kg + 1));
 		if (w->rwm == NULL) {
 			sl_win_fini(w);
@@ -496,7 +500,8 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 		acc->kind = acc->in ? kind_of(acc->in) : ACC_INT;
 		acc->out = &w->out.f[c->n_keys + 2 + a];
 		acc->slot = w->val_len == 0 ? 8 : w->val_len;
-		w->val_len = acc->slot + agg_slot_size(&c->agg[a]);
+		w->val_len = acc->slot + agg_slot_size(&c->agg[a], c->gap);
+		acc->seq = c->gap > 0 && (acc->fn == SL_WIN_FIRST || acc->fn == SL_WIN_LAST);
 		acc->map_id = -1;
 		acc->ufn = c->agg[a].ufn;
 		acc->uself = c->agg[a].uself;
@@ -508,6 +513,12 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 			acc->fa.item_len = acc->in->size;
 		}
 	}
+	/* A session's trigger state follows the aggregates, merged when
+	 * sessions merge (Trigger.onMerge): the count trigger's rows since
+	 * the last firing (a sum), the continuous trigger's next firing
+	 * {set, time} (the earliest). win_acc_* never look past their slots. */
+	if (c->gap > 0)
+		w->val_len += c->count_trigger != 0 ? 8 : c->continuous != 0 ? 16 : 0;
 	n_kg = c->last_kg - c->first_kg + 1;
 	w->vbuf = malloc(3 * (size_t)w->val_len);
 	if (w->vbuf == NULL) {
@@ -785,6 +796,40 @@ win_acc_add(const struct sl_win *w, uint8_t *val, const uint8_t *row,
 	win_acc_row(w, val, row, cd_new);
 }
 
+void
+win_acc_stamp(const struct sl_win *w, uint8_t *val, uint64_t seq, bool created)
+{
+	for (uint16_t a = 0; a < w->n_acc; a++) {
+		const struct sl_win_acc *acc = &w->acc[a];
+
+		if (acc->seq && (created || acc->fn == SL_WIN_LAST))
+			memcpy(val + acc->slot + 8, &seq, 8);
+	}
+}
+
+uint64_t
+win_acc_seq_max(const struct sl_win *w, const uint8_t *val)
+{
+	uint64_t m = 0, q;
+
+	for (uint16_t a = 0; a < w->n_acc; a++) {
+		if (!w->acc[a].seq)
+			continue;
+		memcpy(&q, val + w->acc[a].slot + 8, 8);
+		m = q > m ? q : m;
+	}
+	return m;
+}
+
+bool
+win_acc_has_seq(const struct sl_win *w)
+{
+	for (uint16_t a = 0; a < w->n_acc; a++)
+		if (w->acc[a].seq)
+			return true;
+	return false;
+}
+
 static void
 acc_merge(const struct sl_win_acc *accs, uint16_t n_acc, uint8_t *dst,
 	  const uint8_t *src)
@@ -801,12 +846,21 @@ acc_merge(const struct sl_win_acc *accs, uint16_t n_acc, uint8_t *dst,
 		 * and sums alike (the slots hold no nulls: both sides
 		 * have rows); first keeps dst's, last takes src's, so
 		 * dst must be the older side. */
-		if (acc->fn == SL_WIN_APPROX_COUNT_DISTINCT)
+		if (acc->fn == SL_WIN_APPROX_COUNT_DISTINCT) {
 			sl_agg_merge(&acc->fa, dst + acc->slot, src + acc->slot);
-		else if (acc->fn == SL_WIN_UDF)
+		} else if (acc->fn == SL_WIN_UDF) {
 			acc->ufn->agg_merge(acc->uself, dst + acc->slot, src + acc->slot);
-		else if (acc->fn != SL_WIN_COUNT && acc->fn != SL_WIN_COUNT_DISTINCT)
+		} else if (acc->seq) {
+			uint64_t qd, qs;
+
+			/* sessions: the earlier first row, the later last */
+			memcpy(&qd, dst + acc->slot + 8, 8);
+			memcpy(&qs, src + acc->slot + 8, 8);
+			if (acc->fn == SL_WIN_FIRST ? qs < qd : qs > qd)
+				memcpy(dst + acc->slot, src + acc->slot, 16);
+		} else if (acc->fn != SL_WIN_COUNT && acc->fn != SL_WIN_COUNT_DISTINCT) {
 			acc_update(acc, dst, src + acc->slot, false);
+		}
 	}
 	cd = (int64_t)((uint64_t)cd + (uint64_t)cs);
 	memcpy(dst, &cd, 8);
@@ -1070,6 +1124,13 @@ win_refs_ptime(struct sl_win *w, const struct sl_vec *v, uint32_t pass)
 		*k.drop += n_sel;
 		return 0;
 	}
+	/* A count or continuous trigger: any row may fire its window, or
+	 * set its key's first early firing. */
+	if (k.lf) {
+		s->lf_lo[0] = 0;
+		s->lf_hi[0] = n_sel;
+		s->n_lf = 1;
+	}
 	for (uint16_t j = 0; j < n_sel; j++) {
 		const uint16_t i = v->sel[j];
 		const uint8_t *row = v->rows + (size_t)i * v->row_size;
@@ -1117,7 +1178,8 @@ ct_register(struct sl_win *w, uint16_t kg, const void *key, int64_t start,
 {
 	if (next >= max_ts)
 		return;
-	if (sl_timer_register(w->ct, SL_TIMER_EVENT_TIME, kg, key, &start, next) < 0)
+	if (sl_timer_register(w->ct, w->conf.processing_time ? SL_TIMER_PROCESSING_TIME :
+			      SL_TIMER_EVENT_TIME, kg, key, &start, next) < 0)
 		w->stats.state_errors++;
 }
 
@@ -1187,7 +1249,8 @@ win_acc_fire(struct sl_win *w, const struct sl_vec *v, uint16_t n)
 			 * of a key's window sets its first early firing. */
 			if (w->ct != NULL && s->created[j]) {
 				s->ct_j[s->n_ct] = j;
-				s->ct_ts[s->n_ct++] =
+				/* ContinuousProcessingTimeTrigger: the clock */
+				s->ct_ts[s->n_ct++] = w->conf.processing_time ? w->now :
 					sl_row_ts(sl_vec_crow(v, s->row[j]),
 						  &w->conf.in->f[w->conf.ts_field]);
 			}
@@ -1532,13 +1595,13 @@ static void win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out,
 void
 sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 {
+	/* Processing time: watermarks fire nothing; end of input does. */
+	if (w->conf.processing_time && wm != SL_TS_MAX)
+		return;
 	if (w->sess != NULL) {
 		win_sess_advance(w, wm, out, ctx);
 		return;
 	}
-	/* Processing time: watermarks fire nothing; end of input does. */
-	if (w->conf.processing_time && wm != SL_TS_MAX)
-		return;
 	win_advance(w, wm, out, ctx);
 }
 
@@ -1551,8 +1614,13 @@ sl_win_advance_processing_time(struct sl_win *w, int64_t now,
 	w->now = now;
 	/* ProcessingTimeTrigger's timer at end - 1 is due once the clock is
 	 * past it (R4.2): fire every window with end - 1 <= now - 1. */
+	if (w->sess != NULL) {
+		win_sess_advance(w, now - 1, out, ctx);
+		return;
+	}
+	/* With a continuous trigger its timers may be due before any end. */
 	if (w->n_open > 0 &&
-	    sat_add(w->open_start[0], w->conf.size - 1) <= now - 1)
+	    (w->ct != NULL || sat_add(w->open_start[0], w->conf.size - 1) <= now - 1))
 		win_advance(w, now - 1, out, ctx);
 }
 
@@ -1571,7 +1639,10 @@ win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 	if (w->ct != NULL) {
 		w->adv_out = out;
 		w->adv_ctx = ctx;
-		if (sl_timer_advance_watermark(w->ct, wm) < 0)
+		/* Processing time: wm is now - 1, a timer at T due once the
+		 * clock is past it (R4.2). */
+		if ((w->conf.processing_time ? sl_timer_advance_processing_time(w->ct, wm) :
+		     sl_timer_advance_watermark(w->ct, wm)) < 0)
 			w->stats.state_errors++;
 	}
 	if (w->n_open > 0 && w->open_start[0] <= wm - (size - 1)) {

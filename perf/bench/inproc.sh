@@ -11,7 +11,10 @@
 # median over the C loop's.
 #
 # A run is valid only if sluice's result rows equal the C loop's (the same
-# (window, key) pairs counted); an invalid run stops the benchmark.
+# (window, key) pairs counted; for top-K scenarios also the same ranked
+# rows, by a checksum over key, count, rank and window that the C loop
+# prints and this script recomputes from sluice's output); an invalid run
+# stops the benchmark.
 #
 # VARIANTS runs each scenario again as variants of itself: `ckpt` adds a
 # checkpoint every second (exactly-once, the sink's two-phase commit
@@ -32,7 +35,7 @@ cd "$(dirname "$0")/../.."
 RUNS=${RUNS:-5}
 CPU=${CPU:-1}
 VARIANTS=${VARIANTS:-plain}
-SCENARIOS=${SCENARIOS:-$(ls perf/scenarios/stateless-*.yaml perf/scenarios/tumbling-count-*.yaml perf/scenarios/sliding-count-*.yaml perf/scenarios/session-count-*.yaml perf/scenarios/process-timeout-*.yaml perf/scenarios/interval-join-*.yaml)}
+SCENARIOS=${SCENARIOS:-$(ls perf/scenarios/stateless-*.yaml perf/scenarios/tumbling-count-*.yaml perf/scenarios/sliding-count-*.yaml perf/scenarios/session-count-*.yaml perf/scenarios/process-timeout-*.yaml perf/scenarios/topk-count-*.yaml perf/scenarios/interval-join-*.yaml)}
 DP="$build/dataplane/sluice-dp"
 REF="$build/perf/ref/sluice-ref-count"
 for x in "$DP" "$REF" "$build/perf/ref/sluice-ref-join"; do
@@ -117,12 +120,26 @@ for i in $(seq 1 "$RUNS"); do
 		# One JSON per run; python3 is in `make deps`, jq is not.
 		read -r dp_eps dp_s sink ref_eps ref_gen ref_res ratio < <(
 			REF_JSON="$ref" python3 - "$tmp/dp.json" "$out/inproc-$name-$i.json" "$name" "$i" \
-				"$rev" "$dirty" "$dpdk" "$cpu_model" "$(nproc)" "$CPU" <<'PY'
-import json, os, sys
-dpf, outf, name, run, rev, dirty, dpdk, cpu, ncpu, lcore = sys.argv[1:]
+				"$rev" "$dirty" "$dpdk" "$cpu_model" "$(nproc)" "$CPU" "$tmp/out.csv" <<'PY'
+import csv, glob, json, os, sys
+dpf, outf, name, run, rev, dirty, dpdk, cpu, ncpu, lcore, res = sys.argv[1:]
 dp = json.load(open(dpf))
 ref = json.loads(os.environ["REF_JSON"])
 ratio = dp["rows_per_second"] / ref["events_per_sec"]
+if "topk_checksum" in ref:
+    # The ranked rows themselves: key * 31 + count + rank * 7 + start.
+    # With checkpoints the output is the committed parts in order, the
+    # header in the first.
+    lines = []
+    for f in sorted(glob.glob(res + ".part-*")) or [res]:
+        lines += open(f).read().splitlines()
+    got = 0
+    for row in csv.DictReader(lines):
+        got += (int(row["key"]) * 31 + int(row["count"]) + int(row["rank"]) * 7 +
+                int(row["window_start"]))
+    if got % 2**64 != ref["topk_checksum"]:
+        sys.exit(f"inproc.sh: {name} run {run}: sluice's ranked rows differ from the C loop's "
+                 f"(checksum {got % 2**64} against {ref['topk_checksum']}); the run is invalid")
 json.dump({"scenario": name, "run": int(run), "git_revision": rev,
            "git_dirty": dirty == "true", "dpdk_version": dpdk, "cpu_model": cpu,
            "cpus": int(ncpu),

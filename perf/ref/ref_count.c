@@ -39,6 +39,14 @@
  * fired and was purged, so the touching row opens a new one (Flink's
  * rule). The end of input ends every open one.
  *
+ * With --top-k K a firing window's "output" is only its K largest
+ * counts, ties by key ascending, ranked 1..K, as `top_k: {k: K, by:
+ * count}` writes them: the live slots go through a bounded min-heap of K
+ * entries, then the K are popped best first. The results are those rows,
+ * and "topk_checksum" sums key * 31 + count + rank * 7 + window start
+ * over them (mod 2^64), which perf/bench/inproc.sh recomputes from
+ * sluice's output to check the run.
+ *
  * With --count-timeout-ms T it does what the process scenarios
  * (perf/scenarios/process-timeout-*.yaml, the builtin count_with_timeout,
  * semantics.md W4.2) do on in-order input: per key {count, last ts} in an
@@ -58,7 +66,7 @@
  *                    [--slide-ms S] [--out-of-orderness-ms B]
  *                    [--disorder-ms D] [--seed S] [--start-ms T]
  *                    [--session-gap-ms G] [--count-timeout-ms T]
- *                    [--filter-map]
+ *                    [--top-k K] [--filter-map]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -92,7 +100,72 @@ struct ref {
 	uint64_t mask;
 	int64_t size;
 	uint64_t results, checksum, late;
+	uint64_t topk;			/* --top-k K; 0: every row */
+	struct slot *heap;		/* K entries, the worst at [0] */
+	uint64_t topk_checksum;
 };
+
+/* a ranks below b: a smaller count, or the same and a larger key */
+static inline bool
+tk_worse(const struct slot *a, const struct slot *b)
+{
+	return a->count < b->count || (a->count == b->count && a->key > b->key);
+}
+
+static void
+tk_down(struct slot *h, uint64_t n, uint64_t i)
+{
+	struct slot e = h[i];
+
+	for (;;) {
+		uint64_t c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && tk_worse(&h[c + 1], &h[c]))
+			c++;
+		if (!tk_worse(&h[c], &e))
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = e;
+}
+
+/* One window's K best of its live slots, written as results. */
+static void
+fire_topk(struct ref *r, const struct win *w)
+{
+	struct slot *h = r->heap;
+	uint64_t m = 0;
+
+	for (uint64_t s = 0; s <= r->mask; s++) {
+		const struct slot *e = &w->t[s];
+
+		if (e->count == 0)
+			continue;
+		if (m < r->topk) {
+			uint64_t i = m++;
+
+			/* sift up */
+			while (i > 0 && tk_worse(e, &h[(i - 1) / 2])) {
+				h[i] = h[(i - 1) / 2];
+				i = (i - 1) / 2;
+			}
+			h[i] = *e;
+		} else if (tk_worse(&h[0], e)) {
+			h[0] = *e;
+			tk_down(h, m, 0);
+		}
+	}
+	for (uint64_t rank = m; rank > 0; rank--) {
+		r->results++;
+		r->topk_checksum += h[0].key * 31 + h[0].count + rank * 7 +
+				    (uint64_t)w->start;
+		h[0] = h[rank - 1];
+		tk_down(h, rank - 1, 0);
+	}
+}
 
 static inline uint64_t
 fmix64(uint64_t k)
@@ -322,7 +395,9 @@ fire(struct ref *r, int64_t wm)
 
 		if (w->t == NULL || w->start + r->size - 1 > wm)
 			continue;
-		for (uint64_t s = 0; s <= r->mask; s++) {
+		if (r->topk != 0)
+			fire_topk(r, w);
+		for (uint64_t s = 0; r->topk == 0 && s <= r->mask; s++) {
 			if (w->t[s].count != 0) {
 				r->results++;
 				r->checksum += w->t[s].key * 31 + w->t[s].count +
@@ -350,6 +425,7 @@ main(int argc, char **argv)
 		{ "start-ms", required_argument, NULL, 't' },
 		{ "filter-map", no_argument, NULL, 'f' },
 		{ "session-gap-ms", required_argument, NULL, 'g' },
+		{ "top-k", required_argument, NULL, 'K' },
 		{ "count-timeout-ms", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -399,15 +475,21 @@ main(int argc, char **argv)
 		case 't': gp.start_ms = strtoll(optarg, NULL, 10); break;
 		case 'f': filter_map = true; break;
 		case 'g': gap = (int64_t)v; break;
+		case 'K': r->topk = v; break;
 		case 'c': cto = (int64_t)v; break;
 		default:
-			fprintf(stderr, "usage: sluice-ref-count --keys N --events N [--event-rate R] [--window-ms W] [--slide-ms S] [--out-of-orderness-ms B] [--disorder-ms D] [--seed S] [--start-ms T] [--session-gap-ms G] [--count-timeout-ms T] [--filter-map]\n");
+			fprintf(stderr, "usage: sluice-ref-count --keys N --events N [--event-rate R] [--window-ms W] [--slide-ms S] [--out-of-orderness-ms B] [--disorder-ms D] [--seed S] [--start-ms T] [--session-gap-ms G] [--count-timeout-ms T] [--top-k K] [--filter-map]\n");
 			return 2;
 		}
 	}
 	if (slide <= 0 || slide > r->size)
 		slide = r->size;	/* tumbling */
 	n_pass = (uint32_t)((r->size + slide - 1) / slide);
+	if (r->topk != 0 && (gap > 0 || cto > 0 || filter_map || r->topk > (1u << 20) ||
+			     (r->heap = calloc(r->topk, sizeof(*r->heap))) == NULL)) {
+		fprintf(stderr, "sluice-ref-count: --top-k needs a tumbling or sliding count and K <= 1048576\n");
+		return 2;
+	}
 	if (r->size <= 0 || sl_gen_init(&g, &gp) < 0) {
 		fprintf(stderr, "sluice-ref-count: --keys, --event-rate and --window-ms must be >= 1\n");
 		return 2;
@@ -540,9 +622,14 @@ main(int argc, char **argv)
 	printf("{\"events\": %" PRIu64 ", \"keys\": %" PRIu64 ", \"window_ms\": %" PRId64
 	       ", \"event_rate\": %" PRIu64 ", \"table_slots\": %" PRIu64
 	       ", \"seconds\": %.6f, \"events_per_sec\": %.0f, \"gen_events_per_sec\": %.0f"
-	       ", \"results\": %" PRIu64 ", \"late\": %" PRIu64 ", \"checksum\": %" PRIu64 "}\n",
+	       ", \"results\": %" PRIu64 ", \"late\": %" PRIu64 ", \"checksum\": %" PRIu64,
 	       events, gp.keys, r->size, gp.rate, slots, t1 - t0,
 	       (double)events / (t1 - t0), (double)events / t_gen, r->results,
 	       r->late, r->checksum);
+	if (r->topk != 0)
+		printf(", \"top_k\": %" PRIu64 ", \"topk_checksum\": %" PRIu64, r->topk,
+		       r->topk_checksum);
+	printf("}\n");
+	free(r->heap);
 	return 0;
 }

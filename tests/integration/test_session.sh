@@ -13,7 +13,9 @@
 #    with wm - 4 s < ts <= wm are removed from the generated CSV (they are
 #    never a partition's maximum, so no watermark changes), and sqlite3
 #    asserts that no kept row touches a session that had already fired
-#    and no dropped row meets a session still in flight.
+#    and no dropped row meets a session still in flight. first(amount)
+#    and last(amount) are the session's rows first and last in arrival
+#    order, across the merges that out-of-order rows cause.
 # 2. Flink's rules step by step, on the unfiltered data, with L = 0 and
 #    L = 3 s: a recursive query walks each key's rows in arrival order
 #    with the watermark before each, keeping the key's sessions as JSON:
@@ -59,8 +61,10 @@ CREATE TABLE s2 AS SELECT *, sum(new) OVER (PARTITION BY user ORDER BY ts, pkt R
 	FROM s1;
 CREATE TABLE sess AS SELECT user, sid, min(ts) AS window_start, max(ts) + $G AS window_end,
 	count(*) AS count, sum(amount) AS sum_amount, min(amount) AS min_amount, max(ts) AS max_ts,
-	min(pkt) AS first_pkt FROM s2 GROUP BY user, sid;
-CREATE TABLE want AS SELECT user, window_start, window_end, count, sum_amount, min_amount, max_ts
+	min(pkt) AS first_pkt, max(pkt) AS last_pkt FROM s2 GROUP BY user, sid;
+CREATE TABLE want AS SELECT user, window_start, window_end, count, sum_amount, min_amount, max_ts,
+	(SELECT amount FROM acc WHERE pkt = first_pkt) AS first_amount,
+	(SELECT amount FROM acc WHERE pkt = last_pkt) AS last_amount
 	FROM sess ORDER BY window_start, user;
 -- Where the offline sessions would not be Flink's: a kept row that
 -- touches (ts = an earlier row's ts + G) a session fired before it came,
@@ -77,6 +81,10 @@ pre=$({ q; echo "SELECT (SELECT count(*) FROM touch) || ' ' || (SELECT count(*) 
 stat=$({ q; echo "SELECT (SELECT count(*) FROM dropped) || ' ' || (SELECT count(*) FROM want) || ' ' || (SELECT count(*) FROM want WHERE count > 1) || ' ' || (SELECT count(*) FROM s1 WHERE d = $G);"; } | sqlite3 -batch)
 read -r dropped sessions merged touching <<< "$stat"
 [ "$dropped" -gt 20 ] || fail "only $dropped late rows in the data; the test would prove little"
+# Sessions whose first row to arrive is not their earliest: first() must
+# follow arrival across merges, not time.
+ooo=$({ q; echo "SELECT count(*) FROM sess WHERE (SELECT ts FROM acc WHERE pkt = first_pkt) != window_start;"; } | sqlite3 -batch)
+[ "$ooo" -gt 50 ] || fail "only $ooo sessions whose first arrival is not their earliest row"
 [ "$sessions" -gt 500 ] && [ "$merged" -gt 200 ] ||
 	fail "only $sessions sessions ($merged of several rows); the test would prove little"
 
@@ -92,7 +100,7 @@ source:
 pipeline:
   - key_by: user
   - window: {session: ${G}ms}
-  - aggregate: [count(), sum(amount), min(amount), max(ts)]
+  - aggregate: [count(), sum(amount), min(amount), max(ts), first(amount), last(amount)]
 sink: {type: csv, path: $T/$1.csv}
 late_sink: {type: csv, path: $T/$1-late.csv}
 lcores: {rx: 1, workers: 2}
@@ -113,11 +121,12 @@ for w in 0 1; do
 			fail "worker $w: $k = $(json "$T/heap.json" "\$.workers[$w].$k")"
 	done
 done
-[ "$(head -1 "$T/heap.csv")" = "user,window_start,window_end,count,sum_amount,min_amount,max_ts" ] ||
+[ "$(head -1 "$T/heap.csv")" = "user,window_start,window_end,count,sum_amount,min_amount,max_ts,first_amount,last_amount" ] ||
 	fail "result header: $(head -1 "$T/heap.csv")"
 bad=$({ q; cat <<SQL
 CREATE TABLE actual(user INTEGER, window_start INTEGER, window_end INTEGER, count INTEGER,
-	sum_amount INTEGER, min_amount INTEGER, max_ts INTEGER);
+	sum_amount INTEGER, min_amount INTEGER, max_ts INTEGER, first_amount INTEGER,
+	last_amount INTEGER);
 .import --csv --skip 1 $T/heap.csv actual
 CREATE TABLE a AS SELECT * FROM actual ORDER BY window_start, user;
 SELECT (SELECT count(*) FROM want) - (SELECT count(*) FROM a)
@@ -125,6 +134,7 @@ SELECT (SELECT count(*) FROM want) - (SELECT count(*) FROM a)
 	   ON a.rowid = e.rowid AND a.user = e.user AND a.window_start = e.window_start
 	   AND a.window_end = e.window_end AND a.count = e.count AND a.sum_amount = e.sum_amount
 	   AND a.min_amount = e.min_amount AND a.max_ts = e.max_ts
+	   AND a.first_amount = e.first_amount AND a.last_amount = e.last_amount
 	   WHERE a.rowid IS NULL);
 SQL
 } | sqlite3 -batch)

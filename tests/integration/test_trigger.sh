@@ -6,6 +6,8 @@
 # its 3rd, 6th, ... accepted row with everything so far, never on time,
 # and rows past end - 1 + L are dropped. sqlite3 numbers each key's
 # accepted rows of a window in arrival order and computes every result.
+# Then a continuous trigger on the same rows, and a count trigger on
+# session windows over rows in event-time order.
 . "$(dirname "$0")/lib.sh"
 
 "$GEN" write --schema user:u32,amount:i64,ts:timestamp_ms \
@@ -122,3 +124,85 @@ rows=$(($(wc -l < "$T/cont.csv") - 1))
 wins=$({ qc; echo "SELECT count(*) FROM (SELECT DISTINCT user, pane FROM acc);"; } | sqlite3 -batch)
 [ "$rows" -gt $((wins * 2)) ] || fail "continuous: only $rows results for $wins windows"
 echo "ok: continuous trigger ${I}ms on tumbling ${size}ms: $rows results ($wins windows) equal sqlite3's"
+
+# trigger: {count: 3} on session windows (gap 30 ms), on rows in event-time
+# order (no disorder, so none is late and a row can only extend its key's
+# latest session or open the next; a row exactly a gap after the last one
+# touches it and merges, the watermark never having passed that session's
+# end). CountTrigger's count then is the row's number in its session, and
+# the session fires at rows 3, 6, ... with window [first ts, this ts + gap)
+# and everything so far; never on time. sqlite3 splits each key's rows at
+# gaps > 30 ms and numbers them; last(amount) is the firing row's. Two
+# workers; rows compared sorted.
+"$GEN" write --schema user:u32,amount:i64,ts:timestamp_ms \
+	--key user --ts ts --keys 20 --events 6000 --rate 1000 \
+	--seed 43 --csv "$T/ord.csv" 2> /dev/null
+G=30
+sed -e "s|$T/in.csv|$T/ord.csv|" -e "s|tumbling: ${size}ms, allowed_lateness: ${L}ms, |session: ${G}ms, |" \
+	-e "s|$T/count.csv|$T/sess.csv|" "$T/count.yaml" > "$T/sess.yaml"
+grep -q "session: ${G}ms, trigger: {count: $N}" "$T/sess.yaml" || fail "the session job was not written"
+qs() {
+	cat <<SQL
+CREATE TABLE ev(user INTEGER, amount INTEGER, ts INTEGER);
+.import --csv --skip 1 $T/ord.csv ev
+CREATE TABLE s1 AS SELECT rowid AS pkt, *, CASE WHEN ts - lag(ts) OVER
+	(PARTITION BY user ORDER BY rowid) <= $G THEN 0 ELSE 1 END AS brk FROM ev;
+CREATE TABLE s2 AS SELECT *, sum(brk) OVER (PARTITION BY user ORDER BY pkt) AS sid FROM s1;
+CREATE TABLE s3 AS SELECT *, row_number() OVER (PARTITION BY user, sid ORDER BY pkt) AS rn,
+	min(ts) OVER (PARTITION BY user, sid) AS st,
+	sum(amount) OVER (PARTITION BY user, sid ORDER BY pkt) AS run_sum FROM s2;
+CREATE TABLE want AS SELECT user, st AS window_start, ts + $G AS window_end, rn AS count,
+	run_sum AS sum_amount, amount AS last_amount FROM s3 WHERE rn % $N = 0;
+SQL
+}
+lat=$(sqlite3 -batch :memory: ".import --csv $T/ord.csv e" "SELECT count(*) FROM e a JOIN e b ON b.rowid = a.rowid + 1 WHERE CAST(b.ts AS INTEGER) < CAST(a.ts AS INTEGER);")
+[ "$lat" = 0 ] || fail "session: the rows are not in event-time order ($lat inversions)"
+run_dp "$T/sess.yaml" --stats-json "$T/sess.json"
+bad=$(differ qs "$T/sess.csv")
+[ "$bad" = 0 ] || fail "session count trigger: $bad result rows differ from sqlite3's"
+rows=$(($(wc -l < "$T/sess.csv") - 1))
+[ "$rows" -gt 300 ] || fail "session count trigger: only $rows results"
+echo "ok: count trigger $N on ${G}ms sessions: $rows results equal sqlite3's"
+
+# trigger: {continuous: 20ms} on the same sessions: a session fires every
+# 20 ms of event time from its first row (and at its end), its next
+# firing moving with it as it grows. On rows in event-time order a
+# session only grows at its end, so per key and session start: the last
+# firing has every row of the session (per key the final counts and sums
+# equal sqlite3's), the earlier ones fewer, never more; at most one
+# firing per 20 ms of the session's span plus its end; and one worker
+# writes the same rows as two.
+I2=20
+sed -e "s|trigger: {count: $N}|trigger: {continuous: ${I2}ms}|" -e "s|$T/sess.csv|$T/sc.csv|" \
+	"$T/sess.yaml" > "$T/sc.yaml"
+grep -q "continuous: ${I2}ms" "$T/sc.yaml" || fail "the continuous session job was not written"
+run_dp "$T/sc.yaml"
+sed -e "s|workers: 2|workers: 1|" -e "s|$T/sc.csv|$T/sc1.csv|" "$T/sc.yaml" > "$T/sc1.yaml"
+run_dp "$T/sc1.yaml"
+same_file <(tail -n +2 "$T/sc.csv" | sort) <(tail -n +2 "$T/sc1.csv" | sort)
+bad=$({ qs; cat <<SQL
+CREATE TABLE actual(user INTEGER, window_start INTEGER, window_end INTEGER, count INTEGER,
+	sum_amount INTEGER, last_amount INTEGER);
+.import --csv --skip 1 $T/sc.csv actual
+CREATE TABLE fin AS SELECT user, window_start, max(count) AS c, max(window_end) AS e,
+	count(*) AS firings FROM actual GROUP BY user, window_start;
+CREATE TABLE sess AS SELECT user, st, count(*) AS c, sum(amount) AS s, max(ts) + $G AS e
+	FROM s3 GROUP BY user, sid;
+SELECT (SELECT count(*) FROM sess s LEFT JOIN fin f ON f.user = s.user AND f.window_start = s.st
+	AND f.c = s.c AND f.e = s.e WHERE f.user IS NULL)
+  + (SELECT count(*) FROM fin) - (SELECT count(*) FROM sess)
+  + (SELECT count(*) FROM actual a JOIN fin f USING (user, window_start)
+	WHERE a.count > f.c OR a.window_end > f.e)
+  + (SELECT count(*) FROM actual a JOIN s3 r ON r.user = a.user AND r.st = a.window_start
+	AND r.rn = a.count WHERE a.sum_amount != r.run_sum OR a.last_amount != r.amount)
+  + (SELECT count(*) FROM actual a WHERE NOT EXISTS (SELECT 1 FROM s3 r WHERE r.user = a.user
+	AND r.st = a.window_start AND r.rn = a.count))
+  + (SELECT count(*) FROM fin f JOIN sess s ON s.user = f.user AND s.st = f.window_start
+	WHERE f.firings > (s.e - s.st) / $I2 + 2);
+SQL
+} | sqlite3 -batch)
+[ "$bad" = 0 ] || fail "continuous session trigger: $bad checks differ from sqlite3's"
+rows=$(($(wc -l < "$T/sc.csv") - 1))
+sessions=$({ qs; echo "SELECT count(DISTINCT user || ',' || sid) FROM s3;"; } | sqlite3 -batch)
+[ "$rows" -gt $((sessions * 2)) ] || fail "continuous session trigger: only $rows firings for $sessions sessions"
+echo "ok: continuous trigger ${I2}ms on ${G}ms sessions: $rows firings of $sessions sessions, each a prefix of its session, the last all of it"

@@ -217,3 +217,19 @@ SELECT user_id, url_id, count, ts + 1000 AS ts FROM y
 	WHERE npkt IS NULL OR nwm >= ts + 1000 ORDER BY user_id, url_id, ts;
 SQL
 } | sqlite3 -batch | tr -d '\r' > "$here/process-clicks.csv"
+
+# Top 3 pages per 5 s window by clicks (R9.2): per page and window the
+# accepted clicks (the window's end - 1 above the watermark, L = 0; the
+# watermark counts every row, the filter comes after it) and distinct
+# users, then ROW_NUMBER() by clicks descending, url_id ascending, <= 3,
+# in (window_start, rank) order as sluice writes them.
+{ base 500; cat <<SQL
+CREATE TABLE p AS SELECT *, ts - ((ts % 5000) + 5000) % 5000 AS ws FROM x WHERE url_id != 0;
+CREATE TABLE agg AS SELECT url_id, ws AS window_start, ws + 5000 AS window_end,
+	count(*) AS clicks, count(DISTINCT user_id) AS users
+	FROM p WHERE wm IS NULL OR ws + 4999 > wm GROUP BY url_id, ws;
+SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start
+	ORDER BY clicks DESC, url_id ASC) AS rank FROM agg)
+	WHERE rank <= 3 ORDER BY window_start, rank;
+SQL
+} | sqlite3 -batch | tr -d '\r' > "$here/topk-clicks.csv"

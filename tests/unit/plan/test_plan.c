@@ -383,6 +383,53 @@ test_session_window(void **state)
 	assert_int_equal(p.window_continuous_ms, 0);
 	assert_int_equal(p.n_aggs, 3);
 	sl_plan_free(&p);
+	/* first/last on sessions (arrival order across merges). */
+	assert_int_equal(load("s.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {session: 30s}\n"
+			      "  - aggregate: [first(v), last(f) as l]\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.agg[0].fn, SL_PLAN_AGG_FIRST);
+	assert_int_equal(p.agg[1].fn, SL_PLAN_AGG_LAST);
+	sl_plan_free(&p);
+	/* CountTrigger on sessions, in event and processing time. */
+	assert_int_equal(load("s.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {session: 30s, trigger: {count: 4}, allowed_lateness: 1s}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.window_count_trigger, 4);
+	assert_int_equal(p.window_lateness_ms, 1000);
+	sl_plan_free(&p);
+	assert_int_equal(load("s.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {session: 30s, time: processing, trigger: {count: 2}}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.window_count_trigger, 2);
+	assert_true(p.window_processing_time);
+	sl_plan_free(&p);
+	/* Continuous triggers on sessions (event and processing time). */
+	assert_int_equal(load("s.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {session: 30s, trigger: {continuous: 5s}}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.window_continuous_ms, 5000);
+	sl_plan_free(&p);
+	assert_int_equal(load("s.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {session: 30s, time: processing, trigger: {continuous: 1s}}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.window_continuous_ms, 1000);
+	assert_true(p.window_processing_time);
+	sl_plan_free(&p);
 }
 
 /* window: {..., time: processing|event}; event time is the default. */
@@ -412,6 +459,37 @@ test_processing_time_window(void **state)
 	assert_int_equal(p.window_slide_ms, 2000);
 	assert_int_equal(p.window_offset_ms, 1000);
 	sl_plan_free(&p);
+	/* A count trigger or ContinuousProcessingTimeTrigger in place of
+	 * ProcessingTimeTrigger. */
+	assert_int_equal(load("pt.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m, trigger: {count: 5}, time: processing}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), 0);
+	assert_true(p.window_processing_time);
+	assert_int_equal(p.window_count_trigger, 5);
+	sl_plan_free(&p);
+	assert_int_equal(load("pt.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {sliding: 1m, slide: 10s, time: processing, trigger: {continuous: 1s}}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), 0);
+	assert_true(p.window_processing_time);
+	assert_int_equal(p.window_continuous_ms, 1000);
+	sl_plan_free(&p);
+	/* ProcessingTimeSessionWindows.withGap (W4.1) */
+	assert_int_equal(load("pt.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {session: 30s, time: processing}\n"
+			      "  - aggregate: [count(), max(v)]\n"
+			      SINK, &p, err), 0);
+	assert_true(p.window_processing_time);
+	assert_int_equal(p.window_gap_ms, 30000);
+	assert_int_equal(p.window_size_ms, 0);
+	sl_plan_free(&p);
 	assert_int_equal(load("pt.yaml", HEAD SRC
 			      "pipeline:\n"
 			      "  - key_by: k\n"
@@ -419,6 +497,42 @@ test_processing_time_window(void **state)
 			      "  - aggregate: [count()]\n"
 			      SINK, &p, err), 0);
 	assert_false(p.window_processing_time);
+	sl_plan_free(&p);
+}
+
+/* top_k: {k, by, order} after the aggregate (R9.2). */
+static void
+test_top_k(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("tk.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: [k, s]\n"
+			      "  - window: {sliding: 10s, slide: 2s, allowed_lateness: 0s}\n"
+			      "  - aggregate: [count(), sum(v) as total]\n"
+			      "  - top_k: {k: 3, by: total}\n"
+			      SINK, &p, err), 0);
+	assert_false(p.stateless);
+	assert_int_equal(p.topk_k, 3);
+	assert_int_equal(p.topk_by, 1);
+	assert_false(p.topk_asc);
+	sl_plan_free(&p);
+	assert_int_equal(load("tk.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m}\n"
+			      "  - aggregate: [count(), avg(f)]\n"
+			      "  - top_k: {by: avg_f, order: asc, k: 1048576}\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.topk_k, 1048576);
+	assert_int_equal(p.topk_by, 1);
+	assert_true(p.topk_asc);
+	sl_plan_free(&p);
+	assert_int_equal(load("tk.yaml", HEAD SRC PIPE SINK, &p, err), 0);
+	assert_int_equal(p.topk_k, 0);
 	sl_plan_free(&p);
 }
 
@@ -770,6 +884,95 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
+	{ "topk_before_aggregate", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {tumbling: 1m}\n  - top_k: {k: 2, by: count}\n  - aggregate: [count()]\n"
+	  SINK,
+	  "topk_before_aggregate:7:5: top_k must come after aggregate: it ranks a window's aggregated rows" },
+	{ "topk_twice", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n  - top_k: {k: 2, by: count}\n  - top_k: {k: 3, by: count}\n"
+	  SINK,
+	  "topk_twice:9:5: duplicate top_k; a pipeline has at most one" },
+	{ "topk_no_key_by", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - top_k: {k: 2, by: count}\n"
+	  SINK,
+	  "topk_no_key_by:5:3: pipeline has no key_by; expected filters, then key_by, window and aggregate" },
+	{ "topk_missing_k", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n  - top_k: {by: count}\n"
+	  SINK,
+	  "topk_missing_k:8:12: missing required key 'k' in top_k" },
+	{ "topk_k_zero", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n  - top_k: {k: 0, by: count}\n"
+	  SINK,
+	  "topk_k_zero:8:16: top_k k must be 1..1048576, got 0" },
+	{ "topk_unknown_key", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n  - top_k: {k: 2, by: count, limit: 3}\n"
+	  SINK,
+	  "topk_unknown_key:8:30: unknown key 'limit' in top_k; expected one of: k, by, order" },
+	{ "topk_by_unknown", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count(), sum(v) as total]\n  - top_k: {k: 2, by: v}\n"
+	  SINK,
+	  "topk_by_unknown:8:23: top_k by: 'v' is not an aggregate column; expected one of: count, total" },
+	{ "topk_order_bad", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n  - top_k: {k: 2, by: count, order: up}\n"
+	  SINK,
+	  "topk_order_bad:8:37: unknown top_k order 'up'; expected one of: desc, asc" },
+	{ "topk_lateness", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {tumbling: 1m, allowed_lateness: 5s}\n  - aggregate: [count()]\n  - top_k: {k: 2, by: count}\n"
+	  SINK,
+	  "topk_lateness:8:5: top_k with allowed_lateness (5000 ms) is not supported: a late firing would change a ranking already written (semantics.md R9.3); set allowed_lateness to 0 or remove it (late rows are then dropped, or go to late_sink)" },
+	{ "topk_session", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {session: 5s}\n  - aggregate: [count()]\n  - top_k: {k: 2, by: count}\n"
+	  SINK,
+	  "topk_session:8:5: top_k over session windows is not supported: each key's sessions have their own bounds, so there is no common window to rank (Flink's Window Top-N takes tumbling and sliding windows)" },
+	{ "topk_ptime", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {tumbling: 1s, time: processing}\n  - aggregate: [count()]\n  - top_k: {k: 2, by: count}\n"
+	  SINK,
+	  "topk_ptime:8:5: top_k with time: processing is not supported: each worker writes its processing-time windows as they fire, so a window's rows are never gathered to rank; use event time" },
+	{ "topk_trigger", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {tumbling: 1m, trigger: {count: 3}}\n  - aggregate: [count()]\n  - top_k: {k: 2, by: count}\n"
+	  SINK,
+	  "topk_trigger:8:5: top_k ranks each window's final results once, and a count trigger fires windows early; remove the window's trigger" },
+	{ "topk_rank_name", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as rank]\n  - top_k: {k: 2, by: rank}\n"
+	  SINK,
+	  "topk_rank_name:8:5: top_k adds a column 'rank', and an aggregate has that name; rename it with 'as'" },
+	{ "topk_with_dedup", false,
+	  HEAD SRC
+	  "pipeline:\n"
+	  "  - key_by: k\n  - dedup: {within: 1s}\n  - top_k: {k: 2, by: count}\n"
+	  SINK,
+	  "topk_with_dedup:7:5: top_k after dedup is not supported yet; a dedup pipeline is filters, key_by and dedup, and writes the rows it keeps" },
+	{ "topk_with_process", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n" "  - process: {function: count_with_timeout, timeout: 1s}\n" "  - top_k: {k: 2, by: count}\n"
+	  SINK,
+	  "topk_with_process:7:5: top_k and process in one pipeline are not supported yet; a process pipeline is filters, key_by and process" },
 	{ "process_no_key_by", false,
 	  HEAD SRC
 	  "pipeline:\n" "  - process: {function: count_with_timeout, timeout: 1s}\n"
@@ -1358,14 +1561,6 @@ static const struct bad_case bad_cases[] = {
 	  "  - aggregate: [count()]\n"
 	  SINK,
 	  "session_slide:6:35: a session window has no 'slide' (Flink's EventTimeSessionWindows.withGap takes only the gap); remove it" },
-	{ "session_trigger", false,
-	  HEAD SRC
-	  "pipeline:\n"
-	  "  - key_by: k\n"
-	  "  - window: {session: 30s, trigger: {count: 5}}\n"
-	  "  - aggregate: [count()]\n"
-	  SINK,
-	  "session_trigger:6:37: session windows take only the event-time trigger: a count or continuous trigger on sessions is not supported; remove 'trigger'" },
 	{ "time_unknown", false,
 	  HEAD SRC
 	  "pipeline:\n"
@@ -1382,14 +1577,14 @@ static const struct bad_case bad_cases[] = {
 	  "  - aggregate: [count()]\n"
 	  SINK,
 	  "time_not_scalar:6:34: expected a scalar for 'time', got a sequence" },
-	{ "ptime_session", false,
+	{ "ptime_session_lateness", false,
 	  HEAD SRC
 	  "pipeline:\n"
 	  "  - key_by: k\n"
-	  "  - window: {session: 30s, time: processing}\n"
+	  "  - window: {session: 30s, time: processing, allowed_lateness: 1s}\n"
 	  "  - aggregate: [count()]\n"
 	  SINK,
-	  "ptime_session:6:23: session windows in processing time are not supported; use time: event, or a tumbling or sliding window" },
+	  "ptime_session_lateness:6:64: allowed_lateness is for event time: a processing-time window is never late; remove it" },
 	{ "ptime_lateness", false,
 	  HEAD SRC
 	  "pipeline:\n"
@@ -1398,22 +1593,6 @@ static const struct bad_case bad_cases[] = {
 	  "  - aggregate: [count()]\n"
 	  SINK,
 	  "ptime_lateness:6:64: allowed_lateness is for event time: a processing-time window is never late; remove it" },
-	{ "ptime_count_trigger", false,
-	  HEAD SRC
-	  "pipeline:\n"
-	  "  - key_by: k\n"
-	  "  - window: {tumbling: 1m, trigger: {count: 5}, time: processing}\n"
-	  "  - aggregate: [count()]\n"
-	  SINK,
-	  "ptime_count_trigger:6:37: processing-time windows take only the processing-time trigger: a count or continuous trigger is not supported with time: processing; remove 'trigger'" },
-	{ "ptime_continuous_trigger", false,
-	  HEAD SRC
-	  "pipeline:\n"
-	  "  - key_by: k\n"
-	  "  - window: {sliding: 1m, slide: 10s, time: processing, trigger: {continuous: 1s}}\n"
-	  "  - aggregate: [count()]\n"
-	  SINK,
-	  "ptime_continuous_trigger:6:66: processing-time windows take only the processing-time trigger: a count or continuous trigger is not supported with time: processing; remove 'trigger'" },
 	{ "ptime_late_sink", false,
 	  HEAD SRC
 	  "pipeline:\n"
@@ -1431,14 +1610,6 @@ static const struct bad_case bad_cases[] = {
 	  "  - aggregate: [count()]\n"
 	  SINK,
 	  "session_lateness_negative:6:46: allowed_lateness must be >= 0, got -1s" },
-	{ "session_last", false,
-	  HEAD SRC
-	  "pipeline:\n"
-	  "  - key_by: k\n"
-	  "  - window: {session: 30s}\n"
-	  "  - aggregate: [count(), last(v)]\n"
-	  SINK,
-	  "session_last:7:26: last() is not supported on session windows (merged sessions keep no arrival order); use min() or max()" },
 	{ "tumbling_slide", false,
 	  HEAD
 	  SRC
@@ -1874,7 +2045,7 @@ static const struct bad_case bad_cases[] = {
 	  "  - window: {tumbling: 1m}\n"
 	  "  - aggregate: [count()]\n"
 	  SINK,
-	  "unknown_step:6:5: unknown pipeline step 'flatmap'; expected one of: filter, map, flat_map, key_by, window, aggregate, dedup, process" },
+	  "unknown_step:6:5: unknown pipeline step 'flatmap'; expected one of: filter, map, flat_map, key_by, window, aggregate, top_k, dedup, process" },
 	{ "step_two_keys", false,
 	  HEAD
 	  SRC
@@ -1882,7 +2053,7 @@ static const struct bad_case bad_cases[] = {
 	  "  - key_by: k\n"
 	  "  - {window: {tumbling: 1m}, aggregate: [count()]}\n"
 	  SINK,
-	  "step_two_keys:6:5: expected a pipeline step: a mapping with one key (filter, map, flat_map, key_by, window, aggregate, dedup or process)" },
+	  "step_two_keys:6:5: expected a pipeline step: a mapping with one key (filter, map, flat_map, key_by, window, aggregate, top_k, dedup or process)" },
 	{ "pipeline_not_seq", false,
 	  HEAD
 	  SRC
@@ -2493,6 +2664,7 @@ main(void)
 		cmocka_unit_test(test_capture_punctuated),
 		cmocka_unit_test(test_session_window),
 		cmocka_unit_test(test_processing_time_window),
+		cmocka_unit_test(test_top_k),
 		cmocka_unit_test(test_dedup),
 		cmocka_unit_test(test_distinct_aggregates),
 		cmocka_unit_test(test_gen_source),

@@ -286,6 +286,18 @@ test_info_shapes(void **state)
 		" watermark: {emit: periodic, interval: 250ms, idle_timeout: 1m}}\n"
 		"pipeline: [{key_by: k}, {window: {tumbling: 1m}}, {aggregate: [count()]}]\n"
 		"sink: {type: stdout}\nlcores: {rx: 2, workers: 3}\n";
+	static const char topk[] =
+		"job: tk\nschema: {k: u64, ts: timestamp_ms}\n"
+		"source: {type: csv, path: in.csv, timestamp: ts}\n"
+		"pipeline: [{key_by: k}, {window: {tumbling: 1m}}, {aggregate: [sum(k) as total]},"
+		" {top_k: {k: 5, by: total, order: asc}}]\n"
+		"sink: {type: csv, path: out.csv}\n";
+	static const char ptsess[] =
+		"job: ps\nschema: {k: u64, ts: timestamp_ms}\n"
+		"source: {type: csv, path: in.csv, timestamp: ts}\n"
+		"pipeline: [{key_by: k}, {window: {session: 5s, time: processing, trigger: {count: 3}}},"
+		" {aggregate: [count()]}]\n"
+		"sink: {type: csv, path: out.csv}\n";
 	struct sl_plan p;
 	char err[SL_PLAN_ERR_MAX], *buf = NULL;
 	int cpus[] = { 4, 5, 6 };
@@ -326,6 +338,30 @@ test_info_shapes(void **state)
 				    "  4      worker 1  4\n"
 				    "  5      worker 2  5\n"
 				    "  note: 5 polling lcores on 3 CPUs: they share CPUs, idle lcores yield\n"));
+	free(buf);
+	sl_plan_free(&p);
+
+	/* top_k: a node on the main lcore between the aggregate and the sink. */
+	assert_int_equal(sl_plan_load_str("tk.yaml", topk, strlen(topk), &p, err, sizeof(err)), 0);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	slc_info_text(f, &p, cpus, 1, "--cpus");
+	fclose(f);
+	assert_non_null(strstr(buf, "  4  top_k            main    per window the 5 rows with the smallest total, ties by key ascending; a rank column\n"
+				    "  5  sink.csv         main    CSV to out.csv, in (window_start, rank) order\n"));
+	assert_non_null(strstr(buf, "  aggregate        top_k            1 SPSC ring to the main lcore, merged by watermark\n"
+				    "  top_k            sink.csv         forward, same lcore\n"));
+	free(buf);
+	sl_plan_free(&p);
+
+	/* Processing-time sessions with a count trigger. */
+	assert_int_equal(sl_plan_load_str("ps.yaml", ptsess, strlen(ptsess), &p, err, sizeof(err)), 0);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	slc_info_text(f, &p, cpus, 1, "--cpus");
+	fclose(f);
+	assert_non_null(strstr(buf, "  2  window.session  worker  gap 5s; state.key-capacity 65536; trigger count 3; processing time (the worker's clock)\n"));
+	assert_non_null(strstr(buf, "  4  sink.csv        main    CSV to out.csv, as the windows fire (processing time: not sorted)\n"));
 	free(buf);
 	sl_plan_free(&p);
 }

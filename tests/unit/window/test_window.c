@@ -171,6 +171,7 @@ static uint64_t next_count_trigger;	/* the next fx_init's trigger: {count: N} */
 static int64_t next_continuous;	/* the next fx_init's trigger: {continuous: I} */
 static int64_t next_gap;	/* the next fx_init's session gap (0: none) */
 static bool next_ptime;		/* the next fx_init's window is in processing time */
+static bool next_restore_wm;	/* the next fx_init's restore_wm */
 
 static void
 fx_init_kg(struct fixture *f, int64_t size, int64_t offset, uint32_t capacity,
@@ -217,6 +218,8 @@ fx_init_kg(struct fixture *f, int64_t size, int64_t offset, uint32_t capacity,
 	next_gap = 0;
 	c.processing_time = next_ptime;
 	next_ptime = false;
+	c.restore_wm = next_restore_wm;
+	next_restore_wm = false;
 	c.offset = offset;
 	c.n_keys = 1;
 	c.key_field[0] = 0;
@@ -2234,18 +2237,21 @@ test_conf_rejects(void **state)
 	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
 	c.offset = 0;
 	c.continuous = 1000;
-	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), 0);
 	c.continuous = 0;
 	c.count_trigger = 2;
-	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), 0);
 	c.count_trigger = 0;
 	c.agg[0] = (struct sl_win_agg){ SL_WIN_LAST, 0, "last_k" };
-	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
-	/* Processing time: tumbling or sliding, no lateness, no other
-	 * trigger, no sessions. */
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), 0);
+	/* Processing time: tumbling, sliding or sessions, no lateness, no
+	 * other trigger. */
 	c.agg[0] = (struct sl_win_agg){ SL_WIN_COUNT, -1, "count" };
 	c.processing_time = true;
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), 0);
+	c.lateness = 1;
 	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	c.lateness = 0;
 	c.gap = 0;
 	c.size = 10000;
 	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), 0);
@@ -2253,10 +2259,10 @@ test_conf_rejects(void **state)
 	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
 	c.lateness = 0;
 	c.count_trigger = 2;
-	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), 0);
 	c.count_trigger = 0;
 	c.continuous = 100;
-	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), -EINVAL);
+	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), 0);
 	c.continuous = 0;
 	c.slide = 1000;
 	assert_int_equal(sl_win_conf_check(&c, &out, msg, sizeof(msg)), 0);
@@ -2814,6 +2820,646 @@ test_R3_4_cleanup(void **state)
 	fx_fini(&f);
 }
 
+/*
+ * TumblingProcessingTimeWindows.of(1000) with CountTrigger.of(2) in place
+ * of ProcessingTimeTrigger: a key's window fires at its 2nd, 4th, ... row
+ * (the clock's window, whatever the rows' timestamps), never when the
+ * clock passes its end, where it is removed without output.
+ */
+static void
+test_R2_6_count_trigger_processing_time(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	next_ptime = true;
+	next_count_trigger = 2;
+	fx_init(&f, 1000, 0, 64);
+	fx_late(&f);
+	fx_pt(&f, 100);
+	fx_elem(&f, "a", 1, 999999);
+	assert_int_equal(f.n_out, 0);
+	fx_elem(&f, "a", 2, 0);			/* a's 2nd: fires */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "a,0,1000,2,3,1,2,1.5");
+	f.n_out = 0;
+	fx_elem(&f, "a", 3, 0);			/* a's 3rd: nothing */
+	fx_elem(&f, "b", 4, 0);
+	assert_int_equal(f.n_out, 0);
+	fx_pt(&f, 999);
+	assert_int_equal(f.n_out, 0);
+	fx_pt(&f, 1000);			/* the end: removed, no output */
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(f.w.n_open, 0);
+	assert_int_equal(f.w.stats.windows_fired, 0);
+	fx_vec(&f, 2, (const char *const[]){ "b", "b" }, (const int64_t[]){ 5, 6 },
+	       (const int64_t[]){ 0, 0 });	/* [1000, 2000): b's 2nd fires */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "b,1000,2000,2,11,5,6,5.5");
+	fx_wm(&f, SL_TS_MAX);			/* end of input: nothing due */
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(f.w.stats.late_dropped, 0);
+	fx_fini(&f);
+}
+
+/*
+ * TumblingProcessingTimeWindows.of(1000) with
+ * ContinuousProcessingTimeTrigger.of(300): a key's window fires every
+ * 300 ms of the clock from its first row's time rounded down (150 -> 300,
+ * 600, 900), each once the clock is past it (R4.2), and at its end as
+ * ProcessingTimeTrigger would; the timers are processing-time timers in
+ * the state, so a restore brings them back.
+ */
+static void
+test_R2_6_continuous_trigger_processing_time(void **state)
+{
+	struct fixture f, b, *x;
+	struct snap_out o;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	for (int restore = 0; restore < 2; restore++) {
+		next_ptime = true;
+		next_continuous = 300;
+		fx_init(&f, 1000, 0, 64);
+		fx_late(&f);
+		fx_pt(&f, 150);
+		fx_elem(&f, "k", 1, -77);
+		fx_pt(&f, 300);			/* 300 is not due until 301 */
+		assert_int_equal(f.n_out, 0);
+		fx_pt(&f, 301);
+		assert_int_equal(f.n_out, 1);
+		assert_string_equal(fx_res(&f, 0), "k,0,1000,1,1,1,1,1");
+		fx_elem(&f, "k", 2, 0);
+		if (restore) {
+			take_snapshot(&f, &o, NULL);
+			fx_fini(&f);
+			next_ptime = true;
+			next_continuous = 300;
+			fx_init(&b, 1000, 0, 64);
+			fx_late(&b);
+			restore_into(&b, &o, 0, 127);
+			assert_int_equal(sl_win_restore_done(&b.w), 0);
+		}
+		x = restore ? &b : &f;
+		fx_pt(x, 650);			/* 600 */
+		assert_int_equal(x->n_out, 1);
+		assert_string_equal(fx_res(x, 0), "k,0,1000,2,3,1,2,1.5");
+		fx_pt(x, 1000);			/* 900, then the end */
+		assert_int_equal(x->n_out, 2);
+		assert_string_equal(fx_res(x, 0), "k,0,1000,2,3,1,2,1.5");
+		assert_string_equal(fx_res(x, 1), "k,0,1000,2,3,1,2,1.5");
+		assert_int_equal(x->w.n_open, 0);
+		fx_wm(x, SL_TS_MAX);
+		assert_int_equal(x->n_out, 0);
+		fx_fini(x);
+	}
+	snap_free(&o);
+}
+
+/*
+ * Session windows with CountTrigger.of(3) (gap 3000, L = 0): the
+ * trigger's count is per session, summed when sessions merge
+ * (Trigger.onMerge merges its ReducingState), and a session fires at the
+ * row that brings it to 3 or more since its last firing, with all it
+ * holds; never when the watermark passes its end, where it is cleaned up.
+ */
+static void
+test_R2_5_session_count_trigger_merges(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	next_count_trigger = 3;
+	fx_init_session(&f, 3000, 0);
+	fx_elem(&f, "k", 1, 0);			/* [0, 3000): 1 */
+	fx_elem(&f, "k", 2, 1000);		/* [0, 4000): 2 */
+	fx_elem(&f, "k", 3, 5000);		/* [5000, 8000): 1 */
+	assert_int_equal(f.n_out, 0);
+	fx_elem(&f, "k", 4, 2500);		/* merges both: 2 + 1 + 1 = 4 >= 3 */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,0,8000,4,10,1,4,2.5");
+	f.n_out = 0;
+	fx_elem(&f, "k", 5, 7000);		/* 1 since the firing */
+	fx_elem(&f, "k", 6, 6000);		/* 2 */
+	fx_elem(&f, "j", 7, 100);		/* another key: 1 */
+	assert_int_equal(f.n_out, 0);
+	fx_wm(&f, 9999);			/* the ends: cleaned up, no output */
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(f.w.stats.windows_fired, 0);
+	fx_late(&f);
+	fx_elem(&f, "k", 8, 20000);
+	fx_elem(&f, "k", 9, 20001);
+	fx_elem(&f, "k", 10, 20002);		/* a new session's 3rd row */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,20000,23002,3,27,8,10,9");
+	fx_wm(&f, SL_TS_MAX);
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(f.w.stats.late_dropped, 0);
+	fx_fini(&f);
+
+	/* With L = 2000 a row into a session past its end but not yet
+	 * cleaned up counts and may fire it (no EventTimeTrigger firing at
+	 * once: CountTrigger decides). */
+	next_count_trigger = 2;
+	fx_init_session(&f, 3000, 2000);
+	fx_elem(&f, "k", 1, 0);			/* [0, 3000) */
+	fx_wm(&f, 3500);			/* past its end: nothing */
+	assert_int_equal(f.n_out, 0);
+	fx_late(&f);
+	fx_elem(&f, "k", 2, 100);		/* [0, 3100): its 2nd row fires */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,0,3100,2,3,1,2,1.5");
+	assert_int_equal(f.w.stats.late_fired, 0);
+	fx_wm(&f, 5099);			/* cleaned up without output */
+	assert_int_equal(f.n_out, 0);
+	fx_elem(&f, "k", 3, -1000);		/* [-1000, 2000): late now */
+	assert_int_equal(f.w.stats.late_dropped, 1);
+	assert_int_equal(f.n_out, 0);
+	fx_fini(&f);
+
+	/* Processing time: the same trigger on the clock's sessions. */
+	next_ptime = true;
+	next_count_trigger = 2;
+	fx_init_session(&f, 100, 0);
+	fx_pt(&f, 10);
+	fx_elem(&f, "k", 1, 0);
+	fx_pt(&f, 20);
+	fx_late(&f);
+	fx_elem(&f, "k", 2, 0);			/* [10, 120): 2nd row fires */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,10,120,2,3,1,2,1.5");
+	fx_pt(&f, 200);				/* cleaned up, no output */
+	assert_int_equal(f.n_out, 0);
+	fx_fini(&f);
+}
+
+/*
+ * Session windows (gap 3000) with ContinuousEventTimeTrigger.of(1000):
+ * a session's next firing is its first row's time rounded down plus the
+ * interval, then every interval, capped at its end - 1 (which fires as
+ * the end does, once); it moves with the session as the session grows,
+ * and when sessions merge the earliest of theirs is the merged one's
+ * (Trigger.onMerge: ReducingState with Min), each firing once.
+ */
+static void
+test_R2_5_session_continuous_trigger_merges(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	next_continuous = 1000;
+	fx_init_session(&f, 3000, 0);
+	fx_elem(&f, "k", 1, 500);		/* [500, 3500): next 1000 */
+	fx_wm(&f, 999);
+	assert_int_equal(f.n_out, 0);
+	fx_wm(&f, 1000);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,500,3500,1,1,1,1,1");
+	fx_elem(&f, "k", 2, 2500);		/* grows to [500, 5500) */
+	fx_wm(&f, 2000);			/* the timer moved with it */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,500,5500,2,3,1,2,1.5");
+	fx_wm(&f, 4000);			/* 3000 and 4000 in one advance */
+	assert_int_equal(f.n_out, 2);
+	fx_wm(&f, 5499);			/* 5000, then the end (5499) once */
+	assert_int_equal(f.n_out, 2);
+	assert_string_equal(fx_res(&f, 1), "k,500,5500,2,3,1,2,1.5");
+	fx_wm(&f, 9999);
+	assert_int_equal(f.n_out, 0);
+	fx_fini(&f);
+
+	/* Two sessions with next firings 1000 and 5000 merge: the merged
+	 * one fires at 1000, 2000, ... 6000 and at its end, once each. */
+	next_continuous = 1000;
+	fx_init_session(&f, 3000, 0);
+	fx_elem(&f, "j", 1, 0);			/* A [0, 3000): 1000 */
+	fx_elem(&f, "j", 2, 4000);		/* B [4000, 7000): 5000 */
+	fx_elem(&f, "j", 3, 2000);		/* A + B: [0, 7000), next 1000 */
+	fx_wm(&f, 999);
+	assert_int_equal(f.n_out, 0);
+	{
+		static const int64_t wms[] = { 1000, 2000, 3000, 4000, 5000, 6000, 6999 };
+		static const unsigned int n[] = { 1, 1, 1, 1, 1, 1, 1 };
+
+		for (unsigned int i = 0; i < 7; i++) {
+			fx_wm(&f, wms[i]);
+			assert_int_equal(f.n_out, n[i]);
+			assert_string_equal(fx_res(&f, 0), "j,0,7000,3,6,1,3,2");
+		}
+	}
+	fx_wm(&f, SL_TS_MAX);
+	assert_int_equal(f.n_out, 0);
+	fx_fini(&f);
+
+	/* The same merge across a checkpoint, restored onto two instances:
+	 * the next firing is state, its timers come back. */
+	{
+		static struct snap_out o;
+		const uint8_t jb[4] = { 'j', 0, 0, 0 };
+		struct fixture a, b, *x;
+
+		memset(&o, 0, sizeof(o));
+		next_continuous = 1000;
+		fx_init_session(&f, 3000, 0);
+		fx_elem(&f, "j", 1, 0);
+		fx_elem(&f, "j", 2, 4000);
+		take_snapshot(&f, &o, NULL);
+		fx_fini(&f);
+		next_continuous = 1000;
+		next_gap = 3000;
+		fx_init_kg(&a, 0, 0, 64, 0, 63, 0);
+		next_continuous = 1000;
+		next_gap = 3000;
+		fx_init_kg(&b, 0, 0, 64, 64, 127, 0);
+		restore_into(&a, &o, 0, 63);
+		restore_into(&b, &o, 64, 127);
+		assert_int_equal(sl_win_restore_done(&a.w), 0);
+		assert_int_equal(sl_win_restore_done(&b.w), 0);
+		x = sl_kg_of(sl_kg_hash(jb, 4), 128) < 64 ? &a : &b;
+		fx_elem(x, "j", 3, 2000);		/* A + B after the restore */
+		for (int64_t t = 1000; t <= 6000; t += 1000) {
+			fx_wm(x, t);
+			assert_int_equal(x->n_out, 1);
+			assert_string_equal(fx_res(x, 0), "j,0,7000,3,6,1,3,2");
+		}
+		fx_wm(x, 6999);
+		assert_int_equal(x->n_out, 1);
+		fx_fini(&a);
+		fx_fini(&b);
+		snap_free(&o);
+	}
+
+	/* Processing time: ContinuousProcessingTimeTrigger on the clock's
+	 * sessions. */
+	next_ptime = true;
+	next_continuous = 100;
+	fx_init_session(&f, 1000, 0);
+	fx_pt(&f, 50);
+	fx_elem(&f, "p", 4, 0);			/* [50, 1050): next 100 */
+	fx_pt(&f, 100);
+	assert_int_equal(f.n_out, 0);
+	fx_pt(&f, 101);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "p,50,1050,1,4,4,4,4");
+	fx_pt(&f, 1050);			/* 200 .. 1000, then the end */
+	assert_int_equal(f.n_out, 10);
+	fx_fini(&f);
+}
+
+/*
+ * R3.6: the late check is on the merged session. With L = 1000, k@1000's
+ * session [1000, 4000) fires at WM(4500) and is kept until 4999; k@500,
+ * whose own window [500, 3500) is late (3499 + 1000 <= 4500), touches it
+ * and is absorbed: the merged [500, 4000) is not late and fires at once
+ * (a late firing). j@500 touches nothing of its key and is dropped.
+ */
+static void
+test_R3_6_session_late_check_on_merged_window(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	fx_init_session(&f, 3000, 1000);
+	fx_elem(&f, "k", 1, 1000);
+	fx_wm(&f, 4500);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,1000,4000,1,1,1,1,1");
+	fx_late(&f);
+	fx_elem(&f, "k", 2, 500);		/* absorbed, fires at once */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,500,4000,2,3,1,2,1.5");
+	assert_int_equal(f.w.stats.late_fired, 1);
+	f.n_out = 0;
+	fx_elem(&f, "j", 3, 500);		/* alone and late: dropped */
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(f.w.stats.late_dropped, 1);
+	fx_wm(&f, 4999);			/* cleaned: now k@500 is late too */
+	fx_elem(&f, "k", 4, 500);
+	assert_int_equal(f.w.stats.late_dropped, 2);
+	fx_fini(&f);
+}
+
+/*
+ * R3.7: processing-time windows are never late and ignore L (refused):
+ * rows with any timestamp, far below the watermark, are counted, in
+ * tumbling windows and in sessions.
+ */
+static void
+test_R3_7_processing_time_never_late(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	for (int sess = 0; sess < 2; sess++) {
+		next_ptime = true;
+		if (sess)
+			next_gap = 500;
+		fx_init(&f, sess ? 0 : 1000, 0, 64);
+		fx_wm(&f, 1000000);
+		fx_pt(&f, 200);
+		fx_elem(&f, "a", 1, -5000);
+		fx_elem(&f, "a", 2, 0);
+		fx_wm(&f, 2000000);
+		fx_pt(&f, 2000);
+		assert_int_equal(f.n_out, 1);
+		assert_string_equal(fx_res(&f, 0), sess ? "a,200,700,2,3,1,2,1.5" :
+				    "a,0,1000,2,3,1,2,1.5");
+		assert_int_equal(f.w.stats.late_dropped, 0);
+		fx_fini(&f);
+	}
+}
+
+/*
+ * R4.2: a processing-time timer for T fires no earlier than T + 1: the
+ * window [0, 1000)'s timer at 999 fires when the clock reads 1000, not
+ * 999; a clock that jumps fires every overdue window, in ascending order
+ * of their timers, in one advance.
+ */
+static void
+test_R4_2_processing_time_timer_latency(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	next_ptime = true;
+	fx_init(&f, 1000, 0, 64);
+	fx_pt(&f, 10);
+	fx_elem(&f, "a", 1, 0);
+	fx_pt(&f, 999);
+	assert_int_equal(f.n_out, 0);
+	fx_pt(&f, 1000);
+	assert_int_equal(f.n_out, 1);
+	fx_pt(&f, 500);				/* back in time: nothing */
+	assert_int_equal(f.n_out, 0);
+	fx_fini(&f);
+
+	/* Sessions [1000, 1300) of b and [1200, 1500) of a, both overdue at
+	 * 9000: b's (timer 1299) before a's (1499), as the timers order. */
+	next_ptime = true;
+	next_gap = 300;
+	fx_init(&f, 0, 0, 64);
+	fx_pt(&f, 1000);
+	fx_elem(&f, "b", 3, 0);
+	fx_pt(&f, 1200);
+	fx_elem(&f, "a", 2, 0);
+	f.n_out = 0;
+	sl_win_advance_processing_time(&f.w, 9000, t_out, &f);	/* not sorted */
+	assert_int_equal(f.n_out, 2);
+	assert_string_equal(fx_res(&f, 0), "b,1000,1300,1,3,3,3,3");
+	assert_string_equal(fx_res(&f, 1), "a,1200,1500,1,2,2,2,2");
+	fx_fini(&f);
+}
+
+/*
+ * R4.8 / Appendix A.4: Flink leaves processing-time windows at the end of
+ * bounded input open; sluice fires them: end of input (WM(MAX)) fires
+ * every open tumbling, sliding and session window, in window order.
+ */
+static void
+test_R4_8_end_of_input_fires_processing_time_windows(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	for (int kind = 0; kind < 3; kind++) {
+		next_ptime = true;
+		if (kind == 1)
+			next_slide = 500;
+		if (kind == 2)
+			next_gap = 300;
+		fx_init(&f, kind == 2 ? 0 : 1000, 0, 64);
+		fx_pt(&f, 100);
+		fx_elem(&f, "a", 1, 0);
+		fx_wm(&f, SL_TS_MAX - 1);		/* a watermark: nothing */
+		assert_int_equal(f.n_out, 0);
+		fx_wm(&f, SL_TS_MAX);
+		assert_int_equal(f.n_out, kind == 1 ? 2 : 1);
+		assert_string_equal(fx_res(&f, 0), kind == 0 ? "a,0,1000,1,1,1,1,1" :
+				    kind == 1 ? "a,-500,500,1,1,1,1,1" : "a,100,400,1,1,1,1,1");
+		fx_fini(&f);
+	}
+}
+
+/*
+ * restore_wm (set for top_k): after a restore, a key group's rows are
+ * judged by its checkpoint's watermark until the instance's own passes
+ * it, so a row late before the failure stays late and does not reopen a
+ * window that fired (without it, R1.11: the watermark restarts at MIN and
+ * the row would fire [0, 1000) a second time).
+ */
+static void
+test_R3_1_restored_watermark_keeps_late_rows_late(void **state)
+{
+	static struct snap_out o;
+
+	(void)state;
+	for (int keep = 0; keep < 2; keep++) {
+		struct fixture a, b;
+
+		memset(&o, 0, sizeof(o));
+		next_restore_wm = keep;
+		fx_init(&a, 1000, 0, 64);
+		fx_elem(&a, "k", 1, 500);
+		fx_wm(&a, 1200);
+		assert_int_equal(a.n_out, 1);
+		fx_elem(&a, "k", 2, 800);		/* late */
+		assert_int_equal(a.w.stats.late_dropped, 1);
+		fx_elem(&a, "k", 3, 1500);
+		take_snapshot(&a, &o, NULL);
+		fx_fini(&a);
+		next_restore_wm = keep;
+		fx_init(&b, 1000, 0, 64);
+		restore_into(&b, &o, 0, 127);
+		assert_int_equal(sl_win_restore_done(&b.w), 0);
+		fx_elem(&b, "k", 4, 900);		/* late before the failure */
+		assert_int_equal(b.w.stats.late_dropped, keep ? 1 : 0);
+		fx_wm(&b, SL_TS_MAX);
+		if (keep) {
+			assert_int_equal(b.n_out, 1);
+			assert_string_equal(fx_res(&b, 0), "k,1000,2000,1,3,3,3,3");
+		} else {
+			assert_int_equal(b.n_out, 2);
+			assert_string_equal(fx_res(&b, 0), "k,0,1000,1,4,4,4,4");
+		}
+		fx_fini(&b);
+		snap_free(&o);
+	}
+}
+
+/* first/last of a session row: "first,last". */
+static const char *
+fx_fl(struct fixture *f, unsigned int i)
+{
+	static char buf[64];
+
+	snprintf(buf, sizeof(buf), "%lld,%lld",
+		 (long long)sl_row_get_int(f->out[i], &f->w.out.f[8]),
+		 (long long)sl_row_get_int(f->out[i], &f->w.out.f[9]));
+	return buf;
+}
+
+/*
+ * first(v)/last(v) on session windows (gap 3000), in arrival order as on
+ * the other windows (FIRST_VALUE/LAST_VALUE): when sessions merge, the
+ * merged one's first row is the one that came first of all of theirs,
+ * whatever its timestamp, and its last the row that merged them. Across
+ * a restore onto two instances the arrival order goes on (the sequence
+ * restarts above every restored one).
+ */
+static void
+test_R2_5_session_first_last_arrival_order(void **state)
+{
+	static struct snap_out o;
+	struct fixture f, b, c;
+
+	(void)state;
+	next_first_last = true;
+	fx_init_session(&f, 3000, 0);
+	assert_int_equal(f.w.out.n_fields, 10);
+	fx_elem(&f, "k", 1, 5000);		/* A [5000, 8000) */
+	fx_elem(&f, "k", 2, 0);			/* B [0, 3000) */
+	fx_elem(&f, "k", 3, 1000);		/* B [0, 4000) */
+	fx_elem(&f, "k", 4, 2500);		/* merges A and B */
+	fx_elem(&f, "j", 9, 100);
+	fx_wm(&f, 20000);
+	assert_int_equal(f.n_out, 2);
+	assert_string_equal(fx_res(&f, 0), "k,0,8000,4,10,1,4,2.5");
+	assert_string_equal(fx_fl(&f, 0), "1,4");	/* A's row came first */
+	assert_string_equal(fx_res(&f, 1), "j,100,3100,1,9,9,9,9");
+	assert_string_equal(fx_fl(&f, 1), "9,9");
+	fx_fini(&f);
+
+	/* Sessions split by a checkpoint, restored onto two instances; a
+	 * session after it merges into a restored one. */
+	memset(&o, 0, sizeof(o));
+	next_first_last = true;
+	fx_init_session(&f, 3000, 0);
+	fx_elem(&f, "k", 1, 5000);
+	fx_elem(&f, "k", 2, 0);
+	fx_elem(&f, "k", 3, 7500);		/* A [5000, 10500), last 3 */
+	take_snapshot(&f, &o, NULL);
+	fx_fini(&f);
+	next_first_last = true;
+	next_gap = 3000;
+	fx_init_kg(&b, 0, 0, 64, 0, 63, 0);
+	next_first_last = true;
+	next_gap = 3000;
+	fx_init_kg(&c, 0, 0, 64, 64, 127, 0);
+	restore_into(&b, &o, 0, 63);
+	restore_into(&c, &o, 64, 127);
+	assert_int_equal(sl_win_restore_done(&b.w), 0);
+	assert_int_equal(sl_win_restore_done(&c.w), 0);
+	{
+		const uint8_t kb[4] = { 'k', 0, 0, 0 };
+		/* the instance that owns k's key group */
+		struct fixture *x = sl_kg_of(sl_kg_hash(kb, 4), 128) < 64 ? &b : &c;
+
+		/* C, the first session after the restore, merges with B,
+		 * restored: B's row came first, C's sequence must be
+		 * above it although this instance saw no row before. */
+		fx_elem(x, "k", 6, -5000);	/* C [-5000, -2000) */
+		fx_elem(x, "k", 4, -2000);	/* C and B: [-5000, 3000) */
+		fx_wm(x, 20000);
+		assert_int_equal(x->n_out, 2);
+		assert_string_equal(fx_res(x, 0), "k,-5000,3000,3,12,2,6,4");
+		assert_string_equal(fx_fl(x, 0), "2,4");
+		assert_string_equal(fx_res(x, 1), "k,5000,10500,2,4,1,3,2");
+		assert_string_equal(fx_fl(x, 1), "1,3");
+	}
+	fx_fini(&b);
+	fx_fini(&c);
+	snap_free(&o);
+}
+
+/*
+ * W4.1, ProcessingTimeSessionWindows.withGap(3000) with
+ * ProcessingTimeTrigger, sum: rows get the proto-window [now, now + 3000)
+ * of the clock (their timestamps are ignored), sessions merge as in
+ * event time, a session fires once the clock passes its end - 1 (R4.2)
+ * and goes with it; watermarks fire nothing, end of input fires the rest.
+ */
+static void
+test_W4_1_processing_time_sessions(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	next_ptime = true;
+	next_gap = 3000;
+	fx_init(&f, 0, 0, 64);
+	fx_pt(&f, 3);
+	fx_elem(&f, "key2", 1, 999999);		/* [3, 3003) */
+	fx_pt(&f, 1000);
+	fx_elem(&f, "key2", 1, INT64_MIN);	/* [1000, 4000): merges into [3, 4000) */
+	fx_wm(&f, 999999);			/* a watermark: nothing */
+	assert_int_equal(f.n_out, 0);
+	fx_pt(&f, 3999);			/* the timer at 3999 is not due yet */
+	assert_int_equal(f.n_out, 0);
+	fx_pt(&f, 5000);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "key2,3,4000,2,2,1,1,1");
+	fx_elem(&f, "key2", 1, 0);
+	fx_elem(&f, "key2", 1, 0);
+	fx_elem(&f, "key1", 1, 0);
+	fx_elem(&f, "key1", 1, 0);
+	fx_elem(&f, "key1", 1, 0);		/* [5000, 8000) per key */
+	fx_pt(&f, 7999);
+	assert_int_equal(f.n_out, 0);
+	fx_pt(&f, 10000);
+	assert_int_equal(f.n_out, 2);
+	assert_string_equal(fx_res(&f, 0), "key1,5000,8000,3,3,1,1,1");
+	assert_string_equal(fx_res(&f, 1), "key2,5000,8000,2,2,1,1,1");
+	/* A row in the session's last millisecond extends it; at the clock
+	 * of its end it has fired already (a row there would not touch it,
+	 * it would start a session of its own). */
+	fx_elem(&f, "k", 5, 0);			/* [10000, 13000) */
+	fx_pt(&f, 12999);
+	fx_elem(&f, "k", 7, 0);			/* [12999, 15999): merged */
+	fx_pt(&f, 13000);
+	assert_int_equal(f.n_out, 0);
+	fx_elem(&f, "j", 1, 0);			/* [13000, 16000) */
+	fx_wm(&f, SL_TS_MAX);			/* end of input */
+	assert_int_equal(f.n_out, 2);
+	assert_string_equal(fx_res(&f, 0), "k,10000,15999,2,12,5,7,6");
+	assert_string_equal(fx_res(&f, 1), "j,13000,16000,1,1,1,1,1");
+	assert_int_equal(f.w.stats.windows_fired, 5);
+	assert_int_equal(f.w.stats.late_dropped, 0);
+	fx_fini(&f);
+
+	/* A restore: the sessions' timers come back and overdue ones fire
+	 * at the first clock tick (R4.7). */
+	{
+		static struct snap_out o;
+		struct fixture a, b;
+
+		memset(&o, 0, sizeof(o));
+		next_ptime = true;
+		next_gap = 1000;
+		fx_init(&a, 0, 0, 64);
+		fx_pt(&a, 1500);
+		fx_elem(&a, "x", 3, 0);
+		fx_elem(&a, "y", 4, 0);
+		take_snapshot(&a, &o, NULL);
+		fx_fini(&a);
+		next_ptime = true;
+		next_gap = 1000;
+		fx_init(&b, 0, 0, 64);
+		restore_into(&b, &o, 0, 127);
+		assert_int_equal(sl_win_restore_done(&b.w), 0);
+		fx_pt(&b, 1600);
+		fx_elem(&b, "x", 1, 0);		/* [1600, 2600) merges into [1500, 2600) */
+		fx_pt(&b, 2500);		/* y's [1500, 2500) is due */
+		assert_int_equal(b.n_out, 1);
+		assert_string_equal(fx_res(&b, 0), "y,1500,2500,1,4,4,4,4");
+		fx_pt(&b, 9000);
+		assert_int_equal(b.n_out, 1);
+		assert_string_equal(fx_res(&b, 0), "x,1500,2600,2,4,1,3,2");
+		fx_fini(&b);
+		snap_free(&o);
+	}
+}
+
 int
 main(void)
 {
@@ -2866,6 +3512,17 @@ main(void)
 		cmocka_unit_test(test_R3_2_drop_and_side_output),
 		cmocka_unit_test(test_R3_3_late_firing),
 		cmocka_unit_test(test_R3_4_cleanup),
+		cmocka_unit_test(test_W4_1_processing_time_sessions),
+		cmocka_unit_test(test_R2_6_count_trigger_processing_time),
+		cmocka_unit_test(test_R2_6_continuous_trigger_processing_time),
+		cmocka_unit_test(test_R2_5_session_count_trigger_merges),
+		cmocka_unit_test(test_R2_5_session_first_last_arrival_order),
+		cmocka_unit_test(test_R2_5_session_continuous_trigger_merges),
+		cmocka_unit_test(test_R3_6_session_late_check_on_merged_window),
+		cmocka_unit_test(test_R3_7_processing_time_never_late),
+		cmocka_unit_test(test_R4_2_processing_time_timer_latency),
+		cmocka_unit_test(test_R4_8_end_of_input_fires_processing_time_windows),
+		cmocka_unit_test(test_R3_1_restored_watermark_keeps_late_rows_late),
 	};
 
 	int failed;
