@@ -117,6 +117,7 @@ setup_windows(struct dp *dp)
 	c.lateness = p->window_lateness_ms;
 	c.count_trigger = p->window_count_trigger;
 	c.continuous = p->window_continuous_ms;
+	c.purge = p->window_purge;
 	c.gap = p->window_gap_ms;
 	c.processing_time = p->window_processing_time;
 	/* A window top_k ranked must not reopen after a restore. */

@@ -19,7 +19,7 @@
 static const char *const window_keys[] = { "tumbling", "sliding", "session", "slide",
 					    "offset", "allowed_lateness", "trigger", "time",
 					    NULL };
-static const char *const trigger_keys[] = { "count", "continuous", NULL };
+static const char *const trigger_keys[] = { "count", "continuous", "purge", NULL };
 static const char *const dedup_keys[] = { "within", NULL };
 static const char *const topk_keys[] = { "k", "by", "order", NULL };
 
@@ -170,7 +170,7 @@ plan_trigger(struct plan_ctx *c, const struct plan_node *o)
 {
 	struct sl_plan *p = c->p;
 	char show[PLAN_SHOW_MAX];
-	struct plan_node *cn, *ci;
+	struct plan_node *cn, *ci, *pg;
 	int64_t cnt;
 
 	if (plan_expect(c, o, PLAN_MAP, "trigger") < 0 ||
@@ -178,8 +178,18 @@ plan_trigger(struct plan_ctx *c, const struct plan_node *o)
 		return -EINVAL;
 	cn = plan_map_get(o, "count", NULL);
 	ci = plan_map_get(o, "continuous", NULL);
+	pg = plan_map_get(o, "purge", NULL);
+	if (pg != NULL) {
+		if (plan_get_bool(c, pg, "trigger purge", &p->window_purge) < 0)
+			return -EINVAL;
+		if (p->window_purge && (ci != NULL || p->window_gap_ms != 0))
+			return plan_err(c, pg, "purge: true is for tumbling and sliding windows with the event-time or a count trigger (Flink's PurgingTrigger); not with %s",
+					ci != NULL ? "a continuous trigger" : "session windows");
+		if (cn == NULL && ci == NULL)
+			return 0;	/* PurgingTrigger.of(EventTimeTrigger) */
+	}
 	if ((cn == NULL) == (ci == NULL))
-		return plan_err(c, o, "trigger needs one of {count: N} or {continuous: INTERVAL}");
+		return plan_err(c, o, "trigger needs one of {count: N}, {continuous: INTERVAL} or {purge: true}");
 	if (cn != NULL) {
 		if (plan_get_int(c, cn, "trigger count", 1, INT32_MAX, &cnt) < 0)
 			return -EINVAL;

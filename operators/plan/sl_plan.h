@@ -255,6 +255,7 @@ struct sl_plan {
 	int64_t window_lateness_ms;	/**< allowed_lateness (R3.1), >= 0 */
 	uint64_t window_count_trigger;	/**< trigger: {count: N}; 0: event time */
 	int64_t window_continuous_ms;	/**< trigger: {continuous: I}; 0: none */
+	bool window_purge;		/**< trigger: {purge: true}: Flink's PurgingTrigger (R3.5) */
 	/** window: {session: GAP}: Flink's EventTimeSessionWindows.withGap
 	 * (R2.5); > 0 for session windows, whose size, slide and offset are 0 */
 	int64_t window_gap_ms;

@@ -161,6 +161,17 @@ struct sl_win_conf {
 	 */
 	int64_t continuous;
 	/**
+	 * true: Flink's PurgingTrigger around the window's trigger (R3.5):
+	 * every firing purges what it fired, so a key's window starts empty
+	 * again and its next firing holds only the rows since (an on-time
+	 * firing's late firings, a count trigger's next N rows); a purged
+	 * window that fires with nothing emits nothing (R2.9). The window
+	 * itself stays until cleanup (end - 1 + L), so rows within the
+	 * lateness are not late. Tumbling and sliding windows with the
+	 * event-time or a count trigger; not sessions or continuous.
+	 */
+	bool purge;
+	/**
 	 * true: Flink's TumblingProcessingTimeWindows /
 	 * SlidingProcessingTimeWindows / ProcessingTimeSessionWindows with
 	 * ProcessingTimeTrigger (R4.1, W4.1): a row goes to the windows of

@@ -186,6 +186,10 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 		snprintf(msg, msglen, "a window has one trigger: count or continuous, with an interval > 0");
 		return -EINVAL;
 	}
+	if (c->purge && (c->gap != 0 || c->continuous != 0)) {
+		snprintf(msg, msglen, "a purging trigger is for tumbling and sliding windows with the event-time or a count trigger");
+		return -EINVAL;
+	}
 	if (c->n_keys == 0 || c->n_keys > SL_WIN_MAX_KEYS || c->n_aggs == 0 ||
 	    c->n_aggs > SL_WIN_MAX_AGGS || c->capacity == 0 ||
 	    c->max_parallelism == 0 || c->first_kg > c->last_kg ||
@@ -242,6 +246,13 @@ sl_win_conf_check(const struct sl_win_conf *c, struct sl_schema *out,
 		if (g->fn != SL_WIN_COUNT && g->fn != SL_WIN_UDF && !is_distinct(g->fn) &&
 		    (in->type == SL_T_STR || in->type == SL_T_BOOL)) {
 			snprintf(msg, msglen, "aggregate '%s' needs a numeric field", g->name);
+			return -EINVAL;
+		}
+		if (g->fn == SL_WIN_COUNT_DISTINCT && c->purge) {
+			/* its values are state beside the accumulator, which a
+			 * firing in the middle of a vector cannot drop safely */
+			snprintf(msg, msglen, "aggregate '%s': count_distinct is not supported with a purging trigger; use approx_count_distinct",
+				 g->name);
 			return -EINVAL;
 		}
 		if (g->fn == SL_WIN_APPROX_COUNT_DISTINCT && g->hll_p != 0 &&
@@ -1264,6 +1275,12 @@ win_acc_fire(struct sl_win *w, const struct sl_vec *v, uint16_t n)
 		emit_entry(&f, ref->kg, ref->key, val);
 		if (w->conf.count_trigger == 0)
 			w->stats.late_fired++;
+		if (w->conf.purge) {
+			/* FIRE_AND_PURGE: empty, in place (later rows of this
+			 * vector hold this slot); a zeroed accumulator is a
+			 * new one, the count trigger's count with it. */
+			memset(val, 0, w->val_len);
+		}
 	}
 }
 
@@ -1521,6 +1538,13 @@ emit_entry(void *arg, uint16_t kg, const void *key, const void *valp)
 
 	if (f->clean && w->n_cd != 0)
 		win_cd_clear(w, kg, key, &f->start);
+	if (c->purge) {
+		int64_t cnt;
+
+		memcpy(&cnt, valp, 8);
+		if (cnt == 0)
+			return 0;	/* purged, nothing since: R2.9 */
+	}
 	/* Fired before the checkpoint this key group was restored from. */
 	if (__builtin_expect(w->rwm != NULL, 0) &&
 	    w->rwm[kg - c->first_kg] >= f->max_ts)
@@ -1668,8 +1692,10 @@ win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 		/* A count trigger does not fire on time (CONTINUE). */
 		due = f.max_ts > old && w->conf.count_trigger == 0;
 		clean = sat_add(f.max_ts, lateness) <= wm;
-		f.clean = clean;
-		if (due && clean)
+		/* Purging: the firing takes the entries with it; the window
+		 * stays open (late rows start it again) until cleanup. */
+		f.clean = clean || (due && w->conf.purge);
+		if (due && f.clean)
 			rc = sl_state_ns_drain(w->st, w->sid, &f.start, 0, emit_entry, &f);
 		else if (due)
 			rc = sl_state_ns_visit(w->st, w->sid, &f.start, 0, emit_entry, &f);

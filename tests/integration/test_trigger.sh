@@ -79,6 +79,30 @@ rows=$(($(wc -l < "$T/count.csv") - 1))
 [ "$rows" -gt 500 ] || fail "only $rows results"
 echo "ok: count trigger $N on tumbling ${size}ms, lateness ${L}ms: $rows results and $dropped dropped rows equal sqlite3's"
 
+# The same wrapped in Flink's PurgingTrigger (R3.5): each firing holds
+# only its own N rows, so sqlite3 sums the N rows up to each N-th.
+sed -e "s/trigger: {count: $N}/trigger: {count: $N, purge: true}/" \
+	-e "s|$T/count.csv|$T/purge.csv|" "$T/count.yaml" > "$T/purge.yaml"
+grep -q 'purge: true' "$T/purge.yaml" || fail "purge.yaml was not made"
+qp() {
+	q
+	cat <<SQL
+DROP TABLE want;
+CREATE TABLE want AS SELECT r.user AS user, r.pane AS window_start, r.pane + $size AS window_end,
+	$N AS count,
+	(SELECT sum(amount) FROM numbered a WHERE a.user = r.user AND a.pane = r.pane
+	 AND a.rn > r.rn - $N AND a.rn <= r.rn) AS sum_amount,
+	r.amount AS last_amount
+	FROM numbered r WHERE r.rn % $N = 0;
+SQL
+}
+run_dp "$T/purge.yaml"
+bad=$(differ qp "$T/purge.csv")
+[ "$bad" = 0 ] || fail "purging count trigger: $bad result rows differ from sqlite3's"
+[ "$(wc -l < "$T/purge.csv")" = "$(wc -l < "$T/count.csv")" ] || fail "purging fired a different number of times"
+cmp -s "$T/purge.csv" "$T/count.csv" && fail "purging changed nothing"
+echo "ok: count trigger $N with purge: $rows results, each of its own $N rows, equal sqlite3's"
+
 # trigger: {continuous: 200ms} (ContinuousEventTimeTrigger.of(200 ms)) on
 # the same rows, no lateness. A key's first row of a window (at pkt pf,
 # time tf, watermark wf) sets a firing at g1 = tf - tf % 200 + 200 and the

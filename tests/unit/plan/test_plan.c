@@ -412,6 +412,45 @@ test_session_window(void **state)
 	assert_int_equal(p.window_count_trigger, 2);
 	assert_true(p.window_processing_time);
 	sl_plan_free(&p);
+	/* PurgingTrigger (R3.5): around the count trigger or the default. */
+	assert_int_equal(load("s.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m, trigger: {count: 3, purge: true}}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.window_count_trigger, 3);
+	assert_true(p.window_purge);
+	sl_plan_free(&p);
+	assert_int_equal(load("s.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m, allowed_lateness: 5s, trigger: {purge: true}}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.window_count_trigger, 0);
+	assert_true(p.window_purge);
+	sl_plan_free(&p);
+	assert_int_equal(load("s.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {session: 30s, trigger: {purge: true}}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), -EINVAL);
+	assert_string_equal(err, "s.yaml:6:45: purge: true is for tumbling and sliding windows with the event-time or a count trigger (Flink's PurgingTrigger); not with session windows");
+	assert_int_equal(load("s.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m, trigger: {continuous: 1s, purge: true}}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), -EINVAL);
+	assert_string_equal(err, "s.yaml:6:61: purge: true is for tumbling and sliding windows with the event-time or a count trigger (Flink's PurgingTrigger); not with a continuous trigger");
+	assert_int_equal(load("s.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m, trigger: {purge: maybe}}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), -EINVAL);
 	/* Continuous triggers on sessions (event and processing time). */
 	assert_int_equal(load("s.yaml", HEAD SRC
 			      "pipeline:\n"
@@ -1416,7 +1455,7 @@ static const struct bad_case bad_cases[] = {
 	  "  - window: {tumbling: 1m, trigger: {processing_time: 1s}}\n"
 	  "  - aggregate: [count()]\n"
 	  SINK,
-	  "trigger_unknown:6:38: unknown key 'processing_time' in trigger; expected one of: count, continuous" },
+	  "trigger_unknown:6:38: unknown key 'processing_time' in trigger; expected one of: count, continuous, purge" },
 	{ "trigger_two", false,
 	  HEAD
 	  SRC
@@ -1425,7 +1464,7 @@ static const struct bad_case bad_cases[] = {
 	  "  - window: {tumbling: 1m, trigger: {count: 5, continuous: 1s}}\n"
 	  "  - aggregate: [count()]\n"
 	  SINK,
-	  "trigger_two:6:37: trigger needs one of {count: N} or {continuous: INTERVAL}" },
+	  "trigger_two:6:37: trigger needs one of {count: N}, {continuous: INTERVAL} or {purge: true}" },
 	{ "trigger_continuous_zero", false,
 	  HEAD
 	  SRC

@@ -171,6 +171,7 @@ static uint64_t next_count_trigger;	/* the next fx_init's trigger: {count: N} */
 static int64_t next_continuous;	/* the next fx_init's trigger: {continuous: I} */
 static int64_t next_gap;	/* the next fx_init's session gap (0: none) */
 static bool next_ptime;		/* the next fx_init's window is in processing time */
+static bool next_purge;		/* the next fx_init's trigger purges (R3.5) */
 static bool next_restore_wm;	/* the next fx_init's restore_wm */
 
 static void
@@ -218,6 +219,8 @@ fx_init_kg(struct fixture *f, int64_t size, int64_t offset, uint32_t capacity,
 	next_gap = 0;
 	c.processing_time = next_ptime;
 	next_ptime = false;
+	c.purge = next_purge;
+	next_purge = false;
 	c.restore_wm = next_restore_wm;
 	next_restore_wm = false;
 	c.offset = offset;
@@ -3460,6 +3463,64 @@ test_W4_1_processing_time_sessions(void **state)
 	}
 }
 
+/*
+ * R3.5: PurgingTrigger.of(EventTimeTrigger) (tumbling 2000, L = 500): the
+ * on-time firing purges, so each late firing holds only the rows since
+ * the last firing; the cleanup of a purged window emits nothing.
+ * PurgingTrigger.of(CountTrigger.of(2)): each firing holds its own two
+ * rows (without purge the second would hold all four).
+ */
+static void
+test_R3_5_purging_trigger(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	next_lateness = 500;
+	next_purge = true;
+	fx_init(&f, 2000, 0, 64);
+	fx_late(&f);
+	fx_elem(&f, "k", 1, 500);
+	fx_elem(&f, "k", 16, 600);
+	fx_wm(&f, 1999);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,0,2000,2,17,1,16,8.5");
+	f.n_out = 0;
+	fx_elem(&f, "k", 2, 1300);		/* late, within L: only itself */
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,0,2000,1,2,2,2,2");
+	f.n_out = 0;
+	fx_elem(&f, "k", 4, 1400);
+	assert_int_equal(f.n_out, 1);
+	assert_string_equal(fx_res(&f, 0), "k,0,2000,1,4,4,4,4");
+	fx_wm(&f, 2499);			/* cleanup: nothing */
+	assert_int_equal(f.n_out, 0);
+	assert_int_equal(f.w.n_open, 0);
+	fx_elem(&f, "k", 8, 1500);		/* past cleanup: late */
+	assert_int_equal(f.w.stats.late_dropped, 1);
+	assert_int_equal(f.w.stats.late_fired, 2);
+	fx_fini(&f);
+
+	for (int purge = 0; purge < 2; purge++) {
+		next_count_trigger = 2;
+		next_purge = purge;
+		fx_init(&f, 10000, 0, 64);
+		fx_late(&f);
+		for (int i = 1; i <= 4; i++)
+			fx_elem(&f, "k", i, i);
+		assert_int_equal(f.n_out, 2);
+		assert_string_equal(fx_res(&f, 0), "k,0,10000,2,3,1,2,1.5");
+		assert_string_equal(fx_res(&f, 1), purge ? "k,0,10000,2,7,3,4,3.5" :
+				    "k,0,10000,4,10,1,4,2.5");
+		f.n_out = 0;
+		fx_elem(&f, "k", 5, 5);			/* one row: no firing */
+		assert_int_equal(f.n_out, 0);
+		fx_wm(&f, SL_TS_MAX);			/* CountTrigger: none at the end */
+		assert_int_equal(f.n_out, 0);
+		fx_fini(&f);
+	}
+}
+
 int
 main(void)
 {
@@ -3512,6 +3573,7 @@ main(void)
 		cmocka_unit_test(test_R3_2_drop_and_side_output),
 		cmocka_unit_test(test_R3_3_late_firing),
 		cmocka_unit_test(test_R3_4_cleanup),
+		cmocka_unit_test(test_R3_5_purging_trigger),
 		cmocka_unit_test(test_W4_1_processing_time_sessions),
 		cmocka_unit_test(test_R2_6_count_trigger_processing_time),
 		cmocka_unit_test(test_R2_6_continuous_trigger_processing_time),
