@@ -13,7 +13,6 @@
 #include "sl_expr.h"
 #include "plan_private.h"
 
-#define PLAN_MAX_WORKERS 64
 #define PLAN_MAX_PARALLELISM 32768
 #define PLAN_MAX_KEY_CAPACITY (1 << 26)
 
@@ -433,7 +432,8 @@ plan_top(struct plan_ctx *c, const struct plan_node *root)
 		plan_single_input(p);
 	}
 	if (plan_plugins(c, plan_map_get(root, "plugins", NULL)) < 0 ||
-	    plan_require(c, root, NULL, "pipeline", &v) < 0)
+	    plan_require(c, root, NULL, "pipeline", &v) < 0 ||
+	    plan_step_parallelism(c, v) < 0)
 		return -EINVAL;
 	{
 		struct plan_node rest;
@@ -445,7 +445,8 @@ plan_top(struct plan_ctx *c, const struct plan_node *root)
 	if (plan_require(c, root, NULL, "sink", &v) < 0 ||
 	    plan_sink(c, v, "sink", &p->sink) < 0 ||
 	    plan_parallelism(c, root) < 0 ||
-	    plan_lcores(c, plan_map_get(root, "lcores", NULL)) < 0)
+	    plan_lcores(c, plan_map_get(root, "lcores", NULL)) < 0 ||
+	    plan_apply_parallelism(c, plan_map_get(root, "lcores", NULL)) < 0)
 		return -EINVAL;
 
 	p->max_parallelism = 128;

@@ -56,6 +56,14 @@ struct plan_ctx {
 
 #define PLAN_SRC_SECTION(c) ((c)->section != NULL ? (c)->section : "source")
 
+/* Worker lcores at most (lcores.workers, a step's parallelism). */
+#define PLAN_MAX_WORKERS 64
+
+/* plan_parallel.c: a step's parallelism: taken out of the tree, then
+ * checked against the lcores once they are known */
+int plan_step_parallelism(struct plan_ctx *c, struct plan_node *seq);
+int plan_apply_parallelism(struct plan_ctx *c, const struct plan_node *lcores);
+
 /* plan_yaml.c */
 int plan_yaml_parse(struct plan_ctx *c, const char *yaml, size_t len,
 		    struct plan_node **root);

@@ -325,6 +325,11 @@ struct sl_plan {
 
 	uint32_t max_parallelism;	/**< pipeline.max-parallelism (default 128) */
 	uint16_t parallelism_default;	/**< parallelism.default; 0 = not given */
+	/** Per-operator parallelism (a step's `parallelism:`, plan_parallel.c):
+	 * the source chain's and the worker chain's, 0 where no step gave
+	 * one; the worker chain's sets lcores.workers. */
+	uint16_t par_source, par_workers;
+	uint32_t par_source_line, par_source_col, par_workers_line, par_workers_col;
 	struct sl_plan_restart restart;
 	struct sl_plan_ckpt ckpt;
 	uint32_t key_capacity;		/**< expected (window, key) entries per worker: pre-sizes heap tables (default 65536) */

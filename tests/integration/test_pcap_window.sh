@@ -32,4 +32,14 @@ for variant in "workers: 2" "workers: 3" "workers: 1\n  run_to_completion: true"
 	[ "$sum" = "$late" ] || fail "$variant: late rows: want $late, got $sum"
 	echo "ok: $variant ($n worker(s), $late late rows dropped)"
 done
+# Per-operator parallelism: the window step asks for 3 (no lcores.workers).
+sed -e "s|^  - window: {tumbling: 10s}|  - window: {tumbling: 10s}\n    parallelism: 3|" \
+	-e "/^lcores:/,\$d" -e "s|^  type: stdout|  type: csv\n  path: $T/out.csv|" \
+	configs/jobs/demo.yaml > "$T/par.yaml"
+grep -q 'parallelism: 3' "$T/par.yaml" || fail "could not make the parallelism variant"
+run_dp "$T/par.yaml" --stats-json "$T/s.json"
+same_file "$T/expected.csv" "$T/out.csv"
+n=$(sqlite3 -batch :memory: "SELECT json_array_length(json_extract(readfile('$T/s.json'), '\$.workers'));")
+[ "$n" = 3 ] || fail "window parallelism 3 ran $n workers"
+echo "ok: window with parallelism: 3 ran 3 worker lcores, same bytes"
 echo "ok: demo output equals sqlite3's ($(($(wc -l < "$T/expected.csv") - 1)) rows)"

@@ -2693,6 +2693,113 @@ test_cpus_parse(void **state)
 	assert_int_equal(sl_plan_cpus_parse("0-2000", set, NULL, 0), -ERANGE);
 }
 
+/*
+ * Per-operator parallelism (plan_parallel.c): a step's sibling key
+ * parallelism sets the worker chain's lcores (window and aggregate,
+ * dedup, process, map share it); the source chain's (expression filters)
+ * must be the source's; key_by has none; top_k is 1; lcores.workers
+ * must agree; errors point at the value.
+ */
+static void
+test_operator_parallelism(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("par.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - filter: \"v > 1\"\n"
+			      "    parallelism: 1\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m}\n"
+			      "    parallelism: 3\n"
+			      "  - {aggregate: [count()], parallelism: 3}\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.lcores.workers, 3);
+	assert_int_equal(p.lcores.rx, 1);
+	assert_int_equal(p.n_filters, 1);
+	assert_int_equal(p.n_aggs, 1);
+	assert_int_equal(p.window_size_ms, 60000);
+	sl_plan_free(&p);
+	/* the step's parallelism over parallelism.default; lcores agreeing */
+	assert_int_equal(load("par.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - dedup: {within: 1s}\n"
+			      "    parallelism: 2\n"
+			      SINK "parallelism.default: 4\nlcores: {workers: 2}\n", &p, err), 0);
+	assert_int_equal(p.lcores.workers, 2);
+	sl_plan_free(&p);
+	assert_int_equal(load("par.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - map: {k: k, twice: \"v * 2\"}\n"
+			      "    parallelism: 2\n"
+			      SINK, &p, err), 0);
+	assert_true(p.stateless);
+	assert_int_equal(p.lcores.workers, 2);
+	sl_plan_free(&p);
+
+	assert_int_equal(load("par.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m}\n"
+			      "    parallelism: 3\n"
+			      "  - aggregate: [count()]\n"
+			      "    parallelism: 2\n"
+			      SINK, &p, err), -EINVAL);
+	assert_string_equal(err, "par.yaml:9:18: aggregate is chained to the operator with parallelism 3 (line 7), got 2; a keyed operator's steps share a parallelism");
+	assert_int_equal(load("par.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "    parallelism: 2\n"
+			      "  - window: {tumbling: 1m}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), -EINVAL);
+	assert_string_equal(err, "par.yaml:6:5: key_by is a re-partition, not an operator: set parallelism on the operator after it (window, dedup, process)");
+	assert_int_equal(load("par.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - filter: \"v > 1\"\n"
+			      "    parallelism: 2\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), -EINVAL);
+	assert_string_equal(err, "par.yaml:6:18: parallelism 2 differs from the source's (1: a file or gen source is read by one lcore); a filter or union runs chained to its source");
+	assert_int_equal(load("par.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m}\n"
+			      "    parallelism: 3\n"
+			      "  - aggregate: [count()]\n"
+			      SINK "lcores: {workers: 2}\n", &p, err), -EINVAL);
+	assert_string_equal(err, "par.yaml:10:19: lcores.workers (2) differs from the parallelism of the pipeline's operator (3, line 7); give one of them");
+	assert_int_equal(load("par.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m}\n"
+			      "  - aggregate: [count()]\n"
+			      "  - top_k: {k: 2, by: count}\n"
+			      "    parallelism: 2\n"
+			      SINK, &p, err), -EINVAL);
+	assert_string_equal(err, "par.yaml:9:18: top_k ranks all of a window's rows in one place, where the sink gathers them: its parallelism is 1, got 2");
+	assert_int_equal(load("par.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m}\n"
+			      "    parallelism: 0\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), -EINVAL);
+	assert_int_equal(load("par.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m}\n"
+			      "    parallelism: 2\n"
+			      "  - aggregate: [count()]\n"
+			      SINK "lcores: {run_to_completion: true}\n", &p, err), -EINVAL);
+	assert_string_equal(err, "par.yaml:7:18: parallelism 2 with run_to_completion, which is one lcore for everything");
+}
+
 int
 main(void)
 {
@@ -2719,6 +2826,7 @@ main(void)
 		cmocka_unit_test(test_restart_and_placement),
 		cmocka_unit_test(test_cpus_parse),
 		cmocka_unit_test(test_udf_steps),
+		cmocka_unit_test(test_operator_parallelism),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
