@@ -20,24 +20,11 @@ int
 join_interval_setup(struct sl_join *j)
 {
 	static const char *const names[2] = { "join.left", "join.right" };
-	const uint32_t n_kg = j->conf.last_kg - j->conf.first_kg + 1;
+	const struct sl_state_desc d = {
+		.kind = SL_STATE_MAP, .ukey_len = sizeof(int64_t),
+	};
 
-	for (int s = 0; s < 2; s++) {
-		struct sl_state_desc d;
-		int rc;
-
-		memset(&d, 0, sizeof(d));
-		d.name = names[s];
-		d.kind = SL_STATE_MAP;
-		d.key_len = (uint16_t)j->key_len;
-		d.ukey_len = sizeof(int64_t);
-		d.capacity_hint = (j->conf.capacity + n_kg - 1) / n_kg;
-		rc = sl_state_register(j->st, &d);
-		if (rc < 0)
-			return rc;
-		j->sid[s] = rc;
-	}
-	return 0;
+	return join_register_sides(j, names, &d, false);
 }
 
 /* Cleanup time of a bucket (R7.3): left at ts + upper when upper > 0,

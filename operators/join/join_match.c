@@ -15,24 +15,9 @@ int
 join_match_setup(struct sl_join *j)
 {
 	static const char *const names[2] = { "join.mleft", "join.mright" };
-	const uint32_t n_kg = j->conf.last_kg - j->conf.first_kg + 1;
+	const struct sl_state_desc d = { .kind = SL_STATE_VALUE };
 
-	for (int s = 0; s < 2; s++) {
-		struct sl_state_desc d;
-		int rc;
-
-		memset(&d, 0, sizeof(d));
-		d.name = names[s];
-		d.kind = SL_STATE_VALUE;
-		d.key_len = (uint16_t)j->key_len;
-		d.val_len = j->conf.in[s].schema->row_size;
-		d.capacity_hint = (j->conf.capacity + n_kg - 1) / n_kg;
-		rc = sl_state_register(j->st, &d);
-		if (rc < 0)
-			return rc;
-		j->sid[s] = rc;
-	}
-	return 0;
+	return join_register_sides(j, names, &d, true);
 }
 
 /* One row: matched with the stored partner, or stored with its timer. */

@@ -70,6 +70,15 @@ join_row_ts(const struct sl_join *j, int side, const uint8_t *row)
 	return sl_row_ts(row, &in->schema->f[in->ts_field]);
 }
 
+/*
+ * A state per side, shaped as tmpl (kind, ns_len, ukey_len, val_len),
+ * named names[side], keyed by the join key and sized to this instance's
+ * share of the capacity; row_vals: a VALUE's val_len is its side's row.
+ * The ids go to j->sid[].
+ */
+int join_register_sides(struct sl_join *j, const char *const names[2],
+			const struct sl_state_desc *tmpl, bool row_vals);
+
 /* Per kind: setup (descriptors), rows of one side, timer callback. */
 int join_interval_setup(struct sl_join *j);
 void join_interval_process(struct sl_join *j, int side, const struct sl_vec *v);
