@@ -26,37 +26,6 @@ struct dp_sort_ent {
 	uint64_t idx;
 };
 
-static uint64_t
-norm_field(const struct sl_field *f, const uint8_t *row)
-{
-	switch (f->type) {
-	case SL_T_STR: {
-		uint8_t b[8] = { 0 };
-		uint64_t x = 0;
-
-		memcpy(b, row + f->offset, f->size < 8 ? f->size : 8);
-		for (int i = 0; i < 8; i++)
-			x = x << 8 | b[i];
-		return x;
-	}
-	case SL_T_F64: {
-		double d = sl_row_get_f64(row, f);
-		uint64_t x;
-
-		if (d == 0)
-			d = 0;	/* -0 and 0 compare equal */
-		memcpy(&x, &d, 8);
-		return (x >> 63) ? ~x : x | (1ull << 63);
-	}
-	case SL_T_U64:
-	case SL_T_U32:
-	case SL_T_BOOL:
-		return (uint64_t)sl_row_get_int(row, f);
-	default:
-		return (uint64_t)sl_row_get_int(row, f) ^ (1ull << 63);
-	}
-}
-
 static int
 cmp_field(const struct sl_field *f, const uint8_t *a, const uint8_t *b)
 {
@@ -146,8 +115,8 @@ dp_sink_sort(struct dp_sort *so, const struct sl_schema *s, uint16_t nk,
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *r = rows + (size_t)idx[i] * rs;
 
-		a[i].w[0] = norm_field(&s->f[nk], r);	/* window_start */
-		a[i].w[1] = nk ? norm_field(&s->f[0], r) : 0;
+		a[i].w[0] = sl_row_order_key(r, &s->f[nk]);	/* window_start */
+		a[i].w[1] = nk ? sl_row_order_key(r, &s->f[0]) : 0;
 		a[i].idx = idx[i];
 		diff[0] |= a[i].w[0] ^ a[0].w[0];
 		diff[1] |= a[i].w[1] ^ a[0].w[1];

@@ -189,6 +189,42 @@ sl_row_ts(const uint8_t *row, const struct sl_field *f)
 	return sl_row_get_int(row, f);
 }
 
+/**
+ * f's value as a u64 whose unsigned order is the field's order: signed
+ * integers with the sign bit flipped, f64 by its bits (-0 = 0), a string
+ * by its first 8 bytes big-endian. For radix sorts and rankings.
+ */
+static inline uint64_t
+sl_row_order_key(const uint8_t *row, const struct sl_field *f)
+{
+	switch (f->type) {
+	case SL_T_STR: {
+		uint8_t b[8] = { 0 };
+		uint64_t x = 0;
+
+		memcpy(b, row + f->offset, f->size < 8 ? f->size : 8);
+		for (int i = 0; i < 8; i++)
+			x = x << 8 | b[i];
+		return x;
+	}
+	case SL_T_F64: {
+		double d = sl_row_get_f64(row, f);
+		uint64_t x;
+
+		if (d == 0)
+			d = 0;	/* -0 and 0 are equal */
+		memcpy(&x, &d, 8);
+		return (x >> 63) ? ~x : x | (1ull << 63);
+	}
+	case SL_T_U64:
+	case SL_T_U32:
+	case SL_T_BOOL:
+		return (uint64_t)sl_row_get_int(row, f);
+	default:
+		return (uint64_t)sl_row_get_int(row, f) ^ (1ull << 63);
+	}
+}
+
 /* ---- control elements and vectors ---- */
 
 enum sl_ctl_type {

@@ -10,29 +10,6 @@
 
 #include "sl_topk.h"
 
-/* The column's value as an unsigned integer in the same order. */
-static inline uint64_t
-topk_norm(const struct sl_field *f, const uint8_t *row)
-{
-	switch (f->type) {
-	case SL_T_F64: {
-		double d = sl_row_get_f64(row, f);
-		uint64_t x;
-
-		if (d == 0)
-			d = 0;	/* -0 and 0 rank equal */
-		memcpy(&x, &d, 8);
-		return (x >> 63) ? ~x : x | (1ull << 63);
-	}
-	case SL_T_U64:
-	case SL_T_U32:
-	case SL_T_BOOL:
-		return (uint64_t)sl_row_get_int(row, f);
-	default:
-		return (uint64_t)sl_row_get_int(row, f) ^ (1ull << 63);
-	}
-}
-
 /* a ranks below b */
 static inline bool
 topk_worse(const struct sl_topk_ent *a, const struct sl_topk_ent *b)
@@ -110,7 +87,7 @@ sl_topk_rank(struct sl_topk *t, const uint8_t *rows, uint16_t row_size,
 
 	for (size_t i = 0; i < n; i++) {
 		struct sl_topk_ent e = {
-			.v = topk_norm(&t->by, rows + (size_t)idx[i] * row_size) ^ flip,
+			.v = sl_row_order_key(rows + (size_t)idx[i] * row_size, &t->by) ^ flip,
 			.pos = (uint32_t)i,
 			.row = idx[i],
 		};
