@@ -96,9 +96,10 @@ for part in $PARTS; do
 			for k in $keys; do
 				# heap at 1M keys and 8 events a key is over in a
 				# second: one checkpoint, at the start. 40 gives ~4;
-				# 10M keys at 8 a key run ~15 s, ~7 checkpoints; the
-				# rocksdb backends' 2 a key, ~14 s at 1M keys.
-				epk=8
+				# 10M keys at 6 a key run ~11 s, ~8 checkpoints (0.9 s
+				# each, written O_DIRECT); the rocksdb backends' 2 a
+				# key, ~14 s at 1M keys.
+				epk=6
 				[ "$k" -le 1000000 ] && epk=40
 				echo "== ckpt: $b, $k keys, RUNS=$CKPT_RUNS" >&2
 				CPUS=$CKPT_CPUS RUNS=$CKPT_RUNS BACKENDS=$b KEYS_LIST=$k \
