@@ -79,10 +79,9 @@ for part in $PARTS; do
 		echo "== inproc: RUNS=$INPROC_RUNS" >&2
 		# The rocksdb scenario is left to the checkpoint part, which
 		# measures RocksDB's throughput with and without checkpoints.
-		# Every family runs at 10k and 1M keys; the slow 1M-key ones
-		# (sliding, session, interval join: ~0.5 M events/s) read their
-		# '# suite-events:' (half their events) to keep ten minutes;
-		# make bench-inproc reads them whole.
+		# Every family runs at 10k and 1M keys; the slower scenarios
+		# read their '# suite-events:' (fewer events) to keep ten
+		# minutes; make bench-inproc reads them whole.
 		RUNS=$INPROC_RUNS SUITE_EVENTS=1 SCENARIOS="$(ls perf/scenarios/*.yaml | grep -v -e rocksdb)" \
 			perf/bench/inproc.sh "$build" > "$OUT/inproc.log"
 		{ echo; echo "## 3. In-process source, beside the plain C keyed count"; echo
