@@ -189,20 +189,27 @@ worker_process_advance(struct dp_worker *w, int64_t wm)
 	worker_process_stats(w);
 }
 
+/* The worker's operator sees watermark wm (SL_TS_MAX: end of input). */
+static void
+worker_advance(struct dp_worker *w, int64_t wm)
+{
+	if (dp_dedup(w->dp->plan))
+		worker_dedup_advance(w, wm);
+	else if (dp_join(w->dp->plan))
+		dp_worker_join_advance(w, wm);
+	else if (dp_process(w->dp->plan))
+		worker_process_advance(w, wm);
+	else if (!w->dp->plan->stateless)
+		sl_win_advance(&w->win, wm, dp_worker_res_row, w);
+}
+
 static void
 worker_apply(struct dp_worker *w, const struct sl_wm_out *o)
 {
 	if (o->status > 0)
 		res_ctl(w, SL_CTL_ACTIVE, 0);
 	if (o->wm) {
-		if (dp_dedup(w->dp->plan))
-			worker_dedup_advance(w, o->ts);
-		else if (dp_join(w->dp->plan))
-			dp_worker_join_advance(w, o->ts);
-		else if (dp_process(w->dp->plan))
-			worker_process_advance(w, o->ts);
-		else if (!w->dp->plan->stateless)
-			sl_win_advance(&w->win, o->ts, dp_worker_res_row, w);
+		worker_advance(w, o->ts);
 		res_ctl(w, SL_CTL_WATERMARK, o->ts);
 	}
 	if (o->status < 0)
@@ -251,14 +258,7 @@ dp_worker_ptime_tick(struct dp_worker *w, uint64_t tsc)
 void
 dp_worker_finish(struct dp_worker *w)
 {
-	if (dp_dedup(w->dp->plan))
-		worker_dedup_advance(w, SL_TS_MAX);
-	else if (dp_join(w->dp->plan))
-		dp_worker_join_advance(w, SL_TS_MAX);
-	else if (dp_process(w->dp->plan))
-		worker_process_advance(w, SL_TS_MAX);
-	else if (!w->dp->plan->stateless)
-		sl_win_advance(&w->win, SL_TS_MAX, dp_worker_res_row, w);
+	worker_advance(w, SL_TS_MAX);
 	worker_eoi(w);
 }
 
