@@ -480,12 +480,12 @@ plan_inputs(struct plan_ctx *c, const struct plan_node *seq, struct plan_node *r
 	if (first == 2) {
 		if (plan_join(c, seq->kid[0]->kid[1]) < 0)
 			return -EINVAL;
-		if (seq->n > 1)
-			return plan_err(c, seq->kid[1]->kid[0], "steps after a join are not supported yet; a join pipeline is the join alone, its rows go to the sink");
-		return 0;
-	}
-	if (plan_union(c, seq->kid[0]->kid[1]) < 0)
+		if (seq->n == 1)
+			return 0;
+	} else if (plan_union(c, seq->kid[0]->kid[1]) < 0) {
 		return -EINVAL;
+	}
+	/* the rest: a union's pipeline, or the steps after a join */
 	rest->kid = seq->kid + 1;
 	rest->n = seq->n - 1;
 	rest->nkid = rest->cap = rest->n;

@@ -111,6 +111,22 @@ int plan_field_lookup(struct plan_ctx *c, const struct plan_node *at,
 const char *plan_type_show(const struct sl_field *f, char *buf, size_t size);
 bool plan_name_ok(const char *s);
 
+/* plan_pipeline.c: an expression that does not compile, reported inside it */
+struct sl_expr_err;
+int plan_expr_err(struct plan_ctx *c, const struct plan_node *v, const char *what,
+		  struct sl_expr_err *err);
+
+/* plan_chain.c: stateless steps before key_by and after the keyed stage */
+int plan_map_cols(struct plan_ctx *c, const struct plan_node *v,
+		  const struct sl_schema *in, char names[][SL_NAME_MAX],
+		  char texts[][SL_PLAN_ARG_MAX], uint16_t *n, struct sl_schema *out);
+int plan_key_map(struct plan_ctx *c, const struct plan_node *v);
+int plan_post_filter(struct plan_ctx *c, const struct plan_node *k,
+		     const struct plan_node *v);
+int plan_post_map(struct plan_ctx *c, const struct plan_node *k,
+		  const struct plan_node *v);
+int plan_after_join(struct plan_ctx *c, const struct plan_node *seq);
+
 /* section parsers */
 int plan_schema(struct plan_ctx *c, const struct plan_node *map);
 int plan_source(struct plan_ctx *c, const struct plan_node *map);

@@ -245,6 +245,37 @@ struct sl_plan {
 	char map_name[SL_PLAN_MAX_MAP][SL_NAME_MAX];	/**< output columns */
 	char map_text[SL_PLAN_MAX_MAP][SL_PLAN_ARG_MAX];	/**< a field or an expression */
 
+	/**
+	 * A map before key_by in a keyed pipeline (Flink's map() ahead of
+	 * keyBy), chained to the source on the RX lcore: filters
+	 * [0, n_src_filters) run on the source's rows (inputs[].schema),
+	 * the map (n_map, map_name, map_text) then makes the rows the keyed
+	 * stage gets, and the other filters run on those. schema and
+	 * source.ts_field are the map's output here (key_by, the window,
+	 * dedup, process and late_sink read them); the source's own schema
+	 * and time field stay in inputs[]. The map copies the source's
+	 * event-time field, which the keyed stage reads each row's time from.
+	 */
+	bool key_map;
+	uint16_t n_src_filters;
+
+	/**
+	 * Steps after the keyed stage (the window's aggregate, dedup,
+	 * process) or after a join: filters over its result rows, run on
+	 * the workers as the rows are made, then at most one map, run where
+	 * the sink writes them (after the sink has ordered them by the
+	 * stage's columns). stage_out is the stage's result schema the
+	 * filters and the map were checked against; the sink's columns are
+	 * the map's when there is one. Texts only: each lcore compiles its
+	 * own.
+	 */
+	uint16_t n_post_filters;
+	char post_filter_text[SL_PLAN_MAX_FILTERS][SL_PLAN_ARG_MAX];
+	uint16_t n_post_map;
+	char post_map_name[SL_PLAN_MAX_MAP][SL_NAME_MAX];
+	char post_map_text[SL_PLAN_MAX_MAP][SL_PLAN_ARG_MAX];
+	struct sl_schema stage_out;
+
 	uint16_t n_keys;
 	int key_field[SL_PLAN_MAX_KEYS];	/**< schema indices of key_by */
 

@@ -694,6 +694,73 @@ test_stateless(void **state)
 	sl_plan_free(&p);
 }
 
+/*
+ * Pipeline composition (Flink's source -> filter -> map -> keyBy ->
+ * window -> aggregate -> filter -> map): a map before key_by is the
+ * schema the keyed stage sees, filters before it run on the source's
+ * rows and after it on the map's; the steps after the aggregate see the
+ * window's result columns (R2.9: keys, window_start, window_end, the
+ * aggregates).
+ */
+static void
+test_compose_steps(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("compose", HEAD SRC
+			      "pipeline:\n"
+			      "  - filter: \"v > 1\"\n"
+			      "  - map: {user: k, at: ts, big: \"v > 9\", v2: \"v * 2\"}\n"
+			      "  - filter: \"v2 < 100\"\n"
+			      "  - key_by: [user, big]\n"
+			      "  - window: {tumbling: 1m}\n"
+			      "  - aggregate: [count() as n, sum(v2) as total]\n"
+			      "  - filter: \"n > 3\"\n"
+			      "  - filter: \"big\"\n"
+			      "  - map: {user: user, end: window_end, avg: \"total / n\"}\n"
+			      SINK, &p, err), 0);
+	assert_false(p.stateless);
+	assert_true(p.key_map);
+	assert_int_equal(p.n_filters, 2);
+	assert_int_equal(p.n_src_filters, 1);
+	assert_int_equal(p.n_map, 4);
+	/* the keyed stage's schema is the map's; its time field the copy of ts */
+	assert_int_equal(p.schema.n_fields, 4);
+	assert_string_equal(p.schema.f[p.source.ts_field].name, "at");
+	assert_int_equal(p.schema.f[p.source.ts_field].type, SL_T_TS);
+	assert_int_equal(p.schema.f[2].type, SL_T_BOOL);
+	assert_int_equal(p.schema.f[3].type, SL_T_I64);
+	assert_int_equal(p.n_keys, 2);
+	assert_int_equal(p.key_field[0], 0);
+	assert_int_equal(p.key_field[1], 2);
+	/* the source's own schema and time field are kept for the RX lcore */
+	assert_int_equal(p.inputs[0].schema.n_fields, 6);
+	assert_string_equal(p.inputs[0].schema.f[p.inputs[0].source.ts_field].name, "ts");
+	/* after the aggregate: user, big, window_start, window_end, n, total */
+	assert_int_equal(p.n_post_filters, 2);
+	assert_string_equal(p.post_filter_text[0], "n > 3");
+	assert_int_equal(p.stage_out.n_fields, 6);
+	assert_string_equal(p.stage_out.f[3].name, "window_end");
+	assert_int_equal(p.stage_out.f[4].type, SL_T_U64);
+	assert_int_equal(p.stage_out.f[5].type, SL_T_I64);
+	assert_int_equal(p.n_post_map, 3);
+	assert_string_equal(p.post_map_text[2], "total / n");
+	sl_plan_free(&p);
+
+	/* dedup and a map after it: the stage's rows are its input's */
+	assert_int_equal(load("dedup_after", HEAD SRC
+			      "pipeline:\n  - key_by: k\n  - dedup: {within: 1s}\n"
+			      "  - filter: \"v > 1\"\n  - map: {k: k, at: ts}\n"
+			      SINK, &p, err), 0);
+	assert_false(p.key_map);
+	assert_int_equal(p.n_post_filters, 1);
+	assert_int_equal(p.n_post_map, 2);
+	assert_int_equal(p.stage_out.n_fields, 6);
+	sl_plan_free(&p);
+}
+
 /* The ethdev sink: its defaults and options. */
 static void
 test_ethdev_sink(void **state)
@@ -1174,9 +1241,9 @@ static const struct bad_case bad_cases[] = {
 	  "dedup_twice:7:5: duplicate dedup; a pipeline has at most one" },
 	{ "dedup_map", false,
 	  HEAD SRC
-	  "pipeline:\n  - key_by: k\n  - dedup: {within: 1s}\n  - map: {k: k}\n"
+	  "pipeline:\n  - key_by: k\n  - dedup: {within: 1s}\n  - map: {k: k, w: window_end}\n"
 	  SINK,
-	  "dedup_map:7:5: map in a keyed pipeline is not supported yet; map belongs to pipelines of filters and one map (no key_by, window or aggregate)" },
+	  "dedup_map:7:20: map: w: unknown field 'window_end'; fields are: k, v, ts, s, b, f" },
 	{ "dedup_late_sink", false,
 	  HEAD SRC
 	  "pipeline:\n  - key_by: k\n  - dedup: {within: 1s}\n"
@@ -1195,7 +1262,7 @@ static const struct bad_case bad_cases[] = {
 	  HEAD SRC
 	  "pipeline:\n  - map: {k: k}\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n"
 	  SINK,
-	  "map_keyed:5:5: map in a keyed pipeline is not supported yet; map belongs to pipelines of filters and one map (no key_by, window or aggregate)" },
+	  "map_keyed:5:10: a map before key_by must keep the event-time field 'ts' as it is (add 'ts: ts'): the keyed stage reads each row's time from it" },
 	{ "map_filter_after", false,
 	  HEAD SRC
 	  "pipeline:\n  - map: {k: k}\n  - filter: \"k > 1\"\n"
@@ -1205,7 +1272,7 @@ static const struct bad_case bad_cases[] = {
 	  HEAD SRC
 	  "pipeline:\n  - map: {k: k}\n  - map: {v: v}\n"
 	  SINK,
-	  "map_twice:6:5: duplicate map; a pipeline has at most one" },
+	  "map_twice:6:5: duplicate map; a pipeline has at most one before key_by (give all the columns in one)" },
 	{ "map_dup_col", false,
 	  HEAD SRC
 	  "pipeline:\n  - map: {a: k, a: v}\n"
@@ -2018,7 +2085,7 @@ static const struct bad_case bad_cases[] = {
 	  "  - window: {tumbling: 1m}\n"
 	  "  - aggregate: [count()]\n"
 	  SINK,
-	  "filter_after_key_by:6:5: filter after key_by is not supported yet" },
+	  "filter_after_key_by:6:5: filter between key_by and the keyed operator is not supported; put it before key_by (the same rows) or after the operator (its results)" },
 	{ "filter_not_bool", false,
 	  HEAD
 	  SRC
@@ -2065,6 +2132,69 @@ static const struct bad_case bad_cases[] = {
 	  "  - window: {tumbling: 1m}\n"
 	  SINK,
 	  "aggregate_before_window:6:5: aggregate must come after window" },
+	/* Pipeline composition: what is still refused, and where. */
+	{ "second_keyed_stage", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - filter: \"n > 3\"\n  - key_by: n\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n"
+	  SINK,
+	  "second_keyed_stage:9:5: a second key_by (a second keyed stage over the first one's results) is not supported yet; a pipeline has one keyed stage" },
+	{ "post_filter_input_field", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - filter: \"v > 3\"\n"
+	  SINK,
+	  "post_filter_input_field:8:14: filter: unknown field 'v'; fields are: k, window_start, window_end, n" },
+	{ "post_filter_not_bool", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - filter: \"n + 1\"\n"
+	  SINK,
+	  "post_filter_not_bool:8:14: filter must be a boolean expression, got an integer" },
+	{ "post_filter_after_map", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - map: {k: k, n: n}\n  - filter: \"n > 3\"\n"
+	  SINK,
+	  "post_filter_after_map:9:5: filter after the map that follows the keyed stage is not supported yet; filter on the stage's columns before the map" },
+	{ "post_map_twice", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - map: {k: k}\n  - map: {n: n}\n"
+	  SINK,
+	  "post_map_twice:9:5: a second map after the keyed stage; give all the columns in one" },
+	{ "filter_after_top_k", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - top_k: {k: 2, by: n}\n  - filter: \"n > 3\"\n"
+	  SINK,
+	  "filter_after_top_k:9:5: filter after top_k is not supported yet; top_k ranks the rows where the sink writes them, so it is the pipeline's last step" },
+	{ "top_k_after_filter", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - filter: \"n > 3\"\n  - top_k: {k: 2, by: n}\n"
+	  SINK,
+	  "top_k_after_filter:9:5: top_k after filter or map is not supported yet; put top_k right after aggregate" },
+	{ "map_between_key_by_and_window", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - map: {k: k, ts: ts}\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n"
+	  SINK,
+	  "map_between_key_by_and_window:6:5: map between key_by and the keyed operator is not supported; put it before key_by (the same rows) or after the operator (its results)" },
+	{ "key_map_function", false,
+	  HEAD SRC
+	  "pipeline:\n  - map: {plugin: rowfns, function: scale}\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n"
+	  SINK,
+	  "key_map_function:5:5: a map function in a keyed pipeline is not supported yet; give the columns as expressions ({name: field or expression, ...})" },
+	{ "key_map_drops_key", false,
+	  HEAD SRC
+	  "pipeline:\n  - map: {ts: ts, twice: \"v * 2\"}\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n"
+	  SINK,
+	  "key_map_drops_key:6:13: unknown field 'k' in key_by; schema has: ts, twice" },
+	{ "key_map_filter_source_field", false,
+	  HEAD SRC
+	  "pipeline:\n  - map: {k: k, ts: ts}\n  - filter: \"v > 1\"\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n"
+	  SINK,
+	  "key_map_filter_source_field:6:14: filter: unknown field 'v'; fields are: k, ts" },
 	{ "dup_key_by", false,
 	  HEAD
 	  SRC
@@ -2074,7 +2204,7 @@ static const struct bad_case bad_cases[] = {
 	  "  - window: {tumbling: 1m}\n"
 	  "  - aggregate: [count()]\n"
 	  SINK,
-	  "dup_key_by:6:5: duplicate key_by; a pipeline has exactly one" },
+	  "dup_key_by:6:5: a second key_by (a second keyed stage over the first one's results) is not supported yet; a pipeline has one keyed stage" },
 	{ "unknown_step", false,
 	  HEAD
 	  SRC
@@ -2827,6 +2957,7 @@ main(void)
 		cmocka_unit_test(test_cpus_parse),
 		cmocka_unit_test(test_udf_steps),
 		cmocka_unit_test(test_operator_parallelism),
+		cmocka_unit_test(test_compose_steps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

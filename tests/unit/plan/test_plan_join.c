@@ -166,6 +166,31 @@ test_enrich_job(void **state)
 	sl_plan_free(&p);
 }
 
+/* Steps after a join: filters and a map over its pairs (join_ts, the
+ * left's fields, the right's). */
+static void
+test_W7_1_steps_after_join(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	static struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("j.yaml", "job: op\nsources:\n" ORDERS PAYMENTS
+			      "pipeline:\n"
+			      "  - join: {left: orders, right: payments, key: order_id, interval: {lower: -2s, upper: 1s}}\n"
+			      "  - filter: \"amount > 10\"\n"
+			      "  - map: {order_id: order_id, pay_id: pay_id, due: \"payments_ts - ts\"}\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.join.kind, SL_PLAN_JOIN_INTERVAL);
+	assert_int_equal(p.n_post_filters, 1);
+	assert_string_equal(p.post_filter_text[0], "amount > 10");
+	assert_int_equal(p.stage_out.n_fields, p.join.out.n_fields);
+	assert_int_equal(p.n_post_map, 3);
+	assert_string_equal(p.post_map_text[2], "payments_ts - ts");
+	assert_false(p.stateless);
+	sl_plan_free(&p);
+}
+
 #define CLICKS(n, f) "  " n ":\n" \
 	"    schema: {user: u64, url: u32, ts: timestamp_ms}\n" \
 	"    type: csv\n" \
@@ -284,10 +309,14 @@ static const struct bad_case bad_cases[] = {
 	{ "match_zero", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, match: {timeout: 0s}}\n" SINK,
 	  "match_zero:16:75: join match timeout must be > 0, got 0s" },
+	{ "filter_after_join_unknown", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, enrich: {}}\n"
+	  "  - filter: \"window_end > 1\"\n" SINK,
+	  "filter_after_join_unknown:17:14: filter: unknown field 'window_end'; fields are: join_ts, order_id, amount, ts, pay_id, payments_ts, payments_order_id" },
 	{ "step_after_join", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, enrich: {}}\n"
 	  "  - key_by: order_id\n" SINK,
-	  "step_after_join:17:5: steps after a join are not supported yet; a join pipeline is the join alone, its rows go to the sink" },
+	  "step_after_join:17:5: key_by after a join is not supported yet; a join's rows take filter and map steps, then go to the sink" },
 	{ "join_not_first", JOIN_HEAD
 	  "  - filter: \"amount > 0\"\n"
 	  "  - join: {left: orders, right: payments, key: order_id, enrich: {}}\n" SINK,
@@ -374,6 +403,7 @@ main(void)
 		cmocka_unit_test(test_W7_2_window_join_job),
 		cmocka_unit_test(test_W7_3_match_job),
 		cmocka_unit_test(test_enrich_job),
+		cmocka_unit_test(test_W7_1_steps_after_join),
 		cmocka_unit_test(test_union_job),
 		cmocka_unit_test(test_single_source_forms),
 		cmocka_unit_test(test_join_errors),
