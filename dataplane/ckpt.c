@@ -139,14 +139,47 @@ sink_write(struct sl_sink *k, struct sl_sink2pc *tx, bool eos,
 	return rc;
 }
 
-int
-dp_sink_write(struct dp *dp, const uint8_t *row)
+static int
+sink_write_final(struct dp *dp, const uint8_t *row)
 {
 	if (dp->eth_sink) {
 		sl_eth_sink_rows(&dp->esink, row, 1);
 		return 0;
 	}
-	return sink_write(&dp->sink, &dp->sink2pc, dp->eos, &dp->out, row);
+	return sink_write(&dp->sink, &dp->sink2pc, dp->eos, &dp->final, row);
+}
+
+int
+dp_sink_write_end(struct dp *dp)
+{
+	struct sl_vec *v = dp->post_in;
+	const uint16_t rs = dp->final.row_size;
+	int rc = 0;
+
+	if (v == NULL || v->n_rows == 0)
+		return 0;
+	v->n_sel = v->n_rows;
+	for (uint16_t i = 0; i < v->n_rows; i++)
+		v->sel[i] = i;
+	sl_map_rows(dp->post_map, v->rows, v->row_size, v->sel, v->n_sel,
+		    dp->post_out);
+	for (uint16_t i = 0; i < v->n_rows && rc == 0; i++)
+		rc = sink_write_final(dp, dp->post_out + (size_t)i * rs);
+	v->n_rows = 0;
+	return rc;
+}
+
+/* A map after the keyed stage evaluates its expressions a vector of rows
+ * at a time: rows wait in post_in, in the order they are written. */
+int
+dp_sink_write(struct dp *dp, const uint8_t *row)
+{
+	struct sl_vec *v = dp->post_in;
+
+	if (v == NULL)
+		return sink_write_final(dp, row);
+	memcpy(sl_vec_row(v, v->n_rows++), row, v->row_size);
+	return v->n_rows == SL_VEC_MAX ? dp_sink_write_end(dp) : 0;
 }
 
 int
@@ -1222,7 +1255,7 @@ dp_ckpt_restore(struct dp *dp)
 	if (rc < 0)
 		return rc;
 	if (dp->eos)
-		rc = sl_sink2pc_open(&dp->sink2pc, p->sink.path, &dp->out,
+		rc = sl_sink2pc_open(&dp->sink2pc, p->sink.path, &dp->final,
 				     have_sink[0] ? &sink_st[0] : NULL);
 	/* A checkpoint from before the job had a late sink has no state
 	 * for it: it starts fresh. */
@@ -1236,7 +1269,7 @@ fresh:
 	if (dp->ck != NULL)
 		ckpt_clear_old(p->ckpt.dir);
 	if (dp->eos)
-		rc = sl_sink2pc_open(&dp->sink2pc, p->sink.path, &dp->out, NULL);
+		rc = sl_sink2pc_open(&dp->sink2pc, p->sink.path, &dp->final, NULL);
 	if (rc == 0 && dp->late_eos)
 		rc = sl_sink2pc_open(&dp->late2pc, p->late_sink.path, dp->late_schema, NULL);
 	return rc;

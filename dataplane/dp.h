@@ -196,6 +196,11 @@ struct dp_worker {
 	struct sl_process proc;		/* process pipelines (dp_process), in place of win */
 	struct sl_udf_inst *udf;	/* stateless pipelines with a user function */
 	uint64_t side_dropped;		/* process: side-output rows no side_sink takes */
+	/* Filters after the keyed stage (plan.post_filter_text): run over
+	 * each result vector before it goes to the sink. */
+	uint16_t n_post;
+	struct sl_expr *post[SL_PLAN_MAX_FILTERS];
+	uint64_t post_filtered;		/* result rows they removed */
 	/* Stateless pipelines with an ethdev sink send their own rows: no
 	 * ring to the main lcore, no wait for a vector to fill. */
 	bool tx;
@@ -222,6 +227,14 @@ struct dp_rx {
 	int key_field[SL_PLAN_MAX_KEYS];
 	uint16_t n_filters;
 	struct sl_expr *filter[SL_PLAN_MAX_FILTERS];	/* this lcore's copies */
+	/* A map before key_by (plan.key_map): filters [0, n_src_filters)
+	 * run on the source's rows, the map writes the keyed stage's rows
+	 * into mapped[], the other filters run on those. out_rs: the row
+	 * size of what goes to the workers. */
+	uint16_t n_src_filters;
+	struct sl_map *map;
+	uint8_t *mapped;
+	uint16_t out_rs;
 	struct sl_source src;
 	struct sl_wm_mux mux;
 	uint64_t tick_cycles;
@@ -274,6 +287,13 @@ struct dp {
 	uint32_t key_len;
 	int32_t key_off;		/* key fields contiguous in the row: their offset; else -1 */
 	struct sl_schema out;		/* result rows */
+	/* What the sink writes: out, or the columns of the map after the
+	 * keyed stage (plan.post_map_*), which runs where the sink writes,
+	 * a vector of ordered rows at a time (dp_sink_write). */
+	struct sl_schema final;
+	struct sl_map *post_map;
+	struct sl_vec *post_in;		/* rows waiting for the map, in order */
+	uint8_t *post_out;		/* the map's rows */
 	const struct sl_schema *late_schema;	/* late_sink rows: the input's, or the join's */
 	uint16_t vec_row_max;		/* largest input row: the vector pool's element */
 	struct sl_plan *input_plan[SL_PLAN_MAX_SOURCES];	/* several sources: one plan each */
@@ -546,6 +566,10 @@ int dp_ckpt_request(struct dp *dp, const char *savepoint_dir, bool queue,
 int dp_ckpt_stop_with_savepoint(struct dp *dp, const char *dir, json_t **data,
 				char *msg, size_t len);
 int dp_sink_write(struct dp *dp, const uint8_t *row);
+/* With a map after the keyed stage: map and write the rows dp_sink_write
+ * has gathered. Callers end every run of writes with it, before anything
+ * that must follow those rows (a checkpoint's pre-commit). */
+int dp_sink_write_end(struct dp *dp);
 int dp_pending_add(struct dp_pending *pd, const uint8_t *rows, size_t n, uint16_t rs,
 		   int64_t tag, const uint16_t *early);
 /* Sort idx[0..n) (rows of schema s) by (window_start, the nk key fields). */

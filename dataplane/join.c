@@ -31,7 +31,8 @@ dp_inputs_free(struct dp *dp)
 void
 dp_rx_key(struct dp_rx *rx, const struct sl_plan *p)
 {
-	const struct sl_schema *s = &rx->sp->schema;
+	/* after a map before key_by: its rows, not the source's */
+	const struct sl_schema *s = p->key_map ? &p->schema : &rx->sp->schema;
 
 	if (dp_join(p)) {
 		const bool left = rx->id == p->join.left;
@@ -55,8 +56,9 @@ dp_rx_key(struct dp_rx *rx, const struct sl_plan *p)
 }
 
 /*
- * One plan per source, for its RX lcore. What a multi-source job cannot
- * do yet is refused here, with what to change.
+ * One plan per source, for its RX lcore (one for the single source too
+ * when a map before key_by makes the plan's schema the map's). What a
+ * multi-source job cannot do yet is refused here, with what to change.
  */
 int
 dp_inputs_setup(struct dp *dp)
@@ -64,16 +66,16 @@ dp_inputs_setup(struct dp *dp)
 	const struct sl_plan *p = dp->plan;
 
 	dp->vec_row_max = p->schema.row_size;
-	if (p->n_inputs < 2)
+	if (p->n_inputs < 2 && !p->key_map)
 		return 0;
-	if (p->ckpt.interval_ms > 0 && p->ckpt.unaligned) {
+	if (p->n_inputs > 1 && p->ckpt.interval_ms > 0 && p->ckpt.unaligned) {
 		/* Their in-flight rows would be replayed with one source's
 		 * schema and key. */
 		DP_LOG(ERR, "%s: unaligned checkpoints of a job with several sources are not supported yet; set execution.checkpointing.unaligned: false",
 		       p->file);
 		return -ENOTSUP;
 	}
-	if (p->sink.type == SL_SINK_ETHDEV) {
+	if (p->n_inputs > 1 && p->sink.type == SL_SINK_ETHDEV) {
 		DP_LOG(ERR, "%s: a job with several sources writes to a csv or stdout sink; an ethdev sink is not supported with it yet",
 		       p->file);
 		return -ENOTSUP;
@@ -81,7 +83,8 @@ dp_inputs_setup(struct dp *dp)
 	for (uint16_t i = 0; i < p->n_inputs; i++) {
 		const struct sl_plan_input *in = &p->inputs[i];
 
-		if (in->source.type == SL_SRC_ETHDEV && in->source.rx_queues != 1) {
+		if (p->n_inputs > 1 && in->source.type == SL_SRC_ETHDEV &&
+		    in->source.rx_queues != 1) {
 			DP_LOG(ERR, "%s: source %s: one RX queue per source in a job with several sources; set queues: 1",
 			       p->file, in->name);
 			return -ENOTSUP;
@@ -96,7 +99,9 @@ dp_inputs_setup(struct dp *dp)
 		 * never compile or free them. */
 		dp->input_plan[i]->n_filters = 0;
 		memset(dp->input_plan[i]->filter, 0, sizeof(dp->input_plan[i]->filter));
-		if (in->schema.row_size > dp->vec_row_max)
+		/* the workers get the map's rows (p->schema) with a map
+		 * before key_by, else the sources' */
+		if (!p->key_map && in->schema.row_size > dp->vec_row_max)
 			dp->vec_row_max = in->schema.row_size;
 	}
 	return 0;

@@ -186,6 +186,11 @@ pending_flush(struct dp *dp, struct dp_pending *pd, int64_t wm)
 		if (rc < 0)
 			return rc;
 	}
+	/* the map after the keyed stage takes the last rows of the run */
+	int end_rc = dp_sink_write_end(dp);
+
+	if (end_rc < 0)
+		return end_rc;
 	/* Keep the rest, in arrival order. */
 	for (size_t i = 0; i < pd->n; i++) {
 		if (row_due(dp, pd, i, end, rs, wm))
@@ -224,6 +229,8 @@ sink_vec(struct dp *dp, struct sl_wm_valve *valve, uint16_t wi, struct sl_vec *v
 		 * the order they came. */
 		for (uint16_t i = 0; i < v->n_rows && rc == 0; i++)
 			rc = dp_sink_write(dp, sl_vec_crow(v, i));
+		if (rc == 0)
+			rc = dp_sink_write_end(dp);
 	} else if (v->n_rows) {
 		rc = dp_pending_add(pd, v->rows, v->n_rows, dp->out.row_size,
 				    valve->ch[wi].wm, v->sel);

@@ -39,11 +39,37 @@ to_sink(struct dp_worker *w, struct sl_vec *v)
 	}
 }
 
+/*
+ * Filters after the keyed stage, over a result vector before it leaves:
+ * the rows they keep close up, each with its early-firing flag (sel[]).
+ */
+static void
+res_filter(struct dp_worker *w, struct sl_vec *v)
+{
+	const uint16_t rs = v->row_size, n = v->n_rows;
+	uint16_t keep[SL_VEC_MAX], ns = n;
+
+	for (uint16_t i = 0; i < n; i++)
+		keep[i] = i;
+	for (uint16_t f = 0; f < w->n_post && ns > 0; f++)
+		ns = sl_expr_filter(w->post[f], v->rows, rs, keep, ns, keep);
+	for (uint16_t j = 0; j < ns; j++) {
+		if (keep[j] == j)
+			continue;
+		memcpy(v->rows + (size_t)j * rs, v->rows + (size_t)keep[j] * rs, rs);
+		v->sel[j] = v->sel[keep[j]];
+	}
+	v->n_rows = ns;
+	w->post_filtered += (uint64_t)(n - ns);
+}
+
 static void
 res_send(struct dp_worker *w)
 {
 	struct dp *dp = w->dp;
 
+	if (w->n_post != 0 && w->res->n_rows != 0)
+		res_filter(w, w->res);
 	to_sink(w, w->res);
 	while (unlikely(rte_mempool_get(dp->res_pool, (void **)&w->res) != 0))
 		rte_pause();

@@ -487,6 +487,27 @@ worker_process_init(struct dp_worker *w, uint32_t lo, uint32_t hi)
 	return rc;
 }
 
+/* Filters after the keyed stage: this lcore's copies (expressions keep
+ * scratch registers), over the stage's result rows. */
+static int
+worker_post_init(struct dp_worker *w)
+{
+	const struct sl_plan *p = w->dp->plan;
+
+	for (uint16_t f = 0; f < p->n_post_filters; f++) {
+		struct sl_expr_err err;
+
+		w->post[f] = sl_expr_compile(p->post_filter_text[f], &w->dp->out, &err);
+		if (w->post[f] == NULL) {
+			DP_LOG(ERR, "%s: filter '%s' after the keyed stage: %s",
+			       p->file, p->post_filter_text[f], err.msg);
+			return -EINVAL;
+		}
+		w->n_post = (uint16_t)(f + 1);
+	}
+	return 0;
+}
+
 int
 dp_worker_init(void *arg)
 {
@@ -497,6 +518,9 @@ dp_worker_init(void *arg)
 	struct sl_state_conf c;
 	int rc;
 
+	rc = worker_post_init(w);
+	if (rc < 0)
+		goto out;
 	if (p->stateless) {
 		rc = worker_map_init(w);
 		if (rc == 0 && dp->eth_sink) {
@@ -604,6 +628,9 @@ dp_worker_fini(void *arg)
 
 	sl_map_free(w->map);
 	w->map = NULL;
+	for (uint16_t f = 0; f < w->n_post; f++)
+		sl_expr_free(w->post[f]);
+	w->n_post = 0;
 	if (w->udf != NULL) {
 		sl_udf_inst_fini(w->udf);
 		free(w->udf);
