@@ -2913,6 +2913,51 @@ test_operator_parallelism(void **state)
 			      "    parallelism: 2\n"
 			      SINK, &p, err), -EINVAL);
 	assert_string_equal(err, "par.yaml:9:18: top_k ranks all of a window's rows in one place, where the sink gathers them: its parallelism is 1, got 2");
+	/* a map before key_by is chained to the source, the filter after
+	 * the aggregate to the window, the map after it to the sink */
+	assert_int_equal(load("par.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - map: {k: k, ts: ts}\n"
+			      "    parallelism: 1\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m}\n"
+			      "    parallelism: 2\n"
+			      "  - aggregate: [count() as n]\n"
+			      "  - filter: \"n > 1\"\n"
+			      "    parallelism: 2\n"
+			      "  - map: {k: k, n: n}\n"
+			      "    parallelism: 1\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.lcores.workers, 2);
+	sl_plan_free(&p);
+	assert_int_equal(load("par.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - map: {k: k, ts: ts}\n"
+			      "    parallelism: 2\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), -EINVAL);
+	assert_string_equal(err, "par.yaml:6:18: parallelism 2 differs from the source's (1: a file or gen source is read by one lcore); a filter or union runs chained to its source");
+	assert_int_equal(load("par.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m}\n"
+			      "    parallelism: 2\n"
+			      "  - aggregate: [count() as n]\n"
+			      "  - filter: \"n > 1\"\n"
+			      "    parallelism: 3\n"
+			      SINK, &p, err), -EINVAL);
+	assert_string_equal(err, "par.yaml:10:18: filter is chained to the operator with parallelism 2 (line 7), got 3; a keyed operator's steps share a parallelism");
+	assert_int_equal(load("par.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m}\n"
+			      "  - aggregate: [count() as n]\n"
+			      "  - map: {k: k, n: n}\n"
+			      "    parallelism: 2\n"
+			      SINK, &p, err), -EINVAL);
+	assert_string_equal(err, "par.yaml:9:18: a map after the keyed stage runs where the sink writes the ordered rows: its parallelism is 1, got 2");
 	assert_int_equal(load("par.yaml", HEAD SRC
 			      "pipeline:\n"
 			      "  - key_by: k\n"
