@@ -104,6 +104,9 @@ dp_stats_print(const struct dp *dp)
 				", function errors %" PRIu64 "\n", w,
 				dp->w[w].proc.stats.timers_fired, dp->w[w].proc.stats.side_out,
 				dp->w[w].side_dropped, dp->w[w].proc.stats.fn_errors);
+		if (dp->plan->n_post_filters != 0)
+			fprintf(stderr, "sluice-dp: worker %u: results removed by the filters after the keyed stage %" PRIu64 "\n",
+				w, dp->w[w].post_filtered);
 		if (ws->state_full_dropped)
 			fprintf(stderr, "sluice-dp: worker %u: DROPPED %" PRIu64
 				" rows: the state backend is full; raise state.backend.heap.memory or use state.backend.type: rocksdb\n",
@@ -186,6 +189,9 @@ dp_stats_json(const struct dp *dp, const char *path)
 				"unmatched", (json_int_t)js->unmatched,
 				"purged", (json_int_t)js->purged));
 		}
+		if (dp->plan->n_post_filters != 0)
+			json_object_set_new(json_array_get(ws, w), "post_filtered",
+					    json_integer((json_int_t)dp->w[w].post_filtered));
 		if (dp_process(dp->plan)) {
 			const struct sl_process_stats *ps = &dp->w[w].proc.stats;
 

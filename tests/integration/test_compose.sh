@@ -72,5 +72,10 @@ for lc in "{rx: 1, workers: 1}" "{rx: 1, workers: 2}" "{rx: 1, workers: 1, run_t
 		sum=$((sum + $(json "$T/s.json" "\$.workers[$i].numLateRecordsDropped")))
 	done
 	[ "$sum" = "$late" ] || fail "$lc: late rows: want $late, got $sum"
+	sum=0
+	for ((i = 0; i < n; i++)); do
+		sum=$((sum + $(json "$T/s.json" "\$.workers[$i].post_filtered")))
+	done
+	[ "$sum" = $((all - rows)) ] || fail "$lc: removed after the aggregate: want $((all - rows)), got $sum"
 	echo "ok: $lc: $rows rows (of $all windows) and $late late rows equal sqlite3's"
 done
