@@ -233,3 +233,21 @@ SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start
 	WHERE rank <= 3 ORDER BY window_start, rank;
 SQL
 } | sqlite3 -batch | tr -d '\r' > "$here/topk-clicks.csv"
+
+# Chained steps around the window: the clicks on a page other than 0 and
+# outside page group 3 (url_id / 10, integer division), per user and 5 s
+# window (rows whose window's end - 1 is at or below the watermark are
+# late; the watermark counts every row), count, distinct page groups and
+# the last click; windows with at least 100 clicks, projected with
+# window_end - 1 - last_click, in (window_start, user_id) order as the
+# sink writes them.
+{ base 1000; cat <<SQL
+CREATE TABLE p AS SELECT *, url_id / 10 AS page_group, ts - ((ts % 5000) + 5000) % 5000 AS ws
+	FROM x WHERE url_id != 0 AND url_id / 10 != 3;
+CREATE TABLE agg AS SELECT user_id, ws, ws + 5000 AS window_end, count(*) AS clicks,
+	count(DISTINCT page_group) AS groups, max(ts) AS last_click
+	FROM p WHERE wm IS NULL OR ws + 4999 > wm GROUP BY user_id, ws;
+SELECT user_id, window_end, clicks, groups, window_end - 1 - last_click AS quiet_ms
+	FROM agg WHERE clicks >= 100 ORDER BY ws, user_id;
+SQL
+} | sqlite3 -batch | tr -d '\r' > "$here/chained-clicks.csv"
