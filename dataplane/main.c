@@ -318,6 +318,10 @@ setup_post(struct dp *dp)
 	char msg[160];
 
 	dp->final = dp->out;
+	if (p->stage2.on) {
+		DP_LOG(ERR, "%s: a second keyed stage does not run in this build yet", p->file);
+		return -ENOTSUP;
+	}
 	if (p->n_post_filters == 0 && p->n_post_map == 0)
 		return 0;
 	if (!schema_same(&p->stage_out, &dp->out)) {

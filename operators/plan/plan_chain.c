@@ -105,34 +105,16 @@ plan_key_map(struct plan_ctx *c, const struct plan_node *v)
 	return 0;
 }
 
-/* The keyed stage's (or the join's) result rows, as the dataplane makes
- * them; k is the step that needs them, for errors. */
-static int
-plan_stage_out(struct plan_ctx *c, const struct plan_node *k)
+/* A window's result rows over rows of schema in: the keys, window_start,
+ * window_end, the aggregates (win_tumble.c's sl_win_conf_check). */
+int
+plan_window_out(struct plan_ctx *c, const struct plan_node *k,
+		const struct sl_schema *in, uint16_t n_keys, const int *key_field,
+		uint16_t n_aggs, const struct sl_plan_agg *agg, struct sl_schema *s)
 {
-	struct sl_plan *p = c->p;
-	struct sl_schema *s = &p->stage_out;
-
-	if (p->join.kind != SL_PLAN_JOIN_NONE) {
-		*s = p->join.out;
-		return 0;
-	}
-	if (p->dedup_within_ms > 0) {
-		*s = p->schema;
-		return 0;
-	}
-	if (p->udf_kind == SLUICE_FN_PROCESS) {
-		if (p->udf_unloaded)
-			return 1;	/* the function's columns are not known here */
-		*s = p->udf_out;
-		return 0;
-	}
-	if (p->topk_k != 0)
-		return plan_err(c, k, "%s after top_k is not supported yet; top_k ranks the rows where the sink writes them, so it is the pipeline's last step",
-				k->text);
 	sl_schema_init(s);
-	for (uint16_t i = 0; i < p->n_keys; i++) {
-		const struct sl_field *f = &p->schema.f[p->key_field[i]];
+	for (uint16_t i = 0; i < n_keys; i++) {
+		const struct sl_field *f = &in->f[key_field[i]];
 
 		if (sl_schema_add(s, f->name, f->type, f->type == SL_T_STR ? f->size : 0) < 0)
 			return plan_err(c, k, "the window's key columns do not fit a row");
@@ -140,9 +122,9 @@ plan_stage_out(struct plan_ctx *c, const struct plan_node *k)
 	if (sl_schema_add(s, "window_start", SL_T_TS, 0) < 0 ||
 	    sl_schema_add(s, "window_end", SL_T_TS, 0) < 0)
 		return plan_err(c, k, "the window's result columns do not fit a row");
-	for (uint16_t a = 0; a < p->n_aggs; a++) {
-		const struct sl_plan_agg *g = &p->agg[a];
-		const struct sl_field *f = g->field >= 0 ? &p->schema.f[g->field] : NULL;
+	for (uint16_t a = 0; a < n_aggs; a++) {
+		const struct sl_plan_agg *g = &agg[a];
+		const struct sl_field *f = g->field >= 0 ? &in->f[g->field] : NULL;
 		enum sl_type t;
 
 		switch (g->fn) {
@@ -170,6 +152,39 @@ plan_stage_out(struct plan_ctx *c, const struct plan_node *k)
 			return plan_err(c, k, "the window's result columns do not fit a row");
 	}
 	return 0;
+}
+
+/* The keyed stage's (or the join's) result rows, as the dataplane makes
+ * them; k is the step that needs them, for errors. 1: not known here (a
+ * process function's, with its plugin not loaded). */
+int
+plan_stage_out(struct plan_ctx *c, const struct plan_node *k)
+{
+	struct sl_plan *p = c->p;
+	const struct sl_plan_stage2 *s2 = &p->stage2;
+
+	if (s2->on)
+		return plan_window_out(c, k, &s2->in, s2->n_keys, s2->key_field,
+				       s2->n_aggs, s2->agg, &p->stage_out);
+	if (p->join.kind != SL_PLAN_JOIN_NONE) {
+		p->stage_out = p->join.out;
+		return 0;
+	}
+	if (p->dedup_within_ms > 0) {
+		p->stage_out = p->schema;
+		return 0;
+	}
+	if (p->udf_kind == SLUICE_FN_PROCESS) {
+		if (p->udf_unloaded)
+			return 1;	/* the function's columns are not known here */
+		p->stage_out = p->udf_out;
+		return 0;
+	}
+	if (p->topk_k != 0)
+		return plan_err(c, k, "%s after top_k is not supported yet; top_k ranks the rows where the sink writes them, so it is the pipeline's last step",
+				k->text);
+	return plan_window_out(c, k, &p->schema, p->n_keys, p->key_field, p->n_aggs,
+			       p->agg, &p->stage_out);
 }
 
 /* filter after the keyed stage: a boolean expression over its rows. */

@@ -92,7 +92,7 @@ plan_key_one(struct plan_ctx *c, const struct plan_node *n)
 	return 0;
 }
 
-static int
+int
 plan_key_by(struct plan_ctx *c, const struct plan_node *v)
 {
 	if (v->kind == PLAN_SCALAR)
@@ -234,7 +234,7 @@ plan_window_time(struct plan_ctx *c, const struct plan_node *v)
 	return 0;
 }
 
-static int
+int
 plan_window(struct plan_ctx *c, const struct plan_node *v)
 {
 	struct sl_plan *p = c->p;
@@ -489,7 +489,7 @@ plan_agg_one(struct plan_ctx *c, const struct plan_node *n)
 	return 0;
 }
 
-static int
+int
 plan_aggregate(struct plan_ctx *c, const struct plan_node *v)
 {
 	if (v->kind == PLAN_SCALAR && !v->null)
@@ -728,8 +728,14 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 		const bool after = seen[STEP_AGGREGATE] || seen[STEP_DEDUP] ||
 				   seen[STEP_PROCESS];
 
+		if (step == STEP_KEY_BY && seen[step] && seen[STEP_AGGREGATE])
+			/* the rest of the pipeline is the second stage's */
+			return plan_second_stage(c, seq, i);
+		if (step == STEP_KEY_BY && seen[step] && (seen[STEP_DEDUP] || seen[STEP_PROCESS]))
+			return plan_err(c, k, "a second keyed stage after %s is not supported yet; it follows a window's aggregate",
+					seen[STEP_DEDUP] ? "dedup" : "process");
 		if (step == STEP_KEY_BY && seen[step])
-			return plan_err(c, k, "a second key_by (a second keyed stage over the first one's results) is not supported yet; a pipeline has one keyed stage");
+			return plan_err(c, k, "duplicate key_by; a second keyed stage (key_by again) follows a window's aggregate");
 		if (step != STEP_FILTER && step != STEP_MAP && seen[step])
 			return plan_err(c, k, "duplicate %s; a pipeline has %s one",
 					step_names[step],

@@ -126,6 +126,20 @@ int plan_post_filter(struct plan_ctx *c, const struct plan_node *k,
 int plan_post_map(struct plan_ctx *c, const struct plan_node *k,
 		  const struct plan_node *v);
 int plan_after_join(struct plan_ctx *c, const struct plan_node *seq);
+int plan_stage_out(struct plan_ctx *c, const struct plan_node *k);
+int plan_window_out(struct plan_ctx *c, const struct plan_node *k,
+		    const struct sl_schema *in, uint16_t n_keys, const int *key_field,
+		    uint16_t n_aggs, const struct sl_plan_agg *agg, struct sl_schema *out);
+
+/* plan_pipeline.c: the keyed steps, also for a second keyed stage */
+int plan_key_by(struct plan_ctx *c, const struct plan_node *v);
+int plan_window(struct plan_ctx *c, const struct plan_node *v);
+int plan_aggregate(struct plan_ctx *c, const struct plan_node *v);
+
+/* plan_stage2.c: a second keyed stage over the first one's results */
+int plan_second_stage(struct plan_ctx *c, const struct plan_node *seq,
+		      uint32_t first);
+int plan_stage2_check(struct plan_ctx *c);
 
 /* section parsers */
 int plan_schema(struct plan_ctx *c, const struct plan_node *map);

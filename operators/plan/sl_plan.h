@@ -146,6 +146,33 @@ struct sl_plan_agg {
 	uint8_t hll_p;			/**< approx_count_distinct: log2 registers, 4..16 (default 14) */
 };
 
+/**
+ * A second keyed stage (Flink's keyBy(...).window(...).aggregate(...)
+ * over a window's results, R9.1): key_by, window and aggregate again
+ * after the first aggregate. Its rows are the first stage's results with
+ * a column `window_time` (window_end - 1, the timestamp Flink gives a
+ * window's result, R2.9, and Flink SQL's window_time), which is its event
+ * time; the filters between the stages run on those rows. The first
+ * window fires its final results once (event-time tumbling or sliding,
+ * the default trigger, no allowed lateness), so the second one sees each
+ * once and never late. For now one worker lcore runs both (the rows go
+ * straight from the first window to the second, no re-partition) and the
+ * job takes no checkpoints.
+ */
+struct sl_plan_stage2 {
+	bool on;
+	uint32_t line, col;		/**< its key_by, for errors found later */
+	struct sl_schema in;		/**< the first stage's results + window_time */
+	int ts_field;			/**< window_time */
+	uint16_t n_filters;		/**< filters between the stages */
+	char filter_text[SL_PLAN_MAX_FILTERS][SL_PLAN_ARG_MAX];
+	uint16_t n_keys;
+	int key_field[SL_PLAN_MAX_KEYS];	/**< indices into in */
+	int64_t size_ms, slide_ms, offset_ms;	/**< slide 0: tumbling */
+	uint16_t n_aggs;
+	struct sl_plan_agg agg[SL_PLAN_MAX_AGGS];	/**< fields: indices into in */
+};
+
 struct sl_plan_sink {
 	enum sl_sink_type type;
 	char path[SL_PLAN_PATH_MAX];	/**< csv */
@@ -261,7 +288,7 @@ struct sl_plan {
 
 	/**
 	 * Steps after the keyed stage (the window's aggregate, dedup,
-	 * process) or after a join: filters over its result rows, run on
+	 * process; with a second keyed stage, its aggregate) or after a join: filters over its result rows, run on
 	 * the workers as the rows are made, then at most one map, run where
 	 * the sink writes them (after the sink has ordered them by the
 	 * stage's columns). stage_out is the stage's result schema the
@@ -275,6 +302,7 @@ struct sl_plan {
 	char post_map_name[SL_PLAN_MAX_MAP][SL_NAME_MAX];
 	char post_map_text[SL_PLAN_MAX_MAP][SL_PLAN_ARG_MAX];
 	struct sl_schema stage_out;
+	struct sl_plan_stage2 stage2;
 
 	uint16_t n_keys;
 	int key_field[SL_PLAN_MAX_KEYS];	/**< schema indices of key_by */

@@ -761,6 +761,59 @@ test_compose_steps(void **state)
 	sl_plan_free(&p);
 }
 
+/*
+ * A second keyed stage (R9.1): its rows are the first window's results
+ * with window_time = window_end - 1 (R2.9) as their time; the filters
+ * before its key_by run between the stages, those after it on its
+ * results.
+ */
+static void
+test_R9_1_second_keyed_stage(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("two", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 10s}\n"
+			      "  - aggregate: [count() as n, sum(v) as sv]\n"
+			      "  - filter: \"n > 3\"\n"
+			      "  - key_by: n\n"
+			      "  - window: {sliding: 1m, slide: 30s}\n"
+			      "  - aggregate: [count() as users, sum(sv) as total, max(window_time) as last]\n"
+			      "  - filter: \"users > 1\"\n"
+			      "  - map: {n: n, window_end: window_end, users: users, total: total}\n"
+			      SINK, &p, err), 0);
+	assert_true(p.stage2.on);
+	assert_int_equal(p.window_size_ms, 10000);
+	assert_int_equal(p.n_aggs, 2);
+	/* k, window_start, window_end, n, sv, window_time */
+	assert_int_equal(p.stage2.in.n_fields, 6);
+	assert_int_equal(p.stage2.ts_field, 5);
+	assert_string_equal(p.stage2.in.f[5].name, "window_time");
+	assert_int_equal(p.stage2.in.f[5].type, SL_T_TS);
+	assert_int_equal(p.stage2.n_filters, 1);
+	assert_string_equal(p.stage2.filter_text[0], "n > 3");
+	assert_int_equal(p.stage2.n_keys, 1);
+	assert_int_equal(p.stage2.key_field[0], 3);
+	assert_int_equal(p.stage2.size_ms, 60000);
+	assert_int_equal(p.stage2.slide_ms, 30000);
+	assert_int_equal(p.stage2.n_aggs, 3);
+	assert_int_equal(p.stage2.agg[1].field, 4);
+	assert_int_equal(p.stage2.agg[2].field, 5);
+	/* after it: n, window_start, window_end, users, total, last */
+	assert_int_equal(p.n_post_filters, 1);
+	assert_string_equal(p.post_filter_text[0], "users > 1");
+	assert_int_equal(p.stage_out.n_fields, 6);
+	assert_int_equal(p.stage_out.f[3].type, SL_T_U64);
+	assert_int_equal(p.stage_out.f[4].type, SL_T_I64);
+	assert_int_equal(p.stage_out.f[5].type, SL_T_TS);
+	assert_int_equal(p.n_post_map, 4);
+	sl_plan_free(&p);
+}
+
 /* The ethdev sink: its defaults and options. */
 static void
 test_ethdev_sink(void **state)
@@ -2133,12 +2186,54 @@ static const struct bad_case bad_cases[] = {
 	  SINK,
 	  "aggregate_before_window:6:5: aggregate must come after window" },
 	/* Pipeline composition: what is still refused, and where. */
-	{ "second_keyed_stage", false,
+	{ "second_stage_two_workers", false,
 	  HEAD SRC
 	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
 	  "  - filter: \"n > 3\"\n  - key_by: n\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n"
+	  SINK "lcores: {workers: 2}\n",
+	  "second_stage_two_workers:9:5: a second keyed stage runs on one worker lcore for now (re-partitioning its rows between workers is not built); set lcores.workers: 1, got 2" },
+	{ "second_stage_checkpoints", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - key_by: n\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n"
+	  SINK "execution.checkpointing.interval: 1s\nstate.checkpoints.dir: /tmp/ck\n",
+	  "second_stage_checkpoints:8:5: checkpoints of a job with a second keyed stage are not supported yet (its window state is not in them); remove execution.checkpointing.interval" },
+	{ "second_stage_after_lateness", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m, allowed_lateness: 1s}\n  - aggregate: [count() as n]\n"
+	  "  - key_by: n\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n"
 	  SINK,
-	  "second_keyed_stage:9:5: a second key_by (a second keyed stage over the first one's results) is not supported yet; a pipeline has one keyed stage" },
+	  "second_stage_after_lateness:8:5: a second keyed stage takes the first window's final results, once each: that window must be an event-time tumbling or sliding one with the default trigger and no allowed_lateness" },
+	{ "second_stage_after_dedup", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - dedup: {within: 1s}\n  - key_by: v\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n"
+	  SINK,
+	  "second_stage_after_dedup:8:5: window after dedup is not supported yet; a dedup pipeline is filters, key_by and dedup, and writes the rows it keeps" },
+	{ "second_stage_session", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - key_by: n\n  - window: {session: 1m}\n  - aggregate: [count()]\n"
+	  SINK,
+	  "second_stage_session:9:5: the second keyed stage's window is an event-time tumbling or sliding one with the default trigger and no allowed_lateness for now" },
+	{ "second_stage_no_aggregate", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - key_by: n\n  - window: {tumbling: 1m}\n"
+	  SINK,
+	  "second_stage_no_aggregate:5:3: the second keyed stage has no aggregate; expected key_by, window and aggregate" },
+	{ "third_stage", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - key_by: n\n  - window: {tumbling: 1m}\n  - aggregate: [count() as m]\n"
+	  "  - key_by: m\n"
+	  SINK,
+	  "third_stage:11:5: key_by after the second keyed stage is not supported yet; filter and map take its results" },
+	{ "second_stage_unknown_field", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - key_by: v\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n"
+	  SINK,
+	  "second_stage_unknown_field:8:13: unknown field 'v' in key_by; schema has: k, window_start, window_end, n, window_time" },
 	{ "post_filter_input_field", false,
 	  HEAD SRC
 	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
@@ -2204,7 +2299,7 @@ static const struct bad_case bad_cases[] = {
 	  "  - window: {tumbling: 1m}\n"
 	  "  - aggregate: [count()]\n"
 	  SINK,
-	  "dup_key_by:6:5: a second key_by (a second keyed stage over the first one's results) is not supported yet; a pipeline has one keyed stage" },
+	  "dup_key_by:6:5: duplicate key_by; a second keyed stage (key_by again) follows a window's aggregate" },
 	{ "unknown_step", false,
 	  HEAD
 	  SRC
@@ -3003,6 +3098,7 @@ main(void)
 		cmocka_unit_test(test_udf_steps),
 		cmocka_unit_test(test_operator_parallelism),
 		cmocka_unit_test(test_compose_steps),
+		cmocka_unit_test(test_R9_1_second_keyed_stage),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
