@@ -201,6 +201,17 @@ struct dp_worker {
 	uint16_t n_post;
 	struct sl_expr *post[SL_PLAN_MAX_FILTERS];
 	uint64_t post_filtered;		/* result rows they removed */
+	/* A second keyed stage (plan.stage2, stage2.c): the first window's
+	 * results gather in mid, go through the filters between the stages
+	 * and into win2, over a state instance of its own. */
+	struct sl_win win2;
+	struct sl_state *st2;
+	void *mem2;
+	size_t mem2_len;
+	struct sl_vec *mid;
+	uint16_t n_mid_f;
+	struct sl_expr *mid_f[SL_PLAN_MAX_FILTERS];
+	uint64_t mid_filtered;		/* first-stage rows those filters removed */
 	/* Stateless pipelines with an ethdev sink send their own rows: no
 	 * ring to the main lcore, no wait for a vector to fill. */
 	bool tx;
@@ -291,6 +302,13 @@ struct dp {
 	 * keyed stage (plan.post_map_*), which runs where the sink writes,
 	 * a vector of ordered rows at a time (dp_sink_write). */
 	struct sl_schema final;
+	/* Key fields at the front of out (the sink orders by window_start
+	 * after them): the plan's, or its second stage's. */
+	uint16_t sink_keys;
+	/* A second keyed stage: its rows (the first stage's results and
+	 * window_time) and its window. */
+	struct sl_schema mid;
+	struct sl_win_conf win_conf2;
 	struct sl_map *post_map;
 	struct sl_vec *post_in;		/* rows waiting for the map, in order */
 	uint8_t *post_out;		/* the map's rows */
@@ -565,6 +583,16 @@ int dp_ckpt_request(struct dp *dp, const char *savepoint_dir, bool queue,
 /* Take a savepoint into dir, then stop without draining (Flink's stop-with-savepoint). */
 int dp_ckpt_stop_with_savepoint(struct dp *dp, const char *dir, json_t **data,
 				char *msg, size_t len);
+/* main.c: two schemas with the same fields at the same places */
+bool dp_schema_same(const struct sl_schema *a, const struct sl_schema *b);
+
+/* stage2.c: a second keyed stage on the worker */
+int dp_stage2_setup(struct dp *dp);
+int dp_worker_stage2_init(struct dp_worker *w);
+void dp_worker_stage2_fini(struct dp_worker *w);
+void dp_worker_stage2_advance(struct dp_worker *w, int64_t wm);
+uint8_t *dp_worker_mid_row(void *ctx);
+
 int dp_sink_write(struct dp *dp, const uint8_t *row);
 /* With a map after the keyed stage: map and write the rows dp_sink_write
  * has gathered. Callers end every run of writes with it, before anything

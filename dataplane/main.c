@@ -153,6 +153,13 @@ setup_windows(struct dp *dp)
 		DP_LOG(ERR, "%s: %s", p->file, msg);
 		return rc;
 	}
+	dp->sink_keys = p->n_keys;
+	/* A second keyed stage: its results are the sink's. */
+	if (p->stage2.on) {
+		rc = dp_stage2_setup(dp);
+		if (rc < 0)
+			return rc;
+	}
 	if (p->topk_k != 0) {
 		/* The rank goes after the aggregates: the workers' rows end
 		 * before it, the sink zeroes it when they come and fills it
@@ -292,8 +299,8 @@ setup_map(struct dp *dp)
 	return 0;
 }
 
-static bool
-schema_same(const struct sl_schema *a, const struct sl_schema *b)
+bool
+dp_schema_same(const struct sl_schema *a, const struct sl_schema *b)
 {
 	if (a->n_fields != b->n_fields || a->row_size != b->row_size)
 		return false;
@@ -318,13 +325,9 @@ setup_post(struct dp *dp)
 	char msg[160];
 
 	dp->final = dp->out;
-	if (p->stage2.on) {
-		DP_LOG(ERR, "%s: a second keyed stage does not run in this build yet", p->file);
-		return -ENOTSUP;
-	}
 	if (p->n_post_filters == 0 && p->n_post_map == 0)
 		return 0;
-	if (!schema_same(&p->stage_out, &dp->out)) {
+	if (!dp_schema_same(&p->stage_out, &dp->out)) {
 		DP_LOG(ERR, "%s: the keyed stage's result columns are not the ones its filter and map steps were checked against; report this with the job file",
 		       p->file);
 		return -EINVAL;
@@ -453,7 +456,7 @@ setup_rx_map(struct dp_rx *rx)
 		DP_LOG(ERR, "%s: map before key_by: %s", p->file, msg);
 		return -EINVAL;
 	}
-	if (!schema_same(&out, &p->schema)) {
+	if (!dp_schema_same(&out, &p->schema)) {
 		DP_LOG(ERR, "%s: the map before key_by makes other columns than the job was checked against; report this with the job file",
 		       p->file);
 		return -EINVAL;

@@ -104,6 +104,13 @@ dp_stats_print(const struct dp *dp)
 				", function errors %" PRIu64 "\n", w,
 				dp->w[w].proc.stats.timers_fired, dp->w[w].proc.stats.side_out,
 				dp->w[w].side_dropped, dp->w[w].proc.stats.fn_errors);
+		if (dp->plan->stage2.on)
+			fprintf(stderr, "sluice-dp: worker %u: second keyed stage: rows %" PRIu64
+				" (%" PRIu64 " removed by the filters before it), late dropped %" PRIu64
+				", windows fired %" PRIu64 ", results %" PRIu64 "\n", w,
+				dp->w[w].win2.stats.rows_in, dp->w[w].mid_filtered,
+				dp->w[w].win2.stats.late_dropped, dp->w[w].win2.stats.windows_fired,
+				dp->w[w].win2.stats.rows_out);
 		if (dp->plan->n_post_filters != 0)
 			fprintf(stderr, "sluice-dp: worker %u: results removed by the filters after the keyed stage %" PRIu64 "\n",
 				w, dp->w[w].post_filtered);
@@ -192,6 +199,17 @@ dp_stats_json(const struct dp *dp, const char *path)
 		if (dp->plan->n_post_filters != 0)
 			json_object_set_new(json_array_get(ws, w), "post_filtered",
 					    json_integer((json_int_t)dp->w[w].post_filtered));
+		if (dp->plan->stage2.on) {
+			const struct sl_win_stats *s2 = &dp->w[w].win2.stats;
+
+			json_object_set_new(json_array_get(ws, w), "stage2", json_pack(
+				"{s:I, s:I, s:I, s:I, s:I}",
+				"rows_in", (json_int_t)s2->rows_in,
+				"filtered_before", (json_int_t)dp->w[w].mid_filtered,
+				"numLateRecordsDropped", (json_int_t)s2->late_dropped,
+				"windows_fired", (json_int_t)s2->windows_fired,
+				"rows_out", (json_int_t)s2->rows_out));
+		}
 		if (dp_process(dp->plan)) {
 			const struct sl_process_stats *ps = &dp->w[w].proc.stats;
 

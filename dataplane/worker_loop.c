@@ -225,6 +225,8 @@ worker_advance(struct dp_worker *w, int64_t wm)
 		dp_worker_join_advance(w, wm);
 	else if (dp_process(w->dp->plan))
 		worker_process_advance(w, wm);
+	else if (w->dp->plan->stage2.on)
+		dp_worker_stage2_advance(w, wm);
 	else if (!w->dp->plan->stateless)
 		sl_win_advance(&w->win, wm, dp_worker_res_row, w);
 }

@@ -598,6 +598,11 @@ dp_worker_init(void *arg)
 		DP_LOG(ERR, "worker %u: window state: %s", w->id, strerror(-rc));
 		goto out;
 	}
+	if (p->stage2.on) {
+		rc = dp_worker_stage2_init(w);
+		if (rc < 0)
+			goto out;
+	}
 	/* Late firings (allowed lateness) go out with the results. */
 	sl_win_set_output(&w->win, dp_worker_res_row, w);
 	if (dp->plan->has_late_sink)
@@ -647,6 +652,8 @@ dp_worker_fini(void *arg)
 	dp_worker_chan_release(w);
 	free(w->chan);
 	w->chan = NULL;
+	if (w->dp->plan->stage2.on)
+		dp_worker_stage2_fini(w);
 	sl_win_fini(&w->win);
 	if (w->st != NULL)
 		sl_state_close(w->st);

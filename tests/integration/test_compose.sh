@@ -17,7 +17,8 @@
 # over the same events, and the late rows dropped must be those it finds.
 # Then the same steps around dedup (rows written as they come) and after
 # an interval join (pairs written in join_ts order), on 1 and 2 workers,
-# and the window job through SIGKILLs and a 2 -> 3 worker restore.
+# and the window job through SIGKILLs and a 2 -> 3 worker restore; then
+# a second keyed stage over the first one's results (one worker).
 . "$(dirname "$0")/lib.sh"
 
 "$GEN" write --schema user_id:u64,url_id:u32,ts:timestamp_ms --key user_id --ts ts \
@@ -231,3 +232,63 @@ grep -q "2 workers then, 3 now" "$T/dp.err" || fail "no 2 -> 3 restore: $(grep r
 cat "$T"/ckout/res.csv.part-* > "$T/ck-got.csv"
 same_file "$T/ck-ref.csv" "$T/ck-got.csv"
 echo "ok: a checkpoint of 2 workers restored onto 3: the same rows"
+
+# A second keyed stage (semantics.md R9.1, R2.9): per user and 2 s the
+# clicks, the windows with more than 40, then per region (user_id % 4,
+# computed before key_by) and 6 s over those results, each at its
+# window_time = window_end - 1; then a filter and a map over the second
+# stage's results. One worker (the second stage's re-partition between
+# workers is not built) and run to completion, through the DPDK port;
+# sqlite3 computes the first stage as above and groups its results by
+# their window_end - 1.
+q2() {
+	expected_sql "$T/in.csv" "user_id INTEGER, url_id INTEGER, ts INTEGER" 64 500 2000 0 \
+		"url_id != 0" "user_id" "count(*) AS n, sum(url_id * 2) AS s2"
+	cat <<'SQL'
+CREATE TABLE s1 AS SELECT user_id % 4 AS region, window_end - 1 AS wt, n, s2 FROM expected WHERE n > 40;
+CREATE TABLE s2 AS SELECT region, ws AS window_start, ws + 6000 AS window_end, count(*) AS users,
+	sum(n) AS clicks, max(n) AS top, sum(s2) AS s2, min(wt) AS first_wt
+	FROM (SELECT *, wt - (((wt % 6000) + 6000) % 6000) AS ws FROM s1) GROUP BY region, ws;
+CREATE TABLE final2 AS SELECT region, window_end, users, clicks, top, s2 / clicks AS mean_u2, first_wt
+	FROM s2 WHERE users > 12 ORDER BY window_start, region;
+SQL
+}
+{ q2; printf '.headers on\n.mode csv\nSELECT * FROM final2;\n'; } | sqlite3 -batch | tr -d '\r' > "$T/expected2.csv"
+rows2=$(($(wc -l < "$T/expected2.csv") - 1))
+between=$({ q2; printf 'SELECT count(*) FROM expected WHERE n <= 40;\n'; } | sqlite3 -batch)
+after=$({ q2; printf 'SELECT count(*) FROM s2 WHERE users <= 12;\n'; } | sqlite3 -batch)
+[ "$rows2" -gt 8 ] || fail "two stages: $rows2 rows expected; the data proves little"
+[ "$between" -gt 0 ] && [ "$after" -gt 0 ] || fail "two stages: the filters remove nothing ($between, $after)"
+for lc in "{rx: 1, workers: 1}" "{rx: 1, workers: 1, run_to_completion: true}"; do
+	cat > "$T/two.yaml" <<YAML
+job: two-stage
+schema: {user_id: u64, url_id: u32, ts: timestamp_ms}
+source:
+  type: ethdev
+  port: "net_pcap0,rx_pcap=$T/in.pcap"
+  timestamp: ts
+  watermark: {out_of_orderness: 500ms, emit: punctuated}
+pipeline:
+  - filter: "url_id != 0"
+  - map: {user: user_id, region: "user_id % 4", ts: ts, u2: "url_id * 2"}
+  - key_by: [user, region]
+  - window: {tumbling: 2s}
+  - aggregate: [count() as n, sum(u2) as s2]
+  - filter: "n > 40"
+  - key_by: region
+  - window: {tumbling: 6s}
+  - aggregate: [count() as users, sum(n) as clicks, max(n) as top, sum(s2) as s2, min(window_time) as first_wt]
+  - filter: "users > 12"
+  - map: {region: region, window_end: window_end, users: users, clicks: clicks, top: top, mean_u2: "s2 / clicks", first_wt: first_wt}
+sink: {type: csv, path: $T/two.csv}
+lcores: $lc
+YAML
+	run_dp "$T/two.yaml" --stats-json "$T/s.json"
+	same_file "$T/expected2.csv" "$T/two.csv"
+	[ "$(json "$T/s.json" '$.workers[0].stage2.filtered_before')" = "$between" ] ||
+		fail "two stages: filtered between them: want $between, got $(json "$T/s.json" '$.workers[0].stage2.filtered_before')"
+	[ "$(json "$T/s.json" '$.workers[0].stage2.numLateRecordsDropped')" = 0 ] ||
+		fail "two stages: the second stage dropped rows as late"
+	[ "$(json "$T/s.json" '$.workers[0].post_filtered')" = "$after" ] || fail "two stages: filtered after: want $after"
+	echo "ok: two keyed stages, $lc: sqlite3's $rows2 rows ($between first-stage rows filtered between the stages, none late in the second)"
+done
