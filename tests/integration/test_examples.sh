@@ -5,7 +5,7 @@
 # (configs/jobs/expected/regen.sh). Each job's outputs are sorted by
 # (window_start, key, count) before the comparison (a late firing's
 # update and the late side output interleave as they come); the stateless
-# top-K and chained examples' are compared in their order, the dedup example's
+# top-K, chained and two-stage examples' are compared in their order, the dedup example's
 # sorted by key and time, the join example's by every column.
 . "$(dirname "$0")/lib.sh"
 
@@ -75,8 +75,9 @@ for job in process-clicks; do
 done
 # Top-K: written in (window_start, rank) order, the same bytes whatever
 # the workers: compared as is; so are the chained steps' rows, written
-# in (window_start, user_id) order through the map after the window.
-for job in topk-clicks chained-clicks; do
+# in (window_start, user_id) order through the map after the window, and
+# the two keyed stages', in (window_start, region) order.
+for job in topk-clicks chained-clicks two-stage-clicks; do
 	sed -e "s|path: out/|path: $T/|" "configs/jobs/$job.yaml" > "$T/$job.yaml"
 	run_dp "$T/$job.yaml"
 	same_file "configs/jobs/expected/$job.csv" "$T/$job.csv"
@@ -94,4 +95,4 @@ for job in join-clicks; do
 	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected"
 	n=$((n + 1))
 done
-[ "$n" = 11 ] || fail "ran $n examples"
+[ "$n" = 12 ] || fail "ran $n examples"
