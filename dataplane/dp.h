@@ -212,6 +212,15 @@ struct dp_worker {
 	uint16_t n_mid_f;
 	struct sl_expr *mid_f[SL_PLAN_MAX_FILTERS];
 	uint64_t mid_filtered;		/* first-stage rows those filters removed */
+	/* ... on several workers: the first stage's rows go by the second
+	 * key into out2[b], worker b's ring in2[this worker]; in2[a] brings
+	 * worker a's, whose watermarks valve2 combines (R1.7). */
+	uint16_t n_in2, n_done2;
+	struct rte_ring *in2[DP_MAX_WORKERS];
+	struct rte_ring *out2r[DP_MAX_WORKERS];
+	struct sl_vec *out2[DP_MAX_WORKERS];
+	struct sl_wm_valve valve2;
+	uint64_t s2_full;		/* sends that found a peer's ring full */
 	/* Stateless pipelines with an ethdev sink send their own rows: no
 	 * ring to the main lcore, no wait for a vector to fill. */
 	bool tx;
@@ -309,6 +318,7 @@ struct dp {
 	 * window_time) and its window. */
 	struct sl_schema mid;
 	struct sl_win_conf win_conf2;
+	struct rte_mempool *mid_pool;	/* vectors between the workers' stages */
 	struct sl_map *post_map;
 	struct sl_vec *post_in;		/* rows waiting for the map, in order */
 	uint8_t *post_out;		/* the map's rows */
@@ -592,6 +602,20 @@ int dp_worker_stage2_init(struct dp_worker *w);
 void dp_worker_stage2_fini(struct dp_worker *w);
 void dp_worker_stage2_advance(struct dp_worker *w, int64_t wm);
 uint8_t *dp_worker_mid_row(void *ctx);
+int dp_stage2_rings(struct dp *dp);
+void dp_worker_stage2_apply(struct dp_worker *w, const struct sl_wm_out *o);
+void dp_worker_stage2_finish(struct dp_worker *w);
+unsigned int dp_worker_stage2_poll(struct dp_worker *w);
+/* worker_loop.c, for stage2.c */
+void dp_worker_res_ctl(struct dp_worker *w, enum sl_ctl_type type, int64_t ts);
+void dp_worker_eoi(struct dp_worker *w);
+
+/* The second keyed stage's rows cross between worker lcores. */
+static inline bool
+dp_stage2_multi(const struct dp *dp)
+{
+	return dp->plan->stage2.on && dp->n_workers > 1;
+}
 
 int dp_sink_write(struct dp *dp, const uint8_t *row);
 /* With a map after the keyed stage: map and write the rows dp_sink_write

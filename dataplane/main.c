@@ -605,6 +605,8 @@ run(struct dp *dp)
 	if (rc == 0)
 		rc = setup_rings(dp);
 	if (rc == 0)
+		rc = dp_stage2_rings(dp);
+	if (rc == 0)
 		rc = setup_sources(dp);
 	if (rc == 0)
 		rc = dp_ckpt_setup(dp);

@@ -3,21 +3,35 @@
  * A second keyed stage (plan.stage2, Flink's consecutive windowed
  * operations, R9.1): the first window's results, each with window_time =
  * window_end - 1 (the timestamp Flink gives a window's result, R2.9), go
- * straight into a second window on the same worker lcore (one worker: no
- * re-partition), which keeps its state in a state backend instance of its
- * own (its descriptors have the window's names). The filters between the
- * stages run over each vector of first-stage results before the second
- * window takes it. A watermark fires the first window into that vector,
- * then the second window, before the watermark goes on to the sink
- * (R1.9): the second stage sees every row of a window whose window_time
- * the watermark passes before that watermark, so none is late.
+ * to a second window, which keeps its state in a state backend instance
+ * of its own (its descriptors have the window's names). The filters
+ * between the stages run over each vector of first-stage results first.
+ *
+ * With one worker the rows go straight into the second window on the
+ * same lcore; a watermark fires the first window, then the second, then
+ * goes on to the sink. With several, the rows go by the second key's
+ * key group to the worker that owns it, through a ring per pair of
+ * workers (the self pair too), and the watermark (and idleness, end of
+ * input) of each worker's first stage follows its rows on every ring;
+ * each worker's second window advances on the minimum over its rings
+ * (R1.7, valve2) and sends that watermark to the sink. Either way the
+ * first stage emits before forwarding the watermark that fired it
+ * (R1.9), so the second stage sees every row of a window whose
+ * window_time the watermark passes before that watermark: none is late.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_pause.h>
+
 #include "dp.h"
 #include "sl_kg.h"
+
+/* vectors per ring between two workers' stages */
+#define STAGE2_RING_SIZE 128
 
 /* The same arena size as the first stage's (state.backend.heap.memory). */
 #define STAGE2_ARENA_ALIGN (32ull << 20)
@@ -106,8 +120,7 @@ dp_worker_stage2_init(struct dp_worker *w)
 	memset(&sc, 0, sizeof(sc));
 	sc.backend = SL_STATE_BACKEND_HEAP;
 	sc.max_parallelism = p->max_parallelism;
-	sc.first_kg = 0;
-	sc.last_kg = p->max_parallelism - 1;
+	sl_kg_range(w->id, p->max_parallelism, dp->n_workers, &sc.first_kg, &sc.last_kg);
 	sc.mem = w->mem2;
 	sc.mem_len = len;
 	sc.mem_limit = p->state.heap_memory;
@@ -118,7 +131,14 @@ dp_worker_stage2_init(struct dp_worker *w)
 		       w->id, strerror(-rc));
 		return rc;
 	}
-	rc = sl_win_init(&w->win2, &dp->win_conf2, w->st2);
+	{
+		struct sl_win_conf c2 = dp->win_conf2;
+
+		/* several workers: the key groups this one owns */
+		sl_kg_range(w->id, p->max_parallelism, dp->n_workers, &c2.first_kg,
+			    &c2.last_kg);
+		rc = sl_win_init(&w->win2, &c2, w->st2);
+	}
 	if (rc < 0)
 		DP_LOG(ERR, "worker %u: the second keyed stage's window: %s", w->id,
 		       strerror(-rc));
@@ -138,6 +158,210 @@ dp_worker_stage2_fini(struct dp_worker *w)
 	free(w->mid);
 	w->mid = NULL;
 	/* The arena stays mapped, as the first stage's (mimalloc). */
+}
+
+static void s2_handle(struct dp_worker *w, uint16_t a, struct sl_vec *v);
+static void mid_flush(struct dp_worker *w);
+
+/* Dequeue what the other workers' first stages sent this one. */
+unsigned int
+dp_worker_stage2_poll(struct dp_worker *w)
+{
+	struct sl_vec *v[DP_DEQ_BURST];
+	unsigned int got = 0;
+
+	for (uint16_t a = 0; a < w->n_in2; a++) {
+		unsigned int n = rte_ring_sc_dequeue_burst(w->in2[a], (void **)v,
+							   DP_DEQ_BURST, NULL);
+
+		for (unsigned int i = 0; i < n; i++)
+			s2_handle(w, a, v[i]);
+		got += n;
+	}
+	return got;
+}
+
+/* Hand out2[b] to worker b. Its ring full, b may be waiting on one of
+ * this lcore's: take in what the others sent meanwhile, so that no two
+ * workers wait for each other for good. */
+static void
+s2_send(struct dp_worker *w, uint16_t b)
+{
+	struct dp *dp = w->dp;
+	struct sl_vec *v = w->out2[b];
+
+	if (unlikely(rte_ring_sp_enqueue(w->out2r[b], v) != 0)) {
+		w->s2_full++;
+		while (rte_ring_sp_enqueue(w->out2r[b], v) != 0)
+			if (dp_worker_stage2_poll(w) == 0)
+				rte_pause();
+	}
+	/* Sized for every ring full and every open vector: no wait. */
+	while (unlikely(rte_mempool_get(dp->mid_pool, (void **)&w->out2[b]) != 0))
+		rte_pause();
+	sl_vec_reset(w->out2[b], dp->mid.row_size);
+	w->out2[b]->src = w->id;
+}
+
+/* The first stage's selected rows of v to the workers owning their key
+ * groups under the second key (v->hash: that key's hash). */
+static void
+s2_route(struct dp_worker *w, const struct sl_vec *v)
+{
+	const uint32_t maxp = w->dp->plan->max_parallelism, nw = w->dp->n_workers;
+	const uint16_t rs = v->row_size;
+
+	for (uint16_t j = 0; j < v->n_sel; j++) {
+		const uint16_t i = v->sel[j];
+		const uint16_t b = (uint16_t)sl_kg_owner(sl_kg_of(v->hash[i], maxp), maxp, nw);
+		struct sl_vec *o = w->out2[b];
+		const uint16_t k = o->n_rows;
+
+		memcpy(sl_vec_row(o, k), v->rows + (size_t)i * rs, rs);
+		o->hash[k] = v->hash[i];
+		o->sel[k] = k;
+		o->n_rows = (uint16_t)(k + 1);
+		o->n_sel = o->n_rows;
+		if (unlikely(o->n_rows == SL_VEC_MAX))
+			s2_send(w, b);
+	}
+}
+
+/* A control element behind every worker's rows so far. */
+static void
+s2_ctl_all(struct dp_worker *w, enum sl_ctl_type type, int64_t ts)
+{
+	for (uint16_t b = 0; b < w->dp->n_workers; b++) {
+		w->out2[b]->ctl.type = (uint8_t)type;
+		w->out2[b]->ctl.ts = ts;
+		s2_send(w, b);
+	}
+}
+
+/* The first stage's inputs moved (its valve's output o): it fires, its
+ * rows and then the watermark go to every worker's second stage. */
+void
+dp_worker_stage2_apply(struct dp_worker *w, const struct sl_wm_out *o)
+{
+	if (o->status > 0)
+		s2_ctl_all(w, SL_CTL_ACTIVE, 0);
+	if (o->wm) {
+		sl_win_advance(&w->win, o->ts, dp_worker_mid_row, w);
+		mid_flush(w);
+		s2_ctl_all(w, SL_CTL_WATERMARK, o->ts);
+	}
+	if (o->status < 0)
+		s2_ctl_all(w, SL_CTL_IDLE, 0);
+}
+
+/* Every input of the first stage ended: so does its output, on every
+ * ring (the watermark MAX went before, with the last firings). */
+void
+dp_worker_stage2_finish(struct dp_worker *w)
+{
+	sl_win_advance(&w->win, SL_TS_MAX, dp_worker_mid_row, w);
+	mid_flush(w);
+	s2_ctl_all(w, SL_CTL_EOI, SL_TS_MAX);
+	for (uint16_t b = 0; b < w->dp->n_workers; b++) {
+		rte_mempool_put(w->dp->mid_pool, w->out2[b]);
+		w->out2[b] = NULL;
+	}
+}
+
+/* The second stage's valve moved: its window fires, then the watermark
+ * goes to the sink (R1.9). */
+static void
+s2_apply(struct dp_worker *w, const struct sl_wm_out *o)
+{
+	if (o->status > 0)
+		dp_worker_res_ctl(w, SL_CTL_ACTIVE, 0);
+	if (o->wm) {
+		sl_win_advance(&w->win2, o->ts, dp_worker_res_row, w);
+		dp_worker_res_ctl(w, SL_CTL_WATERMARK, o->ts);
+	}
+	if (o->status < 0)
+		dp_worker_res_ctl(w, SL_CTL_IDLE, 0);
+}
+
+/* One vector from worker a's first stage: rows, then its control element. */
+static void
+s2_handle(struct dp_worker *w, uint16_t a, struct sl_vec *v)
+{
+	struct sl_wm_out o;
+
+	if (v->n_sel > 0)
+		sl_win_process(&w->win2, v);
+	switch (v->ctl.type) {
+	case SL_CTL_WATERMARK:
+		sl_wm_valve_watermark(&w->valve2, a, v->ctl.ts, &o);
+		s2_apply(w, &o);
+		break;
+	case SL_CTL_IDLE:
+	case SL_CTL_ACTIVE:
+		sl_wm_valve_status(&w->valve2, a, v->ctl.type == SL_CTL_IDLE, &o);
+		s2_apply(w, &o);
+		break;
+	case SL_CTL_EOI:
+		sl_wm_valve_status(&w->valve2, a, false, &o);
+		s2_apply(w, &o);
+		sl_wm_valve_watermark(&w->valve2, a, SL_TS_MAX, &o);
+		s2_apply(w, &o);
+		if (++w->n_done2 == w->n_in2)
+			dp_worker_eoi(w);
+		break;
+	default:
+		break;
+	}
+	rte_mempool_put(w->dp->mid_pool, v);
+}
+
+/* Main lcore, at setup: a ring from every worker to every worker, the
+ * vectors they carry, and each worker's open ones. */
+int
+dp_stage2_rings(struct dp *dp)
+{
+	const unsigned int nw = dp->n_workers;
+	char name[RTE_RING_NAMESIZE];
+	unsigned int n;
+
+	if (!dp_stage2_multi(dp))
+		return 0;
+	n = nw * nw * (STAGE2_RING_SIZE + 1) + nw * DP_DEQ_BURST +
+	    rte_lcore_count() * 48 + 64;
+	dp->mid_pool = rte_mempool_create("sl_mid", n,
+					  (unsigned int)sl_vec_size(dp->mid.row_size),
+					  32, 0, NULL, NULL, NULL, NULL,
+					  (int)rte_socket_id(), 0);
+	if (dp->mid_pool == NULL) {
+		DP_LOG(ERR, "cannot create the second keyed stage's vector pool: %s; give the EAL more memory (-m) or reserve hugepages",
+		       rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	for (unsigned int a = 0; a < nw; a++) {
+		for (unsigned int b = 0; b < nw; b++) {
+			struct rte_ring *r;
+
+			snprintf(name, sizeof(name), "sl_s2_%u_%u", a, b);
+			r = rte_ring_create(name, STAGE2_RING_SIZE,
+					    (int)rte_lcore_to_socket_id(dp->w[b].lcore),
+					    RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (r == NULL ||
+			    rte_mempool_get(dp->mid_pool, (void **)&dp->w[a].out2[b]) != 0) {
+				DP_LOG(ERR, "cannot create ring %s: %s", name,
+				       rte_strerror(rte_errno));
+				return -ENOMEM;
+			}
+			sl_vec_reset(dp->w[a].out2[b], dp->mid.row_size);
+			dp->w[a].out2[b]->src = (uint16_t)a;
+			dp->w[a].out2r[b] = r;
+			dp->w[b].in2[a] = r;
+		}
+	}
+	for (unsigned int b = 0; b < nw; b++) {
+		dp->w[b].n_in2 = (uint16_t)nw;
+		sl_wm_valve_init(&dp->w[b].valve2, nw);
+	}
+	return 0;
 }
 
 /*
@@ -179,7 +403,9 @@ mid_flush(struct dp_worker *w)
 		v->hash[i] = sl_kg_hash(key, key_len);
 	}
 	v->n_sel = ns;
-	if (ns > 0)
+	if (dp_stage2_multi(dp))
+		s2_route(w, v);
+	else if (ns > 0)
 		sl_win_process(&w->win2, v);
 	v->n_rows = 0;
 	v->n_sel = 0;
@@ -196,8 +422,8 @@ dp_worker_mid_row(void *ctx)
 	return sl_vec_row(w->mid, w->mid->n_rows++);
 }
 
-/* Watermark wm: the first window fires into the second, then the second
- * fires its results to the sink. */
+/* One worker: watermark wm fires the first window into the second, then
+ * the second its results to the sink. */
 void
 dp_worker_stage2_advance(struct dp_worker *w, int64_t wm)
 {

@@ -173,10 +173,6 @@ plan_stage2_check(struct plan_ctx *c)
 
 	if (!s->on)
 		return 0;
-	if (p->lcores.workers != 1)
-		return plan_err_at(c, s->line, s->col,
-				   "a second keyed stage runs on one worker lcore for now (re-partitioning its rows between workers is not built); set lcores.workers: 1, got %u",
-				   p->lcores.workers);
 	if (p->ckpt.interval_ms > 0)
 		return plan_err_at(c, s->line, s->col,
 				   "checkpoints of a job with a second keyed stage are not supported yet (its window state is not in them); remove execution.checkpointing.interval");
