@@ -209,6 +209,10 @@ struct sl_state_be_ops {
 	 * thread): the encoder's per-record call, gone. May be NULL. */
 	int (*snap_batch)(struct sl_state_snap *s, struct sl_state_record *r,
 			  unsigned int n);
+	/* Encode records of one key group straight into a chunk (drainer
+	 * thread; see heap_snap_encode): bytes written. May be NULL. */
+	int (*snap_encode)(struct sl_state_snap *s, uint8_t *dst, size_t cap,
+			   int *kg, uint32_t *nrec, size_t *need);
 	void (*snap_end)(struct sl_state *st, struct sl_state_snap *s);
 	/* Restore: put one record's stored bytes. */
 	int (*raw_put)(struct sl_state *st, struct sl_sdesc *d,
@@ -221,6 +225,12 @@ struct sl_state_be_ops {
 	int (*compact)(struct sl_state *st, int64_t now);
 	void (*stats)(struct sl_state *st, struct sl_state_stats *s);
 };
+
+/* A snapshot record's encoded size and bytes (the chunk format, state.c). */
+size_t sl_state_rec_size(const struct sl_state_snap *s,
+			 const struct sl_state_record *r);
+void sl_state_rec_put(const struct sl_state_snap *s,
+		      const struct sl_state_record *r, uint8_t *o);
 
 extern const struct sl_state_be_ops sl_state_heap_ops;
 extern const struct sl_state_be_ops sl_state_rocks_ops;

@@ -128,6 +128,7 @@ struct hsnap {
 	uint32_t moff;		/* next entry of the current map blob */
 	bool in_undo;		/* the table's pages are done: its undo list */
 	const struct hundo *ucur;
+	const uint8_t *cur;	/* the slot seek found, until advance */
 	uint8_t *stage;		/* one page as the snapshot saw it */
 	size_t stage_cap;
 	uint64_t *bits;		/* [slot] of the table: marked when staged */
@@ -1524,7 +1525,7 @@ hsnap_stage(struct hsnap *hs, struct hsnap_map *v, uint32_t p)
 	 * page's records take about as long as a page takes to arrive. */
 	if (p + 1 < (v->cap >> v->pshift))
 		for (size_t o = 0; o < v->pg; o += 64)
-			__builtin_prefetch(v->dir[p + 1] + o, 0, 0);
+			__builtin_prefetch(v->dir[p + 1] + o, 0, 3);
 	memcpy(hs->stage, live, v->pg);
 	atomic_thread_fence(memory_order_acquire);
 	for (uint32_t k = 0; k < ns; k++) {
@@ -1573,67 +1574,68 @@ hsnap_table_begin(struct hsnap *hs, const struct hsnap_map *v)
 }
 
 /*
- * Slot e's next record into r: 1, or 0 when the slot has no more (empty,
- * a tombstone, or a map blob's entries all given).
+ * Slot e's next record into r: 1, or 0 when the slot has no more (a map
+ * blob's entries all given; any other slot gives one).
  */
 static int
 hsnap_emit(struct sl_state *st, struct hsnap *hs, const struct sl_sdesc *d,
 	   const uint8_t *e, struct sl_state_record *r)
 {
 	const struct hdesc *hd = d->be;
-	uint32_t tag;
 
-	memcpy(&tag, e, 4);
-	if (tag <= TAG_TOMB)
-		return 0;
 	r->desc = d->id;
 	r->kg = (uint16_t)(st->conf.first_kg + hs->kgi);
 	r->key = e + 8;
 	r->ns = e + 8 + d->d.key_len;
 	r->ukey = NULL;
-	if (d->d.kind == SL_STATE_LIST) {
-		const struct hblob *x = *slot_blob(hd, (uint8_t *)(uintptr_t)e);
-
-		if (hs->moff != 0) {
-			hs->moff = 0;
-			return 0;
-		}
-		r->val = x->data;
-		r->val_len = x->len;
-		hs->moff = 1;
-		return 1;
-	}
 	if (d->d.kind == SL_STATE_MAP) {
 		const struct hblob *x = *slot_blob(hd, (uint8_t *)(uintptr_t)e);
 		uint32_t ul = d->d.ukey_len;
 
-		if (hs->moff + ul + 4 > x->len) {
-			hs->moff = 0;
+		if (hs->moff + ul + 4 > x->len)
 			return 0;
-		}
 		r->ukey = x->data + hs->moff;
 		memcpy(&r->val_len, x->data + hs->moff + ul, 4);
 		r->val = x->data + hs->moff + ul + 4;
 		hs->moff += ul + 4 + r->val_len;
 		return 1;
 	}
-	if (hs->moff != 0) {
-		hs->moff = 0;
+	if (hs->moff != 0)
 		return 0;
+	if (d->d.kind == SL_STATE_LIST) {
+		const struct hblob *x = *slot_blob(hd, (uint8_t *)(uintptr_t)e);
+
+		r->val = x->data;
+		r->val_len = x->len;
+	} else {
+		r->val = e + hd->voff;
+		r->val_len = d->fixed_len;
 	}
-	r->val = e + hd->voff;
-	r->val_len = d->fixed_len;
 	hs->moff = 1;
 	return 1;
 }
 
+/* Past the current slot. */
+static inline void
+hsnap_advance(struct hsnap *hs)
+{
+	hs->cur = NULL;
+	hs->moff = 0;
+	if (hs->in_undo)
+		hs->ucur = hs->ucur->next;
+	else
+		hs->si++;
+}
+
 /*
- * Up to n records into r, all from one staged page or one undo record
- * (they point into it: the next call may overwrite them). 0: no more.
+ * Put the cursor on the next slot the snapshot holds: *d and *e (a slot
+ * of the staged page or an undo record's saved bytes). 1; 0 at the end;
+ * -EAGAIN when that needs a page staged and !restage (what the caller
+ * took from the staged page would be overwritten); -errno.
  */
 static int
-heap_snap_batch(struct sl_state_snap *s, struct sl_state_record *r,
-		unsigned int n)
+hsnap_seek(struct sl_state_snap *s, bool restage, const struct sl_sdesc **dp,
+	   const uint8_t **ep)
 {
 	struct sl_state *st = s->st;
 	struct hsnap *hs = s->be;
@@ -1641,7 +1643,7 @@ heap_snap_batch(struct sl_state_snap *s, struct sl_state_record *r,
 	while (hs->kgi < st->n_kg) {
 		const struct sl_sdesc *d;
 		struct hsnap_map *v;
-		unsigned int got = 0;
+		uint32_t tag;
 		int rc;
 
 		if (hs->di >= s->n_desc) {
@@ -1651,36 +1653,41 @@ heap_snap_batch(struct sl_state_snap *s, struct sl_state_record *r,
 		}
 		d = &s->desc[hs->di];
 		v = &hs->m[(size_t)hs->kgi * s->n_desc + hs->di];
+		if (hs->cur != NULL) {
+			*dp = d;
+			*ep = hs->cur;
+			return 1;
+		}
 		if (v->cap == 0) {
 			hs->di++;
 			continue;
 		}
 		if (!hs->in_undo) {
-			if (hs->si >= hs->sn) {
-				if (hs->pi == 0 && (rc = hsnap_table_begin(hs, v)) < 0) {
-					fprintf(stderr, "sl_state: heap snapshot: no memory for a page and a table's slot bits; the checkpoint fails (give the process more memory)\n");
-					return rc;
-				}
-				if (hs->pi < (v->cap >> v->pshift)) {
-					hsnap_stage(hs, v, hs->pi++);
-				} else {
-					/* Every page thawed: the worker adds no
-					 * more undo records to this table. */
-					hs->in_undo = true;
-					hs->ucur = atomic_load_explicit(&v->undo,
-									memory_order_acquire);
+			if (hs->si < hs->sn) {
+				const uint8_t *e = hs->stage + (size_t)hs->si * v->stride;
+
+				memcpy(&tag, e, 4);
+				if (tag <= TAG_TOMB) {
+					hs->si++;
 					continue;
 				}
+				hs->cur = e;
+				continue;
 			}
-			while (got < n && hs->si < hs->sn) {
-				if (hsnap_emit(st, hs, d, hs->stage +
-					       (size_t)hs->si * v->stride, &r[got]))
-					got++;
-				else
-					hs->si++;
+			if (!restage)
+				return -EAGAIN;
+			if (hs->pi == 0 && (rc = hsnap_table_begin(hs, v)) < 0) {
+				fprintf(stderr, "sl_state: heap snapshot: no memory for a page and a table's slot bits; the checkpoint fails (give the process more memory)\n");
+				return rc;
 			}
-			if (got != 0)
-				return (int)got;
+			if (hs->pi < (v->cap >> v->pshift)) {
+				hsnap_stage(hs, v, hs->pi++);
+				continue;
+			}
+			/* Every page thawed: the worker adds no more undo
+			 * records to this table. */
+			hs->in_undo = true;
+			hs->ucur = atomic_load_explicit(&v->undo, memory_order_acquire);
 			continue;
 		}
 		if (hs->ucur != NULL) {
@@ -1688,20 +1695,18 @@ heap_snap_batch(struct sl_state_snap *s, struct sl_state_record *r,
 			uint64_t *w = &hs->bits[u->idx >> 6], bit = 1ull << (u->idx & 63);
 
 			/* Not marked: written after its page was staged. */
-			if (hs->moff == 0 && !(*w & bit)) {
+			if (!(*w & bit)) {
 				hs->ucur = u->next;
 				continue;
 			}
-			if (hs->moff == 0)
-				hs->restored++;
-			while (got < n && hsnap_emit(st, hs, d, u->slot, &r[got]))
-				got++;
-			if (got == n)
-				return (int)got;
 			*w &= ~bit;
-			hs->ucur = u->next;
-			if (got != 0)
-				return (int)got;
+			hs->restored++;
+			memcpy(&tag, u->slot, 4);
+			if (tag <= TAG_TOMB) {	/* inserted since begin */
+				hs->ucur = u->next;
+				continue;
+			}
+			hs->cur = u->slot;
 			continue;
 		}
 		if (hs->restored != hs->marked) {
@@ -1717,10 +1722,117 @@ heap_snap_batch(struct sl_state_snap *s, struct sl_state_record *r,
 	return 0;
 }
 
+/*
+ * Up to n records into r. They point into the staged page: the batch
+ * ends where another page would have to be staged.
+ */
+static int
+heap_snap_batch(struct sl_state_snap *s, struct sl_state_record *r,
+		unsigned int n)
+{
+	struct hsnap *hs = s->be;
+	unsigned int got = 0;
+
+	while (got < n) {
+		const struct sl_sdesc *d;
+		const uint8_t *e;
+		int rc = hsnap_seek(s, got == 0, &d, &e);
+
+		if (rc == -EAGAIN || rc == 0)
+			break;
+		if (rc < 0)
+			return rc;
+		while (got < n && hsnap_emit(s->st, hs, d, e, &r[got]))
+			got++;
+		if (got < n)
+			hsnap_advance(hs);
+	}
+	return (int)got;
+}
+
 static int
 heap_snap_next(struct sl_state_snap *s, struct sl_state_record *r)
 {
 	return heap_snap_batch(s, r, 1);
+}
+
+/*
+ * Encode the records of one key group (*kg, or the next one's when it is
+ * -1) into dst in the chunk record format (sl_state_rec_put), a fixed
+ * slot without building a record: its key and namespace are contiguous
+ * in the slot, the value follows at voff. Stops before a record of
+ * another key group or one that does not fit (*need: its size, when dst
+ * holds nothing yet). @return bytes written.
+ */
+static int
+heap_snap_encode(struct sl_state_snap *s, uint8_t *dst, size_t cap, int *kg,
+		 uint32_t *nrec, size_t *need)
+{
+	struct sl_state *st = s->st;
+	struct hsnap *hs = s->be;
+	size_t len = 0;
+
+	*need = 0;
+	for (;;) {
+		const struct sl_sdesc *d;
+		const struct hdesc *hd;
+		const uint8_t *e;
+		int rc = hsnap_seek(s, true, &d, &e);
+		uint32_t kn;
+		size_t rs;
+
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			break;
+		if (*kg < 0)
+			*kg = (int)(st->conf.first_kg + hs->kgi);
+		else if (*kg != (int)(st->conf.first_kg + hs->kgi))
+			break;
+		if (d->d.kind == SL_STATE_LIST || d->d.kind == SL_STATE_MAP) {
+			struct sl_state_record r;
+			uint32_t moff = hs->moff;
+
+			if (!hsnap_emit(st, hs, d, e, &r)) {
+				hsnap_advance(hs);
+				continue;
+			}
+			rs = sl_state_rec_size(s, &r);
+			if (len + rs > cap) {
+				hs->moff = moff;	/* again, next call */
+				if (len == 0)
+					*need = rs;
+				break;
+			}
+			sl_state_rec_put(s, &r, dst + len);
+			len += rs;
+			(*nrec)++;
+			continue;
+		}
+		hd = d->be;
+		kn = d->d.key_len + d->d.ns_len;
+		rs = 8u + kn + d->fixed_len;
+		if (len + rs > cap) {
+			if (len == 0)
+				*need = rs;
+			break;
+		}
+		{
+			uint8_t *o = dst + len;
+			uint16_t id = (uint16_t)d->id, z = 0;
+			uint32_t vl = d->fixed_len;
+
+			memcpy(o, &id, 2);
+			memcpy(o + 2, &z, 2);
+			memcpy(o + 4, &vl, 4);
+			memcpy(o + 8, e + 8, kn);
+			memcpy(o + 8 + kn, e + hd->voff, vl);
+		}
+		len += rs;
+		(*nrec)++;
+		hsnap_advance(hs);
+	}
+	return (int)len;
 }
 
 static void
@@ -1806,6 +1918,7 @@ const struct sl_state_be_ops sl_state_heap_ops = {
 	.snap_begin = heap_snap_begin,
 	.snap_next = heap_snap_next,
 	.snap_batch = heap_snap_batch,
+	.snap_encode = heap_snap_encode,
 	.snap_end = heap_snap_end,
 	.raw_put = heap_raw_put,
 	.stats = heap_stats,
