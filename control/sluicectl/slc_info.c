@@ -215,6 +215,7 @@ join_node(const struct sl_plan *p, struct node *n, const char *wk)
 	static const char *const kinds[] = {
 		[SL_PLAN_JOIN_INTERVAL] = "join.interval", [SL_PLAN_JOIN_WINDOW] = "join.window",
 		[SL_PLAN_JOIN_MATCH] = "join.match", [SL_PLAN_JOIN_ENRICH] = "join.enrich",
+		[SL_PLAN_JOIN_BROADCAST] = "join.broadcast",
 	};
 	const struct sl_plan_join *j = &p->join;
 	char a[32], b[32];

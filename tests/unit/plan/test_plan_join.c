@@ -265,10 +265,10 @@ static const struct bad_case bad_cases[] = {
 	  "no_upper:16:68: missing required key 'upper' in join.interval" },
 	{ "no_kind", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id}\n" SINK,
-	  "no_kind:16:11: join needs one of: interval, window, match, enrich" },
+	  "no_kind:16:11: join needs one of: interval, window, match, enrich, broadcast" },
 	{ "two_kinds", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, enrich: {}, match: {timeout: 1s}}\n" SINK,
-	  "two_kinds:16:70: join takes one of interval, window, match or enrich; got both enrich and match" },
+	  "two_kinds:16:70: join takes one of interval, window, match, enrich or broadcast; got both enrich and match" },
 	{ "window_offset", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, window: {tumbling: 2s, offset: 2s}}\n" SINK,
 	  "window_offset:16:89: join window offset must satisfy |offset| < size (2s), got 2s" },
