@@ -793,6 +793,14 @@ drain_begin(struct dp *dp, struct dp_worker *wk)
 					 CKPT_OP_STATE_META, SL_CKPT_NO_KG, meta, n);
 	}
 	free(meta);
+	if (rc == 0 && join) {
+		/* A broadcast join's rules map, copied at the barrier. */
+		const void *os = sl_join_opstate_snapshot(&wk->join, &n);
+
+		if (os != NULL)
+			rc = sl_ckpt_builder_add(&ck->db, SL_CKPT_SEC_OPERATOR, CKPT_OP_OPSTATE,
+						 SL_CKPT_NO_KG, os, n);
+	}
 	ck->native = sl_state_snapshot_dir(snap) != NULL;
 	if (rc == 0 && ck->native) {
 		struct dp_native_sec ns = {
@@ -1022,6 +1030,7 @@ restore_keep(struct dp *dp, const struct sl_ckpt_section *s, uint32_t file)
 		return 0;
 	}
 	if (!(s->kind == SL_CKPT_SEC_OPERATOR && s->op_id == CKPT_OP_WINDOW) &&
+	    !(s->kind == SL_CKPT_SEC_OPERATOR && s->op_id == CKPT_OP_OPSTATE) &&
 	    !(s->kind == SL_CKPT_SEC_OPERATOR && s->op_id == CKPT_OP_NATIVE &&
 	      s->len == sizeof(struct dp_native_sec)) &&
 	    !(s->kind == SL_CKPT_SEC_CHANNEL && s->op_id == CKPT_OP_CHANNEL) &&
