@@ -11,7 +11,8 @@
 #  - on 1 and 2 workers: exactly sqlite's rows, the same file byte for
 #    byte (event time orders rules and events, not the sources' timing),
 #    and every rule on every worker (the workers' right-row counts);
-#  - a checkpoint taken on 2 workers mid-stream (both sources CSV, paced),
+#  - a checkpoint taken on 2 workers mid-stream (both sources CSV, paced
+#    to 4 s, so rules come before and after it),
 #    restored onto 1 and onto 3 workers (each worker's rules map from the
 #    operator-state sections of both files, its buffered events by key
 #    group): the committed output is sqlite's, each event once;
@@ -25,7 +26,7 @@
 "$GEN" write --schema page:u32,cap:u32,ts:timestamp_ms --key page --ts ts --keys 40 \
 	--events 240 --rate 30 --disorder 0 --seed 32 --csv "$T/rules.csv" 2> /dev/null
 
-job() {	# NAME EVENTS_SOURCE WORKERS OUT [extra yaml]
+job() {	# NAME EVENTS_SOURCE WORKERS OUT [extra yaml [more of the rules source]]
 	cat <<YAML
 job: $1
 sources:
@@ -110,7 +111,7 @@ for wk in 1 3; do
 	rm -rf "$T/chk" "$T/ck"
 	mkdir -p "$T/ck"
 	job bc-rescale "$(csv "$T/ev.csv")
-    rate: 4000" 2 "$T/ck/res.csv" "$CK" > "$T/rs.yaml"
+    rate: 4000" 2 "$T/ck/res.csv" "$CK" "    rate: 60" > "$T/rs.yaml"
 	crash_after_ckpt "$T/rs.yaml"
 	sed "s/workers: 2/workers: $wk/" "$T/rs.yaml" > "$T/rs$wk.yaml"
 	run_dp "$T/rs$wk.yaml" --restore latest
@@ -126,7 +127,7 @@ rm -rf "$T/chk" "$T/ck"
 mkdir -p "$T/ck"
 job bc-kill "$(csv "$T/ev.csv")
     rate: 4000" 2 "$T/ck/res.csv" "$CK
-state.backend.type: rocksdb" > "$T/k.yaml"
+state.backend.type: rocksdb" "    rate: 60" > "$T/k.yaml"
 kill_and_restore "$T/k.yaml" 2
 cat "$T"/ck/res.csv.part-* | rows > "$T/k-got"
 same_file "$T/want" "$T/k-got"
