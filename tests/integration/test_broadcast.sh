@@ -17,7 +17,8 @@
 #    operator-state sections of both files, its buffered events by key
 #    group): the committed output is sqlite's, each event once;
 #  - 2 SIGKILLs with checkpoints every 100 ms on 2 workers (rocksdb):
-#    the committed output is still exactly sqlite's.
+#    the committed output is still exactly sqlite's;
+#  - sluicectl info draws the broadcast edge.
 . "$(dirname "$0")/lib.sh"
 
 "$GEN" write --schema user:u64,page:u32,ts:timestamp_ms --key page --ts ts --keys 40 \
@@ -132,3 +133,12 @@ kill_and_restore "$T/k.yaml" 2
 cat "$T"/ck/res.csv.part-* | rows > "$T/k-got"
 same_file "$T/want" "$T/k-got"
 echo "ok: rocksdb, 2 workers, 2 SIGKILLs and restores: sqlite3's $n rows, each once"
+
+# sluicectl info names the broadcast edge and the watermark-ordered sink.
+"$SLUICE_BUILD/control/sluicectl/sluicectl" info configs/jobs/broadcast-clicks.yaml > "$T/info.txt"
+for want in "join.broadcast  worker  left clicks, right weights, key url_id=url_id; right rows broadcast to every worker" \
+	"source.csv      join.broadcast  left hashed by its key's key group, right to every worker, over 4 SPSC rings" \
+	"join.broadcast  sink.csv        2 SPSC rings to the main lcore, merged by watermark"; do
+	grep -qF "$want" "$T/info.txt" || fail "sluicectl info lacks: $want"
+done
+echo "ok: sluicectl info draws the broadcast join"
