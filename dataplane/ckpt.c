@@ -693,11 +693,16 @@ ckpt_sources(struct dp *dp)
 	int rc = 0;
 
 	for (uint16_t r = 0; r < dp->n_rx && rc == 0; r++) {
+		const struct dp_rx *rx = &dp->rx[r];
+		/* A source that ended before this checkpoint reached it
+		 * stands at its end (rx_end). */
+		const struct sl_src_offset *off = rx->ended && rx->end_ckpt < dp->ck->inflight ?
+						  &rx->end_off : &rx->ckpt_off;
+
 		rc = ckpt_begin_file(dp, &b, SL_CKPT_TASK_SOURCE, r, dp->n_rx);
-		if (rc == 0 && dp->rx[r].src.ops->offset != NULL)
+		if (rc == 0 && rx->src.ops->offset != NULL)
 			rc = sl_ckpt_builder_add(&b, SL_CKPT_SEC_SOURCE, 0, SL_CKPT_NO_KG,
-						 &dp->rx[r].ckpt_off,
-						 sizeof(dp->rx[r].ckpt_off));
+						 off, sizeof(*off));
 		if (rc == 0)
 			rc = ckpt_submit(dp, &b, SL_CKPT_TASK_SOURCE, r);
 	}

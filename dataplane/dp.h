@@ -230,6 +230,9 @@ struct dp_rx {
 	uint64_t first_tsc;		/* first batch: the busy period starts */
 	uint64_t ckpt_id;		/* last barrier injected */
 	struct sl_src_offset ckpt_off;	/* where the source stood at it */
+	bool ended;			/* the source ended: end_off is set */
+	uint64_t end_ckpt;		/* ckpt_id when it ended */
+	struct sl_src_offset end_off;	/* where it ended */
 	uint64_t rows_in;
 	uint64_t rows_filtered;		/* removed by filters */
 	uint64_t ring_full;		/* enqueue attempts that found a ring full */

@@ -277,12 +277,17 @@ rx_end(struct dp_rx *rx)
 	 * leaves the others running. */
 	if (atomic_fetch_add(&dp->rx_ended, 1) + 1 == dp->n_rx)
 		atomic_store(&dp->draining, 1);
-	/* The others' later checkpoints record this source where it
-	 * ended, not where it stood at the last barrier it saw (or
-	 * nowhere): a restore must not read it again. Published to
-	 * the main lcore by the EOI's enqueue and the workers' acks. */
-	if (rx->src.done && rx->src.ops->offset != NULL)
-		rx->src.ops->offset(&rx->src, &rx->ckpt_off);
+	/* Checkpoints this source never saw (the others' later ones)
+	 * record it where it ended, not where it stood at its last
+	 * barrier: their workers took all its rows (its EOI aligns
+	 * them), so a restore must not read them again (ckpt_sources).
+	 * Published to the main lcore by the EOI's enqueue and the
+	 * workers' acks. */
+	if (rx->src.done && rx->src.ops->offset != NULL) {
+		rx->src.ops->offset(&rx->src, &rx->end_off);
+		rx->end_ckpt = rx->ckpt_id;
+		rx->ended = true;
+	}
 	rx_ctl_all(rx, SL_CTL_EOI, SL_TS_MAX);
 	for (uint16_t w = 0; w < dp->n_workers; w++)
 		rte_mempool_put(dp->vec_pool, rx->out[w]);

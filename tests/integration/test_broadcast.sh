@@ -11,8 +11,9 @@
 #  - on 1 and 2 workers: exactly sqlite's rows, the same file byte for
 #    byte (event time orders rules and events, not the sources' timing),
 #    and every rule on every worker (the workers' right-row counts);
-#  - a checkpoint taken on 2 workers mid-stream (both sources CSV, paced
-#    to 4 s, so rules come before and after it),
+#  - a checkpoint taken on 2 workers mid-stream (both sources CSV, the
+#    events paced to 4 s; the rules read at once, ended before it, or
+#    paced too, so rules come before and after it),
 #    restored onto 1 and onto 3 workers (each worker's rules map from the
 #    operator-state sections of both files, its buffered events by key
 #    group): the committed output is sqlite's, each event once;
@@ -108,11 +109,16 @@ crash_after_ckpt() {
 CK="execution.checkpointing.interval: 100ms
 state.checkpoints.dir: $T/chk
 state.checkpoints.num-retained: 3"
+# Onto 1: the rules unpaced, read to their end before the first
+# checkpoint (which records that source at its end, never having seen
+# the barrier); onto 3: paced, rules before and after it.
 for wk in 1 3; do
 	rm -rf "$T/chk" "$T/ck"
 	mkdir -p "$T/ck"
+	pace=""
+	[ "$wk" = 3 ] && pace="    rate: 60"
 	job bc-rescale "$(csv "$T/ev.csv")
-    rate: 4000" 2 "$T/ck/res.csv" "$CK" "    rate: 60" > "$T/rs.yaml"
+    rate: 4000" 2 "$T/ck/res.csv" "$CK" "$pace" > "$T/rs.yaml"
 	crash_after_ckpt "$T/rs.yaml"
 	sed "s/workers: 2/workers: $wk/" "$T/rs.yaml" > "$T/rs$wk.yaml"
 	run_dp "$T/rs$wk.yaml" --restore latest
