@@ -119,8 +119,9 @@ broadcast_rule(struct sl_join *j, const uint8_t *row)
 	const uint8_t *old = sl_opstate_map_get(j->os, j->os_id, key, j->key_len, &vlen);
 	int rc;
 
-	/* A rule at or behind the watermark still applies from here on;
-	 * events before it may have gone out with the previous version. */
+	/* A rule behind the watermark (ts < WM) still applies from here
+	 * on; events between its ts and the watermark went out with the
+	 * version before it. */
 	if (join_row_ts(j, SL_JOIN_RIGHT, row) < wm)
 		j->stats.late_rules++;
 	rc = versions_merge(j, old, old != NULL ? vlen / rs : 0, row, wm);
