@@ -83,10 +83,14 @@ for w in 1 2; do
 	rows "$T/out$w.csv" > "$T/got$w"
 	same_file "$T/want" "$T/got$w"
 	[ "$(rows "$T/late.csv" | wc -l)" = 0 ] || fail "late events with B = 200ms"
+	um=0
 	for ((k = 0; k < w; k++)); do
 		grep -q "worker $k: join broadcast: left rows [0-9]*, right rows 240," "$T/dp.err" ||
 			fail "worker $k did not get all 240 rules: $(grep 'join broadcast' "$T/dp.err")"
+		[ "$(json "$T/bc$w.json" "\$.workers[$k].join.late_rules")" = 0 ] || fail "late rules"
+		um=$((um + $(json "$T/bc$w.json" "\$.workers[$k].join.unmatched")))
 	done
+	[ "$um" = "$nz" ] || fail "$um events counted unmatched, $nz have no rule"
 	echo "ok: broadcast join through net_pcap, $w worker(s): sqlite3's $n rows ($nz without a rule), all 240 rules on each worker"
 done
 same_file "$T/out1.csv" "$T/out2.csv"
