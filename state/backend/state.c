@@ -1207,6 +1207,32 @@ sl_state_snapshot_dir(const struct sl_state_snap *s)
 	return s->native_dir;
 }
 
+#define SNAP_BATCH 64u
+
+/* The backend's next record, from a batch where it gives them so. */
+static inline int
+snap_raw_next(struct sl_state_snap *s, struct sl_state_record *rec)
+{
+	if (s->st->ops->snap_batch == NULL)
+		return s->st->ops->snap_next(s, rec);
+	if (s->ib == s->nb) {
+		int rc;
+
+		if (s->batch == NULL) {
+			s->batch = malloc(SNAP_BATCH * sizeof(*s->batch));
+			if (s->batch == NULL)
+				return -ENOMEM;
+		}
+		rc = s->st->ops->snap_batch(s, s->batch, SNAP_BATCH);
+		if (rc <= 0)
+			return rc;
+		s->nb = (unsigned int)rc;
+		s->ib = 0;
+	}
+	*rec = s->batch[s->ib++];
+	return 1;
+}
+
 int
 sl_state_snapshot_next(struct sl_state_snap *s, struct sl_state_record *rec)
 {
@@ -1214,7 +1240,7 @@ sl_state_snapshot_next(struct sl_state_snap *s, struct sl_state_record *rec)
 		return 0;
 	for (;;) {
 		const struct sl_sdesc *d;
-		int rc = s->st->ops->snap_next(s, rec);
+		int rc = snap_raw_next(s, rec);
 
 		if (rc <= 0)
 			return rc;
@@ -1281,14 +1307,6 @@ sl_state_snapshot_write(struct sl_state_snap *s, size_t chunk_max,
 
 	if (s->done)
 		return 0;
-	if (!s->prepared && s->st->ops->snap_prepare != NULL) {
-		/* Copying runs at memory speed, encoding far slower: a larger
-		 * slice of it per call ends the worker's copy-on-write sooner. */
-		rc = s->st->ops->snap_prepare(s, budget * 16);
-		if (rc != 0)
-			return rc;
-	}
-	s->prepared = 1;
 	for (;;) {
 		const struct sl_sdesc *d;
 		size_t rs;
@@ -1405,6 +1423,7 @@ sl_state_snapshot_end(struct sl_state *st, struct sl_state_snap *s)
 	free(s->native_dir);
 	free(s->buf);
 	free(s->fbuf);
+	free(s->batch);
 	free(s);
 }
 

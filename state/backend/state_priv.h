@@ -115,7 +115,8 @@ struct sl_state_snap {
 	uint8_t *buf, *fbuf;		/* chunk buffer, list filter buffer */
 	size_t buf_cap, fbuf_cap;
 	int done;
-	int prepared;			/* snap_prepare is done */
+	struct sl_state_record *batch;	/* snap_batch's records */
+	unsigned int nb, ib;		/* records in batch, next one */
 	char *native_dir;		/* a native checkpoint: no records */
 	uint16_t n_desc;
 	struct sl_sdesc desc[SL_STATE_MAX_DESC];	/* as of begin */
@@ -203,11 +204,11 @@ struct sl_state_be_ops {
 	void (*cleanup)(struct sl_state *st, struct sl_sdesc *d, int64_t now,
 			uint32_t n);
 	int (*snap_begin)(struct sl_state *st, struct sl_state_snap *s);
-	/* Drainer thread, before the records: copy what the snapshot needs
-	 * out of the worker's way, budget bytes a call (0: all). 1 more to
-	 * do, 0 done, -errno. May be NULL. */
-	int (*snap_prepare)(struct sl_state_snap *s, size_t budget);
 	int (*snap_next)(struct sl_state_snap *s, struct sl_state_record *r);
+	/* Up to n records at once, valid until the next call (drainer
+	 * thread): the encoder's per-record call, gone. May be NULL. */
+	int (*snap_batch)(struct sl_state_snap *s, struct sl_state_record *r,
+			  unsigned int n);
 	void (*snap_end)(struct sl_state *st, struct sl_state_snap *s);
 	/* Restore: put one record's stored bytes. */
 	int (*raw_put)(struct sl_state *st, struct sl_sdesc *d,
