@@ -119,6 +119,7 @@ enum sl_plan_join_kind {
 	SL_PLAN_JOIN_WINDOW,		/**< window: {tumbling} (R7.4) */
 	SL_PLAN_JOIN_MATCH,		/**< match: {timeout}: W7.3's order/payment */
 	SL_PLAN_JOIN_ENRICH,		/**< enrich: {outer}: latest right row per key */
+	SL_PLAN_JOIN_BROADCAST,		/**< broadcast: {outer}: the right rows on every worker */
 };
 
 /** A pipeline's join step (operators/join, docs/operators.md). */
@@ -133,7 +134,7 @@ struct sl_plan_join {
 	int64_t size_ms, offset_ms;	/**< window */
 	int64_t slide_ms;		/**< window: 0 tumbling; else sliding every this */
 	int64_t timeout_ms;		/**< match */
-	bool outer;			/**< enrich: keep rows with no right row yet */
+	bool outer;			/**< enrich, broadcast: keep rows with no right row */
 	/** The rows it writes: join_ts, the left's fields, the right's
 	 * (a right field whose name is taken gets "<right>_" in front). */
 	struct sl_schema out;

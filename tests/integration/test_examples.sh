@@ -85,8 +85,9 @@ for job in topk-clicks chained-clicks two-stage-clicks; do
 	n=$((n + 1))
 done
 # Join: two sources (a CSV and a net_pcap port), pairs completing on two
-# workers as they come; sorted by every column.
-for job in join-clicks; do
+# workers as they come; broadcast: the rules on every worker; sorted by
+# every column.
+for job in join-clicks broadcast-clicks; do
 	sed -e "s|path: out/|path: $T/|" "configs/jobs/$job.yaml" > "$T/$job.yaml"
 	run_dp "$T/$job.yaml"
 	{ head -1 "$T/$job.csv"; tail -n +2 "$T/$job.csv" |
@@ -95,4 +96,4 @@ for job in join-clicks; do
 	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected"
 	n=$((n + 1))
 done
-[ "$n" = 12 ] || fail "ran $n examples"
+[ "$n" = 13 ] || fail "ran $n examples"
