@@ -154,6 +154,7 @@ dp_sink_write_end(struct dp *dp)
 {
 	struct sl_vec *v = dp->post_in;
 	const uint16_t rs = dp->final.row_size;
+	uint16_t ns;
 	int rc = 0;
 
 	if (v == NULL || v->n_rows == 0)
@@ -163,8 +164,13 @@ dp_sink_write_end(struct dp *dp)
 		v->sel[i] = i;
 	sl_map_rows(dp->post_map, v->rows, v->row_size, v->sel, v->n_sel,
 		    dp->post_out);
-	for (uint16_t i = 0; i < v->n_rows && rc == 0; i++)
-		rc = sink_write_final(dp, dp->post_out + (size_t)i * rs);
+	/* the filters after the map, over its rows (sel[] is free again) */
+	ns = v->n_rows;
+	for (uint16_t f = 0; f < dp->n_final_f && ns > 0; f++)
+		ns = sl_expr_filter(dp->final_f[f], dp->post_out, rs, v->sel, ns, v->sel);
+	dp->final_filtered += (uint64_t)(v->n_rows - ns);
+	for (uint16_t j = 0; j < ns && rc == 0; j++)
+		rc = sink_write_final(dp, dp->post_out + (size_t)v->sel[j] * rs);
 	v->n_rows = 0;
 	return rc;
 }

@@ -326,6 +326,9 @@ struct dp {
 	struct sl_map *post_map;
 	struct sl_vec *post_in;		/* rows waiting for the map, in order */
 	uint8_t *post_out;		/* the map's rows */
+	uint16_t n_final_f;		/* filters after that map, on its rows */
+	struct sl_expr *final_f[SL_PLAN_MAX_FILTERS];
+	uint64_t final_filtered;	/* rows they removed */
 	const struct sl_schema *late_schema;	/* late_sink rows: the input's, or the join's */
 	uint16_t vec_row_max;		/* largest input row: the vector pool's element */
 	struct sl_plan *input_plan[SL_PLAN_MAX_SOURCES];	/* several sources: one plan each */

@@ -351,6 +351,18 @@ setup_post(struct dp *dp)
 		return -ENOMEM;
 	}
 	sl_vec_reset(dp->post_in, dp->out.row_size);
+	for (uint16_t f = 0; f < p->n_final_filters; f++) {
+		struct sl_expr_err err;
+
+		dp->final_f[f] = sl_expr_compile(p->final_filter_text[f], &dp->final, &err);
+		if (dp->final_f[f] == NULL || !dp_schema_same(&p->map_out, &dp->final)) {
+			DP_LOG(ERR, "%s: filter '%s' after the map that follows the keyed stage: %s",
+			       p->file, p->final_filter_text[f],
+			       dp->final_f[f] == NULL ? err.msg : "the map's columns are not the ones it was checked against");
+			return -EINVAL;
+		}
+		dp->n_final_f = (uint16_t)(f + 1);
+	}
 	return 0;
 }
 
@@ -681,6 +693,8 @@ run(struct dp *dp)
 		rte_free(dp->rx[r].mapped);
 	}
 	sl_map_free(dp->post_map);
+	for (uint16_t f = 0; f < dp->n_final_f; f++)
+		sl_expr_free(dp->final_f[f]);
 	free(dp->post_in);
 	free(dp->post_out);
 	dp_inputs_free(dp);

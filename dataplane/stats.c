@@ -124,6 +124,9 @@ dp_stats_print(const struct dp *dp)
 				" rows: a key had %d session windows in flight (not yet cleaned up); raise the session gap or lower allowed_lateness or the watermark's out_of_orderness\n",
 				w, ws->sessions_full_dropped, SL_WIN_SESS_MAX);
 	}
+	if (dp->plan->n_final_filters != 0)
+		fprintf(stderr, "sluice-dp: sink: rows removed by the filters after its map %" PRIu64 "\n",
+			dp->final_filtered);
 	fprintf(stderr, "sluice-dp: job %s: %" PRIu64 " rows in %.3f s (%.0f rows/s), %" PRIu64
 		" results to %s\n", dp->plan->name, rows, s, s > 0 ? (double)rows / s : 0,
 		dp->sink.rows, dp->sink.path);
@@ -255,6 +258,9 @@ dp_stats_json(const struct dp *dp, const char *path)
 	json_object_set_new(root, "rx", rxs);
 	json_object_set_new(root, "workers", ws);
 	json_object_set_new(root, "sink_rows", json_integer((json_int_t)dp->sink.rows));
+	if (dp->plan->n_final_filters != 0)
+		json_object_set_new(root, "sink_filtered",
+				    json_integer((json_int_t)dp->final_filtered));
 	if (dp->eth_sink) {
 		uint64_t pkts = dp->esink.pkts, full = dp->esink.tx_full,
 			 lost = dp->esink.tx_dropped;

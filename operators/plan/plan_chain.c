@@ -187,6 +187,36 @@ plan_stage_out(struct plan_ctx *c, const struct plan_node *k)
 			       p->agg, &p->stage_out);
 }
 
+/* filter after the map that follows the keyed stage: over the map's
+ * columns, where the sink writes. */
+static int
+plan_final_filter(struct plan_ctx *c, const struct plan_node *k,
+		  const struct plan_node *v)
+{
+	struct sl_plan *p = c->p;
+	struct sl_expr_err err;
+	struct sl_expr *e;
+	enum sl_expr_type t;
+
+	if (p->n_final_filters == SL_PLAN_MAX_FILTERS)
+		return plan_err(c, k, "at most %d filters after the map that follows the keyed stage",
+				SL_PLAN_MAX_FILTERS);
+	if (v->len >= SL_PLAN_ARG_MAX)
+		return plan_err(c, v, "filter is longer than %d bytes",
+				SL_PLAN_ARG_MAX - 1);
+	memcpy(p->final_filter_text[p->n_final_filters++], v->text, v->len + 1);
+	memset(&err, 0, sizeof(err));
+	e = sl_expr_compile(v->text, &p->map_out, &err);
+	if (e == NULL)
+		return plan_expr_err(c, v, "filter", &err);
+	t = sl_expr_result_type(e);
+	sl_expr_free(e);
+	if (t != SL_EXPR_BOOL)
+		return plan_err(c, v, "filter must be a boolean expression, got %s",
+				t == SL_EXPR_INT ? "an integer" : "a number");
+	return 0;
+}
+
 /* filter after the keyed stage: a boolean expression over its rows. */
 int
 plan_post_filter(struct plan_ctx *c, const struct plan_node *k,
@@ -203,7 +233,7 @@ plan_post_filter(struct plan_ctx *c, const struct plan_node *k,
 	if (plan_expect(c, v, PLAN_SCALAR, "filter") < 0)
 		return -EINVAL;
 	if (p->n_post_map != 0)
-		return plan_err(c, k, "filter after the map that follows the keyed stage is not supported yet; filter on the stage's columns before the map");
+		return plan_final_filter(c, k, v);
 	if (p->n_post_filters == SL_PLAN_MAX_FILTERS)
 		return plan_err(c, k, "at most %d filters after the keyed stage",
 				SL_PLAN_MAX_FILTERS);
@@ -251,8 +281,10 @@ plan_post_map(struct plan_ctx *c, const struct plan_node *k,
 			return plan_err(c, v, "map needs a mapping of output columns: {name: field or expression, ...}");
 		return 0;
 	}
-	return plan_map_cols(c, v, &p->stage_out, p->post_map_name,
-			     p->post_map_text, &p->n_post_map, &out);
+	rc = plan_map_cols(c, v, &p->stage_out, p->post_map_name,
+			   p->post_map_text, &p->n_post_map, &out);
+	p->map_out = out;
+	return rc;
 }
 
 /* The steps after a join: filters and a map over its pairs. */

@@ -303,6 +303,11 @@ struct sl_plan {
 	char post_map_name[SL_PLAN_MAX_MAP][SL_NAME_MAX];
 	char post_map_text[SL_PLAN_MAX_MAP][SL_PLAN_ARG_MAX];
 	struct sl_schema stage_out;
+	/** Filters after that map, over its columns (map_out), run where
+	 * the sink writes, on the map's rows. */
+	uint16_t n_final_filters;
+	char final_filter_text[SL_PLAN_MAX_FILTERS][SL_PLAN_ARG_MAX];
+	struct sl_schema map_out;
 	struct sl_plan_stage2 stage2;
 
 	uint16_t n_keys;

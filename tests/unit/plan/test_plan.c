@@ -747,6 +747,20 @@ test_compose_steps(void **state)
 	assert_int_equal(p.stage_out.f[5].type, SL_T_I64);
 	assert_int_equal(p.n_post_map, 3);
 	assert_string_equal(p.post_map_text[2], "total / n");
+	assert_int_equal(p.n_final_filters, 0);
+	sl_plan_free(&p);
+
+	/* a filter after that map: over the map's columns */
+	assert_int_equal(load("final", HEAD SRC
+			      "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n"
+			      "  - aggregate: [count() as n]\n"
+			      "  - map: {k: k, twice: \"n * 2\"}\n  - filter: \"twice > 6\"\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.n_post_filters, 0);
+	assert_int_equal(p.n_final_filters, 1);
+	assert_string_equal(p.final_filter_text[0], "twice > 6");
+	assert_int_equal(p.map_out.n_fields, 2);
+	assert_int_equal(p.map_out.f[1].type, SL_T_I64);
 	sl_plan_free(&p);
 
 	/* dedup and a map after it: the stage's rows are its input's */
@@ -2248,12 +2262,12 @@ static const struct bad_case bad_cases[] = {
 	  "  - filter: \"n + 1\"\n"
 	  SINK,
 	  "post_filter_not_bool:8:14: filter must be a boolean expression, got an integer" },
-	{ "post_filter_after_map", false,
+	{ "final_filter_stage_column", false,
 	  HEAD SRC
 	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
-	  "  - map: {k: k, n: n}\n  - filter: \"n > 3\"\n"
+	  "  - map: {k: k, twice: \"n * 2\"}\n  - filter: \"n > 3\"\n"
 	  SINK,
-	  "post_filter_after_map:9:5: filter after the map that follows the keyed stage is not supported yet; filter on the stage's columns before the map" },
+	  "final_filter_stage_column:9:14: filter: unknown field 'n'; fields are: k, twice" },
 	{ "post_map_twice", false,
 	  HEAD SRC
 	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
