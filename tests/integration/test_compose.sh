@@ -18,7 +18,8 @@
 # Then the same steps around dedup (rows written as they come) and after
 # an interval join (pairs written in join_ts order), on 1 and 2 workers,
 # and the window job through SIGKILLs and a 2 -> 3 worker restore; then
-# a second keyed stage over the first one's results (one worker).
+# a second keyed stage over the first one's results on 1, 2 and 3
+# workers; a union with a map before key_by.
 . "$(dirname "$0")/lib.sh"
 
 "$GEN" write --schema user_id:u64,url_id:u32,ts:timestamp_ms --key user_id --ts ts \
@@ -305,3 +306,36 @@ YAML
 		fail "two stages, $lc: (filtered between, late in the second, its rows, filtered after, workers): want $between|0|$kept|$after|$nw, got $sums"
 	echo "ok: two keyed stages, $lc: sqlite3's $rows2 rows ($between first-stage rows filtered between the stages, none late in the second)"
 done
+
+# A union, then a map before key_by: each source's RX lcore maps its own
+# rows (two CSV halves of the events; a bound of 30 s, so none is late
+# however the two interleave): sqlite3's windows over all the events.
+head -10001 "$T/in.csv" > "$T/a.csv"
+{ head -1 "$T/in.csv"; tail -n +10002 "$T/in.csv"; } > "$T/b.csv"
+cat > "$T/u.yaml" <<YAML
+job: union-map
+sources:
+  a: {schema: {user_id: u64, url_id: u32, ts: timestamp_ms}, type: csv, path: $T/a.csv, timestamp: ts, watermark: {out_of_orderness: 30s, emit: punctuated}}
+  b: {schema: {user_id: u64, url_id: u32, ts: timestamp_ms}, type: csv, path: $T/b.csv, timestamp: ts, watermark: {out_of_orderness: 30s, emit: punctuated}}
+pipeline:
+  - union: [a, b]
+  - filter: "url_id != 0"
+  - map: {user: user_id, ts: ts, u2: "url_id * 2"}
+  - filter: "u2 < 180"
+  - key_by: user
+  - window: {tumbling: 5s}
+  - aggregate: [count() as n, sum(u2) as s2]
+sink: {type: csv, path: $T/u.csv}
+lcores: {workers: 2}
+YAML
+sqlite3 -batch :memory: <<SQL | tr -d '\r' | LC_ALL=C sort > "$T/want.rows"
+.mode csv
+.import $T/in.csv ev
+CREATE TABLE e AS SELECT CAST(user_id AS INTEGER) AS u, CAST(url_id AS INTEGER) AS url, CAST(ts AS INTEGER) AS ts FROM ev;
+SELECT u, ws, ws + 5000, count(*), sum(url * 2) FROM (SELECT *, ts - ((ts % 5000) + 5000) % 5000 AS ws FROM e)
+	WHERE url != 0 AND url * 2 < 180 GROUP BY u, ws;
+SQL
+run_dp "$T/u.yaml"
+tail -n +2 "$T/u.csv" | LC_ALL=C sort > "$T/got.rows"
+same_file "$T/want.rows" "$T/got.rows"
+echo "ok: union, filter, map, filter, key_by, window on 2 workers: sqlite3's $(wc -l < "$T/want.rows") rows"
