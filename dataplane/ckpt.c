@@ -50,6 +50,7 @@ struct dp_ckpt {
 	bool sources_done;		/* its source-* files are queued */
 	uint16_t drain_w;		/* worker whose snapshot is being written */
 	bool draining;			/* drain_w's file is being built */
+	bool draining2;			/* ... its second keyed stage's part */
 	struct sl_ckpt_builder db;	/* ... into this */
 	int dirfd;
 	unsigned int files_pending;
@@ -798,6 +799,47 @@ drain_chunk(void *arg, uint16_t kg, const void *buf, size_t len)
 				   buf, len);
 }
 
+static int
+drain_chunk2(void *arg, uint16_t kg, const void *buf, size_t len)
+{
+	struct dp_ckpt *ck = arg;
+
+	return sl_ckpt_builder_add(&ck->db, SL_CKPT_SEC_KEYED, CKPT_OP_STATE2, kg,
+				   buf, len);
+}
+
+/* The second keyed stage's part of worker w's file, after the first's:
+ * its window list and its state's descriptors; the chunks follow. */
+static int
+drain_begin2(struct dp *dp, struct dp_worker *wk)
+{
+	struct dp_ckpt *ck = dp->ck;
+	uint8_t small[SL_WIN_SNAP_MAX];
+	size_t n;
+	void *meta;
+	int rc;
+
+	if (wk->snap2_id != ck->inflight || wk->win2.snap == NULL) {
+		DP_LOG(WARNING, "worker %u: its second keyed stage's snapshot could not begin (is its state out of memory?)",
+		       wk->id);
+		return -ENOMEM;
+	}
+	n = sl_win_snapshot_windows(&wk->win2, small, sizeof(small));
+	rc = sl_ckpt_builder_add(&ck->db, SL_CKPT_SEC_OPERATOR, CKPT_OP_WINDOW2,
+				 SL_CKPT_NO_KG, small, n);
+	n = sl_state_snapshot_meta(wk->win2.snap, NULL, 0);
+	meta = malloc(n ? n : 1);
+	if (meta == NULL)
+		rc = -ENOMEM;
+	if (rc == 0) {
+		n = sl_state_snapshot_meta(wk->win2.snap, meta, n);
+		rc = sl_ckpt_builder_add(&ck->db, SL_CKPT_SEC_OPERATOR,
+					 CKPT_OP_STATE2_META, SL_CKPT_NO_KG, meta, n);
+	}
+	free(meta);
+	return rc;
+}
+
 /* Start worker w's file: its window list (a dedup, process or join has
  * none: their timers are in the state) and the state's descriptors. */
 static int
@@ -909,12 +951,26 @@ ckpt_drain_step(struct dp *dp, size_t budget)
 				ck->draining = true;
 		}
 		if (rc == 0 && ck->draining) {
-			rc = sl_state_snapshot_write(dp_worker_snap(wk), CKPT_CHUNK_MAX, budget,
-						     drain_chunk, ck);
+			if (!ck->draining2)
+				rc = sl_state_snapshot_write(dp_worker_snap(wk), CKPT_CHUNK_MAX,
+							     budget, drain_chunk, ck);
 			if (rc == 0 && ck->native)
 				rc = dp_native_step(ck->nt, ck->dirfd, budget);
 			if (rc > 0)
 				return;		/* more next pass */
+			/* then the second keyed stage's state, in the same file */
+			if (rc == 0 && dp->plan->stage2.on) {
+				if (!ck->draining2) {
+					rc = drain_begin2(dp, wk);
+					ck->draining2 = rc == 0;
+				}
+				if (rc == 0)
+					rc = sl_state_snapshot_write(wk->win2.snap, CKPT_CHUNK_MAX,
+								     budget, drain_chunk2, ck);
+				if (rc > 0)
+					return;
+			}
+			ck->draining2 = false;
 			if (rc == 0 && ck->native) {
 				rc = dp_native_emit(ck->nt, wk->id, ck->m);
 				if (rc == -E2BIG)
@@ -1073,7 +1129,15 @@ restore_keep(struct dp *dp, const struct sl_ckpt_section *s, uint32_t file)
 		rs->files[file].meta_len = s->len;
 		return 0;
 	}
+	if (s->kind == SL_CKPT_SEC_OPERATOR && s->op_id == CKPT_OP_STATE2_META) {
+		rs->files[file].meta2 = s->data;
+		rs->files[file].meta2_len = s->len;
+		return 0;
+	}
 	if (!(s->kind == SL_CKPT_SEC_OPERATOR && s->op_id == CKPT_OP_WINDOW) &&
+	    !(s->kind == SL_CKPT_SEC_OPERATOR && s->op_id == CKPT_OP_WINDOW2) &&
+	    !(s->kind == SL_CKPT_SEC_KEYED && s->op_id == CKPT_OP_STATE2 &&
+	      s->key_group <= UINT16_MAX) &&
 	    !(s->kind == SL_CKPT_SEC_OPERATOR && s->op_id == CKPT_OP_OPSTATE) &&
 	    !(s->kind == SL_CKPT_SEC_OPERATOR && s->op_id == CKPT_OP_NATIVE &&
 	      s->len == sizeof(struct dp_native_sec)) &&

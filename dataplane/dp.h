@@ -221,6 +221,11 @@ struct dp_worker {
 	struct sl_vec *out2[DP_MAX_WORKERS];
 	struct sl_wm_valve valve2;
 	uint64_t s2_full;		/* sends that found a peer's ring full */
+	/* Checkpoints: the second window's snapshot (0: it failed), taken
+	 * with the first's on one worker, or once align2 has the barrier
+	 * of every worker's first stage. */
+	uint64_t snap2_id;
+	struct sl_align align2;
 	/* Stateless pipelines with an ethdev sink send their own rows: no
 	 * ring to the main lcore, no wait for a vector to fill. */
 	bool tx;
@@ -292,6 +297,8 @@ struct dp_restore_file {
 	void *buf;			/* the loaded file */
 	const void *meta;		/* its state meta section, NULL until seen */
 	size_t meta_len;
+	const void *meta2;		/* the second keyed stage's, NULL until seen */
+	size_t meta2_len;
 };
 
 struct dp_restore {
@@ -508,6 +515,9 @@ dp_worker_snap_poll(struct dp_worker *w)
 		if (w->n_chan != 0 || w->recording)
 			dp_worker_chan_release(w);
 	}
+	if (unlikely(w->win2.snap != NULL) &&
+	    atomic_load_explicit(&w->snap_done, memory_order_acquire) == w->snap2_id)
+		sl_win_snapshot_end(&w->win2);
 }
 
 /* A row's key hash, as the router computes it. */
@@ -563,6 +573,9 @@ int dp_rm_tree(const char *path);
 #define CKPT_OP_CHANNEL 4	/* in-flight input rows of an unaligned checkpoint */
 #define CKPT_OP_NATIVE 5	/* struct dp_native_sec: a native RocksDB checkpoint */
 #define CKPT_OP_OPSTATE 6	/* a worker's operator state (sl_opstate snapshot) */
+#define CKPT_OP_WINDOW2 7	/* a second keyed stage: its window's open-window list */
+#define CKPT_OP_STATE2_META 8	/* ... its state's sl_state_snapshot_meta() */
+#define CKPT_OP_STATE2 9	/* ... one chunk of its state; the section's key group */
 
 /* Where worker W's native checkpoint is, and the key groups it holds. */
 struct dp_native_sec {
@@ -615,6 +628,8 @@ uint8_t *dp_worker_mid_row(void *ctx);
 int dp_stage2_rings(struct dp *dp);
 void dp_worker_stage2_apply(struct dp_worker *w, const struct sl_wm_out *o);
 void dp_worker_stage2_finish(struct dp_worker *w);
+void dp_worker_stage2_barrier(struct dp_worker *w, uint64_t id);
+int dp_worker_stage2_restore(struct dp_worker *w, uint32_t lo, uint32_t hi);
 unsigned int dp_worker_stage2_poll(struct dp_worker *w);
 /* worker_loop.c, for stage2.c */
 void dp_worker_res_ctl(struct dp_worker *w, enum sl_ctl_type type, int64_t ts);

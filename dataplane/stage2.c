@@ -138,6 +138,8 @@ dp_worker_stage2_init(struct dp_worker *w)
 		sl_kg_range(w->id, p->max_parallelism, dp->n_workers, &c2.first_kg,
 			    &c2.last_kg);
 		rc = sl_win_init(&w->win2, &c2, w->st2);
+		if (rc == 0 && dp->rs != NULL)
+			return dp_worker_stage2_restore(w, c2.first_kg, c2.last_kg);
 	}
 	if (rc < 0)
 		DP_LOG(ERR, "worker %u: the second keyed stage's window: %s", w->id,
@@ -170,13 +172,16 @@ dp_worker_stage2_poll(struct dp_worker *w)
 	struct sl_vec *v[DP_DEQ_BURST];
 	unsigned int got = 0;
 
+	/* One at a time: a barrier may block a ring in the middle of what a
+	 * burst would take (aligned checkpoints, R6.2). */
 	for (uint16_t a = 0; a < w->n_in2; a++) {
-		unsigned int n = rte_ring_sc_dequeue_burst(w->in2[a], (void **)v,
-							   DP_DEQ_BURST, NULL);
-
-		for (unsigned int i = 0; i < n; i++)
-			s2_handle(w, a, v[i]);
-		got += n;
+		for (unsigned int k = 0; k < DP_DEQ_BURST; k++) {
+			if (!sl_align_readable(&w->align2, a) ||
+			    rte_ring_sc_dequeue(w->in2[a], (void **)&v[0]) != 0)
+				break;
+			s2_handle(w, a, v[0]);
+			got++;
+		}
 	}
 	return got;
 }
@@ -283,11 +288,29 @@ s2_apply(struct dp_worker *w, const struct sl_wm_out *o)
 		dp_worker_res_ctl(w, SL_CTL_IDLE, 0);
 }
 
+/* The first stage's barrier id: behind its rows, to every worker. */
+void
+dp_worker_stage2_barrier(struct dp_worker *w, uint64_t id)
+{
+	s2_ctl_all(w, SL_CTL_BARRIER, (int64_t)id);
+}
+
+/* Every worker's first stage delivered barrier id (R6.2): snapshot the
+ * second window, then the barrier goes on to the sink behind its rows. */
+static void
+s2_snapshot(struct dp_worker *w, uint64_t id)
+{
+	dp_worker_snap_poll(w);
+	w->snap2_id = sl_win_snapshot_begin(&w->win2) == 0 ? id : 0;
+	dp_worker_res_ctl(w, SL_CTL_BARRIER, (int64_t)id);
+}
+
 /* One vector from worker a's first stage: rows, then its control element. */
 static void
 s2_handle(struct dp_worker *w, uint16_t a, struct sl_vec *v)
 {
 	struct sl_wm_out o;
+	uint64_t id;
 
 	if (v->n_sel > 0)
 		sl_win_process(&w->win2, v);
@@ -301,11 +324,19 @@ s2_handle(struct dp_worker *w, uint16_t a, struct sl_vec *v)
 		sl_wm_valve_status(&w->valve2, a, v->ctl.type == SL_CTL_IDLE, &o);
 		s2_apply(w, &o);
 		break;
+	case SL_CTL_BARRIER:
+		id = sl_align_barrier(&w->align2, a, (uint64_t)v->ctl.ts);
+		if (id != 0)
+			s2_snapshot(w, id);
+		break;
 	case SL_CTL_EOI:
 		sl_wm_valve_status(&w->valve2, a, false, &o);
 		s2_apply(w, &o);
 		sl_wm_valve_watermark(&w->valve2, a, SL_TS_MAX, &o);
 		s2_apply(w, &o);
+		id = sl_align_finished(&w->align2, a);
+		if (id != 0)
+			s2_snapshot(w, id);
 		if (++w->n_done2 == w->n_in2)
 			dp_worker_eoi(w);
 		break;
@@ -360,8 +391,48 @@ dp_stage2_rings(struct dp *dp)
 	for (unsigned int b = 0; b < nw; b++) {
 		dp->w[b].n_in2 = (uint16_t)nw;
 		sl_wm_valve_init(&dp->w[b].valve2, nw);
+		sl_align_init(&dp->w[b].align2, nw,
+			      dp->plan->ckpt.at_least_once ? SL_ALIGN_AT_LEAST_ONCE :
+							     SL_ALIGN_EXACTLY_ONCE);
 	}
 	return 0;
+}
+
+/* Load the second window's key groups [lo, hi] from every worker file. */
+int
+dp_worker_stage2_restore(struct dp_worker *w, uint32_t lo, uint32_t hi)
+{
+	const struct dp_restore *rs = w->dp->rs;
+	uint32_t chunks = 0;
+	bool seen = false;
+	int rc = 0;
+
+	for (uint32_t i = 0; i < rs->n_secs && rc == 0; i++) {
+		const struct dp_restore_sec *s = &rs->secs[i];
+
+		if (s->op == CKPT_OP_WINDOW2) {
+			seen = true;
+			rc = sl_win_restore_windows(&w->win2, s->data, s->len);
+		} else if (s->op == CKPT_OP_STATE2 && s->kg >= lo && s->kg <= hi) {
+			const struct dp_restore_file *f = &rs->files[s->file];
+
+			rc = f->meta2 == NULL ? -EINVAL :
+			     sl_state_restore(w->st2, f->meta2, f->meta2_len, s->data, s->len);
+			if (rc > 0)
+				rc = 0;		/* the entries it loaded */
+			chunks++;
+		}
+	}
+	DP_LOG(INFO, "worker %u: restore: the second keyed stage's key groups %u..%u: %u chunks",
+	       w->id, lo, hi, chunks);
+	if (rc == 0 && !seen)
+		rc = -ENOENT;
+	if (rc == 0)
+		rc = sl_win_restore_done(&w->win2);
+	if (rc < 0)
+		DP_LOG(ERR, "worker %u: restore: the second keyed stage's state does not load (%s): the checkpoint does not fit this job",
+		       w->id, strerror(-rc));
+	return rc;
 }
 
 /*

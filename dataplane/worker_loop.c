@@ -342,6 +342,17 @@ worker_snapshot(struct dp_worker *w, uint64_t id)
 	w->recording = w->unaligned && w->snap_id != 0 && w->align.last_done != id;
 	if (!w->recording)
 		atomic_store_explicit(&w->chan_done, id, memory_order_release);
+	if (w->dp->plan->stage2.on) {
+		if (dp_stage2_multi(w->dp)) {
+			/* the second stage snapshots once every worker's
+			 * barrier reached it (align2) */
+			dp_worker_stage2_barrier(w, id);
+			return;
+		}
+		/* one worker: the second stage has taken every row before
+		 * the barrier (the first fires only on watermarks) */
+		w->snap2_id = sl_win_snapshot_begin(&w->win2) == 0 ? id : 0;
+	}
 	dp_worker_res_ctl(w, SL_CTL_BARRIER, (int64_t)id);
 }
 

@@ -339,6 +339,8 @@ restore_state(struct dp_worker *w, uint32_t lo, uint32_t hi)
 			 * another job's checkpoint. */
 			rc = dp_keyed_rows(w->dp->plan) || dp_join(w->dp->plan) ? -EINVAL :
 			     sl_win_restore_windows(&w->win, s->data, s->len);
+		} else if (s->op == CKPT_OP_WINDOW2 && !w->dp->plan->stage2.on) {
+			rc = -EINVAL;	/* a job with a second keyed stage's */
 		} else if (s->op == CKPT_OP_STATE && s->kg >= lo && s->kg <= hi) {
 			const struct dp_restore_file *f = &rs->files[s->file];
 

@@ -173,9 +173,12 @@ plan_stage2_check(struct plan_ctx *c)
 
 	if (!s->on)
 		return 0;
-	if (p->ckpt.interval_ms > 0)
+	if (p->ckpt.interval_ms > 0 && p->ckpt.unaligned)
 		return plan_err_at(c, s->line, s->col,
-				   "checkpoints of a job with a second keyed stage are not supported yet (its window state is not in them); remove execution.checkpointing.interval");
+				   "unaligned checkpoints of a job with a second keyed stage are not supported yet (the rows between the stages would be channel state); set execution.checkpointing.unaligned: false");
+	if (p->ckpt.interval_ms > 0 && p->state.incremental)
+		return plan_err_at(c, s->line, s->col,
+				   "native (incremental) checkpoints of a job with a second keyed stage are not supported yet; set state.backend.incremental: false");
 	if (p->n_inputs > 1)
 		return plan_err_at(c, s->line, s->col,
 				   "a second keyed stage after a union is not supported yet");

@@ -2212,8 +2212,8 @@ static const struct bad_case bad_cases[] = {
 	  HEAD SRC
 	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
 	  "  - key_by: n\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n"
-	  SINK "execution.checkpointing.interval: 1s\nstate.checkpoints.dir: /tmp/ck\n",
-	  "second_stage_checkpoints:8:5: checkpoints of a job with a second keyed stage are not supported yet (its window state is not in them); remove execution.checkpointing.interval" },
+	  SINK "execution.checkpointing.interval: 1s\nexecution.checkpointing.unaligned: true\nstate.checkpoints.dir: /tmp/ck\n",
+	  "second_stage_checkpoints:8:5: unaligned checkpoints of a job with a second keyed stage are not supported yet (the rows between the stages would be channel state); set execution.checkpointing.unaligned: false" },
 	{ "second_stage_after_lateness", false,
 	  HEAD SRC
 	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m, allowed_lateness: 1s}\n  - aggregate: [count() as n]\n"
