@@ -347,7 +347,7 @@ echo "ok: union, filter, map, filter, key_by, window on 2 workers: sqlite3's $(w
 # failure could count after it: the comparison would prove nothing about
 # the state): killed with SIGKILL three times on 2 workers and restored
 # from the latest checkpoint, the committed output is sqlite3's; a
-# checkpoint taken mid-stream (the 12th, with second-stage windows open)
+# checkpoint taken mid-stream (the 8th or later, with second-stage windows open)
 # of 2 workers restored onto 3 and onto 1, and one of 1 worker onto 2,
 # give the same rows.
 "$GEN" write --schema user_id:u64,url_id:u32,ts:timestamp_ms --key user_id --ts ts \
@@ -357,8 +357,8 @@ echo "ok: union, filter, map, filter, key_by, window on 2 workers: sqlite3's $(w
 	tr -d '\r' > "$T/expected2nl.csv"
 [ "$({ Q2CSV="$T/nl.csv" q2; printf 'SELECT count(*) FROM late;\n'; } | sqlite3 -batch)" = 0 ] ||
 	fail "the capture for the checkpoints has late rows"
-twock() {	# twock WORKERS
-	sed -e "s|^  type: ethdev|  type: capture\n  path: $T/nl.slc\n  rate: 10000|" -e '/^  port:/d' \
+twock() {	# twock WORKERS [RATE]
+	sed -e "s|^  type: ethdev|  type: capture\n  path: $T/nl.slc\n  rate: ${2:-10000}|" -e '/^  port:/d' \
 		-e "s|^sink: .*|sink: {type: csv, path: $T/ck2out/res.csv}|" \
 		-e "s|^lcores: .*|lcores: {rx: 1, workers: $1}|" "$T/two.yaml"
 	cat <<YAML
@@ -368,32 +368,87 @@ state.checkpoints.num-retained: 2
 YAML
 }
 for w in 1 2 3; do twock $w > "$T/twock$w.yaml"; done
+# slower for the mid-stream kills: the job must still run at the 8th
+for w in 1 2; do twock $w 4000 > "$T/twockslow$w.yaml"; done
 grep -q 'type: capture' "$T/twock2.yaml" || fail "could not make the checkpointed two-stage job"
 rm -rf "$T/ck2out" "$T/chk2"
 kill_and_restore "$T/twock2.yaml" 3
 cat "$T"/ck2out/res.csv.part-* > "$T/ck2-got.csv"
 same_file "$T/expected2nl.csv" "$T/ck2-got.csv"
 echo "ok: two keyed stages through 3 SIGKILLs (checkpoints, 2 workers): sqlite3's $(($(wc -l < "$T/expected2nl.csv") - 1)) rows"
-# crash_at JOB: run JOB and SIGKILL it once its 12th checkpoint is complete
+# crash_at JOB: run JOB and SIGKILL it once its 8th checkpoint (or a
+# later one) is complete: the first stage has fired windows by then
 crash_at() {
+	local at='checkpoint \([89]\|[1-9][0-9]\) complete'
+
 	"$DP" --job "$1" > /dev/null 2> "$T/crash.log" &
 	pid=$!
 	for _ in $(seq 400); do
-		grep -q "checkpoint 1[2-9] complete" "$T/crash.log" && break
+		grep -q "$at" "$T/crash.log" && break
 		kill -0 "$pid" 2> /dev/null || break
 		sleep 0.02
 	done
-	kill -9 "$pid" 2> /dev/null || true
+	kill -9 "$pid" 2> /dev/null || fail "the job ended before the kill: $(grep -c complete "$T/crash.log") checkpoints"
 	wait "$pid" 2> /dev/null || true
-	grep -q "checkpoint 1[2-9] complete" "$T/crash.log" || fail "no 12th checkpoint before the kill"
+	grep -q "$at" "$T/crash.log" || fail "no 8th checkpoint before the kill: $(grep -c complete "$T/crash.log") complete"
 }
 for pair in "2 3" "2 1" "1 2"; do
 	set -- $pair
 	rm -rf "$T/ck2out" "$T/chk2"
-	crash_at "$T/twock$1.yaml"
+	crash_at "$T/twockslow$1.yaml"
 	run_dp "$T/twock$2.yaml" --restore latest
 	grep -q "$1 workers then, $2 now" "$T/dp.err" || fail "no $1 -> $2 restore: $(grep restore "$T/dp.err")"
 	cat "$T"/ck2out/res.csv.part-* > "$T/ck2-got.csv"
 	same_file "$T/expected2nl.csv" "$T/ck2-got.csv"
 	echo "ok: two keyed stages: a mid-stream checkpoint of $1 worker(s) restored onto $2: the same rows"
 done
+
+# Under sluiced (the checkpoint coordinator, restarts from the latest
+# checkpoint): the two-stage job on 2 workers, its dataplane killed with
+# SIGKILL twice while it runs; the committed output is still sqlite3's.
+SLD="$SLUICE_BUILD/control/sluiced/sluiced"
+CTL="$SLUICE_BUILD/control/sluicectl/sluicectl"
+export SLUICE_SOCKET="$T/sluiced.sock"
+{ twock 2 5000 | sed -e "s|$T/ck2out/|$T/sldout/|" -e "s|$T/chk2|$T/sldchk|" \
+	-e "s|^job: .*|job: two-stage-sld|"
+  printf 'restart-strategy.type: fixed-delay\nrestart-strategy.fixed-delay.attempts: 20\nrestart-strategy.fixed-delay.delay: 100ms\n'
+} > "$T/sld.yaml"
+grep -q "rate: 5000" "$T/sld.yaml" || fail "could not make the sluiced job"
+"$SLD" --socket "$SLUICE_SOCKET" --state-dir "$T/state" > /dev/null 2> "$T/sld.err" &
+sld=$!
+pid=""
+trap 'kill -9 $sld 2> /dev/null || true; if [ -n "$pid" ]; then kill -9 "$pid" 2> /dev/null || true; fi; rm -rf "$T"' EXIT
+for _ in $(seq 100); do grep -q "ready on" "$T/sld.err" && break; sleep 0.1; done
+"$CTL" run "$T/sld.yaml" > /dev/null || fail "sluicectl run"
+status() { "$CTL" --json status two-stage-sld > "$T/st.json" 2> /dev/null || true; }
+kills=0
+for _ in $(seq 400); do
+	[ $kills -ge 2 ] && break
+	status
+	[ "$(json "$T/st.json" '$.state')" = FINISHED ] && break
+	pid=$(json "$T/st.json" '$.pid')
+	if [ "$(json "$T/st.json" '$.state')" = RUNNING ] && [ -n "$pid" ] &&
+	   [ "$(json "$T/st.json" '$.lastCompletedCheckpoint' 2> /dev/null || echo x)" != 0 ]; then
+		sleep 0.$((3 + RANDOM % 4))
+		kill -9 "$pid" 2> /dev/null && kills=$((kills + 1))
+		for _ in $(seq 100); do	# until the restart runs
+			status
+			[ "$(json "$T/st.json" '$.state')" = RUNNING ] && [ "$(json "$T/st.json" '$.pid')" != "$pid" ] && break
+			[ "$(json "$T/st.json" '$.state')" = FINISHED ] && break
+			sleep 0.05
+		done
+	fi
+	sleep 0.05
+done
+for _ in $(seq 600); do
+	status
+	[ "$(json "$T/st.json" '$.state')" = FINISHED ] && break
+	sleep 0.1
+done
+[ "$(json "$T/st.json" '$.state')" = FINISHED ] || fail "the job under sluiced did not finish: $(cat "$T/st.json")"
+[ $kills -ge 1 ] || fail "no kill landed before the job finished"
+cat "$T"/sldout/res.csv.part-* > "$T/sld-got.csv"
+same_file "$T/expected2nl.csv" "$T/sld-got.csv"
+kill $sld 2> /dev/null || true
+wait $sld 2> /dev/null || true
+echo "ok: two keyed stages under sluiced through $kills SIGKILLs of the dataplane: sqlite3's rows"
