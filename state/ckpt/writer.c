@@ -329,6 +329,10 @@ step_done(struct sl_ckpt_writer *w, struct op *o)
 			open_tmp(w, o);
 			return;
 		}
+		if (o->res < 0 && o->fd >= 0) {
+			fail_op(w, o, o->fail_step, o->res);	/* cancelled */
+			return;
+		}
 		if (o->res < 0) {
 			/* Nothing was opened; an injected failure created nothing. */
 			while (o->stream && o->seg_head != o->seg_tail)
@@ -722,12 +726,24 @@ sl_ckpt_writer_destroy(struct sl_ckpt_writer *w)
 
 	if (w == NULL)
 		return;
-	/* A stream left open ends here (its file is not made durable
-	 * under its name unless every piece was given). */
-	for (unsigned int i = 0; i < w->max_ops; i++)
-		if (w->ops[i].stream && !w->ops[i].closing &&
-		    w->ops[i].state != S_FREE)
-			(void)sl_ckpt_writer_close_stream(w, i);
+	/* A stream left open is unfinished: it fails, its tmp removed. */
+	for (unsigned int i = 0; i < w->max_ops; i++) {
+		struct op *o = &w->ops[i];
+
+		if (!o->stream || o->closing || o->state == S_FREE)
+			continue;
+		o->closing = true;
+		if (o->res == 0) {
+			o->res = -ECANCELED;
+			o->fail_step = SL_CKPT_STEP_WRITE;
+		}
+		if (o->state == S_DEAD)
+			finish(w, o);
+		else if (o->state == S_STREAM && o->inflight == 0)
+			fail_op(w, o, o->fail_step, o->res);
+		/* else: the step in flight ends in fail_op (step_done) */
+	}
+	flush(w);
 	/* The kernel may still read the callers' buffers: wait it out. */
 	while (w->pending > 0)
 		sl_ckpt_writer_wait(w, d, 8, 1000);

@@ -918,6 +918,29 @@ test_stream_write(void **state)
 		    SL_FAULT_CKPT_TORN);
 	sl_fault_disarm_all();
 	free(whole);
+	/* A writer destroyed with a stream still open: no file under its
+	 * name, no tmp, the piece handed back before destroy returns. */
+	{
+		struct sl_ckpt_writer *w2;
+		char *dir = subdir("stream-cancel"), err[256], path[600];
+		unsigned int sid;
+		void *p = NULL;
+		int dfd;
+
+		assert_int_equal(posix_memalign(&p, SL_CKPT_ALIGN, 2 * SL_CKPT_ALIGN), 0);
+		memset(p, 7, 2 * SL_CKPT_ALIGN);
+		assert_int_equal(sl_ckpt_writer_create(4, &w2), 0);
+		assert_int_equal(sl_ckpt_dir_create(dir, 1, &dfd, err, sizeof(err)), 0);
+		assert_int_equal(sl_ckpt_writer_open_stream(w2, dfd, "worker-3", 1,
+							    SL_CKPT_W_DIRECT, &sid), 0);
+		assert_int_equal(sl_ckpt_writer_append(w2, sid, p, 2 * SL_CKPT_ALIGN, 0, 5), 0);
+		sl_ckpt_writer_destroy(w2);
+		snprintf(path, sizeof(path), "%s/chk-1/worker-3", dir);
+		assert_int_equal(access(path, F_OK), -1);
+		assert_int_equal(count_suffix(dir, ".tmp"), 0);
+		close(dfd);
+		free(p);
+	}
 }
 
 /* ---------------------------------------------------------------- */
