@@ -436,6 +436,12 @@ int sl_ckpt_writer_append(struct sl_ckpt_writer *w, unsigned int sid, const void
 int sl_ckpt_writer_close_stream(struct sl_ckpt_writer *w, unsigned int sid);
 
 /**
+ * Give the stream up: it fails with -ECANCELED, its tmp is removed and
+ * its pieces come back; reported by _poll like any failed file.
+ */
+int sl_ckpt_writer_abort_stream(struct sl_ckpt_writer *w, unsigned int sid);
+
+/**
  * Cookies of stream pieces the writer is done with (written, or dropped
  * when their stream failed), up to n, oldest first. Call after _poll.
  */

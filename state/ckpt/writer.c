@@ -727,23 +727,10 @@ sl_ckpt_writer_destroy(struct sl_ckpt_writer *w)
 	if (w == NULL)
 		return;
 	/* A stream left open is unfinished: it fails, its tmp removed. */
-	for (unsigned int i = 0; i < w->max_ops; i++) {
-		struct op *o = &w->ops[i];
-
-		if (!o->stream || o->closing || o->state == S_FREE)
-			continue;
-		o->closing = true;
-		if (o->res == 0) {
-			o->res = -ECANCELED;
-			o->fail_step = SL_CKPT_STEP_WRITE;
-		}
-		if (o->state == S_DEAD)
-			finish(w, o);
-		else if (o->state == S_STREAM && o->inflight == 0)
-			fail_op(w, o, o->fail_step, o->res);
-		/* else: the step in flight ends in fail_op (step_done) */
-	}
-	flush(w);
+	for (unsigned int i = 0; i < w->max_ops; i++)
+		if (w->ops[i].stream && !w->ops[i].closing &&
+		    w->ops[i].state != S_FREE)
+			(void)sl_ckpt_writer_abort_stream(w, i);
 	/* The kernel may still read the callers' buffers: wait it out. */
 	while (w->pending > 0)
 		sl_ckpt_writer_wait(w, d, 8, 1000);
@@ -809,6 +796,30 @@ sl_ckpt_writer_close_stream(struct sl_ckpt_writer *w, unsigned int sid)
 		stream_kick(w, o);
 	else if (o->state == S_DEAD)
 		finish(w, o);
+	flush(w);
+	return 0;
+}
+
+int
+sl_ckpt_writer_abort_stream(struct sl_ckpt_writer *w, unsigned int sid)
+{
+	struct op *o;
+
+	if (sid >= w->max_ops)
+		return -EINVAL;
+	o = &w->ops[sid];
+	if (!o->stream || o->closing)
+		return -EINVAL;
+	o->closing = true;
+	if (o->res == 0) {
+		o->res = -ECANCELED;
+		o->fail_step = SL_CKPT_STEP_WRITE;
+	}
+	if (o->state == S_DEAD)
+		finish(w, o);
+	else if (o->state == S_STREAM && o->inflight == 0)
+		fail_op(w, o, o->fail_step, o->res);
+	/* else the step in flight ends in fail_op (step_done) */
 	flush(w);
 	return 0;
 }
