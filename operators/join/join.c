@@ -11,12 +11,14 @@
 #include <string.h>
 
 #include "join_private.h"
+#include "sl_process.h"
 
 static const char *const kind_names[] = {
 	[SL_JOIN_INTERVAL] = "interval",
 	[SL_JOIN_WINDOW] = "window",
 	[SL_JOIN_MATCH] = "match",
 	[SL_JOIN_ENRICH] = "enrich",
+	[SL_JOIN_PROCESS] = "process",
 };
 
 const char *
@@ -61,7 +63,7 @@ sl_join_conf_check(const struct sl_join_conf *c, char *msg, size_t msglen)
 	uint32_t kl[2];
 	int rc;
 
-	if ((unsigned int)c->kind > SL_JOIN_ENRICH) {
+	if ((unsigned int)c->kind > SL_JOIN_PROCESS) {
 		snprintf(msg, msglen, "join: unknown kind %d", (int)c->kind);
 		return -EINVAL;
 	}
@@ -137,6 +139,13 @@ sl_join_conf_check(const struct sl_join_conf *c, char *msg, size_t msglen)
 		}
 		break;
 	case SL_JOIN_ENRICH:
+		break;
+	case SL_JOIN_PROCESS:
+		if (c->fn == NULL || c->fn->kind != SLUICE_FN_CO_PROCESS || c->fn->process == NULL ||
+		    c->out == NULL) {
+			snprintf(msg, msglen, "join: process needs a co_process function with a process hook, and the join's output columns");
+			return -EINVAL;
+		}
 		break;
 	}
 	if (c->max_parallelism == 0 || c->max_parallelism > UINT16_MAX + 1u ||
@@ -317,13 +326,17 @@ sl_join_init(struct sl_join *j, const struct sl_join_conf *c,
 	case SL_JOIN_MATCH:
 		rc = join_match_setup(j);
 		break;
+	case SL_JOIN_PROCESS:
+		rc = join_process_setup(j);
+		break;
 	default:
 		rc = join_enrich_setup(j);
 		break;
 	}
 	if (rc < 0)
 		goto fail;
-	if (c->kind != SL_JOIN_ENRICH) {
+	/* enrich sets no timer; a process function's are its operator's */
+	if (c->kind != SL_JOIN_ENRICH && c->kind != SL_JOIN_PROCESS) {
 		const uint32_t n_kg = c->last_kg - c->first_kg + 1;
 		struct sl_timer_conf tc = {
 			.name = "join",
@@ -352,6 +365,7 @@ void
 sl_join_fini(struct sl_join *j)
 {
 	sl_join_snapshot_end(j);
+	join_process_fini(j);
 	sl_timer_destroy(j->tm);
 	j->tm = NULL;
 	if (j->s != NULL) {
@@ -390,6 +404,9 @@ sl_join_process(struct sl_join *j, enum sl_join_side side,
 	case SL_JOIN_ENRICH:
 		join_enrich_process(j, side, v);
 		break;
+	case SL_JOIN_PROCESS:
+		join_process_rows(j, side, v);
+		break;
 	}
 	return (uint32_t)(j->stats.rows_out - before);
 }
@@ -400,10 +417,14 @@ sl_join_advance(struct sl_join *j, int64_t wm, sl_join_out_fn out, void *ctx)
 	const uint64_t before = j->stats.rows_out;
 	int rc;
 
-	if (j->tm == NULL)
-		return 0;	/* enrich: nothing waits for time */
 	j->out = out;
 	j->out_ctx = ctx;
+	if (j->proc != NULL) {
+		rc = join_process_advance(j, wm);
+		return rc < 0 ? rc : (int)(j->stats.rows_out - before);
+	}
+	if (j->tm == NULL)
+		return 0;	/* enrich: nothing waits for time */
 	rc = sl_timer_advance_watermark(j->tm, wm);
 	if (rc < 0) {
 		if (rc != -EINVAL)
@@ -413,15 +434,30 @@ sl_join_advance(struct sl_join *j, int64_t wm, sl_join_out_fn out, void *ctx)
 	return (int)(j->stats.rows_out - before);
 }
 
+int
+sl_join_advance_processing_time(struct sl_join *j, int64_t now,
+				sl_join_out_fn out, void *ctx)
+{
+	if (j->proc == NULL)
+		return 0;
+	j->out = out;
+	j->out_ctx = ctx;
+	return join_process_ptime(j, now);
+}
+
 int64_t
 sl_join_watermark(const struct sl_join *j)
 {
+	if (j->proc != NULL)
+		return sl_timer_watermark(j->proc->tm);
 	return j->tm != NULL ? sl_timer_watermark(j->tm) : INT64_MIN;
 }
 
 uint64_t
 sl_join_timers(const struct sl_join *j)
 {
+	if (j->proc != NULL)
+		return sl_process_timers(j->proc, SLUICE_EVENT_TIME);
 	return j->tm != NULL ? sl_timer_count(j->tm, SL_TIMER_EVENT_TIME) : 0;
 }
 
@@ -432,7 +468,8 @@ sl_join_snapshot_begin(struct sl_join *j)
 
 	if (j->snap != NULL)
 		return -EBUSY;
-	rc = sl_state_snapshot_begin(j->st, 0, &j->snap);
+	/* A process function's TTL'd state is snapshot as of its clock. */
+	rc = sl_state_snapshot_begin(j->st, j->proc != NULL ? j->proc->now : 0, &j->snap);
 	if (rc < 0)
 		j->snap = NULL;
 	return rc < 0 ? rc : 0;
@@ -452,6 +489,8 @@ sl_join_restore_done(struct sl_join *j)
 {
 	int rc;
 
+	if (j->proc != NULL)
+		return sl_process_restore_done(j->proc);
 	if (j->tm == NULL)
 		return 0;
 	rc = sl_timer_rebuild(j->tm);

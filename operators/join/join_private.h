@@ -98,4 +98,10 @@ int join_match_fire(struct sl_join *j, uint16_t kg, const void *key,
 int join_enrich_setup(struct sl_join *j);
 void join_enrich_process(struct sl_join *j, int side, const struct sl_vec *v);
 
+int join_process_setup(struct sl_join *j);
+void join_process_fini(struct sl_join *j);
+void join_process_rows(struct sl_join *j, int side, const struct sl_vec *v);
+int join_process_advance(struct sl_join *j, int64_t wm);
+int join_process_ptime(struct sl_join *j, int64_t now);
+
 #endif /* JOIN_PRIVATE_H */

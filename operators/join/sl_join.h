@@ -63,6 +63,16 @@
  *    depends on the arrival order of the two inputs, as in Flink. The
  *    stored rows live until overwritten (Flink keeps them as long, unless
  *    state TTL is set).
+ *  - SL_JOIN_PROCESS (R7.5): a user co_process function
+ *    (SLUICE_FN_CO_PROCESS, include/sluice/udf.h: Flink's
+ *    KeyedCoProcessFunction) run by operators/process over both inputs:
+ *    rows of either side call its process hook with the key's shared
+ *    state and timers (h->input() says the side), its timers call
+ *    on_timer when the watermark or the processing-time clock passes
+ *    them. Its rows are its output schema (out_size bytes; by default
+ *    the join's layout below), written as they are emitted
+ *    (SL_JOIN_OUT_PAIR) and its side-output rows as SL_JOIN_OUT_SIDE
+ *    (side_tag says which). No lateness check (R7.5).
  *
  * Output rows have one layout for every kind: [i64 ts][left row][right
  * row] (SL_JOIN_OUT_* helpers below); a side that a row does not have is
@@ -87,6 +97,7 @@
 #include <stdint.h>
 
 #include "sl_state.h"
+#include "sl_udf.h"
 #include "sl_vec.h"
 
 #define SL_JOIN_MAX_KEYS 8
@@ -99,6 +110,7 @@ enum sl_join_kind {
 	SL_JOIN_WINDOW,
 	SL_JOIN_MATCH,
 	SL_JOIN_ENRICH,
+	SL_JOIN_PROCESS,
 };
 
 enum sl_join_side {
@@ -113,6 +125,7 @@ enum sl_join_out_kind {
 	SL_JOIN_OUT_RIGHT_ONLY,		/**< match: ORPHAN */
 	SL_JOIN_OUT_LATE_LEFT,		/**< interval, window: a late left row (side output) */
 	SL_JOIN_OUT_LATE_RIGHT,		/**< interval, window: a late right row */
+	SL_JOIN_OUT_SIDE,		/**< process: a side-output row (tag: sl_join.side_tag) */
 };
 
 struct sl_join_input {
@@ -135,6 +148,12 @@ struct sl_join_conf {
 	int64_t timeout;		/**< ms, > 0 */
 	/* enrich */
 	bool outer;
+	/* process: the co_process function, its parameters, and its
+	 * default output (the join's columns: ts, left row, right row) */
+	const struct sluice_fn *fn;
+	uint16_t n_params;
+	const struct sl_udf_param *params;
+	const struct sl_schema *out;
 	uint32_t capacity;		/**< expected keys per instance: pre-sizes heap tables */
 	uint32_t max_parallelism;
 	uint32_t first_kg, last_kg;
@@ -149,10 +168,12 @@ struct sl_join_stats {
 	uint64_t purged;		/**< interval: buckets removed; window: windows fired */
 	uint64_t state_full_dropped;	/**< refused by the state backend: raise its memory */
 	uint64_t state_errors;		/**< backend errors; rows lost, see the log */
+	uint64_t fn_errors;		/**< process: the function's calls that returned < 0 */
 };
 
 struct join_scratch;	/* private */
 struct sl_timer;
+struct sl_process;
 
 /**
  * Where to write one output row (SL_JOIN_OUT_SIZE bytes) of kind k; NULL
@@ -165,7 +186,7 @@ struct sl_join {
 	struct sl_join_stats stats;
 	int64_t lo, hi;			/**< interval: inclusive bounds */
 	uint32_t key_len;
-	uint32_t out_size;		/**< 8 + left row + right row */
+	uint32_t out_size;		/**< 8 + left row + right row; process: its output row */
 	struct sl_state *st;
 	int sid[2];			/**< per side state */
 	struct sl_timer *tm;
@@ -173,6 +194,8 @@ struct sl_join {
 	sl_join_out_fn out;		/**< of the call in progress */
 	void *out_ctx;
 	struct sl_state_snap *snap;
+	struct sl_process *proc;	/**< process: the function's operator */
+	int side_tag;			/**< process: the SL_JOIN_OUT_SIDE row's tag */
 };
 
 /** Bytes of an output row. */
@@ -234,10 +257,20 @@ uint32_t sl_join_process(struct sl_join *j, enum sl_join_side side,
  */
 int sl_join_advance(struct sl_join *j, int64_t wm, sl_join_out_fn out, void *ctx);
 
+/**
+ * Processing time is now (ms since the epoch): fire a process join's
+ * processing-time timers <= now, writing what they produce through out;
+ * it is also the time its state TTL reads. Other kinds: nothing.
+ * @return 0 or -errno.
+ */
+int sl_join_advance_processing_time(struct sl_join *j, int64_t now,
+				    sl_join_out_fn out, void *ctx);
+
 /** Current watermark (INT64_MIN before the first advance, R1.11). */
 int64_t sl_join_watermark(const struct sl_join *j);
 
-/** Pending timers (interval: buckets; window: (key, window)s; match: stored rows). */
+/** Pending event-time timers (interval: buckets; window: (key, window)s;
+ * match: stored rows; process: the function's). */
 uint64_t sl_join_timers(const struct sl_join *j);
 
 /**
@@ -249,7 +282,7 @@ void sl_join_snapshot_end(struct sl_join *j);
 /** After the checkpoint's chunks are loaded: rebuild the timer queues. */
 int sl_join_restore_done(struct sl_join *j);
 
-/** "interval", "window", "match", "enrich". */
+/** "interval", "window", "match", "enrich", "process". */
 const char *sl_join_kind_name(enum sl_join_kind k);
 
 #endif /* SL_JOIN_H */

@@ -10,7 +10,12 @@
  * driving the join, enrichment by a changelog's latest row (before any
  * row, outer, out-of-order versions, one vector), random interval joins
  * against a brute-force join, and a checkpoint taken while rows keep
- * coming restored onto 1 and 2 instances for each kind.
+ * coming restored onto 1 and 2 instances for each kind. The process
+ * kind runs the example plugin orderpay (plugins/orderpay.c, a co_process
+ * function written after W7.3) from SL_PLUGINS_DIR: W7.3 and its order
+ * sensitivity give the built-in match's rows exactly, and so does a
+ * random stream, row for row and byte for byte (its side-output rows
+ * are match's LEFT_ONLY/RIGHT_ONLY ones).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +31,7 @@
 #include <unistd.h>
 
 #include "sl_join.h"
+#include "sl_udf.h"
 #include "sl_kg.h"
 #include "sl_state.h"
 #include "sl_wm.h"
@@ -38,6 +44,9 @@
 static enum sl_state_backend g_backend;
 static void *regions[N_REGION];
 static unsigned int n_dirs;
+static struct sl_udf_lib g_lib;		/* orderpay */
+static const struct sluice_fn *g_match;	/* orderpay's co_process "match" */
+static struct sl_udf_param g_param;	/* its timeout */
 
 /* An output row, decoded: kind, ts, left id (0: none), right id. */
 struct orow {
@@ -53,6 +62,7 @@ struct orow {
  */
 struct fx {
 	struct sl_schema in[2];
+	struct sl_schema jout;		/* the join's columns (process) */
 	struct sl_state *st;
 	struct sl_join j;
 	struct sl_vec *v[2];
@@ -83,6 +93,10 @@ fx_sync(struct fx *f)
 		o->ts = sl_join_out_ts(b);
 		memcpy(&o->lid, sl_join_out_left(b) + 8, 8);
 		memcpy(&o->rid, sl_join_out_right(&f->j, b), 4);
+		/* orderpay's "unmatched" side output: an order alone is
+		 * match's LEFT_ONLY (UNPAID), a payment alone RIGHT_ONLY. */
+		if (o->kind == SL_JOIN_OUT_SIDE)
+			o->kind = o->lid != 0 ? SL_JOIN_OUT_LEFT_ONLY : SL_JOIN_OUT_RIGHT_ONLY;
 	}
 }
 
@@ -120,6 +134,18 @@ fx_open_conf(struct fx *f, int region, uint32_t lo, uint32_t hi,
 	c->max_parallelism = MAXP;
 	c->first_kg = lo;
 	c->last_kg = hi;
+	if (c->kind == SL_JOIN_PROCESS) {
+		/* The join's default columns, as the plan names them. */
+		assert_int_equal(sl_schema_parse_spec(&f->jout,
+			"join_ts:timestamp_ms,k:u64,id:u64,ts:timestamp_ms,rid:u32,r_ts:timestamp_ms,r_k:u64",
+			&at), 0);
+		snprintf(g_param.name, sizeof(g_param.name), "timeout");
+		snprintf(g_param.value, sizeof(g_param.value), "%lld", (long long)c->timeout);
+		c->fn = g_match;
+		c->n_params = 1;
+		c->params = &g_param;
+		c->out = &f->jout;
+	}
 	assert_int_equal(sl_join_init(&f->j, c, f->st), 0);
 	for (int s = 0; s < 2; s++) {
 		f->v[s] = aligned_alloc(64, (sl_vec_size(f->in[s].row_size) + 63) & ~(size_t)63);
@@ -584,7 +610,7 @@ test_R7_4_sliding_window_join(void **state)
 
 /* W7.3: order/payment matching. */
 static void
-test_W7_3_order_payment(void **state)
+w73(enum sl_join_kind kind)
 {
 	static const struct orow want[] = {
 		{ P, 5000, 1, 1 },
@@ -593,8 +619,7 @@ test_W7_3_order_payment(void **state)
 	};
 	struct fx *f = calloc(1, sizeof(*f));
 
-	(void)state;
-	fx_open(f, SL_JOIN_MATCH, 900000, 0);
+	fx_open(f, kind, 900000, 0);
 	row(f, 0, 1, 1, 1000);			/* 1 order#1: timer 901000 */
 	row(f, 0, 2, 2, 2000);			/* 2 order#2: timer 902000 */
 	assert_int_equal(sl_join_timers(&f->j), 2);
@@ -605,15 +630,31 @@ test_W7_3_order_payment(void **state)
 	row(f, 0, 3, 3, 7000);			/* 6 PAID(#3) */
 	assert_int_equal(wm(f, 2000000), 0);	/* 7 nothing */
 	expect(f, 0, want, 3);
-	assert_int_equal(f->j.stats.unmatched, 1);
+	assert_int_equal(f->j.stats.unmatched, kind == SL_JOIN_MATCH ? 1 : 0);
+	assert_int_equal(f->j.stats.rows_out, 3);
 	assert_int_equal(sl_join_timers(&f->j), 0);
 	fx_close(f);
 	free(f);
 }
 
+static void
+test_W7_3_order_payment(void **state)
+{
+	(void)state;
+	w73(SL_JOIN_MATCH);
+}
+
+/* W7.3 by the co_process plugin orderpay: the same rows. */
+static void
+test_W7_3_co_process_plugin(void **state)
+{
+	(void)state;
+	w73(SL_JOIN_PROCESS);
+}
+
 /* W7.3's order sensitivity: WM(906000) before step 6. */
 static void
-test_W7_3_order_sensitivity(void **state)
+w73_order(enum sl_join_kind kind)
 {
 	static const struct orow want[] = {
 		{ P, 5000, 1, 1 },
@@ -623,8 +664,7 @@ test_W7_3_order_sensitivity(void **state)
 	};
 	struct fx *f = calloc(1, sizeof(*f));
 
-	(void)state;
-	fx_open(f, SL_JOIN_MATCH, 900000, 0);
+	fx_open(f, kind, 900000, 0);
 	row(f, 0, 1, 1, 1000);
 	row(f, 0, 2, 2, 2000);
 	row(f, 1, 1, 1, 5000);
@@ -637,6 +677,20 @@ test_W7_3_order_sensitivity(void **state)
 	expect(f, 0, want, 4);
 	fx_close(f);
 	free(f);
+}
+
+static void
+test_W7_3_order_sensitivity(void **state)
+{
+	(void)state;
+	w73_order(SL_JOIN_MATCH);
+}
+
+static void
+test_W7_3_co_process_order_sensitivity(void **state)
+{
+	(void)state;
+	w73_order(SL_JOIN_PROCESS);
 }
 
 /* R7.5: no lateness check: a row behind the watermark still matches. */
@@ -1035,6 +1089,52 @@ test_snapshot_restore_enrich(void **state)
 	snapshot_restore(SL_JOIN_ENRICH);
 }
 
+/*
+ * R7.5 at length: a random stream of orders and payments over 10 keys
+ * (with repeats, so a second row of a side replaces the first and its
+ * timer stays) through the built-in match and through orderpay: the same
+ * rows in the same order, byte for byte.
+ */
+static void
+test_W7_3_co_process_equals_match(void **state)
+{
+	static struct ev e[N_EV];
+	struct fx *m = calloc(1, sizeof(*m)), *q = calloc(1, sizeof(*q));
+	const int64_t D = 40;
+	struct sl_join_conf c;
+
+	(void)state;
+	gen_events(e, N_EV, 5, D);
+	fx_open(m, SL_JOIN_MATCH, 25, 0);
+	conf_for(&c, SL_JOIN_PROCESS);		/* timeout 25 */
+	fx_open_conf(q, 1, 0, MAXP - 1, &c);	/* a heap region of its own */
+	feed_events(m, e, 0, N_EV, D, 0, MAXP - 1);
+	feed_events(q, e, 0, N_EV, D, 0, MAXP - 1);
+	assert_true(wm(m, INT64_MAX) >= 0);
+	assert_true(wm(q, INT64_MAX) >= 0);
+	assert_true(m->n_out > 1000);
+	assert_true(m->j.stats.unmatched > 100);	/* both kinds of rows */
+	assert_int_equal(q->n_out, m->n_out);
+	assert_int_equal(sl_join_out_size(&q->j), sl_join_out_size(&m->j));
+	for (unsigned int i = 0; i < m->n_out; i++) {
+		assert_int_equal(cmp_orow(&q->out[i], &m->out[i]), 0);
+		assert_memory_equal(q->raw[i], m->raw[i], sl_join_out_size(&m->j));
+	}
+	assert_int_equal(sl_join_timers(&q->j), 0);
+	assert_int_equal(q->j.stats.fn_errors + q->j.stats.state_errors, 0);
+	fx_close(m);
+	fx_close(q);
+	free(m);
+	free(q);
+}
+
+static void
+test_snapshot_restore_process(void **state)
+{
+	(void)state;
+	snapshot_restore(SL_JOIN_PROCESS);
+}
+
 static void
 test_conf_check(void **state)
 {
@@ -1121,6 +1221,9 @@ main(void)
 		cmocka_unit_test(test_R7_4_sliding_window_join),
 		cmocka_unit_test(test_W7_3_order_payment),
 		cmocka_unit_test(test_W7_3_order_sensitivity),
+		cmocka_unit_test(test_W7_3_co_process_plugin),
+		cmocka_unit_test(test_W7_3_co_process_order_sensitivity),
+		cmocka_unit_test(test_W7_3_co_process_equals_match),
 		cmocka_unit_test(test_R7_5_no_lateness),
 		cmocka_unit_test(test_R1_7_two_input_watermark),
 		cmocka_unit_test(test_enrich_latest_row),
@@ -1129,15 +1232,30 @@ main(void)
 		cmocka_unit_test(test_snapshot_restore_window),
 		cmocka_unit_test(test_snapshot_restore_match),
 		cmocka_unit_test(test_snapshot_restore_enrich),
+		cmocka_unit_test(test_snapshot_restore_process),
 		cmocka_unit_test(test_conf_check),
 	};
 	int failed;
 
 	if (setup() < 0)
 		return 1;
+	{
+		char msg[512];
+
+		if (sl_udf_open(getenv("SL_PLUGINS_DIR"), "orderpay", &g_lib, msg, sizeof(msg)) < 0) {
+			fprintf(stderr, "%s\n", msg);
+			return 1;
+		}
+		g_match = sl_udf_lookup(&g_lib, "match", SLUICE_FN_CO_PROCESS, msg, sizeof(msg));
+		if (g_match == NULL) {
+			fprintf(stderr, "%s\n", msg);
+			return 1;
+		}
+	}
 	g_backend = SL_STATE_BACKEND_HEAP;
 	failed = cmocka_run_group_tests_name("join-heap", tests, NULL, NULL);
 	g_backend = SL_STATE_BACKEND_ROCKSDB;
 	failed += cmocka_run_group_tests_name("join-rocksdb", tests, NULL, NULL);
+	sl_udf_close(&g_lib);
 	return failed;
 }

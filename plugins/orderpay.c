@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Example plugin "orderpay": a keyed co_process function (Flink's
+ * KeyedCoProcessFunction, R7.5), built against sluice/udf.h alone
+ * (docs/udf.md). It is semantics.md's W7.3 order/payment matcher, the
+ * same rules as the built-in `match:` join, written as a user would:
+ *
+ * match (co_process), param timeout (a duration > 0), run as
+ * `join: {left: orders, right: payments, key: K, process: {plugin:
+ * orderpay, function: match, timeout: 15m}}`. Per key, the waiting
+ * order (input 1) and the waiting payment (input 2) are value states.
+ * A row whose partner waits is matched: one output row with the
+ * arriving row's event time, both rows, the partner cleared and its
+ * timer deleted. Otherwise the row waits (a second one replaces the
+ * first) with an event-time timer at its ts + timeout. A timer sends
+ * what still waits to the side output "unmatched" (UNPAID: the order
+ * alone; ORPHAN: the payment alone) with the timer's ts, and clears it.
+ *
+ * Rows are the join's default columns (join_ts, the order's fields, the
+ * payment's), so its output is byte for byte the built-in match's.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sluice/udf.h>
+
+struct orderpay {
+	const struct sluice_host *h;
+	int64_t timeout;
+	int waiting[2];			/* value state per input */
+	int unmatched;			/* side output tag */
+	uint32_t row_size[2];
+	uint32_t ts_off[2], ts_size[2];
+	uint32_t ts_signed[2];
+	uint32_t out_size;
+	uint8_t *partner;		/* a stored row */
+	uint8_t *side_row;		/* a side output row being built */
+};
+
+/* The event time of a row of input i (an integer field of 4 or 8 bytes). */
+static int64_t
+row_ts(const struct orderpay *f, int i, const uint8_t *row)
+{
+	if (f->ts_size[i] == 8) {
+		int64_t v;
+
+		memcpy(&v, row + f->ts_off[i], 8);
+		return v;
+	}
+	if (f->ts_signed[i]) {
+		int32_t v;
+
+		memcpy(&v, row + f->ts_off[i], 4);
+		return v;
+	}
+	{
+		uint32_t v;
+
+		memcpy(&v, row + f->ts_off[i], 4);
+		return v;
+	}
+}
+
+/* a + b saturated, as the built-in join adds timeouts. */
+static int64_t
+add_sat(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+static int
+orderpay_setup(const struct sluice_host *h, sluice_setup *s,
+	       const struct sluice_schema *in, void **self)
+{
+	const struct sluice_schema *sch[2];
+	struct orderpay *f;
+
+	if (!SLUICE_HOST_HAS(h, input_schema)) {
+		h->fail(s, "orderpay needs a sluice with co_process functions");
+		return -ENOTSUP;
+	}
+	sch[0] = in;
+	sch[1] = h->input_schema(s, 2);
+	if (sch[1] == NULL) {
+		h->fail(s, "orderpay match is a join's process: two inputs");
+		return -EINVAL;
+	}
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return -ENOMEM;
+	f->h = h;
+	if (h->param_ms(s, "timeout", &f->timeout) < 0 || f->timeout <= 0) {
+		h->fail(s, "orderpay match needs timeout: a duration > 0");
+		free(f);
+		return -EINVAL;
+	}
+	for (int i = 0; i < 2; i++) {
+		const struct sluice_field *t = &sch[i]->fields[sch[i]->ts_field];
+
+		f->row_size[i] = sch[i]->row_size;
+		f->ts_off[i] = t->offset;
+		f->ts_size[i] = t->size;
+		f->ts_signed[i] = t->type != SLUICE_U32 && t->type != SLUICE_U64;
+	}
+	f->waiting[0] = h->value_state(s, "order", f->row_size[0], 0);
+	f->waiting[1] = h->value_state(s, "payment", f->row_size[1], 0);
+	f->unmatched = h->side_output(s, "unmatched");
+	f->out_size = 8 + f->row_size[0] + f->row_size[1];
+	f->partner = malloc(f->row_size[0] > f->row_size[1] ? f->row_size[0] : f->row_size[1]);
+	f->side_row = malloc(f->out_size);
+	if (f->waiting[0] < 0 || f->waiting[1] < 0 || f->unmatched < 0 ||
+	    f->partner == NULL || f->side_row == NULL) {
+		h->fail(s, "orderpay: state or side output refused");
+		free(f->partner);
+		free(f->side_row);
+		free(f);
+		return -EINVAL;
+	}
+	*self = f;
+	return 0;
+}
+
+static void
+orderpay_teardown(void *self)
+{
+	struct orderpay *f = self;
+
+	free(f->partner);
+	free(f->side_row);
+	free(f);
+}
+
+/* [ts][order or zeros][payment or zeros]: the join's columns. */
+static void
+fill(const struct orderpay *f, uint8_t *o, int64_t ts, const uint8_t *order,
+     const uint8_t *payment)
+{
+	memcpy(o, &ts, 8);
+	if (order != NULL)
+		memcpy(o + 8, order, f->row_size[0]);
+	if (payment != NULL)
+		memcpy(o + 8 + f->row_size[0], payment, f->row_size[1]);
+}
+
+static int
+orderpay_process(void *self, sluice_ctx *c, const void *row)
+{
+	struct orderpay *f = self;
+	const struct sluice_host *h = f->h;
+	const int side = (int)h->input(c) - 1, other = 1 - side;
+	const int64_t ts = h->timestamp(c);
+	uint8_t *o;
+	int rc;
+
+	if (side < 0)
+		return -EINVAL;
+	rc = h->value_get(c, f->waiting[other], f->partner);
+	if (rc < 0)
+		return rc;
+	if (rc == 1) {
+		/* W7.3: matched; the output carries the arriving row's ts. */
+		o = h->emit(c);
+		if (o != NULL)
+			fill(f, o, ts, side == 0 ? row : f->partner,
+			     side == 0 ? f->partner : row);
+		rc = h->state_clear(c, f->waiting[other]);
+		if (rc < 0)
+			return rc;
+		rc = h->timer_delete(c, SLUICE_EVENT_TIME,
+				     add_sat(row_ts(f, other, f->partner), f->timeout));
+		return rc < 0 ? rc : 0;
+	}
+	rc = h->value_put(c, f->waiting[side], row);
+	if (rc < 0)
+		return rc;
+	rc = h->timer_register(c, SLUICE_EVENT_TIME, add_sat(ts, f->timeout));
+	if (rc < 0) {
+		(void)h->state_clear(c, f->waiting[side]);
+		return rc;
+	}
+	return 0;
+}
+
+static int
+orderpay_on_timer(void *self, sluice_ctx *c, uint32_t domain, int64_t ts)
+{
+	struct orderpay *f = self;
+	const struct sluice_host *h = f->h;
+
+	(void)domain;
+	for (int side = 0; side < 2; side++) {
+		int rc = h->value_get(c, f->waiting[side], f->partner);
+
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			continue;
+		/* UNPAID (an order alone) or ORPHAN (a payment alone). */
+		memset(f->side_row, 0, f->out_size);
+		fill(f, f->side_row, ts, side == 0 ? f->partner : NULL,
+		     side == 0 ? NULL : f->partner);
+		rc = h->emit_side(c, f->unmatched, f->side_row);
+		if (rc < 0)
+			return rc;
+		rc = h->state_clear(c, f->waiting[side]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static const struct sluice_fn orderpay_fns[] = {
+	{
+		.name = "match",
+		.kind = SLUICE_FN_CO_PROCESS,
+		.setup = orderpay_setup,
+		.teardown = orderpay_teardown,
+		.process = orderpay_process,
+		.on_timer = orderpay_on_timer,
+	},
+};
+
+static const struct sluice_plugin orderpay_plugin = {
+	.name = "orderpay",
+	.n_fns = 1,
+	.fns = orderpay_fns,
+};
+
+SLUICE_UDF_PLUGIN(orderpay_plugin)
