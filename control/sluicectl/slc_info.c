@@ -215,6 +215,7 @@ join_node(const struct sl_plan *p, struct node *n, const char *wk)
 	static const char *const kinds[] = {
 		[SL_PLAN_JOIN_INTERVAL] = "join.interval", [SL_PLAN_JOIN_WINDOW] = "join.window",
 		[SL_PLAN_JOIN_MATCH] = "join.match", [SL_PLAN_JOIN_ENRICH] = "join.enrich",
+		[SL_PLAN_JOIN_PROCESS] = "join.process",
 	};
 	const struct sl_plan_join *j = &p->join;
 	char a[32], b[32];
@@ -253,6 +254,10 @@ join_node(const struct sl_plan *p, struct node *n, const char *wk)
 		fmt_ms(a, sizeof(a), j->timeout_ms);
 		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
 					"; unmatched after %s to late_sink", a);
+		break;
+	case SL_PLAN_JOIN_PROCESS:
+		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
+					"; co_process %s of %s", p->udf_function, p->udf_plugin);
 		break;
 	default:
 		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,

@@ -16,9 +16,11 @@
 #define JOIN_TS_NAME "join_ts"
 
 static const char *const join_keys[] = {
-	"left", "right", "key", "interval", "window", "match", "enrich", NULL,
+	"left", "right", "key", "interval", "window", "match", "enrich", "process", NULL,
 };
-static const char *const join_kinds[] = { "interval", "window", "match", "enrich", NULL };
+static const char *const join_kinds[] = {
+	"interval", "window", "match", "enrich", "process", NULL,
+};
 static const char *const interval_keys[] = {
 	"lower", "upper", "lower_exclusive", "upper_exclusive", NULL,
 };
@@ -340,14 +342,14 @@ plan_join_kind(struct plan_ctx *c, const struct plan_node *v, struct sl_plan_joi
 		for (int k = 0; join_kinds[k] != NULL; k++)
 			if (strcmp(v->kid[2 * i]->text, join_kinds[k]) == 0) {
 				if (kk != NULL)
-					return plan_err(c, v->kid[2 * i], "join takes one of interval, window, match or enrich; got both %s and %s",
+					return plan_err(c, v->kid[2 * i], "join takes one of interval, window, match, enrich or process; got both %s and %s",
 							kk->text, v->kid[2 * i]->text);
 				kk = v->kid[2 * i];
 				kv = v->kid[2 * i + 1];
 				kind = k;
 			}
 	if (kk == NULL)
-		return plan_err(c, v, "join needs one of: interval, window, match, enrich");
+		return plan_err(c, v, "join needs one of: interval, window, match, enrich, process");
 	switch (kind) {
 	case 0:
 		j->kind = SL_PLAN_JOIN_INTERVAL;
@@ -365,6 +367,11 @@ plan_join_kind(struct plan_ctx *c, const struct plan_node *v, struct sl_plan_joi
 		if (j->timeout_ms <= 0)
 			return plan_err(c, x, "join match timeout must be > 0, got %s", x->text);
 		return 0;
+	case 4:
+		/* A user co_process function (plan_udf.c loads and sets it
+		 * up over both inputs). */
+		j->kind = SL_PLAN_JOIN_PROCESS;
+		return plan_udf_step(c, kv, SLUICE_FN_CO_PROCESS);
 	default:
 		j->kind = SL_PLAN_JOIN_ENRICH;
 		if (kv->null)
@@ -434,12 +441,14 @@ plan_join(struct plan_ctx *c, const struct plan_node *v)
 	j->left = (uint16_t)li;
 	j->right = (uint16_t)ri;
 	used[li] = used[ri] = true;
+	/* The columns before the kind: a process function's default output. */
 	if (inputs_all_used(c, v, used, "join") < 0 ||
 	    plan_require(c, v, "join", "key", &k) < 0 ||
 	    plan_join_key(c, k, j) < 0 ||
+	    plan_join_out(c, v, j) < 0 ||
 	    plan_join_kind(c, v, j) < 0)
 		return -EINVAL;
-	return plan_join_out(c, v, j);
+	return 0;
 }
 
 /* Which of union and join a step is: 1, 2, or 0 for another step. */

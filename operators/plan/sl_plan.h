@@ -119,6 +119,7 @@ enum sl_plan_join_kind {
 	SL_PLAN_JOIN_WINDOW,		/**< window: {tumbling} (R7.4) */
 	SL_PLAN_JOIN_MATCH,		/**< match: {timeout}: W7.3's order/payment */
 	SL_PLAN_JOIN_ENRICH,		/**< enrich: {outer}: latest right row per key */
+	SL_PLAN_JOIN_PROCESS,		/**< process: {plugin, function, ...}: a co_process function (udf_*) */
 };
 
 /** A pipeline's join step (operators/join, docs/operators.md). */
@@ -135,7 +136,8 @@ struct sl_plan_join {
 	int64_t timeout_ms;		/**< match */
 	bool outer;			/**< enrich: keep rows with no right row yet */
 	/** The rows it writes: join_ts, the left's fields, the right's
-	 * (a right field whose name is taken gets "<right>_" in front). */
+	 * (a right field whose name is taken gets "<right>_" in front);
+	 * process: the default of the function's (its own in udf_out). */
 	struct sl_schema out;
 };
 
@@ -299,6 +301,9 @@ struct sl_plan {
 	 * output schema (the sink's columns), udf_side its side outputs.
 	 * SLUICE_FN_AGGREGATE is one item of a window's aggregate list
 	 * (SL_PLAN_AGG_UDF); its column type is the function's agg_type.
+	 * SLUICE_FN_CO_PROCESS is a join's process (SL_PLAN_JOIN_PROCESS):
+	 * udf_out its rows (join.out unless it declares columns), its side
+	 * outputs rows of udf_out.
 	 */
 	uint32_t udf_kind;
 	char plugins_dir[SL_PLAN_PATH_MAX];	/**< plugins: {dir: DIR} */
