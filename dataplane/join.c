@@ -139,6 +139,7 @@ join_conf(const struct dp *dp, struct sl_join_conf *c)
 	c->offset = j->offset_ms;
 	c->timeout = j->timeout_ms;
 	c->outer = j->outer;
+	c->ttl = j->ttl_ms;
 	c->fn = dp->udf_fn;
 	c->n_params = p->udf_n_params;
 	c->params = p->udf_param;
@@ -192,10 +193,10 @@ dp_worker_join_init(struct dp_worker *w, uint32_t lo, uint32_t hi)
 		DP_LOG(ERR, "worker %u: join state: %s", w->id, strerror(-rc));
 		return rc;
 	}
-	if (c.kind == SL_JOIN_PROCESS) {
+	if (c.kind == SL_JOIN_PROCESS || c.ttl > 0) {
 		/* The clock before a restore, as a process pipeline's: due
 		 * processing-time timers it brings back fire at the first
-		 * tick (R4.7). */
+		 * tick (R4.7); state TTL reads it. */
 		w->ptime = true;
 		dp_worker_ptime_tick(w, rte_rdtsc());
 	}

@@ -255,7 +255,7 @@ setup_process(struct dp *dp)
 }
 
 /* A join: a process join's plugin opened here as a process pipeline's
- * is, and the clock its processing-time timers run on. */
+ * is, and the clock its processing-time timers and state TTL run on. */
 static int
 setup_join(struct dp *dp)
 {
@@ -264,8 +264,9 @@ setup_join(struct dp *dp)
 
 		if (rc < 0)
 			return rc;
-		setup_clock(dp);
 	}
+	if (dp->plan->join.kind == SL_PLAN_JOIN_PROCESS || dp->plan->join.ttl_ms > 0)
+		setup_clock(dp);
 	return dp_join_setup(dp);
 }
 

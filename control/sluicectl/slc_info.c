@@ -263,6 +263,11 @@ join_node(const struct sl_plan *p, struct node *n, const char *wk)
 		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
 					"; the latest right row per key%s",
 					j->outer ? ", outer" : "");
+		if (j->ttl_ms > 0) {
+			fmt_ms(a, sizeof(a), j->ttl_ms);
+			off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
+						", state ttl %s (processing time)", a);
+		}
 		break;
 	}
 	snprintf(n->detail + off, sizeof(n->detail) - off, "; state.key-capacity %u",

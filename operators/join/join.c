@@ -139,6 +139,11 @@ sl_join_conf_check(const struct sl_join_conf *c, char *msg, size_t msglen)
 		}
 		break;
 	case SL_JOIN_ENRICH:
+		if (c->ttl < 0) {
+			snprintf(msg, msglen, "join: enrich ttl must be >= 0 ms (0: none), got %lld",
+				 (long long)c->ttl);
+			return -EINVAL;
+		}
 		break;
 	case SL_JOIN_PROCESS:
 		if (c->fn == NULL || c->fn->kind != SLUICE_FN_CO_PROCESS || c->fn->process == NULL ||
@@ -438,11 +443,12 @@ int
 sl_join_advance_processing_time(struct sl_join *j, int64_t now,
 				sl_join_out_fn out, void *ctx)
 {
+	j->now = now;
 	if (j->proc == NULL)
 		return 0;
 	j->out = out;
 	j->out_ctx = ctx;
-	return join_process_ptime(j, now);
+	return join_process_ptime(j, now == INT64_MIN ? now : now - 1);
 }
 
 int64_t
@@ -468,8 +474,8 @@ sl_join_snapshot_begin(struct sl_join *j)
 
 	if (j->snap != NULL)
 		return -EBUSY;
-	/* A process function's TTL'd state is snapshot as of its clock. */
-	rc = sl_state_snapshot_begin(j->st, j->proc != NULL ? j->proc->now : 0, &j->snap);
+	/* TTL'd state (enrich's, a process function's) as of the clock. */
+	rc = sl_state_snapshot_begin(j->st, j->proc != NULL ? j->proc->now : j->now, &j->snap);
 	if (rc < 0)
 		j->snap = NULL;
 	return rc < 0 ? rc : 0;

@@ -61,8 +61,13 @@
  *    right side (SL_JOIN_OUT_LEFT_ONLY, LEFT JOIN). Nothing waits for a
  *    watermark and no timer is set: rows are never late, and the result
  *    depends on the arrival order of the two inputs, as in Flink. The
- *    stored rows live until overwritten (Flink keeps them as long, unless
- *    state TTL is set).
+ *    stored rows live until overwritten, or with ttl > 0 (Flink's
+ *    table.exec.state.ttl, R5.5: processing time, OnCreateAndWrite,
+ *    NeverReturnExpired) until ttl ms of processing time after their
+ *    last write: a row stored at now = t is joined by left rows up to
+ *    now = t + ttl - 1 and is gone at t + ttl (W5.1), so a left row
+ *    then is unmatched (outer: left only). The time is what
+ *    sl_join_advance_processing_time() last gave.
  *  - SL_JOIN_PROCESS (R7.5): a user co_process function
  *    (SLUICE_FN_CO_PROCESS, include/sluice/udf.h: Flink's
  *    KeyedCoProcessFunction) run by operators/process over both inputs:
@@ -148,6 +153,7 @@ struct sl_join_conf {
 	int64_t timeout;		/**< ms, > 0 */
 	/* enrich */
 	bool outer;
+	int64_t ttl;			/**< ms of processing time, 0: none (R5.5) */
 	/* process: the co_process function, its parameters, and its
 	 * default output (the join's columns: ts, left row, right row) */
 	const struct sluice_fn *fn;
@@ -195,6 +201,7 @@ struct sl_join {
 	void *out_ctx;
 	struct sl_state_snap *snap;
 	struct sl_process *proc;	/**< process: the function's operator */
+	int64_t now;			/**< processing time, ms (enrich's TTL) */
 	int side_tag;			/**< process: the SL_JOIN_OUT_SIDE row's tag */
 };
 
@@ -258,10 +265,11 @@ uint32_t sl_join_process(struct sl_join *j, enum sl_join_side side,
 int sl_join_advance(struct sl_join *j, int64_t wm, sl_join_out_fn out, void *ctx);
 
 /**
- * Processing time is now (ms since the epoch): fire a process join's
- * processing-time timers <= now, writing what they produce through out;
- * it is also the time its state TTL reads. Other kinds: nothing.
- * @return 0 or -errno.
+ * Processing time is now (ms since the epoch, the clock): the time state
+ * TTL reads from then on (enrich's ttl, a process function's states); a
+ * process join also fires its processing-time timers < now (R4.2: a
+ * timer for T fires no earlier than the clock's T + 1), writing what
+ * they produce through out. @return 0 or -errno.
  */
 int sl_join_advance_processing_time(struct sl_join *j, int64_t now,
 				    sl_join_out_fn out, void *ctx);

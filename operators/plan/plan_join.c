@@ -26,7 +26,7 @@ static const char *const interval_keys[] = {
 };
 static const char *const jwindow_keys[] = { "tumbling", "sliding", "slide", "offset", NULL };
 static const char *const match_keys[] = { "timeout", NULL };
-static const char *const enrich_keys[] = { "outer", NULL };
+static const char *const enrich_keys[] = { "outer", "ttl", NULL };
 
 void
 plan_single_input(struct sl_plan *p)
@@ -382,6 +382,15 @@ plan_join_kind(struct plan_ctx *c, const struct plan_node *v, struct sl_plan_joi
 		x = plan_map_get(kv, "outer", NULL);
 		if (x != NULL && plan_get_bool(c, x, "outer", &j->outer) < 0)
 			return -EINVAL;
+		/* R5.5: Flink's table.exec.state.ttl, in processing time. */
+		x = plan_map_get(kv, "ttl", NULL);
+		if (x != NULL) {
+			if (plan_get_duration(c, x, &j->ttl_ms) < 0)
+				return -EINVAL;
+			if (j->ttl_ms <= 0)
+				return plan_err(c, x, "join enrich ttl must be > 0 (leave it out for none), got %s",
+						x->text);
+		}
 		return 0;
 	}
 }

@@ -118,7 +118,7 @@ enum sl_plan_join_kind {
 	SL_PLAN_JOIN_INTERVAL,		/**< interval: {lower, upper} (R7.1-R7.3) */
 	SL_PLAN_JOIN_WINDOW,		/**< window: {tumbling} (R7.4) */
 	SL_PLAN_JOIN_MATCH,		/**< match: {timeout}: W7.3's order/payment */
-	SL_PLAN_JOIN_ENRICH,		/**< enrich: {outer}: latest right row per key */
+	SL_PLAN_JOIN_ENRICH,		/**< enrich: {outer, ttl}: latest right row per key */
 	SL_PLAN_JOIN_PROCESS,		/**< process: {plugin, function, ...}: a co_process function (udf_*) */
 };
 
@@ -135,6 +135,7 @@ struct sl_plan_join {
 	int64_t slide_ms;		/**< window: 0 tumbling; else sliding every this */
 	int64_t timeout_ms;		/**< match */
 	bool outer;			/**< enrich: keep rows with no right row yet */
+	int64_t ttl_ms;			/**< enrich: state TTL, processing time; 0 none */
 	/** The rows it writes: join_ts, the left's fields, the right's
 	 * (a right field whose name is taken gets "<right>_" in front);
 	 * process: the default of the function's (its own in udf_out). */

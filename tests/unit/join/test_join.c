@@ -8,7 +8,8 @@
  * and one-sided windows), W7.3 order/payment matching and its order
  * sensitivity (R7.5), R1.7's two-input watermark with an idle input
  * driving the join, enrichment by a changelog's latest row (before any
- * row, outer, out-of-order versions, one vector), random interval joins
+ * row, outer, out-of-order versions, one vector; W5.1's TTL boundary on
+ * its state), random interval joins
  * against a brute-force join, and a checkpoint taken while rows keep
  * coming restored onto 1 and 2 instances for each kind. The process
  * kind runs the example plugin orderpay (plugins/orderpay.c, a co_process
@@ -752,6 +753,77 @@ test_enrich_latest_row(void **state)
 	}
 }
 
+/* The processing-time clock (state TTL) is now. */
+static void
+pt(struct fx *f, int64_t now)
+{
+	assert_int_equal(sl_join_advance_processing_time(&f->j, now, t_out1, f), 0);
+	fx_sync(f);
+}
+
+/*
+ * W5.1 / R5.5 on enrich's state (ttl 10000 ms, Flink's
+ * table.exec.state.ttl: processing time, OnCreateAndWrite,
+ * NeverReturnExpired): a profile written at now = 0 joins at 9999 and is
+ * gone at 10000 exactly (0 + 10000 <= 10000); an expired profile reads
+ * as absent, so even an older change is stored again; a newer change
+ * refreshes the expiry, an older one (ignored) does not; the TTL path
+ * keeps a vector's newest change of a key. Outer, so the unmatched rows
+ * are seen.
+ */
+static void
+test_W5_1_enrich_ttl(void **state)
+{
+	static const struct orow want[] = {
+		{ P, 200, 1, 1 },
+		{ SL_JOIN_OUT_LEFT_ONLY, 300, 2, 0 },
+		{ P, 310, 3, 2 },
+		{ P, 400, 4, 3 },
+		{ SL_JOIN_OUT_LEFT_ONLY, 500, 5, 0 },
+		{ P, 600, 6, 5 },
+		{ P, 700, 7, 7 },
+	};
+	struct fx *f = calloc(1, sizeof(*f));
+	struct sl_join_conf c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.kind = SL_JOIN_ENRICH;
+	c.outer = true;
+	c.ttl = 10000;
+	fx_open_conf(f, 0, 0, MAXP - 1, &c);
+	pt(f, 0);
+	row(f, 1, 1, 1, 100);		/* stored at 0: expires at 10000 */
+	pt(f, 9999);
+	row(f, 0, 1, 1, 200);		/* 0 + 10000 <= 9999 false: joins */
+	pt(f, 10000);
+	row(f, 0, 1, 2, 300);		/* expired exactly now: unmatched */
+	row(f, 1, 1, 2, 50);		/* older ts, but nothing is stored */
+	row(f, 0, 1, 3, 310);
+	pt(f, 15000);
+	row(f, 1, 1, 3, 60);		/* newer: written at 15000, expires 25000 */
+	pt(f, 20000);
+	row(f, 1, 1, 4, 55);		/* older than 60: ignored, no refresh */
+	pt(f, 24999);
+	row(f, 0, 1, 4, 400);
+	pt(f, 25000);
+	row(f, 0, 1, 5, 500);		/* expired at 25000 */
+	queue(f, 1, 1, 5, 70);		/* one vector: the newest (70) stays */
+	queue(f, 1, 1, 6, 65);
+	flush(f, 1);
+	row(f, 0, 1, 6, 600);
+	/* Other keys expire on their own clock. */
+	pt(f, 30000);
+	row(f, 1, 2, 7, 10);
+	pt(f, 39999);
+	row(f, 0, 2, 7, 700);
+	expect(f, 0, want, 7);
+	assert_int_equal(f->j.stats.unmatched, 2);
+	assert_int_equal(f->j.stats.state_errors + f->j.stats.state_full_dropped, 0);
+	fx_close(f);
+	free(f);
+}
+
 /* Enrichment a vector at a time: a key's rows in one changelog vector
  * (the newest wins, whatever the order), events of several keys in one. */
 static void
@@ -1228,6 +1300,7 @@ main(void)
 		cmocka_unit_test(test_R1_7_two_input_watermark),
 		cmocka_unit_test(test_enrich_latest_row),
 		cmocka_unit_test(test_enrich_vectors),
+		cmocka_unit_test(test_W5_1_enrich_ttl),
 		cmocka_unit_test(test_snapshot_restore_interval),
 		cmocka_unit_test(test_snapshot_restore_window),
 		cmocka_unit_test(test_snapshot_restore_match),

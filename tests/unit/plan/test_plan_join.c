@@ -167,6 +167,15 @@ test_enrich_job(void **state)
 			      SINK, &p, err), 0);
 	assert_int_equal(p.join.kind, SL_PLAN_JOIN_ENRICH);
 	assert_false(p.join.outer);
+	assert_int_equal(p.join.ttl_ms, 0);
+	sl_plan_free(&p);
+	/* R5.5: a TTL on the stored rows, in processing time. */
+	assert_int_equal(load("j.yaml", "job: op\nsources:\n" ORDERS PAYMENTS
+			      "pipeline:\n"
+			      "  - join: {left: orders, right: payments, key: order_id, enrich: {ttl: 10s}}\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.join.ttl_ms, 10000);
+	assert_false(p.join.outer);
 	sl_plan_free(&p);
 }
 
@@ -332,6 +341,15 @@ static const struct bad_case bad_cases[] = {
 	  "  9eu: {schema: {ts: timestamp_ms}, type: csv, path: eu.csv, timestamp: ts}\n"
 	  "pipeline: []\n" SINK,
 	  "source_bad_name:3:3: invalid source name '9eu'; expected [A-Za-z_][A-Za-z0-9_]{0,62}" },
+	{ "enrich_ttl_zero", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, enrich: {outer: true, ttl: 0s}}\n" SINK,
+	  "enrich_ttl_zero:16:85: join enrich ttl must be > 0 (leave it out for none), got 0s" },
+	{ "enrich_ttl_bad", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, enrich: {ttl: soon}}\n" SINK,
+	  "enrich_ttl_bad:16:72: expected a duration like 10s or 250ms, got 'soon'" },
+	{ "enrich_bad_key", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, enrich: {state_ttl: 1s}}\n" SINK,
+	  "enrich_bad_key:16:67: unknown key 'state_ttl' in join.enrich; expected one of: outer, ttl" },
 	{ "enrich_late_sink", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, enrich: {}}\n" SINK
 	  "late_sink: {type: csv, path: late.csv}\n",
