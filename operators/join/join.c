@@ -19,6 +19,7 @@ static const char *const kind_names[] = {
 	[SL_JOIN_MATCH] = "match",
 	[SL_JOIN_ENRICH] = "enrich",
 	[SL_JOIN_PROCESS] = "process",
+	[SL_JOIN_SESSION] = "session",
 };
 
 const char *
@@ -63,7 +64,7 @@ sl_join_conf_check(const struct sl_join_conf *c, char *msg, size_t msglen)
 	uint32_t kl[2];
 	int rc;
 
-	if ((unsigned int)c->kind > SL_JOIN_PROCESS) {
+	if ((unsigned int)c->kind > SL_JOIN_SESSION) {
 		snprintf(msg, msglen, "join: unknown kind %d", (int)c->kind);
 		return -EINVAL;
 	}
@@ -131,6 +132,13 @@ sl_join_conf_check(const struct sl_join_conf *c, char *msg, size_t msglen)
 		}
 		break;
 	}
+	case SL_JOIN_SESSION:
+		if (c->gap <= 0 || c->gap > INT64_MAX / 2) {
+			snprintf(msg, msglen, "join: session gap must be > 0 ms and at most 2^62, got %lld",
+				 (long long)c->gap);
+			return -EINVAL;
+		}
+		break;
 	case SL_JOIN_MATCH:
 		if (c->timeout <= 0) {
 			snprintf(msg, msglen, "join: match timeout must be > 0 ms, got %lld",
@@ -269,18 +277,21 @@ join_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 		return join_window_fire(j, kg, key, ns, ts);
 	case SL_JOIN_MATCH:
 		return join_match_fire(j, kg, key, ns, ts);
+	case SL_JOIN_SESSION:
+		return join_session_fire(j, kg, key, ns, ts);
 	default:
 		return 0;
 	}
 }
 
 /* Timer namespaces: interval [side][bucket ts], window [window start],
- * match none (a key has one stored row at a time). */
+ * session [start][end], match none (a key has one stored row at a time). */
 static uint16_t
 timer_ns_len(enum sl_join_kind k)
 {
 	return k == SL_JOIN_INTERVAL ? 1 + sizeof(int64_t) :
-	       k == SL_JOIN_WINDOW ? sizeof(int64_t) : 0;
+	       k == SL_JOIN_WINDOW ? sizeof(int64_t) :
+	       k == SL_JOIN_SESSION ? 2 * sizeof(int64_t) : 0;
 }
 
 int
@@ -312,6 +323,13 @@ sl_join_init(struct sl_join *j, const struct sl_join_conf *c,
 		rc = -ENOMEM;
 		goto fail;
 	}
+	if (c->kind == SL_JOIN_SESSION) {
+		j->s->sess = calloc(1, join_session_ctx_size());
+		if (j->s->sess == NULL) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+	}
 	if (c->kind == SL_JOIN_INTERVAL) {
 		j->s->m = malloc(JOIN_MATCH_MAX * sizeof(*j->s->m));
 		j->s->mbuf_cap = 2 * SL_JOIN_BUCKET_MAX;
@@ -333,6 +351,9 @@ sl_join_init(struct sl_join *j, const struct sl_join_conf *c,
 		break;
 	case SL_JOIN_PROCESS:
 		rc = join_process_setup(j);
+		break;
+	case SL_JOIN_SESSION:
+		rc = join_session_setup(j);
 		break;
 	default:
 		rc = join_enrich_setup(j);
@@ -380,6 +401,7 @@ sl_join_fini(struct sl_join *j)
 		free(j->s->m);
 		free(j->s->mbuf);
 		free(j->s->rbuf);
+		free(j->s->sess);
 		free(j->s);
 		j->s = NULL;
 	}
@@ -411,6 +433,9 @@ sl_join_process(struct sl_join *j, enum sl_join_side side,
 		break;
 	case SL_JOIN_PROCESS:
 		join_process_rows(j, side, v);
+		break;
+	case SL_JOIN_SESSION:
+		join_session_process(j, side, v);
 		break;
 	}
 	return (uint32_t)(j->stats.rows_out - before);

@@ -10,6 +10,8 @@
 
 #define JOIN_MATCH_MAX 4096		/* interval: partner buckets sorted per arriving row */
 
+struct sess_ctx;	/* join_session.c */
+
 /* Interval: one partner bucket found by a probe, its rows copied to mbuf. */
 struct join_match {
 	int64_t ts;
@@ -31,6 +33,7 @@ struct join_scratch {
 	uint8_t *rbuf;			/* window: right rows */
 	size_t rbuf_len, rbuf_cap;
 	uint8_t *keys;			/* SL_VEC_MAX * key_len, gathered keys */
+	struct sess_ctx *sess;		/* session: the key's set at hand */
 };
 
 /* a + b saturated to the int64 range (C3: no signed overflow). */
@@ -97,6 +100,13 @@ int join_match_fire(struct sl_join *j, uint16_t kg, const void *key,
 
 int join_enrich_setup(struct sl_join *j);
 void join_enrich_process(struct sl_join *j, int side, const struct sl_vec *v);
+
+int join_session_setup(struct sl_join *j);
+void join_session_process(struct sl_join *j, int side, const struct sl_vec *v);
+int join_session_fire(struct sl_join *j, uint16_t kg, const void *key,
+		      const void *ns, int64_t ts);
+/* Bytes of the session scratch (join_session.c's struct sess_ctx). */
+size_t join_session_ctx_size(void);
 
 int join_process_setup(struct sl_join *j);
 void join_process_fini(struct sl_join *j);

@@ -37,6 +37,15 @@
  *    with no allowed lateness) does not take the row; a row no window
  *    takes is late: side output and counted. A window with one side only
  *    emits nothing.
+ *  - SL_JOIN_SESSION (R7.4 with session windows of gap): both sides'
+ *    rows open [ts, ts + gap) in one MergingWindowSet per key, so
+ *    sessions merge across the two inputs (Flink runs the window join as
+ *    a coGroup over the union); when the watermark reaches a session's
+ *    end - 1 its left rows are joined with its right rows at end - 1 and
+ *    it is cleared. A row whose session, once merged, ends at or before
+ *    the watermark (end - 1 <= WM) is late: side output and counted.
+ *    Rows as the window kind's (list state), namespace = the session's
+ *    state window; one timer per session.
  *  - SL_JOIN_MATCH (R7.5, W7.3): Flink's KeyedCoProcessFunction
  *    order/payment pattern. Per key, the left (order) and right
  *    (payment) rows are value state. A row whose partner is stored is
@@ -116,6 +125,7 @@ enum sl_join_kind {
 	SL_JOIN_MATCH,
 	SL_JOIN_ENRICH,
 	SL_JOIN_PROCESS,
+	SL_JOIN_SESSION,
 };
 
 enum sl_join_side {
@@ -149,6 +159,8 @@ struct sl_join_conf {
 	/* window */
 	int64_t size, offset;		/**< ms, size > 0, |offset| < slide */
 	int64_t slide;			/**< ms, 0: tumbling; else 0 < slide <= size */
+	/* session */
+	int64_t gap;			/**< ms, > 0 */
 	/* match */
 	int64_t timeout;		/**< ms, > 0 */
 	/* enrich */
@@ -195,6 +207,7 @@ struct sl_join {
 	uint32_t out_size;		/**< 8 + left row + right row; process: its output row */
 	struct sl_state *st;
 	int sid[2];			/**< per side state */
+	int sid_sets;			/**< session: the keys' MergingWindowSets */
 	struct sl_timer *tm;
 	struct join_scratch *s;
 	sl_join_out_fn out;		/**< of the call in progress */
@@ -278,7 +291,7 @@ int sl_join_advance_processing_time(struct sl_join *j, int64_t now,
 int64_t sl_join_watermark(const struct sl_join *j);
 
 /** Pending event-time timers (interval: buckets; window: (key, window)s;
- * match: stored rows; process: the function's). */
+ * session: sessions; match: stored rows; process: the function's). */
 uint64_t sl_join_timers(const struct sl_join *j);
 
 /**
@@ -290,7 +303,7 @@ void sl_join_snapshot_end(struct sl_join *j);
 /** After the checkpoint's chunks are loaded: rebuild the timer queues. */
 int sl_join_restore_done(struct sl_join *j);
 
-/** "interval", "window", "match", "enrich", "process". */
+/** "interval", "window", "match", "enrich", "process", "session". */
 const char *sl_join_kind_name(enum sl_join_kind k);
 
 #endif /* SL_JOIN_H */

@@ -5,7 +5,9 @@
  * bounds, cleanup times, lateness, the purged-partner trap), R7.1
  * negative bounds, R7.2 output timestamps and order, R7.3 late left rows
  * and C4 exclusive cleanup, W7.2 tumbling window join (and R7.4 late rows
- * and one-sided windows), W7.3 order/payment matching and its order
+ * and one-sided windows), session window joins (a worked example derived
+ * by hand, the same rows split by an earlier watermark, a random stream
+ * against a brute force), W7.3 order/payment matching and its order
  * sensitivity (R7.5), R1.7's two-input watermark with an idle input
  * driving the join, enrichment by a changelog's latest row (before any
  * row, outer, out-of-order versions, one vector; W5.1's TTL boundary on
@@ -610,6 +612,105 @@ test_R7_4_sliding_window_join(void **state)
 }
 
 /* W7.3: order/payment matching. */
+/*
+ * Session window join, gap 3000 (R7.4 with EventTimeSessionWindows; the
+ * rows of both sides share one MergingWindowSet per key). Derived by
+ * hand (docs/operators.md, "Joins", has it):
+ *   key 1: a1@1000 opens [1000,4000); b1@2000 [2000,5000) merges:
+ *          [1000,5000). a2@8000 opens [8000,11000); b2@6000 [6000,9000)
+ *          merges with it (not with [1000,5000): 6000 > 5000): [6000,11000).
+ *   key 2: c1@1000 (left only): [1000,4000), nothing to pair.
+ *   key 3: d1@1000 [1000,4000), e1@4000 [4000,7000): touching merges
+ *          (Flink's intersects is inclusive): [1000,7000).
+ *   WM(4999): key 1's [1000,5000) fires: (a1,b1)@4999; key 2's
+ *          [1000,4000) fires with nothing to pair.
+ *   key 1: a3@12500 opens [12500,15500) (12500 > 11000: apart);
+ *          b3@10500 [10500,13500) bridges both: [6000,15500).
+ *   WM(15498): key 3's (d1,e1)@6999; WM(15499): key 1's (a2,b2) (a2,b3)
+ *          (a3,b2) (a3,b3)@15499, left rows outer in the order the
+ *          merges appended them, right rows inner.
+ *   a4@12000: [12000,15000) ends before WM + 1: late (side output).
+ *   b4@13000: [13000,16000) is on time, a new session (the one it
+ *          touches fired); right only: WM(15999) writes nothing.
+ */
+static void
+test_R7_4_session_window_join(void **state)
+{
+	static const struct orow want[] = {
+		{ P, 4999, 1, 1 },
+		{ P, 6999, 20, 21 },
+		{ P, 15499, 2, 2 }, { P, 15499, 2, 3 }, { P, 15499, 3, 2 }, { P, 15499, 3, 3 },
+		{ SL_JOIN_OUT_LATE_LEFT, 12000, 4, 0 },
+	};
+	struct fx *f = calloc(1, sizeof(*f));
+	struct sl_join_conf c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.kind = SL_JOIN_SESSION;
+	c.gap = 3000;
+	fx_open_conf(f, 0, 0, MAXP - 1, &c);
+	row(f, 0, 1, 1, 1000);
+	row(f, 1, 1, 1, 2000);
+	row(f, 0, 1, 2, 8000);
+	row(f, 1, 1, 2, 6000);
+	row(f, 0, 2, 10, 1000);
+	row(f, 0, 3, 20, 1000);
+	row(f, 1, 3, 21, 4000);
+	assert_int_equal(sl_join_timers(&f->j), 4);	/* one a session */
+	assert_int_equal(wm(f, 4999), 1);
+	row(f, 0, 1, 3, 12500);
+	assert_int_equal(sl_join_timers(&f->j), 3);	/* key 1's two, key 3's */
+	row(f, 1, 1, 3, 10500);
+	assert_int_equal(sl_join_timers(&f->j), 2);	/* the bridge took two */
+	assert_int_equal(wm(f, 15498), 1);		/* key 3's, at 6999 */
+	assert_int_equal(wm(f, 15499), 4);
+	row(f, 0, 1, 4, 12000);
+	row(f, 1, 1, 4, 13000);
+	assert_int_equal(wm(f, 15999), 0);
+	expect(f, 0, want, 7);
+	assert_int_equal(f->j.stats.late[0], 1);
+	assert_int_equal(f->j.stats.late[1], 0);
+	assert_int_equal(f->j.stats.purged, 5);		/* sessions fired */
+	assert_int_equal(sl_join_timers(&f->j), 0);
+	fx_close(f);
+	free(f);
+}
+
+/* The same rows with WM(10999) before b3: [6000,11000) fires first,
+ * (a2,b2)@10999; b3@10500 ([10500,13500), not late) then merges with
+ * a3's [12500,15500) only: (a3,b3)@15499. */
+static void
+test_R7_4_session_split_by_watermark(void **state)
+{
+	static const struct orow want[] = {
+		{ P, 4999, 1, 1 },
+		{ P, 10999, 2, 2 },
+		{ P, 15499, 3, 3 },
+	};
+	struct fx *f = calloc(1, sizeof(*f));
+	struct sl_join_conf c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.kind = SL_JOIN_SESSION;
+	c.gap = 3000;
+	fx_open_conf(f, 0, 0, MAXP - 1, &c);
+	row(f, 0, 1, 1, 1000);
+	row(f, 1, 1, 1, 2000);
+	row(f, 0, 1, 2, 8000);
+	row(f, 1, 1, 2, 6000);
+	assert_int_equal(wm(f, 4999), 1);
+	row(f, 0, 1, 3, 12500);
+	assert_int_equal(wm(f, 10999), 1);
+	row(f, 1, 1, 3, 10500);
+	assert_int_equal(wm(f, INT64_MAX), 1);
+	expect(f, 0, want, 3);
+	assert_int_equal(f->j.stats.late[0] + f->j.stats.late[1], 0);
+	fx_close(f);
+	free(f);
+}
+
 static void
 w73(enum sl_join_kind kind)
 {
@@ -1024,6 +1125,80 @@ test_R7_1_random_vs_brute_force(void **state)
 	}
 }
 
+/*
+ * R7.4 with sessions on a random stream (10 keys, both sides, disorder
+ * <= D) against a brute force: per key, all rows of both sides sorted by
+ * ts, a new session where a row is more than gap after the previous
+ * (Flink merges touching windows), every left with every right row of a
+ * session at its last ts + gap - 1. The watermark lags by D + gap, so no
+ * session fires before a row that would merge with it arrives (the
+ * brute force knows no time).
+ */
+static int
+cmp_ev_ts(const void *a, const void *b)
+{
+	const struct ev *x = a, *y = b;
+
+	return (x->ts > y->ts) - (x->ts < y->ts);
+}
+
+static void
+test_R7_4_session_random_vs_brute_force(void **state)
+{
+	static struct ev e[N_EV], byk[N_EV];
+	static struct orow want[MAX_OUT];
+	const int64_t D = 40, G = 25;
+	unsigned int n_want = 0;
+	struct fx *f = calloc(1, sizeof(*f));
+	struct sl_join_conf c;
+
+	(void)state;
+	gen_events(e, N_EV, 31, D);
+	for (uint64_t k = 0; k < 10; k++) {
+		int n = 0;
+
+		for (int i = 0; i < N_EV; i++)
+			if (e[i].k == k)
+				byk[n++] = e[i];
+		qsort(byk, (size_t)n, sizeof(byk[0]), cmp_ev_ts);
+		for (int a = 0; a < n;) {
+			int b = a + 1;
+
+			while (b < n && byk[b].ts <= byk[b - 1].ts + G)
+				b++;
+			for (int x = a; x < b; x++)
+				for (int y = a; y < b; y++)
+					if (byk[x].side == 0 && byk[y].side == 1) {
+						assert_true(n_want < MAX_OUT);
+						want[n_want++] = (struct orow){ P,
+							byk[b - 1].ts + G - 1, byk[x].id, (uint32_t)byk[y].id };
+					}
+			a = b;
+		}
+	}
+	qsort(want, n_want, sizeof(want[0]), cmp_orow);
+	assert_true(n_want > 1000);
+	memset(&c, 0, sizeof(c));
+	c.kind = SL_JOIN_SESSION;
+	c.gap = G;
+	fx_open_conf(f, 0, 0, MAXP - 1, &c);
+	for (int i = 0; i < N_EV; i++) {
+		row(f, e[i].side, e[i].k, e[i].id, e[i].ts);
+		if (i % 50 == 49)
+			assert_true(wm(f, wm_at(i, D) - G) >= 0);
+	}
+	assert_true(wm(f, INT64_MAX) >= 0);
+	assert_int_equal(f->j.stats.late[0] + f->j.stats.late[1], 0);
+	assert_int_equal(f->j.stats.state_errors + f->j.stats.state_full_dropped, 0);
+	assert_int_equal(sl_join_timers(&f->j), 0);
+	qsort(f->out, f->n_out, sizeof(f->out[0]), cmp_orow);
+	assert_int_equal(f->n_out, n_want);
+	for (unsigned int i = 0; i < n_want; i++)
+		assert_int_equal(cmp_orow(&f->out[i], &want[i]), 0);
+	fx_close(f);
+	free(f);
+}
+
 /* ---- snapshot and N->M restore ----------------------------------------- */
 
 struct snap_out {
@@ -1057,6 +1232,7 @@ conf_for(struct sl_join_conf *c, enum sl_join_kind kind)
 	c->upper = 20;
 	c->size = 60;
 	c->timeout = 25;
+	c->gap = 25;
 }
 
 /*
@@ -1201,6 +1377,13 @@ test_W7_3_co_process_equals_match(void **state)
 }
 
 static void
+test_snapshot_restore_session(void **state)
+{
+	(void)state;
+	snapshot_restore(SL_JOIN_SESSION);
+}
+
+static void
 test_snapshot_restore_process(void **state)
 {
 	(void)state;
@@ -1291,6 +1474,9 @@ main(void)
 		cmocka_unit_test(test_W7_2_window_join),
 		cmocka_unit_test(test_R7_4_window_late_and_order),
 		cmocka_unit_test(test_R7_4_sliding_window_join),
+		cmocka_unit_test(test_R7_4_session_window_join),
+		cmocka_unit_test(test_R7_4_session_split_by_watermark),
+		cmocka_unit_test(test_R7_4_session_random_vs_brute_force),
 		cmocka_unit_test(test_W7_3_order_payment),
 		cmocka_unit_test(test_W7_3_order_sensitivity),
 		cmocka_unit_test(test_W7_3_co_process_plugin),
@@ -1306,6 +1492,7 @@ main(void)
 		cmocka_unit_test(test_snapshot_restore_match),
 		cmocka_unit_test(test_snapshot_restore_enrich),
 		cmocka_unit_test(test_snapshot_restore_process),
+		cmocka_unit_test(test_snapshot_restore_session),
 		cmocka_unit_test(test_conf_check),
 	};
 	int failed;
