@@ -120,7 +120,8 @@ join_conf(const struct dp *dp, struct sl_join_conf *c)
 	const uint16_t side[2] = { j->left, j->right };
 
 	memset(c, 0, sizeof(*c));
-	c->kind = kinds[j->kind];
+	/* A window join of sessions is its own kind in sl_join. */
+	c->kind = j->kind == SL_PLAN_JOIN_WINDOW && j->gap_ms > 0 ? SL_JOIN_SESSION : kinds[j->kind];
 	for (int s = 0; s < 2; s++) {
 		const struct sl_plan_input *in = &p->inputs[side[s]];
 
@@ -137,6 +138,7 @@ join_conf(const struct dp *dp, struct sl_join_conf *c)
 	c->size = j->size_ms;
 	c->slide = j->slide_ms;
 	c->offset = j->offset_ms;
+	c->gap = j->gap_ms;
 	c->timeout = j->timeout_ms;
 	c->outer = j->outer;
 	c->ttl = j->ttl_ms;

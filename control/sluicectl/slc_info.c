@@ -240,6 +240,12 @@ join_node(const struct sl_plan *p, struct node *n, const char *wk)
 					j->upper_exclusive ? ')' : ']');
 		break;
 	case SL_PLAN_JOIN_WINDOW:
+		if (j->gap_ms > 0) {
+			fmt_ms(a, sizeof(a), j->gap_ms);
+			off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
+						"; sessions of both sides, gap %s", a);
+			break;
+		}
 		fmt_ms(a, sizeof(a), j->size_ms);
 		fmt_ms(b, sizeof(b), j->offset_ms);
 		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,

@@ -24,7 +24,9 @@ static const char *const join_kinds[] = {
 static const char *const interval_keys[] = {
 	"lower", "upper", "lower_exclusive", "upper_exclusive", NULL,
 };
-static const char *const jwindow_keys[] = { "tumbling", "sliding", "slide", "offset", NULL };
+static const char *const jwindow_keys[] = {
+	"tumbling", "sliding", "slide", "offset", "session", NULL,
+};
 static const char *const match_keys[] = { "timeout", NULL };
 static const char *const enrich_keys[] = { "outer", "ttl", NULL };
 
@@ -287,7 +289,8 @@ plan_join_interval(struct plan_ctx *c, const struct plan_node *v, struct sl_plan
 	return 0;
 }
 
-/* window: {tumbling: D} or {sliding: D, slide: S}, offset optional. */
+/* window: {tumbling: D} or {sliding: D, slide: S}, offset optional; or
+ * {session: GAP}. */
 static int
 plan_join_window(struct plan_ctx *c, const struct plan_node *v, struct sl_plan_join *j)
 {
@@ -297,11 +300,25 @@ plan_join_window(struct plan_ctx *c, const struct plan_node *v, struct sl_plan_j
 	if (plan_expect(c, v, PLAN_MAP, "window") < 0 ||
 	    plan_check_keys(c, v, "join.window", jwindow_keys) < 0)
 		return -EINVAL;
+	sz = plan_map_get(v, "session", NULL);
+	if (sz != NULL) {
+		/* Sessions of both sides' rows (R7.4): a gap, nothing else. */
+		for (uint32_t i = 0; i < v->n; i++)
+			if (v->kid[2 * i + 1] != sz)
+				return plan_err(c, v->kid[2 * i], "'%s' does not go with a session window; write 'session: GAP' alone",
+						v->kid[2 * i]->text);
+		if (plan_get_duration(c, sz, &j->gap_ms) < 0)
+			return -EINVAL;
+		if (j->gap_ms <= 0 || j->gap_ms > JOIN_BOUND_MAX)
+			return plan_err(c, sz, "join session gap must be > 0 (and at most %lld ms), got %s",
+					(long long)JOIN_BOUND_MAX, sz->text);
+		return 0;
+	}
 	tu = plan_map_get(v, "tumbling", NULL);
 	sd = plan_map_get(v, "sliding", NULL);
 	sl = plan_map_get(v, "slide", NULL);
 	if ((tu != NULL) == (sd != NULL))
-		return plan_err(c, v, "join window needs 'tumbling: SIZE' or 'sliding: SIZE' with 'slide: SLIDE'");
+		return plan_err(c, v, "join window needs 'tumbling: SIZE', 'sliding: SIZE' with 'slide: SLIDE', or 'session: GAP'");
 	if (tu != NULL && sl != NULL)
 		return plan_err(c, sl, "'slide' belongs to a sliding window; write 'sliding: SIZE' instead of 'tumbling'");
 	if (sd != NULL && sl == NULL)

@@ -116,7 +116,7 @@ struct sl_plan_input {
 enum sl_plan_join_kind {
 	SL_PLAN_JOIN_NONE,
 	SL_PLAN_JOIN_INTERVAL,		/**< interval: {lower, upper} (R7.1-R7.3) */
-	SL_PLAN_JOIN_WINDOW,		/**< window: {tumbling} (R7.4) */
+	SL_PLAN_JOIN_WINDOW,		/**< window: {tumbling | sliding, slide | session} (R7.4) */
 	SL_PLAN_JOIN_MATCH,		/**< match: {timeout}: W7.3's order/payment */
 	SL_PLAN_JOIN_ENRICH,		/**< enrich: {outer, ttl}: latest right row per key */
 	SL_PLAN_JOIN_PROCESS,		/**< process: {plugin, function, ...}: a co_process function (udf_*) */
@@ -133,6 +133,7 @@ struct sl_plan_join {
 	bool lower_exclusive, upper_exclusive;
 	int64_t size_ms, offset_ms;	/**< window */
 	int64_t slide_ms;		/**< window: 0 tumbling; else sliding every this */
+	int64_t gap_ms;			/**< window: > 0 session windows of this gap (no size) */
 	int64_t timeout_ms;		/**< match */
 	bool outer;			/**< enrich: keep rows with no right row yet */
 	int64_t ttl_ms;			/**< enrich: state TTL, processing time; 0 none */

@@ -121,6 +121,19 @@ test_W7_2_window_join_job(void **state)
 			      SINK, &p, err), 0);
 	assert_int_equal(p.join.size_ms, 10000);
 	assert_int_equal(p.join.slide_ms, 5000);
+	assert_int_equal(p.join.gap_ms, 0);
+	sl_plan_free(&p);
+	/* R7.4: session windows of both sides' rows. */
+	assert_int_equal(load("j.yaml", "job: op\nsources:\n" ORDERS PAYMENTS
+			      "pipeline:\n"
+			      "  - join: {left: orders, right: payments, key: order_id,\n"
+			      "           window: {session: 30s}}\n"
+			      SINK
+			      "late_sink: {type: csv, path: late.csv}\n", &p, err), 0);
+	assert_int_equal(p.join.kind, SL_PLAN_JOIN_WINDOW);
+	assert_int_equal(p.join.gap_ms, 30000);
+	assert_int_equal(p.join.size_ms, 0);
+	assert_true(p.has_late_sink);
 	sl_plan_free(&p);
 }
 
@@ -294,6 +307,15 @@ static const struct bad_case bad_cases[] = {
 	{ "tumbling_slide", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, window: {tumbling: 2s, slide: 1s}}\n" SINK,
 	  "tumbling_slide:16:88: 'slide' belongs to a sliding window; write 'sliding: SIZE' instead of 'tumbling'" },
+	{ "session_zero", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, window: {session: 0ms}}\n" SINK,
+	  "session_zero:16:76: join session gap must be > 0 (and at most 4611686018427387903 ms), got 0ms" },
+	{ "session_and_tumbling", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, window: {tumbling: 1s, session: 1s}}\n" SINK,
+	  "session_and_tumbling:16:67: 'tumbling' does not go with a session window; write 'session: GAP' alone" },
+	{ "window_no_kind", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, window: {offset: 1s}}\n" SINK,
+	  "window_no_kind:16:66: join window needs 'tumbling: SIZE', 'sliding: SIZE' with 'slide: SLIDE', or 'session: GAP'" },
 	{ "match_zero", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, match: {timeout: 0s}}\n" SINK,
 	  "match_zero:16:75: join match timeout must be > 0, got 0s" },
