@@ -83,9 +83,9 @@ for job in topk-clicks; do
 	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected, in order"
 	n=$((n + 1))
 done
-# Join: two sources (a CSV and a net_pcap port), pairs completing on two
-# workers as they come; sorted by every column.
-for job in join-clicks; do
+# Joins (interval, session): two sources (a CSV and a net_pcap port),
+# pairs completing on two workers; sorted by every column.
+for job in join-clicks sessionjoin-clicks; do
 	sed -e "s|path: out/|path: $T/|" "configs/jobs/$job.yaml" > "$T/$job.yaml"
 	run_dp "$T/$job.yaml"
 	{ head -1 "$T/$job.csv"; tail -n +2 "$T/$job.csv" |
@@ -108,4 +108,4 @@ for job in coprocess-clicks; do
 	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected, none unmatched"
 	n=$((n + 1))
 done
-[ "$n" = 11 ] || fail "ran $n examples"
+[ "$n" = 12 ] || fail "ran $n examples"
