@@ -18,6 +18,12 @@
  *
  * Rows are the join's default columns (join_ts, the order's fields, the
  * payment's), so its output is byte for byte the built-in match's.
+ *
+ * wait (co_process), the same matching with columns of its own: the
+ * join key's fields, order_ts and paid_ts (timestamp_ms) and wait_ms
+ * (i64: paid_ts - order_ts, the payment's ts minus the order's); an
+ * unmatched row goes to "unmatched" in the same columns with the other
+ * ts 0 and wait_ms -1.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -34,6 +40,11 @@ struct orderpay {
 	uint32_t ts_off[2], ts_size[2];
 	uint32_t ts_signed[2];
 	uint32_t out_size;
+	/* wait: its own columns */
+	int wait;
+	uint32_t n_keys;
+	uint32_t key_off[2][8], key_size[8];
+	uint32_t out_key_off[8], out_ots, out_pts, out_wait;
 	uint8_t *partner;		/* a stored row */
 	uint8_t *side_row;		/* a side output row being built */
 };
@@ -74,11 +85,12 @@ add_sat(int64_t a, int64_t b)
 }
 
 static int
-orderpay_setup(const struct sluice_host *h, sluice_setup *s,
-	       const struct sluice_schema *in, void **self)
+setup(const struct sluice_host *h, sluice_setup *s,
+      const struct sluice_schema *in, void **self, int wait)
 {
 	const struct sluice_schema *sch[2];
 	struct orderpay *f;
+	uint32_t wait_size = 24;
 
 	if (!SLUICE_HOST_HAS(h, input_schema)) {
 		h->fail(s, "orderpay needs a sluice with co_process functions");
@@ -94,6 +106,7 @@ orderpay_setup(const struct sluice_host *h, sluice_setup *s,
 	if (f == NULL)
 		return -ENOMEM;
 	f->h = h;
+	f->wait = wait;
 	if (h->param_ms(s, "timeout", &f->timeout) < 0 || f->timeout <= 0) {
 		h->fail(s, "orderpay match needs timeout: a duration > 0");
 		free(f);
@@ -107,12 +120,37 @@ orderpay_setup(const struct sluice_host *h, sluice_setup *s,
 		f->ts_size[i] = t->size;
 		f->ts_signed[i] = t->type != SLUICE_U32 && t->type != SLUICE_U64;
 	}
+	if (f->wait) {
+		/* Key fields named as input 1 has them, then the times. */
+		int rc = 0;
+
+		f->n_keys = in->n_keys;
+		for (uint32_t k = 0; k < in->n_keys && k < 8 && rc >= 0; k++) {
+			const struct sluice_field *kf = &in->fields[in->key_fields[k]];
+
+			f->key_size[k] = kf->size;
+			wait_size += kf->size;
+			f->key_off[0][k] = kf->offset;
+			f->key_off[1][k] = sch[1]->fields[sch[1]->key_fields[k]].offset;
+			rc = h->out_field(s, kf->name, kf->type,
+					  kf->type == SLUICE_STR ? kf->size : 0);
+		}
+		if (in->n_keys > 8 || rc < 0 ||
+		    h->out_field(s, "order_ts", SLUICE_TS, 0) < 0 ||
+		    h->out_field(s, "paid_ts", SLUICE_TS, 0) < 0 ||
+		    h->out_field(s, "wait_ms", SLUICE_I64, 0) < 0) {
+			h->fail(s, "orderpay wait: at most 8 key fields, and no column named order_ts, paid_ts or wait_ms");
+			free(f);
+			return -EINVAL;
+		}
+	}
 	f->waiting[0] = h->value_state(s, "order", f->row_size[0], 0);
 	f->waiting[1] = h->value_state(s, "payment", f->row_size[1], 0);
 	f->unmatched = h->side_output(s, "unmatched");
 	f->out_size = 8 + f->row_size[0] + f->row_size[1];
 	f->partner = malloc(f->row_size[0] > f->row_size[1] ? f->row_size[0] : f->row_size[1]);
-	f->side_row = malloc(f->out_size);
+	/* wait's offsets are known at start, its size now */
+	f->side_row = malloc(f->out_size > wait_size ? f->out_size : wait_size);
 	if (f->waiting[0] < 0 || f->waiting[1] < 0 || f->unmatched < 0 ||
 	    f->partner == NULL || f->side_row == NULL) {
 		h->fail(s, "orderpay: state or side output refused");
@@ -125,6 +163,34 @@ orderpay_setup(const struct sluice_host *h, sluice_setup *s,
 	return 0;
 }
 
+static int
+orderpay_setup(const struct sluice_host *h, sluice_setup *s,
+	       const struct sluice_schema *in, void **self)
+{
+	return setup(h, s, in, self, 0);
+}
+
+static int
+wait_setup(const struct sluice_host *h, sluice_setup *s,
+	   const struct sluice_schema *in, void **self)
+{
+	return setup(h, s, in, self, 1);
+}
+
+/* wait's column offsets, once the output schema is known. */
+static void
+wait_start(void *self, const struct sluice_schema *out)
+{
+	struct orderpay *f = self;
+
+	for (uint32_t k = 0; k < f->n_keys; k++)
+		f->out_key_off[k] = out->fields[k].offset;
+	f->out_ots = out->fields[f->n_keys].offset;
+	f->out_pts = out->fields[f->n_keys + 1].offset;
+	f->out_wait = out->fields[f->n_keys + 2].offset;
+	f->out_size = out->row_size;
+}
+
 static void
 orderpay_teardown(void *self)
 {
@@ -135,11 +201,27 @@ orderpay_teardown(void *self)
 	free(f);
 }
 
-/* [ts][order or zeros][payment or zeros]: the join's columns. */
+/* [ts][order or zeros][payment or zeros]: the join's columns; wait:
+ * the key, both times and the wait (-1: one side only). */
 static void
 fill(const struct orderpay *f, uint8_t *o, int64_t ts, const uint8_t *order,
      const uint8_t *payment)
 {
+	if (f->wait) {
+		const int side = order != NULL ? 0 : 1;
+		const uint8_t *any = order != NULL ? order : payment;
+		const int64_t ot = order != NULL ? row_ts(f, 0, order) : 0;
+		const int64_t pt = payment != NULL ? row_ts(f, 1, payment) : 0;
+		const int64_t wait = order != NULL && payment != NULL ? pt - ot : -1;
+
+		(void)ts;
+		for (uint32_t k = 0; k < f->n_keys; k++)
+			memcpy(o + f->out_key_off[k], any + f->key_off[side][k], f->key_size[k]);
+		memcpy(o + f->out_ots, &ot, 8);
+		memcpy(o + f->out_pts, &pt, 8);
+		memcpy(o + f->out_wait, &wait, 8);
+		return;
+	}
 	memcpy(o, &ts, 8);
 	if (order != NULL)
 		memcpy(o + 8, order, f->row_size[0]);
@@ -223,11 +305,20 @@ static const struct sluice_fn orderpay_fns[] = {
 		.process = orderpay_process,
 		.on_timer = orderpay_on_timer,
 	},
+	{
+		.name = "wait",
+		.kind = SLUICE_FN_CO_PROCESS,
+		.setup = wait_setup,
+		.start = wait_start,
+		.teardown = orderpay_teardown,
+		.process = orderpay_process,
+		.on_timer = orderpay_on_timer,
+	},
 };
 
 static const struct sluice_plugin orderpay_plugin = {
 	.name = "orderpay",
-	.n_fns = 1,
+	.n_fns = 2,
 	.fns = orderpay_fns,
 };
 

@@ -49,6 +49,8 @@ static void *regions[N_REGION];
 static unsigned int n_dirs;
 static struct sl_udf_lib g_lib;		/* orderpay */
 static const struct sluice_fn *g_match;	/* orderpay's co_process "match" */
+static const struct sluice_fn *g_wait;	/* orderpay's "wait": columns of its own */
+static const struct sluice_fn *g_fn;	/* what a process join runs */
 static struct sl_udf_param g_param;	/* its timeout */
 
 /* An output row, decoded: kind, ts, left id (0: none), right id. */
@@ -144,7 +146,7 @@ fx_open_conf(struct fx *f, int region, uint32_t lo, uint32_t hi,
 			&at), 0);
 		snprintf(g_param.name, sizeof(g_param.name), "timeout");
 		snprintf(g_param.value, sizeof(g_param.value), "%lld", (long long)c->timeout);
-		c->fn = g_match;
+		c->fn = g_fn != NULL ? g_fn : g_match;
 		c->n_params = 1;
 		c->params = &g_param;
 		c->out = &f->jout;
@@ -752,6 +754,56 @@ test_W7_3_co_process_plugin(void **state)
 {
 	(void)state;
 	w73(SL_JOIN_PROCESS);
+}
+
+/*
+ * W7.3 by orderpay's "wait", a co_process function with columns of its
+ * own (the key, order_ts, paid_ts, wait_ms = paid_ts - order_ts) whose
+ * side output takes rows of them too: PAID(#1) waited 4000, UNPAID(#2)
+ * at its timer with paid_ts 0 and wait -1, PAID(#3) -1000 (the payment
+ * came first).
+ */
+static void
+test_W7_3_co_process_own_columns(void **state)
+{
+	static const int64_t want[3][5] = {
+		/* kind, k, order_ts, paid_ts, wait_ms */
+		{ SL_JOIN_OUT_PAIR, 1, 1000, 5000, 4000 },
+		{ SL_JOIN_OUT_SIDE, 2, 2000, 0, -1 },
+		{ SL_JOIN_OUT_PAIR, 3, 7000, 6000, -1000 },
+	};
+	struct fx *f = calloc(1, sizeof(*f));
+
+	(void)state;
+	g_fn = g_wait;
+	fx_open(f, SL_JOIN_PROCESS, 900000, 0);
+	g_fn = NULL;
+	assert_int_equal(sl_join_out_size(&f->j), 32);
+	row(f, 0, 1, 1, 1000);
+	row(f, 0, 2, 2, 2000);
+	row(f, 1, 1, 1, 5000);
+	row(f, 1, 3, 3, 6000);
+	assert_int_equal(wm(f, 902000), 1);
+	row(f, 0, 3, 3, 7000);
+	assert_int_equal(wm(f, 2000000), 0);
+	assert_int_equal(f->n_out, 3);
+	for (int i = 0; i < 3; i++) {
+		int64_t v[4];
+		uint64_t k;
+
+		/* fx_sync read the side row as the join's layout: not ours */
+		assert_int_equal(f->out[i].kind == SL_JOIN_OUT_PAIR,
+				 want[i][0] == SL_JOIN_OUT_PAIR);
+		memcpy(&k, f->raw[i], 8);
+		memcpy(v, f->raw[i] + 8, 24);
+		assert_int_equal(k, want[i][1]);
+		assert_int_equal(v[0], want[i][2]);
+		assert_int_equal(v[1], want[i][3]);
+		assert_int_equal(v[2], want[i][4]);
+	}
+	assert_int_equal(f->j.side_tag, 0);
+	fx_close(f);
+	free(f);
 }
 
 /* W7.3's order sensitivity: WM(906000) before step 6. */
@@ -1480,6 +1532,7 @@ main(void)
 		cmocka_unit_test(test_W7_3_order_payment),
 		cmocka_unit_test(test_W7_3_order_sensitivity),
 		cmocka_unit_test(test_W7_3_co_process_plugin),
+		cmocka_unit_test(test_W7_3_co_process_own_columns),
 		cmocka_unit_test(test_W7_3_co_process_order_sensitivity),
 		cmocka_unit_test(test_W7_3_co_process_equals_match),
 		cmocka_unit_test(test_R7_5_no_lateness),
@@ -1507,7 +1560,8 @@ main(void)
 			return 1;
 		}
 		g_match = sl_udf_lookup(&g_lib, "match", SLUICE_FN_CO_PROCESS, msg, sizeof(msg));
-		if (g_match == NULL) {
+		g_wait = sl_udf_lookup(&g_lib, "wait", SLUICE_FN_CO_PROCESS, msg, sizeof(msg));
+		if (g_match == NULL || g_wait == NULL) {
 			fprintf(stderr, "%s\n", msg);
 			return 1;
 		}

@@ -446,7 +446,7 @@ static const struct bad_case process_cases[] = {
 	{ "no_such_function", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, process: {plugin: orderpay, function: nope}}\n"
 	  SINK "plugins: {dir: %s}\n",
-	  "no_such_function:16:96: plugin 'orderpay' has no function 'nope'; it has: match (co_process)" },
+	  "no_such_function:16:96: plugin 'orderpay' has no function 'nope'; it has: match (co_process), wait (co_process)" },
 	{ "one_input_function", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, process: {plugin: burst, function: burst}}\n"
 	  SINK "plugins: {dir: %s}\n",
