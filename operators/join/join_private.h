@@ -61,7 +61,8 @@ void join_ref(struct sl_join *j, int side, int id, const struct sl_vec *v,
 int join_emit(struct sl_join *j, enum sl_join_out_kind k, int64_t ts,
 	      const uint8_t *left, const uint8_t *right);
 
-/* Append len bytes to a growable buffer (timer callbacks only). */
+/* Append len bytes to a growable buffer (timer callbacks, session merges:
+ * it grows by doubling, amortised). */
 int join_buf_add(uint8_t **buf, size_t *len, size_t *cap, const void *p,
 		 size_t n);
 

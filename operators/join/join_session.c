@@ -141,20 +141,19 @@ set_save(struct sess_ctx *x)
 				    ctx_set(x)->n == 0 ? 0 : 1);
 }
 
-struct append {
-	struct sl_join *j;
-	int id;
-	const struct sl_state_ref *to;
+struct collect {
+	uint8_t **buf;
+	size_t *len, *cap;
 	int err;
 };
 
 static int
-append_elem(void *arg, const void *elem, uint32_t len)
+collect_elem(void *arg, const void *elem, uint32_t len)
 {
-	struct append *a = arg;
+	struct collect *c = arg;
 
-	a->err = sl_state_list_add(a->j->st, a->id, a->to, 0, elem, len);
-	return a->err < 0;
+	c->err = join_buf_add(c->buf, c->len, c->cap, elem, len);
+	return c->err != 0;
 }
 
 /* Flink's MergeFunction: timers of the swallowed sessions go, the cover
@@ -177,14 +176,24 @@ sess_merge(void *arg, const struct sl_assign_window *result,
 	}
 	for (int side = 0; side < 2; side++) {
 		const struct sl_state_ref to = ref_of(x, j->sid[side], state_result);
+		const uint32_t rs = j->conf.in[side].schema->row_size;
+		struct join_scratch *sc = j->s;
 
 		for (unsigned int i = 0; i < n_state; i++) {
 			const struct sl_state_ref from = ref_of(x, j->sid[side], &merged_state[i]);
-			struct append a = { j, j->sid[side], &to, 0 };
+			struct collect c = { &sc->mbuf, &sc->mbuf_len, &sc->mbuf_cap, 0 };
 
-			rc = sl_state_list_get(j->st, j->sid[side], &from, 0, append_elem, &a);
-			if (rc < 0 || a.err < 0)
-				return rc < 0 ? rc : a.err;
+			/* Copied out first: a list must not change under its
+			 * own visit (rocksdb's buffer would go). */
+			sc->mbuf_len = 0;
+			rc = sl_state_list_get(j->st, j->sid[side], &from, 0, collect_elem, &c);
+			if (rc < 0 || c.err < 0)
+				return rc < 0 ? rc : c.err;
+			for (size_t off = 0; off < sc->mbuf_len; off += rs) {
+				rc = sl_state_list_add(j->st, j->sid[side], &to, 0, sc->mbuf + off, rs);
+				if (rc < 0)
+					return rc;
+			}
 			rc = sl_state_clear(j->st, j->sid[side], &from);
 			if (rc < 0)
 				return rc;
@@ -272,21 +281,6 @@ join_session_process(struct sl_join *j, int side, const struct sl_vec *v)
 			j->stats.state_errors++;
 		}
 	}
-}
-
-struct collect {
-	uint8_t **buf;
-	size_t *len, *cap;
-	int err;
-};
-
-static int
-collect_elem(void *arg, const void *elem, uint32_t len)
-{
-	struct collect *c = arg;
-
-	c->err = join_buf_add(c->buf, c->len, c->cap, elem, len);
-	return c->err != 0;
 }
 
 int
