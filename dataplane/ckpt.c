@@ -693,11 +693,16 @@ ckpt_sources(struct dp *dp)
 	int rc = 0;
 
 	for (uint16_t r = 0; r < dp->n_rx && rc == 0; r++) {
+		const struct dp_rx *rx = &dp->rx[r];
+		/* A source that ended before this checkpoint reached it
+		 * stands at its end (rx_end). */
+		const struct sl_src_offset *off = rx->ended && rx->end_ckpt < dp->ck->inflight ?
+						  &rx->end_off : &rx->ckpt_off;
+
 		rc = ckpt_begin_file(dp, &b, SL_CKPT_TASK_SOURCE, r, dp->n_rx);
-		if (rc == 0 && dp->rx[r].src.ops->offset != NULL)
+		if (rc == 0 && rx->src.ops->offset != NULL)
 			rc = sl_ckpt_builder_add(&b, SL_CKPT_SEC_SOURCE, 0, SL_CKPT_NO_KG,
-						 &dp->rx[r].ckpt_off,
-						 sizeof(dp->rx[r].ckpt_off));
+						 off, sizeof(*off));
 		if (rc == 0)
 			rc = ckpt_submit(dp, &b, SL_CKPT_TASK_SOURCE, r);
 	}
@@ -793,6 +798,14 @@ drain_begin(struct dp *dp, struct dp_worker *wk)
 					 CKPT_OP_STATE_META, SL_CKPT_NO_KG, meta, n);
 	}
 	free(meta);
+	if (rc == 0 && join) {
+		/* A broadcast join's rules map, copied at the barrier. */
+		const void *os = sl_join_opstate_snapshot(&wk->join, &n);
+
+		if (os != NULL)
+			rc = sl_ckpt_builder_add(&ck->db, SL_CKPT_SEC_OPERATOR, CKPT_OP_OPSTATE,
+						 SL_CKPT_NO_KG, os, n);
+	}
 	ck->native = sl_state_snapshot_dir(snap) != NULL;
 	if (rc == 0 && ck->native) {
 		struct dp_native_sec ns = {
@@ -1022,6 +1035,7 @@ restore_keep(struct dp *dp, const struct sl_ckpt_section *s, uint32_t file)
 		return 0;
 	}
 	if (!(s->kind == SL_CKPT_SEC_OPERATOR && s->op_id == CKPT_OP_WINDOW) &&
+	    !(s->kind == SL_CKPT_SEC_OPERATOR && s->op_id == CKPT_OP_OPSTATE) &&
 	    !(s->kind == SL_CKPT_SEC_OPERATOR && s->op_id == CKPT_OP_NATIVE &&
 	      s->len == sizeof(struct dp_native_sec)) &&
 	    !(s->kind == SL_CKPT_SEC_CHANNEL && s->op_id == CKPT_OP_CHANNEL) &&

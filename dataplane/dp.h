@@ -219,6 +219,7 @@ struct dp_rx {
 	int32_t key_off;		/* key fields side by side: their offset; else -1 */
 	uint32_t key_len;
 	uint16_t n_keys;
+	bool broadcast;			/* a broadcast join's rules: rows to every worker */
 	int key_field[SL_PLAN_MAX_KEYS];
 	uint16_t n_filters;
 	struct sl_expr *filter[SL_PLAN_MAX_FILTERS];	/* this lcore's copies */
@@ -229,6 +230,9 @@ struct dp_rx {
 	uint64_t first_tsc;		/* first batch: the busy period starts */
 	uint64_t ckpt_id;		/* last barrier injected */
 	struct sl_src_offset ckpt_off;	/* where the source stood at it */
+	bool ended;			/* the source ended: end_off is set */
+	uint64_t end_ckpt;		/* ckpt_id when it ended */
+	struct sl_src_offset end_off;	/* where it ended */
 	uint64_t rows_in;
 	uint64_t rows_filtered;		/* removed by filters */
 	uint64_t ring_full;		/* enqueue attempts that found a ring full */
@@ -361,6 +365,8 @@ int dp_inputs_setup(struct dp *dp);
 void dp_inputs_free(struct dp *dp);
 void dp_rx_key(struct dp_rx *rx, const struct sl_plan *p);
 int dp_join_setup(struct dp *dp);
+/* After restore(): a broadcast join's rules map from every old worker. */
+int dp_worker_join_opstate(struct dp_worker *w);
 int dp_worker_join_init(struct dp_worker *w, uint32_t lo, uint32_t hi);
 void dp_worker_join(struct dp_worker *w, const struct sl_vec *v);
 void dp_worker_join_advance(struct dp_worker *w, int64_t wm);
@@ -508,6 +514,7 @@ int dp_rm_tree(const char *path);
 #define CKPT_OP_STATE 3	/* one sl_state chunk; the section's key group */
 #define CKPT_OP_CHANNEL 4	/* in-flight input rows of an unaligned checkpoint */
 #define CKPT_OP_NATIVE 5	/* struct dp_native_sec: a native RocksDB checkpoint */
+#define CKPT_OP_OPSTATE 6	/* a worker's operator state (sl_opstate snapshot) */
 
 /* Where worker W's native checkpoint is, and the key groups it holds. */
 struct dp_native_sec {

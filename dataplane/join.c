@@ -8,7 +8,10 @@
  * then the minimum over the sources (R1.7, idleness included).
  *
  * A join pipeline's worker runs sl_join (operators/join): a vector's side
- * is the source of the RX lcore that sent it. Joined rows go to the sink
+ * is the source of the RX lcore that sent it. A broadcast join's rules
+ * source sends every row to every worker (rx_loop.c), and each worker's
+ * rules map is operator state, checkpointed per worker and restored onto
+ * any number of workers (dp_worker_join_opstate). Joined rows go to the sink
  * as they come; rows the join drops as late, and match's timed-out rows
  * (W7.3's side output), go to late_sink when there is one. A join's
  * process (a co_process plugin) writes its own rows, and its side
@@ -40,6 +43,8 @@ dp_rx_key(struct dp_rx *rx, const struct sl_plan *p)
 		const bool left = rx->id == p->join.left;
 
 		rx->n_keys = p->join.n_keys;
+		/* Broadcast state: every worker keeps every rule. */
+		rx->broadcast = !left && p->join.kind == SL_PLAN_JOIN_BROADCAST;
 		memcpy(rx->key_field, left ? p->join.left_key : p->join.right_key,
 		       sizeof(int) * p->join.n_keys);
 	} else {
@@ -116,6 +121,7 @@ join_conf(const struct dp *dp, struct sl_join_conf *c)
 		[SL_PLAN_JOIN_MATCH] = SL_JOIN_MATCH,
 		[SL_PLAN_JOIN_ENRICH] = SL_JOIN_ENRICH,
 		[SL_PLAN_JOIN_PROCESS] = SL_JOIN_PROCESS,
+		[SL_PLAN_JOIN_BROADCAST] = SL_JOIN_BROADCAST,
 	};
 	const uint16_t side[2] = { j->left, j->right };
 
@@ -190,6 +196,8 @@ dp_worker_join_init(struct dp_worker *w, uint32_t lo, uint32_t hi)
 	join_conf(w->dp, &c);
 	c.first_kg = lo;
 	c.last_kg = hi;
+	c.task = w->id;
+	c.n_tasks = w->dp->n_workers;
 	rc = sl_join_init(&w->join, &c, w->st);
 	if (rc < 0) {
 		DP_LOG(ERR, "worker %u: join state: %s", w->id, strerror(-rc));
@@ -214,7 +222,8 @@ join_out(void *ctx, enum sl_join_out_kind k)
 	const struct sl_plan *p = w->dp->plan;
 
 	if (k == SL_JOIN_OUT_PAIR ||
-	    (k == SL_JOIN_OUT_LEFT_ONLY && p->join.kind == SL_PLAN_JOIN_ENRICH))
+	    (k == SL_JOIN_OUT_LEFT_ONLY && (p->join.kind == SL_PLAN_JOIN_ENRICH ||
+					    p->join.kind == SL_PLAN_JOIN_BROADCAST)))
 		return dp_worker_res_row(w);
 	if (k == SL_JOIN_OUT_SIDE && (!p->has_late_sink || w->join.side_tag != p->side_tag)) {
 		w->side_dropped++;	/* a side output no side_sink takes */
@@ -260,4 +269,58 @@ dp_worker_join_advance(struct dp_worker *w, int64_t wm)
 	/* A failure is counted in the join's state_errors. */
 	(void)sl_join_advance(&w->join, wm, join_out, w);
 	join_stats(w);
+}
+
+/*
+ * A broadcast join's rules map from every old worker's operator-state
+ * section (R5.3: each new worker takes the map; copies that differ are
+ * logged, and the worker takes old worker id % N's, Flink's rule).
+ */
+int
+dp_worker_join_opstate(struct dp_worker *w)
+{
+	const struct dp_restore *rs = w->dp->rs;
+	const void **snap;
+	size_t *len;
+	uint32_t n = 0;
+	unsigned int diverged = 0;
+	char msg[256] = "";
+	int rc;
+
+	for (uint32_t i = 0; i < rs->n_secs; i++)
+		n += rs->secs[i].op == CKPT_OP_OPSTATE;
+	if (w->dp->plan->join.kind != SL_PLAN_JOIN_BROADCAST) {
+		if (n == 0)
+			return 0;
+		DP_LOG(ERR, "worker %u: restore: the checkpoint has operator state, which a %s join does not keep: it is another job's",
+		       w->id, sl_join_kind_name(w->join.conf.kind));
+		return -EINVAL;
+	}
+	if (n == 0) {
+		DP_LOG(ERR, "worker %u: restore: the checkpoint has no broadcast state for this broadcast join: it is another job's",
+		       w->id);
+		return -EINVAL;
+	}
+	snap = calloc(n, sizeof(*snap));
+	len = calloc(n, sizeof(*len));
+	if (snap == NULL || len == NULL) {
+		free(snap);
+		free(len);
+		return -ENOMEM;
+	}
+	n = 0;
+	for (uint32_t i = 0; i < rs->n_secs; i++)
+		if (rs->secs[i].op == CKPT_OP_OPSTATE) {
+			snap[n] = rs->secs[i].data;
+			len[n++] = rs->secs[i].len;
+		}
+	rc = sl_join_opstate_restore(&w->join, snap, len, n, &diverged, msg, sizeof(msg));
+	if (rc < 0)
+		DP_LOG(ERR, "worker %u: restore: %s", w->id, msg);
+	else if (diverged > 0)
+		DP_LOG(WARNING, "worker %u: restore: %s (the rules source's rows reached the workers differently: report it)",
+		       w->id, msg);
+	free(snap);
+	free(len);
+	return rc;
 }

@@ -79,6 +79,31 @@ rx_emit(struct dp_rx *rx, const struct sl_wm_out *o)
 }
 
 /* At most SL_VEC_MAX rows of one partition. */
+/*
+ * A broadcast join's rules (low rate): every selected row to every
+ * worker, in order, so each worker's rules map sees the same rows in the
+ * same order before the same watermarks.
+ */
+static __rte_noinline void
+rx_broadcast(struct dp_rx *rx, const uint8_t *rows, uint16_t ns)
+{
+	const uint16_t rs = rx->sp->schema.row_size, nw = rx->dp->n_workers;
+
+	for (uint16_t w = 0; w < nw; w++)
+		for (uint16_t j = 0; j < ns; j++) {
+			struct sl_vec *v = rx->out[w];
+			uint16_t k = v->n_rows;
+
+			rte_memcpy(sl_vec_row(v, k), rows + (size_t)rx->sel[j] * rs, rs);
+			v->hash[k] = rx->hash[j];
+			v->sel[k] = k;
+			v->n_rows = (uint16_t)(k + 1);
+			v->n_sel = v->n_rows;
+			if (unlikely(v->n_rows == SL_VEC_MAX))
+				rx_send(rx, w);
+		}
+}
+
 static void
 rx_rows(struct dp_rx *rx, const uint8_t *rows, uint16_t n, uint16_t part)
 {
@@ -130,6 +155,10 @@ rx_rows(struct dp_rx *rx, const uint8_t *rows, uint16_t n, uint16_t part)
 					  rows + (size_t)rx->sel[j] * rs, key);
 			rx->hash[j] = sl_kg_hash(key, rx->key_len);
 		}
+	}
+	if (unlikely(rx->broadcast)) {
+		rx_broadcast(rx, rows, ns);
+		return;
 	}
 	if (!p->stateless)
 		for (uint16_t j = 0; j < ns; j++)
@@ -248,6 +277,17 @@ rx_end(struct dp_rx *rx)
 	 * leaves the others running. */
 	if (atomic_fetch_add(&dp->rx_ended, 1) + 1 == dp->n_rx)
 		atomic_store(&dp->draining, 1);
+	/* Checkpoints this source never saw (the others' later ones)
+	 * record it where it ended, not where it stood at its last
+	 * barrier: their workers took all its rows (its EOI aligns
+	 * them), so a restore must not read them again (ckpt_sources).
+	 * Published to the main lcore by the EOI's enqueue and the
+	 * workers' acks. */
+	if (rx->src.done && rx->src.ops->offset != NULL) {
+		rx->src.ops->offset(&rx->src, &rx->end_off);
+		rx->end_ckpt = rx->ckpt_id;
+		rx->ended = true;
+	}
 	rx_ctl_all(rx, SL_CTL_EOI, SL_TS_MAX);
 	for (uint16_t w = 0; w < dp->n_workers; w++)
 		rte_mempool_put(dp->vec_pool, rx->out[w]);

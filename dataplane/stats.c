@@ -93,11 +93,12 @@ dp_stats_print(const struct dp *dp)
 		if (dp_join(dp->plan))
 			fprintf(stderr, "sluice-dp: worker %u: join %s: left rows %" PRIu64
 				", right rows %" PRIu64 ", late left %" PRIu64 ", late right %" PRIu64
-				", unmatched %" PRIu64 ", purged %" PRIu64 "\n", w,
+				", unmatched %" PRIu64 ", purged %" PRIu64 ", late rules %" PRIu64 "\n", w,
 				sl_join_kind_name(dp->w[w].join.conf.kind),
 				dp->w[w].join.stats.rows_in[0], dp->w[w].join.stats.rows_in[1],
 				dp->w[w].join.stats.late[0], dp->w[w].join.stats.late[1],
-				dp->w[w].join.stats.unmatched, dp->w[w].join.stats.purged);
+				dp->w[w].join.stats.unmatched, dp->w[w].join.stats.purged,
+				dp->w[w].join.stats.late_rules);
 		if (dp_process(dp->plan))
 			fprintf(stderr, "sluice-dp: worker %u: timers fired %" PRIu64
 				", side output rows %" PRIu64 " (%" PRIu64 " with no side_sink)"
@@ -178,13 +179,14 @@ dp_stats_json(const struct dp *dp, const char *path)
 			const struct sl_join_stats *js = &dp->w[w].join.stats;
 
 			json_object_set_new(json_array_get(ws, w), "join", json_pack(
-				"{s:I,s:I,s:I,s:I,s:I,s:I}",
+				"{s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 				"left_rows", (json_int_t)js->rows_in[0],
 				"right_rows", (json_int_t)js->rows_in[1],
 				"late_left", (json_int_t)js->late[0],
 				"late_right", (json_int_t)js->late[1],
 				"unmatched", (json_int_t)js->unmatched,
-				"purged", (json_int_t)js->purged));
+				"purged", (json_int_t)js->purged,
+				"late_rules", (json_int_t)js->late_rules));
 		}
 		if (dp_process(dp->plan)) {
 			const struct sl_process_stats *ps = &dp->w[w].proc.stats;

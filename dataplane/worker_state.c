@@ -548,6 +548,8 @@ dp_worker_init(void *arg)
 		if (rc == 0 && dp->rs != NULL) {
 			rc = restore(w, c.first_kg, c.last_kg);
 			if (rc == 0)
+				rc = dp_worker_join_opstate(w);
+			if (rc == 0)
 				rc = sl_join_restore_done(&w->join);
 			if (rc < 0)
 				DP_LOG(ERR, "worker %u: restore: the join's state does not load (%s)",

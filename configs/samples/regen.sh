@@ -27,3 +27,10 @@ fi
 	--key user_id --ts ts --keys 8 --events 4000 --rate 200 \
 	--disorder 500 --late-fraction 0.01 --late-ms 3000 --seed 7 \
 	--csv "$here/clicks.csv" --pcap "$here/clicks.pcap" --capture "$here/clicks.slc"
+
+# 400 weight changes of the 101 url_ids over the same 20 s, in order: the
+# rules stream of the broadcast join example (broadcast-clicks.yaml).
+"$gen" write \
+	--schema url_id:u32,weight:u32,ts:timestamp_ms \
+	--key url_id --ts ts --keys 101 --events 400 --rate 20 --disorder 0 --seed 3 \
+	--csv "$here/url-weights.csv"

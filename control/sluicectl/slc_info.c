@@ -216,6 +216,7 @@ join_node(const struct sl_plan *p, struct node *n, const char *wk)
 		[SL_PLAN_JOIN_INTERVAL] = "join.interval", [SL_PLAN_JOIN_WINDOW] = "join.window",
 		[SL_PLAN_JOIN_MATCH] = "join.match", [SL_PLAN_JOIN_ENRICH] = "join.enrich",
 		[SL_PLAN_JOIN_PROCESS] = "join.process",
+		[SL_PLAN_JOIN_BROADCAST] = "join.broadcast",
 	};
 	const struct sl_plan_join *j = &p->join;
 	char a[32], b[32];
@@ -265,6 +266,11 @@ join_node(const struct sl_plan *p, struct node *n, const char *wk)
 		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
 					"; co_process %s of %s", p->udf_function, p->udf_plugin);
 		break;
+	case SL_PLAN_JOIN_BROADCAST:
+		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
+					"; right rows broadcast to every worker (operator state), each left row with the right row in force at its ts%s",
+					j->outer ? ", outer" : "");
+		break;
 	default:
 		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
 					"; the latest right row per key%s",
@@ -294,7 +300,8 @@ build_nodes(const struct sl_plan *p, struct node *n)
 	if (p->join.kind != SL_PLAN_JOIN_NONE) {
 		join_node(p, &n[k++], wk);
 		sink_node(p, &n[k], p->join.kind == SL_PLAN_JOIN_INTERVAL ||
-			  p->join.kind == SL_PLAN_JOIN_WINDOW ?
+			  p->join.kind == SL_PLAN_JOIN_WINDOW ||
+			  p->join.kind == SL_PLAN_JOIN_BROADCAST ?
 			  "in join_ts order" : "each worker's rows in arrival order");
 		return k + 1;
 	}
@@ -434,14 +441,17 @@ edge_kind(const struct sl_plan *p, const struct node *from, const struct node *t
 	} else if (strncmp(to->name, "join.", 5) == 0) {
 		if (p->lcores.run_to_completion)
 			snprintf(buf, len, "forward, same lcore (run to completion: no rings)");
+		else if (p->join.kind == SL_PLAN_JOIN_BROADCAST)
+			snprintf(buf, len, "left hashed by its key's key group, right to every worker, over %u SPSC rings (%u rx x %u worker%s)",
+				 rx * w, rx, w, w == 1 ? "" : "s");
 		else
 			snprintf(buf, len, "each side hashed by its key's key group over %u SPSC rings (%u rx x %u worker%s)",
 				 rx * w, rx, w, w == 1 ? "" : "s");
 	} else if (strncmp(from->name, "join.", 5) == 0) {
 		snprintf(buf, len, "%u SPSC ring%s to the main lcore, %s",
 			 w, w == 1 ? "" : "s",
-			 p->join.kind == SL_PLAN_JOIN_INTERVAL || p->join.kind == SL_PLAN_JOIN_WINDOW ?
-			 "merged by watermark" : "in arrival order");
+			 p->join.kind == SL_PLAN_JOIN_INTERVAL || p->join.kind == SL_PLAN_JOIN_WINDOW ||
+			 p->join.kind == SL_PLAN_JOIN_BROADCAST ? "merged by watermark" : "in arrival order");
 	} else if (p->stateless && strcmp(to->name, "map") == 0) {
 		if (p->lcores.run_to_completion)
 			snprintf(buf, len, "forward, same lcore (run to completion: no rings)");

@@ -20,6 +20,7 @@ static const char *const kind_names[] = {
 	[SL_JOIN_ENRICH] = "enrich",
 	[SL_JOIN_PROCESS] = "process",
 	[SL_JOIN_SESSION] = "session",
+	[SL_JOIN_BROADCAST] = "broadcast",
 };
 
 const char *
@@ -64,7 +65,7 @@ sl_join_conf_check(const struct sl_join_conf *c, char *msg, size_t msglen)
 	uint32_t kl[2];
 	int rc;
 
-	if ((unsigned int)c->kind > SL_JOIN_SESSION) {
+	if ((unsigned int)c->kind > SL_JOIN_BROADCAST) {
 		snprintf(msg, msglen, "join: unknown kind %d", (int)c->kind);
 		return -EINVAL;
 	}
@@ -157,6 +158,12 @@ sl_join_conf_check(const struct sl_join_conf *c, char *msg, size_t msglen)
 		if (c->fn == NULL || c->fn->kind != SLUICE_FN_CO_PROCESS || c->fn->process == NULL ||
 		    c->out == NULL) {
 			snprintf(msg, msglen, "join: process needs a co_process function with a process hook, and the join's output columns");
+			return -EINVAL;
+		}
+		break;
+	case SL_JOIN_BROADCAST:
+		if (c->n_tasks != 0 && c->task >= c->n_tasks) {
+			snprintf(msg, msglen, "join: broadcast instance %u of %u", c->task, c->n_tasks);
 			return -EINVAL;
 		}
 		break;
@@ -279,18 +286,21 @@ join_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 		return join_match_fire(j, kg, key, ns, ts);
 	case SL_JOIN_SESSION:
 		return join_session_fire(j, kg, key, ns, ts);
+	case SL_JOIN_BROADCAST:
+		return join_broadcast_fire(j, kg, key, ns, ts);
 	default:
 		return 0;
 	}
 }
 
 /* Timer namespaces: interval [side][bucket ts], window [window start],
- * session [start][end], match none (a key has one stored row at a time). */
+ * session [start][end], broadcast [event ts], match none (a key has one
+ * stored row at a time). */
 static uint16_t
 timer_ns_len(enum sl_join_kind k)
 {
 	return k == SL_JOIN_INTERVAL ? 1 + sizeof(int64_t) :
-	       k == SL_JOIN_WINDOW ? sizeof(int64_t) :
+	       k == SL_JOIN_WINDOW || k == SL_JOIN_BROADCAST ? sizeof(int64_t) :
 	       k == SL_JOIN_SESSION ? 2 * sizeof(int64_t) : 0;
 }
 
@@ -355,6 +365,9 @@ sl_join_init(struct sl_join *j, const struct sl_join_conf *c,
 	case SL_JOIN_SESSION:
 		rc = join_session_setup(j);
 		break;
+	case SL_JOIN_BROADCAST:
+		rc = join_broadcast_setup(j);
+		break;
 	default:
 		rc = join_enrich_setup(j);
 		break;
@@ -394,6 +407,10 @@ sl_join_fini(struct sl_join *j)
 	join_process_fini(j);
 	sl_timer_destroy(j->tm);
 	j->tm = NULL;
+	sl_opstate_destroy(j->os);
+	j->os = NULL;
+	free(j->os_snap);
+	j->os_snap = NULL;
 	if (j->s != NULL) {
 		free(j->s->keys);
 		free(j->s->bucket);
@@ -436,6 +453,9 @@ sl_join_process(struct sl_join *j, enum sl_join_side side,
 		break;
 	case SL_JOIN_SESSION:
 		join_session_process(j, side, v);
+		break;
+	case SL_JOIN_BROADCAST:
+		join_broadcast_process(j, side, v);
 		break;
 	}
 	return (uint32_t)(j->stats.rows_out - before);
@@ -499,6 +519,26 @@ sl_join_snapshot_begin(struct sl_join *j)
 
 	if (j->snap != NULL)
 		return -EBUSY;
+	if (j->os != NULL) {
+		/* At the barrier, on the owning thread: the copy the main
+		 * lcore writes later. Pruned first, so equal on every
+		 * instance. */
+		size_t n;
+
+		rc = join_broadcast_prune(j);
+		if (rc < 0)
+			return rc;
+		n = sl_opstate_snapshot(j->os, NULL, 0);
+		if (n > j->os_snap_cap) {
+			uint8_t *b = realloc(j->os_snap, n);
+
+			if (b == NULL)
+				return -ENOMEM;
+			j->os_snap = b;
+			j->os_snap_cap = n;
+		}
+		j->os_snap_len = sl_opstate_snapshot(j->os, j->os_snap, j->os_snap_cap);
+	}
 	/* TTL'd state (enrich's, a process function's) as of the clock. */
 	rc = sl_state_snapshot_begin(j->st, j->proc != NULL ? j->proc->now : j->now, &j->snap);
 	if (rc < 0)
@@ -526,4 +566,23 @@ sl_join_restore_done(struct sl_join *j)
 		return 0;
 	rc = sl_timer_rebuild(j->tm);
 	return rc < 0 ? rc : 0;
+}
+
+const void *
+sl_join_opstate_snapshot(const struct sl_join *j, size_t *len)
+{
+	*len = j->os != NULL ? j->os_snap_len : 0;
+	return j->os != NULL ? j->os_snap : NULL;
+}
+
+int
+sl_join_opstate_restore(struct sl_join *j, const void *const *snap, const size_t *len,
+			uint32_t n, unsigned int *diverged, char *msg, size_t msglen)
+{
+	if (j->os == NULL) {
+		snprintf(msg, msglen, "operator state in the checkpoint of a %s join, which keeps none",
+			 sl_join_kind_name(j->conf.kind));
+		return -EINVAL;
+	}
+	return sl_opstate_restore(j->os, snap, len, n, diverged, msg, msglen);
 }

@@ -99,6 +99,13 @@ void join_match_process(struct sl_join *j, int side, const struct sl_vec *v);
 int join_match_fire(struct sl_join *j, uint16_t kg, const void *key,
 		    const void *ns, int64_t ts);
 
+int join_broadcast_setup(struct sl_join *j);
+void join_broadcast_process(struct sl_join *j, int side, const struct sl_vec *v);
+int join_broadcast_fire(struct sl_join *j, uint16_t kg, const void *key,
+			const void *ns, int64_t ts);
+/* Drop the rule versions no event can need at the watermark. */
+int join_broadcast_prune(struct sl_join *j);
+
 int join_enrich_setup(struct sl_join *j);
 void join_enrich_process(struct sl_join *j, int side, const struct sl_vec *v);
 

@@ -88,6 +88,22 @@
  *    (SL_JOIN_OUT_PAIR) and its side-output rows as SL_JOIN_OUT_SIDE
  *    (side_tag says which). No lateness check (R7.5).
  *
+ *  - SL_JOIN_BROADCAST: Flink's broadcast state pattern. The right
+ *    input is a low-rate rules stream that the caller delivers to EVERY
+ *    instance; its rows go into a broadcast map state (state/opstate,
+ *    R5.3: every instance holds the same map), per key the rule versions
+ *    by ts. A left (event) row is held (keyed list state, an event-time
+ *    timer at its ts) until the watermark reaches its ts, then joined
+ *    with the newest rule of its key whose ts <= the event's (so every
+ *    instance, at any timing, picks the same one: the order of the two
+ *    inputs is event time, where Flink leaves it open) and goes out with
+ *    its own ts; with no such rule it is dropped and counted (unmatched),
+ *    or with outer written with a zeroed right side. A left row with
+ *    ts < WM is late (side output). A rule behind the watermark applies
+ *    from its arrival on (counted in late_rules). The map is snapshotted
+ *    with sl_join_opstate_snapshot() and restored onto any number of
+ *    instances with sl_join_opstate_restore().
+ *
  * Output rows have one layout for every kind: [i64 ts][left row][right
  * row] (SL_JOIN_OUT_* helpers below); a side that a row does not have is
  * zeros. The caller's out function says where to write each one and gets
@@ -110,6 +126,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sl_opstate.h"
 #include "sl_state.h"
 #include "sl_udf.h"
 #include "sl_vec.h"
@@ -126,6 +143,7 @@ enum sl_join_kind {
 	SL_JOIN_ENRICH,
 	SL_JOIN_PROCESS,
 	SL_JOIN_SESSION,
+	SL_JOIN_BROADCAST,
 };
 
 enum sl_join_side {
@@ -163,7 +181,7 @@ struct sl_join_conf {
 	int64_t gap;			/**< ms, > 0 */
 	/* match */
 	int64_t timeout;		/**< ms, > 0 */
-	/* enrich */
+	/* enrich, broadcast */
 	bool outer;
 	int64_t ttl;			/**< ms of processing time, 0: none (R5.5) */
 	/* process: the co_process function, its parameters, and its
@@ -172,6 +190,8 @@ struct sl_join_conf {
 	uint16_t n_params;
 	const struct sl_udf_param *params;
 	const struct sl_schema *out;
+	/* broadcast: this instance's index among n_tasks (its operator state) */
+	uint16_t task, n_tasks;
 	uint32_t capacity;		/**< expected keys per instance: pre-sizes heap tables */
 	uint32_t max_parallelism;
 	uint32_t first_kg, last_kg;
@@ -182,7 +202,8 @@ struct sl_join_stats {
 	uint64_t rows_in[2];
 	uint64_t rows_out;		/**< every output row, of every kind */
 	uint64_t late[2];		/**< interval, window: late rows per side */
-	uint64_t unmatched;		/**< match: timed-out rows; enrich: left rows with no right row */
+	uint64_t unmatched;		/**< match: timed-out rows; enrich, broadcast: left rows with no right row */
+	uint64_t late_rules;		/**< broadcast: rules behind the watermark (applied) */
 	uint64_t purged;		/**< interval: buckets removed; window: windows fired */
 	uint64_t state_full_dropped;	/**< refused by the state backend: raise its memory */
 	uint64_t state_errors;		/**< backend errors; rows lost, see the log */
@@ -216,6 +237,10 @@ struct sl_join {
 	struct sl_process *proc;	/**< process: the function's operator */
 	int64_t now;			/**< processing time, ms (enrich's TTL) */
 	int side_tag;			/**< process: the SL_JOIN_OUT_SIDE row's tag */
+	struct sl_opstate *os;		/**< broadcast: the rules map */
+	int os_id;
+	uint8_t *os_snap;		/**< broadcast: the map's snapshot, at snapshot_begin */
+	size_t os_snap_len, os_snap_cap;
 };
 
 /** Bytes of an output row. */
@@ -303,7 +328,24 @@ void sl_join_snapshot_end(struct sl_join *j);
 /** After the checkpoint's chunks are loaded: rebuild the timer queues. */
 int sl_join_restore_done(struct sl_join *j);
 
-/** "interval", "window", "match", "enrich", "process", "session". */
+/**
+ * Broadcast: the rules map as of the last sl_join_snapshot_begin() (an
+ * sl_opstate snapshot, the payload of an operator-state section), valid
+ * until sl_join_snapshot_end(). NULL (and *len 0) for other kinds.
+ */
+const void *sl_join_opstate_snapshot(const struct sl_join *j, size_t *len);
+
+/**
+ * Broadcast: load the rules map from the snapshots of all n old
+ * instances (any order), before sl_join_restore_done(). diverged: old
+ * copies that were not equal (msg says which; the instance took old
+ * task % n's, Flink's rule).
+ * @return 0, or -errno with msg.
+ */
+int sl_join_opstate_restore(struct sl_join *j, const void *const *snap, const size_t *len,
+			    uint32_t n, unsigned int *diverged, char *msg, size_t msglen);
+
+/** "interval", "window", "match", "enrich", "process", "session", "broadcast". */
 const char *sl_join_kind_name(enum sl_join_kind k);
 
 #endif /* SL_JOIN_H */

@@ -16,10 +16,11 @@
 #define JOIN_TS_NAME "join_ts"
 
 static const char *const join_keys[] = {
-	"left", "right", "key", "interval", "window", "match", "enrich", "process", NULL,
+	"left", "right", "key", "interval", "window", "match", "enrich", "process", "broadcast",
+	NULL,
 };
 static const char *const join_kinds[] = {
-	"interval", "window", "match", "enrich", "process", NULL,
+	"interval", "window", "match", "enrich", "process", "broadcast", NULL,
 };
 static const char *const interval_keys[] = {
 	"lower", "upper", "lower_exclusive", "upper_exclusive", NULL,
@@ -29,6 +30,7 @@ static const char *const jwindow_keys[] = {
 };
 static const char *const match_keys[] = { "timeout", NULL };
 static const char *const enrich_keys[] = { "outer", "ttl", NULL };
+static const char *const broadcast_keys[] = { "outer", NULL };
 
 void
 plan_single_input(struct sl_plan *p)
@@ -348,6 +350,24 @@ plan_join_window(struct plan_ctx *c, const struct plan_node *v, struct sl_plan_j
 	return 0;
 }
 
+/* broadcast: {outer}: the right source's rows go to every worker. */
+static int
+plan_join_broadcast(struct plan_ctx *c, const struct plan_node *kv, struct sl_plan_join *j)
+{
+	struct plan_node *x;
+
+	j->kind = SL_PLAN_JOIN_BROADCAST;
+	if (kv->null)
+		return 0;
+	if (plan_expect(c, kv, PLAN_MAP, "broadcast") < 0 ||
+	    plan_check_keys(c, kv, "join.broadcast", broadcast_keys) < 0)
+		return -EINVAL;
+	x = plan_map_get(kv, "outer", NULL);
+	if (x != NULL && plan_get_bool(c, x, "outer", &j->outer) < 0)
+		return -EINVAL;
+	return 0;
+}
+
 static int
 plan_join_kind(struct plan_ctx *c, const struct plan_node *v, struct sl_plan_join *j)
 {
@@ -359,14 +379,14 @@ plan_join_kind(struct plan_ctx *c, const struct plan_node *v, struct sl_plan_joi
 		for (int k = 0; join_kinds[k] != NULL; k++)
 			if (strcmp(v->kid[2 * i]->text, join_kinds[k]) == 0) {
 				if (kk != NULL)
-					return plan_err(c, v->kid[2 * i], "join takes one of interval, window, match, enrich or process; got both %s and %s",
+					return plan_err(c, v->kid[2 * i], "join takes one of interval, window, match, enrich, process or broadcast; got both %s and %s",
 							kk->text, v->kid[2 * i]->text);
 				kk = v->kid[2 * i];
 				kv = v->kid[2 * i + 1];
 				kind = k;
 			}
 	if (kk == NULL)
-		return plan_err(c, v, "join needs one of: interval, window, match, enrich, process");
+		return plan_err(c, v, "join needs one of: interval, window, match, enrich, process, broadcast");
 	switch (kind) {
 	case 0:
 		j->kind = SL_PLAN_JOIN_INTERVAL;
@@ -389,6 +409,8 @@ plan_join_kind(struct plan_ctx *c, const struct plan_node *v, struct sl_plan_joi
 		 * up over both inputs). */
 		j->kind = SL_PLAN_JOIN_PROCESS;
 		return plan_udf_step(c, kv, SLUICE_FN_CO_PROCESS);
+	case 5:
+		return plan_join_broadcast(c, kv, j);
 	default:
 		j->kind = SL_PLAN_JOIN_ENRICH;
 		if (kv->null)

@@ -120,6 +120,7 @@ enum sl_plan_join_kind {
 	SL_PLAN_JOIN_MATCH,		/**< match: {timeout}: W7.3's order/payment */
 	SL_PLAN_JOIN_ENRICH,		/**< enrich: {outer, ttl}: latest right row per key */
 	SL_PLAN_JOIN_PROCESS,		/**< process: {plugin, function, ...}: a co_process function (udf_*) */
+	SL_PLAN_JOIN_BROADCAST,		/**< broadcast: {outer}: the right rows on every worker */
 };
 
 /** A pipeline's join step (operators/join, docs/operators.md). */
@@ -135,7 +136,7 @@ struct sl_plan_join {
 	int64_t slide_ms;		/**< window: 0 tumbling; else sliding every this */
 	int64_t gap_ms;			/**< window: > 0 session windows of this gap (no size) */
 	int64_t timeout_ms;		/**< match */
-	bool outer;			/**< enrich: keep rows with no right row yet */
+	bool outer;			/**< enrich, broadcast: keep rows with no right row */
 	int64_t ttl_ms;			/**< enrich: state TTL, processing time; 0 none */
 	/** The rows it writes: join_ts, the left's fields, the right's
 	 * (a right field whose name is taken gets "<right>_" in front);

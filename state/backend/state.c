@@ -1207,6 +1207,32 @@ sl_state_snapshot_dir(const struct sl_state_snap *s)
 	return s->native_dir;
 }
 
+#define SNAP_BATCH 64u
+
+/* The backend's next record, from a batch where it gives them so. */
+static inline int
+snap_raw_next(struct sl_state_snap *s, struct sl_state_record *rec)
+{
+	if (s->st->ops->snap_batch == NULL)
+		return s->st->ops->snap_next(s, rec);
+	if (s->ib == s->nb) {
+		int rc;
+
+		if (s->batch == NULL) {
+			s->batch = malloc(SNAP_BATCH * sizeof(*s->batch));
+			if (s->batch == NULL)
+				return -ENOMEM;
+		}
+		rc = s->st->ops->snap_batch(s, s->batch, SNAP_BATCH);
+		if (rc <= 0)
+			return rc;
+		s->nb = (unsigned int)rc;
+		s->ib = 0;
+	}
+	*rec = s->batch[s->ib++];
+	return 1;
+}
+
 int
 sl_state_snapshot_next(struct sl_state_snap *s, struct sl_state_record *rec)
 {
@@ -1214,7 +1240,7 @@ sl_state_snapshot_next(struct sl_state_snap *s, struct sl_state_record *rec)
 		return 0;
 	for (;;) {
 		const struct sl_sdesc *d;
-		int rc = s->st->ops->snap_next(s, rec);
+		int rc = snap_raw_next(s, rec);
 
 		if (rc <= 0)
 			return rc;
@@ -1242,8 +1268,8 @@ sl_state_snapshot_next(struct sl_state_snap *s, struct sl_state_record *rec)
 	}
 }
 
-static size_t
-rec_size(const struct sl_state_snap *s, const struct sl_state_record *r)
+size_t
+sl_state_rec_size(const struct sl_state_snap *s, const struct sl_state_record *r)
 {
 	const struct sl_sdesc *d = &s->desc[r->desc];
 
@@ -1270,6 +1296,103 @@ buf_reserve(struct sl_state_snap *s, size_t len)
 	return 0;
 }
 
+void
+sl_state_rec_put(const struct sl_state_snap *s, const struct sl_state_record *r,
+		 uint8_t *o)
+{
+	const struct sl_sdesc *d = &s->desc[r->desc];
+	uint16_t z = 0;
+
+	memcpy(o, &r->desc, 2);
+	memcpy(o + 2, &z, 2);
+	memcpy(o + 4, &r->val_len, 4);
+	o += REC_HDR;
+	memcpy(o, r->key, d->d.key_len);
+	o += d->d.key_len;
+	if (d->d.ns_len != 0)
+		memcpy(o, r->ns, d->d.ns_len);
+	o += d->d.ns_len;
+	if (d->d.kind == SL_STATE_MAP) {
+		memcpy(o, r->ukey, d->d.ukey_len);
+		o += d->d.ukey_len;
+	}
+	if (r->val_len != 0)
+		memcpy(o, r->val, r->val_len);
+}
+
+/* Some record must be looked at on its way out (TTL cleanup at snapshot). */
+static bool
+snap_filters(const struct sl_state_snap *s)
+{
+	for (unsigned int i = 0; i < s->n_desc; i++)
+		if (s->desc[i].ttl_on && s->desc[i].d.ttl.cleanup_full_snapshot)
+			return true;
+	return false;
+}
+
+static void
+chunk_hdr(uint8_t *b, uint16_t kg, uint32_t nrec, size_t len)
+{
+	uint32_t pl = (uint32_t)(len - CHUNK_HDR), m = CHUNK_MAGIC;
+	uint16_t z = 0;
+
+	memcpy(b, &m, 4);
+	memcpy(b + 4, &kg, 2);
+	memcpy(b + 6, &z, 2);
+	memcpy(b + 8, &nrec, 4);
+	memcpy(b + 12, &pl, 4);
+}
+
+/*
+ * The backend encodes the records into the chunk itself (heap): no record
+ * structure, no call per record. Same chunks as the loop below.
+ */
+static int
+snapshot_write_direct(struct sl_state_snap *s, size_t chunk_max, size_t budget,
+		      sl_state_chunk_fn fn, void *arg)
+{
+	size_t emitted = 0;
+	int rc;
+
+	rc = buf_reserve(s, chunk_max > CHUNK_HDR ? chunk_max : CHUNK_HDR + 1);
+	if (rc < 0)
+		return rc;
+	for (;;) {
+		size_t len = CHUNK_HDR, need = 0;
+		uint32_t nrec = 0;
+		int kg = -1, n;
+
+		for (;;) {
+			n = s->st->ops->snap_encode(s, s->buf + len,
+						    s->buf_cap - len, &kg, &nrec,
+						    &need);
+			if (n < 0)
+				return n;
+			if (n == 0 && need != 0 && len == CHUNK_HDR) {
+				/* one record larger than a chunk: alone */
+				rc = buf_reserve(s, CHUNK_HDR + need);
+				if (rc < 0)
+					return rc;
+				continue;
+			}
+			if (n == 0)
+				break;
+			len += (size_t)n;
+		}
+		if (nrec == 0) {
+			s->done = 1;
+			return 0;
+		}
+		chunk_hdr(s->buf, (uint16_t)kg, nrec, len);
+		rc = fn(arg, (uint16_t)kg, s->buf, len);
+		if (rc < 0)
+			return rc;
+		emitted += len;
+		if (budget != 0 && emitted >= budget)
+			return 1;
+	}
+}
+
 int
 sl_state_snapshot_write(struct sl_state_snap *s, size_t chunk_max,
 			size_t budget, sl_state_chunk_fn fn, void *arg)
@@ -1281,19 +1404,11 @@ sl_state_snapshot_write(struct sl_state_snap *s, size_t chunk_max,
 
 	if (s->done)
 		return 0;
-	if (!s->prepared && s->st->ops->snap_prepare != NULL) {
-		/* Copying runs at memory speed, encoding far slower: a larger
-		 * slice of it per call ends the worker's copy-on-write sooner. */
-		rc = s->st->ops->snap_prepare(s, budget * 16);
-		if (rc != 0)
-			return rc;
-	}
-	s->prepared = 1;
+	if (s->st->ops->snap_encode != NULL && s->native_dir == NULL &&
+	    !snap_filters(s))
+		return snapshot_write_direct(s, chunk_max, budget, fn, arg);
 	for (;;) {
-		const struct sl_sdesc *d;
 		size_t rs;
-		uint8_t *o;
-		uint16_t z = 0;
 
 		if (!s->have) {
 			rc = sl_state_snapshot_next(s, &s->rec);
@@ -1302,14 +1417,8 @@ sl_state_snapshot_write(struct sl_state_snap *s, size_t chunk_max,
 			s->have = rc;
 		}
 		if (len != 0 && (!s->have || s->rec.kg != kg ||
-				 len + rec_size(s, &s->rec) > chunk_max)) {
-			uint32_t pl = (uint32_t)(len - CHUNK_HDR), m = CHUNK_MAGIC;
-
-			memcpy(s->buf, &m, 4);
-			memcpy(s->buf + 4, &kg, 2);
-			memcpy(s->buf + 6, &z, 2);
-			memcpy(s->buf + 8, &nrec, 4);
-			memcpy(s->buf + 12, &pl, 4);
+				 len + sl_state_rec_size(s, &s->rec) > chunk_max)) {
+			chunk_hdr(s->buf, kg, nrec, len);
 			rc = fn(arg, kg, s->buf, len);
 			if (rc < 0)
 				return rc;
@@ -1327,8 +1436,7 @@ sl_state_snapshot_write(struct sl_state_snap *s, size_t chunk_max,
 			s->done = 1;
 			return 0;
 		}
-		d = &s->desc[s->rec.desc];
-		rs = rec_size(s, &s->rec);
+		rs = sl_state_rec_size(s, &s->rec);
 		if (len == 0) {
 			kg = s->rec.kg;
 			len = CHUNK_HDR;
@@ -1336,22 +1444,7 @@ sl_state_snapshot_write(struct sl_state_snap *s, size_t chunk_max,
 		rc = buf_reserve(s, len + rs);
 		if (rc < 0)
 			return rc;
-		o = s->buf + len;
-		memcpy(o, &s->rec.desc, 2);
-		memcpy(o + 2, &z, 2);
-		memcpy(o + 4, &s->rec.val_len, 4);
-		o += REC_HDR;
-		memcpy(o, s->rec.key, d->d.key_len);
-		o += d->d.key_len;
-		if (d->d.ns_len != 0)
-			memcpy(o, s->rec.ns, d->d.ns_len);
-		o += d->d.ns_len;
-		if (d->d.kind == SL_STATE_MAP) {
-			memcpy(o, s->rec.ukey, d->d.ukey_len);
-			o += d->d.ukey_len;
-		}
-		if (s->rec.val_len != 0)
-			memcpy(o, s->rec.val, s->rec.val_len);
+		sl_state_rec_put(s, &s->rec, s->buf + len);
 		len += rs;
 		nrec++;
 		s->have = 0;
@@ -1405,6 +1498,7 @@ sl_state_snapshot_end(struct sl_state *st, struct sl_state_snap *s)
 	free(s->native_dir);
 	free(s->buf);
 	free(s->fbuf);
+	free(s->batch);
 	free(s);
 }
 

@@ -115,7 +115,8 @@ struct sl_state_snap {
 	uint8_t *buf, *fbuf;		/* chunk buffer, list filter buffer */
 	size_t buf_cap, fbuf_cap;
 	int done;
-	int prepared;			/* snap_prepare is done */
+	struct sl_state_record *batch;	/* snap_batch's records */
+	unsigned int nb, ib;		/* records in batch, next one */
 	char *native_dir;		/* a native checkpoint: no records */
 	uint16_t n_desc;
 	struct sl_sdesc desc[SL_STATE_MAX_DESC];	/* as of begin */
@@ -203,11 +204,15 @@ struct sl_state_be_ops {
 	void (*cleanup)(struct sl_state *st, struct sl_sdesc *d, int64_t now,
 			uint32_t n);
 	int (*snap_begin)(struct sl_state *st, struct sl_state_snap *s);
-	/* Drainer thread, before the records: copy what the snapshot needs
-	 * out of the worker's way, budget bytes a call (0: all). 1 more to
-	 * do, 0 done, -errno. May be NULL. */
-	int (*snap_prepare)(struct sl_state_snap *s, size_t budget);
 	int (*snap_next)(struct sl_state_snap *s, struct sl_state_record *r);
+	/* Up to n records at once, valid until the next call (drainer
+	 * thread): the encoder's per-record call, gone. May be NULL. */
+	int (*snap_batch)(struct sl_state_snap *s, struct sl_state_record *r,
+			  unsigned int n);
+	/* Encode records of one key group straight into a chunk (drainer
+	 * thread; see heap_snap_encode): bytes written. May be NULL. */
+	int (*snap_encode)(struct sl_state_snap *s, uint8_t *dst, size_t cap,
+			   int *kg, uint32_t *nrec, size_t *need);
 	void (*snap_end)(struct sl_state *st, struct sl_state_snap *s);
 	/* Restore: put one record's stored bytes. */
 	int (*raw_put)(struct sl_state *st, struct sl_sdesc *d,
@@ -220,6 +225,12 @@ struct sl_state_be_ops {
 	int (*compact)(struct sl_state *st, int64_t now);
 	void (*stats)(struct sl_state *st, struct sl_state_stats *s);
 };
+
+/* A snapshot record's encoded size and bytes (the chunk format, state.c). */
+size_t sl_state_rec_size(const struct sl_state_snap *s,
+			 const struct sl_state_record *r);
+void sl_state_rec_put(const struct sl_state_snap *s,
+		      const struct sl_state_record *r, uint8_t *o);
 
 extern const struct sl_state_be_ops sl_state_heap_ops;
 extern const struct sl_state_be_ops sl_state_rocks_ops;

@@ -238,7 +238,9 @@ sl_ckpt_builder_end(struct sl_ckpt_builder *b)
 	ckpt_put32(s + CKPT_S_CRC, b->sec_crc);
 	ckpt_put32(s + CKPT_S_HCRC, sl_ckpt_crc32c(0, s, CKPT_S_HCRC));
 	b->meta_crc = sl_ckpt_crc32c(b->meta_crc, s, CKPT_SEC_SIZE);
-	b->file_crc = sl_ckpt_crc32c(b->file_crc, s, CKPT_SEC_SIZE + plen);
+	/* The payload's crc is known: no second pass over it. */
+	b->file_crc = sl_ckpt_crc32c(b->file_crc, s, CKPT_SEC_SIZE);
+	b->file_crc = sl_ckpt_crc32c_combine(b->file_crc, b->sec_crc, plen);
 	b->n_sections++;
 	b->in_section = false;
 	return 0;

@@ -54,6 +54,12 @@
  */
 uint32_t sl_ckpt_crc32c(uint32_t crc, const void *buf, size_t len);
 
+/**
+ * crc32c of a||b from crc1 = crc32c(0, a) (or any running value),
+ * crc2 = crc32c(0, b) and b's length, without b's bytes: O(log len2).
+ */
+uint32_t sl_ckpt_crc32c_combine(uint32_t crc1, uint32_t crc2, uint64_t len2);
+
 /** The table version of sl_ckpt_crc32c(), for tests and comparison. */
 uint32_t sl_ckpt_crc32c_sw(uint32_t crc, const void *buf, size_t len);
 

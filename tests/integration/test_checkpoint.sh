@@ -50,10 +50,18 @@ committed() { cat "$T"/out/res.csv.part-* > "$1"; }
 pid=""
 trap 'if [ -n "$pid" ]; then kill -9 $pid 2> /dev/null || true; fi; rm -rf "$T"' EXIT
 # crash JOB SECONDS: run with --restore latest, SIGKILL after SECONDS.
+# crash JOB SECONDS [N]: SIGKILL after SECONDS, and not before N
+# checkpoints completed (a loaded machine runs the job slower than the
+# fixed delay assumes; the kill must still find something to restore).
 crash() {
 	"$DP" --job "$1" --restore latest > /dev/null 2> "$T/crash.log" &
 	pid=$!
 	sleep "$2"
+	for _ in $(seq 600); do
+		[ "$(grep -c "checkpoint [0-9]* complete" "$T/crash.log")" -ge "${3:-0}" ] && break
+		kill -0 $pid 2> /dev/null || break
+		sleep 0.1
+	done
 	kill -9 $pid 2> /dev/null || true
 	wait $pid 2> /dev/null || true
 	pid=""
@@ -99,7 +107,7 @@ echo "ok: $kills SIGKILLs survived; committed output byte-identical to the failu
 # Rescaling: a checkpoint of 2 workers restored onto 1 and onto 3.
 for w in 1 3; do
 	fresh
-	crash "$(job 2)" 0.9
+	crash "$(job 2)" 0.9 1
 	run_dp "$(job $w)" --restore latest
 	grep -q "2 workers then, $w now" "$T/dp.err" || fail "no 2 -> $w restore: $(grep restore "$T/dp.err")"
 	if [ "$mode" = native ]; then
@@ -114,7 +122,7 @@ done
 
 # Corruption: flip a byte of the newest checkpoint; the previous one is used.
 fresh
-crash "$(job 2)" 0.9
+crash "$(job 2)" 0.9 2
 newest=$(ls -d "$T"/chk/chk-* | sort -t- -k2 -n | tail -1)
 [ -f "$newest/_manifest" ] || newest=$(ls -d "$T"/chk/chk-* | sort -t- -k2 -n | tail -2 | head -1)
 victim="$newest/worker-0"

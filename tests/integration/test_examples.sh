@@ -84,8 +84,9 @@ for job in topk-clicks; do
 	n=$((n + 1))
 done
 # Joins (interval, session): two sources (a CSV and a net_pcap port),
-# pairs completing on two workers; sorted by every column.
-for job in join-clicks sessionjoin-clicks; do
+# pairs completing on two workers; broadcast: the rules on every worker;
+# sorted by every column.
+for job in join-clicks sessionjoin-clicks broadcast-clicks; do
 	sed -e "s|path: out/|path: $T/|" "configs/jobs/$job.yaml" > "$T/$job.yaml"
 	run_dp "$T/$job.yaml"
 	{ head -1 "$T/$job.csv"; tail -n +2 "$T/$job.csv" |
@@ -108,4 +109,4 @@ for job in coprocess-clicks; do
 	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected, none unmatched"
 	n=$((n + 1))
 done
-[ "$n" = 12 ] || fail "ran $n examples"
+[ "$n" = 13 ] || fail "ran $n examples"

@@ -231,6 +231,21 @@ SELECT ts AS join_ts, user_id, url_id, ts, user_id AS again_user_id,
 	url_id AS again_url_id, ts AS again_ts FROM x ORDER BY 1, 2, 3, 4, 5, 6, 7;
 SQL
 } | sqlite3 -batch | tr -d '\r' > "$here/coprocess-clicks.csv"
+# Broadcast state (R5.3): each click with the weight of its url_id in
+# force at its ts, the row of url-weights.csv with the largest ts <= the
+# click's (of equal ts the later row), or zeros (outer). out_of_orderness
+# 4 s exceeds every click's lag, so none is late at the two-input
+# watermark (at most the clicks' own). Sorted by every column.
+{ base 4000; cat <<SQL
+CREATE TABLE rw(url_id INTEGER, weight INTEGER, ts INTEGER);
+.import --csv --skip 1 $here/../../samples/url-weights.csv rw
+SELECT c.ts AS join_ts, c.user_id, c.url_id, c.ts, coalesce(r.url_id, 0) AS weights_url_id,
+	coalesce(r.weight, 0) AS weight, coalesce(r.ts, 0) AS weights_ts
+	FROM x c LEFT JOIN rw r ON r.rowid = (SELECT q.rowid FROM rw q
+		WHERE q.url_id = c.url_id AND q.ts <= c.ts ORDER BY q.ts DESC, q.rowid DESC LIMIT 1)
+	ORDER BY 1, 2, 3, 4, 5, 6, 7;
+SQL
+} | sqlite3 -batch | tr -d '\r' > "$here/broadcast-clicks.csv"
 
 # count_with_timeout per (user_id, url_id), timeout 1 s (W4.2): a
 # click's timer at ts + 1000 emits (key, clicks so far, ts + 1000) only

@@ -38,18 +38,18 @@
  * snapshot_end. A firing's drain, which writes most slots of the pages it
  * passes, copies whole pages instead (hown_page).
  *
- * The drainer (another thread) copies each table's pages into its own
- * memory (heap_snap_prepare, at memcpy speed, into a plain malloc outside
- * the arena kept for the next snapshot): per page, the copy, then the live
- * slot epochs read after it, marking in the copy every slot stamped since
- * begin (its copied bytes may be torn), then the page is thawed. Once a
- * table is copied its undo records (pushed on the table's list before the
- * stamp, so visible to whoever saw the stamp) go back over the marked
- * slots, and the records are encoded from the copy. Thawing: a page the
- * drainer has copied is of no more use to the snapshot, so it marks it
- * (one byte per page, release after its last read) and the worker's next
- * write takes it back without saving anything. Without memory for the
- * whole copy, each table is copied just before it is encoded.
+ * The drainer (another thread) reads each table a page at a time: it
+ * copies the page into a page-sized buffer of its own, then reads the
+ * live slot epochs (after the copy), skips every slot stamped since begin
+ * (its copied bytes may be torn) and sets its bit, thaws the page (one
+ * byte per page, release after its last read: the worker's next write
+ * takes the page back without saving anything) and encodes the page's
+ * records from its copy while it is in L1. After a table's last page its
+ * undo records (pushed on the table's list before the stamp, so visible
+ * to whoever saw the stamp; no more come once every page is thawed) give
+ * the skipped slots' records. A table is never copied whole: a checkpoint
+ * reads each page once and writes only its records (it copied the whole
+ * table, ~1 GB at 10M keys, into memory of its own and read it again).
  * Remaining stalls: the directory copy at begin, and a table's rehash when
  * it grows (all entries of one key group of one descriptor; pre-size with
  * capacity_hint).
@@ -116,17 +116,24 @@ struct hsnap_map {
 	uint8_t **dir;
 	_Atomic uint8_t *thaw;	/* [page]: 1 once drained past */
 	struct hundo *_Atomic undo;	/* newest first; the worker pushes */
-	uint8_t *copy;		/* the drainer's copy of every page, or NULL */
 	size_t pg;		/* bytes per page */
-	size_t copy_off;	/* of copy in hbe.scopy */
 };
 
+/* The drainer's cursor: a table's pages one at a time, then its undo list. */
 struct hsnap {
 	struct hsnap_map *m;	/* [kg][desc] */
-	uint32_t kgi, di, idx, moff;
-	size_t prep;		/* next map snap_prepare copies */
-	size_t copy_need;	/* bytes of every map's pages */
-	bool copy_ok;		/* hbe.scopy holds copy_need */
+	uint32_t kgi, di;
+	uint32_t pi;		/* next page of the table to stage */
+	uint32_t si, sn;	/* next slot of the staged page; its slots */
+	uint32_t moff;		/* next entry of the current map blob */
+	bool in_undo;		/* the table's pages are done: its undo list */
+	const struct hundo *ucur;
+	const uint8_t *cur;	/* the slot seek found, until advance */
+	uint8_t *stage;		/* one page as the snapshot saw it */
+	size_t stage_cap;
+	uint64_t *bits;		/* [slot] of the table: marked when staged */
+	size_t bits_cap;	/* words */
+	uint64_t marked, restored;
 	uint32_t mark;		/* slot epoch of a slot written since begin */
 };
 
@@ -142,20 +149,14 @@ struct hbe {
 	struct hchunk *uused, *ufree;	/* undo chunks: this snapshot's, spare */
 	size_t uoff;			/* bytes used of uused */
 	/*
-	 * A snapshot's page directories, thaw bytes and the drainer's page
-	 * copies, kept from one snapshot to the next: allocating them anew
-	 * each time cost the worker an mmap at the barrier and a munmap at
-	 * the end, and the drainer a page fault per 4 KiB it copied (about
-	 * half its time at 10M keys). dir/thaw are the worker's (begin),
-	 * scopy the drainer's (prepare); only one snapshot is open at once.
+	 * A snapshot's page directories and thaw bytes, kept from one
+	 * snapshot to the next: allocating them anew each time cost the
+	 * worker an mmap at the barrier and a munmap at the end. Only one
+	 * snapshot is open at once.
 	 */
 	uint8_t **sdir;
 	_Atomic uint8_t *sthaw;
 	size_t sdir_cap;	/* pages, for sdir and sthaw */
-	uint8_t *scopy;
-	size_t scopy_cap;
-	uint8_t *sscratch;	/* one table's copy, when scopy could not be had */
-	size_t sscratch_cap;
 };
 
 /* Arenas registered so far: mimalloc cannot forget them. */
@@ -500,7 +501,7 @@ hown_thawed(struct hbe *b, struct hmap *m, uint32_t p)
  * in an undo record, then stamps the slot with the snapshot's epoch, then
  * the caller writes it in place. The drainer copies pages while this goes
  * on and puts the saved bytes back over every slot it finds stamped (see
- * hsnap_capture). The order is the protocol: record published, stamp
+ * hsnap_stage). The order is the protocol: record published, stamp
  * (release), then the new bytes (after a release fence).
  */
 static uint8_t *
@@ -703,8 +704,6 @@ heap_close(struct sl_state *st)
 	free(b->ret);
 	free(b->sdir);
 	free((void *)b->sthaw);
-	free(b->scopy);
-	free(b->sscratch);
 	free(b);
 }
 
@@ -1484,8 +1483,6 @@ heap_snap_begin(struct sl_state *st, struct sl_state_snap *s)
 			v->stride = hd->stride;
 			atomic_init(&v->undo, NULL);
 			v->pg = (size_t)hd->stride << m->pshift;
-			v->copy_off = hs->copy_need;
-			hs->copy_need += np * v->pg;
 		}
 	}
 	for (uint32_t k = 0; k < st->n_kg; k++)
@@ -1510,123 +1507,144 @@ fail:
 }
 
 /*
- * Copy table v's pages into dst as the snapshot saw them. Page by page:
- * copy, then read the live slot epochs (after the copy's loads) and mark
- * in the copy every slot the worker has begun to write (its bytes may be
- * torn), then thaw the page. Once the whole table is copied, the undo
- * records of the marked slots hold their bytes from before the writes
- * (each was published before its stamp) and go back over them.
+ * Stage page p of table v as the snapshot saw it: copy it, then read the
+ * live slot epochs (after the copy's loads) and mark every slot the worker
+ * has begun to write (its copied bytes may be torn: skipped here, its
+ * undo record holds them), then thaw the page. The copy is one page, in
+ * L1: the records are encoded from it at once, so no table is ever copied
+ * whole and nothing is read twice from memory.
+ */
+static void
+hsnap_stage(struct hsnap *hs, struct hsnap_map *v, uint32_t p)
+{
+	const uint32_t ns = 1u << v->pshift, stride = v->stride, mark = hs->mark;
+	const uint8_t *live = v->dir[p];
+	const uint32_t tomb = TAG_TOMB;
+
+	/* The next page comes from memory while this one is encoded: one
+	 * page's records take about as long as a page takes to arrive. */
+	if (p + 1 < (v->cap >> v->pshift))
+		for (size_t o = 0; o < v->pg; o += 64)
+			__builtin_prefetch(v->dir[p + 1] + o, 0, 3);
+	memcpy(hs->stage, live, v->pg);
+	atomic_thread_fence(memory_order_acquire);
+	for (uint32_t k = 0; k < ns; k++) {
+		uint32_t idx;
+
+		if (slot_epoch(live + (size_t)k * stride) != mark)
+			continue;
+		idx = (p << v->pshift) + k;
+		hs->bits[idx >> 6] |= 1ull << (idx & 63);
+		memcpy(hs->stage + (size_t)k * stride, &tomb, 4);
+		hs->marked++;
+	}
+	atomic_store_explicit(&v->thaw[p], 1, memory_order_release);
+	hs->si = 0;
+	hs->sn = ns;
+}
+
+/* A table's first page: room for a page and a bit per slot. */
+static int
+hsnap_table_begin(struct hsnap *hs, const struct hsnap_map *v)
+{
+	size_t words = ((size_t)v->cap + 63) / 64;
+
+	if (v->pg > hs->stage_cap) {
+		uint8_t *p = malloc(v->pg);
+
+		if (p == NULL)
+			return -ENOMEM;
+		free(hs->stage);
+		hs->stage = p;
+		hs->stage_cap = v->pg;
+	}
+	if (words > hs->bits_cap) {
+		uint64_t *w = malloc(words * sizeof(*w));
+
+		if (w == NULL)
+			return -ENOMEM;
+		free(hs->bits);
+		hs->bits = w;
+		hs->bits_cap = words;
+	}
+	memset(hs->bits, 0, words * sizeof(*hs->bits));
+	hs->marked = 0;
+	hs->restored = 0;
+	return 0;
+}
+
+/*
+ * Slot e's next record into r: 1, or 0 when the slot has no more (a map
+ * blob's entries all given; any other slot gives one).
  */
 static int
-hsnap_capture(struct hsnap *hs, struct hsnap_map *v, uint8_t *dst)
+hsnap_emit(struct sl_state *st, struct hsnap *hs, const struct sl_sdesc *d,
+	   const uint8_t *e, struct sl_state_record *r)
 {
-	const uint32_t np = v->cap >> v->pshift, ns = 1u << v->pshift;
-	const uint32_t stride = v->stride, mark = hs->mark;
-	uint64_t marked = 0, restored = 0;
+	const struct hdesc *hd = d->be;
 
-	for (uint32_t p = 0; p < np; p++) {
-		uint8_t *c = dst + (size_t)p * v->pg;
-		const uint8_t *live = v->dir[p];
+	r->desc = d->id;
+	r->kg = (uint16_t)(st->conf.first_kg + hs->kgi);
+	r->key = e + 8;
+	r->ns = e + 8 + d->d.key_len;
+	r->ukey = NULL;
+	if (d->d.kind == SL_STATE_MAP) {
+		const struct hblob *x = *slot_blob(hd, (uint8_t *)(uintptr_t)e);
+		uint32_t ul = d->d.ukey_len;
 
-		memcpy(c, live, v->pg);
-		atomic_thread_fence(memory_order_acquire);
-		for (uint32_t k = 0; k < ns; k++) {
-			if (slot_epoch(live + (size_t)k * stride) != mark)
-				continue;
-			memcpy(c + (size_t)k * stride + 4, &mark, 4);
-			marked++;
-		}
-		atomic_store_explicit(&v->thaw[p], 1, memory_order_release);
+		if (hs->moff + ul + 4 > x->len)
+			return 0;
+		r->ukey = x->data + hs->moff;
+		memcpy(&r->val_len, x->data + hs->moff + ul, 4);
+		r->val = x->data + hs->moff + ul + 4;
+		hs->moff += ul + 4 + r->val_len;
+		return 1;
 	}
-	for (const struct hundo *u = atomic_load_explicit(&v->undo,
-							  memory_order_acquire);
-	     u != NULL; u = u->next) {
-		uint8_t *c = dst + (size_t)(u->idx >> v->pshift) * v->pg +
-			(size_t)(u->idx & (ns - 1)) * stride;
-		uint32_t ce;
+	if (hs->moff != 0)
+		return 0;
+	if (d->d.kind == SL_STATE_LIST) {
+		const struct hblob *x = *slot_blob(hd, (uint8_t *)(uintptr_t)e);
 
-		memcpy(&ce, c + 4, 4);
-		if (ce != mark)
-			continue;	/* written after the page was read */
-		memcpy(c, u->slot, stride);
-		restored++;
+		r->val = x->data;
+		r->val_len = x->len;
+	} else {
+		r->val = e + hd->voff;
+		r->val_len = d->fixed_len;
 	}
-	if (restored != marked) {
-		fprintf(stderr, "sl_state: heap snapshot: %" PRIu64 " slots written during the snapshot but %" PRIu64 " undo records; the checkpoint fails (a bug: please report it)\n",
-			marked, restored);
-		return -EIO;
-	}
-	v->copy = dst;
-	return 0;
+	hs->moff = 1;
+	return 1;
 }
 
-static int
-heap_snap_prepare(struct sl_state_snap *s, size_t budget)
+/* Past the current slot. */
+static inline void
+hsnap_advance(struct hsnap *hs)
 {
-	struct hsnap *hs = s->be;
-	struct hbe *b = BE(s->st);
-	size_t nm = (size_t)s->st->n_kg * s->n_desc, done = 0;
-
-	if (hs->prep == 0 && !hs->copy_ok && hs->copy_need > b->scopy_cap) {
-		/* Freed and allocated again rather than realloc'd: the old
-		 * contents are of no use. Without it, each table is copied
-		 * just before it is read (the worker saves more slots). */
-		size_t cap = hs->copy_need + hs->copy_need / 4;
-
-		free(b->scopy);
-		b->scopy = malloc(cap);
-		b->scopy_cap = b->scopy != NULL ? cap : 0;
-	}
-	hs->copy_ok = b->scopy_cap >= hs->copy_need;
-	for (; hs->prep < nm; hs->prep++) {
-		struct hsnap_map *v = &hs->m[hs->prep];
-		int rc;
-
-		if (v->cap == 0)
-			continue;
-		if (!hs->copy_ok)
-			return 0;	/* heap_snap_next copies table by table */
-		if (budget != 0 && done >= budget)
-			return 1;
-		rc = hsnap_capture(hs, v, b->scopy + v->copy_off);
-		if (rc < 0)
-			return rc;
-		done += (size_t)(v->cap >> v->pshift) * v->pg;
-	}
-	return 0;
+	hs->cur = NULL;
+	hs->moff = 0;
+	if (hs->in_undo)
+		hs->ucur = hs->ucur->next;
+	else
+		hs->si++;
 }
 
-/* Without room for every table at once: a copy of just this one. */
+/*
+ * Put the cursor on the next slot the snapshot holds: *d and *e (a slot
+ * of the staged page or an undo record's saved bytes). 1; 0 at the end;
+ * -EAGAIN when that needs a page staged and !restage (what the caller
+ * took from the staged page would be overwritten); -errno.
+ */
 static int
-hsnap_capture_one(struct hbe *b, struct hsnap *hs, struct hsnap_map *v)
-{
-	size_t need = (size_t)(v->cap >> v->pshift) * v->pg;
-
-	if (need > b->sscratch_cap) {
-		uint8_t *p = malloc(need);
-
-		if (p == NULL) {
-			fprintf(stderr, "sl_state: heap snapshot: no memory for a copy of %zu bytes of one table; the checkpoint fails (give the process more memory)\n",
-				need);
-			return -ENOMEM;
-		}
-		free(b->sscratch);
-		b->sscratch = p;
-		b->sscratch_cap = need;
-	}
-	return hsnap_capture(hs, v, b->sscratch);
-}
-
-static int
-heap_snap_next(struct sl_state_snap *s, struct sl_state_record *r)
+hsnap_seek(struct sl_state_snap *s, bool restage, const struct sl_sdesc **dp,
+	   const uint8_t **ep)
 {
 	struct sl_state *st = s->st;
 	struct hsnap *hs = s->be;
 
 	while (hs->kgi < st->n_kg) {
 		const struct sl_sdesc *d;
-		const struct hdesc *hd;
-		const struct hsnap_map *v;
+		struct hsnap_map *v;
+		uint32_t tag;
+		int rc;
 
 		if (hs->di >= s->n_desc) {
 			hs->di = 0;
@@ -1634,63 +1652,187 @@ heap_snap_next(struct sl_state_snap *s, struct sl_state_record *r)
 			continue;
 		}
 		d = &s->desc[hs->di];
-		hd = d->be;
 		v = &hs->m[(size_t)hs->kgi * s->n_desc + hs->di];
-		if (hs->idx >= v->cap) {
-			hs->idx = 0;
+		if (hs->cur != NULL) {
+			*dp = d;
+			*ep = hs->cur;
+			return 1;
+		}
+		if (v->cap == 0) {
 			hs->di++;
 			continue;
 		}
-		if (v->copy == NULL) {
-			int rc = hsnap_capture_one(BE(st), hs,
-						   (struct hsnap_map *)v);
+		if (!hs->in_undo) {
+			if (hs->si < hs->sn) {
+				const uint8_t *e = hs->stage + (size_t)hs->si * v->stride;
 
-			if (rc < 0)
-				return rc;
-		}
-		uint8_t *e = v->copy + (size_t)(hs->idx >> v->pshift) * v->pg +
-			(size_t)(hs->idx & ((1u << v->pshift) - 1)) * hd->stride;
-		uint32_t tag;
-
-		memcpy(&tag, e, 4);
-		if (tag <= TAG_TOMB) {
-			hs->idx++;
-			continue;
-		}
-		r->desc = d->id;
-		r->kg = (uint16_t)(st->conf.first_kg + hs->kgi);
-		r->key = e + 8;
-		r->ns = e + 8 + d->d.key_len;
-		r->ukey = NULL;
-		if (d->d.kind == SL_STATE_LIST) {
-			const struct hblob *x = *slot_blob(hd, e);
-
-			r->val = x->data;
-			r->val_len = x->len;
-			hs->idx++;
-			return 1;
-		}
-		if (d->d.kind == SL_STATE_MAP) {
-			const struct hblob *x = *slot_blob(hd, e);
-			uint32_t ul = d->d.ukey_len;
-
-			if (hs->moff + ul + 4 > x->len) {
-				hs->moff = 0;
-				hs->idx++;
+				memcpy(&tag, e, 4);
+				if (tag <= TAG_TOMB) {
+					hs->si++;
+					continue;
+				}
+				hs->cur = e;
 				continue;
 			}
-			r->ukey = x->data + hs->moff;
-			memcpy(&r->val_len, x->data + hs->moff + ul, 4);
-			r->val = x->data + hs->moff + ul + 4;
-			hs->moff += ul + 4 + r->val_len;
-			return 1;
+			if (!restage)
+				return -EAGAIN;
+			if (hs->pi == 0 && (rc = hsnap_table_begin(hs, v)) < 0) {
+				fprintf(stderr, "sl_state: heap snapshot: no memory for a page and a table's slot bits; the checkpoint fails (give the process more memory)\n");
+				return rc;
+			}
+			if (hs->pi < (v->cap >> v->pshift)) {
+				hsnap_stage(hs, v, hs->pi++);
+				continue;
+			}
+			/* Every page thawed: the worker adds no more undo
+			 * records to this table. */
+			hs->in_undo = true;
+			hs->ucur = atomic_load_explicit(&v->undo, memory_order_acquire);
+			continue;
 		}
-		r->val = e + hd->voff;
-		r->val_len = d->fixed_len;
-		hs->idx++;
-		return 1;
+		if (hs->ucur != NULL) {
+			const struct hundo *u = hs->ucur;
+			uint64_t *w = &hs->bits[u->idx >> 6], bit = 1ull << (u->idx & 63);
+
+			/* Not marked: written after its page was staged. */
+			if (!(*w & bit)) {
+				hs->ucur = u->next;
+				continue;
+			}
+			*w &= ~bit;
+			hs->restored++;
+			memcpy(&tag, u->slot, 4);
+			if (tag <= TAG_TOMB) {	/* inserted since begin */
+				hs->ucur = u->next;
+				continue;
+			}
+			hs->cur = u->slot;
+			continue;
+		}
+		if (hs->restored != hs->marked) {
+			fprintf(stderr, "sl_state: heap snapshot: %" PRIu64 " slots written during the snapshot but %" PRIu64 " undo records; the checkpoint fails (a bug: please report it)\n",
+				hs->marked, hs->restored);
+			return -EIO;
+		}
+		hs->in_undo = false;
+		hs->pi = 0;
+		hs->si = hs->sn = 0;
+		hs->di++;
 	}
 	return 0;
+}
+
+/*
+ * Up to n records into r. They point into the staged page: the batch
+ * ends where another page would have to be staged.
+ */
+static int
+heap_snap_batch(struct sl_state_snap *s, struct sl_state_record *r,
+		unsigned int n)
+{
+	struct hsnap *hs = s->be;
+	unsigned int got = 0;
+
+	while (got < n) {
+		const struct sl_sdesc *d;
+		const uint8_t *e;
+		int rc = hsnap_seek(s, got == 0, &d, &e);
+
+		if (rc == -EAGAIN || rc == 0)
+			break;
+		if (rc < 0)
+			return rc;
+		while (got < n && hsnap_emit(s->st, hs, d, e, &r[got]))
+			got++;
+		if (got < n)
+			hsnap_advance(hs);
+	}
+	return (int)got;
+}
+
+static int
+heap_snap_next(struct sl_state_snap *s, struct sl_state_record *r)
+{
+	return heap_snap_batch(s, r, 1);
+}
+
+/*
+ * Encode the records of one key group (*kg, or the next one's when it is
+ * -1) into dst in the chunk record format (sl_state_rec_put), a fixed
+ * slot without building a record: its key and namespace are contiguous
+ * in the slot, the value follows at voff. Stops before a record of
+ * another key group or one that does not fit (*need: its size, when dst
+ * holds nothing yet). @return bytes written.
+ */
+static int
+heap_snap_encode(struct sl_state_snap *s, uint8_t *dst, size_t cap, int *kg,
+		 uint32_t *nrec, size_t *need)
+{
+	struct sl_state *st = s->st;
+	struct hsnap *hs = s->be;
+	size_t len = 0;
+
+	*need = 0;
+	for (;;) {
+		const struct sl_sdesc *d;
+		const struct hdesc *hd;
+		const uint8_t *e;
+		int rc = hsnap_seek(s, true, &d, &e);
+		uint32_t kn;
+		size_t rs;
+
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			break;
+		if (*kg < 0)
+			*kg = (int)(st->conf.first_kg + hs->kgi);
+		else if (*kg != (int)(st->conf.first_kg + hs->kgi))
+			break;
+		if (d->d.kind == SL_STATE_LIST || d->d.kind == SL_STATE_MAP) {
+			struct sl_state_record r;
+			uint32_t moff = hs->moff;
+
+			if (!hsnap_emit(st, hs, d, e, &r)) {
+				hsnap_advance(hs);
+				continue;
+			}
+			rs = sl_state_rec_size(s, &r);
+			if (len + rs > cap) {
+				hs->moff = moff;	/* again, next call */
+				if (len == 0)
+					*need = rs;
+				break;
+			}
+			sl_state_rec_put(s, &r, dst + len);
+			len += rs;
+			(*nrec)++;
+			continue;
+		}
+		hd = d->be;
+		kn = d->d.key_len + d->d.ns_len;
+		rs = 8u + kn + d->fixed_len;
+		if (len + rs > cap) {
+			if (len == 0)
+				*need = rs;
+			break;
+		}
+		{
+			uint8_t *o = dst + len;
+			uint16_t id = (uint16_t)d->id, z = 0;
+			uint32_t vl = d->fixed_len;
+
+			memcpy(o, &id, 2);
+			memcpy(o + 2, &z, 2);
+			memcpy(o + 4, &vl, 4);
+			memcpy(o + 8, e + 8, kn);
+			memcpy(o + 8 + kn, e + hd->voff, vl);
+		}
+		len += rs;
+		(*nrec)++;
+		hsnap_advance(hs);
+	}
+	return (int)len;
 }
 
 static void
@@ -1716,6 +1858,8 @@ heap_snap_end(struct sl_state *st, struct sl_state_snap *s)
 	for (uint32_t k = 0; k < st->n_kg; k++)
 		for (uint32_t i = 0; i < s->n_desc; i++)
 			((struct hdesc *)st->desc[i].be)->maps[k].sv = NULL;
+	free(hs->stage);
+	free(hs->bits);
 	free(hs->m);
 	free(hs);
 	s->be = NULL;
@@ -1772,8 +1916,9 @@ const struct sl_state_be_ops sl_state_heap_ops = {
 	.mel_iter = heap_mel_iter,
 	.cleanup = heap_cleanup,
 	.snap_begin = heap_snap_begin,
-	.snap_prepare = heap_snap_prepare,
 	.snap_next = heap_snap_next,
+	.snap_batch = heap_snap_batch,
+	.snap_encode = heap_snap_encode,
 	.snap_end = heap_snap_end,
 	.raw_put = heap_raw_put,
 	.stats = heap_stats,

@@ -234,6 +234,57 @@ test_crc_hw_matches_table(void **state)
 				 sl_ckpt_crc32c(0, buf, 1000));
 }
 
+/* Lengths around the three-chain rounds (3 x 8192 bytes), at odd
+ * alignments: the joined chains equal the table's one. */
+static void
+test_crc_three_chains(void **state)
+{
+	const size_t n = 3 * 3 * 8192 + 64;
+	uint8_t *buf = malloc(n);
+	static const size_t lens[] = { 3 * 8192 - 1, 3 * 8192, 3 * 8192 + 1,
+				       3 * 8192 + 8, 6 * 8192 - 8, 6 * 8192,
+				       6 * 8192 + 13, 9 * 8192 };
+
+	(void)state;
+	assert_non_null(buf);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (uint8_t)((i * 2654435761u) >> 13);
+	for (size_t off = 0; off < 3; off++)
+		for (size_t j = 0; j < sizeof(lens) / sizeof(lens[0]); j++) {
+			assert_true(off + lens[j] <= n);
+			assert_int_equal(sl_ckpt_crc32c(0x1234567u, buf + off, lens[j]),
+					 sl_ckpt_crc32c_sw(0x1234567u, buf + off, lens[j]));
+		}
+	free(buf);
+}
+
+/* crc(a||b) from crc(a), crc(b) and |b|, for |b| from 0 to past 64 KiB. */
+static void
+test_crc_combine(void **state)
+{
+	const size_t n = 70000;
+	uint8_t *buf = malloc(n);
+	static const size_t cuts[] = { 0, 1, 7, 8, 9, 100, 4096, 24576, 65536, 70000 };
+
+	(void)state;
+	assert_non_null(buf);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (uint8_t)(i * 131 + 7);
+	for (size_t j = 0; j < sizeof(cuts) / sizeof(cuts[0]); j++) {
+		size_t a = n - cuts[j];
+
+		assert_int_equal(sl_ckpt_crc32c_combine(sl_ckpt_crc32c(0, buf, a),
+							sl_ckpt_crc32c(0, buf + a, n - a),
+							n - a),
+				 sl_ckpt_crc32c_sw(0, buf, n));
+	}
+	/* "123456789" split after "1234" */
+	assert_int_equal(sl_ckpt_crc32c_combine(sl_ckpt_crc32c(0, "1234", 4),
+						sl_ckpt_crc32c(0, "56789", 5), 5),
+			 0xE3069283);
+	free(buf);
+}
+
 /* ---------------------------------------------------------------- */
 /* file format                                                      */
 
@@ -986,6 +1037,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crc_vectors),
 		cmocka_unit_test(test_crc_hw_matches_table),
+		cmocka_unit_test(test_crc_three_chains),
+		cmocka_unit_test(test_crc_combine),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_fixed_buffer),
 		cmocka_unit_test(test_every_truncation_is_torn),

@@ -1442,6 +1442,240 @@ test_snapshot_restore_process(void **state)
 	snapshot_restore(SL_JOIN_PROCESS);
 }
 
+/* ---- broadcast state join (R5.3 broadcast state) ------------------------ */
+
+#define L1 SL_JOIN_OUT_LEFT_ONLY
+
+/*
+ * Rules (right, key 1): rid 10 @100, rid 11 @200, rid 12 @200 (equal ts:
+ * the later arrival wins). Events (left, key 1) @50 (no rule yet), @150,
+ * @200, @250, then one behind the watermark. Rules first or events
+ * first: the same output, at the watermark, by event time.
+ */
+static void
+test_R5_3_broadcast_join_event_time(void **state)
+{
+	static const struct orow want[] = {
+		{ L1, 50, 1, 0 }, { P, 150, 2, 10 }, { P, 200, 3, 12 }, { P, 250, 4, 12 },
+	};
+
+	(void)state;
+	for (int order = 0; order < 2; order++) {
+		struct fx *f = calloc(1, sizeof(*f));
+		struct sl_join_conf c;
+
+		memset(&c, 0, sizeof(c));
+		c.kind = SL_JOIN_BROADCAST;
+		c.outer = true;
+		fx_open_conf(f, 0, 0, MAXP - 1, &c);
+		for (int pass = 0; pass < 2; pass++) {
+			if (pass == order) {
+				row(f, 1, 1, 10, 100);
+				row(f, 1, 1, 11, 200);
+				row(f, 1, 1, 12, 200);
+			} else {
+				row(f, 0, 1, 1, 50);
+				row(f, 0, 1, 2, 150);
+				row(f, 0, 1, 3, 200);
+				row(f, 0, 1, 4, 250);
+			}
+		}
+		assert_int_equal(f->n_out, 0);		/* all wait for the watermark */
+		assert_int_equal(wm(f, 199), 2);
+		assert_int_equal(wm(f, 300), 2);
+		expect(f, 0, want, 4);
+		assert_int_equal(f->j.stats.unmatched, 1);
+		row(f, 0, 1, 5, 299);			/* behind WM 300: late */
+		assert_int_equal(f->out[4].kind, SL_JOIN_OUT_LATE_LEFT);
+		assert_int_equal(f->j.stats.late[0], 1);
+		/* Pruned at the watermark: only the version in force at 300. */
+		{
+			uint32_t vlen = 0;
+			uint64_t k = 1;
+
+			assert_int_equal(sl_join_snapshot_begin(&f->j), 0);
+			assert_non_null(sl_opstate_map_get(f->j.os, f->j.os_id, &k, 8, &vlen));
+			assert_int_equal(vlen, f->in[1].row_size);
+			sl_join_snapshot_end(&f->j);
+		}
+		fx_close(f);
+		free(f);
+	}
+}
+
+/* Rules to every instance, events to the one owning their key group. */
+static void
+feed_bcast(struct fx *f, const struct ev *e, int from, int to, int64_t D,
+	   int64_t lo, int64_t hi)
+{
+	for (int i = from; i < to; i++) {
+		uint32_t g = kg_of(e[i].k);
+
+		if (e[i].side == 1 || (g >= lo && g <= hi))
+			row(f, e[i].side, e[i].k, e[i].id, e[i].ts);
+		if (i % 50 == 49)
+			assert_true(wm(f, wm_at(i, D)) >= 0);
+	}
+}
+
+/* Each event with its key's rule of the largest ts <= its own (the later
+ * arrival on a tie), or none. */
+static unsigned int
+bcast_brute(const struct ev *e, int n, struct orow *want)
+{
+	unsigned int n_want = 0;
+
+	for (int a = 0; a < n; a++) {
+		int best = -1;
+
+		if (e[a].side != 0)
+			continue;
+		for (int b = 0; b < n; b++)
+			if (e[b].side == 1 && e[b].k == e[a].k && e[b].ts <= e[a].ts &&
+			    (best < 0 || e[b].ts >= e[best].ts))
+				best = b;
+		want[n_want++] = best < 0 ? (struct orow){ L1, e[a].ts, e[a].id, 0 } :
+			(struct orow){ P, e[a].ts, e[a].id, (uint32_t)e[best].id };
+	}
+	qsort(want, n_want, sizeof(want[0]), cmp_orow);
+	return n_want;
+}
+
+static void
+expect_sorted(struct orow *got, unsigned int n_got, const struct orow *want, unsigned int n)
+{
+	qsort(got, n_got, sizeof(got[0]), cmp_orow);
+	assert_int_equal(n_got, n);
+	for (unsigned int i = 0; i < n; i++)
+		assert_int_equal(cmp_orow(&got[i], &want[i]), 0);
+}
+
+static void
+test_R5_3_broadcast_join_random_vs_brute_force(void **state)
+{
+	static struct ev e[N_EV];
+	static struct orow want[MAX_OUT];
+	const int64_t D = 40;
+	struct fx *f = calloc(1, sizeof(*f));
+	struct sl_join_conf c;
+	unsigned int n_want;
+
+	(void)state;
+	gen_events(e, N_EV, 5, D);
+	n_want = bcast_brute(e, N_EV, want);
+	memset(&c, 0, sizeof(c));
+	c.kind = SL_JOIN_BROADCAST;
+	c.outer = true;
+	fx_open_conf(f, 0, 0, MAXP - 1, &c);
+	feed_bcast(f, e, 0, N_EV, D, 0, MAXP - 1);
+	assert_true(wm(f, INT64_MAX) >= 0);
+	assert_int_equal(f->j.stats.late[0] + f->j.stats.late_rules, 0);
+	assert_int_equal(sl_join_timers(&f->j), 0);
+	expect_sorted(f->out, f->n_out, want, n_want);
+	fx_close(f);
+	free(f);
+}
+
+/*
+ * Two instances (key groups 0-63, 64-127), every rule on both, checkpointed
+ * at row 3000 (their rule maps: the same bytes), restored onto 3
+ * instances (the keyed buffers by key group, the map on each from the two
+ * snapshots) that replay from row 3000: with the rows out before the
+ * checkpoint, every event once, as brute force says.
+ */
+static void
+test_R5_3_broadcast_join_snapshot_2_onto_3(void **state)
+{
+	static struct ev e[N_EV];
+	static struct orow want[MAX_OUT], got[MAX_OUT];
+	static const uint32_t lo3[3] = { 0, 43, 86 }, hi3[3] = { 42, 85, MAXP - 1 };
+	const int64_t D = 40;
+	struct snap_out *o = calloc(1, sizeof(*o));
+	struct fx *a[2];
+	const void *os[2];
+	void *copy;
+	size_t os_len[2];
+	struct sl_join_conf c;
+	unsigned int n_want, n_got = 0;
+
+	(void)state;
+	gen_events(e, N_EV, 11, D);
+	n_want = bcast_brute(e, N_EV, want);
+	for (int t = 0; t < 2; t++) {
+		a[t] = calloc(1, sizeof(*a[t]));
+		memset(&c, 0, sizeof(c));
+		c.kind = SL_JOIN_BROADCAST;
+		c.outer = true;
+		c.task = (uint16_t)t;
+		c.n_tasks = 2;
+		fx_open_conf(a[t], t, (uint32_t)t * 64, (uint32_t)t * 64 + 63, &c);
+		feed_bcast(a[t], e, 0, 3000, D, t * 64, t * 64 + 63);
+		memcpy(got + n_got, a[t]->out, a[t]->n_out * sizeof(got[0]));
+		n_got += a[t]->n_out;
+		assert_int_equal(sl_join_snapshot_begin(&a[t]->j), 0);
+		{
+			const void *p = sl_join_opstate_snapshot(&a[t]->j, &os_len[t]);
+
+			assert_non_null(p);
+			os[t] = copy = malloc(os_len[t]);
+			memcpy(copy, p, os_len[t]);
+		}
+		o->meta_len = sl_state_snapshot_meta(a[t]->j.snap, NULL, 0);
+		free(o->meta);
+		o->meta = malloc(o->meta_len);
+		assert_int_equal(sl_state_snapshot_meta(a[t]->j.snap, o->meta, o->meta_len),
+				 o->meta_len);
+		while (sl_state_snapshot_write(a[t]->j.snap, 1024, 4096, keep_chunk, o) == 1)
+			;
+	}
+	/* Both copies of the broadcast state: equal bytes. */
+	assert_int_equal(os_len[0], os_len[1]);
+	assert_true(os_len[0] > 12);
+	assert_memory_equal((const uint8_t *)os[0] + 12, (const uint8_t *)os[1] + 12,
+			    os_len[0] - 12);	/* after the header, which names the task */
+	for (int t = 0; t < 3; t++) {
+		struct fx *b = calloc(1, sizeof(*b));
+		unsigned int div = 9;
+		char msg[200];
+
+		memset(&c, 0, sizeof(c));
+		c.kind = SL_JOIN_BROADCAST;
+		c.outer = true;
+		c.task = (uint16_t)t;
+		c.n_tasks = 3;
+		/* Regions 0 and 1 are the old instances' until t = 0 is done. */
+		fx_open_conf(b, t == 2 ? 0 : 2, lo3[t], hi3[t], &c);
+		for (unsigned int i = 0; i < o->n; i++)
+			if (o->kg[i] >= lo3[t] && o->kg[i] <= hi3[t])
+				assert_true(sl_state_restore(b->st, o->meta, o->meta_len,
+							     o->chunk[i], o->len[i]) >= 0);
+		assert_int_equal(sl_join_opstate_restore(&b->j, os, os_len, 2, &div, msg,
+							 sizeof(msg)), 0);
+		assert_int_equal(div, 0);
+		assert_int_equal(sl_join_restore_done(&b->j), 0);
+		feed_bcast(b, e, 3000, N_EV, D, lo3[t], hi3[t]);
+		assert_true(wm(b, INT64_MAX) >= 0);
+		assert_int_equal(sl_join_timers(&b->j), 0);
+		memcpy(got + n_got, b->out, b->n_out * sizeof(got[0]));
+		n_got += b->n_out;
+		fx_close(b);
+		free(b);
+		if (t == 0)
+			for (int k = 0; k < 2; k++) {
+				sl_join_snapshot_end(&a[k]->j);
+				fx_close(a[k]);
+				free(a[k]);
+			}
+	}
+	expect_sorted(got, n_got, want, n_want);
+	free((void *)os[0]);
+	free((void *)os[1]);
+	for (unsigned int i = 0; i < o->n; i++)
+		free(o->chunk[i]);
+	free(o->meta);
+	free(o);
+}
+
 static void
 test_conf_check(void **state)
 {
@@ -1546,6 +1780,9 @@ main(void)
 		cmocka_unit_test(test_snapshot_restore_enrich),
 		cmocka_unit_test(test_snapshot_restore_process),
 		cmocka_unit_test(test_snapshot_restore_session),
+		cmocka_unit_test(test_R5_3_broadcast_join_event_time),
+		cmocka_unit_test(test_R5_3_broadcast_join_random_vs_brute_force),
+		cmocka_unit_test(test_R5_3_broadcast_join_snapshot_2_onto_3),
 		cmocka_unit_test(test_conf_check),
 	};
 	int failed;

@@ -192,6 +192,34 @@ test_enrich_job(void **state)
 	sl_plan_free(&p);
 }
 
+/* R5.3's broadcast state pattern: the right source is the rules stream. */
+static void
+test_broadcast_job(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	static struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("j.yaml", "job: op\nsources:\n" ORDERS PAYMENTS
+			      "pipeline:\n"
+			      "  - join: {left: orders, right: payments, key: order_id, broadcast: {outer: true}}\n"
+			      SINK "late_sink: {type: csv, path: late.csv}\n", &p, err), 0);
+	assert_int_equal(p.join.kind, SL_PLAN_JOIN_BROADCAST);
+	assert_true(p.join.outer);
+	assert_true(p.has_late_sink);
+	assert_int_equal(p.join.left, 0);
+	assert_int_equal(p.join.right, 1);
+	sl_plan_free(&p);
+	assert_int_equal(load("j.yaml", "job: op\nsources:\n" ORDERS PAYMENTS
+			      "pipeline:\n"
+			      "  - join:\n      left: orders\n      right: payments\n"
+			      "      key: order_id\n      broadcast:\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.join.kind, SL_PLAN_JOIN_BROADCAST);
+	assert_false(p.join.outer);
+	sl_plan_free(&p);
+}
+
 #define CLICKS(n, f) "  " n ":\n" \
 	"    schema: {user: u64, url: u32, ts: timestamp_ms}\n" \
 	"    type: csv\n" \
@@ -291,10 +319,10 @@ static const struct bad_case bad_cases[] = {
 	  "no_upper:16:68: missing required key 'upper' in join.interval" },
 	{ "no_kind", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id}\n" SINK,
-	  "no_kind:16:11: join needs one of: interval, window, match, enrich, process" },
+	  "no_kind:16:11: join needs one of: interval, window, match, enrich, process, broadcast" },
 	{ "two_kinds", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, enrich: {}, match: {timeout: 1s}}\n" SINK,
-	  "two_kinds:16:70: join takes one of interval, window, match, enrich or process; got both enrich and match" },
+	  "two_kinds:16:70: join takes one of interval, window, match, enrich, process or broadcast; got both enrich and match" },
 	{ "window_offset", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, window: {tumbling: 2s, offset: 2s}}\n" SINK,
 	  "window_offset:16:89: join window offset must satisfy |offset| < size (2s), got 2s" },
@@ -376,6 +404,18 @@ static const struct bad_case bad_cases[] = {
 	  "  - join: {left: orders, right: payments, key: order_id, enrich: {}}\n" SINK
 	  "late_sink: {type: csv, path: late.csv}\n",
 	  "enrich_late_sink:18:12: late_sink takes the rows a join drops as late or unmatched, and an enrich join has none" },
+	{ "broadcast_unknown_key", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, broadcast: {outr: true}}\n" SINK,
+	  "broadcast_unknown_key:16:70: unknown key 'outr' in join.broadcast; expected one of: outer" },
+	{ "broadcast_outer_not_bool", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, broadcast: {outer: 3}}\n" SINK,
+	  "broadcast_outer_not_bool:16:77: expected true or false for 'outer', got '3'" },
+	{ "broadcast_not_map", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, broadcast: [outer]}\n" SINK,
+	  "broadcast_not_map:16:69: expected a mapping for 'broadcast', got a sequence" },
+	{ "broadcast_and_enrich", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, enrich: {}, broadcast: {}}\n" SINK,
+	  "broadcast_and_enrich:16:70: join takes one of interval, window, match, enrich, process or broadcast; got both enrich and broadcast" },
 	{ "two_ethdev", "job: u\nsources:\n"
 	  "  a: {schema: {k: u64, ts: timestamp_ms}, type: ethdev, port: net_null0, timestamp: ts}\n"
 	  "  b: {schema: {k: u64, ts: timestamp_ms}, type: ethdev, port: net_null1, timestamp: ts}\n"
@@ -533,6 +573,7 @@ main(void)
 		cmocka_unit_test(test_W7_2_window_join_job),
 		cmocka_unit_test(test_W7_3_match_job),
 		cmocka_unit_test(test_enrich_job),
+		cmocka_unit_test(test_broadcast_job),
 		cmocka_unit_test(test_union_job),
 		cmocka_unit_test(test_single_source_forms),
 		cmocka_unit_test(test_join_errors),
