@@ -19,6 +19,11 @@
  * Rows are the join's default columns (join_ts, the order's fields, the
  * payment's), so its output is byte for byte the built-in match's.
  *
+ * With time: processing (default event), the timeout is processing
+ * time, Flink's usual choice for this pattern: a waiting row's timer is
+ * at the operator's clock + timeout (a value state "deadline" keeps it,
+ * since no row says it), and an unmatched row goes out with that time.
+ *
  * wait (co_process), the same matching with columns of its own: the
  * join key's fields, order_ts and paid_ts (timestamp_ms) and wait_ms
  * (i64: paid_ts - order_ts, the payment's ts minus the order's); an
@@ -34,6 +39,8 @@
 struct orderpay {
 	const struct sluice_host *h;
 	int64_t timeout;
+	uint32_t domain;		/* SLUICE_EVENT_TIME or SLUICE_PROCESSING_TIME */
+	int deadline;			/* processing time: the waiting row's timer */
 	int waiting[2];			/* value state per input */
 	int unmatched;			/* side output tag */
 	uint32_t row_size[2];
@@ -112,6 +119,17 @@ setup(const struct sluice_host *h, sluice_setup *s,
 		free(f);
 		return -EINVAL;
 	}
+	{
+		const char *t = h->param(s, "time");
+
+		if (t != NULL && strcmp(t, "processing") != 0 && strcmp(t, "event") != 0) {
+			h->fail(s, "orderpay time is event (the default) or processing");
+			free(f);
+			return -EINVAL;
+		}
+		f->domain = t != NULL && strcmp(t, "processing") == 0 ?
+			    SLUICE_PROCESSING_TIME : SLUICE_EVENT_TIME;
+	}
 	for (int i = 0; i < 2; i++) {
 		const struct sluice_field *t = &sch[i]->fields[sch[i]->ts_field];
 
@@ -146,12 +164,14 @@ setup(const struct sluice_host *h, sluice_setup *s,
 	}
 	f->waiting[0] = h->value_state(s, "order", f->row_size[0], 0);
 	f->waiting[1] = h->value_state(s, "payment", f->row_size[1], 0);
+	f->deadline = f->domain == SLUICE_PROCESSING_TIME ?
+		      h->value_state(s, "deadline", sizeof(int64_t), 0) : 0;
 	f->unmatched = h->side_output(s, "unmatched");
 	f->out_size = 8 + f->row_size[0] + f->row_size[1];
 	f->partner = malloc(f->row_size[0] > f->row_size[1] ? f->row_size[0] : f->row_size[1]);
 	/* wait's offsets are known at start, its size now */
 	f->side_row = malloc(f->out_size > wait_size ? f->out_size : wait_size);
-	if (f->waiting[0] < 0 || f->waiting[1] < 0 || f->unmatched < 0 ||
+	if (f->waiting[0] < 0 || f->waiting[1] < 0 || f->unmatched < 0 || f->deadline < 0 ||
 	    f->partner == NULL || f->side_row == NULL) {
 		h->fail(s, "orderpay: state or side output refused");
 		free(f->partner);
@@ -253,6 +273,16 @@ orderpay_process(void *self, sluice_ctx *c, const void *row)
 		rc = h->state_clear(c, f->waiting[other]);
 		if (rc < 0)
 			return rc;
+		if (f->domain == SLUICE_PROCESSING_TIME) {
+			int64_t at;
+
+			rc = h->value_get(c, f->deadline, &at);
+			if (rc == 1)
+				rc = h->timer_delete(c, SLUICE_PROCESSING_TIME, at);
+			if (rc >= 0)
+				rc = h->state_clear(c, f->deadline);
+			return rc < 0 ? rc : 0;
+		}
 		rc = h->timer_delete(c, SLUICE_EVENT_TIME,
 				     add_sat(row_ts(f, other, f->partner), f->timeout));
 		return rc < 0 ? rc : 0;
@@ -260,7 +290,15 @@ orderpay_process(void *self, sluice_ctx *c, const void *row)
 	rc = h->value_put(c, f->waiting[side], row);
 	if (rc < 0)
 		return rc;
-	rc = h->timer_register(c, SLUICE_EVENT_TIME, add_sat(ts, f->timeout));
+	if (f->domain == SLUICE_PROCESSING_TIME) {
+		const int64_t at = add_sat(h->now(c), f->timeout);
+
+		rc = h->value_put(c, f->deadline, &at);
+		if (rc >= 0)
+			rc = h->timer_register(c, SLUICE_PROCESSING_TIME, at);
+	} else {
+		rc = h->timer_register(c, SLUICE_EVENT_TIME, add_sat(ts, f->timeout));
+	}
 	if (rc < 0) {
 		(void)h->state_clear(c, f->waiting[side]);
 		return rc;
@@ -274,7 +312,22 @@ orderpay_on_timer(void *self, sluice_ctx *c, uint32_t domain, int64_t ts)
 	struct orderpay *f = self;
 	const struct sluice_host *h = f->h;
 
-	(void)domain;
+	if (domain != f->domain)
+		return 0;
+	if (f->domain == SLUICE_PROCESSING_TIME) {
+		int64_t at;
+		int rc = h->value_get(c, f->deadline, &at);
+
+		/* A second row of a side replaced the first and set a later
+		 * timer: the earlier one finds that deadline and waits. */
+		if (rc < 0)
+			return rc;
+		if (rc == 0 || at != ts)
+			return 0;
+		rc = h->state_clear(c, f->deadline);
+		if (rc < 0)
+			return rc;
+	}
 	for (int side = 0; side < 2; side++) {
 		int rc = h->value_get(c, f->waiting[side], f->partner);
 

@@ -303,11 +303,12 @@ uint32_t sl_join_process(struct sl_join *j, enum sl_join_side side,
 int sl_join_advance(struct sl_join *j, int64_t wm, sl_join_out_fn out, void *ctx);
 
 /**
- * Processing time is now (ms since the epoch, the clock): the time state
- * TTL reads from then on (enrich's ttl, a process function's states); a
- * process join also fires its processing-time timers < now (R4.2: a
- * timer for T fires no earlier than the clock's T + 1), writing what
- * they produce through out. @return 0 or -errno.
+ * Processing time is now (ms since the epoch, the clock): the time
+ * enrich's state TTL reads from then on. A process join hands its
+ * operator now - 1, as a process pipeline's tick does (R4.2: a timer for
+ * T fires no earlier than the clock's T + 1): its processing-time timers
+ * <= now - 1 fire, writing what they produce through out, and the
+ * function's now() and state TTL read now - 1. @return 0 or -errno.
  */
 int sl_join_advance_processing_time(struct sl_join *j, int64_t now,
 				    sl_join_out_fn out, void *ctx);

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "sl_join.h"
+#include "sl_process.h"
 #include "sl_udf.h"
 #include "sl_kg.h"
 #include "sl_state.h"
@@ -51,7 +52,8 @@ static struct sl_udf_lib g_lib;		/* orderpay */
 static const struct sluice_fn *g_match;	/* orderpay's co_process "match" */
 static const struct sluice_fn *g_wait;	/* orderpay's "wait": columns of its own */
 static const struct sluice_fn *g_fn;	/* what a process join runs */
-static struct sl_udf_param g_param;	/* its timeout */
+static struct sl_udf_param g_param[2];	/* its timeout, and time when g_ptime */
+static bool g_ptime;			/* orderpay with time: processing */
 
 /* An output row, decoded: kind, ts, left id (0: none), right id. */
 struct orow {
@@ -144,11 +146,13 @@ fx_open_conf(struct fx *f, int region, uint32_t lo, uint32_t hi,
 		assert_int_equal(sl_schema_parse_spec(&f->jout,
 			"join_ts:timestamp_ms,k:u64,id:u64,ts:timestamp_ms,rid:u32,r_ts:timestamp_ms,r_k:u64",
 			&at), 0);
-		snprintf(g_param.name, sizeof(g_param.name), "timeout");
-		snprintf(g_param.value, sizeof(g_param.value), "%lld", (long long)c->timeout);
+		snprintf(g_param[0].name, sizeof(g_param[0].name), "timeout");
+		snprintf(g_param[0].value, sizeof(g_param[0].value), "%lld", (long long)c->timeout);
+		snprintf(g_param[1].name, sizeof(g_param[1].name), "time");
+		snprintf(g_param[1].value, sizeof(g_param[1].value), "processing");
 		c->fn = g_fn != NULL ? g_fn : g_match;
-		c->n_params = 1;
-		c->params = &g_param;
+		c->n_params = g_ptime ? 2 : 1;
+		c->params = g_param;
 		c->out = &f->jout;
 	}
 	assert_int_equal(sl_join_init(&f->j, c, f->st), 0);
@@ -806,6 +810,64 @@ test_W7_3_co_process_own_columns(void **state)
 	free(f);
 }
 
+/* The processing-time clock (state TTL, processing-time timers) is now. */
+static void
+pt(struct fx *f, int64_t now)
+{
+	assert_int_equal(sl_join_advance_processing_time(&f->j, now, t_out1, f), 0);
+	fx_sync(f);
+}
+
+/*
+ * orderpay with time: processing: the timeout on the operator's clock
+ * (sl_join_advance_processing_time), the function's processing-time
+ * timers shared by both inputs per key. As in a process pipeline, the
+ * function's now() at clock C is C - 1, the bound of what is due (R4.2:
+ * a timer for T fires once the clock is past T), so a row at clock C
+ * waits until C - 1 + timeout and its timer fires at clock C + timeout.
+ * A match deletes the partner's timer; a second order of a key moves the
+ * deadline, and the first timer then finds the later deadline and leaves
+ * the row waiting. The watermark plays no part.
+ */
+static void
+test_W7_3_co_process_processing_time(void **state)
+{
+	static const struct orow want[] = {
+		{ P, 5000, 1, 1 },			/* payment#1 at clock 500 */
+		{ SL_JOIN_OUT_LEFT_ONLY, 1599, 2, 0 },	/* order#2 at 600 */
+		{ SL_JOIN_OUT_LEFT_ONLY, 3699, 4, 0 },	/* order#4 replaced #3 */
+	};
+	struct fx *f = calloc(1, sizeof(*f));
+
+	(void)state;
+	g_ptime = true;
+	fx_open(f, SL_JOIN_PROCESS, 1000, 0);
+	g_ptime = false;
+	pt(f, 0);
+	row(f, 0, 1, 1, 1000);		/* deadline 999 */
+	pt(f, 500);
+	row(f, 1, 1, 1, 5000);		/* PAID; the timer at 999 goes */
+	pt(f, 600);
+	row(f, 0, 2, 2, 2000);		/* deadline 1599 */
+	assert_int_equal(sl_process_timers(f->j.proc, SLUICE_PROCESSING_TIME), 1);
+	assert_int_equal(wm(f, INT64_MAX - 1), 0);	/* event time: nothing */
+	pt(f, 1599);
+	assert_int_equal(f->n_out, 1);
+	pt(f, 1600);			/* UNPAID(#2) at 1599 */
+	assert_int_equal(f->n_out, 2);
+	pt(f, 2000);
+	row(f, 0, 3, 3, 100);		/* deadline 2999 */
+	pt(f, 2700);
+	row(f, 0, 3, 4, 200);		/* replaces #3: deadline 3699 */
+	pt(f, 3000);			/* 2999's timer: not its deadline */
+	assert_int_equal(f->n_out, 2);
+	pt(f, 3700);
+	expect(f, 0, want, 3);
+	assert_int_equal(sl_process_timers(f->j.proc, SLUICE_PROCESSING_TIME), 0);
+	fx_close(f);
+	free(f);
+}
+
 /* W7.3's order sensitivity: WM(906000) before step 6. */
 static void
 w73_order(enum sl_join_kind kind)
@@ -904,14 +966,6 @@ test_enrich_latest_row(void **state)
 		fx_close(f);
 		free(f);
 	}
-}
-
-/* The processing-time clock (state TTL) is now. */
-static void
-pt(struct fx *f, int64_t now)
-{
-	assert_int_equal(sl_join_advance_processing_time(&f->j, now, t_out1, f), 0);
-	fx_sync(f);
 }
 
 /*
@@ -1767,6 +1821,7 @@ main(void)
 		cmocka_unit_test(test_W7_3_order_sensitivity),
 		cmocka_unit_test(test_W7_3_co_process_plugin),
 		cmocka_unit_test(test_W7_3_co_process_own_columns),
+		cmocka_unit_test(test_W7_3_co_process_processing_time),
 		cmocka_unit_test(test_W7_3_co_process_order_sensitivity),
 		cmocka_unit_test(test_W7_3_co_process_equals_match),
 		cmocka_unit_test(test_R7_5_no_lateness),
