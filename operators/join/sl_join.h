@@ -104,10 +104,12 @@
  *    with sl_join_opstate_snapshot() and restored onto any number of
  *    instances with sl_join_opstate_restore().
  *
- * Output rows have one layout for every kind: [i64 ts][left row][right
- * row] (SL_JOIN_OUT_* helpers below); a side that a row does not have is
- * zeros. The caller's out function says where to write each one and gets
- * its kind (pair, one side only, late left or right).
+ * Output rows have one layout for every kind but process: [i64 ts][left
+ * row][right row] (SL_JOIN_OUT_* helpers below); a side that a row does
+ * not have is zeros. A process join's rows are its function's output
+ * schema (sl_join_out_size() bytes; that layout unless it declares
+ * columns). The caller's out function says where to write each one and
+ * gets its kind (pair, one side only, late left or right, side output).
  *
  * Order. Rows produced by arriving rows come in arrival order; rows
  * produced by a watermark come in timer order (ts, then key bytes, then
