@@ -270,6 +270,15 @@ join_buf_add(uint8_t **buf, size_t *len, size_t *cap, const void *p, size_t n)
 	return 0;
 }
 
+int
+join_collect_elem(void *arg, const void *elem, uint32_t len)
+{
+	struct join_collect *c = arg;
+
+	c->err = join_buf_add(c->buf, c->len, c->cap, elem, len);
+	return c->err != 0;
+}
+
 static int
 join_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 	   const void *ns, int64_t ts)

@@ -66,6 +66,15 @@ int join_emit(struct sl_join *j, enum sl_join_out_kind k, int64_t ts,
 int join_buf_add(uint8_t **buf, size_t *len, size_t *cap, const void *p,
 		 size_t n);
 
+/* A list state's elements appended to a growable buffer (list_get's
+ * callback, arg a join_collect); err: join_buf_add's failure. */
+struct join_collect {
+	uint8_t **buf;
+	size_t *len, *cap;
+	int err;
+};
+int join_collect_elem(void *arg, const void *elem, uint32_t len);
+
 static inline int64_t
 join_row_ts(const struct sl_join *j, int side, const uint8_t *row)
 {
