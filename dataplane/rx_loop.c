@@ -79,6 +79,22 @@ rx_emit(struct dp_rx *rx, const struct sl_wm_out *o)
 }
 
 /* At most SL_VEC_MAX rows of one partition. */
+/* One row into worker w's vector, sent when full. */
+static inline void
+rx_push(struct dp_rx *rx, uint16_t w, const uint8_t *row, uint16_t rs, uint32_t hash)
+{
+	struct sl_vec *v = rx->out[w];
+	uint16_t k = v->n_rows;
+
+	rte_memcpy(sl_vec_row(v, k), row, rs);
+	v->hash[k] = hash;
+	v->sel[k] = k;
+	v->n_rows = (uint16_t)(k + 1);
+	v->n_sel = v->n_rows;
+	if (unlikely(v->n_rows == SL_VEC_MAX))
+		rx_send(rx, w);
+}
+
 /*
  * A broadcast join's rules (low rate): every selected row to every
  * worker, in order, so each worker's rules map sees the same rows in the
@@ -90,18 +106,8 @@ rx_broadcast(struct dp_rx *rx, const uint8_t *rows, uint16_t ns)
 	const uint16_t rs = rx->sp->schema.row_size, nw = rx->dp->n_workers;
 
 	for (uint16_t w = 0; w < nw; w++)
-		for (uint16_t j = 0; j < ns; j++) {
-			struct sl_vec *v = rx->out[w];
-			uint16_t k = v->n_rows;
-
-			rte_memcpy(sl_vec_row(v, k), rows + (size_t)rx->sel[j] * rs, rs);
-			v->hash[k] = rx->hash[j];
-			v->sel[k] = k;
-			v->n_rows = (uint16_t)(k + 1);
-			v->n_sel = v->n_rows;
-			if (unlikely(v->n_rows == SL_VEC_MAX))
-				rx_send(rx, w);
-		}
+		for (uint16_t j = 0; j < ns; j++)
+			rx_push(rx, w, rows + (size_t)rx->sel[j] * rs, rs, rx->hash[j]);
 }
 
 static void
@@ -177,19 +183,8 @@ rx_rows(struct dp_rx *rx, const uint8_t *rows, uint16_t n, uint16_t part)
 		for (uint16_t j = 0; j < ns; j++)
 			rx->dst[j] = (uint16_t)sl_kg_owner(sl_kg_of(rx->hash[j], maxp),
 							   maxp, nw);
-	for (uint16_t j = 0; j < ns; j++) {
-		uint16_t w = rx->dst[j];
-		struct sl_vec *v = rx->out[w];
-		uint16_t k = v->n_rows;
-
-		rte_memcpy(sl_vec_row(v, k), rows + (size_t)rx->sel[j] * rs, rs);
-		v->hash[k] = rx->hash[j];
-		v->sel[k] = k;
-		v->n_rows = (uint16_t)(k + 1);
-		v->n_sel = v->n_rows;
-		if (unlikely(v->n_rows == SL_VEC_MAX))
-			rx_send(rx, w);
-	}
+	for (uint16_t j = 0; j < ns; j++)
+		rx_push(rx, rx->dst[j], rows + (size_t)rx->sel[j] * rs, rs, rx->hash[j]);
 }
 
 static void

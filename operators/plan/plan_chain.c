@@ -166,6 +166,13 @@ plan_stage_out(struct plan_ctx *c, const struct plan_node *k)
 	if (s2->on)
 		return plan_window_out(c, k, &s2->in, s2->n_keys, s2->key_field,
 				       s2->n_aggs, s2->agg, &p->stage_out);
+	if (p->join.kind == SL_PLAN_JOIN_PROCESS) {
+		/* a join's co_process function writes its own columns */
+		if (p->udf_unloaded)
+			return 1;
+		p->stage_out = p->udf_out;
+		return 0;
+	}
 	if (p->join.kind != SL_PLAN_JOIN_NONE) {
 		p->stage_out = p->join.out;
 		return 0;

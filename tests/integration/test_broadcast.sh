@@ -97,19 +97,6 @@ same_file "$T/out1.csv" "$T/out2.csv"
 echo "ok: 1 and 2 workers write the same file"
 
 # Rescaling: a checkpoint on 2 workers, restored onto 1 and onto 3.
-crash_after_ckpt() {
-	local pid i
-	"$DP" --job "$1" > /dev/null 2> "$T/crash.log" &
-	pid=$!
-	for ((i = 0; i < 200; i++)); do
-		ls "$T"/chk/chk-*/_manifest > /dev/null 2>&1 && break
-		sleep 0.05
-	done
-	kill -9 "$pid" 2> /dev/null || true
-	wait "$pid" 2> /dev/null || true
-	ls "$T"/chk/chk-*/_manifest > /dev/null 2>&1 ||
-		fail "no checkpoint completed: $(tail -3 "$T/crash.log")"
-}
 CK="execution.checkpointing.interval: 100ms
 state.checkpoints.dir: $T/chk
 state.checkpoints.num-retained: 3"
