@@ -127,6 +127,7 @@ join_conf(const struct dp *dp, struct sl_join_conf *c)
 		[SL_PLAN_JOIN_ENRICH] = SL_JOIN_ENRICH,
 		[SL_PLAN_JOIN_PROCESS] = SL_JOIN_PROCESS,
 		[SL_PLAN_JOIN_BROADCAST] = SL_JOIN_BROADCAST,
+		[SL_PLAN_JOIN_TEMPORAL] = SL_JOIN_TEMPORAL,
 	};
 	const uint16_t side[2] = { j->left, j->right };
 
@@ -228,7 +229,8 @@ join_out(void *ctx, enum sl_join_out_kind k)
 
 	if (k == SL_JOIN_OUT_PAIR ||
 	    (k == SL_JOIN_OUT_LEFT_ONLY && (p->join.kind == SL_PLAN_JOIN_ENRICH ||
-					    p->join.kind == SL_PLAN_JOIN_BROADCAST)))
+					    p->join.kind == SL_PLAN_JOIN_BROADCAST ||
+					    p->join.kind == SL_PLAN_JOIN_TEMPORAL)))
 		return dp_worker_res_row(w);
 	if (k == SL_JOIN_OUT_SIDE && (!p->has_late_sink || w->join.side_tag != p->side_tag)) {
 		w->side_dropped++;	/* a side output no side_sink takes */

@@ -121,6 +121,7 @@ enum sl_plan_join_kind {
 	SL_PLAN_JOIN_ENRICH,		/**< enrich: {outer, ttl}: latest right row per key */
 	SL_PLAN_JOIN_PROCESS,		/**< process: {plugin, function, ...}: a co_process function (udf_*) */
 	SL_PLAN_JOIN_BROADCAST,		/**< broadcast: {outer}: the right rows on every worker */
+	SL_PLAN_JOIN_TEMPORAL,		/**< temporal: {outer}: the right row's version at the left row's ts */
 };
 
 /** A pipeline's join step (operators/join, docs/operators.md). */

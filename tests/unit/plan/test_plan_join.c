@@ -245,6 +245,30 @@ test_broadcast_job(void **state)
 	sl_plan_free(&p);
 }
 
+/* The event-time temporal join: the right source is a versioned table. */
+static void
+test_temporal_job(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	static struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("j.yaml", "job: op\nsources:\n" ORDERS PAYMENTS
+			      "pipeline:\n"
+			      "  - join: {left: orders, right: payments, key: order_id, temporal: {outer: true}}\n"
+			      SINK "late_sink: {type: csv, path: late.csv}\n", &p, err), 0);
+	assert_int_equal(p.join.kind, SL_PLAN_JOIN_TEMPORAL);
+	assert_true(p.join.outer);
+	sl_plan_free(&p);
+	assert_int_equal(load("j.yaml", "job: op\nsources:\n" ORDERS PAYMENTS
+			      "pipeline:\n"
+			      "  - join: {left: orders, right: payments, key: order_id, temporal: }\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.join.kind, SL_PLAN_JOIN_TEMPORAL);
+	assert_false(p.join.outer);
+	sl_plan_free(&p);
+}
+
 #define CLICKS(n, f) "  " n ":\n" \
 	"    schema: {user: u64, url: u32, ts: timestamp_ms}\n" \
 	"    type: csv\n" \
@@ -344,10 +368,10 @@ static const struct bad_case bad_cases[] = {
 	  "no_upper:16:68: missing required key 'upper' in join.interval" },
 	{ "no_kind", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id}\n" SINK,
-	  "no_kind:16:11: join needs one of: interval, window, match, enrich, process, broadcast" },
+	  "no_kind:16:11: join needs one of: interval, window, match, enrich, process, broadcast, temporal" },
 	{ "two_kinds", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, enrich: {}, match: {timeout: 1s}}\n" SINK,
-	  "two_kinds:16:70: join takes one of interval, window, match, enrich, process or broadcast; got both enrich and match" },
+	  "two_kinds:16:70: join takes one of interval, window, match, enrich, process, broadcast or temporal; got both enrich and match" },
 	{ "window_offset", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, window: {tumbling: 2s, offset: 2s}}\n" SINK,
 	  "window_offset:16:89: join window offset must satisfy |offset| < size (2s), got 2s" },
@@ -444,7 +468,13 @@ static const struct bad_case bad_cases[] = {
 	  "broadcast_not_map:16:69: expected a mapping for 'broadcast', got a sequence" },
 	{ "broadcast_and_enrich", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, enrich: {}, broadcast: {}}\n" SINK,
-	  "broadcast_and_enrich:16:70: join takes one of interval, window, match, enrich, process or broadcast; got both enrich and broadcast" },
+	  "broadcast_and_enrich:16:70: join takes one of interval, window, match, enrich, process, broadcast or temporal; got both enrich and broadcast" },
+	{ "temporal_unknown_key", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, temporal: {outr: true}}\n" SINK,
+	  "temporal_unknown_key:16:69: unknown key 'outr' in join.temporal; expected one of: outer" },
+	{ "temporal_not_map", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, temporal: 3}\n" SINK,
+	  "temporal_not_map:16:68: expected a mapping for 'temporal', got a scalar" },
 	{ "two_ethdev", "job: u\nsources:\n"
 	  "  a: {schema: {k: u64, ts: timestamp_ms}, type: ethdev, port: net_null0, timestamp: ts}\n"
 	  "  b: {schema: {k: u64, ts: timestamp_ms}, type: ethdev, port: net_null1, timestamp: ts}\n"
@@ -604,6 +634,7 @@ main(void)
 		cmocka_unit_test(test_enrich_job),
 		cmocka_unit_test(test_W7_1_steps_after_join),
 		cmocka_unit_test(test_broadcast_job),
+		cmocka_unit_test(test_temporal_job),
 		cmocka_unit_test(test_union_job),
 		cmocka_unit_test(test_single_source_forms),
 		cmocka_unit_test(test_join_errors),
