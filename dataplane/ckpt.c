@@ -56,6 +56,7 @@ struct dp_ckpt {
 	uint64_t id;			/* last id triggered or restored */
 	uint64_t inflight;		/* 0: none */
 	bool failed;			/* the in-flight one failed; drain it */
+	bool aborted;			/* ... or ends at the end of input, not failed */
 	bool aligned;			/* its barriers reached the sink */
 	bool sources_done;		/* its source-* files are queued */
 	uint16_t drain_w;		/* worker whose snapshot is being written */
@@ -402,6 +403,9 @@ ckpt_end(struct dp *dp, bool ok)
 		       ck->savepoint ? "savepoint" : "checkpoint", ck->inflight, bytes,
 		       ck->last_duration_ms, ck->savepoint ? " in " : "",
 		       ck->savepoint ? ck->last_savepoint_dir : "", err);
+	} else if (ck->aborted) {
+		DP_LOG(INFO, "checkpoint %" PRIu64 " aborted: %s", ck->inflight, ck->why);
+		ck->aborted = false;
 	} else {
 		if (ck->stop_after == ck->inflight) {
 			DP_LOG(WARNING, "stop with savepoint: the savepoint failed; the job keeps running");
@@ -1219,8 +1223,20 @@ dp_ckpt_finish(struct dp *dp)
 
 			ckpt_reap(dp, d, n);
 		}
-		if (ck->inflight != 0)
+		if (ck->inflight != 0 && !ck->aligned && !ck->failed) {
+			/* Triggered as the input ended: its barriers never got
+			 * past the sources (or never all reached the sink). Not
+			 * a failure (Flink aborts a checkpoint whose tasks have
+			 * finished): nothing of the job's is lost, the end of
+			 * input commits everything below. */
+			snprintf(ck->why, sizeof(ck->why), "the input ended before its barriers reached the sink");
+			ck->aborted = true;
+		}
+		if (ck->inflight != 0) {
+			if (ck->why[0] == '\0')
+				snprintf(ck->why, sizeof(ck->why), "the job ended before it completed");
 			ckpt_end(dp, false);
+		}
 		sl_ckpt_writer_destroy(ck->wr);
 		dp_native_destroy(ck->nt);
 		for (uint16_t i = 0; i < ck->n_sb; i++)
