@@ -220,17 +220,29 @@ g_fix(const struct sl_timer *tm, struct dq *q, uint32_t k)
 
 /* ---- state access ------------------------------------------------------ */
 
+/* The state address of a timer: ns bytes then the timestamp in nsb,
+ * hashed once for every call the caller makes with it. */
+static inline void
+st_ref(struct sl_timer *tm, int dom, uint16_t kg, const void *key,
+       const void *ns, int64_t ts, uint8_t *nsb, struct sl_state_ref *r)
+{
+	if (tm->ns_len > 0)
+		memcpy(nsb, ns, tm->ns_len);
+	memcpy(nsb + tm->ns_len, &ts, 8);
+	r->key = key;
+	r->ns = nsb;
+	r->kg = kg;
+	sl_state_hash_bulk(tm->st, tm->q[dom].id, r, 1);
+}
+
 static int
 st_get(struct sl_timer *tm, int dom, uint16_t kg, const void *key,
        const void *ns, int64_t ts, uint64_t *gen)
 {
 	uint8_t nsb[STATE_NS_MAX];
-	struct sl_state_ref r = { .key = key, .ns = nsb, .kg = kg };
+	struct sl_state_ref r;
 
-	if (tm->ns_len > 0)
-		memcpy(nsb, ns, tm->ns_len);
-	memcpy(nsb + tm->ns_len, &ts, 8);
-	sl_state_hash_bulk(tm->st, tm->q[dom].id, &r, 1);
+	st_ref(tm, dom, kg, key, ns, ts, nsb, &r);
 	return sl_state_value_get(tm->st, tm->q[dom].id, &r, 0, gen);
 }
 
@@ -239,15 +251,62 @@ st_put(struct sl_timer *tm, int dom, uint16_t kg, const void *key,
        const void *ns, int64_t ts, const uint64_t *gen)
 {
 	uint8_t nsb[STATE_NS_MAX];
-	struct sl_state_ref r = { .key = key, .ns = nsb, .kg = kg };
+	struct sl_state_ref r;
 
-	if (tm->ns_len > 0)
-		memcpy(nsb, ns, tm->ns_len);
-	memcpy(nsb + tm->ns_len, &ts, 8);
-	sl_state_hash_bulk(tm->st, tm->q[dom].id, &r, 1);
+	st_ref(tm, dom, kg, key, ns, ts, nsb, &r);
 	if (gen == NULL)
 		return sl_state_clear(tm->st, tm->q[dom].id, &r);
 	return sl_state_value_put(tm->st, tm->q[dom].id, &r, 0, gen);
+}
+
+/*
+ * Register's state half in one probe: the entry is found or created in
+ * place (a get and a put were two probes and two hashes, per element of
+ * a keyed process function). @return 1 created with a new generation
+ * (*gen), 0 there already, -errno.
+ */
+static int
+st_insert(struct sl_timer *tm, int dom, uint16_t kg, const void *key,
+	  const void *ns, int64_t ts, uint64_t *gen)
+{
+	uint8_t nsb[STATE_NS_MAX], *p, created;
+	struct sl_state_ref r;
+	int id = tm->q[dom].id, rc;
+
+	st_ref(tm, dom, kg, key, ns, ts, nsb, &r);
+	rc = sl_state_fixed_acquire_bulk(tm->st, id, &r, 1, &p, &created);
+	if (rc < 0)
+		return rc;
+	if (p == NULL)
+		return -ENOMEM;
+	if (created) {
+		*gen = ++tm->gen;
+		memcpy(p, gen, 8);
+	}
+	rc = sl_state_fixed_release_bulk(tm->st, id, &r, 1, &p);
+	return rc < 0 ? rc : created;
+}
+
+/*
+ * Fire's state half: the entry of a popped heap entry, removed when its
+ * generation is the entry's (hashed once for the get and the clear).
+ * @return 1 taken, 0 stale (absent or registered again), -errno.
+ */
+static int
+st_take(struct sl_timer *tm, int dom, uint16_t kg, const void *key,
+	const void *ns, int64_t ts, uint64_t want)
+{
+	uint8_t nsb[STATE_NS_MAX];
+	struct sl_state_ref r;
+	uint64_t gen;
+	int id = tm->q[dom].id, rc;
+
+	st_ref(tm, dom, kg, key, ns, ts, nsb, &r);
+	rc = sl_state_value_get(tm->st, id, &r, 0, &gen);
+	if (rc <= 0 || gen != want)
+		return rc < 0 ? rc : 0;
+	rc = sl_state_clear(tm->st, id, &r);
+	return rc < 0 ? rc : 1;
 }
 
 /* ---- create / destroy -------------------------------------------------- */
@@ -376,7 +435,7 @@ sl_timer_register(struct sl_timer *tm, enum sl_timer_domain dom, uint16_t kg,
 {
 	uint8_t e[HDR + SL_TIMER_KEY_MAX + SL_TIMER_NS_MAX + 8];
 	struct dq *q;
-	uint64_t gen;
+	uint64_t gen = 0;
 	uint32_t k;
 	int rc = check(tm, dom, kg, key, ns);
 
@@ -393,14 +452,10 @@ sl_timer_register(struct sl_timer *tm, enum sl_timer_domain dom, uint16_t kg,
 	if (tm->firing && tm->fdom == dom && ent_ts(tm->fent) == ts &&
 	    memcmp(tm->fent + HDR, e + HDR, tm->cmp_len) == 0)
 		return -ELOOP;
-	rc = st_get(tm, dom, kg, key, ns, ts, &gen);
-	if (rc != 0)
-		return rc < 0 ? rc : 0;	/* W4.3: coalesced */
-	gen = ++tm->gen;
+	rc = st_insert(tm, dom, kg, key, ns, ts, &gen);
+	if (rc <= 0)
+		return rc;	/* 0: W4.3, coalesced */
 	memcpy(e + 8, &gen, 8);
-	rc = st_put(tm, dom, kg, key, ns, ts, &gen);
-	if (rc != 0)
-		return rc < 0 ? rc : -ENOMEM;
 	rc = kg_push(tm, q, k, e);
 	if (rc < 0) {
 		st_put(tm, dom, kg, key, ns, ts, NULL);
@@ -499,7 +554,6 @@ advance(struct sl_timer *tm, int dom, int64_t limit)
 		struct kgq *g = &q->kg[k];
 		uint16_t kg = (uint16_t)(k + tm->first_kg);
 		const uint8_t *key, *ns;
-		uint64_t gen;
 		int64_t ts;
 		int rc;
 
@@ -515,14 +569,11 @@ advance(struct sl_timer *tm, int dom, int64_t limit)
 		g_fix(tm, q, k);
 		key = tm->fent + HDR;
 		ns = tm->fent + HDR + tm->key_len;
-		rc = st_get(tm, dom, kg, key, ns, ts, &gen);
+		rc = st_take(tm, dom, kg, key, ns, ts, ent_gen(tm->fent));
 		if (rc < 0)
 			return rc;
-		if (rc == 0 || gen != ent_gen(tm->fent))
+		if (rc == 0)
 			continue;	/* deleted (and maybe registered again) */
-		rc = st_put(tm, dom, kg, key, ns, ts, NULL);
-		if (rc < 0)
-			return rc;
 		g->live--;
 		q->live--;
 		tm->firing = true;
