@@ -13,7 +13,12 @@
 #include "sl_timer.h"
 
 #define NONE UINT32_MAX
-#define HDR 16u			/* entry: [i64 ts][u64 gen][key][ns] */
+/* entry: [i64 ts][u64 gen][u64 pfx][key][ns]; pfx is the first 8 bytes
+ * of key and ns as a big-endian number (zero-padded), so most equal-ts
+ * compares (a millisecond holds thousands of timers) end in an integer
+ * compare with memcmp's order, not a call to memcmp. */
+#define HDR 24u
+#define PFX 16u
 #define STATE_NS_MAX (SL_TIMER_NS_MAX + 8)
 
 struct kgq {
@@ -67,22 +72,49 @@ ent_gen(const uint8_t *e)
 	return g;
 }
 
+/* The entry's pfx from its key and namespace bytes (already in e). */
+static inline void
+ent_pfx(const struct sl_timer *tm, uint8_t *e)
+{
+	uint8_t b[8] = { 0 };
+	uint64_t p;
+
+	memcpy(b, e + HDR, tm->cmp_len < 8 ? tm->cmp_len : 8);
+	memcpy(&p, b, 8);
+	p = __builtin_bswap64(p);
+	memcpy(e + PFX, &p, 8);
+}
+
 /* Total order of R2.11's open choice: ts, key and namespace bytes, gen. */
 static inline int
 ent_cmp(const struct sl_timer *tm, const uint8_t *a, const uint8_t *b)
 {
 	int64_t ta = ent_ts(a), tb = ent_ts(b);
-	uint64_t ga, gb;
+	uint64_t ga, gb, pa, pb;
 	int c;
 
 	if (ta != tb)
 		return ta < tb ? -1 : 1;
-	c = memcmp(a + HDR, b + HDR, tm->cmp_len);
-	if (c != 0)
-		return c;
+	memcpy(&pa, a + PFX, 8);
+	memcpy(&pb, b + PFX, 8);
+	if (pa != pb)
+		return pa < pb ? -1 : 1;
+	if (tm->cmp_len > 8) {
+		c = memcmp(a + HDR + 8, b + HDR + 8, tm->cmp_len - 8);
+		if (c != 0)
+			return c;
+	}
 	ga = ent_gen(a);
 	gb = ent_gen(b);
 	return ga < gb ? -1 : ga > gb;
+}
+
+/* One entry (stride is a multiple of 8): a few moves, not a call. */
+static inline void
+ent_copy(const struct sl_timer *tm, uint8_t *dst, const uint8_t *src)
+{
+	for (uint32_t o = 0; o < tm->stride; o += 8)
+		memcpy(dst + o, src + o, 8);
 }
 
 static inline uint8_t *
@@ -95,22 +127,22 @@ at(const struct sl_timer *tm, const struct kgq *k, uint32_t i)
 static void
 kg_up(struct sl_timer *tm, struct kgq *k, uint32_t i)
 {
-	memcpy(tm->tmp, at(tm, k, i), tm->stride);
+	ent_copy(tm, tm->tmp, at(tm, k, i));
 	while (i > 0) {
 		uint32_t p = (i - 1) / 2;
 
 		if (ent_cmp(tm, at(tm, k, p), tm->tmp) <= 0)
 			break;
-		memcpy(at(tm, k, i), at(tm, k, p), tm->stride);
+		ent_copy(tm, at(tm, k, i), at(tm, k, p));
 		i = p;
 	}
-	memcpy(at(tm, k, i), tm->tmp, tm->stride);
+	ent_copy(tm, at(tm, k, i), tm->tmp);
 }
 
 static void
 kg_down(struct sl_timer *tm, struct kgq *k, uint32_t i)
 {
-	memcpy(tm->tmp, at(tm, k, i), tm->stride);
+	ent_copy(tm, tm->tmp, at(tm, k, i));
 	for (;;) {
 		uint32_t l = 2 * i + 1, r = l + 1, m = l;
 
@@ -120,10 +152,10 @@ kg_down(struct sl_timer *tm, struct kgq *k, uint32_t i)
 			m = r;
 		if (ent_cmp(tm, tm->tmp, at(tm, k, m)) <= 0)
 			break;
-		memcpy(at(tm, k, i), at(tm, k, m), tm->stride);
+		ent_copy(tm, at(tm, k, i), at(tm, k, m));
 		i = m;
 	}
-	memcpy(at(tm, k, i), tm->tmp, tm->stride);
+	ent_copy(tm, at(tm, k, i), tm->tmp);
 }
 
 static void
@@ -423,7 +455,7 @@ kg_push(struct sl_timer *tm, struct dq *q, uint32_t k, const uint8_t *e)
 		g->ent = ne;
 		g->cap = nc;
 	}
-	memcpy(at(tm, g, g->n), e, tm->stride);
+	ent_copy(tm, at(tm, g, g->n), e);
 	g->n++;
 	kg_up(tm, g, g->n - 1);
 	return 0;
@@ -448,6 +480,7 @@ sl_timer_register(struct sl_timer *tm, enum sl_timer_domain dom, uint16_t kg,
 	memcpy(e + HDR, key, tm->key_len);
 	if (tm->ns_len > 0)
 		memcpy(e + HDR + tm->key_len, ns, tm->ns_len);
+	ent_pfx(tm, e);
 	/* C1: the same timer from its own callback would fire again, forever */
 	if (tm->firing && tm->fdom == dom && ent_ts(tm->fent) == ts &&
 	    memcmp(tm->fent + HDR, e + HDR, tm->cmp_len) == 0)
@@ -485,7 +518,7 @@ kg_compact(struct sl_timer *tm, struct dq *q, uint32_t k)
 			return rc;
 		if (rc == 1 && gen == ent_gen(e)) {
 			if (w != i)
-				memcpy(at(tm, g, w), e, tm->stride);
+				ent_copy(tm, at(tm, g, w), e);
 			w++;
 		}
 	}
@@ -560,10 +593,10 @@ advance(struct sl_timer *tm, int dom, int64_t limit)
 		ts = ent_ts(g->ent);
 		if (ts > limit)
 			break;
-		memcpy(tm->fent, g->ent, tm->stride);
+		ent_copy(tm, tm->fent, g->ent);
 		g->n--;
 		if (g->n > 0) {
-			memcpy(g->ent, at(tm, g, g->n), tm->stride);
+			ent_copy(tm, g->ent, at(tm, g, g->n));
 			kg_down(tm, g, 0);
 		}
 		g_fix(tm, q, k);
@@ -641,7 +674,7 @@ sl_timer_next(struct sl_timer *tm, enum sl_timer_domain dom)
 			return ent_ts(e);
 		g->n--;
 		if (g->n > 0) {
-			memcpy(g->ent, at(tm, g, g->n), tm->stride);
+			ent_copy(tm, g->ent, at(tm, g, g->n));
 			kg_down(tm, g, 0);
 		}
 		g_fix(tm, q, k);
@@ -700,6 +733,7 @@ sl_timer_rebuild(struct sl_timer *tm)
 		memcpy(e + HDR, rec.key, tm->key_len);
 		if (tm->ns_len > 0)
 			memcpy(e + HDR + tm->key_len, rec.ns, tm->ns_len);
+		ent_pfx(tm, e);
 		rc = kg_push(tm, &tm->q[d], k, e);
 		if (rc < 0)
 			break;
