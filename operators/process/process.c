@@ -222,6 +222,31 @@ sl_process_fini(struct sl_process *p)
 	sl_udf_inst_fini(&p->u);
 }
 
+/*
+ * The vector's state addresses at once when the key fields lie side by
+ * side (the usual key_by): every row's key hashed in one pass and its
+ * home slot prefetched, so the function's per-row state calls find their
+ * slot in cache and do not hash again. @return false: rows one by one.
+ */
+static bool
+run_refs(struct sl_process *p, const struct sl_vec *v, struct sl_state_ref *refs)
+{
+	const uint32_t maxp = p->conf.max_parallelism;
+
+	if (p->key_off < 0 || p->u.n_states == 0)
+		return false;
+	for (uint16_t j = 0; j < v->n_sel; j++) {
+		const uint16_t i = v->sel[j];
+
+		refs[j].key = v->rows + (size_t)i * v->row_size + p->key_off;
+		refs[j].ns = NULL;
+		refs[j].kg = (uint16_t)sl_kg_of(v->hash[i], maxp);
+	}
+	sl_state_hash_bulk(p->st, p->sid[0], refs, v->n_sel);
+	sl_state_prefetch_bulk(p->st, p->sid[0], refs, v->n_sel);
+	return true;
+}
+
 uint32_t
 sl_process_run(struct sl_process *p, const struct sl_vec *v, int64_t now)
 {
@@ -231,6 +256,8 @@ sl_process_run(struct sl_process *p, const struct sl_vec *v, int64_t now)
 	const uint16_t rs = v->row_size;
 	struct sluice_ctx *c = &p->c;
 	const uint64_t o = c->n_out, s = c->n_side;
+	struct sl_state_ref refs[SL_VEC_MAX];
+	const bool hashed = run_refs(p, v, refs);
 
 	p->now = now;
 	c->now = now;
@@ -241,18 +268,23 @@ sl_process_run(struct sl_process *p, const struct sl_vec *v, int64_t now)
 		const uint8_t *row = v->rows + (size_t)i * rs;
 		const void *key = row + p->key_off;
 
-		if (p->key_off < 0) {
-			uint8_t *k = p->key;
+		if (hashed) {
+			c->ref = refs[j];
+			c->err = 0;
+		} else {
+			if (p->key_off < 0) {
+				uint8_t *k = p->key;
 
-			for (uint16_t f = 0; f < p->conf.n_keys; f++) {
-				const struct sl_field *kf = &p->conf.in->f[p->conf.key_field[f]];
+				for (uint16_t f = 0; f < p->conf.n_keys; f++) {
+					const struct sl_field *kf = &p->conf.in->f[p->conf.key_field[f]];
 
-				memcpy(k, row + kf->offset, kf->size);
-				k += kf->size;
+					memcpy(k, row + kf->offset, kf->size);
+					k += kf->size;
+				}
+				key = p->key;
 			}
-			key = p->key;
+			ctx_key(p, (uint16_t)sl_kg_of(v->hash[i], maxp), key);
 		}
-		ctx_key(p, (uint16_t)sl_kg_of(v->hash[i], maxp), key);
 		c->ts = sl_row_ts(row, tsf);
 		if (fn->process(p->u.self, c, row) < 0)
 			p->stats.fn_errors++;
