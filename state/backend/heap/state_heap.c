@@ -931,6 +931,18 @@ heap_fixed_lookup(struct sl_state *st, struct sl_sdesc *d,
 	struct hbe *b = BE(st);
 	const struct hdesc *hd = d->be;
 
+	if ((flags & SL_BE_CREATE) && n == 1) {
+		/* one row (a single put, a timer): the vector path's three
+		 * passes cost more than its prefetch saves */
+		bool c;
+
+		vals[0] = hupsert(b, d, map_of(st, d, refs[0].kg), &refs[0],
+				  true, &c);
+		if (vals[0] != NULL)
+			vals[0] += hd->voff;
+		created[0] = c;
+		return 0;
+	}
 	if (flags & SL_BE_CREATE) {
 		int rc = heap_fixed_upsert(st, d, (struct sl_state_ref *)refs,
 					   n, true, vals, created);
