@@ -158,6 +158,45 @@ kg_down(struct sl_timer *tm, struct kgq *k, uint32_t i)
 	ent_copy(tm, at(tm, k, i), tm->tmp);
 }
 
+/*
+ * Remove the head. The last entry that fills the hole came from the
+ * bottom and mostly sinks back there, so the hole walks down by the
+ * smaller child (one compare a level, where sifting the entry down takes
+ * two) and the entry then rises from the leaf, usually not at all. Entries
+ * are totally ordered (the generation breaks ties): the heads come in the
+ * same order whichever way the heap is arranged.
+ */
+static void
+kg_pop(struct sl_timer *tm, struct kgq *k)
+{
+	const uint32_t n = --k->n;
+	uint32_t i = 0;
+
+	if (n == 0)
+		return;
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = l;
+
+		if (l >= n)
+			break;
+		if (r < n && ent_cmp(tm, at(tm, k, r), at(tm, k, l)) < 0)
+			m = r;
+		ent_copy(tm, at(tm, k, i), at(tm, k, m));
+		i = m;
+	}
+	/* the old last entry, at n, is past every child visited */
+	ent_copy(tm, tm->tmp, at(tm, k, n));
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+
+		if (ent_cmp(tm, at(tm, k, p), tm->tmp) <= 0)
+			break;
+		ent_copy(tm, at(tm, k, i), at(tm, k, p));
+		i = p;
+	}
+	ent_copy(tm, at(tm, k, i), tm->tmp);
+}
+
 static void
 kg_heapify(struct sl_timer *tm, struct kgq *k)
 {
@@ -594,11 +633,7 @@ advance(struct sl_timer *tm, int dom, int64_t limit)
 		if (ts > limit)
 			break;
 		ent_copy(tm, tm->fent, g->ent);
-		g->n--;
-		if (g->n > 0) {
-			ent_copy(tm, g->ent, at(tm, g, g->n));
-			kg_down(tm, g, 0);
-		}
+		kg_pop(tm, g);
 		g_fix(tm, q, k);
 		key = tm->fent + HDR;
 		ns = tm->fent + HDR + tm->key_len;
