@@ -912,6 +912,20 @@ heap_fixed_upsert(struct sl_state *st, struct sl_sdesc *d,
 {
 	const uint32_t kl = d->d.key_len, nl = d->d.ns_len;
 
+	if (hashed && n == 1) {
+		/* one row (a timer's register): no vector passes */
+		bool c;
+
+		if ((uint32_t)refs[0].kg - st->conf.first_kg >= st->n_kg)
+			return -ERANGE;
+		vals[0] = hupsert(BE(st), d, map_of(st, d, refs[0].kg),
+				  &refs[0], true, &c);
+		created[0] = c;
+		if (vals[0] == NULL)
+			return 1;
+		vals[0] += ((const struct hdesc *)d->be)->voff;
+		return 0;
+	}
 	if (hashed)	/* acquire and value puts: hashes given */
 		return upsert_vec(st, d, refs, n, true, vals, created, kl, nl);
 	if (nl == 8 && kl == 8)
