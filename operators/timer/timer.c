@@ -235,11 +235,10 @@ g_up(const struct sl_timer *tm, struct dq *q, uint32_t i)
 	g_set(q, i, k);
 }
 
-/* Bottom-up, as kg_pop: a key group whose head fired mostly sinks far. */
 static void
 g_down(const struct sl_timer *tm, struct dq *q, uint32_t i)
 {
-	const uint32_t top = i, k = q->gheap[i];
+	uint32_t k = q->gheap[i];
 
 	for (;;) {
 		uint32_t l = 2 * i + 1, r = l + 1, m = l;
@@ -248,16 +247,10 @@ g_down(const struct sl_timer *tm, struct dq *q, uint32_t i)
 			break;
 		if (r < q->gn && g_cmp(tm, q, q->gheap[r], q->gheap[l]) < 0)
 			m = r;
+		if (g_cmp(tm, q, k, q->gheap[m]) <= 0)
+			break;
 		g_set(q, i, q->gheap[m]);
 		i = m;
-	}
-	while (i > top) {
-		uint32_t p = (i - 1) / 2;
-
-		if (g_cmp(tm, q, q->gheap[p], k) <= 0)
-			break;
-		g_set(q, i, q->gheap[p]);
-		i = p;
 	}
 	g_set(q, i, k);
 }
