@@ -113,6 +113,11 @@ struct win_sess {
 	void *ctx;
 	uint64_t set[WIN_SESS_SET_WORDS];	/* the key's set, copied out */
 	uint8_t key_buf[WIN_MAX_KEY_BYTES];
+	/* The set's address of the row at hand, hashed with its vector
+	 * (set_hashed); a timer's is hashed when it fires. */
+	struct sl_state_ref set_ref;
+	bool set_hashed;
+	struct sl_state_ref vec_ref[SL_VEC_MAX];
 };
 
 static inline struct sl_assign_mset *
@@ -158,11 +163,18 @@ set_elem(void *arg, const void *elem, uint32_t len)
 }
 
 /* The key's set into s->set (empty when the key has none). @return 0 or -errno. */
+/* The key's set address: the vector's, or hashed now. */
+static inline struct sl_state_ref
+set_ref(struct sl_win *w)
+{
+	return w->sess->set_hashed ? w->sess->set_ref : sess_ref(w, w->sess->set_id, NULL);
+}
+
 static int
 set_load(struct sl_win *w)
 {
 	struct win_sess *s = w->sess;
-	struct sl_state_ref r = sess_ref(w, s->set_id, NULL);
+	struct sl_state_ref r = set_ref(w);
 	struct sl_assign_mset *set = sess_set(s);
 	int rc;
 
@@ -185,7 +197,7 @@ static int
 set_save(struct sl_win *w)
 {
 	struct win_sess *s = w->sess;
-	struct sl_state_ref r = sess_ref(w, s->set_id, NULL);
+	struct sl_state_ref r = set_ref(w);
 	const void *elem = sess_set(s);
 	uint32_t len = (uint32_t)sl_assign_mset_size(sess_set(s)->n);
 
@@ -386,7 +398,8 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 	/* Processing time (R4.1): the clock, not the record's time. */
 	const int64_t ts = c->processing_time ? w->now : sl_row_ts(row, &c->in->f[c->ts_field]);
 	struct sl_assign_window proto = { ts, 0 }, act, sw;
-	uint8_t *val = w->vbuf, cd_new[SL_WIN_MAX_AGGS];
+	uint8_t *val = w->vbuf, cd_new[SL_WIN_MAX_AGGS], *acc_slot = NULL;
+	struct sl_state_ref acc_r;
 	uint32_t n0;
 	bool fresh, fire, ct_new = false;
 	int64_t cl, ct_at = 0;
@@ -436,9 +449,24 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 	 * them in sess_merge, and one that was there has them (or a stale
 	 * timer that will forward to it). */
 	fresh = !s->merged && sess_set(s)->n == n0 + 1;
-	rc = acc_get(w, &sw, val);
-	if (rc == 0)
-		memset(val, 0, w->val_len);
+	if (w->n_cd == 0) {
+		/* No other state call until the put: the accumulator is
+		 * found or created zeroed in one probe, and written back
+		 * through the same slot. */
+		uint8_t created;
+
+		acc_r = sess_ref(w, s->acc_id, &sw);
+		rc = sl_state_fixed_acquire_bulk(w->st, s->acc_id, &acc_r, 1,
+						 &acc_slot, &created);
+		if (rc >= 0 && acc_slot == NULL)
+			rc = -ENOMEM;
+		else if (rc >= 0)
+			memcpy(val, acc_slot, w->val_len);
+	} else {
+		rc = acc_get(w, &sw, val);
+		if (rc == 0)
+			memset(val, 0, w->val_len);
+	}
 	for (uint16_t a = 0; rc >= 0 && a < w->n_acc; a++) {
 		const struct sl_win_agg *g = &c->agg[a];
 		struct sl_state_ref r;
@@ -479,7 +507,13 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 			ct_set(w, val, ct_at);
 			ct_new = true;
 		}
-		rc = acc_put(w, &sw, val);
+		if (acc_slot != NULL) {
+			memcpy(acc_slot, val, w->val_len);
+			rc = sl_state_fixed_release_bulk(w->st, s->acc_id,
+							 &acc_r, 1, &acc_slot);
+		} else {
+			rc = acc_put(w, &sw, val);
+		}
 		if (rc >= 0 && ct_new) {
 			int r2 = timer_set(w, &act, ct_at);
 
@@ -530,11 +564,38 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 		sess_fail(w, bad);
 }
 
+/*
+ * A vector's rows one by one (a row's state window is known only once
+ * its key's set is read), but their sets' addresses at once: every key
+ * hashed in one pass and its set's slot prefetched, so the row's set
+ * read and write find it in cache and hash nothing.
+ */
 void
 win_sess_process(struct sl_win *w, const struct sl_vec *v)
 {
-	for (uint16_t j = 0; j < v->n_sel; j++)
+	struct win_sess *s = w->sess;
+	const struct sl_win_conf *c = &w->conf;
+
+	if (s->key_off < 0) {
+		for (uint16_t j = 0; j < v->n_sel; j++)
+			sess_row(w, v, v->sel[j]);
+		return;
+	}
+	for (uint16_t j = 0; j < v->n_sel; j++) {
+		const uint16_t i = v->sel[j];
+
+		s->vec_ref[j].key = sl_vec_crow(v, i) + s->key_off;
+		s->vec_ref[j].ns = NULL;
+		s->vec_ref[j].kg = (uint16_t)sl_kg_of(v->hash[i], c->max_parallelism);
+	}
+	sl_state_hash_bulk(w->st, s->set_id, s->vec_ref, v->n_sel);
+	sl_state_prefetch_bulk(w->st, s->set_id, s->vec_ref, v->n_sel);
+	for (uint16_t j = 0; j < v->n_sel; j++) {
+		s->set_ref = s->vec_ref[j];
+		s->set_hashed = true;
 		sess_row(w, v, v->sel[j]);
+	}
+	s->set_hashed = false;
 }
 
 /*
