@@ -256,7 +256,8 @@ map_of(struct sl_state *st, struct sl_sdesc *d, uint16_t kg)
 	return &((struct hdesc *)d->be)->maps[kg - st->conf.first_kg];
 }
 
-/* Equal bytes; 8-byte keys and namespaces (ids, windows) without a call. */
+/* Equal bytes; 8- and 16-byte keys and namespaces (ids, windows, a
+ * timer's window and time) without a call. */
 static inline bool
 bytes_eq(const uint8_t *a, const void *b, uint32_t n)
 {
@@ -266,6 +267,13 @@ bytes_eq(const uint8_t *a, const void *b, uint32_t n)
 		memcpy(&x, a, 8);
 		memcpy(&y, b, 8);
 		return x == y;
+	}
+	if (n == 16) {
+		uint64_t x[2], y[2];
+
+		memcpy(x, a, 16);
+		memcpy(y, b, 16);
+		return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
 	}
 	return memcmp(a, b, n) == 0;
 }
