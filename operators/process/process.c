@@ -121,6 +121,20 @@ process_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 	return 0;
 }
 
+/* The next timer's key: its state slot into cache while this one fires. */
+static void
+process_timer_ahead(void *arg, uint16_t kg, const void *key, const void *ns)
+{
+	struct sl_process *p = arg;
+	struct sl_state_ref r = { .key = key, .kg = kg };
+
+	(void)ns;
+	if (p->u.n_states == 0 || p->u.fn->on_timer == NULL)
+		return;
+	sl_state_hash_bulk(p->st, p->sid[0], &r, 1);
+	sl_state_prefetch_bulk(p->st, p->sid[0], &r, 1);
+}
+
 int
 sl_process_init(struct sl_process *p, const struct sl_process_conf *c,
 		struct sl_state *st, sl_udf_out_fn out, sl_udf_side_fn side,
@@ -187,6 +201,7 @@ sl_process_init(struct sl_process *p, const struct sl_process_conf *c,
 			.last_kg = c->last_kg,
 			.capacity_hint = (c->capacity + n_kg - 1) / n_kg,
 			.fire = process_timer,
+			.prefetch = process_timer_ahead,
 			.arg = p,
 		};
 

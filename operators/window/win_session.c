@@ -734,6 +734,18 @@ sess_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 	return 0;
 }
 
+/* The next timer's key: its set's slot into cache while this one fires. */
+static void
+sess_timer_ahead(void *arg, uint16_t kg, const void *key, const void *ns)
+{
+	struct sl_win *w = arg;
+	struct sl_state_ref r = { .key = key, .kg = kg };
+
+	(void)ns;
+	sl_state_hash_bulk(w->st, w->sess->set_id, &r, 1);
+	sl_state_prefetch_bulk(w->st, w->sess->set_id, &r, 1);
+}
+
 void
 win_sess_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 {
@@ -853,6 +865,7 @@ win_sess_init(struct sl_win *w)
 			/* An end and, with L > 0, a cleanup timer per session. */
 			.capacity_hint = 2 * hint,
 			.fire = sess_timer,
+			.prefetch = sess_timer_ahead,
 			.arg = w,
 		};
 
