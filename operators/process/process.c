@@ -94,6 +94,43 @@ ctx_key(struct sl_process *p, uint16_t kg, const void *key)
 		sl_state_hash_bulk(p->st, p->sid[0], &c->ref, 1);
 }
 
+/* The next timer's key: its state slot into cache while this one fires. */
+static void
+process_timer_ahead(void *arg, uint16_t kg, const void *key, const void *ns)
+{
+	struct sl_process *p = arg;
+	struct sl_state_ref r = { .key = key, .kg = kg };
+	uint8_t i = p->ahead_i ^= 1;
+
+	(void)ns;
+	if (p->u.n_states == 0 || p->u.fn->on_timer == NULL)
+		return;
+	sl_state_hash_bulk(p->st, p->sid[0], &r, 1);
+	sl_state_prefetch_bulk(p->st, p->sid[0], &r, 1);
+	memcpy(p->ahead[i].key, key, p->key_len);
+	p->ahead[i].hash = r.hash;
+	p->ahead[i].kg = kg;
+	p->ahead[i].ok = true;
+}
+
+/* Point the context at a firing timer's key, with the hash the look
+ * ahead computed for it when there is one. */
+static void
+ctx_timer_key(struct sl_process *p, uint16_t kg, const void *key)
+{
+	for (int i = 0; i < 2; i++)
+		if (p->ahead[i].ok && p->ahead[i].kg == kg &&
+		    memcmp(p->ahead[i].key, key, p->key_len) == 0) {
+			p->c.ref.kg = kg;
+			p->c.ref.key = key;
+			p->c.ref.ns = NULL;
+			p->c.ref.hash = p->ahead[i].hash;
+			p->c.err = 0;
+			return;
+		}
+	ctx_key(p, kg, key);
+}
+
 static int
 process_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 	      const void *ns, int64_t ts)
@@ -107,7 +144,7 @@ process_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 	p->stats.timers_fired++;
 	if (p->u.fn->on_timer == NULL)
 		return 0;
-	ctx_key(p, kg, key);
+	ctx_timer_key(p, kg, key);
 	c->ts = ts;
 	c->wm = sl_timer_watermark(p->tm);
 	rc = p->u.fn->on_timer(p->u.self, c, (uint32_t)dom, ts);
@@ -119,20 +156,6 @@ process_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 		p->stats.fn_errors++;
 	/* A function's error is its own: the other timers still fire. */
 	return 0;
-}
-
-/* The next timer's key: its state slot into cache while this one fires. */
-static void
-process_timer_ahead(void *arg, uint16_t kg, const void *key, const void *ns)
-{
-	struct sl_process *p = arg;
-	struct sl_state_ref r = { .key = key, .kg = kg };
-
-	(void)ns;
-	if (p->u.n_states == 0 || p->u.fn->on_timer == NULL)
-		return;
-	sl_state_hash_bulk(p->st, p->sid[0], &r, 1);
-	sl_state_prefetch_bulk(p->st, p->sid[0], &r, 1);
 }
 
 int

@@ -126,6 +126,21 @@ ent_copy(const struct sl_timer *tm, uint8_t *dst, const uint8_t *src)
 		memcpy(dst + o, src + o, 8);
 }
 
+static inline bool
+ent_eq(const struct sl_timer *tm, const uint8_t *a, const uint8_t *b)
+{
+	uint64_t d = 0;
+
+	for (uint32_t o = 0; o < tm->stride; o += 8) {
+		uint64_t x, y;
+
+		memcpy(&x, a + o, 8);
+		memcpy(&y, b + o, 8);
+		d |= x ^ y;
+	}
+	return d == 0;
+}
+
 static inline uint8_t *
 at(const struct sl_timer *tm, const struct kgq *k, uint32_t i)
 {
@@ -383,7 +398,7 @@ st_take(struct sl_timer *tm, int dom, uint16_t kg, const void *key,
 	int id = tm->q[dom].id, rc;
 
 	if (dom == tm->next_dom && kg == tm->next_kg &&
-	    memcmp(tm->fent, tm->next_ent, tm->stride) == 0) {
+	    ent_eq(tm, tm->fent, tm->next_ent)) {
 		/* hashed already, by ahead() */
 		if (tm->ns_len > 0)
 			memcpy(nsb, ns, tm->ns_len);
@@ -694,12 +709,14 @@ advance(struct sl_timer *tm, int dom, int64_t limit)
 		ent_copy(tm, tm->fent, g->ent);
 		kg_pop(tm, g);
 		g_fix(tm, q, k);
-		ahead(tm, dom, limit);
 		key = tm->fent + HDR;
 		ns = tm->fent + HDR + tm->key_len;
+		/* takes the hash ahead() left for this one, then looks at
+		 * the one after it */
 		rc = st_take(tm, dom, kg, key, ns, ts, ent_gen(tm->fent));
 		if (rc < 0)
 			return rc;
+		ahead(tm, dom, limit);
 		if (rc == 0)
 			continue;	/* deleted (and maybe registered again) */
 		g->live--;

@@ -118,6 +118,15 @@ struct win_sess {
 	struct sl_state_ref set_ref;
 	bool set_hashed;
 	struct sl_state_ref vec_ref[SL_VEC_MAX];
+	/* The keys of the timers due next, their sets' hashes computed when
+	 * the timer service looked ahead (the one firing and the next). */
+	struct {
+		uint8_t key[WIN_MAX_KEY_BYTES];
+		uint32_t hash;
+		uint16_t kg;
+		bool ok;
+	} ahead[2];
+	uint8_t ahead_i;
 };
 
 static inline struct sl_assign_mset *
@@ -577,6 +586,7 @@ win_sess_process(struct sl_win *w, const struct sl_vec *v)
 	const struct sl_win_conf *c = &w->conf;
 
 	if (s->key_off < 0) {
+		s->set_hashed = false;
 		for (uint16_t j = 0; j < v->n_sel; j++)
 			sess_row(w, v, v->sel[j]);
 		return;
@@ -690,6 +700,15 @@ sess_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 	(void)dom;
 	s->kg = kg;
 	s->key = key;
+	s->set_hashed = false;
+	for (int i = 0; i < 2; i++)
+		if (s->ahead[i].ok && s->ahead[i].kg == kg &&
+		    memcmp(s->ahead[i].key, key, w->key_len) == 0) {
+			s->set_ref = (struct sl_state_ref){ .key = key, .kg = kg,
+							    .hash = s->ahead[i].hash };
+			s->set_hashed = true;
+			break;
+		}
 	memcpy(&win, ns, sizeof(win));
 	rc = set_load(w);
 	if (rc < 0) {
@@ -739,11 +758,17 @@ static void
 sess_timer_ahead(void *arg, uint16_t kg, const void *key, const void *ns)
 {
 	struct sl_win *w = arg;
+	struct win_sess *s = w->sess;
 	struct sl_state_ref r = { .key = key, .kg = kg };
+	uint8_t i = s->ahead_i ^= 1;
 
 	(void)ns;
-	sl_state_hash_bulk(w->st, w->sess->set_id, &r, 1);
-	sl_state_prefetch_bulk(w->st, w->sess->set_id, &r, 1);
+	sl_state_hash_bulk(w->st, s->set_id, &r, 1);
+	sl_state_prefetch_bulk(w->st, s->set_id, &r, 1);
+	memcpy(s->ahead[i].key, key, w->key_len);
+	s->ahead[i].hash = r.hash;
+	s->ahead[i].kg = kg;
+	s->ahead[i].ok = true;
 }
 
 void
@@ -760,6 +785,7 @@ win_sess_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 	s->ctx = ctx;
 	rc = s->dom == SL_TIMER_EVENT_TIME ? sl_timer_advance_watermark(s->tm, wm) :
 	     sl_timer_advance_processing_time(s->tm, wm);
+	s->set_hashed = false;
 	if (rc < 0) {
 		w->stats.state_errors++;
 	} else if (rc > 0) {
