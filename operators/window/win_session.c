@@ -64,11 +64,14 @@
  * the failure: a row that was late stays late, and one that fired a
  * window at once fires it at once again.
  *
- * Per row this costs a get and a put of the key's set and of one
- * accumulator; a row that opens a session sets its timers, a merge of
- * several sessions' accumulators reads and clears theirs. Sessions are
- * not on the tumbling windows' vectorised path: a row's state window is
- * known only after its key's set was read.
+ * Per row this costs a get and a put of the key's set and one probe of
+ * its accumulator (acquired, updated in place of a get and a put when
+ * there is no count_distinct); a row that opens a session sets its
+ * timers, a merge of several sessions' accumulators reads and clears
+ * theirs. Sessions are not on the tumbling windows' vectorised path (a
+ * row's state window is known only after its key's set was read), but a
+ * vector's set addresses are hashed and prefetched at once, and the timer
+ * service prefetches the next firing timer's set (sess_timer_ahead).
  */
 #include <errno.h>
 #include <stdio.h>
