@@ -90,6 +90,7 @@ ctx_key(struct sl_process *p, uint16_t kg, const void *key)
 	c->ref.key = key;
 	c->ref.ns = NULL;
 	c->err = 0;
+	c->vslot = NULL;
 	if (p->u.n_states > 0)
 		sl_state_hash_bulk(p->st, p->sid[0], &c->ref, 1);
 }
@@ -121,11 +122,10 @@ ctx_timer_key(struct sl_process *p, uint16_t kg, const void *key)
 	for (int i = 0; i < 2; i++)
 		if (p->ahead[i].ok && p->ahead[i].kg == kg &&
 		    memcmp(p->ahead[i].key, key, p->key_len) == 0) {
-			p->c.ref.kg = kg;
-			p->c.ref.key = key;
-			p->c.ref.ns = NULL;
-			p->c.ref.hash = p->ahead[i].hash;
-			p->c.err = 0;
+			struct sl_state_ref r = { .key = key, .kg = kg,
+						  .hash = p->ahead[i].hash };
+
+			sl_udf_ctx_key(&p->c, &r);
 			return;
 		}
 	ctx_key(p, kg, key);
@@ -307,8 +307,7 @@ sl_process_run(struct sl_process *p, const struct sl_vec *v, int64_t now)
 		const void *key = row + p->key_off;
 
 		if (hashed) {
-			c->ref = refs[j];
-			c->err = 0;
+			sl_udf_ctx_key(c, &refs[j]);
 		} else {
 			if (p->key_off < 0) {
 				uint8_t *k = p->key;

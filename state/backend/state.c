@@ -654,6 +654,25 @@ sl_state_value_get(struct sl_state *st, int id,
 }
 
 int
+sl_state_value_slot(struct sl_state *st, int id,
+		    const struct sl_state_ref *ref, int64_t now, uint8_t **slot)
+{
+	struct sl_sdesc *d = desc_of(st, id);
+	uint8_t created;
+	int rc;
+
+	if (!value_plain(d) || !st->ops->in_place)
+		return -ENOTSUP;
+	if (!ref_ok(st, ref))
+		return -ERANGE;
+	rc = st->ops->fixed_lookup(st, d, ref, 1, SL_BE_WRITE, slot, &created);
+	if (rc < 0)
+		return rc;
+	note_time(st, now);
+	return *slot != NULL;
+}
+
+int
 sl_state_value_put(struct sl_state *st, int id,
 		   const struct sl_state_ref *ref, int64_t now, const void *val)
 {
