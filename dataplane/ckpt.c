@@ -40,6 +40,16 @@
  * pass, so the sink keeps draining results while a big snapshot is written. */
 #define CKPT_DRAIN_BUDGET (4u << 20)
 #define CKPT_CHUNK_MAX (1u << 20)
+/*
+ * A worker's file is written while it is built, from buffers of this
+ * size (a slice fills at most one and a bit), so it never needs memory
+ * of its size (~480 MB at 10M keys): less to write and to read back for
+ * the disk, and memory that stays in the caches. More are allocated when
+ * the disk falls behind, up to CKPT_SBUF_MAX; then the drain waits.
+ */
+#define CKPT_SBUF (8u << 20)
+#define CKPT_SBUF_MAX 32
+#define CKPT_SEC_ROOM 256u	/* a section's header, with room */
 
 struct dp_ckpt {
 	struct sl_ckpt_writer *wr;
@@ -82,31 +92,117 @@ struct dp_ckpt {
 	struct dp_native *nt;
 	bool native;			/* drain_w's snapshot is native */
 	uint64_t last_new_bytes;	/* the last one's unshared bytes */
-	/* Worker files' buffers (a worker's state: hundreds of MB), kept
-	 * from one checkpoint to the next: free ones in pool, in-flight
-	 * ones in fly by file tag until the writer reports them. */
-	struct dp_fbuf {
+	/* The worker file being built is a writer stream (sid), whose
+	 * manifest entry is mf; it is built in sb[cur]. The buffers are
+	 * kept from one checkpoint to the next; busy: the builder's or
+	 * queued in the writer until it hands them back. */
+	unsigned int sid;
+	bool streaming;			/* sid is open */
+	uint32_t mf;
+	struct dp_sbuf {
 		void *buf;
 		size_t cap;
-		uint64_t tag;
-	} pool[DP_MAX_WORKERS], fly[DP_MAX_WORKERS];
-	uint16_t n_pool, n_fly;
+		bool busy;
+	} sb[CKPT_SBUF_MAX + 8];
+	uint16_t n_sb, cur;
 };
 
-/* A completed (or failed) worker file's buffer goes back to the pool. */
+/* The writer is done with these pieces of worker files. */
 static void
-fbuf_done(struct dp_ckpt *ck, uint64_t tag)
+sbuf_reap(struct dp_ckpt *ck)
 {
-	for (uint16_t i = 0; i < ck->n_fly; i++) {
-		if (ck->fly[i].tag != tag)
-			continue;
-		if (ck->n_pool < DP_MAX_WORKERS)
-			ck->pool[ck->n_pool++] = ck->fly[i];
-		else
-			free(ck->fly[i].buf);
-		ck->fly[i] = ck->fly[--ck->n_fly];
-		return;
+	uint64_t c[16];
+	unsigned int n;
+
+	while ((n = sl_ckpt_writer_released(ck->wr, c, 16)) > 0)
+		for (unsigned int i = 0; i < n; i++)
+			ck->sb[c[i]].busy = false;
+}
+
+/* A free buffer of at least min bytes, allocated if need be (past
+ * CKPT_SBUF_MAX too: callers check sbuf_spare first where they can
+ * wait). -1 without memory. */
+static int
+sbuf_get(struct dp_ckpt *ck, size_t min)
+{
+	int fit = -1;
+	void *p;
+
+	for (uint16_t i = 0; i < ck->n_sb; i++)
+		if (!ck->sb[i].busy && (fit < 0 || ck->sb[i].cap >= min)) {
+			fit = i;
+			if (ck->sb[i].cap >= min)
+				break;
+		}
+	if (fit >= 0 && ck->sb[fit].cap >= min)
+		return fit;
+	if (fit < 0) {
+		if (ck->n_sb == RTE_DIM(ck->sb))
+			return -1;
+		fit = ck->n_sb++;
+		ck->sb[fit] = (struct dp_sbuf){ 0 };
 	}
+	/* A section larger than a buffer (unaligned in-flight rows): this
+	 * one grows for it. */
+	if (posix_memalign(&p, SL_CKPT_ALIGN, RTE_MAX(min, (size_t)CKPT_SBUF)) != 0)
+		return -1;
+	free(ck->sb[fit].buf);
+	ck->sb[fit].buf = p;
+	ck->sb[fit].cap = RTE_MAX(min, (size_t)CKPT_SBUF);
+	return fit;
+}
+
+/* A buffer is free or may still be allocated: the next slice can go. */
+static bool
+sbuf_spare(struct dp_ckpt *ck)
+{
+	if (ck->n_sb < CKPT_SBUF_MAX)
+		return true;
+	for (uint16_t i = 0; i < ck->n_sb; i++)
+		if (!ck->sb[i].busy)
+			return true;
+	return false;
+}
+
+/*
+ * Add a section to the worker file being built; first, when it does not
+ * fit, the aligned front of the file so far goes to the writer and the
+ * rest moves to a fresh buffer.
+ */
+static int
+stream_add(struct dp_ckpt *ck, enum sl_ckpt_sec_kind kind, uint32_t op,
+	   uint32_t kg, const void *p, size_t len)
+{
+	struct sl_ckpt_builder *b = &ck->db;
+
+	if (b->len + len + CKPT_SEC_ROOM > b->cap) {
+		size_t take = sl_ckpt_builder_flushable(b), ol;
+		int nx = sbuf_get(ck, b->len - take + len + CKPT_SEC_ROOM);
+		uint64_t off;
+		void *out;
+		int rc;
+
+		if (nx < 0)
+			return -ENOMEM;
+		if (take == 0) {
+			/* nothing aligned to give yet: a bigger buffer */
+			memcpy(ck->sb[nx].buf, b->buf, b->len);
+			b->buf = ck->sb[nx].buf;
+			b->cap = ck->sb[nx].cap;
+			ck->sb[ck->cur].busy = false;
+		} else {
+			rc = sl_ckpt_builder_swap(b, ck->sb[nx].buf, ck->sb[nx].cap,
+						  &out, &ol, &off);
+			if (rc == 0)
+				rc = sl_ckpt_writer_append(ck->wr, ck->sid, out, ol, off,
+							   ck->cur);
+			if (rc < 0)
+				return rc;
+		}
+		ck->sb[nx].busy = true;
+		ck->cur = (uint16_t)nx;
+	}
+	return sl_ckpt_builder_add(b, kind, op, kg, p, len);
 }
 
 static uint64_t
@@ -374,7 +470,6 @@ ckpt_reap(struct dp *dp, struct sl_ckpt_done *d, unsigned int n)
 			continue;
 		}
 		ck->files_pending--;
-		fbuf_done(ck, d[i].tag);
 		if (d[i].res < 0) {
 			char why[160];
 
@@ -417,6 +512,7 @@ dp_ckpt_tick(struct dp *dp, bool busy)
 		return;
 	while ((n = sl_ckpt_writer_poll(ck->wr, d, 16)) > 0)
 		ckpt_reap(dp, d, n);
+	sbuf_reap(ck);
 	/* Results first: a worker whose sink ring fills waits for this loop
 	 * (a firing during a drain), and a full slice (its copy 16 times
 	 * larger) holds the loop for tens of milliseconds; a 64th of it is
@@ -579,17 +675,8 @@ ckpt_submit(struct dp *dp, struct sl_ckpt_builder *b, enum sl_ckpt_task kind,
 	mf->size = info.size;
 	mf->crc = info.crc;
 	buf = sl_ckpt_builder_release(b, &cap);
-	if (kind == SL_CKPT_TASK_WORKER && ck->n_fly < DP_MAX_WORKERS) {
-		/* Around the page cache: its copy and the kernel's writeback
-		 * would take memory bandwidth (and CPU) from the workers. */
-		rc = sl_ckpt_writer_submit(ck->wr, ck->dirfd, mf->name, buf, len,
-					   ck->m->n_files, SL_CKPT_W_DIRECT);
-		if (rc == 0)
-			ck->fly[ck->n_fly++] = (struct dp_fbuf){ buf, cap, ck->m->n_files };
-	} else {
-		rc = sl_ckpt_writer_submit(ck->wr, ck->dirfd, mf->name, buf, len,
-					   ck->m->n_files, SL_CKPT_W_FREE);
-	}
+	rc = sl_ckpt_writer_submit(ck->wr, ck->dirfd, mf->name, buf, len,
+				   ck->m->n_files, SL_CKPT_W_FREE);
 	if (rc < 0) {
 		free(buf);
 		return rc;
@@ -611,12 +698,104 @@ ckpt_begin_file(struct dp *dp, struct sl_ckpt_builder *b, enum sl_ckpt_task kind
 	info.task_index = index;
 	info.max_parallelism = dp->plan->max_parallelism;
 	info.parallelism = parallelism;
-	if (kind == SL_CKPT_TASK_WORKER && dp->ck->n_pool > 0) {
-		struct dp_fbuf *f = &dp->ck->pool[--dp->ck->n_pool];
-
-		return sl_ckpt_builder_init_grow(b, f->buf, f->cap, &info);
-	}
 	return sl_ckpt_builder_init(b, NULL, 0, &info);
+}
+
+/*
+ * Worker w's file: a stream, its manifest entry taken now (its size and
+ * crc filled in at stream_end), built from the worker file buffers.
+ */
+static int
+stream_begin(struct dp *dp, uint16_t w)
+{
+	struct dp_ckpt *ck = dp->ck;
+	struct sl_ckpt_file_info info = { 0 };
+	struct sl_ckpt_mfile *mf;
+	int nx, rc;
+
+	if (ck->m->n_files == SL_CKPT_MAX_FILES)
+		return -E2BIG;
+	nx = sbuf_get(ck, CKPT_SBUF);
+	if (nx < 0)
+		return -ENOMEM;
+	info.ckpt_id = ck->inflight;
+	info.job_name = dp->plan->name;
+	info.task_kind = SL_CKPT_TASK_WORKER;
+	info.task_index = w;
+	info.max_parallelism = dp->plan->max_parallelism;
+	info.parallelism = dp->n_workers;
+	rc = sl_ckpt_builder_init(&ck->db, ck->sb[nx].buf, ck->sb[nx].cap, &info);
+	if (rc < 0)
+		return rc;
+	mf = &ck->m->files[ck->m->n_files];
+	memset(mf, 0, sizeof(*mf));
+	sl_ckpt_task_file(mf->name, sizeof(mf->name), SL_CKPT_TASK_WORKER, w);
+	mf->task_kind = SL_CKPT_TASK_WORKER;
+	mf->task_index = w;
+	/* Around the page cache: its copy and the kernel's writeback would
+	 * take memory bandwidth (and CPU) from the workers. */
+	rc = sl_ckpt_writer_open_stream(ck->wr, ck->dirfd, mf->name, ck->m->n_files,
+					SL_CKPT_W_DIRECT, &ck->sid);
+	if (rc < 0)
+		return rc;
+	ck->sb[nx].busy = true;
+	ck->cur = (uint16_t)nx;
+	ck->mf = ck->m->n_files++;
+	ck->files_pending++;
+	ck->streaming = true;
+	return 0;
+}
+
+/* The worker file's end: its last piece, then durable under its name. */
+static int
+stream_end(struct dp *dp)
+{
+	struct dp_ckpt *ck = dp->ck;
+	struct sl_ckpt_file_info info;
+	const void *data;
+	size_t len;
+	int rc = sl_ckpt_builder_finish(&ck->db, &data, &len, &info);
+
+	ck->streaming = false;
+	if (rc == 0)
+		rc = sl_ckpt_writer_append(ck->wr, ck->sid, data, len, info.size - len,
+					   ck->cur);
+	if (rc < 0) {
+		ck->sb[ck->cur].busy = false;
+		(void)sl_ckpt_writer_abort_stream(ck->wr, ck->sid);
+		return rc;
+	}
+	ck->m->files[ck->mf].size = info.size;
+	ck->m->files[ck->mf].crc = info.crc;
+	return sl_ckpt_writer_close_stream(ck->wr, ck->sid);
+}
+
+/* The worker file failed: its stream removes what it wrote. */
+static void
+stream_abort(struct dp *dp)
+{
+	struct dp_ckpt *ck = dp->ck;
+
+	if (!ck->streaming)
+		return;
+	ck->streaming = false;
+	ck->sb[ck->cur].busy = false;
+	(void)sl_ckpt_writer_abort_stream(ck->wr, ck->sid);
+}
+
+/* At shutdown, where waiting is allowed: until a buffer comes back. */
+static void
+ckpt_wait_sbuf(struct dp *dp)
+{
+	struct dp_ckpt *ck = dp->ck;
+	struct sl_ckpt_done d[16];
+
+	while (!sbuf_spare(ck)) {
+		unsigned int n = sl_ckpt_writer_wait(ck->wr, d, 16, 1000);
+
+		ckpt_reap(dp, d, n);
+		sbuf_reap(ck);
+	}
 }
 
 void
@@ -743,7 +922,7 @@ drain_channel(struct dp *dp, struct dp_worker *wk)
 		for (uint16_t j = 0; j < v->n_sel; j++, off += rs)
 			memcpy(buf + off, sl_vec_crow(v, v->sel[j]), rs);
 	}
-	rc = sl_ckpt_builder_add(&ck->db, SL_CKPT_SEC_CHANNEL, CKPT_OP_CHANNEL,
+	rc = stream_add(ck, SL_CKPT_SEC_CHANNEL, CKPT_OP_CHANNEL,
 				 SL_CKPT_NO_KG, buf, off);
 	free(buf);
 	ck->chan_rows += n;
@@ -755,8 +934,7 @@ drain_chunk(void *arg, uint16_t kg, const void *buf, size_t len)
 {
 	struct dp_ckpt *ck = arg;
 
-	return sl_ckpt_builder_add(&ck->db, SL_CKPT_SEC_KEYED, CKPT_OP_STATE, kg,
-				   buf, len);
+	return stream_add(ck, SL_CKPT_SEC_KEYED, CKPT_OP_STATE, kg, buf, len);
 }
 
 /* Start worker w's file: its window list (a dedup, process or join has
@@ -780,12 +958,12 @@ drain_begin(struct dp *dp, struct dp_worker *wk)
 		       "its snapshot could not begin (is the state backend out of memory?)");
 		return -ENOMEM;
 	}
-	rc = ckpt_begin_file(dp, &ck->db, SL_CKPT_TASK_WORKER, wk->id, dp->n_workers);
+	rc = stream_begin(dp, wk->id);
 	if (rc < 0)
 		return rc;
 	if (!dedup && !proc && !join) {
 		n = sl_win_snapshot_windows(&wk->win, small, sizeof(small));
-		rc = sl_ckpt_builder_add(&ck->db, SL_CKPT_SEC_OPERATOR, CKPT_OP_WINDOW,
+		rc = stream_add(ck, SL_CKPT_SEC_OPERATOR, CKPT_OP_WINDOW,
 					 SL_CKPT_NO_KG, small, n);
 	}
 	n = sl_state_snapshot_meta(snap, NULL, 0);
@@ -794,7 +972,7 @@ drain_begin(struct dp *dp, struct dp_worker *wk)
 		rc = -ENOMEM;
 	if (rc == 0) {
 		n = sl_state_snapshot_meta(snap, meta, n);
-		rc = sl_ckpt_builder_add(&ck->db, SL_CKPT_SEC_OPERATOR,
+		rc = stream_add(ck, SL_CKPT_SEC_OPERATOR,
 					 CKPT_OP_STATE_META, SL_CKPT_NO_KG, meta, n);
 	}
 	free(meta);
@@ -803,7 +981,7 @@ drain_begin(struct dp *dp, struct dp_worker *wk)
 		const void *os = sl_join_opstate_snapshot(&wk->join, &n);
 
 		if (os != NULL)
-			rc = sl_ckpt_builder_add(&ck->db, SL_CKPT_SEC_OPERATOR, CKPT_OP_OPSTATE,
+			rc = stream_add(ck, SL_CKPT_SEC_OPERATOR, CKPT_OP_OPSTATE,
 						 SL_CKPT_NO_KG, os, n);
 	}
 	ck->native = sl_state_snapshot_dir(snap) != NULL;
@@ -819,7 +997,7 @@ drain_begin(struct dp *dp, struct dp_worker *wk)
 		const char *sub = strrchr(sl_state_snapshot_dir(snap), '/');
 
 		snprintf(ns.dir, sizeof(ns.dir), "%s", sub != NULL ? sub + 1 : "");
-		rc = sl_ckpt_builder_add(&ck->db, SL_CKPT_SEC_OPERATOR, CKPT_OP_NATIVE,
+		rc = stream_add(ck, SL_CKPT_SEC_OPERATOR, CKPT_OP_NATIVE,
 					 SL_CKPT_NO_KG, &ns, sizeof(ns));
 		if (rc == 0)
 			rc = dp_native_scan(ck->nt, wk->id, ck->dirfd, ns.dir);
@@ -868,10 +1046,22 @@ ckpt_drain_step(struct dp *dp, size_t budget)
 				rc = drain_begin(dp, wk);
 			if (rc == 0 && !ck->failed)
 				ck->draining = true;
+			else if (ck->streaming)
+				stream_abort(dp);
 		}
 		if (rc == 0 && ck->draining) {
-			rc = sl_state_snapshot_write(dp_worker_snap(wk), CKPT_CHUNK_MAX, budget,
-						     drain_chunk, ck);
+			for (;;) {
+				if (!sbuf_spare(ck)) {
+					if (budget != 0)
+						return;	/* the disk is behind */
+					ckpt_wait_sbuf(dp);
+				}
+				rc = sl_state_snapshot_write(dp_worker_snap(wk), CKPT_CHUNK_MAX,
+							     budget ? budget : CKPT_DRAIN_BUDGET,
+							     drain_chunk, ck);
+				if (rc <= 0 || budget != 0)
+					break;
+			}
 			if (rc == 0 && ck->native)
 				rc = dp_native_step(ck->nt, ck->dirfd, budget);
 			if (rc > 0)
@@ -883,9 +1073,9 @@ ckpt_drain_step(struct dp *dp, size_t budget)
 					       wk->id, SL_CKPT_MAX_FILES);
 			}
 			if (rc == 0)
-				rc = ckpt_submit(dp, &ck->db, SL_CKPT_TASK_WORKER, wk->id);
+				rc = stream_end(dp);
 			else
-				sl_ckpt_builder_fini(&ck->db);
+				stream_abort(dp);
 			if (rc < 0 && ck->native)
 				dp_native_abort(ck->nt);
 			ck->native = false;
@@ -926,10 +1116,8 @@ dp_ckpt_finish(struct dp *dp)
 			ckpt_end(dp, false);
 		sl_ckpt_writer_destroy(ck->wr);
 		dp_native_destroy(ck->nt);
-		for (uint16_t i = 0; i < ck->n_pool; i++)
-			free(ck->pool[i].buf);
-		for (uint16_t i = 0; i < ck->n_fly; i++)
-			free(ck->fly[i].buf);
+		for (uint16_t i = 0; i < ck->n_sb; i++)
+			free(ck->sb[i].buf);
 		free(ck->m);
 		free(ck);
 		dp->ck = NULL;

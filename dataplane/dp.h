@@ -370,6 +370,8 @@ int dp_worker_join_opstate(struct dp_worker *w);
 int dp_worker_join_init(struct dp_worker *w, uint32_t lo, uint32_t hi);
 void dp_worker_join(struct dp_worker *w, const struct sl_vec *v);
 void dp_worker_join_advance(struct dp_worker *w, int64_t wm);
+/* A join's process: its processing-time timers <= now (epoch ms). */
+void dp_worker_join_ptime(struct dp_worker *w, int64_t now);
 /* A process pipeline's operator configuration (main.c); key groups unset. */
 void dp_process_conf(const struct dp *dp, struct sl_process_conf *c);
 /* A process function's side output (sl_udf_side_fn) of the worker (ctx). */
@@ -428,7 +430,8 @@ dp_rows_as_they_come(const struct sl_plan *p)
 	return p->stateless || dp_keyed_rows(p) || p->window_processing_time ||
 	       /* match and enrich write rows behind the watermark: no order
 		* by time to wait for (interval and window pairs are sorted) */
-	       p->join.kind == SL_PLAN_JOIN_MATCH || p->join.kind == SL_PLAN_JOIN_ENRICH;
+	       p->join.kind == SL_PLAN_JOIN_MATCH || p->join.kind == SL_PLAN_JOIN_ENRICH ||
+	       p->join.kind == SL_PLAN_JOIN_PROCESS;
 }
 
 /* The worker's open state snapshot (its window's, dedup's or process's), or NULL. */

@@ -13,7 +13,10 @@
  * rules map is operator state, checkpointed per worker and restored onto
  * any number of workers (dp_worker_join_opstate). Joined rows go to the sink
  * as they come; rows the join drops as late, and match's timed-out rows
- * (W7.3's side output), go to late_sink when there is one.
+ * (W7.3's side output), go to late_sink when there is one. A join's
+ * process (a co_process plugin) writes its own rows, and its side
+ * output named by side_sink takes late_sink's way; its processing-time
+ * timers run on the workers' TSC clock as a process pipeline's do.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -117,12 +120,14 @@ join_conf(const struct dp *dp, struct sl_join_conf *c)
 		[SL_PLAN_JOIN_WINDOW] = SL_JOIN_WINDOW,
 		[SL_PLAN_JOIN_MATCH] = SL_JOIN_MATCH,
 		[SL_PLAN_JOIN_ENRICH] = SL_JOIN_ENRICH,
+		[SL_PLAN_JOIN_PROCESS] = SL_JOIN_PROCESS,
 		[SL_PLAN_JOIN_BROADCAST] = SL_JOIN_BROADCAST,
 	};
 	const uint16_t side[2] = { j->left, j->right };
 
 	memset(c, 0, sizeof(*c));
-	c->kind = kinds[j->kind];
+	/* A window join of sessions is its own kind in sl_join. */
+	c->kind = j->kind == SL_PLAN_JOIN_WINDOW && j->gap_ms > 0 ? SL_JOIN_SESSION : kinds[j->kind];
 	for (int s = 0; s < 2; s++) {
 		const struct sl_plan_input *in = &p->inputs[side[s]];
 
@@ -139,8 +144,14 @@ join_conf(const struct dp *dp, struct sl_join_conf *c)
 	c->size = j->size_ms;
 	c->slide = j->slide_ms;
 	c->offset = j->offset_ms;
+	c->gap = j->gap_ms;
 	c->timeout = j->timeout_ms;
 	c->outer = j->outer;
+	c->ttl = j->ttl_ms;
+	c->fn = dp->udf_fn;
+	c->n_params = p->udf_n_params;
+	c->params = p->udf_param;
+	c->out = &j->out;
 	c->capacity = p->key_capacity;
 	c->max_parallelism = p->max_parallelism;
 	c->first_kg = 0;
@@ -158,6 +169,13 @@ dp_join_setup(struct dp *dp)
 	if (sl_join_conf_check(&c, msg, sizeof(msg)) < 0) {
 		DP_LOG(ERR, "%s: %s", p->file, msg);
 		return -EINVAL;
+	}
+	if (p->join.kind == SL_PLAN_JOIN_PROCESS) {
+		/* The function's columns (the plan set it up); its side
+		 * output's rows are of the same schema. */
+		dp->out = p->udf_out;
+		dp->late_schema = &p->udf_out;
+		return 0;
 	}
 	/* The plan's columns are sl_join's output layout: ts, left, right. */
 	dp->out = p->join.out;
@@ -181,9 +199,18 @@ dp_worker_join_init(struct dp_worker *w, uint32_t lo, uint32_t hi)
 	c.task = w->id;
 	c.n_tasks = w->dp->n_workers;
 	rc = sl_join_init(&w->join, &c, w->st);
-	if (rc < 0)
+	if (rc < 0) {
 		DP_LOG(ERR, "worker %u: join state: %s", w->id, strerror(-rc));
-	return rc;
+		return rc;
+	}
+	if (c.kind == SL_JOIN_PROCESS || c.ttl > 0) {
+		/* The clock before a restore, as a process pipeline's: due
+		 * processing-time timers it brings back fire at the first
+		 * tick (R4.7); state TTL reads it. */
+		w->ptime = true;
+		dp_worker_ptime_tick(w, rte_rdtsc());
+	}
+	return 0;
 }
 
 /* Where an output row of kind k goes: the result vector, the late side
@@ -198,6 +225,10 @@ join_out(void *ctx, enum sl_join_out_kind k)
 	    (k == SL_JOIN_OUT_LEFT_ONLY && (p->join.kind == SL_PLAN_JOIN_ENRICH ||
 					    p->join.kind == SL_PLAN_JOIN_BROADCAST)))
 		return dp_worker_res_row(w);
+	if (k == SL_JOIN_OUT_SIDE && (!p->has_late_sink || w->join.side_tag != p->side_tag)) {
+		w->side_dropped++;	/* a side output no side_sink takes */
+		return NULL;
+	}
 	return p->has_late_sink ? dp_worker_late_slot(w) : NULL;
 }
 
@@ -221,6 +252,14 @@ dp_worker_join(struct dp_worker *w, const struct sl_vec *v)
 				       SL_JOIN_LEFT : SL_JOIN_RIGHT;
 
 	sl_join_process(&w->join, side, v, join_out, w);
+	join_stats(w);
+}
+
+void
+dp_worker_join_ptime(struct dp_worker *w, int64_t now)
+{
+	/* A failure is counted in the join's state_errors. */
+	(void)sl_join_advance_processing_time(&w->join, now, join_out, w);
 	join_stats(w);
 }
 

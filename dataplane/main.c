@@ -254,6 +254,22 @@ setup_process(struct dp *dp)
 	return 0;
 }
 
+/* A join: a process join's plugin opened here as a process pipeline's
+ * is, and the clock its processing-time timers and state TTL run on. */
+static int
+setup_join(struct dp *dp)
+{
+	if (dp->plan->join.kind == SL_PLAN_JOIN_PROCESS) {
+		int rc = setup_udf(dp);
+
+		if (rc < 0)
+			return rc;
+	}
+	if (dp->plan->join.kind == SL_PLAN_JOIN_PROCESS || dp->plan->join.ttl_ms > 0)
+		setup_clock(dp);
+	return dp_join_setup(dp);
+}
+
 /* The process operator's configuration from the plan; key groups left to the caller. */
 void
 dp_process_conf(const struct dp *dp, struct sl_process_conf *c)
@@ -493,7 +509,7 @@ run(struct dp *dp)
 		rc = dp->plan->stateless ? setup_map(dp) :
 		     dp_dedup(dp->plan) ? setup_dedup(dp) :
 		     dp_process(dp->plan) ? setup_process(dp) :
-		     dp_join(dp->plan) ? dp_join_setup(dp) : setup_windows(dp);
+		     dp_join(dp->plan) ? setup_join(dp) : setup_windows(dp);
 	if (rc == 0)
 		rc = setup_rings(dp);
 	if (rc == 0)

@@ -245,6 +245,9 @@ dp_worker_ptime_tick(struct dp_worker *w, uint64_t tsc)
 		if (sl_process_advance_processing_time(&w->proc, dp->pt_epoch_ms + (int64_t)ms - 1) < 0)
 			w->proc.stats.state_errors++;
 		worker_process_stats(w);
+	} else if (dp_join(dp->plan)) {
+		/* The clock itself: the join takes one off for its timers. */
+		dp_worker_join_ptime(w, dp->pt_epoch_ms + (int64_t)ms);
 	} else {
 		sl_win_advance_processing_time(&w->win, dp->pt_epoch_ms + (int64_t)ms,
 					       dp_worker_res_row, w);

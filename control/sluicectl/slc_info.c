@@ -215,6 +215,7 @@ join_node(const struct sl_plan *p, struct node *n, const char *wk)
 	static const char *const kinds[] = {
 		[SL_PLAN_JOIN_INTERVAL] = "join.interval", [SL_PLAN_JOIN_WINDOW] = "join.window",
 		[SL_PLAN_JOIN_MATCH] = "join.match", [SL_PLAN_JOIN_ENRICH] = "join.enrich",
+		[SL_PLAN_JOIN_PROCESS] = "join.process",
 		[SL_PLAN_JOIN_BROADCAST] = "join.broadcast",
 	};
 	const struct sl_plan_join *j = &p->join;
@@ -240,6 +241,12 @@ join_node(const struct sl_plan *p, struct node *n, const char *wk)
 					j->upper_exclusive ? ')' : ']');
 		break;
 	case SL_PLAN_JOIN_WINDOW:
+		if (j->gap_ms > 0) {
+			fmt_ms(a, sizeof(a), j->gap_ms);
+			off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
+						"; sessions of both sides, gap %s", a);
+			break;
+		}
 		fmt_ms(a, sizeof(a), j->size_ms);
 		fmt_ms(b, sizeof(b), j->offset_ms);
 		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
@@ -255,6 +262,10 @@ join_node(const struct sl_plan *p, struct node *n, const char *wk)
 		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
 					"; unmatched after %s to late_sink", a);
 		break;
+	case SL_PLAN_JOIN_PROCESS:
+		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
+					"; co_process %s of %s", p->udf_function, p->udf_plugin);
+		break;
 	case SL_PLAN_JOIN_BROADCAST:
 		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
 					"; right rows broadcast to every worker (operator state), each left row with the right row in force at its ts%s",
@@ -264,6 +275,11 @@ join_node(const struct sl_plan *p, struct node *n, const char *wk)
 		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
 					"; the latest right row per key%s",
 					j->outer ? ", outer" : "");
+		if (j->ttl_ms > 0) {
+			fmt_ms(a, sizeof(a), j->ttl_ms);
+			off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
+						", state ttl %s (processing time)", a);
+		}
 		break;
 	}
 	snprintf(n->detail + off, sizeof(n->detail) - off, "; state.key-capacity %u",

@@ -11,12 +11,15 @@
 #include <string.h>
 
 #include "join_private.h"
+#include "sl_process.h"
 
 static const char *const kind_names[] = {
 	[SL_JOIN_INTERVAL] = "interval",
 	[SL_JOIN_WINDOW] = "window",
 	[SL_JOIN_MATCH] = "match",
 	[SL_JOIN_ENRICH] = "enrich",
+	[SL_JOIN_PROCESS] = "process",
+	[SL_JOIN_SESSION] = "session",
 	[SL_JOIN_BROADCAST] = "broadcast",
 };
 
@@ -130,6 +133,13 @@ sl_join_conf_check(const struct sl_join_conf *c, char *msg, size_t msglen)
 		}
 		break;
 	}
+	case SL_JOIN_SESSION:
+		if (c->gap <= 0 || c->gap > INT64_MAX / 2) {
+			snprintf(msg, msglen, "join: session gap must be > 0 ms and at most 2^62, got %lld",
+				 (long long)c->gap);
+			return -EINVAL;
+		}
+		break;
 	case SL_JOIN_MATCH:
 		if (c->timeout <= 0) {
 			snprintf(msg, msglen, "join: match timeout must be > 0 ms, got %lld",
@@ -138,6 +148,18 @@ sl_join_conf_check(const struct sl_join_conf *c, char *msg, size_t msglen)
 		}
 		break;
 	case SL_JOIN_ENRICH:
+		if (c->ttl < 0) {
+			snprintf(msg, msglen, "join: enrich ttl must be >= 0 ms (0: none), got %lld",
+				 (long long)c->ttl);
+			return -EINVAL;
+		}
+		break;
+	case SL_JOIN_PROCESS:
+		if (c->fn == NULL || c->fn->kind != SLUICE_FN_CO_PROCESS || c->fn->process == NULL ||
+		    c->out == NULL) {
+			snprintf(msg, msglen, "join: process needs a co_process function with a process hook, and the join's output columns");
+			return -EINVAL;
+		}
 		break;
 	case SL_JOIN_BROADCAST:
 		if (c->n_tasks != 0 && c->task >= c->n_tasks) {
@@ -262,6 +284,8 @@ join_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 		return join_window_fire(j, kg, key, ns, ts);
 	case SL_JOIN_MATCH:
 		return join_match_fire(j, kg, key, ns, ts);
+	case SL_JOIN_SESSION:
+		return join_session_fire(j, kg, key, ns, ts);
 	case SL_JOIN_BROADCAST:
 		return join_broadcast_fire(j, kg, key, ns, ts);
 	default:
@@ -270,12 +294,14 @@ join_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 }
 
 /* Timer namespaces: interval [side][bucket ts], window [window start],
- * broadcast [event ts], match none (a key has one stored row at a time). */
+ * session [start][end], broadcast [event ts], match none (a key has one
+ * stored row at a time). */
 static uint16_t
 timer_ns_len(enum sl_join_kind k)
 {
 	return k == SL_JOIN_INTERVAL ? 1 + sizeof(int64_t) :
-	       k == SL_JOIN_WINDOW || k == SL_JOIN_BROADCAST ? sizeof(int64_t) : 0;
+	       k == SL_JOIN_WINDOW || k == SL_JOIN_BROADCAST ? sizeof(int64_t) :
+	       k == SL_JOIN_SESSION ? 2 * sizeof(int64_t) : 0;
 }
 
 int
@@ -307,6 +333,13 @@ sl_join_init(struct sl_join *j, const struct sl_join_conf *c,
 		rc = -ENOMEM;
 		goto fail;
 	}
+	if (c->kind == SL_JOIN_SESSION) {
+		j->s->sess = calloc(1, join_session_ctx_size());
+		if (j->s->sess == NULL) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+	}
 	if (c->kind == SL_JOIN_INTERVAL) {
 		j->s->m = malloc(JOIN_MATCH_MAX * sizeof(*j->s->m));
 		j->s->mbuf_cap = 2 * SL_JOIN_BUCKET_MAX;
@@ -326,6 +359,12 @@ sl_join_init(struct sl_join *j, const struct sl_join_conf *c,
 	case SL_JOIN_MATCH:
 		rc = join_match_setup(j);
 		break;
+	case SL_JOIN_PROCESS:
+		rc = join_process_setup(j);
+		break;
+	case SL_JOIN_SESSION:
+		rc = join_session_setup(j);
+		break;
 	case SL_JOIN_BROADCAST:
 		rc = join_broadcast_setup(j);
 		break;
@@ -335,7 +374,8 @@ sl_join_init(struct sl_join *j, const struct sl_join_conf *c,
 	}
 	if (rc < 0)
 		goto fail;
-	if (c->kind != SL_JOIN_ENRICH) {
+	/* enrich sets no timer; a process function's are its operator's */
+	if (c->kind != SL_JOIN_ENRICH && c->kind != SL_JOIN_PROCESS) {
 		const uint32_t n_kg = c->last_kg - c->first_kg + 1;
 		struct sl_timer_conf tc = {
 			.name = "join",
@@ -364,6 +404,7 @@ void
 sl_join_fini(struct sl_join *j)
 {
 	sl_join_snapshot_end(j);
+	join_process_fini(j);
 	sl_timer_destroy(j->tm);
 	j->tm = NULL;
 	sl_opstate_destroy(j->os);
@@ -377,6 +418,7 @@ sl_join_fini(struct sl_join *j)
 		free(j->s->m);
 		free(j->s->mbuf);
 		free(j->s->rbuf);
+		free(j->s->sess);
 		free(j->s);
 		j->s = NULL;
 	}
@@ -406,6 +448,12 @@ sl_join_process(struct sl_join *j, enum sl_join_side side,
 	case SL_JOIN_ENRICH:
 		join_enrich_process(j, side, v);
 		break;
+	case SL_JOIN_PROCESS:
+		join_process_rows(j, side, v);
+		break;
+	case SL_JOIN_SESSION:
+		join_session_process(j, side, v);
+		break;
 	case SL_JOIN_BROADCAST:
 		join_broadcast_process(j, side, v);
 		break;
@@ -419,10 +467,14 @@ sl_join_advance(struct sl_join *j, int64_t wm, sl_join_out_fn out, void *ctx)
 	const uint64_t before = j->stats.rows_out;
 	int rc;
 
-	if (j->tm == NULL)
-		return 0;	/* enrich: nothing waits for time */
 	j->out = out;
 	j->out_ctx = ctx;
+	if (j->proc != NULL) {
+		rc = join_process_advance(j, wm);
+		return rc < 0 ? rc : (int)(j->stats.rows_out - before);
+	}
+	if (j->tm == NULL)
+		return 0;	/* enrich: nothing waits for time */
 	rc = sl_timer_advance_watermark(j->tm, wm);
 	if (rc < 0) {
 		if (rc != -EINVAL)
@@ -432,15 +484,31 @@ sl_join_advance(struct sl_join *j, int64_t wm, sl_join_out_fn out, void *ctx)
 	return (int)(j->stats.rows_out - before);
 }
 
+int
+sl_join_advance_processing_time(struct sl_join *j, int64_t now,
+				sl_join_out_fn out, void *ctx)
+{
+	j->now = now;
+	if (j->proc == NULL)
+		return 0;
+	j->out = out;
+	j->out_ctx = ctx;
+	return join_process_ptime(j, now == INT64_MIN ? now : now - 1);
+}
+
 int64_t
 sl_join_watermark(const struct sl_join *j)
 {
+	if (j->proc != NULL)
+		return sl_timer_watermark(j->proc->tm);
 	return j->tm != NULL ? sl_timer_watermark(j->tm) : INT64_MIN;
 }
 
 uint64_t
 sl_join_timers(const struct sl_join *j)
 {
+	if (j->proc != NULL)
+		return sl_process_timers(j->proc, SLUICE_EVENT_TIME);
 	return j->tm != NULL ? sl_timer_count(j->tm, SL_TIMER_EVENT_TIME) : 0;
 }
 
@@ -471,7 +539,8 @@ sl_join_snapshot_begin(struct sl_join *j)
 		}
 		j->os_snap_len = sl_opstate_snapshot(j->os, j->os_snap, j->os_snap_cap);
 	}
-	rc = sl_state_snapshot_begin(j->st, 0, &j->snap);
+	/* TTL'd state (enrich's, a process function's) as of the clock. */
+	rc = sl_state_snapshot_begin(j->st, j->proc != NULL ? j->proc->now : j->now, &j->snap);
 	if (rc < 0)
 		j->snap = NULL;
 	return rc < 0 ? rc : 0;
@@ -491,6 +560,8 @@ sl_join_restore_done(struct sl_join *j)
 {
 	int rc;
 
+	if (j->proc != NULL)
+		return sl_process_restore_done(j->proc);
 	if (j->tm == NULL)
 		return 0;
 	rc = sl_timer_rebuild(j->tm);

@@ -4,7 +4,11 @@
  * rows are upserts into one value state, a vector at a time through
  * sl_state_fixed_upsert_bulk (rows of one key in a vector share one slot,
  * so the vector's last newest row wins); the left rows read it a vector
- * at a time with sl_state_value_get_bulk and go out at once.
+ * at a time with sl_state_value_get_bulk and go out at once. With a TTL
+ * (R5.5) the value state carries each row's expiry, which the in-place
+ * upsert cannot refresh: a changelog row is then a read and a write of
+ * its key as of the clock (j->now), row after row, so a vector's later
+ * row of a key compares with what the earlier one wrote.
  */
 #include <errno.h>
 #include <string.h>
@@ -24,6 +28,10 @@ join_enrich_setup(struct sl_join *j)
 	d.key_len = (uint16_t)j->key_len;
 	d.val_len = j->conf.in[1].schema->row_size;
 	d.capacity_hint = (j->conf.capacity + n_kg - 1) / n_kg;
+	/* Flink's StateTtlConfig defaults: OnCreateAndWrite,
+	 * NeverReturnExpired, incremental cleanup of 5 entries an access. */
+	d.ttl.ttl_ms = j->conf.ttl;
+	d.ttl.cleanup_incremental = j->conf.ttl > 0 ? 5 : 0;
 	rc = sl_state_register(j->st, &d);
 	if (rc < 0)
 		return rc;
@@ -43,6 +51,35 @@ gather_refs(struct sl_join *j, int side, const struct sl_vec *v)
 		r->key = join_key(j, side, sl_vec_crow(v, i), s->keys + (size_t)n * j->key_len);
 		r->ns = NULL;
 		r->kg = (uint16_t)sl_kg_of(v->hash[i], j->conf.max_parallelism);
+	}
+}
+
+/* With a TTL: each row read and written as of now, in order. */
+static void
+enrich_changelog_ttl(struct sl_join *j, const struct sl_vec *v)
+{
+	struct join_scratch *s = j->s;
+	uint8_t *cur = s->bucket;
+	const uint16_t n = v->n_sel;
+
+	gather_refs(j, SL_JOIN_RIGHT, v);
+	sl_state_hash_bulk(j->st, j->sid[1], s->ref, n);
+	sl_state_prefetch_bulk(j->st, j->sid[1], s->ref, n);
+	for (uint16_t k = 0; k < n; k++) {
+		const uint8_t *row = sl_vec_crow(v, v->sel[k]);
+		int rc = sl_state_value_get(j->st, j->sid[1], &s->ref[k], j->now, cur);
+
+		/* An expired row reads as absent (NeverReturnExpired): the
+		 * change is the key's first again, whatever its ts. */
+		if (rc == 1 &&
+		    join_row_ts(j, SL_JOIN_RIGHT, row) < join_row_ts(j, SL_JOIN_RIGHT, cur))
+			continue;
+		if (rc >= 0)
+			rc = sl_state_value_put(j->st, j->sid[1], &s->ref[k], j->now, row);
+		if (rc == -ENOMEM)
+			j->stats.state_full_dropped++;
+		else if (rc < 0)
+			j->stats.state_errors++;
 	}
 }
 
@@ -92,7 +129,7 @@ enrich_events(struct sl_join *j, const struct sl_vec *v)
 	gather_refs(j, SL_JOIN_LEFT, v);
 	sl_state_hash_bulk(j->st, j->sid[1], s->ref, n);
 	sl_state_prefetch_bulk(j->st, j->sid[1], s->ref, n);
-	rc = sl_state_value_get_bulk(j->st, j->sid[1], s->ref, n, 0, s->vals, s->found);
+	rc = sl_state_value_get_bulk(j->st, j->sid[1], s->ref, n, j->now, s->vals, s->found);
 	if (rc < 0) {
 		j->stats.state_errors += n;
 		return;
@@ -114,7 +151,9 @@ enrich_events(struct sl_join *j, const struct sl_vec *v)
 void
 join_enrich_process(struct sl_join *j, int side, const struct sl_vec *v)
 {
-	if (side == SL_JOIN_RIGHT)
+	if (side == SL_JOIN_RIGHT && j->conf.ttl > 0)
+		enrich_changelog_ttl(j, v);
+	else if (side == SL_JOIN_RIGHT)
 		enrich_changelog(j, v);
 	else
 		enrich_events(j, v);

@@ -10,6 +10,8 @@
 
 #define JOIN_MATCH_MAX 4096		/* interval: partner buckets sorted per arriving row */
 
+struct sess_ctx;	/* join_session.c */
+
 /* Interval: one partner bucket found by a probe, its rows copied to mbuf. */
 struct join_match {
 	int64_t ts;
@@ -31,6 +33,7 @@ struct join_scratch {
 	uint8_t *rbuf;			/* window: right rows */
 	size_t rbuf_len, rbuf_cap;
 	uint8_t *keys;			/* SL_VEC_MAX * key_len, gathered keys */
+	struct sess_ctx *sess;		/* session: the key's set at hand */
 };
 
 /* a + b saturated to the int64 range (C3: no signed overflow). */
@@ -58,7 +61,8 @@ void join_ref(struct sl_join *j, int side, int id, const struct sl_vec *v,
 int join_emit(struct sl_join *j, enum sl_join_out_kind k, int64_t ts,
 	      const uint8_t *left, const uint8_t *right);
 
-/* Append len bytes to a growable buffer (timer callbacks only). */
+/* Append len bytes to a growable buffer (timer callbacks, session merges:
+ * it grows by doubling, amortised). */
 int join_buf_add(uint8_t **buf, size_t *len, size_t *cap, const void *p,
 		 size_t n);
 
@@ -104,5 +108,18 @@ int join_broadcast_prune(struct sl_join *j);
 
 int join_enrich_setup(struct sl_join *j);
 void join_enrich_process(struct sl_join *j, int side, const struct sl_vec *v);
+
+int join_session_setup(struct sl_join *j);
+void join_session_process(struct sl_join *j, int side, const struct sl_vec *v);
+int join_session_fire(struct sl_join *j, uint16_t kg, const void *key,
+		      const void *ns, int64_t ts);
+/* Bytes of the session scratch (join_session.c's struct sess_ctx). */
+size_t join_session_ctx_size(void);
+
+int join_process_setup(struct sl_join *j);
+void join_process_fini(struct sl_join *j);
+void join_process_rows(struct sl_join *j, int side, const struct sl_vec *v);
+int join_process_advance(struct sl_join *j, int64_t wm);
+int join_process_ptime(struct sl_join *j, int64_t now);
 
 #endif /* JOIN_PRIVATE_H */

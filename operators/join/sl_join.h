@@ -37,6 +37,15 @@
  *    with no allowed lateness) does not take the row; a row no window
  *    takes is late: side output and counted. A window with one side only
  *    emits nothing.
+ *  - SL_JOIN_SESSION (R7.4 with session windows of gap): both sides'
+ *    rows open [ts, ts + gap) in one MergingWindowSet per key, so
+ *    sessions merge across the two inputs (Flink runs the window join as
+ *    a coGroup over the union); when the watermark reaches a session's
+ *    end - 1 its left rows are joined with its right rows at end - 1 and
+ *    it is cleared. A row whose session, once merged, ends at or before
+ *    the watermark (end - 1 <= WM) is late: side output and counted.
+ *    Rows as the window kind's (list state), namespace = the session's
+ *    state window; one timer per session.
  *  - SL_JOIN_MATCH (R7.5, W7.3): Flink's KeyedCoProcessFunction
  *    order/payment pattern. Per key, the left (order) and right
  *    (payment) rows are value state. A row whose partner is stored is
@@ -61,8 +70,23 @@
  *    right side (SL_JOIN_OUT_LEFT_ONLY, LEFT JOIN). Nothing waits for a
  *    watermark and no timer is set: rows are never late, and the result
  *    depends on the arrival order of the two inputs, as in Flink. The
- *    stored rows live until overwritten (Flink keeps them as long, unless
- *    state TTL is set).
+ *    stored rows live until overwritten, or with ttl > 0 (Flink's
+ *    table.exec.state.ttl, R5.5: processing time, OnCreateAndWrite,
+ *    NeverReturnExpired) until ttl ms of processing time after their
+ *    last write: a row stored at now = t is joined by left rows up to
+ *    now = t + ttl - 1 and is gone at t + ttl (W5.1), so a left row
+ *    then is unmatched (outer: left only). The time is what
+ *    sl_join_advance_processing_time() last gave.
+ *  - SL_JOIN_PROCESS (R7.5): a user co_process function
+ *    (SLUICE_FN_CO_PROCESS, include/sluice/udf.h: Flink's
+ *    KeyedCoProcessFunction) run by operators/process over both inputs:
+ *    rows of either side call its process hook with the key's shared
+ *    state and timers (h->input() says the side), its timers call
+ *    on_timer when the watermark or the processing-time clock passes
+ *    them. Its rows are its output schema (out_size bytes; by default
+ *    the join's layout below), written as they are emitted
+ *    (SL_JOIN_OUT_PAIR) and its side-output rows as SL_JOIN_OUT_SIDE
+ *    (side_tag says which). No lateness check (R7.5).
  *
  *  - SL_JOIN_BROADCAST: Flink's broadcast state pattern. The right
  *    input is a low-rate rules stream that the caller delivers to EVERY
@@ -80,10 +104,12 @@
  *    with sl_join_opstate_snapshot() and restored onto any number of
  *    instances with sl_join_opstate_restore().
  *
- * Output rows have one layout for every kind: [i64 ts][left row][right
- * row] (SL_JOIN_OUT_* helpers below); a side that a row does not have is
- * zeros. The caller's out function says where to write each one and gets
- * its kind (pair, one side only, late left or right).
+ * Output rows have one layout for every kind but process: [i64 ts][left
+ * row][right row] (SL_JOIN_OUT_* helpers below); a side that a row does
+ * not have is zeros. A process join's rows are its function's output
+ * schema (sl_join_out_size() bytes; that layout unless it declares
+ * columns). The caller's out function says where to write each one and
+ * gets its kind (pair, one side only, late left or right, side output).
  *
  * Order. Rows produced by arriving rows come in arrival order; rows
  * produced by a watermark come in timer order (ts, then key bytes, then
@@ -104,6 +130,7 @@
 
 #include "sl_opstate.h"
 #include "sl_state.h"
+#include "sl_udf.h"
 #include "sl_vec.h"
 
 #define SL_JOIN_MAX_KEYS 8
@@ -116,6 +143,8 @@ enum sl_join_kind {
 	SL_JOIN_WINDOW,
 	SL_JOIN_MATCH,
 	SL_JOIN_ENRICH,
+	SL_JOIN_PROCESS,
+	SL_JOIN_SESSION,
 	SL_JOIN_BROADCAST,
 };
 
@@ -131,6 +160,7 @@ enum sl_join_out_kind {
 	SL_JOIN_OUT_RIGHT_ONLY,		/**< match: ORPHAN */
 	SL_JOIN_OUT_LATE_LEFT,		/**< interval, window: a late left row (side output) */
 	SL_JOIN_OUT_LATE_RIGHT,		/**< interval, window: a late right row */
+	SL_JOIN_OUT_SIDE,		/**< process: a side-output row (tag: sl_join.side_tag) */
 };
 
 struct sl_join_input {
@@ -149,10 +179,19 @@ struct sl_join_conf {
 	/* window */
 	int64_t size, offset;		/**< ms, size > 0, |offset| < slide */
 	int64_t slide;			/**< ms, 0: tumbling; else 0 < slide <= size */
+	/* session */
+	int64_t gap;			/**< ms, > 0 */
 	/* match */
 	int64_t timeout;		/**< ms, > 0 */
 	/* enrich, broadcast */
 	bool outer;
+	int64_t ttl;			/**< ms of processing time, 0: none (R5.5) */
+	/* process: the co_process function, its parameters, and its
+	 * default output (the join's columns: ts, left row, right row) */
+	const struct sluice_fn *fn;
+	uint16_t n_params;
+	const struct sl_udf_param *params;
+	const struct sl_schema *out;
 	/* broadcast: this instance's index among n_tasks (its operator state) */
 	uint16_t task, n_tasks;
 	uint32_t capacity;		/**< expected keys per instance: pre-sizes heap tables */
@@ -170,10 +209,12 @@ struct sl_join_stats {
 	uint64_t purged;		/**< interval: buckets removed; window: windows fired */
 	uint64_t state_full_dropped;	/**< refused by the state backend: raise its memory */
 	uint64_t state_errors;		/**< backend errors; rows lost, see the log */
+	uint64_t fn_errors;		/**< process: the function's calls that returned < 0 */
 };
 
 struct join_scratch;	/* private */
 struct sl_timer;
+struct sl_process;
 
 /**
  * Where to write one output row (SL_JOIN_OUT_SIZE bytes) of kind k; NULL
@@ -186,14 +227,18 @@ struct sl_join {
 	struct sl_join_stats stats;
 	int64_t lo, hi;			/**< interval: inclusive bounds */
 	uint32_t key_len;
-	uint32_t out_size;		/**< 8 + left row + right row */
+	uint32_t out_size;		/**< 8 + left row + right row; process: its output row */
 	struct sl_state *st;
 	int sid[2];			/**< per side state */
+	int sid_sets;			/**< session: the keys' MergingWindowSets */
 	struct sl_timer *tm;
 	struct join_scratch *s;
 	sl_join_out_fn out;		/**< of the call in progress */
 	void *out_ctx;
 	struct sl_state_snap *snap;
+	struct sl_process *proc;	/**< process: the function's operator */
+	int64_t now;			/**< processing time, ms (enrich's TTL) */
+	int side_tag;			/**< process: the SL_JOIN_OUT_SIDE row's tag */
 	struct sl_opstate *os;		/**< broadcast: the rules map */
 	int os_id;
 	uint8_t *os_snap;		/**< broadcast: the map's snapshot, at snapshot_begin */
@@ -259,10 +304,22 @@ uint32_t sl_join_process(struct sl_join *j, enum sl_join_side side,
  */
 int sl_join_advance(struct sl_join *j, int64_t wm, sl_join_out_fn out, void *ctx);
 
+/**
+ * Processing time is now (ms since the epoch, the clock): the time
+ * enrich's state TTL reads from then on. A process join hands its
+ * operator now - 1, as a process pipeline's tick does (R4.2: a timer for
+ * T fires no earlier than the clock's T + 1): its processing-time timers
+ * <= now - 1 fire, writing what they produce through out, and the
+ * function's now() and state TTL read now - 1. @return 0 or -errno.
+ */
+int sl_join_advance_processing_time(struct sl_join *j, int64_t now,
+				    sl_join_out_fn out, void *ctx);
+
 /** Current watermark (INT64_MIN before the first advance, R1.11). */
 int64_t sl_join_watermark(const struct sl_join *j);
 
-/** Pending timers (interval: buckets; window: (key, window)s; match: stored rows). */
+/** Pending event-time timers (interval: buckets; window: (key, window)s;
+ * session: sessions; match: stored rows; process: the function's). */
 uint64_t sl_join_timers(const struct sl_join *j);
 
 /**
@@ -291,7 +348,7 @@ const void *sl_join_opstate_snapshot(const struct sl_join *j, size_t *len);
 int sl_join_opstate_restore(struct sl_join *j, const void *const *snap, const size_t *len,
 			    uint32_t n, unsigned int *diverged, char *msg, size_t msglen);
 
-/** "interval", "window", "match", "enrich", "broadcast". */
+/** "interval", "window", "match", "enrich", "process", "session", "broadcast". */
 const char *sl_join_kind_name(enum sl_join_kind k);
 
 #endif /* SL_JOIN_H */

@@ -16,17 +16,20 @@
 #define JOIN_TS_NAME "join_ts"
 
 static const char *const join_keys[] = {
-	"left", "right", "key", "interval", "window", "match", "enrich", "broadcast", NULL,
+	"left", "right", "key", "interval", "window", "match", "enrich", "process", "broadcast",
+	NULL,
 };
 static const char *const join_kinds[] = {
-	"interval", "window", "match", "enrich", "broadcast", NULL,
+	"interval", "window", "match", "enrich", "process", "broadcast", NULL,
 };
 static const char *const interval_keys[] = {
 	"lower", "upper", "lower_exclusive", "upper_exclusive", NULL,
 };
-static const char *const jwindow_keys[] = { "tumbling", "sliding", "slide", "offset", NULL };
+static const char *const jwindow_keys[] = {
+	"tumbling", "sliding", "slide", "offset", "session", NULL,
+};
 static const char *const match_keys[] = { "timeout", NULL };
-static const char *const enrich_keys[] = { "outer", NULL };
+static const char *const enrich_keys[] = { "outer", "ttl", NULL };
 static const char *const broadcast_keys[] = { "outer", NULL };
 
 void
@@ -288,7 +291,8 @@ plan_join_interval(struct plan_ctx *c, const struct plan_node *v, struct sl_plan
 	return 0;
 }
 
-/* window: {tumbling: D} or {sliding: D, slide: S}, offset optional. */
+/* window: {tumbling: D} or {sliding: D, slide: S}, offset optional; or
+ * {session: GAP}. */
 static int
 plan_join_window(struct plan_ctx *c, const struct plan_node *v, struct sl_plan_join *j)
 {
@@ -298,11 +302,25 @@ plan_join_window(struct plan_ctx *c, const struct plan_node *v, struct sl_plan_j
 	if (plan_expect(c, v, PLAN_MAP, "window") < 0 ||
 	    plan_check_keys(c, v, "join.window", jwindow_keys) < 0)
 		return -EINVAL;
+	sz = plan_map_get(v, "session", NULL);
+	if (sz != NULL) {
+		/* Sessions of both sides' rows (R7.4): a gap, nothing else. */
+		for (uint32_t i = 0; i < v->n; i++)
+			if (v->kid[2 * i + 1] != sz)
+				return plan_err(c, v->kid[2 * i], "'%s' does not go with a session window; write 'session: GAP' alone",
+						v->kid[2 * i]->text);
+		if (plan_get_duration(c, sz, &j->gap_ms) < 0)
+			return -EINVAL;
+		if (j->gap_ms <= 0 || j->gap_ms > JOIN_BOUND_MAX)
+			return plan_err(c, sz, "join session gap must be > 0 (and at most %lld ms), got %s",
+					(long long)JOIN_BOUND_MAX, sz->text);
+		return 0;
+	}
 	tu = plan_map_get(v, "tumbling", NULL);
 	sd = plan_map_get(v, "sliding", NULL);
 	sl = plan_map_get(v, "slide", NULL);
 	if ((tu != NULL) == (sd != NULL))
-		return plan_err(c, v, "join window needs 'tumbling: SIZE' or 'sliding: SIZE' with 'slide: SLIDE'");
+		return plan_err(c, v, "join window needs 'tumbling: SIZE', 'sliding: SIZE' with 'slide: SLIDE', or 'session: GAP'");
 	if (tu != NULL && sl != NULL)
 		return plan_err(c, sl, "'slide' belongs to a sliding window; write 'sliding: SIZE' instead of 'tumbling'");
 	if (sd != NULL && sl == NULL)
@@ -361,14 +379,14 @@ plan_join_kind(struct plan_ctx *c, const struct plan_node *v, struct sl_plan_joi
 		for (int k = 0; join_kinds[k] != NULL; k++)
 			if (strcmp(v->kid[2 * i]->text, join_kinds[k]) == 0) {
 				if (kk != NULL)
-					return plan_err(c, v->kid[2 * i], "join takes one of interval, window, match, enrich or broadcast; got both %s and %s",
+					return plan_err(c, v->kid[2 * i], "join takes one of interval, window, match, enrich, process or broadcast; got both %s and %s",
 							kk->text, v->kid[2 * i]->text);
 				kk = v->kid[2 * i];
 				kv = v->kid[2 * i + 1];
 				kind = k;
 			}
 	if (kk == NULL)
-		return plan_err(c, v, "join needs one of: interval, window, match, enrich, broadcast");
+		return plan_err(c, v, "join needs one of: interval, window, match, enrich, process, broadcast");
 	switch (kind) {
 	case 0:
 		j->kind = SL_PLAN_JOIN_INTERVAL;
@@ -387,6 +405,11 @@ plan_join_kind(struct plan_ctx *c, const struct plan_node *v, struct sl_plan_joi
 			return plan_err(c, x, "join match timeout must be > 0, got %s", x->text);
 		return 0;
 	case 4:
+		/* A user co_process function (plan_udf.c loads and sets it
+		 * up over both inputs). */
+		j->kind = SL_PLAN_JOIN_PROCESS;
+		return plan_udf_step(c, kv, SLUICE_FN_CO_PROCESS);
+	case 5:
 		return plan_join_broadcast(c, kv, j);
 	default:
 		j->kind = SL_PLAN_JOIN_ENRICH;
@@ -398,6 +421,15 @@ plan_join_kind(struct plan_ctx *c, const struct plan_node *v, struct sl_plan_joi
 		x = plan_map_get(kv, "outer", NULL);
 		if (x != NULL && plan_get_bool(c, x, "outer", &j->outer) < 0)
 			return -EINVAL;
+		/* R5.5: Flink's table.exec.state.ttl, in processing time. */
+		x = plan_map_get(kv, "ttl", NULL);
+		if (x != NULL) {
+			if (plan_get_duration(c, x, &j->ttl_ms) < 0)
+				return -EINVAL;
+			if (j->ttl_ms <= 0)
+				return plan_err(c, x, "join enrich ttl must be > 0 (leave it out for none), got %s",
+						x->text);
+		}
 		return 0;
 	}
 }
@@ -457,12 +489,14 @@ plan_join(struct plan_ctx *c, const struct plan_node *v)
 	j->left = (uint16_t)li;
 	j->right = (uint16_t)ri;
 	used[li] = used[ri] = true;
+	/* The columns before the kind: a process function's default output. */
 	if (inputs_all_used(c, v, used, "join") < 0 ||
 	    plan_require(c, v, "join", "key", &k) < 0 ||
 	    plan_join_key(c, k, j) < 0 ||
+	    plan_join_out(c, v, j) < 0 ||
 	    plan_join_kind(c, v, j) < 0)
 		return -EINVAL;
-	return plan_join_out(c, v, j);
+	return 0;
 }
 
 /* Which of union and join a step is: 1, 2, or 0 for another step. */

@@ -483,6 +483,8 @@ plan_top(struct plan_ctx *c, const struct plan_node *root)
 			return plan_err(c, v, "late_sink takes the rows a join drops as late or unmatched, and an enrich join has none");
 		if (p->udf_kind == SLUICE_FN_PROCESS)
 			return plan_err(c, v, "late_sink takes the rows a window drops as late, and this pipeline has no window; a process function's side output goes to side_sink: {output: NAME, ...}");
+		if (p->udf_kind == SLUICE_FN_CO_PROCESS)
+			return plan_err(c, v, "late_sink takes the rows a join drops as late or unmatched, and a join's process function drops none; its side output goes to side_sink: {output: NAME, ...}");
 		if (p->join.kind == SL_PLAN_JOIN_NONE && (p->stateless || p->dedup_within_ms > 0))
 			return plan_err(c, v, "late_sink takes the rows a window drops as late, and this pipeline has no window");
 		if (p->window_processing_time)
@@ -498,8 +500,9 @@ plan_top(struct plan_ctx *c, const struct plan_node *root)
 			return plan_err(c, v, "late_sink and sink both write to stdout; give late_sink a csv path");
 	}
 	/* A process function's side output takes the late side output's
-	 * path through the dataplane: rows of the input schema, in their
-	 * own vectors, with their own transactions. */
+	 * path through the dataplane: rows of the input schema (a join's
+	 * process: its output schema), in their own vectors, with their own
+	 * transactions. */
 	v = plan_map_get(root, "side_sink", NULL);
 	if (v != NULL) {
 		if (plan_side_sink(c, v) < 0 ||

@@ -4,6 +4,8 @@
  * pipeline steps that name a function,
  *   - map|filter|flat_map: {plugin: P, function: F, PARAM: VALUE, ...}
  *   - process: {function: F[, plugin: P], PARAM: VALUE, ...}
+ *   - join: {..., process: {plugin: P, function: F, PARAM: VALUE, ...}}
+ *     (a co_process function over the join's two inputs)
  *   - aggregate: [..., {plugin: P, function: F[, as: NAME], PARAM: VALUE}]
  * (process's plugin defaults to the builtin functions). The plugin is
  * loaded and the function set up here, once, so a job whose plugin is
@@ -46,6 +48,7 @@ kind_word(uint32_t kind)
 	case SLUICE_FN_FILTER: return "filter";
 	case SLUICE_FN_FLAT_MAP: return "flat_map";
 	case SLUICE_FN_AGGREGATE: return "aggregate";
+	case SLUICE_FN_CO_PROCESS: return "join process";
 	default: return "process";
 	}
 }
@@ -139,7 +142,7 @@ plan_udf_step(struct plan_ctx *c, const struct plan_node *v, uint32_t kind)
 		sl_udf_close(&lib);
 		return plan_err(c, fn, "%s", msg);
 	}
-	if (kind == SLUICE_FN_PROCESS && (f->process == NULL)) {
+	if (sl_udf_kind_keyed(kind) && (f->process == NULL)) {
 		sl_udf_close(&lib);
 		return plan_err(c, fn, "process function '%s' has no process hook", p->udf_function);
 	}
@@ -167,6 +170,21 @@ plan_udf_step(struct plan_ctx *c, const struct plan_node *v, uint32_t kind)
 	uc.key_field = p->key_field;
 	uc.n_params = p->udf_n_params;
 	uc.params = p->udf_param;
+	if (kind == SLUICE_FN_CO_PROCESS) {
+		/* A join's two inputs, keyed by the join key; by default its
+		 * rows are the join's columns (plan_join_out ran first). */
+		const struct sl_plan_input *l = &p->inputs[p->join.left];
+		const struct sl_plan_input *r = &p->inputs[p->join.right];
+
+		uc.in = &l->schema;
+		uc.ts_field = l->source.ts_field;
+		uc.n_keys = p->join.n_keys;
+		uc.key_field = p->join.left_key;
+		uc.in2 = &r->schema;
+		uc.ts_field2 = r->source.ts_field;
+		uc.key_field2 = p->join.right_key;
+		uc.out_default = &p->join.out;
+	}
 	u = calloc(1, sizeof(*u));
 	if (u == NULL) {
 		sl_udf_close(&lib);
@@ -212,7 +230,7 @@ plan_side_sink(struct plan_ctx *c, const struct plan_node *v)
 
 	if (v == NULL)
 		return 0;
-	if (p->udf_kind != SLUICE_FN_PROCESS)
+	if (!sl_udf_kind_keyed(p->udf_kind))
 		return plan_err(c, v, "side_sink takes a process function's side output, and this pipeline has no process step");
 	if (plan_expect(c, v, PLAN_MAP, "side_sink") < 0 ||
 	    plan_require(c, v, "side_sink", "output", &o) < 0 ||

@@ -116,9 +116,10 @@ struct sl_plan_input {
 enum sl_plan_join_kind {
 	SL_PLAN_JOIN_NONE,
 	SL_PLAN_JOIN_INTERVAL,		/**< interval: {lower, upper} (R7.1-R7.3) */
-	SL_PLAN_JOIN_WINDOW,		/**< window: {tumbling} (R7.4) */
+	SL_PLAN_JOIN_WINDOW,		/**< window: {tumbling | sliding, slide | session} (R7.4) */
 	SL_PLAN_JOIN_MATCH,		/**< match: {timeout}: W7.3's order/payment */
-	SL_PLAN_JOIN_ENRICH,		/**< enrich: {outer}: latest right row per key */
+	SL_PLAN_JOIN_ENRICH,		/**< enrich: {outer, ttl}: latest right row per key */
+	SL_PLAN_JOIN_PROCESS,		/**< process: {plugin, function, ...}: a co_process function (udf_*) */
 	SL_PLAN_JOIN_BROADCAST,		/**< broadcast: {outer}: the right rows on every worker */
 };
 
@@ -133,10 +134,13 @@ struct sl_plan_join {
 	bool lower_exclusive, upper_exclusive;
 	int64_t size_ms, offset_ms;	/**< window */
 	int64_t slide_ms;		/**< window: 0 tumbling; else sliding every this */
+	int64_t gap_ms;			/**< window: > 0 session windows of this gap (no size) */
 	int64_t timeout_ms;		/**< match */
 	bool outer;			/**< enrich, broadcast: keep rows with no right row */
+	int64_t ttl_ms;			/**< enrich: state TTL, processing time; 0 none */
 	/** The rows it writes: join_ts, the left's fields, the right's
-	 * (a right field whose name is taken gets "<right>_" in front). */
+	 * (a right field whose name is taken gets "<right>_" in front);
+	 * process: the default of the function's (its own in udf_out). */
 	struct sl_schema out;
 };
 
@@ -300,6 +304,9 @@ struct sl_plan {
 	 * output schema (the sink's columns), udf_side its side outputs.
 	 * SLUICE_FN_AGGREGATE is one item of a window's aggregate list
 	 * (SL_PLAN_AGG_UDF); its column type is the function's agg_type.
+	 * SLUICE_FN_CO_PROCESS is a join's process (SL_PLAN_JOIN_PROCESS):
+	 * udf_out its rows (join.out unless it declares columns), its side
+	 * outputs rows of udf_out.
 	 */
 	uint32_t udf_kind;
 	char plugins_dir[SL_PLAN_PATH_MAX];	/**< plugins: {dir: DIR} */

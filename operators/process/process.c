@@ -25,28 +25,96 @@ key_len_of(const struct sl_process_conf *c)
 	return n;
 }
 
+/* The input's schema, event-time field and key fields (0: first, 1: second). */
+static void
+input_of(const struct sl_process_conf *c, int input, const struct sl_schema **s,
+	 int *ts_field, const int **key_field)
+{
+	*s = input == 0 ? c->in : c->in2;
+	*ts_field = input == 0 ? c->ts_field : c->ts_field2;
+	*key_field = input == 0 ? c->key_field : c->key_field2;
+}
+
+static int
+input_check(const struct sl_process_conf *c, int input, char *msg, size_t msglen)
+{
+	static const char *const what[2] = { "the input", "the second input" };
+	const struct sl_schema *s;
+	const int *kf;
+	int tsf;
+
+	input_of(c, input, &s, &tsf, &kf);
+	if (s == NULL || tsf < 0 || tsf >= s->n_fields || !sl_type_is_int(s->f[tsf].type)) {
+		snprintf(msg, msglen, "process needs %s's schema and an integer or timestamp_ms event-time field",
+			 what[input]);
+		return -EINVAL;
+	}
+	for (uint16_t k = 0; k < c->n_keys; k++) {
+		if (kf[k] < 0 || kf[k] >= s->n_fields) {
+			snprintf(msg, msglen, "process: key field %d is not in %s's schema", kf[k],
+				 what[input]);
+			return -EINVAL;
+		}
+		if (input == 1) {
+			const struct sl_field *a = &c->in->f[c->key_field[k]], *b = &s->f[kf[k]];
+
+			if (a->type != b->type || a->size != b->size) {
+				snprintf(msg, msglen, "process: key %u is %s '%s' in the first input but %s '%s' in the second; the key types must be the same",
+					 k + 1u, sl_type_name(a->type), a->name,
+					 sl_type_name(b->type), b->name);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+static void
+udf_conf(const struct sl_process_conf *c, struct sl_udf_conf *uc)
+{
+	memset(uc, 0, sizeof(*uc));
+	uc->fn = c->fn;
+	uc->in = c->in;
+	uc->ts_field = c->ts_field;
+	uc->n_keys = c->n_keys;
+	uc->key_field = c->key_field;
+	uc->n_params = c->n_params;
+	uc->params = c->params;
+	if (c->fn->kind == SLUICE_FN_CO_PROCESS) {
+		uc->in2 = c->in2;
+		uc->ts_field2 = c->ts_field2;
+		uc->key_field2 = c->key_field2;
+		uc->out_default = c->out_default;
+	}
+}
+
 int
 sl_process_conf_check(const struct sl_process_conf *c, char *msg, size_t msglen)
 {
 	struct sl_udf_conf uc;
 	struct sl_udf_inst *u;
+	bool two;
 	int rc;
 
-	if (c->in == NULL || c->ts_field < 0 || c->ts_field >= c->in->n_fields ||
-	    !sl_type_is_int(c->in->f[c->ts_field].type)) {
-		snprintf(msg, msglen, "process needs the input schema and an integer or timestamp_ms event-time field");
+	if (c->fn == NULL || !sl_udf_kind_keyed(c->fn->kind) || c->fn->process == NULL) {
+		snprintf(msg, msglen, "process needs a process or co_process function (with a process hook)");
 		return -EINVAL;
 	}
+	two = c->fn->kind == SLUICE_FN_CO_PROCESS;
 	if (c->n_keys < 1 || c->n_keys > SL_PROCESS_MAX_KEYS) {
 		snprintf(msg, msglen, "process needs 1..%d key fields (key_by), got %u",
 			 SL_PROCESS_MAX_KEYS, c->n_keys);
 		return -EINVAL;
 	}
-	for (uint16_t k = 0; k < c->n_keys; k++)
-		if (c->key_field[k] < 0 || c->key_field[k] >= c->in->n_fields) {
-			snprintf(msg, msglen, "process: key field %d is not in the schema", c->key_field[k]);
-			return -EINVAL;
-		}
+	for (int i = 0; i < (two ? 2 : 1); i++) {
+		rc = input_check(c, i, msg, msglen);
+		if (rc < 0)
+			return rc;
+	}
+	if (two && c->out_default == NULL) {
+		snprintf(msg, msglen, "process: a co_process function needs its default output schema (the join's columns)");
+		return -EINVAL;
+	}
 	if (key_len_of(c) > SL_UDF_KEY_MAX) {
 		snprintf(msg, msglen, "process: the key fields take %u bytes, at most %d; key_by fewer or shorter fields",
 			 key_len_of(c), SL_UDF_KEY_MAX);
@@ -58,21 +126,10 @@ sl_process_conf_check(const struct sl_process_conf *c, char *msg, size_t msglen)
 			 c->first_kg, c->last_kg, c->max_parallelism);
 		return -EINVAL;
 	}
-	if (c->fn == NULL || c->fn->kind != SLUICE_FN_PROCESS || c->fn->process == NULL) {
-		snprintf(msg, msglen, "process needs a process function (kind process, with a process hook)");
-		return -EINVAL;
-	}
 	u = calloc(1, sizeof(*u));
 	if (u == NULL)
 		return -ENOMEM;
-	memset(&uc, 0, sizeof(uc));
-	uc.fn = c->fn;
-	uc.in = c->in;
-	uc.ts_field = c->ts_field;
-	uc.n_keys = c->n_keys;
-	uc.key_field = c->key_field;
-	uc.n_params = c->n_params;
-	uc.params = c->params;
+	udf_conf(c, &uc);
 	rc = sl_udf_inst_setup(u, &uc, msg, msglen);
 	if (rc == 0)
 		sl_udf_inst_fini(u);
@@ -173,22 +230,27 @@ sl_process_init(struct sl_process *p, const struct sl_process_conf *c,
 		return rc;
 	p->conf = *c;
 	p->st = st;
-	p->key_off = (int32_t)c->in->f[c->key_field[0]].offset;
-	for (uint16_t k = 0; k < c->n_keys; k++) {
-		const struct sl_field *f = &c->in->f[c->key_field[k]];
+	p->key_len = key_len_of(c);
+	for (int i = 0; i < 2; i++) {
+		const struct sl_schema *s;
+		const int *kf;
+		int tsf;
+		uint32_t off = 0;
 
-		if (f->offset != (uint32_t)p->key_off + p->key_len)
-			p->key_off = -1;
-		p->key_len += f->size;
+		input_of(&p->conf, i, &s, &tsf, &kf);
+		p->key_off[i] = -1;
+		if (s == NULL)
+			continue;
+		/* Key fields side by side in the row: the key is read in
+		 * place; otherwise gathered per row. */
+		p->key_off[i] = (int32_t)s->f[kf[0]].offset;
+		for (uint16_t k = 0; k < c->n_keys; k++) {
+			if (s->f[kf[k]].offset != (uint32_t)p->key_off[i] + off)
+				p->key_off[i] = -1;
+			off += s->f[kf[k]].size;
+		}
 	}
-	memset(&uc, 0, sizeof(uc));
-	uc.fn = c->fn;
-	uc.in = c->in;
-	uc.ts_field = c->ts_field;
-	uc.n_keys = c->n_keys;
-	uc.key_field = p->conf.key_field;
-	uc.n_params = c->n_params;
-	uc.params = c->params;
+	udf_conf(&p->conf, &uc);
 	rc = sl_udf_inst_setup(&p->u, &uc, msg, msglen);
 	if (rc < 0)
 		return rc;
@@ -267,16 +329,17 @@ sl_process_fini(struct sl_process *p)
  * slot in cache and do not hash again. @return false: rows one by one.
  */
 static bool
-run_refs(struct sl_process *p, const struct sl_vec *v, struct sl_state_ref *refs)
+run_refs(struct sl_process *p, int32_t key_off, const struct sl_vec *v,
+	 struct sl_state_ref *refs)
 {
 	const uint32_t maxp = p->conf.max_parallelism;
 
-	if (p->key_off < 0 || p->u.n_states == 0)
+	if (key_off < 0 || p->u.n_states == 0)
 		return false;
 	for (uint16_t j = 0; j < v->n_sel; j++) {
 		const uint16_t i = v->sel[j];
 
-		refs[j].key = v->rows + (size_t)i * v->row_size + p->key_off;
+		refs[j].key = v->rows + (size_t)i * v->row_size + key_off;
 		refs[j].ns = NULL;
 		refs[j].kg = (uint16_t)sl_kg_of(v->hash[i], maxp);
 	}
@@ -286,37 +349,45 @@ run_refs(struct sl_process *p, const struct sl_vec *v, struct sl_state_ref *refs
 }
 
 uint32_t
-sl_process_run(struct sl_process *p, const struct sl_vec *v, int64_t now)
+sl_process_run_input(struct sl_process *p, int input, const struct sl_vec *v,
+		     int64_t now)
 {
 	const struct sluice_fn *fn = p->u.fn;
-	const struct sl_field *tsf = &p->conf.in->f[p->conf.ts_field];
 	const uint32_t maxp = p->conf.max_parallelism;
 	const uint16_t rs = v->row_size;
+	const int32_t key_off = p->key_off[input];
 	struct sluice_ctx *c = &p->c;
 	const uint64_t o = c->n_out, s = c->n_side;
 	struct sl_state_ref refs[SL_VEC_MAX];
-	const bool hashed = run_refs(p, v, refs);
+	const bool hashed = run_refs(p, key_off, v, refs);
+	const struct sl_schema *in;
+	const struct sl_field *tsf;
+	const int *kf;
+	int ts_field;
 
+	input_of(&p->conf, input, &in, &ts_field, &kf);
+	tsf = &in->f[ts_field];
 	p->now = now;
 	c->now = now;
 	c->wm = sl_timer_watermark(p->tm);
+	c->input = fn->kind == SLUICE_FN_CO_PROCESS ? (uint32_t)input + 1 : 0;
 	p->stats.rows_in += v->n_sel;
 	for (uint16_t j = 0; j < v->n_sel; j++) {
 		const uint16_t i = v->sel[j];
 		const uint8_t *row = v->rows + (size_t)i * rs;
-		const void *key = row + p->key_off;
+		const void *key = row + key_off;
 
 		if (hashed) {
 			sl_udf_ctx_key(c, &refs[j]);
 		} else {
-			if (p->key_off < 0) {
+			if (key_off < 0) {
 				uint8_t *k = p->key;
 
 				for (uint16_t f = 0; f < p->conf.n_keys; f++) {
-					const struct sl_field *kf = &p->conf.in->f[p->conf.key_field[f]];
+					const struct sl_field *kfd = &in->f[kf[f]];
 
-					memcpy(k, row + kf->offset, kf->size);
-					k += kf->size;
+					memcpy(k, row + kfd->offset, kfd->size);
+					k += kfd->size;
 				}
 				key = p->key;
 			}
@@ -328,9 +399,16 @@ sl_process_run(struct sl_process *p, const struct sl_vec *v, int64_t now)
 		if (c->err < 0)
 			p->stats.state_errors++;
 	}
+	c->input = 0;
 	p->stats.rows_out += c->n_out - o;
 	p->stats.side_out += c->n_side - s;
 	return (uint32_t)(c->n_out - o);
+}
+
+uint32_t
+sl_process_run(struct sl_process *p, const struct sl_vec *v, int64_t now)
+{
+	return sl_process_run_input(p, 0, v, now);
 }
 
 int

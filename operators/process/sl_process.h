@@ -33,6 +33,15 @@
  * Output: rows of the function's output schema (sl_udf_inst.out) through
  * out(arg), side-output rows (input schema) through side(arg, tag, row).
  *
+ * Two inputs (a co_process function, SLUICE_FN_CO_PROCESS: Flink's
+ * KeyedCoProcessFunction, R7.5, run as a join's process): in2, ts_field2
+ * and key_field2 describe the second input, whose key fields have the
+ * first's types in the same order, so a key is the same bytes from
+ * either input and both share the function's state and timers.
+ * sl_process_run_input() takes the rows of one input; the function's
+ * h->input() says which (1, 2). Its output is out_default (the join's
+ * columns) unless it declares columns.
+ *
  * Threads: the thread that owns the sl_state. sl_process_run calls the
  * function once per row; the operator adds no allocation, lock or system
  * call (the state and timer heaps grow by doubling, amortised).
@@ -58,6 +67,11 @@ struct sl_process_conf {
 	uint32_t capacity;		/**< expected keys per instance */
 	uint32_t max_parallelism;
 	uint32_t first_kg, last_kg;	/**< key groups this instance owns */
+	/* co_process: the second input, and the default output */
+	const struct sl_schema *in2;
+	int ts_field2;
+	int key_field2[SL_PROCESS_MAX_KEYS];
+	const struct sl_schema *out_default;
 };
 
 /** Counters; single writer (the owning thread). */
@@ -77,7 +91,7 @@ struct sl_process {
 	struct sl_process_stats stats;
 	struct sl_udf_inst u;
 	uint32_t key_len;
-	int32_t key_off;		/**< key fields side by side: offset; else -1 */
+	int32_t key_off[2];		/**< per input: key fields side by side: offset; else -1 */
 	struct sl_state *st;
 	struct sl_timer *tm;
 	int sid[SL_UDF_MAX_STATES];
@@ -122,6 +136,13 @@ void sl_process_fini(struct sl_process *p);
  */
 uint32_t sl_process_run(struct sl_process *p, const struct sl_vec *v,
 			int64_t now);
+
+/**
+ * The same for the rows of input 0 (the first) or 1 (the second, a
+ * co_process function's only). @return main-output rows written.
+ */
+uint32_t sl_process_run_input(struct sl_process *p, int input,
+			      const struct sl_vec *v, int64_t now);
 
 /**
  * WM(wm): fire every event-time timer <= wm in order.

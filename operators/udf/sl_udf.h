@@ -85,7 +85,20 @@ struct sl_udf_conf {
 	const int *key_field;
 	uint16_t n_params;
 	const struct sl_udf_param *params;
+	/* co_process: the second input (in is the first), and the output
+	 * when the function adds no column (the join's) */
+	const struct sl_schema *in2;
+	int ts_field2;
+	const int *key_field2;		/**< n_keys of them */
+	const struct sl_schema *out_default;
 };
+
+/** Whether a function of kind keeps keyed state and timers. */
+static inline bool
+sl_udf_kind_keyed(uint32_t kind)
+{
+	return kind == SLUICE_FN_PROCESS || kind == SLUICE_FN_CO_PROCESS;
+}
 
 /** A function instance, set up. */
 struct sl_udf_inst {
@@ -102,6 +115,10 @@ struct sl_udf_inst {
 	struct sluice_field in_f[SL_SCHEMA_MAX_FIELDS];
 	uint32_t in_keys[SL_SCHEMA_MAX_FIELDS];
 	struct sluice_schema in_s;
+	struct sluice_field in2_f[SL_SCHEMA_MAX_FIELDS];	/* co_process */
+	uint32_t in2_keys[SL_SCHEMA_MAX_FIELDS];
+	struct sluice_schema in2_s;
+	bool has_in2;
 	struct sluice_field out_f[SL_SCHEMA_MAX_FIELDS];
 	struct sluice_schema out_s;
 	int bad_param;			/**< setup: the parameter nobody asked for, or -1 */
@@ -139,6 +156,7 @@ struct sluice_ctx {
 	struct sl_state_ref ref;	/**< the current key (kg, key, hash) */
 	uint32_t key_len;
 	int64_t ts, wm, now;
+	uint32_t input;			/**< co_process: 1 or 2 in process, else 0 */
 	sl_udf_out_fn out;
 	sl_udf_side_fn side;
 	void *arg;

@@ -213,6 +213,12 @@ h_emit_side(sluice_ctx *c, int tag, const void *row)
 	return 0;
 }
 
+static uint32_t
+h_input(const sluice_ctx *c)
+{
+	return c->input;
+}
+
 const struct sluice_host sl_udf_host = {
 	.abi_version = SLUICE_UDF_ABI_VERSION,
 	.size = sizeof(struct sluice_host),
@@ -242,6 +248,8 @@ const struct sluice_host sl_udf_host = {
 	.map_iter = h_map_iter,
 	.emit = h_emit,
 	.emit_side = h_emit_side,
+	.input = h_input,
+	.input_schema = udf_input_schema,
 };
 
 uint32_t

@@ -24,6 +24,7 @@ kind_name(uint32_t k)
 	case SLUICE_FN_FLAT_MAP: return "flat_map";
 	case SLUICE_FN_AGGREGATE: return "aggregate";
 	case SLUICE_FN_PROCESS: return "process";
+	case SLUICE_FN_CO_PROCESS: return "co_process";
 	default: return "unknown";
 	}
 }

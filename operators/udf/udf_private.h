@@ -14,6 +14,7 @@ int udf_out_field(sluice_setup *s, const char *name, uint32_t type, uint32_t str
 int udf_side_output(sluice_setup *s, const char *name);
 int udf_value_state(sluice_setup *s, const char *name, uint32_t val_len, int64_t ttl_ms);
 int udf_list_state(sluice_setup *s, const char *name, int64_t ttl_ms);
+const struct sluice_schema *udf_input_schema(sluice_setup *s, uint32_t input);
 int udf_map_state(sluice_setup *s, const char *name, uint32_t ukey_len, int64_t ttl_ms);
 
 #endif /* UDF_PRIVATE_H */

@@ -97,7 +97,7 @@ udf_out_field(sluice_setup *s, const char *name, uint32_t type, uint32_t str_len
 	    (type == SLUICE_STR && (str_len == 0 || str_len > SL_STR_MAX)))
 		return -EINVAL;
 	if (u->fn->kind != SLUICE_FN_MAP && u->fn->kind != SLUICE_FN_FLAT_MAP &&
-	    u->fn->kind != SLUICE_FN_PROCESS)
+	    !sl_udf_kind_keyed(u->fn->kind))
 		return -ENOTSUP;
 	u->out_is_in = false;
 	return sl_schema_add(&u->out, name, (enum sl_type)type,
@@ -111,7 +111,7 @@ udf_side_output(sluice_setup *s, const char *name)
 
 	if (name == NULL || *name == '\0' || strlen(name) >= SL_NAME_MAX)
 		return -EINVAL;
-	if (u->fn->kind != SLUICE_FN_PROCESS)
+	if (!sl_udf_kind_keyed(u->fn->kind))
 		return -ENOTSUP;
 	for (uint16_t i = 0; i < u->n_sides; i++)
 		if (strcmp(u->side[i], name) == 0)
@@ -132,7 +132,7 @@ add_state(sluice_setup *s, const char *name, enum sl_state_kind kind,
 	/* "<name>" goes into descriptor names "udf.<name>": keep it short */
 	if (name == NULL || *name == '\0' || strlen(name) > 40 || ttl_ms < 0)
 		return -EINVAL;
-	if (u->fn->kind != SLUICE_FN_PROCESS)
+	if (!sl_udf_kind_keyed(u->fn->kind))
 		return -ENOTSUP;
 	for (uint16_t i = 0; i < u->n_states; i++)
 		if (strcmp(u->state[i].name, name) == 0)
@@ -168,6 +168,16 @@ udf_map_state(sluice_setup *s, const char *name, uint32_t ukey_len, int64_t ttl_
 	if (ukey_len == 0 || ukey_len > SL_UDF_KEY_MAX)
 		return -EINVAL;
 	return add_state(s, name, SL_STATE_MAP, 0, ukey_len, ttl_ms);
+}
+
+const struct sluice_schema *
+udf_input_schema(sluice_setup *s, uint32_t input)
+{
+	struct sl_udf_inst *u = s->u;
+
+	if (input == 1)
+		return &u->in_s;
+	return input == 2 && u->has_in2 ? &u->in2_s : NULL;
 }
 
 /* The plugin's view of a schema: same layout, its own structs. */
@@ -211,6 +221,15 @@ sl_udf_inst_setup(struct sl_udf_inst *u, const struct sl_udf_conf *c,
 		u->in_keys[k] = (uint32_t)c->key_field[k];
 	u->in_s.n_keys = c->n_keys;
 	u->in_s.key_fields = u->in_keys;
+	if (c->in2 != NULL) {
+		schema_view(c->in2, u->in2_f, &u->in2_s);
+		u->in2_s.ts_field = c->ts_field2;
+		for (uint16_t k = 0; k < c->n_keys; k++)
+			u->in2_keys[k] = (uint32_t)c->key_field2[k];
+		u->in2_s.n_keys = c->n_keys;
+		u->in2_s.key_fields = u->in2_keys;
+		u->has_in2 = true;
+	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return -ENOMEM;
@@ -237,7 +256,7 @@ sl_udf_inst_setup(struct sl_udf_inst *u, const struct sl_udf_conf *c,
 		}
 	free(s);
 	if (u->out_is_in)
-		u->out = *c->in;
+		u->out = c->out_default != NULL ? *c->out_default : *c->in;
 	schema_view(&u->out, u->out_f, &u->out_s);
 	if (c->fn->start != NULL)
 		c->fn->start(u->self, &u->out_s);

@@ -277,7 +277,7 @@ sl_ckpt_builder_finish(struct sl_ckpt_builder *b, const void **data, size_t *len
 	memcpy(t + CKPT_T_MAGIC, CKPT_END_MAGIC, 8);
 	ckpt_put32(t + CKPT_T_COUNT, b->n_sections);
 	ckpt_put32(t + CKPT_T_CRC, b->meta_crc);
-	ckpt_put64(t + CKPT_T_LEN, b->len + CKPT_TRL_SIZE);
+	ckpt_put64(t + CKPT_T_LEN, b->base + b->len + CKPT_TRL_SIZE);
 	b->file_crc = sl_ckpt_crc32c(b->file_crc, t, CKPT_TRL_SIZE);
 	b->len += CKPT_TRL_SIZE;
 	/* A second _finish would append a second trailer. */
@@ -286,9 +286,42 @@ sl_ckpt_builder_finish(struct sl_ckpt_builder *b, const void **data, size_t *len
 	*len = b->len;
 	if (info != NULL) {
 		info->n_sections = b->n_sections;
-		info->size = b->len;
+		info->size = b->base + b->len;
 		info->crc = b->file_crc;
 	}
+	return 0;
+}
+
+size_t
+sl_ckpt_builder_flushable(const struct sl_ckpt_builder *b)
+{
+	if (b->err || b->in_section)
+		return 0;
+	return b->len - b->len % SL_CKPT_ALIGN;
+}
+
+int
+sl_ckpt_builder_swap(struct sl_ckpt_builder *b, void *nbuf, size_t ncap,
+		     void **out, size_t *out_len, uint64_t *out_off)
+{
+	size_t take = sl_ckpt_builder_flushable(b), rest;
+
+	if (b->err)
+		return b->err;
+	if (take == 0 || nbuf == NULL || (uintptr_t)nbuf % SL_CKPT_ALIGN != 0)
+		return -EINVAL;
+	rest = b->len - take;
+	if (rest > ncap)
+		return -ENOBUFS;
+	memcpy(nbuf, b->buf + take, rest);
+	*out = b->buf;
+	*out_len = take;
+	*out_off = b->base;
+	b->base += take;
+	b->buf = nbuf;
+	b->cap = ncap;
+	b->len = rest;
+	b->owned = false;
 	return 0;
 }
 

@@ -208,7 +208,9 @@ struct sl_ckpt_builder {
 	uint32_t meta_crc;	/* over header + section headers so far */
 	uint32_t file_crc;	/* over every byte so far */
 	uint32_t sec_crc;	/* open section's payload */
-	size_t sec_off;		/* open section's header offset */
+	size_t sec_off;		/* open section's header offset (in buf) */
+	uint64_t base;		/* file offset of buf[0]: bytes handed out
+				 * by _swap (streaming) */
 };
 
 /**
@@ -229,6 +231,22 @@ int sl_ckpt_builder_init(struct sl_ckpt_builder *b, void *buf, size_t cap,
  */
 int sl_ckpt_builder_init_grow(struct sl_ckpt_builder *b, void *buf, size_t cap,
 			      const struct sl_ckpt_file_info *info);
+
+/**
+ * Streaming: the file leaves in pieces while it is built, so it never
+ * needs a buffer of its size (a worker's is hundreds of MB). Between
+ * sections, _flushable() is how many bytes at the front of the buffer
+ * may go (a multiple of SL_CKPT_ALIGN, so they can be written O_DIRECT
+ * at their file offset); _swap() hands the buffer out (*out, *out_len:
+ * those bytes, at file offset *out_off) and goes on in nbuf (a caller
+ * buffer of ncap bytes, SL_CKPT_ALIGN-aligned), to which it moves the
+ * rest. _finish then gives the last piece; info->size is the whole
+ * file's. -EINVAL inside a section or when nothing can go, -ENOBUFS when
+ * the rest does not fit in nbuf.
+ */
+size_t sl_ckpt_builder_flushable(const struct sl_ckpt_builder *b);
+int sl_ckpt_builder_swap(struct sl_ckpt_builder *b, void *nbuf, size_t ncap,
+			 void **out, size_t *out_len, uint64_t *out_off);
 
 /** Open a section; then _append its payload in as many pieces as
  * wanted, then _end. kg is SL_CKPT_NO_KG unless kind is KEYED. */
@@ -388,6 +406,47 @@ void sl_ckpt_writer_destroy(struct sl_ckpt_writer *w);
  */
 int sl_ckpt_writer_submit(struct sl_ckpt_writer *w, int dirfd, const char *name,
 			  const void *buf, size_t len, uint64_t tag, unsigned int flags);
+
+/**
+ * Open dirfd/name as a stream: its bytes follow in pieces
+ * (_append), then _close_stream makes it durable under its name (fsync,
+ * rename, fsync of the directory) and it is reported by _poll like a
+ * submitted file, whose bytes are all the pieces'. *sid names it for
+ * those calls until then. Flags as _submit (SL_CKPT_W_FREE is ignored).
+ * -EAGAIN when max_ops are in flight. Never blocks.
+ */
+int sl_ckpt_writer_open_stream(struct sl_ckpt_writer *w, int dirfd, const char *name,
+			       uint64_t tag, unsigned int flags, unsigned int *sid);
+
+/**
+ * Queue buf[0..len) for the stream's file offset off. Pieces are written
+ * in the order given, one at a time; buf stays the caller's, unchanged,
+ * until _released gives its cookie back. With SL_CKPT_W_DIRECT, pieces
+ * whose buf, len and off are SL_CKPT_ALIGN-aligned go around the page
+ * cache; from the first that is not, the rest goes through it. -EAGAIN
+ * when 64 pieces wait already (poll, then retry); -EINVAL after close.
+ * A stream that failed takes pieces and hands them straight back; it
+ * is reported (with its failure) only after _close_stream, and from
+ * then on its sid is no more.
+ */
+int sl_ckpt_writer_append(struct sl_ckpt_writer *w, unsigned int sid, const void *buf,
+			  size_t len, uint64_t off, uint64_t cookie);
+
+/** No more pieces: the stream ends once they are written. */
+int sl_ckpt_writer_close_stream(struct sl_ckpt_writer *w, unsigned int sid);
+
+/**
+ * Give the stream up: it fails with -ECANCELED, its tmp is removed and
+ * its pieces come back; reported by _poll like any failed file.
+ */
+int sl_ckpt_writer_abort_stream(struct sl_ckpt_writer *w, unsigned int sid);
+
+/**
+ * Cookies of stream pieces the writer is done with (written, or dropped
+ * when their stream failed), up to n, oldest first. Call after _poll.
+ */
+unsigned int sl_ckpt_writer_released(struct sl_ckpt_writer *w, uint64_t *cookies,
+				     unsigned int n);
 
 /**
  * Reap completions (in batches), submit the next step of every op they

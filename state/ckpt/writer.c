@@ -15,6 +15,13 @@
  *            so a failed file never leaves a tmp behind and never appears
  *            under its final name
  *
+ * A stream (sl_ckpt_writer_open_stream) is the same file whose bytes
+ * come in pieces while it is being made: OPEN, then STREAM, one write at
+ * a time from a FIFO of the caller's buffers (each handed back through
+ * sl_ckpt_writer_released() once written), then, after _close_stream,
+ * the fsync and RENAME as above. A failure removes NAME.tmp and hands
+ * back every buffer still queued.
+ *
  * With SL_CKPT_W_DIRECT the file is opened O_DIRECT and WRITE first sends
  * the SL_CKPT_ALIGN-aligned prefix; then O_DIRECT is switched off
  * (fcntl, which never waits for the disk) and the tail and the fsync
@@ -54,6 +61,7 @@
 #define SQE_PER_OP (CHAIN_WRITES + 1)
 #define CQE_BATCH 32
 #define NAME_MAX_ 250
+#define STREAM_SEGS 64		/* pieces a stream may have queued */
 
 /* What an SQE was for; low 8 bits of user_data, op index above. */
 enum sqe_kind {
@@ -74,6 +82,16 @@ enum op_state {
 	S_RENAME,
 	S_CLEANUP,
 	S_FINISHED,	/* waiting to be reported */
+	S_STREAM,	/* open, writing pieces as they come */
+	S_DEAD,		/* a stream that failed, until the caller closes it */
+};
+
+/* A stream's piece: buf[0..len) at file offset off. */
+struct seg {
+	const uint8_t *buf;
+	size_t len;
+	uint64_t off;
+	uint64_t cookie;
 };
 
 /* One file in flight. Written only by the owning thread. */
@@ -97,6 +115,13 @@ struct op {
 	int res;		/* first failure */
 	uint16_t fail_step;
 	uint64_t t_submit, t_write, fsync_ns;
+	/* streams */
+	bool stream;
+	bool closing;		/* _close_stream: no more pieces */
+	bool torn;		/* SL_FAULT_CKPT_TORN: the last piece is dropped */
+	struct seg segs[STREAM_SEGS];
+	unsigned int seg_head, seg_tail;
+	size_t sdone;		/* bytes of the head piece written */
 	char name[NAME_MAX_ + 1];
 	char tmp[NAME_MAX_ + 6];
 };
@@ -110,6 +135,9 @@ struct sl_ckpt_writer {
 	unsigned int fin_head, fin_tail;	/* FIFO of finished op indices */
 	unsigned int *fin;
 	struct op *ops;
+	/* streams' written (or dropped) pieces, for _released */
+	uint64_t *rel;
+	unsigned int rel_head, rel_tail, rel_cap;
 };
 
 static struct io_uring_sqe *
@@ -138,6 +166,11 @@ flush(struct sl_ckpt_writer *w)
 static void
 finish(struct sl_ckpt_writer *w, struct op *o)
 {
+	/* A stream's sid stays its own until _close_stream. */
+	if (o->stream && !o->closing) {
+		o->state = S_DEAD;
+		return;
+	}
 	o->state = S_FINISHED;
 	w->fin[w->fin_tail++ % w->max_ops] = (unsigned int)(o - w->ops);
 }
@@ -148,6 +181,16 @@ fault_nop(struct sl_ckpt_writer *w, struct op *o)
 	io_uring_prep_nop(get_sqe(w, o, K_FAULT));
 }
 
+/* A stream's piece is the caller's again. The FIFO holds every piece a
+ * stream may have at once, so it cannot be full (grown at _open_stream). */
+static void
+seg_release(struct sl_ckpt_writer *w, struct op *o)
+{
+	w->rel[w->rel_tail++ % w->rel_cap] = o->segs[o->seg_head % STREAM_SEGS].cookie;
+	o->seg_head++;
+	o->sdone = 0;
+}
+
 /* Fail the op at step, and remove NAME.tmp before reporting. */
 static void
 fail_op(struct sl_ckpt_writer *w, struct op *o, uint16_t step, int res)
@@ -156,6 +199,8 @@ fail_op(struct sl_ckpt_writer *w, struct op *o, uint16_t step, int res)
 		o->res = res;
 		o->fail_step = step;
 	}
+	while (o->stream && o->seg_head != o->seg_tail)
+		seg_release(w, o);
 	o->state = S_CLEANUP;
 	if (o->fd >= 0) {
 		io_uring_prep_close(get_sqe(w, o, K_CLOSE), o->fd);
@@ -211,6 +256,48 @@ submit_chain(struct sl_ckpt_writer *w, struct op *o)
 	io_uring_prep_fsync(get_sqe(w, o, K_FSYNC), o->fd, 0);
 }
 
+/*
+ * A stream's next step: write the head piece's rest (through the page
+ * cache once a piece is not aligned for O_DIRECT), or, closed and all
+ * written, the fsync.
+ */
+static void
+stream_kick(struct sl_ckpt_writer *w, struct op *o)
+{
+	const struct seg *g;
+	size_t n;
+
+	if (o->inflight != 0 || o->res < 0)
+		return;
+	if (o->seg_head == o->seg_tail) {
+		if (o->closing && !o->synced) {
+			o->t_write = ckpt_mono_ns();
+			io_uring_prep_fsync(get_sqe(w, o, K_FSYNC), o->fd, 0);
+		}
+		return;
+	}
+	g = &o->segs[o->seg_head % STREAM_SEGS];
+	if (o->torn && o->closing && o->seg_head + 1 == o->seg_tail) {
+		seg_release(w, o);	/* a torn file: its end never written */
+		stream_kick(w, o);
+		return;
+	}
+	if (o->direct && ((g->off + o->sdone) % SL_CKPT_ALIGN != 0 ||
+			  (g->len - o->sdone) % SL_CKPT_ALIGN != 0 ||
+			  (uintptr_t)(g->buf + o->sdone) % SL_CKPT_ALIGN != 0)) {
+		int rc = direct_off(o);
+
+		if (rc < 0) {
+			fail_op(w, o, SL_CKPT_STEP_WRITE, rc);
+			return;
+		}
+	}
+	n = g->len - o->sdone < CHUNK ? g->len - o->sdone : CHUNK;
+	o->chain_off = g->off + o->sdone;
+	io_uring_prep_write(get_sqe(w, o, K_WRITE), o->fd, g->buf + o->sdone,
+			    (unsigned int)n, g->off + o->sdone);
+}
+
 static void
 submit_rename(struct sl_ckpt_writer *w, struct op *o)
 {
@@ -242,12 +329,23 @@ step_done(struct sl_ckpt_writer *w, struct op *o)
 			open_tmp(w, o);
 			return;
 		}
+		if (o->res < 0 && o->fd >= 0) {
+			fail_op(w, o, o->fail_step, o->res);	/* cancelled */
+			return;
+		}
 		if (o->res < 0) {
 			/* Nothing was opened; an injected failure created nothing. */
+			while (o->stream && o->seg_head != o->seg_tail)
+				seg_release(w, o);
 			finish(w, o);
 			return;
 		}
 		o->t_write = ckpt_mono_ns();
+		if (o->stream) {
+			o->state = S_STREAM;
+			stream_kick(w, o);
+			return;
+		}
 		if (o->target == 0) {
 			io_uring_prep_fsync(get_sqe(w, o, K_FSYNC), o->fd, 0);
 			o->state = S_WRITE;
@@ -274,6 +372,18 @@ step_done(struct sl_ckpt_writer *w, struct op *o)
 			}
 		}
 		submit_chain(w, o);
+		return;
+	case S_STREAM:
+		if (o->res < 0) {
+			fail_op(w, o, o->fail_step, o->res);
+			return;
+		}
+		if (o->synced) {
+			o->fsync_ns = ckpt_mono_ns() - o->t_write;
+			submit_rename(w, o);
+			return;
+		}
+		stream_kick(w, o);
 		return;
 	case S_RENAME:
 	case S_CLEANUP:
@@ -309,6 +419,29 @@ on_cqe(struct sl_ckpt_writer *w, uint64_t ud, int res)
 		}
 		break;
 	case K_WRITE:
+		if (o->stream) {
+			const struct seg *g = &o->segs[o->seg_head % STREAM_SEGS];
+
+			want = g->len - o->sdone < CHUNK ? g->len - o->sdone : CHUNK;
+			if (o->res < 0)
+				break;
+			if (res > 0 && sl_fault_sim(SL_FAULT_CKPT_WRITE_SHORT))
+				res = res / 2 ? res / 2 : res;
+			if (res >= 0 && sl_fault_sim(SL_FAULT_CKPT_WRITE_ENOSPC))
+				res = -ENOSPC;
+			if (res <= 0) {
+				o->res = res < 0 ? res : -EIO;
+				o->fail_step = SL_CKPT_STEP_WRITE;
+				break;
+			}
+			/* a short write: the rest goes next (stream_kick) */
+			o->sdone += (size_t)res;
+			o->wpos += (size_t)res;
+			if (o->sdone == g->len)
+				seg_release(w, o);
+			(void)want;
+			break;
+		}
 		want = o->target - o->chain_off < CHUNK ? o->target - o->chain_off : CHUNK;
 		if (o->broken || o->res < 0)
 			break;	/* -ECANCELED after a short write, or already failed */
@@ -388,9 +521,13 @@ sl_ckpt_writer_create(unsigned int max_ops, struct sl_ckpt_writer **out)
 		return -ENOMEM;
 	w->ops = calloc(max_ops, sizeof(*w->ops));
 	w->fin = calloc(max_ops, sizeof(*w->fin));
-	if (w->ops == NULL || w->fin == NULL) {
+	/* every piece every op could hold as a stream */
+	w->rel_cap = max_ops * STREAM_SEGS;
+	w->rel = calloc(w->rel_cap, sizeof(*w->rel));
+	if (w->ops == NULL || w->fin == NULL || w->rel == NULL) {
 		free(w->ops);
 		free(w->fin);
+		free(w->rel);
 		free(w);
 		return -ENOMEM;
 	}
@@ -398,6 +535,7 @@ sl_ckpt_writer_create(unsigned int max_ops, struct sl_ckpt_writer **out)
 	if (r < 0) {
 		free(w->ops);
 		free(w->fin);
+		free(w->rel);
 		free(w);
 		return r;
 	}
@@ -448,7 +586,7 @@ report(struct sl_ckpt_writer *w, struct sl_ckpt_done *done, unsigned int n)
 		nl = strnlen(o->name, sizeof(d->name) - 1);
 		memcpy(d->name, o->name, nl);
 		d->name[nl] = '\0';
-		if (o->flags & SL_CKPT_W_FREE)
+		if (!o->stream && (o->flags & SL_CKPT_W_FREE))
 			free((void *)(uintptr_t)o->buf);
 		memset(o, 0, sizeof(*o));
 		w->pending--;
@@ -515,9 +653,9 @@ sl_ckpt_writer_eventfd(struct sl_ckpt_writer *w)
 	return w->efd;
 }
 
-int
-sl_ckpt_writer_submit(struct sl_ckpt_writer *w, int dirfd, const char *name,
-		      const void *buf, size_t len, uint64_t tag, unsigned int flags)
+static int
+op_new(struct sl_ckpt_writer *w, int dirfd, const char *name, const void *buf,
+       size_t len, uint64_t tag, unsigned int flags, bool stream)
 {
 	struct op *o = NULL;
 	size_t nl;
@@ -544,16 +682,21 @@ sl_ckpt_writer_submit(struct sl_ckpt_writer *w, int dirfd, const char *name,
 	o->len = len;
 	o->target = len;
 	o->flags = flags;
+	o->stream = stream;
 	o->direct = (flags & SL_CKPT_W_DIRECT) != 0 &&
 		(uintptr_t)buf % SL_CKPT_ALIGN == 0;
 	o->t_submit = ckpt_mono_ns();
 	memcpy(o->name, name, nl + 1);
 	snprintf(o->tmp, sizeof(o->tmp), "%s.tmp", name);
-	if (sl_fault_sim(SL_FAULT_CKPT_TORN))
-		o->target = len / 2;
-	o->dtarget = o->target - o->target % SL_CKPT_ALIGN;
-	if (o->dtarget == 0)
-		o->direct = false;	/* all tail */
+	if (stream) {
+		o->torn = sl_fault_sim(SL_FAULT_CKPT_TORN);
+	} else {
+		if (sl_fault_sim(SL_FAULT_CKPT_TORN))
+			o->target = len / 2;
+		o->dtarget = o->target - o->target % SL_CKPT_ALIGN;
+		if (o->dtarget == 0)
+			o->direct = false;	/* all tail */
+	}
 	o->state = S_OPEN;
 	w->pending++;
 	if (sl_fault_sim(SL_FAULT_CKPT_OPEN)) {
@@ -564,7 +707,16 @@ sl_ckpt_writer_submit(struct sl_ckpt_writer *w, int dirfd, const char *name,
 		open_tmp(w, o);
 	}
 	flush(w);
-	return 0;
+	return (int)(o - w->ops);
+}
+
+int
+sl_ckpt_writer_submit(struct sl_ckpt_writer *w, int dirfd, const char *name,
+		      const void *buf, size_t len, uint64_t tag, unsigned int flags)
+{
+	int r = op_new(w, dirfd, name, buf, len, tag, flags, false);
+
+	return r < 0 ? r : 0;
 }
 
 void
@@ -574,6 +726,11 @@ sl_ckpt_writer_destroy(struct sl_ckpt_writer *w)
 
 	if (w == NULL)
 		return;
+	/* A stream left open is unfinished: it fails, its tmp removed. */
+	for (unsigned int i = 0; i < w->max_ops; i++)
+		if (w->ops[i].stream && !w->ops[i].closing &&
+		    w->ops[i].state != S_FREE)
+			(void)sl_ckpt_writer_abort_stream(w, i);
 	/* The kernel may still read the callers' buffers: wait it out. */
 	while (w->pending > 0)
 		sl_ckpt_writer_wait(w, d, 8, 1000);
@@ -582,7 +739,99 @@ sl_ckpt_writer_destroy(struct sl_ckpt_writer *w)
 	io_uring_queue_exit(&w->ring);
 	free(w->ops);
 	free(w->fin);
+	free(w->rel);
 	free(w);
+}
+
+int
+sl_ckpt_writer_open_stream(struct sl_ckpt_writer *w, int dirfd, const char *name,
+			   uint64_t tag, unsigned int flags, unsigned int *sid)
+{
+	int r = op_new(w, dirfd, name, NULL, 0, tag, flags & ~SL_CKPT_W_FREE, true);
+
+	if (r < 0)
+		return r;
+	*sid = (unsigned int)r;
+	return 0;
+}
+
+int
+sl_ckpt_writer_append(struct sl_ckpt_writer *w, unsigned int sid, const void *buf,
+		      size_t len, uint64_t off, uint64_t cookie)
+{
+	struct op *o;
+
+	if (sid >= w->max_ops || buf == NULL || len == 0)
+		return -EINVAL;
+	o = &w->ops[sid];
+	if (!o->stream || o->closing)
+		return -EINVAL;
+	if (o->seg_tail - o->seg_head == STREAM_SEGS)
+		return -EAGAIN;
+	o->segs[o->seg_tail++ % STREAM_SEGS] = (struct seg){ buf, len, off, cookie };
+	if (o->res < 0) {
+		/* failed already: back at once */
+		while (o->seg_head != o->seg_tail)
+			seg_release(w, o);
+		return 0;
+	}
+	if (o->state == S_STREAM)
+		stream_kick(w, o);
+	flush(w);
+	return 0;
+}
+
+int
+sl_ckpt_writer_close_stream(struct sl_ckpt_writer *w, unsigned int sid)
+{
+	struct op *o;
+
+	if (sid >= w->max_ops)
+		return -EINVAL;
+	o = &w->ops[sid];
+	if (!o->stream || o->closing)
+		return -EINVAL;
+	o->closing = true;
+	if (o->state == S_STREAM)
+		stream_kick(w, o);
+	else if (o->state == S_DEAD)
+		finish(w, o);
+	flush(w);
+	return 0;
+}
+
+int
+sl_ckpt_writer_abort_stream(struct sl_ckpt_writer *w, unsigned int sid)
+{
+	struct op *o;
+
+	if (sid >= w->max_ops)
+		return -EINVAL;
+	o = &w->ops[sid];
+	if (!o->stream || o->closing)
+		return -EINVAL;
+	o->closing = true;
+	if (o->res == 0) {
+		o->res = -ECANCELED;
+		o->fail_step = SL_CKPT_STEP_WRITE;
+	}
+	if (o->state == S_DEAD)
+		finish(w, o);
+	else if (o->state == S_STREAM && o->inflight == 0)
+		fail_op(w, o, o->fail_step, o->res);
+	/* else the step in flight ends in fail_op (step_done) */
+	flush(w);
+	return 0;
+}
+
+unsigned int
+sl_ckpt_writer_released(struct sl_ckpt_writer *w, uint64_t *cookies, unsigned int n)
+{
+	unsigned int k = 0;
+
+	while (k < n && w->rel_head != w->rel_tail)
+		cookies[k++] = w->rel[w->rel_head++ % w->rel_cap];
+	return k;
 }
 
 int

@@ -94,8 +94,9 @@ fi
 # Six SIGKILLs at random moments, each restart from the latest checkpoint.
 fresh
 kills=0
-for _ in 1 2 3 4 5 6; do
-	crash "$(job 2)" "0.$((RANDOM % 5 + 3))"
+for i in 1 2 3 4 5 6; do
+	# the first kill waits for a checkpoint, so the last run has one
+	crash "$(job 2)" "0.$((RANDOM % 5 + 3))" $((i == 1))
 	kills=$((kills + 1))
 done
 run_dp "$(job 2)" --restore latest

@@ -6,7 +6,8 @@
 # (window_start, key, count) before the comparison (a late firing's
 # update and the late side output interleave as they come); the stateless
 # and top-K examples' are compared in their order, the dedup example's
-# sorted by key and time, the join example's by every column.
+# sorted by key and time, the join and co-process examples' by every
+# column.
 . "$(dirname "$0")/lib.sh"
 
 sort_res() {	# sort_res FILE: the header, then rows by window_start, key, count
@@ -82,10 +83,10 @@ for job in topk-clicks; do
 	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected, in order"
 	n=$((n + 1))
 done
-# Join: two sources (a CSV and a net_pcap port), pairs completing on two
-# workers as they come; broadcast: the rules on every worker; sorted by
-# every column.
-for job in join-clicks broadcast-clicks; do
+# Joins (interval, session): two sources (a CSV and a net_pcap port),
+# pairs completing on two workers; broadcast: the rules on every worker;
+# sorted by every column.
+for job in join-clicks sessionjoin-clicks broadcast-clicks; do
 	sed -e "s|path: out/|path: $T/|" "configs/jobs/$job.yaml" > "$T/$job.yaml"
 	run_dp "$T/$job.yaml"
 	{ head -1 "$T/$job.csv"; tail -n +2 "$T/$job.csv" |
@@ -94,4 +95,18 @@ for job in join-clicks broadcast-clicks; do
 	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected"
 	n=$((n + 1))
 done
-[ "$n" = 11 ] || fail "ran $n examples"
+# Co-process: two feeds reconciled by the orderpay plugin (the build's
+# plugins directory): sorted by every column; its side output empty.
+for job in coprocess-clicks; do
+	sed -e "s|path: out/|path: $T/|" -e "s|dir: build/plugins|dir: $SLUICE_BUILD/plugins|" \
+		"configs/jobs/$job.yaml" > "$T/$job.yaml"
+	run_dp "$T/$job.yaml"
+	{ head -1 "$T/$job.csv"; tail -n +2 "$T/$job.csv" |
+		sort -t, -k1,1n -k2,2n -k3,3n -k4,4n -k5,5n -k6,6n -k7,7n; } > "$T/$job.sorted"
+	same_file "configs/jobs/expected/$job.csv" "$T/$job.sorted"
+	[ "$(cat "$T/$job-unmatched.csv")" = "$(head -1 "$T/$job.csv")" ] ||
+		fail "$job: unmatched clicks: $(head -3 "$T/$job-unmatched.csv")"
+	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected, none unmatched"
+	n=$((n + 1))
+done
+[ "$n" = 13 ] || fail "ran $n examples"

@@ -201,6 +201,36 @@ SELECT max(a.ts, b.ts) AS join_ts, a.user_id, a.url_id, a.ts, b.user_id AS again
 SQL
 } | sqlite3 -batch | tr -d '\r' > "$here/join-clicks.csv"
 
+# Session window join of the clicks with themselves (R7.4, gap 1 s):
+# per (user_id, url_id), the clicks in ts order, a new session where a
+# click is more than 1000 ms after the previous one (touching windows
+# merge), every click of a session with every click of it at the
+# session's last ts + 999. out_of_orderness 5 s exceeds every row's lag
+# plus the gap: nothing is late, no session fires early. Sorted by every
+# column.
+{ base 5000; cat <<SQL
+CREATE TABLE g AS SELECT *, lag(ts) OVER (PARTITION BY user_id, url_id ORDER BY ts) AS prev FROM x;
+CREATE TABLE s AS SELECT *, sum(CASE WHEN prev IS NULL OR ts > prev + 1000 THEN 1 ELSE 0 END)
+	OVER (PARTITION BY user_id, url_id ORDER BY ts ROWS UNBOUNDED PRECEDING) AS sess FROM g;
+CREATE TABLE se AS SELECT user_id, url_id, sess, max(ts) + 999 AS fire FROM s GROUP BY 1, 2, 3;
+SELECT se.fire AS join_ts, a.user_id, a.url_id, a.ts, b.user_id AS again_user_id,
+	b.url_id AS again_url_id, b.ts AS again_ts
+	FROM s a JOIN s b ON a.user_id = b.user_id AND a.url_id = b.url_id AND a.sess = b.sess
+	JOIN se ON se.user_id = a.user_id AND se.url_id = a.url_id AND se.sess = a.sess
+	ORDER BY 1, 2, 3, 4, 5, 6, 7;
+SQL
+} | sqlite3 -batch | tr -d '\r' > "$here/sessionjoin-clicks.csv"
+
+# Two feeds of the same clicks reconciled by a co_process function
+# (orderpay's match, keyed by the whole click, timeout 1 s): every click
+# meets its copy before the watermark (out_of_orderness 4 s) can pass
+# ts + 1000, so each is matched once, at its own ts (both copies have
+# it), and none is unmatched. Sorted by every column.
+{ base 4000; cat <<SQL
+SELECT ts AS join_ts, user_id, url_id, ts, user_id AS again_user_id,
+	url_id AS again_url_id, ts AS again_ts FROM x ORDER BY 1, 2, 3, 4, 5, 6, 7;
+SQL
+} | sqlite3 -batch | tr -d '\r' > "$here/coprocess-clicks.csv"
 # Broadcast state (R5.3): each click with the weight of its url_id in
 # force at its ts, the row of url-weights.csv with the largest ts <= the
 # click's (of equal ts the later row), or zeros (outer). out_of_orderness

@@ -85,6 +85,11 @@ struct hmap {
 	uint32_t pending;	/* rows of the current batch (reserve) */
 	uint8_t **dir;
 	uint64_t *pep;		/* page epochs */
+	/* [page]: 1 once an entry went in since the table was built or
+	 * cleared. A snapshot has nothing to read in a page still 0 at its
+	 * begin, nor to save before a write to it: a table pre-sized for
+	 * 10M keys is mostly such pages in the first seconds of a job. */
+	uint8_t *pocc;
 	struct hsnap_map *sv;	/* the open snapshot's view of this table */
 };
 
@@ -307,9 +312,11 @@ hmap_build(struct hbe *b, const struct hdesc *hd, struct hmap *m, uint32_t cap)
 	memset(m, 0, sizeof(*m));
 	m->dir = halloc(b, np * sizeof(*m->dir), false);
 	m->pep = halloc(b, np * sizeof(*m->pep), false);
-	if (m->dir == NULL || m->pep == NULL)
+	m->pocc = halloc(b, np, false);
+	if (m->dir == NULL || m->pep == NULL || m->pocc == NULL)
 		goto fail;
 	memset(m->dir, 0, np * sizeof(*m->dir));
+	memset(m->pocc, 0, np);
 	for (uint32_t i = 0; i < np; i++) {
 		m->dir[i] = halloc(b, pg, true);
 		if (m->dir[i] == NULL)
@@ -327,6 +334,7 @@ fail:
 			hfree(b, m->dir[i]);
 	hfree(b, m->dir);
 	hfree(b, m->pep);
+	hfree(b, m->pocc);
 	memset(m, 0, sizeof(*m));
 	return -ENOMEM;
 }
@@ -338,6 +346,7 @@ hmap_release(struct hbe *b, struct hmap *m)
 		hrelease(b, m->dir[i], m->pep[i]);
 	hfree(b, m->dir);
 	hfree(b, m->pep);
+	hfree(b, m->pocc);	/* read only by the worker, at a snapshot's begin */
 }
 
 static inline uint32_t
@@ -392,6 +401,7 @@ hmap_rehash(struct hbe *b, const struct hdesc *hd, struct hmap *m, uint32_t cap)
 			memcpy(&ft, f, 4);
 			if (ft == TAG_EMPTY) {
 				memcpy(f, e, hd->stride);
+				nm.pocc[idx >> nm.pshift] = 1;
 				break;
 			}
 			idx = (idx + 1) & nm.mask;
@@ -612,6 +622,7 @@ hupsert(struct hbe *b, const struct sl_sdesc *d, struct hmap *m,
 		memcpy(e + 8 + d->d.key_len, r->ns, d->d.ns_len);
 	memset(e + hd->voff, 0, hd->stride - hd->voff);
 	m->used++;
+	m->pocc[ins >> m->pshift] = 1;
 	*created = true;
 	return e;
 }
@@ -902,6 +913,7 @@ upsert_vec(struct sl_state *st, struct sl_sdesc *d, struct sl_state_ref *refs,
 		for (uint32_t o = voff; o < stride; o += 8)
 			memset(e + o, 0, 8);
 		m->used++;
+		m->pocc[ins >> pshift] = 1;
 		created[i] = 1;
 		vals[i] = e + voff;
 		continue;
@@ -1036,6 +1048,7 @@ hmap_clear(const struct hdesc *hd, struct hmap *m)
 
 	for (uint32_t p = 0; p < (m->cap >> m->pshift); p++)
 		memset(m->dir[p], 0, pg);
+	memset(m->pocc, 0, m->cap >> m->pshift);
 	m->used = 0;
 	m->tombs = 0;
 }
@@ -1512,6 +1525,11 @@ heap_snap_begin(struct sl_state *st, struct sl_state_snap *s)
 			v->thaw = b->sthaw + off;
 			off += np;
 			memcpy(v->dir, m->dir, np * sizeof(*v->dir));
+			/* never written: thawed from the start */
+			for (size_t p = 0; p < np; p++)
+				if (m->pocc[p] == 0)
+					atomic_store_explicit(&v->thaw[p], 1,
+							      memory_order_relaxed);
 			v->cap = m->cap;
 			v->pshift = m->pshift;
 			v->stride = hd->stride;
@@ -1715,7 +1733,12 @@ hsnap_seek(struct sl_state_snap *s, bool restage, const struct sl_sdesc **dp,
 				return rc;
 			}
 			if (hs->pi < (v->cap >> v->pshift)) {
-				hsnap_stage(hs, v, hs->pi++);
+				/* Thawed already: empty at begin (only this
+				 * thread thaws after begin, once a page). */
+				if (atomic_load_explicit(&v->thaw[hs->pi],
+							 memory_order_relaxed) == 0)
+					hsnap_stage(hs, v, hs->pi);
+				hs->pi++;
 				continue;
 			}
 			/* Every page thawed: the worker adds no more undo

@@ -5,12 +5,20 @@
  * bounds, cleanup times, lateness, the purged-partner trap), R7.1
  * negative bounds, R7.2 output timestamps and order, R7.3 late left rows
  * and C4 exclusive cleanup, W7.2 tumbling window join (and R7.4 late rows
- * and one-sided windows), W7.3 order/payment matching and its order
+ * and one-sided windows), session window joins (a worked example derived
+ * by hand, the same rows split by an earlier watermark, a random stream
+ * against a brute force), W7.3 order/payment matching and its order
  * sensitivity (R7.5), R1.7's two-input watermark with an idle input
  * driving the join, enrichment by a changelog's latest row (before any
- * row, outer, out-of-order versions, one vector), random interval joins
+ * row, outer, out-of-order versions, one vector; W5.1's TTL boundary on
+ * its state), random interval joins
  * against a brute-force join, and a checkpoint taken while rows keep
- * coming restored onto 1 and 2 instances for each kind.
+ * coming restored onto 1 and 2 instances for each kind. The process
+ * kind runs the example plugin orderpay (plugins/orderpay.c, a co_process
+ * function written after W7.3) from SL_PLUGINS_DIR: W7.3 and its order
+ * sensitivity give the built-in match's rows exactly, and so does a
+ * random stream, row for row and byte for byte (its side-output rows
+ * are match's LEFT_ONLY/RIGHT_ONLY ones).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +34,8 @@
 #include <unistd.h>
 
 #include "sl_join.h"
+#include "sl_process.h"
+#include "sl_udf.h"
 #include "sl_kg.h"
 #include "sl_state.h"
 #include "sl_wm.h"
@@ -38,6 +48,12 @@
 static enum sl_state_backend g_backend;
 static void *regions[N_REGION];
 static unsigned int n_dirs;
+static struct sl_udf_lib g_lib;		/* orderpay */
+static const struct sluice_fn *g_match;	/* orderpay's co_process "match" */
+static const struct sluice_fn *g_wait;	/* orderpay's "wait": columns of its own */
+static const struct sluice_fn *g_fn;	/* what a process join runs */
+static struct sl_udf_param g_param[2];	/* its timeout, and time when g_ptime */
+static bool g_ptime;			/* orderpay with time: processing */
 
 /* An output row, decoded: kind, ts, left id (0: none), right id. */
 struct orow {
@@ -53,6 +69,7 @@ struct orow {
  */
 struct fx {
 	struct sl_schema in[2];
+	struct sl_schema jout;		/* the join's columns (process) */
 	struct sl_state *st;
 	struct sl_join j;
 	struct sl_vec *v[2];
@@ -83,6 +100,10 @@ fx_sync(struct fx *f)
 		o->ts = sl_join_out_ts(b);
 		memcpy(&o->lid, sl_join_out_left(b) + 8, 8);
 		memcpy(&o->rid, sl_join_out_right(&f->j, b), 4);
+		/* orderpay's "unmatched" side output: an order alone is
+		 * match's LEFT_ONLY (UNPAID), a payment alone RIGHT_ONLY. */
+		if (o->kind == SL_JOIN_OUT_SIDE)
+			o->kind = o->lid != 0 ? SL_JOIN_OUT_LEFT_ONLY : SL_JOIN_OUT_RIGHT_ONLY;
 	}
 }
 
@@ -120,6 +141,20 @@ fx_open_conf(struct fx *f, int region, uint32_t lo, uint32_t hi,
 	c->max_parallelism = MAXP;
 	c->first_kg = lo;
 	c->last_kg = hi;
+	if (c->kind == SL_JOIN_PROCESS) {
+		/* The join's default columns, as the plan names them. */
+		assert_int_equal(sl_schema_parse_spec(&f->jout,
+			"join_ts:timestamp_ms,k:u64,id:u64,ts:timestamp_ms,rid:u32,r_ts:timestamp_ms,r_k:u64",
+			&at), 0);
+		snprintf(g_param[0].name, sizeof(g_param[0].name), "timeout");
+		snprintf(g_param[0].value, sizeof(g_param[0].value), "%lld", (long long)c->timeout);
+		snprintf(g_param[1].name, sizeof(g_param[1].name), "time");
+		snprintf(g_param[1].value, sizeof(g_param[1].value), "processing");
+		c->fn = g_fn != NULL ? g_fn : g_match;
+		c->n_params = g_ptime ? 2 : 1;
+		c->params = g_param;
+		c->out = &f->jout;
+	}
 	assert_int_equal(sl_join_init(&f->j, c, f->st), 0);
 	for (int s = 0; s < 2; s++) {
 		f->v[s] = aligned_alloc(64, (sl_vec_size(f->in[s].row_size) + 63) & ~(size_t)63);
@@ -583,8 +618,107 @@ test_R7_4_sliding_window_join(void **state)
 }
 
 /* W7.3: order/payment matching. */
+/*
+ * Session window join, gap 3000 (R7.4 with EventTimeSessionWindows; the
+ * rows of both sides share one MergingWindowSet per key). Derived by
+ * hand (docs/operators.md, "Joins", has it):
+ *   key 1: a1@1000 opens [1000,4000); b1@2000 [2000,5000) merges:
+ *          [1000,5000). a2@8000 opens [8000,11000); b2@6000 [6000,9000)
+ *          merges with it (not with [1000,5000): 6000 > 5000): [6000,11000).
+ *   key 2: c1@1000 (left only): [1000,4000), nothing to pair.
+ *   key 3: d1@1000 [1000,4000), e1@4000 [4000,7000): touching merges
+ *          (Flink's intersects is inclusive): [1000,7000).
+ *   WM(4999): key 1's [1000,5000) fires: (a1,b1)@4999; key 2's
+ *          [1000,4000) fires with nothing to pair.
+ *   key 1: a3@12500 opens [12500,15500) (12500 > 11000: apart);
+ *          b3@10500 [10500,13500) bridges both: [6000,15500).
+ *   WM(15498): key 3's (d1,e1)@6999; WM(15499): key 1's (a2,b2) (a2,b3)
+ *          (a3,b2) (a3,b3)@15499, left rows outer in the order the
+ *          merges appended them, right rows inner.
+ *   a4@12000: [12000,15000) ends before WM + 1: late (side output).
+ *   b4@13000: [13000,16000) is on time, a new session (the one it
+ *          touches fired); right only: WM(15999) writes nothing.
+ */
 static void
-test_W7_3_order_payment(void **state)
+test_R7_4_session_window_join(void **state)
+{
+	static const struct orow want[] = {
+		{ P, 4999, 1, 1 },
+		{ P, 6999, 20, 21 },
+		{ P, 15499, 2, 2 }, { P, 15499, 2, 3 }, { P, 15499, 3, 2 }, { P, 15499, 3, 3 },
+		{ SL_JOIN_OUT_LATE_LEFT, 12000, 4, 0 },
+	};
+	struct fx *f = calloc(1, sizeof(*f));
+	struct sl_join_conf c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.kind = SL_JOIN_SESSION;
+	c.gap = 3000;
+	fx_open_conf(f, 0, 0, MAXP - 1, &c);
+	row(f, 0, 1, 1, 1000);
+	row(f, 1, 1, 1, 2000);
+	row(f, 0, 1, 2, 8000);
+	row(f, 1, 1, 2, 6000);
+	row(f, 0, 2, 10, 1000);
+	row(f, 0, 3, 20, 1000);
+	row(f, 1, 3, 21, 4000);
+	assert_int_equal(sl_join_timers(&f->j), 4);	/* one a session */
+	assert_int_equal(wm(f, 4999), 1);
+	row(f, 0, 1, 3, 12500);
+	assert_int_equal(sl_join_timers(&f->j), 3);	/* key 1's two, key 3's */
+	row(f, 1, 1, 3, 10500);
+	assert_int_equal(sl_join_timers(&f->j), 2);	/* the bridge took two */
+	assert_int_equal(wm(f, 15498), 1);		/* key 3's, at 6999 */
+	assert_int_equal(wm(f, 15499), 4);
+	row(f, 0, 1, 4, 12000);
+	row(f, 1, 1, 4, 13000);
+	assert_int_equal(wm(f, 15999), 0);
+	expect(f, 0, want, 7);
+	assert_int_equal(f->j.stats.late[0], 1);
+	assert_int_equal(f->j.stats.late[1], 0);
+	assert_int_equal(f->j.stats.purged, 5);		/* sessions fired */
+	assert_int_equal(sl_join_timers(&f->j), 0);
+	fx_close(f);
+	free(f);
+}
+
+/* The same rows with WM(10999) before b3: [6000,11000) fires first,
+ * (a2,b2)@10999; b3@10500 ([10500,13500), not late) then merges with
+ * a3's [12500,15500) only: (a3,b3)@15499. */
+static void
+test_R7_4_session_split_by_watermark(void **state)
+{
+	static const struct orow want[] = {
+		{ P, 4999, 1, 1 },
+		{ P, 10999, 2, 2 },
+		{ P, 15499, 3, 3 },
+	};
+	struct fx *f = calloc(1, sizeof(*f));
+	struct sl_join_conf c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.kind = SL_JOIN_SESSION;
+	c.gap = 3000;
+	fx_open_conf(f, 0, 0, MAXP - 1, &c);
+	row(f, 0, 1, 1, 1000);
+	row(f, 1, 1, 1, 2000);
+	row(f, 0, 1, 2, 8000);
+	row(f, 1, 1, 2, 6000);
+	assert_int_equal(wm(f, 4999), 1);
+	row(f, 0, 1, 3, 12500);
+	assert_int_equal(wm(f, 10999), 1);
+	row(f, 1, 1, 3, 10500);
+	assert_int_equal(wm(f, INT64_MAX), 1);
+	expect(f, 0, want, 3);
+	assert_int_equal(f->j.stats.late[0] + f->j.stats.late[1], 0);
+	fx_close(f);
+	free(f);
+}
+
+static void
+w73(enum sl_join_kind kind)
 {
 	static const struct orow want[] = {
 		{ P, 5000, 1, 1 },
@@ -593,8 +727,7 @@ test_W7_3_order_payment(void **state)
 	};
 	struct fx *f = calloc(1, sizeof(*f));
 
-	(void)state;
-	fx_open(f, SL_JOIN_MATCH, 900000, 0);
+	fx_open(f, kind, 900000, 0);
 	row(f, 0, 1, 1, 1000);			/* 1 order#1: timer 901000 */
 	row(f, 0, 2, 2, 2000);			/* 2 order#2: timer 902000 */
 	assert_int_equal(sl_join_timers(&f->j), 2);
@@ -605,15 +738,139 @@ test_W7_3_order_payment(void **state)
 	row(f, 0, 3, 3, 7000);			/* 6 PAID(#3) */
 	assert_int_equal(wm(f, 2000000), 0);	/* 7 nothing */
 	expect(f, 0, want, 3);
-	assert_int_equal(f->j.stats.unmatched, 1);
+	assert_int_equal(f->j.stats.unmatched, kind == SL_JOIN_MATCH ? 1 : 0);
+	assert_int_equal(f->j.stats.rows_out, 3);
 	assert_int_equal(sl_join_timers(&f->j), 0);
+	fx_close(f);
+	free(f);
+}
+
+static void
+test_W7_3_order_payment(void **state)
+{
+	(void)state;
+	w73(SL_JOIN_MATCH);
+}
+
+/* W7.3 by the co_process plugin orderpay: the same rows. */
+static void
+test_W7_3_co_process_plugin(void **state)
+{
+	(void)state;
+	w73(SL_JOIN_PROCESS);
+}
+
+/*
+ * W7.3 by orderpay's "wait", a co_process function with columns of its
+ * own (the key, order_ts, paid_ts, wait_ms = paid_ts - order_ts) whose
+ * side output takes rows of them too: PAID(#1) waited 4000, UNPAID(#2)
+ * at its timer with paid_ts 0 and wait -1, PAID(#3) -1000 (the payment
+ * came first).
+ */
+static void
+test_W7_3_co_process_own_columns(void **state)
+{
+	static const int64_t want[3][5] = {
+		/* kind, k, order_ts, paid_ts, wait_ms */
+		{ SL_JOIN_OUT_PAIR, 1, 1000, 5000, 4000 },
+		{ SL_JOIN_OUT_SIDE, 2, 2000, 0, -1 },
+		{ SL_JOIN_OUT_PAIR, 3, 7000, 6000, -1000 },
+	};
+	struct fx *f = calloc(1, sizeof(*f));
+
+	(void)state;
+	g_fn = g_wait;
+	fx_open(f, SL_JOIN_PROCESS, 900000, 0);
+	g_fn = NULL;
+	assert_int_equal(sl_join_out_size(&f->j), 32);
+	row(f, 0, 1, 1, 1000);
+	row(f, 0, 2, 2, 2000);
+	row(f, 1, 1, 1, 5000);
+	row(f, 1, 3, 3, 6000);
+	assert_int_equal(wm(f, 902000), 1);
+	row(f, 0, 3, 3, 7000);
+	assert_int_equal(wm(f, 2000000), 0);
+	assert_int_equal(f->n_out, 3);
+	for (int i = 0; i < 3; i++) {
+		int64_t v[4];
+		uint64_t k;
+
+		/* fx_sync read the side row as the join's layout: not ours */
+		assert_int_equal(f->out[i].kind == SL_JOIN_OUT_PAIR,
+				 want[i][0] == SL_JOIN_OUT_PAIR);
+		memcpy(&k, f->raw[i], 8);
+		memcpy(v, f->raw[i] + 8, 24);
+		assert_int_equal(k, want[i][1]);
+		assert_int_equal(v[0], want[i][2]);
+		assert_int_equal(v[1], want[i][3]);
+		assert_int_equal(v[2], want[i][4]);
+	}
+	assert_int_equal(f->j.side_tag, 0);
+	fx_close(f);
+	free(f);
+}
+
+/* The processing-time clock (state TTL, processing-time timers) is now. */
+static void
+pt(struct fx *f, int64_t now)
+{
+	assert_int_equal(sl_join_advance_processing_time(&f->j, now, t_out1, f), 0);
+	fx_sync(f);
+}
+
+/*
+ * orderpay with time: processing: the timeout on the operator's clock
+ * (sl_join_advance_processing_time), the function's processing-time
+ * timers shared by both inputs per key. As in a process pipeline, the
+ * function's now() at clock C is C - 1, the bound of what is due (R4.2:
+ * a timer for T fires once the clock is past T), so a row at clock C
+ * waits until C - 1 + timeout and its timer fires at clock C + timeout.
+ * A match deletes the partner's timer; a second order of a key moves the
+ * deadline, and the first timer then finds the later deadline and leaves
+ * the row waiting. The watermark plays no part.
+ */
+static void
+test_W7_3_co_process_processing_time(void **state)
+{
+	static const struct orow want[] = {
+		{ P, 5000, 1, 1 },			/* payment#1 at clock 500 */
+		{ SL_JOIN_OUT_LEFT_ONLY, 1599, 2, 0 },	/* order#2 at 600 */
+		{ SL_JOIN_OUT_LEFT_ONLY, 3699, 4, 0 },	/* order#4 replaced #3 */
+	};
+	struct fx *f = calloc(1, sizeof(*f));
+
+	(void)state;
+	g_ptime = true;
+	fx_open(f, SL_JOIN_PROCESS, 1000, 0);
+	g_ptime = false;
+	pt(f, 0);
+	row(f, 0, 1, 1, 1000);		/* deadline 999 */
+	pt(f, 500);
+	row(f, 1, 1, 1, 5000);		/* PAID; the timer at 999 goes */
+	pt(f, 600);
+	row(f, 0, 2, 2, 2000);		/* deadline 1599 */
+	assert_int_equal(sl_process_timers(f->j.proc, SLUICE_PROCESSING_TIME), 1);
+	assert_int_equal(wm(f, INT64_MAX - 1), 0);	/* event time: nothing */
+	pt(f, 1599);
+	assert_int_equal(f->n_out, 1);
+	pt(f, 1600);			/* UNPAID(#2) at 1599 */
+	assert_int_equal(f->n_out, 2);
+	pt(f, 2000);
+	row(f, 0, 3, 3, 100);		/* deadline 2999 */
+	pt(f, 2700);
+	row(f, 0, 3, 4, 200);		/* replaces #3: deadline 3699 */
+	pt(f, 3000);			/* 2999's timer: not its deadline */
+	assert_int_equal(f->n_out, 2);
+	pt(f, 3700);
+	expect(f, 0, want, 3);
+	assert_int_equal(sl_process_timers(f->j.proc, SLUICE_PROCESSING_TIME), 0);
 	fx_close(f);
 	free(f);
 }
 
 /* W7.3's order sensitivity: WM(906000) before step 6. */
 static void
-test_W7_3_order_sensitivity(void **state)
+w73_order(enum sl_join_kind kind)
 {
 	static const struct orow want[] = {
 		{ P, 5000, 1, 1 },
@@ -623,8 +880,7 @@ test_W7_3_order_sensitivity(void **state)
 	};
 	struct fx *f = calloc(1, sizeof(*f));
 
-	(void)state;
-	fx_open(f, SL_JOIN_MATCH, 900000, 0);
+	fx_open(f, kind, 900000, 0);
 	row(f, 0, 1, 1, 1000);
 	row(f, 0, 2, 2, 2000);
 	row(f, 1, 1, 1, 5000);
@@ -637,6 +893,20 @@ test_W7_3_order_sensitivity(void **state)
 	expect(f, 0, want, 4);
 	fx_close(f);
 	free(f);
+}
+
+static void
+test_W7_3_order_sensitivity(void **state)
+{
+	(void)state;
+	w73_order(SL_JOIN_MATCH);
+}
+
+static void
+test_W7_3_co_process_order_sensitivity(void **state)
+{
+	(void)state;
+	w73_order(SL_JOIN_PROCESS);
 }
 
 /* R7.5: no lateness check: a row behind the watermark still matches. */
@@ -696,6 +966,69 @@ test_enrich_latest_row(void **state)
 		fx_close(f);
 		free(f);
 	}
+}
+
+/*
+ * W5.1 / R5.5 on enrich's state (ttl 10000 ms, Flink's
+ * table.exec.state.ttl: processing time, OnCreateAndWrite,
+ * NeverReturnExpired): a profile written at now = 0 joins at 9999 and is
+ * gone at 10000 exactly (0 + 10000 <= 10000); an expired profile reads
+ * as absent, so even an older change is stored again; a newer change
+ * refreshes the expiry, an older one (ignored) does not; the TTL path
+ * keeps a vector's newest change of a key. Outer, so the unmatched rows
+ * are seen.
+ */
+static void
+test_W5_1_enrich_ttl(void **state)
+{
+	static const struct orow want[] = {
+		{ P, 200, 1, 1 },
+		{ SL_JOIN_OUT_LEFT_ONLY, 300, 2, 0 },
+		{ P, 310, 3, 2 },
+		{ P, 400, 4, 3 },
+		{ SL_JOIN_OUT_LEFT_ONLY, 500, 5, 0 },
+		{ P, 600, 6, 5 },
+		{ P, 700, 7, 7 },
+	};
+	struct fx *f = calloc(1, sizeof(*f));
+	struct sl_join_conf c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.kind = SL_JOIN_ENRICH;
+	c.outer = true;
+	c.ttl = 10000;
+	fx_open_conf(f, 0, 0, MAXP - 1, &c);
+	pt(f, 0);
+	row(f, 1, 1, 1, 100);		/* stored at 0: expires at 10000 */
+	pt(f, 9999);
+	row(f, 0, 1, 1, 200);		/* 0 + 10000 <= 9999 false: joins */
+	pt(f, 10000);
+	row(f, 0, 1, 2, 300);		/* expired exactly now: unmatched */
+	row(f, 1, 1, 2, 50);		/* older ts, but nothing is stored */
+	row(f, 0, 1, 3, 310);
+	pt(f, 15000);
+	row(f, 1, 1, 3, 60);		/* newer: written at 15000, expires 25000 */
+	pt(f, 20000);
+	row(f, 1, 1, 4, 55);		/* older than 60: ignored, no refresh */
+	pt(f, 24999);
+	row(f, 0, 1, 4, 400);
+	pt(f, 25000);
+	row(f, 0, 1, 5, 500);		/* expired at 25000 */
+	queue(f, 1, 1, 5, 70);		/* one vector: the newest (70) stays */
+	queue(f, 1, 1, 6, 65);
+	flush(f, 1);
+	row(f, 0, 1, 6, 600);
+	/* Other keys expire on their own clock. */
+	pt(f, 30000);
+	row(f, 1, 2, 7, 10);
+	pt(f, 39999);
+	row(f, 0, 2, 7, 700);
+	expect(f, 0, want, 7);
+	assert_int_equal(f->j.stats.unmatched, 2);
+	assert_int_equal(f->j.stats.state_errors + f->j.stats.state_full_dropped, 0);
+	fx_close(f);
+	free(f);
 }
 
 /* Enrichment a vector at a time: a key's rows in one changelog vector
@@ -898,6 +1231,80 @@ test_R7_1_random_vs_brute_force(void **state)
 	}
 }
 
+/*
+ * R7.4 with sessions on a random stream (10 keys, both sides, disorder
+ * <= D) against a brute force: per key, all rows of both sides sorted by
+ * ts, a new session where a row is more than gap after the previous
+ * (Flink merges touching windows), every left with every right row of a
+ * session at its last ts + gap - 1. The watermark lags by D + gap, so no
+ * session fires before a row that would merge with it arrives (the
+ * brute force knows no time).
+ */
+static int
+cmp_ev_ts(const void *a, const void *b)
+{
+	const struct ev *x = a, *y = b;
+
+	return (x->ts > y->ts) - (x->ts < y->ts);
+}
+
+static void
+test_R7_4_session_random_vs_brute_force(void **state)
+{
+	static struct ev e[N_EV], byk[N_EV];
+	static struct orow want[MAX_OUT];
+	const int64_t D = 40, G = 25;
+	unsigned int n_want = 0;
+	struct fx *f = calloc(1, sizeof(*f));
+	struct sl_join_conf c;
+
+	(void)state;
+	gen_events(e, N_EV, 31, D);
+	for (uint64_t k = 0; k < 10; k++) {
+		int n = 0;
+
+		for (int i = 0; i < N_EV; i++)
+			if (e[i].k == k)
+				byk[n++] = e[i];
+		qsort(byk, (size_t)n, sizeof(byk[0]), cmp_ev_ts);
+		for (int a = 0; a < n;) {
+			int b = a + 1;
+
+			while (b < n && byk[b].ts <= byk[b - 1].ts + G)
+				b++;
+			for (int x = a; x < b; x++)
+				for (int y = a; y < b; y++)
+					if (byk[x].side == 0 && byk[y].side == 1) {
+						assert_true(n_want < MAX_OUT);
+						want[n_want++] = (struct orow){ P,
+							byk[b - 1].ts + G - 1, byk[x].id, (uint32_t)byk[y].id };
+					}
+			a = b;
+		}
+	}
+	qsort(want, n_want, sizeof(want[0]), cmp_orow);
+	assert_true(n_want > 1000);
+	memset(&c, 0, sizeof(c));
+	c.kind = SL_JOIN_SESSION;
+	c.gap = G;
+	fx_open_conf(f, 0, 0, MAXP - 1, &c);
+	for (int i = 0; i < N_EV; i++) {
+		row(f, e[i].side, e[i].k, e[i].id, e[i].ts);
+		if (i % 50 == 49)
+			assert_true(wm(f, wm_at(i, D) - G) >= 0);
+	}
+	assert_true(wm(f, INT64_MAX) >= 0);
+	assert_int_equal(f->j.stats.late[0] + f->j.stats.late[1], 0);
+	assert_int_equal(f->j.stats.state_errors + f->j.stats.state_full_dropped, 0);
+	assert_int_equal(sl_join_timers(&f->j), 0);
+	qsort(f->out, f->n_out, sizeof(f->out[0]), cmp_orow);
+	assert_int_equal(f->n_out, n_want);
+	for (unsigned int i = 0; i < n_want; i++)
+		assert_int_equal(cmp_orow(&f->out[i], &want[i]), 0);
+	fx_close(f);
+	free(f);
+}
+
 /* ---- snapshot and N->M restore ----------------------------------------- */
 
 struct snap_out {
@@ -931,6 +1338,7 @@ conf_for(struct sl_join_conf *c, enum sl_join_kind kind)
 	c->upper = 20;
 	c->size = 60;
 	c->timeout = 25;
+	c->gap = 25;
 }
 
 /*
@@ -1033,6 +1441,59 @@ test_snapshot_restore_enrich(void **state)
 {
 	(void)state;
 	snapshot_restore(SL_JOIN_ENRICH);
+}
+
+/*
+ * R7.5 at length: a random stream of orders and payments over 10 keys
+ * (with repeats, so a second row of a side replaces the first and its
+ * timer stays) through the built-in match and through orderpay: the same
+ * rows in the same order, byte for byte.
+ */
+static void
+test_W7_3_co_process_equals_match(void **state)
+{
+	static struct ev e[N_EV];
+	struct fx *m = calloc(1, sizeof(*m)), *q = calloc(1, sizeof(*q));
+	const int64_t D = 40;
+	struct sl_join_conf c;
+
+	(void)state;
+	gen_events(e, N_EV, 5, D);
+	fx_open(m, SL_JOIN_MATCH, 25, 0);
+	conf_for(&c, SL_JOIN_PROCESS);		/* timeout 25 */
+	fx_open_conf(q, 1, 0, MAXP - 1, &c);	/* a heap region of its own */
+	feed_events(m, e, 0, N_EV, D, 0, MAXP - 1);
+	feed_events(q, e, 0, N_EV, D, 0, MAXP - 1);
+	assert_true(wm(m, INT64_MAX) >= 0);
+	assert_true(wm(q, INT64_MAX) >= 0);
+	assert_true(m->n_out > 1000);
+	assert_true(m->j.stats.unmatched > 100);	/* both kinds of rows */
+	assert_int_equal(q->n_out, m->n_out);
+	assert_int_equal(sl_join_out_size(&q->j), sl_join_out_size(&m->j));
+	for (unsigned int i = 0; i < m->n_out; i++) {
+		assert_int_equal(cmp_orow(&q->out[i], &m->out[i]), 0);
+		assert_memory_equal(q->raw[i], m->raw[i], sl_join_out_size(&m->j));
+	}
+	assert_int_equal(sl_join_timers(&q->j), 0);
+	assert_int_equal(q->j.stats.fn_errors + q->j.stats.state_errors, 0);
+	fx_close(m);
+	fx_close(q);
+	free(m);
+	free(q);
+}
+
+static void
+test_snapshot_restore_session(void **state)
+{
+	(void)state;
+	snapshot_restore(SL_JOIN_SESSION);
+}
+
+static void
+test_snapshot_restore_process(void **state)
+{
+	(void)state;
+	snapshot_restore(SL_JOIN_PROCESS);
 }
 
 /* ---- broadcast state join (R5.3 broadcast state) ------------------------ */
@@ -1353,16 +1814,27 @@ main(void)
 		cmocka_unit_test(test_W7_2_window_join),
 		cmocka_unit_test(test_R7_4_window_late_and_order),
 		cmocka_unit_test(test_R7_4_sliding_window_join),
+		cmocka_unit_test(test_R7_4_session_window_join),
+		cmocka_unit_test(test_R7_4_session_split_by_watermark),
+		cmocka_unit_test(test_R7_4_session_random_vs_brute_force),
 		cmocka_unit_test(test_W7_3_order_payment),
 		cmocka_unit_test(test_W7_3_order_sensitivity),
+		cmocka_unit_test(test_W7_3_co_process_plugin),
+		cmocka_unit_test(test_W7_3_co_process_own_columns),
+		cmocka_unit_test(test_W7_3_co_process_processing_time),
+		cmocka_unit_test(test_W7_3_co_process_order_sensitivity),
+		cmocka_unit_test(test_W7_3_co_process_equals_match),
 		cmocka_unit_test(test_R7_5_no_lateness),
 		cmocka_unit_test(test_R1_7_two_input_watermark),
 		cmocka_unit_test(test_enrich_latest_row),
 		cmocka_unit_test(test_enrich_vectors),
+		cmocka_unit_test(test_W5_1_enrich_ttl),
 		cmocka_unit_test(test_snapshot_restore_interval),
 		cmocka_unit_test(test_snapshot_restore_window),
 		cmocka_unit_test(test_snapshot_restore_match),
 		cmocka_unit_test(test_snapshot_restore_enrich),
+		cmocka_unit_test(test_snapshot_restore_process),
+		cmocka_unit_test(test_snapshot_restore_session),
 		cmocka_unit_test(test_R5_3_broadcast_join_event_time),
 		cmocka_unit_test(test_R5_3_broadcast_join_random_vs_brute_force),
 		cmocka_unit_test(test_R5_3_broadcast_join_snapshot_2_onto_3),
@@ -1372,9 +1844,24 @@ main(void)
 
 	if (setup() < 0)
 		return 1;
+	{
+		char msg[512];
+
+		if (sl_udf_open(getenv("SL_PLUGINS_DIR"), "orderpay", &g_lib, msg, sizeof(msg)) < 0) {
+			fprintf(stderr, "%s\n", msg);
+			return 1;
+		}
+		g_match = sl_udf_lookup(&g_lib, "match", SLUICE_FN_CO_PROCESS, msg, sizeof(msg));
+		g_wait = sl_udf_lookup(&g_lib, "wait", SLUICE_FN_CO_PROCESS, msg, sizeof(msg));
+		if (g_match == NULL || g_wait == NULL) {
+			fprintf(stderr, "%s\n", msg);
+			return 1;
+		}
+	}
 	g_backend = SL_STATE_BACKEND_HEAP;
 	failed = cmocka_run_group_tests_name("join-heap", tests, NULL, NULL);
 	g_backend = SL_STATE_BACKEND_ROCKSDB;
 	failed += cmocka_run_group_tests_name("join-rocksdb", tests, NULL, NULL);
+	sl_udf_close(&g_lib);
 	return failed;
 }

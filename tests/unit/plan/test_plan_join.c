@@ -4,7 +4,10 @@
  * same-schema sources and the join step (semantics.md section 7): each
  * kind parsed into struct sl_plan (sources, keys, bounds, output
  * columns), the single-source forms still filling inputs[0], and every
- * error a join or union job can have, as file:line:col: message.
+ * error a join or union job can have, as file:line:col: message. A
+ * join's process (a co_process plugin: orderpay, and the test plugins
+ * from SL_PLUGINS_DIR) is loaded and set up over both inputs at load:
+ * its output and side outputs, and its errors at the key at fault.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +17,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sl_plan.h"
@@ -117,6 +121,19 @@ test_W7_2_window_join_job(void **state)
 			      SINK, &p, err), 0);
 	assert_int_equal(p.join.size_ms, 10000);
 	assert_int_equal(p.join.slide_ms, 5000);
+	assert_int_equal(p.join.gap_ms, 0);
+	sl_plan_free(&p);
+	/* R7.4: session windows of both sides' rows. */
+	assert_int_equal(load("j.yaml", "job: op\nsources:\n" ORDERS PAYMENTS
+			      "pipeline:\n"
+			      "  - join: {left: orders, right: payments, key: order_id,\n"
+			      "           window: {session: 30s}}\n"
+			      SINK
+			      "late_sink: {type: csv, path: late.csv}\n", &p, err), 0);
+	assert_int_equal(p.join.kind, SL_PLAN_JOIN_WINDOW);
+	assert_int_equal(p.join.gap_ms, 30000);
+	assert_int_equal(p.join.size_ms, 0);
+	assert_true(p.has_late_sink);
 	sl_plan_free(&p);
 }
 
@@ -162,6 +179,15 @@ test_enrich_job(void **state)
 			      "      key: order_id\n      enrich:\n"
 			      SINK, &p, err), 0);
 	assert_int_equal(p.join.kind, SL_PLAN_JOIN_ENRICH);
+	assert_false(p.join.outer);
+	assert_int_equal(p.join.ttl_ms, 0);
+	sl_plan_free(&p);
+	/* R5.5: a TTL on the stored rows, in processing time. */
+	assert_int_equal(load("j.yaml", "job: op\nsources:\n" ORDERS PAYMENTS
+			      "pipeline:\n"
+			      "  - join: {left: orders, right: payments, key: order_id, enrich: {ttl: 10s}}\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.join.ttl_ms, 10000);
 	assert_false(p.join.outer);
 	sl_plan_free(&p);
 }
@@ -293,10 +319,10 @@ static const struct bad_case bad_cases[] = {
 	  "no_upper:16:68: missing required key 'upper' in join.interval" },
 	{ "no_kind", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id}\n" SINK,
-	  "no_kind:16:11: join needs one of: interval, window, match, enrich, broadcast" },
+	  "no_kind:16:11: join needs one of: interval, window, match, enrich, process, broadcast" },
 	{ "two_kinds", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, enrich: {}, match: {timeout: 1s}}\n" SINK,
-	  "two_kinds:16:70: join takes one of interval, window, match, enrich or broadcast; got both enrich and match" },
+	  "two_kinds:16:70: join takes one of interval, window, match, enrich, process or broadcast; got both enrich and match" },
 	{ "window_offset", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, window: {tumbling: 2s, offset: 2s}}\n" SINK,
 	  "window_offset:16:89: join window offset must satisfy |offset| < size (2s), got 2s" },
@@ -309,6 +335,15 @@ static const struct bad_case bad_cases[] = {
 	{ "tumbling_slide", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, window: {tumbling: 2s, slide: 1s}}\n" SINK,
 	  "tumbling_slide:16:88: 'slide' belongs to a sliding window; write 'sliding: SIZE' instead of 'tumbling'" },
+	{ "session_zero", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, window: {session: 0ms}}\n" SINK,
+	  "session_zero:16:76: join session gap must be > 0 (and at most 4611686018427387903 ms), got 0ms" },
+	{ "session_and_tumbling", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, window: {tumbling: 1s, session: 1s}}\n" SINK,
+	  "session_and_tumbling:16:67: 'tumbling' does not go with a session window; write 'session: GAP' alone" },
+	{ "window_no_kind", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, window: {offset: 1s}}\n" SINK,
+	  "window_no_kind:16:66: join window needs 'tumbling: SIZE', 'sliding: SIZE' with 'slide: SLIDE', or 'session: GAP'" },
 	{ "match_zero", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, match: {timeout: 0s}}\n" SINK,
 	  "match_zero:16:75: join match timeout must be > 0, got 0s" },
@@ -356,6 +391,15 @@ static const struct bad_case bad_cases[] = {
 	  "  9eu: {schema: {ts: timestamp_ms}, type: csv, path: eu.csv, timestamp: ts}\n"
 	  "pipeline: []\n" SINK,
 	  "source_bad_name:3:3: invalid source name '9eu'; expected [A-Za-z_][A-Za-z0-9_]{0,62}" },
+	{ "enrich_ttl_zero", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, enrich: {outer: true, ttl: 0s}}\n" SINK,
+	  "enrich_ttl_zero:16:85: join enrich ttl must be > 0 (leave it out for none), got 0s" },
+	{ "enrich_ttl_bad", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, enrich: {ttl: soon}}\n" SINK,
+	  "enrich_ttl_bad:16:72: expected a duration like 10s or 250ms, got 'soon'" },
+	{ "enrich_bad_key", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, enrich: {state_ttl: 1s}}\n" SINK,
+	  "enrich_bad_key:16:67: unknown key 'state_ttl' in join.enrich; expected one of: outer, ttl" },
 	{ "enrich_late_sink", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, enrich: {}}\n" SINK
 	  "late_sink: {type: csv, path: late.csv}\n",
@@ -371,7 +415,7 @@ static const struct bad_case bad_cases[] = {
 	  "broadcast_not_map:16:69: expected a mapping for 'broadcast', got a sequence" },
 	{ "broadcast_and_enrich", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, enrich: {}, broadcast: {}}\n" SINK,
-	  "broadcast_and_enrich:16:70: join takes one of interval, window, match, enrich or broadcast; got both enrich and broadcast" },
+	  "broadcast_and_enrich:16:70: join takes one of interval, window, match, enrich, process or broadcast; got both enrich and broadcast" },
 	{ "two_ethdev", "job: u\nsources:\n"
 	  "  a: {schema: {k: u64, ts: timestamp_ms}, type: ethdev, port: net_null0, timestamp: ts}\n"
 	  "  b: {schema: {k: u64, ts: timestamp_ms}, type: ethdev, port: net_null1, timestamp: ts}\n"
@@ -383,6 +427,121 @@ static const struct bad_case bad_cases[] = {
 	  "pipeline: [{join: {left: a, right: b, key: join_ts, enrich: {}}}]\n" SINK,
 	  "left_join_ts:5:19: field 'join_ts' of 'a' is named like the join's output column join_ts; rename it" },
 };
+
+static void
+test_W7_3_process_job(void **state)
+{
+	char err[SL_PLAN_ERR_MAX], yaml[4096];
+	static struct sl_plan p;
+	const char *dir = getenv("SL_PLUGINS_DIR");
+
+	(void)state;
+	assert_non_null(dir);
+	snprintf(yaml, sizeof(yaml), "job: op\nsources:\n" ORDERS PAYMENTS
+		 "pipeline:\n"
+		 "  - join:\n"
+		 "      left: orders\n"
+		 "      right: payments\n"
+		 "      key: order_id\n"
+		 "      process: {plugin: orderpay, function: match, timeout: 15m}\n"
+		 SINK
+		 "side_sink: {output: unmatched, type: csv, path: unmatched.csv}\n"
+		 "plugins: {dir: %s}\n", dir);
+	assert_int_equal(load("j.yaml", yaml, &p, err), 0);
+	assert_int_equal(p.join.kind, SL_PLAN_JOIN_PROCESS);
+	assert_int_equal(p.udf_kind, SLUICE_FN_CO_PROCESS);
+	assert_string_equal(p.udf_plugin, "orderpay");
+	assert_string_equal(p.udf_function, "match");
+	assert_int_equal(p.udf_n_params, 1);
+	assert_string_equal(p.udf_param[0].name, "timeout");
+	assert_string_equal(p.udf_param[0].value, "15m");
+	/* It declares no column: its rows are the join's. */
+	assert_int_equal(p.udf_out.n_fields, 7);
+	assert_int_equal(p.udf_out.row_size, p.join.out.row_size);
+	for (uint16_t i = 0; i < 7; i++)
+		assert_string_equal(p.udf_out.f[i].name, p.join.out.f[i].name);
+	assert_int_equal(p.udf_n_sides, 1);
+	assert_string_equal(p.udf_side[0], "unmatched");
+	assert_int_equal(p.side_tag, 0);
+	assert_true(p.has_late_sink);
+	sl_plan_free(&p);
+	/* sluiced's load runs no plugin: the step's syntax only. */
+	assert_int_equal(sl_plan_load_str_flags("j.yaml", yaml, strlen(yaml), SL_PLAN_NO_PLUGINS,
+						&p, err, sizeof(err)), 0);
+	assert_true(p.udf_unloaded);
+	assert_int_equal(p.join.kind, SL_PLAN_JOIN_PROCESS);
+	sl_plan_free(&p);
+}
+
+/* A join's process's errors; %s is the plugins directory. */
+static const struct bad_case process_cases[] = {
+	{ "no_function", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, process: {plugin: orderpay}}\n"
+	  SINK "plugins: {dir: %s}\n",
+	  "no_function:16:67: missing required key 'function' in join process" },
+	{ "no_plugin", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, process: {function: match}}\n"
+	  SINK "plugins: {dir: %s}\n",
+	  "no_plugin:16:67: join process with a user function needs plugin: NAME (the file DIR/NAME.so of plugins: {dir: DIR}) and function: NAME" },
+	{ "no_such_function", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, process: {plugin: orderpay, function: nope}}\n"
+	  SINK "plugins: {dir: %s}\n",
+	  "no_such_function:16:96: plugin 'orderpay' has no function 'nope'; it has: match (co_process), wait (co_process)" },
+	{ "one_input_function", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, process: {plugin: burst, function: burst}}\n"
+	  SINK "plugins: {dir: %s}\n",
+	  "one_input_function:16:93: function 'burst' of plugin 'burst' is a process function, not a co_process function" },
+	{ "bad_timeout", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, process: {plugin: orderpay, function: match, timeout: 0s}}\n"
+	  SINK "plugins: {dir: %s}\n",
+	  "bad_timeout:16:96: function 'match': orderpay match needs timeout: a duration > 0" },
+	{ "unknown_param", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, process: {plugin: orderpay, function: match, timeout: 1s, timeot: 2s}}\n"
+	  SINK "plugins: {dir: %s}\n",
+	  "unknown_param:16:116: function 'match' takes no parameter 'timeot'" },
+	{ "abi", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, process: {plugin: abi_next, function: f}}\n"
+	  SINK "plugins: {dir: %s}\n",
+	  "abi:16:76: plugin %s/abi_next.so was built against UDF ABI version 2, this sluice expects version 1: rebuild it against this sluice's sluice/udf.h" },
+	{ "process_late_sink", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, process: {plugin: orderpay, function: match, timeout: 1s}}\n"
+	  SINK "late_sink: {type: csv, path: late.csv}\nplugins: {dir: %s}\n",
+	  "process_late_sink:18:12: late_sink takes the rows a join drops as late or unmatched, and a join's process function drops none; its side output goes to side_sink: {output: NAME, ...}" },
+	{ "side_output_unknown", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, process: {plugin: orderpay, function: match, timeout: 1s}}\n"
+	  SINK "side_sink: {output: late, type: csv, path: late.csv}\nplugins: {dir: %s}\n",
+	  "side_output_unknown:18:21: function 'match' has no side output 'late'; it has: unmatched" },
+	{ "process_not_map", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, process: orderpay}\n"
+	  SINK "plugins: {dir: %s}\n",
+	  "process_not_map:16:67: expected a mapping for 'join process', got a scalar" },
+};
+
+static void
+test_process_join_errors(void **state)
+{
+	const char *dir = getenv("SL_PLUGINS_DIR");
+	unsigned int failed = 0;
+
+	(void)state;
+	assert_non_null(dir);
+	for (size_t i = 0; i < sizeof(process_cases) / sizeof(process_cases[0]); i++) {
+		const struct bad_case *bc = &process_cases[i];
+		char err[SL_PLAN_ERR_MAX], yaml[4096], want[1024];
+		static struct sl_plan p;
+		int rc;
+
+		snprintf(yaml, sizeof(yaml), bc->yaml, dir);
+		snprintf(want, sizeof(want), bc->err, dir);
+		rc = load(bc->name, yaml, &p, err);
+		if (rc != -EINVAL || strcmp(err, want) != 0) {
+			print_message("case %s: rc %d\n  got:  %s\n  want: %s\n",
+				      bc->name, rc, err, want);
+			failed++;
+		}
+	}
+	assert_int_equal(failed, 0);
+}
 
 static void
 test_join_errors(void **state)
@@ -418,6 +577,8 @@ main(void)
 		cmocka_unit_test(test_union_job),
 		cmocka_unit_test(test_single_source_forms),
 		cmocka_unit_test(test_join_errors),
+		cmocka_unit_test(test_W7_3_process_job),
+		cmocka_unit_test(test_process_join_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,7 +10,12 @@
  * side output) gives the alerts worked out by hand below, rows arriving
  * out of order, on both state backends; rowfns' range (a user
  * aggregate) in a tumbling window and in session windows that merge
- * (agg_merge) gives max - min per window beside count() and max().
+ * (agg_merge) gives max - min per window beside count() and max(). The
+ * co_process kind was added without an ABI bump (docs/udf.md): the
+ * layout a version-1 plugin was built against is checked to be
+ * unchanged (the plugin-built structures' sizes and every older host
+ * member's offset, as the header had them before), and SLUICE_HOST_HAS
+ * tells a plugin that an older host lacks the new members.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -65,6 +70,57 @@ col(unsigned int i, unsigned int off)
 
 	memcpy(&x, g_out[i] + off, 8);
 	return x;
+}
+
+/*
+ * ABI version 1 as plugins were built against it before co_process
+ * (LP64): what a plugin builds (sluice_fn arrays, its plugin table) and
+ * where it finds the host's functions must not move within a version.
+ */
+static void
+test_abi1_layout_unchanged(void **state)
+{
+#if __SIZEOF_POINTER__ == 8
+	static const struct { const char *name; size_t off, now; } host[] = {
+#define H(m, o) { #m, o, offsetof(struct sluice_host, m) }
+		H(abi_version, 0), H(size, 4), H(param, 8), H(param_ms, 16),
+		H(param_int, 24), H(fail, 32), H(out_field, 40), H(side_output, 48),
+		H(value_state, 56), H(list_state, 64), H(map_state, 72), H(key, 80),
+		H(timestamp, 88), H(watermark, 96), H(now, 104), H(timer_register, 112),
+		H(timer_delete, 120), H(value_get, 128), H(value_put, 136),
+		H(state_clear, 144), H(list_add, 152), H(list_get, 160), H(map_put, 168),
+		H(map_get, 176), H(map_remove, 184), H(map_iter, 192), H(emit, 200),
+		H(emit_side, 208),
+#undef H
+	};
+	struct sluice_host old = sl_udf_host;
+
+	(void)state;
+	assert_int_equal(SLUICE_UDF_ABI_VERSION, 1);
+	assert_int_equal(sizeof(struct sluice_fn), 128);
+	assert_int_equal(offsetof(struct sluice_fn, process), 64);
+	assert_int_equal(offsetof(struct sluice_fn, on_timer), 72);
+	assert_int_equal(offsetof(struct sluice_fn, agg_type), 120);
+	assert_int_equal(sizeof(struct sluice_plugin), 24);
+	assert_int_equal(sizeof(struct sluice_schema), 32);
+	assert_int_equal(sizeof(struct sluice_field), 24);
+	for (size_t i = 0; i < sizeof(host) / sizeof(host[0]); i++)
+		if (host[i].off != host[i].now)
+			fail_msg("sluice_host.%s moved from %zu to %zu: that is a new ABI version",
+				 host[i].name, host[i].off, host[i].now);
+	assert_int_equal(SLUICE_FN_PROCESS, 5);
+	assert_int_equal(SLUICE_FN_CO_PROCESS, 6);
+	/* This host has the additions; one of version 1's first size has not. */
+	assert_true(SLUICE_HOST_HAS(&sl_udf_host, input));
+	assert_true(SLUICE_HOST_HAS(&sl_udf_host, input_schema));
+	old.size = 216;
+	assert_false(SLUICE_HOST_HAS(&old, input));
+	assert_false(SLUICE_HOST_HAS(&old, input_schema));
+	assert_true(SLUICE_HOST_HAS(&old, emit_side));
+#else
+	(void)state;
+	skip();
+#endif
 }
 
 static void
@@ -408,6 +464,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_abi_mismatch_refused),
+		cmocka_unit_test(test_abi1_layout_unchanged),
 		cmocka_unit_test(test_rowfns),
 		cmocka_unit_test(test_burst),
 		cmocka_unit_test(test_range_aggregate_in_window),

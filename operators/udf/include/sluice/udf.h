@@ -27,9 +27,15 @@
  * (separate self pointers). A call must not block, sleep or make system
  * calls on the hot path: it runs inside the dataplane's poll loop.
  *
- * Versioning: any change to a structure or an enum here bumps
- * SLUICE_UDF_ABI_VERSION; functions are only added at the end of
- * struct sluice_host (its size field tells a plugin what is there).
+ * Versioning: a change to what a plugin built against this header
+ * already uses (a field moved, resized or retyped, a value renumbered)
+ * bumps SLUICE_UDF_ABI_VERSION, and the loader refuses plugins of the
+ * other version. Additions do not: a new enum sluice_fn_kind value (an
+ * older plugin never names it; an older sluice finds no function of a
+ * kind it does not know and says so), and functions appended to struct
+ * sluice_host (its size field tells a plugin what is there, so a plugin
+ * that calls one checks h->size first). struct sluice_fn and the
+ * schemas are plugin-built arrays and never grow. docs/udf.md.
  */
 
 #include <stddef.h>
@@ -77,6 +83,16 @@ enum sluice_fn_kind {
 	SLUICE_FN_FLAT_MAP = 3,	/**< one row in, 0..n rows out */
 	SLUICE_FN_AGGREGATE = 4,	/**< an accumulator per key and window */
 	SLUICE_FN_PROCESS = 5,	/**< keyed: state, timers, side outputs */
+	/**
+	 * Keyed, two inputs (Flink's KeyedCoProcessFunction): run as a
+	 * join's process: both inputs keyed by the join key share the
+	 * function's state and timers per key. Its process hook takes the
+	 * rows of either input (h->input(c) says which: Flink's
+	 * processElement1/2), on_timer its timers. Its default output is
+	 * the join's columns (join_ts, the first input's fields, the
+	 * second's); its side outputs take rows of its output schema.
+	 */
+	SLUICE_FN_CO_PROCESS = 6,
 };
 
 enum sluice_time {
@@ -186,14 +202,36 @@ struct sluice_host {
 	 * (a map or flat_map's one vector is full): stop emitting.
 	 */
 	void *(*emit)(sluice_ctx *c);
-	/** Copy row (input schema) to side output tag. @return 0, -errno. */
+	/**
+	 * Copy row to side output tag: a row of the input schema (process),
+	 * of the output schema (co_process). @return 0, -errno.
+	 */
 	int (*emit_side)(sluice_ctx *c, int tag, const void *row);
+
+	/* ---- added without an ABI bump: check size first -------------- */
+	/**
+	 * co_process: which input the row of this process call came from,
+	 * 1 (the join's left, Flink's processElement1) or 2 (right,
+	 * processElement2); 0 in on_timer and for one-input kinds.
+	 */
+	uint32_t (*input)(const sluice_ctx *c);
+	/**
+	 * At setup: the schema of input 1 or 2 (co_process: setup's in is
+	 * input 1; key_fields are each input's join key), NULL for another
+	 * number or a one-input kind.
+	 */
+	const struct sluice_schema *(*input_schema)(sluice_setup *s,
+						    uint32_t input);
 };
+
+/** Whether host h has member m (appended after a plugin was built). */
+#define SLUICE_HOST_HAS(h, m)                                             \
+	((h)->size >= offsetof(struct sluice_host, m) + sizeof((h)->m))
 
 /**
  * One function. Unused hooks are NULL; which ones a kind needs:
- *  map: map; filter: filter; flat_map: flat_map; process: process (and
- *  on_timer if it sets timers); aggregate: acc_size, agg_create,
+ *  map: map; filter: filter; flat_map: flat_map; process and
+ *  co_process: process (and on_timer if it sets timers); aggregate: acc_size, agg_create,
  *  agg_add, agg_result (agg_merge for sessions).
  * setup and teardown are optional for every kind.
  */
@@ -218,7 +256,7 @@ struct sluice_fn {
 	int (*filter)(void *self, const void *row);
 	/** flat_map: emit 0..n rows with h->emit(c). @return 0, -errno. */
 	int (*flat_map)(void *self, sluice_ctx *c, const void *row);
-	/** process: one row of the current key. @return 0, -errno. */
+	/** process, co_process: one row of the current key. @return 0, -errno. */
 	int (*process)(void *self, sluice_ctx *c, const void *row);
 	/** process: a timer of the current key fired. @return 0, -errno. */
 	int (*on_timer)(void *self, sluice_ctx *c, uint32_t domain, int64_t ts);
