@@ -289,8 +289,10 @@ mset_add_simple(struct sl_assign_mset *s, const struct sl_assign_window *w,
 	if (w->end > cover.end)
 		cover.end = w->end;
 	if (!win_eq(&cover, &s->ent[j].w) && fn != NULL) {
+		/* no state window to fold, but a valid array, as the fold's */
+		const struct sl_assign_window none = { 0, 0 };
 		int r = fn(arg, &cover, &s->ent[j].w, 1, &s->ent[j].state,
-			   NULL, 0);
+			   &none, 0);
 
 		if (r < 0) {
 			*rc = r;
