@@ -60,6 +60,7 @@ struct dp_ckpt {
 	bool sources_done;		/* its source-* files are queued */
 	uint16_t drain_w;		/* worker whose snapshot is being written */
 	bool draining;			/* drain_w's file is being built */
+	bool draining2;			/* ... its second keyed stage's part */
 	struct sl_ckpt_builder db;	/* ... into this */
 	int dirfd;
 	unsigned int files_pending;
@@ -235,14 +236,53 @@ sink_write(struct sl_sink *k, struct sl_sink2pc *tx, bool eos,
 	return rc;
 }
 
-int
-dp_sink_write(struct dp *dp, const uint8_t *row)
+static int
+sink_write_final(struct dp *dp, const uint8_t *row)
 {
 	if (dp->eth_sink) {
 		sl_eth_sink_rows(&dp->esink, row, 1);
 		return 0;
 	}
-	return sink_write(&dp->sink, &dp->sink2pc, dp->eos, &dp->out, row);
+	return sink_write(&dp->sink, &dp->sink2pc, dp->eos, &dp->final, row);
+}
+
+int
+dp_sink_write_end(struct dp *dp)
+{
+	struct sl_vec *v = dp->post_in;
+	const uint16_t rs = dp->final.row_size;
+	uint16_t ns;
+	int rc = 0;
+
+	if (v == NULL || v->n_rows == 0)
+		return 0;
+	v->n_sel = v->n_rows;
+	for (uint16_t i = 0; i < v->n_rows; i++)
+		v->sel[i] = i;
+	sl_map_rows(dp->post_map, v->rows, v->row_size, v->sel, v->n_sel,
+		    dp->post_out);
+	/* the filters after the map, over its rows (sel[] is free again) */
+	ns = v->n_rows;
+	for (uint16_t f = 0; f < dp->n_final_f && ns > 0; f++)
+		ns = sl_expr_filter(dp->final_f[f], dp->post_out, rs, v->sel, ns, v->sel);
+	dp->final_filtered += (uint64_t)(v->n_rows - ns);
+	for (uint16_t j = 0; j < ns && rc == 0; j++)
+		rc = sink_write_final(dp, dp->post_out + (size_t)v->sel[j] * rs);
+	v->n_rows = 0;
+	return rc;
+}
+
+/* A map after the keyed stage evaluates its expressions a vector of rows
+ * at a time: rows wait in post_in, in the order they are written. */
+int
+dp_sink_write(struct dp *dp, const uint8_t *row)
+{
+	struct sl_vec *v = dp->post_in;
+
+	if (v == NULL)
+		return sink_write_final(dp, row);
+	memcpy(sl_vec_row(v, v->n_rows++), row, v->row_size);
+	return v->n_rows == SL_VEC_MAX ? dp_sink_write_end(dp) : 0;
 }
 
 int
@@ -937,6 +977,45 @@ drain_chunk(void *arg, uint16_t kg, const void *buf, size_t len)
 	return stream_add(ck, SL_CKPT_SEC_KEYED, CKPT_OP_STATE, kg, buf, len);
 }
 
+static int
+drain_chunk2(void *arg, uint16_t kg, const void *buf, size_t len)
+{
+	struct dp_ckpt *ck = arg;
+
+	return stream_add(ck, SL_CKPT_SEC_KEYED, CKPT_OP_STATE2, kg, buf, len);
+}
+
+/* The second keyed stage's part of worker w's file, after the first's:
+ * its window list and its state's descriptors; the chunks follow. */
+static int
+drain_begin2(struct dp *dp, struct dp_worker *wk)
+{
+	struct dp_ckpt *ck = dp->ck;
+	uint8_t small[SL_WIN_SNAP_MAX];
+	size_t n;
+	void *meta;
+	int rc;
+
+	if (wk->snap2_id != ck->inflight || wk->win2.snap == NULL) {
+		DP_LOG(WARNING, "worker %u: its second keyed stage's snapshot could not begin (is its state out of memory?)",
+		       wk->id);
+		return -ENOMEM;
+	}
+	n = sl_win_snapshot_windows(&wk->win2, small, sizeof(small));
+	rc = stream_add(ck, SL_CKPT_SEC_OPERATOR, CKPT_OP_WINDOW2, SL_CKPT_NO_KG, small, n);
+	n = sl_state_snapshot_meta(wk->win2.snap, NULL, 0);
+	meta = malloc(n ? n : 1);
+	if (meta == NULL)
+		rc = -ENOMEM;
+	if (rc == 0) {
+		n = sl_state_snapshot_meta(wk->win2.snap, meta, n);
+		rc = stream_add(ck, SL_CKPT_SEC_OPERATOR, CKPT_OP_STATE2_META,
+				SL_CKPT_NO_KG, meta, n);
+	}
+	free(meta);
+	return rc;
+}
+
 /* Start worker w's file: its window list (a dedup, process or join has
  * none: their timers are in the state) and the state's descriptors. */
 static int
@@ -1056,6 +1135,10 @@ ckpt_drain_step(struct dp *dp, size_t budget)
 						return;	/* the disk is behind */
 					ckpt_wait_sbuf(dp);
 				}
+				/* the first stage's chunks, then (below) the
+				 * second keyed stage's */
+				if (ck->draining2)
+					break;
 				rc = sl_state_snapshot_write(dp_worker_snap(wk), CKPT_CHUNK_MAX,
 							     budget ? budget : CKPT_DRAIN_BUDGET,
 							     drain_chunk, ck);
@@ -1066,6 +1149,30 @@ ckpt_drain_step(struct dp *dp, size_t budget)
 				rc = dp_native_step(ck->nt, ck->dirfd, budget);
 			if (rc > 0)
 				return;		/* more next pass */
+			/* then the second keyed stage's state, in the same file */
+			if (rc == 0 && dp->plan->stage2.on) {
+				if (!ck->draining2) {
+					rc = drain_begin2(dp, wk);
+					ck->draining2 = rc == 0;
+				}
+				while (rc == 0) {
+					if (!sbuf_spare(ck)) {
+						if (budget != 0)
+							return;	/* the disk is behind */
+						ckpt_wait_sbuf(dp);
+					}
+					rc = sl_state_snapshot_write(wk->win2.snap, CKPT_CHUNK_MAX,
+								     budget ? budget : CKPT_DRAIN_BUDGET,
+								     drain_chunk2, ck);
+					if (rc > 0 && budget != 0)
+						return;		/* more next pass */
+					if (rc > 0)
+						rc = 0;		/* no budget: on to the end */
+					else
+						break;
+				}
+			}
+			ck->draining2 = false;
 			if (rc == 0 && ck->native) {
 				rc = dp_native_emit(ck->nt, wk->id, ck->m);
 				if (rc == -E2BIG)
@@ -1222,7 +1329,15 @@ restore_keep(struct dp *dp, const struct sl_ckpt_section *s, uint32_t file)
 		rs->files[file].meta_len = s->len;
 		return 0;
 	}
+	if (s->kind == SL_CKPT_SEC_OPERATOR && s->op_id == CKPT_OP_STATE2_META) {
+		rs->files[file].meta2 = s->data;
+		rs->files[file].meta2_len = s->len;
+		return 0;
+	}
 	if (!(s->kind == SL_CKPT_SEC_OPERATOR && s->op_id == CKPT_OP_WINDOW) &&
+	    !(s->kind == SL_CKPT_SEC_OPERATOR && s->op_id == CKPT_OP_WINDOW2) &&
+	    !(s->kind == SL_CKPT_SEC_KEYED && s->op_id == CKPT_OP_STATE2 &&
+	      s->key_group <= UINT16_MAX) &&
 	    !(s->kind == SL_CKPT_SEC_OPERATOR && s->op_id == CKPT_OP_OPSTATE) &&
 	    !(s->kind == SL_CKPT_SEC_OPERATOR && s->op_id == CKPT_OP_NATIVE &&
 	      s->len == sizeof(struct dp_native_sec)) &&
@@ -1424,7 +1539,7 @@ dp_ckpt_restore(struct dp *dp)
 	if (rc < 0)
 		return rc;
 	if (dp->eos)
-		rc = sl_sink2pc_open(&dp->sink2pc, p->sink.path, &dp->out,
+		rc = sl_sink2pc_open(&dp->sink2pc, p->sink.path, &dp->final,
 				     have_sink[0] ? &sink_st[0] : NULL);
 	/* A checkpoint from before the job had a late sink has no state
 	 * for it: it starts fresh. */
@@ -1438,7 +1553,7 @@ fresh:
 	if (dp->ck != NULL)
 		ckpt_clear_old(p->ckpt.dir);
 	if (dp->eos)
-		rc = sl_sink2pc_open(&dp->sink2pc, p->sink.path, &dp->out, NULL);
+		rc = sl_sink2pc_open(&dp->sink2pc, p->sink.path, &dp->final, NULL);
 	if (rc == 0 && dp->late_eos)
 		rc = sl_sink2pc_open(&dp->late2pc, p->late_sink.path, dp->late_schema, NULL);
 	return rc;

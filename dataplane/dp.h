@@ -196,6 +196,36 @@ struct dp_worker {
 	struct sl_process proc;		/* process pipelines (dp_process), in place of win */
 	struct sl_udf_inst *udf;	/* stateless pipelines with a user function */
 	uint64_t side_dropped;		/* process: side-output rows no side_sink takes */
+	/* Filters after the keyed stage (plan.post_filter_text): run over
+	 * each result vector before it goes to the sink. */
+	uint16_t n_post;
+	struct sl_expr *post[SL_PLAN_MAX_FILTERS];
+	uint64_t post_filtered;		/* result rows they removed */
+	/* A second keyed stage (plan.stage2, stage2.c): the first window's
+	 * results gather in mid, go through the filters between the stages
+	 * and into win2, over a state instance of its own. */
+	struct sl_win win2;
+	struct sl_state *st2;
+	void *mem2;
+	size_t mem2_len;
+	struct sl_vec *mid;
+	uint16_t n_mid_f;
+	struct sl_expr *mid_f[SL_PLAN_MAX_FILTERS];
+	uint64_t mid_filtered;		/* first-stage rows those filters removed */
+	/* ... on several workers: the first stage's rows go by the second
+	 * key into out2[b], worker b's ring in2[this worker]; in2[a] brings
+	 * worker a's, whose watermarks valve2 combines (R1.7). */
+	uint16_t n_in2, n_done2;
+	struct rte_ring *in2[DP_MAX_WORKERS];
+	struct rte_ring *out2r[DP_MAX_WORKERS];
+	struct sl_vec *out2[DP_MAX_WORKERS];
+	struct sl_wm_valve valve2;
+	uint64_t s2_full;		/* sends that found a peer's ring full */
+	/* Checkpoints: the second window's snapshot (0: it failed), taken
+	 * with the first's on one worker, or once align2 has the barrier
+	 * of every worker's first stage. */
+	uint64_t snap2_id;
+	struct sl_align align2;
 	/* Stateless pipelines with an ethdev sink send their own rows: no
 	 * ring to the main lcore, no wait for a vector to fill. */
 	bool tx;
@@ -223,6 +253,14 @@ struct dp_rx {
 	int key_field[SL_PLAN_MAX_KEYS];
 	uint16_t n_filters;
 	struct sl_expr *filter[SL_PLAN_MAX_FILTERS];	/* this lcore's copies */
+	/* A map before key_by (plan.key_map): filters [0, n_src_filters)
+	 * run on the source's rows, the map writes the keyed stage's rows
+	 * into mapped[], the other filters run on those. out_rs: the row
+	 * size of what goes to the workers. */
+	uint16_t n_src_filters;
+	struct sl_map *map;
+	uint8_t *mapped;
+	uint16_t out_rs;
 	struct sl_source src;
 	struct sl_wm_mux mux;
 	uint64_t tick_cycles;
@@ -259,6 +297,8 @@ struct dp_restore_file {
 	void *buf;			/* the loaded file */
 	const void *meta;		/* its state meta section, NULL until seen */
 	size_t meta_len;
+	const void *meta2;		/* the second keyed stage's, NULL until seen */
+	size_t meta2_len;
 };
 
 struct dp_restore {
@@ -278,6 +318,24 @@ struct dp {
 	uint32_t key_len;
 	int32_t key_off;		/* key fields contiguous in the row: their offset; else -1 */
 	struct sl_schema out;		/* result rows */
+	/* What the sink writes: out, or the columns of the map after the
+	 * keyed stage (plan.post_map_*), which runs where the sink writes,
+	 * a vector of ordered rows at a time (dp_sink_write). */
+	struct sl_schema final;
+	/* Key fields at the front of out (the sink orders by window_start
+	 * after them): the plan's, or its second stage's. */
+	uint16_t sink_keys;
+	/* A second keyed stage: its rows (the first stage's results and
+	 * window_time) and its window. */
+	struct sl_schema mid;
+	struct sl_win_conf win_conf2;
+	struct rte_mempool *mid_pool;	/* vectors between the workers' stages */
+	struct sl_map *post_map;
+	struct sl_vec *post_in;		/* rows waiting for the map, in order */
+	uint8_t *post_out;		/* the map's rows */
+	uint16_t n_final_f;		/* filters after that map, on its rows */
+	struct sl_expr *final_f[SL_PLAN_MAX_FILTERS];
+	uint64_t final_filtered;	/* rows they removed */
 	const struct sl_schema *late_schema;	/* late_sink rows: the input's, or the join's */
 	uint16_t vec_row_max;		/* largest input row: the vector pool's element */
 	struct sl_plan *input_plan[SL_PLAN_MAX_SOURCES];	/* several sources: one plan each */
@@ -460,6 +518,9 @@ dp_worker_snap_poll(struct dp_worker *w)
 		if (w->n_chan != 0 || w->recording)
 			dp_worker_chan_release(w);
 	}
+	if (unlikely(w->win2.snap != NULL) &&
+	    atomic_load_explicit(&w->snap_done, memory_order_acquire) == w->snap2_id)
+		sl_win_snapshot_end(&w->win2);
 }
 
 /* A row's key hash, as the router computes it. */
@@ -515,6 +576,9 @@ int dp_rm_tree(const char *path);
 #define CKPT_OP_CHANNEL 4	/* in-flight input rows of an unaligned checkpoint */
 #define CKPT_OP_NATIVE 5	/* struct dp_native_sec: a native RocksDB checkpoint */
 #define CKPT_OP_OPSTATE 6	/* a worker's operator state (sl_opstate snapshot) */
+#define CKPT_OP_WINDOW2 7	/* a second keyed stage: its window's open-window list */
+#define CKPT_OP_STATE2_META 8	/* ... its state's sl_state_snapshot_meta() */
+#define CKPT_OP_STATE2 9	/* ... one chunk of its state; the section's key group */
 
 /* Where worker W's native checkpoint is, and the key groups it holds. */
 struct dp_native_sec {
@@ -555,7 +619,37 @@ int dp_ckpt_request(struct dp *dp, const char *savepoint_dir, bool queue,
 /* Take a savepoint into dir, then stop without draining (Flink's stop-with-savepoint). */
 int dp_ckpt_stop_with_savepoint(struct dp *dp, const char *dir, json_t **data,
 				char *msg, size_t len);
+/* main.c: two schemas with the same fields at the same places */
+bool dp_schema_same(const struct sl_schema *a, const struct sl_schema *b);
+
+/* stage2.c: a second keyed stage on the worker */
+int dp_stage2_setup(struct dp *dp);
+int dp_worker_stage2_init(struct dp_worker *w);
+void dp_worker_stage2_fini(struct dp_worker *w);
+void dp_worker_stage2_advance(struct dp_worker *w, int64_t wm);
+uint8_t *dp_worker_mid_row(void *ctx);
+int dp_stage2_rings(struct dp *dp);
+void dp_worker_stage2_apply(struct dp_worker *w, const struct sl_wm_out *o);
+void dp_worker_stage2_finish(struct dp_worker *w);
+void dp_worker_stage2_barrier(struct dp_worker *w, uint64_t id);
+int dp_worker_stage2_restore(struct dp_worker *w, uint32_t lo, uint32_t hi);
+unsigned int dp_worker_stage2_poll(struct dp_worker *w);
+/* worker_loop.c, for stage2.c */
+void dp_worker_res_ctl(struct dp_worker *w, enum sl_ctl_type type, int64_t ts);
+void dp_worker_eoi(struct dp_worker *w);
+
+/* The second keyed stage's rows cross between worker lcores. */
+static inline bool
+dp_stage2_multi(const struct dp *dp)
+{
+	return dp->plan->stage2.on && dp->n_workers > 1;
+}
+
 int dp_sink_write(struct dp *dp, const uint8_t *row);
+/* With a map after the keyed stage: map and write the rows dp_sink_write
+ * has gathered. Callers end every run of writes with it, before anything
+ * that must follow those rows (a checkpoint's pre-commit). */
+int dp_sink_write_end(struct dp *dp);
 int dp_pending_add(struct dp_pending *pd, const uint8_t *rows, size_t n, uint16_t rs,
 		   int64_t tag, const uint16_t *early);
 /* Sort idx[0..n) (rows of schema s) by (window_start, the nk key fields). */

@@ -37,7 +37,8 @@ dp_inputs_free(struct dp *dp)
 void
 dp_rx_key(struct dp_rx *rx, const struct sl_plan *p)
 {
-	const struct sl_schema *s = &rx->sp->schema;
+	/* after a map before key_by: its rows, not the source's */
+	const struct sl_schema *s = p->key_map ? &p->schema : &rx->sp->schema;
 
 	if (dp_join(p)) {
 		const bool left = rx->id == p->join.left;
@@ -63,8 +64,9 @@ dp_rx_key(struct dp_rx *rx, const struct sl_plan *p)
 }
 
 /*
- * One plan per source, for its RX lcore. What a multi-source job cannot
- * do yet is refused here, with what to change.
+ * One plan per source, for its RX lcore (one for the single source too
+ * when a map before key_by makes the plan's schema the map's). What a
+ * multi-source job cannot do yet is refused here, with what to change.
  */
 int
 dp_inputs_setup(struct dp *dp)
@@ -72,16 +74,16 @@ dp_inputs_setup(struct dp *dp)
 	const struct sl_plan *p = dp->plan;
 
 	dp->vec_row_max = p->schema.row_size;
-	if (p->n_inputs < 2)
+	if (p->n_inputs < 2 && !p->key_map)
 		return 0;
-	if (p->ckpt.interval_ms > 0 && p->ckpt.unaligned) {
+	if (p->n_inputs > 1 && p->ckpt.interval_ms > 0 && p->ckpt.unaligned) {
 		/* Their in-flight rows would be replayed with one source's
 		 * schema and key. */
 		DP_LOG(ERR, "%s: unaligned checkpoints of a job with several sources are not supported yet; set execution.checkpointing.unaligned: false",
 		       p->file);
 		return -ENOTSUP;
 	}
-	if (p->sink.type == SL_SINK_ETHDEV) {
+	if (p->n_inputs > 1 && p->sink.type == SL_SINK_ETHDEV) {
 		DP_LOG(ERR, "%s: a job with several sources writes to a csv or stdout sink; an ethdev sink is not supported with it yet",
 		       p->file);
 		return -ENOTSUP;
@@ -89,7 +91,8 @@ dp_inputs_setup(struct dp *dp)
 	for (uint16_t i = 0; i < p->n_inputs; i++) {
 		const struct sl_plan_input *in = &p->inputs[i];
 
-		if (in->source.type == SL_SRC_ETHDEV && in->source.rx_queues != 1) {
+		if (p->n_inputs > 1 && in->source.type == SL_SRC_ETHDEV &&
+		    in->source.rx_queues != 1) {
 			DP_LOG(ERR, "%s: source %s: one RX queue per source in a job with several sources; set queues: 1",
 			       p->file, in->name);
 			return -ENOTSUP;
@@ -104,7 +107,9 @@ dp_inputs_setup(struct dp *dp)
 		 * never compile or free them. */
 		dp->input_plan[i]->n_filters = 0;
 		memset(dp->input_plan[i]->filter, 0, sizeof(dp->input_plan[i]->filter));
-		if (in->schema.row_size > dp->vec_row_max)
+		/* the workers get the map's rows (p->schema) with a map
+		 * before key_by, else the sources' */
+		if (!p->key_map && in->schema.row_size > dp->vec_row_max)
 			dp->vec_row_max = in->schema.row_size;
 	}
 	return 0;
@@ -122,6 +127,7 @@ join_conf(const struct dp *dp, struct sl_join_conf *c)
 		[SL_PLAN_JOIN_ENRICH] = SL_JOIN_ENRICH,
 		[SL_PLAN_JOIN_PROCESS] = SL_JOIN_PROCESS,
 		[SL_PLAN_JOIN_BROADCAST] = SL_JOIN_BROADCAST,
+		[SL_PLAN_JOIN_TEMPORAL] = SL_JOIN_TEMPORAL,
 	};
 	const uint16_t side[2] = { j->left, j->right };
 
@@ -223,7 +229,8 @@ join_out(void *ctx, enum sl_join_out_kind k)
 
 	if (k == SL_JOIN_OUT_PAIR ||
 	    (k == SL_JOIN_OUT_LEFT_ONLY && (p->join.kind == SL_PLAN_JOIN_ENRICH ||
-					    p->join.kind == SL_PLAN_JOIN_BROADCAST)))
+					    p->join.kind == SL_PLAN_JOIN_BROADCAST ||
+					    p->join.kind == SL_PLAN_JOIN_TEMPORAL)))
 		return dp_worker_res_row(w);
 	if (k == SL_JOIN_OUT_SIDE && (!p->has_late_sink || w->join.side_tag != p->side_tag)) {
 		w->side_dropped++;	/* a side output no side_sink takes */

@@ -153,6 +153,13 @@ setup_windows(struct dp *dp)
 		DP_LOG(ERR, "%s: %s", p->file, msg);
 		return rc;
 	}
+	dp->sink_keys = p->n_keys;
+	/* A second keyed stage: its results are the sink's. */
+	if (p->stage2.on) {
+		rc = dp_stage2_setup(dp);
+		if (rc < 0)
+			return rc;
+	}
 	if (p->topk_k != 0) {
 		/* The rank goes after the aggregates: the workers' rows end
 		 * before it, the sink zeroes it when they come and fills it
@@ -308,6 +315,73 @@ setup_map(struct dp *dp)
 	return 0;
 }
 
+bool
+dp_schema_same(const struct sl_schema *a, const struct sl_schema *b)
+{
+	if (a->n_fields != b->n_fields || a->row_size != b->row_size)
+		return false;
+	for (uint16_t i = 0; i < a->n_fields; i++)
+		if (strcmp(a->f[i].name, b->f[i].name) != 0 || a->f[i].type != b->f[i].type ||
+		    a->f[i].offset != b->f[i].offset || a->f[i].size != b->f[i].size)
+			return false;
+	return true;
+}
+
+/*
+ * The steps after the keyed stage (or the join): the plan checked them
+ * against the result rows as it builds them, so those must be the rows
+ * the stage makes here. The map runs where the sink writes: its columns
+ * are the sink's.
+ */
+static int
+setup_post(struct dp *dp)
+{
+	const struct sl_plan *p = dp->plan;
+	const char *nv[SL_PLAN_MAX_MAP], *tv[SL_PLAN_MAX_MAP];
+	char msg[160];
+
+	dp->final = dp->out;
+	if (p->n_post_filters == 0 && p->n_post_map == 0)
+		return 0;
+	if (!dp_schema_same(&p->stage_out, &dp->out)) {
+		DP_LOG(ERR, "%s: the keyed stage's result columns are not the ones its filter and map steps were checked against; report this with the job file",
+		       p->file);
+		return -EINVAL;
+	}
+	if (p->n_post_map == 0)
+		return 0;
+	for (uint16_t c = 0; c < p->n_post_map; c++) {
+		nv[c] = p->post_map_name[c];
+		tv[c] = p->post_map_text[c];
+	}
+	dp->post_map = sl_map_create(&dp->out, p->n_post_map, nv, tv, &dp->final,
+				     msg, sizeof(msg));
+	if (dp->post_map == NULL) {
+		DP_LOG(ERR, "%s: map after the keyed stage: %s", p->file, msg);
+		return -EINVAL;
+	}
+	dp->post_in = malloc(sl_vec_size(dp->out.row_size));
+	dp->post_out = malloc((size_t)SL_VEC_MAX * dp->final.row_size);
+	if (dp->post_in == NULL || dp->post_out == NULL) {
+		DP_LOG(ERR, "out of memory for the map after the keyed stage");
+		return -ENOMEM;
+	}
+	sl_vec_reset(dp->post_in, dp->out.row_size);
+	for (uint16_t f = 0; f < p->n_final_filters; f++) {
+		struct sl_expr_err err;
+
+		dp->final_f[f] = sl_expr_compile(p->final_filter_text[f], &dp->final, &err);
+		if (dp->final_f[f] == NULL || !dp_schema_same(&p->map_out, &dp->final)) {
+			DP_LOG(ERR, "%s: filter '%s' after the map that follows the keyed stage: %s",
+			       p->file, p->final_filter_text[f],
+			       dp->final_f[f] == NULL ? err.msg : "the map's columns are not the ones it was checked against");
+			return -EINVAL;
+		}
+		dp->n_final_f = (uint16_t)(f + 1);
+	}
+	return 0;
+}
+
 static int
 setup_rings(struct dp *dp)
 {
@@ -390,6 +464,40 @@ setup_rings(struct dp *dp)
 	return 0;
 }
 
+/* A map before key_by, chained to the source: this lcore's own (its
+ * expressions keep scratch registers) and the vector of rows it fills. */
+static int
+setup_rx_map(struct dp_rx *rx)
+{
+	const struct sl_plan *p = rx->dp->plan;
+	const char *nv[SL_PLAN_MAX_MAP], *tv[SL_PLAN_MAX_MAP];
+	struct sl_schema out;
+	char msg[160];
+
+	for (uint16_t c = 0; c < p->n_map; c++) {
+		nv[c] = p->map_name[c];
+		tv[c] = p->map_text[c];
+	}
+	rx->map = sl_map_create(&rx->sp->schema, p->n_map, nv, tv, &out, msg,
+				sizeof(msg));
+	if (rx->map == NULL) {
+		DP_LOG(ERR, "%s: map before key_by: %s", p->file, msg);
+		return -EINVAL;
+	}
+	if (!dp_schema_same(&out, &p->schema)) {
+		DP_LOG(ERR, "%s: the map before key_by makes other columns than the job was checked against; report this with the job file",
+		       p->file);
+		return -EINVAL;
+	}
+	rx->mapped = rte_malloc_socket("sl_rx_mapped", (size_t)SL_VEC_MAX * out.row_size,
+				       RTE_CACHE_LINE_SIZE, (int)rte_socket_id());
+	if (rx->mapped == NULL) {
+		DP_LOG(ERR, "out of memory for the map before key_by; give the EAL more memory (-m)");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int
 setup_sources(struct dp *dp)
 {
@@ -401,7 +509,8 @@ setup_sources(struct dp *dp)
 		struct dp_rx *rx = &dp->rx[r];
 		const struct sl_source_ops *ops;
 
-		rx->sp = multi ? dp->input_plan[r] : p;
+		/* with a map before key_by, the source's own schema and time */
+		rx->sp = multi ? dp->input_plan[r] : p->key_map ? dp->input_plan[0] : p;
 		ops = sl_source_ops_get(rx->sp->source.type);
 		/* A driver's setup is per port: once for the plan's queues,
 		 * or once for the (single, the plan says) ethdev source. */
@@ -421,15 +530,24 @@ setup_sources(struct dp *dp)
 			rx->tick_cycles = 1;
 		/* Compiled expressions carry their own scratch registers:
 		 * one copy per lcore. */
+		rx->n_src_filters = p->key_map ? p->n_src_filters : p->n_filters;
 		for (uint16_t f = 0; f < p->n_filters; f++) {
 			struct sl_expr_err err;
 
+			/* before a map before key_by: the source's rows */
 			rx->filter[f] = sl_expr_compile(p->filter_text[f],
-							&p->schema, &err);
+							f < rx->n_src_filters ?
+							&rx->sp->schema : &p->schema, &err);
 			if (rx->filter[f] == NULL)
 				return -EINVAL;	/* validated by the plan already */
 		}
 		rx->n_filters = p->n_filters;
+		rx->out_rs = p->key_map ? p->schema.row_size : rx->sp->schema.row_size;
+		if (p->key_map) {
+			rc = setup_rx_map(rx);
+			if (rc < 0)
+				return rc;
+		}
 	}
 	return 0;
 }
@@ -511,7 +629,11 @@ run(struct dp *dp)
 		     dp_process(dp->plan) ? setup_process(dp) :
 		     dp_join(dp->plan) ? setup_join(dp) : setup_windows(dp);
 	if (rc == 0)
+		rc = setup_post(dp);
+	if (rc == 0)
 		rc = setup_rings(dp);
+	if (rc == 0)
+		rc = dp_stage2_rings(dp);
 	if (rc == 0)
 		rc = setup_sources(dp);
 	if (rc == 0)
@@ -525,9 +647,9 @@ run(struct dp *dp)
 		snprintf(dp->sink.path, sizeof(dp->sink.path), "port %s, UDP %u",
 			 dp->plan->source.port, dp->plan->sink.udp_port);
 		if (!dp->plan->stateless)
-			rc = sl_eth_sink_open(&dp->esink, &dp->plan->sink, &dp->out, 0);
+			rc = sl_eth_sink_open(&dp->esink, &dp->plan->sink, &dp->final, 0);
 	} else if (rc == 0 && !dp->eos) {
-		rc = sl_sink_open(&dp->sink, &dp->plan->sink, &dp->out);
+		rc = sl_sink_open(&dp->sink, &dp->plan->sink, &dp->final);
 	}
 	if (rc == 0 && dp->plan->has_late_sink && !dp->late_eos)
 		rc = sl_sink_open(&dp->late_sink, &dp->plan->late_sink,
@@ -582,6 +704,15 @@ run(struct dp *dp)
 			sl_expr_free(dp->rx[r].filter[f]);
 	}
 	workers_on_lcores(dp, dp_worker_fini);
+	for (uint16_t r = 0; r < dp->n_rx; r++) {
+		sl_map_free(dp->rx[r].map);
+		rte_free(dp->rx[r].mapped);
+	}
+	sl_map_free(dp->post_map);
+	for (uint16_t f = 0; f < dp->n_final_f; f++)
+		sl_expr_free(dp->final_f[f]);
+	free(dp->post_in);
+	free(dp->post_out);
 	dp_inputs_free(dp);
 	sl_udf_close(&dp->udf_lib);
 	return rc;

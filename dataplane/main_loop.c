@@ -120,7 +120,7 @@ static size_t
 pending_rank(struct dp *dp, struct dp_pending *pd, size_t ne)
 {
 	const struct sl_schema *s = &dp->out;
-	const struct sl_field *start = &s->f[dp->plan->n_keys];
+	const struct sl_field *start = &s->f[dp->sink_keys];
 	const struct sl_field *rank = &s->f[s->n_fields - 1];
 	const uint16_t rs = s->row_size;
 	size_t i = 0, w = 0;
@@ -146,7 +146,7 @@ static int
 pending_flush(struct dp *dp, struct dp_pending *pd, int64_t wm)
 {
 	const struct sl_schema *s = &dp->out;
-	const struct sl_field *end = &s->f[dp_join(dp->plan) ? 0 : dp->plan->n_keys + 1];
+	const struct sl_field *end = &s->f[dp_join(dp->plan) ? 0 : dp->sink_keys + 1];
 	const uint16_t rs = s->row_size;
 	size_t ne = 0, keep = 0;
 
@@ -166,7 +166,7 @@ pending_flush(struct dp *dp, struct dp_pending *pd, int64_t wm)
 	if (dp_join(dp->plan)) {
 		qsort_r(pd->idx, ne, sizeof(pd->idx[0]), join_cmp, dp);
 	} else {
-		int rc = dp_sink_sort(&pd->sort, s, dp->plan->n_keys, pd->rows,
+		int rc = dp_sink_sort(&pd->sort, s, dp->sink_keys, pd->rows,
 				      pd->idx, ne);
 
 		if (rc < 0)
@@ -186,6 +186,11 @@ pending_flush(struct dp *dp, struct dp_pending *pd, int64_t wm)
 		if (rc < 0)
 			return rc;
 	}
+	/* the map after the keyed stage takes the last rows of the run */
+	int end_rc = dp_sink_write_end(dp);
+
+	if (end_rc < 0)
+		return end_rc;
 	/* Keep the rest, in arrival order. */
 	for (size_t i = 0; i < pd->n; i++) {
 		if (row_due(dp, pd, i, end, rs, wm))
@@ -224,6 +229,8 @@ sink_vec(struct dp *dp, struct sl_wm_valve *valve, uint16_t wi, struct sl_vec *v
 		 * the order they came. */
 		for (uint16_t i = 0; i < v->n_rows && rc == 0; i++)
 			rc = dp_sink_write(dp, sl_vec_crow(v, i));
+		if (rc == 0)
+			rc = dp_sink_write_end(dp);
 	} else if (v->n_rows) {
 		rc = dp_pending_add(pd, v->rows, v->n_rows, dp->out.row_size,
 				    valve->ch[wi].wm, v->sel);

@@ -52,7 +52,7 @@ rx_send(struct dp_rx *rx, uint16_t w)
 		rx->time.bp += rte_rdtsc() - t0;
 	}
 	rx->vecs_out++;
-	rx->out[w] = vec_get(dp, rx->sp->schema.row_size, rx->id);
+	rx->out[w] = vec_get(dp, rx->out_rs, rx->id);
 }
 
 static void
@@ -79,6 +79,22 @@ rx_emit(struct dp_rx *rx, const struct sl_wm_out *o)
 }
 
 /* At most SL_VEC_MAX rows of one partition. */
+/* One row into worker w's vector, sent when full. */
+static inline void
+rx_push(struct dp_rx *rx, uint16_t w, const uint8_t *row, uint16_t rs, uint32_t hash)
+{
+	struct sl_vec *v = rx->out[w];
+	uint16_t k = v->n_rows;
+
+	rte_memcpy(sl_vec_row(v, k), row, rs);
+	v->hash[k] = hash;
+	v->sel[k] = k;
+	v->n_rows = (uint16_t)(k + 1);
+	v->n_sel = v->n_rows;
+	if (unlikely(v->n_rows == SL_VEC_MAX))
+		rx_send(rx, w);
+}
+
 /*
  * A broadcast join's rules (low rate): every selected row to every
  * worker, in order, so each worker's rules map sees the same rows in the
@@ -90,18 +106,8 @@ rx_broadcast(struct dp_rx *rx, const uint8_t *rows, uint16_t ns)
 	const uint16_t rs = rx->sp->schema.row_size, nw = rx->dp->n_workers;
 
 	for (uint16_t w = 0; w < nw; w++)
-		for (uint16_t j = 0; j < ns; j++) {
-			struct sl_vec *v = rx->out[w];
-			uint16_t k = v->n_rows;
-
-			rte_memcpy(sl_vec_row(v, k), rows + (size_t)rx->sel[j] * rs, rs);
-			v->hash[k] = rx->hash[j];
-			v->sel[k] = k;
-			v->n_rows = (uint16_t)(k + 1);
-			v->n_sel = v->n_rows;
-			if (unlikely(v->n_rows == SL_VEC_MAX))
-				rx_send(rx, w);
-		}
+		for (uint16_t j = 0; j < ns; j++)
+			rx_push(rx, w, rows + (size_t)rx->sel[j] * rs, rs, rx->hash[j]);
 }
 
 static void
@@ -110,7 +116,7 @@ rx_rows(struct dp_rx *rx, const uint8_t *rows, uint16_t n, uint16_t part)
 	struct dp *dp = rx->dp;
 	const struct sl_plan *p = dp->plan;
 	const struct sl_schema *sc = &rx->sp->schema;
-	const uint16_t rs = sc->row_size;
+	uint16_t rs = sc->row_size;
 	const struct sl_field *tsf = &sc->f[rx->sp->source.ts_field];
 	const uint32_t maxp = p->max_parallelism, nw = dp->n_workers;
 	uint8_t key[SL_ROW_MAX];
@@ -130,8 +136,21 @@ rx_rows(struct dp_rx *rx, const uint8_t *rows, uint16_t n, uint16_t part)
 
 	for (uint16_t i = 0; i < n; i++)
 		rx->sel[i] = i;
-	for (uint16_t f = 0; f < rx->n_filters && ns > 0; f++)
+	for (uint16_t f = 0; f < rx->n_src_filters && ns > 0; f++)
 		ns = sl_expr_filter(rx->filter[f], rows, rs, rx->sel, ns, rx->sel);
+	if (rx->map != NULL && ns > 0) {
+		/* A map before key_by: the keyed stage's rows from here on,
+		 * side by side in mapped[]; the filters after the map and
+		 * the key read those. */
+		sl_map_rows(rx->map, rows, rs, rx->sel, ns, rx->mapped);
+		rows = rx->mapped;
+		rs = rx->out_rs;
+		sc = &p->schema;
+		for (uint16_t j = 0; j < ns; j++)
+			rx->sel[j] = j;
+		for (uint16_t f = rx->n_src_filters; f < rx->n_filters && ns > 0; f++)
+			ns = sl_expr_filter(rx->filter[f], rows, rs, rx->sel, ns, rx->sel);
+	}
 	rx->rows_filtered += (uint64_t)(n - ns);
 
 	/* Keys whose fields sit side by side in the row (one field, the
@@ -164,19 +183,8 @@ rx_rows(struct dp_rx *rx, const uint8_t *rows, uint16_t n, uint16_t part)
 		for (uint16_t j = 0; j < ns; j++)
 			rx->dst[j] = (uint16_t)sl_kg_owner(sl_kg_of(rx->hash[j], maxp),
 							   maxp, nw);
-	for (uint16_t j = 0; j < ns; j++) {
-		uint16_t w = rx->dst[j];
-		struct sl_vec *v = rx->out[w];
-		uint16_t k = v->n_rows;
-
-		rte_memcpy(sl_vec_row(v, k), rows + (size_t)rx->sel[j] * rs, rs);
-		v->hash[k] = rx->hash[j];
-		v->sel[k] = k;
-		v->n_rows = (uint16_t)(k + 1);
-		v->n_sel = v->n_rows;
-		if (unlikely(v->n_rows == SL_VEC_MAX))
-			rx_send(rx, w);
-	}
+	for (uint16_t j = 0; j < ns; j++)
+		rx_push(rx, rx->dst[j], rows + (size_t)rx->sel[j] * rs, rs, rx->hash[j]);
 }
 
 static void
@@ -203,7 +211,7 @@ rx_start(struct dp_rx *rx)
 	struct dp *dp = rx->dp;
 
 	for (uint16_t w = 0; w < dp->n_workers; w++)
-		rx->out[w] = vec_get(dp, rx->sp->schema.row_size, rx->id);
+		rx->out[w] = vec_get(dp, rx->out_rs, rx->id);
 	rx->next_tick = rte_rdtsc() + rx->tick_cycles;
 	rx->time.last = rte_rdtsc();
 }

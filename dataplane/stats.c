@@ -105,6 +105,16 @@ dp_stats_print(const struct dp *dp)
 				", function errors %" PRIu64 "\n", w,
 				dp->w[w].proc.stats.timers_fired, dp->w[w].proc.stats.side_out,
 				dp->w[w].side_dropped, dp->w[w].proc.stats.fn_errors);
+		if (dp->plan->stage2.on)
+			fprintf(stderr, "sluice-dp: worker %u: second keyed stage: rows %" PRIu64
+				" (%" PRIu64 " removed by the filters before it), late dropped %" PRIu64
+				", windows fired %" PRIu64 ", results %" PRIu64 "\n", w,
+				dp->w[w].win2.stats.rows_in, dp->w[w].mid_filtered,
+				dp->w[w].win2.stats.late_dropped, dp->w[w].win2.stats.windows_fired,
+				dp->w[w].win2.stats.rows_out);
+		if (dp->plan->n_post_filters != 0)
+			fprintf(stderr, "sluice-dp: worker %u: results removed by the filters after the keyed stage %" PRIu64 "\n",
+				w, dp->w[w].post_filtered);
 		if (ws->state_full_dropped)
 			fprintf(stderr, "sluice-dp: worker %u: DROPPED %" PRIu64
 				" rows: the state backend is full; raise state.backend.heap.memory or use state.backend.type: rocksdb\n",
@@ -114,6 +124,9 @@ dp_stats_print(const struct dp *dp)
 				" rows: a key had %d session windows in flight (not yet cleaned up); raise the session gap or lower allowed_lateness or the watermark's out_of_orderness\n",
 				w, ws->sessions_full_dropped, SL_WIN_SESS_MAX);
 	}
+	if (dp->plan->n_final_filters != 0)
+		fprintf(stderr, "sluice-dp: sink: rows removed by the filters after its map %" PRIu64 "\n",
+			dp->final_filtered);
 	fprintf(stderr, "sluice-dp: job %s: %" PRIu64 " rows in %.3f s (%.0f rows/s), %" PRIu64
 		" results to %s\n", dp->plan->name, rows, s, s > 0 ? (double)rows / s : 0,
 		dp->sink.rows, dp->sink.path);
@@ -188,6 +201,20 @@ dp_stats_json(const struct dp *dp, const char *path)
 				"purged", (json_int_t)js->purged,
 				"late_rules", (json_int_t)js->late_rules));
 		}
+		if (dp->plan->n_post_filters != 0)
+			json_object_set_new(json_array_get(ws, w), "post_filtered",
+					    json_integer((json_int_t)dp->w[w].post_filtered));
+		if (dp->plan->stage2.on) {
+			const struct sl_win_stats *s2 = &dp->w[w].win2.stats;
+
+			json_object_set_new(json_array_get(ws, w), "stage2", json_pack(
+				"{s:I, s:I, s:I, s:I, s:I}",
+				"rows_in", (json_int_t)s2->rows_in,
+				"filtered_before", (json_int_t)dp->w[w].mid_filtered,
+				"numLateRecordsDropped", (json_int_t)s2->late_dropped,
+				"windows_fired", (json_int_t)s2->windows_fired,
+				"rows_out", (json_int_t)s2->rows_out));
+		}
 		if (dp_process(dp->plan)) {
 			const struct sl_process_stats *ps = &dp->w[w].proc.stats;
 
@@ -231,6 +258,9 @@ dp_stats_json(const struct dp *dp, const char *path)
 	json_object_set_new(root, "rx", rxs);
 	json_object_set_new(root, "workers", ws);
 	json_object_set_new(root, "sink_rows", json_integer((json_int_t)dp->sink.rows));
+	if (dp->plan->n_final_filters != 0)
+		json_object_set_new(root, "sink_filtered",
+				    json_integer((json_int_t)dp->final_filtered));
 	if (dp->eth_sink) {
 		uint64_t pkts = dp->esink.pkts, full = dp->esink.tx_full,
 			 lost = dp->esink.tx_dropped;

@@ -39,11 +39,37 @@ to_sink(struct dp_worker *w, struct sl_vec *v)
 	}
 }
 
+/*
+ * Filters after the keyed stage, over a result vector before it leaves:
+ * the rows they keep close up, each with its early-firing flag (sel[]).
+ */
+static void
+res_filter(struct dp_worker *w, struct sl_vec *v)
+{
+	const uint16_t rs = v->row_size, n = v->n_rows;
+	uint16_t keep[SL_VEC_MAX], ns = n;
+
+	for (uint16_t i = 0; i < n; i++)
+		keep[i] = i;
+	for (uint16_t f = 0; f < w->n_post && ns > 0; f++)
+		ns = sl_expr_filter(w->post[f], v->rows, rs, keep, ns, keep);
+	for (uint16_t j = 0; j < ns; j++) {
+		if (keep[j] == j)
+			continue;
+		memcpy(v->rows + (size_t)j * rs, v->rows + (size_t)keep[j] * rs, rs);
+		v->sel[j] = v->sel[keep[j]];
+	}
+	v->n_rows = ns;
+	w->post_filtered += (uint64_t)(n - ns);
+}
+
 static void
 res_send(struct dp_worker *w)
 {
 	struct dp *dp = w->dp;
 
+	if (w->n_post != 0 && w->res->n_rows != 0)
+		res_filter(w, w->res);
 	to_sink(w, w->res);
 	while (unlikely(rte_mempool_get(dp->res_pool, (void **)&w->res) != 0))
 		rte_pause();
@@ -102,8 +128,8 @@ dp_worker_res_row(void *ctx)
 	return sl_vec_row(w->res, w->res->n_rows++);
 }
 
-static void
-res_ctl(struct dp_worker *w, enum sl_ctl_type type, int64_t ts)
+void
+dp_worker_res_ctl(struct dp_worker *w, enum sl_ctl_type type, int64_t ts)
 {
 	if (w->late != NULL)
 		late_send(w);
@@ -199,6 +225,8 @@ worker_advance(struct dp_worker *w, int64_t wm)
 		dp_worker_join_advance(w, wm);
 	else if (dp_process(w->dp->plan))
 		worker_process_advance(w, wm);
+	else if (w->dp->plan->stage2.on)
+		dp_worker_stage2_advance(w, wm);
 	else if (!w->dp->plan->stateless)
 		sl_win_advance(&w->win, wm, dp_worker_res_row, w);
 }
@@ -206,23 +234,28 @@ worker_advance(struct dp_worker *w, int64_t wm)
 static void
 worker_apply(struct dp_worker *w, const struct sl_wm_out *o)
 {
+	if (dp_stage2_multi(w->dp)) {
+		/* to the second stage's workers, not to the sink */
+		dp_worker_stage2_apply(w, o);
+		return;
+	}
 	if (o->status > 0)
-		res_ctl(w, SL_CTL_ACTIVE, 0);
+		dp_worker_res_ctl(w, SL_CTL_ACTIVE, 0);
 	if (o->wm) {
 		worker_advance(w, o->ts);
-		res_ctl(w, SL_CTL_WATERMARK, o->ts);
+		dp_worker_res_ctl(w, SL_CTL_WATERMARK, o->ts);
 	}
 	if (o->status < 0)
-		res_ctl(w, SL_CTL_IDLE, 0);
+		dp_worker_res_ctl(w, SL_CTL_IDLE, 0);
 }
 
 /* The worker's last element: the ethdev sink's END goes out before it. */
-static void
-worker_eoi(struct dp_worker *w)
+void
+dp_worker_eoi(struct dp_worker *w)
 {
 	if (w->tx)
 		sl_eth_sink_close(&w->esink);
-	res_ctl(w, SL_CTL_EOI, SL_TS_MAX);
+	dp_worker_res_ctl(w, SL_CTL_EOI, SL_TS_MAX);
 }
 
 /*
@@ -261,8 +294,12 @@ dp_worker_ptime_tick(struct dp_worker *w, uint64_t tsc)
 void
 dp_worker_finish(struct dp_worker *w)
 {
+	if (dp_stage2_multi(w->dp)) {
+		dp_worker_stage2_finish(w);
+		return;
+	}
 	worker_advance(w, SL_TS_MAX);
-	worker_eoi(w);
+	dp_worker_eoi(w);
 }
 
 /*
@@ -308,7 +345,18 @@ worker_snapshot(struct dp_worker *w, uint64_t id)
 	w->recording = w->unaligned && w->snap_id != 0 && w->align.last_done != id;
 	if (!w->recording)
 		atomic_store_explicit(&w->chan_done, id, memory_order_release);
-	res_ctl(w, SL_CTL_BARRIER, (int64_t)id);
+	if (w->dp->plan->stage2.on) {
+		if (dp_stage2_multi(w->dp)) {
+			/* the second stage snapshots once every worker's
+			 * barrier reached it (align2) */
+			dp_worker_stage2_barrier(w, id);
+			return;
+		}
+		/* one worker: the second stage has taken every row before
+		 * the barrier (the first fires only on watermarks) */
+		w->snap2_id = sl_win_snapshot_begin(&w->win2) == 0 ? id : 0;
+	}
+	dp_worker_res_ctl(w, SL_CTL_BARRIER, (int64_t)id);
 }
 
 /* Keep in-flight vector v as channel state; false when there is no room
@@ -441,7 +489,7 @@ dp_worker_handle(struct dp_worker *w, struct sl_vec *v)
 		if (atomic_load_explicit(&w->dp->terminate, memory_order_relaxed)) {
 			/* Stop with savepoint: no final watermark, nothing fires. */
 			if (++w->n_done == w->n_in)
-				worker_eoi(w);
+				dp_worker_eoi(w);
 			break;
 		}
 		/* A finished input is active at MAX for good. */
@@ -505,9 +553,21 @@ dp_worker_loop(void *arg)
 	unsigned int idle = 0;
 
 	w->time.last = rte_rdtsc();
-	while (w->n_done < w->n_in) {
+	while (w->n_done < w->n_in || w->n_done2 < w->n_in2) {
 		uint16_t c = w->rr;
 		unsigned int n = 0;
+
+		/* a second keyed stage on several workers: the others' rows */
+		if (w->n_in2 != 0)
+			n += dp_worker_stage2_poll(w);
+		if (w->n_done == w->n_in) {
+			dp_time_account(&w->time, n > 0);
+			if (n == 0 && w->dp->shared_cores && ++idle >= DP_IDLE_YIELD) {
+				idle = 0;
+				sched_yield();
+			}
+			continue;
+		}
 
 		if (w->unaligned) {
 			/* Unaligned: the trigger overtakes every queued row. */
@@ -528,11 +588,13 @@ dp_worker_loop(void *arg)
 				dp_worker_ptime_tick(w, tsc);
 		}
 		if (unlikely(w->n_held[c] != 0)) {
-			n = worker_feed_held(w, c);
+			n += worker_feed_held(w, c);
 		} else if (likely(sl_align_readable(&w->align, c))) {
-			n = rte_ring_sc_dequeue_burst(w->in[c], (void **)v,
-						      DP_DEQ_BURST, NULL);
-			worker_feed(w, c, v, n);
+			unsigned int got = rte_ring_sc_dequeue_burst(w->in[c], (void **)v,
+								     DP_DEQ_BURST, NULL);
+
+			worker_feed(w, c, v, got);
+			n += got;
 		}
 		dp_time_account(&w->time, n > 0);
 		if (n == 0) {

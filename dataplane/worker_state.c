@@ -339,6 +339,8 @@ restore_state(struct dp_worker *w, uint32_t lo, uint32_t hi)
 			 * another job's checkpoint. */
 			rc = dp_keyed_rows(w->dp->plan) || dp_join(w->dp->plan) ? -EINVAL :
 			     sl_win_restore_windows(&w->win, s->data, s->len);
+		} else if (s->op == CKPT_OP_WINDOW2 && !w->dp->plan->stage2.on) {
+			rc = -EINVAL;	/* a job with a second keyed stage's */
 		} else if (s->op == CKPT_OP_STATE && s->kg >= lo && s->kg <= hi) {
 			const struct dp_restore_file *f = &rs->files[s->file];
 
@@ -487,6 +489,27 @@ worker_process_init(struct dp_worker *w, uint32_t lo, uint32_t hi)
 	return rc;
 }
 
+/* Filters after the keyed stage: this lcore's copies (expressions keep
+ * scratch registers), over the stage's result rows. */
+static int
+worker_post_init(struct dp_worker *w)
+{
+	const struct sl_plan *p = w->dp->plan;
+
+	for (uint16_t f = 0; f < p->n_post_filters; f++) {
+		struct sl_expr_err err;
+
+		w->post[f] = sl_expr_compile(p->post_filter_text[f], &w->dp->out, &err);
+		if (w->post[f] == NULL) {
+			DP_LOG(ERR, "%s: filter '%s' after the keyed stage: %s",
+			       p->file, p->post_filter_text[f], err.msg);
+			return -EINVAL;
+		}
+		w->n_post = (uint16_t)(f + 1);
+	}
+	return 0;
+}
+
 int
 dp_worker_init(void *arg)
 {
@@ -497,6 +520,9 @@ dp_worker_init(void *arg)
 	struct sl_state_conf c;
 	int rc;
 
+	rc = worker_post_init(w);
+	if (rc < 0)
+		goto out;
 	if (p->stateless) {
 		rc = worker_map_init(w);
 		if (rc == 0 && dp->eth_sink) {
@@ -576,6 +602,11 @@ dp_worker_init(void *arg)
 		DP_LOG(ERR, "worker %u: window state: %s", w->id, strerror(-rc));
 		goto out;
 	}
+	if (p->stage2.on) {
+		rc = dp_worker_stage2_init(w);
+		if (rc < 0)
+			goto out;
+	}
 	/* Late firings (allowed lateness) go out with the results. */
 	sl_win_set_output(&w->win, dp_worker_res_row, w);
 	if (dp->plan->has_late_sink)
@@ -606,6 +637,9 @@ dp_worker_fini(void *arg)
 
 	sl_map_free(w->map);
 	w->map = NULL;
+	for (uint16_t f = 0; f < w->n_post; f++)
+		sl_expr_free(w->post[f]);
+	w->n_post = 0;
 	if (w->udf != NULL) {
 		sl_udf_inst_fini(w->udf);
 		free(w->udf);
@@ -622,6 +656,8 @@ dp_worker_fini(void *arg)
 	dp_worker_chan_release(w);
 	free(w->chan);
 	w->chan = NULL;
+	if (w->dp->plan->stage2.on)
+		dp_worker_stage2_fini(w);
 	sl_win_fini(&w->win);
 	if (w->st != NULL)
 		sl_state_close(w->st);

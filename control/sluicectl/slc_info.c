@@ -217,6 +217,7 @@ join_node(const struct sl_plan *p, struct node *n, const char *wk)
 		[SL_PLAN_JOIN_MATCH] = "join.match", [SL_PLAN_JOIN_ENRICH] = "join.enrich",
 		[SL_PLAN_JOIN_PROCESS] = "join.process",
 		[SL_PLAN_JOIN_BROADCAST] = "join.broadcast",
+		[SL_PLAN_JOIN_TEMPORAL] = "join.temporal",
 	};
 	const struct sl_plan_join *j = &p->join;
 	char a[32], b[32];
@@ -267,8 +268,12 @@ join_node(const struct sl_plan *p, struct node *n, const char *wk)
 					"; co_process %s of %s", p->udf_function, p->udf_plugin);
 		break;
 	case SL_PLAN_JOIN_BROADCAST:
+	case SL_PLAN_JOIN_TEMPORAL:
 		off += (size_t)snprintf(n->detail + off, sizeof(n->detail) - off,
-					"; right rows broadcast to every worker (operator state), each left row with the right row in force at its ts%s",
+					"; %s, each left row with the right row's version in force at its ts%s",
+					j->kind == SL_PLAN_JOIN_BROADCAST ?
+					"right rows broadcast to every worker (operator state)" :
+					"right rows' versions per key (keyed state)",
 					j->outer ? ", outer" : "");
 		break;
 	default:
@@ -301,7 +306,8 @@ build_nodes(const struct sl_plan *p, struct node *n)
 		join_node(p, &n[k++], wk);
 		sink_node(p, &n[k], p->join.kind == SL_PLAN_JOIN_INTERVAL ||
 			  p->join.kind == SL_PLAN_JOIN_WINDOW ||
-			  p->join.kind == SL_PLAN_JOIN_BROADCAST ?
+			  p->join.kind == SL_PLAN_JOIN_BROADCAST ||
+			  p->join.kind == SL_PLAN_JOIN_TEMPORAL ?
 			  "in join_ts order" : "each worker's rows in arrival order");
 		return k + 1;
 	}
@@ -451,7 +457,8 @@ edge_kind(const struct sl_plan *p, const struct node *from, const struct node *t
 		snprintf(buf, len, "%u SPSC ring%s to the main lcore, %s",
 			 w, w == 1 ? "" : "s",
 			 p->join.kind == SL_PLAN_JOIN_INTERVAL || p->join.kind == SL_PLAN_JOIN_WINDOW ||
-			 p->join.kind == SL_PLAN_JOIN_BROADCAST ? "merged by watermark" : "in arrival order");
+			 p->join.kind == SL_PLAN_JOIN_BROADCAST || p->join.kind == SL_PLAN_JOIN_TEMPORAL ?
+			 "merged by watermark" : "in arrival order");
 	} else if (p->stateless && strcmp(to->name, "map") == 0) {
 		if (p->lcores.run_to_completion)
 			snprintf(buf, len, "forward, same lcore (run to completion: no rings)");

@@ -43,6 +43,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sl_state.h"
+
 /** A time window [start, end) (R2.1). */
 struct sl_assign_window {
 	int64_t start;
@@ -210,5 +212,16 @@ int sl_assign_mset_state_window(const struct sl_assign_mset *s,
 /** Remove w (its window fired and was cleaned). @return 0 or -ENOENT. */
 int sl_assign_mset_retire(struct sl_assign_mset *s,
 			  const struct sl_assign_window *w);
+
+/**
+ * The key's set (list state id at r, hashed) into set, of capacity cap:
+ * empty when it has none. -EINVAL when the stored value is not a set of
+ * at most cap windows (a corrupt or foreign checkpoint), or sl_state's.
+ */
+int sl_assign_mset_load(struct sl_state *st, int id, const struct sl_state_ref *r,
+			struct sl_assign_mset *set, unsigned int cap);
+/** set back as r's one list element; an empty set is removed. */
+int sl_assign_mset_save(struct sl_state *st, int id, const struct sl_state_ref *r,
+			const struct sl_assign_mset *set);
 
 #endif /* SL_ASSIGN_H */

@@ -21,6 +21,7 @@ static const char *const kind_names[] = {
 	[SL_JOIN_PROCESS] = "process",
 	[SL_JOIN_SESSION] = "session",
 	[SL_JOIN_BROADCAST] = "broadcast",
+	[SL_JOIN_TEMPORAL] = "temporal",
 };
 
 const char *
@@ -65,7 +66,7 @@ sl_join_conf_check(const struct sl_join_conf *c, char *msg, size_t msglen)
 	uint32_t kl[2];
 	int rc;
 
-	if ((unsigned int)c->kind > SL_JOIN_BROADCAST) {
+	if ((unsigned int)c->kind > SL_JOIN_TEMPORAL) {
 		snprintf(msg, msglen, "join: unknown kind %d", (int)c->kind);
 		return -EINVAL;
 	}
@@ -166,6 +167,8 @@ sl_join_conf_check(const struct sl_join_conf *c, char *msg, size_t msglen)
 			snprintf(msg, msglen, "join: broadcast instance %u of %u", c->task, c->n_tasks);
 			return -EINVAL;
 		}
+		break;
+	case SL_JOIN_TEMPORAL:
 		break;
 	}
 	if (c->max_parallelism == 0 || c->max_parallelism > UINT16_MAX + 1u ||
@@ -270,6 +273,15 @@ join_buf_add(uint8_t **buf, size_t *len, size_t *cap, const void *p, size_t n)
 	return 0;
 }
 
+int
+join_collect_elem(void *arg, const void *elem, uint32_t len)
+{
+	struct join_collect *c = arg;
+
+	c->err = join_buf_add(c->buf, c->len, c->cap, elem, len);
+	return c->err != 0;
+}
+
 static int
 join_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 	   const void *ns, int64_t ts)
@@ -288,6 +300,8 @@ join_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 		return join_session_fire(j, kg, key, ns, ts);
 	case SL_JOIN_BROADCAST:
 		return join_broadcast_fire(j, kg, key, ns, ts);
+	case SL_JOIN_TEMPORAL:
+		return join_temporal_fire(j, kg, key, ns, ts);
 	default:
 		return 0;
 	}
@@ -300,7 +314,8 @@ static uint16_t
 timer_ns_len(enum sl_join_kind k)
 {
 	return k == SL_JOIN_INTERVAL ? 1 + sizeof(int64_t) :
-	       k == SL_JOIN_WINDOW || k == SL_JOIN_BROADCAST ? sizeof(int64_t) :
+	       k == SL_JOIN_WINDOW || k == SL_JOIN_BROADCAST || k == SL_JOIN_TEMPORAL ?
+	       sizeof(int64_t) :
 	       k == SL_JOIN_SESSION ? 2 * sizeof(int64_t) : 0;
 }
 
@@ -367,6 +382,9 @@ sl_join_init(struct sl_join *j, const struct sl_join_conf *c,
 		break;
 	case SL_JOIN_BROADCAST:
 		rc = join_broadcast_setup(j);
+		break;
+	case SL_JOIN_TEMPORAL:
+		rc = join_temporal_setup(j);
 		break;
 	default:
 		rc = join_enrich_setup(j);
@@ -456,6 +474,9 @@ sl_join_process(struct sl_join *j, enum sl_join_side side,
 		break;
 	case SL_JOIN_BROADCAST:
 		join_broadcast_process(j, side, v);
+		break;
+	case SL_JOIN_TEMPORAL:
+		join_temporal_process(j, side, v);
 		break;
 	}
 	return (uint32_t)(j->stats.rows_out - before);

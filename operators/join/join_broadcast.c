@@ -51,8 +51,8 @@ join_broadcast_setup(struct sl_join *j)
 }
 
 /* Index of the newest version at or below ts in vers[0..n), or -1. */
-static int64_t
-version_at(const struct sl_join *j, const uint8_t *vers, uint32_t n, int64_t ts)
+int64_t
+join_version_at(const struct sl_join *j, const uint8_t *vers, uint32_t n, int64_t ts)
 {
 	const uint32_t rs = j->conf.in[1].schema->row_size;
 	int64_t at = -1;
@@ -70,8 +70,8 @@ version_at(const struct sl_join *j, const uint8_t *vers, uint32_t n, int64_t ts)
  * longer needed at wm, with row (if not NULL) in ts order (replacing an
  * equal ts: the later arrival wins). Returns the versions kept.
  */
-static int
-versions_merge(struct sl_join *j, const uint8_t *old, uint32_t n, const uint8_t *row,
+int
+join_versions_merge(struct sl_join *j, const uint8_t *old, uint32_t n, const uint8_t *row,
 	       int64_t wm)
 {
 	struct join_scratch *s = j->s;
@@ -99,7 +99,7 @@ versions_merge(struct sl_join *j, const uint8_t *old, uint32_t n, const uint8_t 
 	if (!placed && join_buf_add(&s->rbuf, &s->rbuf_len, &s->rbuf_cap, row, rs) < 0)
 		return -ENOMEM;
 	kept = (uint32_t)(s->rbuf_len / rs);
-	keep_from = version_at(j, s->rbuf, kept, wm);
+	keep_from = join_version_at(j, s->rbuf, kept, wm);
 	if (keep_from > 0) {
 		memmove(s->rbuf, s->rbuf + (size_t)keep_from * rs,
 			(size_t)(kept - keep_from) * rs);
@@ -124,7 +124,7 @@ broadcast_rule(struct sl_join *j, const uint8_t *row)
 	 * version before it. */
 	if (join_row_ts(j, SL_JOIN_RIGHT, row) < wm)
 		j->stats.late_rules++;
-	rc = versions_merge(j, old, old != NULL ? vlen / rs : 0, row, wm);
+	rc = join_versions_merge(j, old, old != NULL ? vlen / rs : 0, row, wm);
 	if (rc >= 0)
 		rc = sl_opstate_map_put(j->os, j->os_id, key, j->key_len, j->s->rbuf,
 					(uint32_t)j->s->rbuf_len);
@@ -132,8 +132,10 @@ broadcast_rule(struct sl_join *j, const uint8_t *row)
 		j->stats.state_errors++;
 }
 
-static void
-broadcast_event(struct sl_join *j, const struct sl_vec *v, uint16_t i)
+/* An event row waits (list state id, namespace its ts) for the watermark
+ * to reach its ts; strictly behind it, it is late. */
+void
+join_version_wait(struct sl_join *j, int id, const struct sl_vec *v, uint16_t i)
 {
 	const uint8_t *row = sl_vec_crow(v, i);
 	int64_t ts = join_row_ts(j, SL_JOIN_LEFT, row);
@@ -147,12 +149,12 @@ broadcast_event(struct sl_join *j, const struct sl_vec *v, uint16_t i)
 		join_emit(j, SL_JOIN_OUT_LATE_LEFT, ts, row, NULL);
 		return;
 	}
-	join_ref(j, SL_JOIN_LEFT, j->sid[0], v, i, j->s->keys, &ts, &r);
-	rc = sl_state_list_add(j->st, j->sid[0], &r, 0, row, j->conf.in[0].schema->row_size);
+	join_ref(j, SL_JOIN_LEFT, id, v, i, j->s->keys, &ts, &r);
+	rc = sl_state_list_add(j->st, id, &r, 0, row, j->conf.in[0].schema->row_size);
 	if (rc == 0) {
 		rc = sl_timer_register(j->tm, SL_TIMER_EVENT_TIME, r.kg, r.key, &ts, ts);
 		if (rc < 0)
-			(void)sl_state_clear(j->st, j->sid[0], &r);
+			(void)sl_state_clear(j->st, id, &r);
 	}
 	if (rc == -ENOMEM)
 		j->stats.state_full_dropped++;
@@ -167,7 +169,7 @@ join_broadcast_process(struct sl_join *j, int side, const struct sl_vec *v)
 		if (side == SL_JOIN_RIGHT)
 			broadcast_rule(j, sl_vec_crow(v, v->sel[n]));
 		else
-			broadcast_event(j, v, v->sel[n]);
+			join_version_wait(j, j->sid[0], v, v->sel[n]);
 	}
 }
 
@@ -179,22 +181,24 @@ collect_row(void *arg, const void *elem, uint32_t len)
 	return join_buf_add(&s->mbuf, &s->mbuf_len, &s->mbuf_cap, elem, len) < 0;
 }
 
+/*
+ * The key's events of ts (list state id), each with the newest of vers
+ * (n versions) at or below ts, or unmatched; then they go.
+ */
 int
-join_broadcast_fire(struct sl_join *j, uint16_t kg, const void *key, const void *ns,
-		    int64_t ts)
+join_version_fire(struct sl_join *j, int id, uint16_t kg, const void *key,
+		  const void *ns, int64_t ts, const uint8_t *vers, uint32_t n)
 {
 	struct join_scratch *s = j->s;
 	const uint32_t ls = j->conf.in[0].schema->row_size;
 	const uint32_t rs = j->conf.in[1].schema->row_size;
 	struct sl_state_ref r = { .key = key, .ns = ns, .kg = kg };
-	uint32_t vlen = 0;
-	const uint8_t *vers = sl_opstate_map_get(j->os, j->os_id, key, j->key_len, &vlen);
-	const int64_t at = vers != NULL ? version_at(j, vers, vlen / rs, ts) : -1;
+	const int64_t at = vers != NULL ? join_version_at(j, vers, n, ts) : -1;
 	int rc;
 
 	s->mbuf_len = 0;
-	sl_state_hash_bulk(j->st, j->sid[0], &r, 1);
-	rc = sl_state_list_get(j->st, j->sid[0], &r, 0, collect_row, s);
+	sl_state_hash_bulk(j->st, id, &r, 1);
+	rc = sl_state_list_get(j->st, id, &r, 0, collect_row, s);
 	if (rc < 0) {
 		j->stats.state_errors++;
 		return rc;
@@ -210,7 +214,18 @@ join_broadcast_fire(struct sl_join *j, uint16_t kg, const void *key, const void 
 			join_emit(j, SL_JOIN_OUT_LEFT_ONLY, ts, s->mbuf + a, NULL);
 	}
 	j->stats.purged++;
-	return sl_state_clear(j->st, j->sid[0], &r) < 0 ? -EIO : 0;
+	return sl_state_clear(j->st, id, &r) < 0 ? -EIO : 0;
+}
+
+int
+join_broadcast_fire(struct sl_join *j, uint16_t kg, const void *key, const void *ns,
+		    int64_t ts)
+{
+	const uint32_t rs = j->conf.in[1].schema->row_size;
+	uint32_t vlen = 0;
+	const uint8_t *vers = sl_opstate_map_get(j->os, j->os_id, key, j->key_len, &vlen);
+
+	return join_version_fire(j, j->sid[0], kg, key, ns, ts, vers, vlen / rs);
 }
 
 struct prune {
@@ -229,7 +244,7 @@ prune_key(void *arg, const void *k, uint32_t klen, const void *v, uint32_t vlen)
 
 	/* Collected, not rewritten: the map must not change while iterated. */
 	if (klen == j->key_len &&
-	    version_at(j, v, vlen / rs, sl_timer_watermark(j->tm)) > 0)
+	    join_version_at(j, v, vlen / rs, sl_timer_watermark(j->tm)) > 0)
 		p->err = join_buf_add(&p->keys, &p->len, &p->cap, k, klen);
 	return p->err;
 }
@@ -247,7 +262,7 @@ join_broadcast_prune(struct sl_join *j)
 		const uint8_t *v = sl_opstate_map_get(j->os, j->os_id, p.keys + off,
 						      j->key_len, &vlen);
 
-		rc = versions_merge(j, v, vlen / rs, NULL, sl_timer_watermark(j->tm));
+		rc = join_versions_merge(j, v, vlen / rs, NULL, sl_timer_watermark(j->tm));
 		if (rc >= 0)
 			rc = sl_opstate_map_put(j->os, j->os_id, p.keys + off, j->key_len,
 						j->s->rbuf, (uint32_t)j->s->rbuf_len);

@@ -66,6 +66,15 @@ int join_emit(struct sl_join *j, enum sl_join_out_kind k, int64_t ts,
 int join_buf_add(uint8_t **buf, size_t *len, size_t *cap, const void *p,
 		 size_t n);
 
+/* A list state's elements appended to a growable buffer (list_get's
+ * callback, arg a join_collect); err: join_buf_add's failure. */
+struct join_collect {
+	uint8_t **buf;
+	size_t *len, *cap;
+	int err;
+};
+int join_collect_elem(void *arg, const void *elem, uint32_t len);
+
 static inline int64_t
 join_row_ts(const struct sl_join *j, int side, const uint8_t *row)
 {
@@ -105,6 +114,19 @@ int join_broadcast_fire(struct sl_join *j, uint16_t kg, const void *key,
 			const void *ns, int64_t ts);
 /* Drop the rule versions no event can need at the watermark. */
 int join_broadcast_prune(struct sl_join *j);
+/* Versioned right rows (broadcast, temporal: join_broadcast.c). */
+int64_t join_version_at(const struct sl_join *j, const uint8_t *vers, uint32_t n,
+			int64_t ts);
+int join_versions_merge(struct sl_join *j, const uint8_t *old, uint32_t n,
+			const uint8_t *row, int64_t wm);
+void join_version_wait(struct sl_join *j, int id, const struct sl_vec *v, uint16_t i);
+int join_version_fire(struct sl_join *j, int id, uint16_t kg, const void *key,
+		      const void *ns, int64_t ts, const uint8_t *vers, uint32_t n);
+
+int join_temporal_setup(struct sl_join *j);
+void join_temporal_process(struct sl_join *j, int side, const struct sl_vec *v);
+int join_temporal_fire(struct sl_join *j, uint16_t kg, const void *key,
+		       const void *ns, int64_t ts);
 
 int join_enrich_setup(struct sl_join *j);
 void join_enrich_process(struct sl_join *j, int side, const struct sl_vec *v);

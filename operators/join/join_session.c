@@ -94,39 +94,12 @@ ref_of(struct sess_ctx *x, int id, const void *ns)
 	return r;
 }
 
-/* The stored set is checked like any input (it may come from a file). */
-static int
-set_elem(void *arg, const void *elem, uint32_t len)
-{
-	struct sl_assign_mset *set = arg;
-	struct sl_assign_mset h;
-
-	set->cap = UINT32_MAX;
-	if (len < sizeof(h))
-		return 1;
-	memcpy(&h, elem, sizeof(h));
-	if (h.n > JOIN_SESS_CAP || len != sl_assign_mset_size(h.n))
-		return 1;
-	memcpy(set, elem, len);
-	set->cap = JOIN_SESS_CAP;
-	return 1;
-}
-
 static int
 set_load(struct sess_ctx *x)
 {
 	struct sl_state_ref r = ref_of(x, x->j->sid_sets, NULL);
-	struct sl_assign_mset *set = ctx_set(x);
-	int rc;
 
-	set->n = 0;
-	set->cap = 0;
-	rc = sl_state_list_get(x->j->st, x->j->sid_sets, &r, 0, set_elem, set);
-	if (rc < 0)
-		return rc;
-	if (set->cap == UINT32_MAX)
-		return -EINVAL;
-	return set->cap == 0 ? sl_assign_mset_init(set, JOIN_SESS_CAP) : 0;
+	return sl_assign_mset_load(x->j->st, x->j->sid_sets, &r, ctx_set(x), JOIN_SESS_CAP);
 }
 
 /* Back as one element as long as the set; an empty set is removed. */
@@ -134,26 +107,8 @@ static int
 set_save(struct sess_ctx *x)
 {
 	struct sl_state_ref r = ref_of(x, x->j->sid_sets, NULL);
-	const void *elem = ctx_set(x);
-	uint32_t len = (uint32_t)sl_assign_mset_size(ctx_set(x)->n);
 
-	return sl_state_list_update(x->j->st, x->j->sid_sets, &r, 0, &elem, &len,
-				    ctx_set(x)->n == 0 ? 0 : 1);
-}
-
-struct collect {
-	uint8_t **buf;
-	size_t *len, *cap;
-	int err;
-};
-
-static int
-collect_elem(void *arg, const void *elem, uint32_t len)
-{
-	struct collect *c = arg;
-
-	c->err = join_buf_add(c->buf, c->len, c->cap, elem, len);
-	return c->err != 0;
+	return sl_assign_mset_save(x->j->st, x->j->sid_sets, &r, ctx_set(x));
 }
 
 /* Flink's MergeFunction: timers of the swallowed sessions go, the cover
@@ -181,12 +136,12 @@ sess_merge(void *arg, const struct sl_assign_window *result,
 
 		for (unsigned int i = 0; i < n_state; i++) {
 			const struct sl_state_ref from = ref_of(x, j->sid[side], &merged_state[i]);
-			struct collect c = { &sc->mbuf, &sc->mbuf_len, &sc->mbuf_cap, 0 };
+			struct join_collect c = { &sc->mbuf, &sc->mbuf_len, &sc->mbuf_cap, 0 };
 
 			/* Copied out first: a list must not change under its
 			 * own visit (rocksdb's buffer would go). */
 			sc->mbuf_len = 0;
-			rc = sl_state_list_get(j->st, j->sid[side], &from, 0, collect_elem, &c);
+			rc = sl_state_list_get(j->st, j->sid[side], &from, 0, join_collect_elem, &c);
 			if (rc < 0 || c.err < 0)
 				return rc < 0 ? rc : c.err;
 			for (size_t off = 0; off < sc->mbuf_len; off += rs) {
@@ -292,7 +247,7 @@ join_session_fire(struct sl_join *j, uint16_t kg, const void *key,
 	const uint32_t ls = j->conf.in[0].schema->row_size;
 	const uint32_t rs = j->conf.in[1].schema->row_size;
 	struct sl_assign_window w, sw;
-	struct collect c[2] = {
+	struct join_collect c[2] = {
 		{ &s->mbuf, &s->mbuf_len, &s->mbuf_cap, 0 },
 		{ &s->rbuf, &s->rbuf_len, &s->rbuf_cap, 0 },
 	};
@@ -311,7 +266,7 @@ join_session_fire(struct sl_join *j, uint16_t kg, const void *key,
 	for (int side = 0; side < 2 && rc >= 0; side++) {
 		const struct sl_state_ref r = ref_of(x, j->sid[side], &sw);
 
-		rc = sl_state_list_get(j->st, j->sid[side], &r, 0, collect_elem, &c[side]);
+		rc = sl_state_list_get(j->st, j->sid[side], &r, 0, join_collect_elem, &c[side]);
 		if (rc >= 0 && c[side].err < 0)
 			rc = c[side].err;
 	}

@@ -89,21 +89,6 @@ join_window_process(struct sl_join *j, int side, const struct sl_vec *v)
 	}
 }
 
-struct collect {
-	uint8_t **buf;
-	size_t *len, *cap;
-	int err;
-};
-
-static int
-collect_elem(void *arg, const void *elem, uint32_t len)
-{
-	struct collect *c = arg;
-
-	c->err = join_buf_add(c->buf, c->len, c->cap, elem, len);
-	return c->err != 0;
-}
-
 int
 join_window_fire(struct sl_join *j, uint16_t kg, const void *key,
 		 const void *ns, int64_t ts)
@@ -112,7 +97,7 @@ join_window_fire(struct sl_join *j, uint16_t kg, const void *key,
 	const uint32_t ls = j->conf.in[0].schema->row_size;
 	const uint32_t rs = j->conf.in[1].schema->row_size;
 	struct sl_state_ref r[2];
-	struct collect c[2] = {
+	struct join_collect c[2] = {
 		{ &s->mbuf, &s->mbuf_len, &s->mbuf_cap, 0 },
 		{ &s->rbuf, &s->rbuf_len, &s->rbuf_cap, 0 },
 	};
@@ -124,7 +109,7 @@ join_window_fire(struct sl_join *j, uint16_t kg, const void *key,
 		sl_state_hash_bulk(j->st, j->sid[side], &r[side], 1);
 	}
 	for (int side = 0; side < 2; side++) {
-		rc = sl_state_list_get(j->st, j->sid[side], &r[side], 0, collect_elem, &c[side]);
+		rc = sl_state_list_get(j->st, j->sid[side], &r[side], 0, join_collect_elem, &c[side]);
 		if (rc < 0 || c[side].err < 0) {
 			rc = rc < 0 ? rc : c[side].err;
 			break;

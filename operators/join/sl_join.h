@@ -104,6 +104,11 @@
  *    with sl_join_opstate_snapshot() and restored onto any number of
  *    instances with sl_join_opstate_restore().
  *
+ *  - SL_JOIN_TEMPORAL: the event-time temporal join (Flink SQL's
+ *    FOR SYSTEM_TIME AS OF over a versioned table): as BROADCAST, but
+ *    both inputs are keyed (each instance gets its key groups' right
+ *    rows) and a key's versions are keyed list state.
+ *
  * Output rows have one layout for every kind but process: [i64 ts][left
  * row][right row] (SL_JOIN_OUT_* helpers below); a side that a row does
  * not have is zeros. A process join's rows are its function's output
@@ -146,6 +151,7 @@ enum sl_join_kind {
 	SL_JOIN_PROCESS,
 	SL_JOIN_SESSION,
 	SL_JOIN_BROADCAST,
+	SL_JOIN_TEMPORAL,
 };
 
 enum sl_join_side {
@@ -204,8 +210,8 @@ struct sl_join_stats {
 	uint64_t rows_in[2];
 	uint64_t rows_out;		/**< every output row, of every kind */
 	uint64_t late[2];		/**< interval, window: late rows per side */
-	uint64_t unmatched;		/**< match: timed-out rows; enrich, broadcast: left rows with no right row */
-	uint64_t late_rules;		/**< broadcast: rules behind the watermark (applied) */
+	uint64_t unmatched;		/**< match: timed-out rows; enrich, broadcast, temporal: left rows with no right row */
+	uint64_t late_rules;		/**< broadcast, temporal: right rows behind the watermark (applied) */
 	uint64_t purged;		/**< interval: buckets removed; window: windows fired */
 	uint64_t state_full_dropped;	/**< refused by the state backend: raise its memory */
 	uint64_t state_errors;		/**< backend errors; rows lost, see the log */

@@ -116,38 +116,59 @@ fail:
 	return NULL;
 }
 
+/* Output row j from input row in: copies and the j-th computed values. */
+static inline void
+map_assemble(const struct sl_map *m, const uint8_t *in, uint16_t j, uint8_t *o)
+{
+	for (uint16_t c = 0; c < m->n; c++) {
+		const struct map_col *k = &m->col[c];
+
+		switch (k->kind) {
+		case COL_COPY:
+			memcpy(o + k->out_off, in + k->in_off, k->size);
+			break;
+		case COL_I64:
+			memcpy(o + k->out_off, &k->val.i[j], 8);
+			break;
+		case COL_F64:
+			memcpy(o + k->out_off, &k->val.d[j], 8);
+			break;
+		case COL_BOOL:
+			o[k->out_off] = k->val.b[j];
+			break;
+		}
+	}
+}
+
+static inline void
+map_eval(struct sl_map *m, const uint8_t *rows, uint16_t row_size,
+	 const uint16_t *sel, uint16_t n)
+{
+	for (uint16_t c = 0; c < m->n; c++)
+		if (m->col[c].e != NULL)
+			sl_expr_eval(m->col[c].e, rows, row_size, sel, n,
+				     &m->col[c].val);
+}
+
 uint16_t
 sl_map_process(struct sl_map *m, const struct sl_vec *v,
 	       uint8_t *(*row_out)(void *ctx), void *ctx)
 {
 	const uint16_t n = v->n_sel;
 
-	for (uint16_t c = 0; c < m->n; c++)
-		if (m->col[c].e != NULL)
-			sl_expr_eval(m->col[c].e, v->rows, v->row_size, v->sel, n,
-				     &m->col[c].val);
-	for (uint16_t j = 0; j < n; j++) {
-		const uint8_t *in = v->rows + (size_t)v->sel[j] * v->row_size;
-		uint8_t *o = row_out(ctx);
-
-		for (uint16_t c = 0; c < m->n; c++) {
-			const struct map_col *k = &m->col[c];
-
-			switch (k->kind) {
-			case COL_COPY:
-				memcpy(o + k->out_off, in + k->in_off, k->size);
-				break;
-			case COL_I64:
-				memcpy(o + k->out_off, &k->val.i[j], 8);
-				break;
-			case COL_F64:
-				memcpy(o + k->out_off, &k->val.d[j], 8);
-				break;
-			case COL_BOOL:
-				o[k->out_off] = k->val.b[j];
-				break;
-			}
-		}
-	}
+	map_eval(m, v->rows, v->row_size, v->sel, n);
+	for (uint16_t j = 0; j < n; j++)
+		map_assemble(m, v->rows + (size_t)v->sel[j] * v->row_size, j,
+			     row_out(ctx));
 	return n;
+}
+
+void
+sl_map_rows(struct sl_map *m, const uint8_t *rows, uint16_t row_size,
+	    const uint16_t *sel, uint16_t n, uint8_t *out)
+{
+	map_eval(m, rows, row_size, sel, n);
+	for (uint16_t j = 0; j < n; j++)
+		map_assemble(m, rows + (size_t)sel[j] * row_size, j,
+			     out + (size_t)j * m->out_row);
 }

@@ -3,7 +3,8 @@
 #define SL_MAP_H
 /**
  * @file
- * The map (project) step of a stateless pipeline: each output row is a
+ * The map (project) step of a pipeline (a stateless one's, one before
+ * key_by, one after the keyed stage): each output row is a
  * list of columns, each either a field of the input copied as it is (its
  * type kept: strings, timestamps, u32 ...) or a computed field, an
  * expression of the job file's language evaluated over the whole vector
@@ -43,6 +44,14 @@ struct sl_map *sl_map_create(const struct sl_schema *in, uint16_t n,
  */
 uint16_t sl_map_process(struct sl_map *m, const struct sl_vec *v,
 			uint8_t *(*row_out)(void *ctx), void *ctx);
+
+/**
+ * Map the n rows of rows (row_size bytes each) listed in sel, in order,
+ * into out, one after the other (the out schema's row size each): rows
+ * that are not in a vector, such as a source's batch in place.
+ */
+void sl_map_rows(struct sl_map *m, const uint8_t *rows, uint16_t row_size,
+		 const uint16_t *sel, uint16_t n, uint8_t *out);
 
 void sl_map_free(struct sl_map *m);
 

@@ -17,10 +17,11 @@
 
 static const char *const join_keys[] = {
 	"left", "right", "key", "interval", "window", "match", "enrich", "process", "broadcast",
+	"temporal",
 	NULL,
 };
 static const char *const join_kinds[] = {
-	"interval", "window", "match", "enrich", "process", "broadcast", NULL,
+	"interval", "window", "match", "enrich", "process", "broadcast", "temporal", NULL,
 };
 static const char *const interval_keys[] = {
 	"lower", "upper", "lower_exclusive", "upper_exclusive", NULL,
@@ -350,17 +351,20 @@ plan_join_window(struct plan_ctx *c, const struct plan_node *v, struct sl_plan_j
 	return 0;
 }
 
-/* broadcast: {outer}: the right source's rows go to every worker. */
+/* broadcast: {outer}: the right source's rows go to every worker;
+ * temporal: {outer}: they are partitioned by key like the left's. */
 static int
-plan_join_broadcast(struct plan_ctx *c, const struct plan_node *kv, struct sl_plan_join *j)
+plan_join_versioned(struct plan_ctx *c, const struct plan_node *kv, struct sl_plan_join *j,
+		    bool broadcast)
 {
 	struct plan_node *x;
 
-	j->kind = SL_PLAN_JOIN_BROADCAST;
+	j->kind = broadcast ? SL_PLAN_JOIN_BROADCAST : SL_PLAN_JOIN_TEMPORAL;
 	if (kv->null)
 		return 0;
-	if (plan_expect(c, kv, PLAN_MAP, "broadcast") < 0 ||
-	    plan_check_keys(c, kv, "join.broadcast", broadcast_keys) < 0)
+	if (plan_expect(c, kv, PLAN_MAP, broadcast ? "broadcast" : "temporal") < 0 ||
+	    plan_check_keys(c, kv, broadcast ? "join.broadcast" : "join.temporal",
+			    broadcast_keys) < 0)
 		return -EINVAL;
 	x = plan_map_get(kv, "outer", NULL);
 	if (x != NULL && plan_get_bool(c, x, "outer", &j->outer) < 0)
@@ -379,14 +383,14 @@ plan_join_kind(struct plan_ctx *c, const struct plan_node *v, struct sl_plan_joi
 		for (int k = 0; join_kinds[k] != NULL; k++)
 			if (strcmp(v->kid[2 * i]->text, join_kinds[k]) == 0) {
 				if (kk != NULL)
-					return plan_err(c, v->kid[2 * i], "join takes one of interval, window, match, enrich, process or broadcast; got both %s and %s",
+					return plan_err(c, v->kid[2 * i], "join takes one of interval, window, match, enrich, process, broadcast or temporal; got both %s and %s",
 							kk->text, v->kid[2 * i]->text);
 				kk = v->kid[2 * i];
 				kv = v->kid[2 * i + 1];
 				kind = k;
 			}
 	if (kk == NULL)
-		return plan_err(c, v, "join needs one of: interval, window, match, enrich, process, broadcast");
+		return plan_err(c, v, "join needs one of: interval, window, match, enrich, process, broadcast, temporal");
 	switch (kind) {
 	case 0:
 		j->kind = SL_PLAN_JOIN_INTERVAL;
@@ -410,7 +414,9 @@ plan_join_kind(struct plan_ctx *c, const struct plan_node *v, struct sl_plan_joi
 		j->kind = SL_PLAN_JOIN_PROCESS;
 		return plan_udf_step(c, kv, SLUICE_FN_CO_PROCESS);
 	case 5:
-		return plan_join_broadcast(c, kv, j);
+		return plan_join_versioned(c, kv, j, true);
+	case 6:
+		return plan_join_versioned(c, kv, j, false);
 	default:
 		j->kind = SL_PLAN_JOIN_ENRICH;
 		if (kv->null)
@@ -537,12 +543,12 @@ plan_inputs(struct plan_ctx *c, const struct plan_node *seq, struct plan_node *r
 	if (first == 2) {
 		if (plan_join(c, seq->kid[0]->kid[1]) < 0)
 			return -EINVAL;
-		if (seq->n > 1)
-			return plan_err(c, seq->kid[1]->kid[0], "steps after a join are not supported yet; a join pipeline is the join alone, its rows go to the sink");
-		return 0;
-	}
-	if (plan_union(c, seq->kid[0]->kid[1]) < 0)
+		if (seq->n == 1)
+			return 0;
+	} else if (plan_union(c, seq->kid[0]->kid[1]) < 0) {
 		return -EINVAL;
+	}
+	/* the rest: a union's pipeline, or the steps after a join */
 	rest->kid = seq->kid + 1;
 	rest->n = seq->n - 1;
 	rest->nkid = rest->cap = rest->n;

@@ -475,7 +475,8 @@ plan_top(struct plan_ctx *c, const struct plan_node *root)
 	v = plan_map_get(root, "eal", NULL);
 	if (v != NULL && plan_eal(c, v) < 0)
 		return -EINVAL;
-	if (plan_checkpointing(c, root) < 0 || plan_state_backend(c, root) < 0)
+	if (plan_checkpointing(c, root) < 0 || plan_state_backend(c, root) < 0 ||
+	    plan_stage2_check(c) < 0)
 		return -EINVAL;
 	v = plan_map_get(root, "late_sink", NULL);
 	if (v != NULL) {

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * pipeline: filters, then key_by, window and aggregate exactly once each,
- * in that order, and at most one top_k after them; or filters, key_by
- * and dedup; or filters, key_by and process; or, stateless, filters and
- * at most one map, flat_map or filter function (plan_udf.c). Filters are
- * compiled here so that a job with a broken expression never reaches the
- * dataplane.
+ * pipeline: filters and at most one map, then key_by, window and
+ * aggregate exactly once each, in that order, and at most one top_k after
+ * them; or the same before key_by and dedup; or before key_by and
+ * process; then, after the keyed stage, filters and at most one map over
+ * its results (plan_chain.c); or, stateless, filters and at most one map,
+ * flat_map or filter function (plan_udf.c). Filters are compiled here so
+ * that a job with a broken expression never reaches the dataplane.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -34,7 +35,7 @@ reserved_column(const char *name)
  * An expression that does not compile, reported inside it when the text
  * is the source (a quoted scalar's column is already past its quote).
  */
-static int
+int
 plan_expr_err(struct plan_ctx *c, const struct plan_node *v, const char *what,
 	      struct sl_expr_err *err)
 {
@@ -91,7 +92,7 @@ plan_key_one(struct plan_ctx *c, const struct plan_node *n)
 	return 0;
 }
 
-static int
+int
 plan_key_by(struct plan_ctx *c, const struct plan_node *v)
 {
 	if (v->kind == PLAN_SCALAR)
@@ -233,7 +234,7 @@ plan_window_time(struct plan_ctx *c, const struct plan_node *v)
 	return 0;
 }
 
-static int
+int
 plan_window(struct plan_ctx *c, const struct plan_node *v)
 {
 	struct sl_plan *p = c->p;
@@ -488,7 +489,7 @@ plan_agg_one(struct plan_ctx *c, const struct plan_node *n)
 	return 0;
 }
 
-static int
+int
 plan_aggregate(struct plan_ctx *c, const struct plan_node *v)
 {
 	if (v->kind == PLAN_SCALAR && !v->null)
@@ -502,51 +503,6 @@ plan_aggregate(struct plan_ctx *c, const struct plan_node *v)
 	for (uint32_t i = 0; i < v->n; i++)
 		if (plan_agg_one(c, v->kid[i]) < 0)
 			return -EINVAL;
-	return 0;
-}
-
-/* map: {name: field or expression, ...}, in order. */
-static int
-plan_map(struct plan_ctx *c, const struct plan_node *v)
-{
-	struct sl_plan *p = c->p;
-
-	if (v->kind != PLAN_MAP || v->n == 0)
-		return plan_err(c, v, "map needs a mapping of output columns: {name: field or expression, ...}");
-	if (v->n > SL_PLAN_MAX_MAP)
-		return plan_err(c, v, "map has %u columns; at most %d",
-				v->n, SL_PLAN_MAX_MAP);
-	for (uint32_t i = 0; i < v->n; i++) {
-		const struct plan_node *k = v->kid[2 * i], *x = v->kid[2 * i + 1];
-		struct sl_expr_err err;
-		struct sl_expr *e;
-
-		if (k->len >= SL_NAME_MAX || k->len == 0)
-			return plan_err(c, k, "a column name has 1 to %d bytes",
-					SL_NAME_MAX - 1);
-		for (uint16_t j = 0; j < p->n_map; j++)
-			if (strcmp(p->map_name[j], k->text) == 0)
-				return plan_err(c, k, "column '%s' twice in map", k->text);
-		if (plan_expect(c, x, PLAN_SCALAR, "a map column") < 0)
-			return -EINVAL;
-		if (x->len >= SL_PLAN_ARG_MAX)
-			return plan_err(c, x, "a map column is longer than %d bytes",
-					SL_PLAN_ARG_MAX - 1);
-		memcpy(p->map_name[p->n_map], k->text, k->len + 1);
-		memcpy(p->map_text[p->n_map], x->text, x->len + 1);
-		p->n_map++;
-		if (sl_schema_find(&p->schema, x->text) >= 0)
-			continue;	/* the field as it is */
-		memset(&err, 0, sizeof(err));
-		e = sl_expr_compile(x->text, &p->schema, &err);
-		if (e == NULL) {
-			char what[SL_NAME_MAX + 8];
-
-			snprintf(what, sizeof(what), "map: %s", k->text);
-			return plan_expr_err(c, x, what, &err);
-		}
-		sl_expr_free(e);
-	}
 	return 0;
 }
 
@@ -693,6 +649,8 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 
 	if (plan_expect(c, seq, PLAN_SEQ, "pipeline") < 0)
 		return -EINVAL;
+	if (p->join.kind != SL_PLAN_JOIN_NONE)
+		return plan_after_join(c, seq);
 	/* Shape first, so a missing step is reported before an order error. */
 	for (uint32_t i = 0; i < seq->n; i++) {
 		rc = plan_step(c, seq->kid[i]);
@@ -705,20 +663,19 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 	p->stateless = !seen[STEP_KEY_BY] && !seen[STEP_WINDOW] &&
 		!seen[STEP_AGGREGATE] && !seen[STEP_DEDUP] && !seen[STEP_PROCESS] &&
 		!seen[STEP_TOPK];
-	if ((seen[STEP_MAP] || seen[STEP_FLAT_MAP]) && !p->stateless) {
-		for (uint32_t i = 0; i < seq->n; i++) {
-			int step = plan_step(c, seq->kid[i]);
+	/* Before key_by a keyed pipeline takes expression filters and one
+	 * map of computed columns (run chained to the source); plugin
+	 * functions there are not built. */
+	for (uint32_t i = 0; !p->stateless && i < seq->n; i++) {
+		const struct plan_node *k = seq->kid[i]->kid[0];
+		int step = plan_step(c, seq->kid[i]);
 
-			if (step == STEP_MAP)
-				return plan_err(c, seq->kid[i]->kid[0], "map in a keyed pipeline is not supported yet; map belongs to pipelines of filters and one map (no key_by, window or aggregate)");
-			if (step == STEP_FLAT_MAP)
-				return plan_err(c, seq->kid[i]->kid[0], "flat_map in a keyed pipeline is not supported yet; flat_map belongs to pipelines of filters and one function (no key_by, window or aggregate)");
-		}
-	}
-	if (!p->stateless) {
-		for (uint32_t i = 0; i < seq->n; i++)
-			if (plan_step(c, seq->kid[i]) == STEP_FILTER && udf_form(seq->kid[i]->kid[1]))
-				return plan_err(c, seq->kid[i]->kid[0], "a filter function in a keyed pipeline is not supported yet; it belongs to pipelines of filters and one function (no key_by, window or aggregate)");
+		if (step == STEP_FLAT_MAP)
+			return plan_err(c, k, "flat_map in a keyed pipeline is not supported yet; flat_map belongs to pipelines of filters and one function (no key_by, window or aggregate)");
+		if (step == STEP_MAP && udf_form(seq->kid[i]->kid[1]))
+			return plan_err(c, k, "a map function in a keyed pipeline is not supported yet; give the columns as expressions ({name: field or expression, ...})");
+		if (step == STEP_FILTER && udf_form(seq->kid[i]->kid[1]))
+			return plan_err(c, k, "a filter function in a keyed pipeline is not supported yet; it belongs to pipelines of filters and one function (no key_by, window or aggregate)");
 	}
 	/* A process pipeline is filters, key_by and process: its rows are
 	 * the function's, written as they come, like a dedup's. */
@@ -767,22 +724,42 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 		const struct plan_node *k = seq->kid[i]->kid[0];
 		const struct plan_node *v = seq->kid[i]->kid[1];
 		int step = plan_step(c, seq->kid[i]);
+		/* the keyed stage has made its rows: filter and map take those */
+		const bool after = seen[STEP_AGGREGATE] || seen[STEP_DEDUP] ||
+				   seen[STEP_PROCESS];
 
-		if (step != STEP_FILTER && seen[step])
+		if (step == STEP_KEY_BY && seen[step] && seen[STEP_AGGREGATE])
+			/* the rest of the pipeline is the second stage's */
+			return plan_second_stage(c, seq, i);
+		if (step == STEP_KEY_BY && seen[step] && (seen[STEP_DEDUP] || seen[STEP_PROCESS]))
+			return plan_err(c, k, "a second keyed stage after %s is not supported yet; it follows a window's aggregate",
+					seen[STEP_DEDUP] ? "dedup" : "process");
+		if (step == STEP_KEY_BY && seen[step])
+			return plan_err(c, k, "duplicate key_by; a second keyed stage (key_by again) follows a window's aggregate");
+		if (step != STEP_FILTER && step != STEP_MAP && seen[step])
 			return plan_err(c, k, "duplicate %s; a pipeline has %s one",
 					step_names[step],
-					step == STEP_MAP || step == STEP_DEDUP ||
+					step == STEP_DEDUP ||
 					step == STEP_FLAT_MAP || step == STEP_PROCESS ||
 					step == STEP_TOPK ?
 					"at most" : "exactly");
-		if ((step == STEP_MAP || step == STEP_FLAT_MAP) && p->udf_kind != 0)
+		if (p->stateless && (step == STEP_MAP || step == STEP_FLAT_MAP) &&
+		    p->udf_kind != 0)
 			return plan_err(c, k, "%s after a filter function is not supported yet; a stateless pipeline has at most one map or function",
+					step_names[step]);
+		if ((step == STEP_FILTER || step == STEP_MAP) && seen[STEP_TOPK])
+			return plan_err(c, k, "%s after top_k is not supported yet; top_k ranks the rows where the sink writes them, so it is the pipeline's last step",
+					step_names[step]);
+		if ((step == STEP_FILTER || step == STEP_MAP) && !after && seen[STEP_KEY_BY])
+			return plan_err(c, k, "%s between key_by and the keyed operator is not supported; put it before key_by (the same rows) or after the operator (its results)",
 					step_names[step]);
 		switch (step) {
 		case STEP_FILTER:
-			if (seen[STEP_KEY_BY])
-				return plan_err(c, k, "filter after key_by is not supported yet");
-			if (seen[STEP_MAP] || seen[STEP_FLAT_MAP] || p->udf_kind != 0)
+			if (after) {
+				rc = plan_post_filter(c, k, v);
+				break;
+			}
+			if (p->stateless && (seen[STEP_MAP] || seen[STEP_FLAT_MAP] || p->udf_kind != 0))
 				return plan_err(c, k, "filter after %s is not supported yet; filter on the input's fields before it",
 						seen[STEP_FLAT_MAP] ? "flat_map" :
 						p->udf_kind == SLUICE_FN_FILTER ? "a filter function" : "map");
@@ -793,13 +770,26 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 			if (p->n_filters == SL_PLAN_MAX_FILTERS)
 				return plan_err(c, k, "at most %d filters",
 						SL_PLAN_MAX_FILTERS);
+			/* after a map before key_by: over the map's columns */
 			rc = plan_filter(c, v);
+			break;
+		case STEP_MAP:
+			if (after) {
+				rc = plan_post_map(c, k, v);
+				break;
+			}
+			if (seen[STEP_MAP])
+				return plan_err(c, k, "duplicate map; a pipeline has at most one before key_by (give all the columns in one)");
+			if (!p->stateless)
+				rc = plan_key_map(c, v);
+			else if (udf_form(v))
+				rc = plan_udf_step(c, v, SLUICE_FN_MAP);
+			else
+				rc = plan_map_cols(c, v, &p->schema, p->map_name,
+						   p->map_text, &p->n_map, NULL);
 			break;
 		case STEP_KEY_BY:
 			rc = plan_key_by(c, v);
-			break;
-		case STEP_MAP:
-			rc = udf_form(v) ? plan_udf_step(c, v, SLUICE_FN_MAP) : plan_map(c, v);
 			break;
 		case STEP_FLAT_MAP:
 			rc = plan_udf_step(c, v, SLUICE_FN_FLAT_MAP);
@@ -822,6 +812,8 @@ plan_pipeline(struct plan_ctx *c, const struct plan_node *seq)
 		case STEP_TOPK:
 			if (!seen[STEP_AGGREGATE])
 				return plan_err(c, k, "top_k must come after aggregate: it ranks a window's aggregated rows");
+			if (p->n_post_filters != 0 || p->n_post_map != 0)
+				return plan_err(c, k, "top_k after filter or map is not supported yet; put top_k right after aggregate");
 			rc = plan_topk(c, k, v);
 			break;
 		default:

@@ -111,6 +111,36 @@ int plan_field_lookup(struct plan_ctx *c, const struct plan_node *at,
 const char *plan_type_show(const struct sl_field *f, char *buf, size_t size);
 bool plan_name_ok(const char *s);
 
+/* plan_pipeline.c: an expression that does not compile, reported inside it */
+struct sl_expr_err;
+int plan_expr_err(struct plan_ctx *c, const struct plan_node *v, const char *what,
+		  struct sl_expr_err *err);
+
+/* plan_chain.c: stateless steps before key_by and after the keyed stage */
+int plan_map_cols(struct plan_ctx *c, const struct plan_node *v,
+		  const struct sl_schema *in, char names[][SL_NAME_MAX],
+		  char texts[][SL_PLAN_ARG_MAX], uint16_t *n, struct sl_schema *out);
+int plan_key_map(struct plan_ctx *c, const struct plan_node *v);
+int plan_post_filter(struct plan_ctx *c, const struct plan_node *k,
+		     const struct plan_node *v);
+int plan_post_map(struct plan_ctx *c, const struct plan_node *k,
+		  const struct plan_node *v);
+int plan_after_join(struct plan_ctx *c, const struct plan_node *seq);
+int plan_stage_out(struct plan_ctx *c, const struct plan_node *k);
+int plan_window_out(struct plan_ctx *c, const struct plan_node *k,
+		    const struct sl_schema *in, uint16_t n_keys, const int *key_field,
+		    uint16_t n_aggs, const struct sl_plan_agg *agg, struct sl_schema *out);
+
+/* plan_pipeline.c: the keyed steps, also for a second keyed stage */
+int plan_key_by(struct plan_ctx *c, const struct plan_node *v);
+int plan_window(struct plan_ctx *c, const struct plan_node *v);
+int plan_aggregate(struct plan_ctx *c, const struct plan_node *v);
+
+/* plan_stage2.c: a second keyed stage over the first one's results */
+int plan_second_stage(struct plan_ctx *c, const struct plan_node *seq,
+		      uint32_t first);
+int plan_stage2_check(struct plan_ctx *c);
+
 /* section parsers */
 int plan_schema(struct plan_ctx *c, const struct plan_node *map);
 int plan_source(struct plan_ctx *c, const struct plan_node *map);

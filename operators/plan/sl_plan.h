@@ -121,6 +121,7 @@ enum sl_plan_join_kind {
 	SL_PLAN_JOIN_ENRICH,		/**< enrich: {outer, ttl}: latest right row per key */
 	SL_PLAN_JOIN_PROCESS,		/**< process: {plugin, function, ...}: a co_process function (udf_*) */
 	SL_PLAN_JOIN_BROADCAST,		/**< broadcast: {outer}: the right rows on every worker */
+	SL_PLAN_JOIN_TEMPORAL,		/**< temporal: {outer}: the right row's version at the left row's ts */
 };
 
 /** A pipeline's join step (operators/join, docs/operators.md). */
@@ -149,6 +150,33 @@ struct sl_plan_agg {
 	int field;			/**< schema index; -1 for count() */
 	char out_name[SL_NAME_MAX];	/**< output column: "count", "sum_amount", or the 'as' name */
 	uint8_t hll_p;			/**< approx_count_distinct: log2 registers, 4..16 (default 14) */
+};
+
+/**
+ * A second keyed stage (Flink's keyBy(...).window(...).aggregate(...)
+ * over a window's results, R9.1): key_by, window and aggregate again
+ * after the first aggregate. Its rows are the first stage's results with
+ * a column `window_time` (window_end - 1, the timestamp Flink gives a
+ * window's result, R2.9, and Flink SQL's window_time), which is its event
+ * time; the filters between the stages run on those rows. The first
+ * window fires its final results once (event-time tumbling or sliding,
+ * the default trigger, no allowed lateness), so the second one sees each
+ * once and never late. For now one worker lcore runs both (the rows go
+ * straight from the first window to the second, no re-partition) and the
+ * job takes no checkpoints.
+ */
+struct sl_plan_stage2 {
+	bool on;
+	uint32_t line, col;		/**< its key_by, for errors found later */
+	struct sl_schema in;		/**< the first stage's results + window_time */
+	int ts_field;			/**< window_time */
+	uint16_t n_filters;		/**< filters between the stages */
+	char filter_text[SL_PLAN_MAX_FILTERS][SL_PLAN_ARG_MAX];
+	uint16_t n_keys;
+	int key_field[SL_PLAN_MAX_KEYS];	/**< indices into in */
+	int64_t size_ms, slide_ms, offset_ms;	/**< slide 0: tumbling */
+	uint16_t n_aggs;
+	struct sl_plan_agg agg[SL_PLAN_MAX_AGGS];	/**< fields: indices into in */
 };
 
 struct sl_plan_sink {
@@ -249,6 +277,43 @@ struct sl_plan {
 	uint16_t n_map;
 	char map_name[SL_PLAN_MAX_MAP][SL_NAME_MAX];	/**< output columns */
 	char map_text[SL_PLAN_MAX_MAP][SL_PLAN_ARG_MAX];	/**< a field or an expression */
+
+	/**
+	 * A map before key_by in a keyed pipeline (Flink's map() ahead of
+	 * keyBy), chained to the source on the RX lcore: filters
+	 * [0, n_src_filters) run on the source's rows (inputs[].schema),
+	 * the map (n_map, map_name, map_text) then makes the rows the keyed
+	 * stage gets, and the other filters run on those. schema and
+	 * source.ts_field are the map's output here (key_by, the window,
+	 * dedup, process and late_sink read them); the source's own schema
+	 * and time field stay in inputs[]. The map copies the source's
+	 * event-time field, which the keyed stage reads each row's time from.
+	 */
+	bool key_map;
+	uint16_t n_src_filters;
+
+	/**
+	 * Steps after the keyed stage (the window's aggregate, dedup,
+	 * process; with a second keyed stage, its aggregate) or after a join: filters over its result rows, run on
+	 * the workers as the rows are made, then at most one map, run where
+	 * the sink writes them (after the sink has ordered them by the
+	 * stage's columns). stage_out is the stage's result schema the
+	 * filters and the map were checked against; the sink's columns are
+	 * the map's when there is one. Texts only: each lcore compiles its
+	 * own.
+	 */
+	uint16_t n_post_filters;
+	char post_filter_text[SL_PLAN_MAX_FILTERS][SL_PLAN_ARG_MAX];
+	uint16_t n_post_map;
+	char post_map_name[SL_PLAN_MAX_MAP][SL_NAME_MAX];
+	char post_map_text[SL_PLAN_MAX_MAP][SL_PLAN_ARG_MAX];
+	struct sl_schema stage_out;
+	/** Filters after that map, over its columns (map_out), run where
+	 * the sink writes, on the map's rows. */
+	uint16_t n_final_filters;
+	char final_filter_text[SL_PLAN_MAX_FILTERS][SL_PLAN_ARG_MAX];
+	struct sl_schema map_out;
+	struct sl_plan_stage2 stage2;
 
 	uint16_t n_keys;
 	int key_field[SL_PLAN_MAX_KEYS];	/**< schema indices of key_by */

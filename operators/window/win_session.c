@@ -154,27 +154,6 @@ sess_ref(struct sl_win *w, int id, const void *ns)
 	return r;
 }
 
-/* The stored set, one list element of sl_assign_mset_size(n) bytes. */
-static int
-set_elem(void *arg, const void *elem, uint32_t len)
-{
-	struct sl_assign_mset *set = arg;
-	struct sl_assign_mset h;
-
-	/* A set from a checkpoint is checked like any input; the list
-	 * state only stops on a nonzero return, so the verdict is cap. */
-	set->cap = UINT32_MAX;
-	if (len < sizeof(h))
-		return 1;
-	memcpy(&h, elem, sizeof(h));
-	if (h.n > WIN_SESS_CAP || len != sl_assign_mset_size(h.n))
-		return 1;
-	memcpy(set, elem, len);
-	set->cap = WIN_SESS_CAP;
-	return 1;
-}
-
-/* The key's set into s->set (empty when the key has none). @return 0 or -errno. */
 /* The key's set address: the vector's, or hashed now. */
 static inline struct sl_state_ref
 set_ref(struct sl_win *w)
@@ -182,39 +161,24 @@ set_ref(struct sl_win *w)
 	return w->sess->set_hashed ? w->sess->set_ref : sess_ref(w, w->sess->set_id, NULL);
 }
 
+/* The key's set into s->set (empty when the key has none). @return 0 or -errno. */
 static int
 set_load(struct sl_win *w)
 {
 	struct win_sess *s = w->sess;
 	struct sl_state_ref r = set_ref(w);
-	struct sl_assign_mset *set = sess_set(s);
-	int rc;
 
-	set->n = 0;
-	set->cap = 0;
-	rc = sl_state_list_get(w->st, s->set_id, &r, 0, set_elem, set);
-	if (rc < 0)
-		return rc;
-	if (set->cap == UINT32_MAX)
-		return -EINVAL;
-	return set->cap == 0 ? sl_assign_mset_init(set, WIN_SESS_CAP) : 0;
+	return sl_assign_mset_load(w->st, s->set_id, &r, sess_set(s), WIN_SESS_CAP);
 }
 
-/*
- * s->set back into the state, as long as its windows: a list of one
- * element, so a key pays for the sessions it has (40 bytes for one), not
- * for the most it may have. An empty set is removed.
- */
+/* s->set back into the state (operators/assign's mset_state.c). */
 static int
 set_save(struct sl_win *w)
 {
 	struct win_sess *s = w->sess;
 	struct sl_state_ref r = set_ref(w);
-	const void *elem = sess_set(s);
-	uint32_t len = (uint32_t)sl_assign_mset_size(sess_set(s)->n);
 
-	return sl_state_list_update(w->st, s->set_id, &r, 0, &elem, &len,
-				    sess_set(s)->n == 0 ? 0 : 1);
+	return sl_assign_mset_save(w->st, s->set_id, &r, sess_set(s));
 }
 
 /* The accumulator of state window sw into val. @return 1 found, 0 absent, -errno. */

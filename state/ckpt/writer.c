@@ -755,16 +755,22 @@ sl_ckpt_writer_open_stream(struct sl_ckpt_writer *w, int dirfd, const char *name
 	return 0;
 }
 
+/* sid's stream while it still takes calls, else NULL. */
+static struct op *
+stream_of(struct sl_ckpt_writer *w, unsigned int sid)
+{
+	struct op *o = sid < w->max_ops ? &w->ops[sid] : NULL;
+
+	return o != NULL && o->stream && !o->closing ? o : NULL;
+}
+
 int
 sl_ckpt_writer_append(struct sl_ckpt_writer *w, unsigned int sid, const void *buf,
 		      size_t len, uint64_t off, uint64_t cookie)
 {
-	struct op *o;
+	struct op *o = stream_of(w, sid);
 
-	if (sid >= w->max_ops || buf == NULL || len == 0)
-		return -EINVAL;
-	o = &w->ops[sid];
-	if (!o->stream || o->closing)
+	if (o == NULL || buf == NULL || len == 0)
 		return -EINVAL;
 	if (o->seg_tail - o->seg_head == STREAM_SEGS)
 		return -EAGAIN;
@@ -784,12 +790,9 @@ sl_ckpt_writer_append(struct sl_ckpt_writer *w, unsigned int sid, const void *bu
 int
 sl_ckpt_writer_close_stream(struct sl_ckpt_writer *w, unsigned int sid)
 {
-	struct op *o;
+	struct op *o = stream_of(w, sid);
 
-	if (sid >= w->max_ops)
-		return -EINVAL;
-	o = &w->ops[sid];
-	if (!o->stream || o->closing)
+	if (o == NULL)
 		return -EINVAL;
 	o->closing = true;
 	if (o->state == S_STREAM)
@@ -803,12 +806,9 @@ sl_ckpt_writer_close_stream(struct sl_ckpt_writer *w, unsigned int sid)
 int
 sl_ckpt_writer_abort_stream(struct sl_ckpt_writer *w, unsigned int sid)
 {
-	struct op *o;
+	struct op *o = stream_of(w, sid);
 
-	if (sid >= w->max_ops)
-		return -EINVAL;
-	o = &w->ops[sid];
-	if (!o->stream || o->closing)
+	if (o == NULL)
 		return -EINVAL;
 	o->closing = true;
 	if (o->res == 0) {

@@ -132,3 +132,21 @@ same_file() {
 		fail "$1 and $2 differ"
 	fi
 }
+
+# crash_after_ckpt JOB: run JOB and SIGKILL it as soon as its first
+# checkpoint in $T/chk is complete (a manifest), mid-stream, so a restore
+# after it has one (a fixed delay may come before any on a loaded machine).
+crash_after_ckpt() {
+	local pid i
+	"$DP" --job "$1" > /dev/null 2> "$T/crash.log" &
+	pid=$!
+	for ((i = 0; i < 600; i++)); do
+		ls "$T"/chk/chk-*/_manifest > /dev/null 2>&1 && break
+		kill -0 "$pid" 2> /dev/null || break
+		sleep 0.05
+	done
+	kill -9 "$pid" 2> /dev/null || true
+	wait "$pid" 2> /dev/null || true
+	ls "$T"/chk/chk-*/_manifest > /dev/null 2>&1 ||
+		fail "no checkpoint completed: $(tail -3 "$T/crash.log")"
+}

@@ -19,7 +19,10 @@
 #    group): the committed output is sqlite's, each event once;
 #  - 2 SIGKILLs with checkpoints every 100 ms on 2 workers (rocksdb):
 #    the committed output is still exactly sqlite's;
-#  - sluicectl info draws the broadcast edge.
+#  - sluicectl info draws the broadcast edge;
+#  - the event-time temporal join (temporal:) of the same streams, the
+#    rules partitioned by page: the same file on 1 and 2 workers, and
+#    restored onto 1 and 3 from 2.
 . "$(dirname "$0")/lib.sh"
 
 "$GEN" write --schema user:u64,page:u32,ts:timestamp_ms --key page --ts ts --keys 40 \
@@ -45,7 +48,7 @@ $2
     watermark: {out_of_orderness: 50ms, emit: punctuated}
 ${6:-}
 pipeline:
-  - join: {left: views, right: caps, key: page, broadcast: {outer: true}}
+  - join: {left: views, right: caps, key: page, ${KIND:-broadcast}: {outer: true}}
 sink: {type: csv, path: $4}
 late_sink: {type: csv, path: $T/late.csv}
 lcores: {workers: $3}
@@ -96,27 +99,34 @@ done
 same_file "$T/out1.csv" "$T/out2.csv"
 echo "ok: 1 and 2 workers write the same file"
 
-# Rescaling: a checkpoint on 2 workers, restored onto 1 and onto 3.
-crash_after_ckpt() {
-	local pid i
-	"$DP" --job "$1" > /dev/null 2> "$T/crash.log" &
-	pid=$!
-	for ((i = 0; i < 200; i++)); do
-		ls "$T"/chk/chk-*/_manifest > /dev/null 2>&1 && break
-		sleep 0.05
+# The event-time temporal join of the same streams (temporal: the rules
+# are the page's versions, partitioned by page like the events): the
+# same rows, the same file, each rule on one worker.
+for w in 1 2; do
+	KIND=temporal job "tj-$w" "$(pcap "$T/ev.pcap")" "$w" "$T/tout$w.csv" > "$T/tj$w.yaml"
+	run_dp "$T/tj$w.yaml" --stats-json "$T/tj$w.json"
+	same_file "$T/out1.csv" "$T/tout$w.csv"
+	rr=0
+	um=0
+	for ((k = 0; k < w; k++)); do
+		rr=$((rr + $(json "$T/tj$w.json" "\$.workers[$k].join.right_rows")))
+		um=$((um + $(json "$T/tj$w.json" "\$.workers[$k].join.unmatched")))
 	done
-	kill -9 "$pid" 2> /dev/null || true
-	wait "$pid" 2> /dev/null || true
-	ls "$T"/chk/chk-*/_manifest > /dev/null 2>&1 ||
-		fail "no checkpoint completed: $(tail -3 "$T/crash.log")"
-}
+	[ "$rr" = 240 ] || fail "the workers took $rr rules, not the 240 once each"
+	[ "$um" = "$nz" ] || fail "$um events counted unmatched, $nz have no rule"
+	echo "ok: temporal join, $w worker(s): the broadcast join's file (sqlite3's $n rows), each rule on one worker"
+done
+
+# Rescaling: a checkpoint on 2 workers, restored onto 1 and onto 3.
 CK="execution.checkpointing.interval: 100ms
 state.checkpoints.dir: $T/chk
 state.checkpoints.num-retained: 3"
 # Onto 1: the rules unpaced, read to their end before the first
 # checkpoint (which records that source at its end, never having seen
 # the barrier); onto 3: paced, rules before and after it.
-for wk in 1 3; do
+for kw in broadcast:1 broadcast:3 temporal:1 temporal:3; do
+	export KIND=${kw%:*}
+	wk=${kw#*:}
 	rm -rf "$T/chk" "$T/ck"
 	mkdir -p "$T/ck"
 	pace=""
@@ -130,8 +140,9 @@ for wk in 1 3; do
 	grep -q "copy differs" "$T/dp.err" && fail "the workers' broadcast state differed: $(grep differs "$T/dp.err")"
 	cat "$T"/ck/res.csv.part-* | rows > "$T/rs-got"
 	same_file "$T/want" "$T/rs-got"
-	echo "ok: checkpointed on 2 workers, restored onto $wk: sqlite3's $n rows, each once"
+	echo "ok: $KIND join checkpointed on 2 workers, restored onto $wk: sqlite3's $n rows, each once"
 done
+unset KIND
 
 # Exactly-once through SIGKILLs, rocksdb, 2 workers.
 rm -rf "$T/chk" "$T/ck"

@@ -133,19 +133,6 @@ echo "ok: run to completion: orderpay's files are the built-in match's, byte for
 
 # Checkpoints on 2 workers, restored onto 1 and 3: the function's value
 # states and timers (udf.*) come back per key group.
-crash_after_ckpt() {
-	local pid i
-	"$DP" --job "$1" > /dev/null 2> "$T/crash.log" &
-	pid=$!
-	for ((i = 0; i < 200; i++)); do
-		ls "$T"/chk/chk-*/_manifest > /dev/null 2>&1 && break
-		sleep 0.05
-	done
-	kill -9 "$pid" 2> /dev/null || true
-	wait "$pid" 2> /dev/null || true
-	ls "$T"/chk/chk-*/_manifest > /dev/null 2>&1 ||
-		fail "no checkpoint completed: $(tail -3 "$T/crash.log")"
-}
 paced=$(printf '    type: csv\n    path: %s\n    rate: 1500' "$T/o.csv")
 for wk in 1 3; do
 	rm -rf "$T/chk" "$T/ck"

@@ -5,9 +5,9 @@
 # (configs/jobs/expected/regen.sh). Each job's outputs are sorted by
 # (window_start, key, count) before the comparison (a late firing's
 # update and the late side output interleave as they come); the stateless
-# and top-K examples' are compared in their order, the dedup example's
-# sorted by key and time, the join and co-process examples' by every
-# column.
+# top-K, chained and two-stage examples' are compared in their order,
+# the dedup example's sorted by key and time, the join and co-process
+# examples' by every column.
 . "$(dirname "$0")/lib.sh"
 
 sort_res() {	# sort_res FILE: the header, then rows by window_start, key, count
@@ -75,8 +75,10 @@ for job in process-clicks; do
 	n=$((n + 1))
 done
 # Top-K: written in (window_start, rank) order, the same bytes whatever
-# the workers: compared as is.
-for job in topk-clicks; do
+# the workers: compared as is; so are the chained steps' rows, written
+# in (window_start, user_id) order through the map after the window, and
+# the two keyed stages', in (window_start, region) order.
+for job in topk-clicks chained-clicks two-stage-clicks; do
 	sed -e "s|path: out/|path: $T/|" "configs/jobs/$job.yaml" > "$T/$job.yaml"
 	run_dp "$T/$job.yaml"
 	same_file "configs/jobs/expected/$job.csv" "$T/$job.csv"
@@ -109,4 +111,4 @@ for job in coprocess-clicks; do
 	echo "ok: configs/jobs/$job.yaml: $(($(wc -l < "$T/$job.csv") - 1)) rows as expected, none unmatched"
 	n=$((n + 1))
 done
-[ "$n" = 13 ] || fail "ran $n examples"
+[ "$n" = 15 ] || fail "ran $n examples"

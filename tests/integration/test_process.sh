@@ -330,19 +330,6 @@ done
 # Rescaling: a checkpoint of that job on 2 workers, mid-stream, restored
 # onto 1 and onto 3 workers: each worker loads the function's state and
 # timers of its key groups from both files (R4.7, R5.4).
-crash_after_ckpt() {
-	local pid i
-	"$DP" --job "$1" > /dev/null 2> "$T/crash.log" &
-	pid=$!
-	for ((i = 0; i < 200; i++)); do
-		ls "$T"/chk/chk-*/_manifest > /dev/null 2>&1 && break
-		sleep 0.05
-	done
-	kill -9 "$pid" 2> /dev/null || true
-	wait "$pid" 2> /dev/null || true
-	ls "$T"/chk/chk-*/_manifest > /dev/null 2>&1 ||
-		fail "no checkpoint completed: $(tail -3 "$T/crash.log")"
-}
 for wk in 1 3; do
 	rm -rf "$T/chk" "$T/ck"
 	mkdir -p "$T/ck"

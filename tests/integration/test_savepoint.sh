@@ -45,10 +45,20 @@ wait_state() {
 	done
 	fail "sp never reached $1: $(cat "$T/st.json")"
 }
+# RUNNING is the process started; its control socket answers once its
+# EAL is up (seconds under a sanitizer on a loaded machine).
+wait_dp() {
+	for _ in $(seq 300); do
+		"$CTL" --json metrics sp > "$T/m.json" 2> /dev/null && return 0
+		sleep 0.1
+	done
+	fail "sp's dataplane never answered: $(cat "$T/m.json")"
+}
 
 mkjob 2 "$T/out" "$T/chk" > "$T/sp2.yaml"
 "$CTL" run "$T/sp2.yaml" > /dev/null || fail "run"
 wait_state RUNNING
+wait_dp
 sleep 1
 "$CTL" --json savepoint sp "$T/savepoints" > "$T/sp.json" || fail "savepoint: $(cat "$T/sp.json")"
 sp=$(json "$T/sp.json" '$.path')
@@ -80,6 +90,7 @@ rm -rf "$T/out" "$T/chk"
 mkjob 2 "$T/out" "$T/chk" > "$T/sp2.yaml"
 "$CTL" run "$T/sp2.yaml" > /dev/null || fail "run 2"
 wait_state RUNNING
+wait_dp
 sleep 1
 "$CTL" stop sp --savepoint "$T/stopsp" > /dev/null || fail "stop --savepoint"
 wait_state FINISHED

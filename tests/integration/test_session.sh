@@ -314,24 +314,8 @@ cat "$T"/ckout/res.csv.part-* > "$T/ck-ref.csv"
 cat "$T"/ckout/late.csv.part-* | sort > "$T/late-ref.csv"
 [ "$(wc -l < "$T/late-ref.csv")" -gt 20 ] || fail "only $(wc -l < "$T/late-ref.csv") late rows in the checkpointed job"
 rm -rf "$T/ckout" "$T/chk"
-# crash_after_ckpt JOB: run JOB and SIGKILL it as soon as its first
-# checkpoint is complete (a manifest), mid-stream. The dataplane takes
-# about half a second to start here, so kill_and_restore's kills (0.4 to
-# 0.7 s in) may all come before any checkpoint; this one makes sure the
-# runs after it have one to restore.
-crash_after_ckpt() {
-	local pid i
-	"$DP" --job "$1" > /dev/null 2> "$T/crash.log" &
-	pid=$!
-	for ((i = 0; i < 200; i++)); do
-		ls "$T"/chk/chk-*/_manifest > /dev/null 2>&1 && break
-		sleep 0.05
-	done
-	kill -9 "$pid" 2> /dev/null || true
-	wait "$pid" 2> /dev/null || true
-	ls "$T"/chk/chk-*/_manifest > /dev/null 2>&1 ||
-		fail "no checkpoint completed: $(tail -3 "$T/crash.log")"
-}
+# kill_and_restore's kills (0.4 to 0.7 s in) may all come before any
+# checkpoint; crash_after_ckpt makes sure the runs after it have one.
 crash_after_ckpt "$T/ck.yaml"
 kill_and_restore "$T/ck.yaml" 3
 cat "$T"/ckout/res.csv.part-* > "$T/ck-got.csv"

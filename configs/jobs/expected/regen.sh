@@ -279,3 +279,37 @@ SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start
 	WHERE rank <= 3 ORDER BY window_start, rank;
 SQL
 } | sqlite3 -batch | tr -d '\r' > "$here/topk-clicks.csv"
+
+# Chained steps around the window: the clicks on a page other than 0 and
+# outside page group 3 (url_id / 10, integer division), per user and 5 s
+# window (rows whose window's end - 1 is at or below the watermark are
+# late; the watermark counts every row), count, distinct page groups and
+# the last click; windows with at least 100 clicks, projected with
+# window_end - 1 - last_click, in (window_start, user_id) order as the
+# sink writes them.
+{ base 1000; cat <<SQL
+CREATE TABLE p AS SELECT *, url_id / 10 AS page_group, ts - ((ts % 5000) + 5000) % 5000 AS ws
+	FROM x WHERE url_id != 0 AND url_id / 10 != 3;
+CREATE TABLE agg AS SELECT user_id, ws, ws + 5000 AS window_end, count(*) AS clicks,
+	count(DISTINCT page_group) AS groups, max(ts) AS last_click
+	FROM p WHERE wm IS NULL OR ws + 4999 > wm GROUP BY user_id, ws;
+SELECT user_id, window_end, clicks, groups, window_end - 1 - last_click AS quiet_ms
+	FROM agg WHERE clicks >= 100 ORDER BY ws, user_id;
+SQL
+} | sqlite3 -batch | tr -d '\r' > "$here/chained-clicks.csv"
+
+# Two keyed stages (R9.1): per user and 2 s window the accepted clicks on
+# a page other than 0 (late: the window's end - 1 at or below the
+# watermark); the windows with more than 40, each at window_time =
+# window_end - 1; those per region (user_id % 2) and 10 s window of their
+# window_time: count, sum and max of the clicks, in (window_start,
+# region) order as the sink writes them.
+{ base 1000; cat <<SQL
+CREATE TABLE p AS SELECT *, ts - ((ts % 2000) + 2000) % 2000 AS ws FROM x WHERE url_id != 0;
+CREATE TABLE s1 AS SELECT user_id % 2 AS region, ws + 1999 AS wt, count(*) AS clicks
+	FROM p WHERE wm IS NULL OR ws + 1999 > wm GROUP BY user_id, ws;
+CREATE TABLE s2 AS SELECT *, wt - ((wt % 10000) + 10000) % 10000 AS ws2 FROM s1 WHERE clicks > 40;
+SELECT region, ws2 AS window_start, ws2 + 10000 AS window_end, count(*) AS busy,
+	sum(clicks) AS clicks, max(clicks) AS top FROM s2 GROUP BY region, ws2 ORDER BY ws2, region;
+SQL
+} | sqlite3 -batch | tr -d '\r' > "$here/two-stage-clicks.csv"

@@ -29,8 +29,8 @@
  * pointers for 10M small entries); that copy is the only stall. From then
  * on, pages stamped with an older epoch are frozen, and the first write to
  * a slot of one saves the slot's bytes in an undo record (a bump allocation
- * from chunks kept across snapshots), stamps the slot with the snapshot's
- * epoch and writes in place. Page-granular copying cost 4 KiB per first
+ * from the table's chunks, kept across snapshots), stamps the slot with
+ * the snapshot's epoch and writes in place. Page-granular copying cost 4 KiB per first
  * write with uniform keys (most pages are written within milliseconds of
  * a barrier at 10M keys); a slot costs its own size. Blobs keep their own
  * epoch and are replaced, never written, while frozen; the old ones (and
@@ -45,7 +45,7 @@
  * byte per page, release after its last read: the worker's next write
  * takes the page back without saving anything) and encodes the page's
  * records from its copy while it is in L1. After a table's last page its
- * undo records (pushed on the table's list before the stamp, so visible
+ * undo records (published in the table's chunks before the stamp, so visible
  * to whoever saw the stamp; no more come once every page is thawed) give
  * the skipped slots' records. A table is never copied whole: a checkpoint
  * reads each page once and writes only its records (it copied the whole
@@ -95,16 +95,22 @@ struct hmap {
 
 /* A slot's bytes as the open snapshot saw them, before its first write. */
 struct hundo {
-	struct hundo *next;	/* the table's previous record */
 	uint32_t idx;
 	uint32_t pad;
 	uint8_t slot[];
 };
 
-/* Undo records are bump-allocated from chunks kept across snapshots. */
+/*
+ * Undo records are bump-allocated from chunks kept across snapshots, each
+ * table its own: the drainer reads a table's records in address order
+ * (it followed a list through every table's records at once, a cache
+ * miss a record: most of a drain's time at 10M keys).
+ */
 struct hchunk {
-	struct hchunk *next;
+	struct hchunk *next;	/* the table's older chunk */
+	struct hchunk *gnext;	/* every chunk of this snapshot (hbe.uused) */
 	size_t cap;
+	_Atomic size_t fill;	/* bytes of whole records (release) */
 	uint8_t data[];
 };
 
@@ -120,7 +126,7 @@ struct hsnap_map {
 	uint32_t cap, pshift, stride;
 	uint8_t **dir;
 	_Atomic uint8_t *thaw;	/* [page]: 1 once drained past */
-	struct hundo *_Atomic undo;	/* newest first; the worker pushes */
+	struct hchunk *_Atomic uhead;	/* the table's undo chunks, newest first */
 	size_t pg;		/* bytes per page */
 };
 
@@ -131,8 +137,10 @@ struct hsnap {
 	uint32_t pi;		/* next page of the table to stage */
 	uint32_t si, sn;	/* next slot of the staged page; its slots */
 	uint32_t moff;		/* next entry of the current map blob */
-	bool in_undo;		/* the table's pages are done: its undo list */
-	const struct hundo *ucur;
+	bool in_undo;		/* the table's pages are done: its undo records */
+	const struct hchunk *uc;	/* chunk being read, */
+	size_t uoff, ufill;		/* at this offset, of this many bytes */
+	uint32_t ustride;		/* the table's slot bytes */
 	const uint8_t *cur;	/* the slot seek found, until advance */
 	uint8_t *stage;		/* one page as the snapshot saw it */
 	size_t stage_cap;
@@ -152,7 +160,6 @@ struct hbe {
 	uint64_t n_cow, n_thawed;	/* pages copied / taken over in place */
 	uint64_t n_undo;		/* slots saved before a first write */
 	struct hchunk *uused, *ufree;	/* undo chunks: this snapshot's, spare */
-	size_t uoff;			/* bytes used of uused */
 	/*
 	 * A snapshot's page directories and thaw bytes, kept from one
 	 * snapshot to the next: allocating them anew each time cost the
@@ -440,11 +447,13 @@ hfind(const struct sl_sdesc *d, const struct hmap *m, uint32_t hash,
 	}
 }
 
-/* Chunks double from the first to the last size: mimalloc walks every
- * page of a size class that is full to place a block, and 256 KiB blocks
- * (one per page) made that walk quadratic in a snapshot's records. */
-#define UNDO_CHUNK_FIRST (256u << 10)
-#define UNDO_CHUNK_LAST (64u << 20)
+/* A table's chunks double from the first to the last size: mimalloc
+ * walks every page of a size class that is full to place a block, and
+ * 256 KiB blocks (one per page) made that walk quadratic in a snapshot's
+ * records; a table of few writes keeps a small one. Kept across
+ * snapshots, so this allocates in the first ones only. */
+#define UNDO_CHUNK_FIRST (64u << 10)
+#define UNDO_CHUNK_LAST (8u << 20)
 
 /* The slot epoch: which snapshot last saved the slot (0: none yet). */
 static inline uint32_t
@@ -460,33 +469,49 @@ epoch32(uint64_t epoch)
 	return (uint32_t)epoch;
 }
 
+/* Room for an undo record of table v; published by undo_publish. */
 static struct hundo *
-undo_alloc(struct hbe *b, uint32_t stride)
+undo_alloc(struct hbe *b, struct hsnap_map *v, uint32_t stride, struct hchunk **pc)
 {
 	size_t need = sizeof(struct hundo) + stride;
-	struct hchunk *c = b->uused;
+	struct hchunk *c = atomic_load_explicit(&v->uhead, memory_order_relaxed);
+	size_t fill = c != NULL ? atomic_load_explicit(&c->fill, memory_order_relaxed) : 0;
 
-	if (c == NULL || b->uoff + need > c->cap) {
-		c = b->ufree;
-		if (c != NULL) {
-			b->ufree = c->next;
+	if (c == NULL || fill + need > c->cap) {
+		struct hchunk *n = b->ufree;
+
+		if (n != NULL) {
+			b->ufree = n->gnext;
 		} else {
-			size_t sz = b->uused == NULL ? UNDO_CHUNK_FIRST :
-				b->uused->cap + sizeof(*c);
+			size_t sz = c == NULL ? UNDO_CHUNK_FIRST : c->cap + sizeof(*c);
 
-			if (b->uused != NULL && sz < UNDO_CHUNK_LAST)
+			if (c != NULL && sz < UNDO_CHUNK_LAST)
 				sz *= 2;
-			c = halloc(b, sz, false);
-			if (c == NULL)
+			n = halloc(b, sz, false);
+			if (n == NULL)
 				return NULL;
-			c->cap = sz - sizeof(*c);
+			n->cap = sz - sizeof(*n);
 		}
-		c->next = b->uused;
-		b->uused = c;
-		b->uoff = 0;
+		atomic_init(&n->fill, 0);
+		n->next = c;
+		n->gnext = b->uused;
+		b->uused = n;
+		atomic_store_explicit(&v->uhead, n, memory_order_release);
+		c = n;
+		fill = 0;
 	}
-	b->uoff += need;
-	return (struct hundo *)(void *)(c->data + b->uoff - need);
+	*pc = c;
+	return (struct hundo *)(void *)(c->data + fill);
+}
+
+/* The record is whole: the drainer may read it (before the stamp). */
+static inline void
+undo_publish(struct hchunk *c, uint32_t stride)
+{
+	size_t fill = atomic_load_explicit(&c->fill, memory_order_relaxed);
+
+	atomic_store_explicit(&c->fill, fill + sizeof(struct hundo) + stride,
+			      memory_order_release);
 }
 
 static uint8_t *hown_slot(struct hbe *b, const struct hdesc *hd,
@@ -527,19 +552,19 @@ hown_slot(struct hbe *b, const struct hdesc *hd, struct hmap *m, uint32_t idx)
 {
 	uint8_t *e = hslot(hd, m, idx);
 	struct hsnap_map *v = m->sv;
+	struct hchunk *c;
 	struct hundo *u;
 
 	if (hown_thawed(b, m, idx >> m->pshift))
 		return e;
 	if (slot_epoch(e) == epoch32(b->epoch))
 		return e;
-	u = undo_alloc(b, hd->stride);
+	u = undo_alloc(b, v, hd->stride, &c);
 	if (u == NULL)
 		return NULL;
 	u->idx = idx;
 	memcpy(u->slot, e, hd->stride);
-	u->next = atomic_load_explicit(&v->undo, memory_order_relaxed);
-	atomic_store_explicit(&v->undo, u, memory_order_release);
+	undo_publish(c, hd->stride);
 	__atomic_store_n((uint32_t *)(void *)(e + 4), epoch32(b->epoch),
 			 __ATOMIC_RELEASE);
 	atomic_thread_fence(memory_order_release);
@@ -1533,7 +1558,7 @@ heap_snap_begin(struct sl_state *st, struct sl_state_snap *s)
 			v->cap = m->cap;
 			v->pshift = m->pshift;
 			v->stride = hd->stride;
-			atomic_init(&v->undo, NULL);
+			atomic_init(&v->uhead, NULL);
 			v->pg = (size_t)hd->stride << m->pshift;
 		}
 	}
@@ -1674,7 +1699,7 @@ hsnap_advance(struct hsnap *hs)
 	hs->cur = NULL;
 	hs->moff = 0;
 	if (hs->in_undo)
-		hs->ucur = hs->ucur->next;
+		hs->uoff += sizeof(struct hundo) + hs->ustride;
 	else
 		hs->si++;
 }
@@ -1744,23 +1769,34 @@ hsnap_seek(struct sl_state_snap *s, bool restage, const struct sl_sdesc **dp,
 			/* Every page thawed: the worker adds no more undo
 			 * records to this table. */
 			hs->in_undo = true;
-			hs->ucur = atomic_load_explicit(&v->undo, memory_order_acquire);
+			hs->ustride = v->stride;
+			hs->uc = atomic_load_explicit(&v->uhead, memory_order_acquire);
+			hs->uoff = 0;
+			hs->ufill = hs->uc != NULL ?
+				atomic_load_explicit(&hs->uc->fill, memory_order_acquire) : 0;
 			continue;
 		}
-		if (hs->ucur != NULL) {
-			const struct hundo *u = hs->ucur;
+		if (hs->uc != NULL && hs->uoff >= hs->ufill) {
+			hs->uc = hs->uc->next;	/* older chunks are full */
+			hs->uoff = 0;
+			hs->ufill = hs->uc != NULL ?
+				atomic_load_explicit(&hs->uc->fill, memory_order_acquire) : 0;
+			continue;
+		}
+		if (hs->uc != NULL) {
+			const struct hundo *u = (const void *)(hs->uc->data + hs->uoff);
 			uint64_t *w = &hs->bits[u->idx >> 6], bit = 1ull << (u->idx & 63);
 
 			/* Not marked: written after its page was staged. */
 			if (!(*w & bit)) {
-				hs->ucur = u->next;
+				hs->uoff += sizeof(struct hundo) + hs->ustride;
 				continue;
 			}
 			*w &= ~bit;
 			hs->restored++;
 			memcpy(&tag, u->slot, 4);
 			if (tag <= TAG_TOMB) {	/* inserted since begin */
-				hs->ucur = u->next;
+				hs->uoff += sizeof(struct hundo) + hs->ustride;
 				continue;
 			}
 			hs->cur = u->slot;
@@ -1905,11 +1941,10 @@ heap_snap_end(struct sl_state *st, struct sl_state_snap *s)
 	while (b->uused != NULL) {	/* kept for the next snapshot */
 		struct hchunk *c = b->uused;
 
-		b->uused = c->next;
-		c->next = b->ufree;
+		b->uused = c->gnext;
+		c->gnext = b->ufree;
 		b->ufree = c;
 	}
-	b->uoff = 0;
 	if (hs == NULL)
 		return;
 	for (uint32_t k = 0; k < st->n_kg; k++)

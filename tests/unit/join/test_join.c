@@ -1507,19 +1507,18 @@ test_snapshot_restore_process(void **state)
  * first: the same output, at the watermark, by event time.
  */
 static void
-test_R5_3_broadcast_join_event_time(void **state)
+versioned_event_time(enum sl_join_kind kind)
 {
 	static const struct orow want[] = {
 		{ L1, 50, 1, 0 }, { P, 150, 2, 10 }, { P, 200, 3, 12 }, { P, 250, 4, 12 },
 	};
 
-	(void)state;
 	for (int order = 0; order < 2; order++) {
 		struct fx *f = calloc(1, sizeof(*f));
 		struct sl_join_conf c;
 
 		memset(&c, 0, sizeof(c));
-		c.kind = SL_JOIN_BROADCAST;
+		c.kind = kind;
 		c.outer = true;
 		fx_open_conf(f, 0, 0, MAXP - 1, &c);
 		for (int pass = 0; pass < 2; pass++) {
@@ -1543,7 +1542,7 @@ test_R5_3_broadcast_join_event_time(void **state)
 		assert_int_equal(f->out[4].kind, SL_JOIN_OUT_LATE_LEFT);
 		assert_int_equal(f->j.stats.late[0], 1);
 		/* Pruned at the watermark: only the version in force at 300. */
-		{
+		if (kind == SL_JOIN_BROADCAST) {
 			uint32_t vlen = 0;
 			uint64_t k = 1;
 
@@ -1557,15 +1556,34 @@ test_R5_3_broadcast_join_event_time(void **state)
 	}
 }
 
-/* Rules to every instance, events to the one owning their key group. */
+static void
+test_R5_3_broadcast_join_event_time(void **state)
+{
+	(void)state;
+	versioned_event_time(SL_JOIN_BROADCAST);
+}
+
+/*
+ * The event-time temporal join: the same rows as the broadcast join's,
+ * the versions keyed (one instance here holds every key group).
+ */
+static void
+test_temporal_join_event_time(void **state)
+{
+	(void)state;
+	versioned_event_time(SL_JOIN_TEMPORAL);
+}
+
+/* Events to the instance owning their key group; rules to every instance
+ * (broadcast) or, like events, to their key's (temporal). */
 static void
 feed_bcast(struct fx *f, const struct ev *e, int from, int to, int64_t D,
-	   int64_t lo, int64_t hi)
+	   int64_t lo, int64_t hi, bool every)
 {
 	for (int i = from; i < to; i++) {
 		uint32_t g = kg_of(e[i].k);
 
-		if (e[i].side == 1 || (g >= lo && g <= hi))
+		if ((every && e[i].side == 1) || (g >= lo && g <= hi))
 			row(f, e[i].side, e[i].k, e[i].id, e[i].ts);
 		if (i % 50 == 49)
 			assert_true(wm(f, wm_at(i, D)) >= 0);
@@ -1605,7 +1623,7 @@ expect_sorted(struct orow *got, unsigned int n_got, const struct orow *want, uns
 }
 
 static void
-test_R5_3_broadcast_join_random_vs_brute_force(void **state)
+versioned_random_vs_brute_force(enum sl_join_kind kind)
 {
 	static struct ev e[N_EV];
 	static struct orow want[MAX_OUT];
@@ -1614,20 +1632,33 @@ test_R5_3_broadcast_join_random_vs_brute_force(void **state)
 	struct sl_join_conf c;
 	unsigned int n_want;
 
-	(void)state;
 	gen_events(e, N_EV, 5, D);
 	n_want = bcast_brute(e, N_EV, want);
 	memset(&c, 0, sizeof(c));
-	c.kind = SL_JOIN_BROADCAST;
+	c.kind = kind;
 	c.outer = true;
 	fx_open_conf(f, 0, 0, MAXP - 1, &c);
-	feed_bcast(f, e, 0, N_EV, D, 0, MAXP - 1);
+	feed_bcast(f, e, 0, N_EV, D, 0, MAXP - 1, true);
 	assert_true(wm(f, INT64_MAX) >= 0);
 	assert_int_equal(f->j.stats.late[0] + f->j.stats.late_rules, 0);
 	assert_int_equal(sl_join_timers(&f->j), 0);
 	expect_sorted(f->out, f->n_out, want, n_want);
 	fx_close(f);
 	free(f);
+}
+
+static void
+test_R5_3_broadcast_join_random_vs_brute_force(void **state)
+{
+	(void)state;
+	versioned_random_vs_brute_force(SL_JOIN_BROADCAST);
+}
+
+static void
+test_temporal_join_random_vs_brute_force(void **state)
+{
+	(void)state;
+	versioned_random_vs_brute_force(SL_JOIN_TEMPORAL);
 }
 
 /*
@@ -1638,7 +1669,7 @@ test_R5_3_broadcast_join_random_vs_brute_force(void **state)
  * checkpoint, every event once, as brute force says.
  */
 static void
-test_R5_3_broadcast_join_snapshot_2_onto_3(void **state)
+versioned_snapshot_2_onto_3(enum sl_join_kind kind)
 {
 	static struct ev e[N_EV];
 	static struct orow want[MAX_OUT], got[MAX_OUT];
@@ -1652,22 +1683,23 @@ test_R5_3_broadcast_join_snapshot_2_onto_3(void **state)
 	struct sl_join_conf c;
 	unsigned int n_want, n_got = 0;
 
-	(void)state;
 	gen_events(e, N_EV, 11, D);
 	n_want = bcast_brute(e, N_EV, want);
 	for (int t = 0; t < 2; t++) {
 		a[t] = calloc(1, sizeof(*a[t]));
 		memset(&c, 0, sizeof(c));
-		c.kind = SL_JOIN_BROADCAST;
+		c.kind = kind;
 		c.outer = true;
 		c.task = (uint16_t)t;
 		c.n_tasks = 2;
 		fx_open_conf(a[t], t, (uint32_t)t * 64, (uint32_t)t * 64 + 63, &c);
-		feed_bcast(a[t], e, 0, 3000, D, t * 64, t * 64 + 63);
+		feed_bcast(a[t], e, 0, 3000, D, t * 64, t * 64 + 63, kind == SL_JOIN_BROADCAST);
 		memcpy(got + n_got, a[t]->out, a[t]->n_out * sizeof(got[0]));
 		n_got += a[t]->n_out;
 		assert_int_equal(sl_join_snapshot_begin(&a[t]->j), 0);
-		{
+		os[t] = NULL;
+		os_len[t] = 0;
+		if (kind == SL_JOIN_BROADCAST) {
 			const void *p = sl_join_opstate_snapshot(&a[t]->j, &os_len[t]);
 
 			assert_non_null(p);
@@ -1684,16 +1716,18 @@ test_R5_3_broadcast_join_snapshot_2_onto_3(void **state)
 	}
 	/* Both copies of the broadcast state: equal bytes. */
 	assert_int_equal(os_len[0], os_len[1]);
-	assert_true(os_len[0] > 12);
-	assert_memory_equal((const uint8_t *)os[0] + 12, (const uint8_t *)os[1] + 12,
-			    os_len[0] - 12);	/* after the header, which names the task */
+	if (kind == SL_JOIN_BROADCAST) {
+		assert_true(os_len[0] > 12);
+		assert_memory_equal((const uint8_t *)os[0] + 12, (const uint8_t *)os[1] + 12,
+				    os_len[0] - 12);	/* after the header, which names the task */
+	}
 	for (int t = 0; t < 3; t++) {
 		struct fx *b = calloc(1, sizeof(*b));
 		unsigned int div = 9;
 		char msg[200];
 
 		memset(&c, 0, sizeof(c));
-		c.kind = SL_JOIN_BROADCAST;
+		c.kind = kind;
 		c.outer = true;
 		c.task = (uint16_t)t;
 		c.n_tasks = 3;
@@ -1703,11 +1737,13 @@ test_R5_3_broadcast_join_snapshot_2_onto_3(void **state)
 			if (o->kg[i] >= lo3[t] && o->kg[i] <= hi3[t])
 				assert_true(sl_state_restore(b->st, o->meta, o->meta_len,
 							     o->chunk[i], o->len[i]) >= 0);
-		assert_int_equal(sl_join_opstate_restore(&b->j, os, os_len, 2, &div, msg,
-							 sizeof(msg)), 0);
-		assert_int_equal(div, 0);
+		if (kind == SL_JOIN_BROADCAST) {
+			assert_int_equal(sl_join_opstate_restore(&b->j, os, os_len, 2, &div,
+								 msg, sizeof(msg)), 0);
+			assert_int_equal(div, 0);
+		}
 		assert_int_equal(sl_join_restore_done(&b->j), 0);
-		feed_bcast(b, e, 3000, N_EV, D, lo3[t], hi3[t]);
+		feed_bcast(b, e, 3000, N_EV, D, lo3[t], hi3[t], kind == SL_JOIN_BROADCAST);
 		assert_true(wm(b, INT64_MAX) >= 0);
 		assert_int_equal(sl_join_timers(&b->j), 0);
 		memcpy(got + n_got, b->out, b->n_out * sizeof(got[0]));
@@ -1728,6 +1764,21 @@ test_R5_3_broadcast_join_snapshot_2_onto_3(void **state)
 		free(o->chunk[i]);
 	free(o->meta);
 	free(o);
+}
+
+static void
+test_R5_3_broadcast_join_snapshot_2_onto_3(void **state)
+{
+	(void)state;
+	versioned_snapshot_2_onto_3(SL_JOIN_BROADCAST);
+}
+
+/* The temporal join's versions are keyed state: restored by key group. */
+static void
+test_temporal_join_snapshot_2_onto_3(void **state)
+{
+	(void)state;
+	versioned_snapshot_2_onto_3(SL_JOIN_TEMPORAL);
 }
 
 static void
@@ -1838,6 +1889,9 @@ main(void)
 		cmocka_unit_test(test_R5_3_broadcast_join_event_time),
 		cmocka_unit_test(test_R5_3_broadcast_join_random_vs_brute_force),
 		cmocka_unit_test(test_R5_3_broadcast_join_snapshot_2_onto_3),
+		cmocka_unit_test(test_temporal_join_event_time),
+		cmocka_unit_test(test_temporal_join_random_vs_brute_force),
+		cmocka_unit_test(test_temporal_join_snapshot_2_onto_3),
 		cmocka_unit_test(test_conf_check),
 	};
 	int failed;

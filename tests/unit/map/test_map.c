@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * map: copied fields keep their type and bytes, computed ones get the
- * expression's type, only the selected rows come out, in order.
+ * expression's type, only the selected rows come out, in order, the same
+ * from a vector (sl_map_process) as from rows in place (sl_map_rows).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -86,6 +87,16 @@ test_map_columns(void **state)
 		assert_true(sl_row_get_f64(o, &out.f[3]) == (double)vv / 4.0);
 		assert_int_equal(o[out.f[4].offset], vv % 2 == 1);
 		assert_int_equal(sl_row_get_int(o, &out.f[5]), -5000 + i);
+	}
+	/* The same rows in place (a source's batch, not a vector): the
+	 * selected ones, side by side in out's row size. */
+	{
+		uint8_t flat[3 * 64];
+
+		sl_map_rows(m, v->rows, in.row_size, v->sel, 3, flat);
+		assert_memory_equal(flat, k.rows[0], out.row_size);
+		assert_memory_equal(flat + out.row_size, k.rows[1], out.row_size);
+		assert_memory_equal(flat + 2 * out.row_size, k.rows[2], out.row_size);
 	}
 	free(v);
 	sl_map_free(m);

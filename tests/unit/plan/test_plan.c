@@ -694,6 +694,140 @@ test_stateless(void **state)
 	sl_plan_free(&p);
 }
 
+/*
+ * Pipeline composition (Flink's source -> filter -> map -> keyBy ->
+ * window -> aggregate -> filter -> map): a map before key_by is the
+ * schema the keyed stage sees, filters before it run on the source's
+ * rows and after it on the map's; the steps after the aggregate see the
+ * window's result columns (R2.9: keys, window_start, window_end, the
+ * aggregates).
+ */
+static void
+test_compose_steps(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("compose", HEAD SRC
+			      "pipeline:\n"
+			      "  - filter: \"v > 1\"\n"
+			      "  - map: {user: k, at: ts, big: \"v > 9\", v2: \"v * 2\"}\n"
+			      "  - filter: \"v2 < 100\"\n"
+			      "  - key_by: [user, big]\n"
+			      "  - window: {tumbling: 1m}\n"
+			      "  - aggregate: [count() as n, sum(v2) as total]\n"
+			      "  - filter: \"n > 3\"\n"
+			      "  - filter: \"big\"\n"
+			      "  - map: {user: user, end: window_end, avg: \"total / n\"}\n"
+			      SINK, &p, err), 0);
+	assert_false(p.stateless);
+	assert_true(p.key_map);
+	assert_int_equal(p.n_filters, 2);
+	assert_int_equal(p.n_src_filters, 1);
+	assert_int_equal(p.n_map, 4);
+	/* the keyed stage's schema is the map's; its time field the copy of ts */
+	assert_int_equal(p.schema.n_fields, 4);
+	assert_string_equal(p.schema.f[p.source.ts_field].name, "at");
+	assert_int_equal(p.schema.f[p.source.ts_field].type, SL_T_TS);
+	assert_int_equal(p.schema.f[2].type, SL_T_BOOL);
+	assert_int_equal(p.schema.f[3].type, SL_T_I64);
+	assert_int_equal(p.n_keys, 2);
+	assert_int_equal(p.key_field[0], 0);
+	assert_int_equal(p.key_field[1], 2);
+	/* the source's own schema and time field are kept for the RX lcore */
+	assert_int_equal(p.inputs[0].schema.n_fields, 6);
+	assert_string_equal(p.inputs[0].schema.f[p.inputs[0].source.ts_field].name, "ts");
+	/* after the aggregate: user, big, window_start, window_end, n, total */
+	assert_int_equal(p.n_post_filters, 2);
+	assert_string_equal(p.post_filter_text[0], "n > 3");
+	assert_int_equal(p.stage_out.n_fields, 6);
+	assert_string_equal(p.stage_out.f[3].name, "window_end");
+	assert_int_equal(p.stage_out.f[4].type, SL_T_U64);
+	assert_int_equal(p.stage_out.f[5].type, SL_T_I64);
+	assert_int_equal(p.n_post_map, 3);
+	assert_string_equal(p.post_map_text[2], "total / n");
+	assert_int_equal(p.n_final_filters, 0);
+	sl_plan_free(&p);
+
+	/* a filter after that map: over the map's columns */
+	assert_int_equal(load("final", HEAD SRC
+			      "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n"
+			      "  - aggregate: [count() as n]\n"
+			      "  - map: {k: k, twice: \"n * 2\"}\n  - filter: \"twice > 6\"\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.n_post_filters, 0);
+	assert_int_equal(p.n_final_filters, 1);
+	assert_string_equal(p.final_filter_text[0], "twice > 6");
+	assert_int_equal(p.map_out.n_fields, 2);
+	assert_int_equal(p.map_out.f[1].type, SL_T_I64);
+	sl_plan_free(&p);
+
+	/* dedup and a map after it: the stage's rows are its input's */
+	assert_int_equal(load("dedup_after", HEAD SRC
+			      "pipeline:\n  - key_by: k\n  - dedup: {within: 1s}\n"
+			      "  - filter: \"v > 1\"\n  - map: {k: k, at: ts}\n"
+			      SINK, &p, err), 0);
+	assert_false(p.key_map);
+	assert_int_equal(p.n_post_filters, 1);
+	assert_int_equal(p.n_post_map, 2);
+	assert_int_equal(p.stage_out.n_fields, 6);
+	sl_plan_free(&p);
+}
+
+/*
+ * A second keyed stage (R9.1): its rows are the first window's results
+ * with window_time = window_end - 1 (R2.9) as their time; the filters
+ * before its key_by run between the stages, those after it on its
+ * results.
+ */
+static void
+test_R9_1_second_keyed_stage(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("two", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 10s}\n"
+			      "  - aggregate: [count() as n, sum(v) as sv]\n"
+			      "  - filter: \"n > 3\"\n"
+			      "  - key_by: n\n"
+			      "  - window: {sliding: 1m, slide: 30s}\n"
+			      "  - aggregate: [count() as users, sum(sv) as total, max(window_time) as last]\n"
+			      "  - filter: \"users > 1\"\n"
+			      "  - map: {n: n, window_end: window_end, users: users, total: total}\n"
+			      SINK, &p, err), 0);
+	assert_true(p.stage2.on);
+	assert_int_equal(p.window_size_ms, 10000);
+	assert_int_equal(p.n_aggs, 2);
+	/* k, window_start, window_end, n, sv, window_time */
+	assert_int_equal(p.stage2.in.n_fields, 6);
+	assert_int_equal(p.stage2.ts_field, 5);
+	assert_string_equal(p.stage2.in.f[5].name, "window_time");
+	assert_int_equal(p.stage2.in.f[5].type, SL_T_TS);
+	assert_int_equal(p.stage2.n_filters, 1);
+	assert_string_equal(p.stage2.filter_text[0], "n > 3");
+	assert_int_equal(p.stage2.n_keys, 1);
+	assert_int_equal(p.stage2.key_field[0], 3);
+	assert_int_equal(p.stage2.size_ms, 60000);
+	assert_int_equal(p.stage2.slide_ms, 30000);
+	assert_int_equal(p.stage2.n_aggs, 3);
+	assert_int_equal(p.stage2.agg[1].field, 4);
+	assert_int_equal(p.stage2.agg[2].field, 5);
+	/* after it: n, window_start, window_end, users, total, last */
+	assert_int_equal(p.n_post_filters, 1);
+	assert_string_equal(p.post_filter_text[0], "users > 1");
+	assert_int_equal(p.stage_out.n_fields, 6);
+	assert_int_equal(p.stage_out.f[3].type, SL_T_U64);
+	assert_int_equal(p.stage_out.f[4].type, SL_T_I64);
+	assert_int_equal(p.stage_out.f[5].type, SL_T_TS);
+	assert_int_equal(p.n_post_map, 4);
+	sl_plan_free(&p);
+}
+
 /* The ethdev sink: its defaults and options. */
 static void
 test_ethdev_sink(void **state)
@@ -1174,9 +1308,9 @@ static const struct bad_case bad_cases[] = {
 	  "dedup_twice:7:5: duplicate dedup; a pipeline has at most one" },
 	{ "dedup_map", false,
 	  HEAD SRC
-	  "pipeline:\n  - key_by: k\n  - dedup: {within: 1s}\n  - map: {k: k}\n"
+	  "pipeline:\n  - key_by: k\n  - dedup: {within: 1s}\n  - map: {k: k, w: window_end}\n"
 	  SINK,
-	  "dedup_map:7:5: map in a keyed pipeline is not supported yet; map belongs to pipelines of filters and one map (no key_by, window or aggregate)" },
+	  "dedup_map:7:20: map: w: unknown field 'window_end'; fields are: k, v, ts, s, b, f" },
 	{ "dedup_late_sink", false,
 	  HEAD SRC
 	  "pipeline:\n  - key_by: k\n  - dedup: {within: 1s}\n"
@@ -1195,7 +1329,7 @@ static const struct bad_case bad_cases[] = {
 	  HEAD SRC
 	  "pipeline:\n  - map: {k: k}\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n"
 	  SINK,
-	  "map_keyed:5:5: map in a keyed pipeline is not supported yet; map belongs to pipelines of filters and one map (no key_by, window or aggregate)" },
+	  "map_keyed:5:10: a map before key_by must keep the event-time field 'ts' as it is (add 'ts: ts'): the keyed stage reads each row's time from it" },
 	{ "map_filter_after", false,
 	  HEAD SRC
 	  "pipeline:\n  - map: {k: k}\n  - filter: \"k > 1\"\n"
@@ -1205,7 +1339,7 @@ static const struct bad_case bad_cases[] = {
 	  HEAD SRC
 	  "pipeline:\n  - map: {k: k}\n  - map: {v: v}\n"
 	  SINK,
-	  "map_twice:6:5: duplicate map; a pipeline has at most one" },
+	  "map_twice:6:5: duplicate map; a pipeline has at most one before key_by (give all the columns in one)" },
 	{ "map_dup_col", false,
 	  HEAD SRC
 	  "pipeline:\n  - map: {a: k, a: v}\n"
@@ -2018,7 +2152,7 @@ static const struct bad_case bad_cases[] = {
 	  "  - window: {tumbling: 1m}\n"
 	  "  - aggregate: [count()]\n"
 	  SINK,
-	  "filter_after_key_by:6:5: filter after key_by is not supported yet" },
+	  "filter_after_key_by:6:5: filter between key_by and the keyed operator is not supported; put it before key_by (the same rows) or after the operator (its results)" },
 	{ "filter_not_bool", false,
 	  HEAD
 	  SRC
@@ -2065,6 +2199,113 @@ static const struct bad_case bad_cases[] = {
 	  "  - window: {tumbling: 1m}\n"
 	  SINK,
 	  "aggregate_before_window:6:5: aggregate must come after window" },
+	/* Pipeline composition: what is still refused, and where. */
+	{ "second_stage_union", false,
+	  "job: j\nsources:\n"
+	  "  a: {schema: {k: u64, v: u32, ts: timestamp_ms}, type: csv, path: a.csv, timestamp: ts}\n"
+	  "  b: {schema: {k: u64, v: u32, ts: timestamp_ms}, type: csv, path: b.csv, timestamp: ts}\n"
+	  "pipeline:\n  - union: [a, b]\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - key_by: n\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n"
+	  SINK,
+	  "second_stage_union:10:5: a second keyed stage after a union is not supported yet" },
+	{ "second_stage_checkpoints", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - key_by: n\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n"
+	  SINK "execution.checkpointing.interval: 1s\nexecution.checkpointing.unaligned: true\nstate.checkpoints.dir: /tmp/ck\n",
+	  "second_stage_checkpoints:8:5: unaligned checkpoints of a job with a second keyed stage are not supported yet (the rows between the stages would be channel state); set execution.checkpointing.unaligned: false" },
+	{ "second_stage_after_lateness", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m, allowed_lateness: 1s}\n  - aggregate: [count() as n]\n"
+	  "  - key_by: n\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n"
+	  SINK,
+	  "second_stage_after_lateness:8:5: a second keyed stage takes the first window's final results, once each: that window must be an event-time tumbling or sliding one with the default trigger and no allowed_lateness" },
+	{ "second_stage_after_dedup", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - dedup: {within: 1s}\n  - key_by: v\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n"
+	  SINK,
+	  "second_stage_after_dedup:8:5: window after dedup is not supported yet; a dedup pipeline is filters, key_by and dedup, and writes the rows it keeps" },
+	{ "second_stage_session", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - key_by: n\n  - window: {session: 1m}\n  - aggregate: [count()]\n"
+	  SINK,
+	  "second_stage_session:9:5: the second keyed stage's window is an event-time tumbling or sliding one with the default trigger and no allowed_lateness for now" },
+	{ "second_stage_no_aggregate", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - key_by: n\n  - window: {tumbling: 1m}\n"
+	  SINK,
+	  "second_stage_no_aggregate:5:3: the second keyed stage has no aggregate; expected key_by, window and aggregate" },
+	{ "third_stage", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - key_by: n\n  - window: {tumbling: 1m}\n  - aggregate: [count() as m]\n"
+	  "  - key_by: m\n"
+	  SINK,
+	  "third_stage:11:5: key_by after the second keyed stage is not supported yet; filter and map take its results" },
+	{ "second_stage_unknown_field", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - key_by: v\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n"
+	  SINK,
+	  "second_stage_unknown_field:8:13: unknown field 'v' in key_by; schema has: k, window_start, window_end, n, window_time" },
+	{ "post_filter_input_field", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - filter: \"v > 3\"\n"
+	  SINK,
+	  "post_filter_input_field:8:14: filter: unknown field 'v'; fields are: k, window_start, window_end, n" },
+	{ "post_filter_not_bool", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - filter: \"n + 1\"\n"
+	  SINK,
+	  "post_filter_not_bool:8:14: filter must be a boolean expression, got an integer" },
+	{ "final_filter_stage_column", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - map: {k: k, twice: \"n * 2\"}\n  - filter: \"n > 3\"\n"
+	  SINK,
+	  "final_filter_stage_column:9:14: filter: unknown field 'n'; fields are: k, twice" },
+	{ "post_map_twice", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - map: {k: k}\n  - map: {n: n}\n"
+	  SINK,
+	  "post_map_twice:9:5: a second map after the keyed stage; give all the columns in one" },
+	{ "filter_after_top_k", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - top_k: {k: 2, by: n}\n  - filter: \"n > 3\"\n"
+	  SINK,
+	  "filter_after_top_k:9:5: filter after top_k is not supported yet; top_k ranks the rows where the sink writes them, so it is the pipeline's last step" },
+	{ "top_k_after_filter", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count() as n]\n"
+	  "  - filter: \"n > 3\"\n  - top_k: {k: 2, by: n}\n"
+	  SINK,
+	  "top_k_after_filter:9:5: top_k after filter or map is not supported yet; put top_k right after aggregate" },
+	{ "map_between_key_by_and_window", false,
+	  HEAD SRC
+	  "pipeline:\n  - key_by: k\n  - map: {k: k, ts: ts}\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n"
+	  SINK,
+	  "map_between_key_by_and_window:6:5: map between key_by and the keyed operator is not supported; put it before key_by (the same rows) or after the operator (its results)" },
+	{ "key_map_function", false,
+	  HEAD SRC
+	  "pipeline:\n  - map: {plugin: rowfns, function: scale}\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n"
+	  SINK,
+	  "key_map_function:5:5: a map function in a keyed pipeline is not supported yet; give the columns as expressions ({name: field or expression, ...})" },
+	{ "key_map_drops_key", false,
+	  HEAD SRC
+	  "pipeline:\n  - map: {ts: ts, twice: \"v * 2\"}\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n"
+	  SINK,
+	  "key_map_drops_key:6:13: unknown field 'k' in key_by; schema has: ts, twice" },
+	{ "key_map_filter_source_field", false,
+	  HEAD SRC
+	  "pipeline:\n  - map: {k: k, ts: ts}\n  - filter: \"v > 1\"\n  - key_by: k\n  - window: {tumbling: 1m}\n  - aggregate: [count()]\n"
+	  SINK,
+	  "key_map_filter_source_field:6:14: filter: unknown field 'v'; fields are: k, ts" },
 	{ "dup_key_by", false,
 	  HEAD
 	  SRC
@@ -2074,7 +2315,7 @@ static const struct bad_case bad_cases[] = {
 	  "  - window: {tumbling: 1m}\n"
 	  "  - aggregate: [count()]\n"
 	  SINK,
-	  "dup_key_by:6:5: duplicate key_by; a pipeline has exactly one" },
+	  "dup_key_by:6:5: duplicate key_by; a second keyed stage (key_by again) follows a window's aggregate" },
 	{ "unknown_step", false,
 	  HEAD
 	  SRC
@@ -2783,6 +3024,51 @@ test_operator_parallelism(void **state)
 			      "    parallelism: 2\n"
 			      SINK, &p, err), -EINVAL);
 	assert_string_equal(err, "par.yaml:9:18: top_k ranks all of a window's rows in one place, where the sink gathers them: its parallelism is 1, got 2");
+	/* a map before key_by is chained to the source, the filter after
+	 * the aggregate to the window, the map after it to the sink */
+	assert_int_equal(load("par.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - map: {k: k, ts: ts}\n"
+			      "    parallelism: 1\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m}\n"
+			      "    parallelism: 2\n"
+			      "  - aggregate: [count() as n]\n"
+			      "  - filter: \"n > 1\"\n"
+			      "    parallelism: 2\n"
+			      "  - map: {k: k, n: n}\n"
+			      "    parallelism: 1\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.lcores.workers, 2);
+	sl_plan_free(&p);
+	assert_int_equal(load("par.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - map: {k: k, ts: ts}\n"
+			      "    parallelism: 2\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m}\n"
+			      "  - aggregate: [count()]\n"
+			      SINK, &p, err), -EINVAL);
+	assert_string_equal(err, "par.yaml:6:18: parallelism 2 differs from the source's (1: a file or gen source is read by one lcore); a filter or union runs chained to its source");
+	assert_int_equal(load("par.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m}\n"
+			      "    parallelism: 2\n"
+			      "  - aggregate: [count() as n]\n"
+			      "  - filter: \"n > 1\"\n"
+			      "    parallelism: 3\n"
+			      SINK, &p, err), -EINVAL);
+	assert_string_equal(err, "par.yaml:10:18: filter is chained to the operator with parallelism 2 (line 7), got 3; a keyed operator's steps share a parallelism");
+	assert_int_equal(load("par.yaml", HEAD SRC
+			      "pipeline:\n"
+			      "  - key_by: k\n"
+			      "  - window: {tumbling: 1m}\n"
+			      "  - aggregate: [count() as n]\n"
+			      "  - map: {k: k, n: n}\n"
+			      "    parallelism: 2\n"
+			      SINK, &p, err), -EINVAL);
+	assert_string_equal(err, "par.yaml:9:18: a map after the keyed stage runs where the sink writes the ordered rows: its parallelism is 1, got 2");
 	assert_int_equal(load("par.yaml", HEAD SRC
 			      "pipeline:\n"
 			      "  - key_by: k\n"
@@ -2827,6 +3113,8 @@ main(void)
 		cmocka_unit_test(test_cpus_parse),
 		cmocka_unit_test(test_udf_steps),
 		cmocka_unit_test(test_operator_parallelism),
+		cmocka_unit_test(test_compose_steps),
+		cmocka_unit_test(test_R9_1_second_keyed_stage),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

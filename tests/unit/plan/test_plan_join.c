@@ -192,6 +192,31 @@ test_enrich_job(void **state)
 	sl_plan_free(&p);
 }
 
+/* Steps after a join: filters and a map over its pairs (join_ts, the
+ * left's fields, the right's). */
+static void
+test_W7_1_steps_after_join(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	static struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("j.yaml", "job: op\nsources:\n" ORDERS PAYMENTS
+			      "pipeline:\n"
+			      "  - join: {left: orders, right: payments, key: order_id, interval: {lower: -2s, upper: 1s}}\n"
+			      "  - filter: \"amount > 10\"\n"
+			      "  - map: {order_id: order_id, pay_id: pay_id, due: \"payments_ts - ts\"}\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.join.kind, SL_PLAN_JOIN_INTERVAL);
+	assert_int_equal(p.n_post_filters, 1);
+	assert_string_equal(p.post_filter_text[0], "amount > 10");
+	assert_int_equal(p.stage_out.n_fields, p.join.out.n_fields);
+	assert_int_equal(p.n_post_map, 3);
+	assert_string_equal(p.post_map_text[2], "payments_ts - ts");
+	assert_false(p.stateless);
+	sl_plan_free(&p);
+}
+
 /* R5.3's broadcast state pattern: the right source is the rules stream. */
 static void
 test_broadcast_job(void **state)
@@ -216,6 +241,30 @@ test_broadcast_job(void **state)
 			      "      key: order_id\n      broadcast:\n"
 			      SINK, &p, err), 0);
 	assert_int_equal(p.join.kind, SL_PLAN_JOIN_BROADCAST);
+	assert_false(p.join.outer);
+	sl_plan_free(&p);
+}
+
+/* The event-time temporal join: the right source is a versioned table. */
+static void
+test_temporal_job(void **state)
+{
+	char err[SL_PLAN_ERR_MAX];
+	static struct sl_plan p;
+
+	(void)state;
+	assert_int_equal(load("j.yaml", "job: op\nsources:\n" ORDERS PAYMENTS
+			      "pipeline:\n"
+			      "  - join: {left: orders, right: payments, key: order_id, temporal: {outer: true}}\n"
+			      SINK "late_sink: {type: csv, path: late.csv}\n", &p, err), 0);
+	assert_int_equal(p.join.kind, SL_PLAN_JOIN_TEMPORAL);
+	assert_true(p.join.outer);
+	sl_plan_free(&p);
+	assert_int_equal(load("j.yaml", "job: op\nsources:\n" ORDERS PAYMENTS
+			      "pipeline:\n"
+			      "  - join: {left: orders, right: payments, key: order_id, temporal: }\n"
+			      SINK, &p, err), 0);
+	assert_int_equal(p.join.kind, SL_PLAN_JOIN_TEMPORAL);
 	assert_false(p.join.outer);
 	sl_plan_free(&p);
 }
@@ -319,10 +368,10 @@ static const struct bad_case bad_cases[] = {
 	  "no_upper:16:68: missing required key 'upper' in join.interval" },
 	{ "no_kind", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id}\n" SINK,
-	  "no_kind:16:11: join needs one of: interval, window, match, enrich, process, broadcast" },
+	  "no_kind:16:11: join needs one of: interval, window, match, enrich, process, broadcast, temporal" },
 	{ "two_kinds", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, enrich: {}, match: {timeout: 1s}}\n" SINK,
-	  "two_kinds:16:70: join takes one of interval, window, match, enrich, process or broadcast; got both enrich and match" },
+	  "two_kinds:16:70: join takes one of interval, window, match, enrich, process, broadcast or temporal; got both enrich and match" },
 	{ "window_offset", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, window: {tumbling: 2s, offset: 2s}}\n" SINK,
 	  "window_offset:16:89: join window offset must satisfy |offset| < size (2s), got 2s" },
@@ -347,10 +396,14 @@ static const struct bad_case bad_cases[] = {
 	{ "match_zero", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, match: {timeout: 0s}}\n" SINK,
 	  "match_zero:16:75: join match timeout must be > 0, got 0s" },
+	{ "filter_after_join_unknown", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, enrich: {}}\n"
+	  "  - filter: \"window_end > 1\"\n" SINK,
+	  "filter_after_join_unknown:17:14: filter: unknown field 'window_end'; fields are: join_ts, order_id, amount, ts, pay_id, payments_ts, payments_order_id" },
 	{ "step_after_join", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, enrich: {}}\n"
 	  "  - key_by: order_id\n" SINK,
-	  "step_after_join:17:5: steps after a join are not supported yet; a join pipeline is the join alone, its rows go to the sink" },
+	  "step_after_join:17:5: key_by after a join is not supported yet; a join's rows take filter and map steps, then go to the sink" },
 	{ "join_not_first", JOIN_HEAD
 	  "  - filter: \"amount > 0\"\n"
 	  "  - join: {left: orders, right: payments, key: order_id, enrich: {}}\n" SINK,
@@ -415,7 +468,13 @@ static const struct bad_case bad_cases[] = {
 	  "broadcast_not_map:16:69: expected a mapping for 'broadcast', got a sequence" },
 	{ "broadcast_and_enrich", JOIN_HEAD
 	  "  - join: {left: orders, right: payments, key: order_id, enrich: {}, broadcast: {}}\n" SINK,
-	  "broadcast_and_enrich:16:70: join takes one of interval, window, match, enrich, process or broadcast; got both enrich and broadcast" },
+	  "broadcast_and_enrich:16:70: join takes one of interval, window, match, enrich, process, broadcast or temporal; got both enrich and broadcast" },
+	{ "temporal_unknown_key", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, temporal: {outr: true}}\n" SINK,
+	  "temporal_unknown_key:16:69: unknown key 'outr' in join.temporal; expected one of: outer" },
+	{ "temporal_not_map", JOIN_HEAD
+	  "  - join: {left: orders, right: payments, key: order_id, temporal: 3}\n" SINK,
+	  "temporal_not_map:16:68: expected a mapping for 'temporal', got a scalar" },
 	{ "two_ethdev", "job: u\nsources:\n"
 	  "  a: {schema: {k: u64, ts: timestamp_ms}, type: ethdev, port: net_null0, timestamp: ts}\n"
 	  "  b: {schema: {k: u64, ts: timestamp_ms}, type: ethdev, port: net_null1, timestamp: ts}\n"
@@ -573,7 +632,9 @@ main(void)
 		cmocka_unit_test(test_W7_2_window_join_job),
 		cmocka_unit_test(test_W7_3_match_job),
 		cmocka_unit_test(test_enrich_job),
+		cmocka_unit_test(test_W7_1_steps_after_join),
 		cmocka_unit_test(test_broadcast_job),
+		cmocka_unit_test(test_temporal_job),
 		cmocka_unit_test(test_union_job),
 		cmocka_unit_test(test_single_source_forms),
 		cmocka_unit_test(test_join_errors),
