@@ -243,6 +243,68 @@ struct cand {
 	bool is_new;
 };
 
+/*
+ * The cases a session meets on almost every element, without the general
+ * fold's copies: w intersects no window of the set (it is inserted in
+ * order) or exactly one (w and it merge into their cover). A set's
+ * windows never intersect each other, so the cover cannot reach a
+ * neighbour: the fold would make the same single run, call fn with the
+ * same arguments and leave the same set. @return true when handled, with
+ * the add's return value in *rc.
+ */
+static bool
+mset_add_simple(struct sl_assign_mset *s, const struct sl_assign_window *w,
+		sl_assign_merge_fn fn, void *arg, struct sl_assign_window *result,
+		int *rc)
+{
+	struct sl_assign_window cover;
+	unsigned int hit = 0, j = 0, pos = 0;
+
+	for (unsigned int i = 0; i < s->n; i++) {
+		if (sl_assign_intersects(&s->ent[i].w, w)) {
+			if (hit++ != 0)
+				return false;
+			j = i;
+		}
+		if (s->ent[i].w.start <= w->start)
+			pos = i + 1;
+	}
+	if (hit == 0) {
+		if (s->n + 1 > s->cap) {
+			*rc = -ENOSPC;
+			return true;
+		}
+		memmove(&s->ent[pos + 1], &s->ent[pos],
+			(s->n - pos) * sizeof(s->ent[0]));
+		s->ent[pos].w = *w;
+		s->ent[pos].state = *w;
+		s->n++;
+		*result = *w;
+		*rc = 0;
+		return true;
+	}
+	cover = s->ent[j].w;
+	if (w->start < cover.start)
+		cover.start = w->start;
+	if (w->end > cover.end)
+		cover.end = w->end;
+	if (!win_eq(&cover, &s->ent[j].w) && fn != NULL) {
+		/* no state window to fold, but a valid array, as the fold's */
+		const struct sl_assign_window none = { 0, 0 };
+		int r = fn(arg, &cover, &s->ent[j].w, 1, &s->ent[j].state,
+			   &none, 0);
+
+		if (r < 0) {
+			*rc = r;
+			return true;
+		}
+	}
+	s->ent[j].w = cover;
+	*result = cover;
+	*rc = 0;
+	return true;
+}
+
 int
 sl_assign_mset_add(struct sl_assign_mset *s, const struct sl_assign_window *w,
 		   sl_assign_merge_fn fn, void *arg,
@@ -254,6 +316,7 @@ sl_assign_mset_add(struct sl_assign_mset *s, const struct sl_assign_window *w,
 	struct sl_assign_window mstate[SL_ASSIGN_MSET_MAX];
 	unsigned int run_at[SL_ASSIGN_MSET_MAX + 1], run_n[SL_ASSIGN_MSET_MAX + 1];
 	unsigned int n = 0, m = 0, i, pos;
+	int simple;
 
 	if (s == NULL || w == NULL || result == NULL || s->n > s->cap ||
 	    s->cap > SL_ASSIGN_MSET_MAX)
@@ -263,6 +326,8 @@ sl_assign_mset_add(struct sl_assign_mset *s, const struct sl_assign_window *w,
 			*result = *w;	/* already in flight: nothing merges */
 			return 0;
 		}
+	if (mset_add_simple(s, w, fn, arg, result, &simple))
+		return simple;
 	/* existing windows are sorted by start; the new one goes after the
 	 * ones with an equal start, as a stable sort of (existing..., new) */
 	for (pos = 0; pos < s->n && s->ent[pos].w.start <= w->start; pos++)

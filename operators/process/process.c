@@ -147,8 +147,45 @@ ctx_key(struct sl_process *p, uint16_t kg, const void *key)
 	c->ref.key = key;
 	c->ref.ns = NULL;
 	c->err = 0;
+	c->vslot = NULL;
 	if (p->u.n_states > 0)
 		sl_state_hash_bulk(p->st, p->sid[0], &c->ref, 1);
+}
+
+/* The next timer's key: its state slot into cache while this one fires. */
+static void
+process_timer_ahead(void *arg, uint16_t kg, const void *key, const void *ns)
+{
+	struct sl_process *p = arg;
+	struct sl_state_ref r = { .key = key, .kg = kg };
+	uint8_t i = p->ahead_i ^= 1;
+
+	(void)ns;
+	if (p->u.n_states == 0 || p->u.fn->on_timer == NULL)
+		return;
+	sl_state_hash_bulk(p->st, p->sid[0], &r, 1);
+	sl_state_prefetch_bulk(p->st, p->sid[0], &r, 1);
+	memcpy(p->ahead[i].key, key, p->key_len);
+	p->ahead[i].hash = r.hash;
+	p->ahead[i].kg = kg;
+	p->ahead[i].ok = true;
+}
+
+/* Point the context at a firing timer's key, with the hash the look
+ * ahead computed for it when there is one. */
+static void
+ctx_timer_key(struct sl_process *p, uint16_t kg, const void *key)
+{
+	for (int i = 0; i < 2; i++)
+		if (p->ahead[i].ok && p->ahead[i].kg == kg &&
+		    memcmp(p->ahead[i].key, key, p->key_len) == 0) {
+			struct sl_state_ref r = { .key = key, .kg = kg,
+						  .hash = p->ahead[i].hash };
+
+			sl_udf_ctx_key(&p->c, &r);
+			return;
+		}
+	ctx_key(p, kg, key);
 }
 
 static int
@@ -164,7 +201,7 @@ process_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 	p->stats.timers_fired++;
 	if (p->u.fn->on_timer == NULL)
 		return 0;
-	ctx_key(p, kg, key);
+	ctx_timer_key(p, kg, key);
 	c->ts = ts;
 	c->wm = sl_timer_watermark(p->tm);
 	rc = p->u.fn->on_timer(p->u.self, c, (uint32_t)dom, ts);
@@ -249,6 +286,7 @@ sl_process_init(struct sl_process *p, const struct sl_process_conf *c,
 			.last_kg = c->last_kg,
 			.capacity_hint = (c->capacity + n_kg - 1) / n_kg,
 			.fire = process_timer,
+			.prefetch = process_timer_ahead,
 			.arg = p,
 		};
 
@@ -284,6 +322,32 @@ sl_process_fini(struct sl_process *p)
 	sl_udf_inst_fini(&p->u);
 }
 
+/*
+ * The vector's state addresses at once when the key fields lie side by
+ * side (the usual key_by): every row's key hashed in one pass and its
+ * home slot prefetched, so the function's per-row state calls find their
+ * slot in cache and do not hash again. @return false: rows one by one.
+ */
+static bool
+run_refs(struct sl_process *p, int32_t key_off, const struct sl_vec *v,
+	 struct sl_state_ref *refs)
+{
+	const uint32_t maxp = p->conf.max_parallelism;
+
+	if (key_off < 0 || p->u.n_states == 0)
+		return false;
+	for (uint16_t j = 0; j < v->n_sel; j++) {
+		const uint16_t i = v->sel[j];
+
+		refs[j].key = v->rows + (size_t)i * v->row_size + key_off;
+		refs[j].ns = NULL;
+		refs[j].kg = (uint16_t)sl_kg_of(v->hash[i], maxp);
+	}
+	sl_state_hash_bulk(p->st, p->sid[0], refs, v->n_sel);
+	sl_state_prefetch_bulk(p->st, p->sid[0], refs, v->n_sel);
+	return true;
+}
+
 uint32_t
 sl_process_run_input(struct sl_process *p, int input, const struct sl_vec *v,
 		     int64_t now)
@@ -294,6 +358,8 @@ sl_process_run_input(struct sl_process *p, int input, const struct sl_vec *v,
 	const int32_t key_off = p->key_off[input];
 	struct sluice_ctx *c = &p->c;
 	const uint64_t o = c->n_out, s = c->n_side;
+	struct sl_state_ref refs[SL_VEC_MAX];
+	const bool hashed = run_refs(p, key_off, v, refs);
 	const struct sl_schema *in;
 	const struct sl_field *tsf;
 	const int *kf;
@@ -311,18 +377,22 @@ sl_process_run_input(struct sl_process *p, int input, const struct sl_vec *v,
 		const uint8_t *row = v->rows + (size_t)i * rs;
 		const void *key = row + key_off;
 
-		if (key_off < 0) {
-			uint8_t *k = p->key;
+		if (hashed) {
+			sl_udf_ctx_key(c, &refs[j]);
+		} else {
+			if (key_off < 0) {
+				uint8_t *k = p->key;
 
-			for (uint16_t f = 0; f < p->conf.n_keys; f++) {
-				const struct sl_field *kfd = &in->f[kf[f]];
+				for (uint16_t f = 0; f < p->conf.n_keys; f++) {
+					const struct sl_field *kfd = &in->f[kf[f]];
 
-				memcpy(k, row + kfd->offset, kfd->size);
-				k += kfd->size;
+					memcpy(k, row + kfd->offset, kfd->size);
+					k += kfd->size;
+				}
+				key = p->key;
 			}
-			key = p->key;
+			ctx_key(p, (uint16_t)sl_kg_of(v->hash[i], maxp), key);
 		}
-		ctx_key(p, (uint16_t)sl_kg_of(v->hash[i], maxp), key);
 		c->ts = sl_row_ts(row, tsf);
 		if (fn->process(p->u.self, c, row) < 0)
 			p->stats.fn_errors++;

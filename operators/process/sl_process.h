@@ -97,6 +97,15 @@ struct sl_process {
 	int sid[SL_UDF_MAX_STATES];
 	struct sluice_ctx c;		/**< the call context, reused */
 	uint8_t key[SL_UDF_KEY_MAX];	/**< a gathered key */
+	/** The keys of the timers due next, hashed when the timer service
+	 * looked ahead (two: the one firing and the one after it). */
+	struct {
+		uint8_t key[SL_UDF_KEY_MAX];
+		uint32_t hash;
+		uint16_t kg;
+		bool ok;
+	} ahead[2];
+	uint8_t ahead_i;
 	int64_t now;			/**< processing time, ms */
 	struct sl_state_snap *snap;
 };

@@ -81,6 +81,14 @@ typedef int (*sl_timer_fire_fn)(void *arg, enum sl_timer_domain dom,
 				uint16_t kg, const void *key, const void *ns,
 				int64_t ts);
 
+/**
+ * Optional: the timer that fires next (key group, key, namespace) is
+ * known one callback ahead; the operator may prefetch the state its
+ * callback will read for it (no state calls, only prefetches).
+ */
+typedef void (*sl_timer_prefetch_fn)(void *arg, uint16_t kg, const void *key,
+				     const void *ns);
+
 struct sl_timer_conf {
 	const char *name;	/**< descriptor prefix, < 60 chars */
 	uint16_t key_len;	/**< 1 .. SL_TIMER_KEY_MAX */
@@ -88,6 +96,7 @@ struct sl_timer_conf {
 	uint32_t first_kg, last_kg;	/**< the sl_state's owned key groups */
 	uint32_t capacity_hint;	/**< expected timers per key group (0: 64) */
 	sl_timer_fire_fn fire;
+	sl_timer_prefetch_fn prefetch;	/**< optional, same arg */
 	void *arg;
 };
 

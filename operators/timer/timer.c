@@ -13,7 +13,12 @@
 #include "sl_timer.h"
 
 #define NONE UINT32_MAX
-#define HDR 16u			/* entry: [i64 ts][u64 gen][key][ns] */
+/* entry: [i64 ts][u64 gen][u64 pfx][key][ns]; pfx is the first 8 bytes
+ * of key and ns as a big-endian number (zero-padded), so most equal-ts
+ * compares (a millisecond holds thousands of timers) end in an integer
+ * compare with memcmp's order, not a call to memcmp. */
+#define HDR 24u
+#define PFX 16u
 #define STATE_NS_MAX (SL_TIMER_NS_MAX + 8)
 
 struct kgq {
@@ -39,7 +44,16 @@ struct sl_timer {
 	uint32_t first_kg, n_kg;
 	uint32_t cap_hint;
 	sl_timer_fire_fn fire;
+	sl_timer_prefetch_fn prefetch;
 	void *arg;
+	/* the next due timer's state hash, computed to prefetch its slot
+	 * while the one before it fires: valid for the entry next_ent of
+	 * key group next_kg in domain next_dom (generations alone can repeat
+	 * after a rescaling restore merged two workers' timers) */
+	uint8_t *next_ent;
+	uint32_t next_hash;
+	uint16_t next_kg;
+	int next_dom;
 	uint64_t gen;
 	int64_t wm, pt;
 	struct dq q[2];
@@ -67,22 +81,64 @@ ent_gen(const uint8_t *e)
 	return g;
 }
 
+/* The entry's pfx from its key and namespace bytes (already in e). */
+static inline void
+ent_pfx(const struct sl_timer *tm, uint8_t *e)
+{
+	uint8_t b[8] = { 0 };
+	uint64_t p;
+
+	memcpy(b, e + HDR, tm->cmp_len < 8 ? tm->cmp_len : 8);
+	memcpy(&p, b, 8);
+	p = __builtin_bswap64(p);
+	memcpy(e + PFX, &p, 8);
+}
+
 /* Total order of R2.11's open choice: ts, key and namespace bytes, gen. */
 static inline int
 ent_cmp(const struct sl_timer *tm, const uint8_t *a, const uint8_t *b)
 {
 	int64_t ta = ent_ts(a), tb = ent_ts(b);
-	uint64_t ga, gb;
+	uint64_t ga, gb, pa, pb;
 	int c;
 
 	if (ta != tb)
 		return ta < tb ? -1 : 1;
-	c = memcmp(a + HDR, b + HDR, tm->cmp_len);
-	if (c != 0)
-		return c;
+	memcpy(&pa, a + PFX, 8);
+	memcpy(&pb, b + PFX, 8);
+	if (pa != pb)
+		return pa < pb ? -1 : 1;
+	if (tm->cmp_len > 8) {
+		c = memcmp(a + HDR + 8, b + HDR + 8, tm->cmp_len - 8);
+		if (c != 0)
+			return c;
+	}
 	ga = ent_gen(a);
 	gb = ent_gen(b);
 	return ga < gb ? -1 : ga > gb;
+}
+
+/* One entry (stride is a multiple of 8): a few moves, not a call. */
+static inline void
+ent_copy(const struct sl_timer *tm, uint8_t *dst, const uint8_t *src)
+{
+	for (uint32_t o = 0; o < tm->stride; o += 8)
+		memcpy(dst + o, src + o, 8);
+}
+
+static inline bool
+ent_eq(const struct sl_timer *tm, const uint8_t *a, const uint8_t *b)
+{
+	uint64_t d = 0;
+
+	for (uint32_t o = 0; o < tm->stride; o += 8) {
+		uint64_t x, y;
+
+		memcpy(&x, a + o, 8);
+		memcpy(&y, b + o, 8);
+		d |= x ^ y;
+	}
+	return d == 0;
 }
 
 static inline uint8_t *
@@ -95,22 +151,22 @@ at(const struct sl_timer *tm, const struct kgq *k, uint32_t i)
 static void
 kg_up(struct sl_timer *tm, struct kgq *k, uint32_t i)
 {
-	memcpy(tm->tmp, at(tm, k, i), tm->stride);
+	ent_copy(tm, tm->tmp, at(tm, k, i));
 	while (i > 0) {
 		uint32_t p = (i - 1) / 2;
 
 		if (ent_cmp(tm, at(tm, k, p), tm->tmp) <= 0)
 			break;
-		memcpy(at(tm, k, i), at(tm, k, p), tm->stride);
+		ent_copy(tm, at(tm, k, i), at(tm, k, p));
 		i = p;
 	}
-	memcpy(at(tm, k, i), tm->tmp, tm->stride);
+	ent_copy(tm, at(tm, k, i), tm->tmp);
 }
 
 static void
 kg_down(struct sl_timer *tm, struct kgq *k, uint32_t i)
 {
-	memcpy(tm->tmp, at(tm, k, i), tm->stride);
+	ent_copy(tm, tm->tmp, at(tm, k, i));
 	for (;;) {
 		uint32_t l = 2 * i + 1, r = l + 1, m = l;
 
@@ -120,10 +176,49 @@ kg_down(struct sl_timer *tm, struct kgq *k, uint32_t i)
 			m = r;
 		if (ent_cmp(tm, tm->tmp, at(tm, k, m)) <= 0)
 			break;
-		memcpy(at(tm, k, i), at(tm, k, m), tm->stride);
+		ent_copy(tm, at(tm, k, i), at(tm, k, m));
 		i = m;
 	}
-	memcpy(at(tm, k, i), tm->tmp, tm->stride);
+	ent_copy(tm, at(tm, k, i), tm->tmp);
+}
+
+/*
+ * Remove the head. The last entry that fills the hole came from the
+ * bottom and mostly sinks back there, so the hole walks down by the
+ * smaller child (one compare a level, where sifting the entry down takes
+ * two) and the entry then rises from the leaf, usually not at all. Entries
+ * are totally ordered (the generation breaks ties): the heads come in the
+ * same order whichever way the heap is arranged.
+ */
+static void
+kg_pop(struct sl_timer *tm, struct kgq *k)
+{
+	const uint32_t n = --k->n;
+	uint32_t i = 0;
+
+	if (n == 0)
+		return;
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = l;
+
+		if (l >= n)
+			break;
+		if (r < n && ent_cmp(tm, at(tm, k, r), at(tm, k, l)) < 0)
+			m = r;
+		ent_copy(tm, at(tm, k, i), at(tm, k, m));
+		i = m;
+	}
+	/* the old last entry, at n, is past every child visited */
+	ent_copy(tm, tm->tmp, at(tm, k, n));
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+
+		if (ent_cmp(tm, at(tm, k, p), tm->tmp) <= 0)
+			break;
+		ent_copy(tm, at(tm, k, i), at(tm, k, p));
+		i = p;
+	}
+	ent_copy(tm, at(tm, k, i), tm->tmp);
 }
 
 static void
@@ -220,17 +315,29 @@ g_fix(const struct sl_timer *tm, struct dq *q, uint32_t k)
 
 /* ---- state access ------------------------------------------------------ */
 
+/* The state address of a timer: ns bytes then the timestamp in nsb,
+ * hashed once for every call the caller makes with it. */
+static inline void
+st_ref(struct sl_timer *tm, int dom, uint16_t kg, const void *key,
+       const void *ns, int64_t ts, uint8_t *nsb, struct sl_state_ref *r)
+{
+	if (tm->ns_len > 0)
+		memcpy(nsb, ns, tm->ns_len);
+	memcpy(nsb + tm->ns_len, &ts, 8);
+	r->key = key;
+	r->ns = nsb;
+	r->kg = kg;
+	sl_state_hash_bulk(tm->st, tm->q[dom].id, r, 1);
+}
+
 static int
 st_get(struct sl_timer *tm, int dom, uint16_t kg, const void *key,
        const void *ns, int64_t ts, uint64_t *gen)
 {
 	uint8_t nsb[STATE_NS_MAX];
-	struct sl_state_ref r = { .key = key, .ns = nsb, .kg = kg };
+	struct sl_state_ref r;
 
-	if (tm->ns_len > 0)
-		memcpy(nsb, ns, tm->ns_len);
-	memcpy(nsb + tm->ns_len, &ts, 8);
-	sl_state_hash_bulk(tm->st, tm->q[dom].id, &r, 1);
+	st_ref(tm, dom, kg, key, ns, ts, nsb, &r);
 	return sl_state_value_get(tm->st, tm->q[dom].id, &r, 0, gen);
 }
 
@@ -239,15 +346,75 @@ st_put(struct sl_timer *tm, int dom, uint16_t kg, const void *key,
        const void *ns, int64_t ts, const uint64_t *gen)
 {
 	uint8_t nsb[STATE_NS_MAX];
-	struct sl_state_ref r = { .key = key, .ns = nsb, .kg = kg };
+	struct sl_state_ref r;
 
-	if (tm->ns_len > 0)
-		memcpy(nsb, ns, tm->ns_len);
-	memcpy(nsb + tm->ns_len, &ts, 8);
-	sl_state_hash_bulk(tm->st, tm->q[dom].id, &r, 1);
+	st_ref(tm, dom, kg, key, ns, ts, nsb, &r);
 	if (gen == NULL)
 		return sl_state_clear(tm->st, tm->q[dom].id, &r);
 	return sl_state_value_put(tm->st, tm->q[dom].id, &r, 0, gen);
+}
+
+/*
+ * Register's state half in one probe: the entry is found or created in
+ * place (a get and a put were two probes and two hashes, per element of
+ * a keyed process function). @return 1 created with a new generation
+ * (*gen), 0 there already, -errno.
+ */
+static int
+st_insert(struct sl_timer *tm, int dom, uint16_t kg, const void *key,
+	  const void *ns, int64_t ts, uint64_t *gen)
+{
+	uint8_t nsb[STATE_NS_MAX], *p, created;
+	struct sl_state_ref r;
+	int id = tm->q[dom].id, rc;
+
+	st_ref(tm, dom, kg, key, ns, ts, nsb, &r);
+	rc = sl_state_fixed_acquire_bulk(tm->st, id, &r, 1, &p, &created);
+	if (rc < 0)
+		return rc;
+	if (p == NULL)
+		return -ENOMEM;
+	if (created) {
+		*gen = ++tm->gen;
+		memcpy(p, gen, 8);
+	}
+	rc = sl_state_fixed_release_bulk(tm->st, id, &r, 1, &p);
+	return rc < 0 ? rc : created;
+}
+
+/*
+ * Fire's state half: the state entry of the popped heap entry in
+ * tm->fent, removed when its generation is the entry's (hashed once for
+ * the get and the clear, or not at all when ahead() did).
+ * @return 1 taken, 0 stale (absent or registered again), -errno.
+ */
+static int
+st_take(struct sl_timer *tm, int dom, uint16_t kg, const void *key,
+	const void *ns, int64_t ts, uint64_t want)
+{
+	uint8_t nsb[STATE_NS_MAX];
+	struct sl_state_ref r;
+	uint64_t gen;
+	int id = tm->q[dom].id, rc;
+
+	if (dom == tm->next_dom && kg == tm->next_kg &&
+	    ent_eq(tm, tm->fent, tm->next_ent)) {
+		/* hashed already, by ahead() */
+		if (tm->ns_len > 0)
+			memcpy(nsb, ns, tm->ns_len);
+		memcpy(nsb + tm->ns_len, &ts, 8);
+		r.key = key;
+		r.ns = nsb;
+		r.kg = kg;
+		r.hash = tm->next_hash;
+	} else {
+		st_ref(tm, dom, kg, key, ns, ts, nsb, &r);
+	}
+	rc = sl_state_value_get(tm->st, id, &r, 0, &gen);
+	if (rc <= 0 || gen != want)
+		return rc < 0 ? rc : 0;
+	rc = sl_state_clear(tm->st, id, &r);
+	return rc < 0 ? rc : 1;
 }
 
 /* ---- create / destroy -------------------------------------------------- */
@@ -278,12 +445,15 @@ sl_timer_create(struct sl_state *st, const struct sl_timer_conf *c)
 	tm->n_kg = c->last_kg - c->first_kg + 1;
 	tm->cap_hint = c->capacity_hint != 0 ? c->capacity_hint : 64;
 	tm->fire = c->fire;
+	tm->prefetch = c->prefetch;
 	tm->arg = c->arg;
 	tm->wm = INT64_MIN;
 	tm->pt = INT64_MIN;
 	tm->tmp = malloc(tm->stride);
 	tm->fent = malloc(tm->stride);
-	if (tm->tmp == NULL || tm->fent == NULL)
+	tm->next_ent = malloc(tm->stride);
+	tm->next_dom = -1;
+	if (tm->tmp == NULL || tm->fent == NULL || tm->next_ent == NULL)
 		goto fail;
 	for (int d = 0; d < 2; d++) {
 		struct dq *q = &tm->q[d];
@@ -329,6 +499,7 @@ sl_timer_destroy(struct sl_timer *tm)
 	}
 	free(tm->tmp);
 	free(tm->fent);
+	free(tm->next_ent);
 	free(tm);
 }
 
@@ -364,7 +535,7 @@ kg_push(struct sl_timer *tm, struct dq *q, uint32_t k, const uint8_t *e)
 		g->ent = ne;
 		g->cap = nc;
 	}
-	memcpy(at(tm, g, g->n), e, tm->stride);
+	ent_copy(tm, at(tm, g, g->n), e);
 	g->n++;
 	kg_up(tm, g, g->n - 1);
 	return 0;
@@ -376,7 +547,7 @@ sl_timer_register(struct sl_timer *tm, enum sl_timer_domain dom, uint16_t kg,
 {
 	uint8_t e[HDR + SL_TIMER_KEY_MAX + SL_TIMER_NS_MAX + 8];
 	struct dq *q;
-	uint64_t gen;
+	uint64_t gen = 0;
 	uint32_t k;
 	int rc = check(tm, dom, kg, key, ns);
 
@@ -389,18 +560,15 @@ sl_timer_register(struct sl_timer *tm, enum sl_timer_domain dom, uint16_t kg,
 	memcpy(e + HDR, key, tm->key_len);
 	if (tm->ns_len > 0)
 		memcpy(e + HDR + tm->key_len, ns, tm->ns_len);
+	ent_pfx(tm, e);
 	/* C1: the same timer from its own callback would fire again, forever */
 	if (tm->firing && tm->fdom == dom && ent_ts(tm->fent) == ts &&
 	    memcmp(tm->fent + HDR, e + HDR, tm->cmp_len) == 0)
 		return -ELOOP;
-	rc = st_get(tm, dom, kg, key, ns, ts, &gen);
-	if (rc != 0)
-		return rc < 0 ? rc : 0;	/* W4.3: coalesced */
-	gen = ++tm->gen;
+	rc = st_insert(tm, dom, kg, key, ns, ts, &gen);
+	if (rc <= 0)
+		return rc;	/* 0: W4.3, coalesced */
 	memcpy(e + 8, &gen, 8);
-	rc = st_put(tm, dom, kg, key, ns, ts, &gen);
-	if (rc != 0)
-		return rc < 0 ? rc : -ENOMEM;
 	rc = kg_push(tm, q, k, e);
 	if (rc < 0) {
 		st_put(tm, dom, kg, key, ns, ts, NULL);
@@ -430,7 +598,7 @@ kg_compact(struct sl_timer *tm, struct dq *q, uint32_t k)
 			return rc;
 		if (rc == 1 && gen == ent_gen(e)) {
 			if (w != i)
-				memcpy(at(tm, g, w), e, tm->stride);
+				ent_copy(tm, at(tm, g, w), e);
 			w++;
 		}
 	}
@@ -485,6 +653,39 @@ sl_timer_exists(struct sl_timer *tm, enum sl_timer_domain dom, uint16_t kg,
 
 /* ---- firing ------------------------------------------------------------ */
 
+/*
+ * The timer due after the one about to fire: its state slot and, through
+ * the operator's hook, the operator's state for its key are prefetched,
+ * so they arrive while the current callback runs (with a million keys
+ * each fire's reads are cache misses otherwise). Only a hint: a callback
+ * may register an earlier timer, which then simply finds its slot cold.
+ */
+static void
+ahead(struct sl_timer *tm, int dom, int64_t limit)
+{
+	struct dq *q = &tm->q[dom];
+	uint8_t nsb[STATE_NS_MAX];
+	struct sl_state_ref r;
+	const uint8_t *e;
+	uint16_t kg;
+
+	if (q->gn == 0)
+		return;
+	e = q->kg[q->gheap[0]].ent;
+	if (ent_ts(e) > limit)
+		return;
+	kg = (uint16_t)(q->gheap[0] + tm->first_kg);
+	st_ref(tm, dom, kg, e + HDR, e + HDR + tm->key_len, ent_ts(e), nsb, &r);
+	sl_state_prefetch_bulk(tm->st, tm->q[dom].id, &r, 1);
+	ent_copy(tm, tm->next_ent, e);
+	tm->next_kg = kg;
+	tm->next_dom = dom;
+	tm->next_hash = r.hash;
+	if (tm->prefetch != NULL)
+		tm->prefetch(tm->arg, kg, e + HDR,
+			     tm->ns_len > 0 ? e + HDR + tm->key_len : NULL);
+}
+
 static int
 advance(struct sl_timer *tm, int dom, int64_t limit)
 {
@@ -499,30 +700,25 @@ advance(struct sl_timer *tm, int dom, int64_t limit)
 		struct kgq *g = &q->kg[k];
 		uint16_t kg = (uint16_t)(k + tm->first_kg);
 		const uint8_t *key, *ns;
-		uint64_t gen;
 		int64_t ts;
 		int rc;
 
 		ts = ent_ts(g->ent);
 		if (ts > limit)
 			break;
-		memcpy(tm->fent, g->ent, tm->stride);
-		g->n--;
-		if (g->n > 0) {
-			memcpy(g->ent, at(tm, g, g->n), tm->stride);
-			kg_down(tm, g, 0);
-		}
+		ent_copy(tm, tm->fent, g->ent);
+		kg_pop(tm, g);
 		g_fix(tm, q, k);
 		key = tm->fent + HDR;
 		ns = tm->fent + HDR + tm->key_len;
-		rc = st_get(tm, dom, kg, key, ns, ts, &gen);
+		/* takes the hash ahead() left for this one, then looks at
+		 * the one after it */
+		rc = st_take(tm, dom, kg, key, ns, ts, ent_gen(tm->fent));
 		if (rc < 0)
 			return rc;
-		if (rc == 0 || gen != ent_gen(tm->fent))
+		ahead(tm, dom, limit);
+		if (rc == 0)
 			continue;	/* deleted (and maybe registered again) */
-		rc = st_put(tm, dom, kg, key, ns, ts, NULL);
-		if (rc < 0)
-			return rc;
 		g->live--;
 		q->live--;
 		tm->firing = true;
@@ -590,7 +786,7 @@ sl_timer_next(struct sl_timer *tm, enum sl_timer_domain dom)
 			return ent_ts(e);
 		g->n--;
 		if (g->n > 0) {
-			memcpy(g->ent, at(tm, g, g->n), tm->stride);
+			ent_copy(tm, g->ent, at(tm, g, g->n));
 			kg_down(tm, g, 0);
 		}
 		g_fix(tm, q, k);
@@ -649,6 +845,7 @@ sl_timer_rebuild(struct sl_timer *tm)
 		memcpy(e + HDR, rec.key, tm->key_len);
 		if (tm->ns_len > 0)
 			memcpy(e + HDR + tm->key_len, rec.ns, tm->ns_len);
+		ent_pfx(tm, e);
 		rc = kg_push(tm, &tm->q[d], k, e);
 		if (rc < 0)
 			break;

@@ -162,7 +162,21 @@ struct sluice_ctx {
 	void *arg;
 	uint64_t n_out, n_side;
 	int err;			/**< the first state error of the call */
+	/** The value state the call read last for this key, in place
+	 * (sl_state_value_slot), so its put does not probe again; NULL
+	 * whenever ref changes (sl_udf_ctx_key) or the state is cleared. */
+	uint8_t *vslot;
+	int vslot_id;
 };
+
+/** Point c at a key (ref filled and hashed): drops the cached slot. */
+static inline void
+sl_udf_ctx_key(struct sluice_ctx *c, const struct sl_state_ref *ref)
+{
+	c->ref = *ref;
+	c->err = 0;
+	c->vslot = NULL;
+}
 
 /** The function table handed to every function. */
 extern const struct sluice_host sl_udf_host;

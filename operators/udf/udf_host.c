@@ -78,12 +78,30 @@ h_timer_delete(sluice_ctx *c, uint32_t domain, int64_t ts)
 				       c->ref.kg, c->ref.key, NULL, ts));
 }
 
+/*
+ * A get keeps the value's slot (heap, no TTL) and a put of the same
+ * state for the same key writes through it: a read-modify-write, the
+ * usual shape, probes the table once. Nothing in between can move the
+ * slot: only an insert into or a removal from the same state's table
+ * could, and for this key that is a clear (which drops it).
+ */
 static int
 h_value_get(sluice_ctx *c, int state, void *out)
 {
-	int id = keyed(c, state);
+	int id = keyed(c, state), rc;
+	uint8_t *p;
 
-	return id < 0 ? id : note(c, sl_state_value_get(c->st, id, &c->ref, c->now, out));
+	if (id < 0)
+		return id;
+	rc = sl_state_value_slot(c->st, id, &c->ref, c->now, &p);
+	if (rc == -ENOTSUP)
+		return note(c, sl_state_value_get(c->st, id, &c->ref, c->now, out));
+	if (rc == 1) {
+		memcpy(out, p, c->u->state[state].val_len);
+		c->vslot = p;
+		c->vslot_id = id;
+	}
+	return note(c, rc);
 }
 
 static int
@@ -91,7 +109,13 @@ h_value_put(sluice_ctx *c, int state, const void *val)
 {
 	int id = keyed(c, state);
 
-	return id < 0 ? id : note(c, sl_state_value_put(c->st, id, &c->ref, c->now, val));
+	if (id < 0)
+		return id;
+	if (c->vslot != NULL && c->vslot_id == id) {
+		memcpy(c->vslot, val, c->u->state[state].val_len);
+		return 0;
+	}
+	return note(c, sl_state_value_put(c->st, id, &c->ref, c->now, val));
 }
 
 static int
@@ -99,7 +123,11 @@ h_state_clear(sluice_ctx *c, int state)
 {
 	int id = keyed(c, state);
 
-	return id < 0 ? id : note(c, sl_state_clear(c->st, id, &c->ref));
+	if (id < 0)
+		return id;
+	if (c->vslot_id == id)
+		c->vslot = NULL;
+	return note(c, sl_state_clear(c->st, id, &c->ref));
 }
 
 static int

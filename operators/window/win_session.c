@@ -64,11 +64,14 @@
  * the failure: a row that was late stays late, and one that fired a
  * window at once fires it at once again.
  *
- * Per row this costs a get and a put of the key's set and of one
- * accumulator; a row that opens a session sets its timers, a merge of
- * several sessions' accumulators reads and clears theirs. Sessions are
- * not on the tumbling windows' vectorised path: a row's state window is
- * known only after its key's set was read.
+ * Per row this costs a get and a put of the key's set and one probe of
+ * its accumulator (acquired, updated in place of a get and a put when
+ * there is no count_distinct); a row that opens a session sets its
+ * timers, a merge of several sessions' accumulators reads and clears
+ * theirs. Sessions are not on the tumbling windows' vectorised path (a
+ * row's state window is known only after its key's set was read), but a
+ * vector's set addresses are hashed and prefetched at once, and the timer
+ * service prefetches the next firing timer's set (sess_timer_ahead).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -113,6 +116,20 @@ struct win_sess {
 	void *ctx;
 	uint64_t set[WIN_SESS_SET_WORDS];	/* the key's set, copied out */
 	uint8_t key_buf[WIN_MAX_KEY_BYTES];
+	/* The set's address of the row at hand, hashed with its vector
+	 * (set_hashed); a timer's is hashed when it fires. */
+	struct sl_state_ref set_ref;
+	bool set_hashed;
+	struct sl_state_ref vec_ref[SL_VEC_MAX];
+	/* The keys of the timers due next, their sets' hashes computed when
+	 * the timer service looked ahead (the one firing and the next). */
+	struct {
+		uint8_t key[WIN_MAX_KEY_BYTES];
+		uint32_t hash;
+		uint16_t kg;
+		bool ok;
+	} ahead[2];
+	uint8_t ahead_i;
 };
 
 static inline struct sl_assign_mset *
@@ -137,12 +154,19 @@ sess_ref(struct sl_win *w, int id, const void *ns)
 	return r;
 }
 
+/* The key's set address: the vector's, or hashed now. */
+static inline struct sl_state_ref
+set_ref(struct sl_win *w)
+{
+	return w->sess->set_hashed ? w->sess->set_ref : sess_ref(w, w->sess->set_id, NULL);
+}
+
 /* The key's set into s->set (empty when the key has none). @return 0 or -errno. */
 static int
 set_load(struct sl_win *w)
 {
 	struct win_sess *s = w->sess;
-	struct sl_state_ref r = sess_ref(w, s->set_id, NULL);
+	struct sl_state_ref r = set_ref(w);
 
 	return sl_assign_mset_load(w->st, s->set_id, &r, sess_set(s), WIN_SESS_CAP);
 }
@@ -152,7 +176,7 @@ static int
 set_save(struct sl_win *w)
 {
 	struct win_sess *s = w->sess;
-	struct sl_state_ref r = sess_ref(w, s->set_id, NULL);
+	struct sl_state_ref r = set_ref(w);
 
 	return sl_assign_mset_save(w->st, s->set_id, &r, sess_set(s));
 }
@@ -350,7 +374,8 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 	/* Processing time (R4.1): the clock, not the record's time. */
 	const int64_t ts = c->processing_time ? w->now : sl_row_ts(row, &c->in->f[c->ts_field]);
 	struct sl_assign_window proto = { ts, 0 }, act, sw;
-	uint8_t *val = w->vbuf, cd_new[SL_WIN_MAX_AGGS];
+	uint8_t *val = w->vbuf, cd_new[SL_WIN_MAX_AGGS], *acc_slot = NULL;
+	struct sl_state_ref acc_r;
 	uint32_t n0;
 	bool fresh, fire, ct_new = false;
 	int64_t cl, ct_at = 0;
@@ -400,9 +425,24 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 	 * them in sess_merge, and one that was there has them (or a stale
 	 * timer that will forward to it). */
 	fresh = !s->merged && sess_set(s)->n == n0 + 1;
-	rc = acc_get(w, &sw, val);
-	if (rc == 0)
-		memset(val, 0, w->val_len);
+	if (w->n_cd == 0) {
+		/* No other state call until the put: the accumulator is
+		 * found or created zeroed in one probe, and written back
+		 * through the same slot. */
+		uint8_t created;
+
+		acc_r = sess_ref(w, s->acc_id, &sw);
+		rc = sl_state_fixed_acquire_bulk(w->st, s->acc_id, &acc_r, 1,
+						 &acc_slot, &created);
+		if (rc >= 0 && acc_slot == NULL)
+			rc = -ENOMEM;
+		else if (rc >= 0)
+			memcpy(val, acc_slot, w->val_len);
+	} else {
+		rc = acc_get(w, &sw, val);
+		if (rc == 0)
+			memset(val, 0, w->val_len);
+	}
 	for (uint16_t a = 0; rc >= 0 && a < w->n_acc; a++) {
 		const struct sl_win_agg *g = &c->agg[a];
 		struct sl_state_ref r;
@@ -443,7 +483,13 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 			ct_set(w, val, ct_at);
 			ct_new = true;
 		}
-		rc = acc_put(w, &sw, val);
+		if (acc_slot != NULL) {
+			memcpy(acc_slot, val, w->val_len);
+			rc = sl_state_fixed_release_bulk(w->st, s->acc_id,
+							 &acc_r, 1, &acc_slot);
+		} else {
+			rc = acc_put(w, &sw, val);
+		}
 		if (rc >= 0 && ct_new) {
 			int r2 = timer_set(w, &act, ct_at);
 
@@ -494,11 +540,39 @@ sess_row(struct sl_win *w, const struct sl_vec *v, uint16_t i)
 		sess_fail(w, bad);
 }
 
+/*
+ * A vector's rows one by one (a row's state window is known only once
+ * its key's set is read), but their sets' addresses at once: every key
+ * hashed in one pass and its set's slot prefetched, so the row's set
+ * read and write find it in cache and hash nothing.
+ */
 void
 win_sess_process(struct sl_win *w, const struct sl_vec *v)
 {
-	for (uint16_t j = 0; j < v->n_sel; j++)
+	struct win_sess *s = w->sess;
+	const struct sl_win_conf *c = &w->conf;
+
+	if (s->key_off < 0) {
+		s->set_hashed = false;
+		for (uint16_t j = 0; j < v->n_sel; j++)
+			sess_row(w, v, v->sel[j]);
+		return;
+	}
+	for (uint16_t j = 0; j < v->n_sel; j++) {
+		const uint16_t i = v->sel[j];
+
+		s->vec_ref[j].key = sl_vec_crow(v, i) + s->key_off;
+		s->vec_ref[j].ns = NULL;
+		s->vec_ref[j].kg = (uint16_t)sl_kg_of(v->hash[i], c->max_parallelism);
+	}
+	sl_state_hash_bulk(w->st, s->set_id, s->vec_ref, v->n_sel);
+	sl_state_prefetch_bulk(w->st, s->set_id, s->vec_ref, v->n_sel);
+	for (uint16_t j = 0; j < v->n_sel; j++) {
+		s->set_ref = s->vec_ref[j];
+		s->set_hashed = true;
 		sess_row(w, v, v->sel[j]);
+	}
+	s->set_hashed = false;
 }
 
 /*
@@ -593,6 +667,15 @@ sess_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 	(void)dom;
 	s->kg = kg;
 	s->key = key;
+	s->set_hashed = false;
+	for (int i = 0; i < 2; i++)
+		if (s->ahead[i].ok && s->ahead[i].kg == kg &&
+		    memcmp(s->ahead[i].key, key, w->key_len) == 0) {
+			s->set_ref = (struct sl_state_ref){ .key = key, .kg = kg,
+							    .hash = s->ahead[i].hash };
+			s->set_hashed = true;
+			break;
+		}
 	memcpy(&win, ns, sizeof(win));
 	rc = set_load(w);
 	if (rc < 0) {
@@ -637,6 +720,24 @@ sess_timer(void *arg, enum sl_timer_domain dom, uint16_t kg, const void *key,
 	return 0;
 }
 
+/* The next timer's key: its set's slot into cache while this one fires. */
+static void
+sess_timer_ahead(void *arg, uint16_t kg, const void *key, const void *ns)
+{
+	struct sl_win *w = arg;
+	struct win_sess *s = w->sess;
+	struct sl_state_ref r = { .key = key, .kg = kg };
+	uint8_t i = s->ahead_i ^= 1;
+
+	(void)ns;
+	sl_state_hash_bulk(w->st, s->set_id, &r, 1);
+	sl_state_prefetch_bulk(w->st, s->set_id, &r, 1);
+	memcpy(s->ahead[i].key, key, w->key_len);
+	s->ahead[i].hash = r.hash;
+	s->ahead[i].kg = kg;
+	s->ahead[i].ok = true;
+}
+
 void
 win_sess_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 {
@@ -651,6 +752,7 @@ win_sess_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 	s->ctx = ctx;
 	rc = s->dom == SL_TIMER_EVENT_TIME ? sl_timer_advance_watermark(s->tm, wm) :
 	     sl_timer_advance_processing_time(s->tm, wm);
+	s->set_hashed = false;
 	if (rc < 0) {
 		w->stats.state_errors++;
 	} else if (rc > 0) {
@@ -756,6 +858,7 @@ win_sess_init(struct sl_win *w)
 			/* An end and, with L > 0, a cleanup timer per session. */
 			.capacity_hint = 2 * hint,
 			.fire = sess_timer,
+			.prefetch = sess_timer_ahead,
 			.arg = w,
 		};
 

@@ -257,6 +257,20 @@ int sl_state_value_get(struct sl_state *st, int id,
 int sl_state_value_put(struct sl_state *st, int id,
 		       const struct sl_state_ref *ref, int64_t now,
 		       const void *val);
+/**
+ * A value state without TTL on a backend that keeps values in place
+ * (heap): *slot points at the stored value, writable, so a caller that
+ * reads a value and then writes it (a process function's get and put)
+ * probes once. The pointer holds until the next call on st that may
+ * insert into or remove from descriptor id's table (a put of another
+ * key, a clear, a restore or a snapshot's begin): callers keep it for
+ * one key's calls and drop it on a clear.
+ * @return 1 found, 0 absent, -ENOTSUP (TTL, another kind, rocksdb:
+ * use sl_state_value_get), -errno.
+ */
+int sl_state_value_slot(struct sl_state *st, int id,
+			const struct sl_state_ref *ref, int64_t now,
+			uint8_t **slot);
 /** Remove (key, ns) of any kind (Flink's clear()). */
 int sl_state_clear(struct sl_state *st, int id, const struct sl_state_ref *ref);
 

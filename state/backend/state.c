@@ -618,22 +618,85 @@ sl_state_fixed_release_bulk(struct sl_state *st, int id,
 
 /* ---- single-key access ------------------------------------------------- */
 
+/*
+ * A value without TTL is its bytes: one row's get or put goes straight to
+ * the backend's lookup, without the batch path's per-row arrays and TTL
+ * branches (a keyed process function and the timers make several such
+ * calls per element). Same results as the batch path.
+ */
+static inline bool
+value_plain(const struct sl_sdesc *d)
+{
+	return d != NULL && d->d.kind == SL_STATE_VALUE && !d->ttl_on;
+}
+
 int
 sl_state_value_get(struct sl_state *st, int id,
 		   const struct sl_state_ref *ref, int64_t now, void *out)
 {
-	uint8_t found;
-	int rc = sl_state_value_get_bulk(st, id, ref, 1, now, out, &found);
+	struct sl_sdesc *d = desc_of(st, id);
+	uint8_t found, *p;
+	int rc;
 
+	if (value_plain(d)) {
+		if (!ref_ok(st, ref))
+			return -ERANGE;
+		rc = st->ops->fixed_lookup(st, d, ref, 1, 0, &p, &found);
+		if (rc < 0)
+			return rc;
+		if (p != NULL)
+			memcpy(out, p, d->d.val_len);
+		note_time(st, now);
+		return p != NULL;
+	}
+	rc = sl_state_value_get_bulk(st, id, ref, 1, now, out, &found);
 	return rc < 0 ? rc : found;
+}
+
+int
+sl_state_value_slot(struct sl_state *st, int id,
+		    const struct sl_state_ref *ref, int64_t now, uint8_t **slot)
+{
+	struct sl_sdesc *d = desc_of(st, id);
+	uint8_t created;
+	int rc;
+
+	if (!value_plain(d) || !st->ops->in_place)
+		return -ENOTSUP;
+	if (!ref_ok(st, ref))
+		return -ERANGE;
+	rc = st->ops->fixed_lookup(st, d, ref, 1, SL_BE_WRITE, slot, &created);
+	if (rc < 0)
+		return rc;
+	note_time(st, now);
+	return *slot != NULL;
 }
 
 int
 sl_state_value_put(struct sl_state *st, int id,
 		   const struct sl_state_ref *ref, int64_t now, const void *val)
 {
-	int rc = sl_state_value_put_bulk(st, id, ref, 1, now, val);
+	struct sl_sdesc *d = desc_of(st, id);
+	uint8_t created, dirty = 1, *p;
+	int rc;
 
+	if (value_plain(d)) {
+		if (!ref_ok(st, ref))
+			return -ERANGE;
+		rc = st->ops->fixed_lookup(st, d, ref, 1, SL_BE_CREATE, &p,
+					   &created);
+		if (rc < 0)
+			return rc;
+		note_time(st, now);
+		if (p == NULL) {
+			st->n_enomem++;
+			return -ENOMEM;
+		}
+		memcpy(p, val, d->d.val_len);
+		rc = st->ops->fixed_commit(st, d, ref, 1, &p, &dirty);
+		return rc < 0 ? rc : 0;
+	}
+	rc = sl_state_value_put_bulk(st, id, ref, 1, now, val);
 	return rc < 0 ? rc : rc > 0 ? -ENOMEM : 0;
 }
 

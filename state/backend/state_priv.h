@@ -52,6 +52,8 @@ struct sl_state_be_ops;
  * product is injective in the key, and the high half, folded into the low
  * bits the tables index by, depends on every bit of it. Other shapes:
  * XXH3, the namespace as the seed when it is 8 bytes.
+ * A 16- or 24-byte namespace over such a key is first folded to that
+ * 8-byte seed by mum (sl_state_mum).
  */
 static inline uint32_t
 sl_state_hash_u64(uint64_t k, uint64_t ns)
@@ -63,11 +65,38 @@ sl_state_hash_u64(uint64_t k, uint64_t ns)
 	return (uint32_t)x ^ (uint32_t)(x >> 32);
 }
 
+/* Two words into one (wyhash's mum, folded). */
+static inline uint64_t
+sl_state_mum(uint64_t a, uint64_t b)
+{
+	unsigned __int128 p = (unsigned __int128)(a ^ 0xa0761d6478bd642full) *
+			      (b ^ 0xe7037ed1a0b428dbull);
+
+	return (uint64_t)(p >> 64) ^ (uint64_t)p;
+}
+
 static inline uint32_t
 sl_state_hash_kn(const void *key, uint32_t kl, const void *ns, uint32_t nl)
 {
 	uint64_t h;
 
+	/* A session's window (16 bytes) or a window timer's window and time
+	 * (24) over a u32/u64 key: the namespace's words folded into the
+	 * seed by mum, then the key as above (two XXH3 calls otherwise). */
+	if ((nl == 16 || nl == 24) && (kl == 8 || kl == 4)) {
+		const uint8_t *n = ns;
+		uint64_t k = 0, a, b, seed;
+
+		memcpy(&k, key, kl);
+		memcpy(&a, n, 8);
+		memcpy(&b, n + 8, 8);
+		seed = sl_state_mum(a, b);
+		if (nl == 24) {
+			memcpy(&a, n + 16, 8);
+			seed = sl_state_mum(seed, a);
+		}
+		return sl_state_hash_u64(k, seed);
+	}
 	if (nl == 8) {
 		uint64_t seed;
 

@@ -268,7 +268,8 @@ map_of(struct sl_state *st, struct sl_sdesc *d, uint16_t kg)
 	return &((struct hdesc *)d->be)->maps[kg - st->conf.first_kg];
 }
 
-/* Equal bytes; 8-byte keys and namespaces (ids, windows) without a call. */
+/* Equal bytes; 8- and 16-byte keys and namespaces (ids, windows, a
+ * timer's window and time) without a call. */
 static inline bool
 bytes_eq(const uint8_t *a, const void *b, uint32_t n)
 {
@@ -278,6 +279,13 @@ bytes_eq(const uint8_t *a, const void *b, uint32_t n)
 		memcpy(&x, a, 8);
 		memcpy(&y, b, 8);
 		return x == y;
+	}
+	if (n == 16) {
+		uint64_t x[2], y[2];
+
+		memcpy(x, a, 16);
+		memcpy(y, b, 16);
+		return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
 	}
 	return memcmp(a, b, n) == 0;
 }
@@ -949,6 +957,20 @@ heap_fixed_upsert(struct sl_state *st, struct sl_sdesc *d,
 {
 	const uint32_t kl = d->d.key_len, nl = d->d.ns_len;
 
+	if (hashed && n == 1) {
+		/* one row (a timer's register): no vector passes */
+		bool c;
+
+		if ((uint32_t)refs[0].kg - st->conf.first_kg >= st->n_kg)
+			return -ERANGE;
+		vals[0] = hupsert(BE(st), d, map_of(st, d, refs[0].kg),
+				  &refs[0], true, &c);
+		created[0] = c;
+		if (vals[0] == NULL)
+			return 1;
+		vals[0] += ((const struct hdesc *)d->be)->voff;
+		return 0;
+	}
 	if (hashed)	/* acquire and value puts: hashes given */
 		return upsert_vec(st, d, refs, n, true, vals, created, kl, nl);
 	if (nl == 8 && kl == 8)
@@ -968,6 +990,18 @@ heap_fixed_lookup(struct sl_state *st, struct sl_sdesc *d,
 	struct hbe *b = BE(st);
 	const struct hdesc *hd = d->be;
 
+	if ((flags & SL_BE_CREATE) && n == 1) {
+		/* one row (a single put, a timer): the vector path's three
+		 * passes cost more than its prefetch saves */
+		bool c;
+
+		vals[0] = hupsert(b, d, map_of(st, d, refs[0].kg), &refs[0],
+				  true, &c);
+		if (vals[0] != NULL)
+			vals[0] += hd->voff;
+		created[0] = c;
+		return 0;
+	}
 	if (flags & SL_BE_CREATE) {
 		int rc = heap_fixed_upsert(st, d, (struct sl_state_ref *)refs,
 					   n, true, vals, created);

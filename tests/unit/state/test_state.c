@@ -158,6 +158,63 @@ test_R5_2_value_state(void **state)
 	sl_state_close(st);
 }
 
+/*
+ * R5.2 value state read and written through its slot (a process
+ * function's get then put in one probe): the same value as get/put, the
+ * slot refused where values are not stored in place (rocksdb, TTL), and
+ * a write through it after a snapshot began leaves the snapshot's value.
+ */
+static void
+test_R5_2_value_slot(void **state)
+{
+	const bool heap = ((struct be *)*state)->b == SL_STATE_BACKEND_HEAP;
+	struct sl_state *st = open_all(state);
+	int id = reg_value(st, "v", 0, 0, 0);
+	int tid = reg_value(st, "t", 1000, SL_STATE_TTL_ON_CREATE_AND_WRITE,
+			    SL_STATE_TTL_NEVER_RETURN_EXPIRED);
+	uint32_t k = 7;
+	uint64_t ns = 1, v = 42, out = 0;
+	struct sl_state_ref r = R(3, &k, &ns, st, id);
+	struct sl_state_snap *sn;
+	struct sl_state_record rec;
+	uint8_t *p;
+	int n = 0;
+
+	assert_int_equal(sl_state_value_slot(st, tid, &r, 0, &p), -ENOTSUP);
+	if (!heap) {
+		assert_int_equal(sl_state_value_slot(st, id, &r, 0, &p), -ENOTSUP);
+		sl_state_close(st);
+		return;
+	}
+	assert_int_equal(sl_state_value_slot(st, id, &r, 0, &p), 0);
+	assert_int_equal(sl_state_value_put(st, id, &r, 0, &v), 0);
+	assert_int_equal(sl_state_value_slot(st, id, &r, 0, &p), 1);
+	memcpy(&out, p, 8);
+	assert_int_equal(out, 42);
+	v = 43;
+	memcpy(p, &v, 8);
+	assert_int_equal(sl_state_value_get(st, id, &r, 0, &out), 1);
+	assert_int_equal(out, 43);
+	assert_int_equal(sl_state_snapshot_begin(st, 0, &sn), 0);
+	assert_int_equal(sl_state_value_slot(st, id, &r, 0, &p), 1);
+	v = 44;
+	memcpy(p, &v, 8);
+	while (sl_state_snapshot_next(sn, &rec) == 1) {
+		if (rec.desc != id)
+			continue;
+		memcpy(&out, rec.val, 8);
+		assert_int_equal(out, 43);
+		n++;
+	}
+	assert_int_equal(n, 1);
+	sl_state_snapshot_end(st, sn);
+	assert_int_equal(sl_state_value_get(st, id, &r, 0, &out), 1);
+	assert_int_equal(out, 44);
+	r.kg = MAXP;
+	assert_int_equal(sl_state_value_slot(st, id, &r, 0, &p), -ERANGE);
+	sl_state_close(st);
+}
+
 struct strs { char s[16][16]; int n; };
 
 static int
@@ -1761,6 +1818,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		BOTH(test_R5_2_value_state),
+		BOTH(test_R5_2_value_slot),
 		BOTH(test_R5_2_list_state),
 		BOTH(test_R5_2_map_state),
 		BOTH(test_W5_2_reducing_aggregating),
