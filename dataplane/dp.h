@@ -624,6 +624,8 @@ bool dp_schema_same(const struct sl_schema *a, const struct sl_schema *b);
 
 /* stage2.c: a second keyed stage on the worker */
 int dp_stage2_setup(struct dp *dp);
+void dp_win_conf_stage(struct dp *dp, struct sl_win_conf *c, const int *key_field,
+		       uint16_t n_keys, const struct sl_plan_agg *agg, uint16_t n_aggs);
 int dp_worker_stage2_init(struct dp_worker *w);
 void dp_worker_stage2_fini(struct dp_worker *w);
 void dp_worker_stage2_advance(struct dp_worker *w, int64_t wm);

@@ -95,6 +95,43 @@ setup_clock(struct dp *dp)
 
 static int setup_udf(struct dp *dp);
 
+
+/*
+ * A window's keys, aggregates and key groups from a stage of the plan
+ * (the first keyed stage's or the second's, dataplane/stage2.c).
+ */
+void
+dp_win_conf_stage(struct dp *dp, struct sl_win_conf *c, const int *key_field,
+		  uint16_t n_keys, const struct sl_plan_agg *agg, uint16_t n_aggs)
+{
+	const struct sl_plan *p = dp->plan;
+
+	_Static_assert((int)SL_PLAN_AGG_LAST == (int)SL_WIN_LAST &&
+		       (int)SL_PLAN_AGG_FIRST == (int)SL_WIN_FIRST &&
+		       (int)SL_PLAN_AGG_AVG == (int)SL_WIN_AVG &&
+		       (int)SL_PLAN_AGG_COUNT_DISTINCT == (int)SL_WIN_COUNT_DISTINCT &&
+		       (int)SL_PLAN_AGG_APPROX_COUNT_DISTINCT ==
+		       (int)SL_WIN_APPROX_COUNT_DISTINCT &&
+		       (int)SL_PLAN_AGG_UDF == (int)SL_WIN_UDF,
+		       "the plan's and the window's aggregate functions line up");
+	c->n_keys = n_keys;
+	memcpy(c->key_field, key_field, sizeof(int) * n_keys);
+	c->n_aggs = n_aggs;
+	for (uint16_t a = 0; a < n_aggs; a++) {
+		c->agg[a].fn = (enum sl_win_agg_fn)agg[a].fn;
+		c->agg[a].field = agg[a].field;
+		c->agg[a].hll_p = agg[a].hll_p;
+		/* A user aggregate: the function now, an instance per worker
+		 * (worker_state.c). */
+		c->agg[a].ufn = agg[a].fn == SL_PLAN_AGG_UDF ? dp->udf_fn : NULL;
+		snprintf(c->agg[a].name, sizeof(c->agg[a].name), "%s", agg[a].out_name);
+	}
+	c->capacity = p->key_capacity;
+	c->max_parallelism = p->max_parallelism;
+	c->first_kg = 0;
+	c->last_kg = p->max_parallelism - 1;
+}
+
 static int
 setup_windows(struct dp *dp)
 {
@@ -124,30 +161,7 @@ setup_windows(struct dp *dp)
 	c.restore_wm = p->topk_k != 0;
 	if (c.processing_time)
 		setup_clock(dp);
-	c.n_keys = p->n_keys;
-	memcpy(c.key_field, p->key_field, sizeof(int) * p->n_keys);
-	c.n_aggs = p->n_aggs;
-	for (uint16_t a = 0; a < p->n_aggs; a++) {
-		_Static_assert((int)SL_PLAN_AGG_LAST == (int)SL_WIN_LAST &&
-			       (int)SL_PLAN_AGG_FIRST == (int)SL_WIN_FIRST &&
-			       (int)SL_PLAN_AGG_AVG == (int)SL_WIN_AVG &&
-			       (int)SL_PLAN_AGG_COUNT_DISTINCT == (int)SL_WIN_COUNT_DISTINCT &&
-			       (int)SL_PLAN_AGG_APPROX_COUNT_DISTINCT ==
-			       (int)SL_WIN_APPROX_COUNT_DISTINCT &&
-			       (int)SL_PLAN_AGG_UDF == (int)SL_WIN_UDF,
-			       "the plan's and the window's aggregate functions line up");
-		c.agg[a].fn = (enum sl_win_agg_fn)p->agg[a].fn;
-		c.agg[a].field = p->agg[a].field;
-		c.agg[a].hll_p = p->agg[a].hll_p;
-		/* A user aggregate: the function now, an instance per worker
-		 * (worker_state.c). */
-		c.agg[a].ufn = p->agg[a].fn == SL_PLAN_AGG_UDF ? dp->udf_fn : NULL;
-		snprintf(c.agg[a].name, sizeof(c.agg[a].name), "%s", p->agg[a].out_name);
-	}
-	c.capacity = p->key_capacity;
-	c.max_parallelism = p->max_parallelism;
-	c.first_kg = 0;
-	c.last_kg = p->max_parallelism - 1;
+	dp_win_conf_stage(dp, &c, p->key_field, p->n_keys, p->agg, p->n_aggs);
 	rc = sl_win_conf_check(&c, &dp->out, msg, sizeof(msg));
 	if (rc < 0) {
 		DP_LOG(ERR, "%s: %s", p->file, msg);

@@ -58,19 +58,7 @@ dp_stage2_setup(struct dp *dp)
 	c.size = s->size_ms;
 	c.slide = s->slide_ms;
 	c.offset = s->offset_ms;
-	c.n_keys = s->n_keys;
-	memcpy(c.key_field, s->key_field, sizeof(int) * s->n_keys);
-	c.n_aggs = s->n_aggs;
-	for (uint16_t a = 0; a < s->n_aggs; a++) {
-		c.agg[a].fn = (enum sl_win_agg_fn)s->agg[a].fn;
-		c.agg[a].field = s->agg[a].field;
-		c.agg[a].hll_p = s->agg[a].hll_p;
-		snprintf(c.agg[a].name, sizeof(c.agg[a].name), "%s", s->agg[a].out_name);
-	}
-	c.capacity = p->key_capacity;
-	c.max_parallelism = p->max_parallelism;
-	c.first_kg = 0;
-	c.last_kg = p->max_parallelism - 1;
+	dp_win_conf_stage(dp, &c, s->key_field, s->n_keys, s->agg, s->n_aggs);
 	rc = sl_win_conf_check(&c, &dp->out, msg, sizeof(msg));
 	if (rc < 0) {
 		DP_LOG(ERR, "%s: the second keyed stage: %s", p->file, msg);

@@ -201,9 +201,8 @@ plan_final_filter(struct plan_ctx *c, const struct plan_node *k,
 		  const struct plan_node *v)
 {
 	struct sl_plan *p = c->p;
-	struct sl_expr_err err;
 	struct sl_expr *e;
-	enum sl_expr_type t;
+	int rc;
 
 	if (p->n_final_filters == SL_PLAN_MAX_FILTERS)
 		return plan_err(c, k, "at most %d filters after the map that follows the keyed stage",
@@ -212,16 +211,9 @@ plan_final_filter(struct plan_ctx *c, const struct plan_node *k,
 		return plan_err(c, v, "filter is longer than %d bytes",
 				SL_PLAN_ARG_MAX - 1);
 	memcpy(p->final_filter_text[p->n_final_filters++], v->text, v->len + 1);
-	memset(&err, 0, sizeof(err));
-	e = sl_expr_compile(v->text, &p->map_out, &err);
-	if (e == NULL)
-		return plan_expr_err(c, v, "filter", &err);
-	t = sl_expr_result_type(e);
+	rc = plan_filter_compile(c, v, &p->map_out, &e);
 	sl_expr_free(e);
-	if (t != SL_EXPR_BOOL)
-		return plan_err(c, v, "filter must be a boolean expression, got %s",
-				t == SL_EXPR_INT ? "an integer" : "a number");
-	return 0;
+	return rc;
 }
 
 /* filter after the keyed stage: a boolean expression over its rows. */
@@ -230,9 +222,7 @@ plan_post_filter(struct plan_ctx *c, const struct plan_node *k,
 		 const struct plan_node *v)
 {
 	struct sl_plan *p = c->p;
-	struct sl_expr_err err;
 	struct sl_expr *e;
-	enum sl_expr_type t;
 	int rc;
 
 	if (v->kind == PLAN_MAP)
@@ -253,16 +243,9 @@ plan_post_filter(struct plan_ctx *c, const struct plan_node *k,
 	memcpy(p->post_filter_text[p->n_post_filters++], v->text, v->len + 1);
 	if (rc > 0)
 		return 0;	/* checked when the plugin is loaded */
-	memset(&err, 0, sizeof(err));
-	e = sl_expr_compile(v->text, &p->stage_out, &err);
-	if (e == NULL)
-		return plan_expr_err(c, v, "filter", &err);
-	t = sl_expr_result_type(e);
+	rc = plan_filter_compile(c, v, &p->stage_out, &e);
 	sl_expr_free(e);
-	if (t != SL_EXPR_BOOL)
-		return plan_err(c, v, "filter must be a boolean expression, got %s",
-				t == SL_EXPR_INT ? "an integer" : "a number");
-	return 0;
+	return rc;
 }
 
 /* map after the keyed stage: the sink's columns, from the stage's. */

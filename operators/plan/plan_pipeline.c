@@ -48,12 +48,35 @@ plan_expr_err(struct plan_ctx *c, const struct plan_node *v, const char *what,
 			   err->msg[0] ? err->msg : "invalid expression");
 }
 
+int
+plan_filter_compile(struct plan_ctx *c, const struct plan_node *v,
+		    const struct sl_schema *s, struct sl_expr **out)
+{
+	struct sl_expr_err err;
+	struct sl_expr *e;
+	enum sl_expr_type t;
+
+	*out = NULL;
+	memset(&err, 0, sizeof(err));
+	e = sl_expr_compile(v->text, s, &err);
+	if (e == NULL)
+		return plan_expr_err(c, v, "filter", &err);
+	t = sl_expr_result_type(e);
+	if (t != SL_EXPR_BOOL) {
+		sl_expr_free(e);
+		return plan_err(c, v, "filter must be a boolean expression, got %s",
+				t == SL_EXPR_INT ? "an integer" : "a number");
+	}
+	*out = e;
+	return 0;
+}
+
 static int
 plan_filter(struct plan_ctx *c, const struct plan_node *v)
 {
 	struct sl_plan *p = c->p;
-	struct sl_expr_err err;
 	struct sl_expr *e;
+	int rc;
 
 	if (plan_expect(c, v, PLAN_SCALAR, "filter") < 0)
 		return -EINVAL;
@@ -61,15 +84,10 @@ plan_filter(struct plan_ctx *c, const struct plan_node *v)
 		return plan_err(c, v, "filter is longer than %d bytes",
 				SL_PLAN_ARG_MAX - 1);
 	memcpy(p->filter_text[p->n_filters], v->text, v->len + 1);
-	memset(&err, 0, sizeof(err));
-	e = sl_expr_compile(v->text, &p->schema, &err);
-	if (e == NULL)
-		return plan_expr_err(c, v, "filter", &err);
+	rc = plan_filter_compile(c, v, &p->schema, &e);
+	if (rc < 0)
+		return rc;
 	p->filter[p->n_filters++] = e;
-	if (sl_expr_result_type(e) != SL_EXPR_BOOL)
-		return plan_err(c, v, "filter must be a boolean expression, got %s",
-				sl_expr_result_type(e) == SL_EXPR_INT ?
-				"an integer" : "a number");
 	return 0;
 }
 

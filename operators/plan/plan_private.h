@@ -113,6 +113,9 @@ bool plan_name_ok(const char *s);
 
 /* plan_pipeline.c: an expression that does not compile, reported inside it */
 struct sl_expr_err;
+/* Compile filter v over s and check it is boolean: *out, or an error at v. */
+int plan_filter_compile(struct plan_ctx *c, const struct plan_node *v,
+			const struct sl_schema *s, struct sl_expr **out);
 int plan_expr_err(struct plan_ctx *c, const struct plan_node *v, const char *what,
 		  struct sl_expr_err *err);
 

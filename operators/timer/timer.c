@@ -147,11 +147,11 @@ at(const struct sl_timer *tm, const struct kgq *k, uint32_t i)
 	return k->ent + (size_t)i * tm->stride;
 }
 
-/* Sift with a hole: one entry copy per level instead of a swap's three. */
+/* tm->tmp goes up from the hole at i: one entry copy per level instead
+ * of a swap's three. */
 static void
-kg_up(struct sl_timer *tm, struct kgq *k, uint32_t i)
+kg_up_hole(struct sl_timer *tm, struct kgq *k, uint32_t i)
 {
-	ent_copy(tm, tm->tmp, at(tm, k, i));
 	while (i > 0) {
 		uint32_t p = (i - 1) / 2;
 
@@ -161,6 +161,13 @@ kg_up(struct sl_timer *tm, struct kgq *k, uint32_t i)
 		i = p;
 	}
 	ent_copy(tm, at(tm, k, i), tm->tmp);
+}
+
+static void
+kg_up(struct sl_timer *tm, struct kgq *k, uint32_t i)
+{
+	ent_copy(tm, tm->tmp, at(tm, k, i));
+	kg_up_hole(tm, k, i);
 }
 
 static void
@@ -210,15 +217,7 @@ kg_pop(struct sl_timer *tm, struct kgq *k)
 	}
 	/* the old last entry, at n, is past every child visited */
 	ent_copy(tm, tm->tmp, at(tm, k, n));
-	while (i > 0) {
-		uint32_t p = (i - 1) / 2;
-
-		if (ent_cmp(tm, at(tm, k, p), tm->tmp) <= 0)
-			break;
-		ent_copy(tm, at(tm, k, i), at(tm, k, p));
-		i = p;
-	}
-	ent_copy(tm, at(tm, k, i), tm->tmp);
+	kg_up_hole(tm, k, i);
 }
 
 static void
