@@ -231,21 +231,27 @@ join_emit(struct sl_join *j, enum sl_join_out_kind k, int64_t ts,
 }
 
 int
-join_register_sides(struct sl_join *j, const char *const names[2],
-		    const struct sl_state_desc *tmpl, bool row_vals)
+join_register(struct sl_join *j, struct sl_state_desc d)
 {
 	const uint32_t n_kg = j->conf.last_kg - j->conf.first_kg + 1;
 
+	d.key_len = (uint16_t)j->key_len;
+	d.capacity_hint = (j->conf.capacity + n_kg - 1) / n_kg;
+	return sl_state_register(j->st, &d);
+}
+
+int
+join_register_sides(struct sl_join *j, const char *const names[2],
+		    const struct sl_state_desc *tmpl, bool row_vals)
+{
 	for (int s = 0; s < 2; s++) {
 		struct sl_state_desc d = *tmpl;
 		int rc;
 
 		d.name = names[s];
-		d.key_len = (uint16_t)j->key_len;
 		if (row_vals)
 			d.val_len = j->conf.in[s].schema->row_size;
-		d.capacity_hint = (j->conf.capacity + n_kg - 1) / n_kg;
-		rc = sl_state_register(j->st, &d);
+		rc = join_register(j, d);
 		if (rc < 0)
 			return rc;
 		j->sid[s] = rc;

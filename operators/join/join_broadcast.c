@@ -26,17 +26,14 @@
 int
 join_broadcast_setup(struct sl_join *j)
 {
-	const uint32_t n_kg = j->conf.last_kg - j->conf.first_kg + 1;
 	struct sl_state_desc d;
 	int rc;
 
 	memset(&d, 0, sizeof(d));
 	d.name = "join.bleft";
 	d.kind = SL_STATE_LIST;
-	d.key_len = (uint16_t)j->key_len;
 	d.ns_len = sizeof(int64_t);
-	d.capacity_hint = (j->conf.capacity + n_kg - 1) / n_kg;
-	rc = sl_state_register(j->st, &d);
+	rc = join_register(j, d);
 	if (rc < 0)
 		return rc;
 	j->sid[0] = rc;

@@ -18,25 +18,18 @@
 int
 join_enrich_setup(struct sl_join *j)
 {
-	const uint32_t n_kg = j->conf.last_kg - j->conf.first_kg + 1;
 	struct sl_state_desc d;
-	int rc;
 
 	memset(&d, 0, sizeof(d));
 	d.name = "join.latest";
 	d.kind = SL_STATE_VALUE;
-	d.key_len = (uint16_t)j->key_len;
 	d.val_len = j->conf.in[1].schema->row_size;
-	d.capacity_hint = (j->conf.capacity + n_kg - 1) / n_kg;
 	/* Flink's StateTtlConfig defaults: OnCreateAndWrite,
 	 * NeverReturnExpired, incremental cleanup of 5 entries an access. */
 	d.ttl.ttl_ms = j->conf.ttl;
 	d.ttl.cleanup_incremental = j->conf.ttl > 0 ? 5 : 0;
-	rc = sl_state_register(j->st, &d);
-	if (rc < 0)
-		return rc;
-	j->sid[1] = rc;
-	return 0;
+	j->sid[1] = join_register(j, d);
+	return j->sid[1] < 0 ? j->sid[1] : 0;
 }
 
 static void

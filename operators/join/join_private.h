@@ -89,6 +89,9 @@ join_row_ts(const struct sl_join *j, int side, const uint8_t *row)
  * share of the capacity; row_vals: a VALUE's val_len is its side's row.
  * The ids go to j->sid[].
  */
+/* Register keyed state d (name, kind, ns and value set) with the join's
+ * key length and key capacity: its id, or -errno. */
+int join_register(struct sl_join *j, struct sl_state_desc d);
 int join_register_sides(struct sl_join *j, const char *const names[2],
 			const struct sl_state_desc *tmpl, bool row_vals);
 

@@ -57,7 +57,6 @@ int
 join_session_setup(struct sl_join *j)
 {
 	static const char *const names[2] = { "join.sleft", "join.sright" };
-	const uint32_t n_kg = j->conf.last_kg - j->conf.first_kg + 1;
 	const struct sl_state_desc rows = {
 		.kind = SL_STATE_LIST, .ns_len = 2 * sizeof(int64_t),
 	};
@@ -70,9 +69,7 @@ join_session_setup(struct sl_join *j)
 	memset(&d, 0, sizeof(d));
 	d.name = "join.sessions";
 	d.kind = SL_STATE_LIST;
-	d.key_len = (uint16_t)j->key_len;
-	d.capacity_hint = (j->conf.capacity + n_kg - 1) / n_kg;
-	rc = sl_state_register(j->st, &d);
+	rc = join_register(j, d);
 	if (rc < 0)
 		return rc;
 	j->sid_sets = rc;

@@ -25,7 +25,6 @@ int
 join_temporal_setup(struct sl_join *j)
 {
 	static const char *const names[2] = { "join.tleft", "join.tver" };
-	const uint32_t n_kg = j->conf.last_kg - j->conf.first_kg + 1;
 
 	for (int side = 0; side < 2; side++) {
 		struct sl_state_desc d;
@@ -34,10 +33,8 @@ join_temporal_setup(struct sl_join *j)
 		memset(&d, 0, sizeof(d));
 		d.name = names[side];
 		d.kind = SL_STATE_LIST;
-		d.key_len = (uint16_t)j->key_len;
 		d.ns_len = side == SL_JOIN_LEFT ? sizeof(int64_t) : 0;
-		d.capacity_hint = (j->conf.capacity + n_kg - 1) / n_kg;
-		rc = sl_state_register(j->st, &d);
+		rc = join_register(j, d);
 		if (rc < 0)
 			return rc;
 		j->sid[side] = rc;
