@@ -69,8 +69,18 @@ heap_memory(struct dp_worker *w, struct sl_state_conf *c)
 	void *p;
 
 	snprintf(name, sizeof(name), "sl_state_%u", w->id);
-	w->mz = rte_memzone_reserve_aligned(name, len, (int)rte_socket_id(), 0,
-					    RTE_CACHE_LINE_SIZE);
+	/*
+	 * Without hugepages the EAL's memory is a memfd in 4 KiB pages
+	 * (shmem, which Debian keeps out of transparent huge pages): every
+	 * random probe of a large table would miss the TLB and walk page
+	 * tables that a checkpoint's streaming read evicts from the cache.
+	 * Anonymous memory gets 2 MiB pages.
+	 */
+	if (rte_eal_has_hugepages() != 0)
+		w->mz = rte_memzone_reserve_aligned(name, len, (int)rte_socket_id(),
+						    0, RTE_CACHE_LINE_SIZE);
+	if (w->mz == NULL && rte_eal_has_hugepages() == 0)
+		goto anon;
 	if (w->mz != NULL) {
 		c->mem = w->mz->addr;
 		c->mem_len = w->mz->len;
@@ -80,6 +90,7 @@ heap_memory(struct dp_worker *w, struct sl_state_conf *c)
 	}
 	DP_LOG(WARNING, "worker %u: no memzone of %zu MiB for the heap state backend (%s): using ordinary memory; reserve more hugepages for state.backend.heap.memory",
 	       w->id, len >> 20, rte_strerror(rte_errno));
+anon:
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)

@@ -27,10 +27,11 @@
  * per entry. snapshot_begin bumps the epoch and copies every table's page
  * directory (pointer arrays: about 8 bytes per 4 KiB of slots, e.g. ~40k
  * pointers for 10M small entries); that copy is the only stall. From then
- * on, pages stamped with an older epoch are frozen, and the first write to
- * a slot of one saves the slot's bytes in an undo record (a bump allocation
- * from the table's chunks, kept across snapshots), stamps the slot with
- * the snapshot's epoch and writes in place. Page-granular copying cost 4 KiB per first
+ * on, every page that held an entry is frozen (its pown byte cleared), and
+ * the first write to a slot of one saves the slot's bytes in an undo
+ * record (a bump allocation from the table's chunks, kept across
+ * snapshots; a record fills whole cache lines), stamps the slot with the
+ * snapshot's epoch and writes in place. Page-granular copying cost 4 KiB per first
  * write with uniform keys (most pages are written within milliseconds of
  * a barrier at 10M keys); a slot costs its own size. Blobs keep their own
  * epoch and are replaced, never written, while frozen; the old ones (and
@@ -84,7 +85,12 @@ struct hmap {
 	uint32_t pshift;	/* log2 slots per page */
 	uint32_t pending;	/* rows of the current batch (reserve) */
 	uint8_t **dir;
-	uint64_t *pep;		/* page epochs */
+	/* [page]: 1 when the worker may write it in place: no open snapshot
+	 * reads it (thawed, built or copied since the snapshot's begin).
+	 * Reset at each begin; a byte a page keeps the check of every write
+	 * during a snapshot in L2 (a u64 epoch a page was 2 MB at 10M keys,
+	 * a cache miss on a write in 7). */
+	uint8_t *pown;
 	/* [page]: 1 once an entry went in since the table was built or
 	 * cleared. A snapshot has nothing to read in a page still 0 at its
 	 * begin, nor to save before a write to it: a table pre-sized for
@@ -111,7 +117,9 @@ struct hchunk {
 	struct hchunk *gnext;	/* every chunk of this snapshot (hbe.uused) */
 	size_t cap;
 	_Atomic size_t fill;	/* bytes of whole records (release) */
-	uint8_t data[];
+	/* Records start on a line and never straddle two (undo_size): the
+	 * worker writes one line per undo record, not two. */
+	uint8_t data[] __attribute__((aligned(64)));
 };
 
 struct hdesc {
@@ -215,16 +223,10 @@ hfree(struct hbe *b, void *p)
 	mi_free(p);
 }
 
-/* Free p, or keep it until snapshot_end if the snapshot can see it. */
+/* Keep p until snapshot_end: the open snapshot may read it. */
 static void
-hrelease(struct hbe *b, void *p, uint64_t epoch)
+hretire(struct hbe *b, void *p)
 {
-	if (p == NULL)
-		return;
-	if (!b->snap || epoch >= b->epoch) {
-		hfree(b, p);
-		return;
-	}
 	if (b->nret == b->capret) {
 		size_t cap = b->capret ? b->capret * 2 : 256;
 		void **n = realloc(b->ret, cap * sizeof(*n));
@@ -235,6 +237,18 @@ hrelease(struct hbe *b, void *p, uint64_t epoch)
 		b->capret = cap;
 	}
 	b->ret[b->nret++] = p;
+}
+
+/* Free p, or keep it until snapshot_end if the snapshot can see it. */
+static void
+hrelease(struct hbe *b, void *p, uint64_t epoch)
+{
+	if (p == NULL)
+		return;
+	if (!b->snap || epoch >= b->epoch)
+		hfree(b, p);
+	else
+		hretire(b, p);
 }
 
 static inline bool
@@ -318,18 +332,18 @@ hmap_build(struct hbe *b, const struct hdesc *hd, struct hmap *m, uint32_t cap)
 
 	memset(m, 0, sizeof(*m));
 	m->dir = halloc(b, np * sizeof(*m->dir), false);
-	m->pep = halloc(b, np * sizeof(*m->pep), false);
+	m->pown = halloc(b, np, false);
 	m->pocc = halloc(b, np, false);
-	if (m->dir == NULL || m->pep == NULL || m->pocc == NULL)
+	if (m->dir == NULL || m->pown == NULL || m->pocc == NULL)
 		goto fail;
 	memset(m->dir, 0, np * sizeof(*m->dir));
+	memset(m->pown, 1, np);
 	memset(m->pocc, 0, np);
 	for (uint32_t i = 0; i < np; i++) {
 		m->dir[i] = halloc(b, pg, true);
 		if (m->dir[i] == NULL)
 			goto fail;
 		memset(m->dir[i], 0, pg);
-		m->pep[i] = b->epoch;
 	}
 	m->cap = cap;
 	m->mask = cap - 1;
@@ -340,7 +354,7 @@ fail:
 		for (uint32_t i = 0; i < np; i++)
 			hfree(b, m->dir[i]);
 	hfree(b, m->dir);
-	hfree(b, m->pep);
+	hfree(b, m->pown);
 	hfree(b, m->pocc);
 	memset(m, 0, sizeof(*m));
 	return -ENOMEM;
@@ -349,10 +363,14 @@ fail:
 static void
 hmap_release(struct hbe *b, struct hmap *m)
 {
-	for (uint32_t i = 0; m->dir != NULL && i < (m->cap >> m->pshift); i++)
-		hrelease(b, m->dir[i], m->pep[i]);
+	for (uint32_t i = 0; m->dir != NULL && i < (m->cap >> m->pshift); i++) {
+		if (!b->snap || m->pown[i])
+			hfree(b, m->dir[i]);
+		else
+			hretire(b, m->dir[i]);
+	}
 	hfree(b, m->dir);
-	hfree(b, m->pep);
+	hfree(b, m->pown);
 	hfree(b, m->pocc);	/* read only by the worker, at a snapshot's begin */
 }
 
@@ -469,11 +487,21 @@ epoch32(uint64_t epoch)
 	return (uint32_t)epoch;
 }
 
+/* An undo record's bytes: a slot's stride plus its index, rounded so
+ * that records tile cache lines (16, 32 or a multiple of 64 bytes). */
+static inline uint32_t
+undo_size(uint32_t stride)
+{
+	uint32_t n = (uint32_t)sizeof(struct hundo) + stride;
+
+	return n <= 16 ? 16 : n <= 32 ? 32 : (n + 63u) & ~63u;
+}
+
 /* Room for an undo record of table v; published by undo_publish. */
 static struct hundo *
 undo_alloc(struct hbe *b, struct hsnap_map *v, uint32_t stride, struct hchunk **pc)
 {
-	size_t need = sizeof(struct hundo) + stride;
+	size_t need = undo_size(stride);
 	struct hchunk *c = atomic_load_explicit(&v->uhead, memory_order_relaxed);
 	size_t fill = c != NULL ? atomic_load_explicit(&c->fill, memory_order_relaxed) : 0;
 
@@ -487,7 +515,7 @@ undo_alloc(struct hbe *b, struct hsnap_map *v, uint32_t stride, struct hchunk **
 
 			if (c != NULL && sz < UNDO_CHUNK_LAST)
 				sz *= 2;
-			n = halloc(b, sz, false);
+			n = halloc(b, sz, true);
 			if (n == NULL)
 				return NULL;
 			n->cap = sz - sizeof(*n);
@@ -501,6 +529,10 @@ undo_alloc(struct hbe *b, struct hsnap_map *v, uint32_t stride, struct hchunk **
 		fill = 0;
 	}
 	*pc = c;
+	/* The worker's probes leave the hardware no stream to follow: ask
+	 * for the line a few records on now, so writing it later is no miss. */
+	if (fill + 8 * need < c->cap)
+		__builtin_prefetch(c->data + fill + 8 * need, 1, 3);
 	return (struct hundo *)(void *)(c->data + fill);
 }
 
@@ -510,7 +542,7 @@ undo_publish(struct hchunk *c, uint32_t stride)
 {
 	size_t fill = atomic_load_explicit(&c->fill, memory_order_relaxed);
 
-	atomic_store_explicit(&c->fill, fill + sizeof(struct hundo) + stride,
+	atomic_store_explicit(&c->fill, fill + undo_size(stride),
 			      memory_order_release);
 }
 
@@ -521,7 +553,7 @@ static uint8_t *hown_slot(struct hbe *b, const struct hdesc *hd,
 static inline uint8_t *
 hown(struct hbe *b, const struct hdesc *hd, struct hmap *m, uint32_t idx)
 {
-	if (likely_no_snap(b) || m->pep[idx >> m->pshift] >= b->epoch)
+	if (likely_no_snap(b) || m->pown[idx >> m->pshift])
 		return hslot(hd, m, idx);
 	return hown_slot(b, hd, m, idx);
 }
@@ -535,7 +567,7 @@ hown_thawed(struct hbe *b, struct hmap *m, uint32_t p)
 		return false;
 	if (m->sv != NULL)
 		b->n_thawed++;
-	m->pep[p] = b->epoch;
+	m->pown[p] = 1;
 	return true;
 }
 
@@ -583,8 +615,7 @@ hown_page(struct hbe *b, const struct hdesc *hd, struct hmap *m, uint32_t idx)
 	size_t pg = (size_t)hd->stride << m->pshift;
 	uint8_t *np;
 
-	if (likely_no_snap(b) || m->pep[p] >= b->epoch ||
-	    hown_thawed(b, m, p))
+	if (likely_no_snap(b) || m->pown[p] || hown_thawed(b, m, p))
 		return hslot(hd, m, idx);
 	np = halloc(b, pg, true);
 	if (np == NULL)
@@ -593,9 +624,9 @@ hown_page(struct hbe *b, const struct hdesc *hd, struct hmap *m, uint32_t idx)
 	/* The old page is frozen from here on: the drainer reads it, with
 	 * the undo records of slots written before this copy. */
 	memcpy(np, m->dir[p], pg);
-	hrelease(b, m->dir[p], m->pep[p]);
+	hretire(b, m->dir[p]);
 	m->dir[p] = np;
-	m->pep[p] = b->epoch;
+	m->pown[p] = 1;
 	return hslot(hd, m, idx);
 }
 
@@ -1060,7 +1091,7 @@ hmap_private(const struct hbe *b, const struct hmap *m)
 	if (!b->snap)
 		return true;
 	for (uint32_t p = 0; p < (m->cap >> m->pshift); p++)
-		if (m->pep[p] < b->epoch)
+		if (!m->pown[p])
 			return false;
 	return true;
 }
@@ -1543,18 +1574,24 @@ heap_snap_begin(struct sl_state *st, struct sl_state_snap *s)
 			struct hsnap_map *v = &hs->m[(size_t)k * s->n_desc + i];
 			size_t np;
 
-			if (m->used == 0)
+			if (m->used == 0) {
+				/* left out of the snapshot: all the worker's */
+				if (m->cap != 0)
+					memset(m->pown, 1, m->cap >> m->pshift);
 				continue;
+			}
 			np = m->cap >> m->pshift;
 			v->dir = b->sdir + off;
 			v->thaw = b->sthaw + off;
 			off += np;
 			memcpy(v->dir, m->dir, np * sizeof(*v->dir));
 			/* never written: thawed from the start */
-			for (size_t p = 0; p < np; p++)
+			for (size_t p = 0; p < np; p++) {
+				m->pown[p] = m->pocc[p] == 0;
 				if (m->pocc[p] == 0)
 					atomic_store_explicit(&v->thaw[p], 1,
 							      memory_order_relaxed);
+			}
 			v->cap = m->cap;
 			v->pshift = m->pshift;
 			v->stride = hd->stride;
@@ -1699,7 +1736,7 @@ hsnap_advance(struct hsnap *hs)
 	hs->cur = NULL;
 	hs->moff = 0;
 	if (hs->in_undo)
-		hs->uoff += sizeof(struct hundo) + hs->ustride;
+		hs->uoff += undo_size(hs->ustride);
 	else
 		hs->si++;
 }
@@ -1789,14 +1826,14 @@ hsnap_seek(struct sl_state_snap *s, bool restage, const struct sl_sdesc **dp,
 
 			/* Not marked: written after its page was staged. */
 			if (!(*w & bit)) {
-				hs->uoff += sizeof(struct hundo) + hs->ustride;
+				hs->uoff += undo_size(hs->ustride);
 				continue;
 			}
 			*w &= ~bit;
 			hs->restored++;
 			memcpy(&tag, u->slot, 4);
 			if (tag <= TAG_TOMB) {	/* inserted since begin */
-				hs->uoff += sizeof(struct hundo) + hs->ustride;
+				hs->uoff += undo_size(hs->ustride);
 				continue;
 			}
 			hs->cur = u->slot;
