@@ -266,6 +266,7 @@ struct dp_rx {
 	uint64_t tick_cycles;
 	uint64_t next_tick;
 	uint64_t first_tsc;		/* first batch: the busy period starts */
+	uint64_t end_tsc;		/* the source ended (0: not yet) */
 	uint64_t ckpt_id;		/* last barrier injected */
 	struct sl_src_offset ckpt_off;	/* where the source stood at it */
 	bool ended;			/* the source ended: end_off is set */

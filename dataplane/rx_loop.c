@@ -279,6 +279,7 @@ rx_end(struct dp_rx *rx)
 {
 	struct dp *dp = rx->dp;
 
+	rx->end_tsc = rte_rdtsc();
 	/* End of input (or stop with drain): the last watermark is MAX, so
 	 * every window fires (R1.10). The job drains (no more checkpoints)
 	 * once every source has ended: with several, one that ends early

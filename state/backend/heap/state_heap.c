@@ -1887,6 +1887,60 @@ heap_snap_next(struct sl_state_snap *s, struct sl_state_record *r)
 }
 
 /*
+ * The fixed-size records of the staged page from the cursor on, into dst
+ * (cap bytes), while they fit: the drain's inner loop. Key, namespace and
+ * value are contiguous in such a slot (voff == 8 + key + ns), so a record
+ * is a constant header and one copy, done in 8-byte words: the slot's
+ * stride covers the rounding, and dst keeps a word of slack past the
+ * record (or the record is copied exactly). @return bytes written; the
+ * cursor stops at the first record that did not fit, or past the page.
+ */
+static size_t
+snap_encode_page(struct hsnap *hs, const struct sl_sdesc *d, uint8_t *dst,
+		 size_t cap, uint32_t *nrec)
+{
+	const uint32_t stride = ((const struct hdesc *)d->be)->stride;
+	const uint32_t body = d->d.key_len + d->d.ns_len + d->fixed_len;
+	const uint32_t rs = 8u + body, nw = (body + 7u) / 8u;
+	const uint16_t id = (uint16_t)d->id, z = 0;
+	const uint8_t *base = hs->stage;
+	uint8_t hdr[8];
+	uint32_t si = hs->si, sn = hs->sn, n = 0;
+	size_t len = 0;
+
+	memcpy(hdr, &id, 2);	/* sl_state_rec_put's header */
+	memcpy(hdr + 2, &z, 2);
+	memcpy(hdr + 4, &d->fixed_len, 4);
+	for (; si < sn; si++) {
+		const uint8_t *e = base + (size_t)si * stride;
+		uint8_t *o = dst + len;
+		uint32_t tag;
+
+		memcpy(&tag, e, 4);
+		if (tag <= TAG_TOMB)
+			continue;
+		if (len + rs + 8u > cap) {
+			if (len + rs > cap)
+				break;
+			/* no slack left: exactly */
+			memcpy(o, hdr, 8);
+			memcpy(o + 8, e + 8, body);
+		} else {
+			memcpy(o, hdr, 8);
+			for (uint32_t w = 0; w < nw; w++)
+				memcpy(o + 8 + 8 * w, e + 8 + 8 * w, 8);
+		}
+		len += rs;
+		n++;
+	}
+	hs->si = si;
+	hs->cur = NULL;
+	hs->moff = 0;
+	*nrec += n;
+	return len;
+}
+
+/*
  * Encode the records of one key group (*kg, or the next one's when it is
  * -1) into dst in the chunk record format (sl_state_rec_put), a fixed
  * slot without building a record: its key and namespace are contiguous
@@ -1946,6 +2000,11 @@ heap_snap_encode(struct sl_state_snap *s, uint8_t *dst, size_t cap, int *kg,
 			if (len == 0)
 				*need = rs;
 			break;
+		}
+		if (!hs->in_undo && hd->voff == 8u + kn) {
+			/* the rest of the staged page at once */
+			len += snap_encode_page(hs, d, dst + len, cap - len, nrec);
+			continue;
 		}
 		{
 			uint8_t *o = dst + len;
