@@ -67,6 +67,9 @@ struct dp_ckpt {
 	unsigned int files_pending;
 	uint64_t interval, min_pause, timeout;	/* cycles */
 	uint64_t trigger_tsc, next_tsc, last_done_tsc;
+	/* when its barriers reached the sink; when the last worker's state
+	 * was encoded (its snapshot may end): the log's phases */
+	uint64_t aligned_tsc, drained_tsc;
 	uint32_t consecutive_failures;
 	struct sl_ckpt_manifest *m;
 	char root[SL_PLAN_PATH_MAX];	/* where the in-flight one goes */
@@ -399,6 +402,15 @@ ckpt_end(struct dp *dp, bool ok)
 			snprintf(err + strlen(err), sizeof(err) - strlen(err),
 				 ", %" PRIu64 " bytes new, the rest shared with the checkpoint before",
 				 fresh);
+		/* Where the time went: Flink's alignment, asynchronous and
+		 * commit phases, as a slow checkpoint's first question. */
+		if (ck->drained_tsc >= ck->aligned_tsc && ck->aligned_tsc >= ck->trigger_tsc &&
+		    now >= ck->drained_tsc)
+			snprintf(err + strlen(err), sizeof(err) - strlen(err),
+				 " (aligned %" PRIu64 " ms, state encoded %" PRIu64 " ms, then durable %" PRIu64 " ms)",
+				 dp_cycles_ms(ck->aligned_tsc - ck->trigger_tsc, dp->tsc_hz),
+				 dp_cycles_ms(ck->drained_tsc - ck->aligned_tsc, dp->tsc_hz),
+				 dp_cycles_ms(now - ck->drained_tsc, dp->tsc_hz));
 		DP_LOG(INFO, "%s %" PRIu64 " complete: %" PRIu64 " bytes in %" PRIu64 " ms%s%s%s",
 		       ck->savepoint ? "savepoint" : "checkpoint", ck->inflight, bytes,
 		       ck->last_duration_ms, ck->savepoint ? " in " : "",
@@ -543,17 +555,18 @@ ckpt_reap(struct dp *dp, struct sl_ckpt_done *d, unsigned int n)
 
 static void ckpt_drain_step(struct dp *dp, size_t budget);
 
-void
+bool
 dp_ckpt_tick(struct dp *dp, bool busy)
 {
 	struct dp_ckpt *ck = dp->ck;
 	struct sl_ckpt_done d[16];
+	bool more = false;
 	uint64_t now;
 	unsigned int n;
 	char err[256];
 
 	if (ck == NULL)
-		return;
+		return false;
 	while ((n = sl_ckpt_writer_poll(ck->wr, d, 16)) > 0)
 		ckpt_reap(dp, d, n);
 	sbuf_reap(ck);
@@ -561,21 +574,26 @@ dp_ckpt_tick(struct dp *dp, bool busy)
 	 * (a firing during a drain), and a full slice (its copy 16 times
 	 * larger) holds the loop for tens of milliseconds; a 64th of it is
 	 * well under one, less than a worker takes to fill its ring. */
-	if (ck->inflight != 0 && ck->aligned && ck->drain_w < dp->n_workers)
+	if (ck->inflight != 0 && ck->aligned && ck->drain_w < dp->n_workers) {
 		ckpt_drain_step(dp, busy ? CKPT_DRAIN_BUDGET / 64 : CKPT_DRAIN_BUDGET);
+		/* more to encode, and a buffer to encode it into */
+		more = ck->inflight != 0 && ck->drain_w < dp->n_workers &&
+		       sbuf_spare(ck);
+	}
 	now = rte_rdtsc();
 	if (ck->inflight != 0) {
 		/* Acknowledged: only sluiced may end it now (commit or abort). */
 		if (!ck->failed && !ck->acked && now - ck->trigger_tsc > ck->timeout)
 			ckpt_fail(dp, "timed out (execution.checkpointing.timeout)");
-		return;
+		return more;
 	}
 	if (dp->coordinated || atomic_load(&dp->draining) || now < ck->next_tsc ||
 	    now - ck->last_done_tsc < ck->min_pause)
-		return;
+		return false;
 	ck->next_tsc = now + ck->interval;
 	if (ckpt_trigger(dp, NULL, err, sizeof(err)) < 0)
 		DP_LOG(WARNING, "%s", err);
+	return false;
 }
 
 /* Remove the worker-*.db directories a crashed run left in chk_dir. */
@@ -857,6 +875,8 @@ dp_ckpt_aligned(struct dp *dp, uint64_t id)
 		return;
 	}
 	ck->aligned = true;
+	ck->aligned_tsc = rte_rdtsc();
+	ck->drained_tsc = 0;
 	ck->sources_done = false;
 	ck->drain_w = 0;
 	ck->draining = false;
@@ -1202,6 +1222,8 @@ ckpt_drain_step(struct dp *dp, size_t budget)
 		atomic_store_explicit(&wk->snap_done, wk->snap_id, memory_order_release);
 		ck->drain_w++;
 	}
+	if (ck->drained_tsc == 0)
+		ck->drained_tsc = rte_rdtsc();
 	/* Everything is written: end a failed checkpoint now, or let the
 	 * last file's completion commit it (ckpt_reap). */
 	if (ck->failed && ck->files_pending == 0)

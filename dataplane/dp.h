@@ -565,8 +565,9 @@ void dp_telemetry_register(struct dp *dp);
 /* Checkpoints (ckpt.c): coordinated by the main lcore in standalone mode. */
 int dp_ckpt_setup(struct dp *dp);
 int dp_ckpt_restore(struct dp *dp);
-/* busy: results are piling up; the drain takes a small slice. */
-void dp_ckpt_tick(struct dp *dp, bool busy);
+/* busy: results are piling up; the drain takes a small slice. True
+ * while a drain has more to encode now: the main loop must not sleep. */
+bool dp_ckpt_tick(struct dp *dp, bool busy);
 void dp_ckpt_aligned(struct dp *dp, uint64_t id);
 void dp_restore_free(struct dp *dp);
 /* Remove a directory tree (checkpoints of an earlier run, a RocksDB instance). */

@@ -56,7 +56,7 @@ for attempt in 1 2 3 4 5; do
 	run_dp "$(job 2 0)"
 	committed "$T/ref.csv"
 	same_file "$T/expected.csv" "$T/ref.csv"
-	found=$(sed -n 's/.*checkpoint \([0-9]*\) complete: .*, \([1-9][0-9]*\) in-flight rows$/\1 \2/p' \
+	found=$(sed -n 's/.*checkpoint \([0-9]*\) complete: .*, \([1-9][0-9]*\) in-flight rows.*$/\1 \2/p' \
 		"$T/dp.err" | head -1)
 	[ -n "$found" ] && break
 done
