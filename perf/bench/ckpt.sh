@@ -276,11 +276,12 @@ for keys in $KEYS_LIST; do
 			fi
 			wall0=$wall_ms
 			# shellcheck disable=SC2034 # err0, late0: read through ${!var} below
-			read -r r0 p0 m0 sb0 sd0 full0 err0 rows0 late0 <<< "$(jget "$T/s0.json" \
+			read -r r0 p0 m0 sb0 sd0 full0 err0 rows0 late0 i0 <<< "$(jget "$T/s0.json" \
 				'$.rows_per_second' '$.workers[0].vector_ns.p99_9' '$.workers[0].vector_ns.max' \
 				'$.workers[0].state_bytes' '$.workers[0].state_disk_bytes' \
 				'$.workers[0].state_full_dropped' '$.workers[0].state_errors' \
-				'$.workers[0].rows' '$.workers[0].numLateRecordsDropped')"
+				'$.workers[0].rows' '$.workers[0].numLateRecordsDropped' \
+				'$.input_rows_per_second')"
 			# 2. A checkpoint every CKPT_INTERVAL.
 			rm -rf "$T/out" "$T/chk" "$T/rdb"
 			dp "$T/l1" 0 0 --job "$T/ck.yaml" --cpus "$CPUS" --stats-json "$T/s1.json"
@@ -288,12 +289,12 @@ for keys in $KEYS_LIST; do
 			[ "$dp_rc" = 0 ] || finding "$tag run $i ckpt: sluice-dp exited $dp_rc"
 			wall1=$wall_ms
 			# shellcheck disable=SC2034 # err1, late1: read through ${!var} below
-			read -r r1 p1 m1 sb1 sd1 full1 err1 rows1 late1 sync <<< "$(jget "$T/s1.json" \
+			read -r r1 p1 m1 sb1 sd1 full1 err1 rows1 late1 sync i1 <<< "$(jget "$T/s1.json" \
 				'$.rows_per_second' '$.workers[0].vector_ns.p99_9' '$.workers[0].vector_ns.max' \
 				'$.workers[0].state_bytes' '$.workers[0].state_disk_bytes' \
 				'$.workers[0].state_full_dropped' '$.workers[0].state_errors' \
 				'$.workers[0].rows' '$.workers[0].numLateRecordsDropped' \
-				'$.workers[0].checkpoint_sync_max_us')"
+				'$.workers[0].checkpoint_sync_max_us' '$.input_rows_per_second')"
 			[ "$sync" != - ] || finding "$tag: no checkpoint_sync_max_us in the stats JSON (a sluice-dp from before it had it)"
 			# id full-bytes ms new-bytes: a checkpoint that shares nothing
 			# with the one before (all but native) has no "bytes new".
@@ -329,8 +330,11 @@ for keys in $KEYS_LIST; do
 			done
 			[ "$rows0" = "$events" ] || finding "$tag run $i no-ckpt: $rows0 rows, expected $events"
 			[ "$rows1" = "$events" ] || finding "$tag run $i ckpt: $rows1 rows, expected $events"
-			printf '%s\n' "$r0 $r1 $nck $ck_ms $ck_b ${ck_last:--} $p0 $m0 $p1 $m1 $rec_ms $rec_run $sb0 $sb1 $sd0 $sd1 $ck_new ${ck_last_new:--} $sync" >> "$R/runs"
-			log "raw $tag run $i: wall ${wall0}/${wall1} ms, ev/s $r0 / $r1, vec p99.9 ${p0}/${p1} ns, max ${m0}/${m1} ns, state_bytes ${sb0}/${sb1}, state_disk_bytes ${sd0}/${sd1}, full_dropped ${full0}/${full1} (no ckpt/ckpt); $nck checkpoints (id:size(new)/duration) [$ck_list]; sync stall max $sync us; restore chk-${rec_id:--} loaded in $rec_ms ms, running after $rec_run ms (process start)"
+			# per-run ratios too: each pair of runs shares the machine's mood
+			q=$(awk -v a="$r0" -v b="$r1" -v c="$i0" -v d="$i1" 'function num(x) { return x ~ /^-?[0-9.]+$/ }
+				BEGIN { printf "%s %s", (num(a) && num(b) && a > 0) ? b / a : "-", (num(c) && num(d) && c > 0) ? d / c : "-" }')
+			printf '%s\n' "$r0 $r1 $nck $ck_ms $ck_b ${ck_last:--} $p0 $m0 $p1 $m1 $rec_ms $rec_run $sb0 $sb1 $sd0 $sd1 $ck_new ${ck_last_new:--} $sync $i0 $i1 $q" >> "$R/runs"
+			log "raw $tag run $i: wall ${wall0}/${wall1} ms, ev/s $r0 / $r1 (input alone $i0 / $i1), vec p99.9 ${p0}/${p1} ns, max ${m0}/${m1} ns, state_bytes ${sb0}/${sb1}, state_disk_bytes ${sd0}/${sd1}, full_dropped ${full0}/${full1} (no ckpt/ckpt); $nck checkpoints (id:size(new)/duration) [$ck_list]; sync stall max $sync us; restore chk-${rec_id:--} loaded in $rec_ms ms, running after $rec_run ms (process start)"
 		done
 		# A start from nothing, for the restore's baseline.
 		base=-
@@ -407,6 +411,25 @@ while IFS=$'\t' read -r b keys events base notrun; do
 			num(sync) ? sprintf("%.1f", sync / 1e3) : "-"
 	}'
 done < "$T/rows"
+echo
+# The steady state: the input alone, without the end of input's firing.
+printf '| backend | keys | events/s of the input, no ckpt -> ckpt every %s | ratio of medians | median of per-run ratios, input alone | median of per-run ratios, whole run |\n' "$CKPT_INTERVAL"
+printf '| --- | ---: | --- | ---: | ---: | ---: |\n'
+while IFS=$'\t' read -r b keys events base notrun; do
+	R="$T/r-$b-$keys"
+	[ -z "$notrun" ] || continue
+	col() { awk -v c="$1" '{ print $c }' "$R/runs" | median; }
+	awk -v b="$b" -v k="$keys" -v i0="$(col 20)" -v i1="$(col 21)" -v qr="$(col 22)" -v qi="$(col 23)" '
+	function num(x) { return x ~ /^-?[0-9.]+$/ }
+	function rate(x) { return !num(x) ? "-" : x >= 1e6 ? sprintf("%.2f M", x / 1e6) : sprintf("%.0f k", x / 1e3) }
+	function r2(x) { return num(x) ? sprintf("%.2f", x) : "-" }
+	BEGIN {
+		printf "| %s | %d | %s -> %s | %s | %s | %s |\n", b, k, rate(i0), rate(i1),
+			(num(i0) && num(i1) && i0 > 0) ? sprintf("%.2f", i1 / i0) : "-", r2(qi), r2(qr)
+	}'
+done < "$T/rows"
+echo
+echo "The input alone: the stats JSON's input_rows_per_second, from the first row to the end of the input, without the firing of every key at the end of input (the same work in both runs of a pair, and none in an unbounded job). Per-run ratios: run 2 over run 1 of the same pair, which run back to back."
 echo
 echo "Medians of $RUNS runs. full: bytes the checkpoint holds (the log's \"B bytes\"); new: bytes it wrote (\"X bytes new\"; = full but for rocksdb-native, whose SST files already in the checkpoint before are shared), each the median over a run's checkpoints, then over runs. sync stall: the worker's checkpointSyncDurationMaxUs (the longest a barrier held its loop in the run: the snapshot's start, plus the memtable flush and SST links for rocksdb-native), median over runs (the stats JSON's checkpoint_sync_max_us)."
 if [ -s "$findings" ]; then
