@@ -228,16 +228,7 @@ same_file "$T/ck-ref.csv" "$T/ck-got.csv"
 echo "ok: composed window job through 3 SIGKILLs (unaligned checkpoints, 2 workers): $(($(wc -l < "$T/ck-ref.csv") - 1)) rows byte-identical"
 # 2 -> 3 workers: killed once a checkpoint of 2 workers is complete
 rm -rf "$T/ckout" "$T/chk"
-: > "$T/crash.log"	# emptied here: the child's redirection may come after the first grep
-"$DP" --job "$T/ck.yaml" > /dev/null 2> "$T/crash.log" &
-pid=$!
-for _ in $(seq 200); do
-	grep -q "checkpoint [0-9]* complete" "$T/crash.log" && break
-	kill -0 "$pid" 2> /dev/null || break
-	sleep 0.05
-done
-kill -9 "$pid" 2> /dev/null || true
-wait "$pid" 2> /dev/null || true
+crash_after_ckpt "$T/ck.yaml"
 run_dp "$T/ck3.yaml" --restore latest
 grep -q "2 workers then, 3 now" "$T/dp.err" || fail "no 2 -> 3 restore: $(grep restore "$T/dp.err")"
 cat "$T"/ckout/res.csv.part-* > "$T/ck-got.csv"
