@@ -40,12 +40,14 @@
  * passes, copies whole pages instead (hown_page).
  *
  * The drainer (another thread) reads each table a page at a time: it
- * copies the page into a page-sized buffer of its own, then reads the
- * live slot epochs (after the copy), skips every slot stamped since begin
- * (its copied bytes may be torn) and sets its bit, thaws the page (one
- * byte per page, release after its last read: the worker's next write
- * takes the page back without saving anything) and encodes the page's
- * records from its copy while it is in L1. After a table's last page its
+ * reads the page (encoding a table of fixed-size records straight into
+ * the chunk, hsnap_encode_live; copying any other page into a page-sized
+ * buffer of its own, hsnap_stage), then reads the live slot epochs (after
+ * those reads), drops every slot stamped since begin (its bytes may be
+ * torn) and sets its bit, and thaws the page (one byte per page, release
+ * after its last read: the worker's next write takes the page back
+ * without saving anything); a staged page's records are encoded from the
+ * copy while it is in L1. After a table's last page its
  * undo records (published in the table's chunks before the stamp, so visible
  * to whoever saw the stamp; no more come once every page is thawed) give
  * the skipped slots' records. A table is never copied whole: a checkpoint
