@@ -147,6 +147,8 @@ struct sl_state_snap {
 	struct sl_state_record *batch;	/* snap_batch's records */
 	unsigned int nb, ib;		/* records in batch, next one */
 	char *native_dir;		/* a native checkpoint: no records */
+	size_t run_off;			/* the open run's header in buf, 0: none */
+	uint16_t run_desc;		/* its descriptor */
 	uint16_t n_desc;
 	struct sl_sdesc desc[SL_STATE_MAX_DESC];	/* as of begin */
 };
@@ -255,11 +257,50 @@ struct sl_state_be_ops {
 	void (*stats)(struct sl_state *st, struct sl_state_stats *s);
 };
 
-/* A snapshot record's encoded size and bytes (the chunk format, state.c). */
+/*
+ * A snapshot record's encoded size and bytes (the chunk format, state.c):
+ * records come in runs of one descriptor, each run behind a header of
+ * SL_STATE_RUN_HDR bytes. sl_state_run_need() is the header a record of
+ * desc needs before it (0 when the open run is desc's); the encoder
+ * writes it with sl_state_run_open() at o (in s->buf) and counts the
+ * run's records with sl_state_run_add().
+ */
+#define SL_STATE_RUN_HDR 8u
 size_t sl_state_rec_size(const struct sl_state_snap *s,
 			 const struct sl_state_record *r);
 void sl_state_rec_put(const struct sl_state_snap *s,
 		      const struct sl_state_record *r, uint8_t *o);
+
+static inline size_t
+sl_state_run_need(const struct sl_state_snap *s, uint16_t desc)
+{
+	return s->run_off != 0 && s->run_desc == desc ? 0 : SL_STATE_RUN_HDR;
+}
+
+static inline size_t
+sl_state_run_open(struct sl_state_snap *s, uint16_t desc, uint8_t *o)
+{
+	static const uint8_t z[SL_STATE_RUN_HDR - 2];
+
+	if (sl_state_run_need(s, desc) == 0)
+		return 0;
+	memcpy(o, &desc, 2);
+	memcpy(o + 2, z, sizeof(z));	/* u16 0, u32 count */
+	s->run_off = (size_t)(o - s->buf);
+	s->run_desc = desc;
+	return SL_STATE_RUN_HDR;
+}
+
+static inline void
+sl_state_run_add(struct sl_state_snap *s, uint32_t n)
+{
+	uint8_t *h = s->buf + s->run_off + 4;
+	uint32_t c;
+
+	memcpy(&c, h, 4);
+	c += n;
+	memcpy(h, &c, 4);
+}
 
 extern const struct sl_state_be_ops sl_state_heap_ops;
 extern const struct sl_state_be_ops sl_state_rocks_ops;

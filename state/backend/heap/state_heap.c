@@ -1761,6 +1761,7 @@ hsnap_advance(struct hsnap *hs)
 /* Where heap_snap_encode's chunk is: hsnap_seek encodes whole pages of
  * fixed-size records straight into it (hsnap_encode_live). */
 struct hsnap_out {
+	struct sl_state_snap *s;	/* its runs (sl_state_run_open) */
 	uint8_t *dst;
 	size_t cap, len;
 	uint32_t *nrec;
@@ -1784,11 +1785,12 @@ hsnap_encode_live(struct hsnap *hs, struct hsnap_map *v,
 		  const struct sl_sdesc *d, uint32_t p, struct hsnap_out *o)
 {
 	const uint32_t ns = 1u << v->pshift, stride = v->stride, mark = hs->mark;
-	const uint32_t body = d->d.key_len + d->d.ns_len + d->fixed_len;
-	const uint32_t rs = 8u + body, nw = (body + 7u) / 8u;
-	const uint16_t id = (uint16_t)d->id, z = 0;
+	const uint32_t rs = d->d.key_len + d->d.ns_len + d->fixed_len;
+	const uint32_t nw = (rs + 7u) / 8u;
+	const uint16_t id = (uint16_t)d->id;
+	const size_t hn = sl_state_run_need(o->s, id);
 	const uint8_t *live = v->dir[p];
-	uint8_t *dst = o->dst + o->len, hdr[8];
+	uint8_t *dst = o->dst + o->len + hn;
 	uint8_t late[256];
 	uint32_t n = 0, nlate = 0, base = p << v->pshift;
 	uint16_t from[256];
@@ -1797,9 +1799,6 @@ hsnap_encode_live(struct hsnap *hs, struct hsnap_map *v,
 	 * drain's time. */
 	const uint8_t *next = p + 1 < (v->cap >> v->pshift) ? v->dir[p + 1] : live;
 
-	memcpy(hdr, &id, 2);	/* sl_state_rec_put's header */
-	memcpy(hdr + 2, &z, 2);
-	memcpy(hdr + 4, &d->fixed_len, 4);
 	for (uint32_t k = 0; k < ns; k++) {
 		const uint8_t *e = live + (size_t)k * stride;
 		uint8_t *r = dst + (size_t)n * rs;
@@ -1818,11 +1817,10 @@ hsnap_encode_live(struct hsnap *hs, struct hsnap_map *v,
 		}
 		if (tag <= TAG_TOMB)
 			continue;
-		memcpy(r, hdr, 8);
 		/* the slot's stride covers the rounding; o's cap keeps a word
 		 * of slack past the page's last record */
 		for (uint32_t w = 0; w < nw; w++)
-			memcpy(r + 8 + 8 * w, e + 8 + 8 * w, 8);
+			memcpy(r + 8 * w, e + 8 + 8 * w, 8);
 		from[n++] = (uint16_t)k;
 	}
 	atomic_thread_fence(memory_order_acquire);
@@ -1849,6 +1847,10 @@ hsnap_encode_live(struct hsnap *hs, struct hsnap_map *v,
 		}
 		n -= nlate;
 	}
+	if (n == 0)
+		return;
+	o->len += sl_state_run_open(o->s, id, o->dst + o->len);
+	sl_state_run_add(o->s, n);
 	o->len += (size_t)n * rs;
 	*o->nrec += n;
 }
@@ -1862,12 +1864,12 @@ hsnap_live_ok(const struct sl_state_snap *s, const struct hsnap *hs,
 {
 	const struct hdesc *hd = d->be;
 	uint32_t kn = d->d.key_len + d->d.ns_len, kg;
-	size_t rs = 8u + kn + d->fixed_len;
+	size_t rs = kn + d->fixed_len;
 
 	if (d->d.kind == SL_STATE_LIST || d->d.kind == SL_STATE_MAP ||
 	    hd->voff != 8u + kn || v->pshift > 8)
 		return false;
-	if (o->len + (rs << v->pshift) + 8u > o->cap)
+	if (o->len + SL_STATE_RUN_HDR + (rs << v->pshift) + 8u > o->cap)
 		return false;
 	kg = s->st->conf.first_kg + hs->kgi;
 	if (*o->kg < 0)
@@ -2040,21 +2042,19 @@ heap_snap_next(struct sl_state_snap *s, struct sl_state_record *r)
  * cursor stops at the first record that did not fit, or past the page.
  */
 static size_t
-snap_encode_page(struct hsnap *hs, const struct sl_sdesc *d, uint8_t *dst,
-		 size_t cap, uint32_t *nrec)
+snap_encode_page(struct sl_state_snap *s, struct hsnap *hs,
+		 const struct sl_sdesc *d, uint8_t *dst, size_t cap,
+		 uint32_t *nrec)
 {
 	const uint32_t stride = ((const struct hdesc *)d->be)->stride;
-	const uint32_t body = d->d.key_len + d->d.ns_len + d->fixed_len;
-	const uint32_t rs = 8u + body, nw = (body + 7u) / 8u;
-	const uint16_t id = (uint16_t)d->id, z = 0;
+	const uint32_t rs = d->d.key_len + d->d.ns_len + d->fixed_len;
+	const uint32_t nw = (rs + 7u) / 8u;
+	const uint16_t id = (uint16_t)d->id;
+	const size_t hn = sl_state_run_need(s, id);
 	const uint8_t *base = hs->stage;
-	uint8_t hdr[8];
 	uint32_t si = hs->si, sn = hs->sn, n = 0;
-	size_t len = 0;
+	size_t len = hn;	/* the run's header goes first, if one opens */
 
-	memcpy(hdr, &id, 2);	/* sl_state_rec_put's header */
-	memcpy(hdr + 2, &z, 2);
-	memcpy(hdr + 4, &d->fixed_len, 4);
 	for (; si < sn; si++) {
 		const uint8_t *e = base + (size_t)si * stride;
 		uint8_t *o = dst + len;
@@ -2067,12 +2067,10 @@ snap_encode_page(struct hsnap *hs, const struct sl_sdesc *d, uint8_t *dst,
 			if (len + rs > cap)
 				break;
 			/* no slack left: exactly */
-			memcpy(o, hdr, 8);
-			memcpy(o + 8, e + 8, body);
+			memcpy(o, e + 8, rs);
 		} else {
-			memcpy(o, hdr, 8);
 			for (uint32_t w = 0; w < nw; w++)
-				memcpy(o + 8 + 8 * w, e + 8 + 8 * w, 8);
+				memcpy(o + 8 * w, e + 8 + 8 * w, 8);
 		}
 		len += rs;
 		n++;
@@ -2080,6 +2078,10 @@ snap_encode_page(struct hsnap *hs, const struct sl_sdesc *d, uint8_t *dst,
 	hs->si = si;
 	hs->cur = NULL;
 	hs->moff = 0;
+	if (n == 0)
+		return 0;
+	(void)sl_state_run_open(s, id, dst);
+	sl_state_run_add(s, n);
 	*nrec += n;
 	return len;
 }
@@ -2098,7 +2100,8 @@ heap_snap_encode(struct sl_state_snap *s, uint8_t *dst, size_t cap, int *kg,
 {
 	struct sl_state *st = s->st;
 	struct hsnap *hs = s->be;
-	struct hsnap_out o = { .dst = dst, .cap = cap, .nrec = nrec, .kg = kg };
+	struct hsnap_out o = { .s = s, .dst = dst, .cap = cap, .nrec = nrec,
+			       .kg = kg };
 	size_t len = 0;
 
 	*need = 0;
@@ -2108,7 +2111,7 @@ heap_snap_encode(struct sl_state_snap *s, uint8_t *dst, size_t cap, int *kg,
 		const uint8_t *e;
 		int rc;
 		uint32_t kn;
-		size_t rs;
+		size_t rs, hn;
 
 		o.len = len;
 		rc = hsnap_seek(s, true, &d, &e, &o);
@@ -2130,41 +2133,38 @@ heap_snap_encode(struct sl_state_snap *s, uint8_t *dst, size_t cap, int *kg,
 				continue;
 			}
 			rs = sl_state_rec_size(s, &r);
-			if (len + rs > cap) {
+			hn = sl_state_run_need(s, r.desc);
+			if (len + hn + rs > cap) {
 				hs->moff = moff;	/* again, next call */
 				if (len == 0)
-					*need = rs;
+					*need = hn + rs;
 				break;
 			}
+			len += sl_state_run_open(s, r.desc, dst + len);
 			sl_state_rec_put(s, &r, dst + len);
+			sl_state_run_add(s, 1);
 			len += rs;
 			(*nrec)++;
 			continue;
 		}
 		hd = d->be;
 		kn = d->d.key_len + d->d.ns_len;
-		rs = 8u + kn + d->fixed_len;
-		if (len + rs > cap) {
+		rs = kn + d->fixed_len;
+		hn = sl_state_run_need(s, (uint16_t)d->id);
+		if (len + hn + rs > cap) {
 			if (len == 0)
-				*need = rs;
+				*need = hn + rs;
 			break;
 		}
 		if (!hs->in_undo && hd->voff == 8u + kn) {
 			/* the rest of the staged page at once */
-			len += snap_encode_page(hs, d, dst + len, cap - len, nrec);
+			len += snap_encode_page(s, hs, d, dst + len, cap - len, nrec);
 			continue;
 		}
-		{
-			uint8_t *r = dst + len;
-			uint16_t id = (uint16_t)d->id, z = 0;
-			uint32_t vl = d->fixed_len;
-
-			memcpy(r, &id, 2);
-			memcpy(r + 2, &z, 2);
-			memcpy(r + 4, &vl, 4);
-			memcpy(r + 8, e + 8, kn);
-			memcpy(r + 8 + kn, e + hd->voff, vl);
-		}
+		len += sl_state_run_open(s, (uint16_t)d->id, dst + len);
+		memcpy(dst + len, e + 8, kn);
+		memcpy(dst + len + kn, e + hd->voff, d->fixed_len);
+		sl_state_run_add(s, 1);
 		len += rs;
 		(*nrec)++;
 		hsnap_advance(hs);

@@ -1150,6 +1150,166 @@ test_snapshot_roundtrip(void **state)
 	sl_state_close(st);
 }
 
+static int cow_list_cb(void *arg, const void *elem, uint32_t len);
+
+static void
+put_le(uint8_t *o, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		o[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Restore one chunk into a fresh state with a value "v" and a list "l"
+ * (both key 8, namespace 8; v 8 bytes): the restore's return value. */
+static int
+restore_one(enum sl_state_backend b, int slot, const uint8_t *meta, size_t ml,
+	    const uint8_t *chunk, size_t len, struct sl_state **out, int *iv,
+	    int *il)
+{
+	struct sl_state_desc dv = { .name = "v", .kind = SL_STATE_VALUE,
+				    .key_len = 8, .ns_len = 8, .val_len = 8 };
+	struct sl_state_desc dl = { .name = "l", .kind = SL_STATE_LIST,
+				    .key_len = 8, .ns_len = 8 };
+	struct sl_state *st = open_st(b, slot, 0, MAXP - 1, 0);
+	int rc;
+
+	*iv = sl_state_register(st, &dv);
+	*il = sl_state_register(st, &dl);
+	assert_true(*iv >= 0 && *il >= 0);
+	rc = sl_state_restore(st, meta, ml, chunk, len);
+	if (out != NULL)
+		*out = st;
+	else
+		sl_state_close(st);
+	return rc;
+}
+
+/*
+ * The keyed-state chunk, byte for byte (docs/checkpoints.md): "SLK2",
+ * then runs of one descriptor's records, a fixed-size record its key,
+ * namespace and value alone, a list's with a u32 length; the chunks of
+ * format 1 (a header per record) still restore; a run that claims no
+ * records, more than the chunk's, or bytes past the chunk is refused.
+ */
+static void
+test_chunk_format(void **state)
+{
+	enum sl_state_backend b = ((struct be *)*state)->b;
+	struct sl_state *st, *rs;
+	static struct chunks c;
+	uint8_t meta[4096], want[64], bad[128], v1[64];
+	uint64_t k = 5, ns = 1, val = 77, got = 0, l[5] = { 0 };
+	size_t ml;
+	int iv, il, rv, rl;
+
+	/* one key of key group 5: a value and a list of one element */
+	st = open_st(b, 0, 0, MAXP - 1, 0);
+	{
+		struct sl_state_desc dv = { .name = "v", .kind = SL_STATE_VALUE,
+					    .key_len = 8, .ns_len = 8, .val_len = 8 };
+		struct sl_state_desc dl = { .name = "l", .kind = SL_STATE_LIST,
+					    .key_len = 8, .ns_len = 8 };
+		struct sl_state_ref r;
+
+		iv = sl_state_register(st, &dv);
+		il = sl_state_register(st, &dl);
+		assert_true(iv == 0 && il == 1);
+		r = R(5, &k, &ns, st, iv);
+		assert_int_equal(sl_state_value_put(st, iv, &r, 0, &val), 0);
+		r = R(5, &k, &ns, st, il);
+		assert_int_equal(sl_state_list_add(st, il, &r, 0, &val, 8), 0);
+	}
+	memset(&c, 0, sizeof(c));
+	snapshot_all(st, &c, meta, &ml, NULL, NULL);
+	sl_state_close(st);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.kg[0], 5);
+	/* header 16; run of v: 8 + 24; run of l: 8 + 16 + 4 + element */
+	memcpy(want, "SLK2", 4);
+	put_le(want + 4, 5, 2);
+	put_le(want + 6, 0, 2);
+	put_le(want + 8, 2, 4);
+	put_le(want + 16, 0, 2);	/* desc v */
+	put_le(want + 18, 0, 2);
+	put_le(want + 20, 1, 4);
+	put_le(want + 24, k, 8);
+	put_le(want + 32, ns, 8);
+	put_le(want + 40, val, 8);
+	put_le(want + 48, 1, 2);	/* desc l */
+	put_le(want + 50, 0, 2);
+	put_le(want + 52, 1, 4);
+	put_le(want + 56, k, 8);
+	assert_true(c.len[0] > 64 + 4);
+	put_le(want + 12, c.len[0] - 16, 4);
+	assert_memory_equal(c.b[0], want, 64);
+	assert_memory_equal(c.b[0] + 64, &ns, 8);
+	{
+		uint32_t el;
+
+		memcpy(&el, c.b[0] + 72, 4);	/* the list's stored bytes */
+		assert_int_equal(c.len[0], 76 + el);
+	}
+
+	/* it restores, onto this backend */
+	assert_int_equal(restore_one(b, 1, meta, ml, c.b[0], c.len[0], &rs,
+				     &rv, &rl), 2);
+	{
+		struct sl_state_ref r = R(5, &k, &ns, rs, rv);
+
+		assert_int_equal(sl_state_value_get(rs, rv, &r, 0, &got), 1);
+		assert_int_equal(got, val);
+		r = R(5, &k, &ns, rs, rl);
+		assert_int_equal(sl_state_list_get(rs, rl, &r, 0, cow_list_cb, l), 1);
+		assert_int_equal(l[0], 1);
+		assert_int_equal(l[1], val);
+	}
+	sl_state_close(rs);
+
+	/* format 1: u16 desc, u16 0, u32 val_len before every record */
+	memcpy(v1, "SLK1", 4);
+	put_le(v1 + 4, 5, 2);
+	put_le(v1 + 6, 0, 2);
+	put_le(v1 + 8, 1, 4);
+	put_le(v1 + 12, 8 + 24, 4);
+	put_le(v1 + 16, 0, 2);
+	put_le(v1 + 18, 0, 2);
+	put_le(v1 + 20, 8, 4);
+	put_le(v1 + 24, k, 8);
+	put_le(v1 + 32, ns, 8);
+	put_le(v1 + 40, val + 1, 8);
+	assert_int_equal(restore_one(b, 1, meta, ml, v1, 48, &rs, &rv, &rl), 1);
+	{
+		struct sl_state_ref r = R(5, &k, &ns, rs, rv);
+
+		assert_int_equal(sl_state_value_get(rs, rv, &r, 0, &got), 1);
+		assert_int_equal(got, val + 1);
+	}
+	sl_state_close(rs);
+
+	/* malformed runs */
+	memcpy(bad, want, 48);
+	put_le(bad + 8, 1, 4);
+	put_le(bad + 12, 32, 4);
+	assert_int_equal(restore_one(b, 1, meta, ml, bad, 48, NULL, &rv, &rl), 1);
+	put_le(bad + 20, 0, 4);		/* a run of no records */
+	assert_int_equal(restore_one(b, 1, meta, ml, bad, 48, NULL, &rv, &rl), -EINVAL);
+	put_le(bad + 20, 2, 4);		/* more than the chunk's one */
+	assert_int_equal(restore_one(b, 1, meta, ml, bad, 48, NULL, &rv, &rl), -EINVAL);
+	put_le(bad + 8, 2, 4);		/* two, but the bytes of one */
+	assert_int_equal(restore_one(b, 1, meta, ml, bad, 48, NULL, &rv, &rl), -EINVAL);
+	put_le(bad + 8, 1, 4);
+	put_le(bad + 20, 1, 4);
+	put_le(bad + 16, 9, 2);		/* a descriptor the meta lacks */
+	assert_int_equal(restore_one(b, 1, meta, ml, bad, 48, NULL, &rv, &rl), -EINVAL);
+	/* a list record whose length runs past the chunk */
+	memcpy(bad, want, 64);
+	memcpy(bad + 64, &ns, 8);
+	put_le(bad + 72, 1000, 4);
+	put_le(bad + 12, 76 + 8 - 16, 4);
+	assert_int_equal(restore_one(b, 1, meta, ml, bad, 76 + 8, NULL, &rv, &rl), -EINVAL);
+	chunks_free(&c);
+}
+
 static void
 rescale(void **state, uint32_t to)
 {
@@ -1835,6 +1995,7 @@ main(void)
 		BOTH(test_c3_overflow),
 		BOTH(test_R5_5_ttl_cleanup),
 		BOTH(test_snapshot_roundtrip),
+		BOTH(test_chunk_format),
 		BOTH(test_R5_4_rescale_2_to_1),
 		BOTH(test_R5_4_rescale_2_to_3),
 		cmocka_unit_test(test_larger_than_heap),
