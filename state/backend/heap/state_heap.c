@@ -334,11 +334,15 @@ hmap_build(struct hbe *b, const struct hdesc *hd, struct hmap *m, uint32_t cap)
 
 	memset(m, 0, sizeof(*m));
 	m->dir = halloc(b, np * sizeof(*m->dir), false);
+	/* zeroed before anything can fail: the failure path frees every
+	 * page it holds (it freed the stale pointers of reused memory when
+	 * the byte arrays after it hit the memory limit; found by fuzz_state) */
+	if (m->dir != NULL)
+		memset(m->dir, 0, np * sizeof(*m->dir));
 	m->pown = halloc(b, np, false);
 	m->pocc = halloc(b, np, false);
 	if (m->dir == NULL || m->pown == NULL || m->pocc == NULL)
 		goto fail;
-	memset(m->dir, 0, np * sizeof(*m->dir));
 	memset(m->pown, 1, np);
 	memset(m->pocc, 0, np);
 	for (uint32_t i = 0; i < np; i++) {
