@@ -1859,12 +1859,17 @@ hsnap_encode_live(struct hsnap *hs, struct hsnap_map *v,
 	*o->nrec += n;
 }
 
-/* Page-at-once into o: a fixed slot laid out as a record, o's key group,
- * and room for all of the page's slots (and a word of slack). */
-static bool
+/* Page p's way into o. A page of fixed-size records laid out as records
+ * goes in at once when o is in its key group and has room for all of its
+ * slots (and a word of slack); when o holds records already but not
+ * that, the chunk ends before the page (at most a page's bytes of a
+ * 1 MiB chunk left unused) and the next chunk starts with it. */
+enum hsnap_live { HSNAP_STAGE, HSNAP_LIVE, HSNAP_CHUNK_END };
+
+static enum hsnap_live
 hsnap_live_ok(const struct sl_state_snap *s, const struct hsnap *hs,
 	      const struct sl_sdesc *d, const struct hsnap_map *v,
-	      struct hsnap_out *o)
+	      const struct hsnap_out *o)
 {
 	const struct hdesc *hd = d->be;
 	uint32_t kn = d->d.key_len + d->d.ns_len, kg;
@@ -1872,13 +1877,12 @@ hsnap_live_ok(const struct sl_state_snap *s, const struct hsnap *hs,
 
 	if (d->d.kind == SL_STATE_LIST || d->d.kind == SL_STATE_MAP ||
 	    hd->voff != 8u + kn || v->pshift > 8)
-		return false;
-	if (o->len + SL_STATE_RUN_HDR + (rs << v->pshift) + 8u > o->cap)
-		return false;
+		return HSNAP_STAGE;
 	kg = s->st->conf.first_kg + hs->kgi;
-	if (*o->kg < 0)
-		*o->kg = (int)kg;
-	return *o->kg == (int)kg;
+	if (o->len + SL_STATE_RUN_HDR + (rs << v->pshift) + 8u > o->cap ||
+	    (*o->kg >= 0 && *o->kg != (int)kg))
+		return o->len != 0 ? HSNAP_CHUNK_END : HSNAP_STAGE;
+	return HSNAP_LIVE;
 }
 
 /*
@@ -1886,8 +1890,8 @@ hsnap_live_ok(const struct sl_state_snap *s, const struct hsnap *hs,
  * of the staged page or an undo record's saved bytes). 1; 0 at the end;
  * -EAGAIN when that needs a page staged and !restage (what the caller
  * took from the staged page would be overwritten); -errno. With o, pages
- * of fixed-size records of o's key group that fit are encoded into o
- * instead (hsnap_encode_live).
+ * of fixed-size records are encoded into o instead (hsnap_encode_live),
+ * and 2 says the next one goes into the next chunk (hsnap_live_ok).
  */
 static int
 hsnap_seek(struct sl_state_snap *s, bool restage, const struct sl_sdesc **dp,
@@ -1944,10 +1948,17 @@ hsnap_seek(struct sl_state_snap *s, bool restage, const struct sl_sdesc **dp,
 					hs->pi++;
 					continue;
 				}
-				if (o != NULL && hsnap_live_ok(s, hs, d, v, o)) {
+				switch (o != NULL ? hsnap_live_ok(s, hs, d, v, o) : HSNAP_STAGE) {
+				case HSNAP_LIVE:
+					if (*o->kg < 0)
+						*o->kg = (int)(st->conf.first_kg + hs->kgi);
 					hsnap_encode_live(hs, v, d, hs->pi, o);
 					hs->pi++;
 					continue;
+				case HSNAP_CHUNK_END:
+					return 2;
+				case HSNAP_STAGE:
+					break;
 				}
 				hsnap_stage(hs, v, hs->pi);
 				hs->pi++;
@@ -2037,60 +2048,6 @@ heap_snap_next(struct sl_state_snap *s, struct sl_state_record *r)
 }
 
 /*
- * The fixed-size records of the staged page from the cursor on, into dst
- * (cap bytes), while they fit: the drain's inner loop. Key, namespace and
- * value are contiguous in such a slot (voff == 8 + key + ns), so a record
- * is a constant header and one copy, done in 8-byte words: the slot's
- * stride covers the rounding, and dst keeps a word of slack past the
- * record (or the record is copied exactly). @return bytes written; the
- * cursor stops at the first record that did not fit, or past the page.
- */
-static size_t
-snap_encode_page(struct sl_state_snap *s, struct hsnap *hs,
-		 const struct sl_sdesc *d, uint8_t *dst, size_t cap,
-		 uint32_t *nrec)
-{
-	const uint32_t stride = ((const struct hdesc *)d->be)->stride;
-	const uint32_t rs = d->d.key_len + d->d.ns_len + d->fixed_len;
-	const uint32_t nw = (rs + 7u) / 8u;
-	const uint16_t id = (uint16_t)d->id;
-	const size_t hn = sl_state_run_need(s, id);
-	const uint8_t *base = hs->stage;
-	uint32_t si = hs->si, sn = hs->sn, n = 0;
-	size_t len = hn;	/* the run's header goes first, if one opens */
-
-	for (; si < sn; si++) {
-		const uint8_t *e = base + (size_t)si * stride;
-		uint8_t *o = dst + len;
-		uint32_t tag;
-
-		memcpy(&tag, e, 4);
-		if (tag <= TAG_TOMB)
-			continue;
-		if (len + rs + 8u > cap) {
-			if (len + rs > cap)
-				break;
-			/* no slack left: exactly */
-			memcpy(o, e + 8, rs);
-		} else {
-			for (uint32_t w = 0; w < nw; w++)
-				memcpy(o + 8 * w, e + 8 + 8 * w, 8);
-		}
-		len += rs;
-		n++;
-	}
-	hs->si = si;
-	hs->cur = NULL;
-	hs->moff = 0;
-	if (n == 0)
-		return 0;
-	(void)sl_state_run_open(s, id, dst);
-	sl_state_run_add(s, n);
-	*nrec += n;
-	return len;
-}
-
-/*
  * Encode the records of one key group (*kg, or the next one's when it is
  * -1) into dst in the chunk record format (sl_state_rec_put), a fixed
  * slot without building a record: its key and namespace are contiguous
@@ -2122,7 +2079,7 @@ heap_snap_encode(struct sl_state_snap *s, uint8_t *dst, size_t cap, int *kg,
 		len = o.len;
 		if (rc < 0)
 			return rc;
-		if (rc == 0)
+		if (rc == 0 || rc == 2)	/* the end; a page for the next chunk */
 			break;
 		if (*kg < 0)
 			*kg = (int)(st->conf.first_kg + hs->kgi);
@@ -2159,11 +2116,6 @@ heap_snap_encode(struct sl_state_snap *s, uint8_t *dst, size_t cap, int *kg,
 			if (len == 0)
 				*need = hn + rs;
 			break;
-		}
-		if (!hs->in_undo && hd->voff == 8u + kn) {
-			/* the rest of the staged page at once */
-			len += snap_encode_page(s, hs, d, dst + len, cap - len, nrec);
-			continue;
 		}
 		len += sl_state_run_open(s, (uint16_t)d->id, dst + len);
 		memcpy(dst + len, e + 8, kn);
