@@ -442,4 +442,16 @@ int sl_state_flush(struct sl_state *st);
 int sl_state_compact(struct sl_state *st, int64_t now);
 void sl_state_stats(struct sl_state *st, struct sl_state_stats *s);
 
+/**
+ * Fault injection for tests, as sl_fault_arm() is for checkpoint I/O: the
+ * heap backend's allocation after after_n more that succeed fails, once,
+ * as one at state.backend.heap.memory does; a negative after_n disarms.
+ * Every path that allocates must then fail cleanly: -ENOMEM, the state as
+ * it was, no memory lost. Not thread-safe: arm on the thread that
+ * allocates, around the call under test.
+ * @return what was left of the previous arming, -1 when it fired or none
+ * was armed.
+ */
+long sl_state_heap_fault_arm(long after_n);
+
 #endif /* SL_STATE_H */

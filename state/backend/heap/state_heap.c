@@ -195,6 +195,19 @@ BE(struct sl_state *st)
 	return st->be;
 }
 
+/* sl_state_heap_fault_arm(): allocations still to succeed before one
+ * fails; -1 none. A test arms it on the thread that then allocates. */
+static long heap_fault_after = -1;
+
+long
+sl_state_heap_fault_arm(long after_n)
+{
+	long left = heap_fault_after;
+
+	heap_fault_after = after_n < 0 ? -1 : after_n;
+	return left;
+}
+
 static void *
 halloc(struct hbe *b, size_t sz, bool aligned)
 {
@@ -202,6 +215,9 @@ halloc(struct hbe *b, size_t sz, bool aligned)
 	size_t u;
 
 	if (b->used + sz > b->limit)
+		return NULL;
+	/* one load of a global that is -1 outside fault tests */
+	if (__builtin_expect(heap_fault_after >= 0, 0) && heap_fault_after-- == 0)
 		return NULL;
 	p = aligned ? mi_heap_malloc_aligned(b->heap, sz, 64) :
 		mi_heap_malloc(b->heap, sz);

@@ -1970,6 +1970,160 @@ teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/*
+ * Every allocation of a table's growth fails in turn (the heap's fault
+ * hook): the insert that grows the table gets -ENOMEM, and the state is
+ * as it was: every key there with its value, not a byte more in use.
+ * Values of 16 bytes after 8-byte keys make slots of 32 bytes, pages of
+ * 4 KiB and, at 65536 slots, a page directory of 4 KiB, which reuses a
+ * page the growth before freed: the build once freed that memory's stale
+ * pointers when an allocation after the directory failed (found by
+ * fuzz_state, a crash in hfree).
+ */
+static void
+test_heap_alloc_failures(void **state)
+{
+	struct sl_state *st = open_st(SL_STATE_BACKEND_HEAP, 0, 0, MAXP - 1, 0);
+	struct sl_state_desc d = { .name = "v", .kind = SL_STATE_VALUE,
+				   .key_len = 8, .val_len = 16 };
+	int id = sl_state_register(st, &d);
+	const uint64_t nk = 65536 / 8 * 7 / 2;	/* cap 32768 is full */
+	uint64_t val[2], out[2], enomem = 0;
+	struct sl_state_stats s0, s1;
+	long n;
+
+	(void)state;
+	assert_true(id >= 0);
+	for (uint64_t k = 0; k < nk; k++) {
+		struct sl_state_ref r = R(3, &k, NULL, st, id);
+
+		val[0] = k;
+		val[1] = ~k;
+		assert_int_equal(sl_state_value_put(st, id, &r, 0, val), 0);
+	}
+	sl_state_stats(st, &s0);
+	for (n = 0;; n++) {
+		uint64_t k = nk;
+		struct sl_state_ref r = R(3, &k, NULL, st, id);
+		int rc;
+
+		val[0] = k;
+		val[1] = ~k;
+		sl_state_heap_fault_arm(n);
+		rc = sl_state_value_put(st, id, &r, 0, val);
+		if (sl_state_heap_fault_arm(-1) >= 0) {
+			/* every allocation of the growth had its turn */
+			assert_int_equal(rc, 0);
+			break;
+		}
+		assert_int_equal(rc, -ENOMEM);
+		enomem++;
+		sl_state_stats(st, &s1);
+		assert_int_equal(s1.mem_used, s0.mem_used);
+		assert_int_equal(s1.n_enomem, s0.n_enomem + enomem);
+		assert_int_equal(sl_state_value_get(st, id, &r, 0, out), 0);
+	}
+	/* the directory, its two byte arrays, 512 pages */
+	assert_int_equal(n, 3 + 512);
+	for (uint64_t k = 0; k <= nk; k++) {
+		struct sl_state_ref r = R(3, &k, NULL, st, id);
+
+		assert_int_equal(sl_state_value_get(st, id, &r, 0, out), 1);
+		assert_int_equal(out[0], k);
+		assert_int_equal(out[1], ~k);
+	}
+	sl_state_close(st);
+}
+
+/*
+ * Every allocation a snapshot's copy-on-write makes (undo records' chunks)
+ * fails in turn while the worker overwrites every key: the write that
+ * could not save the old bytes is refused with -ENOMEM and leaves its
+ * slot alone, every other write lands, and the snapshot still restores
+ * exactly the state as of its begin.
+ */
+static void
+test_heap_alloc_failures_snapshot(void **state)
+{
+	struct sl_state_desc d = { .name = "v", .kind = SL_STATE_VALUE,
+				   .key_len = 8, .val_len = 16 };
+	enum { NK = 3000 };
+	static struct chunks c;
+	uint8_t meta[4096];
+	long n;
+
+	(void)state;
+	for (n = 0;; n++) {
+		struct sl_state *st = open_st(SL_STATE_BACKEND_HEAP, 0, 0, MAXP - 1, 0);
+		struct sl_state *rs = open_st(SL_STATE_BACKEND_HEAP, 1, 0, MAXP - 1, 0);
+		int id = sl_state_register(st, &d), rid = sl_state_register(rs, &d);
+		uint64_t val[2], out[2], failed = UINT64_MAX, got = 0;
+		struct sl_state_snap *sn;
+		bool fired;
+		size_t ml;
+
+		assert_true(id >= 0 && rid >= 0);
+		for (uint64_t k = 0; k < NK; k++) {
+			struct sl_state_ref r = R(3, &k, NULL, st, id);
+
+			val[0] = k;
+			val[1] = ~k;
+			assert_int_equal(sl_state_value_put(st, id, &r, 0, val), 0);
+		}
+		assert_int_equal(sl_state_snapshot_begin(st, 0, &sn), 0);
+		ml = sl_state_snapshot_meta(sn, meta, sizeof(meta));
+		sl_state_heap_fault_arm(n);
+		for (uint64_t k = 0; k < NK; k++) {
+			struct sl_state_ref r = R(3, &k, NULL, st, id);
+			int rc;
+
+			val[0] = k + 1000000;
+			val[1] = k;
+			rc = sl_state_value_put(st, id, &r, 0, val);
+			if (rc == -ENOMEM) {
+				assert_int_equal(failed, UINT64_MAX);	/* once */
+				failed = k;
+				continue;
+			}
+			assert_int_equal(rc, 0);
+		}
+		fired = sl_state_heap_fault_arm(-1) < 0;
+		assert_int_equal(fired, failed != UINT64_MAX);
+		for (uint64_t k = 0; k < NK; k++) {
+			struct sl_state_ref r = R(3, &k, NULL, st, id);
+
+			assert_int_equal(sl_state_value_get(st, id, &r, 0, out), 1);
+			assert_int_equal(out[0], k == failed ? k : k + 1000000);
+			assert_int_equal(out[1], k == failed ? ~k : k);
+		}
+		memset(&c, 0, sizeof(c));
+		while (sl_state_snapshot_write(sn, 1 << 16, 0, cow_chunk, &c) == 1)
+			;
+		sl_state_snapshot_end(st, sn);
+		for (int i = 0; i < c.n; i++) {
+			int r = sl_state_restore(rs, meta, ml, c.b[i], c.len[i]);
+
+			assert_true(r > 0);
+			got += (uint64_t)r;
+		}
+		assert_int_equal(got, NK);
+		for (uint64_t k = 0; k < NK; k++) {
+			struct sl_state_ref r = R(3, &k, NULL, rs, rid);
+
+			assert_int_equal(sl_state_value_get(rs, rid, &r, 0, out), 1);
+			assert_int_equal(out[0], k);
+			assert_int_equal(out[1], ~k);
+		}
+		chunks_free(&c);
+		sl_state_close(rs);
+		sl_state_close(st);
+		if (!fired)
+			break;
+	}
+	/* 3000 undo records of 64 bytes: chunks of 64 and 128 KiB */
+	assert_int_equal(n, 2);
+}
+
 #define BOTH(f) cmocka_unit_test_prestate(f, &heap_be), \
 		cmocka_unit_test_prestate(f, &rocks_be)
 
@@ -2003,6 +2157,8 @@ main(void)
 		cmocka_unit_test(test_heap_thaw),
 		cmocka_unit_test(test_heap_cow_concurrent),
 		cmocka_unit_test(test_heap_snapshot_presized),
+		cmocka_unit_test(test_heap_alloc_failures),
+		cmocka_unit_test(test_heap_alloc_failures_snapshot),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
