@@ -319,7 +319,7 @@ conc_run(void *mem, size_t mem_len, uint64_t nkeys, int pairs)
 	struct sl_state_desc d = { .name = "w", .kind = SL_STATE_VALUE,
 				   .key_len = 8, .ns_len = 8, .val_len = 24,
 				   .capacity_hint = (uint32_t)(nkeys / MAXP) };
-	struct conc c = { 0 };
+	struct conc c = { .rc = 0 };	/* clang: no 0 for an _Atomic pointer */
 	struct sl_state *st = sl_state_open(&cf);
 	struct sl_state_stats s0, s1;
 	double *ratio = calloc((size_t)pairs, sizeof(double)), rate_a = 0;
