@@ -43,7 +43,7 @@
 /*
  * A worker's file is written while it is built, from buffers of this
  * size (a slice fills at most one and a bit), so it never needs memory
- * of its size (~400 MB at 10M keys): less to write and to read back for
+ * of its size (~320 MB at 10M keys): less to write and to read back for
  * the disk, and memory that stays in the caches. More are allocated when
  * the disk falls behind, up to CKPT_SBUF_MAX; then the drain waits.
  */

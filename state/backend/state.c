@@ -15,16 +15,22 @@
  * getUnexpired()).
  *
  * Snapshot chunk encoding (little endian), one key group per chunk:
- *   chunk  := u32 magic "SLK2", u16 kg, u16 0, u32 n_records,
+ *   chunk  := u32 magic "SLK3", u16 kg, u16 0, u32 n_records,
  *             u32 payload_len, run*
- *   run    := u16 desc, u16 0, u32 count, record[count]  (count >= 1)
- *   record := key[key_len], ns[ns_len], then for a value, reducing or
- *             aggregating state val[fixed_len] (the descriptor's stored
- *             length); for a list u32 val_len, val[val_len]; for a map
- *             ukey[ukey_len], u32 val_len, val[val_len]
+ *   run    := u16 desc, u16 flags, u32 count, [ns[ns_len] if flags & NS],
+ *             record[count]  (count >= 1)
+ *   record := key[key_len], ns[ns_len] unless the run has one, then for a
+ *             value, reducing or aggregating state val[fixed_len] (the
+ *             descriptor's stored length); for a list u32 val_len,
+ *             val[val_len]; for a map ukey[ukey_len], u32 val_len,
+ *             val[val_len]
  * A fixed-size record carries nothing but its bytes: a window's record
  * is 32 bytes, not 40 (SLK1 gave every record a u16 desc, u16 0, u32
- * val_len header, 17% of a 10M-key file). SLK1 chunks are still read.
+ * val_len header, 17% of a 10M-key file), and 24 in a run of one
+ * window's records (SL_STATE_RUN_NS, flags bit 0: the heap backend's
+ * pages whose records share a namespace, most of them: a window's state
+ * is one namespace at a time but at its ends). SLK2 (flags always 0) and
+ * SLK1 chunks are still read.
  * val is the stored form (sl_state_snapshot_next()). The lengths and the
  * descriptor ids are defined by the meta blob:
  *   meta   := u32 magic "SLM1", u16 n_desc, u16 0, desc*
@@ -44,7 +50,8 @@
 
 #include "state_priv.h"
 
-#define CHUNK_MAGIC 0x324b4c53u	/* "SLK2" */
+#define CHUNK_MAGIC 0x334b4c53u	/* "SLK3" */
+#define CHUNK_MAGIC2 0x324b4c53u	/* "SLK2": runs without flags */
 #define CHUNK_MAGIC1 0x314b4c53u	/* "SLK1": a record header each */
 #define META_MAGIC 0x314d4c53u	/* "SLM1" */
 #define CHUNK_HDR 16u
@@ -1636,7 +1643,8 @@ sl_state_restore(struct sl_state *st, const void *meta, size_t meta_len,
 	int16_t map[SL_STATE_MAX_DESC];
 	const uint8_t *c = chunk;
 	uint32_t magic, nrec, pl, left = 0;	/* records left in the run */
-	uint16_t kg, n_meta, sid = 0;
+	uint16_t kg, n_meta, sid = 0, flags = 0;
+	const uint8_t *run_ns = NULL;	/* the run's namespace (SL_STATE_RUN_NS) */
 	size_t off = CHUNK_HDR;
 	int rc, loaded = 0;
 
@@ -1649,8 +1657,8 @@ sl_state_restore(struct sl_state *st, const void *meta, size_t meta_len,
 	memcpy(&kg, c + 4, 2);
 	memcpy(&nrec, c + 8, 4);
 	memcpy(&pl, c + 12, 4);
-	if ((magic != CHUNK_MAGIC && magic != CHUNK_MAGIC1) ||
-	    (size_t)pl + CHUNK_HDR != len)
+	if ((magic != CHUNK_MAGIC && magic != CHUNK_MAGIC2 &&
+	     magic != CHUNK_MAGIC1) || (size_t)pl + CHUNK_HDR != len)
 		return -EINVAL;
 	if (kg < st->conf.first_kg || kg > st->conf.last_kg)
 		return 0;
@@ -1670,16 +1678,30 @@ sl_state_restore(struct sl_state *st, const void *meta, size_t meta_len,
 			if (off + SL_STATE_RUN_HDR > len)
 				return -EINVAL;
 			memcpy(&sid, c + off, 2);
+			memcpy(&flags, c + off + 2, 2);
 			memcpy(&left, c + off + 4, 4);
 			off += SL_STATE_RUN_HDR;
-			if (left == 0 || left > nrec - i)
+			if (magic == CHUNK_MAGIC2)
+				flags = 0;	/* never set then */
+			if (left == 0 || left > nrec - i ||
+			    (flags & ~SL_STATE_RUN_NS) != 0 || sid >= n_meta)
 				return -EINVAL;
+			run_ns = NULL;
+			if (flags & SL_STATE_RUN_NS) {
+				d = &st->desc[map[sid]];
+				if (d->d.kind == SL_STATE_LIST ||
+				    d->d.kind == SL_STATE_MAP || d->d.ns_len == 0 ||
+				    off + d->d.ns_len > len)
+					return -EINVAL;
+				run_ns = c + off;
+				off += d->d.ns_len;
+			}
 		}
 		if (sid >= n_meta)
 			return -EINVAL;
 		d = &st->desc[map[sid]];
 		var = d->d.kind == SL_STATE_LIST || d->d.kind == SL_STATE_MAP;
-		klen = (size_t)d->d.key_len + d->d.ns_len +
+		klen = (size_t)d->d.key_len + (run_ns != NULL ? 0 : d->d.ns_len) +
 			(d->d.kind == SL_STATE_MAP ? d->d.ukey_len : 0);
 		voff = klen;
 		if (magic != CHUNK_MAGIC1) {
@@ -1699,8 +1721,8 @@ sl_state_restore(struct sl_state *st, const void *meta, size_t meta_len,
 			return -EINVAL;
 		r.desc = d->id;
 		r.key = c + off;
-		r.ns = c + off + d->d.key_len;
-		r.ukey = c + off + d->d.key_len + d->d.ns_len;
+		r.ns = run_ns != NULL ? run_ns : c + off + d->d.key_len;
+		r.ukey = c + off + d->d.key_len + d->d.ns_len;	/* maps: no run ns */
 		r.val = c + off + voff;
 		rc = st->ops->raw_put(st, &st->desc[map[sid]], &r);
 		if (rc < 0) {

@@ -149,6 +149,7 @@ struct sl_state_snap {
 	char *native_dir;		/* a native checkpoint: no records */
 	size_t run_off;			/* the open run's header in buf, 0: none */
 	uint16_t run_desc;		/* its descriptor */
+	bool run_ns;			/* its namespace is the run's */
 	uint16_t n_desc;
 	struct sl_sdesc desc[SL_STATE_MAX_DESC];	/* as of begin */
 };
@@ -263,9 +264,12 @@ struct sl_state_be_ops {
  * SL_STATE_RUN_HDR bytes. sl_state_run_need() is the header a record of
  * desc needs before it (0 when the open run is desc's); the encoder
  * writes it with sl_state_run_open() at o (in s->buf) and counts the
- * run's records with sl_state_run_add().
+ * run's records with sl_state_run_add(). The _ns variants are for a run
+ * of fixed-size records of one namespace, which follows the header once
+ * and is left out of the records (SL_STATE_RUN_NS).
  */
 #define SL_STATE_RUN_HDR 8u
+#define SL_STATE_RUN_NS 1u	/* run flag: the run's namespace, once */
 size_t sl_state_rec_size(const struct sl_state_snap *s,
 			 const struct sl_state_record *r);
 void sl_state_rec_put(const struct sl_state_snap *s,
@@ -274,7 +278,8 @@ void sl_state_rec_put(const struct sl_state_snap *s,
 static inline size_t
 sl_state_run_need(const struct sl_state_snap *s, uint16_t desc)
 {
-	return s->run_off != 0 && s->run_desc == desc ? 0 : SL_STATE_RUN_HDR;
+	return s->run_off != 0 && s->run_desc == desc && !s->run_ns ?
+		0 : SL_STATE_RUN_HDR;
 }
 
 static inline size_t
@@ -285,10 +290,39 @@ sl_state_run_open(struct sl_state_snap *s, uint16_t desc, uint8_t *o)
 	if (sl_state_run_need(s, desc) == 0)
 		return 0;
 	memcpy(o, &desc, 2);
-	memcpy(o + 2, z, sizeof(z));	/* u16 0, u32 count */
+	memcpy(o + 2, z, sizeof(z));	/* u16 flags 0, u32 count */
 	s->run_off = (size_t)(o - s->buf);
 	s->run_desc = desc;
+	s->run_ns = false;
 	return SL_STATE_RUN_HDR;
+}
+
+static inline size_t
+sl_state_run_need_ns(const struct sl_state_snap *s, uint16_t desc,
+		     const void *ns, uint32_t ns_len)
+{
+	return s->run_off != 0 && s->run_desc == desc && s->run_ns &&
+	       memcmp(s->buf + s->run_off + SL_STATE_RUN_HDR, ns, ns_len) == 0 ?
+		0 : SL_STATE_RUN_HDR + ns_len;
+}
+
+static inline size_t
+sl_state_run_open_ns(struct sl_state_snap *s, uint16_t desc, const void *ns,
+		     uint32_t ns_len, uint8_t *o)
+{
+	const uint16_t flags = SL_STATE_RUN_NS;
+	const uint32_t zero = 0;
+
+	if (sl_state_run_need_ns(s, desc, ns, ns_len) == 0)
+		return 0;
+	memcpy(o, &desc, 2);
+	memcpy(o + 2, &flags, 2);
+	memcpy(o + 4, &zero, 4);
+	memcpy(o + SL_STATE_RUN_HDR, ns, ns_len);
+	s->run_off = (size_t)(o - s->buf);
+	s->run_desc = desc;
+	s->run_ns = true;
+	return SL_STATE_RUN_HDR + ns_len;
 }
 
 static inline void

@@ -8,7 +8,7 @@
  * three adjacent blocks, joined by multiplying the first two by the
  * constant x^(8 * block bytes) mod P (crc_shift): about three times the
  * speed, which matters because the main lcore checksums every byte of a
- * checkpoint (400 MB a second at 10M keys). The same algebra gives
+ * checkpoint (320 MB a second at 10M keys). The same algebra gives
  * sl_ckpt_crc32c_combine(), so a file's crc is made from its sections'
  * without reading them twice. The table version exists for CPUs without
  * SSE4.2 and as the reference the tests compare against. The choice is

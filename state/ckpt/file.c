@@ -209,7 +209,7 @@ sl_ckpt_builder_begin(struct sl_ckpt_builder *b, enum sl_ckpt_sec_kind kind,
  * A big append is copied with non-temporal stores: the file's buffer is
  * read next by the disk's DMA, not by this CPU, and ordinary stores would
  * read every line of it first and push it through the shared cache, out
- * of the worker's way (a 10M-key checkpoint writes ~400 MB a second;
+ * of the worker's way (a 10M-key checkpoint writes ~320 MB a second;
  * the worker kept ~3% more of its rate in state_bench --concurrent). The
  * fence makes the bytes visible before the buffer goes to the writer.
  */

@@ -1788,6 +1788,68 @@ struct hsnap_out {
 	int *kg;
 };
 
+/* Longest namespace a run holds once (a window's is 8 or 16 bytes). */
+#define HSNAP_RUN_NS_MAX 16u
+
+/* Slot idx was written since the snapshot began: its undo record gives
+ * it. Once, however often a page's slots are read. */
+static inline void
+hsnap_mark(struct hsnap *hs, uint32_t idx)
+{
+	uint64_t *w = &hs->bits[idx >> 6], bit = 1ull << (idx & 63);
+
+	hs->marked += (*w & bit) == 0;
+	*w |= bit;
+}
+
+/*
+ * The readable records of a live page into dst: key, namespace and value
+ * words (gap 0), or with gap = ns_len the key's kw words and the value's,
+ * the namespace left out. Returns how many, their slots in from[], and in
+ * *diff the bits in which their namespaces differ from w0's.
+ */
+static inline uint32_t
+hsnap_copy_page(struct hsnap *hs, const uint8_t *live, const uint8_t *next,
+		uint32_t ns, uint32_t stride, uint32_t base, uint32_t rs,
+		uint32_t kw, uint32_t gap, const uint64_t *w0, uint8_t *dst,
+		uint16_t *from, uint64_t *diff)
+{
+	const uint32_t nw = (rs + 7u) / 8u, mark = hs->mark;
+	uint64_t d = 0;
+	uint32_t n = 0;
+
+	for (uint32_t k = 0; k < ns; k++) {
+		const uint8_t *e = live + (size_t)k * stride;
+		uint8_t *r = dst + (size_t)n * rs;
+		uint32_t tag;
+
+		for (uint32_t l = 0; l < stride; l += 64)
+			__builtin_prefetch(next + (size_t)k * stride + l, 0, 3);
+		memcpy(&tag, e, 4);
+		if (slot_epoch(e) == mark) {
+			hsnap_mark(hs, base + k);
+			continue;
+		}
+		if (tag <= TAG_TOMB)
+			continue;
+		/* the slot's stride covers the rounding; o's cap keeps a word
+		 * of slack past the page's last record */
+		for (uint32_t w = 0; w < kw; w++)
+			memcpy(r + 8 * w, e + 8 + 8 * w, 8);
+		for (uint32_t w = kw; w < nw; w++)
+			memcpy(r + 8 * w, e + 8 + gap + 8 * w, 8);
+		for (uint32_t w = 0; w < gap / 8u; w++) {
+			uint64_t x;
+
+			memcpy(&x, e + 8 + 8 * kw + 8 * w, 8);
+			d |= x ^ w0[w];
+		}
+		from[n++] = (uint16_t)k;
+	}
+	*diff = d;
+	return n;
+}
+
 /*
  * Page p of table v, a table of fixed-size records whose key, namespace
  * and value are contiguous (voff == 8 + key + ns), encoded from the live
@@ -1797,55 +1859,62 @@ struct hsnap_out {
  * bytes possibly torn: its record is taken out again (the worker stamps a
  * slot before its first write, so a slot not stamped by then was read
  * whole) and its undo record gives it. Slots already stamped are skipped
- * before they are read. o has room for every slot of the page. A page
- * takes ~10 ns a record this way, ~15 staged (state_bench --snapshot).
+ * before they are read. A page whose records share a namespace (one
+ * window's: all but the pages at a window's end) goes into a run that
+ * holds it once, its records key and value only (SL_STATE_RUN_NS: a
+ * window's record 24 bytes, not 32); the page is read so first, with the
+ * namespace of its first record, and again with every record's when one
+ * differs. o has room for every slot of the page. ~10 ns a record
+ * (state_bench --snapshot).
  */
 static void
 hsnap_encode_live(struct hsnap *hs, struct hsnap_map *v,
 		  const struct sl_sdesc *d, uint32_t p, struct hsnap_out *o)
 {
-	const uint32_t ns = 1u << v->pshift, stride = v->stride, mark = hs->mark;
-	const uint32_t rs = d->d.key_len + d->d.ns_len + d->fixed_len;
-	const uint32_t nw = (rs + 7u) / 8u;
+	const uint32_t ns = 1u << v->pshift, stride = v->stride;
+	const uint32_t kl = d->d.key_len, nl = d->d.ns_len;
 	const uint16_t id = (uint16_t)d->id;
-	const size_t hn = sl_state_run_need(o->s, id);
 	const uint8_t *live = v->dir[p];
-	uint8_t *dst = o->dst + o->len + hn;
-	uint8_t late[256];
-	uint32_t n = 0, nlate = 0, base = p << v->pshift;
-	uint16_t from[256];
 	/* The next page comes in a line per slot read here: 64 prefetches in
 	 * a burst (hsnap_stage) stalled on a full miss queue, a third of the
 	 * drain's time. */
 	const uint8_t *next = p + 1 < (v->cap >> v->pshift) ? v->dir[p + 1] : live;
+	uint64_t w0[HSNAP_RUN_NS_MAX / 8] = { 0 }, diff = 1;
+	uint32_t n = 0, nlate = 0, base = p << v->pshift, rs = 0;
+	uint8_t late[256], *dst = NULL;
+	uint16_t from[256];
+	bool one_ns = false;
 
-	for (uint32_t k = 0; k < ns; k++) {
-		const uint8_t *e = live + (size_t)k * stride;
-		uint8_t *r = dst + (size_t)n * rs;
-		uint32_t tag, ep;
+	/* whole 8-byte words of key and namespace: the value's follow */
+	if (nl != 0 && nl <= HSNAP_RUN_NS_MAX && (kl | nl) % 8u == 0) {
+		for (uint32_t k = 0; k < ns; k++) {
+			const uint8_t *e = live + (size_t)k * stride;
+			uint32_t tag;
 
-		for (uint32_t l = 0; l < stride; l += 64)
-			__builtin_prefetch(next + (size_t)k * stride + l, 0, 3);
-		memcpy(&tag, e, 4);
-		ep = slot_epoch(e);
-		if (ep == mark) {
-			uint32_t idx = base + k;
-
-			hs->bits[idx >> 6] |= 1ull << (idx & 63);
-			hs->marked++;
-			continue;
+			memcpy(&tag, e, 4);
+			if (tag > TAG_TOMB && slot_epoch(e) != hs->mark) {
+				memcpy(w0, e + 8 + kl, nl);
+				one_ns = true;
+				break;
+			}
 		}
-		if (tag <= TAG_TOMB)
-			continue;
-		/* the slot's stride covers the rounding; o's cap keeps a word
-		 * of slack past the page's last record */
-		for (uint32_t w = 0; w < nw; w++)
-			memcpy(r + 8 * w, e + 8 + 8 * w, 8);
-		from[n++] = (uint16_t)k;
+	}
+	if (one_ns) {
+		rs = kl + d->fixed_len;
+		dst = o->dst + o->len + sl_state_run_need_ns(o->s, id, w0, nl);
+		n = hsnap_copy_page(hs, live, next, ns, stride, base, rs, kl / 8u,
+				    nl, w0, dst, from, &diff);
+	}
+	if (diff != 0) {	/* two namespaces, or none to share */
+		one_ns = false;
+		rs = kl + nl + d->fixed_len;
+		dst = o->dst + o->len + sl_state_run_need(o->s, id);
+		n = hsnap_copy_page(hs, live, next, ns, stride, base, rs, 0, 0,
+				    w0, dst, from, &diff);
 	}
 	atomic_thread_fence(memory_order_acquire);
 	for (uint32_t i = 0; i < n; i++)
-		if (slot_epoch(live + (size_t)from[i] * stride) == mark)
+		if (slot_epoch(live + (size_t)from[i] * stride) == hs->mark)
 			late[nlate++] = (uint8_t)i;
 	atomic_store_explicit(&v->thaw[p], 1, memory_order_release);
 	if (nlate != 0) {
@@ -1853,12 +1922,8 @@ hsnap_encode_live(struct hsnap *hs, struct hsnap_map *v,
 		uint32_t w = late[0];
 
 		for (uint32_t j = 0, i = late[0]; i < n; i++) {
-			uint32_t idx;
-
 			if (j < nlate && late[j] == i) {
-				idx = base + from[i];
-				hs->bits[idx >> 6] |= 1ull << (idx & 63);
-				hs->marked++;
+				hsnap_mark(hs, base + from[i]);
 				j++;
 				continue;
 			}
@@ -1869,7 +1934,9 @@ hsnap_encode_live(struct hsnap *hs, struct hsnap_map *v,
 	}
 	if (n == 0)
 		return;
-	o->len += sl_state_run_open(o->s, id, o->dst + o->len);
+	o->len += one_ns ?
+		sl_state_run_open_ns(o->s, id, w0, nl, o->dst + o->len) :
+		sl_state_run_open(o->s, id, o->dst + o->len);
 	sl_state_run_add(o->s, n);
 	o->len += (size_t)n * rs;
 	*o->nrec += n;
@@ -1895,7 +1962,7 @@ hsnap_live_ok(const struct sl_state_snap *s, const struct hsnap *hs,
 	    hd->voff != 8u + kn || v->pshift > 8)
 		return HSNAP_STAGE;
 	kg = s->st->conf.first_kg + hs->kgi;
-	if (o->len + SL_STATE_RUN_HDR + (rs << v->pshift) + 8u > o->cap ||
+	if (o->len + SL_STATE_RUN_HDR + HSNAP_RUN_NS_MAX + (rs << v->pshift) + 8u > o->cap ||
 	    (*o->kg >= 0 && *o->kg != (int)kg))
 		return o->len != 0 ? HSNAP_CHUNK_END : HSNAP_STAGE;
 	return HSNAP_LIVE;

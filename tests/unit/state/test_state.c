@@ -1185,11 +1185,13 @@ restore_one(enum sl_state_backend b, int slot, const uint8_t *meta, size_t ml,
 }
 
 /*
- * The keyed-state chunk, byte for byte (docs/checkpoints.md): "SLK2",
+ * The keyed-state chunk, byte for byte (docs/checkpoints.md): "SLK3",
  * then runs of one descriptor's records, a fixed-size record its key,
- * namespace and value alone, a list's with a u32 length; the chunks of
- * format 1 (a header per record) still restore; a run that claims no
- * records, more than the chunk's, or bytes past the chunk is refused.
+ * namespace and value alone (the heap: key and value, in a run that holds
+ * the namespace once), a list's with a u32 length; the chunks of formats
+ * 2 (no run flags) and 1 (a header per record) still restore; a run that
+ * claims no records, more than the chunk's, bytes past the chunk, a flag
+ * unknown, or a namespace for a list is refused.
  */
 static void
 test_chunk_format(void **state)
@@ -1225,7 +1227,7 @@ test_chunk_format(void **state)
 	assert_int_equal(c.n, 1);
 	assert_int_equal(c.kg[0], 5);
 	/* header 16; run of v: 8 + 24; run of l: 8 + 16 + 4 + element */
-	memcpy(want, "SLK2", 4);
+	memcpy(want, "SLK3", 4);
 	put_le(want + 4, 5, 2);
 	put_le(want + 6, 0, 2);
 	put_le(want + 8, 2, 4);
@@ -1239,6 +1241,13 @@ test_chunk_format(void **state)
 	put_le(want + 50, 0, 2);
 	put_le(want + 52, 1, 4);
 	put_le(want + 56, k, 8);
+	if (b == SL_STATE_BACKEND_HEAP) {
+		/* a page whose records share a namespace: a run that holds
+		 * it once (flag 1), then key and value */
+		put_le(want + 18, 1, 2);
+		put_le(want + 24, ns, 8);
+		put_le(want + 32, k, 8);
+	}
 	assert_true(c.len[0] > 64 + 4);
 	put_le(want + 12, c.len[0] - 16, 4);
 	assert_memory_equal(c.b[0], want, 64);
@@ -1262,6 +1271,23 @@ test_chunk_format(void **state)
 		assert_int_equal(sl_state_list_get(rs, rl, &r, 0, cow_list_cb, l), 1);
 		assert_int_equal(l[0], 1);
 		assert_int_equal(l[1], val);
+	}
+	sl_state_close(rs);
+
+	/* format 2: runs without flags, the namespace in every record */
+	assert_true(c.len[0] <= sizeof(bad));
+	memcpy(bad, c.b[0], c.len[0]);
+	memcpy(bad, "SLK2", 4);
+	put_le(bad + 18, 0, 2);
+	put_le(bad + 24, k, 8);
+	put_le(bad + 32, ns, 8);
+	assert_int_equal(restore_one(b, 1, meta, ml, bad, c.len[0], &rs, &rv,
+				     &rl), 2);
+	{
+		struct sl_state_ref r = R(5, &k, &ns, rs, rv);
+
+		assert_int_equal(sl_state_value_get(rs, rv, &r, 0, &got), 1);
+		assert_int_equal(got, val);
 	}
 	sl_state_close(rs);
 
@@ -1301,6 +1327,14 @@ test_chunk_format(void **state)
 	put_le(bad + 20, 1, 4);
 	put_le(bad + 16, 9, 2);		/* a descriptor the meta lacks */
 	assert_int_equal(restore_one(b, 1, meta, ml, bad, 48, NULL, &rv, &rl), -EINVAL);
+	put_le(bad + 18, 2, 2);		/* a flag this reader does not know */
+	assert_int_equal(restore_one(b, 1, meta, ml, bad, 48, NULL, &rv, &rl), -EINVAL);
+	put_le(bad + 12, 12, 4);	/* a run's namespace past the chunk */
+	put_le(bad + 18, 1, 2);
+	assert_int_equal(restore_one(b, 1, meta, ml, bad, 28, NULL, &rv, &rl), -EINVAL);
+	memcpy(bad, c.b[0], c.len[0]);	/* a list run with a namespace */
+	put_le(bad + 50, 1, 2);
+	assert_int_equal(restore_one(b, 1, meta, ml, bad, c.len[0], NULL, &rv, &rl), -EINVAL);
 	/* a list record whose length runs past the chunk */
 	memcpy(bad, want, 64);
 	memcpy(bad + 64, &ns, 8);
@@ -1455,7 +1489,7 @@ test_heap_thaw(void **state)
 	assert_int_equal(sl_state_snapshot_begin(st, 0, &sn), 0);
 	while (sl_state_snapshot_write(sn, 1 << 20, 0, bytes_cb, &bytes) == 1)
 		;
-	assert_true(bytes > NK * 24);
+	assert_true(bytes > NK * 16);	/* key and value: the run holds the ns */
 	sl_state_stats(st, &s0);
 	thaw_put_all(st, id, NK, 2000000);
 	sl_state_stats(st, &s1);
