@@ -1657,6 +1657,17 @@ fail:
 	return -ENOMEM;
 }
 
+/* Slot idx was written since the snapshot began: its undo record gives
+ * it. Once, however often a page's slots are read. */
+static inline void
+hsnap_mark(struct hsnap *hs, uint32_t idx)
+{
+	uint64_t *w = &hs->bits[idx >> 6], bit = 1ull << (idx & 63);
+
+	hs->marked += (*w & bit) == 0;
+	*w |= bit;
+}
+
 /*
  * Stage page p of table v as the snapshot saw it: copy it, then read the
  * live slot epochs (after the copy's loads) and mark every slot the worker
@@ -1676,18 +1687,14 @@ hsnap_stage(struct hsnap *hs, struct hsnap_map *v, uint32_t p)
 	memcpy(hs->stage, live, v->pg);
 	atomic_thread_fence(memory_order_acquire);
 	for (uint32_t k = 0; k < ns; k++) {
-		uint32_t idx;
-
 		/* The next page comes from memory while this one is encoded,
 		 * a line a slot (see hsnap_encode_live). */
 		for (uint32_t l = 0; l < stride; l += 64)
 			__builtin_prefetch(next + (size_t)k * stride + l, 0, 3);
 		if (slot_epoch(live + (size_t)k * stride) != mark)
 			continue;
-		idx = (p << v->pshift) + k;
-		hs->bits[idx >> 6] |= 1ull << (idx & 63);
+		hsnap_mark(hs, (p << v->pshift) + k);
 		memcpy(hs->stage + (size_t)k * stride, &tomb, 4);
-		hs->marked++;
 	}
 	atomic_store_explicit(&v->thaw[p], 1, memory_order_release);
 	hs->si = 0;
@@ -1790,17 +1797,6 @@ struct hsnap_out {
 
 /* Longest namespace a run holds once (a window's is 8 or 16 bytes). */
 #define HSNAP_RUN_NS_MAX 16u
-
-/* Slot idx was written since the snapshot began: its undo record gives
- * it. Once, however often a page's slots are read. */
-static inline void
-hsnap_mark(struct hsnap *hs, uint32_t idx)
-{
-	uint64_t *w = &hs->bits[idx >> 6], bit = 1ull << (idx & 63);
-
-	hs->marked += (*w & bit) == 0;
-	*w |= bit;
-}
 
 /*
  * The readable records of a live page into dst: key, namespace and value
@@ -1974,8 +1970,10 @@ hsnap_live_ok(const struct sl_state_snap *s, const struct hsnap *hs,
  * -EAGAIN when that needs a page staged and !restage (what the caller
  * took from the staged page would be overwritten); -errno. With o, pages
  * of fixed-size records are encoded into o instead (hsnap_encode_live),
- * and 2 says the next one goes into the next chunk (hsnap_live_ok).
+ * and HSNAP_SEEK_CHUNK_END says the next one goes into the next chunk
+ * (hsnap_live_ok).
  */
+#define HSNAP_SEEK_CHUNK_END 2
 static int
 hsnap_seek(struct sl_state_snap *s, bool restage, const struct sl_sdesc **dp,
 	   const uint8_t **ep, struct hsnap_out *o)
@@ -2039,7 +2037,7 @@ hsnap_seek(struct sl_state_snap *s, bool restage, const struct sl_sdesc **dp,
 					hs->pi++;
 					continue;
 				case HSNAP_CHUNK_END:
-					return 2;
+					return HSNAP_SEEK_CHUNK_END;
 				case HSNAP_STAGE:
 					break;
 				}
@@ -2162,7 +2160,7 @@ heap_snap_encode(struct sl_state_snap *s, uint8_t *dst, size_t cap, int *kg,
 		len = o.len;
 		if (rc < 0)
 			return rc;
-		if (rc == 0 || rc == 2)	/* the end; a page for the next chunk */
+		if (rc == 0 || rc == HSNAP_SEEK_CHUNK_END)
 			break;
 		if (*kg < 0)
 			*kg = (int)(st->conf.first_kg + hs->kgi);
