@@ -308,6 +308,11 @@ restore_native(struct dp_worker *w, uint32_t lo, uint32_t hi)
 			rc = f->meta == NULL ? -EINVAL :
 			     sl_state_restore_native(w->st, f->meta, f->meta_len, dir,
 						     SL_STATE_NATIVE_ADOPT, &adopted);
+			if (rc == -EPROTO) {
+				DP_LOG(ERR, "worker %u: restore: the native checkpoint in %s does not load: its state is in an older build's value layout, which RocksDB's files cannot be converted from; restore it with the build that took it and take a savepoint there",
+				       w->id, dir);
+				return rc;
+			}
 			if (rc < 0) {
 				DP_LOG(ERR, "worker %u: restore: the native checkpoint in %s does not load (%s)",
 				       w->id, dir, strerror(-rc));

@@ -38,6 +38,10 @@ bool win_acc_has_seq(const struct sl_win *w);
 /* The heap tables' size hint for accumulators of w->val_len bytes. */
 uint32_t win_acc_hint(const struct sl_win *w, uint32_t hint);
 
+/* Let d (the accumulators' state) restore checkpoints of the layout
+ * before count() kept no slot of its own (sl_state_desc.upgrade). */
+void win_acc_legacy(struct sl_win *w, struct sl_state_desc *d);
+
 /* count_distinct (aggregate a) of a row at ref (hashed for its map):
  * @return 1 the value is new to (key, ns) and now in its map, 0 seen,
  * -errno (counted). */

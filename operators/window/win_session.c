@@ -835,6 +835,7 @@ win_sess_init(struct sl_win *w)
 	d.ns_len = sizeof(struct sl_assign_window);
 	d.val_len = w->val_len;
 	d.capacity_hint = win_acc_hint(w, hint);
+	win_acc_legacy(w, &d);
 	rc = sl_state_register(w->st, &d);
 	if (rc < 0)
 		return rc;
@@ -843,6 +844,8 @@ win_sess_init(struct sl_win *w)
 	d.kind = SL_STATE_LIST;
 	d.ns_len = 0;
 	d.val_len = 0;
+	d.old_val_len = 0;
+	d.upgrade = NULL;
 	d.capacity_hint = hint;
 	rc = sl_state_register(w->st, &d);
 	if (rc < 0)

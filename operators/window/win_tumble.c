@@ -126,6 +126,9 @@ agg_slot_size(const struct sl_win_agg *g, int64_t gap)
 		return 16;
 	if (g->fn == SL_WIN_UDF)
 		return (g->ufn->acc_size + 7u) & ~7u;
+	/* count() is the header's row count: no slot of its own */
+	if (g->fn == SL_WIN_COUNT)
+		return 0;
 	return 8;
 }
 
@@ -315,6 +318,41 @@ win_acc_hint(const struct sl_win *w, uint32_t hint)
 	if (w->val_len <= 8 + 8 * SL_WIN_MAX_AGGS)
 		return hint;
 	return hint < cap ? hint : cap > 0 ? cap : 1;
+}
+
+/*
+ * Until count() became the header's row count alone, each count() kept an
+ * 8-byte slot it never wrote, where its acc->slot now points: a value of
+ * that layout is today's with 8 bytes more at each count()'s offset.
+ */
+static void
+win_acc_upgrade(const void *old, void *val, void *ctx)
+{
+	const struct sl_win *w = ctx;
+	const uint8_t *o = old;
+	uint8_t *v = val;
+	uint32_t from = 0, skip = 0;
+
+	for (uint16_t a = 0; a < w->n_acc; a++) {
+		if (w->acc[a].fn != SL_WIN_COUNT)
+			continue;
+		memcpy(v + from, o + from + skip, w->acc[a].slot - from);
+		from = w->acc[a].slot;
+		skip += 8;
+	}
+	memcpy(v + from, o + from + skip, w->val_len - from);
+}
+
+void
+win_acc_legacy(struct sl_win *w, struct sl_state_desc *d)
+{
+	uint32_t n = 0;
+
+	for (uint16_t a = 0; a < w->n_acc; a++)
+		n += w->acc[a].fn == SL_WIN_COUNT;
+	d->old_val_len = n != 0 ? w->val_len + 8 * n : 0;
+	d->upgrade = n != 0 ? win_acc_upgrade : NULL;
+	d->ctx = w;
 }
 
 /* One map state per count_distinct, keyed as the accumulators. */
@@ -558,6 +596,7 @@ sl_win_init(struct sl_win *w, const struct sl_win_conf *c, struct sl_state *st)
 	d.ns_len = 8;
 	d.val_len = w->val_len;
 	d.capacity_hint = win_acc_hint(w, (c->capacity + n_kg - 1) / n_kg);
+	win_acc_legacy(w, &d);
 	/* Where a merge costs no read (rocksdb), rows that need nothing of
 	 * their window's old value go in as merge operands. Count and
 	 * continuous triggers read it or need to know it is new, and so

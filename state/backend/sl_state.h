@@ -138,6 +138,16 @@ struct sl_state_desc {
 	void *ctx;
 	uint32_t capacity_hint;	/**< heap: expected keys per key group */
 	struct sl_state_ttl ttl;
+	/**
+	 * Fixed-size values, optional: the value's length in checkpoints of
+	 * an older layout (old_val_len) and upgrade(old, val, ctx), which
+	 * makes one of those values today's (val_len bytes). Restoring such
+	 * a chunked checkpoint converts each value as it loads, as Flink's
+	 * state schema evolution keeps a savepoint across a layout change;
+	 * a native RocksDB checkpoint of it is refused with -EPROTO.
+	 */
+	uint32_t old_val_len;
+	void (*upgrade)(const void *old, void *val, void *ctx);
 };
 
 /** One row's address. The caller fills kg, key, ns; hash_bulk fills hash. */

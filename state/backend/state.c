@@ -250,14 +250,19 @@ sl_state_register(struct sl_state *st, const struct sl_state_desc *d)
 			return -EINVAL;
 		break;
 	case SL_STATE_MAP:
-		if (d->ukey_len == 0)
+		if (d->ukey_len == 0 || d->upgrade != NULL)
 			return -EINVAL;
 		break;
 	case SL_STATE_LIST:
+		if (d->upgrade != NULL)
+			return -EINVAL;
 		break;
 	default:
 		return -EINVAL;
 	}
+	/* an old layout must differ in length: restore tells them apart so */
+	if (d->upgrade != NULL && (d->old_val_len == 0 || d->old_val_len == d->val_len))
+		return -EINVAL;
 	if (st->snap != NULL)
 		return -EBUSY;
 	sd = &st->desc[st->n_desc];
@@ -1587,10 +1592,11 @@ sl_state_snapshot_end(struct sl_state *st, struct sl_state_snap *s)
 
 /* ---- restore ----------------------------------------------------------- */
 
-/* Map the snapshot's descriptor ids onto ours. map[] gets our ids. */
+/* Map the snapshot's descriptor ids onto ours. map[] gets our ids; up[]
+ * says which of them hold values of the descriptor's old_val_len. */
 static int
 meta_map(struct sl_state *st, const uint8_t *m, size_t len, int16_t *map,
-	 uint16_t *n_out)
+	 uint8_t *up, uint16_t *n_out)
 {
 	uint32_t magic;
 	uint16_t n;
@@ -1625,9 +1631,10 @@ meta_map(struct sl_state *st, const uint8_t *m, size_t len, int16_t *map,
 		if (local < 0)
 			return -ENOENT;
 		d = &st->desc[local];
+		up[i] = d->d.upgrade != NULL && d->d.old_val_len == vl;
 		if ((uint8_t)d->d.kind != m[off + 2] || d->ttl_on != m[off + 3] ||
 		    d->d.key_len != kl || d->d.ns_len != nl ||
-		    d->d.ukey_len != ul || d->d.val_len != vl)
+		    d->d.ukey_len != ul || (d->d.val_len != vl && !up[i]))
 			return -EINVAL;
 		map[i] = (int16_t)local;
 		off += 16 + namel;
@@ -1641,6 +1648,7 @@ sl_state_restore(struct sl_state *st, const void *meta, size_t meta_len,
 		 const void *chunk, size_t len)
 {
 	int16_t map[SL_STATE_MAX_DESC];
+	uint8_t up[SL_STATE_MAX_DESC];
 	const uint8_t *c = chunk;
 	uint32_t magic, nrec, pl, left = 0;	/* records left in the run */
 	uint16_t kg, n_meta, sid = 0, flags = 0;
@@ -1648,7 +1656,7 @@ sl_state_restore(struct sl_state *st, const void *meta, size_t meta_len,
 	size_t off = CHUNK_HDR;
 	int rc, loaded = 0;
 
-	rc = meta_map(st, meta, meta_len, map, &n_meta);
+	rc = meta_map(st, meta, meta_len, map, up, &n_meta);
 	if (rc < 0)
 		return rc;
 	if (len < CHUNK_HDR)
@@ -1665,7 +1673,8 @@ sl_state_restore(struct sl_state *st, const void *meta, size_t meta_len,
 	for (uint32_t i = 0; i < nrec; i++) {
 		struct sl_state_record r = { .kg = kg };
 		const struct sl_sdesc *d;
-		size_t klen, voff;
+		size_t klen, voff, rlen;
+		uint32_t flen;
 		bool var;
 
 		if (magic == CHUNK_MAGIC1) {
@@ -1701,6 +1710,9 @@ sl_state_restore(struct sl_state *st, const void *meta, size_t meta_len,
 			return -EINVAL;
 		d = &st->desc[map[sid]];
 		var = d->d.kind == SL_STATE_LIST || d->d.kind == SL_STATE_MAP;
+		/* the stored length: an old layout's (sl_state_desc.upgrade) */
+		flen = up[sid] ? d->fixed_len - d->d.val_len + d->d.old_val_len :
+		       d->fixed_len;
 		klen = (size_t)d->d.key_len + (run_ns != NULL ? 0 : d->d.ns_len) +
 			(d->d.kind == SL_STATE_MAP ? d->d.ukey_len : 0);
 		voff = klen;
@@ -1712,18 +1724,32 @@ sl_state_restore(struct sl_state *st, const void *meta, size_t meta_len,
 				memcpy(&r.val_len, c + off + klen, 4);
 				voff += 4;
 			} else {
-				r.val_len = d->fixed_len;
+				r.val_len = flen;
 			}
 		}
 		if (off + voff + r.val_len > len)
 			return -EINVAL;
-		if (!var && r.val_len != d->fixed_len)
+		if (!var && r.val_len != flen)
 			return -EINVAL;
 		r.desc = d->id;
 		r.key = c + off;
 		r.ns = run_ns != NULL ? run_ns : c + off + d->d.key_len;
 		r.ukey = c + off + d->d.key_len + d->d.ns_len;	/* maps: no run ns */
 		r.val = c + off + voff;
+		rlen = voff + r.val_len;
+		if (up[sid]) {
+			/* the expiry as it was, the value made today's */
+			uint32_t t = d->fixed_len - d->d.val_len;
+
+			rc = scratch_reserve(st, d->fixed_len);
+			if (rc < 0)
+				return rc;
+			memcpy(st->scratch, r.val, t);
+			d->d.upgrade((const uint8_t *)r.val + t, st->scratch + t,
+				     d->d.ctx);
+			r.val = st->scratch;
+			r.val_len = d->fixed_len;
+		}
 		rc = st->ops->raw_put(st, &st->desc[map[sid]], &r);
 		if (rc < 0) {
 			if (rc == -ENOMEM)
@@ -1732,7 +1758,7 @@ sl_state_restore(struct sl_state *st, const void *meta, size_t meta_len,
 		}
 		loaded++;
 		st->n_loaded++;
-		off += voff + r.val_len;
+		off += rlen;
 	}
 	return off == len && left == 0 ? loaded : -EINVAL;
 }
@@ -1742,16 +1768,21 @@ sl_state_restore_native(struct sl_state *st, const void *meta, size_t meta_len,
 			const char *dir, unsigned int flags, bool *adopted)
 {
 	int16_t map[SL_STATE_MAX_DESC];
+	uint8_t up[SL_STATE_MAX_DESC];
 	uint16_t n_meta;
 	bool same = true;
 	int rc;
 
 	*adopted = false;
-	rc = meta_map(st, meta, meta_len, map, &n_meta);
+	rc = meta_map(st, meta, meta_len, map, up, &n_meta);
 	if (rc < 0)
 		return rc;
-	for (uint16_t i = 0; i < n_meta; i++)
+	for (uint16_t i = 0; i < n_meta; i++) {
+		/* RocksDB's files hold the old values: nothing converts them */
+		if (up[i])
+			return -EPROTO;
 		same = same && map[i] == (int16_t)i;
+	}
 	if ((flags & SL_STATE_NATIVE_ADOPT) && same && st->n_loaded == 0 &&
 	    st->ops->native_adopt != NULL) {
 		rc = st->ops->native_adopt(st, dir);

@@ -1150,6 +1150,138 @@ test_snapshot_roundtrip(void **state)
 	sl_state_close(st);
 }
 
+/* An old layout's value {a, b} is {a, *ctx, b} now (sl_state_desc.upgrade). */
+static void
+up_conv(const void *old, void *val, void *ctx)
+{
+	uint64_t o[2], v[3];
+
+	memcpy(o, old, 16);
+	v[0] = o[0];
+	memcpy(&v[1], ctx, 8);
+	v[2] = o[1];
+	memcpy(val, v, 24);
+}
+
+static int
+reg_up(struct sl_state *st, uint32_t val_len, uint32_t old_len, void *ctx)
+{
+	struct sl_state_desc d = {
+		.name = "u", .kind = SL_STATE_VALUE, .key_len = 4, .ns_len = 8,
+		.val_len = val_len,
+		.ttl = { .ttl_ms = 10000, .update = SL_STATE_TTL_ON_CREATE_AND_WRITE,
+			 .visibility = SL_STATE_TTL_NEVER_RETURN_EXPIRED },
+		.old_val_len = old_len, .upgrade = old_len != 0 ? up_conv : NULL,
+		.ctx = ctx,
+	};
+
+	return sl_state_register(st, &d);
+}
+
+/*
+ * A checkpoint of 16-byte values restores into state whose values are 24
+ * bytes now, each converted by the descriptor's upgrade and its expiry
+ * kept; without an upgrade, or from a native RocksDB checkpoint, it is
+ * refused. A checkpoint of today's layout loads as it is.
+ */
+static void
+test_value_upgrade(void **state)
+{
+	enum sl_state_backend b = ((struct be *)*state)->b;
+	struct sl_state *st = open_st(b, 0, 0, MAXP - 1, 0), *rs;
+	static struct chunks c;
+	uint64_t marker = 77;
+	uint8_t meta[4096];
+	size_t ml;
+	int id, id2;
+
+	id = reg_up(st, 16, 0, NULL);
+	assert_true(id >= 0);
+	for (uint32_t k = 0; k < 2000; k++) {
+		uint64_t ns = k % 3, v[2] = { k, 3 * (uint64_t)k };
+		struct sl_state_ref r = R(kg_of(k), &k, &ns, st, id);
+
+		assert_int_equal(sl_state_value_put(st, id, &r, k, v), 0);
+	}
+	snapshot_all(st, &c, meta, &ml, NULL, NULL);
+	for (int t = 0; t < 2; t++) {
+		rs = open_st(t ? SL_STATE_BACKEND_ROCKSDB : SL_STATE_BACKEND_HEAP,
+			     1, 0, MAXP - 1, 0);
+		id2 = reg_up(rs, 24, 16, &marker);
+		assert_true(id2 >= 0);
+		for (int i = 0; i < c.n; i++)
+			assert_true(sl_state_restore(rs, meta, ml, c.b[i], c.len[i]) > 0);
+		for (uint32_t k = 0; k < 2000; k++) {
+			uint64_t ns = k % 3, v[3] = { 0 };
+			struct sl_state_ref r = R(kg_of(k), &k, &ns, rs, id2);
+
+			assert_int_equal(sl_state_value_get(rs, id2, &r, k + 9999, v), 1);
+			assert_int_equal(v[0], k);
+			assert_int_equal(v[1], 77);
+			assert_int_equal(v[2], 3 * (uint64_t)k);
+			/* the expiry came through: put at k, 10 s to live */
+			assert_int_equal(sl_state_value_get(rs, id2, &r, k + 10000, v), 0);
+		}
+		sl_state_close(rs);
+	}
+	/* no upgrade: the old values do not fit */
+	rs = open_st(b, 1, 0, MAXP - 1, 0);
+	assert_true(reg_up(rs, 24, 0, NULL) >= 0);
+	assert_int_equal(sl_state_restore(rs, meta, ml, c.b[0], c.len[0]), -EINVAL);
+	sl_state_close(rs);
+	chunks_free(&c);
+	/* today's layout, with an upgrade registered: loads as it is */
+	rs = open_st(b, 1, 0, MAXP - 1, 0);
+	id2 = reg_up(rs, 16, 8, &marker);
+	assert_true(id2 >= 0);
+	snapshot_all(st, &c, meta, &ml, NULL, NULL);
+	for (int i = 0; i < c.n; i++)
+		assert_true(sl_state_restore(rs, meta, ml, c.b[i], c.len[i]) > 0);
+	{
+		uint32_t k = 1234;
+		uint64_t ns = k % 3, v[2] = { 0 };
+		struct sl_state_ref r = R(kg_of(k), &k, &ns, rs, id2);
+
+		assert_int_equal(sl_state_value_get(rs, id2, &r, k, v), 1);
+		assert_int_equal(v[0], k);
+		assert_int_equal(v[1], 3 * (uint64_t)k);
+	}
+	sl_state_close(rs);
+	chunks_free(&c);
+	if (b == SL_STATE_BACKEND_ROCKSDB) {
+		/* RocksDB's own files keep the old values: refused */
+		char dir[160];
+		struct sl_state_snap *sn;
+		bool adopted = true;
+
+		snprintf(dir, sizeof(dir), "%s/native-up", tmpdir);
+		assert_int_equal(sl_state_snapshot_native(st, dir), 0);
+		assert_int_equal(sl_state_snapshot_begin(st, 0, &sn), 0);
+		ml = sl_state_snapshot_meta(sn, meta, sizeof(meta));
+		sl_state_snapshot_end(st, sn);
+		rs = open_st(b, 1, 0, MAXP - 1, 0);
+		assert_true(reg_up(rs, 24, 16, &marker) >= 0);
+		assert_int_equal(sl_state_restore_native(rs, meta, ml, dir,
+							 SL_STATE_NATIVE_ADOPT, &adopted),
+				 -EPROTO);
+		assert_false(adopted);
+		sl_state_close(rs);
+	}
+	/* an upgrade needs a fixed-size value of another length */
+	{
+		struct sl_state_desc l = { .name = "l", .kind = SL_STATE_LIST,
+					   .key_len = 4, .old_val_len = 8,
+					   .upgrade = up_conv };
+		struct sl_state_desc v = { .name = "v", .kind = SL_STATE_VALUE,
+					   .key_len = 4, .val_len = 8,
+					   .old_val_len = 8, .upgrade = up_conv };
+
+		assert_int_equal(sl_state_register(st, &l), -EINVAL);
+		assert_int_equal(sl_state_register(st, &v), -EINVAL);
+	}
+	sl_state_close(st);
+}
+
 static int cow_list_cb(void *arg, const void *elem, uint32_t len);
 
 static void
@@ -2183,6 +2315,7 @@ main(void)
 		BOTH(test_c3_overflow),
 		BOTH(test_R5_5_ttl_cleanup),
 		BOTH(test_snapshot_roundtrip),
+		BOTH(test_value_upgrade),
 		BOTH(test_chunk_format),
 		BOTH(test_R5_4_rescale_2_to_1),
 		BOTH(test_R5_4_rescale_2_to_3),

@@ -167,6 +167,7 @@ t_out(void *ctx)
 static int64_t next_slide;	/* the next fx_init's slide (0: tumbling) */
 static int64_t next_lateness;	/* the next fx_init's allowed lateness */
 static bool next_first_last;	/* the next fx_init adds first(v), last(v) */
+static bool next_count_mid;	/* the next fx_init's min(v) is a second count() */
 static uint64_t next_count_trigger;	/* the next fx_init's trigger: {count: N} */
 static int64_t next_continuous;	/* the next fx_init's trigger: {continuous: I} */
 static int64_t next_gap;	/* the next fx_init's session gap (0: none) */
@@ -232,6 +233,10 @@ fx_init_kg(struct fixture *f, int64_t size, int64_t offset, uint32_t capacity,
 	c.agg[2] = (struct sl_win_agg){ SL_WIN_MIN, 1, "min_v" };
 	c.agg[3] = (struct sl_win_agg){ SL_WIN_MAX, 1, "max_v" };
 	c.agg[4] = (struct sl_win_agg){ SL_WIN_AVG, 1, "avg_v" };
+	if (next_count_mid) {
+		c.agg[2] = (struct sl_win_agg){ SL_WIN_COUNT, -1, "count2" };
+		next_count_mid = false;
+	}
 	if (next_first_last) {
 		c.n_aggs = 7;
 		c.agg[5] = (struct sl_win_agg){ SL_WIN_FIRST, 1, "first_v" };
@@ -1229,6 +1234,100 @@ test_snapshot_restore_rescale(void **state)
 	fx_fini(&b);
 	fx_fini(&c);
 	fx_fini(&d);
+}
+
+/*
+ * Checkpoints of the accumulator layout before count() became the row
+ * count alone (an unused 8-byte slot at each count(): here count, sum,
+ * count, max, avg took 48 bytes, now 32) restore converted onto either
+ * backend and fire as the instance that took them would have.
+ */
+static void
+test_restore_old_count_layout(void **state)
+{
+	static char want[64][160], got[64][160];
+	static struct snap_out o, old;
+	struct sl_state_desc d = { .name = "window", .kind = SL_STATE_VALUE,
+				   .key_len = 4, .ns_len = 8, .val_len = 48 };
+	struct sl_state_conf sc = { .backend = SL_STATE_BACKEND_HEAP,
+				    .max_parallelism = 128, .first_kg = 0,
+				    .last_kg = 127, .mem_len = REGION };
+	struct fixture a, b;
+	struct sl_state_snap *sn;
+	struct sl_state_record rec;
+	struct sl_state *os;
+	enum sl_state_backend was = g_backend;
+	unsigned int nw, ng, reg = region_get(), nrec = 0;
+	int id, rc;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	memset(&old, 0, sizeof(old));
+	next_count_mid = true;
+	fx_init(&a, 1000, 0, 256);
+	assert_int_equal(a.w.val_len, 32);	/* row count, sum, max, avg */
+	for (int i = 0; i < 40; i++) {
+		char k[8];
+
+		snprintf(k, sizeof(k), "k%d", i % 13);
+		fx_elem(&a, k, i, (i % 3) * 1000 + i);
+	}
+	take_snapshot(&a, &o, NULL);
+	/* The same accumulators as the older build kept them: a zero slot
+	 * where each count() is, in a state of that value length. */
+	sc.mem = pool[reg].mem;
+	os = sl_state_open(&sc);
+	assert_non_null(os);
+	id = sl_state_register(os, &d);
+	assert_true(id >= 0);
+	assert_int_equal(sl_state_snapshot_begin(a.st, 0, &sn), 0);
+	while ((rc = sl_state_snapshot_next(sn, &rec)) == 1) {
+		struct sl_state_ref r = { .key = rec.key, .ns = rec.ns, .kg = rec.kg };
+		uint8_t v[48] = { 0 };
+		const uint8_t *n = rec.val;
+
+		assert_int_equal(rec.val_len, 32);
+		memcpy(v, n, 8);		/* row count */
+		memcpy(v + 16, n + 8, 8);	/* sum, after count's slot */
+		memcpy(v + 32, n + 16, 16);	/* max, avg, after count2's */
+		sl_state_hash_bulk(os, id, &r, 1);
+		assert_int_equal(sl_state_value_put(os, id, &r, 0, v), 0);
+		nrec++;
+	}
+	assert_int_equal(rc, 0);
+	sl_state_snapshot_end(a.st, sn);
+	assert_int_equal(nrec, 39);	/* 13 keys x 3 windows */
+	assert_int_equal(sl_state_snapshot_begin(os, 0, &sn), 0);
+	old.meta_len = sl_state_snapshot_meta(sn, NULL, 0);
+	old.meta = malloc(old.meta_len);
+	assert_int_equal(sl_state_snapshot_meta(sn, old.meta, old.meta_len), old.meta_len);
+	while (sl_state_snapshot_write(sn, 1024, 4096, keep_chunk, &old) == 1)
+		;
+	sl_state_snapshot_end(os, sn);
+	sl_state_close(os);
+	pool[reg].busy = false;
+	old.wins = o.wins;
+	old.wins_len = o.wins_len;
+	o.wins = NULL;
+	nw = fire_all(&a, want, 0);
+	assert_int_equal(nw, 39);
+	/* k0: v 0 at 0 and v 39 at 39 in [0, 1000) */
+	assert_string_equal(want[0], "k0,0,1000,2,39,2,39,19.5");
+	fx_fini(&a);
+	for (int t = 0; t < 2; t++) {
+		g_backend = t ? SL_STATE_BACKEND_ROCKSDB : SL_STATE_BACKEND_HEAP;
+		next_count_mid = true;
+		fx_init(&b, 1000, 0, 256);
+		restore_into(&b, &old, 0, 127);
+		ng = fire_all(&b, got, 0);
+		assert_int_equal(ng, nw);
+		for (unsigned int i = 0; i < nw; i++)
+			assert_string_equal(got[i], want[i]);
+		fx_fini(&b);
+	}
+	g_backend = was;
+	snap_free(&o);
+	snap_free(&old);
 }
 
 /*
@@ -3545,6 +3644,7 @@ main(void)
 		cmocka_unit_test(test_memory_limit),
 		cmocka_unit_test(test_capacity_holds_after_firing),
 		cmocka_unit_test(test_snapshot_restore_rescale),
+		cmocka_unit_test(test_restore_old_count_layout),
 		cmocka_unit_test(test_earlier_window_in_same_vector),
 		cmocka_unit_test(test_wrapped_start_in_vector),
 		cmocka_unit_test(test_vector_path_u64_count),
