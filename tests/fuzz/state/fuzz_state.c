@@ -2,8 +2,10 @@
 /*
  * Description: libFuzzer target for keyed-state chunks, the payload of a
  * checkpoint's keyed-state sections (sl_state_restore, state.c): any
- * bytes go to a heap state with a value, a list, a map and a TTL'd value
- * state whose descriptor table is the meta a snapshot of it writes. A
+ * bytes go to a heap state with a value, a list, a map, a TTL'd value
+ * state and a TTL'd value state whose layout changed (its values come as
+ * 16 bytes, the meta says, and are upgraded to 24 as they load), whose
+ * descriptor table is the meta a snapshot of it writes. A
  * restore returns -errno or the records it loaded, never more than the
  * chunk's header claims; what it loaded must snapshot again. Any
  * property that fails traps, so libFuzzer reports it as a crash.
@@ -58,6 +60,38 @@ snapshot_all(void)
 	sl_state_snapshot_end(st, sn);
 }
 
+/* an old value {a, b} is {b, a, a ^ b} now */
+static void
+upgrade(const void *old, void *val, void *ctx)
+{
+	uint64_t o[2], v[3];
+
+	(void)ctx;
+	memcpy(o, old, 16);
+	v[0] = o[1];
+	v[1] = o[0];
+	v[2] = o[0] ^ o[1];
+	memcpy(val, v, 24);
+}
+
+/* The meta names descriptor id's value length as old_len: its records
+ * in the chunks are then of the older layout. */
+static void
+meta_set_old(uint16_t id, uint32_t old_len)
+{
+	size_t off = 8;
+
+	for (uint16_t i = 0; i < id; i++) {
+		uint16_t namel;
+
+		memcpy(&namel, meta + off + 10, 2);
+		off += 16u + namel;
+	}
+	if (off + 16 > meta_len)
+		__builtin_trap();
+	memcpy(meta + off + 12, &old_len, 4);
+}
+
 static void
 setup(void)
 {
@@ -69,6 +103,9 @@ setup(void)
 		  .ukey_len = 4 },
 		{ .name = "t", .kind = SL_STATE_VALUE, .key_len = 4, .ns_len = 0,
 		  .val_len = 16, .ttl = { .ttl_ms = 1000 } },
+		{ .name = "u", .kind = SL_STATE_VALUE, .key_len = 4, .ns_len = 0,
+		  .val_len = 24, .ttl = { .ttl_ms = 1000 }, .old_val_len = 16,
+		  .upgrade = upgrade },
 	};
 	void *mem = mmap(NULL, REGION, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -84,6 +121,7 @@ setup(void)
 		if (sl_state_register(st, &d[i]) != (int)i)
 			__builtin_trap();
 	snapshot_all();
+	meta_set_old(4, 16);
 }
 
 int
