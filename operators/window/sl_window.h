@@ -38,6 +38,7 @@
 #define SL_WIN_MAX_KEYS 8
 #define SL_WIN_MAX_AGGS 16
 #define SL_WIN_MAX_OPEN 4096	/**< windows open at once per instance */
+#define SL_WIN_DROP_MAX 64	/**< removals put off during a snapshot */
 #define SL_WIN_MAX_PANES 64	/**< sliding: windows per row (size / slide) */
 #define SL_WIN_SESS_MAX 256	/**< session windows: sessions in flight per key */
 #define SL_WIN_SNAP_RUNS 64	/**< watermark runs of key groups in a snapshot */
@@ -257,6 +258,10 @@ struct sl_win {
 	struct win_scratch *scratch;
 	/* A snapshot in progress (sl_win_snapshot_begin .. _end). */
 	struct sl_state_snap *snap;
+	/* Windows gone while the heap copied writes for it: their entries,
+	 * read when they fired, are removed once it ends (win_drop_deferred). */
+	uint16_t n_drop;
+	int64_t drop_start[SL_WIN_DROP_MAX];
 	uint16_t snap_n_open;
 	int64_t snap_open[SL_WIN_MAX_OPEN];
 	uint16_t snap_n_runs;

@@ -35,6 +35,9 @@ void win_acc_stamp(const struct sl_win *w, uint8_t *val, uint64_t seq,
 uint64_t win_acc_seq_max(const struct sl_win *w, const uint8_t *val);
 bool win_acc_has_seq(const struct sl_win *w);
 
+/* Remove the entries of the windows that left during a snapshot. */
+void win_drop_deferred(struct sl_win *w);
+
 /* The heap tables' size hint for accumulators of w->val_len bytes. */
 uint32_t win_acc_hint(const struct sl_win *w, uint32_t hint);
 

@@ -102,6 +102,7 @@ sl_win_snapshot_end(struct sl_win *w)
 		return;
 	sl_state_snapshot_end(w->st, w->snap);
 	w->snap = NULL;
+	win_drop_deferred(w);
 }
 
 int

@@ -1656,6 +1656,18 @@ static void win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out,
 			void *ctx);
 
 void
+win_drop_deferred(struct sl_win *w)
+{
+	for (uint16_t i = 0; i < w->n_drop; i++) {
+		struct fire_ctx f = { w, w->drop_start[i], 0, NULL, NULL, true };
+
+		if (sl_state_ns_drain(w->st, w->sid, &f.start, 0, drop_entry, &f) < 0)
+			w->stats.state_errors++;
+	}
+	w->n_drop = 0;
+}
+
+void
 sl_win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 {
 	/* Processing time: watermarks fire nothing; end of input does. */
@@ -1698,6 +1710,9 @@ win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 	if (wm <= old)
 		return;
 	w->wm = wm;
+	/* a snapshot the window was not told the end of (the state's own) */
+	if (w->n_drop != 0 && !sl_state_writes_copy(w->st))
+		win_drop_deferred(w);
 	/* Early firings come before the ends: their timestamps are earlier. */
 	if (w->ct != NULL) {
 		w->adv_out = out;
@@ -1734,7 +1749,17 @@ win_advance(struct sl_win *w, int64_t wm, sl_win_out_fn out, void *ctx)
 		/* Purging: the firing takes the entries with it; the window
 		 * stays open (late rows start it again) until cleanup. */
 		f.clean = clean || (due && w->conf.purge);
-		if (due && f.clean)
+		if (clean && w->n_drop < SL_WIN_DROP_MAX &&
+		    sl_state_writes_copy(w->st)) {
+			/* Leaving for good while the heap copies each page
+			 * written for a snapshot: read it now, remove it when
+			 * the snapshot ends (no row can reach it any more),
+			 * instead of a copy of every page of the table. */
+			f.clean = false;
+			rc = due ? sl_state_ns_visit(w->st, w->sid, &f.start, 0,
+						     emit_entry, &f) : 0;
+			w->drop_start[w->n_drop++] = f.start;
+		} else if (due && f.clean)
 			rc = sl_state_ns_drain(w->st, w->sid, &f.start, 0, emit_entry, &f);
 		else if (due)
 			rc = sl_state_ns_visit(w->st, w->sid, &f.start, 0, emit_entry, &f);

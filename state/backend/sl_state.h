@@ -357,6 +357,14 @@ int sl_state_ns_drain(struct sl_state *st, int id, const void *ns,
 int sl_state_ns_visit(struct sl_state *st, int id, const void *ns,
 		      int64_t now, sl_state_visit_fn fn, void *arg);
 
+/**
+ * Whether a write now costs a copy: a snapshot is open and the backend
+ * keeps it by copy-on-write (heap). A caller about to remove many entries
+ * it may as well remove later (a window leaving for good) reads them now
+ * and removes them once this is false, rather than have every page copied.
+ */
+bool sl_state_writes_copy(const struct sl_state *st);
+
 /* ---- snapshots and restore -------------------------------------------- */
 
 /**

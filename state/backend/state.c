@@ -861,6 +861,12 @@ sl_state_ns_visit(struct sl_state *st, int id, const void *ns, int64_t now,
 	return ns_visit(st, id, ns, now, true, fn, arg);
 }
 
+bool
+sl_state_writes_copy(const struct sl_state *st)
+{
+	return st->snap != NULL && st->conf.backend == SL_STATE_BACKEND_HEAP;
+}
+
 /* ---- list state -------------------------------------------------------- */
 
 static uint32_t

@@ -1330,6 +1330,99 @@ test_restore_old_count_layout(void **state)
 	snap_free(&old);
 }
 
+static int
+count_entry(void *arg, uint16_t kg, const void *key, const void *val)
+{
+	(void)kg;
+	(void)key;
+	(void)val;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Entries of window start in f's state. */
+static int
+ns_entries(struct fixture *f, int64_t start)
+{
+	int n = 0;
+
+	assert_true(sl_state_ns_visit(f->st, f->w.sid, &start, 0, count_entry, &n) >= 0);
+	return n;
+}
+
+/*
+ * A window that fires and leaves while a snapshot is open: on heap it is
+ * read, not drained, so no page of the table is copied for the snapshot,
+ * and its entries go when the snapshot ends; its results are the same,
+ * the snapshot is the state as of its begin, and a restore from it fires
+ * the window again (it had not fired at the barrier).
+ */
+static void
+test_fire_during_snapshot(void **state)
+{
+	static struct snap_out o;
+	static char want[64][160], got[64][160];
+	struct fixture a, b, ref;
+	struct sl_state_stats ss;
+	const bool heap = g_backend == SL_STATE_BACKEND_HEAP;
+	unsigned int nw, ng;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	fx_init(&a, 1000, 0, 256);
+	fx_init(&ref, 1000, 0, 256);
+	for (int i = 0; i < 26; i++) {
+		char k[8];
+
+		/* 13 keys in [0, 1000), the same 13 in [1000, 2000) */
+		snprintf(k, sizeof(k), "k%d", i % 13);
+		fx_elem(&a, k, i, i < 13 ? 100 + i : 1100 + i);
+		fx_elem(&ref, k, i, i < 13 ? 100 + i : 1100 + i);
+	}
+	nw = fire_all(&ref, want, 0);
+	assert_int_equal(nw, 26);
+	fx_fini(&ref);
+	assert_int_equal(sl_win_snapshot_begin(&a.w), 0);
+	fx_wm(&a, 999);		/* [0, 1000) fires and leaves (L = 0) */
+	assert_int_equal(a.n_out, 13);
+	assert_string_equal(fx_res(&a, 0), "k0,0,1000,1,0,0,0,0");
+	assert_string_equal(fx_res(&a, 1), "k1,0,1000,1,1,1,1,1");
+	sl_state_stats(a.st, &ss);
+	if (heap)
+		assert_int_equal(ss.cow_pages, 0);
+	assert_int_equal(ns_entries(&a, 0), heap ? 13 : 0);
+	assert_int_equal(a.w.n_drop, heap ? 1 : 0);
+	fx_elem(&a, "k0", 50, 2100);	/* a new window meanwhile */
+	fx_elem(&a, "k1", 7, 500);	/* late: dropped, the window left */
+	assert_int_equal(ns_entries(&a, 0), heap ? 13 : 0);
+	o.wins_len = sl_win_snapshot_windows(&a.w, NULL, 0);
+	o.wins = malloc(o.wins_len);
+	assert_int_equal(sl_win_snapshot_windows(&a.w, o.wins, o.wins_len), o.wins_len);
+	o.meta_len = sl_state_snapshot_meta(a.w.snap, NULL, 0);
+	o.meta = malloc(o.meta_len);
+	assert_int_equal(sl_state_snapshot_meta(a.w.snap, o.meta, o.meta_len), o.meta_len);
+	while (sl_state_snapshot_write(a.w.snap, 1024, 4096, keep_chunk, &o) == 1)
+		;
+	sl_win_snapshot_end(&a.w);
+	assert_int_equal(ns_entries(&a, 0), 0);
+	assert_int_equal(a.w.n_drop, 0);
+	ng = fire_all(&a, got, 0);
+	assert_int_equal(ng, 14);	/* [1000, 2000) and k0's [2000, 3000) */
+	for (unsigned int i = 0; i < 13; i++)
+		assert_string_equal(got[i], want[13 + i]);
+	assert_string_equal(got[13], "k0,2000,3000,1,50,50,50,50");
+	fx_fini(&a);
+	/* the barrier came before the firing: both windows, all rows */
+	fx_init(&b, 1000, 0, 256);
+	restore_into(&b, &o, 0, 127);
+	ng = fire_all(&b, got, 0);
+	assert_int_equal(ng, nw);
+	for (unsigned int i = 0; i < nw; i++)
+		assert_string_equal(got[i], want[i]);
+	fx_fini(&b);
+	snap_free(&o);
+}
+
 /*
  * Regression: a row that opens an earlier window than one opened by an
  * earlier row of the same vector shifts the open-window indices; each
@@ -3645,6 +3738,7 @@ main(void)
 		cmocka_unit_test(test_capacity_holds_after_firing),
 		cmocka_unit_test(test_snapshot_restore_rescale),
 		cmocka_unit_test(test_restore_old_count_layout),
+		cmocka_unit_test(test_fire_during_snapshot),
 		cmocka_unit_test(test_earlier_window_in_same_vector),
 		cmocka_unit_test(test_wrapped_start_in_vector),
 		cmocka_unit_test(test_vector_path_u64_count),
