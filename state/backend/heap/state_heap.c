@@ -1183,18 +1183,22 @@ heap_ns_drain(struct sl_state *st, struct sl_sdesc *d, const void *ns,
 				memcpy(&tag, c, 4);
 				if (tag <= TAG_TOMB || !bytes_eq(c + koff, ns, nl))
 					continue;
-				rc = fn(arg, (uint16_t)kg, c + 8, c + hd->voff);
 				if (keep) {
+					rc = fn(arg, (uint16_t)kg, c + 8, c + hd->voff);
 					if (rc < 0)
 						return rc;
 					visited++;
 					continue;
 				}
+				/* Writable before fn sees it: an entry the copy
+				 * cannot be made for stays, unseen, for a later
+				 * drain to give once. */
 				e = hown_page(b, hd, m, p << m->pshift | k);
 				if (e == NULL)
 					return -ENOMEM;
 				/* a copied page: read on from the copy */
 				pg = m->dir[p];
+				rc = fn(arg, (uint16_t)kg, e + 8, e + hd->voff);
 				slot_remove(b, d, m, e);
 				if (rc < 0)
 					return rc;
