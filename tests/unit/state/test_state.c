@@ -2201,6 +2201,28 @@ test_heap_alloc_failures(void **state)
 	sl_state_close(st);
 }
 
+/* Write sn out whole, end it, restore it into rs: the entries loaded. */
+static uint64_t
+snapshot_into(struct sl_state *st, struct sl_state_snap *sn,
+	      struct sl_state *rs, const uint8_t *meta, size_t ml)
+{
+	static struct chunks c;
+	uint64_t got = 0;
+
+	memset(&c, 0, sizeof(c));
+	while (sl_state_snapshot_write(sn, 1 << 16, 0, cow_chunk, &c) == 1)
+		;
+	sl_state_snapshot_end(st, sn);
+	for (int i = 0; i < c.n; i++) {
+		int r = sl_state_restore(rs, meta, ml, c.b[i], c.len[i]);
+
+		assert_true(r > 0);
+		got += (uint64_t)r;
+	}
+	chunks_free(&c);
+	return got;
+}
+
 /*
  * Every allocation a snapshot's copy-on-write makes (undo records' chunks)
  * fails in turn while the worker overwrites every key: the write that
@@ -2214,7 +2236,6 @@ test_heap_alloc_failures_snapshot(void **state)
 	struct sl_state_desc d = { .name = "v", .kind = SL_STATE_VALUE,
 				   .key_len = 8, .val_len = 16 };
 	enum { NK = 3000 };
-	static struct chunks c;
 	uint8_t meta[4096];
 	long n;
 
@@ -2223,7 +2244,7 @@ test_heap_alloc_failures_snapshot(void **state)
 		struct sl_state *st = open_st(SL_STATE_BACKEND_HEAP, 0, 0, MAXP - 1, 0);
 		struct sl_state *rs = open_st(SL_STATE_BACKEND_HEAP, 1, 0, MAXP - 1, 0);
 		int id = sl_state_register(st, &d), rid = sl_state_register(rs, &d);
-		uint64_t val[2], out[2], failed = UINT64_MAX, got = 0;
+		uint64_t val[2], out[2], failed = UINT64_MAX;
 		struct sl_state_snap *sn;
 		bool fired;
 		size_t ml;
@@ -2262,17 +2283,7 @@ test_heap_alloc_failures_snapshot(void **state)
 			assert_int_equal(out[0], k == failed ? k : k + 1000000);
 			assert_int_equal(out[1], k == failed ? ~k : k);
 		}
-		memset(&c, 0, sizeof(c));
-		while (sl_state_snapshot_write(sn, 1 << 16, 0, cow_chunk, &c) == 1)
-			;
-		sl_state_snapshot_end(st, sn);
-		for (int i = 0; i < c.n; i++) {
-			int r = sl_state_restore(rs, meta, ml, c.b[i], c.len[i]);
-
-			assert_true(r > 0);
-			got += (uint64_t)r;
-		}
-		assert_int_equal(got, NK);
+		assert_int_equal(snapshot_into(st, sn, rs, meta, ml), NK);
 		for (uint64_t k = 0; k < NK; k++) {
 			struct sl_state_ref r = R(3, &k, NULL, rs, rid);
 
@@ -2280,7 +2291,6 @@ test_heap_alloc_failures_snapshot(void **state)
 			assert_int_equal(out[0], k);
 			assert_int_equal(out[1], ~k);
 		}
-		chunks_free(&c);
 		sl_state_close(rs);
 		sl_state_close(st);
 		if (!fired)
@@ -2318,7 +2328,6 @@ test_heap_alloc_failures_drain(void **state)
 	struct sl_state_desc d = { .name = "v", .kind = SL_STATE_VALUE,
 				   .key_len = 8, .ns_len = 8, .val_len = 8 };
 	enum { NK = 3000 };
-	static struct chunks c;
 	static uint8_t seen[NK];
 	uint8_t meta[4096];
 	long n, stopped = 0;
@@ -2328,7 +2337,7 @@ test_heap_alloc_failures_drain(void **state)
 		struct sl_state *st = open_st(SL_STATE_BACKEND_HEAP, 0, 0, MAXP - 1, 0);
 		struct sl_state *rs = open_st(SL_STATE_BACKEND_HEAP, 1, 0, MAXP - 1, 0);
 		int id = sl_state_register(st, &d), rid = sl_state_register(rs, &d);
-		uint64_t ns1 = 1, v, got = 0;
+		uint64_t ns1 = 1, v;
 		struct sl_state_snap *sn;
 		int rc, rc2 = 0;
 		bool fired;
@@ -2366,17 +2375,7 @@ test_heap_alloc_failures_drain(void **state)
 			assert_int_equal(seen[k], ns == 1 ? 1 : 0);
 			assert_int_equal(sl_state_value_get(st, id, &r, 0, &out), ns == 2);
 		}
-		memset(&c, 0, sizeof(c));
-		while (sl_state_snapshot_write(sn, 1 << 16, 0, cow_chunk, &c) == 1)
-			;
-		sl_state_snapshot_end(st, sn);
-		for (int i = 0; i < c.n; i++) {
-			int r = sl_state_restore(rs, meta, ml, c.b[i], c.len[i]);
-
-			assert_true(r > 0);
-			got += (uint64_t)r;
-		}
-		assert_int_equal(got, NK);
+		assert_int_equal(snapshot_into(st, sn, rs, meta, ml), NK);
 		for (uint64_t k = 0; k < NK; k++) {
 			uint64_t ns = k % 4 == 0 ? 2 : 1, out = 0;
 			struct sl_state_ref r = R(3, &k, &ns, rs, rid);
@@ -2384,7 +2383,6 @@ test_heap_alloc_failures_drain(void **state)
 			assert_int_equal(sl_state_value_get(rs, rid, &r, 0, &out), 1);
 			assert_int_equal(out, k * 5);
 		}
-		chunks_free(&c);
 		sl_state_close(rs);
 		sl_state_close(st);
 		if (!fired)
