@@ -1350,6 +1350,28 @@ ns_entries(struct fixture *f, int64_t start)
 	return n;
 }
 
+/* Between a snapshot's begin and its drain: [0, 1000) fires and leaves
+ * (L = 0), read but on heap not removed yet, and no page copied. */
+static void
+fire_meanwhile(struct fixture *a)
+{
+	const bool heap = g_backend == SL_STATE_BACKEND_HEAP;
+	struct sl_state_stats ss;
+
+	fx_wm(a, 999);
+	assert_int_equal(a->n_out, 13);
+	assert_string_equal(fx_res(a, 0), "k0,0,1000,1,0,0,0,0");
+	assert_string_equal(fx_res(a, 1), "k1,0,1000,1,1,1,1,1");
+	sl_state_stats(a->st, &ss);
+	if (heap)
+		assert_int_equal(ss.cow_pages, 0);
+	assert_int_equal(ns_entries(a, 0), heap ? 13 : 0);
+	assert_int_equal(a->w.n_drop, heap ? 1 : 0);
+	fx_elem(a, "k0", 50, 2100);	/* a new window meanwhile */
+	fx_elem(a, "k1", 7, 500);	/* late: dropped, the window left */
+	assert_int_equal(ns_entries(a, 0), heap ? 13 : 0);
+}
+
 /*
  * A window that fires and leaves while a snapshot is open: on heap it is
  * read, not drained, so no page of the table is copied for the snapshot,
@@ -1363,8 +1385,6 @@ test_fire_during_snapshot(void **state)
 	static struct snap_out o;
 	static char want[64][160], got[64][160];
 	struct fixture a, b, ref;
-	struct sl_state_stats ss;
-	const bool heap = g_backend == SL_STATE_BACKEND_HEAP;
 	unsigned int nw, ng;
 
 	(void)state;
@@ -1382,28 +1402,7 @@ test_fire_during_snapshot(void **state)
 	nw = fire_all(&ref, want, 0);
 	assert_int_equal(nw, 26);
 	fx_fini(&ref);
-	assert_int_equal(sl_win_snapshot_begin(&a.w), 0);
-	fx_wm(&a, 999);		/* [0, 1000) fires and leaves (L = 0) */
-	assert_int_equal(a.n_out, 13);
-	assert_string_equal(fx_res(&a, 0), "k0,0,1000,1,0,0,0,0");
-	assert_string_equal(fx_res(&a, 1), "k1,0,1000,1,1,1,1,1");
-	sl_state_stats(a.st, &ss);
-	if (heap)
-		assert_int_equal(ss.cow_pages, 0);
-	assert_int_equal(ns_entries(&a, 0), heap ? 13 : 0);
-	assert_int_equal(a.w.n_drop, heap ? 1 : 0);
-	fx_elem(&a, "k0", 50, 2100);	/* a new window meanwhile */
-	fx_elem(&a, "k1", 7, 500);	/* late: dropped, the window left */
-	assert_int_equal(ns_entries(&a, 0), heap ? 13 : 0);
-	o.wins_len = sl_win_snapshot_windows(&a.w, NULL, 0);
-	o.wins = malloc(o.wins_len);
-	assert_int_equal(sl_win_snapshot_windows(&a.w, o.wins, o.wins_len), o.wins_len);
-	o.meta_len = sl_state_snapshot_meta(a.w.snap, NULL, 0);
-	o.meta = malloc(o.meta_len);
-	assert_int_equal(sl_state_snapshot_meta(a.w.snap, o.meta, o.meta_len), o.meta_len);
-	while (sl_state_snapshot_write(a.w.snap, 1024, 4096, keep_chunk, &o) == 1)
-		;
-	sl_win_snapshot_end(&a.w);
+	take_snapshot(&a, &o, fire_meanwhile);
 	assert_int_equal(ns_entries(&a, 0), 0);
 	assert_int_equal(a.w.n_drop, 0);
 	ng = fire_all(&a, got, 0);
